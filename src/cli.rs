@@ -1,0 +1,176 @@
+//! The command line: clap arguments -> checked requests -> library calls. Thin on purpose.
+//! Exit status: 0 success, 2 bad input (scenario, arguments), 1 anything else.
+
+use crate::kafka::murmur2::partition_for_key;
+use crate::kafka::world::World;
+use crate::scenario::{self, ScenarioError};
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kafkasim", version, about = "A deterministic discrete-event simulator of Apache Kafka's messaging workflow")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and write summary.json, metrics.csv, events.jsonl and charts.
+    Run {
+        /// The scenario YAML file.
+        scenario: PathBuf,
+        /// Output folder (default: output/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overrides the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Check scenario files without running them.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the partition Kafka's default partitioner picks for each key (murmur2 of its UTF-8 bytes).
+    Partition {
+        /// Number of partitions of the topic.
+        #[arg(long)]
+        partitions: u32,
+        /// Print JSON: [{"key": "...", "partition": N}, ...].
+        #[arg(long)]
+        json: bool,
+        /// Keys; `-` reads keys from standard input, one per line.
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+    /// Run a scenario for speed: events/s, simulated records/s and peak memory.
+    Bench {
+        /// The scenario to time (default: benches/large.yaml).
+        #[arg(default_value = "benches/large.yaml")]
+        scenario: PathBuf,
+    },
+}
+
+/// Prints a line to stdout; a closed pipe (`kafkasim ... | head`) ends the program quietly
+/// instead of panicking as `println!` would.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+pub(crate) use say;
+
+/// An error with the exit status it maps to.
+pub struct Failure {
+    pub status: u8,
+    pub message: String,
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        Failure { status: 2, message: e.to_string() }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure { status: 1, message: format!("{e:#}") }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure { status: 2, message: message.into() }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            esay!("error: {}", f.message);
+            ExitCode::from(f.status)
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<(), Failure> {
+    match cmd {
+        Command::Run { scenario, out, seed } => run(&scenario, out, seed),
+        Command::Validate { files } => validate(&files),
+        Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
+        Command::Bench { scenario } => crate::bench::run(&scenario),
+    }
+}
+
+/// Loads a scenario, applying a `--seed` override.
+pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
+    let mut plan = scenario::load(path)?;
+    if let Some(s) = seed {
+        plan.seed = s;
+    }
+    Ok(plan)
+}
+
+fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
+    let plan = load(path, seed)?;
+    let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
+    let mut world = World::new(plan);
+    world.run();
+    let written = crate::report::write_outputs(&world, &dir)?;
+    say!("{}", crate::report::console::run_summary(&world));
+    say!("wrote {} files to {}", written.len(), dir.display());
+    Ok(())
+}
+
+fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut first_error = None;
+    for f in files {
+        match scenario::load(f) {
+            Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
+            Err(e) => {
+                esay!("error: {e}");
+                first_error.get_or_insert(Failure { status: 2, message: format!("{} invalid", f.display()) });
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn partition(partitions: u32, json: bool, keys: Vec<String>) -> Result<(), Failure> {
+    if partitions == 0 {
+        return Err(usage("--partitions must be at least 1"));
+    }
+    let mut all = Vec::new();
+    for k in keys {
+        if k == "-" {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|e| usage(format!("reading keys from stdin: {e}")))?;
+            all.extend(text.lines().map(str::to_string));
+        } else {
+            all.push(k);
+        }
+    }
+    let rows: Vec<(String, u32)> = all.into_iter().map(|k| {
+        let p = partition_for_key(k.as_bytes(), partitions);
+        (k, p)
+    }).collect();
+    if json {
+        let v: Vec<serde_json::Value> =
+            rows.iter().map(|(k, p)| serde_json::json!({ "key": k, "partition": p })).collect();
+        say!("{}", serde_json::to_string_pretty(&v).map_err(anyhow::Error::from)?);
+    } else {
+        for (k, p) in rows {
+            say!("{k}\t{p}");
+        }
+    }
+    Ok(())
+}

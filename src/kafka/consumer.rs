@@ -1,0 +1,121 @@
+//! A polling consumer: its assignment and positions, its poll loop phase, and the batch it is
+//! processing. The world drives it; this file holds its state and the per-record arithmetic.
+
+use super::processing::ProcessingTime;
+use crate::scenario::plan::{CommitMode, ConsumerConfig};
+use crate::sim::SimTime;
+use crate::sim::rng::SimRng;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// Not started yet, or stopped cleanly.
+    Stopped,
+    Running,
+    /// Died without a goodbye: no commit, no LeaveGroup.
+    Crashed,
+}
+
+/// Where the poll loop is. Every scheduled consumer event carries the incarnation it belongs to,
+/// so events of a consumer that crashed and restarted are recognised as stale and dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Between poll loop iterations (sleeping `poll_interval`), or not running.
+    Idle,
+    /// A fetch is outstanding (sent, parked at the broker as a long poll, or on its way back).
+    Fetching,
+    /// Processing the records the last poll returned.
+    Processing,
+    /// Waiting for a synchronous commit to be acknowledged.
+    Committing,
+}
+
+/// A partition the consumer owns and the offset of the next record it will fetch.
+#[derive(Clone, Copy, Debug)]
+pub struct Owned {
+    pub partition: u32,
+    pub position: u64,
+}
+
+/// Records the last poll returned: `(partition, from, to)` ranges in processing order, with each
+/// record's finish time and end-to-end latency computed when processing began.
+#[derive(Default)]
+pub struct InFlight {
+    pub ranges: Vec<(u32, u64, u64)>,
+    pub finish_ns: Vec<u64>,
+    pub latency_ns: Vec<u64>,
+    pub started: SimTime,
+}
+
+impl InFlight {
+    pub fn clear(&mut self) {
+        self.ranges.clear();
+        self.finish_ns.clear();
+        self.latency_ns.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.iter().map(|(_, a, b)| (b - a) as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Records finished by `t` (finish times are non-decreasing).
+    pub fn finished_by(&self, t: SimTime) -> usize {
+        self.finish_ns.partition_point(|&f| f <= t.as_nanos())
+    }
+
+    /// The first `k` records as `(partition, from, to)` ranges.
+    pub fn first_ranges(&self, k: usize) -> Vec<(u32, u64, u64)> {
+        let mut left = k as u64;
+        let mut out = Vec::new();
+        for &(p, a, b) in &self.ranges {
+            if left == 0 {
+                break;
+            }
+            let n = (b - a).min(left);
+            out.push((p, a, a + n));
+            left -= n;
+        }
+        out
+    }
+}
+
+pub struct Consumer {
+    pub name: String,
+    pub group: usize,
+    pub config: ConsumerConfig,
+    pub group_instance_id: Option<String>,
+    pub state: RunState,
+    pub incarnation: u32,
+    pub phase: Phase,
+    pub owned: Vec<Owned>,
+    /// Which owned partition a fetch starts from; rotates so no partition starves.
+    pub rotate: usize,
+    pub fetch_seq: u32,
+    pub inflight: InFlight,
+    pub processing: ProcessingTime,
+    pub rng: SimRng,
+    pub last_auto_commit: SimTime,
+    /// A clean stop was asked for: finish the batch in hand, commit, then leave.
+    pub stopping: bool,
+}
+
+impl Consumer {
+    pub fn commit_mode(&self) -> CommitMode {
+        self.config.commit
+    }
+
+    pub fn owns(&self, partition: u32) -> bool {
+        self.owned.iter().any(|o| o.partition == partition)
+    }
+
+    pub fn position(&self, partition: u32) -> Option<u64> {
+        self.owned.iter().find(|o| o.partition == partition).map(|o| o.position)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.state == RunState::Running
+    }
+}

@@ -1,0 +1,45 @@
+//! Invariants checked after every event in tests and debug builds. A failure is a simulator bug,
+//! so it panics with the time and what broke.
+
+use super::consumer::RunState;
+use super::world::World;
+
+pub fn check(w: &World) {
+    let now = w.kernel.now();
+    for (gi, g) in w.groups.iter().enumerate() {
+        // Each partition is owned by at most one member of the group, and the coordinator's
+        // record of the owner agrees with the member's own view.
+        let mut seen: Vec<Option<usize>> = vec![None; w.partitions.len()];
+        for &c in &g.consumers {
+            let con = &w.consumers[c];
+            for o in &con.owned {
+                let p = o.partition as usize;
+                if let Some(other) = seen[p] {
+                    panic!(
+                        "invariant at {now:?}: {} owned by both {} and {} in group {}",
+                        w.partition_name(o.partition),
+                        w.consumers[other].name,
+                        con.name,
+                        g.id
+                    );
+                }
+                seen[p] = Some(c);
+                assert_eq!(g.owner[p], Some(c), "invariant at {now:?}: owner record of partition {p} in group {gi}");
+                let leo = w.partitions[p].log.log_end_offset();
+                assert!(o.position <= leo, "invariant at {now:?}: {} position {} past log end {leo}", con.name, o.position);
+            }
+            if con.state == RunState::Stopped {
+                assert!(con.owned.is_empty(), "invariant at {now:?}: stopped consumer {} owns partitions", con.name);
+            }
+        }
+        for &p in &g.partitions {
+            let leo = w.partitions[p as usize].log.log_end_offset();
+            if let Some(c) = g.committed[p as usize] {
+                assert!(c <= leo, "invariant at {now:?}: group {} committed {c} past log end {leo} of {}", g.id, w.partition_name(p));
+            }
+            if let Some(owner) = g.owner[p as usize] {
+                assert!(w.consumers[owner].owns(p), "invariant at {now:?}: stale owner record for {}", w.partition_name(p));
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The Kafka model: topics and partition logs, producers and partitioners, consumers, groups and
+//! assignors, wired to the kernel by `world`.
+
+pub mod assignor;
+pub mod consumer;
+pub mod group;
+pub mod invariants;
+pub mod log;
+pub mod murmur2;
+pub mod partitioner;
+pub mod processing;
+pub mod producer;
+pub mod world;

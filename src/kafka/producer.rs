@@ -1,0 +1,283 @@
+//! A producer: arrivals at a rate, keys, partitioning, and the record accumulator that groups
+//! records into batches by `linger_ms` and `batch_size`, so the engine moves batches, not records.
+//!
+//! The producer works one window of virtual time per event: it draws the arrivals of the window,
+//! files each record into its partition's open batch, and hands back the batches that close inside
+//! the window (full, or `linger_ms` after their first record) with their exact send times.
+
+use super::partitioner::{KeySource, NullKeyPartitioner};
+use crate::scenario::plan::{Arrival, PartitionerKind, ProducerPlan};
+use crate::sim::rng::SimRng;
+use crate::sim::{RngStreams, SimDuration, SimTime};
+use rand_distr::{Distribution, Exp1};
+
+/// A batch leaving the producer: appended to `partition` at `send_time` + network delay.
+pub struct ReadyBatch {
+    pub partition: u32,
+    pub send_time: SimTime,
+    pub created_us: Vec<u64>,
+}
+
+struct OpenBatch {
+    deadline: u64,
+    created_us: Vec<u64>,
+    bytes: u64,
+}
+
+pub struct Producer {
+    pub name: String,
+    pub topic: usize,
+    partitions: u32,
+    arrival: Arrival,
+    rate: f64,
+    /// Rate changes from the timeline, known in advance so arrivals drawn ahead honour them.
+    rate_changes: Vec<(u64, f64)>,
+    keys: KeySource,
+    null_key: NullKeyPartitioner,
+    round_robin_all: bool,
+    linger: u64,
+    batch_size: u64,
+    pub record_size: u64,
+    arrivals_rng: SimRng,
+    keys_rng: SimRng,
+    partition_rng: SimRng,
+    /// Next arrival time (ns); u64::MAX when the rate is 0 with no change ahead.
+    next_arrival: u64,
+    /// Arrivals since the last rate change (constant arrivals are placed at start + i / rate).
+    constant_origin: u64,
+    constant_index: u64,
+    open: Vec<Option<OpenBatch>>,
+    open_list: Vec<u32>,
+    spare: Vec<Vec<u64>>,
+    pub records_produced: u64,
+}
+
+impl Producer {
+    pub fn new(plan: &ProducerPlan, partitions: u32, rate_changes: Vec<(SimTime, f64)>, rngs: &RngStreams) -> Self {
+        let base = format!("producer/{}", plan.name);
+        let mut partition_rng = rngs.stream(&format!("{base}/partitioner"));
+        let null_key = NullKeyPartitioner::new(plan.partitioner, partitions, &mut partition_rng);
+        let mut p = Producer {
+            name: plan.name.clone(),
+            topic: plan.topic,
+            partitions,
+            arrival: plan.arrival,
+            rate: plan.rate,
+            rate_changes: rate_changes.into_iter().map(|(t, r)| (t.as_nanos(), r)).collect(),
+            keys: KeySource::new(&plan.keys, partitions),
+            null_key,
+            round_robin_all: plan.partitioner == PartitionerKind::RoundRobin,
+            linger: plan.linger.as_nanos(),
+            batch_size: plan.batch_size,
+            record_size: plan.record_size,
+            arrivals_rng: rngs.stream(&format!("{base}/arrivals")),
+            keys_rng: rngs.stream(&format!("{base}/keys")),
+            partition_rng,
+            next_arrival: 0,
+            constant_origin: 0,
+            constant_index: 0,
+            open: (0..partitions).map(|_| None).collect(),
+            open_list: Vec::new(),
+            spare: Vec::new(),
+            records_produced: 0,
+        };
+        p.next_arrival = p.draw_after(0, true);
+        p
+    }
+
+    /// How much virtual time one event covers: long enough to batch, short enough to stay exact
+    /// without looking far ahead.
+    pub fn window(&self) -> SimDuration {
+        SimDuration(self.linger.max(1_000_000))
+    }
+
+    pub fn current_rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// The arrival after `t` (ns). `fresh` restarts the arrival process at `t` (start or rate change).
+    fn draw_after(&mut self, t: u64, fresh: bool) -> u64 {
+        let change_at = self.rate_changes.first().map_or(u64::MAX, |c| c.0);
+        let candidate = if self.rate <= 0.0 {
+            u64::MAX
+        } else {
+            match self.arrival {
+                Arrival::Poisson => {
+                    let e: f64 = Exp1.sample(&mut self.arrivals_rng);
+                    t.saturating_add((e * 1e9 / self.rate).round() as u64)
+                }
+                Arrival::Constant => {
+                    if fresh {
+                        self.constant_origin = t;
+                        self.constant_index = 0;
+                    }
+                    self.constant_index += 1;
+                    let offset = (self.constant_index as f64 * 1e9 / self.rate).round();
+                    self.constant_origin.saturating_add(offset as u64)
+                }
+            }
+        };
+        if candidate < change_at {
+            return candidate;
+        }
+        // The rate changes before the next arrival: the process restarts at the change
+        // (memoryless for Poisson; a constant stream re-phases to the new spacing).
+        let (at, rate) = self.rate_changes.remove(0);
+        self.rate = rate;
+        self.draw_after(at, true)
+    }
+
+    /// Draws every arrival in `[from, to)` and returns the batches that close before `to`.
+    pub fn produce_window(&mut self, from: SimTime, to: SimTime, out: &mut Vec<ReadyBatch>) {
+        let to = to.as_nanos();
+        debug_assert!(self.next_arrival >= from.as_nanos());
+        while self.next_arrival < to {
+            let a = self.next_arrival;
+            self.add_record(a, out);
+            self.next_arrival = self.draw_after(a, false);
+        }
+        // Batches whose linger expires inside the window leave at their deadline.
+        let mut i = 0;
+        while i < self.open_list.len() {
+            let p = self.open_list[i];
+            if self.open[p as usize].as_ref().is_some_and(|b| b.deadline < to) {
+                self.open_list.swap_remove(i);
+                self.close(p, None, out);
+            } else {
+                i += 1;
+            }
+        }
+        // Deterministic order among batches leaving at the same instant.
+        out.sort_by_key(|b| (b.send_time, b.partition));
+    }
+
+    /// When the producer next has something to do at or after `t`.
+    pub fn next_activity(&self, t: SimTime) -> Option<SimTime> {
+        let deadline = self.open_list.iter().filter_map(|&p| self.open[p as usize].as_ref()).map(|b| b.deadline).min();
+        let next = deadline.unwrap_or(u64::MAX).min(self.next_arrival);
+        (next != u64::MAX).then(|| SimTime(next.max(t.as_nanos())))
+    }
+
+    fn add_record(&mut self, a: u64, out: &mut Vec<ReadyBatch>) {
+        let key = if self.round_robin_all { None } else { self.keys.draw(&mut self.keys_rng) };
+        let p = match key {
+            Some(k) => self.keys.partition_of(k),
+            None => self.null_key.partition(self.partitions),
+        };
+        let pi = p as usize;
+        if self.open[pi].as_ref().is_some_and(|b| b.deadline <= a) {
+            self.remove_open(p);
+            self.close(p, None, out);
+        }
+        if self.open[pi].is_none() {
+            let mut created_us = self.spare.pop().unwrap_or_default();
+            created_us.clear();
+            self.open[pi] = Some(OpenBatch { deadline: a + self.linger, created_us, bytes: 0 });
+            self.open_list.push(p);
+        }
+        let batch = self.open[pi].as_mut().expect("opened above");
+        batch.created_us.push(a / 1_000);
+        batch.bytes += self.record_size;
+        self.records_produced += 1;
+        // Kafka sends a batch as soon as the next record would not fit in it.
+        let full = batch.bytes + self.record_size > self.batch_size;
+        if full || self.linger == 0 {
+            self.remove_open(p);
+            self.close(p, Some(a), out);
+        }
+        if key.is_none() {
+            let open = self.open[pi].is_some();
+            self.null_key.on_appended(self.record_size, self.batch_size, open, self.partitions, &mut self.partition_rng);
+        }
+    }
+
+    fn remove_open(&mut self, p: u32) {
+        if let Some(i) = self.open_list.iter().position(|&q| q == p) {
+            self.open_list.swap_remove(i);
+        }
+    }
+
+    fn close(&mut self, p: u32, at: Option<u64>, out: &mut Vec<ReadyBatch>) {
+        let b = self.open[p as usize].take().expect("closing an open batch");
+        let send = at.unwrap_or(b.deadline);
+        out.push(ReadyBatch { partition: p, send_time: SimTime(send), created_us: b.created_us });
+    }
+
+    /// Returns a batch's buffer once the log has copied it, to spare an allocation per batch.
+    pub fn recycle(&mut self, buf: Vec<u64>) {
+        if self.spare.len() < 64 {
+            self.spare.push(buf);
+        }
+    }
+
+    pub fn is_keyed(&self) -> bool {
+        self.keys.is_keyed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::plan::Keys;
+
+    fn plan(rate: f64, arrival: Arrival, linger_ms: u64, batch_size: u64) -> ProducerPlan {
+        ProducerPlan {
+            name: "p".into(),
+            topic: 0,
+            rate,
+            arrival,
+            keys: Keys::None,
+            partitioner: PartitionerKind::RoundRobin,
+            linger: SimDuration::from_millis(linger_ms),
+            batch_size,
+            record_size: 100,
+        }
+    }
+
+    fn run(p: &mut Producer, until_ms: u64) -> Vec<ReadyBatch> {
+        let mut out = vec![];
+        let mut t = SimTime::ZERO;
+        while t < SimTime::from_millis(until_ms) {
+            let next = t + p.window();
+            p.produce_window(t, next, &mut out);
+            t = next;
+        }
+        out
+    }
+
+    #[test]
+    fn constant_arrivals_batch_by_linger() {
+        // 1000/s = one record a ms, linger 5 ms, one partition: batches of 5 records each.
+        let mut p = Producer::new(&plan(1000.0, Arrival::Constant, 5, 16384), 1, vec![], &RngStreams::new(1));
+        let out = run(&mut p, 100);
+        assert_eq!(out[0].created_us, vec![1000, 2000, 3000, 4000, 5000]);
+        assert_eq!(out[0].send_time, SimTime::from_millis(6));
+        assert!(out.iter().all(|b| b.created_us.len() == 5));
+    }
+
+    #[test]
+    fn full_batches_leave_early() {
+        // batch_size 300 bytes = 3 records of 100 bytes; linger 1 s never expires first.
+        let mut p = Producer::new(&plan(1000.0, Arrival::Constant, 1000, 300), 1, vec![], &RngStreams::new(1));
+        let out = run(&mut p, 20);
+        assert_eq!(out[0].created_us.len(), 3);
+        assert_eq!(out[0].send_time, SimTime::from_millis(3));
+    }
+
+    #[test]
+    fn rate_changes_apply_at_their_instant() {
+        let changes = vec![(SimTime::from_millis(10), 2000.0)];
+        let mut p = Producer::new(&plan(1000.0, Arrival::Constant, 0, 16384), 1, changes, &RngStreams::new(1));
+        let out = run(&mut p, 13);
+        let times: Vec<u64> = out.iter().map(|b| b.created_us[0]).collect();
+        assert_eq!(&times[8..], &[9000, 10500, 11000, 11500, 12000, 12500]);
+    }
+
+    #[test]
+    fn poisson_rate_is_close_to_nominal() {
+        let mut p = Producer::new(&plan(10_000.0, Arrival::Poisson, 5, 16384), 4, vec![], &RngStreams::new(7));
+        run(&mut p, 10_000);
+        let n = p.records_produced as f64;
+        assert!((n - 100_000.0).abs() < 1500.0, "{n}");
+    }
+}

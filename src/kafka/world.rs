@@ -1,0 +1,732 @@
+//! The simulated Kafka world: topics, producers, the consumer poll loop and groups, driven by the
+//! kernel's event queue. Every handler is a function of (state, event, now); nothing else.
+
+use super::consumer::{Consumer, InFlight, Owned, Phase, RunState};
+use super::group::Group;
+use super::log::PartitionLog;
+use super::processing::ProcessingTime;
+use super::producer::{Producer, ReadyBatch};
+use crate::record::{MetricRow, NONE_U32, NONE_U64, Recorder};
+use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
+use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
+use serde_json::{Value, json};
+
+/// Every kind of event. Consumer events carry the incarnation they were scheduled for.
+#[derive(Clone, Copy, Debug)]
+pub enum Ev {
+    ProducerTick(u32),
+    Append(u32),
+    Action(u32),
+    Sample,
+    Start(u32),
+    Poll { c: u32, inc: u32 },
+    FetchAtBroker { c: u32, inc: u32 },
+    FetchExpire { c: u32, inc: u32, seq: u32 },
+    FetchResponse { c: u32, inc: u32 },
+    ProcessingDone { c: u32, inc: u32 },
+    CommitAtBroker(u32),
+    CommitDone { c: u32, inc: u32 },
+}
+
+pub struct TopicMeta {
+    pub name: String,
+    pub first_partition: u32,
+    pub partitions: u32,
+}
+
+pub struct Partition {
+    pub topic: usize,
+    pub index: u32,
+    pub log: PartitionLog,
+    /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
+    waiters: Vec<(u32, u32, u32)>,
+}
+
+pub struct World {
+    pub plan: Plan,
+    pub kernel: Kernel<Ev>,
+    pub topics: Vec<TopicMeta>,
+    pub partitions: Vec<Partition>,
+    pub producers: Vec<Producer>,
+    pub consumers: Vec<Consumer>,
+    pub groups: Vec<Group>,
+    pub rec: Recorder,
+    pending: Vec<Option<(u32, usize, ReadyBatch)>>,
+    free_slots: Vec<u32>,
+    pending_commits: Vec<Option<(usize, Vec<(u32, u64)>)>>,
+    ready_scratch: Vec<ReadyBatch>,
+    delay: SimDuration,
+    end: SimTime,
+    next_sample: SimTime,
+    /// Called after every event in debug builds and tests.
+    pub check_invariants: bool,
+}
+
+impl World {
+    pub fn new(plan: Plan) -> Self {
+        let rngs = RngStreams::new(plan.seed);
+        let mut topics = Vec::new();
+        let mut partitions = Vec::new();
+        for (ti, t) in plan.topics.iter().enumerate() {
+            topics.push(TopicMeta { name: t.name.clone(), first_partition: partitions.len() as u32, partitions: t.partitions });
+            for p in 0..t.partitions {
+                partitions.push(Partition { topic: ti, index: p, log: PartitionLog::default(), waiters: Vec::new() });
+            }
+        }
+        let producers = plan
+            .producers
+            .iter()
+            .enumerate()
+            .map(|(pi, p)| {
+                let changes = plan
+                    .timeline
+                    .iter()
+                    .filter_map(|a| match a.action {
+                        Action::Rate { producer, rate } if producer == pi => Some((SimTime::ZERO + a.at, rate)),
+                        _ => None,
+                    })
+                    .collect();
+                Producer::new(p, plan.topics[p.topic].partitions, changes, &rngs)
+            })
+            .collect();
+        let mut consumers = Vec::new();
+        let mut groups = Vec::new();
+        for (gi, g) in plan.groups.iter().enumerate() {
+            let gparts: Vec<u32> = g
+                .topics
+                .iter()
+                .flat_map(|&t| {
+                    let m = &topics[t];
+                    m.first_partition..m.first_partition + m.partitions
+                })
+                .collect();
+            let mut members = Vec::new();
+            for c in &g.consumers {
+                members.push(consumers.len());
+                consumers.push(Consumer {
+                    name: c.name.clone(),
+                    group: gi,
+                    config: c.config.clone(),
+                    group_instance_id: c.group_instance_id.clone(),
+                    state: RunState::Stopped,
+                    incarnation: 0,
+                    phase: Phase::Idle,
+                    owned: Vec::new(),
+                    rotate: 0,
+                    fetch_seq: 0,
+                    inflight: InFlight::default(),
+                    processing: ProcessingTime::new(c.config.processing.clone()),
+                    rng: rngs.stream(&format!("consumer/{}", c.name)),
+                    last_auto_commit: SimTime::ZERO,
+                    stopping: false,
+                });
+            }
+            groups.push(Group::new(g.id.clone(), gparts, partitions.len(), members));
+        }
+        let end = SimTime::ZERO + plan.duration;
+        let delay = plan.network_delay;
+        let ngroups = groups.len();
+        let mut w = World {
+            plan,
+            kernel: Kernel::new(),
+            topics,
+            partitions,
+            producers,
+            consumers,
+            groups,
+            rec: Recorder::new(ngroups),
+            pending: Vec::new(),
+            free_slots: Vec::new(),
+            pending_commits: Vec::new(),
+            ready_scratch: Vec::new(),
+            delay,
+            end,
+            next_sample: SimTime::ZERO,
+            check_invariants: cfg!(debug_assertions),
+        };
+        w.schedule_start();
+        w
+    }
+
+    fn schedule_start(&mut self) {
+        for (i, a) in self.plan.timeline.iter().enumerate() {
+            self.kernel.schedule_at(SimTime::ZERO + a.at, Ev::Action(i as u32));
+        }
+        for p in 0..self.producers.len() {
+            if let Some(t) = self.producers[p].next_activity(SimTime::ZERO) {
+                self.kernel.schedule_at(t, Ev::ProducerTick(p as u32));
+            }
+        }
+        self.kernel.schedule_at(SimTime::ZERO, Ev::Sample);
+        for g in &self.plan.groups {
+            for c in &g.consumers {
+                if let Some(at) = c.start_at {
+                    let ci = self.consumers.iter().position(|x| x.name == c.name).expect("consumer exists");
+                    self.kernel.schedule_at(SimTime::ZERO + at, Ev::Start(ci as u32));
+                }
+            }
+        }
+    }
+
+    /// Runs the whole scenario.
+    pub fn run(&mut self) {
+        while let Some(ev) = self.kernel.next_until(self.end) {
+            self.handle(ev);
+            if self.check_invariants {
+                super::invariants::check(self);
+            }
+        }
+        self.kernel.finish_at(self.end);
+        if self.next_sample <= self.end {
+            self.sample();
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::ProducerTick(p) => self.producer_tick(p as usize),
+            Ev::Append(slot) => self.append(slot),
+            Ev::Action(i) => self.action(i as usize),
+            Ev::Sample => {
+                self.sample();
+            }
+            Ev::Start(c) => self.start_consumer(c as usize, "start_at"),
+            Ev::Poll { c, inc } if self.live(c, inc) => self.poll(c as usize),
+            Ev::FetchAtBroker { c, inc } if self.live(c, inc) => self.fetch_at_broker(c as usize),
+            Ev::FetchExpire { c, inc, seq } if self.live(c, inc) => {
+                let con = &self.consumers[c as usize];
+                if con.phase == Phase::Fetching && con.fetch_seq == seq {
+                    self.respond(c as usize);
+                }
+            }
+            Ev::FetchResponse { c, inc } if self.live(c, inc) => self.deliver(c as usize),
+            Ev::ProcessingDone { c, inc } if self.live(c, inc) => self.processing_done(c as usize),
+            Ev::CommitAtBroker(slot) => {
+                let (g, offsets) = self.pending_commits[slot as usize].take().expect("pending commit");
+                self.apply_commit(g, &offsets);
+            }
+            Ev::CommitDone { c, inc } if self.live(c, inc) => self.after_commit(c as usize),
+            _ => {} // a stale consumer event: the consumer crashed or restarted since
+        }
+    }
+
+    fn live(&self, c: u32, inc: u32) -> bool {
+        let con = &self.consumers[c as usize];
+        con.incarnation == inc && con.state == RunState::Running
+    }
+
+    fn now(&self) -> SimTime {
+        self.kernel.now()
+    }
+
+    // ---- producers and the log -------------------------------------------------------------
+
+    fn producer_tick(&mut self, p: usize) {
+        let now = self.now();
+        let prod = &mut self.producers[p];
+        let window_end = now + prod.window();
+        let mut ready = std::mem::take(&mut self.ready_scratch);
+        prod.produce_window(now, window_end, &mut ready);
+        let topic = prod.topic;
+        let next = prod.next_activity(window_end);
+        for b in ready.drain(..) {
+            let pid = self.topics[topic].first_partition + b.partition;
+            let at = b.send_time + self.delay;
+            let slot = match self.free_slots.pop() {
+                Some(s) => {
+                    self.pending[s as usize] = Some((pid, p, b));
+                    s
+                }
+                None => {
+                    self.pending.push(Some((pid, p, b)));
+                    (self.pending.len() - 1) as u32
+                }
+            };
+            self.kernel.schedule_at(at, Ev::Append(slot));
+        }
+        self.ready_scratch = ready;
+        if let Some(t) = next {
+            self.kernel.schedule_at(t, Ev::ProducerTick(p as u32));
+        }
+    }
+
+    fn append(&mut self, slot: u32) {
+        let (pid, producer, batch) = self.pending[slot as usize].take().expect("pending batch");
+        self.free_slots.push(slot);
+        let now = self.now();
+        let size = self.producers[producer].record_size;
+        self.partitions[pid as usize].log.append(now, &batch.created_us, size);
+        self.producers[producer].recycle(batch.created_us);
+        // fetch.min.bytes = 1: a parked long poll answers as soon as any record arrives.
+        let waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
+        for (c, inc, seq) in waiters {
+            let con = &self.consumers[c as usize];
+            if con.incarnation == inc && con.is_running() && con.phase == Phase::Fetching && con.fetch_seq == seq {
+                self.respond(c as usize);
+            }
+        }
+    }
+
+    // ---- consumer poll loop ------------------------------------------------------------------
+
+    fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
+        let inc = self.consumers[c].incarnation;
+        self.kernel.schedule_after(after, make(c as u32, inc));
+    }
+
+    fn poll(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        if self.consumers[c].stopping {
+            self.finish_stop(c);
+            return;
+        }
+        // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned.
+        let con = &self.consumers[c];
+        if con.config.commit == CommitMode::Auto && now - con.last_auto_commit >= con.config.auto_commit_interval {
+            self.consumers[c].last_auto_commit = now;
+            let offsets = self.positions(c);
+            self.send_commit(g, offsets);
+        }
+        self.rec.groups[g].polls += 1;
+        let con = &mut self.consumers[c];
+        con.phase = Phase::Fetching;
+        con.fetch_seq = con.fetch_seq.wrapping_add(1);
+        if self.delay.is_zero() {
+            self.fetch_at_broker(c);
+        } else {
+            let d = self.delay;
+            self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc });
+        }
+    }
+
+    /// The broker reads from the consumer's positions, up to `max_poll_records`, starting at a
+    /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
+    fn gather(&mut self, c: usize) -> usize {
+        let con = &mut self.consumers[c];
+        con.inflight.clear();
+        let n = con.owned.len();
+        let mut budget = con.config.max_poll_records as u64;
+        for k in 0..n {
+            if budget == 0 {
+                break;
+            }
+            let o = con.owned[(con.rotate + k) % n];
+            let leo = self.partitions[o.partition as usize].log.log_end_offset();
+            let take = leo.saturating_sub(o.position).min(budget);
+            if take > 0 {
+                // Records are taken in partition order from a rotating start, so no partition starves.
+                con.inflight.ranges.push((o.partition, o.position, o.position + take));
+                budget -= take;
+            }
+        }
+        con.inflight.len()
+    }
+
+    fn fetch_at_broker(&mut self, c: usize) {
+        let n = self.gather(c);
+        let con = &self.consumers[c];
+        if n == 0 && !con.config.fetch_max_wait.is_zero() && !con.owned.is_empty() {
+            let key = (c as u32, con.incarnation, con.fetch_seq);
+            let wait = con.config.fetch_max_wait;
+            for o in &con.owned {
+                self.partitions[o.partition as usize].waiters.push(key);
+            }
+            let seq = con.fetch_seq;
+            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
+            return;
+        }
+        if n == 0 && con.owned.is_empty() {
+            // poll(timeout) with nothing assigned blocks for the timeout and returns nothing.
+            let wait = con.config.fetch_max_wait;
+            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq: u32::MAX });
+            self.consumers[c].fetch_seq = u32::MAX;
+            return;
+        }
+        self.send_response(c);
+    }
+
+    /// Answers a parked fetch: the log is read again, since records arrived while it waited.
+    fn respond(&mut self, c: usize) {
+        self.gather(c);
+        self.send_response(c);
+    }
+
+    fn send_response(&mut self, c: usize) {
+        let con = &mut self.consumers[c];
+        con.fetch_seq = con.fetch_seq.wrapping_add(1); // later wake-ups of this fetch are stale
+        if self.delay.is_zero() {
+            self.deliver(c);
+        } else {
+            let d = self.delay;
+            self.schedule_consumer(c, d, |c, inc| Ev::FetchResponse { c, inc });
+        }
+    }
+
+    /// The poll returns: positions advance past the returned records, then processing starts.
+    fn deliver(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        let now = self.now();
+        let con = &mut self.consumers[c];
+        if !con.owned.is_empty() {
+            con.rotate = (con.rotate + 1) % con.owned.len();
+        }
+        for &(p, _, to) in &con.inflight.ranges {
+            if let Some(o) = con.owned.iter_mut().find(|o| o.partition == p) {
+                o.position = to;
+            }
+        }
+        if con.inflight.is_empty() {
+            self.rec.groups[g].empty_polls += 1;
+            con.phase = Phase::Idle;
+            let after = con.config.poll_interval;
+            self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
+            return;
+        }
+        let mut start = now;
+        if con.config.commit == CommitMode::BeforeProcessing {
+            // At-most-once: the offsets are committed (synchronously) before any record is processed.
+            let offsets: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
+            self.send_commit(g, offsets);
+            start = start + self.delay + self.delay;
+        }
+        self.begin_processing(c, start);
+    }
+
+    fn begin_processing(&mut self, c: usize, start: SimTime) {
+        let con = &mut self.consumers[c];
+        con.phase = Phase::Processing;
+        con.inflight.started = start;
+        let mut t = start.as_nanos();
+        let constant = con.processing.constant_ns();
+        let InFlight { ranges, finish_ns, latency_ns, .. } = &mut con.inflight;
+        for &(p, from, to) in ranges.iter() {
+            self.partitions[p as usize].log.for_each_created(from, to, |_, created| {
+                t += match constant {
+                    Some(d) => d,
+                    None => con.processing.sample(&mut con.rng),
+                };
+                finish_ns.push(t);
+                latency_ns.push(t.saturating_sub(created));
+            });
+        }
+        let end = SimTime(t);
+        let inc = con.incarnation;
+        self.kernel.schedule_at(end, Ev::ProcessingDone { c: c as u32, inc });
+    }
+
+    /// Accounts the first `k` in-flight records as processed.
+    fn account_processed(&mut self, c: usize, k: usize) {
+        let g = self.consumers[c].group;
+        let con = &self.consumers[c];
+        let stats = &mut self.rec.groups[g];
+        for &l in &con.inflight.latency_ns[..k] {
+            stats.record_latency(l);
+        }
+        stats.records_processed += k as u64;
+        let ranges = if k == con.inflight.len() { con.inflight.ranges.clone() } else { con.inflight.first_ranges(k) };
+        for (p, from, to) in ranges {
+            stats.duplicates += self.groups[g].mark_processed(p, from, to);
+        }
+    }
+
+    fn processing_done(&mut self, c: usize) {
+        let k = self.consumers[c].inflight.len();
+        self.account_processed(c, k);
+        let g = self.consumers[c].group;
+        let con = &mut self.consumers[c];
+        let processed: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
+        con.inflight.clear();
+        if con.config.commit == CommitMode::AfterProcessing {
+            con.phase = Phase::Committing;
+            self.send_commit(g, processed);
+            if !self.delay.is_zero() {
+                let rtt = self.delay + self.delay;
+                self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
+                return;
+            }
+        }
+        self.after_commit(c);
+    }
+
+    fn after_commit(&mut self, c: usize) {
+        let con = &mut self.consumers[c];
+        con.phase = Phase::Idle;
+        if con.stopping {
+            self.finish_stop(c);
+            return;
+        }
+        let after = con.config.poll_interval;
+        self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
+    }
+
+    fn positions(&self, c: usize) -> Vec<(u32, u64)> {
+        self.consumers[c].owned.iter().map(|o| (o.partition, o.position)).collect()
+    }
+
+    fn send_commit(&mut self, g: usize, offsets: Vec<(u32, u64)>) {
+        if offsets.is_empty() {
+            return;
+        }
+        self.rec.groups[g].commits += 1;
+        if self.delay.is_zero() {
+            self.apply_commit(g, &offsets);
+            return;
+        }
+        let slot = self.pending_commits.len() as u32;
+        self.pending_commits.push(Some((g, offsets)));
+        self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
+    }
+
+    fn apply_commit(&mut self, g: usize, offsets: &[(u32, u64)]) {
+        for &(p, off) in offsets {
+            self.groups[g].commit(p, off);
+        }
+    }
+
+    // ---- lifecycle ---------------------------------------------------------------------------
+
+    fn action(&mut self, i: usize) {
+        let a = self.plan.timeline[i].clone();
+        let mut fields: Vec<(&str, Value)> = Vec::new();
+        let name = |w: &World, (g, k): (usize, usize)| w.plan.groups[g].consumers[k].name.clone();
+        let ci = |w: &World, (g, k): (usize, usize)| w.groups[g].consumers[k];
+        match a.action {
+            Action::Crash(r) => {
+                fields.push(("action", json!("crash")));
+                fields.push(("consumer", json!(name(self, r))));
+                self.log_action(fields);
+                self.crash_consumer(ci(self, r));
+            }
+            Action::Start(r) => {
+                fields.push(("action", json!("start")));
+                fields.push(("consumer", json!(name(self, r))));
+                self.log_action(fields);
+                self.start_consumer(ci(self, r), "timeline");
+            }
+            Action::Stop(r) => {
+                fields.push(("action", json!("stop")));
+                fields.push(("consumer", json!(name(self, r))));
+                self.log_action(fields);
+                self.stop_consumer(ci(self, r));
+            }
+            Action::Slow { consumer, factor } => {
+                fields.push(("action", json!("slow")));
+                fields.push(("consumer", json!(name(self, consumer))));
+                fields.push(("factor", json!(factor)));
+                self.log_action(fields);
+                let c = ci(self, consumer);
+                self.consumers[c].processing.set_factor(factor);
+            }
+            Action::Rate { producer, rate } => {
+                // The producer already applies the change at this instant (it knows its schedule).
+                fields.push(("action", json!("rate")));
+                fields.push(("producer", json!(self.producers[producer].name)));
+                fields.push(("rate_per_s", json!(rate)));
+                self.log_action(fields);
+            }
+        }
+    }
+
+    fn log_action(&mut self, fields: Vec<(&str, Value)>) {
+        let now = self.now();
+        self.rec.event(now, "action", fields);
+    }
+
+    fn start_consumer(&mut self, c: usize, why: &str) {
+        let now = self.now();
+        let con = &mut self.consumers[c];
+        if con.state == RunState::Running {
+            let name = con.name.clone();
+            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("already running"))]);
+            return;
+        }
+        let restarted = con.state == RunState::Crashed;
+        con.state = RunState::Running;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.stopping = false;
+        con.last_auto_commit = now;
+        con.inflight.clear();
+        let (name, g) = (con.name.clone(), con.group);
+        self.rec.event(now, "consumer_started", vec![
+            ("consumer", json!(name)),
+            ("group", json!(self.groups[g].id)),
+            ("cause", json!(why)),
+        ]);
+        if restarted && !self.consumers[c].owned.is_empty() {
+            // Nobody noticed the crash: it resumes its partitions from the committed offsets.
+            let parts: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
+            self.consumers[c].owned.clear();
+            self.take_partitions(c, &parts);
+        } else {
+            self.consumers[c].owned.clear();
+            self.rebalance(g);
+        }
+        self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
+    }
+
+    fn crash_consumer(&mut self, c: usize) {
+        let now = self.now();
+        if self.consumers[c].state != RunState::Running {
+            let name = self.consumers[c].name.clone();
+            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
+            return;
+        }
+        // Records whose processing finished before the crash did their side effects.
+        if self.consumers[c].phase == Phase::Processing {
+            let k = self.consumers[c].inflight.finished_by(now);
+            self.account_processed(c, k);
+        }
+        let con = &mut self.consumers[c];
+        con.state = RunState::Crashed;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.inflight.clear();
+        let (name, g) = (con.name.clone(), con.group);
+        self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+    }
+
+    fn stop_consumer(&mut self, c: usize) {
+        let now = self.now();
+        let con = &mut self.consumers[c];
+        if con.state != RunState::Running {
+            let name = con.name.clone();
+            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
+            return;
+        }
+        con.stopping = true;
+        match con.phase {
+            // The batch in hand is finished first; the stop completes after its commit.
+            Phase::Processing | Phase::Committing => {}
+            Phase::Idle | Phase::Fetching => self.finish_stop(c),
+        }
+    }
+
+    /// Clean shutdown: commit what was processed (auto-commit commits on close), then LeaveGroup.
+    fn finish_stop(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        if self.consumers[c].config.commit != CommitMode::BeforeProcessing {
+            let offsets = self.positions(c);
+            self.send_commit(g, offsets);
+        }
+        let con = &mut self.consumers[c];
+        con.state = RunState::Stopped;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.stopping = false;
+        let name = con.name.clone();
+        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        self.release_all(c);
+        self.rebalance(g);
+    }
+
+    // ---- group membership (issue 2: range at start, instant reassignment on start/stop) ----------
+
+    fn release_all(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        for o in std::mem::take(&mut self.consumers[c].owned) {
+            if self.groups[g].owner[o.partition as usize] == Some(c) {
+                self.groups[g].owner[o.partition as usize] = None;
+            }
+        }
+    }
+
+    /// Members are consumers that started and did not leave; a crashed one stays a member.
+    fn rebalance(&mut self, g: usize) {
+        use super::assignor::{MemberSubscription, assign};
+        let members: Vec<usize> = self.groups[g]
+            .consumers
+            .iter()
+            .copied()
+            .filter(|&c| self.consumers[c].state != RunState::Stopped)
+            .collect();
+        let gp = &self.plan.groups[g];
+        let topics: std::collections::BTreeMap<String, u32> =
+            gp.topics.iter().map(|&t| (self.topics[t].name.clone(), self.topics[t].partitions)).collect();
+        let subs: Vec<MemberSubscription> = members
+            .iter()
+            .map(|&c| MemberSubscription {
+                member_id: self.consumers[c].name.clone(),
+                group_instance_id: self.consumers[c].group_instance_id.clone(),
+                topics: topics.keys().cloned().collect(),
+                owned: vec![],
+                generation: None,
+            })
+            .collect();
+        let result = assign(gp.assignor, &topics, &subs);
+        for &c in &members {
+            self.release_all(c);
+        }
+        for &c in &members {
+            let tps = &result[&self.consumers[c].name];
+            let parts: Vec<u32> = tps
+                .iter()
+                .map(|tp| {
+                    let t = self.topics.iter().find(|m| m.name == tp.topic).expect("assigned topic exists");
+                    t.first_partition + tp.partition
+                })
+                .collect();
+            self.take_partitions(c, &parts);
+        }
+    }
+
+    /// Gives `parts` to consumer `c`, each starting from the committed offset or the reset policy.
+    fn take_partitions(&mut self, c: usize, parts: &[u32]) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let reset = self.consumers[c].config.auto_offset_reset;
+        for &p in parts {
+            let log = &self.partitions[p as usize].log;
+            let position = match self.groups[g].committed[p as usize] {
+                Some(off) => off,
+                None => match reset {
+                    OffsetReset::Earliest => log.log_start_offset(),
+                    OffsetReset::Latest => log.log_end_offset(),
+                },
+            };
+            let first = &mut self.groups[g].first_offset[p as usize];
+            *first = Some(first.map_or(position, |f| f.min(position)));
+            self.groups[g].owner[p as usize] = Some(c);
+            self.consumers[c].owned.push(Owned { partition: p, position });
+        }
+        let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
+        let con = &self.consumers[c];
+        self.rec.event(now, "assignment", vec![
+            ("group", json!(self.groups[g].id)),
+            ("consumer", json!(con.name)),
+            ("partitions", json!(names)),
+        ]);
+    }
+
+    pub fn partition_name(&self, p: u32) -> String {
+        let part = &self.partitions[p as usize];
+        format!("{}-{}", self.topics[part.topic].name, part.index)
+    }
+
+    // ---- sampling ----------------------------------------------------------------------------
+
+    fn sample(&mut self) {
+        let now = self.now();
+        for (gi, g) in self.groups.iter().enumerate() {
+            for &p in &g.partitions {
+                let owner = g.owner[p as usize];
+                let position = owner.and_then(|c| self.consumers[c].position(p));
+                self.rec.metrics.push(MetricRow {
+                    time: now,
+                    group: gi as u16,
+                    partition: p,
+                    log_end_offset: self.partitions[p as usize].log.log_end_offset(),
+                    committed: g.committed[p as usize].unwrap_or(NONE_U64),
+                    position: position.unwrap_or(NONE_U64),
+                    owner: owner.map_or(NONE_U32, |c| c as u32),
+                });
+            }
+        }
+        self.next_sample = now + self.plan.sample_interval;
+        if self.next_sample <= self.end {
+            self.kernel.schedule_at(self.next_sample, Ev::Sample);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! kafkasim: a deterministic discrete-event simulator of Apache Kafka's messaging workflow.
+//!
+//! - [`sim`]: the kernel (integer virtual time, the (time, seq) event queue, seeded RNG streams).
+//! - [`kafka`]: the model (partition logs, producers, consumers, groups, assignors) on the kernel.
+//! - [`scenario`]: YAML scenario files parsed and checked into a typed plan.
+//! - [`record`]: what a run observes, in order. [`report`]: files written from it.
+//! - [`cli`]: the command line.
+
+pub mod bench;
+pub mod cli;
+pub mod kafka;
+pub mod record;
+pub mod report;
+pub mod scenario;
+pub mod sim;

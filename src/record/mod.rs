@@ -1,0 +1,89 @@
+//! Observation: what a run records as it goes (control-plane events, metric samples, per-group
+//! counters and latency histograms), held in order so reports are pure functions of it.
+
+pub mod intervals;
+
+use crate::sim::SimTime;
+use hdrhistogram::Histogram;
+use serde_json::{Map, Value};
+
+/// One control-plane event, in the order it happened.
+#[derive(Clone, Debug)]
+pub struct LoggedEvent {
+    pub time: SimTime,
+    pub kind: &'static str,
+    pub fields: Map<String, Value>,
+}
+
+/// A metrics.csv row before formatting. `u64::MAX` / `u32::MAX` mean "none".
+#[derive(Clone, Copy, Debug)]
+pub struct MetricRow {
+    pub time: SimTime,
+    pub group: u16,
+    pub partition: u32,
+    pub log_end_offset: u64,
+    pub committed: u64,
+    pub position: u64,
+    pub owner: u32,
+}
+
+pub const NONE_U64: u64 = u64::MAX;
+pub const NONE_U32: u32 = u32::MAX;
+
+/// Delivery counters and latency of one group.
+pub struct GroupStats {
+    pub records_processed: u64,
+    pub duplicates: u64,
+    pub polls: u64,
+    pub empty_polls: u64,
+    pub commits: u64,
+    pub latency: Histogram<u64>,
+    pub latency_sum_ns: u128,
+    pub latency_max_ns: u64,
+}
+
+impl Default for GroupStats {
+    fn default() -> Self {
+        GroupStats {
+            records_processed: 0,
+            duplicates: 0,
+            polls: 0,
+            empty_polls: 0,
+            commits: 0,
+            latency: Histogram::new(3).expect("3 significant figures is valid"),
+            latency_sum_ns: 0,
+            latency_max_ns: 0,
+        }
+    }
+}
+
+impl GroupStats {
+    /// Records one record's end-to-end latency.
+    #[inline]
+    pub fn record_latency(&mut self, ns: u64) {
+        // record() grows the auto-resizing histogram; saturating_record would clamp instead.
+        if self.latency.record(ns.max(1)).is_err() {
+            self.latency.saturating_record(ns.max(1));
+        }
+        self.latency_sum_ns += u128::from(ns);
+        self.latency_max_ns = self.latency_max_ns.max(ns);
+    }
+}
+
+#[derive(Default)]
+pub struct Recorder {
+    pub events: Vec<LoggedEvent>,
+    pub metrics: Vec<MetricRow>,
+    pub groups: Vec<GroupStats>,
+}
+
+impl Recorder {
+    pub fn new(groups: usize) -> Self {
+        Recorder { events: Vec::new(), metrics: Vec::new(), groups: (0..groups).map(|_| GroupStats::default()).collect() }
+    }
+
+    pub fn event(&mut self, time: SimTime, kind: &'static str, fields: Vec<(&str, Value)>) {
+        let fields = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        self.events.push(LoggedEvent { time, kind, fields });
+    }
+}

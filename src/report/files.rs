@@ -1,0 +1,52 @@
+//! metrics.csv and events.jsonl writers.
+
+use super::num::{time_ms, time_ms_json};
+use crate::kafka::world::World;
+use crate::record::{NONE_U32, NONE_U64};
+use std::io::Write;
+
+pub const METRICS_HEADER: [&str; 9] =
+    ["time_ms", "group", "topic", "partition", "log_end_offset", "committed_offset", "position", "lag", "owner"];
+
+pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(METRICS_HEADER)?;
+    for row in &w.rec.metrics {
+        let part = &w.partitions[row.partition as usize];
+        let committed = (row.committed != NONE_U64).then_some(row.committed);
+        let lag = committed.map(|c| row.log_end_offset.saturating_sub(c));
+        let owner = if row.owner == NONE_U32 { "" } else { w.consumers[row.owner as usize].name.as_str() };
+        csv.write_record([
+            time_ms(row.time).as_str(),
+            w.groups[row.group as usize].id.as_str(),
+            w.topics[part.topic].name.as_str(),
+            part.index.to_string().as_str(),
+            row.log_end_offset.to_string().as_str(),
+            opt(committed).as_str(),
+            opt((row.position != NONE_U64).then_some(row.position)).as_str(),
+            opt(lag).as_str(),
+            owner,
+        ])?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+pub fn write_events(w: &World, mut out: impl Write) -> anyhow::Result<()> {
+    for e in &w.rec.events {
+        let mut obj = serde_json::Map::new();
+        obj.insert("time_ms".into(), time_ms_json(e.time));
+        obj.insert("type".into(), serde_json::Value::String(e.kind.to_string()));
+        for (k, v) in &e.fields {
+            obj.insert(k.clone(), v.clone());
+        }
+        serde_json::to_writer(&mut out, &obj)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Output files, written from what a run recorded: summary.json, metrics.csv, events.jsonl and
+//! the charts. All are pure functions of the finished world, so equal runs give equal bytes.
+
+pub mod charts;
+pub mod console;
+pub mod files;
+pub mod lag;
+pub mod num;
+pub mod summary;
+
+use crate::kafka::world::World;
+use crate::scenario::plan::Action;
+use anyhow::Context;
+use std::fs;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// Writes every output into `dir`. Files are first written into a staging folder beside it and
+/// moved in only when all succeeded, so a failure never leaves a half-written set.
+pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let staging = staging_dir(dir);
+    if staging.exists() {
+        fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+    }
+    fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+    let create = |name: &str| -> anyhow::Result<BufWriter<fs::File>> {
+        let p = staging.join(name);
+        Ok(BufWriter::new(fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?))
+    };
+    let mut summary = serde_json::to_string_pretty(&summary::summary(w))?;
+    summary.push('\n');
+    fs::write(staging.join("summary.json"), summary)?;
+    files::write_metrics(w, create("metrics.csv")?)?;
+    files::write_events(w, create("events.jsonl")?)?;
+    lag_chart(w, &staging)?;
+    let mut written = Vec::new();
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut names: Vec<_> = fs::read_dir(&staging)?.collect::<Result<Vec<_>, _>>()?;
+    names.sort_by_key(|e| e.file_name());
+    for e in names {
+        let to = dir.join(e.file_name());
+        fs::rename(e.path(), &to).with_context(|| format!("moving {} into place", to.display()))?;
+        written.push(to);
+    }
+    fs::remove_dir(&staging).ok();
+    Ok(written)
+}
+
+fn staging_dir(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    dir.with_file_name(format!(".{name}.partial"))
+}
+
+/// Timeline actions as chart markers ("crash b2").
+pub fn action_markers(w: &World) -> Vec<charts::Marker> {
+    w.plan
+        .timeline
+        .iter()
+        .map(|a| {
+            let label = match &a.action {
+                Action::Crash(r) => format!("crash {}", w.plan.consumer(*r).name),
+                Action::Start(r) => format!("start {}", w.plan.consumer(*r).name),
+                Action::Stop(r) => format!("stop {}", w.plan.consumer(*r).name),
+                Action::Slow { consumer, factor } => format!("slow {} x{factor}", w.plan.consumer(*consumer).name),
+                Action::Rate { producer, rate } => format!("rate {} {rate}/s", w.plan.producers[*producer].name),
+            };
+            charts::Marker { x: a.at.as_nanos() as f64 / 1e9, label }
+        })
+        .collect()
+}
+
+fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    let series: Vec<charts::Series> = lag::group_lag_series(w)
+        .into_iter()
+        .zip(&w.groups)
+        .map(|(s, g)| charts::Series {
+            label: g.id.clone(),
+            points: s.into_iter().map(|(t, lag)| (t.as_secs_f64(), lag as f64)).collect(),
+        })
+        .collect();
+    let title = format!("{}: consumer lag per group (log end offset - committed offset)", w.plan.name);
+    charts::line_chart(
+        &dir.join("lag.png"),
+        &dir.join("lag.svg"),
+        &title,
+        "virtual time (s)",
+        "lag (records)",
+        &series,
+        &action_markers(w),
+    )
+}

@@ -1,0 +1,120 @@
+//! The checked plan a run executes: every default filled in, every name resolved to an index.
+//! Nothing here can be invalid; `validate` is the only way to build one.
+
+pub use super::raw::{Arrival, CommitMode, Keys, OffsetReset, PartitionerKind, Processing, RebalanceProtocol};
+use crate::kafka::assignor::AssignorKind;
+use crate::sim::SimDuration;
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub sample_interval: SimDuration,
+    pub network_delay: SimDuration,
+    pub topics: Vec<TopicPlan>,
+    pub producers: Vec<ProducerPlan>,
+    pub groups: Vec<GroupPlan>,
+    /// Sorted by time; equal times keep file order.
+    pub timeline: Vec<TimedAction>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TopicPlan {
+    pub name: String,
+    pub partitions: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProducerPlan {
+    pub name: String,
+    pub topic: usize,
+    /// Records per second.
+    pub rate: f64,
+    pub arrival: Arrival,
+    pub keys: Keys,
+    pub partitioner: PartitionerKind,
+    pub linger: SimDuration,
+    pub batch_size: u64,
+    pub record_size: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupPlan {
+    pub id: String,
+    pub topics: Vec<usize>,
+    pub protocol: RebalanceProtocol,
+    pub assignor: AssignorKind,
+    pub initial_rebalance_delay: SimDuration,
+    /// Indices into `Plan::consumers()` order: consumers are numbered across all groups.
+    pub consumers: Vec<ConsumerPlan>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsumerPlan {
+    pub name: String,
+    /// When the consumer first starts; None = only a timeline `start` starts it.
+    pub start_at: Option<SimDuration>,
+    pub group_instance_id: Option<String>,
+    pub config: ConsumerConfig,
+}
+
+/// One consumer's settings, Kafka's names and defaults.
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    pub poll_interval: SimDuration,
+    pub max_poll_records: u32,
+    pub fetch_max_wait: SimDuration,
+    pub processing: Processing,
+    pub commit: CommitMode,
+    pub auto_commit_interval: SimDuration,
+    pub auto_offset_reset: OffsetReset,
+    pub session_timeout: SimDuration,
+    pub heartbeat_interval: SimDuration,
+    pub max_poll_interval: SimDuration,
+}
+
+/// Kafka's defaults (ConsumerConfig / GroupCoordinatorConfig, Kafka 4.x).
+pub mod defaults {
+    use crate::sim::SimDuration;
+    pub const SAMPLE_INTERVAL: SimDuration = SimDuration(100_000_000);
+    pub const POLL_INTERVAL: SimDuration = SimDuration(0);
+    pub const MAX_POLL_RECORDS: u32 = 500;
+    pub const FETCH_MAX_WAIT: SimDuration = SimDuration(500_000_000);
+    pub const AUTO_COMMIT_INTERVAL: SimDuration = SimDuration(5_000_000_000);
+    pub const SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
+    pub const HEARTBEAT_INTERVAL: SimDuration = SimDuration(3_000_000_000);
+    pub const MAX_POLL_INTERVAL: SimDuration = SimDuration(300_000_000_000);
+    pub const INITIAL_REBALANCE_DELAY: SimDuration = SimDuration(3_000_000_000);
+    pub const LINGER: SimDuration = SimDuration(5_000_000);
+    pub const BATCH_SIZE: u64 = 16384;
+    pub const RECORD_SIZE: u64 = 100;
+    /// The broker's group.min.session.timeout.ms / group.max.session.timeout.ms.
+    pub const MIN_SESSION_TIMEOUT: SimDuration = SimDuration(6_000_000_000);
+    pub const MAX_SESSION_TIMEOUT: SimDuration = SimDuration(1_800_000_000_000);
+}
+
+#[derive(Clone, Debug)]
+pub struct TimedAction {
+    pub at: SimDuration,
+    pub action: Action,
+}
+
+/// A consumer is named by (group index, consumer index within the group).
+pub type ConsumerRef = (usize, usize);
+
+#[derive(Clone, Debug)]
+pub enum Action {
+    Crash(ConsumerRef),
+    Start(ConsumerRef),
+    Stop(ConsumerRef),
+    Slow { consumer: ConsumerRef, factor: f64 },
+    Rate { producer: usize, rate: f64 },
+}
+
+impl Plan {
+    pub fn consumer(&self, (g, c): ConsumerRef) -> &ConsumerPlan {
+        &self.groups[g].consumers[c]
+    }
+}

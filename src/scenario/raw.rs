@@ -1,0 +1,367 @@
+//! The serde mirror of a scenario file: every field as written, optional where the file may omit
+//! it. Unknown fields are errors (with line and column), so a typo never silently means a default.
+
+use super::units::{Duration, MsDuration, Rate, parse_duration};
+use serde::{Deserialize, Deserializer, de};
+use serde_yaml::Value;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    pub duration: Duration,
+    #[serde(default)]
+    pub sample_interval: Option<Duration>,
+    #[serde(default)]
+    pub network_delay: Option<Duration>,
+    pub topics: Vec<RawTopic>,
+    #[serde(default)]
+    pub producers: Vec<RawProducer>,
+    #[serde(default)]
+    pub groups: Vec<RawGroup>,
+    #[serde(default)]
+    pub timeline: Vec<RawAction>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopic {
+    pub name: String,
+    pub partitions: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProducer {
+    pub name: String,
+    pub topic: String,
+    pub rate: Rate,
+    #[serde(default)]
+    pub arrival: Option<Arrival>,
+    #[serde(default)]
+    pub keys: Option<Keys>,
+    #[serde(default)]
+    pub partitioner: Option<PartitionerKind>,
+    #[serde(default)]
+    pub linger_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub batch_size: Option<u64>,
+    #[serde(default)]
+    pub record_size: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    Constant,
+    Poisson,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionerKind {
+    Default,
+    RoundRobin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitMode {
+    Auto,
+    AfterProcessing,
+    BeforeProcessing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffsetReset {
+    Earliest,
+    Latest,
+}
+
+/// Which records carry a key, and how keys are drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Keys {
+    None,
+    Uniform(u64),
+    Zipf { n: u64, s: f64 },
+}
+
+/// Time to process one record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Processing {
+    Constant(crate::sim::SimDuration),
+    Exponential(crate::sim::SimDuration),
+    Uniform(crate::sim::SimDuration, crate::sim::SimDuration),
+    LogNormal { median: crate::sim::SimDuration, sigma: f64 },
+}
+
+/// Consumer settings that a group sets for all its consumers and a consumer may override.
+macro_rules! consumer_settings {
+    ($(#[$m:meta])* pub struct $name:ident { $($extra:tt)* }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($extra)*
+            #[serde(default)]
+            pub poll_interval: Option<Duration>,
+            #[serde(default)]
+            pub max_poll_records: Option<u32>,
+            #[serde(default)]
+            pub fetch_max_wait_ms: Option<MsDuration>,
+            #[serde(default)]
+            pub processing: Option<Processing>,
+            #[serde(default)]
+            pub commit: Option<CommitMode>,
+            #[serde(default)]
+            pub auto_commit_interval_ms: Option<MsDuration>,
+            #[serde(default)]
+            pub auto_offset_reset: Option<OffsetReset>,
+            #[serde(default)]
+            pub session_timeout_ms: Option<MsDuration>,
+            #[serde(default)]
+            pub heartbeat_interval_ms: Option<MsDuration>,
+            #[serde(default)]
+            pub max_poll_interval_ms: Option<MsDuration>,
+        }
+    };
+}
+
+consumer_settings! {
+    pub struct RawGroup {
+        pub id: String,
+        pub topics: Vec<String>,
+        pub consumers: RawConsumers,
+        #[serde(default)]
+        pub protocol: Option<RebalanceProtocol>,
+        #[serde(default)]
+        pub assignor: Option<String>,
+        #[serde(default)]
+        pub group_initial_rebalance_delay_ms: Option<MsDuration>,
+    }
+}
+
+consumer_settings! {
+    pub struct RawConsumer {
+        pub name: String,
+        #[serde(default)]
+        pub start_at: Option<Duration>,
+        #[serde(default)]
+        pub group_instance_id: Option<String>,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RebalanceProtocol {
+    Eager,
+    Cooperative,
+}
+
+/// `consumers: 3` or a list of consumer entries.
+#[derive(Clone, Debug)]
+pub enum RawConsumers {
+    Count(u32),
+    List(Vec<RawConsumer>),
+}
+
+impl Default for RawConsumers {
+    fn default() -> Self {
+        RawConsumers::Count(0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawConsumers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        match v {
+            Value::Number(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(RawConsumers::Count)
+                .ok_or_else(|| de::Error::custom("`consumers` must be a whole number or a list of consumers")),
+            Value::Sequence(_) => serde_yaml::from_value::<Vec<RawConsumer>>(v)
+                .map(RawConsumers::List)
+                .map_err(|e| de::Error::custom(format!("in `consumers`: {e}"))),
+            _ => Err(de::Error::custom(
+                "`consumers` must be a count (e.g. 3) or a list of entries like `- name: c1`",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    pub at: Duration,
+    #[serde(default)]
+    pub crash: Option<String>,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub stop: Option<String>,
+    #[serde(default)]
+    pub slow: Option<RawSlow>,
+    #[serde(default)]
+    pub rate: Option<RawRateChange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlow {
+    pub consumer: String,
+    pub factor: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateChange {
+    pub producer: String,
+    pub rate: Rate,
+}
+
+fn single_key(v: &Value, what: &str, forms: &str) -> Result<(String, Value), String> {
+    match v {
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, val) = m.iter().next().expect("len 1");
+            let k = k.as_str().ok_or_else(|| format!("{what}: expected one of {forms}"))?;
+            Ok((k.to_string(), val.clone()))
+        }
+        _ => Err(format!("{what}: expected one of {forms}")),
+    }
+}
+
+fn value_duration(v: &Value, what: &str) -> Result<crate::sim::SimDuration, String> {
+    match v {
+        Value::String(s) => parse_duration(s).map_err(|e| format!("{what}: {e}")),
+        other => Err(format!("{what}: expected a duration with a unit such as 0.4ms, found {}", show(other))),
+    }
+}
+
+fn show(v: &Value) -> String {
+    serde_yaml::to_string(v).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into())
+}
+
+const KEYS_FORMS: &str = "none | {uniform: N} | {zipf: {n: N, s: 1.1}}";
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        parse_keys(&v).map_err(de::Error::custom)
+    }
+}
+
+fn parse_keys(v: &Value) -> Result<Keys, String> {
+    if v.as_str() == Some("none") || v.is_null() {
+        return Ok(Keys::None);
+    }
+    let (k, val) = single_key(v, "keys", KEYS_FORMS)?;
+    let count = |x: &Value, what: &str| {
+        x.as_u64()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| format!("{what} must be a whole number of keys >= 1, found {}", show(x)))
+    };
+    match k.as_str() {
+        "uniform" => Ok(Keys::Uniform(count(&val, "keys.uniform")?)),
+        "zipf" => {
+            let n = val.get("n").ok_or("keys.zipf needs `n` (number of keys) and `s` (exponent)")?;
+            let s = val.get("s").and_then(Value::as_f64).ok_or("keys.zipf.s must be a number > 0, e.g. 1.1")?;
+            if let Some(m) = val.as_mapping() {
+                if let Some(bad) = m.keys().filter_map(Value::as_str).find(|k| *k != "n" && *k != "s") {
+                    return Err(format!("keys.zipf: unknown field `{bad}`, expected `n` or `s`"));
+                }
+            }
+            if !(s.is_finite() && s > 0.0) {
+                return Err(format!("keys.zipf.s must be a number > 0, found {s}"));
+            }
+            Ok(Keys::Zipf { n: count(n, "keys.zipf.n")?, s })
+        }
+        other => Err(format!("keys: unknown form `{other}`; expected one of {KEYS_FORMS}")),
+    }
+}
+
+const PROCESSING_FORMS: &str = "0.4ms | {exponential: MEAN} | {uniform: [MIN, MAX]} | {lognormal: {median: D, sigma: S}}";
+
+impl<'de> Deserialize<'de> for Processing {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        parse_processing(&v).map_err(de::Error::custom)
+    }
+}
+
+fn parse_processing(v: &Value) -> Result<Processing, String> {
+    if let Value::String(_) = v {
+        return value_duration(v, "processing").map(Processing::Constant);
+    }
+    let (k, val) = single_key(v, "processing", PROCESSING_FORMS)?;
+    match k.as_str() {
+        "constant" => value_duration(&val, "processing.constant").map(Processing::Constant),
+        "exponential" => value_duration(&val, "processing.exponential").map(Processing::Exponential),
+        "uniform" => {
+            let bounds = val.as_sequence().filter(|s| s.len() == 2).ok_or_else(|| {
+                format!("processing.uniform must be a list [MIN, MAX], found {}", show(&val))
+            })?;
+            let lo = value_duration(&bounds[0], "processing.uniform[0]")?;
+            let hi = value_duration(&bounds[1], "processing.uniform[1]")?;
+            if lo > hi {
+                return Err(format!("processing.uniform: MIN {lo} is greater than MAX {hi}"));
+            }
+            Ok(Processing::Uniform(lo, hi))
+        }
+        "lognormal" => {
+            let median = value_duration(
+                val.get("median").ok_or("processing.lognormal needs `median` (a duration) and `sigma`")?,
+                "processing.lognormal.median",
+            )?;
+            let sigma = val
+                .get("sigma")
+                .and_then(Value::as_f64)
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .ok_or("processing.lognormal.sigma must be a number >= 0, e.g. 0.5")?;
+            Ok(Processing::LogNormal { median, sigma })
+        }
+        other => Err(format!("processing: unknown form `{other}`; expected one of {PROCESSING_FORMS}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::SimDuration;
+
+    fn yaml(s: &str) -> Value {
+        serde_yaml::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn key_forms() {
+        assert_eq!(parse_keys(&yaml("none")), Ok(Keys::None));
+        assert_eq!(parse_keys(&yaml("{uniform: 1000}")), Ok(Keys::Uniform(1000)));
+        assert_eq!(parse_keys(&yaml("{zipf: {n: 50, s: 1.1}}")), Ok(Keys::Zipf { n: 50, s: 1.1 }));
+        assert!(parse_keys(&yaml("{uniform: 0}")).is_err());
+        assert!(parse_keys(&yaml("{zipf: {n: 5, s: 1.1, q: 2}}")).unwrap_err().contains("unknown field"));
+        assert!(parse_keys(&yaml("{hashed: 3}")).unwrap_err().contains("expected one of"));
+    }
+
+    #[test]
+    fn processing_forms() {
+        assert_eq!(parse_processing(&yaml("0.4ms")), Ok(Processing::Constant(SimDuration(400_000))));
+        assert_eq!(
+            parse_processing(&yaml("{exponential: 2ms}")),
+            Ok(Processing::Exponential(SimDuration::from_millis(2)))
+        );
+        assert_eq!(
+            parse_processing(&yaml("{uniform: [1ms, 3ms]}")),
+            Ok(Processing::Uniform(SimDuration::from_millis(1), SimDuration::from_millis(3)))
+        );
+        assert!(parse_processing(&yaml("{uniform: [3ms, 1ms]}")).is_err());
+        assert!(parse_processing(&yaml("{lognormal: {median: 1ms, sigma: 0.5}}")).is_ok());
+        assert!(parse_processing(&yaml("{poisson: 1ms}")).unwrap_err().contains("expected one of"));
+        assert!(parse_processing(&yaml("3")).is_err());
+    }
+}

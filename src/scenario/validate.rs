@@ -1,0 +1,354 @@
+//! Raw scenario -> checked [`Plan`]: defaults filled in, names resolved, every rule checked.
+//! Each error names the field path and what is allowed.
+
+use super::error::ScenarioError;
+use super::plan::*;
+use super::raw::*;
+use crate::kafka::assignor::AssignorKind;
+use crate::sim::SimDuration;
+use std::collections::BTreeMap;
+
+/// Keeps the simulated world within what one machine can hold and what charts can show.
+const MAX_PARTITIONS: u32 = 10_000;
+const MAX_SAMPLES_PER_PARTITION: u64 = 1_000_000;
+
+struct Checker<'a> {
+    file: &'a str,
+}
+
+impl Checker<'_> {
+    fn err(&self, path: impl Into<String>, msg: impl Into<String>) -> ScenarioError {
+        ScenarioError::field(self.file, path, msg)
+    }
+}
+
+pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
+    let ck = Checker { file };
+    if raw.name.is_empty()
+        || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        || raw.name.starts_with('.')
+    {
+        return Err(ck.err("name", format!(
+            "`{}` cannot name an output folder; use letters, digits, '-', '_' or '.' (not first)",
+            raw.name
+        )));
+    }
+    let duration = raw.duration.0;
+    if duration.is_zero() {
+        return Err(ck.err("duration", "must be longer than 0, e.g. 60s"));
+    }
+    let sample_interval = raw.sample_interval.map_or(defaults::SAMPLE_INTERVAL, |d| d.0);
+    if sample_interval.is_zero() {
+        return Err(ck.err("sample_interval", "must be longer than 0, e.g. 100ms"));
+    }
+    if duration.as_nanos() / sample_interval.as_nanos() > MAX_SAMPLES_PER_PARTITION {
+        return Err(ck.err("sample_interval", format!(
+            "{sample_interval} over {duration} gives more than {MAX_SAMPLES_PER_PARTITION} samples; use a longer interval"
+        )));
+    }
+
+    let topics = check_topics(&ck, &raw.topics)?;
+    let topic_index: BTreeMap<&str, usize> = topics.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
+    let topic_names = || topics.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+    let find_topic = |path: String, name: &str| {
+        topic_index
+            .get(name)
+            .copied()
+            .ok_or_else(|| ck.err(path, format!("unknown topic `{name}`; topics defined: {}", topic_names())))
+    };
+
+    let mut producers = Vec::new();
+    let mut producer_index = BTreeMap::new();
+    for (i, p) in raw.producers.iter().enumerate() {
+        let path = format!("producers[{i}]");
+        if producer_index.insert(p.name.clone(), i).is_some() {
+            return Err(ck.err(format!("{path}.name"), format!("producer `{}` is named twice", p.name)));
+        }
+        let topic = find_topic(format!("{path}.topic"), &p.topic)?;
+        let batch_size = p.batch_size.unwrap_or(defaults::BATCH_SIZE);
+        let record_size = p.record_size.unwrap_or(defaults::RECORD_SIZE);
+        if batch_size == 0 {
+            return Err(ck.err(format!("{path}.batch_size"), "must be at least 1 byte (Kafka's default: 16384)"));
+        }
+        if record_size == 0 || record_size > 1 << 30 {
+            return Err(ck.err(format!("{path}.record_size"), "must be between 1 byte and 1 GiB (default: 100)"));
+        }
+        if p.rate.0 > 1e9 {
+            return Err(ck.err(format!("{path}.rate"), "must be at most 1000000000/s (one record per nanosecond)"));
+        }
+        producers.push(ProducerPlan {
+            name: p.name.clone(),
+            topic,
+            rate: p.rate.0,
+            arrival: p.arrival.unwrap_or(Arrival::Poisson),
+            keys: p.keys.clone().unwrap_or(Keys::None),
+            partitioner: p.partitioner.unwrap_or(PartitionerKind::Default),
+            linger: p.linger_ms.map_or(defaults::LINGER, |d| d.0),
+            batch_size,
+            record_size,
+        });
+    }
+
+    let mut groups = Vec::new();
+    let mut group_ids = BTreeMap::new();
+    let mut consumer_index: BTreeMap<String, ConsumerRef> = BTreeMap::new();
+    for (gi, g) in raw.groups.iter().enumerate() {
+        let path = format!("groups[{gi}]");
+        if g.id.is_empty() {
+            return Err(ck.err(format!("{path}.id"), "a group id cannot be empty"));
+        }
+        if group_ids.insert(g.id.clone(), gi).is_some() {
+            return Err(ck.err(format!("{path}.id"), format!("group `{}` is defined twice", g.id)));
+        }
+        if g.topics.is_empty() {
+            return Err(ck.err(format!("{path}.topics"), "a group must subscribe to at least one topic"));
+        }
+        let mut gtopics = Vec::new();
+        for (ti, t) in g.topics.iter().enumerate() {
+            let idx = find_topic(format!("{path}.topics[{ti}]"), t)?;
+            if gtopics.contains(&idx) {
+                return Err(ck.err(format!("{path}.topics[{ti}]"), format!("topic `{t}` is listed twice")));
+            }
+            gtopics.push(idx);
+        }
+        let protocol = g.protocol.unwrap_or(RebalanceProtocol::Eager);
+        let assignor = match &g.assignor {
+            None => match protocol {
+                RebalanceProtocol::Eager => AssignorKind::Range,
+                RebalanceProtocol::Cooperative => AssignorKind::CooperativeSticky,
+            },
+            Some(name) => AssignorKind::parse(name).ok_or_else(|| {
+                ck.err(format!("{path}.assignor"), format!(
+                    "unknown assignor `{name}`; allowed: range, roundrobin, sticky, cooperative-sticky"
+                ))
+            })?,
+        };
+        if protocol == RebalanceProtocol::Cooperative && !assignor.supports_cooperative() {
+            return Err(ck.err(format!("{path}.assignor"), format!(
+                "`{}` supports only the eager protocol; protocol: cooperative needs assignor: cooperative-sticky",
+                assignor.name()
+            )));
+        }
+        let base = settings_of_group(g);
+        let raw_consumers: Vec<RawConsumer> = match &g.consumers {
+            RawConsumers::Count(n) => {
+                (1..=*n).map(|i| RawConsumer { name: format!("{}-{i}", g.id), ..Default::default() }).collect()
+            }
+            RawConsumers::List(list) => list.clone(),
+        };
+        if raw_consumers.is_empty() {
+            return Err(ck.err(format!("{path}.consumers"), "a group needs at least one consumer"));
+        }
+        let mut consumers = Vec::new();
+        let mut instance_ids = BTreeMap::new();
+        for (ci, c) in raw_consumers.iter().enumerate() {
+            let cpath = format!("{path}.consumers[{ci}]");
+            if c.name.is_empty() {
+                return Err(ck.err(format!("{cpath}.name"), "a consumer name cannot be empty"));
+            }
+            if let Some((og, _)) = consumer_index.insert(c.name.clone(), (gi, ci)) {
+                return Err(ck.err(format!("{cpath}.name"), format!(
+                    "consumer `{}` is named twice (also in group `{}`); names are unique across groups",
+                    c.name, raw.groups[og].id
+                )));
+            }
+            if let Some(iid) = &c.group_instance_id {
+                if instance_ids.insert(iid.clone(), ci).is_some() {
+                    return Err(ck.err(format!("{cpath}.group_instance_id"), format!(
+                        "group_instance_id `{iid}` is used twice in group `{}`",
+                        g.id
+                    )));
+                }
+            }
+            let config = resolve_config(&ck, &cpath, &base, c)?;
+            let start_at = Some(c.start_at.map_or(SimDuration::ZERO, |d| d.0));
+            consumers.push(ConsumerPlan {
+                name: c.name.clone(),
+                start_at,
+                group_instance_id: c.group_instance_id.clone(),
+                config,
+            });
+        }
+        groups.push(GroupPlan {
+            id: g.id.clone(),
+            topics: gtopics,
+            protocol,
+            assignor,
+            initial_rebalance_delay: g
+                .group_initial_rebalance_delay_ms
+                .map_or(defaults::INITIAL_REBALANCE_DELAY, |d| d.0),
+            consumers,
+        });
+    }
+
+    let find_consumer = |path: String, name: &str| {
+        consumer_index.get(name).copied().ok_or_else(|| {
+            let known: Vec<&str> = consumer_index.keys().map(String::as_str).collect();
+            ck.err(path, format!("unknown consumer `{name}`; consumers defined: {}", known.join(", ")))
+        })
+    };
+    let find_producer = |path: String, name: &str| {
+        producer_index.get(name).copied().ok_or_else(|| {
+            let known: Vec<&str> = producer_index.keys().map(String::as_str).collect();
+            ck.err(path, format!("unknown producer `{name}`; producers defined: {}", known.join(", ")))
+        })
+    };
+
+    let mut timeline = Vec::new();
+    for (i, a) in raw.timeline.iter().enumerate() {
+        let path = format!("timeline[{i}]");
+        if a.at.0 > duration {
+            return Err(ck.err(format!("{path}.at"), format!(
+                "{} is after the end of the run (duration: {duration})",
+                a.at.0
+            )));
+        }
+        let mut actions = Vec::new();
+        if let Some(c) = &a.crash {
+            actions.push(Action::Crash(find_consumer(format!("{path}.crash"), c)?));
+        }
+        if let Some(c) = &a.start {
+            actions.push(Action::Start(find_consumer(format!("{path}.start"), c)?));
+        }
+        if let Some(c) = &a.stop {
+            actions.push(Action::Stop(find_consumer(format!("{path}.stop"), c)?));
+        }
+        if let Some(s) = &a.slow {
+            if !(s.factor.is_finite() && s.factor > 0.0) {
+                return Err(ck.err(format!("{path}.slow.factor"), format!(
+                    "{} is not allowed; the factor multiplies processing times and must be > 0",
+                    s.factor
+                )));
+            }
+            let consumer = find_consumer(format!("{path}.slow.consumer"), &s.consumer)?;
+            actions.push(Action::Slow { consumer, factor: s.factor });
+        }
+        if let Some(r) = &a.rate {
+            let producer = find_producer(format!("{path}.rate.producer"), &r.producer)?;
+            actions.push(Action::Rate { producer, rate: r.rate.0 });
+        }
+        if actions.len() != 1 {
+            return Err(ck.err(path, format!(
+                "each timeline entry takes `at` and exactly one action (crash, start, stop, slow, rate); found {}",
+                actions.len()
+            )));
+        }
+        timeline.push(TimedAction { at: a.at.0, action: actions.pop().expect("one action") });
+    }
+    timeline.sort_by_key(|a| a.at);
+
+    Ok(Plan {
+        name: raw.name,
+        description: raw.description.unwrap_or_default(),
+        seed: raw.seed.unwrap_or(0),
+        duration,
+        sample_interval,
+        network_delay: raw.network_delay.map_or(SimDuration::ZERO, |d| d.0),
+        topics,
+        producers,
+        groups,
+        timeline,
+    })
+}
+
+fn check_topics(ck: &Checker, raw: &[RawTopic]) -> Result<Vec<TopicPlan>, ScenarioError> {
+    if raw.is_empty() {
+        return Err(ck.err("topics", "a scenario needs at least one topic"));
+    }
+    let mut seen = BTreeMap::new();
+    let mut total = 0u64;
+    for (i, t) in raw.iter().enumerate() {
+        if t.name.is_empty() {
+            return Err(ck.err(format!("topics[{i}].name"), "a topic name cannot be empty"));
+        }
+        if seen.insert(t.name.as_str(), i).is_some() {
+            return Err(ck.err(format!("topics[{i}].name"), format!("topic `{}` is defined twice", t.name)));
+        }
+        if t.partitions == 0 || t.partitions > MAX_PARTITIONS {
+            return Err(ck.err(format!("topics[{i}].partitions"), format!(
+                "{} is not allowed; a topic has 1 to {MAX_PARTITIONS} partitions",
+                t.partitions
+            )));
+        }
+        total += u64::from(t.partitions);
+    }
+    if total > u64::from(MAX_PARTITIONS) {
+        return Err(ck.err("topics", format!("{total} partitions in all; at most {MAX_PARTITIONS} are supported")));
+    }
+    Ok(raw.iter().map(|t| TopicPlan { name: t.name.clone(), partitions: t.partitions }).collect())
+}
+
+/// The group's settings as a consumer entry, so group and consumer resolve with one rule.
+fn settings_of_group(g: &RawGroup) -> RawConsumer {
+    RawConsumer {
+        name: String::new(),
+        start_at: None,
+        group_instance_id: None,
+        poll_interval: g.poll_interval,
+        max_poll_records: g.max_poll_records,
+        fetch_max_wait_ms: g.fetch_max_wait_ms,
+        processing: g.processing.clone(),
+        commit: g.commit,
+        auto_commit_interval_ms: g.auto_commit_interval_ms,
+        auto_offset_reset: g.auto_offset_reset,
+        session_timeout_ms: g.session_timeout_ms,
+        heartbeat_interval_ms: g.heartbeat_interval_ms,
+        max_poll_interval_ms: g.max_poll_interval_ms,
+    }
+}
+
+fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) -> Result<ConsumerConfig, ScenarioError> {
+    let dur = |own: Option<SimDuration>, group: Option<SimDuration>, d: SimDuration| own.or(group).unwrap_or(d);
+    let cfg = ConsumerConfig {
+        poll_interval: dur(c.poll_interval.map(|d| d.0), g.poll_interval.map(|d| d.0), defaults::POLL_INTERVAL),
+        max_poll_records: c.max_poll_records.or(g.max_poll_records).unwrap_or(defaults::MAX_POLL_RECORDS),
+        fetch_max_wait: dur(c.fetch_max_wait_ms.map(|d| d.0), g.fetch_max_wait_ms.map(|d| d.0), defaults::FETCH_MAX_WAIT),
+        processing: c.processing.clone().or_else(|| g.processing.clone()).unwrap_or(Processing::Constant(SimDuration::ZERO)),
+        commit: c.commit.or(g.commit).unwrap_or(CommitMode::Auto),
+        auto_commit_interval: dur(
+            c.auto_commit_interval_ms.map(|d| d.0),
+            g.auto_commit_interval_ms.map(|d| d.0),
+            defaults::AUTO_COMMIT_INTERVAL,
+        ),
+        auto_offset_reset: c.auto_offset_reset.or(g.auto_offset_reset).unwrap_or(OffsetReset::Latest),
+        session_timeout: dur(c.session_timeout_ms.map(|d| d.0), g.session_timeout_ms.map(|d| d.0), defaults::SESSION_TIMEOUT),
+        heartbeat_interval: dur(
+            c.heartbeat_interval_ms.map(|d| d.0),
+            g.heartbeat_interval_ms.map(|d| d.0),
+            defaults::HEARTBEAT_INTERVAL,
+        ),
+        max_poll_interval: dur(
+            c.max_poll_interval_ms.map(|d| d.0),
+            g.max_poll_interval_ms.map(|d| d.0),
+            defaults::MAX_POLL_INTERVAL,
+        ),
+    };
+    if cfg.max_poll_records == 0 {
+        return Err(ck.err(format!("{path}.max_poll_records"), "must be at least 1 (Kafka's default: 500)"));
+    }
+    if cfg.poll_interval.is_zero() && cfg.fetch_max_wait.is_zero() {
+        return Err(ck.err(format!("{path}.poll_interval"), concat!(
+            "poll_interval and fetch_max_wait_ms are both 0: an idle consumer would poll forever without ",
+            "time passing; set poll_interval (e.g. 100ms) or fetch_max_wait_ms (Kafka's default: 500)"
+        )));
+    }
+    if cfg.auto_commit_interval.is_zero() {
+        return Err(ck.err(format!("{path}.auto_commit_interval_ms"), "must be longer than 0 (Kafka's default: 5000)"));
+    }
+    if cfg.session_timeout < defaults::MIN_SESSION_TIMEOUT || cfg.session_timeout > defaults::MAX_SESSION_TIMEOUT {
+        return Err(ck.err(format!("{path}.session_timeout_ms"), format!(
+            "{} is outside the broker's allowed range, 6s (group.min.session.timeout.ms) to 30m (group.max.session.timeout.ms)",
+            cfg.session_timeout
+        )));
+    }
+    if cfg.heartbeat_interval.is_zero() || cfg.heartbeat_interval >= cfg.session_timeout {
+        return Err(ck.err(format!("{path}.heartbeat_interval_ms"), format!(
+            "{} must be above 0 and below session_timeout_ms ({}); Kafka advises at most a third of it",
+            cfg.heartbeat_interval, cfg.session_timeout
+        )));
+    }
+    if cfg.max_poll_interval.is_zero() {
+        return Err(ck.err(format!("{path}.max_poll_interval_ms"), "must be longer than 0 (Kafka's default: 300000)"));
+    }
+    Ok(cfg)
+}
