@@ -96,7 +96,7 @@ pub fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            esay!("error: {}", f.message);
+            eprintln!("error: {}", f.message);
             ExitCode::from(f.status)
         }
     }
@@ -137,7 +137,7 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
         match scenario::load(f) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
-                esay!("error: {e}");
+                eprintln!("error: {e}");
                 first_error.get_or_insert(Failure { status: 2, message: format!("{} invalid", f.display()) });
             }
         }
