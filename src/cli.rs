@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kafkasim", version, about = "A deterministic discrete-event simulator of Apache Kafka's messaging workflow")]
+#[command(
+    name = "kafkasim",
+    version,
+    about = "A deterministic discrete-event simulator of Apache Kafka's messaging workflow"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -159,10 +163,13 @@ fn partition(partitions: u32, json: bool, keys: Vec<String>) -> Result<(), Failu
             all.push(k);
         }
     }
-    let rows: Vec<(String, u32)> = all.into_iter().map(|k| {
-        let p = partition_for_key(k.as_bytes(), partitions);
-        (k, p)
-    }).collect();
+    let rows: Vec<(String, u32)> = all
+        .into_iter()
+        .map(|k| {
+            let p = partition_for_key(k.as_bytes(), partitions);
+            (k, p)
+        })
+        .collect();
     if json {
         let v: Vec<serde_json::Value> =
             rows.iter().map(|(k, p)| serde_json::json!({ "key": k, "partition": p })).collect();

@@ -13,3 +13,10 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+
+/// Parses nothing, writes nothing: runs a checked plan to the end and returns the finished world.
+pub fn simulate(plan: scenario::Plan) -> kafka::world::World {
+    let mut world = kafka::world::World::new(plan);
+    world.run();
+    world
+}

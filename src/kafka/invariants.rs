@@ -26,7 +26,12 @@ pub fn check(w: &World) {
                 seen[p] = Some(c);
                 assert_eq!(g.owner[p], Some(c), "invariant at {now:?}: owner record of partition {p} in group {gi}");
                 let leo = w.partitions[p].log.log_end_offset();
-                assert!(o.position <= leo, "invariant at {now:?}: {} position {} past log end {leo}", con.name, o.position);
+                assert!(
+                    o.position <= leo,
+                    "invariant at {now:?}: {} position {} past log end {leo}",
+                    con.name,
+                    o.position
+                );
             }
             if con.state == RunState::Stopped {
                 assert!(con.owned.is_empty(), "invariant at {now:?}: stopped consumer {} owns partitions", con.name);
@@ -35,10 +40,19 @@ pub fn check(w: &World) {
         for &p in &g.partitions {
             let leo = w.partitions[p as usize].log.log_end_offset();
             if let Some(c) = g.committed[p as usize] {
-                assert!(c <= leo, "invariant at {now:?}: group {} committed {c} past log end {leo} of {}", g.id, w.partition_name(p));
+                assert!(
+                    c <= leo,
+                    "invariant at {now:?}: group {} committed {c} past log end {leo} of {}",
+                    g.id,
+                    w.partition_name(p)
+                );
             }
             if let Some(owner) = g.owner[p as usize] {
-                assert!(w.consumers[owner].owns(p), "invariant at {now:?}: stale owner record for {}", w.partition_name(p));
+                assert!(
+                    w.consumers[owner].owns(p),
+                    "invariant at {now:?}: stale owner record for {}",
+                    w.partition_name(p)
+                );
             }
         }
     }

@@ -152,10 +152,7 @@ mod tests {
         assert_eq!(log.append(SimTime(20), &[100, 100_000, 200_000], 100), 3); // wide: span > 65535us
         assert_eq!(log.log_end_offset(), 6);
         assert_eq!(log.bytes(), 600);
-        assert_eq!(
-            collect(&log, 1, 5),
-            vec![(1, 5_000), (2, 9_000), (3, 100_000), (4, 100_000_000)]
-        );
+        assert_eq!(collect(&log, 1, 5), vec![(1, 5_000), (2, 9_000), (3, 100_000), (4, 100_000_000)]);
         assert_eq!(log.created_at(5), Some(200_000_000));
         assert_eq!(log.created_at(6), None);
         assert!(collect(&log, 4, 4).is_empty());

@@ -10,4 +10,5 @@ pub mod murmur2;
 pub mod partitioner;
 pub mod processing;
 pub mod producer;
+pub mod slab;
 pub mod world;

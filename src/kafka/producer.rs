@@ -187,7 +187,13 @@ impl Producer {
         }
         if key.is_none() {
             let open = self.open[pi].is_some();
-            self.null_key.on_appended(self.record_size, self.batch_size, open, self.partitions, &mut self.partition_rng);
+            self.null_key.on_appended(
+                self.record_size,
+                self.batch_size,
+                open,
+                self.partitions,
+                &mut self.partition_rng,
+            );
         }
     }
 

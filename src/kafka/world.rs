@@ -6,10 +6,14 @@ use super::group::Group;
 use super::log::PartitionLog;
 use super::processing::ProcessingTime;
 use super::producer::{Producer, ReadyBatch};
+use super::slab::Slab;
 use crate::record::{MetricRow, NONE_U32, NONE_U64, Recorder};
 use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
+
+/// (partition, offset) pairs: what a commit carries.
+type Offsets = Vec<(u32, u64)>;
 
 /// Every kind of event. Consumer events carry the incarnation they were scheduled for.
 #[derive(Clone, Copy, Debug)]
@@ -51,9 +55,10 @@ pub struct World {
     pub consumers: Vec<Consumer>,
     pub groups: Vec<Group>,
     pub rec: Recorder,
-    pending: Vec<Option<(u32, usize, ReadyBatch)>>,
-    free_slots: Vec<u32>,
-    pending_commits: Vec<Option<(usize, Vec<(u32, u64)>)>>,
+    /// Batches on their way to the broker: (partition, producer, batch).
+    pending: Slab<(u32, usize, ReadyBatch)>,
+    /// Commits on their way to the broker: (group, offsets).
+    pending_commits: Slab<(usize, Offsets)>,
     ready_scratch: Vec<ReadyBatch>,
     delay: SimDuration,
     end: SimTime,
@@ -68,7 +73,11 @@ impl World {
         let mut topics = Vec::new();
         let mut partitions = Vec::new();
         for (ti, t) in plan.topics.iter().enumerate() {
-            topics.push(TopicMeta { name: t.name.clone(), first_partition: partitions.len() as u32, partitions: t.partitions });
+            topics.push(TopicMeta {
+                name: t.name.clone(),
+                first_partition: partitions.len() as u32,
+                partitions: t.partitions,
+            });
             for p in 0..t.partitions {
                 partitions.push(Partition { topic: ti, index: p, log: PartitionLog::default(), waiters: Vec::new() });
             }
@@ -135,9 +144,8 @@ impl World {
             consumers,
             groups,
             rec: Recorder::new(ngroups),
-            pending: Vec::new(),
-            free_slots: Vec::new(),
-            pending_commits: Vec::new(),
+            pending: Slab::default(),
+            pending_commits: Slab::default(),
             ready_scratch: Vec::new(),
             delay,
             end,
@@ -202,7 +210,7 @@ impl World {
             Ev::FetchResponse { c, inc } if self.live(c, inc) => self.deliver(c as usize),
             Ev::ProcessingDone { c, inc } if self.live(c, inc) => self.processing_done(c as usize),
             Ev::CommitAtBroker(slot) => {
-                let (g, offsets) = self.pending_commits[slot as usize].take().expect("pending commit");
+                let (g, offsets) = self.pending_commits.take(slot);
                 self.apply_commit(g, &offsets);
             }
             Ev::CommitDone { c, inc } if self.live(c, inc) => self.after_commit(c as usize),
@@ -232,16 +240,7 @@ impl World {
         for b in ready.drain(..) {
             let pid = self.topics[topic].first_partition + b.partition;
             let at = b.send_time + self.delay;
-            let slot = match self.free_slots.pop() {
-                Some(s) => {
-                    self.pending[s as usize] = Some((pid, p, b));
-                    s
-                }
-                None => {
-                    self.pending.push(Some((pid, p, b)));
-                    (self.pending.len() - 1) as u32
-                }
-            };
+            let slot = self.pending.insert((pid, p, b));
             self.kernel.schedule_at(at, Ev::Append(slot));
         }
         self.ready_scratch = ready;
@@ -251,8 +250,7 @@ impl World {
     }
 
     fn append(&mut self, slot: u32) {
-        let (pid, producer, batch) = self.pending[slot as usize].take().expect("pending batch");
-        self.free_slots.push(slot);
+        let (pid, producer, batch) = self.pending.take(slot);
         let now = self.now();
         let size = self.producers[producer].record_size;
         self.partitions[pid as usize].log.append(now, &batch.created_us, size);
@@ -473,8 +471,7 @@ impl World {
             self.apply_commit(g, &offsets);
             return;
         }
-        let slot = self.pending_commits.len() as u32;
-        self.pending_commits.push(Some((g, offsets)));
+        let slot = self.pending_commits.insert((g, offsets));
         self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
     }
 
@@ -538,7 +535,11 @@ impl World {
         let con = &mut self.consumers[c];
         if con.state == RunState::Running {
             let name = con.name.clone();
-            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("already running"))]);
+            self.rec.event(
+                now,
+                "action_ignored",
+                vec![("consumer", json!(name)), ("reason", json!("already running"))],
+            );
             return;
         }
         let restarted = con.state == RunState::Crashed;
@@ -549,11 +550,11 @@ impl World {
         con.last_auto_commit = now;
         con.inflight.clear();
         let (name, g) = (con.name.clone(), con.group);
-        self.rec.event(now, "consumer_started", vec![
-            ("consumer", json!(name)),
-            ("group", json!(self.groups[g].id)),
-            ("cause", json!(why)),
-        ]);
+        self.rec.event(
+            now,
+            "consumer_started",
+            vec![("consumer", json!(name)), ("group", json!(self.groups[g].id)), ("cause", json!(why))],
+        );
         if restarted && !self.consumers[c].owned.is_empty() {
             // Nobody noticed the crash: it resumes its partitions from the committed offsets.
             let parts: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
@@ -693,11 +694,11 @@ impl World {
         }
         let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
         let con = &self.consumers[c];
-        self.rec.event(now, "assignment", vec![
-            ("group", json!(self.groups[g].id)),
-            ("consumer", json!(con.name)),
-            ("partitions", json!(names)),
-        ]);
+        self.rec.event(
+            now,
+            "assignment",
+            vec![("group", json!(self.groups[g].id)), ("consumer", json!(con.name)), ("partitions", json!(names))],
+        );
     }
 
     pub fn partition_name(&self, p: u32) -> String {

@@ -19,13 +19,13 @@ impl IntervalSet {
         let mut start = from;
         let mut end = to;
         // The range starting at or before `from` may overlap or touch it.
-        if let Some((&s, &e)) = self.ranges.range(..=from).next_back() {
-            if e >= from {
-                overlap += e.min(to).saturating_sub(from);
-                start = s;
-                end = end.max(e);
-                self.ranges.remove(&s);
-            }
+        if let Some((&s, &e)) = self.ranges.range(..=from).next_back()
+            && e >= from
+        {
+            overlap += e.min(to).saturating_sub(from);
+            start = s;
+            end = end.max(e);
+            self.ranges.remove(&s);
         }
         let later: Vec<(u64, u64)> = self.ranges.range(from..=to).map(|(&s, &e)| (s, e)).collect();
         for (s, e) in later {

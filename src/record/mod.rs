@@ -79,7 +79,11 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(groups: usize) -> Self {
-        Recorder { events: Vec::new(), metrics: Vec::new(), groups: (0..groups).map(|_| GroupStats::default()).collect() }
+        Recorder {
+            events: Vec::new(),
+            metrics: Vec::new(),
+            groups: (0..groups).map(|_| GroupStats::default()).collect(),
+        }
     }
 
     pub fn event(&mut self, time: SimTime, kind: &'static str, fields: Vec<(&str, Value)>) {

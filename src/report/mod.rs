@@ -61,8 +61,12 @@ pub fn action_markers(w: &World) -> Vec<charts::Marker> {
                 Action::Crash(r) => format!("crash {}", w.plan.consumer(*r).name),
                 Action::Start(r) => format!("start {}", w.plan.consumer(*r).name),
                 Action::Stop(r) => format!("stop {}", w.plan.consumer(*r).name),
-                Action::Slow { consumer, factor } => format!("slow {} x{factor}", w.plan.consumer(*consumer).name),
-                Action::Rate { producer, rate } => format!("rate {} {rate}/s", w.plan.producers[*producer].name),
+                Action::Slow { consumer, factor } => {
+                    format!("slow {} x{factor}", w.plan.consumer(*consumer).name)
+                }
+                Action::Rate { producer, rate } => {
+                    format!("rate {} {rate}/s", w.plan.producers[*producer].name)
+                }
             };
             charts::Marker { x: a.at.as_nanos() as f64 / 1e9, label }
         })

@@ -15,7 +15,7 @@ pub fn round3(x: f64) -> f64 {
 /// decimals (`0.25`), so every row of every file prints the same instant the same way.
 pub fn time_ms(t: SimTime) -> String {
     let ns = t.as_nanos();
-    if ns % 1_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000) {
         (ns / 1_000_000).to_string()
     } else {
         let s = format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000);
@@ -26,11 +26,7 @@ pub fn time_ms(t: SimTime) -> String {
 /// The same, as a JSON number.
 pub fn time_ms_json(t: SimTime) -> serde_json::Value {
     let ns = t.as_nanos();
-    if ns % 1_000_000 == 0 {
-        serde_json::json!(ns / 1_000_000)
-    } else {
-        serde_json::json!(ns as f64 / 1e6)
-    }
+    if ns.is_multiple_of(1_000_000) { serde_json::json!(ns / 1_000_000) } else { serde_json::json!(ns as f64 / 1e6) }
 }
 
 #[cfg(test)]

@@ -52,18 +52,21 @@ pub fn summary(w: &World) -> Value {
             .map(|c| c.name.as_str())
             .collect();
         let lost: u64 = g.partitions.iter().map(|&p| g.lost(p)).sum();
-        groups.insert(g.id.clone(), json!({
-            "records_processed": st.records_processed,
-            "duplicates": st.duplicates,
-            "lost": lost,
-            "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
-            "latency_ms": latency,
-            "committed_offsets": committed,
-            "standby_consumers": standby,
-            "polls": st.polls,
-            "empty_polls": st.empty_polls,
-            "commits": st.commits,
-        }));
+        groups.insert(
+            g.id.clone(),
+            json!({
+                "records_processed": st.records_processed,
+                "duplicates": st.duplicates,
+                "lost": lost,
+                "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
+                "latency_ms": latency,
+                "committed_offsets": committed,
+                "standby_consumers": standby,
+                "polls": st.polls,
+                "empty_polls": st.empty_polls,
+                "commits": st.commits,
+            }),
+        );
     }
     let produced: u64 = w.partitions.iter().map(|p| p.log.log_end_offset()).sum();
     json!({

@@ -23,7 +23,9 @@ pub struct ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.location {
-            Location::LineColumn { line, column } => write!(f, "{}:{line}:{column}: {}", self.file, self.message),
+            Location::LineColumn { line, column } => {
+                write!(f, "{}:{line}:{column}: {}", self.file, self.message)
+            }
             Location::Field(path) => write!(f, "{}: {path}: {}", self.file, self.message),
             Location::File => write!(f, "{}: {}", self.file, self.message),
         }

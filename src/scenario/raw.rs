@@ -188,9 +188,7 @@ impl<'de> Deserialize<'de> for RawConsumers {
             Value::Sequence(_) => serde_yaml::from_value::<Vec<RawConsumer>>(v)
                 .map(RawConsumers::List)
                 .map_err(|e| de::Error::custom(format!("in `consumers`: {e}"))),
-            _ => Err(de::Error::custom(
-                "`consumers` must be a count (e.g. 3) or a list of entries like `- name: c1`",
-            )),
+            _ => Err(de::Error::custom("`consumers` must be a count (e.g. 3) or a list of entries like `- name: c1`")),
         }
     }
 }
@@ -271,10 +269,10 @@ fn parse_keys(v: &Value) -> Result<Keys, String> {
         "zipf" => {
             let n = val.get("n").ok_or("keys.zipf needs `n` (number of keys) and `s` (exponent)")?;
             let s = val.get("s").and_then(Value::as_f64).ok_or("keys.zipf.s must be a number > 0, e.g. 1.1")?;
-            if let Some(m) = val.as_mapping() {
-                if let Some(bad) = m.keys().filter_map(Value::as_str).find(|k| *k != "n" && *k != "s") {
-                    return Err(format!("keys.zipf: unknown field `{bad}`, expected `n` or `s`"));
-                }
+            if let Some(m) = val.as_mapping()
+                && let Some(bad) = m.keys().filter_map(Value::as_str).find(|k| *k != "n" && *k != "s")
+            {
+                return Err(format!("keys.zipf: unknown field `{bad}`, expected `n` or `s`"));
             }
             if !(s.is_finite() && s > 0.0) {
                 return Err(format!("keys.zipf.s must be a number > 0, found {s}"));
@@ -285,7 +283,8 @@ fn parse_keys(v: &Value) -> Result<Keys, String> {
     }
 }
 
-const PROCESSING_FORMS: &str = "0.4ms | {exponential: MEAN} | {uniform: [MIN, MAX]} | {lognormal: {median: D, sigma: S}}";
+const PROCESSING_FORMS: &str =
+    "0.4ms | {exponential: MEAN} | {uniform: [MIN, MAX]} | {lognormal: {median: D, sigma: S}}";
 
 impl<'de> Deserialize<'de> for Processing {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -303,9 +302,10 @@ fn parse_processing(v: &Value) -> Result<Processing, String> {
         "constant" => value_duration(&val, "processing.constant").map(Processing::Constant),
         "exponential" => value_duration(&val, "processing.exponential").map(Processing::Exponential),
         "uniform" => {
-            let bounds = val.as_sequence().filter(|s| s.len() == 2).ok_or_else(|| {
-                format!("processing.uniform must be a list [MIN, MAX], found {}", show(&val))
-            })?;
+            let bounds = val
+                .as_sequence()
+                .filter(|s| s.len() == 2)
+                .ok_or_else(|| format!("processing.uniform must be a list [MIN, MAX], found {}", show(&val)))?;
             let lo = value_duration(&bounds[0], "processing.uniform[0]")?;
             let hi = value_duration(&bounds[1], "processing.uniform[1]")?;
             if lo > hi {

@@ -19,8 +19,12 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
         "s" => 1_000_000_000,
         "m" => 60_000_000_000,
         "h" => 3_600_000_000_000,
-        "" => return Err(format!("`{s}` has no unit; write a duration with a unit ({UNITS}), e.g. 250ms")),
-        other => return Err(format!("`{other}` is not a time unit in `{s}`; allowed: {UNITS}")),
+        "" => {
+            return Err(format!("`{s}` has no unit; write a duration with a unit ({UNITS}), e.g. 250ms"));
+        }
+        other => {
+            return Err(format!("`{other}` is not a time unit in `{s}`; allowed: {UNITS}"));
+        }
     };
     if num.is_empty() {
         return Err(format!("`{s}` is not a duration; write a number then a unit ({UNITS}), e.g. 1.5s"));
@@ -45,7 +49,7 @@ fn scale_decimal(num: &str, scale: u64) -> Option<u64> {
     let mut unit = scale;
     for c in frac.chars() {
         let digit = c.to_digit(10)? as u64;
-        if unit % 10 != 0 {
+        if !unit.is_multiple_of(10) {
             if digit != 0 {
                 return None;
             }
@@ -67,7 +71,9 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
         "s" => 1.0,
         "m" => 60.0,
         "h" => 3600.0,
-        other => return Err(format!("`/{other}` is not a rate unit in `{s}`; allowed: /s, /m, /h")),
+        other => {
+            return Err(format!("`/{other}` is not a rate unit in `{s}`; allowed: /s, /m, /h"));
+        }
     };
     let n: f64 = num.trim().parse().map_err(|_| format!("`{num}` in `{s}` is not a number"))?;
     if !n.is_finite() || n < 0.0 {
@@ -106,9 +112,7 @@ impl<'de, const KAFKA_MS: bool> serde::Deserialize<'de> for Dur<KAFKA_MS> {
                         .map(|ns| Dur(SimDuration(ns)))
                         .ok_or_else(|| E::custom(format!("{n} ms is too long")))
                 } else {
-                    Err(E::custom(format!(
-                        "`{n}` has no unit; write a duration with a unit ({UNITS}), e.g. {n}ms"
-                    )))
+                    Err(E::custom(format!("`{n}` has no unit; write a duration with a unit ({UNITS}), e.g. {n}ms")))
                 }
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Dur<K>, E> {

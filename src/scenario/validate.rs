@@ -28,10 +28,10 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
         || raw.name.starts_with('.')
     {
-        return Err(ck.err("name", format!(
-            "`{}` cannot name an output folder; use letters, digits, '-', '_' or '.' (not first)",
-            raw.name
-        )));
+        return Err(ck.err(
+            "name",
+            format!("`{}` cannot name an output folder; use letters, digits, '-', '_' or '.' (not first)", raw.name),
+        ));
     }
     let duration = raw.duration.0;
     if duration.is_zero() {
@@ -118,16 +118,20 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
                 RebalanceProtocol::Cooperative => AssignorKind::CooperativeSticky,
             },
             Some(name) => AssignorKind::parse(name).ok_or_else(|| {
-                ck.err(format!("{path}.assignor"), format!(
-                    "unknown assignor `{name}`; allowed: range, roundrobin, sticky, cooperative-sticky"
-                ))
+                ck.err(
+                    format!("{path}.assignor"),
+                    format!("unknown assignor `{name}`; allowed: range, roundrobin, sticky, cooperative-sticky"),
+                )
             })?,
         };
         if protocol == RebalanceProtocol::Cooperative && !assignor.supports_cooperative() {
-            return Err(ck.err(format!("{path}.assignor"), format!(
-                "`{}` supports only the eager protocol; protocol: cooperative needs assignor: cooperative-sticky",
-                assignor.name()
-            )));
+            return Err(ck.err(
+                format!("{path}.assignor"),
+                format!(
+                    "`{}` supports only the eager protocol; protocol: cooperative needs assignor: cooperative-sticky",
+                    assignor.name()
+                ),
+            ));
         }
         let base = settings_of_group(g);
         let raw_consumers: Vec<RawConsumer> = match &g.consumers {
@@ -147,18 +151,21 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
                 return Err(ck.err(format!("{cpath}.name"), "a consumer name cannot be empty"));
             }
             if let Some((og, _)) = consumer_index.insert(c.name.clone(), (gi, ci)) {
-                return Err(ck.err(format!("{cpath}.name"), format!(
-                    "consumer `{}` is named twice (also in group `{}`); names are unique across groups",
-                    c.name, raw.groups[og].id
-                )));
+                return Err(ck.err(
+                    format!("{cpath}.name"),
+                    format!(
+                        "consumer `{}` is named twice (also in group `{}`); names are unique across groups",
+                        c.name, raw.groups[og].id
+                    ),
+                ));
             }
-            if let Some(iid) = &c.group_instance_id {
-                if instance_ids.insert(iid.clone(), ci).is_some() {
-                    return Err(ck.err(format!("{cpath}.group_instance_id"), format!(
-                        "group_instance_id `{iid}` is used twice in group `{}`",
-                        g.id
-                    )));
-                }
+            if let Some(iid) = &c.group_instance_id
+                && instance_ids.insert(iid.clone(), ci).is_some()
+            {
+                return Err(ck.err(
+                    format!("{cpath}.group_instance_id"),
+                    format!("group_instance_id `{iid}` is used twice in group `{}`", g.id),
+                ));
             }
             let config = resolve_config(&ck, &cpath, &base, c)?;
             let start_at = Some(c.start_at.map_or(SimDuration::ZERO, |d| d.0));
@@ -198,10 +205,9 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
     for (i, a) in raw.timeline.iter().enumerate() {
         let path = format!("timeline[{i}]");
         if a.at.0 > duration {
-            return Err(ck.err(format!("{path}.at"), format!(
-                "{} is after the end of the run (duration: {duration})",
-                a.at.0
-            )));
+            return Err(
+                ck.err(format!("{path}.at"), format!("{} is after the end of the run (duration: {duration})", a.at.0))
+            );
         }
         let mut actions = Vec::new();
         if let Some(c) = &a.crash {
@@ -215,10 +221,10 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         }
         if let Some(s) = &a.slow {
             if !(s.factor.is_finite() && s.factor > 0.0) {
-                return Err(ck.err(format!("{path}.slow.factor"), format!(
-                    "{} is not allowed; the factor multiplies processing times and must be > 0",
-                    s.factor
-                )));
+                return Err(ck.err(
+                    format!("{path}.slow.factor"),
+                    format!("{} is not allowed; the factor multiplies processing times and must be > 0", s.factor),
+                ));
             }
             let consumer = find_consumer(format!("{path}.slow.consumer"), &s.consumer)?;
             actions.push(Action::Slow { consumer, factor: s.factor });
@@ -228,10 +234,13 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             actions.push(Action::Rate { producer, rate: r.rate.0 });
         }
         if actions.len() != 1 {
-            return Err(ck.err(path, format!(
-                "each timeline entry takes `at` and exactly one action (crash, start, stop, slow, rate); found {}",
-                actions.len()
-            )));
+            return Err(ck.err(
+                path,
+                format!(
+                    "each timeline entry takes `at` and exactly one action (crash, start, stop, slow, rate); found {}",
+                    actions.len()
+                ),
+            ));
         }
         timeline.push(TimedAction { at: a.at.0, action: actions.pop().expect("one action") });
     }
@@ -265,10 +274,10 @@ fn check_topics(ck: &Checker, raw: &[RawTopic]) -> Result<Vec<TopicPlan>, Scenar
             return Err(ck.err(format!("topics[{i}].name"), format!("topic `{}` is defined twice", t.name)));
         }
         if t.partitions == 0 || t.partitions > MAX_PARTITIONS {
-            return Err(ck.err(format!("topics[{i}].partitions"), format!(
-                "{} is not allowed; a topic has 1 to {MAX_PARTITIONS} partitions",
-                t.partitions
-            )));
+            return Err(ck.err(
+                format!("topics[{i}].partitions"),
+                format!("{} is not allowed; a topic has 1 to {MAX_PARTITIONS} partitions", t.partitions),
+            ));
         }
         total += u64::from(t.partitions);
     }
@@ -302,8 +311,16 @@ fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) ->
     let cfg = ConsumerConfig {
         poll_interval: dur(c.poll_interval.map(|d| d.0), g.poll_interval.map(|d| d.0), defaults::POLL_INTERVAL),
         max_poll_records: c.max_poll_records.or(g.max_poll_records).unwrap_or(defaults::MAX_POLL_RECORDS),
-        fetch_max_wait: dur(c.fetch_max_wait_ms.map(|d| d.0), g.fetch_max_wait_ms.map(|d| d.0), defaults::FETCH_MAX_WAIT),
-        processing: c.processing.clone().or_else(|| g.processing.clone()).unwrap_or(Processing::Constant(SimDuration::ZERO)),
+        fetch_max_wait: dur(
+            c.fetch_max_wait_ms.map(|d| d.0),
+            g.fetch_max_wait_ms.map(|d| d.0),
+            defaults::FETCH_MAX_WAIT,
+        ),
+        processing: c
+            .processing
+            .clone()
+            .or_else(|| g.processing.clone())
+            .unwrap_or(Processing::Constant(SimDuration::ZERO)),
         commit: c.commit.or(g.commit).unwrap_or(CommitMode::Auto),
         auto_commit_interval: dur(
             c.auto_commit_interval_ms.map(|d| d.0),
@@ -311,7 +328,11 @@ fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) ->
             defaults::AUTO_COMMIT_INTERVAL,
         ),
         auto_offset_reset: c.auto_offset_reset.or(g.auto_offset_reset).unwrap_or(OffsetReset::Latest),
-        session_timeout: dur(c.session_timeout_ms.map(|d| d.0), g.session_timeout_ms.map(|d| d.0), defaults::SESSION_TIMEOUT),
+        session_timeout: dur(
+            c.session_timeout_ms.map(|d| d.0),
+            g.session_timeout_ms.map(|d| d.0),
+            defaults::SESSION_TIMEOUT,
+        ),
         heartbeat_interval: dur(
             c.heartbeat_interval_ms.map(|d| d.0),
             g.heartbeat_interval_ms.map(|d| d.0),
@@ -327,10 +348,13 @@ fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) ->
         return Err(ck.err(format!("{path}.max_poll_records"), "must be at least 1 (Kafka's default: 500)"));
     }
     if cfg.poll_interval.is_zero() && cfg.fetch_max_wait.is_zero() {
-        return Err(ck.err(format!("{path}.poll_interval"), concat!(
-            "poll_interval and fetch_max_wait_ms are both 0: an idle consumer would poll forever without ",
-            "time passing; set poll_interval (e.g. 100ms) or fetch_max_wait_ms (Kafka's default: 500)"
-        )));
+        return Err(ck.err(
+            format!("{path}.poll_interval"),
+            concat!(
+                "poll_interval and fetch_max_wait_ms are both 0: an idle consumer would poll forever without ",
+                "time passing; set poll_interval (e.g. 100ms) or fetch_max_wait_ms (Kafka's default: 500)"
+            ),
+        ));
     }
     if cfg.auto_commit_interval.is_zero() {
         return Err(ck.err(format!("{path}.auto_commit_interval_ms"), "must be longer than 0 (Kafka's default: 5000)"));
@@ -342,10 +366,13 @@ fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) ->
         )));
     }
     if cfg.heartbeat_interval.is_zero() || cfg.heartbeat_interval >= cfg.session_timeout {
-        return Err(ck.err(format!("{path}.heartbeat_interval_ms"), format!(
-            "{} must be above 0 and below session_timeout_ms ({}); Kafka advises at most a third of it",
-            cfg.heartbeat_interval, cfg.session_timeout
-        )));
+        return Err(ck.err(
+            format!("{path}.heartbeat_interval_ms"),
+            format!(
+                "{} must be above 0 and below session_timeout_ms ({}); Kafka advises at most a third of it",
+                cfg.heartbeat_interval, cfg.session_timeout
+            ),
+        ));
     }
     if cfg.max_poll_interval.is_zero() {
         return Err(ck.err(format!("{path}.max_poll_interval_ms"), "must be longer than 0 (Kafka's default: 300000)"));

@@ -103,7 +103,7 @@ impl fmt::Display for SimDuration {
             return write!(f, "0ms");
         }
         for (n, unit) in UNITS {
-            if self.0 % n == 0 {
+            if self.0.is_multiple_of(n) {
                 return write!(f, "{}{unit}", self.0 / n);
             }
         }

@@ -1,0 +1,8 @@
+//! Scenario-level tests, one module per theme (one test binary, so it links once).
+
+mod util;
+
+mod bad_input;
+mod determinism;
+mod scenarios;
+mod semantics;

@@ -1,0 +1,67 @@
+//! Helpers: run a scenario from text or file, a temporary folder, the binary.
+
+use kafkasim::kafka::world::World;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn plan(yaml: &str) -> kafkasim::scenario::Plan {
+    kafkasim::scenario::parse("test.yaml", yaml).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn run_yaml(yaml: &str) -> World {
+    let mut w = World::new(plan(yaml));
+    w.check_invariants = true;
+    w.run();
+    w
+}
+
+pub fn run_file(path: &Path) -> World {
+    let plan = kafkasim::scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+    let mut w = World::new(plan);
+    w.check_invariants = true;
+    w.run();
+    w
+}
+
+pub fn summary(w: &World) -> serde_json::Value {
+    kafkasim::report::summary::summary(w)
+}
+
+/// A fresh empty folder under the target directory (no temp-dir crate needed).
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub fn kafkasim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+}
+
+/// Every file in `dir` with its bytes, sorted by name.
+pub fn read_all(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// FNV-1a 64, a stable digest for golden manifests.
+pub fn digest(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
