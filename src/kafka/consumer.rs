@@ -27,6 +27,9 @@ pub enum Phase {
     Processing,
     /// Waiting for a synchronous commit to be acknowledged.
     Committing,
+    /// Blocked in poll() while the group rebalances (eager members, and members with nothing to
+    /// fetch): no fetch until the SyncGroup response brings an assignment.
+    Joining,
 }
 
 /// A partition the consumer owns and the offset of the next record it will fetch.
@@ -100,6 +103,25 @@ pub struct Consumer {
     pub last_auto_commit: SimTime,
     /// A clean stop was asked for: finish the batch in hand, commit, then leave.
     pub stopping: bool,
+
+    // ---- the group client (Kafka's ConsumerCoordinator) ----
+    /// The member id the coordinator gave this incarnation; None before joining.
+    pub member_id: Option<String>,
+    pub generation: i32,
+    /// A JoinGroup is out and the SyncGroup answer has not come yet.
+    pub joining: bool,
+    /// The coordinator asked for a rejoin (heartbeat said REBALANCE_IN_PROGRESS); done at next poll.
+    pub rejoin_needed: bool,
+    /// The member id is forgotten at the next rejoin (after a poll timeout), as Kafka resets it.
+    pub forget_member_id: bool,
+    /// Heartbeats go out at hb_origin + k * heartbeat_interval.
+    pub hb_origin: SimTime,
+    pub last_poll: SimTime,
+    pub poll_seq: u32,
+    /// Cooperative: partitions the last assignment took away, revoked at the next poll.
+    pub pending_revoke: Vec<u32>,
+    /// Draws member ids (client.id + "-" + UUID in Kafka), apart from processing draws.
+    pub member_rng: SimRng,
 }
 
 impl Consumer {

@@ -1,44 +1,140 @@
-//! A consumer group's broker-side state: committed offsets, which member owns which partition,
-//! and what the group has processed (to tell first deliveries from duplicates).
+//! A consumer group's broker-side state: the classic group coordinator's membership and
+//! generation, committed offsets, who owns what, and what the group has processed (to tell first
+//! deliveries from duplicates).
 
 use crate::record::intervals::IntervalSet;
+use crate::scenario::plan::{CommitMode, RebalanceProtocol};
+use crate::sim::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+
+/// Kafka's ClassicGroupState (Dead is not modelled: groups live for the whole run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    Empty,
+    PreparingRebalance,
+    CompletingRebalance,
+    Stable,
+}
+
+/// A member as the coordinator knows it.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub consumer: usize,
+    pub group_instance_id: Option<String>,
+    /// Rejoined in the current join phase.
+    pub joined: bool,
+    /// Heartbeating. A crashed member (or a static one that stopped) stays a member, silent,
+    /// until its session times out.
+    pub alive: bool,
+    /// The assignment of the member's last completed SyncGroup (global partition ids).
+    pub assignment: Vec<u32>,
+    /// The generation that assignment belongs to (the sticky assignor's user data).
+    pub generation: i32,
+    /// When its last heartbeat reached the coordinator (for the session timeout).
+    pub last_heartbeat: SimTime,
+}
+
+/// An ongoing rebalance, from PreparingRebalance until the new assignment is synced.
+#[derive(Clone, Debug)]
+pub struct Rebalance {
+    pub started: SimTime,
+    pub reason: String,
+    /// Set while `group.initial.rebalance.delay.ms` holds the first join open.
+    pub initial_delay_left: Option<SimDuration>,
+    pub joined_during_delay: bool,
+    /// Ownership before the rebalance (partition -> consumer), to count moved partitions.
+    pub owners_before: BTreeMap<u32, usize>,
+}
+
+/// Why a partition's next reader starts from the committed offset: the cause any duplicate
+/// it reads will be charged to.
+pub type Cause = &'static str;
 
 pub struct Group {
     pub id: String,
+    pub protocol: RebalanceProtocol,
     /// Global partition ids of every partition of the subscribed topics, in (topic, partition) order.
     pub partitions: Vec<u32>,
-    /// Per global partition id (dense over all partitions; unused entries stay None).
+    /// Consumers (global indices) in the group, in scenario order.
+    pub consumers: Vec<usize>,
+
+    // ---- coordinator ----
+    pub state: GroupState,
+    pub generation: i32,
+    /// member id -> member; a BTreeMap so every walk over members is in member-id order.
+    pub members: BTreeMap<String, Member>,
+    pub leader: Option<String>,
+    pub rebalance: Option<Rebalance>,
+    /// Bumped at every phase change, so timers of an earlier phase are recognised as stale.
+    pub round: u32,
+
+    // ---- offsets and ownership (dense over all partitions of the world) ----
     pub committed: Vec<Option<u64>>,
     pub owner: Vec<Option<usize>>,
     pub processed: Vec<IntervalSet>,
     /// The first offset the group started reading each partition from (loss is counted above it).
     pub first_offset: Vec<Option<u64>>,
-    /// Consumers (global indices) in the group, in scenario order.
-    pub consumers: Vec<usize>,
+    pub rewind_cause: Vec<Cause>,
+
+    // ---- accounting ----
+    pub rebalances: u64,
+    pub partitions_moved: u64,
+    pub stw_since: Option<SimTime>,
+    pub stw_total: SimDuration,
+    pub stw_max: SimDuration,
+    pub paused_since: Vec<Option<SimTime>>,
+    pub pause_total: SimDuration,
+    pub duplicates_by_cause: BTreeMap<Cause, u64>,
+    pub commits_rejected: u64,
 }
 
 impl Group {
-    pub fn new(id: String, partitions: Vec<u32>, total_partitions: usize, consumers: Vec<usize>) -> Self {
+    pub fn new(
+        id: String,
+        protocol: RebalanceProtocol,
+        partitions: Vec<u32>,
+        total_partitions: usize,
+        consumers: Vec<usize>,
+    ) -> Self {
         Group {
             id,
+            protocol,
             partitions,
+            consumers,
+            state: GroupState::Empty,
+            generation: 0,
+            members: BTreeMap::new(),
+            leader: None,
+            rebalance: None,
+            round: 0,
             committed: vec![None; total_partitions],
             owner: vec![None; total_partitions],
             processed: vec![IntervalSet::default(); total_partitions],
             first_offset: vec![None; total_partitions],
-            consumers,
+            rewind_cause: vec!["rebalance"; total_partitions],
+            rebalances: 0,
+            partitions_moved: 0,
+            stw_since: None,
+            stw_total: SimDuration::ZERO,
+            stw_max: SimDuration::ZERO,
+            paused_since: vec![None; total_partitions],
+            pause_total: SimDuration::ZERO,
+            duplicates_by_cause: BTreeMap::new(),
+            commits_rejected: 0,
         }
     }
 
-    /// Applies a commit; Kafka accepts any offset, but our consumers only commit forward or equal
-    /// positions except after a rewind, so a regression is kept as the new value too.
     pub fn commit(&mut self, partition: u32, offset: u64) {
         self.committed[partition as usize] = Some(offset);
     }
 
     /// Records that `[from, to)` was processed; returns how many were processed before.
     pub fn mark_processed(&mut self, partition: u32, from: u64, to: u64) -> u64 {
-        self.processed[partition as usize].insert(from, to)
+        let again = self.processed[partition as usize].insert(from, to);
+        if again > 0 {
+            *self.duplicates_by_cause.entry(self.rewind_cause[partition as usize]).or_default() += again;
+        }
+        again
     }
 
     /// Records the group committed past without ever processing.
@@ -48,5 +144,27 @@ impl Group {
             (Some(first), Some(c)) if c > first => (c - first) - self.processed[p].count_in(first, c),
             _ => 0,
         }
+    }
+
+    /// The member id a consumer currently holds in this group, if any.
+    pub fn member_of(&self, consumer: usize) -> Option<&str> {
+        self.members.iter().find(|(_, m)| m.consumer == consumer && m.alive).map(|(id, _)| id.as_str())
+    }
+
+    pub fn member_by_instance(&self, instance: &str) -> Option<String> {
+        self.members.iter().find(|(_, m)| m.group_instance_id.as_deref() == Some(instance)).map(|(id, _)| id.clone())
+    }
+
+    pub fn is_rebalancing(&self) -> bool {
+        matches!(self.state, GroupState::PreparingRebalance | GroupState::CompletingRebalance)
+    }
+}
+
+/// Which loss cause a commit mode stands for.
+pub fn loss_cause(mode: CommitMode) -> Cause {
+    match mode {
+        CommitMode::BeforeProcessing => "commit_before_processing",
+        CommitMode::Auto => "auto_commit",
+        CommitMode::AfterProcessing => "commit_after_processing",
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod assignor;
 pub mod consumer;
+pub mod coordinator;
 pub mod group;
 pub mod invariants;
 pub mod log;
+pub mod membership;
 pub mod murmur2;
 pub mod partitioner;
 pub mod processing;

@@ -1,19 +1,29 @@
 //! The simulated Kafka world: topics, producers, the consumer poll loop and groups, driven by the
 //! kernel's event queue. Every handler is a function of (state, event, now); nothing else.
 
-use super::consumer::{Consumer, InFlight, Owned, Phase, RunState};
+use super::consumer::{Consumer, InFlight, Phase, RunState};
 use super::group::Group;
 use super::log::PartitionLog;
 use super::processing::ProcessingTime;
 use super::producer::{Producer, ReadyBatch};
 use super::slab::Slab;
 use crate::record::{MetricRow, NONE_U32, NONE_U64, Recorder};
-use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
+use crate::scenario::plan::{Action, CommitMode, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
 
 /// (partition, offset) pairs: what a commit carries.
 type Offsets = Vec<(u32, u64)>;
+
+/// An OffsetCommit request: the coordinator accepts it only from a current member of the
+/// current generation (else Kafka answers ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
+struct PendingCommit {
+    group: usize,
+    consumer: usize,
+    member_id: Option<String>,
+    generation: i32,
+    offsets: Offsets,
+}
 
 /// Every kind of event. Consumer events carry the incarnation they were scheduled for.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +40,12 @@ pub enum Ev {
     ProcessingDone { c: u32, inc: u32 },
     CommitAtBroker(u32),
     CommitDone { c: u32, inc: u32 },
+    JoinArrive { c: u32, inc: u32 },
+    JoinTimer { g: u32, round: u32 },
+    SyncDone { g: u32, round: u32 },
+    HeartbeatNotice { c: u32, inc: u32 },
+    SessionExpire(u32),
+    PollTimeout { c: u32, inc: u32, seq: u32 },
 }
 
 pub struct TopicMeta {
@@ -57,10 +73,12 @@ pub struct World {
     pub rec: Recorder,
     /// Batches on their way to the broker: (partition, producer, batch).
     pending: Slab<(u32, usize, ReadyBatch)>,
-    /// Commits on their way to the broker: (group, offsets).
-    pending_commits: Slab<(usize, Offsets)>,
+    /// Commits on their way to the broker.
+    pending_commits: Slab<PendingCommit>,
+    /// Members whose session may time out: (group, member id).
+    pub(super) expiring: Slab<(usize, String)>,
     ready_scratch: Vec<ReadyBatch>,
-    delay: SimDuration,
+    pub(super) delay: SimDuration,
     end: SimTime,
     next_sample: SimTime,
     /// Called after every event in debug builds and tests.
@@ -128,9 +146,19 @@ impl World {
                     rng: rngs.stream(&format!("consumer/{}", c.name)),
                     last_auto_commit: SimTime::ZERO,
                     stopping: false,
+                    member_id: None,
+                    generation: -1,
+                    joining: false,
+                    rejoin_needed: false,
+                    forget_member_id: false,
+                    hb_origin: SimTime::ZERO,
+                    last_poll: SimTime::ZERO,
+                    poll_seq: 0,
+                    pending_revoke: Vec::new(),
+                    member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
                 });
             }
-            groups.push(Group::new(g.id.clone(), gparts, partitions.len(), members));
+            groups.push(Group::new(g.id.clone(), g.protocol, gparts, partitions.len(), members));
         }
         let end = SimTime::ZERO + plan.duration;
         let delay = plan.network_delay;
@@ -146,6 +174,7 @@ impl World {
             rec: Recorder::new(ngroups),
             pending: Slab::default(),
             pending_commits: Slab::default(),
+            expiring: Slab::default(),
             ready_scratch: Vec::new(),
             delay,
             end,
@@ -185,6 +214,7 @@ impl World {
             }
         }
         self.kernel.finish_at(self.end);
+        self.close_group_clocks();
         if self.next_sample <= self.end {
             self.sample();
         }
@@ -210,10 +240,19 @@ impl World {
             Ev::FetchResponse { c, inc } if self.live(c, inc) => self.deliver(c as usize),
             Ev::ProcessingDone { c, inc } if self.live(c, inc) => self.processing_done(c as usize),
             Ev::CommitAtBroker(slot) => {
-                let (g, offsets) = self.pending_commits.take(slot);
-                self.apply_commit(g, &offsets);
+                let commit = self.pending_commits.take(slot);
+                self.apply_commit(commit);
             }
             Ev::CommitDone { c, inc } if self.live(c, inc) => self.after_commit(c as usize),
+            Ev::JoinArrive { c, inc } if self.live(c, inc) => self.join_arrive(c as usize),
+            Ev::JoinTimer { g, round } => self.join_timer(g as usize, round),
+            Ev::SyncDone { g, round } => self.sync_done(g as usize, round),
+            Ev::HeartbeatNotice { c, inc } if self.live(c, inc) => self.heartbeat_notice(c as usize),
+            Ev::SessionExpire(slot) => {
+                let (g, id) = self.expiring.take(slot);
+                self.session_expire(g, &id);
+            }
+            Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => self.poll_timeout(c as usize, seq),
             _ => {} // a stale consumer event: the consumer crashed or restarted since
         }
     }
@@ -223,7 +262,7 @@ impl World {
         con.incarnation == inc && con.state == RunState::Running
     }
 
-    fn now(&self) -> SimTime {
+    pub(super) fn now(&self) -> SimTime {
         self.kernel.now()
     }
 
@@ -267,7 +306,7 @@ impl World {
 
     // ---- consumer poll loop ------------------------------------------------------------------
 
-    fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
+    pub(super) fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
         let inc = self.consumers[c].incarnation;
         self.kernel.schedule_after(after, make(c as u32, inc));
     }
@@ -279,12 +318,19 @@ impl World {
             self.finish_stop(c);
             return;
         }
+        let con = &mut self.consumers[c];
+        con.last_poll = now;
+        con.poll_seq = con.poll_seq.wrapping_add(1);
+        if !self.group_poll(c) {
+            self.consumers[c].phase = Phase::Joining;
+            return;
+        }
         // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned.
         let con = &self.consumers[c];
         if con.config.commit == CommitMode::Auto && now - con.last_auto_commit >= con.config.auto_commit_interval {
             self.consumers[c].last_auto_commit = now;
             let offsets = self.positions(c);
-            self.send_commit(g, offsets);
+            self.send_commit(c, offsets);
         }
         self.rec.groups[g].polls += 1;
         let con = &mut self.consumers[c];
@@ -385,7 +431,7 @@ impl World {
         if con.config.commit == CommitMode::BeforeProcessing {
             // At-most-once: the offsets are committed (synchronously) before any record is processed.
             let offsets: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
-            self.send_commit(g, offsets);
+            self.send_commit(c, offsets);
             start = start + self.delay + self.delay;
         }
         self.begin_processing(c, start);
@@ -411,10 +457,18 @@ impl World {
         let end = SimTime(t);
         let inc = con.incarnation;
         self.kernel.schedule_at(end, Ev::ProcessingDone { c: c as u32, inc });
+        // max.poll.interval.ms: if this batch (and the sleep after it) keeps the consumer out of
+        // poll() too long, the heartbeat thread gives up its membership meanwhile.
+        let deadline = con.last_poll + con.config.max_poll_interval;
+        let next_poll = end + self.delay + self.delay + con.config.poll_interval;
+        if next_poll > deadline && con.member_id.is_some() {
+            let seq = con.poll_seq;
+            self.kernel.schedule_at(deadline.max(self.kernel.now()), Ev::PollTimeout { c: c as u32, inc, seq });
+        }
     }
 
     /// Accounts the first `k` in-flight records as processed.
-    fn account_processed(&mut self, c: usize, k: usize) {
+    pub(super) fn account_processed(&mut self, c: usize, k: usize) {
         let g = self.consumers[c].group;
         let con = &self.consumers[c];
         let stats = &mut self.rec.groups[g];
@@ -431,13 +485,13 @@ impl World {
     fn processing_done(&mut self, c: usize) {
         let k = self.consumers[c].inflight.len();
         self.account_processed(c, k);
-        let g = self.consumers[c].group;
+        let _g = self.consumers[c].group;
         let con = &mut self.consumers[c];
         let processed: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
         con.inflight.clear();
         if con.config.commit == CommitMode::AfterProcessing {
             con.phase = Phase::Committing;
-            self.send_commit(g, processed);
+            self.send_commit(c, processed);
             if !self.delay.is_zero() {
                 let rtt = self.delay + self.delay;
                 self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
@@ -458,26 +512,57 @@ impl World {
         self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
     }
 
-    fn positions(&self, c: usize) -> Vec<(u32, u64)> {
+    pub(super) fn positions(&self, c: usize) -> Vec<(u32, u64)> {
         self.consumers[c].owned.iter().map(|o| (o.partition, o.position)).collect()
     }
 
-    fn send_commit(&mut self, g: usize, offsets: Vec<(u32, u64)>) {
+    pub(super) fn send_commit(&mut self, c: usize, offsets: Offsets) {
         if offsets.is_empty() {
             return;
         }
-        self.rec.groups[g].commits += 1;
+        let con = &self.consumers[c];
+        let commit = PendingCommit {
+            group: con.group,
+            consumer: c,
+            member_id: con.member_id.clone(),
+            generation: con.generation,
+            offsets,
+        };
+        self.rec.groups[con.group].commits += 1;
         if self.delay.is_zero() {
-            self.apply_commit(g, &offsets);
+            self.apply_commit(commit);
             return;
         }
-        let slot = self.pending_commits.insert((g, offsets));
+        let slot = self.pending_commits.insert(commit);
         self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
     }
 
-    fn apply_commit(&mut self, g: usize, offsets: &[(u32, u64)]) {
-        for &(p, off) in offsets {
-            self.groups[g].commit(p, off);
+    fn apply_commit(&mut self, commit: PendingCommit) {
+        let grp = &mut self.groups[commit.group];
+        let member_ok = commit.member_id.as_ref().is_some_and(|id| grp.members.contains_key(id));
+        let accepted = member_ok
+            && commit.generation == grp.generation
+            && grp.state != super::group::GroupState::CompletingRebalance;
+        if !accepted {
+            // CommitFailedException: the records will be read again by the partitions' next owner.
+            grp.commits_rejected += 1;
+            let now = self.now();
+            let reason = if member_ok { "illegal_generation" } else { "unknown_member_id" };
+            let names: Vec<String> = commit.offsets.iter().map(|&(p, _)| self.partition_name(p)).collect();
+            self.rec.event(
+                now,
+                "commit_failed",
+                vec![
+                    ("group", json!(self.groups[commit.group].id)),
+                    ("consumer", json!(self.consumers[commit.consumer].name)),
+                    ("reason", json!(reason)),
+                    ("partitions", json!(names)),
+                ],
+            );
+            return;
+        }
+        for &(p, off) in &commit.offsets {
+            grp.commit(p, off);
         }
     }
 
@@ -528,177 +613,6 @@ impl World {
     fn log_action(&mut self, fields: Vec<(&str, Value)>) {
         let now = self.now();
         self.rec.event(now, "action", fields);
-    }
-
-    fn start_consumer(&mut self, c: usize, why: &str) {
-        let now = self.now();
-        let con = &mut self.consumers[c];
-        if con.state == RunState::Running {
-            let name = con.name.clone();
-            self.rec.event(
-                now,
-                "action_ignored",
-                vec![("consumer", json!(name)), ("reason", json!("already running"))],
-            );
-            return;
-        }
-        let restarted = con.state == RunState::Crashed;
-        con.state = RunState::Running;
-        con.incarnation += 1;
-        con.phase = Phase::Idle;
-        con.stopping = false;
-        con.last_auto_commit = now;
-        con.inflight.clear();
-        let (name, g) = (con.name.clone(), con.group);
-        self.rec.event(
-            now,
-            "consumer_started",
-            vec![("consumer", json!(name)), ("group", json!(self.groups[g].id)), ("cause", json!(why))],
-        );
-        if restarted && !self.consumers[c].owned.is_empty() {
-            // Nobody noticed the crash: it resumes its partitions from the committed offsets.
-            let parts: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
-            self.consumers[c].owned.clear();
-            self.take_partitions(c, &parts);
-        } else {
-            self.consumers[c].owned.clear();
-            self.rebalance(g);
-        }
-        self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
-    }
-
-    fn crash_consumer(&mut self, c: usize) {
-        let now = self.now();
-        if self.consumers[c].state != RunState::Running {
-            let name = self.consumers[c].name.clone();
-            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
-            return;
-        }
-        // Records whose processing finished before the crash did their side effects.
-        if self.consumers[c].phase == Phase::Processing {
-            let k = self.consumers[c].inflight.finished_by(now);
-            self.account_processed(c, k);
-        }
-        let con = &mut self.consumers[c];
-        con.state = RunState::Crashed;
-        con.incarnation += 1;
-        con.phase = Phase::Idle;
-        con.inflight.clear();
-        let (name, g) = (con.name.clone(), con.group);
-        self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
-    }
-
-    fn stop_consumer(&mut self, c: usize) {
-        let now = self.now();
-        let con = &mut self.consumers[c];
-        if con.state != RunState::Running {
-            let name = con.name.clone();
-            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
-            return;
-        }
-        con.stopping = true;
-        match con.phase {
-            // The batch in hand is finished first; the stop completes after its commit.
-            Phase::Processing | Phase::Committing => {}
-            Phase::Idle | Phase::Fetching => self.finish_stop(c),
-        }
-    }
-
-    /// Clean shutdown: commit what was processed (auto-commit commits on close), then LeaveGroup.
-    fn finish_stop(&mut self, c: usize) {
-        let now = self.now();
-        let g = self.consumers[c].group;
-        if self.consumers[c].config.commit != CommitMode::BeforeProcessing {
-            let offsets = self.positions(c);
-            self.send_commit(g, offsets);
-        }
-        let con = &mut self.consumers[c];
-        con.state = RunState::Stopped;
-        con.incarnation += 1;
-        con.phase = Phase::Idle;
-        con.stopping = false;
-        let name = con.name.clone();
-        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
-        self.release_all(c);
-        self.rebalance(g);
-    }
-
-    // ---- group membership (issue 2: range at start, instant reassignment on start/stop) ----------
-
-    fn release_all(&mut self, c: usize) {
-        let g = self.consumers[c].group;
-        for o in std::mem::take(&mut self.consumers[c].owned) {
-            if self.groups[g].owner[o.partition as usize] == Some(c) {
-                self.groups[g].owner[o.partition as usize] = None;
-            }
-        }
-    }
-
-    /// Members are consumers that started and did not leave; a crashed one stays a member.
-    fn rebalance(&mut self, g: usize) {
-        use super::assignor::{MemberSubscription, assign};
-        let members: Vec<usize> = self.groups[g]
-            .consumers
-            .iter()
-            .copied()
-            .filter(|&c| self.consumers[c].state != RunState::Stopped)
-            .collect();
-        let gp = &self.plan.groups[g];
-        let topics: std::collections::BTreeMap<String, u32> =
-            gp.topics.iter().map(|&t| (self.topics[t].name.clone(), self.topics[t].partitions)).collect();
-        let subs: Vec<MemberSubscription> = members
-            .iter()
-            .map(|&c| MemberSubscription {
-                member_id: self.consumers[c].name.clone(),
-                group_instance_id: self.consumers[c].group_instance_id.clone(),
-                topics: topics.keys().cloned().collect(),
-                owned: vec![],
-                generation: None,
-            })
-            .collect();
-        let result = assign(gp.assignor, &topics, &subs);
-        for &c in &members {
-            self.release_all(c);
-        }
-        for &c in &members {
-            let tps = &result[&self.consumers[c].name];
-            let parts: Vec<u32> = tps
-                .iter()
-                .map(|tp| {
-                    let t = self.topics.iter().find(|m| m.name == tp.topic).expect("assigned topic exists");
-                    t.first_partition + tp.partition
-                })
-                .collect();
-            self.take_partitions(c, &parts);
-        }
-    }
-
-    /// Gives `parts` to consumer `c`, each starting from the committed offset or the reset policy.
-    fn take_partitions(&mut self, c: usize, parts: &[u32]) {
-        let now = self.now();
-        let g = self.consumers[c].group;
-        let reset = self.consumers[c].config.auto_offset_reset;
-        for &p in parts {
-            let log = &self.partitions[p as usize].log;
-            let position = match self.groups[g].committed[p as usize] {
-                Some(off) => off,
-                None => match reset {
-                    OffsetReset::Earliest => log.log_start_offset(),
-                    OffsetReset::Latest => log.log_end_offset(),
-                },
-            };
-            let first = &mut self.groups[g].first_offset[p as usize];
-            *first = Some(first.map_or(position, |f| f.min(position)));
-            self.groups[g].owner[p as usize] = Some(c);
-            self.consumers[c].owned.push(Owned { partition: p, position });
-        }
-        let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
-        let con = &self.consumers[c];
-        self.rec.event(
-            now,
-            "assignment",
-            vec![("group", json!(self.groups[g].id)), ("consumer", json!(con.name)), ("partitions", json!(names))],
-        );
     }
 
     pub fn partition_name(&self, p: u32) -> String {

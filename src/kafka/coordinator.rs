@@ -1,0 +1,492 @@
+//! The classic group coordinator (broker side): JoinGroup / SyncGroup rounds and generations,
+//! `group.initial.rebalance.delay.ms`, the rebalance timeout, session timeouts and static
+//! membership, as Kafka's GroupMetadataManager runs them.
+
+use super::assignor::{MemberSubscription, TopicPartition, assign};
+use super::consumer::{Phase, RunState};
+use super::group::{GroupState, Member, Rebalance};
+use super::world::{Ev, World};
+use crate::scenario::plan::RebalanceProtocol;
+use crate::sim::{SimDuration, SimTime};
+use rand::Rng;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+impl World {
+    /// A JoinGroup request from consumer `c` reaches the coordinator.
+    pub(super) fn join_arrive(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let instance = self.consumers[c].group_instance_id.clone();
+        let known = self.consumers[c].member_id.clone().filter(|id| self.groups[g].members.contains_key(id));
+        let name = self.consumers[c].name.clone();
+        if let Some(id) = known {
+            // An existing member rejoining (eager rejoin, cooperative second round).
+            let m = self.groups[g].members.get_mut(&id).expect("known member");
+            m.joined = true;
+            m.alive = true;
+            m.last_heartbeat = now;
+            match self.groups[g].state {
+                GroupState::PreparingRebalance => self.try_complete_join(g),
+                _ => {
+                    self.prepare_rebalance(g, format!("{name} rejoined"));
+                    self.mark_joined(g, &id);
+                }
+            }
+            return;
+        }
+        if let Some(old_id) = instance.as_deref().and_then(|i| self.groups[g].member_by_instance(i)) {
+            self.replace_static_member(c, &old_id);
+            return;
+        }
+        let id = self.new_member_id(c);
+        let member = Member {
+            consumer: c,
+            group_instance_id: instance.clone(),
+            joined: true,
+            alive: true,
+            assignment: Vec::new(),
+            generation: -1,
+            last_heartbeat: now,
+        };
+        self.groups[g].members.insert(id.clone(), member);
+        self.consumers[c].member_id = Some(id.clone());
+        self.consumers[c].hb_origin = now;
+        self.rec.event(
+            now,
+            "member_joined",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(name)),
+                ("member_id", json!(id)),
+                ("group_instance_id", json!(instance)),
+            ],
+        );
+        match self.groups[g].state {
+            GroupState::Empty => {
+                // group.initial.rebalance.delay.ms: the first join waits for others to arrive.
+                let delay = self.plan.groups[g].initial_rebalance_delay;
+                let timeout = self.rebalance_timeout(g);
+                self.prepare_rebalance(g, format!("{name} joined an empty group"));
+                if !delay.is_zero() {
+                    let rb = self.groups[g].rebalance.as_mut().expect("rebalance just started");
+                    rb.initial_delay_left = Some(SimDuration(timeout.as_nanos().saturating_sub(delay.as_nanos())));
+                    let round = self.groups[g].round;
+                    self.kernel.schedule_after(delay, Ev::JoinTimer { g: g as u32, round });
+                }
+                self.mark_joined(g, &id);
+            }
+            GroupState::PreparingRebalance => {
+                if let Some(rb) = self.groups[g].rebalance.as_mut()
+                    && rb.initial_delay_left.is_some()
+                {
+                    rb.joined_during_delay = true;
+                }
+                self.try_complete_join(g);
+            }
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                self.prepare_rebalance(g, format!("{name} joined"));
+                self.mark_joined(g, &id);
+            }
+        }
+    }
+
+    fn mark_joined(&mut self, g: usize, id: &str) {
+        if let Some(m) = self.groups[g].members.get_mut(id) {
+            m.joined = true;
+        }
+        self.try_complete_join(g);
+    }
+
+    /// A restarted static member takes over its old member entry (KIP-345). In a Stable group
+    /// nothing is rebalanced: it gets its previous assignment back.
+    fn replace_static_member(&mut self, c: usize, old_id: &str) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let mut m = self.groups[g].members.remove(old_id).expect("static member exists");
+        let old_consumer = m.consumer;
+        let new_id = self.new_member_id(c);
+        m.consumer = c;
+        m.alive = true;
+        m.joined = true;
+        m.last_heartbeat = now;
+        let assignment = m.assignment.clone();
+        self.groups[g].members.insert(new_id.clone(), m);
+        if self.groups[g].leader.as_deref() == Some(old_id) {
+            self.groups[g].leader = Some(new_id.clone());
+        }
+        if old_consumer != c {
+            self.consumers[old_consumer].member_id = None;
+        }
+        self.consumers[c].member_id = Some(new_id.clone());
+        self.consumers[c].hb_origin = now;
+        self.rec.event(
+            now,
+            "member_joined",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(self.consumers[c].name)),
+                ("member_id", json!(new_id)),
+                ("group_instance_id", json!(self.consumers[c].group_instance_id)),
+                ("replaced_member_id", json!(old_id)),
+            ],
+        );
+        match self.groups[g].state {
+            GroupState::Stable => {
+                let generation = self.groups[g].generation;
+                let con = &mut self.consumers[c];
+                con.generation = generation;
+                con.joining = false;
+                let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
+                let missing: Vec<u32> = assignment.iter().copied().filter(|p| !owned.contains(p)).collect();
+                self.take_partitions(c, &missing);
+                self.unblock(c);
+            }
+            GroupState::PreparingRebalance => self.try_complete_join(g),
+            _ => self.prepare_rebalance(g, format!("static member {} rejoined", self.consumers[c].name)),
+        }
+    }
+
+    fn new_member_id(&mut self, c: usize) -> String {
+        // client.id + "-" + a random UUID: the order of dynamic members after a restart is
+        // random in Kafka too, and drawn here from the consumer's own stream.
+        let con = &mut self.consumers[c];
+        let a: u64 = con.member_rng.r#gen();
+        let b: u64 = con.member_rng.r#gen();
+        let prefix = con.group_instance_id.clone().unwrap_or_else(|| con.name.clone());
+        format!(
+            "{prefix}-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xffff,
+            b >> 48,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// The classic rebalance timeout: the largest max.poll.interval.ms among the members.
+    fn rebalance_timeout(&self, g: usize) -> SimDuration {
+        self.groups[g]
+            .members
+            .values()
+            .map(|m| self.consumers[m.consumer].config.max_poll_interval)
+            .max()
+            .unwrap_or(SimDuration::from_secs(300))
+    }
+
+    /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance; every member must rejoin.
+    pub(super) fn prepare_rebalance(&mut self, g: usize, reason: String) {
+        let now = self.now();
+        if self.groups[g].state == GroupState::PreparingRebalance {
+            return;
+        }
+        let grp = &mut self.groups[g];
+        grp.state = GroupState::PreparingRebalance;
+        grp.round += 1;
+        for m in grp.members.values_mut() {
+            m.joined = false;
+        }
+        if grp.rebalance.is_none() {
+            let owners_before = grp.partitions.iter().filter_map(|&p| grp.owner[p as usize].map(|c| (p, c))).collect();
+            grp.rebalance = Some(Rebalance {
+                started: now,
+                reason: reason.clone(),
+                initial_delay_left: None,
+                joined_during_delay: false,
+                owners_before,
+            });
+            let protocol = match grp.protocol {
+                RebalanceProtocol::Eager => "eager",
+                RebalanceProtocol::Cooperative => "cooperative",
+            };
+            self.rec.event(
+                now,
+                "rebalance_started",
+                vec![
+                    ("group", json!(self.groups[g].id)),
+                    ("generation", json!(self.groups[g].generation + 1)),
+                    ("protocol", json!(protocol)),
+                    ("reason", json!(reason)),
+                ],
+            );
+        }
+        let timeout = self.rebalance_timeout(g);
+        let round = self.groups[g].round;
+        self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
+        // Members learn of the rebalance from their next heartbeat response.
+        let members: Vec<usize> = self.groups[g].members.values().filter(|m| m.alive).map(|m| m.consumer).collect();
+        for c in members {
+            let at = self.next_heartbeat_response(c);
+            let inc = self.consumers[c].incarnation;
+            self.kernel.schedule_at(at, Ev::HeartbeatNotice { c: c as u32, inc });
+        }
+        self.refresh_group(g);
+    }
+
+    /// When consumer `c` next reads a heartbeat response.
+    fn next_heartbeat_response(&self, c: usize) -> SimTime {
+        let con = &self.consumers[c];
+        let hb = con.config.heartbeat_interval.as_nanos().max(1);
+        let now = self.now().as_nanos();
+        let origin = con.hb_origin.as_nanos().min(now);
+        let k = (now - origin).div_ceil(hb);
+        SimTime(origin + k * hb) + self.delay + self.delay
+    }
+
+    /// When the last heartbeat consumer `c` sent before `t` reached the coordinator.
+    pub(super) fn last_heartbeat_before(&self, c: usize, t: SimTime) -> SimTime {
+        let con = &self.consumers[c];
+        let hb = con.config.heartbeat_interval.as_nanos().max(1);
+        let origin = con.hb_origin.as_nanos().min(t.as_nanos());
+        let k = (t.as_nanos() - origin) / hb;
+        SimTime(origin + k * hb) + self.delay
+    }
+
+    pub(super) fn join_timer(&mut self, g: usize, round: u32) {
+        if self.groups[g].round != round || self.groups[g].state != GroupState::PreparingRebalance {
+            return;
+        }
+        let delay = self.plan.groups[g].initial_rebalance_delay;
+        let rb = self.groups[g].rebalance.as_mut().expect("preparing has a rebalance");
+        if let Some(left) = rb.initial_delay_left {
+            if rb.joined_during_delay && !left.is_zero() {
+                // More members arrived during the delay: wait another delay, within the timeout.
+                let step = SimDuration(delay.as_nanos().min(left.as_nanos()));
+                rb.initial_delay_left = Some(SimDuration(left.as_nanos().saturating_sub(delay.as_nanos())));
+                rb.joined_during_delay = false;
+                self.kernel.schedule_after(step, Ev::JoinTimer { g: g as u32, round });
+                return;
+            }
+            rb.initial_delay_left = None;
+        }
+        self.complete_join(g);
+    }
+
+    pub(super) fn try_complete_join(&mut self, g: usize) {
+        let grp = &self.groups[g];
+        let delayed = grp.rebalance.as_ref().is_some_and(|r| r.initial_delay_left.is_some());
+        if grp.state == GroupState::PreparingRebalance && !delayed && grp.members.values().all(|m| m.joined) {
+            self.complete_join(g);
+        }
+    }
+
+    /// Ends the join phase: members that did not rejoin are dropped, the generation moves on and
+    /// the leader's assignment is synced to everyone.
+    fn complete_join(&mut self, g: usize) {
+        let now = self.now();
+        let gone: Vec<String> =
+            self.groups[g].members.iter().filter(|(_, m)| !m.joined).map(|(id, _)| id.clone()).collect();
+        for id in gone {
+            self.remove_member(g, &id, "member_left", "rebalance_timeout");
+        }
+        let grp = &mut self.groups[g];
+        grp.generation += 1;
+        grp.round += 1;
+        if grp.members.is_empty() {
+            grp.state = GroupState::Empty;
+            grp.rebalance = None;
+            grp.leader = None;
+            self.refresh_group(g);
+            return;
+        }
+        grp.state = GroupState::CompletingRebalance;
+        if grp.leader.as_ref().is_none_or(|l| !grp.members.contains_key(l)) {
+            grp.leader = grp.members.keys().next().cloned();
+        }
+        let round = grp.round;
+        // JoinGroup response, the leader's SyncGroup with the assignment, and its response.
+        let rtt = self.delay + self.delay + self.delay;
+        self.kernel.schedule_at(now + rtt, Ev::SyncDone { g: g as u32, round });
+        self.refresh_group(g);
+    }
+
+    /// The leader's assignment is in: the group is Stable and every member learns its share.
+    pub(super) fn sync_done(&mut self, g: usize, round: u32) {
+        let now = self.now();
+        if self.groups[g].round != round || self.groups[g].state != GroupState::CompletingRebalance {
+            return;
+        }
+        let cooperative = self.groups[g].protocol == RebalanceProtocol::Cooperative;
+        let topics: BTreeMap<String, u32> = self.plan.groups[g]
+            .topics
+            .iter()
+            .map(|&t| (self.topics[t].name.clone(), self.topics[t].partitions))
+            .collect();
+        let subs: Vec<MemberSubscription> = self.groups[g]
+            .members
+            .iter()
+            .map(|(id, m)| {
+                let con = &self.consumers[m.consumer];
+                // Cooperative members report what they own; eager members revoked everything,
+                // so the sticky assignor reads their last assignment from the subscription.
+                let owned: Vec<u32> = if cooperative && con.member_id.as_deref() == Some(id.as_str()) {
+                    con.owned.iter().map(|o| o.partition).collect()
+                } else {
+                    m.assignment.clone()
+                };
+                MemberSubscription {
+                    member_id: id.clone(),
+                    group_instance_id: m.group_instance_id.clone(),
+                    topics: topics.keys().cloned().collect(),
+                    owned: owned.iter().map(|&p| self.topic_partition(p)).collect(),
+                    generation: (m.generation >= 0).then_some(m.generation),
+                }
+            })
+            .collect();
+        let result = assign(self.plan.groups[g].assignor, &topics, &subs);
+        let generation = self.groups[g].generation;
+        let mut assigned_ev = serde_json::Map::new();
+        let mut revoked_ev = serde_json::Map::new();
+        let rb = self.groups[g].rebalance.take();
+        let owners_before = rb.as_ref().map(|r| r.owners_before.clone()).unwrap_or_default();
+        let mut owners_after: BTreeMap<u32, usize> = BTreeMap::new();
+        let ids: Vec<String> = self.groups[g].members.keys().cloned().collect();
+        for id in ids {
+            let parts: Vec<u32> =
+                result.get(&id).map(|v| v.iter().map(|tp| self.global_partition(tp)).collect()).unwrap_or_default();
+            let m = self.groups[g].members.get_mut(&id).expect("member");
+            m.assignment = parts.clone();
+            m.generation = generation;
+            let c = m.consumer;
+            for &p in &parts {
+                owners_after.insert(p, c);
+            }
+            let name = self.consumers[c].name.clone();
+            let before: Vec<u32> = owners_before.iter().filter(|(_, o)| **o == c).map(|(p, _)| *p).collect();
+            let revoked: Vec<String> =
+                before.iter().filter(|p| !parts.contains(p)).map(|&p| self.partition_name(p)).collect();
+            assigned_ev.insert(name.clone(), json!(parts.iter().map(|&p| self.partition_name(p)).collect::<Vec<_>>()));
+            if !revoked.is_empty() {
+                revoked_ev.insert(name, json!(revoked));
+            }
+            let con = &self.consumers[c];
+            if con.state != RunState::Running || con.member_id.as_deref() != Some(id.as_str()) {
+                continue; // a silent member: its partitions wait for its session to time out
+            }
+            self.deliver_assignment(c, generation, &parts);
+        }
+        let moved =
+            owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
+        let grp = &mut self.groups[g];
+        grp.state = GroupState::Stable;
+        grp.round += 1;
+        grp.rebalances += 1;
+        grp.partitions_moved += moved as u64;
+        let duration = rb.map_or(SimDuration::ZERO, |r| now - r.started);
+        self.rec.event(
+            now,
+            "rebalance_completed",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("generation", json!(generation)),
+                (
+                    "leader",
+                    json!(
+                        self.groups[g]
+                            .leader
+                            .as_ref()
+                            .map(|l| self.consumers[self.groups[g].members[l].consumer].name.clone())
+                    ),
+                ),
+                ("assigned", serde_json::Value::Object(assigned_ev)),
+                ("revoked", serde_json::Value::Object(revoked_ev)),
+                ("partitions_moved", json!(moved)),
+                ("duration_ms", crate::report::num::time_ms_json(SimTime::ZERO + duration)),
+            ],
+        );
+        self.refresh_group(g);
+    }
+
+    /// Consumer `c` receives its SyncGroup response.
+    fn deliver_assignment(&mut self, c: usize, generation: i32, parts: &[u32]) {
+        let con = &mut self.consumers[c];
+        con.generation = generation;
+        con.joining = false;
+        let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
+        let added: Vec<u32> = parts.iter().copied().filter(|p| !owned.contains(p)).collect();
+        // Cooperative: what was taken away is revoked at the next poll, then the member rejoins
+        // so a second round can hand those partitions to their new owners.
+        con.pending_revoke = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
+        self.take_partitions(c, &added);
+        if self.consumers[c].phase == Phase::Joining || !self.consumers[c].pending_revoke.is_empty() {
+            self.unblock(c);
+        }
+    }
+
+    /// Removes a member (LeaveGroup, session timeout, poll timeout, or a missed join phase).
+    pub(super) fn remove_member(&mut self, g: usize, id: &str, event: &'static str, reason: &'static str) {
+        let now = self.now();
+        let Some(m) = self.groups[g].members.remove(id) else { return };
+        let c = m.consumer;
+        if self.consumers[c].member_id.as_deref() == Some(id) {
+            // The consumer still holds this membership (e.g. it crashed): its partitions go.
+            let cause = match reason {
+                "session_timeout" => "crash",
+                other => other,
+            };
+            self.release_all(c, cause);
+            self.consumers[c].member_id = None;
+            self.consumers[c].generation = -1;
+        }
+        if self.groups[g].leader.as_deref() == Some(id) {
+            self.groups[g].leader = None;
+        }
+        self.rec.event(
+            now,
+            event,
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(self.consumers[c].name)),
+                ("member_id", json!(id)),
+                ("reason", json!(reason)),
+            ],
+        );
+    }
+
+    /// A member leaves or is fenced outside a join phase: the group rebalances.
+    pub(super) fn member_gone(&mut self, g: usize, id: &str, event: &'static str, reason: &'static str) {
+        if !self.groups[g].members.contains_key(id) {
+            return;
+        }
+        let name = self.consumers[self.groups[g].members[id].consumer].name.clone();
+        self.remove_member(g, id, event, reason);
+        match self.groups[g].state {
+            GroupState::PreparingRebalance => self.try_complete_join(g),
+            _ if self.groups[g].members.is_empty() => {
+                let grp = &mut self.groups[g];
+                grp.state = GroupState::Empty;
+                grp.generation += 1;
+                grp.round += 1;
+                grp.rebalance = None;
+                self.refresh_group(g);
+            }
+            _ => self.prepare_rebalance(g, format!("{name}: {reason}")),
+        }
+    }
+
+    pub(super) fn session_expire(&mut self, g: usize, id: &str) {
+        let silent = self.groups[g].members.get(id).is_some_and(|m| !m.alive);
+        if silent {
+            self.member_gone(g, id, "member_fenced", "session_timeout");
+        }
+    }
+
+    /// Schedules the session timeout of a member that went silent at `now`.
+    pub(super) fn schedule_session_expiry(&mut self, c: usize, id: String) {
+        let g = self.consumers[c].group;
+        let last = self.last_heartbeat_before(c, self.now());
+        let at = (last + self.consumers[c].config.session_timeout).max(self.now());
+        let slot = self.expiring.insert((g, id));
+        self.kernel.schedule_at(at, Ev::SessionExpire(slot));
+    }
+
+    fn topic_partition(&self, p: u32) -> TopicPartition {
+        let part = &self.partitions[p as usize];
+        TopicPartition { topic: self.topics[part.topic].name.clone(), partition: part.index }
+    }
+
+    fn global_partition(&self, tp: &TopicPartition) -> u32 {
+        let t = self.topics.iter().find(|t| t.name == tp.topic).expect("assigned topic exists");
+        t.first_partition + tp.partition
+    }
+}

@@ -1,0 +1,363 @@
+//! The consumer's side of group membership (Kafka's ConsumerCoordinator): starting, crashing,
+//! stopping, rejoining at poll(), revoking on rebalance (eager: everything, cooperative: only
+//! what moves), committing on revocation, and the max.poll.interval.ms poll timeout.
+
+use super::consumer::{Owned, Phase, RunState};
+use super::group::{Cause, GroupState};
+use super::world::{Ev, World};
+use crate::scenario::plan::{CommitMode, OffsetReset, RebalanceProtocol};
+use crate::sim::SimDuration;
+use serde_json::json;
+
+impl World {
+    pub(super) fn start_consumer(&mut self, c: usize, why: &str) {
+        let now = self.now();
+        let con = &mut self.consumers[c];
+        if con.state == RunState::Running {
+            let name = con.name.clone();
+            self.rec.event(
+                now,
+                "action_ignored",
+                vec![("consumer", json!(name)), ("reason", json!("already running"))],
+            );
+            return;
+        }
+        let g = con.group;
+        // A new incarnation: whatever the old one held belongs to a member that is now silent
+        // (the coordinator drops it when its session times out) or already gone.
+        self.release_all(c, "crash");
+        let con = &mut self.consumers[c];
+        con.state = RunState::Running;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.stopping = false;
+        con.last_auto_commit = now;
+        con.last_poll = now;
+        con.inflight.clear();
+        con.member_id = None;
+        con.generation = -1;
+        con.joining = false;
+        con.rejoin_needed = false;
+        con.forget_member_id = false;
+        con.pending_revoke.clear();
+        con.hb_origin = now;
+        let name = con.name.clone();
+        self.rec.event(
+            now,
+            "consumer_started",
+            vec![("consumer", json!(name)), ("group", json!(self.groups[g].id)), ("cause", json!(why))],
+        );
+        self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
+        self.refresh_group(g);
+    }
+
+    pub(super) fn crash_consumer(&mut self, c: usize) {
+        let now = self.now();
+        if self.consumers[c].state != RunState::Running {
+            let name = self.consumers[c].name.clone();
+            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
+            return;
+        }
+        // Records whose processing finished before the crash did their side effects.
+        if self.consumers[c].phase == Phase::Processing {
+            let k = self.consumers[c].inflight.finished_by(now);
+            self.account_processed(c, k);
+        }
+        let con = &mut self.consumers[c];
+        con.state = RunState::Crashed;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.inflight.clear();
+        let (name, g) = (con.name.clone(), con.group);
+        self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        // No LeaveGroup: the member stays, silent, until its session times out. Its partitions
+        // stay assigned to it and nobody reads them meanwhile.
+        if let Some(id) = self.consumers[c].member_id.clone()
+            && let Some(m) = self.groups[g].members.get_mut(&id)
+        {
+            m.alive = false;
+            self.schedule_session_expiry(c, id);
+        }
+        self.refresh_group(g);
+    }
+
+    pub(super) fn stop_consumer(&mut self, c: usize) {
+        let now = self.now();
+        let con = &mut self.consumers[c];
+        if con.state != RunState::Running {
+            let name = con.name.clone();
+            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
+            return;
+        }
+        con.stopping = true;
+        match con.phase {
+            // The batch in hand is finished first; the stop completes at the next poll().
+            Phase::Processing | Phase::Committing => {}
+            Phase::Idle | Phase::Fetching | Phase::Joining => self.finish_stop(c),
+        }
+    }
+
+    /// close(): commit what was processed (auto-commit commits on close too), then LeaveGroup.
+    /// Static members send no LeaveGroup (KIP-345): their partitions wait for the session timeout.
+    pub(super) fn finish_stop(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        if self.consumers[c].config.commit != CommitMode::BeforeProcessing {
+            let offsets = self.positions(c);
+            self.send_commit(c, offsets);
+        }
+        let member = self.consumers[c].member_id.clone();
+        let is_static = self.consumers[c].group_instance_id.is_some();
+        let con = &mut self.consumers[c];
+        con.state = RunState::Stopped;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.stopping = false;
+        let name = con.name.clone();
+        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        self.release_all(c, "stop");
+        if let Some(id) = member {
+            if is_static {
+                if let Some(m) = self.groups[g].members.get_mut(&id) {
+                    m.alive = false;
+                    self.schedule_session_expiry(c, id);
+                }
+            } else {
+                self.member_gone(g, &id, "member_left", "leave_group");
+            }
+        }
+        self.refresh_group(g);
+    }
+
+    /// Called at the top of poll(): does what the group protocol asks before fetching.
+    /// Returns false when poll() must block (no fetch) until an assignment arrives.
+    pub(super) fn group_poll(&mut self, c: usize) -> bool {
+        let g = self.consumers[c].group;
+        if !self.consumers[c].pending_revoke.is_empty() {
+            // Cooperative: give up what the last assignment took away, then rejoin.
+            let revoke = std::mem::take(&mut self.consumers[c].pending_revoke);
+            self.commit_on_revoke(c, &revoke);
+            for p in revoke {
+                self.release(c, p, "rebalance");
+            }
+            self.consumers[c].rejoin_needed = true;
+            self.refresh_group(g);
+        }
+        let con = &self.consumers[c];
+        let is_member = con.member_id.as_ref().is_some_and(|id| self.groups[g].members.contains_key(id));
+        if con.joining {
+            return self.groups[g].protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty();
+        }
+        if is_member && !con.rejoin_needed && !con.forget_member_id {
+            return true;
+        }
+        self.send_join(c);
+        let con = &self.consumers[c];
+        self.groups[g].protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty()
+    }
+
+    /// onJoinPrepare, then JoinGroup.
+    fn send_join(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        if self.groups[g].protocol == RebalanceProtocol::Eager && !self.consumers[c].owned.is_empty() {
+            // Eager: commit, then revoke everything before joining (stop-the-world).
+            let owned: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
+            self.commit_on_revoke(c, &owned);
+            self.release_all(c, "rebalance");
+        }
+        let con = &mut self.consumers[c];
+        if con.forget_member_id {
+            con.member_id = None;
+            con.forget_member_id = false;
+        }
+        con.rejoin_needed = false;
+        con.joining = true;
+        // A new dynamic member first gets MEMBER_ID_REQUIRED and joins again (KIP-394).
+        let round_trips = if con.member_id.is_none() && con.group_instance_id.is_none() { 3 } else { 1 };
+        let d = SimDuration(self.delay.as_nanos() * round_trips);
+        self.schedule_consumer(c, d, |c, inc| Ev::JoinArrive { c, inc });
+        self.refresh_group(g);
+    }
+
+    /// Auto-commit and commit-after-processing consumers commit their positions for partitions
+    /// they are about to lose (onPartitionsRevoked).
+    fn commit_on_revoke(&mut self, c: usize, parts: &[u32]) {
+        if self.consumers[c].config.commit == CommitMode::BeforeProcessing {
+            return;
+        }
+        let offsets: Vec<(u32, u64)> = self.consumers[c]
+            .owned
+            .iter()
+            .filter(|o| parts.contains(&o.partition))
+            .map(|o| (o.partition, o.position))
+            .collect();
+        self.send_commit(c, offsets);
+    }
+
+    /// A heartbeat response says REBALANCE_IN_PROGRESS.
+    pub(super) fn heartbeat_notice(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        let Some(id) = self.consumers[c].member_id.clone() else { return };
+        let grp = &self.groups[g];
+        let must_join = grp.state == GroupState::PreparingRebalance && grp.members.get(&id).is_some_and(|m| !m.joined);
+        if !must_join || self.consumers[c].joining {
+            return;
+        }
+        self.consumers[c].rejoin_needed = true;
+        // A consumer blocked inside poll() (a parked long poll) rejoins at once; one that is
+        // processing or sleeping between polls rejoins at its next poll().
+        if self.consumers[c].phase == Phase::Fetching {
+            let con = &mut self.consumers[c];
+            con.fetch_seq = con.fetch_seq.wrapping_add(1);
+            con.phase = Phase::Idle;
+            self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
+        }
+    }
+
+    /// max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group.
+    pub(super) fn poll_timeout(&mut self, c: usize, seq: u32) {
+        let now = self.now();
+        if self.consumers[c].poll_seq != seq {
+            return;
+        }
+        let g = self.consumers[c].group;
+        let Some(id) = self.consumers[c].member_id.clone() else { return };
+        if !self.groups[g].members.contains_key(&id) {
+            return;
+        }
+        self.consumers[c].forget_member_id = true;
+        self.consumers[c].rejoin_needed = true;
+        if self.consumers[c].group_instance_id.is_some() {
+            // Static members send no LeaveGroup; they just stop heartbeating.
+            self.groups[g].members.get_mut(&id).expect("member").alive = false;
+            self.schedule_session_expiry(c, id);
+            self.rec.event(
+                now,
+                "poll_timeout",
+                vec![("group", json!(self.groups[g].id)), ("consumer", json!(self.consumers[c].name))],
+            );
+            return;
+        }
+        // The batch in hand keeps being processed, but its partitions now belong to nobody
+        // (soon to someone else) and its commit will be rejected.
+        self.release_all(c, "poll_timeout");
+        self.member_gone(g, &id, "member_fenced", "poll_timeout");
+    }
+
+    /// Lets a consumer blocked in poll() (eager rejoin) go on: it polls now.
+    pub(super) fn unblock(&mut self, c: usize) {
+        if self.consumers[c].phase == Phase::Joining {
+            self.consumers[c].phase = Phase::Idle;
+            self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
+        }
+    }
+
+    /// Gives `parts` to consumer `c`, each starting from the committed offset or the reset policy.
+    pub(super) fn take_partitions(&mut self, c: usize, parts: &[u32]) {
+        if parts.is_empty() {
+            return;
+        }
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let reset = self.consumers[c].config.auto_offset_reset;
+        for &p in parts {
+            let log = &self.partitions[p as usize].log;
+            let grp = &mut self.groups[g];
+            let position = match grp.committed[p as usize] {
+                Some(off) => off,
+                None => match reset {
+                    OffsetReset::Earliest => log.log_start_offset(),
+                    OffsetReset::Latest => log.log_end_offset(),
+                },
+            };
+            let first = &mut grp.first_offset[p as usize];
+            *first = Some(first.map_or(position, |f| f.min(position)));
+            assert!(grp.owner[p as usize].is_none(), "{} given while owned", p);
+            grp.owner[p as usize] = Some(c);
+            self.consumers[c].owned.push(Owned { partition: p, position });
+        }
+        self.consumers[c].owned.sort_by_key(|o| o.partition);
+        let names: Vec<String> = self.consumers[c].owned.iter().map(|o| self.partition_name(o.partition)).collect();
+        self.rec.event(
+            now,
+            "assignment",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(self.consumers[c].name)),
+                ("partitions", json!(names)),
+            ],
+        );
+        self.refresh_group(g);
+    }
+
+    pub(super) fn release(&mut self, c: usize, p: u32, cause: Cause) {
+        let g = self.consumers[c].group;
+        self.consumers[c].owned.retain(|o| o.partition != p);
+        if self.groups[g].owner[p as usize] == Some(c) {
+            self.groups[g].owner[p as usize] = None;
+            self.groups[g].rewind_cause[p as usize] = cause;
+        }
+    }
+
+    pub(super) fn release_all(&mut self, c: usize, cause: Cause) {
+        let parts: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
+        for p in parts {
+            self.release(c, p, cause);
+        }
+        let g = self.consumers[c].group;
+        self.refresh_group(g);
+    }
+
+    /// Brings the pause and stop-the-world clocks up to now after any ownership, liveness or
+    /// group state change. Counting starts once the group has had its first assignment.
+    pub(super) fn refresh_group(&mut self, g: usize) {
+        let now = self.now();
+        let consumers = &self.consumers;
+        let grp = &mut self.groups[g];
+        if grp.generation < 1 && grp.rebalances == 0 {
+            return;
+        }
+        let mut any_live = false;
+        for &p in &grp.partitions {
+            let live = grp.owner[p as usize].is_some_and(|c| consumers[c].is_running());
+            any_live |= live;
+            let since = &mut grp.paused_since[p as usize];
+            match (live, *since) {
+                (false, None) => *since = Some(now),
+                (true, Some(t)) => {
+                    grp.pause_total = grp.pause_total + (now - t);
+                    *since = None;
+                }
+                _ => {}
+            }
+        }
+        let stw = grp.is_rebalancing() && !any_live;
+        match (stw, grp.stw_since) {
+            (true, None) => grp.stw_since = Some(now),
+            (false, Some(t)) => {
+                let d = now - t;
+                grp.stw_total = grp.stw_total + d;
+                grp.stw_max = grp.stw_max.max(d);
+                grp.stw_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes the open pause and stop-the-world intervals at the end of the run.
+    pub(super) fn close_group_clocks(&mut self) {
+        let now = self.now();
+        for grp in &mut self.groups {
+            for p in grp.partitions.clone() {
+                if let Some(t) = grp.paused_since[p as usize].take() {
+                    grp.pause_total = grp.pause_total + (now - t);
+                }
+            }
+            if let Some(t) = grp.stw_since.take() {
+                let d = now - t;
+                grp.stw_total = grp.stw_total + d;
+                grp.stw_max = grp.stw_max.max(d);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Grouped bar chart layout.
+
+use plotters::style::text_anchor::HPos;
+
+use super::BarGroup;
+use super::axis::{Axis, fmt_value, value_axis};
+use super::frame::{
+    Plot, Swatch, axis_tick_width, draw_legend, draw_title, left_margin, legend_entry, legend_width, title_height,
+};
+use super::render::{AXIS, Scene, TEXT, TICK_SIZE, VALUE_SIZE, fit_text, palette, text_width};
+
+const WIDTH: u32 = 1200;
+const HEIGHT: u32 = 600;
+
+pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &[BarGroup]) -> Scene {
+    let n_cat = categories.len();
+    let value = |g: &BarGroup, c: usize| g.values.get(c).copied().filter(|v| v.is_finite());
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    let mut any = false;
+    for g in groups {
+        for v in (0..n_cat).filter_map(|c| value(g, c)) {
+            any = true;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    let y = value_axis(lo, hi, 6, 0.1);
+
+    let entries: Vec<_> = groups.iter().enumerate().map(|(i, g)| legend_entry(&g.label, palette(i))).collect();
+    let legend_w = legend_width(&entries);
+    let left = left_margin(axis_tick_width(&y), !y_label.trim().is_empty());
+    let right = WIDTH as i32 - 24 - legend_w;
+    let top = title_height(title) + 8;
+    let bottom = HEIGHT as i32 - 40;
+    let plot = Plot { left, top, right, bottom, x: Axis { lo: 0.0, hi: n_cat.max(1) as f64, ticks: Vec::new() }, y };
+
+    let mut scene = Scene::new(WIDTH, HEIGHT);
+    plot.draw_y_grid(&mut scene);
+
+    let slot = (right - left) as f64 / n_cat.max(1) as f64;
+    let n_groups = groups.len().max(1);
+    let cluster = slot * 0.8;
+    let bar_w = cluster / n_groups as f64;
+    let gap = if bar_w >= 8.0 { 2 } else { 0 };
+    let zero = plot.py(0.0);
+    for (c, cat) in categories.iter().enumerate() {
+        let slot_left = left as f64 + slot * c as f64;
+        let cx = (slot_left + slot / 2.0).round() as i32;
+        if slot >= 12.0 {
+            let label = fit_text(cat, TICK_SIZE, slot as i32 - 4, 40);
+            scene.text(cx, bottom + 15, &label, TICK_SIZE, TEXT, HPos::Center);
+        }
+        scene.line((cx, bottom), (cx, bottom + 4), AXIS);
+        for (g, group) in groups.iter().enumerate() {
+            let Some(v) = value(group, c) else { continue };
+            let x0 = (slot_left + slot * 0.1 + bar_w * g as f64).round() as i32;
+            let x1 = ((slot_left + slot * 0.1 + bar_w * (g + 1) as f64).round() as i32 - 1 - gap).max(x0);
+            let yv = plot.py(v);
+            let (y0, y1) = if yv <= zero { (yv, zero) } else { (zero, yv) };
+            scene.fill_rect(x0, y0, x1, y1, palette(g));
+            let text = fmt_value(v);
+            if text_width(&text, VALUE_SIZE) <= (x1 - x0) + 6 {
+                let ty = if v >= 0.0 { yv - 9 } else { yv + 9 };
+                scene.text((x0 + x1) / 2, ty, &text, VALUE_SIZE, TEXT, HPos::Center);
+            }
+        }
+    }
+    if plot.y.lo < 0.0 {
+        scene.line((left, zero), (right, zero), AXIS);
+    }
+    plot.draw_frame(&mut scene);
+    if !any {
+        plot.draw_no_data(&mut scene);
+    }
+    draw_legend(&mut scene, right + 8, top, HEIGHT as i32 - 8, &entries, Swatch::Box);
+    draw_title(&mut scene, title);
+    plot.draw_y_label(&mut scene, y_label);
+    scene
+}

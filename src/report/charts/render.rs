@@ -1,0 +1,315 @@
+//! The embedded font, a backend-independent list of drawing operations
+//! (`Scene`), and its output to PNG and SVG files through plotters.
+//!
+//! Charts are laid out once into a `Scene` in integer pixel coordinates and
+//! the same scene is then painted on both backends, so the PNG and the SVG
+//! always show the same layout.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, anyhow};
+
+use super::glyphs::{bearing_px, em_per_size};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, FontTransform, register_font};
+
+/// The family name every text of the charts is drawn with.
+pub(super) const FONT_FAMILY: &str = "sans-serif";
+
+/// DejaVu Sans, shipped with the project (see assets/fonts/LICENSE-DejaVu.txt).
+pub(super) static DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the embedded font with plotters' ab_glyph text renderer (once
+/// per process). Every public chart function calls this before drawing.
+pub(super) fn ensure_font() -> Result<()> {
+    static ONCE: Once = Once::new();
+    static OK: AtomicBool = AtomicBool::new(false);
+    ONCE.call_once(|| {
+        let ok = register_font(FONT_FAMILY, FontStyle::Normal, DEJAVU_SANS).is_ok();
+        OK.store(ok, Ordering::SeqCst);
+    });
+    if OK.load(Ordering::SeqCst) { Ok(()) } else { Err(anyhow!("the embedded DejaVu Sans font could not be loaded")) }
+}
+
+/// An opaque colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Rgb(pub u8, pub u8, pub u8);
+
+impl Rgb {
+    fn to_plotters(self) -> RGBColor {
+        RGBColor(self.0, self.1, self.2)
+    }
+}
+
+pub(super) const TEXT: Rgb = Rgb(34, 34, 34);
+pub(super) const MUTED_TEXT: Rgb = Rgb(85, 85, 85);
+pub(super) const GRID: Rgb = Rgb(230, 230, 230);
+pub(super) const AXIS: Rgb = Rgb(110, 110, 110);
+pub(super) const MARKER: Rgb = Rgb(120, 120, 120);
+pub(super) const UNOWNED: Rgb = Rgb(222, 222, 222);
+pub(super) const STRIPE: Rgb = Rgb(247, 247, 247);
+pub(super) const WHITE_BG: Rgb = Rgb(255, 255, 255);
+
+/// Fixed palette: series get colours in order, owners in sorted-name order.
+const PALETTE: [Rgb; 12] = [
+    Rgb(31, 119, 180),  // blue
+    Rgb(255, 127, 14),  // orange
+    Rgb(44, 160, 44),   // green
+    Rgb(214, 39, 40),   // red
+    Rgb(148, 103, 189), // purple
+    Rgb(140, 86, 75),   // brown
+    Rgb(227, 119, 194), // pink
+    Rgb(23, 190, 207),  // cyan
+    Rgb(188, 189, 34),  // olive
+    Rgb(57, 59, 121),   // navy
+    Rgb(34, 34, 34),    // near black
+    Rgb(174, 199, 232), // light blue
+];
+
+pub(super) fn palette(i: usize) -> Rgb {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// Font sizes (plotters "size" units: pixel height of the font's line).
+pub(super) const TITLE_SIZE: f64 = 22.0;
+pub(super) const LABEL_SIZE: f64 = 15.0;
+pub(super) const TICK_SIZE: f64 = 13.0;
+pub(super) const LEGEND_SIZE: f64 = 13.0;
+pub(super) const MARKER_SIZE: f64 = 12.0;
+pub(super) const VALUE_SIZE: f64 = 11.0;
+
+/// Width in pixels of `text` drawn at `size` with the embedded font.
+pub(super) fn text_width(text: &str, size: f64) -> i32 {
+    let font: FontDesc = (FONT_FAMILY, size).into_font();
+    match font.box_size(text) {
+        Ok((w, _)) => w.min(100_000) as i32,
+        Err(_) => (text.chars().count() as f64 * size * 0.6) as i32,
+    }
+}
+
+/// `text` with control characters replaced, cut to `max_chars` characters and
+/// to `max_width` pixels, with an ellipsis where it was cut. May be empty.
+pub(super) fn fit_text(text: &str, size: f64, max_width: i32, max_chars: usize) -> String {
+    let clean: Vec<char> = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut keep = clean.len().min(max_chars);
+    loop {
+        let mut s: String = clean[..keep].iter().collect();
+        if keep < clean.len() {
+            s = s.trim_end().to_string();
+            s.push('…');
+        }
+        if text_width(&s, size) <= max_width {
+            return s;
+        }
+        if keep == 0 {
+            return String::new();
+        }
+        keep -= 1;
+    }
+}
+
+/// One drawing operation in pixel coordinates.
+#[derive(Clone)]
+pub(super) enum Op {
+    Rect {
+        x0: i32,
+        y0: i32,
+        x1: i32,
+        y1: i32,
+        color: Rgb,
+        fill: bool,
+    },
+    Path {
+        pts: Vec<(i32, i32)>,
+        color: Rgb,
+        width: u32,
+    },
+    /// Text vertically centred on `y` (or, when `vertical`, read bottom-up and
+    /// centred on `x`), aligned on `x` by `align`.
+    Text {
+        x: i32,
+        y: i32,
+        text: String,
+        size: f64,
+        color: Rgb,
+        align: HPos,
+        vertical: bool,
+    },
+}
+
+/// A chart laid out in pixels, ready to be written in any format.
+#[derive(Clone)]
+pub(super) struct Scene {
+    pub width: u32,
+    pub height: u32,
+    pub ops: Vec<Op>,
+}
+
+impl Scene {
+    pub fn new(width: u32, height: u32) -> Self {
+        Scene { width, height, ops: Vec::new() }
+    }
+
+    pub fn fill_rect(&mut self, x0: i32, y0: i32, x1: i32, y1: i32, color: Rgb) {
+        self.ops.push(Op::Rect { x0, y0, x1, y1, color, fill: true });
+    }
+
+    pub fn outline_rect(&mut self, x0: i32, y0: i32, x1: i32, y1: i32, color: Rgb) {
+        self.ops.push(Op::Rect { x0, y0, x1, y1, color, fill: false });
+    }
+
+    pub fn line(&mut self, a: (i32, i32), b: (i32, i32), color: Rgb) {
+        self.path(vec![a, b], color, 1);
+    }
+
+    pub fn path(&mut self, pts: Vec<(i32, i32)>, color: Rgb, width: u32) {
+        if pts.len() >= 2 {
+            self.ops.push(Op::Path { pts, color, width });
+        }
+    }
+
+    /// A dashed vertical line from `y0` down to `y1`, one dash every
+    /// `period` pixels (at least 8), dashes half a period long.
+    pub fn vdash(&mut self, x: i32, y0: i32, y1: i32, color: Rgb, period: i32) {
+        let period = period.max(8);
+        let mut y = y0;
+        while y < y1 {
+            let end = (y + period / 2).min(y1);
+            self.line((x, y), (x, end), color);
+            y += period;
+        }
+    }
+
+    pub fn text(&mut self, x: i32, y: i32, text: &str, size: f64, color: Rgb, align: HPos) {
+        if !text.is_empty() {
+            self.ops.push(Op::Text { x, y, text: text.to_string(), size, color, align, vertical: false });
+        }
+    }
+
+    pub fn vertical_text(&mut self, x: i32, y: i32, text: &str, size: f64, color: Rgb) {
+        if !text.is_empty() {
+            self.ops.push(Op::Text { x, y, text: text.to_string(), size, color, align: HPos::Center, vertical: true });
+        }
+    }
+}
+
+fn draw_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("chart drawing failed: {e}")
+}
+
+fn paint<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, scene: &Scene, bitmap: bool) -> Result<()> {
+    root.fill(&WHITE).map_err(draw_err)?;
+    for op in &scene.ops {
+        match op {
+            Op::Rect { x0, y0, x1, y1, color, fill } => {
+                let style = ShapeStyle { color: color.to_plotters().to_rgba(), filled: *fill, stroke_width: 1 };
+                root.draw(&Rectangle::new([(*x0, *y0), (*x1, *y1)], style)).map_err(draw_err)?;
+            }
+            Op::Path { pts, color, width } => {
+                let style = ShapeStyle { color: color.to_plotters().to_rgba(), filled: false, stroke_width: *width };
+                if bitmap && *width > 1 {
+                    // plotters fills a wide polyline as one polygon, which
+                    // misdraws zig-zags; draw it segment by segment instead.
+                    for seg in pts.windows(2) {
+                        root.draw(&PathElement::new(vec![seg[0], seg[1]], style)).map_err(draw_err)?;
+                    }
+                } else {
+                    root.draw(&PathElement::new(pts.clone(), style)).map_err(draw_err)?;
+                }
+            }
+            Op::Text { x, y, text, size, color, align, vertical } => {
+                let c = color.to_plotters();
+                // The SVG backend writes font-size = size / 1.24; make that the
+                // em size the PNG's glyphs get, so both show text alike.
+                let font_size = if bitmap { *size } else { size * 1.24 * em_per_size() };
+                let mut style =
+                    TextStyle::from((FONT_FAMILY, font_size).into_font()).color(&c).pos(Pos::new(*align, VPos::Center));
+                if *vertical {
+                    style = style.transform(FontTransform::Rotate270);
+                }
+                if !bitmap {
+                    root.draw(&Text::new(text.as_str(), (*x, *y), style)).map_err(draw_err)?;
+                    continue;
+                }
+                // ab_glyph drops each glyph's left side bearing and puts the
+                // glyphs about a fifth of the size higher than the anchor asks
+                // for: draw glyph by glyph at corrected positions.
+                let style = style.pos(Pos::new(HPos::Left, VPos::Center));
+                let shift = (size * 0.2).round() as i32;
+                let width = text_width(text, *size);
+                let start = match align {
+                    HPos::Left => 0,
+                    HPos::Center => -width / 2,
+                    HPos::Right => -width,
+                };
+                for (i, ch) in text.char_indices() {
+                    if ch.is_whitespace() {
+                        continue;
+                    }
+                    let along = start + text_width(&text[..i], *size) + bearing_px(ch, *size);
+                    let pos = if *vertical { (*x + shift, *y - along) } else { (*x + along, *y + shift) };
+                    let glyph = &text[i..i + ch.len_utf8()];
+                    root.draw(&Text::new(glyph, pos, style.clone())).map_err(draw_err)?;
+                }
+            }
+        }
+    }
+    root.present().map_err(draw_err)?;
+    Ok(())
+}
+
+fn ensure_parent(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes `scene` as a PNG file and as an SVG file.
+pub(super) fn write_files(scene: &Scene, png: &Path, svg: &Path) -> Result<()> {
+    ensure_font()?;
+    ensure_parent(png)?;
+    ensure_parent(svg)?;
+    let size = (scene.width, scene.height);
+
+    // The image encoder picks the format from the extension: write through a
+    // temporary ".png" name when the caller's name has another extension.
+    let direct = png.extension().is_some_and(|e| e == "png");
+    let target: PathBuf = if direct {
+        png.to_path_buf()
+    } else {
+        let mut name = png.as_os_str().to_owned();
+        name.push(".tmp.png");
+        PathBuf::from(name)
+    };
+    {
+        let root = BitMapBackend::new(&target, size).into_drawing_area();
+        paint(&root, scene, true).with_context(|| format!("writing {}", png.display()))?;
+    }
+    if !direct {
+        std::fs::rename(&target, png).with_context(|| format!("renaming {} to {}", target.display(), png.display()))?;
+    }
+
+    {
+        let root = SVGBackend::new(svg, size).into_drawing_area();
+        paint(&root, scene, false).with_context(|| format!("writing {}", svg.display()))?;
+    }
+    Ok(())
+}
+
+/// The scene painted exactly as for the PNG file, as raw RGB bytes.
+#[cfg(test)]
+pub(super) fn render_rgb(scene: &Scene) -> Vec<u8> {
+    let mut buf = vec![0u8; scene.width as usize * scene.height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (scene.width, scene.height)).into_drawing_area();
+        paint(&root, scene, true).expect("painting into a buffer");
+    }
+    buf
+}

@@ -1,0 +1,439 @@
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::render::{Scene, TEXT, ensure_font, palette, render_rgb};
+use super::*;
+
+/// A fresh, empty temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("kafkasim-charts-{}-{}-{}", std::process::id(), name, n));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+/// Renders with `draw` into two separate directories and checks the files are
+/// byte-identical, well-formed and non-trivial. Returns the PNG bytes.
+fn assert_deterministic(name: &str, draw: impl Fn(&Path, &Path) -> anyhow::Result<()>) {
+    let (a, b) = (TempDir::new(name), TempDir::new(name));
+    draw(&a.path("c.png"), &a.path("c.svg")).unwrap();
+    draw(&b.path("c.png"), &b.path("c.svg")).unwrap();
+    let (png_a, png_b) = (read(&a.path("c.png")), read(&b.path("c.png")));
+    let (svg_a, svg_b) = (read(&a.path("c.svg")), read(&b.path("c.svg")));
+    assert!(png_a == png_b, "{name}: PNG differs between renders");
+    assert!(svg_a == svg_b, "{name}: SVG differs between renders");
+    assert_eq!(&png_a[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
+    assert!(png_a.len() > 8_000, "{name}: PNG suspiciously small");
+    assert_well_formed_svg(name, &svg_a);
+}
+
+fn assert_well_formed_svg(name: &str, svg: &[u8]) {
+    let s = std::str::from_utf8(svg).expect("SVG is UTF-8");
+    assert!(s.starts_with("<svg"), "{name}: not an SVG");
+    assert!(s.trim_end().ends_with("</svg>"), "{name}: truncated SVG");
+    assert!(s.contains("<text"), "{name}: SVG has no text");
+    for bad in ["NaN", "inf"] {
+        assert!(!s.contains(bad), "{name}: SVG contains {bad}");
+    }
+}
+
+/// Renders every input with `draw` once and checks both files appear.
+fn assert_renders(name: &str, draw: impl Fn(&Path, &Path) -> anyhow::Result<()>) {
+    let d = TempDir::new(name);
+    let (png, svg) = (d.path("c.png"), d.path("c.svg"));
+    draw(&png, &svg).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+    assert_eq!(&read(&png)[..8], b"\x89PNG\r\n\x1a\n", "{name}: not a PNG");
+    assert_well_formed_svg(name, &read(&svg));
+}
+
+fn s(label: &str, points: Vec<(f64, f64)>) -> Series {
+    Series { label: label.into(), points }
+}
+
+fn m(x: f64, label: &str) -> Marker {
+    Marker { x, label: label.into() }
+}
+
+fn span(start: f64, end: f64, owner: Option<&str>) -> Span {
+    Span { start, end, owner: owner.map(Into::into) }
+}
+
+fn sample_series() -> Vec<Series> {
+    (0..3)
+        .map(|k| {
+            let pts = (0..=600)
+                .map(|i| {
+                    let t = i as f64 * 0.5;
+                    let wave = ((i * (k + 3)) % 97) as f64;
+                    (t, 1000.0 * (k + 1) as f64 + 40.0 * wave)
+                })
+                .collect();
+            s(&format!("consumer-{k} lag"), pts)
+        })
+        .collect()
+}
+
+fn sample_markers() -> Vec<Marker> {
+    vec![
+        m(30.0, "kill broker-1"),
+        m(30.0, "rebalance"),
+        m(30.0, "rebalance"),
+        m(31.0, "partition leader moved to broker-2"),
+        m(120.0, "restart broker-1"),
+        m(500.0, "out of range"),
+        m(f64::NAN, "nan"),
+    ]
+}
+
+fn sample_rows() -> Vec<OwnershipRow> {
+    (0..6)
+        .map(|p| OwnershipRow {
+            label: format!("orders-{p}"),
+            spans: vec![
+                span(0.0, 30.0, Some(["c-a", "c-b", "c-c"][p % 3])),
+                // gap 30..34: nobody owns the partition during the rebalance
+                span(34.0, 120.0, Some(["c-b", "c-c"][p % 2])),
+                span(120.0, 130.0, None),
+                span(130.0, 400.0, Some("c-a")),
+            ],
+        })
+        .collect()
+}
+
+fn sample_bars() -> (Vec<String>, Vec<BarGroup>) {
+    let cats = ["p50", "p99", "max"].map(String::from).to_vec();
+    let groups = vec![
+        BarGroup { label: "pull".into(), values: vec![3.2, 48.5, 120.0] },
+        BarGroup { label: "push".into(), values: vec![1.1, 12.0, 300.25] },
+    ];
+    (cats, groups)
+}
+
+#[test]
+fn line_chart_is_deterministic() {
+    let (series, markers) = (sample_series(), sample_markers());
+    assert_deterministic("line", |png, svg| {
+        line_chart(png, svg, "Consumer lag", "virtual time (s)", "messages", &series, &markers)
+    });
+}
+
+#[test]
+fn ownership_chart_is_deterministic() {
+    let rows = sample_rows();
+    let markers = sample_markers();
+    assert_deterministic("own", |png, svg| ownership_chart(png, svg, "Partition ownership", &rows, 300.0, &markers));
+}
+
+#[test]
+fn bar_chart_is_deterministic() {
+    let (cats, groups) = sample_bars();
+    assert_deterministic("bar", |png, svg| bar_chart(png, svg, "End-to-end latency", "ms", &cats, &groups));
+}
+
+fn count_pixels(rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> usize {
+    rgb.chunks_exact(3).filter(|p| pred(p[0], p[1], p[2])).count()
+}
+
+#[test]
+fn png_pixels_show_data_and_text() {
+    ensure_font().unwrap();
+    let scene: Scene = line::scene("Consumer lag", "virtual time (s)", "messages", &sample_series(), &sample_markers());
+    let rgb = render_rgb(&scene);
+    assert_eq!(rgb.len(), 1200 * 600 * 3);
+    let non_white = count_pixels(&rgb, |r, g, b| (r, g, b) != (255, 255, 255));
+    assert!(non_white > 5_000, "only {non_white} non-white pixels");
+    let c = palette(0);
+    let series0 = count_pixels(&rgb, |r, g, b| (r, g, b) == (c.0, c.1, c.2));
+    assert!(series0 > 500, "series colour barely drawn: {series0}");
+    // The title band (rows 0..44) holds dark glyph pixels: the font renders.
+    let title_band = &rgb[..1200 * 44 * 3];
+    let dark = count_pixels(title_band, |r, g, b| r < 120 && g < 120 && b < 120);
+    assert!(dark > 150, "title text not rendered ({dark} dark pixels)");
+    assert!(count_pixels(title_band, |r, g, b| (r, g, b) == (TEXT.0, TEXT.1, TEXT.2)) > 0);
+}
+
+#[test]
+fn degenerate_line_inputs_do_not_panic() {
+    let many_same: Vec<Marker> = (0..40).map(|i| m(5.0, &format!("action {i}"))).collect();
+    let cases: Vec<(&str, Vec<Series>, Vec<Marker>)> = vec![
+        ("none", vec![], vec![]),
+        ("empty-series", vec![s("", vec![])], vec![m(1.0, "x")]),
+        ("one-point", vec![s("one", vec![(3.0, 7.0)])], vec![m(3.0, "here")]),
+        ("zeros", vec![s("z", (0..100).map(|i| (i as f64, 0.0)).collect())], vec![]),
+        (
+            "nan-inf",
+            vec![s("bad", vec![(f64::NAN, 1.0), (1.0, f64::INFINITY), (2.0, f64::NAN), (3.0, 2.0)])],
+            vec![m(f64::INFINITY, "inf"), m(-1e300, "far")],
+        ),
+        ("only-nan", vec![s("bad", vec![(f64::NAN, f64::NAN)])], vec![m(0.5, "m")]),
+        ("same-x", vec![s("a", vec![(5.0, 1.0), (5.0, 2.0)])], many_same.clone()),
+        (
+            "crowded-markers",
+            vec![s("a", vec![(0.0, 1.0), (10.0, 2.0)])],
+            (0..200).map(|i| m(i as f64 * 0.05, "rebalance generation 12345")).collect(),
+        ),
+        ("negative", vec![s("neg", vec![(0.0, -5.0), (1.0, -50.0)])], vec![]),
+        ("huge", vec![s("big", vec![(0.0, f64::MAX), (1.0, -f64::MAX), (f64::MAX, 0.0)])], vec![]),
+        ("tiny", vec![s("t", vec![(0.0, 1e-300), (1e-300, 2e-300)])], vec![]),
+        (
+            "weird-labels",
+            vec![s("line\nbreak\t<&>\"'", vec![(0.0, 1.0), (1.0, 2.0)])],
+            vec![m(0.5, &"very long marker label ".repeat(20))],
+        ),
+    ];
+    for (name, series, markers) in cases {
+        let long = "a very long title ".repeat(30);
+        assert_renders(name, |png, svg| line_chart(png, svg, &long, "", "", &series, &markers));
+    }
+}
+
+#[test]
+fn ownership_with_gaps_and_odd_spans() {
+    let rows = vec![
+        OwnershipRow {
+            label: "orders-0".into(),
+            spans: vec![
+                span(0.0, 10.0, Some("c-1")),
+                span(20.0, 30.0, Some("c-2")), // gap 10..20
+                span(25.0, 35.0, Some("c-1")), // overlap
+                span(50.0, 40.0, Some("c-3")), // reversed: skipped
+                span(f64::NAN, 5.0, Some("c-4")),
+                span(-10.0, 1e9, None), // clipped to the axis
+            ],
+        },
+        OwnershipRow { label: String::new(), spans: vec![] },
+        OwnershipRow { label: "orders-2".into(), spans: vec![span(60.0, 100.0, Some("c-2"))] },
+    ];
+    assert_renders("own-gaps", |png, svg| ownership_chart(png, svg, "gaps", &rows, 100.0, &sample_markers()));
+    for x_end in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert_renders("own-xend", |png, svg| ownership_chart(png, svg, "x_end", &rows, x_end, &[]));
+    }
+    assert_renders("own-empty", |png, svg| ownership_chart(png, svg, "", &[], 10.0, &[]));
+}
+
+#[test]
+fn ownership_height_grows_with_rows() {
+    ensure_font().unwrap();
+    let rows = |n: usize| -> Vec<OwnershipRow> {
+        (0..n)
+            .map(|p| OwnershipRow {
+                label: format!("t-{p}"),
+                spans: vec![span(0.0, 10.0, Some(&format!("c-{}", p % 30)))],
+            })
+            .collect()
+    };
+    assert_eq!(ownership::scene("t", &rows(3), 10.0, &[]).height, 400);
+    let h60 = ownership::scene("t", &rows(60), 10.0, &[]).height;
+    assert!((60 * 22..60 * 22 + 200).contains(&h60), "height {h60}");
+    let h_huge = ownership::scene("t", &rows(5_000), 10.0, &[]).height;
+    assert!(h_huge <= 16_000);
+}
+
+#[test]
+fn owner_colours_follow_sorted_names() {
+    ensure_font().unwrap();
+    let rows = vec![OwnershipRow {
+        label: "p".into(),
+        spans: vec![span(0.0, 5.0, Some("zeta")), span(5.0, 10.0, Some("alpha"))],
+    }];
+    let scene = ownership::scene("t", &rows, 10.0, &[]);
+    let fills: Vec<_> = scene
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            render::Op::Rect { x0, color, fill: true, .. } if *color == palette(0) || *color == palette(1) => {
+                Some((*x0, *color))
+            }
+            _ => None,
+        })
+        .collect();
+    // The "zeta" span starts at x=0 and must get the second colour.
+    let zeta = fills.iter().min_by_key(|(x, _)| *x).unwrap();
+    assert_eq!(zeta.1, palette(1));
+}
+
+#[test]
+fn bar_chart_variants() {
+    let (cats, groups) = sample_bars();
+    let ragged = vec![
+        BarGroup { label: "short".into(), values: vec![1.0] },
+        BarGroup { label: "long".into(), values: vec![1.0, f64::NAN, 3.0, 4.0, 5.0] },
+        BarGroup { label: "neg".into(), values: vec![-2.0, -1.0, 0.5] },
+    ];
+    let zeros = vec![BarGroup { label: "z".into(), values: vec![0.0, 0.0, 0.0] }];
+    let many_groups: Vec<BarGroup> =
+        (0..25).map(|i| BarGroup { label: format!("group {i}"), values: vec![i as f64; 3] }).collect();
+    let cases: Vec<(&str, Vec<String>, Vec<BarGroup>)> = vec![
+        ("normal", cats.clone(), groups.clone()),
+        ("ragged", cats.clone(), ragged),
+        ("zeros", cats.clone(), zeros),
+        ("many", cats.clone(), many_groups),
+        ("no-cats", vec![], groups.clone()),
+        ("no-groups", cats.clone(), vec![]),
+        ("nothing", vec![], vec![]),
+    ];
+    for (name, c, g) in cases {
+        assert_renders(name, |png, svg| bar_chart(png, svg, name, "ms", &c, &g));
+    }
+}
+
+#[test]
+fn other_png_extension_and_missing_dirs() {
+    let d = TempDir::new("ext");
+    let png = d.path("nested/dir/chart.img");
+    let svg = d.path("other/chart.svg");
+    let (cats, groups) = sample_bars();
+    bar_chart(&png, &svg, "t", "ms", &cats, &groups).unwrap();
+    assert_eq!(&read(&png)[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(!d.path("nested/dir/chart.img.tmp.png").exists());
+}
+
+#[test]
+fn big_inputs_render_quickly() {
+    let series: Vec<Series> = (0..20)
+        .map(|k| {
+            s(
+                &format!("series {k}"),
+                (0..10_000).map(|i| (i as f64 * 0.1, ((i * (k + 7)) % 1000) as f64 + k as f64 * 50.0)).collect(),
+            )
+        })
+        .collect();
+    let markers: Vec<Marker> = (0..100).map(|i| m(i as f64 * 10.0, "rebalance")).collect();
+    let d = TempDir::new("big");
+    let t = std::time::Instant::now();
+    line_chart(&d.path("big.png"), &d.path("big.svg"), "big", "t", "v", &series, &markers).unwrap();
+    let took = t.elapsed();
+    // Generous bound: debug builds are much slower than release.
+    assert!(took.as_secs_f64() < 20.0, "took {took:?}");
+    eprintln!("20 x 10k-point line chart took {took:?}");
+}
+
+/// Writes sample charts to $KAFKASIM_CHART_SAMPLES (if set) for a visual check.
+#[test]
+fn write_samples_if_asked() {
+    let Some(dir) = std::env::var_os("KAFKASIM_CHART_SAMPLES") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let (series, markers) = (sample_series(), sample_markers());
+    line_chart(
+        &dir.join("line.png"),
+        &dir.join("line.svg"),
+        "Consumer lag",
+        "virtual time (s)",
+        "messages",
+        &series,
+        &markers,
+    )
+    .unwrap();
+    ownership_chart(&dir.join("own.png"), &dir.join("own.svg"), "Partition ownership", &sample_rows(), 300.0, &markers)
+        .unwrap();
+    let crowded: Vec<Marker> = (0..60).map(|i| m((i / 4) as f64 * 7.0, &format!("rebalance gen {i}"))).collect();
+    line_chart(
+        &dir.join("crowded.png"),
+        &dir.join("crowded.svg"),
+        "Crowded markers, tiny values",
+        "virtual time (s)",
+        "ratio",
+        &[s("r", (0..50).map(|i| (i as f64 * 2.0, i as f64 * 1e-4)).collect())],
+        &crowded,
+    )
+    .unwrap();
+    line_chart(&dir.join("empty.png"), &dir.join("empty.svg"), "Empty", "x", "y", &[], &[m(0.5, "lonely")]).unwrap();
+    let rows: Vec<OwnershipRow> = (0..40)
+        .map(|p| OwnershipRow {
+            label: format!("payments-{p}"),
+            spans: vec![
+                span(0.0, 50.0 + p as f64, Some(&format!("consumer-{}", p % 14))),
+                span(60.0 + p as f64, 200.0, Some(&format!("consumer-{}", (p + 3) % 14))),
+            ],
+        })
+        .collect();
+    ownership_chart(&dir.join("own40.png"), &dir.join("own40.svg"), "40 partitions", &rows, 200.0, &markers).unwrap();
+    let negative = vec![
+        BarGroup { label: "delta".into(), values: vec![-12.5, 3.0, 40_000.0] },
+        BarGroup { label: "other".into(), values: vec![2.0, f64::NAN, -1_500.0] },
+    ];
+    let cats3 = ["a", "b", "c"].map(String::from).to_vec();
+    bar_chart(&dir.join("barneg.png"), &dir.join("barneg.svg"), "Negative bars", "change", &cats3, &negative).unwrap();
+    let (cats, groups) = sample_bars();
+    bar_chart(&dir.join("bar.png"), &dir.join("bar.svg"), "End-to-end latency", "ms", &cats, &groups).unwrap();
+}
+
+#[test]
+fn extreme_sizes_do_not_panic() {
+    let cats: Vec<String> = (0..3_000).map(|i| format!("c{i}")).collect();
+    let groups = vec![BarGroup { label: "g".into(), values: (0..3_000).map(|i| i as f64).collect() }];
+    assert_renders("many-cats", |png, svg| bar_chart(png, svg, "many", "", &cats, &groups));
+    let rows: Vec<OwnershipRow> = (0..100)
+        .map(|p| OwnershipRow { label: format!("t-{p}"), spans: vec![span(0.0, 5.0, Some(&format!("c-{}", p % 50)))] })
+        .collect();
+    let markers: Vec<Marker> = (0..2_000).map(|i| m(i as f64 * 0.005, "x")).collect();
+    assert_renders("many-rows", |png, svg| ownership_chart(png, svg, "many", &rows, 10.0, &markers));
+}
+
+/// FNV-1a, 64 bits: a dependency-free fingerprint for golden outputs.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// Cross-machine check: these fingerprints were taken on the machine that
+/// wrote this module; any machine must reproduce them bit for bit. If a
+/// deliberate change (of this code or of a locked plotters / image / png /
+/// miniz_oxide version) alters the output, look at the new charts and update
+/// the constants from this test's failure message.
+#[test]
+fn golden_outputs() {
+    ensure_font().unwrap();
+    // With plotters' "ttf" feature enabled anywhere in the build, plotters
+    // ignores the registered font and uses system fonts.
+    assert_eq!(
+        render::text_width("kafkasim 0123456789", 100.0),
+        958,
+        "text is not measured with the embedded DejaVu Sans: is plotters' \
+         \"ttf\" feature enabled somewhere in the dependency graph?"
+    );
+    let d = TempDir::new("golden");
+    let (series, markers) = (sample_series(), sample_markers());
+    line_chart(&d.path("l.png"), &d.path("l.svg"), "Consumer lag", "virtual time (s)", "messages", &series, &markers)
+        .unwrap();
+    ownership_chart(&d.path("o.png"), &d.path("o.svg"), "Partition ownership", &sample_rows(), 300.0, &markers)
+        .unwrap();
+    let (cats, groups) = sample_bars();
+    bar_chart(&d.path("b.png"), &d.path("b.svg"), "End-to-end latency", "ms", &cats, &groups).unwrap();
+    let expected = [
+        ("l.png", 0xa9a5_3da7_7a6c_1eb5u64),
+        ("l.svg", 0x79e0_6396_3760_604f),
+        ("o.png", 0x1e9e_451e_6c2e_bb9f),
+        ("o.svg", 0x8281_0945_8a6e_6e6f),
+        ("b.png", 0xb611_161b_921c_cdb6),
+        ("b.svg", 0xd3c0_8316_ac75_41c3),
+    ];
+    let actual: Vec<(&str, u64)> = expected.iter().map(|(f, _)| (*f, fnv1a(&read(&d.path(f))))).collect();
+    let report: Vec<String> = actual.iter().map(|(f, h)| format!("(\"{f}\", {h:#018x})")).collect();
+    assert!(
+        actual.iter().zip(&expected).all(|(a, e)| a.1 == e.1),
+        "chart output changed; new fingerprints: {}",
+        report.join(", ")
+    );
+}
