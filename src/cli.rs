@@ -50,6 +50,15 @@ enum Command {
         #[arg(required = true)]
         keys: Vec<String>,
     },
+    /// Print the assignment Kafka's assignor gives, for members and topics in a JSON file.
+    Assign {
+        /// range | roundrobin | sticky | cooperative-sticky
+        #[arg(long)]
+        strategy: String,
+        /// JSON: {"topics": {"orders": 6}, "members": [{"id": "c1", "topics": ["orders"], "owned": {"orders": [0]}}]};
+        /// `-` reads standard input.
+        file: PathBuf,
+    },
     /// Run a scenario for speed: events/s, simulated records/s and peak memory.
     Bench {
         /// The scenario to time (default: benches/large.yaml).
@@ -111,6 +120,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
         Command::Run { scenario, out, seed } => run(&scenario, out, seed),
         Command::Validate { files } => validate(&files),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
+        Command::Assign { strategy, file } => assign(&strategy, &file),
         Command::Bench { scenario } => crate::bench::run(&scenario),
     }
 }
@@ -179,5 +189,23 @@ fn partition(partitions: u32, json: bool, keys: Vec<String>) -> Result<(), Failu
             say!("{k}\t{p}");
         }
     }
+    Ok(())
+}
+
+fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
+    use crate::kafka::assignor::{AssignorKind, assign_json};
+    let kind = AssignorKind::parse(strategy).ok_or_else(|| {
+        usage(format!("unknown --strategy `{strategy}`; allowed: range, roundrobin, sticky, cooperative-sticky"))
+    })?;
+    let text = if file.as_os_str() == "-" {
+        let mut t = String::new();
+        std::io::stdin().read_to_string(&mut t).map_err(|e| usage(format!("reading standard input: {e}")))?;
+        t
+    } else {
+        std::fs::read_to_string(file).map_err(|e| usage(format!("{}: cannot read: {e}", file.display())))?
+    };
+    let name = if file.as_os_str() == "-" { "<stdin>".to_string() } else { file.display().to_string() };
+    let out = assign_json(kind, &text).map_err(|e| usage(format!("{name}: {e}")))?;
+    say!("{}", out.trim_end());
     Ok(())
 }

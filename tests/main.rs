@@ -4,5 +4,6 @@ mod util;
 
 mod bad_input;
 mod determinism;
+mod groups;
 mod scenarios;
 mod semantics;

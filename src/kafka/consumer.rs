@@ -112,12 +112,14 @@ pub struct Consumer {
     pub joining: bool,
     /// The coordinator asked for a rejoin (heartbeat said REBALANCE_IN_PROGRESS); done at next poll.
     pub rejoin_needed: bool,
-    /// The member id is forgotten at the next rejoin (after a poll timeout), as Kafka resets it.
-    pub forget_member_id: bool,
     /// Heartbeats go out at hb_origin + k * heartbeat_interval.
     pub hb_origin: SimTime,
     pub last_poll: SimTime,
     pub poll_seq: u32,
+    /// Waiting for the commit that precedes processing (commit: before_processing).
+    pub precommit: bool,
+    /// Whether the consumer's last commit was accepted.
+    pub last_commit_ok: bool,
     /// Cooperative: partitions the last assignment took away, revoked at the next poll.
     pub pending_revoke: Vec<u32>,
     /// Draws member ids (client.id + "-" + UUID in Kafka), apart from processing draws.

@@ -23,12 +23,13 @@ impl World {
         if let Some(id) = known {
             // An existing member rejoining (eager rejoin, cooperative second round).
             let m = self.groups[g].members.get_mut(&id).expect("known member");
-            m.joined = true;
             m.alive = true;
             m.last_heartbeat = now;
             match self.groups[g].state {
-                GroupState::PreparingRebalance => self.try_complete_join(g),
-                _ => {
+                GroupState::PreparingRebalance => self.mark_joined(g, &id),
+                // Already in this round: it waits for the SyncGroup answer like everyone else.
+                GroupState::CompletingRebalance => {}
+                GroupState::Stable | GroupState::Empty => {
                     self.prepare_rebalance(g, format!("{name} rejoined"));
                     self.mark_joined(g, &id);
                 }
@@ -43,13 +44,17 @@ impl World {
         let member = Member {
             consumer: c,
             group_instance_id: instance.clone(),
-            joined: true,
+            joined: false,
             alive: true,
             assignment: Vec::new(),
             generation: -1,
             last_heartbeat: now,
         };
         self.groups[g].members.insert(id.clone(), member);
+        // The classic coordinator's leader is the first member added (ClassicGroup.add).
+        if self.groups[g].leader.is_none() {
+            self.groups[g].leader = Some(id.clone());
+        }
         self.consumers[c].member_id = Some(id.clone());
         self.consumers[c].hb_origin = now;
         self.rec.event(
@@ -82,7 +87,7 @@ impl World {
                 {
                     rb.joined_during_delay = true;
                 }
-                self.try_complete_join(g);
+                self.mark_joined(g, &id);
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
                 self.prepare_rebalance(g, format!("{name} joined"));
@@ -181,19 +186,24 @@ impl World {
             return;
         }
         let grp = &mut self.groups[g];
+        // Members that had joined a round now cancelled (CompletingRebalance) get
+        // REBALANCE_IN_PROGRESS for their SyncGroup and join again at once.
+        let cancelled: Vec<usize> = if grp.state == GroupState::CompletingRebalance {
+            grp.members.values().filter(|m| m.joined).map(|m| m.consumer).collect()
+        } else {
+            Vec::new()
+        };
         grp.state = GroupState::PreparingRebalance;
         grp.round += 1;
         for m in grp.members.values_mut() {
             m.joined = false;
         }
         if grp.rebalance.is_none() {
-            let owners_before = grp.partitions.iter().filter_map(|&p| grp.owner[p as usize].map(|c| (p, c))).collect();
             grp.rebalance = Some(Rebalance {
                 started: now,
                 reason: reason.clone(),
                 initial_delay_left: None,
                 joined_during_delay: false,
-                owners_before,
             });
             let protocol = match grp.protocol {
                 RebalanceProtocol::Eager => "eager",
@@ -216,8 +226,13 @@ impl World {
         // Members learn of the rebalance from their next heartbeat response.
         let members: Vec<usize> = self.groups[g].members.values().filter(|m| m.alive).map(|m| m.consumer).collect();
         for c in members {
-            let at = self.next_heartbeat_response(c);
             let inc = self.consumers[c].incarnation;
+            if cancelled.contains(&c) && self.consumers[c].is_running() {
+                let at = now + self.delay + self.delay;
+                self.kernel.schedule_at(at, Ev::JoinArrive { c: c as u32, inc });
+                continue;
+            }
+            let at = self.next_heartbeat_response(c);
             self.kernel.schedule_at(at, Ev::HeartbeatNotice { c: c as u32, inc });
         }
         self.refresh_group(g);
@@ -274,10 +289,23 @@ impl World {
     /// the leader's assignment is synced to everyone.
     fn complete_join(&mut self, g: usize) {
         let now = self.now();
-        let gone: Vec<String> =
-            self.groups[g].members.iter().filter(|(_, m)| !m.joined).map(|(id, _)| id.clone()).collect();
+        // Dynamic members that did not rejoin in time are dropped; static ones stay (KIP-345) and
+        // keep their assignment until they return or their session times out.
+        let gone: Vec<String> = self.groups[g]
+            .members
+            .iter()
+            .filter(|(_, m)| !m.joined && m.group_instance_id.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
         for id in gone {
             self.remove_member(g, &id, "member_left", "rebalance_timeout");
+        }
+        if !self.groups[g].members.is_empty() && self.groups[g].members.values().all(|m| !m.joined) {
+            // Only absent static members are left: Kafka postpones the join phase.
+            let round = self.groups[g].round;
+            let timeout = self.rebalance_timeout(g);
+            self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
+            return;
         }
         let grp = &mut self.groups[g];
         grp.generation += 1;
@@ -338,7 +366,11 @@ impl World {
         let mut assigned_ev = serde_json::Map::new();
         let mut revoked_ev = serde_json::Map::new();
         let rb = self.groups[g].rebalance.take();
-        let owners_before = rb.as_ref().map(|r| r.owners_before.clone()).unwrap_or_default();
+        let owners_before: BTreeMap<u32, usize> = self.groups[g]
+            .partitions
+            .iter()
+            .filter_map(|&p| self.groups[g].assigned_to[p as usize].map(|c| (p, c)))
+            .collect();
         let mut owners_after: BTreeMap<u32, usize> = BTreeMap::new();
         let ids: Vec<String> = self.groups[g].members.keys().cloned().collect();
         for id in ids {
@@ -368,6 +400,9 @@ impl World {
         let moved =
             owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
         let grp = &mut self.groups[g];
+        for &p in &grp.partitions.clone() {
+            grp.assigned_to[p as usize] = owners_after.get(&p).copied();
+        }
         grp.state = GroupState::Stable;
         grp.round += 1;
         grp.rebalances += 1;
@@ -418,8 +453,10 @@ impl World {
         let now = self.now();
         let Some(m) = self.groups[g].members.remove(id) else { return };
         let c = m.consumer;
-        if self.consumers[c].member_id.as_deref() == Some(id) {
-            // The consumer still holds this membership (e.g. it crashed): its partitions go.
+        let holder = self.consumers[c].member_id.as_deref();
+        if holder == Some(id) || holder.is_none() {
+            // The consumer still holds this membership's partitions (it crashed, or it lost the
+            // membership to a poll timeout and has not polled since): they go.
             let cause = match reason {
                 "session_timeout" => "crash",
                 other => other,

@@ -42,8 +42,6 @@ pub struct Rebalance {
     /// Set while `group.initial.rebalance.delay.ms` holds the first join open.
     pub initial_delay_left: Option<SimDuration>,
     pub joined_during_delay: bool,
-    /// Ownership before the rebalance (partition -> consumer), to count moved partitions.
-    pub owners_before: BTreeMap<u32, usize>,
 }
 
 /// Why a partition's next reader starts from the committed offset: the cause any duplicate
@@ -71,6 +69,8 @@ pub struct Group {
     // ---- offsets and ownership (dense over all partitions of the world) ----
     pub committed: Vec<Option<u64>>,
     pub owner: Vec<Option<usize>>,
+    /// Owner per the last completed assignment (dead members included), to count moved partitions.
+    pub assigned_to: Vec<Option<usize>>,
     pub processed: Vec<IntervalSet>,
     /// The first offset the group started reading each partition from (loss is counted above it).
     pub first_offset: Vec<Option<u64>>,
@@ -109,6 +109,7 @@ impl Group {
             round: 0,
             committed: vec![None; total_partitions],
             owner: vec![None; total_partitions],
+            assigned_to: vec![None; total_partitions],
             processed: vec![IntervalSet::default(); total_partitions],
             first_offset: vec![None; total_partitions],
             rewind_cause: vec!["rebalance"; total_partitions],

@@ -3,6 +3,7 @@
 
 use super::consumer::RunState;
 use super::world::World;
+use crate::scenario::plan::CommitMode;
 
 pub fn check(w: &World) {
     let now = w.kernel.now();
@@ -37,7 +38,19 @@ pub fn check(w: &World) {
                 assert!(con.owned.is_empty(), "invariant at {now:?}: stopped consumer {} owns partitions", con.name);
             }
         }
+        // At-least-once: a group whose consumers all commit after processing never commits past a
+        // record it did not process.
+        let at_least_once = g.consumers.iter().all(|&c| w.consumers[c].config.commit == CommitMode::AfterProcessing);
         for &p in &g.partitions {
+            if at_least_once {
+                assert_eq!(
+                    g.lost(p),
+                    0,
+                    "invariant at {now:?}: group {} committed past unprocessed records of {}",
+                    g.id,
+                    w.partition_name(p)
+                );
+            }
             let leo = w.partitions[p as usize].log.log_end_offset();
             if let Some(c) = g.committed[p as usize] {
                 assert!(

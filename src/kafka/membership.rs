@@ -5,6 +5,7 @@
 use super::consumer::{Owned, Phase, RunState};
 use super::group::{Cause, GroupState};
 use super::world::{Ev, World};
+use crate::record::{NONE_U32, OwnershipChange};
 use crate::scenario::plan::{CommitMode, OffsetReset, RebalanceProtocol};
 use crate::sim::SimDuration;
 use serde_json::json;
@@ -38,7 +39,6 @@ impl World {
         con.generation = -1;
         con.joining = false;
         con.rejoin_needed = false;
-        con.forget_member_id = false;
         con.pending_revoke.clear();
         con.hb_origin = now;
         let name = con.name.clone();
@@ -123,7 +123,10 @@ impl World {
                     self.schedule_session_expiry(c, id);
                 }
             } else {
-                self.member_gone(g, &id, "member_left", "leave_group");
+                // LeaveGroup goes out once the closing commit is acknowledged (ConsumerCoordinator.close).
+                let at = now + self.delay + self.delay + self.delay;
+                let slot = self.expiring.insert((g, id));
+                self.kernel.schedule_at(at, Ev::LeaveArrive(slot));
             }
         }
         self.refresh_group(g);
@@ -136,6 +139,7 @@ impl World {
         if !self.consumers[c].pending_revoke.is_empty() {
             // Cooperative: give up what the last assignment took away, then rejoin.
             let revoke = std::mem::take(&mut self.consumers[c].pending_revoke);
+            self.log_revoked(c, &revoke);
             self.commit_on_revoke(c, &revoke);
             for p in revoke {
                 self.release(c, p, "rebalance");
@@ -148,7 +152,7 @@ impl World {
         if con.joining {
             return self.groups[g].protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty();
         }
-        if is_member && !con.rejoin_needed && !con.forget_member_id {
+        if is_member && !con.rejoin_needed {
             return true;
         }
         self.send_join(c);
@@ -159,17 +163,18 @@ impl World {
     /// onJoinPrepare, then JoinGroup.
     fn send_join(&mut self, c: usize) {
         let g = self.consumers[c].group;
-        if self.groups[g].protocol == RebalanceProtocol::Eager && !self.consumers[c].owned.is_empty() {
+        let owned: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
+        if !owned.is_empty() && self.consumers[c].generation < 0 {
+            // The membership was lost (poll timeout): onPartitionsLost, nothing can be committed.
+            self.log_revoked(c, &owned);
+            self.release_all(c, "poll_timeout");
+        } else if self.groups[g].protocol == RebalanceProtocol::Eager && !owned.is_empty() {
             // Eager: commit, then revoke everything before joining (stop-the-world).
-            let owned: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
+            self.log_revoked(c, &owned);
             self.commit_on_revoke(c, &owned);
             self.release_all(c, "rebalance");
         }
         let con = &mut self.consumers[c];
-        if con.forget_member_id {
-            con.member_id = None;
-            con.forget_member_id = false;
-        }
         con.rejoin_needed = false;
         con.joining = true;
         // A new dynamic member first gets MEMBER_ID_REQUIRED and joins again (KIP-394).
@@ -177,6 +182,21 @@ impl World {
         let d = SimDuration(self.delay.as_nanos() * round_trips);
         self.schedule_consumer(c, d, |c, inc| Ev::JoinArrive { c, inc });
         self.refresh_group(g);
+    }
+
+    fn log_revoked(&mut self, c: usize, parts: &[u32]) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
+        self.rec.event(
+            now,
+            "partitions_revoked",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(self.consumers[c].name)),
+                ("partitions", json!(names)),
+            ],
+        );
     }
 
     /// Auto-commit and commit-after-processing consumers commit their positions for partitions
@@ -225,10 +245,13 @@ impl World {
         if !self.groups[g].members.contains_key(&id) {
             return;
         }
-        self.consumers[c].forget_member_id = true;
+        // resetGenerationOnLeaveGroup: from now on its commits fail and its partitions count as lost.
+        self.consumers[c].member_id = None;
+        self.consumers[c].generation = -1;
         self.consumers[c].rejoin_needed = true;
         if self.consumers[c].group_instance_id.is_some() {
-            // Static members send no LeaveGroup; they just stop heartbeating.
+            // Static members send no LeaveGroup; they just stop heartbeating. The member (and its
+            // assignment) waits for the session timeout or for the instance to rejoin.
             self.groups[g].members.get_mut(&id).expect("member").alive = false;
             self.schedule_session_expiry(c, id);
             self.rec.event(
@@ -274,6 +297,7 @@ impl World {
             *first = Some(first.map_or(position, |f| f.min(position)));
             assert!(grp.owner[p as usize].is_none(), "{} given while owned", p);
             grp.owner[p as usize] = Some(c);
+            self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position });
         }
         self.consumers[c].owned.sort_by_key(|o| o.partition);
@@ -294,6 +318,8 @@ impl World {
         let g = self.consumers[c].group;
         self.consumers[c].owned.retain(|o| o.partition != p);
         if self.groups[g].owner[p as usize] == Some(c) {
+            let now = self.now();
+            self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: NONE_U32 });
             self.groups[g].owner[p as usize] = None;
             self.groups[g].rewind_cause[p as usize] = cause;
         }
@@ -314,7 +340,7 @@ impl World {
         let now = self.now();
         let consumers = &self.consumers;
         let grp = &mut self.groups[g];
-        if grp.generation < 1 && grp.rebalances == 0 {
+        if grp.rebalances == 0 {
             return;
         }
         let mut any_live = false;

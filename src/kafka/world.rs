@@ -34,9 +34,9 @@ pub enum Ev {
     Sample,
     Start(u32),
     Poll { c: u32, inc: u32 },
-    FetchAtBroker { c: u32, inc: u32 },
+    FetchAtBroker { c: u32, inc: u32, seq: u32 },
     FetchExpire { c: u32, inc: u32, seq: u32 },
-    FetchResponse { c: u32, inc: u32 },
+    FetchResponse { c: u32, inc: u32, seq: u32 },
     ProcessingDone { c: u32, inc: u32 },
     CommitAtBroker(u32),
     CommitDone { c: u32, inc: u32 },
@@ -45,6 +45,7 @@ pub enum Ev {
     SyncDone { g: u32, round: u32 },
     HeartbeatNotice { c: u32, inc: u32 },
     SessionExpire(u32),
+    LeaveArrive(u32),
     PollTimeout { c: u32, inc: u32, seq: u32 },
 }
 
@@ -150,11 +151,12 @@ impl World {
                     generation: -1,
                     joining: false,
                     rejoin_needed: false,
-                    forget_member_id: false,
                     hb_origin: SimTime::ZERO,
                     last_poll: SimTime::ZERO,
                     poll_seq: 0,
                     pending_revoke: Vec::new(),
+                    precommit: false,
+                    last_commit_ok: false,
                     member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
                 });
             }
@@ -230,20 +232,29 @@ impl World {
             }
             Ev::Start(c) => self.start_consumer(c as usize, "start_at"),
             Ev::Poll { c, inc } if self.live(c, inc) => self.poll(c as usize),
-            Ev::FetchAtBroker { c, inc } if self.live(c, inc) => self.fetch_at_broker(c as usize),
+            // A fetch the consumer gave up on (it was told to rejoin) is dropped wherever it is.
+            Ev::FetchAtBroker { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => {
+                self.fetch_at_broker(c as usize)
+            }
             Ev::FetchExpire { c, inc, seq } if self.live(c, inc) => {
                 let con = &self.consumers[c as usize];
                 if con.phase == Phase::Fetching && con.fetch_seq == seq {
                     self.respond(c as usize);
                 }
             }
-            Ev::FetchResponse { c, inc } if self.live(c, inc) => self.deliver(c as usize),
+            Ev::FetchResponse { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => self.deliver(c as usize),
             Ev::ProcessingDone { c, inc } if self.live(c, inc) => self.processing_done(c as usize),
             Ev::CommitAtBroker(slot) => {
                 let commit = self.pending_commits.take(slot);
                 self.apply_commit(commit);
             }
-            Ev::CommitDone { c, inc } if self.live(c, inc) => self.after_commit(c as usize),
+            Ev::CommitDone { c, inc } if self.live(c, inc) => {
+                if self.consumers[c as usize].precommit {
+                    self.after_precommit(c as usize)
+                } else {
+                    self.after_commit(c as usize)
+                }
+            }
             Ev::JoinArrive { c, inc } if self.live(c, inc) => self.join_arrive(c as usize),
             Ev::JoinTimer { g, round } => self.join_timer(g as usize, round),
             Ev::SyncDone { g, round } => self.sync_done(g as usize, round),
@@ -252,9 +263,18 @@ impl World {
                 let (g, id) = self.expiring.take(slot);
                 self.session_expire(g, &id);
             }
+            Ev::LeaveArrive(slot) => {
+                let (g, id) = self.expiring.take(slot);
+                self.member_gone(g, &id, "member_left", "leave_group");
+            }
             Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => self.poll_timeout(c as usize, seq),
             _ => {} // a stale consumer event: the consumer crashed or restarted since
         }
+    }
+
+    fn fetching(&self, c: u32, seq: u32) -> bool {
+        let con = &self.consumers[c as usize];
+        con.phase == Phase::Fetching && con.fetch_seq == seq
     }
 
     fn live(&self, c: u32, inc: u32) -> bool {
@@ -340,7 +360,8 @@ impl World {
             self.fetch_at_broker(c);
         } else {
             let d = self.delay;
-            self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc });
+            let seq = self.consumers[c].fetch_seq;
+            self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc, seq });
         }
     }
 
@@ -403,7 +424,8 @@ impl World {
             self.deliver(c);
         } else {
             let d = self.delay;
-            self.schedule_consumer(c, d, |c, inc| Ev::FetchResponse { c, inc });
+            let seq = self.consumers[c].fetch_seq;
+            self.schedule_consumer(c, d, |c, inc| Ev::FetchResponse { c, inc, seq });
         }
     }
 
@@ -427,14 +449,35 @@ impl World {
             self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
             return;
         }
-        let mut start = now;
         if con.config.commit == CommitMode::BeforeProcessing {
-            // At-most-once: the offsets are committed (synchronously) before any record is processed.
+            // At-most-once: the offsets are committed (commitSync) before any record is processed.
             let offsets: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
+            con.phase = Phase::Committing;
+            con.precommit = true;
             self.send_commit(c, offsets);
-            start = start + self.delay + self.delay;
+            if self.delay.is_zero() {
+                self.after_precommit(c);
+            } else {
+                let rtt = self.delay + self.delay;
+                self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
+            }
+            return;
         }
-        self.begin_processing(c, start);
+        self.begin_processing(c, now);
+    }
+
+    /// The pre-processing commit returned. If it failed the batch is dropped unprocessed, as an
+    /// at-most-once loop does when commitSync throws: never processed twice, maybe never at all.
+    fn after_precommit(&mut self, c: usize) {
+        let now = self.now();
+        let con = &mut self.consumers[c];
+        con.precommit = false;
+        if con.last_commit_ok {
+            self.begin_processing(c, now);
+            return;
+        }
+        con.inflight.clear();
+        self.after_commit(c);
     }
 
     fn begin_processing(&mut self, c: usize, start: SimTime) {
@@ -521,6 +564,13 @@ impl World {
             return;
         }
         let con = &self.consumers[c];
+        if con.joining || con.member_id.is_none() {
+            // generationIfStable() is null while a JoinGroup is out (or after the membership was
+            // lost): the client fails the commit itself, nothing reaches the broker.
+            let reason = if con.joining { "rebalance_in_progress" } else { "not_a_member" };
+            self.reject_commit(c, &offsets, reason);
+            return;
+        }
         let commit = PendingCommit {
             group: con.group,
             consumer: c,
@@ -537,6 +587,24 @@ impl World {
         self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
     }
 
+    fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &str) {
+        let now = self.now();
+        self.consumers[c].last_commit_ok = false;
+        let g = self.consumers[c].group;
+        self.groups[g].commits_rejected += 1;
+        let names: Vec<String> = offsets.iter().map(|&(p, _)| self.partition_name(p)).collect();
+        self.rec.event(
+            now,
+            "commit_failed",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(self.consumers[c].name)),
+                ("reason", json!(reason)),
+                ("partitions", json!(names)),
+            ],
+        );
+    }
+
     fn apply_commit(&mut self, commit: PendingCommit) {
         let grp = &mut self.groups[commit.group];
         let member_ok = commit.member_id.as_ref().is_some_and(|id| grp.members.contains_key(id));
@@ -545,25 +613,20 @@ impl World {
             && grp.state != super::group::GroupState::CompletingRebalance;
         if !accepted {
             // CommitFailedException: the records will be read again by the partitions' next owner.
-            grp.commits_rejected += 1;
-            let now = self.now();
-            let reason = if member_ok { "illegal_generation" } else { "unknown_member_id" };
-            let names: Vec<String> = commit.offsets.iter().map(|&(p, _)| self.partition_name(p)).collect();
-            self.rec.event(
-                now,
-                "commit_failed",
-                vec![
-                    ("group", json!(self.groups[commit.group].id)),
-                    ("consumer", json!(self.consumers[commit.consumer].name)),
-                    ("reason", json!(reason)),
-                    ("partitions", json!(names)),
-                ],
-            );
+            let reason = if !member_ok {
+                "unknown_member_id"
+            } else if grp.state == super::group::GroupState::CompletingRebalance {
+                "rebalance_in_progress"
+            } else {
+                "illegal_generation"
+            };
+            self.reject_commit(commit.consumer, &commit.offsets, reason);
             return;
         }
         for &(p, off) in &commit.offsets {
             grp.commit(p, off);
         }
+        self.consumers[commit.consumer].last_commit_ok = true;
     }
 
     // ---- lifecycle ---------------------------------------------------------------------------
@@ -628,12 +691,21 @@ impl World {
             for &p in &g.partitions {
                 let owner = g.owner[p as usize];
                 let position = owner.and_then(|c| self.consumers[c].position(p));
+                let log = &self.partitions[p as usize].log;
+                // Lag in time: how long the oldest record the group has not committed past has waited.
+                let lag_ns = match g.committed[p as usize] {
+                    Some(off) => {
+                        log.created_at(off.max(log.log_start_offset())).map_or(0, |t| now.as_nanos().saturating_sub(t))
+                    }
+                    None => NONE_U64,
+                };
                 self.rec.metrics.push(MetricRow {
                     time: now,
                     group: gi as u16,
                     partition: p,
                     log_end_offset: self.partitions[p as usize].log.log_end_offset(),
                     committed: g.committed[p as usize].unwrap_or(NONE_U64),
+                    lag_ns,
                     position: position.unwrap_or(NONE_U64),
                     owner: owner.map_or(NONE_U32, |c| c as u32),
                 });

@@ -23,7 +23,18 @@ pub struct MetricRow {
     pub partition: u32,
     pub log_end_offset: u64,
     pub committed: u64,
+    /// Age (ns) of the oldest record past the committed offset; 0 when caught up.
+    pub lag_ns: u64,
     pub position: u64,
+    pub owner: u32,
+}
+
+/// A partition changed hands in a group (`owner` NONE_U32 = released).
+#[derive(Clone, Copy, Debug)]
+pub struct OwnershipChange {
+    pub time: SimTime,
+    pub group: u16,
+    pub partition: u32,
     pub owner: u32,
 }
 
@@ -74,6 +85,7 @@ impl GroupStats {
 pub struct Recorder {
     pub events: Vec<LoggedEvent>,
     pub metrics: Vec<MetricRow>,
+    pub ownership: Vec<OwnershipChange>,
     pub groups: Vec<GroupStats>,
 }
 
@@ -82,6 +94,7 @@ impl Recorder {
         Recorder {
             events: Vec::new(),
             metrics: Vec::new(),
+            ownership: Vec::new(),
             groups: (0..groups).map(|_| GroupStats::default()).collect(),
         }
     }

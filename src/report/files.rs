@@ -3,10 +3,21 @@
 use super::num::{time_ms, time_ms_json};
 use crate::kafka::world::World;
 use crate::record::{NONE_U32, NONE_U64};
+use crate::sim::SimTime;
 use std::io::Write;
 
-pub const METRICS_HEADER: [&str; 9] =
-    ["time_ms", "group", "topic", "partition", "log_end_offset", "committed_offset", "position", "lag", "owner"];
+pub const METRICS_HEADER: [&str; 10] = [
+    "time_ms",
+    "group",
+    "topic",
+    "partition",
+    "log_end_offset",
+    "committed_offset",
+    "position",
+    "lag",
+    "owner",
+    "lag_ms",
+];
 
 pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
@@ -26,6 +37,7 @@ pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
             opt((row.position != NONE_U64).then_some(row.position)).as_str(),
             opt(lag).as_str(),
             owner,
+            if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
         ])?;
     }
     csv.flush()?;

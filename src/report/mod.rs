@@ -33,6 +33,7 @@ pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     files::write_metrics(w, create("metrics.csv")?)?;
     files::write_events(w, create("events.jsonl")?)?;
     lag_chart(w, &staging)?;
+    ownership_chart(w, &staging)?;
     let mut written = Vec::new();
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut names: Vec<_> = fs::read_dir(&staging)?.collect::<Result<Vec<_>, _>>()?;
@@ -92,4 +93,50 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         &series,
         &action_markers(w),
     )
+}
+
+/// One row per partition (per group), each span coloured by the consumer that owned it, grey
+/// while nobody did; rebalance completions and timeline actions marked.
+fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    let end = w.plan.duration.as_nanos() as f64 / 1e9;
+    // (group, partition) -> [(seconds, new owner)]
+    type Changes = BTreeMap<(u16, u32), Vec<(f64, Option<String>)>>;
+    let mut changes: Changes = BTreeMap::new();
+    for ch in &w.rec.ownership {
+        let owner = (ch.owner != crate::record::NONE_U32).then(|| w.consumers[ch.owner as usize].name.clone());
+        changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));
+    }
+    let many_groups = w.groups.len() > 1;
+    let mut rows = Vec::new();
+    for (gi, g) in w.groups.iter().enumerate() {
+        for &p in &g.partitions {
+            let mut spans = Vec::new();
+            let mut current: (f64, Option<String>) = (0.0, None);
+            for (t, owner) in changes.get(&(gi as u16, p)).into_iter().flatten() {
+                if *t > current.0 {
+                    spans.push(charts::Span { start: current.0, end: *t, owner: current.1.clone() });
+                }
+                current = (*t, owner.clone());
+            }
+            if end > current.0 {
+                spans.push(charts::Span { start: current.0, end, owner: current.1 });
+            }
+            let name = w.partition_name(p);
+            let label = if many_groups { format!("{}: {name}", g.id) } else { name };
+            rows.push(charts::OwnershipRow { label, spans });
+        }
+    }
+    let mut markers = action_markers(w);
+    for e in &w.rec.events {
+        if e.kind == "rebalance_completed" {
+            let generation = e.fields.get("generation").cloned().unwrap_or_default();
+            let group = e.fields.get("group").and_then(|v| v.as_str()).unwrap_or("");
+            let label = if many_groups { format!("{group} gen {generation}") } else { format!("gen {generation}") };
+            markers.push(charts::Marker { x: e.time.as_secs_f64(), label });
+        }
+    }
+    markers.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let title = format!("{}: partition ownership (grey: unowned)", w.plan.name);
+    charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers)
 }

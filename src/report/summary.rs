@@ -1,8 +1,9 @@
 //! summary.json: the run's totals per topic and group, as `output-contract.md` specifies.
 
-use super::lag::group_lag_series;
+use super::lag::{group_lag_ns_series, group_lag_series, stats};
 use super::num::{ms, round3};
 use crate::kafka::consumer::RunState;
+use crate::kafka::group::loss_cause;
 use crate::kafka::world::World;
 use serde_json::{Map, Value, json};
 
@@ -14,17 +15,12 @@ pub fn summary(w: &World) -> Value {
         topics.insert(t.name.clone(), json!({ "partitions": t.partitions, "log_end_offsets": leo }));
     }
     let lag = group_lag_series(w);
+    let lag_time = group_lag_ns_series(w);
     let mut groups = Map::new();
     for (gi, g) in w.groups.iter().enumerate() {
         let st = &w.rec.groups[gi];
-        let series = &lag[gi];
-        let (final_lag, max_lag, mean_lag) = if series.is_empty() {
-            (0, 0, 0.0)
-        } else {
-            let max = series.iter().map(|s| s.1).max().unwrap_or(0);
-            let mean = series.iter().map(|s| s.1 as f64).sum::<f64>() / series.len() as f64;
-            (series[series.len() - 1].1, max, mean)
-        };
+        let (final_lag, max_lag, mean_lag) = stats(&lag[gi]);
+        let (final_ns, max_ns, mean_ns) = stats(&lag_time[gi]);
         let n = st.latency.len();
         let latency = if n == 0 {
             json!({ "mean": null, "p50": null, "p99": null, "max": null })
@@ -48,23 +44,43 @@ pub fn summary(w: &World) -> Value {
             .consumers
             .iter()
             .map(|&c| &w.consumers[c])
-            .filter(|c| c.state == RunState::Running && c.owned.is_empty())
+            // A standby is a live member the assignor left idle, not one waiting in a rebalance.
+            .filter(|c| c.state == RunState::Running && c.owned.is_empty() && !c.joining && c.member_id.is_some())
             .map(|c| c.name.as_str())
             .collect();
         let lost: u64 = g.partitions.iter().map(|&p| g.lost(p)).sum();
+        let mut lost_by_cause = Map::new();
+        if lost > 0 {
+            // Records are lost only by committing past them unprocessed: the commit mode says how.
+            let modes: std::collections::BTreeSet<&str> =
+                g.consumers.iter().map(|&c| loss_cause(w.consumers[c].config.commit)).collect();
+            let cause = if modes.len() == 1 { modes.into_iter().next().expect("one") } else { "mixed_commit_modes" };
+            lost_by_cause.insert(cause.to_string(), json!(lost));
+        }
+        let duplicates_by_cause: Map<String, Value> =
+            g.duplicates_by_cause.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
         groups.insert(
             g.id.clone(),
             json!({
                 "records_processed": st.records_processed,
                 "duplicates": st.duplicates,
+                "duplicates_by_cause": duplicates_by_cause,
                 "lost": lost,
+                "lost_by_cause": lost_by_cause,
                 "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
+                "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
                 "latency_ms": latency,
                 "committed_offsets": committed,
                 "standby_consumers": standby,
                 "polls": st.polls,
                 "empty_polls": st.empty_polls,
                 "commits": st.commits,
+                "commits_rejected": g.commits_rejected,
+                "rebalances": g.rebalances,
+                "generation": g.generation,
+                "stop_the_world_ms": { "total": ms(g.stw_total.as_nanos()), "max": ms(g.stw_max.as_nanos()) },
+                "partition_pause_ms": ms(g.pause_total.as_nanos()),
+                "partitions_moved": g.partitions_moved,
             }),
         );
     }
