@@ -33,6 +33,16 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run a scenario twice, every group pulling and then pushing, and compare (compare.json,
+    /// compare.md, charts, and both runs' folders).
+    Compare {
+        scenario: PathBuf,
+        /// Output folder (default: output/<scenario name>-compare/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Check scenario files without running them.
     Validate {
         #[arg(required = true)]
@@ -119,6 +129,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     match cmd {
         Command::Run { scenario, out, seed } => run(&scenario, out, seed),
         Command::Validate { files } => validate(&files),
+        Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
         Command::Bench { scenario } => crate::bench::run(&scenario),
@@ -207,5 +218,16 @@ fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
     let name = if file.as_os_str() == "-" { "<stdin>".to_string() } else { file.display().to_string() };
     let out = assign_json(kind, &text).map_err(|e| usage(format!("{name}: {e}")))?;
     say!("{}", out.trim_end());
+    Ok(())
+}
+
+fn compare(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
+    let plan = load(path, seed)?;
+    let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-compare", plan.name)));
+    let cmp = crate::compare::run(&plan)?;
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    let table = crate::compare::write(&cmp, &dir)?;
+    say!("{}", table.trim_end());
+    say!("wrote {}", dir.display());
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod compare;
 pub mod kafka;
 pub mod record;
 pub mod report;

@@ -5,5 +5,6 @@ mod util;
 mod bad_input;
 mod determinism;
 mod groups;
+mod push;
 mod scenarios;
 mod semantics;

@@ -122,6 +122,13 @@ pub struct Consumer {
     pub last_commit_ok: bool,
     /// Cooperative: partitions the last assignment took away, revoked at the next poll.
     pub pending_revoke: Vec<u32>,
+    /// Push delivery: records received and not yet handed to processing, as (partition, from, to).
+    pub buffer: std::collections::VecDeque<(u32, u64, u64)>,
+    pub buffered: u64,
+    /// Push delivery: records sent by the broker and not yet arrived (they count against credit).
+    pub push_in_flight: u64,
+    /// Where the broker's next credit round starts (its own turn, apart from `rotate`).
+    pub push_rotate: usize,
     /// Draws member ids (client.id + "-" + UUID in Kafka), apart from processing draws.
     pub member_rng: SimRng,
 }

@@ -71,6 +71,8 @@ pub struct Group {
     pub owner: Vec<Option<usize>>,
     /// Owner per the last completed assignment (dead members included), to count moved partitions.
     pub assigned_to: Vec<Option<usize>>,
+    /// Push delivery: the next offset the broker sends of each partition.
+    pub push_offset: Vec<u64>,
     pub processed: Vec<IntervalSet>,
     /// The first offset the group started reading each partition from (loss is counted above it).
     pub first_offset: Vec<Option<u64>>,
@@ -110,6 +112,7 @@ impl Group {
             committed: vec![None; total_partitions],
             owner: vec![None; total_partitions],
             assigned_to: vec![None; total_partitions],
+            push_offset: vec![0; total_partitions],
             processed: vec![IntervalSet::default(); total_partitions],
             first_offset: vec![None; total_partitions],
             rewind_cause: vec!["rebalance"; total_partitions],

@@ -50,6 +50,11 @@ impl PartitionLog {
         self.bytes
     }
 
+    /// Bytes per record on average (exact when one producer, one record size, writes here).
+    pub fn mean_record_size(&self) -> u64 {
+        self.bytes.checked_div(self.log_end_offset - self.log_start_offset).unwrap_or(0)
+    }
+
     pub fn batch_count(&self) -> usize {
         self.batches.len()
     }

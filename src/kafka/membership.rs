@@ -40,6 +40,9 @@ impl World {
         con.joining = false;
         con.rejoin_needed = false;
         con.pending_revoke.clear();
+        con.buffer.clear();
+        con.buffered = 0;
+        con.push_in_flight = 0;
         con.hb_origin = now;
         let name = con.name.clone();
         self.rec.event(
@@ -63,6 +66,7 @@ impl World {
             let k = self.consumers[c].inflight.finished_by(now);
             self.account_processed(c, k);
         }
+        self.discard_buffer(c, None);
         let con = &mut self.consumers[c];
         con.state = RunState::Crashed;
         con.incarnation += 1;
@@ -108,6 +112,7 @@ impl World {
         }
         let member = self.consumers[c].member_id.clone();
         let is_static = self.consumers[c].group_instance_id.is_some();
+        self.discard_buffer(c, None);
         let con = &mut self.consumers[c];
         con.state = RunState::Stopped;
         con.incarnation += 1;
@@ -301,6 +306,13 @@ impl World {
             self.consumers[c].owned.push(Owned { partition: p, position });
         }
         self.consumers[c].owned.sort_by_key(|o| o.partition);
+        if self.is_push(g) {
+            for &p in parts {
+                let position = self.consumers[c].position(p).expect("just taken");
+                self.groups[g].push_offset[p as usize] = position;
+                self.pump(g, p);
+            }
+        }
         let names: Vec<String> = self.consumers[c].owned.iter().map(|o| self.partition_name(o.partition)).collect();
         self.rec.event(
             now,
@@ -317,6 +329,7 @@ impl World {
     pub(super) fn release(&mut self, c: usize, p: u32, cause: Cause) {
         let g = self.consumers[c].group;
         self.consumers[c].owned.retain(|o| o.partition != p);
+        self.discard_buffer(c, Some(p));
         if self.groups[g].owner[p as usize] == Some(c) {
             let now = self.now();
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: NONE_U32 });

@@ -12,5 +12,6 @@ pub mod murmur2;
 pub mod partitioner;
 pub mod processing;
 pub mod producer;
+pub mod push;
 pub mod slab;
 pub mod world;

@@ -7,7 +7,7 @@ use super::log::PartitionLog;
 use super::processing::ProcessingTime;
 use super::producer::{Producer, ReadyBatch};
 use super::slab::Slab;
-use crate::record::{MetricRow, NONE_U32, NONE_U64, Recorder};
+use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder};
 use crate::scenario::plan::{Action, CommitMode, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
@@ -46,6 +46,8 @@ pub enum Ev {
     HeartbeatNotice { c: u32, inc: u32 },
     SessionExpire(u32),
     LeaveArrive(u32),
+    PushArrive(u32),
+    PushCredit { c: u32, inc: u32 },
     PollTimeout { c: u32, inc: u32, seq: u32 },
 }
 
@@ -76,6 +78,8 @@ pub struct World {
     pending: Slab<(u32, usize, ReadyBatch)>,
     /// Commits on their way to the broker.
     pending_commits: Slab<PendingCommit>,
+    /// Push messages on their way to consumers.
+    pub(super) pushes: Slab<super::push::PushMessage>,
     /// Members whose session may time out: (group, member id).
     pub(super) expiring: Slab<(usize, String)>,
     ready_scratch: Vec<ReadyBatch>,
@@ -156,6 +160,10 @@ impl World {
                     poll_seq: 0,
                     pending_revoke: Vec::new(),
                     precommit: false,
+                    buffer: std::collections::VecDeque::new(),
+                    buffered: 0,
+                    push_in_flight: 0,
+                    push_rotate: 0,
                     last_commit_ok: false,
                     member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
                 });
@@ -177,6 +185,7 @@ impl World {
             pending: Slab::default(),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
+            pushes: Slab::default(),
             ready_scratch: Vec::new(),
             delay,
             end,
@@ -239,7 +248,13 @@ impl World {
             Ev::FetchExpire { c, inc, seq } if self.live(c, inc) => {
                 let con = &self.consumers[c as usize];
                 if con.phase == Phase::Fetching && con.fetch_seq == seq {
-                    self.respond(c as usize);
+                    if self.is_push(con.group) {
+                        // poll(timeout) returned empty: the loop turns and polls again.
+                        self.consumers[c as usize].phase = Phase::Idle;
+                        self.poll(c as usize);
+                    } else {
+                        self.respond(c as usize);
+                    }
                 }
             }
             Ev::FetchResponse { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => self.deliver(c as usize),
@@ -263,6 +278,8 @@ impl World {
                 let (g, id) = self.expiring.take(slot);
                 self.session_expire(g, &id);
             }
+            Ev::PushArrive(slot) => self.push_arrive(slot),
+            Ev::PushCredit { c, inc } if self.live(c, inc) => self.pump_owned(c as usize),
             Ev::LeaveArrive(slot) => {
                 let (g, id) = self.expiring.take(slot);
                 self.member_gone(g, &id, "member_left", "leave_group");
@@ -314,6 +331,11 @@ impl World {
         let size = self.producers[producer].record_size;
         self.partitions[pid as usize].log.append(now, &batch.created_us, size);
         self.producers[producer].recycle(batch.created_us);
+        for g in 0..self.groups.len() {
+            if self.is_push(g) && self.groups[g].owner[pid as usize].is_some() {
+                self.pump(g, pid);
+            }
+        }
         // fetch.min.bytes = 1: a parked long poll answers as soon as any record arrives.
         let waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
         for (c, inc, seq) in waiters {
@@ -351,6 +373,10 @@ impl World {
             self.consumers[c].last_auto_commit = now;
             let offsets = self.positions(c);
             self.send_commit(c, offsets);
+        }
+        if self.is_push(g) {
+            self.push_take(c);
+            return;
         }
         self.rec.groups[g].polls += 1;
         let con = &mut self.consumers[c];
@@ -430,7 +456,7 @@ impl World {
     }
 
     /// The poll returns: positions advance past the returned records, then processing starts.
-    fn deliver(&mut self, c: usize) {
+    pub(super) fn deliver(&mut self, c: usize) {
         let g = self.consumers[c].group;
         let now = self.now();
         let con = &mut self.consumers[c];
@@ -545,13 +571,15 @@ impl World {
     }
 
     fn after_commit(&mut self, c: usize) {
+        let push = self.is_push(self.consumers[c].group);
         let con = &mut self.consumers[c];
         con.phase = Phase::Idle;
         if con.stopping {
             self.finish_stop(c);
             return;
         }
-        let after = con.config.poll_interval;
+        // A pushed-to consumer is driven by arrivals, not by a polling cadence: no sleep.
+        let after = if push { SimDuration::ZERO } else { con.config.poll_interval };
         self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
     }
 
@@ -710,6 +738,18 @@ impl World {
                     owner: owner.map_or(NONE_U32, |c| c as u32),
                 });
             }
+        }
+        for gi in 0..self.groups.len() {
+            let members = &self.groups[gi].consumers;
+            let buffered_records = members.iter().map(|&c| self.consumers[c].buffered).sum();
+            let buffered_bytes = members.iter().map(|&c| self.buffered_bytes(c)).sum();
+            self.rec.group_samples.push(GroupSample {
+                time: now,
+                group: gi as u16,
+                buffered_records,
+                buffered_bytes,
+                drops: self.rec.groups[gi].drops,
+            });
         }
         self.next_sample = now + self.plan.sample_interval;
         if self.next_sample <= self.end {

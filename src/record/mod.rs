@@ -38,6 +38,16 @@ pub struct OwnershipChange {
     pub owner: u32,
 }
 
+/// Per group at each sample: what its consumers hold in push buffers, and drops so far.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupSample {
+    pub time: SimTime,
+    pub group: u16,
+    pub buffered_records: u64,
+    pub buffered_bytes: u64,
+    pub drops: u64,
+}
+
 pub const NONE_U64: u64 = u64::MAX;
 pub const NONE_U32: u32 = u32::MAX;
 
@@ -48,6 +58,14 @@ pub struct GroupStats {
     pub polls: u64,
     pub empty_polls: u64,
     pub commits: u64,
+    /// Push delivery: messages sent, records dropped on a full buffer, the buffer's peak, records
+    /// thrown away from buffers on revocation / crash / stop, out-of-memory deaths.
+    pub pushes: u64,
+    pub drops: u64,
+    pub buffer_peak_records: u64,
+    pub buffer_peak_bytes: u64,
+    pub buffer_discarded: u64,
+    pub out_of_memory: u64,
     pub latency: Histogram<u64>,
     pub latency_sum_ns: u128,
     pub latency_max_ns: u64,
@@ -61,6 +79,12 @@ impl Default for GroupStats {
             polls: 0,
             empty_polls: 0,
             commits: 0,
+            pushes: 0,
+            drops: 0,
+            buffer_peak_records: 0,
+            buffer_peak_bytes: 0,
+            buffer_discarded: 0,
+            out_of_memory: 0,
             latency: Histogram::new(3).expect("3 significant figures is valid"),
             latency_sum_ns: 0,
             latency_max_ns: 0,
@@ -86,6 +110,7 @@ pub struct Recorder {
     pub events: Vec<LoggedEvent>,
     pub metrics: Vec<MetricRow>,
     pub ownership: Vec<OwnershipChange>,
+    pub group_samples: Vec<GroupSample>,
     pub groups: Vec<GroupStats>,
 }
 
@@ -95,6 +120,7 @@ impl Recorder {
             events: Vec::new(),
             metrics: Vec::new(),
             ownership: Vec::new(),
+            group_samples: Vec::new(),
             groups: (0..groups).map(|_| GroupStats::default()).collect(),
         }
     }

@@ -5,6 +5,7 @@ use super::num::{ms, round3};
 use crate::kafka::consumer::RunState;
 use crate::kafka::group::loss_cause;
 use crate::kafka::world::World;
+use crate::scenario::plan::Delivery;
 use serde_json::{Map, Value, json};
 
 pub fn summary(w: &World) -> Value {
@@ -50,12 +51,18 @@ pub fn summary(w: &World) -> Value {
             .collect();
         let lost: u64 = g.partitions.iter().map(|&p| g.lost(p)).sum();
         let mut lost_by_cause = Map::new();
-        if lost > 0 {
+        // Dropped records (push, full buffer) are committed past later: charge them first.
+        let dropped_lost = st.drops.min(lost);
+        if dropped_lost > 0 {
+            lost_by_cause.insert("push_drop".to_string(), json!(dropped_lost));
+        }
+        let lost_other = lost - dropped_lost;
+        if lost_other > 0 {
             // Records are lost only by committing past them unprocessed: the commit mode says how.
             let modes: std::collections::BTreeSet<&str> =
                 g.consumers.iter().map(|&c| loss_cause(w.consumers[c].config.commit)).collect();
             let cause = if modes.len() == 1 { modes.into_iter().next().expect("one") } else { "mixed_commit_modes" };
-            lost_by_cause.insert(cause.to_string(), json!(lost));
+            lost_by_cause.insert(cause.to_string(), json!(lost_other));
         }
         let duplicates_by_cause: Map<String, Value> =
             g.duplicates_by_cause.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
@@ -81,6 +88,19 @@ pub fn summary(w: &World) -> Value {
                 "stop_the_world_ms": { "total": ms(g.stw_total.as_nanos()), "max": ms(g.stw_max.as_nanos()) },
                 "partition_pause_ms": ms(g.pause_total.as_nanos()),
                 "partitions_moved": g.partitions_moved,
+                "delivery": match w.plan.groups[gi].delivery {
+                    Delivery::Pull => "pull",
+                    Delivery::Push => "push",
+                },
+                "requests": st.polls + st.pushes,
+                "push": {
+                    "pushes": st.pushes,
+                    "drops": st.drops,
+                    "buffer_peak_records": st.buffer_peak_records,
+                    "buffer_peak_bytes": st.buffer_peak_bytes,
+                    "buffer_discarded": st.buffer_discarded,
+                    "out_of_memory": st.out_of_memory,
+                },
             }),
         );
     }

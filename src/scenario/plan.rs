@@ -1,7 +1,9 @@
 //! The checked plan a run executes: every default filled in, every name resolved to an index.
 //! Nothing here can be invalid; `validate` is the only way to build one.
 
-pub use super::raw::{Arrival, CommitMode, Keys, OffsetReset, PartitionerKind, Processing, RebalanceProtocol};
+pub use super::raw::{
+    Arrival, CommitMode, Delivery, Keys, OffsetReset, PartitionerKind, Processing, PushOverflow, RebalanceProtocol,
+};
 use crate::kafka::assignor::AssignorKind;
 use crate::sim::SimDuration;
 
@@ -47,6 +49,8 @@ pub struct GroupPlan {
     pub protocol: RebalanceProtocol,
     pub assignor: AssignorKind,
     pub initial_rebalance_delay: SimDuration,
+    pub delivery: Delivery,
+    pub push: PushConfig,
     /// Indices into `Plan::consumers()` order: consumers are numbered across all groups.
     pub consumers: Vec<ConsumerPlan>,
 }
@@ -57,7 +61,19 @@ pub struct ConsumerPlan {
     /// When the consumer first starts; None = only a timeline `start` starts it.
     pub start_at: Option<SimDuration>,
     pub group_instance_id: Option<String>,
+    /// Push with `unbounded` overflow: the consumer dies (out of memory) past this many buffered bytes.
+    pub consumer_memory: Option<u64>,
     pub config: ConsumerConfig,
+}
+
+/// Push delivery settings of a group (ignored when it pulls).
+#[derive(Clone, Copy, Debug)]
+pub struct PushConfig {
+    /// Records a consumer's buffer holds.
+    pub buffer: u64,
+    pub overflow: PushOverflow,
+    /// Records per push message at most.
+    pub batch_max: u32,
 }
 
 /// One consumer's settings, Kafka's names and defaults.
@@ -86,6 +102,8 @@ pub mod defaults {
     pub const SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
     pub const HEARTBEAT_INTERVAL: SimDuration = SimDuration(3_000_000_000);
     pub const MAX_POLL_INTERVAL: SimDuration = SimDuration(300_000_000_000);
+    pub const PUSH_BUFFER: u64 = 1000;
+    pub const PUSH_BATCH_MAX: u32 = 500;
     pub const INITIAL_REBALANCE_DELAY: SimDuration = SimDuration(3_000_000_000);
     pub const LINGER: SimDuration = SimDuration(5_000_000);
     pub const BATCH_SIZE: u64 = 16384;
@@ -114,6 +132,17 @@ pub enum Action {
 }
 
 impl Plan {
+    /// The plan of the consumer with global index `c` (groups in order, consumers in order).
+    pub fn consumer_of(&self, mut c: usize) -> &ConsumerPlan {
+        for g in &self.groups {
+            if c < g.consumers.len() {
+                return &g.consumers[c];
+            }
+            c -= g.consumers.len();
+        }
+        panic!("consumer index out of range")
+    }
+
     pub fn consumer(&self, (g, c): ConsumerRef) -> &ConsumerPlan {
         &self.groups[g].consumers[c]
     }

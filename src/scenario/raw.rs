@@ -143,6 +143,14 @@ consumer_settings! {
         pub assignor: Option<String>,
         #[serde(default)]
         pub group_initial_rebalance_delay_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub delivery: Option<Delivery>,
+        #[serde(default)]
+        pub push_buffer: Option<u64>,
+        #[serde(default)]
+        pub push_overflow: Option<PushOverflow>,
+        #[serde(default)]
+        pub push_batch_max: Option<u32>,
     }
 }
 
@@ -153,7 +161,26 @@ consumer_settings! {
         pub start_at: Option<Duration>,
         #[serde(default)]
         pub group_instance_id: Option<String>,
+        #[serde(default)]
+        pub consumer_memory: Option<u64>,
     }
+}
+
+/// How records reach consumers: Kafka's pull, or a broker that pushes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Pull,
+    Push,
+}
+
+/// What a pushing broker does when a consumer's buffer is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushOverflow {
+    Drop,
+    Block,
+    Unbounded,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -169,14 +169,31 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             }
             let config = resolve_config(&ck, &cpath, &base, c)?;
             let start_at = Some(c.start_at.map_or(SimDuration::ZERO, |d| d.0));
+            if c.consumer_memory == Some(0) {
+                return Err(ck.err(format!("{cpath}.consumer_memory"), "must be at least 1 byte"));
+            }
             consumers.push(ConsumerPlan {
                 name: c.name.clone(),
                 start_at,
                 group_instance_id: c.group_instance_id.clone(),
+                consumer_memory: c.consumer_memory,
                 config,
             });
         }
+        let push = PushConfig {
+            buffer: g.push_buffer.unwrap_or(defaults::PUSH_BUFFER),
+            overflow: g.push_overflow.unwrap_or(PushOverflow::Block),
+            batch_max: g.push_batch_max.unwrap_or(defaults::PUSH_BATCH_MAX),
+        };
+        if push.buffer == 0 {
+            return Err(ck.err(format!("{path}.push_buffer"), "must be at least 1 record (default: 1000)"));
+        }
+        if push.batch_max == 0 {
+            return Err(ck.err(format!("{path}.push_batch_max"), "must be at least 1 record (default: 500)"));
+        }
         groups.push(GroupPlan {
+            delivery: g.delivery.unwrap_or(Delivery::Pull),
+            push,
             id: g.id.clone(),
             topics: gtopics,
             protocol,
@@ -293,6 +310,7 @@ fn settings_of_group(g: &RawGroup) -> RawConsumer {
         name: String::new(),
         start_at: None,
         group_instance_id: None,
+        consumer_memory: None,
         poll_interval: g.poll_interval,
         max_poll_records: g.max_poll_records,
         fetch_max_wait_ms: g.fetch_max_wait_ms,

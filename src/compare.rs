@@ -1,0 +1,171 @@
+//! `kafkasim compare`: one scenario run twice with the same seed, every group pulling and then
+//! every group pushing (each group's other settings kept), and the two side by side.
+
+use crate::kafka::world::World;
+use crate::report::{self, charts, summary::summary};
+use crate::scenario::plan::{Delivery, Plan};
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub struct Comparison {
+    pub pull: World,
+    pub push: World,
+}
+
+/// Runs both modes (in parallel: two independent, deterministic runs).
+pub fn run(plan: &Plan) -> anyhow::Result<Comparison> {
+    let with = |delivery: Delivery| {
+        let mut p = plan.clone();
+        for g in &mut p.groups {
+            g.delivery = delivery;
+        }
+        p
+    };
+    let (pull_plan, push_plan) = (with(Delivery::Pull), with(Delivery::Push));
+    let (pull, push) = std::thread::scope(|s| {
+        let pull = s.spawn(move || crate::simulate(pull_plan));
+        let push = crate::simulate(push_plan);
+        (pull.join().expect("the pull run does not panic"), push)
+    });
+    // Producers draw from their own streams, so both modes must have seen the same records.
+    for (a, b) in pull.partitions.iter().zip(&push.partitions) {
+        if a.log.log_end_offset() != b.log.log_end_offset() {
+            bail!("pull and push runs produced different logs: a determinism bug, please report it");
+        }
+    }
+    Ok(Comparison { pull, push })
+}
+
+/// Writes `pull/` and `push/` run folders, compare.json, compare.md and the comparison charts.
+pub fn write(cmp: &Comparison, dir: &Path) -> anyhow::Result<String> {
+    report::write_outputs(&cmp.pull, &dir.join("pull"))?;
+    report::write_outputs(&cmp.push, &dir.join("push"))?;
+    let (pull, push) = (summary(&cmp.pull), summary(&cmp.push));
+    let mut json_text = serde_json::to_string_pretty(&json!({ "pull": pull, "push": push }))?;
+    json_text.push('\n');
+    std::fs::write(dir.join("compare.json"), json_text).context("writing compare.json")?;
+    let table = markdown(&cmp.pull.plan.name, &pull, &push);
+    std::fs::write(dir.join("compare.md"), &table).context("writing compare.md")?;
+    latency_chart(cmp, &pull, &push, dir)?;
+    buffer_vs_lag_chart(cmp, dir)?;
+    drops_chart(cmp, dir)?;
+    Ok(table)
+}
+
+fn num(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+fn markdown(name: &str, pull: &Value, push: &Value) -> String {
+    let mut out = format!("# {name}: pull vs push\n\n");
+    out.push_str("| group | mode | processed | p50 ms | p99 ms | max ms | max buffer (records) | max buffer (bytes) | drops | duplicates | lost | requests | empty polls | max lag |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let groups = pull["groups"].as_object().cloned().unwrap_or_default();
+    for (id, _) in groups {
+        for (mode, s) in [("pull", pull), ("push", push)] {
+            let g = &s["groups"][&id];
+            let _ = writeln!(
+                out,
+                "| {id} | {mode} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                num(&g["records_processed"]),
+                num(&g["latency_ms"]["p50"]),
+                num(&g["latency_ms"]["p99"]),
+                num(&g["latency_ms"]["max"]),
+                num(&g["push"]["buffer_peak_records"]),
+                num(&g["push"]["buffer_peak_bytes"]),
+                num(&g["push"]["drops"]),
+                num(&g["duplicates"]),
+                num(&g["lost"]),
+                num(&g["requests"]),
+                num(&g["empty_polls"]),
+                num(&g["lag_records"]["max"]),
+            );
+        }
+    }
+    out.push_str("\nmax buffer: records held by the group's consumers (pull: none; the backlog stays on the broker as lag).\nrequests: polls (pull) or push messages (push). lost: committed past unprocessed (push drops, at-most-once).\n");
+    out
+}
+
+fn latency_chart(cmp: &Comparison, pull: &Value, push: &Value, dir: &Path) -> anyhow::Result<()> {
+    let mut categories = Vec::new();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for g in &cmp.pull.groups {
+        for q in ["p50", "p99", "max"] {
+            categories.push(format!("{} {q}", g.id));
+            a.push(pull["groups"][&g.id]["latency_ms"][q].as_f64().unwrap_or(f64::NAN));
+            b.push(push["groups"][&g.id]["latency_ms"][q].as_f64().unwrap_or(f64::NAN));
+        }
+    }
+    let groups =
+        [charts::BarGroup { label: "pull".into(), values: a }, charts::BarGroup { label: "push".into(), values: b }];
+    let title = format!("{}: end-to-end latency, pull vs push", cmp.pull.plan.name);
+    charts::bar_chart(&dir.join("latency.png"), &dir.join("latency.svg"), &title, "latency (ms)", &categories, &groups)
+}
+
+fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
+    let lag = report::lag::group_lag_series(&cmp.pull);
+    let mut series = Vec::new();
+    for (gi, g) in cmp.pull.groups.iter().enumerate() {
+        series.push(charts::Series {
+            label: format!("pull {}: lag on the broker", g.id),
+            points: lag[gi].iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect(),
+        });
+        series.push(charts::Series {
+            label: format!("push {}: consumer buffer", g.id),
+            points: cmp
+                .push
+                .rec
+                .group_samples
+                .iter()
+                .filter(|s| s.group as usize == gi)
+                .map(|s| (s.time.as_secs_f64(), s.buffered_records as f64))
+                .collect(),
+        });
+    }
+    let title =
+        format!("{}: where the backlog waits - broker (pull lag) vs consumer (push buffer)", cmp.pull.plan.name);
+    charts::line_chart(
+        &dir.join("buffer-vs-lag.png"),
+        &dir.join("buffer-vs-lag.svg"),
+        &title,
+        "virtual time (s)",
+        "records",
+        &series,
+        &report::action_markers(&cmp.push),
+    )
+}
+
+fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
+    let series: Vec<charts::Series> = cmp
+        .push
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| charts::Series {
+            label: format!("push {}", g.id),
+            points: cmp
+                .push
+                .rec
+                .group_samples
+                .iter()
+                .filter(|s| s.group as usize == gi)
+                .map(|s| (s.time.as_secs_f64(), s.drops as f64))
+                .collect(),
+        })
+        .collect();
+    let title = format!("{}: records dropped on full push buffers (cumulative)", cmp.pull.plan.name);
+    charts::line_chart(
+        &dir.join("drops.png"),
+        &dir.join("drops.svg"),
+        &title,
+        "virtual time (s)",
+        "records dropped",
+        &series,
+        &report::action_markers(&cmp.push),
+    )
+}

@@ -1,0 +1,194 @@
+//! Push delivery (`delivery: push`): what Kafka does not do, modelled to compare with pull. The
+//! broker sends each appended batch to the partition's owner at once (in messages of at most
+//! `push_batch_max` records); the consumer buffers up to `push_buffer` records and processes at its
+//! own pace; `push_overflow` decides what a full buffer means: `drop` the records, `block` the
+//! broker (credit-based flow control) or `unbounded` growth (until `consumer_memory`, if set).
+//! Offsets and commits stay Kafka's.
+
+use super::consumer::Phase;
+use super::world::{Ev, World};
+use crate::scenario::plan::{Delivery, PushOverflow};
+use serde_json::json;
+
+/// A push message on its way: (consumer, incarnation, partition, from, to).
+pub type PushMessage = (usize, u32, u32, u64, u64);
+
+impl World {
+    pub(super) fn is_push(&self, g: usize) -> bool {
+        self.plan.groups[g].delivery == Delivery::Push
+    }
+
+    /// Sends what partition `p` has beyond the group's push offset to its owner, within credit
+    /// and at most `limit` records.
+    fn pump_limited(&mut self, g: usize, p: u32, limit: u64) -> u64 {
+        let Some(c) = self.groups[g].owner[p as usize] else { return 0 };
+        let con = &self.consumers[c];
+        if !con.is_running() {
+            return 0;
+        }
+        let cfg = self.plan.groups[g].push;
+        let leo = self.partitions[p as usize].log.log_end_offset();
+        let from = self.groups[g].push_offset[p as usize];
+        let mut left = leo.saturating_sub(from).min(limit);
+        if cfg.overflow == PushOverflow::Block {
+            // Credit: the broker never has more outstanding than the buffer can take.
+            left = left.min(cfg.buffer.saturating_sub(con.buffered + con.push_in_flight));
+        }
+        let inc = con.incarnation;
+        let mut at = from;
+        while left > 0 {
+            let m = left.min(u64::from(cfg.batch_max));
+            let slot = self.pushes.insert((c, inc, p, at, at + m));
+            self.kernel.schedule_after(self.delay, Ev::PushArrive(slot));
+            self.rec.groups[g].pushes += 1;
+            at += m;
+            left -= m;
+        }
+        self.consumers[c].push_in_flight += at - from;
+        self.groups[g].push_offset[p as usize] = at;
+        at - from
+    }
+
+    /// A new batch on `p`: push it to the owner at once (within credit).
+    pub(super) fn pump(&mut self, g: usize, p: u32) {
+        self.pump_limited(g, p, u64::MAX);
+    }
+
+    /// Credit came back: share it over the owned partitions round-robin, one message each per
+    /// turn from a rotating start, so no partition starves (as a fetch rotates partitions).
+    pub(super) fn pump_owned(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        let n = self.consumers[c].owned.len();
+        if n == 0 {
+            return;
+        }
+        let start = self.consumers[c].push_rotate % n;
+        self.consumers[c].push_rotate = (start + 1) % n;
+        let parts: Vec<u32> = (0..n).map(|k| self.consumers[c].owned[(start + k) % n].partition).collect();
+        let step = u64::from(self.plan.groups[g].push.batch_max);
+        loop {
+            let mut sent = 0;
+            for &p in &parts {
+                sent += self.pump_limited(g, p, step);
+            }
+            if sent == 0 {
+                break;
+            }
+        }
+    }
+
+    /// A push message reaches the consumer.
+    pub(super) fn push_arrive(&mut self, slot: u32) {
+        let now = self.now();
+        let (c, inc, p, from, to) = self.pushes.take(slot);
+        let con = &mut self.consumers[c];
+        if con.incarnation != inc || !con.is_running() {
+            return; // the consumer died; the next owner starts from the committed offset
+        }
+        let n = to - from;
+        con.push_in_flight = con.push_in_flight.saturating_sub(n);
+        if !con.owns(p) {
+            return; // revoked meanwhile: discarded, the new owner reads from the committed offset
+        }
+        let g = con.group;
+        let cfg = self.plan.groups[g].push;
+        let accept = match cfg.overflow {
+            PushOverflow::Drop => n.min(cfg.buffer.saturating_sub(con.buffered)),
+            PushOverflow::Block | PushOverflow::Unbounded => n,
+        };
+        if accept > 0 {
+            con.buffer.push_back((p, from, from + accept));
+            con.buffered += accept;
+        }
+        if accept < n {
+            // Counted, not logged one by one: a full buffer drops on most arrivals.
+            self.rec.groups[g].drops += n - accept;
+        }
+        let bytes = self.buffered_bytes(c);
+        let st = &mut self.rec.groups[g];
+        st.buffer_peak_records = st.buffer_peak_records.max(self.consumers[c].buffered);
+        st.buffer_peak_bytes = st.buffer_peak_bytes.max(bytes);
+        if let Some(limit) = self.plan.consumer_of(c).consumer_memory
+            && cfg.overflow == PushOverflow::Unbounded
+            && bytes > limit
+        {
+            self.rec.groups[g].out_of_memory += 1;
+            self.rec.event(
+                now,
+                "consumer_out_of_memory",
+                vec![
+                    ("group", json!(self.groups[g].id)),
+                    ("consumer", json!(self.consumers[c].name)),
+                    ("buffered_bytes", json!(bytes)),
+                    ("consumer_memory", json!(limit)),
+                ],
+            );
+            self.crash_consumer(c);
+            return;
+        }
+        if self.consumers[c].phase == Phase::Fetching {
+            // Waiting in poll() for records: they are here.
+            self.push_take(c);
+        }
+    }
+
+    /// poll() in push mode: hand the consumer up to `max_poll_records` from its buffer, or wait.
+    pub(super) fn push_take(&mut self, c: usize) {
+        let con = &mut self.consumers[c];
+        con.fetch_seq = con.fetch_seq.wrapping_add(1);
+        if con.buffered == 0 {
+            con.phase = Phase::Fetching;
+            // poll(timeout) returns empty after the timeout, so the loop (and the group protocol)
+            // keeps turning while nothing arrives.
+            let seq = con.fetch_seq;
+            let wait =
+                if con.config.fetch_max_wait.is_zero() { con.config.poll_interval } else { con.config.fetch_max_wait };
+            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
+            return;
+        }
+        con.phase = Phase::Fetching;
+        con.inflight.clear();
+        let mut budget = u64::from(con.config.max_poll_records);
+        while budget > 0 {
+            let Some((p, from, to)) = con.buffer.pop_front() else { break };
+            let take = (to - from).min(budget);
+            con.inflight.ranges.push((p, from, from + take));
+            if from + take < to {
+                con.buffer.push_front((p, from + take, to));
+            }
+            budget -= take;
+        }
+        let taken = con.inflight.len() as u64;
+        con.buffered -= taken;
+        let g = con.group;
+        if self.plan.groups[g].push.overflow == PushOverflow::Block {
+            // The freed room goes back to the broker as credit.
+            if self.delay.is_zero() {
+                self.pump_owned(c);
+            } else {
+                let d = self.delay;
+                self.schedule_consumer(c, d, |c, inc| Ev::PushCredit { c, inc });
+            }
+        }
+        self.deliver(c);
+    }
+
+    /// Drops what the buffer holds for `p` (revoked) or everything (`None`: crash, stop).
+    pub(super) fn discard_buffer(&mut self, c: usize, p: Option<u32>) {
+        let con = &mut self.consumers[c];
+        let before = con.buffered;
+        con.buffer.retain(|&(q, _, _)| p.is_some_and(|p| p != q));
+        con.buffered = con.buffer.iter().map(|&(_, a, b)| b - a).sum();
+        let discarded = before - con.buffered;
+        let g = con.group;
+        self.rec.groups[g].buffer_discarded += discarded;
+    }
+
+    pub(super) fn buffered_bytes(&self, c: usize) -> u64 {
+        self.consumers[c]
+            .buffer
+            .iter()
+            .map(|&(p, a, b)| (b - a) * self.partitions[p as usize].log.mean_record_size())
+            .sum()
+    }
+}
