@@ -157,17 +157,20 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failu
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
-    let mut first_error = None;
+    let mut bad = 0;
     for f in files {
         match scenario::load(f) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
                 eprintln!("error: {e}");
-                first_error.get_or_insert(Failure { status: 2, message: format!("{} invalid", f.display()) });
+                bad += 1;
             }
         }
     }
-    first_error.map_or(Ok(()), Err)
+    if bad == 0 {
+        return Ok(());
+    }
+    Err(Failure { status: 2, message: format!("{bad} of {} scenario files invalid", files.len()) })
 }
 
 fn partition(partitions: u32, json: bool, keys: Vec<String>) -> Result<(), Failure> {
@@ -216,6 +219,13 @@ fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
         std::fs::read_to_string(file).map_err(|e| usage(format!("{}: cannot read: {e}", file.display())))?
     };
     let name = if file.as_os_str() == "-" { "<stdin>".to_string() } else { file.display().to_string() };
+    // The same bound as scenarios: enough for any real group, and never a runaway output.
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+        let total: u64 = v["topics"].as_object().map_or(0, |t| t.values().filter_map(|n| n.as_u64()).sum());
+        if total > 10_000 {
+            return Err(usage(format!("{name}: {total} partitions in all; at most 10000 are supported")));
+        }
+    }
     let out = assign_json(kind, &text).map_err(|e| usage(format!("{name}: {e}")))?;
     say!("{}", out.trim_end());
     Ok(())

@@ -129,6 +129,10 @@ pub struct Consumer {
     pub push_in_flight: u64,
     /// Where the broker's next credit round starts (its own turn, apart from `rotate`).
     pub push_rotate: usize,
+    /// KafkaConsumer.pause(): keeps polling and heartbeating, fetches nothing.
+    pub paused: bool,
+    /// An error the application dies of at its next poll() (auto.offset.reset = none).
+    pub fatal: Option<String>,
     /// Draws member ids (client.id + "-" + UUID in Kafka), apart from processing draws.
     pub member_rng: SimRng,
 }

@@ -373,6 +373,22 @@ impl World {
             .collect();
         let mut owners_after: BTreeMap<u32, usize> = BTreeMap::new();
         let ids: Vec<String> = self.groups[g].members.keys().cloned().collect();
+        // A static member kept without rejoining (busy past the rebalance timeout) is a
+        // generation behind: what it still holds is lost to it before anything is handed out,
+        // and it rejoins at its next poll.
+        for id in &ids {
+            let m = &self.groups[g].members[id];
+            let c = m.consumer;
+            if !m.joined
+                && self.consumers[c].is_running()
+                && self.consumers[c].member_id.as_deref() == Some(id.as_str())
+            {
+                self.release_all(c, "rebalance");
+                self.consumers[c].generation = -1;
+                self.consumers[c].rejoin_needed = true;
+            }
+        }
+        let mut deliveries = Vec::new();
         for id in ids {
             let parts: Vec<u32> =
                 result.get(&id).map(|v| v.iter().map(|tp| self.global_partition(tp)).collect()).unwrap_or_default();
@@ -395,13 +411,20 @@ impl World {
             if con.state != RunState::Running || con.member_id.as_deref() != Some(id.as_str()) {
                 continue; // a silent member: its partitions wait for its session to time out
             }
+            if self.groups[g].members[&id].joined {
+                deliveries.push((c, parts));
+            }
+        }
+        for (c, parts) in deliveries {
             self.deliver_assignment(c, generation, &parts);
         }
         let moved =
             owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
         let grp = &mut self.groups[g];
-        for &p in &grp.partitions.clone() {
-            grp.assigned_to[p as usize] = owners_after.get(&p).copied();
+        // Partitions withheld this round (cooperative) keep their last owner, so the move is
+        // counted when the second round hands them over.
+        for (&p, &c) in &owners_after {
+            grp.assigned_to[p as usize] = Some(c);
         }
         grp.state = GroupState::Stable;
         grp.round += 1;

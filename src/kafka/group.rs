@@ -87,6 +87,17 @@ pub struct Group {
     pub paused_since: Vec<Option<SimTime>>,
     pub pause_total: SimDuration,
     pub duplicates_by_cause: BTreeMap<Cause, u64>,
+    /// Offsets below this were rewound to on purpose (seek, reset): repeats there are replays.
+    pub replay_until: Vec<Option<u64>>,
+    /// Records skipped on purpose (a forward seek or reset, an out-of-range reset): the
+    /// at-least-once invariant allows exactly these gaps.
+    pub skipped: Vec<u64>,
+    pub replays: u64,
+    /// Records skipped by out-of-range resets: already deleted (retention) or jumped over (latest).
+    pub lost_retention: u64,
+    pub lost_reset: u64,
+    /// Removed by a timeline `remove_group`.
+    pub removed: bool,
     pub commits_rejected: u64,
 }
 
@@ -124,6 +135,12 @@ impl Group {
             paused_since: vec![None; total_partitions],
             pause_total: SimDuration::ZERO,
             duplicates_by_cause: BTreeMap::new(),
+            replay_until: vec![None; total_partitions],
+            skipped: vec![0; total_partitions],
+            replays: 0,
+            lost_retention: 0,
+            lost_reset: 0,
+            removed: false,
             commits_rejected: 0,
         }
     }
@@ -132,11 +149,18 @@ impl Group {
         self.committed[partition as usize] = Some(offset);
     }
 
-    /// Records that `[from, to)` was processed; returns how many were processed before.
+    /// Records that `[from, to)` was processed; returns how many were unintended repeats
+    /// (duplicates). Repeats below a seek or reset target are replays, counted apart.
     pub fn mark_processed(&mut self, partition: u32, from: u64, to: u64) -> u64 {
-        let again = self.processed[partition as usize].insert(from, to);
+        let p = partition as usize;
+        let replayed = match self.replay_until[p] {
+            Some(until) if from < until => self.processed[p].count_in(from, to.min(until)),
+            _ => 0,
+        };
+        let again = self.processed[p].insert(from, to) - replayed;
+        self.replays += replayed;
         if again > 0 {
-            *self.duplicates_by_cause.entry(self.rewind_cause[partition as usize]).or_default() += again;
+            *self.duplicates_by_cause.entry(self.rewind_cause[p]).or_default() += again;
         }
         again
     }
@@ -146,6 +170,25 @@ impl Group {
         let p = partition as usize;
         match (self.first_offset[p], self.committed[p]) {
             (Some(first), Some(c)) if c > first => (c - first) - self.processed[p].count_in(first, c),
+            _ => 0,
+        }
+    }
+
+    /// Counts `[from, to)` as skipped on purpose (records in it not processed yet).
+    pub fn skip(&mut self, partition: u32, from: u64, to: u64) {
+        let p = partition as usize;
+        if to > from {
+            self.skipped[p] += (to - from) - self.processed[p].count_in(from, to);
+        }
+    }
+
+    /// Records deleted by retention beyond the committed offset that the group never processed
+    /// (it had not reached them yet when their segment went).
+    pub fn deleted_unread(&self, partition: u32, log_start: u64) -> u64 {
+        let p = partition as usize;
+        let from = self.committed[p].or(self.first_offset[p]);
+        match from {
+            Some(from) if log_start > from => (log_start - from) - self.processed[p].count_in(from, log_start),
             _ => 0,
         }
     }

@@ -5,7 +5,7 @@
 //! record, the compact form that lets tens of millions of records fit in memory; a batch whose
 //! span does not fit 16 bits uses two slots a record.
 
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 const NANOS_PER_MICRO: u64 = 1_000;
 
@@ -28,8 +28,22 @@ impl RecordBatch {
     }
 }
 
+/// A log segment: the unit retention deletes.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    base_offset: u64,
+    /// When its first batch was appended (segment.ms rolls on this).
+    created: SimTime,
+    /// Largest CreateTime in it, microseconds (retention.ms deletes on this, as Kafka does).
+    max_ts_us: u64,
+    bytes: u64,
+}
+
 #[derive(Debug, Default)]
 pub struct PartitionLog {
+    segments: Vec<Segment>,
+    segment_ms: u64,
+    segment_bytes: u64,
     batches: Vec<RecordBatch>,
     ts_slots: Vec<u16>,
     log_start_offset: u64,
@@ -38,6 +52,11 @@ pub struct PartitionLog {
 }
 
 impl PartitionLog {
+    /// A log that rolls segments at `segment_bytes` or `segment_ms` (Kafka's segment.bytes / segment.ms).
+    pub fn with_segments(segment_bytes: u64, segment_ms: u64) -> Self {
+        PartitionLog { segment_bytes, segment_ms, ..Default::default() }
+    }
+
     pub fn log_end_offset(&self) -> u64 {
         self.log_end_offset
     }
@@ -52,7 +71,35 @@ impl PartitionLog {
 
     /// Bytes per record on average (exact when one producer, one record size, writes here).
     pub fn mean_record_size(&self) -> u64 {
-        self.bytes.checked_div(self.log_end_offset - self.log_start_offset).unwrap_or(0)
+        self.bytes.checked_div(self.log_end_offset).unwrap_or(0)
+    }
+
+    /// Deletes whole closed segments whose newest record is older than `retention` or that keep
+    /// the log over `retention_bytes`; the active segment stays. Returns the new log start.
+    /// (The records' data is kept for reports; below the log start they are gone for consumers.)
+    pub fn apply_retention(
+        &mut self,
+        now: SimTime,
+        retention: Option<SimDuration>,
+        retention_bytes: Option<u64>,
+    ) -> u64 {
+        let mut size: u64 = self.segments.iter().map(|s| s.bytes).sum();
+        let mut drop = 0;
+        while drop + 1 < self.segments.len() {
+            let s = self.segments[drop];
+            let expired = retention.is_some_and(|r| now.as_nanos().saturating_sub(s.max_ts_us * 1_000) > r.as_nanos());
+            let oversize = retention_bytes.is_some_and(|limit| size.saturating_sub(s.bytes) >= limit);
+            if !(expired || oversize) {
+                break;
+            }
+            size -= s.bytes;
+            drop += 1;
+        }
+        if drop > 0 {
+            self.segments.drain(..drop);
+            self.log_start_offset = self.segments[0].base_offset;
+        }
+        self.log_start_offset
     }
 
     pub fn batch_count(&self) -> usize {
@@ -79,6 +126,17 @@ impl PartitionLog {
             }
         }
         let count = u32::try_from(created_us.len()).expect("batch record count fits u32");
+        let batch_bytes = u64::from(count) * record_size;
+        let roll = self.segments.last().is_none_or(|s| {
+            (self.segment_bytes > 0 && s.bytes + batch_bytes > self.segment_bytes && s.bytes > 0)
+                || (self.segment_ms > 0 && (append_time - s.created).as_nanos() >= self.segment_ms)
+        });
+        if roll {
+            self.segments.push(Segment { base_offset, created: append_time, max_ts_us: 0, bytes: 0 });
+        }
+        let seg = self.segments.last_mut().expect("a segment");
+        seg.bytes += batch_bytes;
+        seg.max_ts_us = seg.max_ts_us.max(created_us[created_us.len() - 1]);
         self.batches.push(RecordBatch { base_offset, count, append_time, first_ts_us: first, slot_start, wide });
         self.log_end_offset += u64::from(count);
         self.bytes += u64::from(count) * record_size;
@@ -92,7 +150,7 @@ impl PartitionLog {
 
     /// Calls `f(offset, created_ns)` for each record in `[from, to)`, in offset order.
     pub fn for_each_created(&self, from: u64, to: u64, mut f: impl FnMut(u64, u64)) {
-        debug_assert!(from >= self.log_start_offset && to <= self.log_end_offset);
+        debug_assert!(to <= self.log_end_offset);
         if from >= to {
             return;
         }
@@ -122,7 +180,7 @@ impl PartitionLog {
 
     /// CreateTime (ns) of the record at `offset`, if it is in the log.
     pub fn created_at(&self, offset: u64) -> Option<u64> {
-        if offset < self.log_start_offset || offset >= self.log_end_offset {
+        if offset >= self.log_end_offset {
             return None;
         }
         let mut out = None;

@@ -296,11 +296,25 @@ impl World {
                 None => match reset {
                     OffsetReset::Earliest => log.log_start_offset(),
                     OffsetReset::Latest => log.log_end_offset(),
+                    OffsetReset::None => {
+                        let why = format!("NoOffsetForPartition: no committed offset for {}", self.partition_name(p));
+                        self.consumers[c].fatal.get_or_insert(why);
+                        self.partitions[p as usize].log.log_end_offset()
+                    }
                 },
             };
+            let grp = &mut self.groups[g];
             let first = &mut grp.first_offset[p as usize];
             *first = Some(first.map_or(position, |f| f.min(position)));
-            assert!(grp.owner[p as usize].is_none(), "{} given while owned", p);
+            if let Some(o) = grp.owner[p as usize] {
+                for e in self.rec.events.iter().rev().take(25).rev() {
+                    eprintln!("{:?} {} {:?}", e.time, e.kind, e.fields);
+                }
+                panic!(
+                    "{} given to {} at {now:?} while owned by {}",
+                    p, self.consumers[c].name, self.consumers[o].name
+                );
+            }
             grp.owner[p as usize] = Some(c);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position });

@@ -9,6 +9,7 @@ pub mod invariants;
 pub mod log;
 pub mod membership;
 pub mod murmur2;
+pub mod offsets;
 pub mod partitioner;
 pub mod processing;
 pub mod producer;

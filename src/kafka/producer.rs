@@ -32,6 +32,9 @@ pub struct Producer {
     rate: f64,
     /// Rate changes from the timeline, known in advance so arrivals drawn ahead honour them.
     rate_changes: Vec<(u64, f64)>,
+    /// add_partitions on the topic: from then on keys hash over the new count.
+    partition_changes: Vec<(u64, u32)>,
+    keys_plan: crate::scenario::plan::Keys,
     keys: KeySource,
     null_key: NullKeyPartitioner,
     round_robin_all: bool,
@@ -53,7 +56,13 @@ pub struct Producer {
 }
 
 impl Producer {
-    pub fn new(plan: &ProducerPlan, partitions: u32, rate_changes: Vec<(SimTime, f64)>, rngs: &RngStreams) -> Self {
+    pub fn new(
+        plan: &ProducerPlan,
+        partitions: u32,
+        rate_changes: Vec<(SimTime, f64)>,
+        partition_changes: Vec<(SimTime, u32)>,
+        rngs: &RngStreams,
+    ) -> Self {
         let base = format!("producer/{}", plan.name);
         let mut partition_rng = rngs.stream(&format!("{base}/partitioner"));
         let null_key = NullKeyPartitioner::new(plan.partitioner, partitions, &mut partition_rng);
@@ -64,6 +73,8 @@ impl Producer {
             arrival: plan.arrival,
             rate: plan.rate,
             rate_changes: rate_changes.into_iter().map(|(t, r)| (t.as_nanos(), r)).collect(),
+            partition_changes: partition_changes.into_iter().map(|(t, n)| (t.as_nanos(), n)).collect(),
+            keys_plan: plan.keys.clone(),
             keys: KeySource::new(&plan.keys, partitions),
             null_key,
             round_robin_all: plan.partitioner == PartitionerKind::RoundRobin,
@@ -87,6 +98,16 @@ impl Producer {
 
     /// How much virtual time one event covers: long enough to batch, short enough to stay exact
     /// without looking far ahead.
+    #[cfg(test)]
+    fn new_for_test(
+        plan: &ProducerPlan,
+        partitions: u32,
+        rate_changes: Vec<(SimTime, f64)>,
+        rngs: &RngStreams,
+    ) -> Self {
+        Self::new(plan, partitions, rate_changes, Vec::new(), rngs)
+    }
+
     pub fn window(&self) -> SimDuration {
         SimDuration(self.linger.max(1_000_000))
     }
@@ -159,6 +180,13 @@ impl Producer {
     }
 
     fn add_record(&mut self, a: u64, out: &mut Vec<ReadyBatch>) {
+        while self.partition_changes.first().is_some_and(|c| c.0 <= a) {
+            let (_, n) = self.partition_changes.remove(0);
+            // The producer's metadata now shows n partitions: keys map anew (murmur2 % n).
+            self.partitions = n;
+            self.keys = KeySource::new(&self.keys_plan, n);
+            self.open.resize_with(n as usize, || None);
+        }
         let key = if self.round_robin_all { None } else { self.keys.draw(&mut self.keys_rng) };
         let p = match key {
             Some(k) => self.keys.partition_of(k),
@@ -254,7 +282,7 @@ mod tests {
     #[test]
     fn constant_arrivals_batch_by_linger() {
         // 1000/s = one record a ms, linger 5 ms, one partition: batches of 5 records each.
-        let mut p = Producer::new(&plan(1000.0, Arrival::Constant, 5, 16384), 1, vec![], &RngStreams::new(1));
+        let mut p = Producer::new_for_test(&plan(1000.0, Arrival::Constant, 5, 16384), 1, vec![], &RngStreams::new(1));
         let out = run(&mut p, 100);
         assert_eq!(out[0].created_us, vec![1000, 2000, 3000, 4000, 5000]);
         assert_eq!(out[0].send_time, SimTime::from_millis(6));
@@ -264,7 +292,7 @@ mod tests {
     #[test]
     fn full_batches_leave_early() {
         // batch_size 300 bytes = 3 records of 100 bytes; linger 1 s never expires first.
-        let mut p = Producer::new(&plan(1000.0, Arrival::Constant, 1000, 300), 1, vec![], &RngStreams::new(1));
+        let mut p = Producer::new_for_test(&plan(1000.0, Arrival::Constant, 1000, 300), 1, vec![], &RngStreams::new(1));
         let out = run(&mut p, 20);
         assert_eq!(out[0].created_us.len(), 3);
         assert_eq!(out[0].send_time, SimTime::from_millis(3));
@@ -273,7 +301,7 @@ mod tests {
     #[test]
     fn rate_changes_apply_at_their_instant() {
         let changes = vec![(SimTime::from_millis(10), 2000.0)];
-        let mut p = Producer::new(&plan(1000.0, Arrival::Constant, 0, 16384), 1, changes, &RngStreams::new(1));
+        let mut p = Producer::new_for_test(&plan(1000.0, Arrival::Constant, 0, 16384), 1, changes, &RngStreams::new(1));
         let out = run(&mut p, 13);
         let times: Vec<u64> = out.iter().map(|b| b.created_us[0]).collect();
         assert_eq!(&times[8..], &[9000, 10500, 11000, 11500, 12000, 12500]);
@@ -281,7 +309,7 @@ mod tests {
 
     #[test]
     fn poisson_rate_is_close_to_nominal() {
-        let mut p = Producer::new(&plan(10_000.0, Arrival::Poisson, 5, 16384), 4, vec![], &RngStreams::new(7));
+        let mut p = Producer::new_for_test(&plan(10_000.0, Arrival::Poisson, 5, 16384), 4, vec![], &RngStreams::new(7));
         run(&mut p, 10_000);
         let n = p.records_produced as f64;
         assert!((n - 100_000.0).abs() < 1500.0, "{n}");

@@ -27,8 +27,10 @@ impl World {
             return 0;
         }
         let cfg = self.plan.groups[g].push;
-        let leo = self.partitions[p as usize].log.log_end_offset();
-        let from = self.groups[g].push_offset[p as usize];
+        let log = &self.partitions[p as usize].log;
+        let leo = log.log_end_offset();
+        // Never push what retention deleted: the consumer's position check resets past it.
+        let from = self.groups[g].push_offset[p as usize].max(log.log_start_offset());
         let mut left = leo.saturating_sub(from).min(limit);
         if cfg.overflow == PushOverflow::Block {
             // Credit: the broker never has more outstanding than the buffer can take.
@@ -134,9 +136,13 @@ impl World {
 
     /// poll() in push mode: hand the consumer up to `max_poll_records` from its buffer, or wait.
     pub(super) fn push_take(&mut self, c: usize) {
+        if !self.fix_out_of_range(c) {
+            return;
+        }
+        let paused = self.consumers[c].paused;
         let con = &mut self.consumers[c];
         con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        if con.buffered == 0 {
+        if con.buffered == 0 || paused {
             con.phase = Phase::Fetching;
             // poll(timeout) returns empty after the timeout, so the loop (and the group protocol)
             // keeps turning while nothing arrives.

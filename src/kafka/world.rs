@@ -48,13 +48,17 @@ pub enum Ev {
     LeaveArrive(u32),
     PushArrive(u32),
     PushCredit { c: u32, inc: u32 },
+    RetentionCheck,
     PollTimeout { c: u32, inc: u32, seq: u32 },
 }
 
 pub struct TopicMeta {
     pub name: String,
     pub first_partition: u32,
+    /// Partitions that exist now.
     pub partitions: u32,
+    /// Partitions it will have after every add_partitions (ids reserved).
+    pub allocated: u32,
 }
 
 pub struct Partition {
@@ -100,9 +104,13 @@ impl World {
                 name: t.name.clone(),
                 first_partition: partitions.len() as u32,
                 partitions: t.partitions,
+                allocated: t.max_partitions,
             });
-            for p in 0..t.partitions {
-                partitions.push(Partition { topic: ti, index: p, log: PartitionLog::default(), waiters: Vec::new() });
+            // Partitions a later add_partitions creates are allocated now (ids stay contiguous)
+            // and stay out of every view until they exist.
+            for p in 0..t.max_partitions {
+                let log = PartitionLog::with_segments(t.segment_bytes, t.segment_ms.as_nanos());
+                partitions.push(Partition { topic: ti, index: p, log, waiters: Vec::new() });
             }
         }
         let producers = plan
@@ -110,15 +118,30 @@ impl World {
             .iter()
             .enumerate()
             .map(|(pi, p)| {
-                let changes = plan
-                    .timeline
-                    .iter()
-                    .filter_map(|a| match a.action {
-                        Action::Rate { producer, rate } if producer == pi => Some((SimTime::ZERO + a.at, rate)),
-                        _ => None,
-                    })
-                    .collect();
-                Producer::new(p, plan.topics[p.topic].partitions, changes, &rngs)
+                // Rate changes and pauses are known in advance, so arrivals drawn ahead honour them.
+                let (mut rate, mut paused, mut changes, mut parts) = (p.rate, false, Vec::new(), Vec::new());
+                for a in &plan.timeline {
+                    let at = SimTime::ZERO + a.at;
+                    match a.action {
+                        Action::Rate { producer, rate: r } if producer == pi => {
+                            rate = r;
+                            if !paused {
+                                changes.push((at, r));
+                            }
+                        }
+                        Action::PauseProducer(producer) if producer == pi => {
+                            paused = true;
+                            changes.push((at, 0.0));
+                        }
+                        Action::ResumeProducer(producer) if producer == pi && paused => {
+                            paused = false;
+                            changes.push((at, rate));
+                        }
+                        Action::AddPartitions { topic, count } if topic == p.topic => parts.push((at, count)),
+                        _ => {}
+                    }
+                }
+                Producer::new(p, plan.topics[p.topic].partitions, changes, parts, &rngs)
             })
             .collect();
         let mut consumers = Vec::new();
@@ -129,7 +152,7 @@ impl World {
                 .iter()
                 .flat_map(|&t| {
                     let m = &topics[t];
-                    m.first_partition..m.first_partition + m.partitions
+                    m.first_partition..m.first_partition + m.allocated
                 })
                 .collect();
             let mut members = Vec::new();
@@ -164,6 +187,8 @@ impl World {
                     buffered: 0,
                     push_in_flight: 0,
                     push_rotate: 0,
+                    paused: false,
+                    fatal: None,
                     last_commit_ok: false,
                     member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
                 });
@@ -206,6 +231,7 @@ impl World {
             }
         }
         self.kernel.schedule_at(SimTime::ZERO, Ev::Sample);
+        self.kernel.schedule_at(SimTime::ZERO + self.plan.retention_check_interval, Ev::RetentionCheck);
         for g in &self.plan.groups {
             for c in &g.consumers {
                 if let Some(at) = c.start_at {
@@ -279,6 +305,7 @@ impl World {
                 self.session_expire(g, &id);
             }
             Ev::PushArrive(slot) => self.push_arrive(slot),
+            Ev::RetentionCheck => self.retention_check(),
             Ev::PushCredit { c, inc } if self.live(c, inc) => self.pump_owned(c as usize),
             Ev::LeaveArrive(slot) => {
                 let (g, id) = self.expiring.take(slot);
@@ -360,6 +387,10 @@ impl World {
             self.finish_stop(c);
             return;
         }
+        if let Some(why) = self.consumers[c].fatal.take() {
+            self.consumer_error(c, &why);
+            return;
+        }
         let con = &mut self.consumers[c];
         con.last_poll = now;
         con.poll_seq = con.poll_seq.wrapping_add(1);
@@ -394,8 +425,11 @@ impl World {
     /// The broker reads from the consumer's positions, up to `max_poll_records`, starting at a
     /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
     fn gather(&mut self, c: usize) -> usize {
+        self.consumers[c].inflight.clear();
+        if self.consumers[c].paused || !self.fix_out_of_range(c) {
+            return 0;
+        }
         let con = &mut self.consumers[c];
-        con.inflight.clear();
         let n = con.owned.len();
         let mut budget = con.config.max_poll_records as u64;
         for k in 0..n {
@@ -554,9 +588,11 @@ impl World {
     fn processing_done(&mut self, c: usize) {
         let k = self.consumers[c].inflight.len();
         self.account_processed(c, k);
-        let _g = self.consumers[c].group;
         let con = &mut self.consumers[c];
-        let processed: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
+        // commitSync() commits the positions (a seek during the batch moves them); partitions the
+        // consumer lost meanwhile are still in the request, which then fails.
+        let processed: Vec<(u32, u64)> =
+            con.inflight.ranges.iter().map(|&(p, _, to)| (p, con.position(p).unwrap_or(to))).collect();
         con.inflight.clear();
         if con.config.commit == CommitMode::AfterProcessing {
             con.phase = Phase::Committing;
@@ -698,7 +734,83 @@ impl World {
                 fields.push(("rate_per_s", json!(rate)));
                 self.log_action(fields);
             }
+            Action::Seek { consumer, topic, partition, ref to } => {
+                fields.push(("action", json!("seek")));
+                fields.push(("consumer", json!(name(self, consumer))));
+                fields.push(("topic", json!(self.topics[topic].name)));
+                fields.push(("partition", json!(partition)));
+                fields.push(("to", target_json(to)));
+                self.log_action(fields);
+                let c = ci(self, consumer);
+                self.seek(c, topic, partition, to);
+            }
+            Action::ResetOffsets { group, topic, ref to } => {
+                fields.push(("action", json!("reset_offsets")));
+                fields.push(("group", json!(self.groups[group].id)));
+                fields.push(("topic", json!(self.topics[topic].name)));
+                fields.push(("to", target_json(to)));
+                self.log_action(fields);
+                self.reset_offsets(group, topic, to);
+            }
+            Action::Pause(r) | Action::Resume(r) => {
+                let pause = matches!(a.action, Action::Pause(_));
+                fields.push(("action", json!(if pause { "pause" } else { "resume" })));
+                fields.push(("consumer", json!(name(self, r))));
+                self.log_action(fields);
+                // KafkaConsumer.pause: it keeps polling and heartbeating, but fetches nothing.
+                let c = ci(self, r);
+                self.consumers[c].paused = pause;
+                if !pause && self.is_push(self.consumers[c].group) {
+                    self.pump_owned(c);
+                }
+            }
+            Action::PauseProducer(p) | Action::ResumeProducer(p) => {
+                let pause = matches!(a.action, Action::PauseProducer(_));
+                fields.push(("action", json!(if pause { "pause" } else { "resume" })));
+                fields.push(("producer", json!(self.producers[p].name)));
+                self.log_action(fields);
+            }
+            Action::AddGroup(g) => {
+                fields.push(("action", json!("add_group")));
+                fields.push(("group", json!(self.groups[g].id)));
+                self.log_action(fields);
+            }
+            Action::AddConsumer(r) => {
+                fields.push(("action", json!("add_consumer")));
+                fields.push(("group", json!(self.groups[r.0].id)));
+                fields.push(("consumer", json!(name(self, r))));
+                self.log_action(fields);
+            }
+            Action::RemoveGroup(g) => {
+                fields.push(("action", json!("remove_group")));
+                fields.push(("group", json!(self.groups[g].id)));
+                self.log_action(fields);
+                for c in self.groups[g].consumers.clone() {
+                    if self.consumers[c].is_running() {
+                        self.stop_consumer(c);
+                    }
+                }
+                self.groups[g].removed = true;
+            }
+            Action::AddPartitions { topic, count } => {
+                fields.push(("action", json!("add_partitions")));
+                fields.push(("topic", json!(self.topics[topic].name)));
+                fields.push(("count", json!(count)));
+                self.log_action(fields);
+                self.topics[topic].partitions = count;
+                // Members notice the new partitions at their next metadata refresh; the group rebalances.
+                for g in 0..self.groups.len() {
+                    if self.plan.groups[g].topics.contains(&topic) && !self.groups[g].members.is_empty() {
+                        self.prepare_rebalance(g, format!("partitions of {} grew to {count}", self.topics[topic].name));
+                    }
+                }
+            }
         }
+    }
+
+    pub(super) fn partition_exists(&self, p: u32) -> bool {
+        let part = &self.partitions[p as usize];
+        part.index < self.topics[part.topic].partitions
     }
 
     fn log_action(&mut self, fields: Vec<(&str, Value)>) {
@@ -716,7 +828,15 @@ impl World {
     fn sample(&mut self) {
         let now = self.now();
         for (gi, g) in self.groups.iter().enumerate() {
+            // A group appears when it is added and disappears when removed.
+            let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
+            if !added || g.removed {
+                continue;
+            }
             for &p in &g.partitions {
+                if !self.partition_exists(p) {
+                    continue;
+                }
                 let owner = g.owner[p as usize];
                 let position = owner.and_then(|c| self.consumers[c].position(p));
                 let log = &self.partitions[p as usize].log;
@@ -732,6 +852,7 @@ impl World {
                     group: gi as u16,
                     partition: p,
                     log_end_offset: self.partitions[p as usize].log.log_end_offset(),
+                    log_start_offset: self.partitions[p as usize].log.log_start_offset(),
                     committed: g.committed[p as usize].unwrap_or(NONE_U64),
                     lag_ns,
                     position: position.unwrap_or(NONE_U64),
@@ -755,5 +876,16 @@ impl World {
         if self.next_sample <= self.end {
             self.kernel.schedule_at(self.next_sample, Ev::Sample);
         }
+    }
+}
+
+fn target_json(to: &crate::scenario::plan::OffsetTarget) -> Value {
+    use crate::scenario::plan::OffsetTarget;
+    match to {
+        OffsetTarget::Earliest => json!("earliest"),
+        OffsetTarget::Latest => json!("latest"),
+        OffsetTarget::Offset(o) => json!(o),
+        OffsetTarget::Timestamp(t) => json!({ "timestamp_ms": crate::report::num::time_ms_json(SimTime::ZERO + *t) }),
+        OffsetTarget::Shift(d) => json!({ "shift": d }),
     }
 }

@@ -52,6 +52,11 @@ impl IntervalSet {
         n
     }
 
+    /// One past the highest offset in the set (0 when empty).
+    pub fn max_end(&self) -> u64 {
+        self.ranges.iter().next_back().map_or(0, |(_, &e)| e)
+    }
+
     pub fn len(&self) -> u64 {
         self.ranges.iter().map(|(s, e)| e - s).sum()
     }

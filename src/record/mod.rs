@@ -22,6 +22,7 @@ pub struct MetricRow {
     pub group: u16,
     pub partition: u32,
     pub log_end_offset: u64,
+    pub log_start_offset: u64,
     pub committed: u64,
     /// Age (ns) of the oldest record past the committed offset; 0 when caught up.
     pub lag_ns: u64,
@@ -112,6 +113,8 @@ pub struct Recorder {
     pub ownership: Vec<OwnershipChange>,
     pub group_samples: Vec<GroupSample>,
     pub groups: Vec<GroupStats>,
+    /// Timeline actions refused at run time (seek on an unowned partition, reset of an active group).
+    pub rejected_actions: u64,
 }
 
 impl Recorder {
@@ -121,6 +124,7 @@ impl Recorder {
             metrics: Vec::new(),
             ownership: Vec::new(),
             group_samples: Vec::new(),
+            rejected_actions: 0,
             groups: (0..groups).map(|_| GroupStats::default()).collect(),
         }
     }

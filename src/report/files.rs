@@ -6,7 +6,7 @@ use crate::record::{NONE_U32, NONE_U64};
 use crate::sim::SimTime;
 use std::io::Write;
 
-pub const METRICS_HEADER: [&str; 10] = [
+pub const METRICS_HEADER: [&str; 11] = [
     "time_ms",
     "group",
     "topic",
@@ -17,6 +17,7 @@ pub const METRICS_HEADER: [&str; 10] = [
     "lag",
     "owner",
     "lag_ms",
+    "log_start_offset",
 ];
 
 pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
@@ -38,6 +39,7 @@ pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
             opt(lag).as_str(),
             owner,
             if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
+            row.log_start_offset.to_string().as_str(),
         ])?;
     }
     csv.flush()?;

@@ -34,6 +34,7 @@ pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     files::write_events(w, create("events.jsonl")?)?;
     lag_chart(w, &staging)?;
     ownership_chart(w, &staging)?;
+    offsets_chart(w, &staging)?;
     let mut written = Vec::new();
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut names: Vec<_> = fs::read_dir(&staging)?.collect::<Result<Vec<_>, _>>()?;
@@ -67,6 +68,18 @@ pub fn action_markers(w: &World) -> Vec<charts::Marker> {
                 }
                 Action::Rate { producer, rate } => {
                     format!("rate {} {rate}/s", w.plan.producers[*producer].name)
+                }
+                Action::Seek { consumer, .. } => format!("seek {}", w.plan.consumer(*consumer).name),
+                Action::ResetOffsets { group, .. } => format!("reset {}", w.plan.groups[*group].id),
+                Action::Pause(r) => format!("pause {}", w.plan.consumer(*r).name),
+                Action::Resume(r) => format!("resume {}", w.plan.consumer(*r).name),
+                Action::PauseProducer(p) => format!("pause {}", w.plan.producers[*p].name),
+                Action::ResumeProducer(p) => format!("resume {}", w.plan.producers[*p].name),
+                Action::AddGroup(g) => format!("add group {}", w.plan.groups[*g].id),
+                Action::RemoveGroup(g) => format!("remove group {}", w.plan.groups[*g].id),
+                Action::AddConsumer(r) => format!("add {}", w.plan.consumer(*r).name),
+                Action::AddPartitions { topic, count } => {
+                    format!("{} -> {count} partitions", w.plan.topics[*topic].name)
                 }
             };
             charts::Marker { x: a.at.as_nanos() as f64 / 1e9, label }
@@ -139,4 +152,43 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     markers.sort_by(|a, b| a.x.total_cmp(&b.x));
     let title = format!("{}: partition ownership (grey: unowned)", w.plan.name);
     charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers)
+}
+
+/// Log start, log end, and each group's committed offset, summed over partitions: a replay shows
+/// as a committed line jumping back, retention as the log-start line moving up.
+fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    let mut start: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut end: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut committed: Vec<BTreeMap<u64, f64>> = vec![BTreeMap::new(); w.groups.len()];
+    // Per topic totals would double count a partition read by two groups: take each partition once.
+    let mut seen: BTreeMap<(u64, u32), ()> = BTreeMap::new();
+    for row in &w.rec.metrics {
+        let t = row.time.as_nanos();
+        if seen.insert((t, row.partition), ()).is_none() {
+            *start.entry(t).or_default() += row.log_start_offset as f64;
+            *end.entry(t).or_default() += row.log_end_offset as f64;
+        }
+        if row.committed != crate::record::NONE_U64 {
+            *committed[row.group as usize].entry(t).or_default() += row.committed as f64;
+        }
+    }
+    let pts = |m: &BTreeMap<u64, f64>| m.iter().map(|(t, v)| (*t as f64 / 1e9, *v)).collect();
+    let mut series = vec![
+        charts::Series { label: "log end offset".into(), points: pts(&end) },
+        charts::Series { label: "log start offset".into(), points: pts(&start) },
+    ];
+    for (gi, g) in w.groups.iter().enumerate() {
+        series.push(charts::Series { label: format!("committed: {}", g.id), points: pts(&committed[gi]) });
+    }
+    let title = format!("{}: offsets, summed over partitions", w.plan.name);
+    charts::line_chart(
+        &dir.join("offsets.png"),
+        &dir.join("offsets.svg"),
+        &title,
+        "virtual time (s)",
+        "offset",
+        &series,
+        &action_markers(w),
+    )
 }

@@ -12,8 +12,12 @@ pub fn summary(w: &World) -> Value {
     let mut topics = Map::new();
     for t in &w.topics {
         let parts = t.first_partition..t.first_partition + t.partitions;
-        let leo: Vec<u64> = parts.map(|p| w.partitions[p as usize].log.log_end_offset()).collect();
-        topics.insert(t.name.clone(), json!({ "partitions": t.partitions, "log_end_offsets": leo }));
+        let leo: Vec<u64> = parts.clone().map(|p| w.partitions[p as usize].log.log_end_offset()).collect();
+        let lso: Vec<u64> = parts.map(|p| w.partitions[p as usize].log.log_start_offset()).collect();
+        topics.insert(
+            t.name.clone(),
+            json!({ "partitions": t.partitions, "log_end_offsets": leo, "log_start_offsets": lso }),
+        );
     }
     let lag = group_lag_series(w);
     let lag_time = group_lag_ns_series(w);
@@ -49,8 +53,21 @@ pub fn summary(w: &World) -> Value {
             .filter(|c| c.state == RunState::Running && c.owned.is_empty() && !c.joining && c.member_id.is_some())
             .map(|c| c.name.as_str())
             .collect();
-        let lost: u64 = g.partitions.iter().map(|&p| g.lost(p)).sum();
+        let committed_past: u64 = g.partitions.iter().map(|&p| g.lost(p)).sum();
+        // Records retention deleted before the group got to them (beyond its committed offset).
+        let deleted_unread: u64 =
+            g.partitions.iter().map(|&p| g.deleted_unread(p, w.partitions[p as usize].log.log_start_offset())).sum();
+        let lost = committed_past + deleted_unread;
         let mut lost_by_cause = Map::new();
+        let retention = (g.lost_retention + deleted_unread).min(lost);
+        if retention > 0 {
+            lost_by_cause.insert("retention".to_string(), json!(retention));
+        }
+        let reset = g.lost_reset.min(lost - retention);
+        if reset > 0 {
+            lost_by_cause.insert("offset_reset".to_string(), json!(reset));
+        }
+        let lost = lost - retention - reset;
         // Dropped records (push, full buffer) are committed past later: charge them first.
         let dropped_lost = st.drops.min(lost);
         if dropped_lost > 0 {
@@ -72,7 +89,8 @@ pub fn summary(w: &World) -> Value {
                 "records_processed": st.records_processed,
                 "duplicates": st.duplicates,
                 "duplicates_by_cause": duplicates_by_cause,
-                "lost": lost,
+                "replays": g.replays,
+                "lost": lost + retention + reset,
                 "lost_by_cause": lost_by_cause,
                 "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
                 "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },

@@ -2,7 +2,8 @@
 //! Nothing here can be invalid; `validate` is the only way to build one.
 
 pub use super::raw::{
-    Arrival, CommitMode, Delivery, Keys, OffsetReset, PartitionerKind, Processing, PushOverflow, RebalanceProtocol,
+    Arrival, CommitMode, Delivery, Keys, OffsetReset, OffsetTarget, PartitionerKind, Processing, PushOverflow,
+    RebalanceProtocol,
 };
 use crate::kafka::assignor::AssignorKind;
 use crate::sim::SimDuration;
@@ -15,6 +16,8 @@ pub struct Plan {
     pub duration: SimDuration,
     pub sample_interval: SimDuration,
     pub network_delay: SimDuration,
+    /// The broker's log.retention.check.interval.ms.
+    pub retention_check_interval: SimDuration,
     pub topics: Vec<TopicPlan>,
     pub producers: Vec<ProducerPlan>,
     pub groups: Vec<GroupPlan>,
@@ -26,6 +29,14 @@ pub struct Plan {
 pub struct TopicPlan {
     pub name: String,
     pub partitions: u32,
+    /// Partitions the topic reaches through `add_partitions` (>= `partitions`).
+    pub max_partitions: u32,
+    /// retention.ms (None: unlimited, Kafka's -1).
+    pub retention: Option<SimDuration>,
+    /// retention.bytes per partition (None: unlimited, Kafka's default -1).
+    pub retention_bytes: Option<u64>,
+    pub segment_ms: SimDuration,
+    pub segment_bytes: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +62,8 @@ pub struct GroupPlan {
     pub initial_rebalance_delay: SimDuration,
     pub delivery: Delivery,
     pub push: PushConfig,
+    /// Set for a group created by a timeline `add_group`.
+    pub added_at: Option<SimDuration>,
     /// Indices into `Plan::consumers()` order: consumers are numbered across all groups.
     pub consumers: Vec<ConsumerPlan>,
 }
@@ -103,6 +116,10 @@ pub mod defaults {
     pub const HEARTBEAT_INTERVAL: SimDuration = SimDuration(3_000_000_000);
     pub const MAX_POLL_INTERVAL: SimDuration = SimDuration(300_000_000_000);
     pub const PUSH_BUFFER: u64 = 1000;
+    pub const RETENTION: SimDuration = SimDuration(7 * 24 * 3_600_000_000_000);
+    pub const SEGMENT_MS: SimDuration = SimDuration(7 * 24 * 3_600_000_000_000);
+    pub const SEGMENT_BYTES: u64 = 1 << 30;
+    pub const RETENTION_CHECK_INTERVAL: SimDuration = SimDuration(300_000_000_000);
     pub const PUSH_BATCH_MAX: u32 = 500;
     pub const INITIAL_REBALANCE_DELAY: SimDuration = SimDuration(3_000_000_000);
     pub const LINGER: SimDuration = SimDuration(5_000_000);
@@ -127,8 +144,38 @@ pub enum Action {
     Crash(ConsumerRef),
     Start(ConsumerRef),
     Stop(ConsumerRef),
-    Slow { consumer: ConsumerRef, factor: f64 },
-    Rate { producer: usize, rate: f64 },
+    Slow {
+        consumer: ConsumerRef,
+        factor: f64,
+    },
+    Rate {
+        producer: usize,
+        rate: f64,
+    },
+    Seek {
+        consumer: ConsumerRef,
+        topic: usize,
+        partition: Option<u32>,
+        to: OffsetTarget,
+    },
+    ResetOffsets {
+        group: usize,
+        topic: usize,
+        to: OffsetTarget,
+    },
+    Pause(ConsumerRef),
+    Resume(ConsumerRef),
+    PauseProducer(usize),
+    ResumeProducer(usize),
+    /// Logged when the group appears; its consumers start through their `start_at`.
+    AddGroup(usize),
+    RemoveGroup(usize),
+    /// Logged when the consumer is added; it starts through its `start_at`.
+    AddConsumer(ConsumerRef),
+    AddPartitions {
+        topic: usize,
+        count: u32,
+    },
 }
 
 impl Plan {

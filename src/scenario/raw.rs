@@ -18,6 +18,8 @@ pub struct RawScenario {
     pub sample_interval: Option<Duration>,
     #[serde(default)]
     pub network_delay: Option<Duration>,
+    #[serde(default)]
+    pub log_retention_check_interval_ms: Option<MsDuration>,
     pub topics: Vec<RawTopic>,
     #[serde(default)]
     pub producers: Vec<RawProducer>,
@@ -32,6 +34,14 @@ pub struct RawScenario {
 pub struct RawTopic {
     pub name: String,
     pub partitions: u32,
+    #[serde(default)]
+    pub retention_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub retention_bytes: Option<i64>,
+    #[serde(default)]
+    pub segment_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub segment_bytes: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +91,9 @@ pub enum CommitMode {
 pub enum OffsetReset {
     Earliest,
     Latest,
+    /// No reset: the consumer stops with an error (Kafka's NoOffsetForPartitionException /
+    /// OffsetOutOfRangeException).
+    None,
 }
 
 /// Which records carry a key, and how keys are drawn.
@@ -234,6 +247,128 @@ pub struct RawAction {
     pub slow: Option<RawSlow>,
     #[serde(default)]
     pub rate: Option<RawRateChange>,
+    #[serde(default)]
+    pub seek: Option<RawSeek>,
+    #[serde(default)]
+    pub reset_offsets: Option<RawResetOffsets>,
+    #[serde(default)]
+    pub pause: Option<RawPauseTarget>,
+    #[serde(default)]
+    pub resume: Option<RawPauseTarget>,
+    #[serde(default)]
+    pub add_group: Option<RawGroup>,
+    #[serde(default)]
+    pub remove_group: Option<String>,
+    #[serde(default)]
+    pub add_consumer: Option<RawAddConsumer>,
+    #[serde(default)]
+    pub add_partitions: Option<RawAddPartitions>,
+}
+
+consumer_settings! {
+    pub struct RawAddConsumer {
+        pub group: String,
+        pub name: String,
+        #[serde(default)]
+        pub group_instance_id: Option<String>,
+        #[serde(default)]
+        pub consumer_memory: Option<u64>,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSeek {
+    pub consumer: String,
+    pub topic: String,
+    #[serde(default)]
+    pub partition: Option<u32>,
+    pub to: OffsetTarget,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResetOffsets {
+    pub group: String,
+    pub topic: String,
+    pub to: OffsetTarget,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAddPartitions {
+    pub topic: String,
+    /// The new total partition count (as `kafka-topics.sh --alter --partitions`).
+    pub count: u32,
+}
+
+/// `pause: c1`, `pause: {consumer: c1}` or `pause: {producer: web}`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawPauseTarget {
+    Consumer(String),
+    Producer(String),
+}
+
+impl<'de> Deserialize<'de> for RawPauseTarget {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        if let Value::String(s) = &v {
+            return Ok(RawPauseTarget::Consumer(s.clone()));
+        }
+        let (k, val) = single_key(&v, "pause/resume", "CONSUMER | {consumer: NAME} | {producer: NAME}")
+            .map_err(de::Error::custom)?;
+        let name = val.as_str().ok_or_else(|| de::Error::custom("pause/resume: the name must be a string"))?;
+        match k.as_str() {
+            "consumer" => Ok(RawPauseTarget::Consumer(name.to_string())),
+            "producer" => Ok(RawPauseTarget::Producer(name.to_string())),
+            other => {
+                Err(de::Error::custom(format!("pause/resume: `{other}` is not allowed; use consumer or producer")))
+            }
+        }
+    }
+}
+
+/// Where a seek or an offset reset goes (KafkaConsumer.seek*, kafka-consumer-groups --reset-offsets).
+#[derive(Clone, Debug, PartialEq)]
+pub enum OffsetTarget {
+    Earliest,
+    Latest,
+    Offset(u64),
+    /// The first record created at or after this virtual time (offsetsForTimes).
+    Timestamp(crate::sim::SimDuration),
+    /// Relative to the current position (seek) or committed offset (reset).
+    Shift(i64),
+}
+
+const TARGET_FORMS: &str = "earliest | latest | <offset> | {timestamp: 30s} | {shift: -1000}";
+
+impl<'de> Deserialize<'de> for OffsetTarget {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        parse_target(&v).map_err(de::Error::custom)
+    }
+}
+
+fn parse_target(v: &Value) -> Result<OffsetTarget, String> {
+    match v {
+        Value::String(s) if s == "earliest" => return Ok(OffsetTarget::Earliest),
+        Value::String(s) if s == "latest" => return Ok(OffsetTarget::Latest),
+        Value::Number(n) => {
+            return n.as_u64().map(OffsetTarget::Offset).ok_or_else(|| {
+                format!("`to: {n}`: an offset is a whole number >= 0; for a relative move use {{shift: N}}")
+            });
+        }
+        _ => {}
+    }
+    let (k, val) = single_key(v, "to", TARGET_FORMS)?;
+    match k.as_str() {
+        "timestamp" => value_duration(&val, "to.timestamp").map(OffsetTarget::Timestamp),
+        "shift" => val
+            .as_i64()
+            .map(OffsetTarget::Shift)
+            .ok_or_else(|| "to.shift must be a whole number, e.g. -1000".to_string()),
+        other => Err(format!("to: unknown form `{other}`; expected one of {TARGET_FORMS}")),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,9 @@ const UNITS: &str = "ns, us, ms, s, m, h";
 /// Parses "250ms", "1.5s", "2m". Decimals are exact to the nanosecond or rejected.
 pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let s = s.trim();
+    if s.starts_with('-') {
+        return Err(format!("duration `{s}` must not be negative"));
+    }
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let scale: u64 = match unit.trim() {

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 /// Keeps the simulated world within what one machine can hold and what charts can show.
 const MAX_PARTITIONS: u32 = 10_000;
 const MAX_SAMPLES_PER_PARTITION: u64 = 1_000_000;
+const ACTIONS: &str = "crash, start, stop, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
 
 struct Checker<'a> {
     file: &'a str,
@@ -89,11 +90,58 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         });
     }
 
+    // Groups and consumers added by the timeline are validated like the file's own, starting
+    // when they are added.
+    let mut raw_groups: Vec<(String, RawGroup, Option<SimDuration>)> =
+        raw.groups.iter().enumerate().map(|(i, g)| (format!("groups[{i}]"), g.clone(), None)).collect();
+    for (i, a) in raw.timeline.iter().enumerate() {
+        if let Some(g) = &a.add_group {
+            raw_groups.push((format!("timeline[{i}].add_group"), g.clone(), Some(a.at.0)));
+        }
+    }
+    let mut added_consumers: BTreeMap<String, SimDuration> = BTreeMap::new();
+    for (i, a) in raw.timeline.iter().enumerate() {
+        let Some(ac) = &a.add_consumer else { continue };
+        let path = format!("timeline[{i}].add_consumer");
+        let Some((_, g, added)) = raw_groups.iter_mut().find(|(_, g, _)| g.id == ac.group) else {
+            return Err(ck.err(format!("{path}.group"), format!("unknown group `{}`", ac.group)));
+        };
+        if added.is_some_and(|t| t > a.at.0) {
+            return Err(
+                ck.err(format!("{path}.at"), format!("group `{}` is added only at {}", ac.group, added.unwrap()))
+            );
+        }
+        let mut list = match &g.consumers {
+            RawConsumers::Count(n) => {
+                (1..=*n).map(|k| RawConsumer { name: format!("{}-{k}", g.id), ..Default::default() }).collect()
+            }
+            RawConsumers::List(l) => l.clone(),
+        };
+        list.push(RawConsumer {
+            name: ac.name.clone(),
+            start_at: Some(super::units::Dur(a.at.0)),
+            group_instance_id: ac.group_instance_id.clone(),
+            consumer_memory: ac.consumer_memory,
+            poll_interval: ac.poll_interval,
+            max_poll_records: ac.max_poll_records,
+            fetch_max_wait_ms: ac.fetch_max_wait_ms,
+            processing: ac.processing.clone(),
+            commit: ac.commit,
+            auto_commit_interval_ms: ac.auto_commit_interval_ms,
+            auto_offset_reset: ac.auto_offset_reset,
+            session_timeout_ms: ac.session_timeout_ms,
+            heartbeat_interval_ms: ac.heartbeat_interval_ms,
+            max_poll_interval_ms: ac.max_poll_interval_ms,
+        });
+        g.consumers = RawConsumers::List(list);
+        added_consumers.insert(ac.name.clone(), a.at.0);
+    }
+
     let mut groups = Vec::new();
     let mut group_ids = BTreeMap::new();
     let mut consumer_index: BTreeMap<String, ConsumerRef> = BTreeMap::new();
-    for (gi, g) in raw.groups.iter().enumerate() {
-        let path = format!("groups[{gi}]");
+    for (gi, (path, g, added_at)) in raw_groups.iter().enumerate() {
+        let path = path.clone();
         if g.id.is_empty() {
             return Err(ck.err(format!("{path}.id"), "a group id cannot be empty"));
         }
@@ -168,7 +216,17 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
                 ));
             }
             let config = resolve_config(&ck, &cpath, &base, c)?;
-            let start_at = Some(c.start_at.map_or(SimDuration::ZERO, |d| d.0));
+            let start = c.start_at.map_or(added_at.unwrap_or(SimDuration::ZERO), |d| d.0);
+            if start > duration {
+                return Err(ck.err(
+                    format!("{cpath}.start_at"),
+                    format!("{start} is after the end of the run (duration: {duration})"),
+                ));
+            }
+            if let Some(t) = added_at.filter(|t| start < *t) {
+                return Err(ck.err(format!("{cpath}.start_at"), format!("must not be before the group is added ({t})")));
+            }
+            let start_at = Some(start);
             if c.consumer_memory == Some(0) {
                 return Err(ck.err(format!("{cpath}.consumer_memory"), "must be at least 1 byte"));
             }
@@ -194,6 +252,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         groups.push(GroupPlan {
             delivery: g.delivery.unwrap_or(Delivery::Pull),
             push,
+            added_at: *added_at,
             id: g.id.clone(),
             topics: gtopics,
             protocol,
@@ -219,6 +278,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
     };
 
     let mut timeline = Vec::new();
+    let mut partition_changes = Vec::new();
     for (i, a) in raw.timeline.iter().enumerate() {
         let path = format!("timeline[{i}]");
         if a.at.0 > duration {
@@ -250,16 +310,87 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             let producer = find_producer(format!("{path}.rate.producer"), &r.producer)?;
             actions.push(Action::Rate { producer, rate: r.rate.0 });
         }
+        if let Some(sk) = &a.seek {
+            let consumer = find_consumer(format!("{path}.seek.consumer"), &sk.consumer)?;
+            let topic = find_topic(format!("{path}.seek.topic"), &sk.topic)?;
+            if !groups[consumer.0].topics.contains(&topic) {
+                return Err(ck.err(
+                    format!("{path}.seek.topic"),
+                    format!("consumer `{}` does not subscribe to topic `{}`", sk.consumer, sk.topic),
+                ));
+            }
+            if let Some(p) = sk.partition.filter(|p| *p >= topics[topic].max_partitions) {
+                return Err(ck.err(
+                    format!("{path}.seek.partition"),
+                    format!(
+                        "topic `{}` has no partition {p} (partitions 0..{})",
+                        sk.topic,
+                        topics[topic].max_partitions - 1
+                    ),
+                ));
+            }
+            actions.push(Action::Seek { consumer, topic, partition: sk.partition, to: sk.to.clone() });
+        }
+        if let Some(r) = &a.reset_offsets {
+            let group = group_ids
+                .get(&r.group)
+                .copied()
+                .ok_or_else(|| ck.err(format!("{path}.reset_offsets.group"), format!("unknown group `{}`", r.group)))?;
+            let topic = find_topic(format!("{path}.reset_offsets.topic"), &r.topic)?;
+            actions.push(Action::ResetOffsets { group, topic, to: r.to.clone() });
+        }
+        for (field, target, resume) in [("pause", &a.pause, false), ("resume", &a.resume, true)] {
+            match target {
+                Some(RawPauseTarget::Consumer(c)) => {
+                    let c = find_consumer(format!("{path}.{field}"), c)?;
+                    actions.push(if resume { Action::Resume(c) } else { Action::Pause(c) });
+                }
+                Some(RawPauseTarget::Producer(p)) => {
+                    let p = find_producer(format!("{path}.{field}.producer"), p)?;
+                    actions.push(if resume { Action::ResumeProducer(p) } else { Action::PauseProducer(p) });
+                }
+                None => {}
+            }
+        }
+        if let Some(g) = &a.add_group {
+            actions.push(Action::AddGroup(group_ids[&g.id]));
+        }
+        if let Some(id) = &a.remove_group {
+            let group = group_ids
+                .get(id)
+                .copied()
+                .ok_or_else(|| ck.err(format!("{path}.remove_group"), format!("unknown group `{id}`")))?;
+            actions.push(Action::RemoveGroup(group));
+        }
+        if let Some(ac) = &a.add_consumer {
+            actions.push(Action::AddConsumer(consumer_index[&ac.name]));
+        }
+        if let Some(ap) = &a.add_partitions {
+            let topic = find_topic(format!("{path}.add_partitions.topic"), &ap.topic)?;
+            partition_changes.push((a.at.0, i, topic, ap.count));
+            actions.push(Action::AddPartitions { topic, count: ap.count });
+        }
         if actions.len() != 1 {
             return Err(ck.err(
                 path,
-                format!(
-                    "each timeline entry takes `at` and exactly one action (crash, start, stop, slow, rate); found {}",
-                    actions.len()
-                ),
+                format!("each timeline entry takes `at` and exactly one action ({ACTIONS}); found {}", actions.len()),
             ));
         }
         timeline.push(TimedAction { at: a.at.0, action: actions.pop().expect("one action") });
+    }
+    // Kafka only ever adds partitions: each change must grow the topic.
+    partition_changes.sort_by_key(|c| (c.0, c.1));
+    let mut topics = topics;
+    let mut current: Vec<u32> = topics.iter().map(|t| t.partitions).collect();
+    for (_, i, t, count) in partition_changes {
+        if count <= current[t] || count > MAX_PARTITIONS {
+            return Err(ck.err(format!("timeline[{i}].add_partitions.count"), format!(
+                "{count} is not allowed: topic `{}` has {} partitions by then, and partitions can only be added (up to {MAX_PARTITIONS})",
+                topics[t].name, current[t]
+            )));
+        }
+        current[t] = count;
+        topics[t].max_partitions = count;
     }
     timeline.sort_by_key(|a| a.at);
 
@@ -270,6 +401,10 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         duration,
         sample_interval,
         network_delay: raw.network_delay.map_or(SimDuration::ZERO, |d| d.0),
+        retention_check_interval: raw
+            .log_retention_check_interval_ms
+            .map_or(defaults::RETENTION_CHECK_INTERVAL, |d| d.0)
+            .max(SimDuration::from_millis(1)),
         topics,
         producers,
         groups,
@@ -301,7 +436,39 @@ fn check_topics(ck: &Checker, raw: &[RawTopic]) -> Result<Vec<TopicPlan>, Scenar
     if total > u64::from(MAX_PARTITIONS) {
         return Err(ck.err("topics", format!("{total} partitions in all; at most {MAX_PARTITIONS} are supported")));
     }
-    Ok(raw.iter().map(|t| TopicPlan { name: t.name.clone(), partitions: t.partitions }).collect())
+    let mut out = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        let retention_bytes = match t.retention_bytes {
+            None | Some(-1) => None,
+            Some(b) if b > 0 => Some(b as u64),
+            Some(b) => {
+                return Err(ck.err(
+                    format!("topics[{i}].retention_bytes"),
+                    format!("{b} is not allowed; bytes per partition > 0, or -1 for unlimited (Kafka's default)"),
+                ));
+            }
+        };
+        let segment_bytes = t.segment_bytes.unwrap_or(defaults::SEGMENT_BYTES);
+        if segment_bytes == 0 {
+            return Err(
+                ck.err(format!("topics[{i}].segment_bytes"), "must be at least 1 byte (Kafka's default: 1073741824)")
+            );
+        }
+        let segment_ms = t.segment_ms.map_or(defaults::SEGMENT_MS, |d| d.0);
+        if segment_ms.is_zero() {
+            return Err(ck.err(format!("topics[{i}].segment_ms"), "must be longer than 0 (Kafka's default: 7 days)"));
+        }
+        out.push(TopicPlan {
+            name: t.name.clone(),
+            partitions: t.partitions,
+            max_partitions: t.partitions,
+            retention: Some(t.retention_ms.map_or(defaults::RETENTION, |d| d.0)),
+            retention_bytes,
+            segment_ms,
+            segment_bytes,
+        });
+    }
+    Ok(out)
 }
 
 /// The group's settings as a consumer entry, so group and consumer resolve with one rule.

@@ -1,0 +1,281 @@
+//! Offsets as numbers: seeks, offset resets, out-of-range handling (auto.offset.reset), and the
+//! retention that moves each log's start forward. Replays (asked for) are told apart from
+//! duplicates (not asked for).
+
+use super::consumer::Phase;
+use super::world::{Ev, World};
+use crate::scenario::plan::{OffsetReset, OffsetTarget};
+use crate::sim::SimTime;
+use serde_json::json;
+
+impl World {
+    /// The first offset of `p` whose record was created at or after `t` (offsetsForTimes); the
+    /// log end when there is none.
+    pub(super) fn offset_for_time(&self, p: u32, t: SimTime) -> u64 {
+        let log = &self.partitions[p as usize].log;
+        let (start, end) = (log.log_start_offset(), log.log_end_offset());
+        let mut found = end;
+        log.for_each_created(start, end, |off, created| {
+            if found == end && created >= t.as_nanos() {
+                found = off;
+            }
+        });
+        found
+    }
+
+    /// Where `to` points in partition `p`, from `current` (position or committed offset).
+    /// Out-of-range numbers are kept: the caller decides (a seek lets the next fetch fail, a
+    /// reset clamps like kafka-consumer-groups.sh).
+    pub(super) fn target_offset(&self, p: u32, to: &OffsetTarget, current: u64) -> i128 {
+        let log = &self.partitions[p as usize].log;
+        match to {
+            OffsetTarget::Earliest => i128::from(log.log_start_offset()),
+            OffsetTarget::Latest => i128::from(log.log_end_offset()),
+            OffsetTarget::Offset(o) => i128::from(*o),
+            OffsetTarget::Timestamp(t) => i128::from(self.offset_for_time(p, SimTime::ZERO + *t)),
+            OffsetTarget::Shift(d) => i128::from(current) + i128::from(*d),
+        }
+    }
+
+    /// Marks `[to, processed high-water)` of `p` as an intended replay for group `g`.
+    fn mark_replay(&mut self, g: usize, p: u32, to: u64) {
+        // Records of `p` being processed right now count as processed for this purpose.
+        let in_hand = self.groups[g].owner[p as usize].map_or(0, |c| {
+            self.consumers[c].inflight.ranges.iter().filter(|r| r.0 == p).map(|r| r.2).max().unwrap_or(0)
+        });
+        let grp = &mut self.groups[g];
+        let hw = grp.processed[p as usize].max_end().max(in_hand);
+        if hw > to {
+            let r = &mut grp.replay_until[p as usize];
+            *r = Some(r.map_or(hw, |x| x.max(hw)));
+        }
+    }
+
+    /// `seek`: moves the positions of the consumer's partitions of `topic` (one, or all it owns).
+    pub(super) fn seek(&mut self, c: usize, topic: usize, partition: Option<u32>, to: &OffsetTarget) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        if !self.consumers[c].is_running() {
+            self.reject_action(c, "the consumer is not running");
+            return;
+        }
+        let first = self.topics[topic].first_partition;
+        let targets: Vec<u32> = self.consumers[c]
+            .owned
+            .iter()
+            .map(|o| o.partition)
+            .filter(|&p| p >= first && p < first + self.topics[topic].partitions)
+            .filter(|&p| partition.is_none_or(|k| p == first + k))
+            .collect();
+        if targets.is_empty() {
+            // KafkaConsumer.seek on a partition it is not assigned: IllegalStateException.
+            self.reject_action(c, "the consumer owns no such partition now");
+            return;
+        }
+        let mut moved = Vec::new();
+        for p in targets {
+            let current = self.consumers[c].position(p).expect("owned");
+            let target = self.target_offset(p, to, current);
+            let target = u64::try_from(target.max(0)).unwrap_or(0);
+            let o = self.consumers[c].owned.iter_mut().find(|o| o.partition == p).expect("owned");
+            o.position = target;
+            if target < current {
+                self.mark_replay(g, p, target);
+            } else {
+                self.groups[g].skip(p, current, target);
+            }
+            if self.is_push(g) {
+                self.discard_buffer(c, Some(p));
+                self.groups[g].push_offset[p as usize] = target;
+            }
+            moved.push(json!({"partition": self.partition_name(p), "from": current, "to": target}));
+        }
+        self.rec.event(
+            now,
+            "seek",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(self.consumers[c].name)),
+                ("moves", json!(moved)),
+            ],
+        );
+        // A fetch in flight was for the old positions: poll again from the new ones.
+        // A position outside the log fails the next fetch (OFFSET_OUT_OF_RANGE); resolved now.
+        if !self.fix_out_of_range(c) {
+            return;
+        }
+        if self.consumers[c].phase == Phase::Fetching {
+            let con = &mut self.consumers[c];
+            con.fetch_seq = con.fetch_seq.wrapping_add(1);
+            con.phase = Phase::Idle;
+            self.schedule_consumer(c, crate::sim::SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
+        }
+        if self.is_push(g) {
+            self.pump_owned(c);
+        }
+    }
+
+    /// `reset_offsets`: rewrites a group's committed offsets, only while it has no members.
+    pub(super) fn reset_offsets(&mut self, g: usize, topic: usize, to: &OffsetTarget) {
+        let now = self.now();
+        let members = self.groups[g].members.len();
+        if members > 0 {
+            self.rec.event(
+                now,
+                "action_rejected",
+                vec![
+                    ("action", json!("reset_offsets")),
+                    ("group", json!(self.groups[g].id)),
+                    ("reason", json!(format!(
+                        "group has {members} member(s); kafka-consumer-groups.sh --reset-offsets needs an inactive group (stop its consumers and wait for their sessions to end)"
+                    ))),
+                ],
+            );
+            self.rec.rejected_actions += 1;
+            return;
+        }
+        let first = self.topics[topic].first_partition;
+        let mut moved = Vec::new();
+        for p in first..first + self.topics[topic].partitions {
+            let log = &self.partitions[p as usize].log;
+            let (start, end) = (log.log_start_offset(), log.log_end_offset());
+            let current = self.groups[g].committed[p as usize].unwrap_or(end);
+            let target = self.target_offset(p, to, current).clamp(i128::from(start), i128::from(end)) as u64;
+            self.groups[g].committed[p as usize] = Some(target);
+            if target < current {
+                self.mark_replay(g, p, target);
+            } else {
+                self.groups[g].skip(p, current, target);
+            }
+            let fo = &mut self.groups[g].first_offset[p as usize];
+            *fo = Some(fo.map_or(target, |f| f.min(target)));
+            moved.push(json!({"partition": self.partition_name(p), "from": current, "to": target}));
+        }
+        self.rec.event(now, "offsets_reset", vec![("group", json!(self.groups[g].id)), ("moves", json!(moved))]);
+    }
+
+    fn reject_action(&mut self, c: usize, reason: &str) {
+        let now = self.now();
+        self.rec.rejected_actions += 1;
+        self.rec.event(
+            now,
+            "action_rejected",
+            vec![("consumer", json!(self.consumers[c].name)), ("reason", json!(reason))],
+        );
+    }
+
+    /// Before fetching: a position outside [log start, log end] is OFFSET_OUT_OF_RANGE and
+    /// auto.offset.reset decides. Returns false when the consumer failed (`none`).
+    pub(super) fn fix_out_of_range(&mut self, c: usize) -> bool {
+        let g = self.consumers[c].group;
+        let reset = self.consumers[c].config.auto_offset_reset;
+        let mut i = 0;
+        while i < self.consumers[c].owned.len() {
+            let o = self.consumers[c].owned[i];
+            i += 1;
+            let log = &self.partitions[o.partition as usize].log;
+            let (start, end) = (log.log_start_offset(), log.log_end_offset());
+            if o.position >= start && o.position <= end {
+                continue;
+            }
+            let to = match reset {
+                OffsetReset::Earliest => start,
+                OffsetReset::Latest => end,
+                OffsetReset::None => {
+                    let why = format!(
+                        "OffsetOutOfRange: position {} of {} is outside [{start}, {end}]",
+                        o.position,
+                        self.partition_name(o.partition)
+                    );
+                    self.consumer_error(c, &why);
+                    return false;
+                }
+            };
+            if to < o.position {
+                // Reset backwards (past the end, then to `earliest`): reading again is the policy's doing.
+                self.mark_replay(g, o.partition, to);
+            }
+            if to > o.position {
+                // Skipped records: those already deleted are lost to retention, the rest to the reset.
+                let deleted = start.saturating_sub(o.position).min(to - o.position);
+                let grp = &mut self.groups[g];
+                let unprocessed =
+                    |from: u64, until: u64| (until - from) - grp.processed[o.partition as usize].count_in(from, until);
+                let lost_deleted = unprocessed(o.position, o.position + deleted);
+                let lost_reset = unprocessed(o.position + deleted, to);
+                grp.lost_retention += lost_deleted;
+                grp.lost_reset += lost_reset;
+                grp.skip(o.partition, o.position, to);
+            }
+            let now = self.now();
+            self.rec.event(
+                now,
+                "offset_out_of_range",
+                vec![
+                    ("group", json!(self.groups[g].id)),
+                    ("consumer", json!(self.consumers[c].name)),
+                    ("partition", json!(self.partition_name(o.partition))),
+                    ("position", json!(o.position)),
+                    ("reset_to", json!(to)),
+                    (
+                        "auto_offset_reset",
+                        json!(match reset {
+                            OffsetReset::Earliest => "earliest",
+                            _ => "latest",
+                        }),
+                    ),
+                ],
+            );
+            self.consumers[c].owned[i - 1].position = to;
+            if self.is_push(g) {
+                self.groups[g].push_offset[o.partition as usize] = to;
+            }
+        }
+        true
+    }
+
+    /// The application dies of an exception (auto.offset.reset = none): no commit, no goodbye.
+    pub(super) fn consumer_error(&mut self, c: usize, why: &str) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        self.rec.event(
+            now,
+            "consumer_error",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("consumer", json!(self.consumers[c].name)),
+                ("error", json!(why)),
+            ],
+        );
+        self.crash_consumer(c);
+    }
+
+    /// log.retention.check.interval.ms: deletes whole segments past retention.ms / retention.bytes.
+    pub(super) fn retention_check(&mut self) {
+        let now = self.now();
+        for t in 0..self.topics.len() {
+            let plan = &self.plan.topics[t];
+            let (ret, ret_bytes) = (plan.retention, plan.retention_bytes);
+            let first = self.topics[t].first_partition;
+            for p in first..first + self.topics[t].allocated {
+                let log = &mut self.partitions[p as usize].log;
+                let before = log.log_start_offset();
+                let after = log.apply_retention(now, ret, ret_bytes);
+                if after > before {
+                    let name = self.partition_name(p);
+                    self.rec.event(
+                        now,
+                        "segments_deleted",
+                        vec![
+                            ("partition", json!(name)),
+                            ("log_start_offset", json!(after)),
+                            ("records", json!(after - before)),
+                        ],
+                    );
+                }
+            }
+        }
+        let next = now + self.plan.retention_check_interval;
+        self.kernel.schedule_at(next, Ev::RetentionCheck);
+    }
+}
