@@ -18,3 +18,8 @@ for s in push-vs-pull-slow-consumer push-vs-pull-burst; do
   cp "$tmp/$s/drops.png" "output/examples/$s-drops.png"
 done
 echo "wrote compare charts"
+for s in retention-outruns-slow-consumer rewind-after-bug; do
+  ./target/release/kafkasim run "scenarios/$s.yaml" --out "$tmp/$s" > /dev/null
+  cp "$tmp/$s/offsets.png" "output/examples/$s-offsets.png"
+done
+echo "wrote offsets charts"
