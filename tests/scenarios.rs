@@ -57,3 +57,16 @@ fn shipped_scenarios_reproduce_their_golden_outputs() {
         assert_eq!(manifest, expected, "{name}: outputs changed; if intended, refresh with UPDATE_GOLDEN=1");
     }
 }
+
+/// The README starts with the two set-up commands and names every shipped scenario.
+#[test]
+fn the_readme_documents_every_scenario() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let top: Vec<&str> = readme.lines().take(6).collect();
+    assert!(top.iter().any(|l| l.starts_with("cargo run --release -- run scenarios/reference.yaml")));
+    assert!(top.iter().any(|l| l.starts_with("cargo test")));
+    for f in scenario_files() {
+        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(readme.contains(&format!("`{name}`")), "README does not describe scenario {name}");
+    }
+}
