@@ -58,6 +58,9 @@ fn unit_mistakes_are_caught_at_the_value() {
     check(&GOOD.replace("duration: 10s", "duration: 10"), &[":2:11:", "no unit"]);
     check(&GOOD.replace("rate: 10/s", "rate: -10/s"), &["non-negative"]);
     check(&GOOD.replace("rate: 10/s", "rate: 10/week"), &["rate unit"]);
+    // Structured values are checked at the value too: line 7, column 17 is the `1`.
+    check(&GOOD.replace("id: g", "id: g\n    processing: 1"), &[":7:17:", "groups[0].processing", "no unit"]);
+    check(&GOOD.replace("duration: 10s", "duration: -10s"), &["must not be negative"]);
 }
 
 #[test]

@@ -344,8 +344,7 @@ const TARGET_FORMS: &str = "earliest | latest | <offset> | {timestamp: 30s} | {s
 
 impl<'de> Deserialize<'de> for OffsetTarget {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        parse_target(&v).map_err(de::Error::custom)
+        via_value(d, parse_target)
     }
 }
 
@@ -385,6 +384,54 @@ pub struct RawRateChange {
     pub rate: Rate,
 }
 
+/// Deserializes any YAML value and interprets it with `parse` *inside* the visitor, so that a
+/// mistake is reported at the value's own line and column with its field path.
+fn via_value<'de, D: Deserializer<'de>, T>(d: D, parse: fn(&Value) -> Result<T, String>) -> Result<T, D::Error> {
+    struct V<T>(fn(&Value) -> Result<T, String>);
+    impl<'de, T> de::Visitor<'de> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a value")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+            (self.0)(&Value::Bool(v)).map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            (self.0)(&Value::Number(v.into())).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            (self.0)(&Value::Number(v.into())).map_err(E::custom)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+            (self.0)(&Value::Number(v.into())).map_err(E::custom)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.0)(&Value::String(v.to_string())).map_err(E::custom)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+            (self.0)(&Value::Null).map_err(E::custom)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<T, E> {
+            (self.0)(&Value::Null).map_err(E::custom)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+            let mut items = Vec::new();
+            while let Some(v) = seq.next_element::<Value>()? {
+                items.push(v);
+            }
+            (self.0)(&Value::Sequence(items)).map_err(de::Error::custom)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+            let mut m = serde_yaml::Mapping::new();
+            while let Some((k, v)) = map.next_entry::<Value, Value>()? {
+                m.insert(k, v);
+            }
+            (self.0)(&Value::Mapping(m)).map_err(de::Error::custom)
+        }
+    }
+    d.deserialize_any(V(parse))
+}
+
 fn single_key(v: &Value, what: &str, forms: &str) -> Result<(String, Value), String> {
     match v {
         Value::Mapping(m) if m.len() == 1 => {
@@ -411,8 +458,7 @@ const KEYS_FORMS: &str = "none | {uniform: N} | {zipf: {n: N, s: 1.1}}";
 
 impl<'de> Deserialize<'de> for Keys {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        parse_keys(&v).map_err(de::Error::custom)
+        via_value(d, parse_keys)
     }
 }
 
@@ -450,12 +496,16 @@ const PROCESSING_FORMS: &str =
 
 impl<'de> Deserialize<'de> for Processing {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        parse_processing(&v).map_err(de::Error::custom)
+        via_value(d, parse_processing)
     }
 }
 
 fn parse_processing(v: &Value) -> Result<Processing, String> {
+    if let Value::Number(n) = v {
+        return Err(format!(
+            "`{n}` has no unit; write a duration with a unit, e.g. {n}ms (or one of {PROCESSING_FORMS})"
+        ));
+    }
     if let Value::String(_) = v {
         return value_duration(v, "processing").map(Processing::Constant);
     }
