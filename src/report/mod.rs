@@ -120,6 +120,40 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         let owner = (ch.owner != crate::record::NONE_U32).then(|| w.consumers[ch.owner as usize].name.clone());
         changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));
     }
+    // A crashed consumer still owns its partitions until its session times out, but reads
+    // nothing: those stretches get their own legend entry, "<name> (down)".
+    let mut down: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for e in &w.rec.events {
+        let Some(name) = e.fields.get("consumer").and_then(|v| v.as_str()) else { continue };
+        let t = e.time.as_secs_f64();
+        match e.kind {
+            "consumer_crashed" => down.entry(name).or_default().push((t, end)),
+            "consumer_started" => {
+                if let Some(last) = down.get_mut(name).and_then(|v| v.last_mut()).filter(|l| l.1 == end) {
+                    last.1 = t;
+                }
+            }
+            _ => {}
+        }
+    }
+    let push_span = |spans: &mut Vec<charts::Span>, start: f64, stop: f64, owner: &Option<String>| {
+        let mut at = start;
+        for &(a, b) in owner.as_deref().and_then(|o| down.get(o)).into_iter().flatten() {
+            let (a, b) = (a.max(start), b.min(stop));
+            if a >= b {
+                continue;
+            }
+            if a > at {
+                spans.push(charts::Span { start: at, end: a, owner: owner.clone() });
+            }
+            let name = owner.as_deref().unwrap_or_default();
+            spans.push(charts::Span { start: a, end: b, owner: Some(format!("{name} (down)")) });
+            at = b;
+        }
+        if stop > at {
+            spans.push(charts::Span { start: at, end: stop, owner: owner.clone() });
+        }
+    };
     let many_groups = w.groups.len() > 1;
     let mut rows = Vec::new();
     for (gi, g) in w.groups.iter().enumerate() {
@@ -128,12 +162,12 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             let mut current: (f64, Option<String>) = (0.0, None);
             for (t, owner) in changes.get(&(gi as u16, p)).into_iter().flatten() {
                 if *t > current.0 {
-                    spans.push(charts::Span { start: current.0, end: *t, owner: current.1.clone() });
+                    push_span(&mut spans, current.0, *t, &current.1);
                 }
                 current = (*t, owner.clone());
             }
             if end > current.0 {
-                spans.push(charts::Span { start: current.0, end, owner: current.1 });
+                push_span(&mut spans, current.0, end, &current.1);
             }
             let name = w.partition_name(p);
             let label = if many_groups { format!("{}: {name}", g.id) } else { name };
@@ -150,7 +184,7 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         }
     }
     markers.sort_by(|a, b| a.x.total_cmp(&b.x));
-    let title = format!("{}: partition ownership (grey: unowned)", w.plan.name);
+    let title = format!("{}: partition ownership (grey: unowned; \"down\": owned by a crashed consumer)", w.plan.name);
     charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers)
 }
 
