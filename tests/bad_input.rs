@@ -77,6 +77,15 @@ fn semantic_errors_name_the_field_path() {
     check(&GOOD.replace("id: g", "id: g\n    session_timeout_ms: 1000"), &["session_timeout_ms", "6s"]);
     check(&GOOD.replace("id: g", "id: g\n    poll_interval: 0ms\n    fetch_max_wait_ms: 0"), &["poll_interval"]);
     check(&GOOD.replace("name: bad", "name: ../escape"), &["name"]);
+    // Worlds too big for memory are refused up front, with the reason.
+    check(
+        &GOOD
+            .replace("rate: 10/s", "rate: 1000000/s")
+            .replace("duration: 10s", "duration: 1h")
+            .replace("at: 5s", "at: 1s"),
+        &["producers", "fit in memory"],
+    );
+    check(&GOOD.replace("rate: 10/s", "rate: 10/s, keys: {uniform: 99999999999}"), &["producers[0].keys", "at most"]);
 }
 
 #[test]

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 /// Keeps the simulated world within what one machine can hold and what charts can show.
 const MAX_PARTITIONS: u32 = 10_000;
 const MAX_SAMPLES_PER_PARTITION: u64 = 1_000_000;
+const MAX_RECORDS: f64 = 1.5e9;
+const MAX_METRIC_ROWS: u64 = 30_000_000;
 const ACTIONS: &str = "crash, start, stop, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
 
 struct Checker<'a> {
@@ -76,6 +78,16 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         }
         if p.rate.0 > 1e9 {
             return Err(ck.err(format!("{path}.rate"), "must be at most 1000000000/s (one record per nanosecond)"));
+        }
+        let key_space = match &p.keys {
+            Some(Keys::Uniform(n)) | Some(Keys::Zipf { n, .. }) => *n,
+            _ => 0,
+        };
+        if key_space > crate::kafka::partitioner::MAX_KEYS {
+            return Err(ck.err(
+                format!("{path}.keys"),
+                format!("{key_space} keys; at most {} are supported", crate::kafka::partitioner::MAX_KEYS),
+            ));
         }
         producers.push(ProducerPlan {
             name: p.name.clone(),
@@ -393,6 +405,36 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         topics[t].max_partitions = count;
     }
     timeline.sort_by_key(|a| a.at);
+
+    // Every record is kept (2 bytes of timestamp each) and every sample row too: refuse, with a
+    // reason, a world that cannot fit in memory instead of dying of it halfway.
+    let secs = duration.as_nanos() as f64 / 1e9;
+    let peak_rate: f64 = producers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let later = timeline.iter().filter_map(|a| match a.action {
+                Action::Rate { producer, rate } if producer == i => Some(rate),
+                _ => None,
+            });
+            later.fold(p.rate, f64::max)
+        })
+        .sum();
+    let records = peak_rate * secs;
+    if records > MAX_RECORDS {
+        return Err(ck.err("producers", format!(
+            "these rates over {duration} make up to {records:.0} records; at most {MAX_RECORDS:.0} fit in memory (shorten the run or lower the rates)"
+        )));
+    }
+    let samples = duration.as_nanos() / sample_interval.as_nanos() + 1;
+    let rows: u64 =
+        groups.iter().map(|g| g.topics.iter().map(|&t| u64::from(topics[t].max_partitions)).sum::<u64>()).sum::<u64>()
+            * samples;
+    if rows > MAX_METRIC_ROWS {
+        return Err(ck.err("sample_interval", format!(
+            "{rows} metrics.csv rows ({samples} samples x group partitions); at most {MAX_METRIC_ROWS}: use a longer sample_interval"
+        )));
+    }
 
     Ok(Plan {
         name: raw.name,
