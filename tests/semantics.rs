@@ -121,6 +121,9 @@ fn at_least_once_duplicates_what_it_had_not_committed() {
     let g = &s["groups"]["g"];
     assert_eq!(g["records_processed"], 19 + 50);
     assert_eq!(g["duplicates"], 19);
+    // The whole first batch (50) is handed over again; 31 of it had never been processed.
+    assert_eq!(g["records_delivered"], 100);
+    assert_eq!(g["redelivered"], 50);
     assert_eq!(g["lost"], 0);
     assert_eq!(g["committed_offsets"]["t"][0], 50);
 }

@@ -204,6 +204,7 @@ impl World {
                 reason: reason.clone(),
                 initial_delay_left: None,
                 joined_during_delay: false,
+                stw_before: grp.stw_total,
             });
             let protocol = match grp.protocol {
                 RebalanceProtocol::Eager => "eager",
@@ -430,13 +431,25 @@ impl World {
         grp.round += 1;
         grp.rebalances += 1;
         grp.partitions_moved += moved as u64;
-        let duration = rb.map_or(SimDuration::ZERO, |r| now - r.started);
+        let duration = rb.as_ref().map_or(SimDuration::ZERO, |r| now - r.started);
+        // Close the stop-the-world clock first, so the event can report this rebalance's share.
+        self.refresh_group(g);
+        let stw = rb
+            .map_or(SimDuration::ZERO, |r| SimDuration(self.groups[g].stw_total.as_nanos() - r.stw_before.as_nanos()));
+        let protocol = match self.groups[g].protocol {
+            RebalanceProtocol::Eager => "eager",
+            RebalanceProtocol::Cooperative => "cooperative",
+        };
+        let members: Vec<String> =
+            self.groups[g].members.values().map(|m| self.consumers[m.consumer].name.clone()).collect();
         self.rec.event(
             now,
             "rebalance_completed",
             vec![
                 ("group", json!(self.groups[g].id)),
                 ("generation", json!(generation)),
+                ("protocol", json!(protocol)),
+                ("members", json!(members)),
                 (
                     "leader",
                     json!(
@@ -450,9 +463,9 @@ impl World {
                 ("revoked", serde_json::Value::Object(revoked_ev)),
                 ("partitions_moved", json!(moved)),
                 ("duration_ms", crate::report::num::time_ms_json(SimTime::ZERO + duration)),
+                ("stop_the_world_ms", crate::report::num::time_ms_json(SimTime::ZERO + stw)),
             ],
         );
-        self.refresh_group(g);
     }
 
     /// Consumer `c` receives its SyncGroup response.

@@ -42,6 +42,8 @@ pub struct Rebalance {
     /// Set while `group.initial.rebalance.delay.ms` holds the first join open.
     pub initial_delay_left: Option<SimDuration>,
     pub joined_during_delay: bool,
+    /// stop-the-world time already counted when it started (the event reports this rebalance's share).
+    pub stw_before: SimDuration,
 }
 
 /// Why a partition's next reader starts from the committed offset: the cause any duplicate
@@ -74,6 +76,8 @@ pub struct Group {
     /// Push delivery: the next offset the broker sends of each partition.
     pub push_offset: Vec<u64>,
     pub processed: Vec<IntervalSet>,
+    /// Offsets handed to the application by a poll (or taken from a push buffer).
+    pub delivered: Vec<IntervalSet>,
     /// The first offset the group started reading each partition from (loss is counted above it).
     pub first_offset: Vec<Option<u64>>,
     pub rewind_cause: Vec<Cause>,
@@ -125,6 +129,7 @@ impl Group {
             assigned_to: vec![None; total_partitions],
             push_offset: vec![0; total_partitions],
             processed: vec![IntervalSet::default(); total_partitions],
+            delivered: vec![IntervalSet::default(); total_partitions],
             first_offset: vec![None; total_partitions],
             rewind_cause: vec!["rebalance"; total_partitions],
             rebalances: 0,

@@ -497,10 +497,16 @@ impl World {
         if !con.owned.is_empty() {
             con.rotate = (con.rotate + 1) % con.owned.len();
         }
-        for &(p, _, to) in &con.inflight.ranges {
+        for &(p, from, to) in &con.inflight.ranges {
             if let Some(o) = con.owned.iter_mut().find(|o| o.partition == p) {
                 o.position = to;
             }
+            // Delivered to the application: a repeat is a re-delivery (after a crash, a
+            // rebalance, a seek or a discarded push buffer), whether or not it gets processed.
+            let again = self.groups[g].delivered[p as usize].insert(from, to);
+            let st = &mut self.rec.groups[g];
+            st.records_delivered += to - from;
+            st.redelivered += again;
         }
         if con.inflight.is_empty() {
             self.rec.groups[g].empty_polls += 1;

@@ -54,6 +54,8 @@ pub const NONE_U32: u32 = u32::MAX;
 
 /// Delivery counters and latency of one group.
 pub struct GroupStats {
+    pub records_delivered: u64,
+    pub redelivered: u64,
     pub records_processed: u64,
     pub duplicates: u64,
     pub polls: u64,
@@ -75,6 +77,8 @@ pub struct GroupStats {
 impl Default for GroupStats {
     fn default() -> Self {
         GroupStats {
+            records_delivered: 0,
+            redelivered: 0,
             records_processed: 0,
             duplicates: 0,
             polls: 0,

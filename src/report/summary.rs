@@ -86,6 +86,8 @@ pub fn summary(w: &World) -> Value {
         groups.insert(
             g.id.clone(),
             json!({
+                "records_delivered": st.records_delivered,
+                "redelivered": st.redelivered,
                 "records_processed": st.records_processed,
                 "duplicates": st.duplicates,
                 "duplicates_by_cause": duplicates_by_cause,
