@@ -129,11 +129,12 @@ producers: [{name: p, topic: t, rate: 100/s, arrival: constant, linger_ms: 0}]
         .filter(|e| e.kind == "segments_deleted")
         .map(|e| (e.time.as_millis(), e.fields["log_start_offset"].as_u64().unwrap()))
         .collect();
-    // Segment 1 holds the records created at 10 ms .. 5000 ms (offsets 0..500; the one created at
-    // 5010 ms rolls a new segment): it is past retention once now - 5000 ms > 10 s, at the 16 s
-    // check. Then one segment every 5 s.
-    assert_eq!(deletes, vec![(16_000, 500), (21_000, 1000), (26_000, 1500)]);
-    assert_eq!(w.partitions[0].log.log_start_offset(), 1500);
+    // A segment rolls when a batch's newest timestamp is more than segment.ms after the segment's
+    // first batch's (LogSegment.shouldRoll): segment 1 holds the records created at 10 ms ..
+    // 5010 ms (offsets 0..501). Its newest record is past retention once now - 5010 ms > 10 s, at
+    // the 16 s check. Then one segment (501 records) every 5 s.
+    assert_eq!(deletes, vec![(16_000, 501), (21_000, 1002), (26_000, 1503)]);
+    assert_eq!(w.partitions[0].log.log_start_offset(), 1503);
 }
 
 #[test]
@@ -213,4 +214,100 @@ fn offset_errors_are_caught_before_the_run() {
     assert!(bad("  - {at: 1s, reset_offsets: {group: nope, topic: t, to: latest}}").contains("unknown group"));
     assert!(bad("  - {at: 1s, add_partitions: {topic: t, count: 1}}").contains("can only be added"));
     assert!(bad("  - {at: 1s, add_consumer: {group: nope, name: z}}").contains("unknown group"));
+}
+
+fn fixture(name: &str, yaml: &str) -> kafkasim::kafka::world::World {
+    let _ = name;
+    run_yaml(yaml)
+}
+
+/// A seek on a pushed-to consumer restarts the partition's push stream: messages already on the
+/// wire (20 ms of network) are stale and dropped, so the rewind is replays only.
+#[test]
+fn a_seek_restarts_a_push_stream() {
+    let w = fixture(
+        "push-seek",
+        r#"
+name: push-seek
+seed: 1
+duration: 20s
+network_delay: 20ms
+topics: [{name: t, partitions: 1}]
+producers: [{name: p, topic: t, rate: 1000/s, arrival: constant}]
+groups:
+  - id: g
+    topics: [t]
+    delivery: push
+    push_overflow: block
+    push_buffer: 1000
+    push_batch_max: 100
+    group_initial_rebalance_delay_ms: 0
+    consumers: [{name: c1}]
+    processing: 0.5ms
+    commit: after_processing
+    auto_offset_reset: earliest
+timeline:
+  - {at: 10s, seek: {consumer: c1, topic: t, to: {shift: -3000}}}
+"#,
+    );
+    let g = &summary(&w)["groups"]["g"];
+    assert_eq!(g["replays"], 3000);
+    assert_eq!(g["duplicates"], 0);
+}
+
+/// Records re-read because of a crash during a replay are duplicates, not replays: each record
+/// of the rewound range counts as a replay once.
+#[test]
+fn a_crash_during_a_replay_makes_duplicates() {
+    let yaml = |timeline: &str| {
+        format!(
+            r#"
+name: replay-crash
+seed: 1
+duration: 30s
+topics: [{{name: t, partitions: 1}}]
+producers: [{{name: p, topic: t, rate: 1000/s, arrival: constant}}]
+groups:
+  - id: g
+    topics: [t]
+    group_initial_rebalance_delay_ms: 0
+    consumers: [{{name: c1, group_instance_id: i1}}]
+    poll_interval: 10ms
+    processing: 0.5ms
+    commit: after_processing
+    auto_offset_reset: earliest
+timeline:
+{timeline}
+"#
+        )
+    };
+    let clean = summary(&run_yaml(&yaml("  - {at: 10s, seek: {consumer: c1, topic: t, to: 0}}")));
+    let crashed = summary(&run_yaml(&yaml(
+        "  - {at: 10s, seek: {consumer: c1, topic: t, to: 0}}\n  - {at: 10.9s, crash: c1}\n  - {at: 11s, start: c1}",
+    )));
+    assert_eq!(clean["groups"]["g"]["duplicates"], 0);
+    let replays = clean["groups"]["g"]["replays"].as_u64().unwrap();
+    assert!(replays > 9000, "{replays}");
+    assert_eq!(crashed["groups"]["g"]["replays"].as_u64().unwrap(), replays);
+    assert!(crashed["groups"]["g"]["duplicates_by_cause"]["crash"].as_u64().unwrap() > 0);
+}
+
+/// Kafka deletes the active segment too once it breaches retention (rolling an empty one).
+#[test]
+fn retention_empties_an_idle_log() {
+    let w = run_yaml(
+        r#"
+name: idle
+seed: 1
+duration: 30s
+log_retention_check_interval_ms: 1000
+topics: [{name: t, partitions: 1, retention_ms: 5000}]
+producers: [{name: p, topic: t, rate: 100/s, arrival: constant}]
+timeline:
+  - {at: 10s, pause: {producer: p}}
+"#,
+    );
+    let log = &w.partitions[0].log;
+    assert_eq!(log.log_end_offset(), 999, "records at 10 ms .. 9990 ms");
+    assert_eq!(log.log_start_offset(), log.log_end_offset(), "everything expired");
 }

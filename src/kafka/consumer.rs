@@ -47,6 +47,8 @@ pub struct InFlight {
     pub finish_ns: Vec<u64>,
     pub latency_ns: Vec<u64>,
     pub started: SimTime,
+    /// When poll() handed them over (a seek after this does not make them part of a replay).
+    pub fetched: SimTime,
 }
 
 impl InFlight {

@@ -46,6 +46,15 @@ pub struct Rebalance {
     pub stw_before: SimDuration,
 }
 
+/// A rewound range still to be replayed: `[start, until)`, created by a seek or reset at
+/// `since`. Batches fetched before `since` are not part of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Replay {
+    pub start: u64,
+    pub until: u64,
+    pub since: SimTime,
+}
+
 /// Why a partition's next reader starts from the committed offset: the cause any duplicate
 /// it reads will be charged to.
 pub type Cause = &'static str;
@@ -75,6 +84,9 @@ pub struct Group {
     pub assigned_to: Vec<Option<usize>>,
     /// Push delivery: the next offset the broker sends of each partition.
     pub push_offset: Vec<u64>,
+    /// Bumped when a partition's push stream restarts (seek, reset, new owner): older messages
+    /// still on the wire are recognised as stale.
+    pub push_epoch: Vec<u32>,
     pub processed: Vec<IntervalSet>,
     /// Offsets handed to the application by a poll (or taken from a push buffer).
     pub delivered: Vec<IntervalSet>,
@@ -91,8 +103,9 @@ pub struct Group {
     pub paused_since: Vec<Option<SimTime>>,
     pub pause_total: SimDuration,
     pub duplicates_by_cause: BTreeMap<Cause, u64>,
-    /// Offsets below this were rewound to on purpose (seek, reset): repeats there are replays.
-    pub replay_until: Vec<Option<u64>>,
+    /// `[from, until)` rewound to on purpose (seek, reset): repeats there are replays. The window
+    /// shrinks from the front as it is replayed, so a later crash's re-reads are duplicates.
+    pub replay_until: Vec<Option<Replay>>,
     /// Records skipped on purpose (a forward seek or reset, an out-of-range reset): the
     /// at-least-once invariant allows exactly these gaps.
     pub skipped: Vec<u64>,
@@ -100,6 +113,8 @@ pub struct Group {
     /// Records skipped by out-of-range resets: already deleted (retention) or jumped over (latest).
     pub lost_retention: u64,
     pub lost_reset: u64,
+    /// Records jumped over by a forward seek or offset reset.
+    pub lost_seek: u64,
     /// Removed by a timeline `remove_group`.
     pub removed: bool,
     pub commits_rejected: u64,
@@ -128,6 +143,7 @@ impl Group {
             owner: vec![None; total_partitions],
             assigned_to: vec![None; total_partitions],
             push_offset: vec![0; total_partitions],
+            push_epoch: vec![0; total_partitions],
             processed: vec![IntervalSet::default(); total_partitions],
             delivered: vec![IntervalSet::default(); total_partitions],
             first_offset: vec![None; total_partitions],
@@ -145,6 +161,7 @@ impl Group {
             replays: 0,
             lost_retention: 0,
             lost_reset: 0,
+            lost_seek: 0,
             removed: false,
             commits_rejected: 0,
         }
@@ -156,10 +173,17 @@ impl Group {
 
     /// Records that `[from, to)` was processed; returns how many were unintended repeats
     /// (duplicates). Repeats below a seek or reset target are replays, counted apart.
-    pub fn mark_processed(&mut self, partition: u32, from: u64, to: u64) -> u64 {
+    /// Records that `[from, to)` (of a batch fetched at `fetched`) was processed; returns how many
+    /// were unintended repeats (duplicates). Repeats inside a rewound range, read forward by a batch
+    /// fetched after the rewind, are replays: each record of the range counts once.
+    pub fn mark_processed(&mut self, partition: u32, from: u64, to: u64, fetched: SimTime) -> u64 {
         let p = partition as usize;
         let replayed = match self.replay_until[p] {
-            Some(until) if from < until => self.processed[p].count_in(from, to.min(until)),
+            Some(r) if fetched >= r.since && from <= r.start && to > r.start => {
+                let end = to.min(r.until);
+                self.replay_until[p] = (end < r.until).then_some(Replay { start: end, ..r });
+                self.processed[p].count_in(r.start, end)
+            }
             _ => 0,
         };
         let again = self.processed[p].insert(from, to) - replayed;

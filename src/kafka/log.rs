@@ -32,8 +32,9 @@ impl RecordBatch {
 #[derive(Clone, Copy, Debug)]
 struct Segment {
     base_offset: u64,
-    /// When its first batch was appended (segment.ms rolls on this).
-    created: SimTime,
+    /// Largest CreateTime of its first batch, microseconds (segment.ms rolls on this, as Kafka's
+    /// LogSegment.shouldRoll measures from the first batch's max timestamp).
+    first_batch_ts_us: u64,
     /// Largest CreateTime in it, microseconds (retention.ms deletes on this, as Kafka does).
     max_ts_us: u64,
     bytes: u64,
@@ -74,8 +75,9 @@ impl PartitionLog {
         self.bytes.checked_div(self.log_end_offset).unwrap_or(0)
     }
 
-    /// Deletes whole closed segments whose newest record is older than `retention` or that keep
-    /// the log over `retention_bytes`; the active segment stays. Returns the new log start.
+    /// Deletes whole segments whose newest record is older than `retention` or that keep the log
+    /// over `retention_bytes`, oldest first. The active segment goes too when it breaches
+    /// retention (Kafka rolls an empty one in its place). Returns the new log start.
     /// (The records' data is kept for reports; below the log start they are gone for consumers.)
     pub fn apply_retention(
         &mut self,
@@ -85,7 +87,7 @@ impl PartitionLog {
     ) -> u64 {
         let mut size: u64 = self.segments.iter().map(|s| s.bytes).sum();
         let mut drop = 0;
-        while drop + 1 < self.segments.len() {
+        while drop < self.segments.len() {
             let s = self.segments[drop];
             let expired = retention.is_some_and(|r| now.as_nanos().saturating_sub(s.max_ts_us * 1_000) > r.as_nanos());
             let oversize = retention_bytes.is_some_and(|limit| size.saturating_sub(s.bytes) >= limit);
@@ -97,7 +99,7 @@ impl PartitionLog {
         }
         if drop > 0 {
             self.segments.drain(..drop);
-            self.log_start_offset = self.segments[0].base_offset;
+            self.log_start_offset = self.segments.first().map_or(self.log_end_offset, |s| s.base_offset);
         }
         self.log_start_offset
     }
@@ -127,12 +129,13 @@ impl PartitionLog {
         }
         let count = u32::try_from(created_us.len()).expect("batch record count fits u32");
         let batch_bytes = u64::from(count) * record_size;
+        let batch_max_us = created_us[created_us.len() - 1];
         let roll = self.segments.last().is_none_or(|s| {
             (self.segment_bytes > 0 && s.bytes + batch_bytes > self.segment_bytes && s.bytes > 0)
-                || (self.segment_ms > 0 && (append_time - s.created).as_nanos() >= self.segment_ms)
+                || (self.segment_ms > 0 && batch_max_us.saturating_sub(s.first_batch_ts_us) * 1_000 > self.segment_ms)
         });
         if roll {
-            self.segments.push(Segment { base_offset, created: append_time, max_ts_us: 0, bytes: 0 });
+            self.segments.push(Segment { base_offset, first_batch_ts_us: batch_max_us, max_ts_us: 0, bytes: 0 });
         }
         let seg = self.segments.last_mut().expect("a segment");
         seg.bytes += batch_bytes;

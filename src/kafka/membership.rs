@@ -3,7 +3,7 @@
 //! what moves), committing on revocation, and the max.poll.interval.ms poll timeout.
 
 use super::consumer::{Owned, Phase, RunState};
-use super::group::{Cause, GroupState};
+use super::group::{Cause, GroupState, Replay};
 use super::world::{Ev, World};
 use crate::record::{NONE_U32, OwnershipChange};
 use crate::scenario::plan::{CommitMode, OffsetReset, RebalanceProtocol};
@@ -304,6 +304,12 @@ impl World {
                 },
             };
             let grp = &mut self.groups[g];
+            // A replay in progress carries on from where the new reader starts.
+            if let Some(r) = grp.replay_until[p as usize]
+                && position > r.start
+            {
+                grp.replay_until[p as usize] = (position < r.until).then_some(Replay { start: position, ..r });
+            }
             let first = &mut grp.first_offset[p as usize];
             *first = Some(first.map_or(position, |f| f.min(position)));
             if let Some(o) = grp.owner[p as usize] {
@@ -323,7 +329,7 @@ impl World {
         if self.is_push(g) {
             for &p in parts {
                 let position = self.consumers[c].position(p).expect("just taken");
-                self.groups[g].push_offset[p as usize] = position;
+                self.push_restart(c, p, position);
                 self.pump(g, p);
             }
         }

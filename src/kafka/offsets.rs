@@ -3,6 +3,7 @@
 //! duplicates (not asked for).
 
 use super::consumer::Phase;
+use super::group::Replay;
 use super::world::{Ev, World};
 use crate::scenario::plan::{OffsetReset, OffsetTarget};
 use crate::sim::SimTime;
@@ -46,8 +47,12 @@ impl World {
         let grp = &mut self.groups[g];
         let hw = grp.processed[p as usize].max_end().max(in_hand);
         if hw > to {
+            let now = self.kernel.now();
             let r = &mut grp.replay_until[p as usize];
-            *r = Some(r.map_or(hw, |x| x.max(hw)));
+            *r = Some(match *r {
+                Some(old) => Replay { start: old.start.min(to), until: old.until.max(hw), since: now },
+                None => Replay { start: to, until: hw, since: now },
+            });
         }
     }
 
@@ -82,11 +87,10 @@ impl World {
             if target < current {
                 self.mark_replay(g, p, target);
             } else {
-                self.groups[g].skip(p, current, target);
+                self.skip_on_request(g, p, current, target);
             }
             if self.is_push(g) {
-                self.discard_buffer(c, Some(p));
-                self.groups[g].push_offset[p as usize] = target;
+                self.push_restart(c, p, target);
             }
             moved.push(json!({"partition": self.partition_name(p), "from": current, "to": target}));
         }
@@ -135,8 +139,26 @@ impl World {
             return;
         }
         let first = self.topics[topic].first_partition;
+        let parts = first..first + self.topics[topic].partitions;
+        if matches!(to, OffsetTarget::Shift(_))
+            && let Some(p) = parts.clone().find(|&p| self.groups[g].committed[p as usize].is_none())
+        {
+            // As the tool: "Cannot shift offset for partition ... since there is no current committed offset".
+            let reason = format!("cannot shift {}: it has no committed offset", self.partition_name(p));
+            self.rec.event(
+                now,
+                "action_rejected",
+                vec![
+                    ("action", json!("reset_offsets")),
+                    ("group", json!(self.groups[g].id)),
+                    ("reason", json!(reason)),
+                ],
+            );
+            self.rec.rejected_actions += 1;
+            return;
+        }
         let mut moved = Vec::new();
-        for p in first..first + self.topics[topic].partitions {
+        for p in parts {
             let log = &self.partitions[p as usize].log;
             let (start, end) = (log.log_start_offset(), log.log_end_offset());
             let current = self.groups[g].committed[p as usize].unwrap_or(end);
@@ -145,13 +167,20 @@ impl World {
             if target < current {
                 self.mark_replay(g, p, target);
             } else {
-                self.groups[g].skip(p, current, target);
+                self.skip_on_request(g, p, current, target);
             }
             let fo = &mut self.groups[g].first_offset[p as usize];
             *fo = Some(fo.map_or(target, |f| f.min(target)));
             moved.push(json!({"partition": self.partition_name(p), "from": current, "to": target}));
         }
         self.rec.event(now, "offsets_reset", vec![("group", json!(self.groups[g].id)), ("moves", json!(moved))]);
+    }
+
+    fn skip_on_request(&mut self, g: usize, p: u32, from: u64, to: u64) {
+        let grp = &mut self.groups[g];
+        let unprocessed = (to - from) - grp.processed[p as usize].count_in(from, to);
+        grp.lost_seek += unprocessed;
+        grp.skip(p, from, to);
     }
 
     fn reject_action(&mut self, c: usize, reason: &str) {
@@ -169,6 +198,7 @@ impl World {
     pub(super) fn fix_out_of_range(&mut self, c: usize) -> bool {
         let g = self.consumers[c].group;
         let reset = self.consumers[c].config.auto_offset_reset;
+        let mut restarted = false;
         let mut i = 0;
         while i < self.consumers[c].owned.len() {
             let o = self.consumers[c].owned[i];
@@ -228,8 +258,12 @@ impl World {
             );
             self.consumers[c].owned[i - 1].position = to;
             if self.is_push(g) {
-                self.groups[g].push_offset[o.partition as usize] = to;
+                self.push_restart(c, o.partition, to);
+                restarted = true;
             }
+        }
+        if restarted {
+            self.pump_owned(c);
         }
         true
     }

@@ -138,8 +138,8 @@ impl Producer {
                 }
             }
         };
-        if candidate < change_at {
-            return candidate;
+        if candidate < change_at || self.rate_changes.is_empty() {
+            return candidate; // (both u64::MAX: paused for good)
         }
         // The rate changes before the next arrival: the process restarts at the change
         // (memoryless for Poisson; a constant stream re-phases to the new spacing).
@@ -305,6 +305,15 @@ mod tests {
         let out = run(&mut p, 13);
         let times: Vec<u64> = out.iter().map(|b| b.created_us[0]).collect();
         assert_eq!(&times[8..], &[9000, 10500, 11000, 11500, 12000, 12500]);
+    }
+
+    #[test]
+    fn a_pause_that_never_ends_stops_the_producer() {
+        let changes = vec![(SimTime::from_millis(5), 0.0)];
+        let mut p = Producer::new_for_test(&plan(1000.0, Arrival::Constant, 0, 16384), 1, changes, &RngStreams::new(1));
+        let out = run(&mut p, 20);
+        assert_eq!(out.len(), 4, "records at 1..4 ms, none after the pause at 5 ms");
+        assert_eq!(p.next_activity(SimTime::from_millis(20)), None);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use super::world::{Ev, World};
 use crate::scenario::plan::{Delivery, PushOverflow};
 use serde_json::json;
 
-/// A push message on its way: (consumer, incarnation, partition, from, to).
-pub type PushMessage = (usize, u32, u32, u64, u64);
+/// A push message on its way: (consumer, incarnation, partition, from, to, partition epoch).
+pub type PushMessage = (usize, u32, u32, u64, u64, u32);
 
 impl World {
     pub(super) fn is_push(&self, g: usize) -> bool {
@@ -23,8 +23,8 @@ impl World {
     fn pump_limited(&mut self, g: usize, p: u32, limit: u64) -> u64 {
         let Some(c) = self.groups[g].owner[p as usize] else { return 0 };
         let con = &self.consumers[c];
-        if !con.is_running() {
-            return 0;
+        if !con.is_running() || con.paused {
+            return 0; // a paused consumer gets nothing; resume pumps again
         }
         let cfg = self.plan.groups[g].push;
         let log = &self.partitions[p as usize].log;
@@ -37,10 +37,11 @@ impl World {
             left = left.min(cfg.buffer.saturating_sub(con.buffered + con.push_in_flight));
         }
         let inc = con.incarnation;
+        let epoch = self.groups[g].push_epoch[p as usize];
         let mut at = from;
         while left > 0 {
             let m = left.min(u64::from(cfg.batch_max));
-            let slot = self.pushes.insert((c, inc, p, at, at + m));
+            let slot = self.pushes.insert((c, inc, p, at, at + m, epoch));
             self.kernel.schedule_after(self.delay, Ev::PushArrive(slot));
             self.rec.groups[g].pushes += 1;
             at += m;
@@ -82,17 +83,22 @@ impl World {
     /// A push message reaches the consumer.
     pub(super) fn push_arrive(&mut self, slot: u32) {
         let now = self.now();
-        let (c, inc, p, from, to) = self.pushes.take(slot);
+        let (c, inc, p, from, to, epoch) = self.pushes.take(slot);
         let con = &mut self.consumers[c];
         if con.incarnation != inc || !con.is_running() {
             return; // the consumer died; the next owner starts from the committed offset
         }
         let n = to - from;
         con.push_in_flight = con.push_in_flight.saturating_sub(n);
-        if !con.owns(p) {
-            return; // revoked meanwhile: discarded, the new owner reads from the committed offset
-        }
         let g = con.group;
+        if !con.owns(p) || self.groups[g].push_epoch[p as usize] != epoch {
+            // Revoked, or the position moved (seek, reset) since it was sent: stale, dropped.
+            // Its credit comes back.
+            if self.plan.groups[g].push.overflow == PushOverflow::Block {
+                self.pump_owned(c);
+            }
+            return;
+        }
         let cfg = self.plan.groups[g].push;
         let accept = match cfg.overflow {
             PushOverflow::Drop => n.min(cfg.buffer.saturating_sub(con.buffered)),
@@ -177,6 +183,16 @@ impl World {
             }
         }
         self.deliver(c);
+    }
+
+    /// The position of `p` moved (seek, offset reset): what was buffered or sent for it is stale,
+    /// and the broker pushes again from `to`.
+    pub(super) fn push_restart(&mut self, c: usize, p: u32, to: u64) {
+        let g = self.consumers[c].group;
+        self.discard_buffer(c, Some(p));
+        let grp = &mut self.groups[g];
+        grp.push_epoch[p as usize] = grp.push_epoch[p as usize].wrapping_add(1);
+        grp.push_offset[p as usize] = to;
     }
 
     /// Drops what the buffer holds for `p` (revoked) or everything (`None`: crash, stop).

@@ -497,6 +497,7 @@ impl World {
         if !con.owned.is_empty() {
             con.rotate = (con.rotate + 1) % con.owned.len();
         }
+        con.inflight.fetched = now;
         for &(p, from, to) in &con.inflight.ranges {
             if let Some(o) = con.owned.iter_mut().find(|o| o.partition == p) {
                 o.position = to;
@@ -586,8 +587,9 @@ impl World {
         }
         stats.records_processed += k as u64;
         let ranges = if k == con.inflight.len() { con.inflight.ranges.clone() } else { con.inflight.first_ranges(k) };
+        let fetched = con.inflight.fetched;
         for (p, from, to) in ranges {
-            stats.duplicates += self.groups[g].mark_processed(p, from, to);
+            stats.duplicates += self.groups[g].mark_processed(p, from, to, fetched);
         }
     }
 

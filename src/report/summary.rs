@@ -67,7 +67,11 @@ pub fn summary(w: &World) -> Value {
         if reset > 0 {
             lost_by_cause.insert("offset_reset".to_string(), json!(reset));
         }
-        let lost = lost - retention - reset;
+        let seek = g.lost_seek.min(lost - retention - reset);
+        if seek > 0 {
+            lost_by_cause.insert("seek_or_reset".to_string(), json!(seek));
+        }
+        let lost = lost - retention - reset - seek;
         // Dropped records (push, full buffer) are committed past later: charge them first.
         let dropped_lost = st.drops.min(lost);
         if dropped_lost > 0 {
@@ -92,7 +96,7 @@ pub fn summary(w: &World) -> Value {
                 "duplicates": st.duplicates,
                 "duplicates_by_cause": duplicates_by_cause,
                 "replays": g.replays,
-                "lost": lost + retention + reset,
+                "lost": lost + retention + reset + seek,
                 "lost_by_cause": lost_by_cause,
                 "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
                 "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
