@@ -2,6 +2,7 @@
 //! every group pushing (each group's other settings kept), and the two side by side.
 
 use crate::kafka::world::World;
+use crate::record::GroupSample;
 use crate::report::{self, charts, summary::summary};
 use crate::scenario::plan::{Delivery, Plan};
 use anyhow::{Context, bail};
@@ -117,14 +118,7 @@ fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
         });
         series.push(charts::Series {
             label: format!("push {}: consumer buffer", g.id),
-            points: cmp
-                .push
-                .rec
-                .group_samples
-                .iter()
-                .filter(|s| s.group as usize == gi)
-                .map(|s| (s.time.as_secs_f64(), s.buffered_records as f64))
-                .collect(),
+            points: group_series(&cmp.push, gi, |s| s.buffered_records),
         });
     }
     let title =
@@ -148,14 +142,7 @@ fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
         .enumerate()
         .map(|(gi, g)| charts::Series {
             label: format!("push {}", g.id),
-            points: cmp
-                .push
-                .rec
-                .group_samples
-                .iter()
-                .filter(|s| s.group as usize == gi)
-                .map(|s| (s.time.as_secs_f64(), s.drops as f64))
-                .collect(),
+            points: group_series(&cmp.push, gi, |s| s.drops),
         })
         .collect();
     let title = format!("{}: records dropped on full push buffers (cumulative)", cmp.pull.plan.name);
@@ -168,4 +155,14 @@ fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
         &series,
         &report::action_markers(&cmp.push),
     )
+}
+
+/// One group's per-sample value (seconds, value) from a run's group samples.
+fn group_series(w: &World, group: usize, value: impl Fn(&GroupSample) -> u64) -> Vec<(f64, f64)> {
+    w.rec
+        .group_samples
+        .iter()
+        .filter(|s| s.group as usize == group)
+        .map(|s| (s.time.as_secs_f64(), value(s) as f64))
+        .collect()
 }

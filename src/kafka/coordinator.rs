@@ -206,10 +206,7 @@ impl World {
                 joined_during_delay: false,
                 stw_before: grp.stw_total,
             });
-            let protocol = match grp.protocol {
-                RebalanceProtocol::Eager => "eager",
-                RebalanceProtocol::Cooperative => "cooperative",
-            };
+            let protocol = grp.protocol.name();
             self.rec.event(
                 now,
                 "rebalance_started",
@@ -436,10 +433,7 @@ impl World {
         self.refresh_group(g);
         let stw = rb
             .map_or(SimDuration::ZERO, |r| SimDuration(self.groups[g].stw_total.as_nanos() - r.stw_before.as_nanos()));
-        let protocol = match self.groups[g].protocol {
-            RebalanceProtocol::Eager => "eager",
-            RebalanceProtocol::Cooperative => "cooperative",
-        };
+        let protocol = self.groups[g].protocol.name();
         let members: Vec<String> =
             self.groups[g].members.values().map(|m| self.consumers[m.consumer].name.clone()).collect();
         self.rec.event(

@@ -203,6 +203,16 @@ pub enum RebalanceProtocol {
     Cooperative,
 }
 
+impl RebalanceProtocol {
+    /// The name the scenario file and the outputs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            RebalanceProtocol::Eager => "eager",
+            RebalanceProtocol::Cooperative => "cooperative",
+        }
+    }
+}
+
 /// `consumers: 3` or a list of consumer entries.
 #[derive(Clone, Debug)]
 pub enum RawConsumers {
