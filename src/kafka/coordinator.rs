@@ -125,12 +125,10 @@ impl World {
         }
         self.consumers[c].member_id = Some(new_id.clone());
         self.consumers[c].hb_origin = now;
-        self.rec.event(
-            now,
+        self.consumer_event(
+            c,
             "member_joined",
             vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(self.consumers[c].name)),
                 ("member_id", json!(new_id)),
                 ("group_instance_id", json!(self.consumers[c].group_instance_id)),
                 ("replaced_member_id", json!(old_id)),
@@ -480,7 +478,6 @@ impl World {
 
     /// Removes a member (LeaveGroup, session timeout, poll timeout, or a missed join phase).
     pub(super) fn remove_member(&mut self, g: usize, id: &str, event: &'static str, reason: &'static str) {
-        let now = self.now();
         let Some(m) = self.groups[g].members.remove(id) else { return };
         let c = m.consumer;
         let holder = self.consumers[c].member_id.as_deref();
@@ -498,16 +495,7 @@ impl World {
         if self.groups[g].leader.as_deref() == Some(id) {
             self.groups[g].leader = None;
         }
-        self.rec.event(
-            now,
-            event,
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(self.consumers[c].name)),
-                ("member_id", json!(id)),
-                ("reason", json!(reason)),
-            ],
-        );
+        self.consumer_event(c, event, vec![("member_id", json!(id)), ("reason", json!(reason))]);
     }
 
     /// A member leaves or is fenced outside a join phase: the group rebalances.

@@ -190,18 +190,8 @@ impl World {
     }
 
     fn log_revoked(&mut self, c: usize, parts: &[u32]) {
-        let now = self.now();
-        let g = self.consumers[c].group;
         let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
-        self.rec.event(
-            now,
-            "partitions_revoked",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(self.consumers[c].name)),
-                ("partitions", json!(names)),
-            ],
-        );
+        self.consumer_event(c, "partitions_revoked", vec![("partitions", json!(names))]);
     }
 
     /// Auto-commit and commit-after-processing consumers commit their positions for partitions
@@ -241,7 +231,6 @@ impl World {
 
     /// max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group.
     pub(super) fn poll_timeout(&mut self, c: usize, seq: u32) {
-        let now = self.now();
         if self.consumers[c].poll_seq != seq {
             return;
         }
@@ -259,11 +248,7 @@ impl World {
             // assignment) waits for the session timeout or for the instance to rejoin.
             self.groups[g].members.get_mut(&id).expect("member").alive = false;
             self.schedule_session_expiry(c, id);
-            self.rec.event(
-                now,
-                "poll_timeout",
-                vec![("group", json!(self.groups[g].id)), ("consumer", json!(self.consumers[c].name))],
-            );
+            self.consumer_event(c, "poll_timeout", vec![]);
             return;
         }
         // The batch in hand keeps being processed, but its partitions now belong to nobody
@@ -334,15 +319,7 @@ impl World {
             }
         }
         let names: Vec<String> = self.consumers[c].owned.iter().map(|o| self.partition_name(o.partition)).collect();
-        self.rec.event(
-            now,
-            "assignment",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(self.consumers[c].name)),
-                ("partitions", json!(names)),
-            ],
-        );
+        self.consumer_event(c, "assignment", vec![("partitions", json!(names))]);
         self.refresh_group(g);
     }
 

@@ -58,7 +58,6 @@ impl World {
 
     /// `seek`: moves the positions of the consumer's partitions of `topic` (one, or all it owns).
     pub(super) fn seek(&mut self, c: usize, topic: usize, partition: Option<u32>, to: &OffsetTarget) {
-        let now = self.now();
         let g = self.consumers[c].group;
         if !self.consumers[c].is_running() {
             self.reject_action(c, "the consumer is not running");
@@ -94,15 +93,7 @@ impl World {
             }
             moved.push(json!({"partition": self.partition_name(p), "from": current, "to": target}));
         }
-        self.rec.event(
-            now,
-            "seek",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(self.consumers[c].name)),
-                ("moves", json!(moved)),
-            ],
-        );
+        self.consumer_event(c, "seek", vec![("moves", json!(moved))]);
         // A fetch in flight was for the old positions: poll again from the new ones.
         // A position outside the log fails the next fetch (OFFSET_OUT_OF_RANGE); resolved now.
         if !self.fix_out_of_range(c) {
@@ -237,13 +228,10 @@ impl World {
                 grp.lost_reset += lost_reset;
                 grp.skip(o.partition, o.position, to);
             }
-            let now = self.now();
-            self.rec.event(
-                now,
+            self.consumer_event(
+                c,
                 "offset_out_of_range",
                 vec![
-                    ("group", json!(self.groups[g].id)),
-                    ("consumer", json!(self.consumers[c].name)),
                     ("partition", json!(self.partition_name(o.partition))),
                     ("position", json!(o.position)),
                     ("reset_to", json!(to)),
@@ -270,17 +258,7 @@ impl World {
 
     /// The application dies of an exception (auto.offset.reset = none): no commit, no goodbye.
     pub(super) fn consumer_error(&mut self, c: usize, why: &str) {
-        let now = self.now();
-        let g = self.consumers[c].group;
-        self.rec.event(
-            now,
-            "consumer_error",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(self.consumers[c].name)),
-                ("error", json!(why)),
-            ],
-        );
+        self.consumer_event(c, "consumer_error", vec![("error", json!(why))]);
         self.crash_consumer(c);
     }
 

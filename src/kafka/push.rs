@@ -82,7 +82,6 @@ impl World {
 
     /// A push message reaches the consumer.
     pub(super) fn push_arrive(&mut self, slot: u32) {
-        let now = self.now();
         let (c, inc, p, from, to, epoch) = self.pushes.take(slot);
         let con = &mut self.consumers[c];
         if con.incarnation != inc || !con.is_running() {
@@ -121,15 +120,10 @@ impl World {
             && bytes > limit
         {
             self.rec.groups[g].out_of_memory += 1;
-            self.rec.event(
-                now,
+            self.consumer_event(
+                c,
                 "consumer_out_of_memory",
-                vec![
-                    ("group", json!(self.groups[g].id)),
-                    ("consumer", json!(self.consumers[c].name)),
-                    ("buffered_bytes", json!(bytes)),
-                    ("consumer_memory", json!(limit)),
-                ],
+                vec![("buffered_bytes", json!(bytes)), ("consumer_memory", json!(limit))],
             );
             self.crash_consumer(c);
             return;

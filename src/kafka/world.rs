@@ -660,21 +660,11 @@ impl World {
     }
 
     fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &str) {
-        let now = self.now();
         self.consumers[c].last_commit_ok = false;
         let g = self.consumers[c].group;
         self.groups[g].commits_rejected += 1;
         let names: Vec<String> = offsets.iter().map(|&(p, _)| self.partition_name(p)).collect();
-        self.rec.event(
-            now,
-            "commit_failed",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(self.consumers[c].name)),
-                ("reason", json!(reason)),
-                ("partitions", json!(names)),
-            ],
-        );
+        self.consumer_event(c, "commit_failed", vec![("reason", json!(reason)), ("partitions", json!(names))]);
     }
 
     fn apply_commit(&mut self, commit: PendingCommit) {
@@ -819,6 +809,15 @@ impl World {
     pub(super) fn partition_exists(&self, p: u32) -> bool {
         let part = &self.partitions[p as usize];
         part.index < self.topics[part.topic].partitions
+    }
+
+    /// Logs an event about consumer `c`: its group and name first, then `fields`.
+    pub(super) fn consumer_event(&mut self, c: usize, kind: &'static str, fields: Vec<(&str, Value)>) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let mut all = vec![("group", json!(self.groups[g].id)), ("consumer", json!(self.consumers[c].name))];
+        all.extend(fields);
+        self.rec.event(now, kind, all);
     }
 
     fn log_action(&mut self, fields: Vec<(&str, Value)>) {
