@@ -27,7 +27,6 @@
 mod axis;
 mod bar;
 mod frame;
-mod glyphs;
 mod line;
 mod ownership;
 mod render;

@@ -6,12 +6,12 @@
 //! always show the same layout.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 
-use super::glyphs::{bearing_px, em_per_size};
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -82,13 +82,101 @@ pub(super) const LEGEND_SIZE: f64 = 13.0;
 pub(super) const MARKER_SIZE: f64 = 12.0;
 pub(super) const VALUE_SIZE: f64 = 11.0;
 
+/// The embedded font, parsed once. Text on the PNG charts is laid out and
+/// rasterised with it directly through ab_glyph (advances, kerning and each
+/// glyph's own bearings), not through plotters' text drawing, which drops
+/// left side bearings ("120" came out as "1 20").
+fn font() -> Option<&'static FontRef<'static>> {
+    static FONT: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
+    FONT.get_or_init(|| FontRef::try_from_slice(DEJAVU_SANS).ok()).as_ref()
+}
+
+/// plotters' "size" is the height of the font's line (ascent - descent), which
+/// is exactly ab_glyph's `PxScale`.
+fn scale(size: f64) -> PxScale {
+    PxScale::from(size as f32)
+}
+
+/// Pen positions (pixels from the start of the line) of each glyph of `text`,
+/// with the line's total advance width.
+fn layout(text: &str, size: f64) -> (Vec<(GlyphId, f32)>, f32) {
+    let Some(font) = font() else {
+        return (Vec::new(), text.chars().count() as f32 * size as f32 * 0.6);
+    };
+    let scaled = font.as_scaled(scale(size));
+    let mut pen = 0.0f32;
+    let mut prev: Option<GlyphId> = None;
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            pen += scaled.kern(p, id);
+        }
+        out.push((id, pen));
+        pen += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    (out, pen)
+}
+
 /// Width in pixels of `text` drawn at `size` with the embedded font.
 pub(super) fn text_width(text: &str, size: f64) -> i32 {
-    let font: FontDesc = (FONT_FAMILY, size).into_font();
-    match font.box_size(text) {
-        Ok((w, _)) => w.min(100_000) as i32,
-        Err(_) => (text.chars().count() as f64 * size * 0.6) as i32,
+    let (_, w) = layout(text, size);
+    if w.is_finite() { w.round().min(100_000.0) as i32 } else { 0 }
+}
+
+/// The em size of the font per plotters size unit (units per em over
+/// ascent - descent): the SVG's font-size, so its text matches the PNG's.
+fn em_per_size() -> f64 {
+    font()
+        .and_then(|f| {
+            let height = f.ascent_unscaled() - f.descent_unscaled();
+            f.units_per_em().filter(|_| height > 0.0).map(|em| f64::from(em / height))
+        })
+        .unwrap_or(0.86)
+}
+
+/// Rasterises `text` into the bitmap: anchored on `x` by `align`, vertically
+/// centred on `y` (or, when `vertical`, reading bottom-up, centred on `x`).
+#[allow(clippy::too_many_arguments)]
+fn draw_glyphs<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    text: &str,
+    size: f64,
+    color: Rgb,
+    align: HPos,
+    vertical: bool,
+) -> Result<()> {
+    let Some(font) = font() else { return Ok(()) };
+    let scaled = font.as_scaled(scale(size));
+    let (glyphs, width) = layout(text, size);
+    let start = match align {
+        HPos::Left => 0.0,
+        HPos::Center => -width / 2.0,
+        HPos::Right => -width,
+    };
+    // The baseline sits so that the line box (ascent over descent) is centred.
+    let baseline = (scaled.ascent() + scaled.descent()) / 2.0;
+    let c = color.to_plotters();
+    let mut failed = None;
+    for (id, pen) in glyphs {
+        let glyph = id.with_scale_and_position(scale(size), point(start + pen, baseline));
+        let Some(outline) = font.outline_glyph(glyph) else { continue };
+        let b = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            if coverage <= 0.0 || failed.is_some() {
+                return;
+            }
+            let (u, v) = (b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32);
+            let at = if vertical { (x + v, y - u) } else { (x + u, y + v) };
+            let px = c.mix(f64::from(coverage.min(1.0)));
+            if let Err(e) = root.draw_pixel(at, &px) {
+                failed = Some(draw_err(e));
+            }
+        });
     }
+    failed.map_or(Ok(()), Err)
 }
 
 /// `text` with control characters replaced, cut to `max_chars` characters and
@@ -222,39 +310,20 @@ fn paint<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, scene: &Scene, bitma
                 }
             }
             Op::Text { x, y, text, size, color, align, vertical } => {
-                let c = color.to_plotters();
+                if bitmap {
+                    draw_glyphs(root, (*x, *y), text, *size, *color, *align, *vertical)?;
+                    continue;
+                }
                 // The SVG backend writes font-size = size / 1.24; make that the
                 // em size the PNG's glyphs get, so both show text alike.
-                let font_size = if bitmap { *size } else { size * 1.24 * em_per_size() };
+                let font_size = size * 1.24 * em_per_size();
+                let c = color.to_plotters();
                 let mut style =
                     TextStyle::from((FONT_FAMILY, font_size).into_font()).color(&c).pos(Pos::new(*align, VPos::Center));
                 if *vertical {
                     style = style.transform(FontTransform::Rotate270);
                 }
-                if !bitmap {
-                    root.draw(&Text::new(text.as_str(), (*x, *y), style)).map_err(draw_err)?;
-                    continue;
-                }
-                // ab_glyph drops each glyph's left side bearing and puts the
-                // glyphs about a fifth of the size higher than the anchor asks
-                // for: draw glyph by glyph at corrected positions.
-                let style = style.pos(Pos::new(HPos::Left, VPos::Center));
-                let shift = (size * 0.2).round() as i32;
-                let width = text_width(text, *size);
-                let start = match align {
-                    HPos::Left => 0,
-                    HPos::Center => -width / 2,
-                    HPos::Right => -width,
-                };
-                for (i, ch) in text.char_indices() {
-                    if ch.is_whitespace() {
-                        continue;
-                    }
-                    let along = start + text_width(&text[..i], *size) + bearing_px(ch, *size);
-                    let pos = if *vertical { (*x + shift, *y - along) } else { (*x + along, *y + shift) };
-                    let glyph = &text[i..i + ch.len_utf8()];
-                    root.draw(&Text::new(glyph, pos, style.clone())).map_err(draw_err)?;
-                }
+                root.draw(&Text::new(text.as_str(), (*x, *y), style)).map_err(draw_err)?;
             }
         }
     }
