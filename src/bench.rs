@@ -6,8 +6,15 @@ use crate::kafka::world::World;
 use std::path::Path;
 use std::time::Instant;
 
-pub fn run(path: &Path) -> Result<(), Failure> {
-    let plan = load(path, None)?;
+/// The benchmark scenario, built in so `kafkasim bench` works from any folder.
+pub const LARGE: &str = include_str!("../benches/large.yaml");
+
+/// Times `path`, or the built-in benchmark scenario without one.
+pub fn run(path: Option<&Path>) -> Result<(), Failure> {
+    let plan = match path {
+        Some(p) => load(p, None)?,
+        None => crate::scenario::parse("benches/large.yaml (built in)", LARGE)?,
+    };
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
     let rss_before = peak_rss_bytes();

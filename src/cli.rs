@@ -22,29 +22,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario and write summary.json, metrics.csv, events.jsonl and charts.
+    /// Run a scenario and write summary.json, metrics.csv, events.jsonl, charts and index.html.
     Run {
-        /// The scenario YAML file.
+        /// The scenario YAML file; `-` reads it from standard input.
         scenario: PathBuf,
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Overrides the scenario's seed.
+        /// Overrides the scenario's seed (same scenario + same seed = same output bytes).
         #[arg(long)]
         seed: Option<u64>,
+        /// Also print the control-plane story in plain words, one line per step, each tagged with
+        /// its workflow step ([publish], [rebalance], [commit], ...).
+        #[arg(long)]
+        narrate: bool,
     },
     /// Run a scenario twice, every group pulling and then pushing, and compare (compare.json,
-    /// compare.md, charts, and both runs' folders).
+    /// compare.md, charts, index.html, and both runs' folders).
     Compare {
+        /// The scenario YAML file; `-` reads it from standard input.
         scenario: PathBuf,
         /// Output folder (default: output/<scenario name>-compare/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Overrides the scenario's seed (both runs use it).
         #[arg(long)]
         seed: Option<u64>,
     },
     /// Check scenario files without running them.
     Validate {
+        /// Scenario YAML files; `-` reads one from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -71,9 +78,9 @@ enum Command {
     },
     /// Run a scenario for speed: events/s, simulated records/s and peak memory.
     Bench {
-        /// The scenario to time (default: benches/large.yaml).
-        #[arg(default_value = "benches/large.yaml")]
-        scenario: PathBuf,
+        /// The scenario to time (default: the benchmark scenario built into kafkasim, the same as
+        /// benches/large.yaml); `-` reads one from standard input.
+        scenario: Option<PathBuf>,
     },
 }
 
@@ -127,30 +134,52 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cmd: Command) -> Result<(), Failure> {
     match cmd {
-        Command::Run { scenario, out, seed } => run(&scenario, out, seed),
+        Command::Run { scenario, out, seed, narrate } => run(&scenario, out, seed, narrate),
         Command::Validate { files } => validate(&files),
         Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
-        Command::Bench { scenario } => crate::bench::run(&scenario),
+        Command::Bench { scenario } => crate::bench::run(scenario.as_deref()),
     }
 }
 
-/// Loads a scenario, applying a `--seed` override.
+/// Reads a scenario file, or standard input for `-` (named "<stdin>" in errors).
+pub fn load_scenario(path: &Path) -> Result<scenario::Plan, ScenarioError> {
+    if path.as_os_str() != "-" {
+        return scenario::load(path);
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| ScenarioError {
+        file: "<stdin>".into(),
+        location: scenario::Location::File,
+        message: format!("cannot read the scenario from standard input: {e}"),
+    })?;
+    scenario::parse("<stdin>", &text)
+}
+
+/// Loads a scenario (`-`: from standard input), applying a `--seed` override.
 pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
-    let mut plan = scenario::load(path)?;
+    let mut plan = load_scenario(path)?;
     if let Some(s) = seed {
         plan.seed = s;
     }
     Ok(plan)
 }
 
-fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
+fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, narrate: bool) -> Result<(), Failure> {
     let plan = load(path, seed)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
     let mut world = World::new(plan);
-    world.run();
+    let clock = world.kernel.watch();
+    let (label, total) = (world.plan.name.clone(), world.plan.duration.as_nanos());
+    crate::progress::with_progress(&label, &[clock], total, || world.run());
     let written = crate::report::write_outputs(&world, &dir)?;
+    if narrate {
+        for line in crate::report::narrate::story(&world) {
+            say!("{line}");
+        }
+        say!("");
+    }
     say!("{}", crate::report::console::run_summary(&world));
     say!("wrote {} files to {}", written.len(), dir.display());
     Ok(())
@@ -159,7 +188,7 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failu
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut bad = 0;
     for f in files {
-        match scenario::load(f) {
+        match load_scenario(f) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -234,7 +263,10 @@ fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
 fn compare(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
     let plan = load(path, seed)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-compare", plan.name)));
-    let cmp = crate::compare::run(&plan)?;
+    let (label, total) = (format!("{} pull and push", plan.name), plan.duration.as_nanos());
+    let (mut pull, mut push) = crate::compare::prepare(&plan);
+    let clocks = [pull.kernel.watch(), push.kernel.watch()];
+    let cmp = crate::progress::with_progress(&label, &clocks, total, || crate::compare::finish(pull, push))?;
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
     let table = crate::compare::write(&cmp, &dir)?;
     say!("{}", table.trim_end());

@@ -6,8 +6,8 @@
 //! always show the same layout.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Once, OnceLock};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Once, OnceLock};
 
 use anyhow::{Context, Result, anyhow};
 
@@ -54,8 +54,9 @@ pub(super) const UNOWNED: Rgb = Rgb(222, 222, 222);
 pub(super) const STRIPE: Rgb = Rgb(247, 247, 247);
 pub(super) const WHITE_BG: Rgb = Rgb(255, 255, 255);
 
-/// Fixed palette: series get colours in order, owners in sorted-name order.
-const PALETTE: [Rgb; 12] = [
+/// Fixed palette of 20 colours that stay apart on white; callers give each
+/// group and consumer a fixed slot so it keeps its colour in every chart.
+const PALETTE: [Rgb; 20] = [
     Rgb(31, 119, 180),  // blue
     Rgb(255, 127, 14),  // orange
     Rgb(44, 160, 44),   // green
@@ -68,10 +69,43 @@ const PALETTE: [Rgb; 12] = [
     Rgb(57, 59, 121),   // navy
     Rgb(34, 34, 34),    // near black
     Rgb(174, 199, 232), // light blue
+    Rgb(255, 187, 120), // light orange
+    Rgb(152, 223, 138), // light green
+    Rgb(255, 152, 150), // light red
+    Rgb(197, 176, 213), // light purple
+    Rgb(196, 156, 148), // light brown
+    Rgb(247, 182, 210), // light pink
+    Rgb(158, 218, 229), // light cyan
+    Rgb(219, 219, 141), // light olive
 ];
 
 pub(super) fn palette(i: usize) -> Rgb {
     PALETTE[i % PALETTE.len()]
+}
+
+/// Number of distinct line / box patterns beside solid (see `dash_pattern`).
+pub(super) const PATTERNS: usize = 4;
+
+/// Pattern variant of palette slot `i`: 0 (solid) for the first 20 slots,
+/// then 1, 2, 3 for the next twenties, so 80 series stay distinguishable.
+pub(super) fn variant(i: usize) -> u8 {
+    ((i / PALETTE.len()) % PATTERNS) as u8
+}
+
+/// (on, off) pixel lengths of line pattern `v` (0 = solid).
+pub(super) fn dash_pattern(v: u8) -> Option<(f64, f64)> {
+    match v % PATTERNS as u8 {
+        0 => None,
+        1 => Some((10.0, 5.0)),
+        2 => Some((3.0, 4.0)),
+        _ => Some((18.0, 6.0)),
+    }
+}
+
+/// `c` mixed with white: `keep` of the colour stays (faded spans).
+pub(super) fn faded(c: Rgb, keep: f64) -> Rgb {
+    let f = |v: u8| (255.0 - (255.0 - f64::from(v)) * keep).round().clamp(0.0, 255.0) as u8;
+    Rgb(f(c.0), f(c.1), f(c.2))
 }
 
 /// Font sizes (plotters "size" units: pixel height of the font's line).
@@ -257,6 +291,42 @@ impl Scene {
     pub fn path(&mut self, pts: Vec<(i32, i32)>, color: Rgb, width: u32) {
         if pts.len() >= 2 {
             self.ops.push(Op::Path { pts, color, width });
+        }
+    }
+
+    /// A polyline drawn only where the distance along it, taken modulo
+    /// `on + off` after adding `phase`, is below `on`: a dash pattern.
+    pub fn dashed_path(&mut self, pts: &[(i32, i32)], color: Rgb, width: u32, on: f64, off: f64, phase: f64) {
+        let period = on + off;
+        if !(period > 0.0 && on > 0.0) {
+            return;
+        }
+        let mut dist = phase;
+        for seg in pts.windows(2) {
+            let (a, b) = ((seg[0].0 as f64, seg[0].1 as f64), (seg[1].0 as f64, seg[1].1 as f64));
+            let len = ((b.0 - a.0) * (b.0 - a.0) + (b.1 - a.1) * (b.1 - a.1)).sqrt();
+            if len == 0.0 {
+                continue;
+            }
+            let mut t = 0.0;
+            while t < len {
+                let pos = (dist + t) % period;
+                let (drawing, left) = if pos < on { (true, on - pos) } else { (false, period - pos) };
+                let t1 = (t + left).min(len);
+                if drawing {
+                    let at = |u: f64| {
+                        ((a.0 + (b.0 - a.0) * u / len).round() as i32, (a.1 + (b.1 - a.1) * u / len).round() as i32)
+                    };
+                    let (p, q) = (at(t), at(t1));
+                    if p != q {
+                        self.path(vec![p, q], color, width);
+                    } else {
+                        self.fill_rect(p.0, p.1, p.0, p.1, color);
+                    }
+                }
+                t = t1;
+            }
+            dist += len;
         }
     }
 

@@ -67,7 +67,7 @@ fn assert_renders(name: &str, draw: impl Fn(&Path, &Path) -> anyhow::Result<()>)
 }
 
 fn s(label: &str, points: Vec<(f64, f64)>) -> Series {
-    Series { label: label.into(), points }
+    Series { label: label.into(), points, ..Default::default() }
 }
 
 fn m(x: f64, label: &str) -> Marker {
@@ -75,7 +75,7 @@ fn m(x: f64, label: &str) -> Marker {
 }
 
 fn span(start: f64, end: f64, owner: Option<&str>) -> Span {
-    Span { start, end, owner: owner.map(Into::into) }
+    Span { start, end, owner: owner.map(Into::into), ..Default::default() }
 }
 
 fn sample_series() -> Vec<Series> {
@@ -116,6 +116,7 @@ fn sample_rows() -> Vec<OwnershipRow> {
                 span(120.0, 130.0, None),
                 span(130.0, 400.0, Some("c-a")),
             ],
+            ..Default::default()
         })
         .collect()
 }
@@ -157,7 +158,14 @@ fn count_pixels(rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> usize {
 #[test]
 fn png_pixels_show_data_and_text() {
     ensure_font().unwrap();
-    let scene: Scene = line::scene("Consumer lag", "virtual time (s)", "messages", &sample_series(), &sample_markers());
+    let scene: Scene = line::scene(&LineChart {
+        title: "Consumer lag",
+        x_label: "virtual time (s)",
+        y_label: "messages",
+        series: &sample_series(),
+        markers: &sample_markers(),
+        ..Default::default()
+    });
     let rgb = render_rgb(&scene);
     assert_eq!(rgb.len(), 1200 * 600 * 3);
     let non_white = count_pixels(&rgb, |r, g, b| (r, g, b) != (255, 255, 255));
@@ -220,9 +228,10 @@ fn ownership_with_gaps_and_odd_spans() {
                 span(f64::NAN, 5.0, Some("c-4")),
                 span(-10.0, 1e9, None), // clipped to the axis
             ],
+            ..Default::default()
         },
-        OwnershipRow { label: String::new(), spans: vec![] },
-        OwnershipRow { label: "orders-2".into(), spans: vec![span(60.0, 100.0, Some("c-2"))] },
+        OwnershipRow { label: String::new(), spans: vec![], ..Default::default() },
+        OwnershipRow { label: "orders-2".into(), spans: vec![span(60.0, 100.0, Some("c-2"))], ..Default::default() },
     ];
     assert_renders("own-gaps", |png, svg| ownership_chart(png, svg, "gaps", &rows, 100.0, &sample_markers()));
     for x_end in [0.0, -1.0, f64::NAN, f64::INFINITY] {
@@ -239,6 +248,7 @@ fn ownership_height_grows_with_rows() {
             .map(|p| OwnershipRow {
                 label: format!("t-{p}"),
                 spans: vec![span(0.0, 10.0, Some(&format!("c-{}", p % 30)))],
+                ..Default::default()
             })
             .collect()
     };
@@ -255,6 +265,7 @@ fn owner_colours_follow_sorted_names() {
     let rows = vec![OwnershipRow {
         label: "p".into(),
         spans: vec![span(0.0, 5.0, Some("zeta")), span(5.0, 10.0, Some("alpha"))],
+        ..Default::default()
     }];
     let scene = ownership::scene("t", &rows, 10.0, &[]);
     let fills: Vec<_> = scene
@@ -367,6 +378,7 @@ fn write_samples_if_asked() {
                 span(0.0, 50.0 + p as f64, Some(&format!("consumer-{}", p % 14))),
                 span(60.0 + p as f64, 200.0, Some(&format!("consumer-{}", (p + 3) % 14))),
             ],
+            ..Default::default()
         })
         .collect();
     ownership_chart(&dir.join("own40.png"), &dir.join("own40.svg"), "40 partitions", &rows, 200.0, &markers).unwrap();
@@ -386,7 +398,11 @@ fn extreme_sizes_do_not_panic() {
     let groups = vec![BarGroup { label: "g".into(), values: (0..3_000).map(|i| i as f64).collect() }];
     assert_renders("many-cats", |png, svg| bar_chart(png, svg, "many", "", &cats, &groups));
     let rows: Vec<OwnershipRow> = (0..100)
-        .map(|p| OwnershipRow { label: format!("t-{p}"), spans: vec![span(0.0, 5.0, Some(&format!("c-{}", p % 50)))] })
+        .map(|p| OwnershipRow {
+            label: format!("t-{p}"),
+            spans: vec![span(0.0, 5.0, Some(&format!("c-{}", p % 50)))],
+            ..Default::default()
+        })
         .collect();
     let markers: Vec<Marker> = (0..2_000).map(|i| m(i as f64 * 0.005, "x")).collect();
     assert_renders("many-rows", |png, svg| ownership_chart(png, svg, "many", &rows, 10.0, &markers));

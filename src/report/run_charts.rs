@@ -1,0 +1,279 @@
+//! The charts of one run (lag, ownership, offsets), drawn from what it recorded. Every group and
+//! consumer has one palette slot for all of them (and for the charts of a compare, whose two runs
+//! share the plan), so a colour means the same thing everywhere.
+
+use super::charts::{self, LineChart, Marker, OwnershipRow, Series, Span};
+use super::lag;
+use crate::kafka::consumer::RunState;
+use crate::kafka::world::World;
+use crate::record::{LoggedEvent, NONE_U32, NONE_U64};
+use crate::scenario::plan::Action;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The chart files of a run, in the order the report page shows them.
+pub const CHARTS: [&str; 3] = ["lag", "ownership", "offsets"];
+
+/// Palette slot of group `g`: groups come first.
+pub fn group_slot(g: usize) -> usize {
+    g
+}
+
+/// Palette slot of consumer `c`: after every group of the run.
+pub fn consumer_slot(w: &World, c: usize) -> usize {
+    w.groups.len() + c
+}
+
+/// Writes lag, ownership and offsets charts (PNG and SVG) into `dir`.
+pub fn write_all(w: &World, dir: &Path) -> anyhow::Result<()> {
+    lag_chart(w, dir)?;
+    ownership_chart(w, dir)?;
+    offsets_chart(w, dir)
+}
+
+/// Timeline actions as short labels ("slow b1 x3"); crashes and offset resets are left to the
+/// events they cause (`event_label`), which say what happened rather than what was asked.
+fn action_label(w: &World, a: &Action) -> Option<String> {
+    let consumer = |r| &w.plan.consumer(r).name;
+    Some(match a {
+        Action::Crash(_) | Action::ResetOffsets { .. } => return None,
+        Action::Start(r) => format!("start {}", consumer(*r)),
+        Action::Stop(r) => format!("stop {}", consumer(*r)),
+        Action::Slow { consumer: r, factor } => format!("slow {} x{factor}", consumer(*r)),
+        Action::Rate { producer, rate } => format!("rate {} {rate}/s", w.plan.producers[*producer].name),
+        Action::Seek { consumer: r, .. } => format!("seek {}", consumer(*r)),
+        Action::Pause(r) => format!("pause {}", consumer(*r)),
+        Action::Resume(r) => format!("resume {}", consumer(*r)),
+        Action::PauseProducer(p) => format!("pause {}", w.plan.producers[*p].name),
+        Action::ResumeProducer(p) => format!("resume {}", w.plan.producers[*p].name),
+        Action::AddGroup(g) => format!("add group {}", w.plan.groups[*g].id),
+        Action::RemoveGroup(g) => format!("remove group {}", w.plan.groups[*g].id),
+        Action::AddConsumer(r) => format!("add {}", consumer(*r)),
+        Action::AddPartitions { topic, count } => format!("{} -> {count} partitions", w.plan.topics[*topic].name),
+    })
+}
+
+fn field<'a>(e: &'a LoggedEvent, key: &str) -> &'a str {
+    e.fields.get(key).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+/// A short label for a control-plane event worth marking on a chart, None for the others.
+pub fn event_label(e: &LoggedEvent) -> Option<String> {
+    let (group, consumer) = (field(e, "group"), field(e, "consumer"));
+    Some(match e.kind {
+        "rebalance_completed" => {
+            let generation = e.fields.get("generation").cloned().unwrap_or_default();
+            format!("{group} rebalanced (gen {generation})")
+        }
+        "member_fenced" => format!("{consumer} fenced ({})", field(e, "reason").replace('_', " ")),
+        "consumer_crashed" => format!("{consumer} crashed"),
+        "consumer_out_of_memory" => format!("{consumer} out of memory"),
+        "offsets_reset" => format!("{group} offsets reset"),
+        "offset_out_of_range" => {
+            format!("{} out of range, reset to {}", field(e, "partition"), field(e, "auto_offset_reset"))
+        }
+        _ => return None,
+    })
+}
+
+/// Markers for the lag and ownership charts: timeline actions and control-plane events.
+pub fn markers(w: &World) -> Vec<Marker> {
+    let mut out: Vec<Marker> = w
+        .plan
+        .timeline
+        .iter()
+        .filter_map(|a| Some(Marker { x: a.at.as_nanos() as f64 / 1e9, label: action_label(w, &a.action)? }))
+        .collect();
+    out.extend(w.rec.events.iter().filter_map(|e| Some(Marker { x: e.time.as_secs_f64(), label: event_label(e)? })));
+    // Stable: at equal times, actions before the events they caused.
+    out.sort_by(|a, b| a.x.total_cmp(&b.x));
+    out
+}
+
+/// Timeline actions only (for charts where control-plane events would say nothing).
+pub fn action_markers(w: &World) -> Vec<Marker> {
+    w.plan
+        .timeline
+        .iter()
+        .filter_map(|a| Some(Marker { x: a.at.as_nanos() as f64 / 1e9, label: action_label(w, &a.action)? }))
+        .collect()
+}
+
+fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    let series: Vec<Series> = lag::group_lag_series(w)
+        .into_iter()
+        .zip(&w.groups)
+        .enumerate()
+        .map(|(gi, (s, g))| Series {
+            label: g.id.clone(),
+            points: s.into_iter().map(|(t, lag)| (t.as_secs_f64(), lag as f64)).collect(),
+            color: Some(group_slot(gi)),
+            ..Default::default()
+        })
+        .collect();
+    let title = format!("{}: consumer lag per group (log end offset - committed offset)", w.plan.name);
+    LineChart {
+        title: &title,
+        x_label: "virtual time (s)",
+        y_label: "lag (records)",
+        series: &series,
+        markers: &markers(w),
+        integer_y: true,
+        empty_note: Some("No group ever lagged: no records were waiting for any group at any sample."),
+        legend_note: None,
+    }
+    .write(&dir.join("lag.png"), &dir.join("lag.svg"))
+}
+
+/// Consumers that are live members of their group holding no partition at the end: standbys.
+pub fn standbys(w: &World, g: usize) -> Vec<usize> {
+    w.groups[g]
+        .consumers
+        .iter()
+        .copied()
+        .filter(|&c| {
+            let c = &w.consumers[c];
+            c.state == RunState::Running && c.owned.is_empty() && !c.joining && c.member_id.is_some()
+        })
+        .collect()
+}
+
+/// One row per partition (per group), each span coloured by the consumer that owned it, grey
+/// while nobody did, pale while its owner was down; then one row per standby consumer.
+fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    let end = w.plan.duration.as_nanos() as f64 / 1e9;
+    // (group, partition) -> [(seconds, new owner)]
+    let mut changes: BTreeMap<(u16, u32), Vec<(f64, Option<usize>)>> = BTreeMap::new();
+    for ch in &w.rec.ownership {
+        let owner = (ch.owner != NONE_U32).then_some(ch.owner as usize);
+        changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));
+    }
+    // A crashed consumer still owns its partitions until its session times out, but reads
+    // nothing: those stretches are pale and listed as "<name> (down)".
+    let mut down: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for e in &w.rec.events {
+        let name = field(e, "consumer");
+        let t = e.time.as_secs_f64();
+        match e.kind {
+            "consumer_crashed" => down.entry(name).or_default().push((t, end)),
+            "consumer_started" => {
+                if let Some(last) = down.get_mut(name).and_then(|v| v.last_mut()).filter(|l| l.1 == end) {
+                    last.1 = t;
+                }
+            }
+            _ => {}
+        }
+    }
+    let span = |start: f64, end: f64, owner: Option<usize>, is_down: bool| {
+        let name = owner.map(|c| w.consumers[c].name.clone());
+        Span {
+            start,
+            end,
+            owner: name.map(|n| if is_down { format!("{n} (down)") } else { n }),
+            color: owner.map(|c| consumer_slot(w, c)),
+            faded: is_down,
+        }
+    };
+    let push_spans = |spans: &mut Vec<Span>, start: f64, stop: f64, owner: Option<usize>| {
+        let mut at = start;
+        let name = owner.map(|c| w.consumers[c].name.as_str());
+        for &(a, b) in name.and_then(|o| down.get(o)).into_iter().flatten() {
+            let (a, b) = (a.max(start), b.min(stop));
+            if a >= b {
+                continue;
+            }
+            if a > at {
+                spans.push(span(at, a, owner, false));
+            }
+            spans.push(span(a, b, owner, true));
+            at = b;
+        }
+        if stop > at {
+            spans.push(span(at, stop, owner, false));
+        }
+    };
+    let many_groups = w.groups.len() > 1;
+    let mut rows = Vec::new();
+    for (gi, g) in w.groups.iter().enumerate() {
+        for &p in &g.partitions {
+            let mut spans = Vec::new();
+            let mut current: (f64, Option<usize>) = (0.0, None);
+            for &(t, owner) in changes.get(&(gi as u16, p)).into_iter().flatten() {
+                if t > current.0 {
+                    push_spans(&mut spans, current.0, t, current.1);
+                }
+                current = (t, owner);
+            }
+            if end > current.0 {
+                push_spans(&mut spans, current.0, end, current.1);
+            }
+            let name = w.partition_name(p);
+            let label = if many_groups { format!("{}: {name}", g.id) } else { name };
+            rows.push(OwnershipRow { label, spans, ..Default::default() });
+        }
+        for c in standbys(w, gi) {
+            let name = &w.consumers[c].name;
+            let label = if many_groups { format!("{}: {name}", g.id) } else { name.clone() };
+            rows.push(OwnershipRow {
+                label,
+                spans: Vec::new(),
+                note: Some(format!("{name}: standby - a live member of {} with no partitions assigned", g.id)),
+                color: Some(consumer_slot(w, c)),
+            });
+        }
+    }
+    let title = format!("{}: partition ownership (grey: unowned; pale: owned by a crashed consumer)", w.plan.name);
+    charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
+}
+
+/// Log start, log end, and each group's committed offset, summed over partitions: a replay shows
+/// as a committed line jumping back, retention as the log-start line moving up.
+fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    let mut start: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut end: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut committed: Vec<BTreeMap<u64, f64>> = vec![BTreeMap::new(); w.groups.len()];
+    // Per topic totals would double count a partition read by two groups: take each partition once.
+    let mut seen: BTreeMap<(u64, u32), ()> = BTreeMap::new();
+    for row in &w.rec.metrics {
+        let t = row.time.as_nanos();
+        if seen.insert((t, row.partition), ()).is_none() {
+            *start.entry(t).or_default() += row.log_start_offset as f64;
+            *end.entry(t).or_default() += row.log_end_offset as f64;
+        }
+        if row.committed != NONE_U64 {
+            *committed[row.group as usize].entry(t).or_default() += row.committed as f64;
+        }
+    }
+    let pts = |m: &BTreeMap<u64, f64>| m.iter().map(|(t, v)| (*t as f64 / 1e9, *v)).collect();
+    // The log lines take slots after every group and consumer, so they never borrow a colour.
+    let log_slot = w.groups.len() + w.consumers.len();
+    let mut series = vec![
+        Series { label: "log end offset".into(), points: pts(&end), color: Some(log_slot), ..Default::default() },
+        Series {
+            label: "log start offset".into(),
+            points: pts(&start),
+            color: Some(log_slot + 1),
+            ..Default::default()
+        },
+    ];
+    for (gi, g) in w.groups.iter().enumerate() {
+        series.push(Series {
+            label: format!("committed: {}", g.id),
+            points: pts(&committed[gi]),
+            color: Some(group_slot(gi)),
+            ..Default::default()
+        });
+    }
+    let title = format!("{}: offsets, summed over partitions", w.plan.name);
+    LineChart {
+        title: &title,
+        x_label: "virtual time (s)",
+        y_label: "offset",
+        series: &series,
+        markers: &action_markers(w),
+        integer_y: true,
+        empty_note: Some("No records were produced: every offset stayed at 0."),
+        legend_note: None,
+    }
+    .write(&dir.join("offsets.png"), &dir.join("offsets.svg"))
+}
