@@ -69,7 +69,7 @@ enum Command {
     },
     /// Print the assignment Kafka's assignor gives, for members and topics in a JSON file.
     Assign {
-        /// range | roundrobin | sticky | cooperative-sticky
+        /// The assignor (partition.assignment.strategy): range | roundrobin | sticky | cooperative-sticky
         #[arg(long)]
         strategy: String,
         /// JSON: {"topics": {"orders": 6}, "members": [{"id": "c1", "topics": ["orders"], "owned": {"orders": [0]}}]};

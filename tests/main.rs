@@ -7,5 +7,6 @@ mod determinism;
 mod groups;
 mod offsets;
 mod push;
+mod report_page;
 mod scenarios;
 mod semantics;

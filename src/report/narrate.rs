@@ -97,8 +97,7 @@ pub fn story(w: &World) -> Vec<String> {
     // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
     let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let consumer_plan = |name: &str| w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name);
-    let mut events = w.rec.events.iter().peekable();
-    while let Some(e) = events.next() {
+    for e in &w.rec.events {
         let (t, group, consumer) = (e.time, field(e, "group"), field(e, "consumer"));
         let text = match e.kind {
             "consumer_started" => Some((

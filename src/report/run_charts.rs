@@ -143,7 +143,8 @@ pub fn standbys(w: &World, g: usize) -> Vec<usize> {
 fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     let end = w.plan.duration.as_nanos() as f64 / 1e9;
     // (group, partition) -> [(seconds, new owner)]
-    let mut changes: BTreeMap<(u16, u32), Vec<(f64, Option<usize>)>> = BTreeMap::new();
+    type Changes = BTreeMap<(u16, u32), Vec<(f64, Option<usize>)>>;
+    let mut changes: Changes = BTreeMap::new();
     for ch in &w.rec.ownership {
         let owner = (ch.owner != NONE_U32).then_some(ch.owner as usize);
         changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));

@@ -73,7 +73,7 @@ impl<E> Kernel<E> {
         let (time, event) = self.queue.pop()?;
         self.now = time;
         self.events_processed += 1;
-        if self.events_processed % PUBLISH_EVERY == 0
+        if self.events_processed.is_multiple_of(PUBLISH_EVERY)
             && let Some(c) = &self.clock
         {
             c.store(time.as_nanos(), Ordering::Relaxed);

@@ -167,7 +167,8 @@ fn png_pixels_show_data_and_text() {
         ..Default::default()
     });
     let rgb = render_rgb(&scene);
-    assert_eq!(rgb.len(), 1200 * 600 * 3);
+    assert_eq!(rgb.len(), 1200 * scene.height as usize * 3);
+    assert!(scene.height > 600, "the marker list adds height under the chart");
     let non_white = count_pixels(&rgb, |r, g, b| (r, g, b) != (255, 255, 255));
     assert!(non_white > 5_000, "only {non_white} non-white pixels");
     let c = palette(0);
@@ -438,11 +439,11 @@ fn golden_outputs() {
     let (cats, groups) = sample_bars();
     bar_chart(&d.path("b.png"), &d.path("b.svg"), "End-to-end latency", "ms", &cats, &groups).unwrap();
     let expected = [
-        ("l.png", 0xa9a5_3da7_7a6c_1eb5u64),
-        ("l.svg", 0x79e0_6396_3760_604f),
-        ("o.png", 0x1e9e_451e_6c2e_bb9f),
-        ("o.svg", 0x8281_0945_8a6e_6e6f),
-        ("b.png", 0xb611_161b_921c_cdb6),
+        ("l.png", 0x506f_f8e6_f85c_39c2u64),
+        ("l.svg", 0xaf11_a122_3a2b_2204),
+        ("o.png", 0xab5a_75c7_0731_f933),
+        ("o.svg", 0xd409_ef9b_0c89_2649),
+        ("b.png", 0x3841_33a9_3f1a_972c),
         ("b.svg", 0xd3c0_8316_ac75_41c3),
     ];
     let actual: Vec<(&str, u64)> = expected.iter().map(|(f, _)| (*f, fnv1a(&read(&d.path(f))))).collect();
@@ -452,4 +453,97 @@ fn golden_outputs() {
         "chart output changed; new fingerprints: {}",
         report.join(", ")
     );
+}
+
+fn texts(scene: &Scene) -> Vec<(i32, i32, String, f64)> {
+    scene
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            render::Op::Text { x, y, text, size, .. } => Some((*x, *y, text.clone(), *size)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn coinciding_lines_are_named_and_both_drawn() {
+    ensure_font().unwrap();
+    let pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, (i % 7) as f64 * 10.0)).collect();
+    let series = vec![
+        s("sub-a", pts.clone()),
+        s("sub-b", pts.clone()),
+        s("sub-c", pts),
+        s("other", vec![(0.0, 1.0), (99.0, 5.0)]),
+    ];
+    let scene = line::scene(&LineChart { title: "t", series: &series, ..Default::default() });
+    let labels: Vec<String> = texts(&scene).into_iter().map(|t| t.2).collect();
+    assert!(labels.iter().any(|l| l == "sub-b (same as sub-a)"), "{labels:?}");
+    assert!(labels.iter().any(|l| l == "sub-c (same as sub-a)"), "{labels:?}");
+    assert!(labels.iter().any(|l| l == "other"));
+    // Every copy keeps visible pixels of its own colour on the shared line.
+    let rgb = render_rgb(&scene);
+    for i in 0..3 {
+        let c = palette(i);
+        let n = count_pixels(&rgb, |r, g, b| (r, g, b) == (c.0, c.1, c.2));
+        assert!(n > 200, "series {i} hidden: {n} pixels");
+    }
+}
+
+#[test]
+fn many_series_stay_distinguishable() {
+    let styles: std::collections::BTreeSet<((u8, u8, u8), u8)> =
+        (0..60).map(|i| (palette(i), render::variant(i))).map(|(c, v)| ((c.0, c.1, c.2), v)).collect();
+    assert_eq!(styles.len(), 60, "two of 60 series share colour and pattern");
+    // Slots given by the caller win over list order: the same group keeps its colour.
+    let series =
+        vec![Series { label: "b".into(), points: vec![(0.0, 1.0), (1.0, 2.0)], color: Some(5), ..Default::default() }];
+    let rgb = render_rgb(&line::scene(&LineChart { title: "t", series: &series, ..Default::default() }));
+    let c = palette(5);
+    assert!(count_pixels(&rgb, |r, g, b| (r, g, b) == (c.0, c.1, c.2)) > 50);
+}
+
+#[test]
+fn marker_numbers_never_overlap_and_are_listed() {
+    ensure_font().unwrap();
+    let markers: Vec<Marker> = (0..80).map(|i| m(i as f64 * 0.13, &format!("consumer c{i} crashed"))).collect();
+    let series = vec![s("a", vec![(0.0, 1.0), (10.0, 2.0)])];
+    let scene = line::scene(&LineChart { title: "t", series: &series, markers: &markers, ..Default::default() });
+    let numbers: Vec<(i32, i32, String, f64)> =
+        texts(&scene).into_iter().filter(|t| t.3 == render::MARKER_SIZE && t.2.parse::<u32>().is_ok()).collect();
+    assert!(numbers.len() >= 20, "only {} numbered", numbers.len());
+    for (i, a) in numbers.iter().enumerate() {
+        for b in &numbers[i + 1..] {
+            if a.1 == b.1 {
+                let (wa, wb) = (render::text_width(&a.2, a.3), render::text_width(&b.2, b.3));
+                assert!(a.0 + wa <= b.0 || b.0 + wb <= a.0, "numbers {} and {} overlap", a.2, b.2);
+            }
+        }
+    }
+    let list: Vec<String> = texts(&scene).into_iter().map(|t| t.2).filter(|t| t.contains("crashed")).collect();
+    assert_eq!(list.len(), numbers.len(), "every number is explained under the chart");
+    assert!(list[0].starts_with("1  0 s  consumer c0 crashed"), "{}", list[0]);
+    assert!(texts(&scene).iter().any(|t| t.2.starts_with('+') && t.2.contains("not numbered")));
+}
+
+#[test]
+fn empty_charts_say_so_in_words() {
+    ensure_font().unwrap();
+    let zeros = vec![s("drops", (0..10).map(|i| (i as f64, 0.0)).collect())];
+    let note = "No records were dropped.";
+    let scene = line::scene(&LineChart { title: "t", series: &zeros, empty_note: Some(note), ..Default::default() });
+    let t: Vec<String> = texts(&scene).into_iter().map(|t| t.2).collect();
+    assert!(t.contains(&note.to_string()), "{t:?}");
+    assert!(!t.contains(&"0".to_string()), "empty axes drawn: {t:?}");
+}
+
+#[test]
+fn standby_rows_show_their_note() {
+    ensure_font().unwrap();
+    let rows = vec![
+        OwnershipRow { label: "t-0".into(), spans: vec![span(0.0, 10.0, Some("c1"))], ..Default::default() },
+        OwnershipRow { label: "c2".into(), note: Some("c2: standby".into()), color: Some(3), ..Default::default() },
+    ];
+    let scene = ownership::scene("t", &rows, 10.0, &[]);
+    assert!(texts(&scene).iter().any(|t| t.2 == "c2: standby"));
 }
