@@ -9,3 +9,4 @@ mod offsets;
 mod push;
 mod scenarios;
 mod semantics;
+mod timing;

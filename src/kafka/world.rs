@@ -231,7 +231,9 @@ impl World {
             }
         }
         self.kernel.schedule_at(SimTime::ZERO, Ev::Sample);
-        self.kernel.schedule_at(SimTime::ZERO + self.plan.retention_check_interval, Ev::RetentionCheck);
+        // LogManager schedules cleanupLogs after log.initial.task.delay.ms, then every
+        // log.retention.check.interval.ms (core/src/main/scala/kafka/log/LogManager.scala).
+        self.kernel.schedule_at(SimTime::ZERO + self.plan.initial_task_delay, Ev::RetentionCheck);
         for g in &self.plan.groups {
             for c in &g.consumers {
                 if let Some(at) = c.start_at {
@@ -251,6 +253,7 @@ impl World {
             }
         }
         self.kernel.finish_at(self.end);
+        self.finish_in_hand();
         self.close_group_clocks();
         if self.next_sample <= self.end {
             self.sample();
@@ -398,9 +401,15 @@ impl World {
             self.consumers[c].phase = Phase::Joining;
             return;
         }
-        // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned.
+        // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned,
+        // but not while a (re)join is pending: ConsumerCoordinator.poll returns before
+        // maybeAutoCommitOffsetsAsync until the join completes (cooperative members keep fetching).
         let con = &self.consumers[c];
-        if con.config.commit == CommitMode::Auto && now - con.last_auto_commit >= con.config.auto_commit_interval {
+        let rejoin_pending = con.joining || con.rejoin_needed;
+        if con.config.commit == CommitMode::Auto
+            && !rejoin_pending
+            && now - con.last_auto_commit >= con.config.auto_commit_interval
+        {
             self.consumers[c].last_auto_commit = now;
             let offsets = self.positions(c);
             self.send_commit(c, offsets);
@@ -574,6 +583,31 @@ impl World {
         if next_poll > deadline && con.member_id.is_some() {
             let seq = con.poll_seq;
             self.kernel.schedule_at(deadline.max(self.kernel.now()), Ev::PollTimeout { c: c as u32, inc, seq });
+        }
+    }
+
+    /// The run ends: records whose processing finished count as processed; the rest of each
+    /// batch in hand, and what push buffers hold, are set apart as in flight (neither lost nor
+    /// processed).
+    fn finish_in_hand(&mut self) {
+        let now = self.now();
+        for c in 0..self.consumers.len() {
+            if !self.consumers[c].is_running() {
+                continue;
+            }
+            let con = &self.consumers[c];
+            let mut in_hand = match con.phase {
+                Phase::Processing => {
+                    let k = con.inflight.finished_by(now);
+                    self.account_processed(c, k);
+                    self.consumers[c].inflight.ranges_after(k)
+                }
+                Phase::Committing if con.precommit => con.inflight.ranges.clone(),
+                _ => Vec::new(),
+            };
+            let con = &self.consumers[c];
+            in_hand.extend(con.buffer.iter().copied());
+            self.groups[con.group].in_hand_at_end.extend(in_hand);
         }
     }
 

@@ -25,6 +25,16 @@ pub fn run_summary(w: &World) -> String {
                 g["latency_ms"]["p50"],
                 g["latency_ms"]["p99"],
             );
+            let _ = writeln!(
+                out,
+                "    rebalances {}, partitions revoked {}, rebalance pause total/max {}/{} ms, stop-the-world {} ms, in flight at end {}",
+                g["rebalances"],
+                g["revoked_partitions"],
+                g["rebalance_pause_ms"]["total"],
+                g["rebalance_pause_ms"]["max"],
+                g["stop_the_world_ms"]["total"],
+                g["in_flight_at_end"],
+            );
         }
     }
     out.trim_end().to_string()

@@ -98,6 +98,7 @@ pub fn summary(w: &World) -> Value {
                 "replays": g.replays,
                 "lost": lost + retention + reset + seek,
                 "lost_by_cause": lost_by_cause,
+                "in_flight_at_end": g.in_flight_at_end(),
                 "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
                 "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
                 "latency_ms": latency,
@@ -111,6 +112,11 @@ pub fn summary(w: &World) -> Value {
                 "generation": g.generation,
                 "stop_the_world_ms": { "total": ms(g.stw_total.as_nanos()), "max": ms(g.stw_max.as_nanos()) },
                 "partition_pause_ms": ms(g.pause_total.as_nanos()),
+                "revoked_partitions": g.revoked_total,
+                "rebalance_pause_ms": {
+                    "total": ms(g.rebalance_pause_total.as_nanos()),
+                    "max": ms(g.rebalance_pause_max.as_nanos()),
+                },
                 "partitions_moved": g.partitions_moved,
                 "delivery": match w.plan.groups[gi].delivery {
                     Delivery::Pull => "pull",
