@@ -5,6 +5,7 @@ mod util;
 mod bad_input;
 mod determinism;
 mod groups;
+mod observe;
 mod offsets;
 mod push;
 mod scenarios;

@@ -27,6 +27,7 @@ impl World {
         // A new incarnation: whatever the old one held belongs to a member that is now silent
         // (the coordinator drops it when its session times out) or already gone.
         self.release_all(c, "crash");
+        self.rec.consumers[c].start_running(now);
         let con = &mut self.consumers[c];
         con.state = RunState::Running;
         con.incarnation += 1;
@@ -67,6 +68,7 @@ impl World {
             self.account_processed(c, k);
         }
         self.discard_buffer(c, None);
+        self.rec.consumers[c].stop_running(now);
         let con = &mut self.consumers[c];
         con.state = RunState::Crashed;
         con.incarnation += 1;
@@ -113,6 +115,7 @@ impl World {
         let member = self.consumers[c].member_id.clone();
         let is_static = self.consumers[c].group_instance_id.is_some();
         self.discard_buffer(c, None);
+        self.rec.consumers[c].stop_running(now);
         let con = &mut self.consumers[c];
         con.state = RunState::Stopped;
         con.incarnation += 1;
@@ -279,6 +282,8 @@ impl World {
     /// Lets a consumer blocked in poll() (eager rejoin) go on: it polls now.
     pub(super) fn unblock(&mut self, c: usize) {
         if self.consumers[c].phase == Phase::Joining {
+            let now = self.now();
+            self.rec.consumers[c].end_blocked(now);
             self.consumers[c].phase = Phase::Idle;
             self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
         }

@@ -8,7 +8,7 @@ use super::processing::ProcessingTime;
 use super::producer::{Producer, ReadyBatch};
 use super::slab::Slab;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder};
-use crate::scenario::plan::{Action, CommitMode, Plan};
+use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
 
@@ -198,6 +198,7 @@ impl World {
         let end = SimTime::ZERO + plan.duration;
         let delay = plan.network_delay;
         let ngroups = groups.len();
+        let nconsumers = consumers.len();
         let mut w = World {
             plan,
             kernel: Kernel::new(),
@@ -206,7 +207,7 @@ impl World {
             producers,
             consumers,
             groups,
-            rec: Recorder::new(ngroups),
+            rec: Recorder::new(ngroups, nconsumers),
             pending: Slab::default(),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
@@ -399,6 +400,7 @@ impl World {
         con.poll_seq = con.poll_seq.wrapping_add(1);
         if !self.group_poll(c) {
             self.consumers[c].phase = Phase::Joining;
+            self.rec.consumers[c].start_blocked(now);
             return;
         }
         // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned,
@@ -414,6 +416,7 @@ impl World {
             let offsets = self.positions(c);
             self.send_commit(c, offsets);
         }
+        self.rec.consumers[c].polls += 1;
         if self.is_push(g) {
             self.push_take(c);
             return;
@@ -557,6 +560,7 @@ impl World {
     }
 
     fn begin_processing(&mut self, c: usize, start: SimTime) {
+        self.rec.consumers[c].start_busy(start);
         let con = &mut self.consumers[c];
         con.phase = Phase::Processing;
         con.inflight.started = start;
@@ -608,6 +612,7 @@ impl World {
             let con = &self.consumers[c];
             in_hand.extend(con.buffer.iter().copied());
             self.groups[con.group].in_hand_at_end.extend(in_hand);
+            self.rec.consumers[c].stop_running(now);
         }
     }
 
@@ -622,12 +627,19 @@ impl World {
         stats.records_processed += k as u64;
         let ranges = if k == con.inflight.len() { con.inflight.ranges.clone() } else { con.inflight.first_ranges(k) };
         let fetched = con.inflight.fetched;
+        let mut duplicates = 0;
         for (p, from, to) in ranges {
-            stats.duplicates += self.groups[g].mark_processed(p, from, to, fetched);
+            duplicates += self.groups[g].mark_processed(p, from, to, fetched);
         }
+        stats.duplicates += duplicates;
+        let mine = &mut self.rec.consumers[c];
+        mine.records_processed += k as u64;
+        mine.duplicates_caused += duplicates;
     }
 
     fn processing_done(&mut self, c: usize) {
+        let now = self.now();
+        self.rec.consumers[c].end_busy(now);
         let k = self.consumers[c].inflight.len();
         self.account_processed(c, k);
         let con = &mut self.consumers[c];
@@ -868,6 +880,9 @@ impl World {
 
     fn sample(&mut self) {
         let now = self.now();
+        let reset_of = |g: usize| {
+            self.plan.groups[g].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset)
+        };
         for (gi, g) in self.groups.iter().enumerate() {
             // A group appears when it is added and disappears when removed.
             let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
@@ -881,6 +896,14 @@ impl World {
                 let owner = g.owner[p as usize];
                 let position = owner.and_then(|c| self.consumers[c].position(p));
                 let log = &self.partitions[p as usize].log;
+                let (start, end) = (log.log_start_offset(), log.log_end_offset());
+                // Where reading resumes: the owner's position, else the committed offset, else
+                // what auto_offset_reset picks (latest: nothing now in the log is waiting).
+                let resume = position.or(g.committed[p as usize]).unwrap_or(match reset_of(gi) {
+                    OffsetReset::Latest => end,
+                    OffsetReset::Earliest | OffsetReset::None => start,
+                });
+                let backlog = end.saturating_sub(resume.max(start));
                 // Lag in time: how long the oldest record the group has not committed past has waited.
                 let lag_ns = match g.committed[p as usize] {
                     Some(off) => {
@@ -898,6 +921,7 @@ impl World {
                     lag_ns,
                     position: position.unwrap_or(NONE_U64),
                     owner: owner.map_or(NONE_U32, |c| c as u32),
+                    backlog,
                 });
             }
         }
