@@ -58,3 +58,40 @@ fn every_consumer_is_described() {
         b2["busy_ms"].as_f64().unwrap() + b2["idle_ms"].as_f64().unwrap() + b2["rebalancing_ms"].as_f64().unwrap();
     assert!((ran - 45_000.0).abs() < 0.01, "{ran}");
 }
+
+fn statuses(w: &kafkasim::kafka::world::World, group: usize) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> =
+        w.rec.metrics.iter().filter(|r| r.group as usize == group).map(|r| r.lag_status.name()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Lag status as Burrow evaluates it (issue 11). slow-consumer's lag only grows: WARN. In
+/// rewind-after-bug the committed offsets go back to 10 s: REWIND on the partitions (ERR for the
+/// group). In reference, b2 crashes at 20 s and its partitions' commits stop while lag grows: STOP.
+/// In session-timeout the crashed consumer had committed with zero lag inside its window, and
+/// Burrow's first rule (zero lag anywhere in the window) keeps it OK: a caught-up consumer that
+/// dies is not flagged.
+#[test]
+fn lag_status_follows_burrows_rules() {
+    let slow = run_file(&repo("scenarios/slow-consumer.yaml"));
+    assert_eq!(statuses(&slow, 0), vec!["OK", "WARN"]);
+    assert_eq!(summary(&slow)["groups"]["dashboard"]["lag_status"]["at_end"], "WARN");
+
+    let rewind = run_file(&repo("scenarios/rewind-after-bug.yaml"));
+    assert!(statuses(&rewind, 0).contains(&"REWIND"));
+    let s = summary(&rewind);
+    assert_eq!(s["groups"]["billing"]["lag_status"]["worst"], "ERR");
+    assert_eq!(s["groups"]["billing"]["lag_status"]["at_end"], "OK", "the replay catches up");
+
+    let reference = run_file(&repo("scenarios/reference.yaml"));
+    assert!(statuses(&reference, 0).contains(&"STOP"));
+    let s = summary(&reference);
+    let first = s["groups"]["billing"]["lag_status"]["first_not_ok_ms"].as_f64().unwrap();
+    assert!(first > 0.0);
+    assert_eq!(s["groups"]["audit"]["lag_status"]["worst"], "OK");
+
+    let session = summary(&run_file(&repo("scenarios/session-timeout.yaml")));
+    assert_eq!(session["groups"]["default-timeout"]["lag_status"]["worst"], "OK");
+}

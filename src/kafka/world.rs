@@ -7,6 +7,7 @@ use super::log::PartitionLog;
 use super::processing::ProcessingTime;
 use super::producer::{Producer, ReadyBatch};
 use super::slab::Slab;
+use crate::record::burrow::LagStatus;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder};
 use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
@@ -731,8 +732,12 @@ impl World {
             self.reject_commit(commit.consumer, &commit.offsets, reason);
             return;
         }
+        let now = self.kernel.now();
+        let windows = &mut self.rec.groups[commit.group].commit_windows;
         for &(p, off) in &commit.offsets {
             grp.commit(p, off);
+            let log_end = self.partitions[p as usize].log.log_end_offset();
+            windows.entry(p).or_default().add(off, now, log_end);
         }
         self.consumers[commit.consumer].last_commit_ok = true;
     }
@@ -904,6 +909,8 @@ impl World {
                     OffsetReset::Earliest | OffsetReset::None => start,
                 });
                 let backlog = end.saturating_sub(resume.max(start));
+                let lag_status =
+                    self.rec.groups[gi].commit_windows.get(&p).map_or(LagStatus::Ok, |w| w.evaluate(end, now));
                 // Lag in time: how long the oldest record the group has not committed past has waited.
                 let lag_ns = match g.committed[p as usize] {
                     Some(off) => {
@@ -922,6 +929,7 @@ impl World {
                     position: position.unwrap_or(NONE_U64),
                     owner: owner.map_or(NONE_U32, |c| c as u32),
                     backlog,
+                    lag_status,
                 });
             }
         }

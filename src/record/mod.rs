@@ -1,6 +1,7 @@
 //! Observation: what a run records as it goes (control-plane events, metric samples, per-group
 //! counters and latency histograms), held in order so reports are pure functions of it.
 
+pub mod burrow;
 pub mod intervals;
 
 use crate::sim::{SimDuration, SimTime};
@@ -31,6 +32,8 @@ pub struct MetricRow {
     /// Records the group has not read yet: log end - the owner's position, or with no owner
     /// log end - where the group will start (its committed offset or auto_offset_reset).
     pub backlog: u64,
+    /// Burrow's status of the partition at this instant.
+    pub lag_status: burrow::LagStatus,
 }
 
 /// A partition changed hands in a group (`owner` NONE_U32 = released).
@@ -75,6 +78,8 @@ pub struct GroupStats {
     pub latency: Histogram<u64>,
     pub latency_sum_ns: u128,
     pub latency_max_ns: u64,
+    /// Burrow's window of recent commits, per partition that has any.
+    pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
 }
 
 impl Default for GroupStats {
@@ -96,6 +101,7 @@ impl Default for GroupStats {
             latency: Histogram::new(3).expect("3 significant figures is valid"),
             latency_sum_ns: 0,
             latency_max_ns: 0,
+            commit_windows: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::record::{NONE_U32, NONE_U64};
 use crate::sim::SimTime;
 use std::io::Write;
 
-pub const METRICS_HEADER: [&str; 12] = [
+pub const METRICS_HEADER: [&str; 13] = [
     "time_ms",
     "group",
     "topic",
@@ -19,6 +19,7 @@ pub const METRICS_HEADER: [&str; 12] = [
     "lag_ms",
     "log_start_offset",
     "backlog",
+    "lag_status",
 ];
 
 pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
@@ -42,6 +43,7 @@ pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
             if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
             row.log_start_offset.to_string().as_str(),
             row.backlog.to_string().as_str(),
+            row.lag_status.name(),
         ])?;
     }
     csv.flush()?;

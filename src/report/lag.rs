@@ -5,6 +5,7 @@
 
 use crate::kafka::world::World;
 use crate::record::NONE_U64;
+use crate::record::burrow::LagStatus;
 use crate::sim::SimTime;
 
 /// Per group: (sample time, total lag in records over the partitions with a committed offset).
@@ -27,6 +28,20 @@ pub fn group_backlog_series(w: &World) -> Vec<Vec<(SimTime, u64)>> {
             series.push((row.time, 0));
         }
         series.last_mut().expect("pushed above").1 += row.backlog;
+    }
+    out
+}
+
+/// Per group: (sample time, Burrow's group status: its worst partition's, capped at ERR).
+pub fn group_lag_status_series(w: &World) -> Vec<Vec<(SimTime, LagStatus)>> {
+    let mut out: Vec<Vec<(SimTime, LagStatus)>> = vec![Vec::new(); w.groups.len()];
+    for row in &w.rec.metrics {
+        let series = &mut out[row.group as usize];
+        if series.last().is_none_or(|s| s.0 != row.time) {
+            series.push((row.time, LagStatus::Ok));
+        }
+        let status = &mut series.last_mut().expect("pushed above").1;
+        *status = (*status).max(row.lag_status.for_group());
     }
     out
 }

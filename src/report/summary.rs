@@ -1,6 +1,6 @@
 //! summary.json: the run's totals per topic and group, as `output-contract.md` specifies.
 
-use super::lag::{group_backlog_series, group_lag_ns_series, group_lag_series, stats};
+use super::lag::{group_backlog_series, group_lag_ns_series, group_lag_series, group_lag_status_series, stats};
 use super::num::{ms, round3};
 use crate::kafka::consumer::RunState;
 use crate::kafka::group::loss_cause;
@@ -47,6 +47,7 @@ pub fn summary(w: &World) -> Value {
     let lag = group_lag_series(w);
     let lag_time = group_lag_ns_series(w);
     let backlog = group_backlog_series(w);
+    let lag_status = group_lag_status_series(w);
     let mut groups = Map::new();
     for (gi, g) in w.groups.iter().enumerate() {
         let st = &w.rec.groups[gi];
@@ -112,6 +113,12 @@ pub fn summary(w: &World) -> Value {
             let cause = if modes.len() == 1 { modes.into_iter().next().expect("one") } else { "mixed_commit_modes" };
             lost_by_cause.insert(cause.to_string(), json!(lost_other));
         }
+        let status = &lag_status[gi];
+        let status_json = json!({
+            "at_end": status.last().map_or("OK", |s| s.1.name()),
+            "worst": status.iter().map(|s| s.1).max().unwrap_or_default().name(),
+            "first_not_ok_ms": status.iter().find(|s| s.1 != crate::record::burrow::LagStatus::Ok).map(|s| ms(s.0.as_nanos())),
+        });
         let mut consumers = Map::new();
         for &c in &g.consumers {
             let con = &w.consumers[c];
@@ -147,6 +154,7 @@ pub fn summary(w: &World) -> Value {
                 "in_flight_at_end": g.in_flight_at_end(),
                 "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
                 "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
+                "lag_status": status_json,
                 "backlog_records": { "final": final_backlog, "max": max_backlog, "mean": round3(mean_backlog) },
                 "latency_ms": latency,
                 "committed_offsets": committed,
