@@ -137,13 +137,13 @@ fn latency_chart(cmp: &Comparison, pull: &Value, push: &Value, dir: &Path) -> an
 }
 
 fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
-    let lag = report::lag::group_lag_series(&cmp.pull);
+    let backlog = report::lag::group_backlog_series(&cmp.pull);
     let mut series = Vec::new();
     for (gi, g) in cmp.pull.groups.iter().enumerate() {
         let color = Some(run_charts::group_slot(gi));
         series.push(charts::Series {
-            label: format!("pull {}: lag on the broker", g.id),
-            points: lag[gi].iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect(),
+            label: format!("pull {}: backlog on the broker", g.id),
+            points: backlog[gi].iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect(),
             color,
             ..Default::default()
         });
@@ -156,7 +156,7 @@ fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
         });
     }
     let title =
-        format!("{}: where the backlog waits - broker (pull lag) vs consumer (push buffer)", cmp.pull.plan.name);
+        format!("{}: where the backlog waits - broker (pull backlog) vs consumer (push buffer)", cmp.pull.plan.name);
     charts::LineChart {
         title: &title,
         x_label: "virtual time (s)",
@@ -164,8 +164,11 @@ fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
         series: &series,
         markers: &run_charts::action_markers(&cmp.push),
         integer_y: true,
-        empty_note: Some("Nothing waited: no pull lag on the broker and no records held in push buffers."),
-        legend_note: Some("One colour per group: solid = pull run, dashed = push run."),
+        empty_note: Some("Nothing waited: no unread records on the broker and none held in push buffers."),
+        legend_note: Some(
+            "One colour per group: solid = pull run, records not yet read (log end - position); \
+             dashed = push run, records pushed and waiting in consumer buffers.",
+        ),
     }
     .write(&dir.join("buffer-vs-lag.png"), &dir.join("buffer-vs-lag.svg"))
 }

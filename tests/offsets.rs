@@ -118,6 +118,7 @@ name: retention
 seed: 1
 duration: 30s
 log_retention_check_interval_ms: 1000
+log_initial_task_delay_ms: 1000
 topics: [{name: t, partitions: 1, retention_ms: 10000, segment_ms: 5000}]
 producers: [{name: p, topic: t, rate: 100/s, arrival: constant, linger_ms: 0}]
 "#;
@@ -135,6 +136,33 @@ producers: [{name: p, topic: t, rate: 100/s, arrival: constant, linger_ms: 0}]
     // the 16 s check. Then one segment (501 records) every 5 s.
     assert_eq!(deletes, vec![(16_000, 501), (21_000, 1002), (26_000, 1503)]);
     assert_eq!(w.partitions[0].log.log_start_offset(), 1503);
+}
+
+/// Rule 5 of issue 8: LogManager runs the first cleanupLogs log.initial.task.delay.ms (30 s) after
+/// broker start, then every log.retention.check.interval.ms: nothing is deleted before 30 s even
+/// though three segments are past retention by then.
+#[test]
+fn the_first_retention_check_waits_for_the_initial_task_delay() {
+    let yaml = r#"
+name: retention
+seed: 1
+duration: 37s
+log_retention_check_interval_ms: 1000
+topics: [{name: t, partitions: 1, retention_ms: 10000, segment_ms: 5000}]
+producers: [{name: p, topic: t, rate: 100/s, arrival: constant, linger_ms: 0}]
+"#;
+    let w = run_yaml(yaml);
+    let deletes: Vec<(u64, u64)> = w
+        .rec
+        .events
+        .iter()
+        .filter(|e| e.kind == "segments_deleted")
+        .map(|e| (e.time.as_millis(), e.fields["log_start_offset"].as_u64().unwrap()))
+        .collect();
+    // Segments of 501 records whose newest records were created at 5.01, 10.01, 15.01, 20.01,
+    // 25.01 s pass the 10 s retention at 15.01, 20.01, 25.01, 30.01, 35.01 s. The check at 30 s
+    // deletes the first three at once; the checks at 31 s and 36 s one each.
+    assert_eq!(deletes, vec![(30_000, 1503), (31_000, 2004), (36_000, 2505)]);
 }
 
 #[test]

@@ -40,6 +40,17 @@ fn the_run_page_is_self_contained_with_every_chart_table_and_event() {
     for kind in ["consumer_crashed", "rebalance_completed", "member_joined"] {
         assert!(events.contains(kind) && page.contains(&format!("\"type\":\"{kind}\"")), "{kind} missing");
     }
+    // Backlog is the main line, committed lag its thin companion, and the legend says so.
+    let lag = std::fs::read_to_string(dir.join("lag.svg")).unwrap();
+    for label in ["billing: backlog", "billing: committed lag", "Thick: backlog", "Thin: committed lag"] {
+        assert!(lag.contains(label), "lag chart lacks {label:?}");
+    }
+    // The control-plane events are marked and listed under the chart.
+    for label in ["b2 crashed", "billing rebalanced (gen 1)"] {
+        assert!(lag.contains(label) && std::fs::read_to_string(dir.join("ownership.svg")).unwrap().contains(label));
+    }
+    // Per-consumer figures from summary.json appear as a table.
+    assert!(page.contains("group billing: consumers"), "no consumer table");
     for filter in ["name=\"group\"", "name=\"consumer\"", "name=\"type\""] {
         assert!(page.contains(filter), "timeline filter {filter} missing");
     }

@@ -71,6 +71,20 @@ impl InFlight {
         self.finish_ns.partition_point(|&f| f <= t.as_nanos())
     }
 
+    /// The records after the first `k`, as `(partition, from, to)` ranges.
+    pub fn ranges_after(&self, k: usize) -> Vec<(u32, u64, u64)> {
+        let mut skip = k as u64;
+        let mut out = Vec::new();
+        for &(p, a, b) in &self.ranges {
+            let n = (b - a).min(skip);
+            skip -= n;
+            if a + n < b {
+                out.push((p, a + n, b));
+            }
+        }
+        out
+    }
+
     /// The first `k` records as `(partition, from, to)` ranges.
     pub fn first_ranges(&self, k: usize) -> Vec<(u32, u64, u64)> {
         let mut left = k as u64;

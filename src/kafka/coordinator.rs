@@ -124,7 +124,8 @@ impl World {
             self.consumers[old_consumer].member_id = None;
         }
         self.consumers[c].member_id = Some(new_id.clone());
-        self.consumers[c].hb_origin = now;
+        // Its JoinGroup response (one delay away) restarts its heartbeat schedule.
+        self.consumers[c].hb_origin = now + self.delay;
         self.consumer_event(
             c,
             "member_joined",
@@ -140,6 +141,7 @@ impl World {
                 let con = &mut self.consumers[c];
                 con.generation = generation;
                 con.joining = false;
+                con.last_auto_commit = now + self.delay; // onJoinComplete on its JoinGroup response
                 let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
                 let missing: Vec<u32> = assignment.iter().copied().filter(|p| !owned.contains(p)).collect();
                 self.take_partitions(c, &missing);
@@ -196,7 +198,24 @@ impl World {
         for m in grp.members.values_mut() {
             m.joined = false;
         }
+        if grp.rebalance.is_some() && !cancelled.is_empty() {
+            // A member arrived or left while the join phase's generation was being synced: that
+            // generation never becomes Stable and the join phase starts over.
+            let (seq, cancelled_gen) = (grp.rebalance_seq, grp.generation);
+            self.rec.event(
+                now,
+                "rebalance_restarted",
+                vec![
+                    ("group", json!(self.groups[g].id)),
+                    ("rebalance", json!(seq)),
+                    ("cancelled_generation", json!(cancelled_gen)),
+                    ("reason", json!(reason)),
+                ],
+            );
+        }
+        let grp = &mut self.groups[g];
         if grp.rebalance.is_none() {
+            grp.rebalance_seq += 1;
             grp.rebalance = Some(Rebalance {
                 started: now,
                 reason: reason.clone(),
@@ -213,6 +232,7 @@ impl World {
                     ("generation", json!(self.groups[g].generation + 1)),
                     ("protocol", json!(protocol)),
                     ("reason", json!(reason)),
+                    ("rebalance", json!(self.groups[g].rebalance_seq)),
                 ],
             );
         }
@@ -239,9 +259,20 @@ impl World {
         let con = &self.consumers[c];
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
         let now = self.now().as_nanos();
-        let origin = con.hb_origin.as_nanos().min(now);
-        let k = (now - origin).div_ceil(hb);
+        let origin = con.hb_origin.as_nanos();
+        // Heartbeat.resetTimeouts: the first heartbeat is one interval after the reset, not at it.
+        let k = now.saturating_sub(origin).div_ceil(hb).max(1);
         SimTime(origin + k * hb) + self.delay + self.delay
+    }
+
+    /// Whether `t` is when consumer `c` reads a heartbeat response on its current schedule (a
+    /// notice computed on a schedule that a JoinGroup response has since restarted is stale).
+    pub(super) fn on_heartbeat_grid(&self, c: usize, t: SimTime) -> bool {
+        let con = &self.consumers[c];
+        let hb = con.config.heartbeat_interval.as_nanos().max(1);
+        let sent = t.as_nanos().checked_sub(self.delay.as_nanos() * 2);
+        let origin = con.hb_origin.as_nanos();
+        sent.is_some_and(|s| s >= origin + hb && (s - origin).is_multiple_of(hb))
     }
 
     /// When the last heartbeat consumer `c` sent before `t` reached the coordinator.
@@ -310,6 +341,7 @@ impl World {
             grp.state = GroupState::Empty;
             grp.rebalance = None;
             grp.leader = None;
+            self.rebalance_abandoned(g, "group_empty");
             self.refresh_group(g);
             return;
         }
@@ -318,6 +350,19 @@ impl World {
             grp.leader = grp.members.keys().next().cloned();
         }
         let round = grp.round;
+        // Every member that joined gets its JoinGroup response one network delay from now, and
+        // its heartbeat thread starts over then: AbstractCoordinator's JoinGroupResponseHandler
+        // calls heartbeatThread.enable(), which runs Heartbeat.resetTimeouts(). The next heartbeat
+        // is heartbeat.interval.ms after the response, not on a grid from the first join.
+        let response_at = now + self.delay;
+        let joined: Vec<(String, usize)> =
+            grp.members.iter().filter(|(_, m)| m.joined).map(|(id, m)| (id.clone(), m.consumer)).collect();
+        for (id, c) in joined {
+            let con = &mut self.consumers[c];
+            if con.is_running() && con.member_id.as_deref() == Some(id.as_str()) {
+                con.hb_origin = response_at;
+            }
+        }
         // JoinGroup response, the leader's SyncGroup with the assignment, and its response.
         let rtt = self.delay + self.delay + self.delay;
         self.kernel.schedule_at(now + rtt, Ev::SyncDone { g: g as u32, round });
@@ -431,6 +476,7 @@ impl World {
         self.refresh_group(g);
         let stw = rb
             .map_or(SimDuration::ZERO, |r| SimDuration(self.groups[g].stw_total.as_nanos() - r.stw_before.as_nanos()));
+        let (revoked_partitions, pause) = self.groups[g].close_rebalance_cost();
         let protocol = self.groups[g].protocol.name();
         let members: Vec<String> =
             self.groups[g].members.values().map(|m| self.consumers[m.consumer].name.clone()).collect();
@@ -456,6 +502,9 @@ impl World {
                 ("partitions_moved", json!(moved)),
                 ("duration_ms", crate::report::num::time_ms_json(SimTime::ZERO + duration)),
                 ("stop_the_world_ms", crate::report::num::time_ms_json(SimTime::ZERO + stw)),
+                ("rebalance", json!(self.groups[g].rebalance_seq)),
+                ("revoked_partitions", json!(revoked_partitions)),
+                ("rebalance_pause_ms", crate::report::num::time_ms_json(SimTime::ZERO + pause)),
             ],
         );
     }
@@ -470,8 +519,16 @@ impl World {
         // Cooperative: what was taken away is revoked at the next poll, then the member rejoins
         // so a second round can hand those partitions to their new owners.
         con.pending_revoke = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
+        // onJoinComplete: the auto-commit timer starts over (ConsumerCoordinator:
+        // nextAutoCommitTimer.updateAndReset(autoCommitIntervalMs)).
+        con.last_auto_commit = self.kernel.now();
         self.take_partitions(c, &added);
-        if self.consumers[c].phase == Phase::Joining || !self.consumers[c].pending_revoke.is_empty() {
+        let con = &self.consumers[c];
+        if con.phase == Phase::Fetching && !con.pending_revoke.is_empty() {
+            // Join and sync run inside poll(): a SyncGroup response ends a parked long poll, and
+            // onJoinComplete revokes at once (the poll loop then sends the next JoinGroup).
+            self.interrupt_poll(c);
+        } else if con.phase == Phase::Joining || !con.pending_revoke.is_empty() {
             self.unblock(c);
         }
     }
@@ -512,11 +569,28 @@ impl World {
                 grp.state = GroupState::Empty;
                 grp.generation += 1;
                 grp.round += 1;
-                grp.rebalance = None;
+                if grp.rebalance.take().is_some() {
+                    self.rebalance_abandoned(g, "group_empty");
+                }
                 self.refresh_group(g);
             }
             _ => self.prepare_rebalance(g, format!("{name}: {reason}")),
         }
+    }
+
+    /// A rebalance that ends without a new assignment: every member left meanwhile.
+    fn rebalance_abandoned(&mut self, g: usize, reason: &str) {
+        let now = self.now();
+        self.rec.event(
+            now,
+            "rebalance_abandoned",
+            vec![
+                ("group", json!(self.groups[g].id)),
+                ("rebalance", json!(self.groups[g].rebalance_seq)),
+                ("generation", json!(self.groups[g].generation)),
+                ("reason", json!(reason)),
+            ],
+        );
     }
 
     pub(super) fn session_expire(&mut self, g: usize, id: &str) {

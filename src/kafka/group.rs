@@ -118,6 +118,21 @@ pub struct Group {
     /// Removed by a timeline `remove_group`.
     pub removed: bool,
     pub commits_rejected: u64,
+    /// When each partition was taken from a live owner by a rebalance and not yet handed on.
+    pub revoked_at: Vec<Option<SimTime>>,
+    /// The rebalance under way: partitions taken from live owners, and the time they waited
+    /// for their next owner (reported by its rebalance_completed, then reset).
+    /// Records in hand when the run ended (fetched or pushed, not yet processed), as
+    /// `(partition, from, to)`: neither processed nor lost.
+    pub in_hand_at_end: Vec<(u32, u64, u64)>,
+    /// How many rebalances have started: the `rebalance` number that ties a rebalance's
+    /// started / restarted / completed / abandoned events together.
+    pub rebalance_seq: u64,
+    pub rb_revoked: u64,
+    pub rb_pause: SimDuration,
+    pub revoked_total: u64,
+    pub rebalance_pause_total: SimDuration,
+    pub rebalance_pause_max: SimDuration,
 }
 
 impl Group {
@@ -164,6 +179,14 @@ impl Group {
             lost_seek: 0,
             removed: false,
             commits_rejected: 0,
+            revoked_at: vec![None; total_partitions],
+            in_hand_at_end: Vec::new(),
+            rebalance_seq: 0,
+            rb_revoked: 0,
+            rb_pause: SimDuration::ZERO,
+            revoked_total: 0,
+            rebalance_pause_total: SimDuration::ZERO,
+            rebalance_pause_max: SimDuration::ZERO,
         }
     }
 
@@ -194,13 +217,28 @@ impl Group {
         again
     }
 
-    /// Records the group committed past without ever processing.
+    /// Records the group committed past without ever processing. Records still in hand when
+    /// the run ended (an at-most-once consumer commits before it processes) are not lost.
     pub fn lost(&self, partition: u32) -> u64 {
         let p = partition as usize;
         match (self.first_offset[p], self.committed[p]) {
-            (Some(first), Some(c)) if c > first => (c - first) - self.processed[p].count_in(first, c),
+            (Some(first), Some(c)) if c > first => {
+                let in_hand = self.in_hand_at_end.iter().filter(|r| r.0 == partition);
+                if in_hand.clone().next().is_none() {
+                    return (c - first) - self.processed[p].count_in(first, c);
+                }
+                let mut seen = self.processed[p].clone();
+                for &(_, a, b) in in_hand {
+                    seen.insert(a.max(first).min(c), b.max(first).min(c));
+                }
+                (c - first) - seen.count_in(first, c)
+            }
             _ => 0,
         }
+    }
+
+    pub fn in_flight_at_end(&self) -> u64 {
+        self.in_hand_at_end.iter().map(|&(_, a, b)| b - a).sum()
     }
 
     /// Counts `[from, to)` as skipped on purpose (records in it not processed yet).
@@ -229,6 +267,31 @@ impl Group {
 
     pub fn member_by_instance(&self, instance: &str) -> Option<String> {
         self.members.iter().find(|(_, m)| m.group_instance_id.as_deref() == Some(instance)).map(|(id, _)| id.clone())
+    }
+
+    /// A live owner gave `partition` up to a rebalance at `now`.
+    pub fn note_revoked(&mut self, partition: u32, now: SimTime) {
+        self.revoked_at[partition as usize] = Some(now);
+        self.rb_revoked += 1;
+    }
+
+    /// `partition` reached its next owner at `now`: the wait since its revocation is this
+    /// rebalance's cost.
+    pub fn note_received(&mut self, partition: u32, now: SimTime) {
+        if let Some(t) = self.revoked_at[partition as usize].take() {
+            self.rb_pause = self.rb_pause + (now - t);
+        }
+    }
+
+    /// Closes the rebalance being reported: returns (revoked partitions, pause) and resets them.
+    pub fn close_rebalance_cost(&mut self) -> (u64, SimDuration) {
+        let out = (self.rb_revoked, self.rb_pause);
+        self.revoked_total += out.0;
+        self.rebalance_pause_total = self.rebalance_pause_total + out.1;
+        self.rebalance_pause_max = self.rebalance_pause_max.max(out.1);
+        self.rb_revoked = 0;
+        self.rb_pause = SimDuration::ZERO;
+        out
     }
 
     pub fn is_rebalancing(&self) -> bool {

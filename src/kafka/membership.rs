@@ -27,6 +27,7 @@ impl World {
         // A new incarnation: whatever the old one held belongs to a member that is now silent
         // (the coordinator drops it when its session times out) or already gone.
         self.release_all(c, "crash");
+        self.rec.consumers[c].start_running(now);
         let con = &mut self.consumers[c];
         con.state = RunState::Running;
         con.incarnation += 1;
@@ -67,6 +68,7 @@ impl World {
             self.account_processed(c, k);
         }
         self.discard_buffer(c, None);
+        self.rec.consumers[c].stop_running(now);
         let con = &mut self.consumers[c];
         con.state = RunState::Crashed;
         con.incarnation += 1;
@@ -113,6 +115,7 @@ impl World {
         let member = self.consumers[c].member_id.clone();
         let is_static = self.consumers[c].group_instance_id.is_some();
         self.discard_buffer(c, None);
+        self.rec.consumers[c].stop_running(now);
         let con = &mut self.consumers[c];
         con.state = RunState::Stopped;
         con.incarnation += 1;
@@ -145,7 +148,12 @@ impl World {
             // Cooperative: give up what the last assignment took away, then rejoin.
             let revoke = std::mem::take(&mut self.consumers[c].pending_revoke);
             self.log_revoked(c, &revoke);
-            self.commit_on_revoke(c, &revoke);
+            // onJoinComplete calls only the application's listener here (which commits for
+            // after_processing consumers); auto-commit already committed in onJoinPrepare, before
+            // this rebalance's JoinGroup, and commits nothing more for the revoked partitions.
+            if self.consumers[c].config.commit == CommitMode::AfterProcessing {
+                self.commit_on_revoke(c, &revoke);
+            }
             for p in revoke {
                 self.release(c, p, "rebalance");
             }
@@ -178,6 +186,11 @@ impl World {
             self.log_revoked(c, &owned);
             self.commit_on_revoke(c, &owned);
             self.release_all(c, "rebalance");
+        } else if !owned.is_empty() && self.consumers[c].config.commit == CommitMode::Auto {
+            // Cooperative keeps its partitions, but onJoinPrepare still commits everything
+            // consumed before each JoinGroup when auto-commit is on (ConsumerCoordinator).
+            let offsets = self.positions(c);
+            self.send_commit(c, offsets);
         }
         let con = &mut self.consumers[c];
         con.rejoin_needed = false;
@@ -211,6 +224,9 @@ impl World {
 
     /// A heartbeat response says REBALANCE_IN_PROGRESS.
     pub(super) fn heartbeat_notice(&mut self, c: usize) {
+        if !self.on_heartbeat_grid(c, self.now()) {
+            return; // computed on a schedule a JoinGroup response has restarted since
+        }
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let grp = &self.groups[g];
@@ -222,11 +238,17 @@ impl World {
         // A consumer blocked inside poll() (a parked long poll) rejoins at once; one that is
         // processing or sleeping between polls rejoins at its next poll().
         if self.consumers[c].phase == Phase::Fetching {
-            let con = &mut self.consumers[c];
-            con.fetch_seq = con.fetch_seq.wrapping_add(1);
-            con.phase = Phase::Idle;
-            self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
+            self.interrupt_poll(c);
         }
+    }
+
+    /// A group response wakes a consumer blocked in poll(): the outstanding fetch is given up
+    /// (its answer, if any, is stale) and the poll loop turns at once.
+    pub(super) fn interrupt_poll(&mut self, c: usize) {
+        let con = &mut self.consumers[c];
+        con.fetch_seq = con.fetch_seq.wrapping_add(1);
+        con.phase = Phase::Idle;
+        self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
     }
 
     /// max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group.
@@ -260,6 +282,8 @@ impl World {
     /// Lets a consumer blocked in poll() (eager rejoin) go on: it polls now.
     pub(super) fn unblock(&mut self, c: usize) {
         if self.consumers[c].phase == Phase::Joining {
+            let now = self.now();
+            self.rec.consumers[c].end_blocked(now);
             self.consumers[c].phase = Phase::Idle;
             self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
         }
@@ -307,6 +331,7 @@ impl World {
                 );
             }
             grp.owner[p as usize] = Some(c);
+            grp.note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position });
         }
@@ -332,6 +357,9 @@ impl World {
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: NONE_U32 });
             self.groups[g].owner[p as usize] = None;
             self.groups[g].rewind_cause[p as usize] = cause;
+            if cause == "rebalance" && self.consumers[c].is_running() {
+                self.groups[g].note_revoked(p, now);
+            }
         }
     }
 
@@ -348,13 +376,18 @@ impl World {
     /// group state change. Counting starts once the group has had its first assignment.
     pub(super) fn refresh_group(&mut self, g: usize) {
         let now = self.now();
-        let consumers = &self.consumers;
+        let (consumers, partitions, topics) = (&self.consumers, &self.partitions, &self.topics);
         let grp = &mut self.groups[g];
         if grp.rebalances == 0 {
             return;
         }
         let mut any_live = false;
         for &p in &grp.partitions {
+            // A partition an add_partitions has yet to create cannot pause.
+            let part = &partitions[p as usize];
+            if part.index >= topics[part.topic].partitions {
+                continue;
+            }
             let live = grp.owner[p as usize].is_some_and(|c| consumers[c].is_running());
             any_live |= live;
             let since = &mut grp.paused_since[p as usize];

@@ -7,8 +7,9 @@ use super::log::PartitionLog;
 use super::processing::ProcessingTime;
 use super::producer::{Producer, ReadyBatch};
 use super::slab::Slab;
+use crate::record::burrow::LagStatus;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder};
-use crate::scenario::plan::{Action, CommitMode, Plan};
+use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
 
@@ -198,6 +199,7 @@ impl World {
         let end = SimTime::ZERO + plan.duration;
         let delay = plan.network_delay;
         let ngroups = groups.len();
+        let nconsumers = consumers.len();
         let mut w = World {
             plan,
             kernel: Kernel::new(),
@@ -206,7 +208,7 @@ impl World {
             producers,
             consumers,
             groups,
-            rec: Recorder::new(ngroups),
+            rec: Recorder::new(ngroups, nconsumers),
             pending: Slab::default(),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
@@ -231,7 +233,9 @@ impl World {
             }
         }
         self.kernel.schedule_at(SimTime::ZERO, Ev::Sample);
-        self.kernel.schedule_at(SimTime::ZERO + self.plan.retention_check_interval, Ev::RetentionCheck);
+        // LogManager schedules cleanupLogs after log.initial.task.delay.ms, then every
+        // log.retention.check.interval.ms (core/src/main/scala/kafka/log/LogManager.scala).
+        self.kernel.schedule_at(SimTime::ZERO + self.plan.initial_task_delay, Ev::RetentionCheck);
         for g in &self.plan.groups {
             for c in &g.consumers {
                 if let Some(at) = c.start_at {
@@ -251,6 +255,7 @@ impl World {
             }
         }
         self.kernel.finish_at(self.end);
+        self.finish_in_hand();
         self.close_group_clocks();
         if self.next_sample <= self.end {
             self.sample();
@@ -396,15 +401,23 @@ impl World {
         con.poll_seq = con.poll_seq.wrapping_add(1);
         if !self.group_poll(c) {
             self.consumers[c].phase = Phase::Joining;
+            self.rec.consumers[c].start_blocked(now);
             return;
         }
-        // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned.
+        // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned,
+        // but not while a (re)join is pending: ConsumerCoordinator.poll returns before
+        // maybeAutoCommitOffsetsAsync until the join completes (cooperative members keep fetching).
         let con = &self.consumers[c];
-        if con.config.commit == CommitMode::Auto && now - con.last_auto_commit >= con.config.auto_commit_interval {
+        let rejoin_pending = con.joining || con.rejoin_needed;
+        if con.config.commit == CommitMode::Auto
+            && !rejoin_pending
+            && now - con.last_auto_commit >= con.config.auto_commit_interval
+        {
             self.consumers[c].last_auto_commit = now;
             let offsets = self.positions(c);
             self.send_commit(c, offsets);
         }
+        self.rec.consumers[c].polls += 1;
         if self.is_push(g) {
             self.push_take(c);
             return;
@@ -548,6 +561,7 @@ impl World {
     }
 
     fn begin_processing(&mut self, c: usize, start: SimTime) {
+        self.rec.consumers[c].start_busy(start);
         let con = &mut self.consumers[c];
         con.phase = Phase::Processing;
         con.inflight.started = start;
@@ -577,6 +591,32 @@ impl World {
         }
     }
 
+    /// The run ends: records whose processing finished count as processed; the rest of each
+    /// batch in hand, and what push buffers hold, are set apart as in flight (neither lost nor
+    /// processed).
+    fn finish_in_hand(&mut self) {
+        let now = self.now();
+        for c in 0..self.consumers.len() {
+            if !self.consumers[c].is_running() {
+                continue;
+            }
+            let con = &self.consumers[c];
+            let mut in_hand = match con.phase {
+                Phase::Processing => {
+                    let k = con.inflight.finished_by(now);
+                    self.account_processed(c, k);
+                    self.consumers[c].inflight.ranges_after(k)
+                }
+                Phase::Committing if con.precommit => con.inflight.ranges.clone(),
+                _ => Vec::new(),
+            };
+            let con = &self.consumers[c];
+            in_hand.extend(con.buffer.iter().copied());
+            self.groups[con.group].in_hand_at_end.extend(in_hand);
+            self.rec.consumers[c].stop_running(now);
+        }
+    }
+
     /// Accounts the first `k` in-flight records as processed.
     pub(super) fn account_processed(&mut self, c: usize, k: usize) {
         let g = self.consumers[c].group;
@@ -588,12 +628,19 @@ impl World {
         stats.records_processed += k as u64;
         let ranges = if k == con.inflight.len() { con.inflight.ranges.clone() } else { con.inflight.first_ranges(k) };
         let fetched = con.inflight.fetched;
+        let mut duplicates = 0;
         for (p, from, to) in ranges {
-            stats.duplicates += self.groups[g].mark_processed(p, from, to, fetched);
+            duplicates += self.groups[g].mark_processed(p, from, to, fetched);
         }
+        stats.duplicates += duplicates;
+        let mine = &mut self.rec.consumers[c];
+        mine.records_processed += k as u64;
+        mine.duplicates_caused += duplicates;
     }
 
     fn processing_done(&mut self, c: usize) {
+        let now = self.now();
+        self.rec.consumers[c].end_busy(now);
         let k = self.consumers[c].inflight.len();
         self.account_processed(c, k);
         let con = &mut self.consumers[c];
@@ -685,8 +732,12 @@ impl World {
             self.reject_commit(commit.consumer, &commit.offsets, reason);
             return;
         }
+        let now = self.kernel.now();
+        let windows = &mut self.rec.groups[commit.group].commit_windows;
         for &(p, off) in &commit.offsets {
             grp.commit(p, off);
+            let log_end = self.partitions[p as usize].log.log_end_offset();
+            windows.entry(p).or_default().add(off, now, log_end);
         }
         self.consumers[commit.consumer].last_commit_ok = true;
     }
@@ -834,6 +885,9 @@ impl World {
 
     fn sample(&mut self) {
         let now = self.now();
+        let reset_of = |g: usize| {
+            self.plan.groups[g].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset)
+        };
         for (gi, g) in self.groups.iter().enumerate() {
             // A group appears when it is added and disappears when removed.
             let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
@@ -847,6 +901,16 @@ impl World {
                 let owner = g.owner[p as usize];
                 let position = owner.and_then(|c| self.consumers[c].position(p));
                 let log = &self.partitions[p as usize].log;
+                let (start, end) = (log.log_start_offset(), log.log_end_offset());
+                // Where reading resumes: the owner's position, else the committed offset, else
+                // what auto_offset_reset picks (latest: nothing now in the log is waiting).
+                let resume = position.or(g.committed[p as usize]).unwrap_or(match reset_of(gi) {
+                    OffsetReset::Latest => end,
+                    OffsetReset::Earliest | OffsetReset::None => start,
+                });
+                let backlog = end.saturating_sub(resume.max(start));
+                let lag_status =
+                    self.rec.groups[gi].commit_windows.get(&p).map_or(LagStatus::Ok, |w| w.evaluate(end, now));
                 // Lag in time: how long the oldest record the group has not committed past has waited.
                 let lag_ns = match g.committed[p as usize] {
                     Some(off) => {
@@ -864,6 +928,8 @@ impl World {
                     lag_ns,
                     position: position.unwrap_or(NONE_U64),
                     owner: owner.map_or(NONE_U32, |c| c as u32),
+                    backlog,
+                    lag_status,
                 });
             }
         }

@@ -1,9 +1,10 @@
 //! Observation: what a run records as it goes (control-plane events, metric samples, per-group
 //! counters and latency histograms), held in order so reports are pure functions of it.
 
+pub mod burrow;
 pub mod intervals;
 
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
 use serde_json::{Map, Value};
 
@@ -28,6 +29,11 @@ pub struct MetricRow {
     pub lag_ns: u64,
     pub position: u64,
     pub owner: u32,
+    /// Records the group has not read yet: log end - the owner's position, or with no owner
+    /// log end - where the group will start (its committed offset or auto_offset_reset).
+    pub backlog: u64,
+    /// Burrow's status of the partition at this instant.
+    pub lag_status: burrow::LagStatus,
 }
 
 /// A partition changed hands in a group (`owner` NONE_U32 = released).
@@ -72,6 +78,8 @@ pub struct GroupStats {
     pub latency: Histogram<u64>,
     pub latency_sum_ns: u128,
     pub latency_max_ns: u64,
+    /// Burrow's window of recent commits, per partition that has any.
+    pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
 }
 
 impl Default for GroupStats {
@@ -93,6 +101,7 @@ impl Default for GroupStats {
             latency: Histogram::new(3).expect("3 significant figures is valid"),
             latency_sum_ns: 0,
             latency_max_ns: 0,
+            commit_windows: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -110,6 +119,64 @@ impl GroupStats {
     }
 }
 
+/// What one consumer did, as `kafka-consumer-groups.sh --describe --members --verbose` and the
+/// consumer's own metrics would show it. Times are split three ways while it runs: busy
+/// (processing), rebalancing (blocked in poll() waiting for an assignment) and idle (the rest:
+/// fetch waits, commits, poll-interval sleeps, standby).
+#[derive(Clone, Debug, Default)]
+pub struct ConsumerStats {
+    pub records_processed: u64,
+    pub duplicates_caused: u64,
+    pub polls: u64,
+    pub started: bool,
+    pub running: SimDuration,
+    pub busy: SimDuration,
+    pub rebalancing: SimDuration,
+    running_since: Option<SimTime>,
+    busy_since: Option<SimTime>,
+    blocked_since: Option<SimTime>,
+}
+
+impl ConsumerStats {
+    pub fn start_running(&mut self, now: SimTime) {
+        self.started = true;
+        self.running_since.get_or_insert(now);
+    }
+
+    pub fn start_busy(&mut self, now: SimTime) {
+        self.busy_since.get_or_insert(now);
+    }
+
+    pub fn end_busy(&mut self, now: SimTime) {
+        if let Some(t) = self.busy_since.take() {
+            self.busy = self.busy + (now - t);
+        }
+    }
+
+    pub fn start_blocked(&mut self, now: SimTime) {
+        self.blocked_since.get_or_insert(now);
+    }
+
+    pub fn end_blocked(&mut self, now: SimTime) {
+        if let Some(t) = self.blocked_since.take() {
+            self.rebalancing = self.rebalancing + (now - t);
+        }
+    }
+
+    /// The consumer stopped running (crash, stop, or the end of the run): close every clock.
+    pub fn stop_running(&mut self, now: SimTime) {
+        self.end_busy(now);
+        self.end_blocked(now);
+        if let Some(t) = self.running_since.take() {
+            self.running = self.running + (now - t);
+        }
+    }
+
+    pub fn idle(&self) -> SimDuration {
+        SimDuration(self.running.as_nanos().saturating_sub(self.busy.as_nanos() + self.rebalancing.as_nanos()))
+    }
+}
+
 #[derive(Default)]
 pub struct Recorder {
     pub events: Vec<LoggedEvent>,
@@ -117,12 +184,13 @@ pub struct Recorder {
     pub ownership: Vec<OwnershipChange>,
     pub group_samples: Vec<GroupSample>,
     pub groups: Vec<GroupStats>,
+    pub consumers: Vec<ConsumerStats>,
     /// Timeline actions refused at run time (seek on an unowned partition, reset of an active group).
     pub rejected_actions: u64,
 }
 
 impl Recorder {
-    pub fn new(groups: usize) -> Self {
+    pub fn new(groups: usize, consumers: usize) -> Self {
         Recorder {
             events: Vec::new(),
             metrics: Vec::new(),
@@ -130,6 +198,7 @@ impl Recorder {
             group_samples: Vec::new(),
             rejected_actions: 0,
             groups: (0..groups).map(|_| GroupStats::default()).collect(),
+            consumers: vec![ConsumerStats::default(); consumers],
         }
     }
 

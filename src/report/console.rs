@@ -16,15 +16,54 @@ pub fn run_summary(w: &World) -> String {
         for (id, g) in groups {
             let _ = writeln!(
                 out,
-                "  group {id}: processed {}, duplicates {}, lost {}, lag final/max {}/{}, latency p50/p99 {}/{} ms",
+                "  group {id}: processed {}, duplicates {}, replays {}, lost {}, lag final/max {}/{}, backlog final/max {}/{}, latency p50/p99 {}/{} ms",
                 g["records_processed"],
                 g["duplicates"],
+                g["replays"],
                 g["lost"],
                 g["lag_records"]["final"],
                 g["lag_records"]["max"],
+                g["backlog_records"]["final"],
+                g["backlog_records"]["max"],
                 g["latency_ms"]["p50"],
                 g["latency_ms"]["p99"],
             );
+            let _ = writeln!(
+                out,
+                "    rebalances {}, partitions revoked {}, rebalance pause total/max {}/{} ms, stop-the-world {} ms, standbys {}, in flight at end {}",
+                g["rebalances"],
+                g["revoked_partitions"],
+                g["rebalance_pause_ms"]["total"],
+                g["rebalance_pause_ms"]["max"],
+                g["stop_the_world_ms"]["total"],
+                g["standby_consumers"].as_array().map_or(0, |a| a.len()),
+                g["in_flight_at_end"],
+            );
+            // kafka-consumer-groups.sh --describe --members --verbose, with what each one did.
+            if let Some(consumers) = g["consumers"].as_object() {
+                let _ = writeln!(
+                    out,
+                    "    {:<14} {:<11} {:>10} {:>10} {:>10} {:>10} {:>12} {:>8}  partitions",
+                    "consumer", "state", "processed", "duplicates", "busy_ms", "idle_ms", "rebalancing", "polls"
+                );
+                for (name, c) in consumers {
+                    let parts: Vec<&str> =
+                        c["partitions"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
+                    let _ = writeln!(
+                        out,
+                        "    {:<14} {:<11} {:>10} {:>10} {:>10.0} {:>10.0} {:>12.0} {:>8}  {}",
+                        name,
+                        c["state"].as_str().unwrap_or(""),
+                        c["records_processed"].to_string(),
+                        c["duplicates_caused"].to_string(),
+                        c["busy_ms"].as_f64().unwrap_or(0.0),
+                        c["idle_ms"].as_f64().unwrap_or(0.0),
+                        c["rebalancing_ms"].as_f64().unwrap_or(0.0),
+                        c["polls"].to_string(),
+                        if parts.is_empty() { "-".to_string() } else { parts.join(",") },
+                    );
+                }
+            }
         }
     }
     out.trim_end().to_string()

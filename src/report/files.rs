@@ -6,7 +6,7 @@ use crate::record::{NONE_U32, NONE_U64};
 use crate::sim::SimTime;
 use std::io::Write;
 
-pub const METRICS_HEADER: [&str; 11] = [
+pub const METRICS_HEADER: [&str; 13] = [
     "time_ms",
     "group",
     "topic",
@@ -18,6 +18,8 @@ pub const METRICS_HEADER: [&str; 11] = [
     "owner",
     "lag_ms",
     "log_start_offset",
+    "backlog",
+    "lag_status",
 ];
 
 pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
@@ -40,6 +42,8 @@ pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
             owner,
             if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
             row.log_start_offset.to_string().as_str(),
+            row.backlog.to_string().as_str(),
+            row.lag_status.name(),
         ])?;
     }
     csv.flush()?;

@@ -4,7 +4,7 @@
 
 use super::charts::{self, LineChart, Marker, OwnershipRow, Series, Span};
 use super::lag;
-use crate::kafka::consumer::RunState;
+use super::summary::consumer_state;
 use crate::kafka::world::World;
 use crate::record::{LoggedEvent, NONE_U32, NONE_U64};
 use crate::scenario::plan::Action;
@@ -99,43 +99,51 @@ pub fn action_markers(w: &World) -> Vec<Marker> {
         .collect()
 }
 
+/// Per group: backlog (records not yet read) as the main line, committed lag (what
+/// `kafka-consumer-groups.sh` prints) as a thin line of the same colour. Backlog is never blank
+/// before a first commit and has no auto-commit sawtooth, so it shows where records wait.
 fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
-    let series: Vec<Series> = lag::group_lag_series(w)
-        .into_iter()
-        .zip(&w.groups)
-        .enumerate()
-        .map(|(gi, (s, g))| Series {
-            label: g.id.clone(),
-            points: s.into_iter().map(|(t, lag)| (t.as_secs_f64(), lag as f64)).collect(),
-            color: Some(group_slot(gi)),
+    let backlog = lag::group_backlog_series(w);
+    let lag = lag::group_lag_series(w);
+    let pts = |s: &[(crate::sim::SimTime, u64)]| s.iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect();
+    let mut series = Vec::new();
+    for (gi, g) in w.groups.iter().enumerate() {
+        let color = Some(group_slot(gi));
+        series.push(Series {
+            label: format!("{}: backlog", g.id),
+            points: pts(&backlog[gi]),
+            color,
             ..Default::default()
-        })
-        .collect();
-    let title = format!("{}: consumer lag per group (log end offset - committed offset)", w.plan.name);
+        });
+        series.push(Series {
+            label: format!("{}: committed lag", g.id),
+            points: pts(&lag[gi]),
+            color,
+            thin: true,
+            ..Default::default()
+        });
+    }
+    let title = format!("{}: backlog and committed lag per group", w.plan.name);
     LineChart {
         title: &title,
         x_label: "virtual time (s)",
-        y_label: "lag (records)",
+        y_label: "records",
         series: &series,
         markers: &markers(w),
         integer_y: true,
-        empty_note: Some("No group ever lagged: no records were waiting for any group at any sample."),
-        legend_note: None,
+        empty_note: Some("Nothing waited: no group had an unread record or a committed lag at any sample."),
+        legend_note: Some(
+            "Thick: backlog, records the group has not read yet (log end - position). \
+             Thin: committed lag, log end - committed offset, as kafka-consumer-groups.sh shows it.",
+        ),
     }
     .write(&dir.join("lag.png"), &dir.join("lag.svg"))
 }
 
-/// Consumers that are live members of their group holding no partition at the end: standbys.
+/// Consumers whose state at the end is `standby` (summary.json's word): live members the
+/// assignor left without a partition.
 pub fn standbys(w: &World, g: usize) -> Vec<usize> {
-    w.groups[g]
-        .consumers
-        .iter()
-        .copied()
-        .filter(|&c| {
-            let c = &w.consumers[c];
-            c.state == RunState::Running && c.owned.is_empty() && !c.joining && c.member_id.is_some()
-        })
-        .collect()
+    w.groups[g].consumers.iter().copied().filter(|&c| consumer_state(w, c) == "standby").collect()
 }
 
 /// One row per partition (per group), each span coloured by the consumer that owned it, grey

@@ -1,12 +1,37 @@
 //! summary.json: the run's totals per topic and group, as `output-contract.md` specifies.
 
-use super::lag::{group_lag_ns_series, group_lag_series, stats};
+use super::lag::{group_backlog_series, group_lag_ns_series, group_lag_series, group_lag_status_series, stats};
 use super::num::{ms, round3};
 use crate::kafka::consumer::RunState;
 use crate::kafka::group::loss_cause;
 use crate::kafka::world::World;
 use crate::scenario::plan::Delivery;
 use serde_json::{Map, Value, json};
+
+/// A consumer's state at the end of the run, in the words `kafka-consumer-groups.sh` users know:
+/// `active` (owns partitions), `standby` (a member the assignor left idle), `joining` (waiting for
+/// its assignment), `fenced` (lost its membership and has not rejoined yet), `stopped`, `crashed`,
+/// `not_started`.
+pub fn consumer_state(w: &World, c: usize) -> &'static str {
+    let con = &w.consumers[c];
+    match con.state {
+        RunState::Crashed => "crashed",
+        RunState::Stopped if w.rec.consumers[c].started => "stopped",
+        RunState::Stopped => "not_started",
+        RunState::Running => {
+            let member = con.member_id.as_ref().is_some_and(|id| w.groups[con.group].members.contains_key(id));
+            if !con.owned.is_empty() {
+                "active"
+            } else if con.joining {
+                "joining"
+            } else if !member {
+                "fenced"
+            } else {
+                "standby"
+            }
+        }
+    }
+}
 
 pub fn summary(w: &World) -> Value {
     let mut topics = Map::new();
@@ -21,11 +46,14 @@ pub fn summary(w: &World) -> Value {
     }
     let lag = group_lag_series(w);
     let lag_time = group_lag_ns_series(w);
+    let backlog = group_backlog_series(w);
+    let lag_status = group_lag_status_series(w);
     let mut groups = Map::new();
     for (gi, g) in w.groups.iter().enumerate() {
         let st = &w.rec.groups[gi];
         let (final_lag, max_lag, mean_lag) = stats(&lag[gi]);
         let (final_ns, max_ns, mean_ns) = stats(&lag_time[gi]);
+        let (final_backlog, max_backlog, mean_backlog) = stats(&backlog[gi]);
         let n = st.latency.len();
         let latency = if n == 0 {
             json!({ "mean": null, "p50": null, "p99": null, "max": null })
@@ -85,6 +113,31 @@ pub fn summary(w: &World) -> Value {
             let cause = if modes.len() == 1 { modes.into_iter().next().expect("one") } else { "mixed_commit_modes" };
             lost_by_cause.insert(cause.to_string(), json!(lost_other));
         }
+        let status = &lag_status[gi];
+        let status_json = json!({
+            "at_end": status.last().map_or("OK", |s| s.1.name()),
+            "worst": status.iter().map(|s| s.1).max().unwrap_or_default().name(),
+            "first_not_ok_ms": status.iter().find(|s| s.1 != crate::record::burrow::LagStatus::Ok).map(|s| ms(s.0.as_nanos())),
+        });
+        let mut consumers = Map::new();
+        for &c in &g.consumers {
+            let con = &w.consumers[c];
+            let st = &w.rec.consumers[c];
+            let partitions: Vec<String> = con.owned.iter().map(|o| w.partition_name(o.partition)).collect();
+            consumers.insert(
+                con.name.clone(),
+                json!({
+                    "state": consumer_state(w, c),
+                    "partitions": partitions,
+                    "records_processed": st.records_processed,
+                    "duplicates_caused": st.duplicates_caused,
+                    "busy_ms": ms(st.busy.as_nanos()),
+                    "idle_ms": ms(st.idle().as_nanos()),
+                    "rebalancing_ms": ms(st.rebalancing.as_nanos()),
+                    "polls": st.polls,
+                }),
+            );
+        }
         let duplicates_by_cause: Map<String, Value> =
             g.duplicates_by_cause.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
         groups.insert(
@@ -98,11 +151,15 @@ pub fn summary(w: &World) -> Value {
                 "replays": g.replays,
                 "lost": lost + retention + reset + seek,
                 "lost_by_cause": lost_by_cause,
+                "in_flight_at_end": g.in_flight_at_end(),
                 "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
                 "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
+                "lag_status": status_json,
+                "backlog_records": { "final": final_backlog, "max": max_backlog, "mean": round3(mean_backlog) },
                 "latency_ms": latency,
                 "committed_offsets": committed,
                 "standby_consumers": standby,
+                "consumers": consumers,
                 "polls": st.polls,
                 "empty_polls": st.empty_polls,
                 "commits": st.commits,
@@ -111,6 +168,11 @@ pub fn summary(w: &World) -> Value {
                 "generation": g.generation,
                 "stop_the_world_ms": { "total": ms(g.stw_total.as_nanos()), "max": ms(g.stw_max.as_nanos()) },
                 "partition_pause_ms": ms(g.pause_total.as_nanos()),
+                "revoked_partitions": g.revoked_total,
+                "rebalance_pause_ms": {
+                    "total": ms(g.rebalance_pause_total.as_nanos()),
+                    "max": ms(g.rebalance_pause_max.as_nanos()),
+                },
                 "partitions_moved": g.partitions_moved,
                 "delivery": match w.plan.groups[gi].delivery {
                     Delivery::Pull => "pull",

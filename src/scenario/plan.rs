@@ -18,6 +18,8 @@ pub struct Plan {
     pub network_delay: SimDuration,
     /// The broker's log.retention.check.interval.ms.
     pub retention_check_interval: SimDuration,
+    /// The broker's log.initial.task.delay.ms: when the first retention check runs.
+    pub initial_task_delay: SimDuration,
     pub topics: Vec<TopicPlan>,
     pub producers: Vec<ProducerPlan>,
     pub groups: Vec<GroupPlan>,
@@ -124,6 +126,8 @@ pub mod defaults {
     pub const SEGMENT_MS: SimDuration = SimDuration(7 * 24 * 3_600_000_000_000);
     pub const SEGMENT_BYTES: u64 = 1 << 30;
     pub const RETENTION_CHECK_INTERVAL: SimDuration = SimDuration(300_000_000_000);
+    /// log.initial.task.delay.ms (ServerLogConfigs.LOG_INITIAL_TASK_DELAY_MS_DEFAULT).
+    pub const INITIAL_TASK_DELAY: SimDuration = SimDuration(30_000_000_000);
     pub const PUSH_BATCH_MAX: u32 = 500;
     pub const INITIAL_REBALANCE_DELAY: SimDuration = SimDuration(3_000_000_000);
     pub const LINGER: SimDuration = SimDuration(5_000_000);

@@ -20,6 +20,8 @@ pub struct RawScenario {
     pub network_delay: Option<Duration>,
     #[serde(default)]
     pub log_retention_check_interval_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub log_initial_task_delay_ms: Option<MsDuration>,
     pub topics: Vec<RawTopic>,
     #[serde(default)]
     pub producers: Vec<RawProducer>,

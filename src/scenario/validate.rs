@@ -447,6 +447,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             .log_retention_check_interval_ms
             .map_or(defaults::RETENTION_CHECK_INTERVAL, |d| d.0)
             .max(SimDuration::from_millis(1)),
+        initial_task_delay: raw.log_initial_task_delay_ms.map_or(defaults::INITIAL_TASK_DELAY, |d| d.0),
         topics,
         producers,
         groups,
