@@ -174,3 +174,20 @@ fn bench_has_its_scenario_built_in_and_every_argument_is_described() {
         }
     }
 }
+
+#[test]
+fn latency_per_second_is_charted_and_on_the_page_when_recorded() {
+    let mut w = run_file(&repo("scenarios/pubsub-basic.yaml"));
+    // What the engine records through GroupStats::record_latency_at: here by hand, two seconds.
+    w.rec.groups[0].latency_per_second.clear();
+    for (s, ms) in [(1u64, 4u64), (1, 6), (2, 40), (2, 90)] {
+        w.rec.groups[0].record_latency_at(kafkasim::sim::SimTime::from_millis(s * 1000 + 10), ms * 1_000_000);
+    }
+    let dir = temp_dir("page-latency");
+    kafkasim::report::write_outputs(&w, &dir).unwrap();
+    let svg = std::fs::read_to_string(dir.join("latency-over-time.svg")).unwrap();
+    let group = &w.groups[0].id;
+    assert!(svg.contains(&format!("{group}: p99")) && svg.contains(&format!("{group}: p50")));
+    let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(page.contains("id=\"chart-latency-over-time\""));
+}

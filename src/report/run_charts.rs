@@ -11,8 +11,9 @@ use crate::scenario::plan::Action;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The chart files of a run, in the order the report page shows them.
-pub const CHARTS: [&str; 3] = ["lag", "ownership", "offsets"];
+/// The chart files of a run, in the order the report page shows them. latency-over-time is
+/// written when the engine recorded latency per second (`GroupStats::record_latency_at`).
+pub const CHARTS: [&str; 4] = ["lag", "ownership", "offsets", "latency-over-time"];
 
 /// Palette slot of group `g`: groups come first.
 pub fn group_slot(g: usize) -> usize {
@@ -28,7 +29,47 @@ pub fn consumer_slot(w: &World, c: usize) -> usize {
 pub fn write_all(w: &World, dir: &Path) -> anyhow::Result<()> {
     lag_chart(w, dir)?;
     ownership_chart(w, dir)?;
-    offsets_chart(w, dir)
+    offsets_chart(w, dir)?;
+    if w.rec.groups.iter().any(|g| !g.latency_per_second.is_empty()) {
+        latency_chart(w, dir)?;
+    }
+    Ok(())
+}
+
+/// Per group and second: p99 (solid) and p50 (dashed) end-to-end latency of the records that
+/// finished processing in that second, plotted at the second's middle.
+fn latency_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    let mut series = Vec::new();
+    for (gi, g) in w.groups.iter().enumerate() {
+        let q = w.rec.groups[gi].latency_quantiles_per_second();
+        let at = |s: u64| s as f64 + 0.5;
+        let color = Some(group_slot(gi));
+        series.push(Series {
+            label: format!("{}: p99", g.id),
+            points: q.iter().map(|&(s, _, p99)| (at(s), p99 as f64 / 1e6)).collect(),
+            color,
+            ..Default::default()
+        });
+        series.push(Series {
+            label: format!("{}: p50", g.id),
+            points: q.iter().map(|&(s, p50, _)| (at(s), p50 as f64 / 1e6)).collect(),
+            color,
+            dash: 1,
+            ..Default::default()
+        });
+    }
+    let title = format!("{}: end-to-end latency per second (publish to processed)", w.plan.name);
+    LineChart {
+        title: &title,
+        x_label: "virtual time (s)",
+        y_label: "latency (ms)",
+        series: &series,
+        markers: &markers(w),
+        integer_y: false,
+        empty_note: Some("No record was processed, so there is no latency to show."),
+        legend_note: Some("Solid: p99, dashed: p50, of the records that finished processing in each second."),
+    }
+    .write(&dir.join("latency-over-time.png"), &dir.join("latency-over-time.svg"))
 }
 
 /// Timeline actions as short labels ("slow b1 x3"); crashes and offset resets are left to the
