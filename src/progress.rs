@@ -33,7 +33,7 @@ pub fn with_progress<T: Send>(
             if bar.is_none() && started.elapsed() >= SHOW_AFTER {
                 let b = ProgressBar::with_draw_target(Some(total_ms), ProgressDrawTarget::stderr());
                 let style =
-                    ProgressStyle::with_template("{msg} [{bar:40}] {percent:>3}% virtual time, {elapsed} so far")
+                    ProgressStyle::with_template("{msg} [{wide_bar}] {percent:>3}% {elapsed}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> ");
                 b.set_style(style);
@@ -43,8 +43,8 @@ pub fn with_progress<T: Send>(
                 // The slowest of the runs tells how far the work is.
                 let slowest = clocks.iter().map(|c| c.load(Ordering::Relaxed)).min().unwrap_or(0);
                 let done = (slowest / 1_000_000).min(total_ms);
+                b.set_message(format!("{label}: {:.1}/{:.1} s virtual", done as f64 / 1e3, total_ms as f64 / 1e3));
                 b.set_position(done);
-                b.set_message(format!("{label}: {:.1} of {:.1} s", done as f64 / 1e3, total_ms as f64 / 1e3));
             }
         }
         if let Some(b) = bar {
