@@ -32,10 +32,9 @@ pub fn with_progress<T: Send>(
             std::thread::sleep(Duration::from_millis(50));
             if bar.is_none() && started.elapsed() >= SHOW_AFTER {
                 let b = ProgressBar::with_draw_target(Some(total_ms), ProgressDrawTarget::stderr());
-                let style =
-                    ProgressStyle::with_template("{msg} [{wide_bar}] {percent:>3}% {elapsed}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> ");
+                let style = ProgressStyle::with_template("{msg} [{wide_bar}] {percent:>3}% {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
                 b.set_style(style);
                 bar = Some(b);
             }

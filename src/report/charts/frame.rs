@@ -131,7 +131,7 @@ pub(super) enum Swatch {
 }
 
 const LEGEND_ROW: i32 = 19;
-const LEGEND_MAX_LABEL: i32 = 240;
+const LEGEND_MAX_LABEL: i32 = 300;
 
 pub(super) fn legend_entry(label: &str, color: Rgb) -> LegendEntry {
     let label = if label.trim().is_empty() { "(unnamed)" } else { label };
@@ -271,7 +271,7 @@ const MAX_DASHES: i64 = 30_000;
 const MARKER_MAX_ROWS: usize = 4;
 const MARKER_MAX_LISTED: usize = 60;
 const LIST_ROW: i32 = 16;
-const LIST_ENTRY_WIDTH: i32 = 360;
+const LIST_ENTRY_WIDTH: i32 = 580;
 
 /// Seconds of virtual time as a short label: "20 s", "36.04 s".
 fn secs(v: f64) -> String {
@@ -394,6 +394,9 @@ impl MarkerLayout {
     pub fn draw_labels(&self, scene: &mut Scene, band_top: i32) {
         for (_, start, row, text) in &self.numbers {
             let y = band_top + *row as i32 * MARKER_ROW + MARKER_ROW / 2;
+            // A neighbour's line may pass behind a number on a lower row: keep the number clear.
+            let w = text_width(text, MARKER_SIZE);
+            scene.fill_rect(start - 1, y - MARKER_ROW / 2 + 2, start + w, y + MARKER_ROW / 2 - 2, WHITE_BG);
             scene.text(*start, y, text, MARKER_SIZE, MUTED_TEXT, HPos::Left);
         }
     }

@@ -52,6 +52,95 @@ fn decimate(pts: impl Iterator<Item = (i32, i32)>) -> Vec<(i32, i32)> {
     out
 }
 
+/// Lines that would hide one another: equal lines, or lines that run together over most of
+/// the shorter one's non-zero stretch (both at 0 is not counted: a line along the axis hides
+/// nothing worth seeing). Judged on a grid of the data's range, independent of the layout, and
+/// only between lines of one thickness and different colours.
+struct Overlap {
+    /// Per series: the earliest series it runs together with, and whether they are equal.
+    note: Vec<Option<(usize, bool)>>,
+    /// Per series in a group of lines that run together, other than the group's first:
+    /// (its rank in the group, the group's size).
+    slice: Vec<Option<(usize, usize)>>,
+}
+
+impl Overlap {
+    /// Past this many series the pairwise check is skipped (cost grows with the square).
+    const MAX_SERIES: usize = 40;
+
+    fn find(series: &[Series], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> Self {
+        use std::collections::BTreeSet;
+        let n = series.len();
+        let mut out = Overlap { note: vec![None; n], slice: vec![None; n] };
+        if !(2..=Self::MAX_SERIES).contains(&n) {
+            return out;
+        }
+        let (gx, gy) = ((x1 - x0).max(f64::MIN_POSITIVE), (y1 - y0).max(f64::MIN_POSITIVE));
+        let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+        let cell =
+            |p: &(f64, f64)| (((p.0 - x0) / gx * 1000.0).round() as i64, ((p.1 - y0) / gy * 400.0).round() as i64);
+        let exact: Vec<Vec<(i64, i64)>> = series
+            .iter()
+            .map(|s| {
+                let mut g: Vec<(i64, i64)> = s.points.iter().filter(finite).map(cell).collect();
+                g.dedup();
+                g
+            })
+            .collect();
+        let cells: Vec<BTreeSet<(i64, i64)>> =
+            series.iter().map(|s| s.points.iter().filter(finite).filter(|p| p.1 != 0.0).map(cell).collect()).collect();
+        let near = |a: &BTreeSet<(i64, i64)>, b: &BTreeSet<(i64, i64)>| {
+            a.iter().filter(|&&(x, y)| (y - 1..=y + 1).any(|yy| b.contains(&(x, yy)))).count()
+        };
+        let mut group: Vec<usize> = (0..n).collect();
+        let root = |g: &Vec<usize>, mut i: usize| {
+            while g[i] != i {
+                i = g[i];
+            }
+            i
+        };
+        for j in 0..n {
+            for i in 0..j {
+                let (si, sj) = (&series[i], &series[j]);
+                let same_style = si.thin == sj.thin && si.color.unwrap_or(i) != sj.color.unwrap_or(j);
+                if !same_style || exact[j].len() < 2 {
+                    continue;
+                }
+                let equal = exact[i] == exact[j];
+                let shorter = cells[i].len().min(cells[j].len());
+                let together = !equal
+                    && shorter >= 10
+                    && 2 * near(&cells[i], &cells[j]).max(near(&cells[j], &cells[i])) >= shorter;
+                if equal || together {
+                    if out.note[j].is_none() {
+                        out.note[j] = Some((i, equal));
+                    }
+                    let (ri, rj) = (root(&group, i), root(&group, j));
+                    group[rj.max(ri)] = rj.min(ri);
+                }
+            }
+        }
+        for j in 0..n {
+            let r = root(&group, j);
+            let members: Vec<usize> = (0..n).filter(|&k| root(&group, k) == r).collect();
+            let rank = members.iter().position(|&k| k == j).unwrap_or(0);
+            if members.len() > 1 && rank > 0 {
+                out.slice[j] = Some((rank, members.len()));
+            }
+        }
+        out
+    }
+}
+
+/// `other` as a legend note of `label` names it: "eager" for "eager: backlog" beside
+/// "static: backlog", the whole label otherwise.
+fn short_name<'a>(other: &'a str, label: &str) -> &'a str {
+    match (other.split_once(": "), label.split_once(": ")) {
+        (Some((who, what)), Some((_, mine))) if what == mine => who,
+        _ => other,
+    }
+}
+
 /// Palette slot, pattern and width of series `i`.
 fn style(i: usize, s: &Series) -> (Rgb, u8, u32) {
     let slot = s.color.unwrap_or(i);
@@ -81,41 +170,21 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
     }
     let y = value_axis_with(y0, y1, 6, 0.06, chart.integer_y);
 
-    // A series whose line would cover another's exactly is drawn in dashes
-    // over it and says so in the legend, so neither hides. "Exactly" is
-    // judged on a fine grid of the data's range, independent of the layout.
-    let (gx, gy) = ((x1 - x0).max(f64::MIN_POSITIVE), (y1 - y0).max(f64::MIN_POSITIVE));
-    let grid: Vec<Vec<(i64, i64)>> = series
-        .iter()
-        .map(|s| {
-            let mut g: Vec<(i64, i64)> = s
-                .points
-                .iter()
-                .filter(finite)
-                .map(|p| (((p.0 - x0) / gx * 4000.0).round() as i64, ((p.1 - y0) / gy * 2000.0).round() as i64))
-                .collect();
-            g.dedup();
-            g
-        })
-        .collect();
-    let mut same_as: Vec<Option<usize>> = vec![None; series.len()];
-    for j in 0..grid.len() {
-        if grid[j].len() >= 2 {
-            same_as[j] = (0..j).find(|&i| same_as[i].is_none() && grid[i] == grid[j]);
-        }
-    }
+    let overlap = Overlap::find(series, (x0, x1), (y0, y1));
     let entries: Vec<_> = series
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let (color, pattern, width) = style(i, s);
-            match same_as[i] {
-                Some(first) => {
-                    let label = format!("{} (same as {})", s.label, series[first].label);
-                    LegendEntry { pattern: pattern.max(1), thin: width == 1, ..legend_entry(&label, color) }
+            let label = match overlap.note[i] {
+                Some((first, true)) => format!("{} (same as {})", s.label, short_name(&series[first].label, &s.label)),
+                Some((first, false)) => {
+                    format!("{} (partly same as {})", s.label, short_name(&series[first].label, &s.label))
                 }
-                None => LegendEntry { pattern, thin: width == 1, ..legend_entry(&s.label, color) },
-            }
+                None => s.label.clone(),
+            };
+            let pattern = if overlap.note[i].is_some() { pattern.max(1) } else { pattern };
+            LegendEntry { pattern, thin: width == 1, ..legend_entry(&label, color) }
         })
         .collect();
     let legend_w = legend_width(&entries).max(if chart.legend_note.is_some() { 200 } else { 0 });
@@ -137,17 +206,18 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
     plot.draw_y_grid(&mut scene);
     plot.draw_x_grid(&mut scene, true);
     marks.draw_lines(&mut scene, band_top, &plot);
-    for (i, s) in series.iter().enumerate() {
+    // Thick lines first, thin companions over them, so no thin line is buried.
+    let order = (0..series.len()).filter(|&i| !series[i].thin).chain((0..series.len()).filter(|&i| series[i].thin));
+    for i in order {
+        let s = &series[i];
         let (color, pattern, width) = style(i, s);
         let pts = lines[i].clone();
-        if let Some(first) = same_as[i] {
-            // The k-th copy of a line takes the k-th slice of each period, so
-            // the colours of all copies alternate along it.
-            let copies = same_as.iter().filter(|f| **f == Some(first)).count() + 1;
-            let rank = same_as[..i].iter().filter(|f| **f == Some(first)).count() + 1;
+        if let Some((rank, copies)) = overlap.slice[i] {
+            // The k-th of lines that run together takes the k-th slice of each
+            // period, so the colours of all of them alternate where they meet.
             const SLICE: f64 = 9.0;
             let off = SLICE * (copies - 1) as f64;
-            let phase = (copies - rank) as f64 * SLICE;
+            let phase = ((copies - rank) % copies) as f64 * SLICE;
             scene.dashed_path(&pts, color, width.max(2), SLICE, off, phase);
             continue;
         }
