@@ -116,6 +116,7 @@ fn standbys_are_told_and_drawn() {
     kafkasim::report::write_outputs(&w, &dir).unwrap();
     let svg = std::fs::read_to_string(dir.join("ownership.svg")).unwrap();
     assert!(svg.contains("ledger-4: standby"), "the ownership chart has no standby row");
+    assert!(svg.contains("ledger-5 (standby)"), "the ownership legend does not list the standby");
 }
 
 #[test]

@@ -269,6 +269,7 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
                 spans: Vec::new(),
                 note: Some(format!("{name}: standby - a live member of {} with no partitions assigned", g.id)),
                 color: Some(consumer_slot(w, c)),
+                legend: Some(format!("{name} (standby)")),
             });
         }
     }

@@ -87,6 +87,8 @@ pub struct OwnershipRow {
     pub note: Option<String>,
     /// Palette slot for the label's swatch (a standby consumer's colour).
     pub color: Option<usize>,
+    /// A legend entry for the row itself, in its `color` (e.g. "ledger-4 (standby)").
+    pub legend: Option<String>,
 }
 
 /// One bar per category, e.g. label "pull"; `values[i]` belongs to

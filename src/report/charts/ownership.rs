@@ -10,7 +10,9 @@ use super::frame::{
     LegendEntry, MarkerLayout, Plot, Swatch, draw_legend, draw_title, fitted_x_axis, legend_entry, legend_height,
     legend_width, max_text_width, patterned_box, title_height,
 };
-use super::render::{MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, faded, fit_text, palette, variant};
+use super::render::{
+    MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, WHITE_BG, faded, fit_text, palette, text_width, variant,
+};
 use super::{Marker, OwnershipRow, Span};
 
 const WIDTH: u32 = 1200;
@@ -53,6 +55,11 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
     let unowned = spans().any(|s| s.owner.is_none());
     let mut entries: Vec<_> =
         owners.iter().map(|(n, c, p)| LegendEntry { pattern: *p, ..legend_entry(n, *c) }).collect();
+    for r in rows {
+        if let (Some(l), Some(slot)) = (&r.legend, r.color) {
+            entries.push(LegendEntry { pattern: variant(slot), ..legend_entry(l, palette(slot)) });
+        }
+    }
     if unowned {
         entries.push(legend_entry(UNOWNED_LABEL, UNOWNED));
     }
@@ -102,13 +109,19 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
             let (color, pattern) = fill(s).unwrap_or((UNOWNED, 0));
             patterned_box(&mut scene, x0, y0, x1, y1, color, pattern);
         }
+    }
+    marks.draw_lines(&mut scene, band_top, &plot);
+    // Row notes over the marker lines, on a white ground so a line never runs through them.
+    for (i, row) in rows.iter().enumerate() {
         if let Some(note) = row.note.as_deref().filter(|_| row_h >= 9.0) {
             let size = TICK_SIZE.min(row_h * 0.8);
             let note = fit_text(note, size, right - left - 16, 120);
-            scene.text(left + 8, mid.round() as i32, &note, size, MUTED_TEXT, HPos::Left);
+            let mid = top + ((i as f64 + 0.5) * row_h).round() as i32;
+            let (w, h) = (text_width(&note, size), (size * 0.6) as i32);
+            scene.fill_rect(left + 5, mid - h, left + 10 + w, mid + h, WHITE_BG);
+            scene.text(left + 8, mid, &note, size, MUTED_TEXT, HPos::Left);
         }
     }
-    marks.draw_lines(&mut scene, band_top, &plot);
     plot.draw_frame(&mut scene);
 
     if row_h >= 9.0 {
