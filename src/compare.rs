@@ -123,15 +123,20 @@ fn markdown(name: &str, pull: &Value, push: &Value) -> String {
 fn latency_chart(cmp: &Comparison, pull: &Value, push: &Value, dir: &Path) -> anyhow::Result<()> {
     let mut categories = Vec::new();
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    for g in &cmp.pull.groups {
+    let mut slots = Vec::new();
+    for (gi, g) in cmp.pull.groups.iter().enumerate() {
         for q in ["p50", "p99", "max"] {
             categories.push(format!("{} {q}", g.id));
+            slots.push(run_charts::group_slot(gi));
             a.push(pull["groups"][&g.id]["latency_ms"][q].as_f64().unwrap_or(f64::NAN));
             b.push(push["groups"][&g.id]["latency_ms"][q].as_f64().unwrap_or(f64::NAN));
         }
     }
-    let groups =
-        [charts::BarGroup { label: "pull".into(), values: a }, charts::BarGroup { label: "push".into(), values: b }];
+    // Bars take their group's colour (as in every other chart); the mode is the pattern.
+    let groups = [
+        charts::BarGroup { label: "pull (solid)".into(), values: a, slots: slots.clone(), pattern: 0 },
+        charts::BarGroup { label: "push (striped)".into(), values: b, slots, pattern: 3 },
+    ];
     let title = format!("{}: end-to-end latency, pull vs push", cmp.pull.plan.name);
     charts::bar_chart(&dir.join("latency.png"), &dir.join("latency.svg"), &title, "latency (ms)", &categories, &groups)
 }

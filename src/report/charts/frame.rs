@@ -138,18 +138,21 @@ pub(super) fn legend_entry(label: &str, color: Rgb) -> LegendEntry {
     LegendEntry { label: fit_text(label, LEGEND_SIZE, LEGEND_MAX_LABEL, 60), color, pattern: 0, thin: false }
 }
 
-/// Box swatch / span fill of pattern `p`: white bars across a coloured box,
-/// so boxes of the same colour with different patterns stay apart.
+/// Box swatch / span fill of pattern `p`: thin white lines across a coloured
+/// box at a fixed spacing per pattern (hatching, never read as stacked
+/// segments), so boxes of one colour with different patterns stay apart.
 pub(super) fn patterned_box(scene: &mut Scene, x0: i32, y0: i32, x1: i32, y1: i32, color: Rgb, p: u8) {
     scene.fill_rect(x0, y0, x1, y1, color);
-    if p == 0 || y1 - y0 < 4 {
-        return;
-    }
-    let stripes = i32::from(p);
-    let h = y1 - y0;
-    for k in 1..=stripes {
-        let y = y0 + h * k / (stripes + 1);
+    let spacing = match p {
+        0 => return,
+        1 => 8,
+        2 => 5,
+        _ => 3,
+    };
+    let mut y = y0 + spacing - 1;
+    while y < y1 {
         scene.line((x0, y), (x1, y), WHITE_BG);
+        y += spacing;
     }
 }
 

@@ -97,6 +97,12 @@ pub struct OwnershipRow {
 pub struct BarGroup {
     pub label: String,
     pub values: Vec<f64>,
+    /// Palette slot of each category's bar (e.g. the group it measures), so bars keep the
+    /// colours lines have; empty = one colour per bar group. With slots, the bar groups are
+    /// told apart by `pattern` and the legend shows the patterns in grey.
+    pub slots: Vec<usize>,
+    /// White bars across this group's boxes (0 = solid).
+    pub pattern: u8,
 }
 
 /// A line chart: one line per series (legend), markers as dashed verticals.

@@ -124,8 +124,8 @@ fn sample_rows() -> Vec<OwnershipRow> {
 fn sample_bars() -> (Vec<String>, Vec<BarGroup>) {
     let cats = ["p50", "p99", "max"].map(String::from).to_vec();
     let groups = vec![
-        BarGroup { label: "pull".into(), values: vec![3.2, 48.5, 120.0] },
-        BarGroup { label: "push".into(), values: vec![1.1, 12.0, 300.25] },
+        BarGroup { label: "pull".into(), values: vec![3.2, 48.5, 120.0], ..Default::default() },
+        BarGroup { label: "push".into(), values: vec![1.1, 12.0, 300.25], ..Default::default() },
     ];
     (cats, groups)
 }
@@ -288,13 +288,14 @@ fn owner_colours_follow_sorted_names() {
 fn bar_chart_variants() {
     let (cats, groups) = sample_bars();
     let ragged = vec![
-        BarGroup { label: "short".into(), values: vec![1.0] },
-        BarGroup { label: "long".into(), values: vec![1.0, f64::NAN, 3.0, 4.0, 5.0] },
-        BarGroup { label: "neg".into(), values: vec![-2.0, -1.0, 0.5] },
+        BarGroup { label: "short".into(), values: vec![1.0], ..Default::default() },
+        BarGroup { label: "long".into(), values: vec![1.0, f64::NAN, 3.0, 4.0, 5.0], ..Default::default() },
+        BarGroup { label: "neg".into(), values: vec![-2.0, -1.0, 0.5], ..Default::default() },
     ];
-    let zeros = vec![BarGroup { label: "z".into(), values: vec![0.0, 0.0, 0.0] }];
-    let many_groups: Vec<BarGroup> =
-        (0..25).map(|i| BarGroup { label: format!("group {i}"), values: vec![i as f64; 3] }).collect();
+    let zeros = vec![BarGroup { label: "z".into(), values: vec![0.0, 0.0, 0.0], ..Default::default() }];
+    let many_groups: Vec<BarGroup> = (0..25)
+        .map(|i| BarGroup { label: format!("group {i}"), values: vec![i as f64; 3], ..Default::default() })
+        .collect();
     let cases: Vec<(&str, Vec<String>, Vec<BarGroup>)> = vec![
         ("normal", cats.clone(), groups.clone()),
         ("ragged", cats.clone(), ragged),
@@ -384,8 +385,8 @@ fn write_samples_if_asked() {
         .collect();
     ownership_chart(&dir.join("own40.png"), &dir.join("own40.svg"), "40 partitions", &rows, 200.0, &markers).unwrap();
     let negative = vec![
-        BarGroup { label: "delta".into(), values: vec![-12.5, 3.0, 40_000.0] },
-        BarGroup { label: "other".into(), values: vec![2.0, f64::NAN, -1_500.0] },
+        BarGroup { label: "delta".into(), values: vec![-12.5, 3.0, 40_000.0], ..Default::default() },
+        BarGroup { label: "other".into(), values: vec![2.0, f64::NAN, -1_500.0], ..Default::default() },
     ];
     let cats3 = ["a", "b", "c"].map(String::from).to_vec();
     bar_chart(&dir.join("barneg.png"), &dir.join("barneg.svg"), "Negative bars", "change", &cats3, &negative).unwrap();
@@ -396,7 +397,8 @@ fn write_samples_if_asked() {
 #[test]
 fn extreme_sizes_do_not_panic() {
     let cats: Vec<String> = (0..3_000).map(|i| format!("c{i}")).collect();
-    let groups = vec![BarGroup { label: "g".into(), values: (0..3_000).map(|i| i as f64).collect() }];
+    let groups =
+        vec![BarGroup { label: "g".into(), values: (0..3_000).map(|i| i as f64).collect(), ..Default::default() }];
     assert_renders("many-cats", |png, svg| bar_chart(png, svg, "many", "", &cats, &groups));
     let rows: Vec<OwnershipRow> = (0..100)
         .map(|p| OwnershipRow {
