@@ -241,7 +241,7 @@ pre { background: var(--band); padding: 10px; overflow-x: auto; border: 1px soli
 .filters label { margin-right: 16px; }
 .filters select { margin-left: 4px; }
 #events table, .events table { width: 100%; }
-.events td { text-align: left; }
+.events td, .events th { text-align: left; }
 .events td.t { text-align: right; white-space: nowrap; }
 .events td.k { white-space: nowrap; }
 .story { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; white-space: pre-wrap; }
