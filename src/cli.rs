@@ -43,6 +43,16 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run scenarios and check their `expect:` entries: one line per expectation, pass or fail,
+    /// with the measured value. Exit status 1 if any fails, 2 for bad input.
+    Check {
+        /// Scenario files with `expect:` entries.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Overrides each scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Check scenario files without running them.
     Validate {
         #[arg(required = true)]
@@ -129,6 +139,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     match cmd {
         Command::Run { scenario, out, seed } => run(&scenario, out, seed),
         Command::Validate { files } => validate(&files),
+        Command::Check { files, seed } => check(&files, seed),
         Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
@@ -139,6 +150,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
 /// Loads a scenario, applying a `--seed` override.
 pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
     let mut plan = scenario::load(path)?;
+    crate::check::figures_exist(&path.display().to_string(), &plan)?;
     if let Some(s) = seed {
         plan.seed = s;
     }
@@ -152,17 +164,52 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failu
     world.run();
     let written = crate::report::write_outputs(&world, &dir)?;
     say!("{}", crate::report::console::run_summary(&world));
+    let outcomes = crate::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
+    if !outcomes.is_empty() {
+        let failed = outcomes.iter().filter(|o| !o.pass).count();
+        say!("expectations: {} passed, {failed} failed", outcomes.len() - failed);
+        for o in outcomes.iter().filter(|o| !o.pass) {
+            say!("  {}", o.line());
+        }
+    }
     say!("wrote {} files to {}", written.len(), dir.display());
+    Ok(())
+}
+
+fn check(files: &[PathBuf], seed: Option<u64>) -> Result<(), Failure> {
+    // Every file is checked for bad input before anything runs.
+    let plans: Vec<scenario::Plan> = files.iter().map(|f| load(f, seed)).collect::<Result<_, _>>()?;
+    let (mut passed, mut failed) = (0, 0);
+    for (f, plan) in files.iter().zip(plans) {
+        if plan.expect.is_empty() {
+            say!("{}: no expectations", f.display());
+            continue;
+        }
+        let world = crate::simulate(plan);
+        let outcomes = crate::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
+        for o in &outcomes {
+            say!("{}  {}", f.display(), o.line());
+            if o.pass {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    say!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        return Err(Failure { status: 1, message: format!("{failed} expectation(s) failed") });
+    }
     Ok(())
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut bad = 0;
     for f in files {
-        match scenario::load(f) {
+        match load(f, None) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", e.message);
                 bad += 1;
             }
         }

@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line.
 
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod kafka;

@@ -25,6 +25,8 @@ pub struct Plan {
     pub groups: Vec<GroupPlan>,
     /// Sorted by time; equal times keep file order.
     pub timeline: Vec<TimedAction>,
+    /// What the run must show, in file order.
+    pub expect: Vec<super::expect::Expectation>,
 }
 
 #[derive(Clone, Debug)]

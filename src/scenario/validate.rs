@@ -436,6 +436,26 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         )));
     }
 
+    let expect = super::expect::parse(file, &raw.expect)?;
+    for e in &expect {
+        let Some(gid) = &e.group else { continue };
+        let Some(g) = groups.iter().find(|g| &g.id == gid) else {
+            let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
+            return Err(
+                ck.err(&format!("{}.group", e.path), format!("unknown group `{gid}`; groups: {}", ids.join(", ")))
+            );
+        };
+        if let Some(c) = &e.consumer
+            && !g.consumers.iter().any(|k| &k.name == c)
+        {
+            let names: Vec<&str> = g.consumers.iter().map(|k| k.name.as_str()).collect();
+            return Err(ck.err(
+                &format!("{}.consumer", e.path),
+                format!("group `{gid}` has no consumer `{c}`; its consumers: {}", names.join(", ")),
+            ));
+        }
+    }
+
     Ok(Plan {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
@@ -452,6 +472,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         producers,
         groups,
         timeline,
+        expect,
     })
 }
 
