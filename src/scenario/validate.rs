@@ -442,7 +442,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         let Some(g) = groups.iter().find(|g| &g.id == gid) else {
             let ids: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
             return Err(
-                ck.err(&format!("{}.group", e.path), format!("unknown group `{gid}`; groups: {}", ids.join(", ")))
+                ck.err(format!("{}.group", e.path), format!("unknown group `{gid}`; groups: {}", ids.join(", ")))
             );
         };
         if let Some(c) = &e.consumer
@@ -450,7 +450,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         {
             let names: Vec<&str> = g.consumers.iter().map(|k| k.name.as_str()).collect();
             return Err(ck.err(
-                &format!("{}.consumer", e.path),
+                format!("{}.consumer", e.path),
                 format!("group `{gid}` has no consumer `{c}`; its consumers: {}", names.join(", ")),
             ));
         }
