@@ -15,6 +15,7 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 
 /// Parses nothing, writes nothing: runs a checked plan to the end and returns the finished world.
 pub fn simulate(plan: scenario::Plan) -> kafka::world::World {

@@ -10,4 +10,5 @@ mod offsets;
 mod push;
 mod scenarios;
 mod semantics;
+mod sweep;
 mod timing;
