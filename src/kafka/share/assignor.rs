@@ -50,15 +50,15 @@ pub fn assign(members: usize, partitions: usize, current: &[Vec<u32>]) -> Vec<Ve
     }
     // (4) each under-shared partition goes to the next unfilled member that lacks it, wrapping.
     let mut next = 0;
-    for p in 0..partitions {
+    for (p, holders) in sharers.iter_mut().enumerate() {
         let mut tries = 0;
-        while sharers[p].len() < desired && tries < members {
+        while holders.len() < desired && tries < members {
             let i = next % members;
             next += 1;
             tries += 1;
             if assigned[i].len() < quota[i] && !assigned[i].contains(&(p as u32)) {
                 assigned[i].push(p as u32);
-                sharers[p].push(i);
+                holders.push(i);
                 tries = 0;
             }
         }
