@@ -49,6 +49,55 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run scenarios and check their `expect:` entries: one line per expectation, pass or fail,
+    /// with the measured value. Exit status 1 if any fails, 2 for bad input.
+    Check {
+        /// Scenario files with `expect:` entries.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Overrides each scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Run a scenario over the cross product of settings, times seeds, in parallel; write
+    /// sweep.csv (a row per run), sweep.md (medians) and sweep.json. Results never depend on --jobs.
+    Sweep {
+        /// The scenario YAML file.
+        scenario: PathBuf,
+        /// A field by path and the values to try: `groups.billing.consumers=1,2,4,8`,
+        /// `groups.billing.protocol=eager,cooperative`, `producers.web.rate=1000/s,2000/s`.
+        /// Repeat for a cross product.
+        #[arg(long = "set", value_name = "PATH=V1,V2,...")]
+        set: Vec<String>,
+        /// Seeds per combination: the scenario's seed (or --seed) plus 0, 1, ... N-1.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// Overrides the scenario's seed (the first seed of every combination).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Runs at once (default: the machine's cores). Each run is single-threaded.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only slice I of N (runs whose index modulo N is I); join slices with sweep-merge.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// A figure to tabulate and chart against the first setting (repeatable): a summary path
+        /// relative to each group (`lag_records.max`) or absolute (`groups.billing.lost`).
+        #[arg(long = "plot", value_name = "FIGURE")]
+        plots: Vec<String>,
+        /// Output folder (default: output/<scenario name>-sweep/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Join the folders of `sweep --shard I/N` runs into the whole sweep's outputs.
+    SweepMerge {
+        /// The shard folders, every slice exactly once.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder for the merged sweep.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check scenario files without running them.
     Validate {
         /// Scenario YAML files; `-` reads one from standard input.
@@ -136,6 +185,11 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     match cmd {
         Command::Run { scenario, out, seed, narrate } => run(&scenario, out, seed, narrate),
         Command::Validate { files } => validate(&files),
+        Command::Check { files, seed } => check(&files, seed),
+        Command::Sweep { scenario, set, seeds, seed, jobs, shard, plots, out } => {
+            sweep(&scenario, &set, seeds, seed, jobs, shard.as_deref(), plots, out)
+        }
+        Command::SweepMerge { dirs, out } => sweep_merge(&dirs, &out),
         Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
@@ -160,6 +214,8 @@ pub fn load_scenario(path: &Path) -> Result<scenario::Plan, ScenarioError> {
 /// Loads a scenario (`-`: from standard input), applying a `--seed` override.
 pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
     let mut plan = load_scenario(path)?;
+    let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+    crate::check::figures_exist(&name, &plan)?;
     if let Some(s) = seed {
         plan.seed = s;
     }
@@ -181,17 +237,181 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, narrate: bool) -> R
         say!("");
     }
     say!("{}", crate::report::console::run_summary(&world));
+    let outcomes = crate::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
+    if !outcomes.is_empty() {
+        let failed = outcomes.iter().filter(|o| !o.pass).count();
+        say!("expectations: {} passed, {failed} failed", outcomes.len() - failed);
+        for o in outcomes.iter().filter(|o| !o.pass) {
+            say!("  {}", o.line());
+        }
+    }
     say!("wrote {} files to {}", written.len(), dir.display());
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    path: &Path,
+    set: &[String],
+    seeds: u32,
+    seed: Option<u64>,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    plots: Vec<String>,
+    out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    use crate::sweep::{self, Manifest};
+    let base = load(path, seed)?;
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{file}: cannot read: {e}")))?;
+    let settings = set.iter().map(|s| sweep::settings::parse_set(s)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
+    if seeds == 0 {
+        return Err(usage("--seeds must be at least 1"));
+    }
+    if let Some(s) = settings.iter().find(|s| s.path == "seed") {
+        return Err(usage(format!("--set {}: sweep seeds with --seeds N (and --seed for the first)", s.path)));
+    }
+    let shard = shard.map(sweep::parse_shard).transpose().map_err(usage)?.unwrap_or((0, 1));
+    let m = Manifest {
+        scenario: base.name.clone(),
+        scenario_digest: sweep::digest(&text),
+        settings,
+        seeds,
+        base_seed: base.seed,
+        plots,
+    };
+    if m.runs() > 1_000_000 {
+        return Err(usage(format!("{} runs; a sweep takes at most 1000000 (fewer values or seeds)", m.runs())));
+    }
+    let mut plans = sweep::plans(&file, &text, &m)?;
+    for p in &mut plans {
+        p.seed = base.seed;
+    }
+    // A --plot naming no figure is bad input, before anything runs.
+    let probe = {
+        let w = crate::kafka::world::World::new(plans[0].clone());
+        let mut f = Vec::new();
+        sweep::flatten(&crate::report::summary::summary(&w), "", &mut f);
+        vec![sweep::RunRow { run: 0, seed: 0, passed: 0, failed: 0, figures: f }]
+    };
+    for p in &m.plots {
+        let one = Manifest { plots: vec![p.clone()], ..m.clone() };
+        if sweep::table::plot_paths(&one, &probe).is_empty() {
+            return Err(usage(format!(
+                "--plot `{p}`: no such figure; use a summary path relative to a group (lag_records.max) or absolute (groups.<id>.lost)"
+            )));
+        }
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
+    let mine = (0..m.runs()).filter(|r| r % shard.1 == shard.0).count();
+    let bar = sweep_bar(mine as u64);
+    let started = std::time::Instant::now();
+    let rows = sweep::run(&plans, &m, shard, jobs, &|done, _| {
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+        }
+    })?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    write_folder(&dir, |staging| {
+        if shard.1 > 1 {
+            sweep::write_part(staging, &m, shard, &rows)
+        } else {
+            sweep::table::write_all(staging, &m, &rows)
+        }
+    })?;
+    let failed = rows.iter().filter(|r| r.failed > 0).count();
+    say!(
+        "{}: {mine} runs{} on {jobs} threads in {secs:.1} s; {failed} with failed expectations",
+        m.scenario,
+        if shard.1 > 1 { format!(" (shard {}/{})", shard.0, shard.1) } else { String::new() }
+    );
+    if shard.1 == 1 {
+        say!("{}", sweep::table::markdown(&m, &rows).trim_end());
+    }
+    say!("wrote {}", dir.display());
+    Ok(())
+}
+
+fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<(), Failure> {
+    let (m, rows) = crate::sweep::read_parts(dirs).map_err(usage)?;
+    write_folder(out, |staging| crate::sweep::table::write_all(staging, &m, &rows))?;
+    say!("{}", crate::sweep::table::markdown(&m, &rows).trim_end());
+    say!("wrote {}", out.display());
+    Ok(())
+}
+
+/// A progress bar on stderr for people at a terminal: runs done, total, time left.
+fn sweep_bar(total: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("sweep {bar:30} {pos}/{len} runs, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// Writes a folder through a staging folder beside it, replaced in one rename.
+fn write_folder(dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<()>) -> Result<(), Failure> {
+    use anyhow::Context;
+    let name = dir.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+    if let Err(e) = fill(&staging) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e.context(format!("writing {}", dir.display())).into());
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
+    }
+    std::fs::rename(&staging, dir).with_context(|| format!("moving the output into {}", dir.display()))?;
+    Ok(())
+}
+
+fn check(files: &[PathBuf], seed: Option<u64>) -> Result<(), Failure> {
+    // Every file is checked for bad input before anything runs.
+    let plans: Vec<scenario::Plan> = files.iter().map(|f| load(f, seed)).collect::<Result<_, _>>()?;
+    let (mut passed, mut failed) = (0, 0);
+    for (f, plan) in files.iter().zip(plans) {
+        if plan.expect.is_empty() {
+            say!("{}: no expectations", f.display());
+            continue;
+        }
+        let world = crate::simulate(plan);
+        let outcomes = crate::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
+        for o in &outcomes {
+            say!("{}  {}", f.display(), o.line());
+            if o.pass {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    say!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        return Err(Failure { status: 1, message: format!("{failed} expectation(s) failed") });
+    }
     Ok(())
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut bad = 0;
     for f in files {
-        match load_scenario(f) {
+        match load(f, None) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", e.message);
                 bad += 1;
             }
         }

@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line.
 
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod kafka;
@@ -15,6 +16,7 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 
 /// Parses nothing, writes nothing: runs a checked plan to the end and returns the finished world.
 pub fn simulate(plan: scenario::Plan) -> kafka::world::World {

@@ -11,4 +11,5 @@ mod push;
 mod report_page;
 mod scenarios;
 mod semantics;
+mod sweep;
 mod timing;

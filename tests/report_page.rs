@@ -162,7 +162,7 @@ fn run_and_validate_read_the_scenario_from_stdin() {
 fn bench_has_its_scenario_built_in_and_every_argument_is_described() {
     let plan = kafkasim::scenario::parse("large.yaml", kafkasim::bench::LARGE).unwrap();
     assert_eq!(plan.source, std::fs::read_to_string(repo("benches/large.yaml")).unwrap());
-    for cmd in ["run", "compare", "validate", "partition", "assign", "bench"] {
+    for cmd in ["run", "compare", "validate", "check", "sweep", "sweep-merge", "partition", "assign", "bench"] {
         let out = kafkasim().args([cmd, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
         // clap lists an undocumented argument with nothing after its name.

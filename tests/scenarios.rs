@@ -31,7 +31,10 @@ fn the_reference_scenario_in_scenarios_is_the_contract() {
     let shared = repo("../shared/scenario-reference.yaml");
     if let Ok(contract) = std::fs::read_to_string(&shared) {
         let ours = std::fs::read_to_string(repo("scenarios/reference.yaml")).unwrap();
-        assert_eq!(ours, contract, "scenarios/reference.yaml must stay a copy of shared/scenario-reference.yaml");
+        // The contract, then only the expectations that state its lesson (`kafkasim check`).
+        let (body, expect) = ours.split_at(ours.find("\nexpect:").map_or(ours.len(), |i| i + 1));
+        assert_eq!(body, contract, "scenarios/reference.yaml must stay a copy of shared/scenario-reference.yaml");
+        assert!(expect.is_empty() || expect.starts_with("expect:"), "only an expect: block may follow the contract");
     }
 }
 
@@ -56,6 +59,57 @@ fn shipped_scenarios_reproduce_their_golden_outputs() {
             .unwrap_or_else(|_| panic!("no golden manifest {}; run with UPDATE_GOLDEN=1", golden.display()));
         assert_eq!(manifest, expected, "{name}: outputs changed; if intended, refresh with UPDATE_GOLDEN=1");
     }
+}
+
+/// Every shipped scenario states its lesson as expectations, and they hold (`kafkasim check`).
+#[test]
+fn every_shipped_scenario_checks_itself() {
+    for f in scenario_files() {
+        let file = f.display().to_string();
+        let plan = kafkasim::scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
+        assert!(plan.expect.len() >= 3, "{file}: state the scenario's lesson with at least three expectations");
+        kafkasim::check::figures_exist(&file, &plan).unwrap_or_else(|e| panic!("{e}"));
+        let mut w = kafkasim::kafka::world::World::new(plan);
+        w.check_invariants = true;
+        w.run();
+        for o in kafkasim::check::evaluate(&w.plan, &summary(&w)) {
+            assert!(o.pass, "{file}: {}", o.line());
+        }
+    }
+}
+
+/// `kafkasim check`: exit 0 when every expectation holds, 1 when one fails (with the measured
+/// value), 2 when one names a figure that does not exist (with the list of what does).
+#[test]
+fn check_exit_status_and_lines() {
+    let dir = temp_dir("check-cli");
+    let base = std::fs::read_to_string(repo("scenarios/standby.yaml")).unwrap();
+    let body = &base[..base.find("expect:").unwrap()];
+    let write = |name: &str, expect: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, format!("{body}expect:\n{expect}")).unwrap();
+        p
+    };
+    let good = write("good.yaml", "  - {group: ledger, consumer: ledger-5, state_at_end: standby}\n");
+    let out = kafkasim().arg("check").arg(&good).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("PASS  group ledger consumer ledger-5  state_at_end = standby  (measured standby)"),
+        "{text}"
+    );
+
+    let failing = write("failing.yaml", "  - {group: ledger, lag_records.max: {below: 10}}\n");
+    let out = kafkasim().arg("check").arg(&failing).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FAIL  group ledger  lag_records.max < 10  (measured 688)"), "{text}");
+
+    let unknown = write("unknown.yaml", "  - {group: ledger, lag_recrds.max: 3}\n");
+    let out = kafkasim().arg("check").arg(&unknown).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expect[0].lag_recrds.max") && err.contains("lag_records.max"), "{err}");
 }
 
 /// The README starts with the two set-up commands and names every shipped scenario.

@@ -14,5 +14,6 @@ pub mod partitioner;
 pub mod processing;
 pub mod producer;
 pub mod push;
+pub mod share;
 pub mod slab;
 pub mod world;

@@ -33,6 +33,22 @@ pub fn consumer_state(w: &World, c: usize) -> &'static str {
     }
 }
 
+/// Why records were lost, in the order summary.json lists them.
+pub const LOSS_CAUSES: [&str; 8] = [
+    "retention",
+    "offset_reset",
+    "seek_or_reset",
+    "push_drop",
+    "commit_before_processing",
+    "auto_commit",
+    "commit_after_processing",
+    "mixed_commit_modes",
+];
+
+/// Why a partition's next reader re-read records (a duplicate is charged to the cause).
+pub const DUPLICATE_CAUSES: [&str; 6] =
+    ["crash", "rebalance", "poll_timeout", "stop", "leave_group", "rebalance_timeout"];
+
 pub fn summary(w: &World) -> Value {
     let mut topics = Map::new();
     for t in &w.topics {
@@ -86,7 +102,8 @@ pub fn summary(w: &World) -> Value {
         let deleted_unread: u64 =
             g.partitions.iter().map(|&p| g.deleted_unread(p, w.partitions[p as usize].log.log_start_offset())).sum();
         let lost = committed_past + deleted_unread;
-        let mut lost_by_cause = Map::new();
+        // Every cause is listed, zeros included, so expectations and sweep columns can name any of them.
+        let mut lost_by_cause: Map<String, Value> = LOSS_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
         let retention = (g.lost_retention + deleted_unread).min(lost);
         if retention > 0 {
             lost_by_cause.insert("retention".to_string(), json!(retention));
@@ -138,8 +155,11 @@ pub fn summary(w: &World) -> Value {
                 }),
             );
         }
-        let duplicates_by_cause: Map<String, Value> =
-            g.duplicates_by_cause.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        let mut duplicates_by_cause: Map<String, Value> =
+            DUPLICATE_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
+        for (k, v) in &g.duplicates_by_cause {
+            duplicates_by_cause.insert(k.to_string(), json!(v));
+        }
         groups.insert(
             g.id.clone(),
             json!({

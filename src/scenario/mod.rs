@@ -1,6 +1,7 @@
 //! Scenario files: the YAML schema (`raw`), its checks (`validate`) and the typed plan a run uses.
 
 pub mod error;
+pub mod expect;
 pub mod plan;
 pub mod raw;
 pub mod units;

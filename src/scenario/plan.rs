@@ -29,6 +29,8 @@ pub struct Plan {
     pub source: String,
     /// The seed the file gives (`seed` may be overridden by `--seed`).
     pub file_seed: u64,
+    /// What the run must show, in file order.
+    pub expect: Vec<super::expect::Expectation>,
 }
 
 #[derive(Clone, Debug)]

@@ -29,6 +29,9 @@ pub struct RawScenario {
     pub groups: Vec<RawGroup>,
     #[serde(default)]
     pub timeline: Vec<RawAction>,
+    /// What the run must show (`kafkasim check`); parsed in `expect.rs`.
+    #[serde(default)]
+    pub expect: Vec<serde_yaml::Mapping>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -171,7 +171,20 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             }
             gtopics.push(idx);
         }
-        let protocol = g.protocol.unwrap_or(RebalanceProtocol::Eager);
+        // Kafka picks the newest protocol every configured assignor supports: cooperative-sticky
+        // alone means cooperative, so that is the default when it is the assignor.
+        let cooperative_assignor = g.assignor.as_deref() == Some("cooperative-sticky");
+        let protocol = g.protocol.unwrap_or(if cooperative_assignor {
+            RebalanceProtocol::Cooperative
+        } else {
+            RebalanceProtocol::Eager
+        });
+        if protocol == RebalanceProtocol::Eager && cooperative_assignor {
+            return Err(ck.err(
+                format!("{path}.protocol"),
+                "with assignor: cooperative-sticky alone Kafka's protocol is cooperative; for an eager group use assignor: sticky (or range, roundrobin)",
+            ));
+        }
         let assignor = match &g.assignor {
             None => match protocol {
                 RebalanceProtocol::Eager => AssignorKind::Range,
@@ -436,6 +449,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         )));
     }
 
+    let expect = super::expect::parse(file, &raw.expect)?;
     Ok(Plan {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
@@ -454,6 +468,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         timeline,
         source: String::new(),
         file_seed: raw.seed.unwrap_or(0),
+        expect,
     })
 }
 

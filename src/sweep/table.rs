@@ -1,0 +1,153 @@
+//! What a sweep writes, from its manifest and rows alone (so a merged set of shards writes the
+//! same bytes as the whole sweep): sweep.json, sweep.csv, sweep.md and the figure charts.
+
+use super::{Manifest, RunRow};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Default figures to tabulate and chart for each group when `--plot` is not given.
+pub const DEFAULT_PLOTS: [&str; 4] = ["lag_records.max", "latency_ms.p99", "duplicates", "rebalance_pause_ms.total"];
+
+/// `lag_records.max` means that figure of every group; a path starting with `groups.` (or any
+/// run-level figure) is taken as it is.
+pub fn plot_paths(m: &Manifest, rows: &[RunRow]) -> Vec<String> {
+    let groups = group_ids(rows);
+    let wanted: Vec<String> =
+        if m.plots.is_empty() { DEFAULT_PLOTS.iter().map(|s| s.to_string()).collect() } else { m.plots.clone() };
+    let exists = |p: &str| rows.first().is_some_and(|r| r.figures.iter().any(|(k, _)| k == p));
+    let mut out = Vec::new();
+    for w in wanted {
+        if exists(&w) {
+            out.push(w);
+            continue;
+        }
+        for g in &groups {
+            let p = format!("groups.{g}.{w}");
+            if exists(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn group_ids(rows: &[RunRow]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for (k, _) in rows.first().map(|r| r.figures.as_slice()).unwrap_or_default() {
+        if let Some(rest) = k.strip_prefix("groups.")
+            && let Some(id) = rest.strip_suffix(".records_processed")
+            && !id.contains(".consumers.")
+            && !ids.iter().any(|x| x == id)
+        {
+            ids.push(id.to_string());
+        }
+    }
+    ids
+}
+
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+pub fn csv(m: &Manifest, rows: &[RunRow]) -> anyhow::Result<Vec<u8>> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut known = std::collections::BTreeSet::new();
+    for r in rows {
+        for (k, _) in &r.figures {
+            if known.insert(k.clone()) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = m.settings.iter().map(|s| s.path.clone()).collect();
+    header.extend(["seed", "expectations_passed", "expectations_failed"].map(String::from));
+    header.extend(columns.iter().cloned());
+    w.write_record(&header)?;
+    for r in rows {
+        let (c, _) = m.run_spec(r.run);
+        let mut rec = m.values_of(c);
+        rec.extend([r.seed.to_string(), r.passed.to_string(), r.failed.to_string()]);
+        let map: std::collections::HashMap<&str, &Value> = r.figures.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        rec.extend(columns.iter().map(|c| cell(map.get(c.as_str()).copied())));
+        w.write_record(&rec)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+/// (min, median, max) of a figure over a combination's seeds, skipping runs where it is empty.
+pub fn spread(rows: &[&RunRow], path: &str) -> Option<(f64, f64, f64)> {
+    let mut xs: Vec<f64> =
+        rows.iter().filter_map(|r| r.figures.iter().find(|(k, _)| k == path).and_then(|(_, v)| v.as_f64())).collect();
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    let median = if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 };
+    Some((xs[0], median, xs[n - 1]))
+}
+
+pub fn rows_of<'a>(m: &Manifest, rows: &'a [RunRow], c: usize) -> Vec<&'a RunRow> {
+    rows.iter().filter(|r| m.run_spec(r.run).0 == c).collect()
+}
+
+fn num(x: f64) -> String {
+    let r = crate::report::num::round3(x);
+    if r.fract() == 0.0 && r.abs() < 1e15 { format!("{}", r as i64) } else { format!("{r}") }
+}
+
+pub fn markdown(m: &Manifest, rows: &[RunRow]) -> String {
+    let plots = plot_paths(m, rows);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Sweep of `{}`: {} runs ({} settings x {} seeds, seeds {}..{})\n",
+        m.scenario,
+        m.runs(),
+        m.combinations(),
+        m.seeds,
+        m.base_seed,
+        m.base_seed.wrapping_add(u64::from(m.seeds).saturating_sub(1))
+    );
+    let _ = writeln!(out, "Medians over seeds, with the range (min - max) in brackets.\n");
+    let mut header: Vec<String> = m.settings.iter().map(|s| format!("`{}`", s.path)).collect();
+    header.push("runs passing every expectation".into());
+    header.extend(plots.iter().map(|p| format!("`{p}`")));
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+    for c in 0..m.combinations() {
+        let of = rows_of(m, rows, c);
+        let mut line = m.values_of(c);
+        let expecting = of.iter().any(|r| r.passed + r.failed > 0);
+        line.push(if expecting {
+            format!("{}/{}", of.iter().filter(|r| r.failed == 0).count(), of.len())
+        } else {
+            "no expectations".into()
+        });
+        for p in &plots {
+            line.push(match spread(&of, p) {
+                Some((lo, med, hi)) if lo == hi => num(med),
+                Some((lo, med, hi)) => format!("{} ({} - {})", num(med), num(lo), num(hi)),
+                None => "-".into(),
+            });
+        }
+        let _ = writeln!(out, "| {} |", line.join(" | "));
+    }
+    out
+}
+
+/// Writes sweep.json, sweep.csv, sweep.md and a chart per plotted figure into `dir`.
+pub fn write_all(dir: &Path, m: &Manifest, rows: &[RunRow]) -> anyhow::Result<()> {
+    let mut manifest = serde_json::to_string_pretty(&m.to_json())?;
+    manifest.push('\n');
+    std::fs::write(dir.join("sweep.json"), manifest)?;
+    std::fs::write(dir.join("sweep.csv"), csv(m, rows)?)?;
+    std::fs::write(dir.join("sweep.md"), markdown(m, rows))?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `kafkasim sweep`: the cross product of settings times seeds; results that never depend on
+//! `--jobs`; shards run in separate processes and merged give exactly the whole sweep's files.
+
+use crate::util::*;
+
+fn sweep_args(out: &std::path::Path) -> Vec<String> {
+    [
+        "sweep",
+        "scenarios/scale-out.yaml",
+        "--set",
+        "groups.billing.consumers=2,4",
+        "--set",
+        "groups.billing.protocol=eager,cooperative",
+        "--set",
+        "duration=22s",
+        "--seeds",
+        "3",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+fn run(args: &[String]) -> std::process::Output {
+    let out = kafkasim().current_dir(repo(".")).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+#[test]
+fn a_sweep_is_the_cross_product_and_does_not_depend_on_jobs() {
+    let dir = temp_dir("sweep-jobs");
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    let mut a = sweep_args(&one);
+    a.extend(["--jobs".into(), "1".into()]);
+    let mut b = sweep_args(&two);
+    b.extend(["--jobs".into(), "2".into()]);
+    run(&a);
+    run(&b);
+    assert_eq!(read_all(&one), read_all(&two), "--jobs changes nothing");
+    let csv = std::fs::read_to_string(one.join("sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 1 + 2 * 2 * 3, "a header and one row per run");
+    assert!(rows[0].starts_with("groups.billing.consumers,groups.billing.protocol,duration,seed,expectations_passed,"));
+    assert!(rows[1].starts_with("2,eager,22s,50,"), "{}", rows[1]);
+    assert!(rows[3].starts_with("2,eager,22s,52,"), "seeds are the scenario's seed + k");
+    assert!(rows[12].starts_with("4,cooperative,22s,52,"), "{}", rows[12]);
+    let md = std::fs::read_to_string(one.join("sweep.md")).unwrap();
+    assert!(md.contains("| 2 | eager | 22s | 3/3 |"), "{md}");
+    assert!(md.contains("| 2 | cooperative | 22s | 0/3 |"), "the scenario expects eager's 12 revocations: {md}");
+}
+
+#[test]
+fn three_shards_in_separate_processes_merge_into_the_whole_sweep() {
+    let dir = temp_dir("sweep-shards");
+    let whole = dir.join("whole");
+    run(&sweep_args(&whole));
+    let shards: Vec<std::path::PathBuf> = (0..3).map(|i| dir.join(format!("shard-{i}"))).collect();
+    let children: Vec<_> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut a = sweep_args(s);
+            a.extend(["--shard".into(), format!("{i}/3"), "--jobs".into(), "1".into()]);
+            kafkasim().current_dir(repo(".")).args(&a).spawn().unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let merged = dir.join("merged");
+    let mut args = vec!["sweep-merge".to_string()];
+    args.extend(shards.iter().map(|s| s.display().to_string()));
+    args.extend(["--out".into(), merged.display().to_string()]);
+    run(&args);
+    assert_eq!(read_all(&whole), read_all(&merged), "merged shards write exactly what the whole sweep writes");
+
+    // A missing shard, or one given twice, is refused.
+    let out = kafkasim()
+        .args(["sweep-merge"])
+        .arg(&shards[0])
+        .arg(&shards[1])
+        .arg("--out")
+        .arg(dir.join("x"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shards missing: 2/3"));
+}
+
+#[test]
+fn bad_settings_are_bad_input_before_anything_runs() {
+    let dir = temp_dir("sweep-bad");
+    let bad = |set: &str| {
+        let out = kafkasim()
+            .current_dir(repo("."))
+            .args(["sweep", "scenarios/scale-out.yaml", "--set", set, "--out"])
+            .arg(dir.join("x"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{set}");
+        assert!(!dir.join("x").exists(), "nothing written");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(bad("groups.biling.consumers=2").contains("entries: billing"));
+    assert!(bad("groups.billing.protocol=eager,fast").contains("unknown variant `fast`"));
+    assert!(bad("groups.billing.consumers").contains("PATH=VALUE"));
+}
