@@ -5,8 +5,8 @@ use plotters::style::text_anchor::HPos;
 use super::BarGroup;
 use super::axis::{Axis, fmt_value, value_axis};
 use super::frame::{
-    LegendEntry, Plot, Swatch, axis_tick_width, draw_legend, draw_title, left_margin, legend_entry, legend_width,
-    patterned_box, title_height,
+    LegendEntry, Plot, Swatch, axis_tick_width, draw_legend, draw_title, empty_scene, left_margin, legend_entry,
+    legend_width, patterned_box, title_height,
 };
 use super::render::{AXIS, Rgb, Scene, TEXT, TICK_SIZE, VALUE_SIZE, fit_text, palette, text_width};
 
@@ -26,6 +26,9 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
             lo = lo.min(v);
             hi = hi.max(v);
         }
+    }
+    if !any {
+        return empty_scene(WIDTH, HEIGHT, title, "Nothing to show: no bar has a value.");
     }
     let y = value_axis(lo, hi, 6, 0.1);
 
@@ -85,9 +88,6 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
         scene.line((left, zero), (right, zero), AXIS);
     }
     plot.draw_frame(&mut scene);
-    if !any {
-        plot.draw_no_data(&mut scene);
-    }
     draw_legend(&mut scene, right + 8, top, HEIGHT as i32 - 8, &entries, Swatch::Box);
     draw_title(&mut scene, title);
     plot.draw_y_label(&mut scene, y_label);

@@ -166,7 +166,7 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
         return empty_scene(WIDTH as u32, HEIGHT as u32, title, note);
     }
     if !any {
-        (x0, x1) = (0.0, 1.0);
+        return empty_scene(WIDTH as u32, HEIGHT as u32, title, "Nothing to show: no series has a point.");
     }
     let y = value_axis_with(y0, y1, 6, 0.06, chart.integer_y);
 
@@ -228,9 +228,6 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
         }
     }
     plot.draw_frame(&mut scene);
-    if !any {
-        plot.draw_no_data(&mut scene);
-    }
     marks.draw_labels(&mut scene, band_top);
     marks.draw_list(&mut scene, 12, HEIGHT - 6);
     let legend_bottom = if chart.legend_note.is_some() { HEIGHT - 90 } else { HEIGHT - 8 };
