@@ -328,3 +328,38 @@ fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     }
     .write(&dir.join("offsets.png"), &dir.join("offsets.svg"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::event_label;
+    use crate::record::LoggedEvent;
+    use crate::sim::SimTime;
+    use serde_json::json;
+
+    fn ev(kind: &'static str, fields: serde_json::Value) -> LoggedEvent {
+        LoggedEvent { time: SimTime::ZERO, kind, fields: fields.as_object().cloned().unwrap_or_default() }
+    }
+
+    #[test]
+    fn control_plane_events_get_short_labels_and_others_none() {
+        let cases = [
+            (ev("rebalance_completed", json!({"group": "g", "generation": 3})), Some("g rebalanced (gen 3)")),
+            (
+                ev("member_fenced", json!({"consumer": "c1", "reason": "session_timeout"})),
+                Some("c1 fenced (session timeout)"),
+            ),
+            (ev("consumer_crashed", json!({"consumer": "c1"})), Some("c1 crashed")),
+            (ev("consumer_out_of_memory", json!({"consumer": "c2"})), Some("c2 out of memory")),
+            (ev("offsets_reset", json!({"group": "g"})), Some("g offsets reset")),
+            (
+                ev("offset_out_of_range", json!({"partition": "t-1", "auto_offset_reset": "earliest"})),
+                Some("t-1 out of range, reset to earliest"),
+            ),
+            (ev("member_joined", json!({"consumer": "c1"})), None),
+            (ev("assignment", json!({"consumer": "c1"})), None),
+        ];
+        for (e, want) in cases {
+            assert_eq!(event_label(&e).as_deref(), want, "{}", e.kind);
+        }
+    }
+}
