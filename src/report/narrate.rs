@@ -49,7 +49,7 @@ pub fn story(w: &World) -> Vec<String> {
     let zero = SimTime::ZERO;
     for t in &w.plan.topics {
         let retention = match t.retention {
-            Some(r) => format!("records are deleted after {} (retention.ms)", secs(r)),
+            Some(r) => format!("records are deleted after {r} (retention.ms)"),
             None => "records are kept for the whole run".to_string(),
         };
         out.push(line(
