@@ -85,6 +85,8 @@ fn the_story_follows_the_workflow_in_plain_words() {
         "00:00.000  [store] topic orders has 6 partitions",
         "00:00.000  [publish] producer web publishes 2000 records/s to orders",
         "00:00.000  [subscribe] group billing subscribes to orders with consumers b1, b2, b3",
+        "00:00.000  [commit] billing's consumers commit after processing each batch: at-least-once",
+        "00:00.000  [commit] audit's committed offsets advance automatically every 5s",
         "00:00.000  [group join] consumer b1 starts and asks to join group billing",
         "00:06.000  [rebalance] group billing generation 1 is stable after 6000 ms; assignment b1: orders-0 orders-1; b2: orders-2 orders-3; b3: orders-4 orders-5",
         "00:20.000  [rebalance] consumer b2 crashed; its partitions orders-2, orders-3 are unread until its session times out (45 s)",

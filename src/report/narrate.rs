@@ -8,6 +8,7 @@ use super::num::ms;
 use crate::kafka::world::World;
 use crate::record::LoggedEvent;
 use crate::scenario::plan::Delivery;
+use crate::scenario::raw::{CommitMode, OffsetReset};
 use crate::sim::{SimDuration, SimTime};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -92,6 +93,49 @@ pub fn story(w: &World) -> Vec<String> {
                 partitions, g.id
             ),
         ));
+        if let Some(c) = g.consumers.first().map(|c| &c.config) {
+            let start = match c.auto_offset_reset {
+                OffsetReset::Earliest => "the log start (auto.offset.reset=earliest)",
+                OffsetReset::Latest => "the log end (auto.offset.reset=latest)",
+                OffsetReset::None => "nowhere: without one the consumer fails (auto.offset.reset=none)",
+            };
+            out.push(line(
+                zero,
+                "offset advances",
+                format!("{} starts each partition at its committed offset, or, with none, at {start}", g.id),
+            ));
+            let poll = match g.delivery {
+                Delivery::Pull => {
+                    let wait = if c.fetch_max_wait.is_zero() {
+                        "returning at once when nothing is there (fetch.max.wait.ms=0)".to_string()
+                    } else {
+                        format!("waiting up to {} for data (fetch.max.wait.ms)", c.fetch_max_wait)
+                    };
+                    format!(
+                        "{}'s consumers loop on poll(): each call returns up to {} records (max.poll.records) of the partitions they own, {wait}",
+                        g.id, c.max_poll_records
+                    )
+                }
+                Delivery::Push => format!(
+                    "{}'s consumers take records from their push buffers (up to {} records each) in poll()",
+                    g.id, g.push.buffer
+                ),
+            };
+            out.push(line(zero, "poll", poll));
+            let commit = match c.commit {
+                CommitMode::Auto => format!(
+                    "{}'s committed offsets advance automatically every {} (enable.auto.commit), so a crash re-reads up to that much",
+                    g.id, c.auto_commit_interval
+                ),
+                CommitMode::AfterProcessing => {
+                    format!("{}'s consumers commit after processing each batch: at-least-once", g.id)
+                }
+                CommitMode::BeforeProcessing => {
+                    format!("{}'s consumers commit before processing each batch: at-most-once", g.id)
+                }
+            };
+            out.push(line(zero, "commit", commit));
+        }
     }
 
     // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
