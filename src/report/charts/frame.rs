@@ -72,14 +72,6 @@ impl Plot {
         let label = fit_text(label, LABEL_SIZE, h, 120);
         scene.vertical_text(16, (self.top + self.bottom) / 2, &label, LABEL_SIZE, TEXT);
     }
-
-    /// A grey note in the middle of an empty plot.
-    pub fn draw_no_data(&self, scene: &mut Scene) {
-        let (x, y) = ((self.left + self.right) / 2, (self.top + self.bottom) / 2);
-        let w = text_width("no data", LABEL_SIZE) / 2 + 6;
-        scene.fill_rect(x - w, y - 10, x + w, y + 10, WHITE_BG);
-        scene.text(x, y, "no data", LABEL_SIZE, MUTED_TEXT, HPos::Center);
-    }
 }
 
 /// Widest label among `labels` at `size`.

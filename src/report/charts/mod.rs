@@ -28,7 +28,8 @@
 //! ignores registered fonts and loads system fonts.
 //!
 //! No function panics on any input: NaN and infinite values are skipped,
-//! empty or degenerate data gets a default axis span and a "no data" note.
+//! degenerate data gets a default axis span, and a chart with nothing to show
+//! says so in a sentence instead of drawing empty axes.
 
 mod axis;
 mod bar;

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::HPos;
 
 use super::axis::Axis;
 use super::frame::{
-    LegendEntry, MarkerLayout, Plot, Swatch, draw_legend, draw_title, fitted_x_axis, legend_entry, legend_height,
-    legend_width, max_text_width, patterned_box, title_height,
+    LegendEntry, MarkerLayout, Plot, Swatch, draw_legend, draw_title, empty_scene, fitted_x_axis, legend_entry,
+    legend_height, legend_width, max_text_width, patterned_box, title_height,
 };
 use super::render::{
     MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, WHITE_BG, faded, fit_text, palette, text_width, variant,
@@ -30,6 +30,9 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
         spans().flat_map(|s| [s.start, s.end]).filter(|v| v.is_finite()).fold(0.0f64, f64::max)
     };
     let x_end = if x_end > 0.0 { x_end } else { 1.0 };
+    if rows.is_empty() {
+        return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show: no partition and no consumer.");
+    }
 
     // Owners without a slot of their own get the slots in sorted-name order.
     let mut names: Vec<&str> = spans().filter(|s| s.color.is_none()).filter_map(|s| s.owner.as_deref()).collect();
@@ -135,9 +138,6 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
                 patterned_box(&mut scene, left - 18, mid - h, left - 8, mid + h, palette(slot), variant(slot));
             }
         }
-    }
-    if n == 0 {
-        plot.draw_no_data(&mut scene);
     }
     marks.draw_labels(&mut scene, band_top);
     marks.draw_list(&mut scene, 12, height - list - 6);
