@@ -174,6 +174,7 @@ fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
             "One colour per group: solid = pull run, records not yet read (log end - position); \
              dashed = push run, records pushed and waiting in consumer buffers.",
         ),
+        bands: &[],
     }
     .write(&dir.join("buffer-vs-lag.png"), &dir.join("buffer-vs-lag.svg"))
 }
@@ -203,6 +204,7 @@ fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
             "No records were dropped in the push run: no push buffer with the drop policy ever filled up.",
         ),
         legend_note: None,
+        bands: &[],
     }
     .write(&dir.join("drops.png"), &dir.join("drops.svg"))
 }

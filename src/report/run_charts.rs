@@ -2,7 +2,7 @@
 //! consumer has one palette slot for all of them (and for the charts of a compare, whose two runs
 //! share the plan), so a colour means the same thing everywhere.
 
-use super::charts::{self, LineChart, Marker, OwnershipRow, Series, Span};
+use super::charts::{self, Band, LineChart, Marker, OwnershipRow, Series, Span};
 use super::lag;
 use super::summary::consumer_state;
 use crate::kafka::world::World;
@@ -68,6 +68,7 @@ fn latency_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         integer_y: false,
         empty_note: Some("No record was processed, so there is no latency to show."),
         legend_note: Some("Solid: p99, dashed: p50, of the records that finished processing in each second."),
+        bands: &[],
     }
     .write(&dir.join("latency-over-time.png"), &dir.join("latency-over-time.svg"))
 }
@@ -165,6 +166,18 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         });
     }
     let title = format!("{}: backlog and committed lag per group", w.plan.name);
+    let bands = status_bands(w);
+    let note = format!(
+        "Thick: backlog, records the group has not read yet (log end - position). \
+         Thin: committed lag, log end - committed offset, as kafka-consumer-groups.sh shows it.{}",
+        if bands.is_empty() {
+            " Burrow's lag status stayed OK throughout."
+        } else if w.groups.len() > 1 {
+            " Background: Burrow's lag status of the worst group, pale yellow WARN, pale red ERR."
+        } else {
+            " Background: Burrow's lag status, pale yellow WARN, pale red ERR."
+        }
+    );
     LineChart {
         title: &title,
         x_label: "virtual time (s)",
@@ -173,12 +186,42 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         markers: &markers(w),
         integer_y: true,
         empty_note: Some("Nothing waited: no group had an unread record or a committed lag at any sample."),
-        legend_note: Some(
-            "Thick: backlog, records the group has not read yet (log end - position). \
-             Thin: committed lag, log end - committed offset, as kafka-consumer-groups.sh shows it.",
-        ),
+        legend_note: Some(&note),
+        bands: &bands,
     }
     .write(&dir.join("lag.png"), &dir.join("lag.svg"))
+}
+
+/// Stretches where Burrow's status of the worst group was not OK: from each such sample to the
+/// next, merged while the status stays the same.
+fn status_bands(w: &World) -> Vec<Band> {
+    use crate::record::burrow::LagStatus;
+    let per_group = lag::group_lag_status_series(w);
+    let mut worst: BTreeMap<u64, LagStatus> = BTreeMap::new();
+    for series in &per_group {
+        for &(t, st) in series {
+            let e = worst.entry(t.as_nanos()).or_default();
+            *e = (*e).max(st);
+        }
+    }
+    let samples: Vec<(u64, LagStatus)> = worst.into_iter().collect();
+    let end = w.plan.duration.as_nanos();
+    let mut bands: Vec<(Band, LagStatus)> = Vec::new();
+    for (i, &(t, st)) in samples.iter().enumerate() {
+        if st == LagStatus::Ok {
+            continue;
+        }
+        let next = samples.get(i + 1).map_or(end, |s| s.0);
+        let (x0, x1) = (t as f64 / 1e9, next.max(t) as f64 / 1e9);
+        match bands.last_mut() {
+            Some((b, last)) if *last == st && b.x1 == x0 => b.x1 = x1,
+            _ => {
+                let rgb = if st == LagStatus::Warn { (255, 244, 204) } else { (252, 220, 220) };
+                bands.push((Band { x0, x1, rgb }, st));
+            }
+        }
+    }
+    bands.into_iter().map(|(b, _)| b).collect()
 }
 
 /// Consumers whose state at the end is `standby` (summary.json's word): live members the
@@ -325,6 +368,7 @@ fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         integer_y: true,
         empty_note: Some("No records were produced: every offset stayed at 0."),
         legend_note: None,
+        bands: &[],
     }
     .write(&dir.join("offsets.png"), &dir.join("offsets.svg"))
 }

@@ -203,6 +203,12 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
         .collect();
 
     let mut scene = Scene::new(WIDTH as u32, height as u32);
+    for b in chart.bands.iter().filter(|b| b.x0.is_finite() && b.x1.is_finite() && b.x1 > b.x0) {
+        let (bx0, bx1) = (plot.px(b.x0).clamp(left, right), plot.px(b.x1).clamp(left, right));
+        if bx1 > bx0 {
+            scene.fill_rect(bx0, top, bx1, bottom, Rgb(b.rgb.0, b.rgb.1, b.rgb.2));
+        }
+    }
     plot.draw_y_grid(&mut scene);
     plot.draw_x_grid(&mut scene, true);
     marks.draw_lines(&mut scene, band_top, &plot);

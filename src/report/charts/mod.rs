@@ -65,6 +65,15 @@ pub struct Marker {
     pub label: String,
 }
 
+/// A shaded stretch of a line chart's background, from `x0` to `x1` (e.g. a lag status other
+/// than OK). The chart's legend note says what the shades mean.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Band {
+    pub x0: f64,
+    pub x1: f64,
+    pub rgb: (u8, u8, u8),
+}
+
 /// A time interval of one partition's ownership; `owner` None = unowned
 /// (drawn light grey, listed as "(unowned)" in the legend).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -123,6 +132,8 @@ pub struct LineChart<'a> {
     pub empty_note: Option<&'a str>,
     /// A short note under the legend (what thick and thin lines mean).
     pub legend_note: Option<&'a str>,
+    /// Background shading, drawn under the grid.
+    pub bands: &'a [Band],
 }
 
 impl LineChart<'_> {
