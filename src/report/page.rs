@@ -112,12 +112,9 @@ fn flatten(obj: &Map<String, Value>) -> (Vec<(String, &Value)>, Vec<&str>) {
     for (k, v) in obj {
         match v {
             v if is_cell(v) => flat.push((k.clone(), v)),
+            // committed_offsets: {topic: [offsets]} flattens; consumers: {name: {..}} is deep.
             Value::Object(inner) if inner.values().all(is_cell) => {
                 flat.extend(inner.iter().map(|(ik, iv)| (format!("{k}.{ik}"), iv)));
-            }
-            Value::Object(inner) if inner.values().all(|x| x.as_object().is_some_and(|o| o.values().all(is_cell))) => {
-                // e.g. committed_offsets: {topic: [offsets]} is flat; consumers: {name: {..}} is deep.
-                deep.push(k.as_str());
             }
             _ => deep.push(k.as_str()),
         }
