@@ -28,3 +28,7 @@ cp "$tmp/standby/ownership.png" output/examples/standby-ownership.png
 ./target/release/kafkasim run scenarios/queue-vs-pubsub.yaml --out "$tmp/queue-vs-pubsub" > /dev/null
 cp "$tmp/queue-vs-pubsub/lag.png" output/examples/queue-vs-pubsub-lag.png
 echo "wrote standby and coinciding-lines charts"
+./target/release/kafkasim sweep scenarios/scale-out.yaml --set groups.billing.consumers=2,4,8 \
+  --set groups.billing.protocol=eager,cooperative --seeds 5 --jobs 2 --out "$tmp/sweep" > /dev/null
+cp "$tmp/sweep/plot-groups.billing.rebalance_pause_ms.total.png" output/examples/scale-out-sweep-rebalance-pause.png
+echo "wrote the sweep chart"

@@ -274,6 +274,7 @@ fn sweep(
     let shard = shard.map(sweep::parse_shard).transpose().map_err(usage)?.unwrap_or((0, 1));
     let m = Manifest {
         scenario: base.name.clone(),
+        scenario_text: text.clone(),
         scenario_digest: sweep::digest(&text),
         settings,
         seeds,

@@ -108,3 +108,24 @@ fn bad_settings_are_bad_input_before_anything_runs() {
     assert!(bad("groups.billing.protocol=eager,fast").contains("unknown variant `fast`"));
     assert!(bad("groups.billing.consumers").contains("PATH=VALUE"));
 }
+
+/// The sweep's page holds its table and every chart inline, and refers to nothing outside itself.
+#[test]
+fn a_sweep_writes_charts_and_a_self_contained_page() {
+    let dir = temp_dir("sweep-page");
+    let out = dir.join("s");
+    let mut a = sweep_args(&out);
+    a.extend(["--plot".into(), "rebalance_pause_ms.total".into()]);
+    run(&a);
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let svg = std::fs::read_to_string(out.join("plot-groups.billing.rebalance_pause_ms.total.svg")).unwrap();
+    assert!(svg.contains("against groups.billing.consumers"));
+    assert!(page.contains("plot-groups.billing.rebalance_pause_ms.total"), "the chart is on the page");
+    assert!(page.contains("<table"), "the table of medians is on the page");
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<script src"), "no URL at all");
+    // --plot naming no figure is bad input.
+    let mut b = sweep_args(&dir.join("t"));
+    b.extend(["--plot".into(), "lag_recrds.max".into()]);
+    let o = kafkasim().current_dir(repo(".")).args(&b).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

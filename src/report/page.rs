@@ -467,6 +467,25 @@ pub fn compare_page(
     page(&format!("kafkasim compare: {name}"), &out)
 }
 
+/// The page of a sweep: what was swept, the table of medians, a chart per figure, the scenario.
+pub fn sweep_page(name: &str, what: &str, scenario: &str, table_md: &str, charts: &[Chart]) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<header><h1>kafkasim sweep: {}</h1><p>{}</p><nav><a href=\"#table\">medians</a><a href=\"#charts\">charts</a><a href=\"#scenario\">scenario</a></nav></header><main>",
+        esc(name),
+        esc(what)
+    );
+    out.push_str("<section id=\"table\"><h2>Medians over seeds</h2><div class=\"tables\">");
+    markdown_tables(&mut out, table_md);
+    out.push_str("</div></section><section id=\"charts\"><h2>Charts</h2>");
+    charts_block(&mut out, charts);
+    out.push_str("</section>");
+    scenario_block(&mut out, scenario, None);
+    out.push_str("</main>");
+    page(&format!("kafkasim sweep: {name}"), &out)
+}
+
 /// Markdown pipe tables (compare.md) as HTML tables; other lines as paragraphs.
 fn markdown_tables(out: &mut String, md: &str) {
     let mut in_table = false;

@@ -4,6 +4,7 @@
 //! joins slices into exactly what the whole sweep writes, so a large sweep can fan out on a batch
 //! engine (Slurm job arrays, Kubernetes Indexed Jobs: see `deploy/`).
 
+pub mod chart;
 pub mod settings;
 pub mod table;
 
@@ -17,6 +18,8 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
     pub scenario: String,
+    /// The scenario file's text, as swept (shown on the sweep's page).
+    pub scenario_text: String,
     /// FNV-1a of the scenario text: shards of different files never merge.
     pub scenario_digest: String,
     pub settings: Vec<Setting>,
@@ -54,6 +57,7 @@ impl Manifest {
     pub fn to_json(&self) -> Value {
         json!({
             "scenario": self.scenario,
+            "scenario_text": self.scenario_text,
             "scenario_digest": self.scenario_digest,
             "settings": self.settings.iter().map(|s| json!({"path": s.path, "values": s.values})).collect::<Vec<_>>(),
             "seeds": self.seeds,
@@ -80,6 +84,7 @@ impl Manifest {
             .collect::<Option<Vec<_>>>()?;
         Some(Manifest {
             scenario: v["scenario"].as_str()?.to_string(),
+            scenario_text: v["scenario_text"].as_str()?.to_string(),
             scenario_digest: v["scenario_digest"].as_str()?.to_string(),
             settings,
             seeds: u32::try_from(v["seeds"].as_u64()?).ok()?,
@@ -278,6 +283,7 @@ mod tests {
     fn manifest() -> Manifest {
         Manifest {
             scenario: "s".into(),
+            scenario_text: "name: s".into(),
             scenario_digest: "0".into(),
             settings: vec![
                 Setting { path: "a".into(), values: vec!["1".into(), "2".into()] },

@@ -116,9 +116,9 @@ pub fn markdown(m: &Manifest, rows: &[RunRow]) -> String {
         m.base_seed.wrapping_add(u64::from(m.seeds).saturating_sub(1))
     );
     let _ = writeln!(out, "Medians over seeds, with the range (min - max) in brackets.\n");
-    let mut header: Vec<String> = m.settings.iter().map(|s| format!("`{}`", s.path)).collect();
+    let mut header: Vec<String> = m.settings.iter().map(|s| s.path.clone()).collect();
     header.push("runs passing every expectation".into());
-    header.extend(plots.iter().map(|p| format!("`{p}`")));
+    header.extend(plots.iter().cloned());
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
     for c in 0..m.combinations() {
@@ -148,6 +148,20 @@ pub fn write_all(dir: &Path, m: &Manifest, rows: &[RunRow]) -> anyhow::Result<()
     manifest.push('\n');
     std::fs::write(dir.join("sweep.json"), manifest)?;
     std::fs::write(dir.join("sweep.csv"), csv(m, rows)?)?;
-    std::fs::write(dir.join("sweep.md"), markdown(m, rows))?;
+    let md = markdown(m, rows);
+    std::fs::write(dir.join("sweep.md"), &md)?;
+    let stems = super::chart::write_all(dir, m, rows)?;
+    let names: Vec<&str> = stems.iter().map(String::as_str).collect();
+    let charts = crate::report::page::read_charts(dir, &names)?;
+    let what = format!(
+        "{} runs: {} setting combination{} x {} seed{}, each run single-threaded and deterministic.",
+        m.runs(),
+        m.combinations(),
+        if m.combinations() == 1 { "" } else { "s" },
+        m.seeds,
+        if m.seeds == 1 { "" } else { "s" }
+    );
+    let page = crate::report::page::sweep_page(&m.scenario, &what, &m.scenario_text, &md, &charts);
+    std::fs::write(dir.join("index.html"), page)?;
     Ok(())
 }
