@@ -52,7 +52,6 @@ pub fn write_all(dir: &Path, m: &Manifest, rows: &[RunRow]) -> anyhow::Result<Ve
                 color,
                 thin: true,
                 dash: 2,
-                ..Default::default()
             });
             series.push(Series {
                 label: format!("{label}: max"),
@@ -60,7 +59,6 @@ pub fn write_all(dir: &Path, m: &Manifest, rows: &[RunRow]) -> anyhow::Result<Ve
                 color,
                 thin: true,
                 dash: 2,
-                ..Default::default()
             });
         }
         let title = format!("{}: {path} against {}", m.scenario, first.path);
