@@ -107,7 +107,7 @@ pub fn markdown(m: &Manifest, rows: &[RunRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Sweep of `{}`: {} runs ({} settings x {} seeds, seeds {}..{})\n",
+        "# Sweep of `{}`: {} runs ({} setting combinations x {} seeds, seeds {}..{})\n",
         m.scenario,
         m.runs(),
         m.combinations(),
