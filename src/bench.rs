@@ -3,14 +3,31 @@
 
 use crate::cli::{Failure, load, say};
 use crate::kafka::world::World;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Times each scenario in turn. Every file is checked before the first run, so a typo in the
+/// second one does not cost the first one's run time.
+pub fn run_all(paths: &[PathBuf]) -> Result<(), Failure> {
+    for p in paths {
+        load(p, None)?;
+    }
+    for (i, p) in paths.iter().enumerate() {
+        if i > 0 {
+            say!("");
+        }
+        run(p)?;
+    }
+    Ok(())
+}
 
 pub fn run(path: &Path) -> Result<(), Failure> {
     let plan = load(path, None)?;
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
-    let rss_before = peak_rss_bytes();
+    // Each scenario's peak is its own: the kernel's high-water mark restarts from what is
+    // resident now (the previous run's memory is freed by then).
+    let peak_is_own = reset_peak_rss();
     let started = Instant::now();
     let mut world = World::new(plan);
     world.check_invariants = false;
@@ -20,15 +37,16 @@ pub fn run(path: &Path) -> Result<(), Failure> {
     let processed: u64 = world.rec.groups.iter().map(|g| g.records_processed).sum();
     let events = world.kernel.events_processed();
     let peak = peak_rss_bytes();
-    say!("scenario          {name}");
+    say!("scenario          {name} ({})", path.display());
     say!("virtual time      {virtual_s:.0} s");
-    say!("wall time         {wall:.2} s");
+    say!("wall time         {wall:.3} s");
     say!("events            {events} ({:.2} M events/s)", events as f64 / wall / 1e6);
     say!("records produced  {records} ({:.2} M records/s)", records as f64 / wall / 1e6);
     say!("records processed {processed}");
-    match (peak, rss_before) {
-        (Some(p), _) => say!("peak memory       {:.0} MB (VmHWM)", p as f64 / 1e6),
-        _ => say!("peak memory       unavailable on this platform"),
+    match peak {
+        Some(p) if peak_is_own => say!("peak memory       {:.0} MB (VmHWM)", p as f64 / 1e6),
+        Some(p) => say!("peak memory       {:.0} MB (VmHWM, process-wide: could not reset it)", p as f64 / 1e6),
+        None => say!("peak memory       unavailable on this platform"),
     }
     Ok(())
 }
@@ -39,4 +57,9 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Writing 5 to /proc/self/clear_refs resets VmHWM to the current RSS (Linux 4.0+).
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }

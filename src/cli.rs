@@ -118,11 +118,12 @@ enum Command {
         /// `-` reads standard input.
         file: PathBuf,
     },
-    /// Run a scenario for speed: events/s, simulated records/s and peak memory.
+    /// Run scenarios for speed: wall time, events, simulated records/s and peak memory.
     Bench {
-        /// The scenario to time (default: benches/large.yaml).
-        #[arg(default_value = "benches/large.yaml")]
-        scenario: PathBuf,
+        /// The scenarios to time, one after the other (default: benches/per-record.yaml and
+        /// benches/large.yaml).
+        #[arg(default_values = ["benches/per-record.yaml", "benches/large.yaml"])]
+        scenarios: Vec<PathBuf>,
     },
 }
 
@@ -186,7 +187,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
         Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
-        Command::Bench { scenario } => crate::bench::run(&scenario),
+        Command::Bench { scenarios } => crate::bench::run_all(&scenarios),
     }
 }
 

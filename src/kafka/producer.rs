@@ -5,7 +5,7 @@
 //! files each record into its partition's open batch, and hands back the batches that close inside
 //! the window (full, or `linger_ms` after their first record) with their exact send times.
 
-use super::partitioner::{KeySource, NullKeyPartitioner};
+use super::partitioner::{KeySource, KeyTables, NullKeyPartitioner};
 use crate::scenario::plan::{Arrival, PartitionerKind, ProducerPlan};
 use crate::sim::rng::SimRng;
 use crate::sim::{RngStreams, SimDuration, SimTime};
@@ -32,9 +32,9 @@ pub struct Producer {
     rate: f64,
     /// Rate changes from the timeline, known in advance so arrivals drawn ahead honour them.
     rate_changes: Vec<(u64, f64)>,
-    /// add_partitions on the topic: from then on keys hash over the new count.
-    partition_changes: Vec<(u64, u32)>,
-    keys_plan: crate::scenario::plan::Keys,
+    /// add_partitions on the topic: from then on keys hash over the new count (the key source
+    /// for that count is made in advance, so its table is shared with the other producers).
+    partition_changes: Vec<(u64, u32, KeySource)>,
     keys: KeySource,
     null_key: NullKeyPartitioner,
     round_robin_all: bool,
@@ -62,6 +62,7 @@ impl Producer {
         rate_changes: Vec<(SimTime, f64)>,
         partition_changes: Vec<(SimTime, u32)>,
         rngs: &RngStreams,
+        tables: &mut KeyTables,
     ) -> Self {
         let base = format!("producer/{}", plan.name);
         let mut partition_rng = rngs.stream(&format!("{base}/partitioner"));
@@ -73,9 +74,11 @@ impl Producer {
             arrival: plan.arrival,
             rate: plan.rate,
             rate_changes: rate_changes.into_iter().map(|(t, r)| (t.as_nanos(), r)).collect(),
-            partition_changes: partition_changes.into_iter().map(|(t, n)| (t.as_nanos(), n)).collect(),
-            keys_plan: plan.keys.clone(),
-            keys: KeySource::new(&plan.keys, partitions),
+            partition_changes: partition_changes
+                .into_iter()
+                .map(|(t, n)| (t.as_nanos(), n, KeySource::new(&plan.keys, n, tables)))
+                .collect(),
+            keys: KeySource::new(&plan.keys, partitions, tables),
             null_key,
             round_robin_all: plan.partitioner == PartitionerKind::RoundRobin,
             linger: plan.linger.as_nanos(),
@@ -105,7 +108,7 @@ impl Producer {
         rate_changes: Vec<(SimTime, f64)>,
         rngs: &RngStreams,
     ) -> Self {
-        Self::new(plan, partitions, rate_changes, Vec::new(), rngs)
+        Self::new(plan, partitions, rate_changes, Vec::new(), rngs, &mut KeyTables::default())
     }
 
     pub fn window(&self) -> SimDuration {
@@ -181,10 +184,10 @@ impl Producer {
 
     fn add_record(&mut self, a: u64, out: &mut Vec<ReadyBatch>) {
         while self.partition_changes.first().is_some_and(|c| c.0 <= a) {
-            let (_, n) = self.partition_changes.remove(0);
+            let (_, n, keys) = self.partition_changes.remove(0);
             // The producer's metadata now shows n partitions: keys map anew (murmur2 % n).
             self.partitions = n;
-            self.keys = KeySource::new(&self.keys_plan, n);
+            self.keys = keys;
             self.open.resize_with(n as usize, || None);
         }
         let key = if self.round_robin_all { None } else { self.keys.draw(&mut self.keys_rng) };

@@ -114,6 +114,7 @@ impl World {
                 partitions.push(Partition { topic: ti, index: p, log, waiters: Vec::new() });
             }
         }
+        let mut key_tables = super::partitioner::KeyTables::default();
         let producers = plan
             .producers
             .iter()
@@ -142,7 +143,7 @@ impl World {
                         _ => {}
                     }
                 }
-                Producer::new(p, plan.topics[p.topic].partitions, changes, parts, &rngs)
+                Producer::new(p, plan.topics[p.topic].partitions, changes, parts, &rngs, &mut key_tables)
             })
             .collect();
         let mut consumers = Vec::new();
