@@ -12,6 +12,7 @@ pub mod murmur2;
 pub mod offsets;
 pub mod partitioner;
 pub mod processing;
+pub mod produce;
 pub mod producer;
 pub mod push;
 pub mod share;

@@ -9,7 +9,7 @@ use super::producer::{Producer, ReadyBatch};
 use super::slab::Slab;
 use crate::record::burrow::LagStatus;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder};
-use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
+use crate::scenario::plan::{Action, CommitMode, Delivery, OffsetReset, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
 
@@ -30,27 +30,68 @@ struct PendingCommit {
 #[derive(Clone, Copy, Debug)]
 pub enum Ev {
     ProducerTick(u32),
-    Append(u32),
+    /// A batch reached a partition where someone waits for records (see `produce`).
+    Appended(u32),
     Action(u32),
     Sample,
     Start(u32),
-    Poll { c: u32, inc: u32 },
-    FetchAtBroker { c: u32, inc: u32, seq: u32 },
-    FetchExpire { c: u32, inc: u32, seq: u32 },
-    FetchResponse { c: u32, inc: u32, seq: u32 },
-    ProcessingDone { c: u32, inc: u32 },
+    Poll {
+        c: u32,
+        inc: u32,
+    },
+    FetchAtBroker {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
+    FetchExpire {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
+    FetchResponse {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
+    ProcessingDone {
+        c: u32,
+        inc: u32,
+    },
     CommitAtBroker(u32),
-    CommitDone { c: u32, inc: u32 },
-    JoinArrive { c: u32, inc: u32 },
-    JoinTimer { g: u32, round: u32 },
-    SyncDone { g: u32, round: u32 },
-    HeartbeatNotice { c: u32, inc: u32 },
+    CommitDone {
+        c: u32,
+        inc: u32,
+    },
+    JoinArrive {
+        c: u32,
+        inc: u32,
+    },
+    JoinTimer {
+        g: u32,
+        round: u32,
+    },
+    SyncDone {
+        g: u32,
+        round: u32,
+    },
+    HeartbeatNotice {
+        c: u32,
+        inc: u32,
+    },
     SessionExpire(u32),
     LeaveArrive(u32),
     PushArrive(u32),
-    PushCredit { c: u32, inc: u32 },
+    PushCredit {
+        c: u32,
+        inc: u32,
+    },
     RetentionCheck,
-    PollTimeout { c: u32, inc: u32, seq: u32 },
+    PollTimeout {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
 }
 
 pub struct TopicMeta {
@@ -67,7 +108,11 @@ pub struct Partition {
     pub index: u32,
     pub log: PartitionLog,
     /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
-    waiters: Vec<(u32, u32, u32)>,
+    pub(super) waiters: Vec<(u32, u32, u32)>,
+    /// Batches on their way here, in the order they will be appended.
+    pub(super) pending: std::collections::VecDeque<super::produce::PendingAppend>,
+    /// A push group reads this partition: every batch that arrives is pushed at once.
+    pub(super) push_fed: bool,
 }
 
 pub struct World {
@@ -79,15 +124,15 @@ pub struct World {
     pub consumers: Vec<Consumer>,
     pub groups: Vec<Group>,
     pub rec: Recorder,
-    /// Batches on their way to the broker: (partition, producer, batch).
-    pending: Slab<(u32, usize, ReadyBatch)>,
+    /// Batches on their way to the broker.
+    pub(super) staging: super::produce::Staging,
     /// Commits on their way to the broker.
     pending_commits: Slab<PendingCommit>,
     /// Push messages on their way to consumers.
     pub(super) pushes: Slab<super::push::PushMessage>,
     /// Members whose session may time out: (group, member id).
     pub(super) expiring: Slab<(usize, String)>,
-    ready_scratch: Vec<ReadyBatch>,
+    pub(super) ready_scratch: Vec<ReadyBatch>,
     pub(super) delay: SimDuration,
     end: SimTime,
     next_sample: SimTime,
@@ -111,11 +156,19 @@ impl World {
             // and stay out of every view until they exist.
             for p in 0..t.max_partitions {
                 let log = PartitionLog::with_segments(t.segment_bytes, t.segment_ms.as_nanos());
-                partitions.push(Partition { topic: ti, index: p, log, waiters: Vec::new() });
+                let push_fed = plan.groups.iter().any(|g| g.delivery == Delivery::Push && g.topics.contains(&ti));
+                partitions.push(Partition {
+                    topic: ti,
+                    index: p,
+                    log,
+                    waiters: Vec::new(),
+                    pending: Default::default(),
+                    push_fed,
+                });
             }
         }
         let mut key_tables = super::partitioner::KeyTables::default();
-        let producers = plan
+        let producers: Vec<Producer> = plan
             .producers
             .iter()
             .enumerate()
@@ -201,6 +254,7 @@ impl World {
         let delay = plan.network_delay;
         let ngroups = groups.len();
         let nconsumers = consumers.len();
+        let nproducers = producers.len();
         let mut w = World {
             plan,
             kernel: Kernel::new(),
@@ -210,7 +264,7 @@ impl World {
             consumers,
             groups,
             rec: Recorder::new(ngroups, nconsumers),
-            pending: Slab::default(),
+            staging: super::produce::Staging::new(nproducers),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
             pushes: Slab::default(),
@@ -250,12 +304,17 @@ impl World {
     /// Runs the whole scenario.
     pub fn run(&mut self) {
         while let Some(ev) = self.kernel.next_until(self.end) {
+            // Batches reach the broker between events, without events of their own.
+            let (now, seq) = self.kernel.place();
+            self.advance_logs(now, seq);
             self.handle(ev);
             if self.check_invariants {
                 super::invariants::check(self);
             }
         }
         self.kernel.finish_at(self.end);
+        let (now, seq) = self.kernel.place();
+        self.advance_logs(now, seq);
         self.finish_in_hand();
         self.close_group_clocks();
         if self.next_sample <= self.end {
@@ -266,7 +325,7 @@ impl World {
     fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::ProducerTick(p) => self.producer_tick(p as usize),
-            Ev::Append(slot) => self.append(slot),
+            Ev::Appended(p) => self.appended(p),
             Ev::Action(i) => self.action(i as usize),
             Ev::Sample => {
                 self.sample();
@@ -337,47 +396,6 @@ impl World {
     }
 
     // ---- producers and the log -------------------------------------------------------------
-
-    fn producer_tick(&mut self, p: usize) {
-        let now = self.now();
-        let prod = &mut self.producers[p];
-        let window_end = now + prod.window();
-        let mut ready = std::mem::take(&mut self.ready_scratch);
-        prod.produce_window(now, window_end, &mut ready);
-        let topic = prod.topic;
-        let next = prod.next_activity(window_end);
-        for b in ready.drain(..) {
-            let pid = self.topics[topic].first_partition + b.partition;
-            let at = b.send_time + self.delay;
-            let slot = self.pending.insert((pid, p, b));
-            self.kernel.schedule_at(at, Ev::Append(slot));
-        }
-        self.ready_scratch = ready;
-        if let Some(t) = next {
-            self.kernel.schedule_at(t, Ev::ProducerTick(p as u32));
-        }
-    }
-
-    fn append(&mut self, slot: u32) {
-        let (pid, producer, batch) = self.pending.take(slot);
-        let now = self.now();
-        let size = self.producers[producer].record_size;
-        self.partitions[pid as usize].log.append(now, &batch.created_us, size);
-        self.producers[producer].recycle(batch.created_us);
-        for g in 0..self.groups.len() {
-            if self.is_push(g) && self.groups[g].owner[pid as usize].is_some() {
-                self.pump(g, pid);
-            }
-        }
-        // fetch.min.bytes = 1: a parked long poll answers as soon as any record arrives.
-        let waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
-        for (c, inc, seq) in waiters {
-            let con = &self.consumers[c as usize];
-            if con.incarnation == inc && con.is_running() && con.phase == Phase::Fetching && con.fetch_seq == seq {
-                self.respond(c as usize);
-            }
-        }
-    }
 
     // ---- consumer poll loop ------------------------------------------------------------------
 
@@ -468,10 +486,11 @@ impl World {
         if n == 0 && !con.config.fetch_max_wait.is_zero() && !con.owned.is_empty() {
             let key = (c as u32, con.incarnation, con.fetch_seq);
             let wait = con.config.fetch_max_wait;
-            for o in &con.owned {
-                self.partitions[o.partition as usize].waiters.push(key);
-            }
             let seq = con.fetch_seq;
+            for i in 0..con.owned.len() {
+                let p = self.consumers[c].owned[i].partition;
+                self.park(p, key);
+            }
             self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
             return;
         }
@@ -486,7 +505,7 @@ impl World {
     }
 
     /// Answers a parked fetch: the log is read again, since records arrived while it waited.
-    fn respond(&mut self, c: usize) {
+    pub(super) fn respond(&mut self, c: usize) {
         self.gather(c);
         self.send_response(c);
     }

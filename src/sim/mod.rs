@@ -16,6 +16,8 @@ pub use time::{SimDuration, SimTime};
 pub struct Kernel<E> {
     queue: EventQueue<E>,
     now: SimTime,
+    /// Sequence number of the event being handled: (now, seq) is the current place in the order.
+    seq: u64,
     events_processed: u64,
 }
 
@@ -27,7 +29,7 @@ impl<E> Default for Kernel<E> {
 
 impl<E> Kernel<E> {
     pub fn new() -> Self {
-        Kernel { queue: EventQueue::new(), now: SimTime::ZERO, events_processed: 0 }
+        Kernel { queue: EventQueue::new(), now: SimTime::ZERO, seq: 0, events_processed: 0 }
     }
 
     pub fn now(&self) -> SimTime {
@@ -44,6 +46,24 @@ impl<E> Kernel<E> {
         self.queue.push(time, event);
     }
 
+    /// The current place in the order: the time and sequence number of the event being handled.
+    /// Anything reserved at a place before it has happened by now; anything after, not yet.
+    pub fn place(&self) -> (SimTime, u64) {
+        (self.now, self.seq)
+    }
+
+    /// Reserves a place in the order for something that happens at a known time without an
+    /// event of its own (see [`EventQueue::reserve`]).
+    pub fn reserve(&mut self) -> u64 {
+        self.queue.reserve()
+    }
+
+    /// Schedules `event` at a place reserved earlier, so it fires where it was meant to.
+    pub fn schedule_reserved(&mut self, time: SimTime, seq: u64, event: E) {
+        assert!(time >= self.now, "event scheduled in the past: {time:?} < {:?}", self.now);
+        self.queue.push_reserved(time, seq, event);
+    }
+
     pub fn schedule_after(&mut self, delay: SimDuration, event: E) {
         self.queue.push(self.now + delay, event);
     }
@@ -53,8 +73,9 @@ impl<E> Kernel<E> {
         if self.queue.peek_time()? > end {
             return None;
         }
-        let (time, event) = self.queue.pop()?;
+        let (time, seq, event) = self.queue.pop_with_seq()?;
         self.now = time;
+        self.seq = seq;
         self.events_processed += 1;
         Some(event)
     }
@@ -63,6 +84,7 @@ impl<E> Kernel<E> {
     pub fn finish_at(&mut self, end: SimTime) {
         debug_assert!(self.queue.peek_time().is_none_or(|t| t > end));
         self.now = self.now.max(end);
+        self.seq = u64::MAX;
     }
 
     pub fn pending(&self) -> usize {
