@@ -15,12 +15,13 @@ use crate::sim::SimTime;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-/// A batch on its way to the broker: it joins `partition`'s log at (`at`, `seq`).
+/// A batch on its way to the broker: it joins `partition`'s log at (`at`, `seq`). Its records'
+/// create times are the next `len` of its producer's `created_us`.
 struct Staged {
     at: SimTime,
     seq: u64,
     partition: u32,
-    created_us: Vec<u64>,
+    len: u32,
 }
 
 /// A batch's place in a partition's queue of batches not yet appended, and whether an event
@@ -38,12 +39,17 @@ pub struct PendingAppend {
 #[derive(Default)]
 pub struct Staging {
     queues: Vec<VecDeque<Staged>>,
+    created_us: Vec<VecDeque<u64>>,
     heads: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
 }
 
 impl Staging {
     pub fn new(producers: usize) -> Self {
-        Staging { queues: (0..producers).map(|_| VecDeque::new()).collect(), heads: BinaryHeap::new() }
+        Staging {
+            queues: (0..producers).map(|_| VecDeque::new()).collect(),
+            created_us: (0..producers).map(|_| VecDeque::new()).collect(),
+            heads: BinaryHeap::new(),
+        }
     }
 }
 
@@ -54,15 +60,17 @@ impl World {
         let prod = &mut self.producers[p];
         let window_end = now + prod.window();
         let mut ready = std::mem::take(&mut self.ready_scratch);
+        ready.clear();
         prod.produce_window(now, window_end, &mut ready);
         let topic = prod.topic;
         let next = prod.next_activity(window_end);
-        for b in ready.drain(..) {
+        for b in &ready.batches {
             let pid = self.topics[topic].first_partition + b.partition;
             let at = b.send_time + self.delay;
             // The place its append event would have had: the order of everything else is unchanged.
             let seq = self.kernel.reserve();
-            self.stage(p, Staged { at, seq, partition: pid, created_us: b.created_us });
+            self.staging.created_us[p].extend(ready.created_us(b));
+            self.stage(p, Staged { at, seq, partition: pid, len: b.len });
         }
         self.ready_scratch = ready;
         if let Some(t) = next {
@@ -80,8 +88,14 @@ impl World {
         queue.push_back(b);
         let part = &mut self.partitions[pid as usize];
         // Batches of several producers may reach a partition in another order than they were sent.
-        let pos = part.pending.iter().rposition(|k| (k.at, k.seq) < (at, seq)).map_or(0, |i| i + 1);
-        part.pending.insert(pos, PendingAppend { at, seq, woken: false });
+        let pos = if part.pending.back().is_none_or(|k| (k.at, k.seq) < (at, seq)) {
+            part.pending.push_back(PendingAppend { at, seq, woken: false });
+            part.pending.len() - 1
+        } else {
+            let pos = part.pending.iter().rposition(|k| (k.at, k.seq) < (at, seq)).map_or(0, |i| i + 1);
+            part.pending.insert(pos, PendingAppend { at, seq, woken: false });
+            pos
+        };
         // A long poll parked now is answered by the first batch to arrive; a pushing broker sends
         // every batch.
         if part.push_fed || (pos == 0 && !part.waiters.is_empty()) {
@@ -122,9 +136,9 @@ impl World {
             let part = &mut self.partitions[b.partition as usize];
             let first = part.pending.pop_front();
             debug_assert!(first.is_some_and(|k| (k.at, k.seq) == (at, s)), "appends in place order");
-            let prod = &mut self.producers[p as usize];
-            part.log.append(at, &b.created_us, prod.record_size);
-            prod.recycle(b.created_us);
+            let size = self.producers[p as usize].record_size;
+            let times = &mut self.staging.created_us[p as usize];
+            part.log.append_iter(times.drain(..b.len as usize), size);
         }
     }
 

@@ -11,11 +11,33 @@ use crate::sim::rng::SimRng;
 use crate::sim::{RngStreams, SimDuration, SimTime};
 use rand_distr::{Distribution, Exp1};
 
-/// A batch leaving the producer: appended to `partition` at `send_time` + network delay.
+/// A batch leaving the producer: appended to `partition` at `send_time` + network delay. Its
+/// records' create times are `Closed::created_us[start..start + len]`.
+#[derive(Clone, Copy, Debug)]
 pub struct ReadyBatch {
     pub partition: u32,
     pub send_time: SimTime,
+    pub start: u32,
+    pub len: u32,
+}
+
+/// The batches a window closed, with their records' create times (microseconds) in one buffer,
+/// so a batch costs no allocation of its own.
+#[derive(Default)]
+pub struct Closed {
+    pub batches: Vec<ReadyBatch>,
     pub created_us: Vec<u64>,
+}
+
+impl Closed {
+    pub fn clear(&mut self) {
+        self.batches.clear();
+        self.created_us.clear();
+    }
+
+    pub fn created_us(&self, b: &ReadyBatch) -> &[u64] {
+        &self.created_us[b.start as usize..(b.start + b.len) as usize]
+    }
 }
 
 struct OpenBatch {
@@ -53,7 +75,13 @@ pub struct Producer {
     open_list: Vec<u32>,
     spare: Vec<Vec<u64>>,
     pub records_produced: u64,
+    /// Keys drawn ahead with their partitions; `key_next` is the next one to use.
+    key_ahead: Vec<(u64, u32)>,
+    key_next: usize,
 }
+
+/// How many keys a producer draws ahead.
+const KEYS_AHEAD: usize = 64;
 
 impl Producer {
     pub fn new(
@@ -94,6 +122,8 @@ impl Producer {
             open_list: Vec::new(),
             spare: Vec::new(),
             records_produced: 0,
+            key_ahead: Vec::with_capacity(KEYS_AHEAD),
+            key_next: 0,
         };
         p.next_arrival = p.draw_after(0, true);
         p
@@ -152,7 +182,7 @@ impl Producer {
     }
 
     /// Draws every arrival in `[from, to)` and returns the batches that close before `to`.
-    pub fn produce_window(&mut self, from: SimTime, to: SimTime, out: &mut Vec<ReadyBatch>) {
+    pub fn produce_window(&mut self, from: SimTime, to: SimTime, out: &mut Closed) {
         let to = to.as_nanos();
         debug_assert!(self.next_arrival >= from.as_nanos());
         while self.next_arrival < to {
@@ -172,7 +202,7 @@ impl Producer {
             }
         }
         // Deterministic order among batches leaving at the same instant.
-        out.sort_by_key(|b| (b.send_time, b.partition));
+        out.batches.sort_by_key(|b| (b.send_time, b.partition));
     }
 
     /// When the producer next has something to do at or after `t`.
@@ -182,20 +212,36 @@ impl Producer {
         (next != u64::MAX).then(|| SimTime(next.max(t.as_nanos())))
     }
 
-    fn add_record(&mut self, a: u64, out: &mut Vec<ReadyBatch>) {
+    fn add_record(&mut self, a: u64, out: &mut Closed) {
         while self.partition_changes.first().is_some_and(|c| c.0 <= a) {
             let (_, n, keys) = self.partition_changes.remove(0);
             // The producer's metadata now shows n partitions: keys map anew (murmur2 % n).
             self.partitions = n;
             self.keys = keys;
             self.open.resize_with(n as usize, || None);
+            // Keys drawn ahead keep their draw; their partitions follow the new count.
+            for e in &mut self.key_ahead[self.key_next..] {
+                e.1 = self.keys.partition_of(e.0);
+            }
         }
-        let key = if self.round_robin_all { None } else { self.keys.draw(&mut self.keys_rng) };
+        let key = if self.round_robin_all || !self.keys.is_keyed() { None } else { Some(self.next_key()) };
         let p = match key {
-            Some(k) => self.keys.partition_of(k),
+            Some((_, p)) => p,
             None => self.null_key.partition(self.partitions),
         };
         let pi = p as usize;
+        self.records_produced += 1;
+        if self.linger == 0 {
+            // linger.ms = 0: every record leaves at once, in a batch of its own (none is ever open).
+            let start = out.created_us.len() as u32;
+            out.created_us.push(a / 1_000);
+            out.batches.push(ReadyBatch { partition: p, send_time: SimTime(a), start, len: 1 });
+            if key.is_none() {
+                let (size, batch_size, n) = (self.record_size, self.batch_size, self.partitions);
+                self.null_key.on_appended(size, batch_size, false, n, &mut self.partition_rng);
+            }
+            return;
+        }
         if self.open[pi].as_ref().is_some_and(|b| b.deadline <= a) {
             self.remove_open(p);
             self.close(p, None, out);
@@ -209,7 +255,6 @@ impl Producer {
         let batch = self.open[pi].as_mut().expect("opened above");
         batch.created_us.push(a / 1_000);
         batch.bytes += self.record_size;
-        self.records_produced += 1;
         // Kafka sends a batch as soon as the next record would not fit in it.
         let full = batch.bytes + self.record_size > self.batch_size;
         if full || self.linger == 0 {
@@ -228,22 +273,41 @@ impl Producer {
         }
     }
 
+    /// The next record's key and partition. Keys are drawn a block ahead (the key stream is this
+    /// producer's own, so its draws are the same) and their partitions looked up together: the
+    /// table lookups, cache misses in a large key space, then overlap instead of queueing.
+    #[inline]
+    fn next_key(&mut self) -> (u64, u32) {
+        if self.key_next == self.key_ahead.len() {
+            self.key_ahead.clear();
+            self.key_next = 0;
+            for _ in 0..KEYS_AHEAD {
+                let k = self.keys.draw(&mut self.keys_rng).expect("a keyed source draws keys");
+                self.key_ahead.push((k, 0));
+            }
+            for e in &mut self.key_ahead {
+                e.1 = self.keys.partition_of(e.0);
+            }
+        }
+        self.key_next += 1;
+        self.key_ahead[self.key_next - 1]
+    }
+
     fn remove_open(&mut self, p: u32) {
         if let Some(i) = self.open_list.iter().position(|&q| q == p) {
             self.open_list.swap_remove(i);
         }
     }
 
-    fn close(&mut self, p: u32, at: Option<u64>, out: &mut Vec<ReadyBatch>) {
+    fn close(&mut self, p: u32, at: Option<u64>, out: &mut Closed) {
         let b = self.open[p as usize].take().expect("closing an open batch");
         let send = at.unwrap_or(b.deadline);
-        out.push(ReadyBatch { partition: p, send_time: SimTime(send), created_us: b.created_us });
-    }
-
-    /// Returns a batch's buffer once the log has copied it, to spare an allocation per batch.
-    pub fn recycle(&mut self, buf: Vec<u64>) {
+        let start = out.created_us.len() as u32;
+        out.created_us.extend_from_slice(&b.created_us);
+        out.batches.push(ReadyBatch { partition: p, send_time: SimTime(send), start, len: b.created_us.len() as u32 });
+        // The open batch's buffer serves the next batch.
         if self.spare.len() < 64 {
-            self.spare.push(buf);
+            self.spare.push(b.created_us);
         }
     }
 
@@ -271,15 +335,20 @@ mod tests {
         }
     }
 
-    fn run(p: &mut Producer, until_ms: u64) -> Vec<ReadyBatch> {
-        let mut out = vec![];
+    struct Out {
+        send_time: SimTime,
+        created_us: Vec<u64>,
+    }
+
+    fn run(p: &mut Producer, until_ms: u64) -> Vec<Out> {
+        let mut out = Closed::default();
         let mut t = SimTime::ZERO;
         while t < SimTime::from_millis(until_ms) {
             let next = t + p.window();
             p.produce_window(t, next, &mut out);
             t = next;
         }
-        out
+        out.batches.iter().map(|b| Out { send_time: b.send_time, created_us: out.created_us(b).to_vec() }).collect()
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::consumer::{Consumer, InFlight, Phase, RunState};
 use super::group::Group;
 use super::log::PartitionLog;
 use super::processing::ProcessingTime;
-use super::producer::{Producer, ReadyBatch};
+use super::producer::{Closed, Producer};
 use super::slab::Slab;
 use crate::record::burrow::LagStatus;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder};
@@ -132,7 +132,7 @@ pub struct World {
     pub(super) pushes: Slab<super::push::PushMessage>,
     /// Members whose session may time out: (group, member id).
     pub(super) expiring: Slab<(usize, String)>,
-    pub(super) ready_scratch: Vec<ReadyBatch>,
+    pub(super) ready_scratch: Closed,
     pub(super) delay: SimDuration,
     end: SimTime,
     next_sample: SimTime,
@@ -268,7 +268,7 @@ impl World {
             pending_commits: Slab::default(),
             expiring: Slab::default(),
             pushes: Slab::default(),
-            ready_scratch: Vec::new(),
+            ready_scratch: Closed::default(),
             delay,
             end,
             next_sample: SimTime::ZERO,
