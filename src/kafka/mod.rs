@@ -2,6 +2,7 @@
 //! assignors, wired to the kernel by `world`.
 
 pub mod assignor;
+pub mod backlog;
 pub mod consumer;
 pub mod coordinator;
 pub mod group;

@@ -123,15 +123,19 @@ impl World {
 
     /// Appends every batch whose place in the order is at or before (`now`, `seq`).
     pub(super) fn advance_logs(&mut self, now: SimTime, seq: u64) {
-        while let Some(&Reverse((at, s, p))) = self.staging.heads.peek() {
+        while let Some(mut head) = self.staging.heads.peek_mut() {
+            let Reverse((at, s, p)) = *head;
             if (at, s) > (now, seq) {
                 break;
             }
-            self.staging.heads.pop();
             let queue = &mut self.staging.queues[p as usize];
             let b = queue.pop_front().expect("a head has a batch");
-            if let Some(next) = queue.front() {
-                self.staging.heads.push(Reverse((next.at, next.seq, p)));
+            // The producer's next batch takes its place among the heads (one sift, not two).
+            match queue.front() {
+                Some(next) => *head = Reverse((next.at, next.seq, p)),
+                None => {
+                    std::collections::binary_heap::PeekMut::pop(head);
+                }
             }
             let part = &mut self.partitions[b.partition as usize];
             let first = part.pending.pop_front();

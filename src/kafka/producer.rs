@@ -158,7 +158,7 @@ impl Producer {
             match self.arrival {
                 Arrival::Poisson => {
                     let e: f64 = Exp1.sample(&mut self.arrivals_rng);
-                    t.saturating_add((e * 1e9 / self.rate).round() as u64)
+                    t.saturating_add(round_to_u64(e * 1e9 / self.rate))
                 }
                 Arrival::Constant => {
                     if fresh {
@@ -166,8 +166,8 @@ impl Producer {
                         self.constant_index = 0;
                     }
                     self.constant_index += 1;
-                    let offset = (self.constant_index as f64 * 1e9 / self.rate).round();
-                    self.constant_origin.saturating_add(offset as u64)
+                    let offset = round_to_u64(self.constant_index as f64 * 1e9 / self.rate);
+                    self.constant_origin.saturating_add(offset)
                 }
             }
         };
@@ -316,6 +316,18 @@ impl Producer {
     }
 }
 
+/// `x.round() as u64` (halves away from zero), without the libm call `round` compiles to on
+/// x86-64's baseline: below 2^52 the fraction `x - trunc(x)` is exact, so the result is the same.
+#[inline]
+fn round_to_u64(x: f64) -> u64 {
+    if (0.0..4_503_599_627_370_496.0).contains(&x) {
+        let i = x as u64;
+        if x - i as f64 >= 0.5 { i + 1 } else { i }
+    } else {
+        x.round() as u64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +361,20 @@ mod tests {
             t = next;
         }
         out.batches.iter().map(|b| Out { send_time: b.send_time, created_us: out.created_us(b).to_vec() }).collect()
+    }
+
+    #[test]
+    fn rounding_matches_f64_round() {
+        let mut rng = RngStreams::new(3).stream("r");
+        let specials = [0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4_503_599_627_370_495.5, 1e17, -0.0, f64::NAN];
+        for &x in specials.iter() {
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
+        for _ in 0..100_000 {
+            let e: f64 = Exp1.sample(&mut rng);
+            let x = e * 1e9 / 12_345.0;
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
     }
 
     #[test]

@@ -136,6 +136,8 @@ pub struct World {
     pub(super) delay: SimDuration,
     end: SimTime,
     next_sample: SimTime,
+    /// Topics whose records stay in memory for the whole run (see `backlog`).
+    pub(super) keep_whole_topic: Vec<bool>,
     /// Called after every event in debug builds and tests.
     pub check_invariants: bool,
 }
@@ -273,7 +275,9 @@ impl World {
             end,
             next_sample: SimTime::ZERO,
             check_invariants: cfg!(debug_assertions),
+            keep_whole_topic: Vec::new(),
         };
+        w.keep_whole_topic = super::backlog::keep_whole_topics(&w.plan);
         w.schedule_start();
         w
     }
@@ -965,6 +969,8 @@ impl World {
                 drops: self.rec.groups[gi].drops,
             });
         }
+        // Once a sample, memory is trimmed to what readers still need.
+        self.release_read_records();
         self.next_sample = now + self.plan.sample_interval;
         if self.next_sample <= self.end {
             self.kernel.schedule_at(self.next_sample, Ev::Sample);
