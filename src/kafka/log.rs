@@ -230,9 +230,9 @@ impl PartitionLog {
         }
     }
 
-    /// CreateTime (ns) of the record at `offset`, if it is in the log.
+    /// CreateTime (ns) of the record at `offset`, if it is in the log and still in memory.
     pub fn created_at(&self, offset: u64) -> Option<u64> {
-        if offset >= self.log_end_offset {
+        if offset >= self.log_end_offset || offset < self.retained_from() {
             return None;
         }
         let mut out = None;
