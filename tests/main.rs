@@ -5,6 +5,7 @@ mod util;
 mod bad_input;
 mod determinism;
 mod groups;
+mod lazy_producers;
 mod observe;
 mod offsets;
 mod push;

@@ -24,6 +24,16 @@ struct Staged {
     len: u32,
 }
 
+/// One append, for tests that check the lazy producers against a reference.
+#[derive(Clone, Debug)]
+pub struct AppendTrace {
+    pub partition: u32,
+    pub base_offset: u64,
+    pub created_us: Vec<u64>,
+    /// When the batch reached the broker (its records became fetchable).
+    pub at: SimTime,
+}
+
 /// A batch's place in a partition's queue of batches not yet appended, and whether an event
 /// was scheduled at that place.
 #[derive(Clone, Copy, Debug)]
@@ -142,6 +152,15 @@ impl World {
             debug_assert!(first.is_some_and(|k| (k.at, k.seq) == (at, s)), "appends in place order");
             let size = self.producers[p as usize].record_size;
             let times = &mut self.staging.created_us[p as usize];
+            if let Some(trace) = &mut self.append_trace {
+                let created_us = times.iter().take(b.len as usize).copied().collect();
+                trace.push(AppendTrace {
+                    partition: b.partition,
+                    base_offset: part.log.log_end_offset(),
+                    created_us,
+                    at,
+                });
+            }
             part.log.append_iter(times.drain(..b.len as usize), size);
         }
     }

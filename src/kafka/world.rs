@@ -138,6 +138,8 @@ pub struct World {
     next_sample: SimTime,
     /// Topics whose records stay in memory for the whole run (see `backlog`).
     pub(super) keep_whole_topic: Vec<bool>,
+    /// Every append, when a test asks for it (`Some` before the run).
+    pub append_trace: Option<Vec<super::produce::AppendTrace>>,
     /// Called after every event in debug builds and tests.
     pub check_invariants: bool,
 }
@@ -276,6 +278,7 @@ impl World {
             next_sample: SimTime::ZERO,
             check_invariants: cfg!(debug_assertions),
             keep_whole_topic: Vec::new(),
+            append_trace: None,
         };
         w.keep_whole_topic = super::backlog::keep_whole_topics(&w.plan);
         w.schedule_start();
