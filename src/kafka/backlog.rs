@@ -38,48 +38,42 @@ pub fn keep_whole_topics(plan: &Plan) -> Vec<bool> {
 }
 
 impl World {
-    /// The lowest offset of partition `p` any reader may still read.
-    fn still_needed_from(&self, p: u32, now: SimTime) -> u64 {
-        let part = &self.partitions[p as usize];
-        let log = &part.log;
-        let mut low = log.log_end_offset();
+    /// Frees what no reader of any partition can read again.
+    pub(super) fn release_read_records(&mut self) {
+        let now = self.now();
+        // The lowest offset of each partition any reader may still read, from one pass over the
+        // groups and their members (not one per partition).
+        let mut low: Vec<u64> = self.partitions.iter().map(|p| p.log.log_end_offset()).collect();
         for (gi, g) in self.groups.iter().enumerate() {
             let plan = &self.plan.groups[gi];
-            if g.removed || !plan.topics.contains(&part.topic) {
+            if g.removed {
                 continue;
             }
             let earliest = plan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
             let added = plan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
-            match g.committed[p as usize] {
-                Some(c) if added => low = low.min(c),
-                _ if earliest => return log.log_start_offset(),
-                _ => {}
+            for &p in &g.partitions {
+                let (i, log) = (p as usize, &self.partitions[p as usize].log);
+                match g.committed[i] {
+                    Some(c) if added => low[i] = low[i].min(c),
+                    _ if earliest => low[i] = low[i].min(log.log_start_offset()),
+                    _ => {}
+                }
             }
             for &c in &g.consumers {
                 let con = &self.consumers[c];
-                if let Some(pos) = con.position(p) {
-                    low = low.min(pos);
+                for o in &con.owned {
+                    let i = o.partition as usize;
+                    low[i] = low[i].min(o.position);
                 }
-                for &(q, from, _) in &con.inflight.ranges {
-                    if q == p {
-                        low = low.min(from);
-                    }
+                for &(p, from, _) in &con.inflight.ranges {
+                    low[p as usize] = low[p as usize].min(from);
                 }
             }
         }
-        low
-    }
-
-    /// Frees what no reader of any partition can read again.
-    pub(super) fn release_read_records(&mut self) {
-        let now = self.now();
-        for p in 0..self.partitions.len() as u32 {
-            let topic = self.partitions[p as usize].topic;
-            if self.keep_whole_topic[topic] || self.partitions[p as usize].log.log_end_offset() == 0 {
-                continue;
+        for (part, from) in self.partitions.iter_mut().zip(low) {
+            if !self.keep_whole_topic[part.topic] {
+                part.log.release_before(from);
             }
-            let from = self.still_needed_from(p, now);
-            self.partitions[p as usize].log.release_before(from);
         }
     }
 }

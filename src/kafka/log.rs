@@ -1,7 +1,7 @@
 //! A partition: an append-only log, as Kafka stores it, reduced to what the simulation reads.
 //!
 //! Each record keeps its producer timestamp (CreateTime) so end-to-end latency is exact per record.
-//! Records live in chunks of a fixed number of offsets, so the chunk holding an offset is found by
+//! Records live in chunks of 512 offsets, so the chunk holding an offset is found by
 //! arithmetic, not by a search; a chunk keeps each timestamp as a 4-byte microsecond delta from a
 //! base (8 bytes only in a chunk whose times spread over more than ±35 minutes). Batch boundaries
 //! matter only for segments, which keep their own sizes and times.
@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 const NANOS_PER_MICRO: u64 = 1_000;
 /// Records per chunk (a power of two).
-const CHUNK: u64 = 4096;
+const CHUNK: u64 = 512;
 /// A narrow chunk's base sits this far below its first timestamp, so later records of the chunk
 /// may be older than the first (batches of several producers interleave) by as much.
 const BASE_SLACK: u64 = 1 << 31;
@@ -27,7 +27,7 @@ enum Chunk {
 
 impl Chunk {
     fn new(first_us: u64) -> Self {
-        Chunk::Narrow { base_us: first_us.saturating_sub(BASE_SLACK), deltas: Vec::with_capacity(CHUNK as usize) }
+        Chunk::Narrow { base_us: first_us.saturating_sub(BASE_SLACK), deltas: Vec::new() }
     }
 
     fn len(&self) -> usize {
@@ -47,7 +47,7 @@ impl Chunk {
                 }
                 None => {
                     let base = *base_us;
-                    let mut wide = Vec::with_capacity(CHUNK as usize);
+                    let mut wide = Vec::with_capacity(deltas.capacity());
                     wide.extend(deltas.iter().map(|&d| base + u64::from(d)));
                     *self = Chunk::Wide(wide);
                 }

@@ -40,6 +40,9 @@ impl Closed {
     }
 }
 
+const NO_BATCH: u32 = u32::MAX;
+
+#[derive(Default)]
 struct OpenBatch {
     deadline: u64,
     created_us: Vec<u64>,
@@ -71,7 +74,11 @@ pub struct Producer {
     /// Arrivals since the last rate change (constant arrivals are placed at start + i / rate).
     constant_origin: u64,
     constant_index: u64,
-    open: Vec<Option<OpenBatch>>,
+    /// Per partition, the slot in `open_batches` of its open batch (NO_BATCH: none). Four bytes
+    /// a partition, as a producer may write to 10,000 of them.
+    open: Vec<u32>,
+    open_batches: Vec<OpenBatch>,
+    free_slots: Vec<u32>,
     open_list: Vec<u32>,
     spare: Vec<Vec<u64>>,
     pub records_produced: u64,
@@ -118,7 +125,9 @@ impl Producer {
             next_arrival: 0,
             constant_origin: 0,
             constant_index: 0,
-            open: (0..partitions).map(|_| None).collect(),
+            open: vec![NO_BATCH; partitions as usize],
+            open_batches: Vec::new(),
+            free_slots: Vec::new(),
             open_list: Vec::new(),
             spare: Vec::new(),
             records_produced: 0,
@@ -194,7 +203,7 @@ impl Producer {
         let mut i = 0;
         while i < self.open_list.len() {
             let p = self.open_list[i];
-            if self.open[p as usize].as_ref().is_some_and(|b| b.deadline < to) {
+            if self.open_ref(p).is_some_and(|b| b.deadline < to) {
                 self.open_list.swap_remove(i);
                 self.close(p, None, out);
             } else {
@@ -207,7 +216,7 @@ impl Producer {
 
     /// When the producer next has something to do at or after `t`.
     pub fn next_activity(&self, t: SimTime) -> Option<SimTime> {
-        let deadline = self.open_list.iter().filter_map(|&p| self.open[p as usize].as_ref()).map(|b| b.deadline).min();
+        let deadline = self.open_list.iter().filter_map(|&p| self.open_ref(p)).map(|b| b.deadline).min();
         let next = deadline.unwrap_or(u64::MAX).min(self.next_arrival);
         (next != u64::MAX).then(|| SimTime(next.max(t.as_nanos())))
     }
@@ -218,7 +227,7 @@ impl Producer {
             // The producer's metadata now shows n partitions: keys map anew (murmur2 % n).
             self.partitions = n;
             self.keys = keys;
-            self.open.resize_with(n as usize, || None);
+            self.open.resize(n as usize, NO_BATCH);
             // Keys drawn ahead keep their draw; their partitions follow the new count.
             for e in &mut self.key_ahead[self.key_next..] {
                 e.1 = self.keys.partition_of(e.0);
@@ -242,17 +251,28 @@ impl Producer {
             }
             return;
         }
-        if self.open[pi].as_ref().is_some_and(|b| b.deadline <= a) {
+        if self.open_ref(p).is_some_and(|b| b.deadline <= a) {
             self.remove_open(p);
             self.close(p, None, out);
         }
-        if self.open[pi].is_none() {
+        if self.open[pi] == NO_BATCH {
             let mut created_us = self.spare.pop().unwrap_or_default();
             created_us.clear();
-            self.open[pi] = Some(OpenBatch { deadline: a + self.linger, created_us, bytes: 0 });
+            let batch = OpenBatch { deadline: a + self.linger, created_us, bytes: 0 };
+            let slot = match self.free_slots.pop() {
+                Some(slot) => {
+                    self.open_batches[slot as usize] = batch;
+                    slot
+                }
+                None => {
+                    self.open_batches.push(batch);
+                    self.open_batches.len() as u32 - 1
+                }
+            };
+            self.open[pi] = slot;
             self.open_list.push(p);
         }
-        let batch = self.open[pi].as_mut().expect("opened above");
+        let batch = &mut self.open_batches[self.open[pi] as usize];
         batch.created_us.push(a / 1_000);
         batch.bytes += self.record_size;
         // Kafka sends a batch as soon as the next record would not fit in it.
@@ -262,7 +282,7 @@ impl Producer {
             self.close(p, Some(a), out);
         }
         if key.is_none() {
-            let open = self.open[pi].is_some();
+            let open = self.open[pi] != NO_BATCH;
             self.null_key.on_appended(
                 self.record_size,
                 self.batch_size,
@@ -293,6 +313,11 @@ impl Producer {
         self.key_ahead[self.key_next - 1]
     }
 
+    fn open_ref(&self, p: u32) -> Option<&OpenBatch> {
+        let slot = self.open[p as usize];
+        (slot != NO_BATCH).then(|| &self.open_batches[slot as usize])
+    }
+
     fn remove_open(&mut self, p: u32) {
         if let Some(i) = self.open_list.iter().position(|&q| q == p) {
             self.open_list.swap_remove(i);
@@ -300,7 +325,10 @@ impl Producer {
     }
 
     fn close(&mut self, p: u32, at: Option<u64>, out: &mut Closed) {
-        let b = self.open[p as usize].take().expect("closing an open batch");
+        let slot = std::mem::replace(&mut self.open[p as usize], NO_BATCH);
+        assert_ne!(slot, NO_BATCH, "closing an open batch");
+        let b = std::mem::take(&mut self.open_batches[slot as usize]);
+        self.free_slots.push(slot);
         let send = at.unwrap_or(b.deadline);
         let start = out.created_us.len() as u32;
         out.created_us.extend_from_slice(&b.created_us);
