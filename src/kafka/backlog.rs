@@ -15,29 +15,29 @@ use super::world::World;
 use crate::scenario::plan::{Action, Delivery, OffsetReset, OffsetTarget, Plan};
 use crate::sim::SimTime;
 
-/// Per topic: whether the plan may read any record again at any time (then nothing is freed).
-pub fn keep_whole_topics(plan: &Plan) -> Vec<bool> {
-    let mut keep = vec![false; plan.topics.len()];
-    for g in &plan.groups {
-        if g.delivery == Delivery::Push {
-            for &t in &g.topics {
-                keep[t] = true;
-            }
-        }
-    }
-    let rereads = |to: &OffsetTarget| !matches!(to, OffsetTarget::Latest);
-    for a in &plan.timeline {
-        match &a.action {
-            Action::Seek { topic, to, .. } | Action::ResetOffsets { topic, to, .. } if rereads(to) => {
-                keep[*topic] = true;
-            }
-            _ => {}
-        }
-    }
-    keep
-}
-
 impl World {
+    /// Per topic: whether the plan may read any record again at any time (then nothing is freed).
+    pub(super) fn keep_whole_topics(plan: &Plan) -> Vec<bool> {
+        let mut keep = vec![false; plan.topics.len()];
+        for g in &plan.groups {
+            if g.delivery == Delivery::Push {
+                for &t in &g.topics {
+                    keep[t] = true;
+                }
+            }
+        }
+        let rereads = |to: &OffsetTarget| !matches!(to, OffsetTarget::Latest);
+        for a in &plan.timeline {
+            match &a.action {
+                Action::Seek { topic, to, .. } | Action::ResetOffsets { topic, to, .. } if rereads(to) => {
+                    keep[*topic] = true;
+                }
+                _ => {}
+            }
+        }
+        keep
+    }
+
     /// Frees what no reader of any partition can read again.
     pub(super) fn release_read_records(&mut self) {
         let now = self.now();

@@ -10,58 +10,10 @@
 //! An event is still scheduled, at the batch's own place, only when the append has something to
 //! do: answer a long poll parked on the partition, or push to a consumer.
 
+use super::staging::{AppendTrace, PendingAppend, Staged};
 use super::world::{Ev, World};
 use crate::sim::SimTime;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
-
-/// A batch on its way to the broker: it joins `partition`'s log at (`at`, `seq`). Its records'
-/// create times are the next `len` of its producer's `created_us`.
-struct Staged {
-    at: SimTime,
-    seq: u64,
-    partition: u32,
-    len: u32,
-}
-
-/// One append, for tests that check the lazy producers against a reference.
-#[derive(Clone, Debug)]
-pub struct AppendTrace {
-    pub partition: u32,
-    pub base_offset: u64,
-    pub created_us: Vec<u64>,
-    /// When the batch reached the broker (its records became fetchable).
-    pub at: SimTime,
-}
-
-/// A batch's place in a partition's queue of batches not yet appended, and whether an event
-/// was scheduled at that place.
-#[derive(Clone, Copy, Debug)]
-pub struct PendingAppend {
-    at: SimTime,
-    seq: u64,
-    woken: bool,
-}
-
-/// Batches on their way, per producer. A producer's batches reach the broker in the order it
-/// sent them, so each queue is already in (time, sequence) order; `heads` holds each non-empty
-/// queue's first place, so the next batch of all is found without scanning the producers.
-#[derive(Default)]
-pub struct Staging {
-    queues: Vec<VecDeque<Staged>>,
-    created_us: Vec<VecDeque<u64>>,
-    heads: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
-}
-
-impl Staging {
-    pub fn new(producers: usize) -> Self {
-        Staging {
-            queues: (0..producers).map(|_| VecDeque::new()).collect(),
-            created_us: (0..producers).map(|_| VecDeque::new()).collect(),
-            heads: BinaryHeap::new(),
-        }
-    }
-}
 
 impl World {
     /// A producer's window: its closed batches are placed in the event order, not queued as events.
