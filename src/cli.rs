@@ -204,9 +204,13 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
 fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
     let plan = load(path, seed)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
+    let outputs = crate::report::Outputs::begin(&dir)?;
     let mut world = World::new(plan);
+    // metrics.csv is written as the run samples: its rows never pile up in memory.
+    world.metric_sink = Some(outputs.metrics_csv()?);
     world.run();
-    let written = crate::report::write_outputs(&world, &dir)?;
+    let streamed = world.metric_sink.take();
+    let written = outputs.finish(&world, streamed)?;
     say!("{}", crate::report::console::run_summary(&world));
     let outcomes = crate::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
     if !outcomes.is_empty() {

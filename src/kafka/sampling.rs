@@ -14,6 +14,8 @@ impl World {
         let reset_of = |g: usize| {
             self.plan.groups[g].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset)
         };
+        let mut rows = std::mem::take(&mut self.sample_rows);
+        rows.clear();
         for (gi, g) in self.groups.iter().enumerate() {
             // A group appears when it is added and disappears when removed.
             let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
@@ -40,11 +42,13 @@ impl World {
                 // Lag in time: how long the oldest record the group has not committed past has waited.
                 let lag_ns = match g.committed[p as usize] {
                     Some(off) => {
-                        log.created_at(off.max(log.log_start_offset())).map_or(0, |t| now.as_nanos().saturating_sub(t))
+                        let oldest = off.max(log.log_start_offset());
+                        debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
+                        log.created_at(oldest).map_or(0, |t| now.as_nanos().saturating_sub(t))
                     }
                     None => NONE_U64,
                 };
-                self.rec.metrics.push(MetricRow {
+                rows.push(MetricRow {
                     time: now,
                     group: gi as u16,
                     partition: p,
@@ -59,6 +63,19 @@ impl World {
                 });
             }
         }
+        self.rec.total_sample(&rows, self.partitions.len());
+        // Rows go to metrics.csv as they are sampled when a writer waits for them (`kafkasim
+        // run`), else they are kept for whoever reads the world afterwards (tests, compare).
+        match self.metric_sink.take() {
+            Some(mut sink) => {
+                for row in &rows {
+                    sink.row(self, row);
+                }
+                self.metric_sink = Some(sink);
+            }
+            None => self.rec.metrics.extend_from_slice(&rows),
+        }
+        self.sample_rows = rows;
         for gi in 0..self.groups.len() {
             let members = &self.groups[gi].consumers;
             let buffered_records = members.iter().map(|&c| self.consumers[c].buffered).sum();

@@ -36,6 +36,14 @@ pub(super) struct PendingCommit {
     pub(super) offsets: Offsets,
 }
 
+/// Where metrics rows go as they are sampled (metrics.csv, written during the run); `World` is
+/// passed for names (groups, topics, consumers).
+pub trait MetricSink {
+    fn row(&mut self, w: &World, row: &crate::record::MetricRow);
+    /// The run is over: flush, and report the first error.
+    fn finish(self: Box<Self>) -> anyhow::Result<()>;
+}
+
 /// A push message on its way: (consumer, incarnation, partition, from, to, partition epoch).
 pub type PushMessage = (usize, u32, u32, u64, u64, u32);
 
@@ -151,6 +159,9 @@ pub struct World {
     pub(super) next_sample: SimTime,
     /// Topics whose records stay in memory for the whole run (see `backlog`).
     pub(super) keep_whole_topic: Vec<bool>,
+    /// Streams metrics rows instead of keeping them in `rec.metrics` (set before the run).
+    pub metric_sink: Option<Box<dyn MetricSink + Send>>,
+    pub(super) sample_rows: Vec<crate::record::MetricRow>,
     /// Every append, when a test asks for it (`Some` before the run).
     pub append_trace: Option<Vec<super::staging::AppendTrace>>,
     /// Called after every event in debug builds and tests.
@@ -292,6 +303,8 @@ impl World {
             check_invariants: cfg!(debug_assertions),
             keep_whole_topic: Vec::new(),
             append_trace: None,
+            metric_sink: None,
+            sample_rows: Vec::new(),
         };
         w.keep_whole_topic = World::keep_whole_topics(&w.plan);
         w.schedule_start();

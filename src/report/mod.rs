@@ -15,14 +15,52 @@ use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// Writes every output into `dir`. Files are first written into a staging folder beside it and
-/// moved in only when all succeeded, so a failure never leaves a half-written set.
+/// Writes every output into `dir` from a finished world that kept its metrics rows.
 pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let staging = staging_dir(dir);
-    if staging.exists() {
-        fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+    Outputs::begin(dir)?.finish(w, None)
+}
+
+/// A set of outputs being written. Files go into a staging folder beside `dir` and are moved in
+/// only when all succeeded, so a failure never leaves a half-written set. metrics.csv may be
+/// written during the run (see [`Outputs::metrics_csv`]).
+pub struct Outputs {
+    dir: PathBuf,
+    staging: PathBuf,
+}
+
+impl Outputs {
+    pub fn begin(dir: &Path) -> anyhow::Result<Self> {
+        let staging = staging_dir(dir);
+        if staging.exists() {
+            fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+        }
+        fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+        Ok(Outputs { dir: dir.to_path_buf(), staging })
     }
-    fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+
+    /// A writer for metrics.csv that the world streams its rows to while it runs.
+    pub fn metrics_csv(&self) -> anyhow::Result<Box<dyn crate::kafka::world::MetricSink + Send>> {
+        Ok(Box::new(files::MetricsCsv::create(&self.staging.join("metrics.csv"))?))
+    }
+
+    /// Writes the rest from the finished world (metrics.csv from its rows unless `streamed`
+    /// wrote it) and moves everything into place.
+    pub fn finish(
+        self,
+        w: &World,
+        streamed: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        write_into(w, &self.dir, &self.staging, streamed)
+    }
+}
+
+fn write_into(
+    w: &World,
+    dir: &Path,
+    staging: &Path,
+    streamed: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let staging = staging.to_path_buf();
     let create = |name: &str| -> anyhow::Result<BufWriter<fs::File>> {
         let p = staging.join(name);
         Ok(BufWriter::new(fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?))
@@ -30,7 +68,10 @@ pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut summary = serde_json::to_string_pretty(&summary::summary(w))?;
     summary.push('\n');
     fs::write(staging.join("summary.json"), summary)?;
-    files::write_metrics(w, create("metrics.csv")?)?;
+    match streamed {
+        Some(sink) => sink.finish()?,
+        None => files::write_metrics(w, create("metrics.csv")?)?,
+    }
     files::write_events(w, create("events.jsonl")?)?;
     lag_chart(w, &staging)?;
     ownership_chart(w, &staging)?;
@@ -195,17 +236,15 @@ fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     let mut start: BTreeMap<u64, f64> = BTreeMap::new();
     let mut end: BTreeMap<u64, f64> = BTreeMap::new();
     let mut committed: Vec<BTreeMap<u64, f64>> = vec![BTreeMap::new(); w.groups.len()];
-    // Per topic totals would double count a partition read by two groups: take each partition once.
-    let mut seen: BTreeMap<(u64, u32), ()> = BTreeMap::new();
-    for row in &w.rec.metrics {
-        let t = row.time.as_nanos();
-        if seen.insert((t, row.partition), ()).is_none() {
-            *start.entry(t).or_default() += row.log_start_offset as f64;
-            *end.entry(t).or_default() += row.log_end_offset as f64;
-        }
-        if row.committed != crate::record::NONE_U64 {
-            *committed[row.group as usize].entry(t).or_default() += row.committed as f64;
-        }
+    // Per topic totals would double count a partition read by two groups: each partition counts
+    // once (the totals were taken so). Sums of offsets stay far below 2^53, exact as f64.
+    for o in &w.rec.offset_totals {
+        let t = o.time.as_nanos();
+        start.insert(t, o.log_start as f64);
+        end.insert(t, o.log_end as f64);
+    }
+    for g in w.rec.group_totals.iter().filter(|g| g.committed_any) {
+        committed[g.group as usize].insert(g.time.as_nanos(), g.committed as f64);
     }
     let pts = |m: &BTreeMap<u64, f64>| m.iter().map(|(t, v)| (*t as f64 / 1e9, *v)).collect();
     let mut series = vec![
