@@ -58,6 +58,22 @@ impl Chunk {
         }
     }
 
+    /// Pushes several times at once: one range check for all, then a plain copy.
+    #[inline]
+    fn extend(&mut self, ts: &[u64]) {
+        if let Chunk::Narrow { base_us, deltas } = self {
+            let (lo, hi) = ts.iter().fold((u64::MAX, 0), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+            if lo >= *base_us && hi - *base_us <= u64::from(u32::MAX) {
+                let base = *base_us;
+                deltas.extend(ts.iter().map(|&t| (t - base) as u32));
+                return;
+            }
+        }
+        for &t in ts {
+            self.push(t);
+        }
+    }
+
     /// Calls `f(i, created_us)` for records `from..to` of the chunk.
     #[inline]
     fn for_each(&self, from: usize, to: usize, mut f: impl FnMut(usize, u64)) {
@@ -163,23 +179,31 @@ impl PartitionLog {
     /// Appends a batch whose records were created at `created_us` (microseconds, non-decreasing).
     /// Returns the batch's base offset.
     pub fn append(&mut self, created_us: &[u64], record_size: u64) -> u64 {
-        self.append_iter(created_us.iter().copied(), record_size)
+        self.append_parts([created_us, &[]], record_size)
     }
 
-    /// [`append`](Self::append) from an iterator of create times.
-    pub fn append_iter(&mut self, created_us: impl Iterator<Item = u64>, record_size: u64) -> u64 {
+    /// [`append`](Self::append) of one batch whose create times come in two parts (as a ring
+    /// buffer holds them).
+    pub fn append_parts(&mut self, parts: [&[u64]; 2], record_size: u64) -> u64 {
         let base_offset = self.log_end_offset;
         let mut batch_max_us = 0;
-        for ts in created_us {
-            batch_max_us = ts;
-            if self.chunks.back().is_none_or(|c| c.len() as u64 == CHUNK) {
-                if self.chunks.is_empty() {
-                    self.chunk_origin = self.log_end_offset;
-                }
-                self.chunks.push_back(Chunk::new(ts));
+        for mut ts in parts {
+            if let Some(&last) = ts.last() {
+                batch_max_us = last;
             }
-            self.chunks.back_mut().expect("a chunk").push(ts);
-            self.log_end_offset += 1;
+            while !ts.is_empty() {
+                if self.chunks.back().is_none_or(|c| c.len() as u64 == CHUNK) {
+                    if self.chunks.is_empty() {
+                        self.chunk_origin = self.log_end_offset;
+                    }
+                    self.chunks.push_back(Chunk::new(ts[0]));
+                }
+                let chunk = self.chunks.back_mut().expect("a chunk");
+                let n = ts.len().min(CHUNK as usize - chunk.len());
+                chunk.extend(&ts[..n]);
+                self.log_end_offset += n as u64;
+                ts = &ts[n..];
+            }
         }
         let count = self.log_end_offset - base_offset;
         assert!(count > 0, "an empty batch is never sent");
@@ -290,5 +314,20 @@ mod tests {
         assert_eq!(log.log_end_offset(), 3 * CHUNK + 17);
         log.release_before(u64::MAX);
         assert_eq!(log.retained_from(), 3 * CHUNK, "the chunk being filled stays");
+    }
+
+    #[test]
+    fn a_batch_in_two_parts_across_chunks_is_one_batch() {
+        let mut one = PartitionLog::with_segments(1000, 0);
+        let mut two = PartitionLog::with_segments(1000, 0);
+        let times: Vec<u64> = (0..CHUNK + 100).map(|i| 5_000_000_000 + i * 7).collect();
+        one.append(&times[..10], 1);
+        two.append(&times[..10], 1);
+        one.append(&times[10..], 1);
+        let (a, b) = times[10..].split_at(CHUNK as usize - 3);
+        two.append_parts([a, b], 1);
+        assert_eq!(collect(&one, 0, CHUNK + 100), collect(&two, 0, CHUNK + 100));
+        assert_eq!(one.segments.len(), two.segments.len());
+        assert_eq!(two.log_end_offset(), CHUNK + 100);
     }
 }

@@ -113,7 +113,11 @@ impl World {
                     at,
                 });
             }
-            part.log.append_iter(times.drain(..b.len as usize), size);
+            let n = b.len as usize;
+            let (front, back) = times.as_slices();
+            let first = &front[..n.min(front.len())];
+            part.log.append_parts([first, &back[..n - first.len()]], size);
+            times.drain(..n);
         }
     }
 
