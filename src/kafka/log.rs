@@ -187,7 +187,24 @@ impl PartitionLog {
     pub fn append_parts(&mut self, parts: [&[u64]; 2], record_size: u64) -> u64 {
         let base_offset = self.log_end_offset;
         let mut batch_max_us = 0;
-        for mut ts in parts {
+        let single = matches!((parts[0], parts[1]), ([_], []));
+        if let ([one], []) = (parts[0], parts[1]) {
+            // A batch of one record (linger.ms = 0): no slicing.
+            batch_max_us = *one;
+            match self.chunks.back_mut() {
+                Some(c) if (c.len() as u64) < CHUNK => c.push(*one),
+                _ => {
+                    if self.chunks.is_empty() {
+                        self.chunk_origin = self.log_end_offset;
+                    }
+                    let mut c = Chunk::new(*one);
+                    c.push(*one);
+                    self.chunks.push_back(c);
+                }
+            }
+            self.log_end_offset += 1;
+        }
+        for mut ts in parts.into_iter().filter(|_| !single) {
             if let Some(&last) = ts.last() {
                 batch_max_us = last;
             }
