@@ -10,7 +10,7 @@
 //! An event is still scheduled, at the batch's own place, only when the append has something to
 //! do: answer a long poll parked on the partition, or push to a consumer.
 
-use super::staging::{AppendTrace, PendingAppend, Staged};
+use super::staging::{AppendTrace, Staged};
 use super::world::{Ev, World};
 use crate::sim::SimTime;
 use std::cmp::Reverse;
@@ -48,38 +48,47 @@ impl World {
             self.staging.heads.push(Reverse((at, seq, p as u32)));
         }
         queue.push_back(b);
+        // A pushing broker sends every batch; a long poll parked here is answered by the first
+        // batch to arrive, which this one is when it comes before the wake already scheduled.
+        let place = self.kernel.place();
         let part = &mut self.partitions[pid as usize];
-        // Batches of several producers may reach a partition in another order than they were sent.
-        let pos = if part.pending.back().is_none_or(|k| (k.at, k.seq) < (at, seq)) {
-            part.pending.push_back(PendingAppend { at, seq, woken: false });
-            part.pending.len() - 1
-        } else {
-            let pos = part.pending.iter().rposition(|k| (k.at, k.seq) < (at, seq)).map_or(0, |i| i + 1);
-            part.pending.insert(pos, PendingAppend { at, seq, woken: false });
-            pos
-        };
-        // A long poll parked now is answered by the first batch to arrive; a pushing broker sends
-        // every batch.
-        if part.push_fed || (pos == 0 && !part.waiters.is_empty()) {
-            self.wake_at(pid, pos);
-        }
-    }
-
-    /// Schedules the event of the `i`-th pending append of `pid` (once).
-    fn wake_at(&mut self, pid: u32, i: usize) {
-        let k = &mut self.partitions[pid as usize].pending[i];
-        if !k.woken {
-            k.woken = true;
-            let (at, seq) = (k.at, k.seq);
+        if part.push_fed {
+            self.kernel.schedule_reserved(at, seq, Ev::Appended(pid));
+        } else if !part.waiters.is_empty() && part.next_wake.is_none_or(|k| k <= place || (at, seq) < k) {
+            part.next_wake = Some((at, seq));
             self.kernel.schedule_reserved(at, seq, Ev::Appended(pid));
         }
     }
 
     /// A long poll parks on `pid`: the next batch to arrive there answers it.
     pub(super) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
-        self.partitions[pid as usize].waiters.push(waiter);
-        if !self.partitions[pid as usize].pending.is_empty() {
-            self.wake_at(pid, 0);
+        let place = self.kernel.place();
+        let part = &mut self.partitions[pid as usize];
+        let had_waiters = !part.waiters.is_empty();
+        part.waiters.push(waiter);
+        // Every batch of a pushed partition has its event already; with waiters parked before,
+        // the earliest batch on its way has one too.
+        if part.push_fed || (had_waiters && part.next_wake.is_some_and(|k| k > place)) {
+            return;
+        }
+        // The earliest batch on its way to `pid`: each producer's queue is in arrival order, so
+        // its first batch for `pid` is its earliest.
+        let topic = part.topic;
+        let mut earliest: Option<(SimTime, u64)> = None;
+        for (p, queue) in self.staging.queues.iter().enumerate() {
+            if self.producers[p].topic != topic {
+                continue;
+            }
+            if let Some(b) = queue.iter().find(|b| b.partition == pid) {
+                earliest = Some(earliest.map_or((b.at, b.seq), |e| e.min((b.at, b.seq))));
+            }
+        }
+        let part = &mut self.partitions[pid as usize];
+        if let Some(k) = earliest
+            && part.next_wake != Some(k)
+        {
+            part.next_wake = Some(k);
+            self.kernel.schedule_reserved(k.0, k.1, Ev::Appended(pid));
         }
     }
 
@@ -100,8 +109,6 @@ impl World {
                 }
             }
             let part = &mut self.partitions[b.partition as usize];
-            let first = part.pending.pop_front();
-            debug_assert!(first.is_some_and(|k| (k.at, k.seq) == (at, s)), "appends in place order");
             let size = self.producers[p as usize].record_size;
             let times = &mut self.staging.created_us[p as usize];
             if let Some(trace) = &mut self.append_trace {

@@ -24,15 +24,6 @@ pub struct AppendTrace {
     pub at: SimTime,
 }
 
-/// A batch's place in a partition's queue of batches not yet appended, and whether an event
-/// was scheduled at that place.
-#[derive(Clone, Copy, Debug)]
-pub struct PendingAppend {
-    pub(super) at: SimTime,
-    pub(super) seq: u64,
-    pub(super) woken: bool,
-}
-
 /// Batches on their way, per producer. A producer's batches reach the broker in the order it
 /// sent them, so each queue is already in (time, sequence) order; `heads` holds each non-empty
 /// queue's first place, so the next batch of all is found without scanning the producers.

@@ -130,8 +130,8 @@ pub struct Partition {
     pub log: PartitionLog,
     /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
     pub(super) waiters: Vec<(u32, u32, u32)>,
-    /// Batches on their way here, in the order they will be appended.
-    pub(super) pending: std::collections::VecDeque<super::staging::PendingAppend>,
+    /// The earliest event scheduled at a batch's arrival here to answer parked long polls.
+    pub(super) next_wake: Option<(SimTime, u64)>,
     /// A push group reads this partition: every batch that arrives is pushed at once.
     pub(super) push_fed: bool,
 }
@@ -185,14 +185,7 @@ impl World {
             for p in 0..t.max_partitions {
                 let log = PartitionLog::with_segments(t.segment_bytes, t.segment_ms.as_nanos());
                 let push_fed = plan.groups.iter().any(|g| g.delivery == Delivery::Push && g.topics.contains(&ti));
-                partitions.push(Partition {
-                    topic: ti,
-                    index: p,
-                    log,
-                    waiters: Vec::new(),
-                    pending: Default::default(),
-                    push_fed,
-                });
+                partitions.push(Partition { topic: ti, index: p, log, waiters: Vec::new(), next_wake: None, push_fed });
             }
         }
         let mut key_tables = super::partitioner::KeyTables::default();
