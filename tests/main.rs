@@ -6,6 +6,7 @@ mod bad_input;
 mod determinism;
 mod groups;
 mod lazy_producers;
+mod memory;
 mod observe;
 mod offsets;
 mod push;
