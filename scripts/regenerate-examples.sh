@@ -23,3 +23,8 @@ for s in retention-outruns-slow-consumer rewind-after-bug; do
   cp "$tmp/$s/offsets.png" "output/examples/$s-offsets.png"
 done
 echo "wrote offsets charts"
+./target/release/kafkasim run scenarios/standby.yaml --out "$tmp/standby" > /dev/null
+cp "$tmp/standby/ownership.png" output/examples/standby-ownership.png
+./target/release/kafkasim run scenarios/queue-vs-pubsub.yaml --out "$tmp/queue-vs-pubsub" > /dev/null
+cp "$tmp/queue-vs-pubsub/lag.png" output/examples/queue-vs-pubsub-lag.png
+echo "wrote standby and coinciding-lines charts"

@@ -3,26 +3,44 @@
 
 use crate::cli::{Failure, load, say};
 use crate::kafka::world::{MetricSink, World};
+use crate::scenario::Plan;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Times each scenario in turn. Every file is checked before the first run, so a typo in the
-/// second one does not cost the first one's run time.
+/// The benchmark scenarios, built in so `kafkasim bench` works from any folder.
+pub const PER_RECORD: &str = include_str!("../benches/per-record.yaml");
+pub const LARGE: &str = include_str!("../benches/large.yaml");
+
+/// Times each scenario in turn, or without any the two built-in ones (benches/per-record.yaml,
+/// then benches/large.yaml). Every file is checked before the first run, so a typo in the second
+/// one does not cost the first one's run time.
 pub fn run_all(paths: &[PathBuf]) -> Result<(), Failure> {
-    for p in paths {
-        load(p, None)?;
+    let mut plans: Vec<(String, Plan)> = Vec::new();
+    if paths.is_empty() {
+        for (label, text) in [("benches/per-record.yaml", PER_RECORD), ("benches/large.yaml", LARGE)] {
+            let label = format!("{label} (built in)");
+            plans.push((label.clone(), crate::scenario::parse(&label, text)?));
+        }
     }
-    for (i, p) in paths.iter().enumerate() {
+    for p in paths {
+        plans.push((p.display().to_string(), load(p, None)?));
+    }
+    for (i, (label, plan)) in plans.into_iter().enumerate() {
         if i > 0 {
             say!("");
         }
-        run(p)?;
+        run_plan(&label, plan);
     }
     Ok(())
 }
 
-pub fn run(path: &Path) -> Result<(), Failure> {
-    let plan = load(path, None)?;
+/// Times `path`, or the built-in scenarios without one.
+pub fn run(path: Option<&Path>) -> Result<(), Failure> {
+    let paths: Vec<PathBuf> = path.map(Path::to_path_buf).into_iter().collect();
+    run_all(&paths)
+}
+
+fn run_plan(label: &str, plan: Plan) {
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
     // Each scenario's peak is its own: the kernel's high-water mark restarts from what is
@@ -40,7 +58,7 @@ pub fn run(path: &Path) -> Result<(), Failure> {
     let processed: u64 = world.rec.groups.iter().map(|g| g.records_processed).sum();
     let events = world.kernel.events_processed();
     let peak = peak_rss_bytes();
-    say!("scenario          {name} ({})", path.display());
+    say!("scenario          {name} ({label})");
     say!("virtual time      {virtual_s:.0} s");
     say!("wall time         {wall:.3} s");
     say!("events            {events} ({:.2} M events/s)", events as f64 / wall / 1e6);
@@ -51,7 +69,6 @@ pub fn run(path: &Path) -> Result<(), Failure> {
         Some(p) => say!("peak memory       {:.0} MB (VmHWM, process-wide: could not reset it)", p as f64 / 1e6),
         None => say!("peak memory       unavailable on this platform"),
     }
-    Ok(())
 }
 
 struct DiscardRows;

@@ -22,24 +22,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario and write summary.json, metrics.csv, events.jsonl and charts.
+    /// Run a scenario and write summary.json, metrics.csv, events.jsonl, charts and index.html.
     Run {
-        /// The scenario YAML file.
+        /// The scenario YAML file; `-` reads it from standard input.
         scenario: PathBuf,
         /// Output folder (default: output/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Overrides the scenario's seed.
+        /// Overrides the scenario's seed (same scenario + same seed = same output bytes).
         #[arg(long)]
         seed: Option<u64>,
+        /// Also print the control-plane story in plain words, one line per step, each tagged with
+        /// its workflow step ([publish], [rebalance], [commit], ...).
+        #[arg(long)]
+        narrate: bool,
     },
     /// Run a scenario twice, every group pulling and then pushing, and compare (compare.json,
-    /// compare.md, charts, and both runs' folders).
+    /// compare.md, charts, index.html, and both runs' folders).
     Compare {
+        /// The scenario YAML file; `-` reads it from standard input.
         scenario: PathBuf,
         /// Output folder (default: output/<scenario name>-compare/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Overrides the scenario's seed (both runs use it).
         #[arg(long)]
         seed: Option<u64>,
     },
@@ -94,6 +100,7 @@ enum Command {
     },
     /// Check scenario files without running them.
     Validate {
+        /// Scenario YAML files; `-` reads one from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -111,7 +118,7 @@ enum Command {
     },
     /// Print the assignment Kafka's assignor gives, for members and topics in a JSON file.
     Assign {
-        /// range | roundrobin | sticky | cooperative-sticky
+        /// The assignor (partition.assignment.strategy): range | roundrobin | sticky | cooperative-sticky
         #[arg(long)]
         strategy: String,
         /// JSON: {"topics": {"orders": 6}, "members": [{"id": "c1", "topics": ["orders"], "owned": {"orders": [0]}}]};
@@ -120,9 +127,9 @@ enum Command {
     },
     /// Run scenarios for speed: wall time, events, simulated records/s and peak memory.
     Bench {
-        /// The scenarios to time, one after the other (default: benches/per-record.yaml and
-        /// benches/large.yaml).
-        #[arg(default_values = ["benches/per-record.yaml", "benches/large.yaml"])]
+        /// The scenarios to time, one after the other (default: the two benchmark scenarios built
+        /// into kafkasim, the same as benches/per-record.yaml and benches/large.yaml); `-` reads
+        /// one from standard input.
         scenarios: Vec<PathBuf>,
     },
 }
@@ -177,7 +184,7 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cmd: Command) -> Result<(), Failure> {
     match cmd {
-        Command::Run { scenario, out, seed } => run(&scenario, out, seed),
+        Command::Run { scenario, out, seed, narrate } => run(&scenario, out, seed, narrate),
         Command::Validate { files } => validate(&files),
         Command::Check { files, seed } => check(&files, seed),
         Command::Sweep { scenario, set, seeds, seed, jobs, shard, plots, out } => {
@@ -191,26 +198,49 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
     }
 }
 
-/// Loads a scenario, applying a `--seed` override.
+/// Reads a scenario file, or standard input for `-` (named "<stdin>" in errors).
+pub fn load_scenario(path: &Path) -> Result<scenario::Plan, ScenarioError> {
+    if path.as_os_str() != "-" {
+        return scenario::load(path);
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| ScenarioError {
+        file: "<stdin>".into(),
+        location: scenario::Location::File,
+        message: format!("cannot read the scenario from standard input: {e}"),
+    })?;
+    scenario::parse("<stdin>", &text)
+}
+
+/// Loads a scenario (`-`: from standard input), applying a `--seed` override.
 pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
-    let mut plan = scenario::load(path)?;
-    crate::check::figures_exist(&path.display().to_string(), &plan)?;
+    let mut plan = load_scenario(path)?;
+    let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+    crate::check::figures_exist(&name, &plan)?;
     if let Some(s) = seed {
         plan.seed = s;
     }
     Ok(plan)
 }
 
-fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
+fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, narrate: bool) -> Result<(), Failure> {
     let plan = load(path, seed)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
     let outputs = crate::report::Outputs::begin(&dir)?;
     let mut world = World::new(plan);
     // metrics.csv is written as the run samples: its rows never pile up in memory.
     world.metric_sink = Some(outputs.metrics_csv()?);
-    world.run();
+    let clock = world.kernel.watch();
+    let (label, total) = (world.plan.name.clone(), world.plan.duration.as_nanos());
+    crate::progress::with_progress(&label, &[clock], total, || world.run());
     let streamed = world.metric_sink.take();
     let written = outputs.finish(&world, streamed)?;
+    if narrate {
+        for line in crate::report::narrate::story(&world) {
+            say!("{line}");
+        }
+        say!("");
+    }
     say!("{}", crate::report::console::run_summary(&world));
     let outcomes = crate::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
     if !outcomes.is_empty() {
@@ -458,7 +488,10 @@ fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
 fn compare(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
     let plan = load(path, seed)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-compare", plan.name)));
-    let cmp = crate::compare::run(&plan)?;
+    let (label, total) = (format!("{} pull and push", plan.name), plan.duration.as_nanos());
+    let (mut pull, mut push) = crate::compare::prepare(&plan);
+    let clocks = [pull.kernel.watch(), push.kernel.watch()];
+    let cmp = crate::progress::with_progress(&label, &clocks, total, || crate::compare::finish(pull, push))?;
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
     let table = crate::compare::write(&cmp, &dir)?;
     say!("{}", table.trim_end());

@@ -10,6 +10,7 @@ mod memory;
 mod observe;
 mod offsets;
 mod push;
+mod report_page;
 mod scenarios;
 mod semantics;
 mod sweep;

@@ -13,7 +13,9 @@ pub use plan::Plan;
 /// Parses and checks scenario text; `file` is only used to name the source in errors.
 pub fn parse(file: &str, text: &str) -> Result<Plan, ScenarioError> {
     let raw: raw::RawScenario = serde_yaml::from_str(text).map_err(|e| ScenarioError::from_yaml(file, &e))?;
-    validate::validate(file, raw)
+    let mut plan = validate::validate(file, raw)?;
+    plan.source = text.to_string();
+    Ok(plan)
 }
 
 /// Reads, parses and checks a scenario file.

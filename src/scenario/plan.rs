@@ -25,6 +25,10 @@ pub struct Plan {
     pub groups: Vec<GroupPlan>,
     /// Sorted by time; equal times keep file order.
     pub timeline: Vec<TimedAction>,
+    /// The scenario's YAML text, shown on the report page.
+    pub source: String,
+    /// The seed the file gives (`seed` may be overridden by `--seed`).
+    pub file_seed: u64,
     /// What the run must show, in file order.
     pub expect: Vec<super::expect::Expectation>,
 }

@@ -466,6 +466,8 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         producers,
         groups,
         timeline,
+        source: String::new(),
+        file_seed: raw.seed.unwrap_or(0),
         expect,
     })
 }

@@ -9,6 +9,12 @@ pub use queue::EventQueue;
 pub use rng::RngStreams;
 pub use time::{SimDuration, SimTime};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Events between two publications of the clock to a watcher.
+const PUBLISH_EVERY: u64 = 4096;
+
 /// The only loop: pops events in (time, insertion) order and hands them to the model.
 ///
 /// The model owns its state; the kernel owns the clock and the queue, so a model can never read a
@@ -19,6 +25,9 @@ pub struct Kernel<E> {
     /// Sequence number of the event being handled: (now, seq) is the current place in the order.
     seq: u64,
     events_processed: u64,
+    /// Virtual time in ns, published now and then for an observer on another thread (a
+    /// progress bar). Written only, never read by the simulation: output stays deterministic.
+    clock: Option<Arc<AtomicU64>>,
 }
 
 impl<E> Default for Kernel<E> {
@@ -29,7 +38,15 @@ impl<E> Default for Kernel<E> {
 
 impl<E> Kernel<E> {
     pub fn new() -> Self {
-        Kernel { queue: EventQueue::new(), now: SimTime::ZERO, seq: 0, events_processed: 0 }
+        Kernel { queue: EventQueue::new(), now: SimTime::ZERO, seq: 0, events_processed: 0, clock: None }
+    }
+
+    /// A clock another thread can read while the run goes on (virtual ns, updated every few
+    /// thousand events and at the end).
+    pub fn watch(&mut self) -> Arc<AtomicU64> {
+        let clock = self.clock.get_or_insert_with(|| Arc::new(AtomicU64::new(0)));
+        clock.store(self.now.as_nanos(), Ordering::Relaxed);
+        Arc::clone(clock)
     }
 
     pub fn now(&self) -> SimTime {
@@ -77,6 +94,11 @@ impl<E> Kernel<E> {
         self.now = time;
         self.seq = seq;
         self.events_processed += 1;
+        if self.events_processed.is_multiple_of(PUBLISH_EVERY)
+            && let Some(c) = &self.clock
+        {
+            c.store(time.as_nanos(), Ordering::Relaxed);
+        }
         Some(event)
     }
 
@@ -85,6 +107,9 @@ impl<E> Kernel<E> {
         debug_assert!(self.queue.peek_time().is_none_or(|t| t > end));
         self.now = self.now.max(end);
         self.seq = u64::MAX;
+        if let Some(c) = &self.clock {
+            c.store(self.now.as_nanos(), Ordering::Relaxed);
+        }
     }
 
     pub fn pending(&self) -> usize {

@@ -135,8 +135,24 @@ pub(super) fn exact_axis(lo: f64, hi: f64, target: usize) -> Axis {
     Axis { lo, hi, ticks }
 }
 
+/// A step of at least 1 and a whole number: for axes that count things.
+fn integer_step(step: Step) -> Step {
+    if step.value < 1.0 {
+        Step { value: 1.0, exp: 0, quarter: false }
+    } else if step.quarter && step.exp == 0 {
+        Step { value: 2.0, exp: 0, quarter: false }
+    } else {
+        step
+    }
+}
+
 /// A value axis that includes zero, has some headroom, and ends on ticks.
 pub(super) fn value_axis(min: f64, max: f64, target: usize, headroom: f64) -> Axis {
+    value_axis_with(min, max, target, headroom, false)
+}
+
+/// `value_axis`, with whole-number ticks only when `integer` (counts: records, drops).
+pub(super) fn value_axis_with(min: f64, max: f64, target: usize, headroom: f64, integer: bool) -> Axis {
     let (mut lo, mut hi) =
         if min.is_finite() && max.is_finite() && min <= max { (min.min(0.0), max.max(0.0)) } else { (0.0, 0.0) };
     let span = hi - lo;
@@ -154,6 +170,7 @@ pub(super) fn value_axis(min: f64, max: f64, target: usize, headroom: f64) -> Ax
         (lo, hi) = (0.0, 1.0);
     }
     let step = nice_step((hi - lo) / target.max(1) as f64);
+    let step = if integer { integer_step(step) } else { step };
     let top = (hi / step.value - 1e-9).ceil() * step.value;
     let bottom = (lo / step.value + 1e-9).floor() * step.value;
     if top.is_finite() && bottom.is_finite() && top > bottom {
@@ -259,6 +276,12 @@ mod tests {
             let a = exact_axis(lo, hi, 6);
             assert!(a.lo.is_finite() && a.hi.is_finite() && a.hi > a.lo);
         }
+        // Counts get whole-number ticks however small the range.
+        let a = value_axis_with(0.0, 1.0, 6, 0.05, true);
+        assert!(labels(&a).iter().all(|l| !l.contains('.')), "{:?}", labels(&a));
+        assert_eq!(labels(&a), ["0", "1", "2"]);
+        let a = value_axis_with(0.0, 12.0, 6, 0.05, true);
+        assert!(labels(&a).iter().all(|l| !l.contains('.')), "{:?}", labels(&a));
         let a = value_axis(-f64::MAX, f64::MAX, 6, 0.05);
         assert!(a.hi > a.lo && (a.hi - a.lo).is_finite());
     }

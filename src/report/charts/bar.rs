@@ -5,11 +5,14 @@ use plotters::style::text_anchor::HPos;
 use super::BarGroup;
 use super::axis::{Axis, fmt_value, value_axis};
 use super::frame::{
-    Plot, Swatch, axis_tick_width, draw_legend, draw_title, left_margin, legend_entry, legend_width, title_height,
+    LegendEntry, Plot, Swatch, axis_tick_width, draw_legend, draw_title, empty_scene, left_margin, legend_entry,
+    legend_width, patterned_box, title_height,
 };
-use super::render::{AXIS, Scene, TEXT, TICK_SIZE, VALUE_SIZE, fit_text, palette, text_width};
+use super::render::{AXIS, Rgb, Scene, TEXT, TICK_SIZE, VALUE_SIZE, fit_text, palette, text_width};
 
 const WIDTH: u32 = 1200;
+/// Legend swatches of bar groups whose bars take their categories' colours.
+const LEGEND_GREY: Rgb = Rgb(120, 120, 120);
 const HEIGHT: u32 = 600;
 
 pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &[BarGroup]) -> Scene {
@@ -24,9 +27,25 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
             hi = hi.max(v);
         }
     }
+    if !any {
+        return empty_scene(WIDTH, HEIGHT, title, "Nothing to show: no bar has a value.");
+    }
     let y = value_axis(lo, hi, 6, 0.1);
 
-    let entries: Vec<_> = groups.iter().enumerate().map(|(i, g)| legend_entry(&g.label, palette(i))).collect();
+    let by_slot = groups.iter().any(|g| !g.slots.is_empty());
+    let fill = |g: usize, c: usize| match groups[g].slots.get(c) {
+        Some(&slot) => palette(slot),
+        None if by_slot => LEGEND_GREY,
+        None => palette(g),
+    };
+    let entries: Vec<_> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let color = if by_slot { LEGEND_GREY } else { palette(i) };
+            LegendEntry { pattern: g.pattern, ..legend_entry(&g.label, color) }
+        })
+        .collect();
     let legend_w = legend_width(&entries);
     let left = left_margin(axis_tick_width(&y), !y_label.trim().is_empty());
     let right = WIDTH as i32 - 24 - legend_w;
@@ -57,7 +76,7 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
             let x1 = ((slot_left + slot * 0.1 + bar_w * (g + 1) as f64).round() as i32 - 1 - gap).max(x0);
             let yv = plot.py(v);
             let (y0, y1) = if yv <= zero { (yv, zero) } else { (zero, yv) };
-            scene.fill_rect(x0, y0, x1, y1, palette(g));
+            patterned_box(&mut scene, x0, y0, x1, y1, fill(g, c), group.pattern);
             let text = fmt_value(v);
             if text_width(&text, VALUE_SIZE) <= (x1 - x0) + 6 {
                 let ty = if v >= 0.0 { yv - 9 } else { yv + 9 };
@@ -69,9 +88,6 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
         scene.line((left, zero), (right, zero), AXIS);
     }
     plot.draw_frame(&mut scene);
-    if !any {
-        plot.draw_no_data(&mut scene);
-    }
     draw_legend(&mut scene, right + 8, top, HEIGHT as i32 - 8, &entries, Swatch::Box);
     draw_title(&mut scene, title);
     plot.draw_y_label(&mut scene, y_label);

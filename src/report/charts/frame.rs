@@ -7,7 +7,7 @@ use super::Marker;
 use super::axis::{Axis, exact_axis};
 use super::render::{
     AXIS, GRID, LABEL_SIZE, LEGEND_SIZE, MARKER, MARKER_SIZE, MUTED_TEXT, Rgb, Scene, TEXT, TICK_SIZE, TITLE_SIZE,
-    WHITE_BG, fit_text, text_width,
+    WHITE_BG, dash_pattern, fit_text, text_width,
 };
 
 /// The plot rectangle (pixels, inclusive) and the value ranges it shows.
@@ -72,14 +72,6 @@ impl Plot {
         let label = fit_text(label, LABEL_SIZE, h, 120);
         scene.vertical_text(16, (self.top + self.bottom) / 2, &label, LABEL_SIZE, TEXT);
     }
-
-    /// A grey note in the middle of an empty plot.
-    pub fn draw_no_data(&self, scene: &mut Scene) {
-        let (x, y) = ((self.left + self.right) / 2, (self.top + self.bottom) / 2);
-        let w = text_width("no data", LABEL_SIZE) / 2 + 6;
-        scene.fill_rect(x - w, y - 10, x + w, y + 10, WHITE_BG);
-        scene.text(x, y, "no data", LABEL_SIZE, MUTED_TEXT, HPos::Center);
-    }
 }
 
 /// Widest label among `labels` at `size`.
@@ -118,6 +110,10 @@ pub(super) fn title_height(title: &str) -> i32 {
 pub(super) struct LegendEntry {
     pub label: String,
     pub color: Rgb,
+    /// Line pattern or box pattern (0 = solid; see `render::dash_pattern`).
+    pub pattern: u8,
+    /// A thin companion line (drawn 1 px wide).
+    pub thin: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,11 +123,55 @@ pub(super) enum Swatch {
 }
 
 const LEGEND_ROW: i32 = 19;
-const LEGEND_MAX_LABEL: i32 = 220;
+const LEGEND_MAX_LABEL: i32 = 300;
 
 pub(super) fn legend_entry(label: &str, color: Rgb) -> LegendEntry {
     let label = if label.trim().is_empty() { "(unnamed)" } else { label };
-    LegendEntry { label: fit_text(label, LEGEND_SIZE, LEGEND_MAX_LABEL, 40), color }
+    LegendEntry { label: fit_text(label, LEGEND_SIZE, LEGEND_MAX_LABEL, 60), color, pattern: 0, thin: false }
+}
+
+/// Box swatch / span fill of pattern `p`: thin white lines across a coloured
+/// box at a fixed spacing per pattern (hatching, never read as stacked
+/// segments), so boxes of one colour with different patterns stay apart.
+pub(super) fn patterned_box(scene: &mut Scene, x0: i32, y0: i32, x1: i32, y1: i32, color: Rgb, p: u8) {
+    scene.fill_rect(x0, y0, x1, y1, color);
+    let spacing = match p {
+        0 => return,
+        1 => 8,
+        2 => 5,
+        _ => 3,
+    };
+    let mut y = y0 + spacing - 1;
+    while y < y1 {
+        scene.line((x0, y), (x1, y), WHITE_BG);
+        y += spacing;
+    }
+}
+
+/// A line swatch or data line with `pattern` (0 = solid) and phase.
+pub(super) fn patterned_line(scene: &mut Scene, pts: Vec<(i32, i32)>, color: Rgb, width: u32, pattern: u8) {
+    match dash_pattern(pattern) {
+        None => scene.path(pts, color, width),
+        Some((on, off)) => scene.dashed_path(&pts, color, width, on, off, 0.0),
+    }
+}
+
+/// Splits `text` into lines no wider than `width` at `size`, at spaces.
+pub(super) fn wrap(text: &str, size: f64, width: i32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let cand = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
+        if text_width(&cand, size) <= width || cur.is_empty() {
+            cur = cand;
+        } else {
+            lines.push(std::mem::replace(&mut cur, word.to_string()));
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines.into_iter().map(|l| fit_text(&l, size, width, 200)).collect()
 }
 
 /// Width the legend column needs right of the plot (0 without entries).
@@ -150,15 +190,25 @@ pub(super) fn legend_height(n: usize) -> i32 {
 
 /// The legend as a column starting at (`x`, `top`), cut with "+N more" where
 /// it would pass `bottom`.
-pub(super) fn draw_legend(scene: &mut Scene, x: i32, top: i32, bottom: i32, entries: &[LegendEntry], swatch: Swatch) {
+pub(super) fn draw_legend(
+    scene: &mut Scene,
+    x: i32,
+    top: i32,
+    bottom: i32,
+    entries: &[LegendEntry],
+    swatch: Swatch,
+) -> i32 {
     let x = x + 16;
     let room = ((bottom - top) / LEGEND_ROW).max(1) as usize;
     let shown = if entries.len() > room { room.saturating_sub(1) } else { entries.len() };
     for (i, e) in entries.iter().take(shown).enumerate() {
         let y = top + 10 + i as i32 * LEGEND_ROW;
         match swatch {
-            Swatch::Line => scene.path(vec![(x, y), (x + 22, y)], e.color, 3),
-            Swatch::Box => scene.fill_rect(x + 4, y - 6, x + 18, y + 6, e.color),
+            Swatch::Line => {
+                let width = if e.thin { 1 } else { 3 };
+                patterned_line(scene, vec![(x, y), (x + 22, y)], e.color, width, e.pattern)
+            }
+            Swatch::Box => patterned_box(scene, x + 4, y - 6, x + 18, y + 6, e.color, e.pattern),
         }
         scene.text(x + 28, y, &e.label, LEGEND_SIZE, TEXT, HPos::Left);
     }
@@ -166,52 +216,91 @@ pub(super) fn draw_legend(scene: &mut Scene, x: i32, top: i32, bottom: i32, entr
         let y = top + 10 + shown as i32 * LEGEND_ROW;
         let more = format!("+{} more", entries.len() - shown);
         scene.text(x + 28, y, &more, LEGEND_SIZE, MUTED_TEXT, HPos::Left);
+        return y + LEGEND_ROW;
+    }
+    top + shown as i32 * LEGEND_ROW + LEGEND_ROW
+}
+
+/// A muted note under the legend, wrapped to the legend's width.
+pub(super) fn draw_legend_note(scene: &mut Scene, x: i32, top: i32, width: i32, note: &str) {
+    for (i, line) in wrap(note, LEGEND_SIZE - 1.0, width).iter().enumerate() {
+        scene.text(x + 16, top + 8 + i as i32 * 16, line, LEGEND_SIZE - 1.0, MUTED_TEXT, HPos::Left);
     }
 }
 
-/// Marker lines and their staggered labels, laid out against an x axis.
+/// A chart with nothing to show: its title and a sentence saying why,
+/// instead of empty axes.
+pub(super) fn empty_scene(width: u32, height: u32, title: &str, note: &str) -> Scene {
+    let mut scene = Scene::new(width, height);
+    draw_title(&mut scene, title);
+    let lines = wrap(note, LABEL_SIZE, width as i32 - 200);
+    let y0 = height as i32 / 2 - (lines.len() as i32 * 22) / 2;
+    for (i, l) in lines.iter().enumerate() {
+        scene.text(width as i32 / 2, y0 + i as i32 * 22, l, LABEL_SIZE, MUTED_TEXT, HPos::Center);
+    }
+    scene.outline_rect(60, 70, width as i32 - 60, height as i32 - 40, GRID);
+    scene
+}
+
+/// Marker lines, numbered at the top of the plot, with the numbers
+/// explained in a list under the chart: labels of any length never overlap
+/// each other or the data.
 #[derive(Debug, Clone, Default)]
 pub(super) struct MarkerLayout {
     rows: usize,
-    lines: Vec<i32>,
-    /// (line x, label left x, label width, row, text)
-    labels: Vec<(i32, i32, i32, usize, String)>,
+    /// (x pixel, number label row or None when unnumbered)
+    lines: Vec<(i32, Option<usize>)>,
+    /// (line x, number text left x, row, number text)
+    numbers: Vec<(i32, i32, usize, String)>,
+    /// "3  20.0 s  crash b2; gen 2", one per numbered line.
+    entries: Vec<String>,
+    /// Lines left unnumbered for lack of room.
+    unlisted: usize,
+    /// Layout of the list: column width and number of columns.
+    col_w: i32,
+    cols: usize,
 }
 
 const MARKER_ROW: i32 = 16;
 const MAX_DASHES: i64 = 30_000;
-const MARKER_MAX_ROWS: usize = 5;
-const MARKER_LABEL_CHARS: usize = 26;
-const MARKER_LABEL_WIDTH: i32 = 190;
+const MARKER_MAX_ROWS: usize = 4;
+const MARKER_MAX_LISTED: usize = 60;
+const LIST_ROW: i32 = 16;
+const LIST_ENTRY_WIDTH: i32 = 580;
+
+/// Seconds of virtual time as a short label: "20 s", "36.04 s".
+fn secs(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s} s")
+}
 
 impl MarkerLayout {
-    /// Lays markers out for an x axis drawn from `left` to `right`; labels may
-    /// run on up to `limit` (the right edge of free space).
+    /// Lays markers out for an x axis drawn from `left` to `right`; the list
+    /// under the chart uses the width from `left` to `limit`.
     pub fn new(markers: &[Marker], x: &Axis, left: i32, right: i32, limit: i32) -> Self {
         let span = x.hi - x.lo;
         let eps = span.abs() * 1e-9;
-        let mut placed: Vec<(i32, String)> = markers
+        let mut placed: Vec<(i32, f64, String)> = markers
             .iter()
             .filter(|m| m.x.is_finite() && m.x >= x.lo - eps && m.x <= x.hi + eps)
             .map(|m| {
                 let px = map(m.x, x.lo, x.hi, left, right).clamp(left, right);
-                (px, m.label.trim().to_string())
+                (px, m.x, m.label.trim().to_string())
             })
             .collect();
-        placed.sort_by_key(|(px, _)| *px); // stable: ties keep caller order
+        placed.sort_by_key(|(px, _, _)| *px); // stable: ties keep caller order
 
         let mut out = MarkerLayout::default();
         let mut row_ends: Vec<i32> = Vec::new();
         let mut i = 0;
         while i < placed.len() {
-            let px = placed[i].0;
-            let mut j = i;
+            let (px, at) = (placed[i].0, placed[i].1);
             // Distinct labels at this pixel, in caller order, with counts.
             let mut distinct: Vec<(&str, usize)> = Vec::new();
-            let mut count = 0;
+            let mut j = i;
             while j < placed.len() && placed[j].0 == px {
-                count += 1;
-                let l = placed[j].1.as_str();
+                let l = placed[j].2.as_str();
                 if !l.is_empty() {
                     match distinct.iter_mut().find(|(d, _)| *d == l) {
                         Some((_, n)) => *n += 1,
@@ -221,46 +310,63 @@ impl MarkerLayout {
                 j += 1;
             }
             i = j;
-            out.lines.push(px);
             if distinct.is_empty() {
+                out.lines.push((px, None));
                 continue;
             }
-            let with_count = |(l, n): &(&str, usize)| {
-                if *n > 1 { format!("{l} ×{n}") } else { l.to_string() }
-            };
-            let joined = distinct.iter().map(with_count).collect::<Vec<_>>().join(", ");
-            let mut text = fit_text(&joined, MARKER_SIZE, MARKER_LABEL_WIDTH, MARKER_LABEL_CHARS);
-            if text != joined && distinct.len() > 1 {
-                // Too long: the first label and how many more share the line.
-                let more = format!(" +{}", count - distinct[0].1);
-                let room = MARKER_LABEL_WIDTH - text_width(&more, MARKER_SIZE);
-                let first = fit_text(&with_count(&distinct[0]), MARKER_SIZE, room, MARKER_LABEL_CHARS);
-                text = format!("{first}{more}");
-            }
-            if text.is_empty() {
-                continue;
-            }
-            let w = text_width(&text, MARKER_SIZE);
-            let start = (px + 3).min(limit - w).max(left.min(px));
-            let row = row_ends.iter().position(|end| *end + 8 <= start);
+            let number = (out.entries.len() + 1).to_string();
+            let w = text_width(&number, MARKER_SIZE);
+            let start = (px - w / 2).clamp(left.min(px), (limit - w).max(left));
+            let row = row_ends.iter().position(|end| *end + 4 <= start);
             let row = match row {
-                Some(r) => r,
+                _ if out.entries.len() >= MARKER_MAX_LISTED => None,
+                Some(r) => Some(r),
                 None if row_ends.len() < MARKER_MAX_ROWS => {
                     row_ends.push(i32::MIN);
-                    row_ends.len() - 1
+                    Some(row_ends.len() - 1)
                 }
-                None => continue, // no room: the line stays, unlabelled
+                None => None,
+            };
+            let Some(row) = row else {
+                out.unlisted += 1;
+                out.lines.push((px, None));
+                continue;
             };
             row_ends[row] = start + w;
-            out.labels.push((px, start, w, row, text));
+            let text = distinct
+                .iter()
+                .map(|(l, n)| if *n > 1 { format!("{l} ×{n}") } else { l.to_string() })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let entry = format!("{number}  {}  {text}", secs(at));
+            out.entries.push(fit_text(&entry, MARKER_SIZE, LIST_ENTRY_WIDTH - 12, 120));
+            out.numbers.push((px, start, row, number));
+            out.lines.push((px, Some(row)));
         }
         out.rows = row_ends.len();
+        let widest = max_text_width(out.entries.iter().map(|e| e.as_str()), MARKER_SIZE) + 16;
+        out.col_w = widest.clamp(60, LIST_ENTRY_WIDTH);
+        out.cols = (((limit - left) / out.col_w).max(1) as usize).min(out.entries.len().max(1));
         out
     }
 
-    /// Height of the label band above the plot.
+    /// Height of the number band above the plot.
     pub fn band_height(&self) -> i32 {
-        if self.rows == 0 { 0 } else { self.rows as i32 * MARKER_ROW + 6 }
+        if self.rows == 0 { 0 } else { self.rows as i32 * MARKER_ROW + 4 }
+    }
+
+    /// Rows of numbered entries (filled column by column).
+    fn entry_rows(&self) -> i32 {
+        self.entries.len().div_ceil(self.cols.max(1)) as i32
+    }
+
+    fn list_rows(&self) -> i32 {
+        self.entry_rows() + i32::from(self.unlisted > 0)
+    }
+
+    /// Height of the list under the chart (0 without numbered markers).
+    pub fn list_height(&self) -> i32 {
+        if self.entries.is_empty() && self.unlisted == 0 { 0 } else { self.list_rows() * LIST_ROW + 12 }
     }
 
     /// Dashed lines over the plot (call before the data).
@@ -268,16 +374,7 @@ impl MarkerLayout {
         let tops: Vec<(i32, i32)> = self
             .lines
             .iter()
-            .map(|&px| {
-                let top = self
-                    .labels
-                    .iter()
-                    .filter(|l| l.0 == px)
-                    .map(|l| band_top + l.3 as i32 * MARKER_ROW + 1)
-                    .min()
-                    .unwrap_or(plot.top);
-                (px, top)
-            })
+            .map(|&(px, row)| (px, row.map_or(plot.top, |r| band_top + r as i32 * MARKER_ROW + MARKER_ROW)))
             .collect();
         // Longer dashes when there is a lot of dashed length, so hundreds of
         // markers on a tall chart stay cheap to draw and the SVG stays small.
@@ -288,12 +385,29 @@ impl MarkerLayout {
         }
     }
 
-    /// Labels in the band (call after everything that may cross them).
+    /// Numbers in the band (call after everything that may cross them).
     pub fn draw_labels(&self, scene: &mut Scene, band_top: i32) {
-        for (_, start, w, row, text) in &self.labels {
-            let y = band_top + *row as i32 * MARKER_ROW + MARKER_ROW / 2 + 1;
-            scene.fill_rect(start - 2, y - MARKER_ROW / 2 + 1, start + w + 2, y + MARKER_ROW / 2 - 1, WHITE_BG);
+        for (_, start, row, text) in &self.numbers {
+            let y = band_top + *row as i32 * MARKER_ROW + MARKER_ROW / 2;
+            // A neighbour's line may pass behind a number on a lower row: keep the number clear.
+            let w = text_width(text, MARKER_SIZE);
+            scene.fill_rect(start - 1, y - MARKER_ROW / 2 + 2, start + w, y + MARKER_ROW / 2 - 2, WHITE_BG);
             scene.text(*start, y, text, MARKER_SIZE, MUTED_TEXT, HPos::Left);
+        }
+    }
+
+    /// The numbered list, in columns filled top to bottom, from (`left`, `top`).
+    pub fn draw_list(&self, scene: &mut Scene, left: i32, top: i32) {
+        let rows = self.entry_rows().max(1) as usize;
+        for (k, e) in self.entries.iter().enumerate() {
+            let (col, row) = (k / rows, k % rows);
+            let y = top + 6 + row as i32 * LIST_ROW + LIST_ROW / 2;
+            scene.text(left + col as i32 * self.col_w, y, e, MARKER_SIZE, MUTED_TEXT, HPos::Left);
+        }
+        if self.unlisted > 0 {
+            let y = top + 6 + self.entry_rows() * LIST_ROW + LIST_ROW / 2;
+            let more = format!("+{} more marked times not numbered (all are in events.jsonl)", self.unlisted);
+            scene.text(left, y, &more, MARKER_SIZE, MUTED_TEXT, HPos::Left);
         }
     }
 }

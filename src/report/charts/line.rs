@@ -1,15 +1,15 @@
 //! Line chart layout.
 
-use super::axis::value_axis;
+use super::axis::value_axis_with;
 use super::frame::{
-    MarkerLayout, Plot, Swatch, axis_tick_width, draw_legend, draw_title, fitted_x_axis, left_margin, legend_entry,
-    legend_width, title_height,
+    LegendEntry, MarkerLayout, Plot, Swatch, axis_tick_width, draw_legend, draw_legend_note, draw_title, empty_scene,
+    fitted_x_axis, left_margin, legend_entry, legend_width, patterned_line, title_height,
 };
-use super::render::{Scene, palette};
-use super::{Marker, Series};
+use super::render::{Rgb, Scene, palette, variant};
+use super::{LineChart, Series};
 
-const WIDTH: u32 = 1200;
-const HEIGHT: u32 = 600;
+const WIDTH: i32 = 1200;
+const HEIGHT: i32 = 600;
 
 /// Reduces a polyline to at most four points per pixel column (first, lowest,
 /// highest, last of each run of points in the same column), which looks the
@@ -52,7 +52,104 @@ fn decimate(pts: impl Iterator<Item = (i32, i32)>) -> Vec<(i32, i32)> {
     out
 }
 
-pub(super) fn scene(title: &str, x_label: &str, y_label: &str, series: &[Series], markers: &[Marker]) -> Scene {
+/// Lines that would hide one another: equal lines, or lines that run together over most of
+/// the shorter one's non-zero stretch (both at 0 is not counted: a line along the axis hides
+/// nothing worth seeing). Judged on a grid of the data's range, independent of the layout, and
+/// only between lines of one thickness and different colours.
+struct Overlap {
+    /// Per series: the earliest series it runs together with, and whether they are equal.
+    note: Vec<Option<(usize, bool)>>,
+    /// Per series in a group of lines that run together, other than the group's first:
+    /// (its rank in the group, the group's size).
+    slice: Vec<Option<(usize, usize)>>,
+}
+
+impl Overlap {
+    /// Past this many series the pairwise check is skipped (cost grows with the square).
+    const MAX_SERIES: usize = 40;
+
+    fn find(series: &[Series], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> Self {
+        use std::collections::BTreeSet;
+        let n = series.len();
+        let mut out = Overlap { note: vec![None; n], slice: vec![None; n] };
+        if !(2..=Self::MAX_SERIES).contains(&n) {
+            return out;
+        }
+        let (gx, gy) = ((x1 - x0).max(f64::MIN_POSITIVE), (y1 - y0).max(f64::MIN_POSITIVE));
+        let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+        let cell =
+            |p: &(f64, f64)| (((p.0 - x0) / gx * 1000.0).round() as i64, ((p.1 - y0) / gy * 400.0).round() as i64);
+        let exact: Vec<Vec<(i64, i64)>> = series
+            .iter()
+            .map(|s| {
+                let mut g: Vec<(i64, i64)> = s.points.iter().filter(finite).map(cell).collect();
+                g.dedup();
+                g
+            })
+            .collect();
+        let cells: Vec<BTreeSet<(i64, i64)>> =
+            series.iter().map(|s| s.points.iter().filter(finite).filter(|p| p.1 != 0.0).map(cell).collect()).collect();
+        let near = |a: &BTreeSet<(i64, i64)>, b: &BTreeSet<(i64, i64)>| {
+            a.iter().filter(|&&(x, y)| (y - 1..=y + 1).any(|yy| b.contains(&(x, yy)))).count()
+        };
+        let mut group: Vec<usize> = (0..n).collect();
+        let root = |g: &Vec<usize>, mut i: usize| {
+            while g[i] != i {
+                i = g[i];
+            }
+            i
+        };
+        for j in 0..n {
+            for i in 0..j {
+                let (si, sj) = (&series[i], &series[j]);
+                let same_style = si.thin == sj.thin && si.color.unwrap_or(i) != sj.color.unwrap_or(j);
+                if !same_style || exact[j].len() < 2 {
+                    continue;
+                }
+                let equal = exact[i] == exact[j];
+                let shorter = cells[i].len().min(cells[j].len());
+                let together = !equal
+                    && shorter >= 10
+                    && 2 * near(&cells[i], &cells[j]).max(near(&cells[j], &cells[i])) >= shorter;
+                if equal || together {
+                    if out.note[j].is_none() {
+                        out.note[j] = Some((i, equal));
+                    }
+                    let (ri, rj) = (root(&group, i), root(&group, j));
+                    group[rj.max(ri)] = rj.min(ri);
+                }
+            }
+        }
+        for j in 0..n {
+            let r = root(&group, j);
+            let members: Vec<usize> = (0..n).filter(|&k| root(&group, k) == r).collect();
+            let rank = members.iter().position(|&k| k == j).unwrap_or(0);
+            if members.len() > 1 && rank > 0 {
+                out.slice[j] = Some((rank, members.len()));
+            }
+        }
+        out
+    }
+}
+
+/// `other` as a legend note of `label` names it: "eager" for "eager: backlog" beside
+/// "static: backlog", the whole label otherwise.
+fn short_name<'a>(other: &'a str, label: &str) -> &'a str {
+    match (other.split_once(": "), label.split_once(": ")) {
+        (Some((who, what)), Some((_, mine))) if what == mine => who,
+        _ => other,
+    }
+}
+
+/// Palette slot, pattern and width of series `i`.
+fn style(i: usize, s: &Series) -> (Rgb, u8, u32) {
+    let slot = s.color.unwrap_or(i);
+    let pattern = if s.dash != 0 { s.dash } else { variant(slot) };
+    (palette(slot), pattern, if s.thin { 1 } else { 2 })
+}
+
+pub(super) fn scene(chart: &LineChart) -> Scene {
+    let LineChart { title, x_label, y_label, series, markers, .. } = *chart;
     let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
     let mut any = false;
@@ -63,41 +160,87 @@ pub(super) fn scene(title: &str, x_label: &str, y_label: &str, series: &[Series]
         y0 = y0.min(p.1);
         y1 = y1.max(p.1);
     }
-    if !any {
-        (x0, x1) = (0.0, 1.0);
+    if let Some(note) = chart.empty_note
+        && (!any || (y0 == 0.0 && y1 == 0.0))
+    {
+        return empty_scene(WIDTH as u32, HEIGHT as u32, title, note);
     }
-    let y = value_axis(y0, y1, 6, 0.06);
+    if !any {
+        return empty_scene(WIDTH as u32, HEIGHT as u32, title, "Nothing to show: no series has a point.");
+    }
+    let y = value_axis_with(y0, y1, 6, 0.06, chart.integer_y);
 
-    let entries: Vec<_> = series.iter().enumerate().map(|(i, s)| legend_entry(&s.label, palette(i))).collect();
-    let legend_w = legend_width(&entries);
+    let overlap = Overlap::find(series, (x0, x1), (y0, y1));
+    let entries: Vec<_> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (color, pattern, width) = style(i, s);
+            let label = match overlap.note[i] {
+                Some((first, true)) => format!("{} (same as {})", s.label, short_name(&series[first].label, &s.label)),
+                Some((first, false)) => {
+                    format!("{} (partly same as {})", s.label, short_name(&series[first].label, &s.label))
+                }
+                None => s.label.clone(),
+            };
+            let pattern = if overlap.note[i].is_some() { pattern.max(1) } else { pattern };
+            LegendEntry { pattern, thin: width == 1, ..legend_entry(&label, color) }
+        })
+        .collect();
+    let legend_w = legend_width(&entries).max(if chart.legend_note.is_some() { 200 } else { 0 });
     let left = left_margin(axis_tick_width(&y), !y_label.trim().is_empty());
-    let right = WIDTH as i32 - 24 - legend_w;
+    let right = WIDTH - 24 - legend_w;
     let x = fitted_x_axis(x0, x1, right - left);
-    let marks = MarkerLayout::new(markers, &x, left, right, WIDTH as i32 - 8);
+    let marks = MarkerLayout::new(markers, &x, left, right, WIDTH - 8);
     let band_top = title_height(title);
     let top = band_top + marks.band_height();
-    let bottom = HEIGHT as i32 - if x_label.trim().is_empty() { 36 } else { 58 };
+    let bottom = HEIGHT - if x_label.trim().is_empty() { 36 } else { 58 };
     let plot = Plot { left, top, right, bottom, x, y };
+    let height = HEIGHT + marks.list_height();
+    let lines: Vec<Vec<(i32, i32)>> = series
+        .iter()
+        .map(|s| decimate(s.points.iter().filter(finite).map(|&(vx, vy)| (plot.px(vx), plot.py(vy)))))
+        .collect();
 
-    let mut scene = Scene::new(WIDTH, HEIGHT);
+    let mut scene = Scene::new(WIDTH as u32, height as u32);
+    for b in chart.bands.iter().filter(|b| b.x0.is_finite() && b.x1.is_finite() && b.x1 > b.x0) {
+        let (bx0, bx1) = (plot.px(b.x0).clamp(left, right), plot.px(b.x1).clamp(left, right));
+        if bx1 > bx0 {
+            scene.fill_rect(bx0, top, bx1, bottom, Rgb(b.rgb.0, b.rgb.1, b.rgb.2));
+        }
+    }
     plot.draw_y_grid(&mut scene);
     plot.draw_x_grid(&mut scene, true);
     marks.draw_lines(&mut scene, band_top, &plot);
-    for (i, s) in series.iter().enumerate() {
-        let pts = decimate(s.points.iter().filter(finite).map(|&(vx, vy)| (plot.px(vx), plot.py(vy))));
-        let color = palette(i);
+    // Thick lines first, thin companions over them, so no thin line is buried.
+    let order = (0..series.len()).filter(|&i| !series[i].thin).chain((0..series.len()).filter(|&i| series[i].thin));
+    for i in order {
+        let s = &series[i];
+        let (color, pattern, width) = style(i, s);
+        let pts = lines[i].clone();
+        if let Some((rank, copies)) = overlap.slice[i] {
+            // The k-th of lines that run together takes the k-th slice of each
+            // period, so the colours of all of them alternate where they meet.
+            const SLICE: f64 = 9.0;
+            let off = SLICE * (copies - 1) as f64;
+            let phase = ((copies - rank) % copies) as f64 * SLICE;
+            scene.dashed_path(&pts, color, width.max(2), SLICE, off, phase);
+            continue;
+        }
         match pts.as_slice() {
             [] => {}
             [(px, py)] => scene.fill_rect(px - 2, py - 2, px + 2, py + 2, color),
-            _ => scene.path(pts, color, 2),
+            _ => patterned_line(&mut scene, pts, color, width, pattern),
         }
     }
     plot.draw_frame(&mut scene);
-    if !any {
-        plot.draw_no_data(&mut scene);
-    }
     marks.draw_labels(&mut scene, band_top);
-    draw_legend(&mut scene, right + 8, top, HEIGHT as i32 - 8, &entries, Swatch::Line);
+    marks.draw_list(&mut scene, 12, HEIGHT - 6);
+    let legend_bottom = if chart.legend_note.is_some() { HEIGHT - 90 } else { HEIGHT - 8 };
+    let note_top = draw_legend(&mut scene, right + 8, top, legend_bottom, &entries, Swatch::Line);
+    if let Some(note) = chart.legend_note {
+        draw_legend_note(&mut scene, right + 8, note_top, legend_w - 20, note);
+    }
     draw_title(&mut scene, title);
     plot.draw_x_label(&mut scene, x_label);
     plot.draw_y_label(&mut scene, y_label);

@@ -9,9 +9,15 @@
 //! - axis ranges, ticks and number labels are computed here with basic IEEE
 //!   arithmetic and Rust's own float formatting (no libm `log`/`pow`, no
 //!   locale), never by plotters' mesh code;
-//! - colours come from a fixed palette of 12, assigned to series and groups
-//!   in the order given and to owners in sorted-name order (digit runs
-//!   compared as numbers, so "c-2" comes before "c-10"); past 12 they repeat;
+//! - colours come from a fixed palette of 20: callers give each group and
+//!   consumer a fixed palette slot (`Series::color`, `Span::color`) so it has
+//!   one colour in every chart of a run and of a compare; without one, series
+//!   take slots in the order given and owners in sorted-name order (digit
+//!   runs compared as numbers, so "c-2" comes before "c-10"); slots past 20
+//!   add a dash pattern (lines) or white bars (boxes), so 80 stay distinct;
+//! - a line that coincides with an earlier one is drawn in dashes over it and
+//!   named "(same as ...)" in the legend; marker lines carry small numbers,
+//!   explained in a list under the chart, so their labels never overlap;
 //! - a golden test pins fingerprints of sample outputs, so a machine or a
 //!   dependency upgrade that changes a single byte is caught.
 //!
@@ -22,12 +28,12 @@
 //! ignores registered fonts and loads system fonts.
 //!
 //! No function panics on any input: NaN and infinite values are skipped,
-//! empty or degenerate data gets a default axis span and a "no data" note.
+//! degenerate data gets a default axis span, and a chart with nothing to show
+//! says so in a sentence instead of drawing empty axes.
 
 mod axis;
 mod bar;
 mod frame;
-mod glyphs;
 mod line;
 mod ownership;
 mod render;
@@ -42,14 +48,30 @@ use std::path::Path;
 pub struct Series {
     pub label: String,
     pub points: Vec<(f64, f64)>,
+    /// Palette slot (the group's or consumer's); None = its index in the list.
+    pub color: Option<usize>,
+    /// Line pattern: 0 = solid (or the slot's own pattern past 20), 1 dashed,
+    /// 2 dotted, 3 long dashes.
+    pub dash: u8,
+    /// A thin companion line (e.g. committed lag beside the backlog).
+    pub thin: bool,
 }
 
-/// A vertical dashed line with a short label at the top (timeline actions,
-/// rebalances).
+/// A vertical dashed line, numbered at the top and listed with its label
+/// under the chart (timeline actions, rebalances, crashes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Marker {
     pub x: f64,
     pub label: String,
+}
+
+/// A shaded stretch of a line chart's background, from `x0` to `x1` (e.g. a lag status other
+/// than OK). The chart's legend note says what the shades mean.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Band {
+    pub x0: f64,
+    pub x1: f64,
+    pub rgb: (u8, u8, u8),
 }
 
 /// A time interval of one partition's ownership; `owner` None = unowned
@@ -59,13 +81,24 @@ pub struct Span {
     pub start: f64,
     pub end: f64,
     pub owner: Option<String>,
+    /// Palette slot of the owner; None = by sorted owner name.
+    pub color: Option<usize>,
+    /// Drawn in a pale tint of the owner's colour (e.g. its consumer is down).
+    pub faded: bool,
 }
 
-/// One row of the ownership chart; label like "orders-0".
+/// One row of the ownership chart; label like "orders-0". A row without
+/// spans but with a `note` shows the note in the row (e.g. a standby
+/// consumer: "no partitions").
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OwnershipRow {
     pub label: String,
     pub spans: Vec<Span>,
+    pub note: Option<String>,
+    /// Palette slot for the label's swatch (a standby consumer's colour).
+    pub color: Option<usize>,
+    /// A legend entry for the row itself, in its `color` (e.g. "ledger-4 (standby)").
+    pub legend: Option<String>,
 }
 
 /// One bar per category, e.g. label "pull"; `values[i]` belongs to
@@ -74,11 +107,44 @@ pub struct OwnershipRow {
 pub struct BarGroup {
     pub label: String,
     pub values: Vec<f64>,
+    /// Palette slot of each category's bar (e.g. the group it measures), so bars keep the
+    /// colours lines have; empty = one colour per bar group. With slots, the bar groups are
+    /// told apart by `pattern` and the legend shows the patterns in grey.
+    pub slots: Vec<usize>,
+    /// White bars across this group's boxes (0 = solid).
+    pub pattern: u8,
 }
 
-/// Line chart: one line per series (legend), markers as dashed verticals.
-/// Writes both files (1200x600). The y axis starts at 0 (or below, for
-/// negative data); the x axis spans the data. Markers outside it are skipped.
+/// A line chart: one line per series (legend), markers as dashed verticals.
+/// 1200 px wide, 600 high plus the list of markers. The y axis starts at 0
+/// (or below, for negative data); the x axis spans the data. Markers outside
+/// it are skipped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineChart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub series: &'a [Series],
+    pub markers: &'a [Marker],
+    /// Whole-number y ticks: the y axis counts things (records, drops).
+    pub integer_y: bool,
+    /// Drawn instead of axes when there is no point, or every value is 0.
+    pub empty_note: Option<&'a str>,
+    /// A short note under the legend (what thick and thin lines mean).
+    pub legend_note: Option<&'a str>,
+    /// Background shading, drawn under the grid.
+    pub bands: &'a [Band],
+}
+
+impl LineChart<'_> {
+    /// Writes the chart as a PNG and an SVG file.
+    pub fn write(&self, png: &Path, svg: &Path) -> anyhow::Result<()> {
+        render::ensure_font()?;
+        render::write_files(&line::scene(self), png, svg)
+    }
+}
+
+/// A line chart with default options (see `LineChart`).
 pub fn line_chart(
     png: &Path,
     svg: &Path,
@@ -88,9 +154,7 @@ pub fn line_chart(
     series: &[Series],
     markers: &[Marker],
 ) -> anyhow::Result<()> {
-    render::ensure_font()?;
-    let scene = line::scene(title, x_label, y_label, series, markers);
-    render::write_files(&scene, png, svg)
+    LineChart { title, x_label, y_label, series, markers, ..Default::default() }.write(png, svg)
 }
 
 /// Gantt-like timeline: one row per partition, each span filled with its

@@ -7,11 +7,13 @@ use plotters::style::text_anchor::HPos;
 
 use super::axis::Axis;
 use super::frame::{
-    MarkerLayout, Plot, Swatch, draw_legend, draw_title, fitted_x_axis, legend_entry, legend_height, legend_width,
-    max_text_width, title_height,
+    LegendEntry, MarkerLayout, Plot, Swatch, draw_legend, draw_title, empty_scene, fitted_x_axis, legend_entry,
+    legend_height, legend_width, max_text_width, patterned_box, title_height,
 };
-use super::render::{STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, fit_text, palette};
-use super::{Marker, OwnershipRow};
+use super::render::{
+    MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, WHITE_BG, faded, fit_text, palette, text_width, variant,
+};
+use super::{Marker, OwnershipRow, Span};
 
 const WIDTH: u32 = 1200;
 const MIN_HEIGHT: i32 = 400;
@@ -28,21 +30,47 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
         spans().flat_map(|s| [s.start, s.end]).filter(|v| v.is_finite()).fold(0.0f64, f64::max)
     };
     let x_end = if x_end > 0.0 { x_end } else { 1.0 };
+    if rows.is_empty() {
+        return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show: no partition and no consumer.");
+    }
 
-    // Owners in sorted-name order get palette colours in that order.
-    let mut names: Vec<&str> = spans().filter_map(|s| s.owner.as_deref()).collect();
+    // Owners without a slot of their own get the slots in sorted-name order.
+    let mut names: Vec<&str> = spans().filter(|s| s.color.is_none()).filter_map(|s| s.owner.as_deref()).collect();
     names.sort_by(|a, b| natural_cmp(a, b));
     names.dedup();
+    let by_name: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let fill = |s: &Span| -> Option<(Rgb, u8)> {
+        let o = s.owner.as_deref()?;
+        let slot = s.color.unwrap_or_else(|| by_name.get(o).copied().unwrap_or(0));
+        let c = palette(slot);
+        Some((if s.faded { faded(c, 0.35) } else { c }, variant(slot)))
+    };
+    // Legend: each owner label once, in sorted-name order.
+    let mut owners: Vec<(&str, Rgb, u8)> = Vec::new();
+    for s in spans() {
+        if let (Some(o), Some((c, p))) = (s.owner.as_deref(), fill(s))
+            && !owners.iter().any(|(n, _, _)| *n == o)
+        {
+            owners.push((o, c, p));
+        }
+    }
+    owners.sort_by(|a, b| natural_cmp(a.0, b.0));
     let unowned = spans().any(|s| s.owner.is_none());
-    let owners: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    let mut entries: Vec<_> = names.iter().enumerate().map(|(i, n)| legend_entry(n, palette(i))).collect();
+    let mut entries: Vec<_> =
+        owners.iter().map(|(n, c, p)| LegendEntry { pattern: *p, ..legend_entry(n, *c) }).collect();
+    for r in rows {
+        if let (Some(l), Some(slot)) = (&r.legend, r.color) {
+            entries.push(LegendEntry { pattern: variant(slot), ..legend_entry(l, palette(slot)) });
+        }
+    }
     if unowned {
         entries.push(legend_entry(UNOWNED_LABEL, UNOWNED));
     }
 
-    let labels: Vec<String> = rows.iter().map(|r| fit_text(&r.label, TICK_SIZE, 180, 40)).collect();
+    let labels: Vec<String> = rows.iter().map(|r| fit_text(&r.label, TICK_SIZE, 200, 50)).collect();
     let label_w = max_text_width(labels.iter().map(|s| s.as_str()), TICK_SIZE);
-    let left = 14 + label_w + 10;
+    let swatches = rows.iter().any(|r| r.color.is_some());
+    let left = 14 + label_w + 10 + if swatches { 16 } else { 0 };
     let legend_w = legend_width(&entries);
     let right = WIDTH as i32 - 24 - legend_w;
     let x = fitted_x_axis(0.0, x_end, right - left);
@@ -51,10 +79,11 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
     let top = band_top + marks.band_height();
 
     let n = rows.len();
-    let height = (top + (n.min(100_000) as i32) * ROW + BOTTOM_MARGIN)
+    let list = marks.list_height();
+    let height = (top + (n.min(100_000) as i32) * ROW + BOTTOM_MARGIN + list)
         .max(top + legend_height(entries.len()) + 8)
         .clamp(MIN_HEIGHT, MAX_HEIGHT);
-    let bottom = height - BOTTOM_MARGIN;
+    let bottom = height - BOTTOM_MARGIN - list;
     let row_h = (bottom - top) as f64 / n.max(1) as f64;
     let plot = Plot { left, top, right, bottom, x, y: Axis { lo: 0.0, hi: 1.0, ticks: Vec::new() } };
     let row_y = |i: usize| top + (i as f64 * row_h).round() as i32;
@@ -80,28 +109,39 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
             }
             let x0 = plot.px(a);
             let x1 = (plot.px(b) - 1).max(x0);
-            let color = match &s.owner {
-                Some(o) => palette(owners.get(o.as_str()).copied().unwrap_or(0)),
-                None => UNOWNED,
-            };
-            scene.fill_rect(x0, y0, x1, y1, color);
+            let (color, pattern) = fill(s).unwrap_or((UNOWNED, 0));
+            patterned_box(&mut scene, x0, y0, x1, y1, color, pattern);
         }
     }
     marks.draw_lines(&mut scene, band_top, &plot);
+    // Row notes over the marker lines, on a white ground so a line never runs through them.
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(note) = row.note.as_deref().filter(|_| row_h >= 9.0) {
+            let size = TICK_SIZE.min(row_h * 0.8);
+            let note = fit_text(note, size, right - left - 16, 120);
+            let mid = top + ((i as f64 + 0.5) * row_h).round() as i32;
+            let (w, h) = (text_width(&note, size), (size * 0.6) as i32);
+            scene.fill_rect(left + 5, mid - h, left + 10 + w, mid + h, WHITE_BG);
+            scene.text(left + 8, mid, &note, size, MUTED_TEXT, HPos::Left);
+        }
+    }
     plot.draw_frame(&mut scene);
 
     if row_h >= 9.0 {
         let size = TICK_SIZE.min(row_h * 0.8);
         for (i, label) in labels.iter().enumerate() {
             let mid = top + ((i as f64 + 0.5) * row_h).round() as i32;
-            scene.text(left - 8, mid, label, size, TEXT, HPos::Right);
+            let lx = if swatches { left - 24 } else { left - 8 };
+            scene.text(lx, mid, label, size, TEXT, HPos::Right);
+            if let Some(slot) = rows[i].color {
+                let h = (size * 0.45) as i32;
+                patterned_box(&mut scene, left - 18, mid - h, left - 8, mid + h, palette(slot), variant(slot));
+            }
         }
     }
-    if n == 0 {
-        plot.draw_no_data(&mut scene);
-    }
     marks.draw_labels(&mut scene, band_top);
-    draw_legend(&mut scene, right + 8, top, height - 8, &entries, Swatch::Box);
+    marks.draw_list(&mut scene, 12, height - list - 6);
+    draw_legend(&mut scene, right + 8, top, height - 8 - list, &entries, Swatch::Box);
     draw_title(&mut scene, title);
     plot.draw_x_label(&mut scene, "virtual time (s)");
     scene

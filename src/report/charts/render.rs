@@ -6,12 +6,12 @@
 //! always show the same layout.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Once, OnceLock};
 
 use anyhow::{Context, Result, anyhow};
 
-use super::glyphs::{bearing_px, em_per_size};
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -54,8 +54,9 @@ pub(super) const UNOWNED: Rgb = Rgb(222, 222, 222);
 pub(super) const STRIPE: Rgb = Rgb(247, 247, 247);
 pub(super) const WHITE_BG: Rgb = Rgb(255, 255, 255);
 
-/// Fixed palette: series get colours in order, owners in sorted-name order.
-const PALETTE: [Rgb; 12] = [
+/// Fixed palette of 20 colours that stay apart on white; callers give each
+/// group and consumer a fixed slot so it keeps its colour in every chart.
+const PALETTE: [Rgb; 20] = [
     Rgb(31, 119, 180),  // blue
     Rgb(255, 127, 14),  // orange
     Rgb(44, 160, 44),   // green
@@ -68,10 +69,43 @@ const PALETTE: [Rgb; 12] = [
     Rgb(57, 59, 121),   // navy
     Rgb(34, 34, 34),    // near black
     Rgb(174, 199, 232), // light blue
+    Rgb(255, 187, 120), // light orange
+    Rgb(152, 223, 138), // light green
+    Rgb(255, 152, 150), // light red
+    Rgb(197, 176, 213), // light purple
+    Rgb(196, 156, 148), // light brown
+    Rgb(247, 182, 210), // light pink
+    Rgb(158, 218, 229), // light cyan
+    Rgb(219, 219, 141), // light olive
 ];
 
 pub(super) fn palette(i: usize) -> Rgb {
     PALETTE[i % PALETTE.len()]
+}
+
+/// Number of distinct line / box patterns beside solid (see `dash_pattern`).
+pub(super) const PATTERNS: usize = 4;
+
+/// Pattern variant of palette slot `i`: 0 (solid) for the first 20 slots,
+/// then 1, 2, 3 for the next twenties, so 80 series stay distinguishable.
+pub(super) fn variant(i: usize) -> u8 {
+    ((i / PALETTE.len()) % PATTERNS) as u8
+}
+
+/// (on, off) pixel lengths of line pattern `v` (0 = solid).
+pub(super) fn dash_pattern(v: u8) -> Option<(f64, f64)> {
+    match v % PATTERNS as u8 {
+        0 => None,
+        1 => Some((10.0, 5.0)),
+        2 => Some((3.0, 4.0)),
+        _ => Some((18.0, 6.0)),
+    }
+}
+
+/// `c` mixed with white: `keep` of the colour stays (faded spans).
+pub(super) fn faded(c: Rgb, keep: f64) -> Rgb {
+    let f = |v: u8| (255.0 - (255.0 - f64::from(v)) * keep).round().clamp(0.0, 255.0) as u8;
+    Rgb(f(c.0), f(c.1), f(c.2))
 }
 
 /// Font sizes (plotters "size" units: pixel height of the font's line).
@@ -82,13 +116,101 @@ pub(super) const LEGEND_SIZE: f64 = 13.0;
 pub(super) const MARKER_SIZE: f64 = 12.0;
 pub(super) const VALUE_SIZE: f64 = 11.0;
 
+/// The embedded font, parsed once. Text on the PNG charts is laid out and
+/// rasterised with it directly through ab_glyph (advances, kerning and each
+/// glyph's own bearings), not through plotters' text drawing, which drops
+/// left side bearings ("120" came out as "1 20").
+fn font() -> Option<&'static FontRef<'static>> {
+    static FONT: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
+    FONT.get_or_init(|| FontRef::try_from_slice(DEJAVU_SANS).ok()).as_ref()
+}
+
+/// plotters' "size" is the height of the font's line (ascent - descent), which
+/// is exactly ab_glyph's `PxScale`.
+fn scale(size: f64) -> PxScale {
+    PxScale::from(size as f32)
+}
+
+/// Pen positions (pixels from the start of the line) of each glyph of `text`,
+/// with the line's total advance width.
+fn layout(text: &str, size: f64) -> (Vec<(GlyphId, f32)>, f32) {
+    let Some(font) = font() else {
+        return (Vec::new(), text.chars().count() as f32 * size as f32 * 0.6);
+    };
+    let scaled = font.as_scaled(scale(size));
+    let mut pen = 0.0f32;
+    let mut prev: Option<GlyphId> = None;
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            pen += scaled.kern(p, id);
+        }
+        out.push((id, pen));
+        pen += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    (out, pen)
+}
+
 /// Width in pixels of `text` drawn at `size` with the embedded font.
 pub(super) fn text_width(text: &str, size: f64) -> i32 {
-    let font: FontDesc = (FONT_FAMILY, size).into_font();
-    match font.box_size(text) {
-        Ok((w, _)) => w.min(100_000) as i32,
-        Err(_) => (text.chars().count() as f64 * size * 0.6) as i32,
+    let (_, w) = layout(text, size);
+    if w.is_finite() { w.round().min(100_000.0) as i32 } else { 0 }
+}
+
+/// The em size of the font per plotters size unit (units per em over
+/// ascent - descent): the SVG's font-size, so its text matches the PNG's.
+fn em_per_size() -> f64 {
+    font()
+        .and_then(|f| {
+            let height = f.ascent_unscaled() - f.descent_unscaled();
+            f.units_per_em().filter(|_| height > 0.0).map(|em| f64::from(em / height))
+        })
+        .unwrap_or(0.86)
+}
+
+/// Rasterises `text` into the bitmap: anchored on `x` by `align`, vertically
+/// centred on `y` (or, when `vertical`, reading bottom-up, centred on `x`).
+#[allow(clippy::too_many_arguments)]
+fn draw_glyphs<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    text: &str,
+    size: f64,
+    color: Rgb,
+    align: HPos,
+    vertical: bool,
+) -> Result<()> {
+    let Some(font) = font() else { return Ok(()) };
+    let scaled = font.as_scaled(scale(size));
+    let (glyphs, width) = layout(text, size);
+    let start = match align {
+        HPos::Left => 0.0,
+        HPos::Center => -width / 2.0,
+        HPos::Right => -width,
+    };
+    // The baseline sits so that the line box (ascent over descent) is centred.
+    let baseline = (scaled.ascent() + scaled.descent()) / 2.0;
+    let c = color.to_plotters();
+    let mut failed = None;
+    for (id, pen) in glyphs {
+        let glyph = id.with_scale_and_position(scale(size), point(start + pen, baseline));
+        let Some(outline) = font.outline_glyph(glyph) else { continue };
+        let b = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            if coverage <= 0.0 || failed.is_some() {
+                return;
+            }
+            let (u, v) = (b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32);
+            let at = if vertical { (x + v, y - u) } else { (x + u, y + v) };
+            let px = c.mix(f64::from(coverage.min(1.0)));
+            if let Err(e) = root.draw_pixel(at, &px) {
+                failed = Some(draw_err(e));
+            }
+        });
     }
+    failed.map_or(Ok(()), Err)
 }
 
 /// `text` with control characters replaced, cut to `max_chars` characters and
@@ -172,6 +294,42 @@ impl Scene {
         }
     }
 
+    /// A polyline drawn only where the distance along it, taken modulo
+    /// `on + off` after adding `phase`, is below `on`: a dash pattern.
+    pub fn dashed_path(&mut self, pts: &[(i32, i32)], color: Rgb, width: u32, on: f64, off: f64, phase: f64) {
+        let period = on + off;
+        if !(period > 0.0 && on > 0.0) {
+            return;
+        }
+        let mut dist = phase;
+        for seg in pts.windows(2) {
+            let (a, b) = ((seg[0].0 as f64, seg[0].1 as f64), (seg[1].0 as f64, seg[1].1 as f64));
+            let len = ((b.0 - a.0) * (b.0 - a.0) + (b.1 - a.1) * (b.1 - a.1)).sqrt();
+            if len == 0.0 {
+                continue;
+            }
+            let mut t = 0.0;
+            while t < len {
+                let pos = (dist + t) % period;
+                let (drawing, left) = if pos < on { (true, on - pos) } else { (false, period - pos) };
+                let t1 = (t + left).min(len);
+                if drawing {
+                    let at = |u: f64| {
+                        ((a.0 + (b.0 - a.0) * u / len).round() as i32, (a.1 + (b.1 - a.1) * u / len).round() as i32)
+                    };
+                    let (p, q) = (at(t), at(t1));
+                    if p != q {
+                        self.path(vec![p, q], color, width);
+                    } else {
+                        self.fill_rect(p.0, p.1, p.0, p.1, color);
+                    }
+                }
+                t = t1;
+            }
+            dist += len;
+        }
+    }
+
     /// A dashed vertical line from `y0` down to `y1`, one dash every
     /// `period` pixels (at least 8), dashes half a period long.
     pub fn vdash(&mut self, x: i32, y0: i32, y1: i32, color: Rgb, period: i32) {
@@ -222,39 +380,20 @@ fn paint<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, scene: &Scene, bitma
                 }
             }
             Op::Text { x, y, text, size, color, align, vertical } => {
-                let c = color.to_plotters();
+                if bitmap {
+                    draw_glyphs(root, (*x, *y), text, *size, *color, *align, *vertical)?;
+                    continue;
+                }
                 // The SVG backend writes font-size = size / 1.24; make that the
                 // em size the PNG's glyphs get, so both show text alike.
-                let font_size = if bitmap { *size } else { size * 1.24 * em_per_size() };
+                let font_size = size * 1.24 * em_per_size();
+                let c = color.to_plotters();
                 let mut style =
                     TextStyle::from((FONT_FAMILY, font_size).into_font()).color(&c).pos(Pos::new(*align, VPos::Center));
                 if *vertical {
                     style = style.transform(FontTransform::Rotate270);
                 }
-                if !bitmap {
-                    root.draw(&Text::new(text.as_str(), (*x, *y), style)).map_err(draw_err)?;
-                    continue;
-                }
-                // ab_glyph drops each glyph's left side bearing and puts the
-                // glyphs about a fifth of the size higher than the anchor asks
-                // for: draw glyph by glyph at corrected positions.
-                let style = style.pos(Pos::new(HPos::Left, VPos::Center));
-                let shift = (size * 0.2).round() as i32;
-                let width = text_width(text, *size);
-                let start = match align {
-                    HPos::Left => 0,
-                    HPos::Center => -width / 2,
-                    HPos::Right => -width,
-                };
-                for (i, ch) in text.char_indices() {
-                    if ch.is_whitespace() {
-                        continue;
-                    }
-                    let along = start + text_width(&text[..i], *size) + bearing_px(ch, *size);
-                    let pos = if *vertical { (*x + shift, *y - along) } else { (*x + along, *y + shift) };
-                    let glyph = &text[i..i + ch.len_utf8()];
-                    root.draw(&Text::new(glyph, pos, style.clone())).map_err(draw_err)?;
-                }
+                root.draw(&Text::new(text.as_str(), (*x, *y), style)).map_err(draw_err)?;
             }
         }
     }

@@ -67,7 +67,7 @@ fn assert_renders(name: &str, draw: impl Fn(&Path, &Path) -> anyhow::Result<()>)
 }
 
 fn s(label: &str, points: Vec<(f64, f64)>) -> Series {
-    Series { label: label.into(), points }
+    Series { label: label.into(), points, ..Default::default() }
 }
 
 fn m(x: f64, label: &str) -> Marker {
@@ -75,7 +75,7 @@ fn m(x: f64, label: &str) -> Marker {
 }
 
 fn span(start: f64, end: f64, owner: Option<&str>) -> Span {
-    Span { start, end, owner: owner.map(Into::into) }
+    Span { start, end, owner: owner.map(Into::into), ..Default::default() }
 }
 
 fn sample_series() -> Vec<Series> {
@@ -116,6 +116,7 @@ fn sample_rows() -> Vec<OwnershipRow> {
                 span(120.0, 130.0, None),
                 span(130.0, 400.0, Some("c-a")),
             ],
+            ..Default::default()
         })
         .collect()
 }
@@ -123,8 +124,8 @@ fn sample_rows() -> Vec<OwnershipRow> {
 fn sample_bars() -> (Vec<String>, Vec<BarGroup>) {
     let cats = ["p50", "p99", "max"].map(String::from).to_vec();
     let groups = vec![
-        BarGroup { label: "pull".into(), values: vec![3.2, 48.5, 120.0] },
-        BarGroup { label: "push".into(), values: vec![1.1, 12.0, 300.25] },
+        BarGroup { label: "pull".into(), values: vec![3.2, 48.5, 120.0], ..Default::default() },
+        BarGroup { label: "push".into(), values: vec![1.1, 12.0, 300.25], ..Default::default() },
     ];
     (cats, groups)
 }
@@ -157,9 +158,17 @@ fn count_pixels(rgb: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> usize {
 #[test]
 fn png_pixels_show_data_and_text() {
     ensure_font().unwrap();
-    let scene: Scene = line::scene("Consumer lag", "virtual time (s)", "messages", &sample_series(), &sample_markers());
+    let scene: Scene = line::scene(&LineChart {
+        title: "Consumer lag",
+        x_label: "virtual time (s)",
+        y_label: "messages",
+        series: &sample_series(),
+        markers: &sample_markers(),
+        ..Default::default()
+    });
     let rgb = render_rgb(&scene);
-    assert_eq!(rgb.len(), 1200 * 600 * 3);
+    assert_eq!(rgb.len(), 1200 * scene.height as usize * 3);
+    assert!(scene.height > 600, "the marker list adds height under the chart");
     let non_white = count_pixels(&rgb, |r, g, b| (r, g, b) != (255, 255, 255));
     assert!(non_white > 5_000, "only {non_white} non-white pixels");
     let c = palette(0);
@@ -220,9 +229,10 @@ fn ownership_with_gaps_and_odd_spans() {
                 span(f64::NAN, 5.0, Some("c-4")),
                 span(-10.0, 1e9, None), // clipped to the axis
             ],
+            ..Default::default()
         },
-        OwnershipRow { label: String::new(), spans: vec![] },
-        OwnershipRow { label: "orders-2".into(), spans: vec![span(60.0, 100.0, Some("c-2"))] },
+        OwnershipRow { label: String::new(), spans: vec![], ..Default::default() },
+        OwnershipRow { label: "orders-2".into(), spans: vec![span(60.0, 100.0, Some("c-2"))], ..Default::default() },
     ];
     assert_renders("own-gaps", |png, svg| ownership_chart(png, svg, "gaps", &rows, 100.0, &sample_markers()));
     for x_end in [0.0, -1.0, f64::NAN, f64::INFINITY] {
@@ -239,6 +249,7 @@ fn ownership_height_grows_with_rows() {
             .map(|p| OwnershipRow {
                 label: format!("t-{p}"),
                 spans: vec![span(0.0, 10.0, Some(&format!("c-{}", p % 30)))],
+                ..Default::default()
             })
             .collect()
     };
@@ -255,6 +266,7 @@ fn owner_colours_follow_sorted_names() {
     let rows = vec![OwnershipRow {
         label: "p".into(),
         spans: vec![span(0.0, 5.0, Some("zeta")), span(5.0, 10.0, Some("alpha"))],
+        ..Default::default()
     }];
     let scene = ownership::scene("t", &rows, 10.0, &[]);
     let fills: Vec<_> = scene
@@ -276,13 +288,14 @@ fn owner_colours_follow_sorted_names() {
 fn bar_chart_variants() {
     let (cats, groups) = sample_bars();
     let ragged = vec![
-        BarGroup { label: "short".into(), values: vec![1.0] },
-        BarGroup { label: "long".into(), values: vec![1.0, f64::NAN, 3.0, 4.0, 5.0] },
-        BarGroup { label: "neg".into(), values: vec![-2.0, -1.0, 0.5] },
+        BarGroup { label: "short".into(), values: vec![1.0], ..Default::default() },
+        BarGroup { label: "long".into(), values: vec![1.0, f64::NAN, 3.0, 4.0, 5.0], ..Default::default() },
+        BarGroup { label: "neg".into(), values: vec![-2.0, -1.0, 0.5], ..Default::default() },
     ];
-    let zeros = vec![BarGroup { label: "z".into(), values: vec![0.0, 0.0, 0.0] }];
-    let many_groups: Vec<BarGroup> =
-        (0..25).map(|i| BarGroup { label: format!("group {i}"), values: vec![i as f64; 3] }).collect();
+    let zeros = vec![BarGroup { label: "z".into(), values: vec![0.0, 0.0, 0.0], ..Default::default() }];
+    let many_groups: Vec<BarGroup> = (0..25)
+        .map(|i| BarGroup { label: format!("group {i}"), values: vec![i as f64; 3], ..Default::default() })
+        .collect();
     let cases: Vec<(&str, Vec<String>, Vec<BarGroup>)> = vec![
         ("normal", cats.clone(), groups.clone()),
         ("ragged", cats.clone(), ragged),
@@ -367,12 +380,13 @@ fn write_samples_if_asked() {
                 span(0.0, 50.0 + p as f64, Some(&format!("consumer-{}", p % 14))),
                 span(60.0 + p as f64, 200.0, Some(&format!("consumer-{}", (p + 3) % 14))),
             ],
+            ..Default::default()
         })
         .collect();
     ownership_chart(&dir.join("own40.png"), &dir.join("own40.svg"), "40 partitions", &rows, 200.0, &markers).unwrap();
     let negative = vec![
-        BarGroup { label: "delta".into(), values: vec![-12.5, 3.0, 40_000.0] },
-        BarGroup { label: "other".into(), values: vec![2.0, f64::NAN, -1_500.0] },
+        BarGroup { label: "delta".into(), values: vec![-12.5, 3.0, 40_000.0], ..Default::default() },
+        BarGroup { label: "other".into(), values: vec![2.0, f64::NAN, -1_500.0], ..Default::default() },
     ];
     let cats3 = ["a", "b", "c"].map(String::from).to_vec();
     bar_chart(&dir.join("barneg.png"), &dir.join("barneg.svg"), "Negative bars", "change", &cats3, &negative).unwrap();
@@ -383,10 +397,15 @@ fn write_samples_if_asked() {
 #[test]
 fn extreme_sizes_do_not_panic() {
     let cats: Vec<String> = (0..3_000).map(|i| format!("c{i}")).collect();
-    let groups = vec![BarGroup { label: "g".into(), values: (0..3_000).map(|i| i as f64).collect() }];
+    let groups =
+        vec![BarGroup { label: "g".into(), values: (0..3_000).map(|i| i as f64).collect(), ..Default::default() }];
     assert_renders("many-cats", |png, svg| bar_chart(png, svg, "many", "", &cats, &groups));
     let rows: Vec<OwnershipRow> = (0..100)
-        .map(|p| OwnershipRow { label: format!("t-{p}"), spans: vec![span(0.0, 5.0, Some(&format!("c-{}", p % 50)))] })
+        .map(|p| OwnershipRow {
+            label: format!("t-{p}"),
+            spans: vec![span(0.0, 5.0, Some(&format!("c-{}", p % 50)))],
+            ..Default::default()
+        })
         .collect();
     let markers: Vec<Marker> = (0..2_000).map(|i| m(i as f64 * 0.005, "x")).collect();
     assert_renders("many-rows", |png, svg| ownership_chart(png, svg, "many", &rows, 10.0, &markers));
@@ -422,11 +441,11 @@ fn golden_outputs() {
     let (cats, groups) = sample_bars();
     bar_chart(&d.path("b.png"), &d.path("b.svg"), "End-to-end latency", "ms", &cats, &groups).unwrap();
     let expected = [
-        ("l.png", 0xa9a5_3da7_7a6c_1eb5u64),
-        ("l.svg", 0x79e0_6396_3760_604f),
-        ("o.png", 0x1e9e_451e_6c2e_bb9f),
-        ("o.svg", 0x8281_0945_8a6e_6e6f),
-        ("b.png", 0xb611_161b_921c_cdb6),
+        ("l.png", 0x4f62_387e_992b_775bu64),
+        ("l.svg", 0x0f89_8735_1abc_b6ea),
+        ("o.png", 0x53e6_de52_eecf_9ea4),
+        ("o.svg", 0x8a44_df6d_9067_81e2),
+        ("b.png", 0x3841_33a9_3f1a_972c),
         ("b.svg", 0xd3c0_8316_ac75_41c3),
     ];
     let actual: Vec<(&str, u64)> = expected.iter().map(|(f, _)| (*f, fnv1a(&read(&d.path(f))))).collect();
@@ -436,4 +455,104 @@ fn golden_outputs() {
         "chart output changed; new fingerprints: {}",
         report.join(", ")
     );
+}
+
+fn texts(scene: &Scene) -> Vec<(i32, i32, String, f64)> {
+    scene
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            render::Op::Text { x, y, text, size, .. } => Some((*x, *y, text.clone(), *size)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn coinciding_lines_are_named_and_both_drawn() {
+    ensure_font().unwrap();
+    let pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, (i % 7) as f64 * 10.0)).collect();
+    let series = vec![
+        s("sub-a", pts.clone()),
+        s("sub-b", pts.clone()),
+        s("sub-c", pts),
+        s("other", vec![(0.0, 1.0), (99.0, 5.0)]),
+    ];
+    let scene = line::scene(&LineChart { title: "t", series: &series, ..Default::default() });
+    let labels: Vec<String> = texts(&scene).into_iter().map(|t| t.2).collect();
+    assert!(labels.iter().any(|l| l == "sub-b (same as sub-a)"), "{labels:?}");
+    assert!(labels.iter().any(|l| l == "sub-c (same as sub-a)"), "{labels:?}");
+    assert!(labels.iter().any(|l| l == "other"));
+    // Every copy keeps visible pixels of its own colour on the shared line.
+    let rgb = render_rgb(&scene);
+    for i in 0..3 {
+        let c = palette(i);
+        let n = count_pixels(&rgb, |r, g, b| (r, g, b) == (c.0, c.1, c.2));
+        assert!(n > 200, "series {i} hidden: {n} pixels");
+    }
+    // Lines that run together over most of their length are sliced too, and say so.
+    let a: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, 5.0 + (i % 7) as f64)).collect();
+    let mut b = a.clone();
+    b[90].1 = 50.0;
+    let series = vec![s("g1: backlog", a), s("g2: backlog", b)];
+    let scene = line::scene(&LineChart { title: "t", series: &series, ..Default::default() });
+    assert!(texts(&scene).iter().any(|t| t.2 == "g2: backlog (partly same as g1)"), "{:?}", texts(&scene));
+}
+
+#[test]
+fn many_series_stay_distinguishable() {
+    let styles: std::collections::BTreeSet<((u8, u8, u8), u8)> =
+        (0..60).map(|i| (palette(i), render::variant(i))).map(|(c, v)| ((c.0, c.1, c.2), v)).collect();
+    assert_eq!(styles.len(), 60, "two of 60 series share colour and pattern");
+    // Slots given by the caller win over list order: the same group keeps its colour.
+    let series =
+        vec![Series { label: "b".into(), points: vec![(0.0, 1.0), (1.0, 2.0)], color: Some(5), ..Default::default() }];
+    let rgb = render_rgb(&line::scene(&LineChart { title: "t", series: &series, ..Default::default() }));
+    let c = palette(5);
+    assert!(count_pixels(&rgb, |r, g, b| (r, g, b) == (c.0, c.1, c.2)) > 50);
+}
+
+#[test]
+fn marker_numbers_never_overlap_and_are_listed() {
+    ensure_font().unwrap();
+    let markers: Vec<Marker> = (0..80).map(|i| m(i as f64 * 0.13, &format!("consumer c{i} crashed"))).collect();
+    let series = vec![s("a", vec![(0.0, 1.0), (10.0, 2.0)])];
+    let scene = line::scene(&LineChart { title: "t", series: &series, markers: &markers, ..Default::default() });
+    let numbers: Vec<(i32, i32, String, f64)> =
+        texts(&scene).into_iter().filter(|t| t.3 == render::MARKER_SIZE && t.2.parse::<u32>().is_ok()).collect();
+    assert!(numbers.len() >= 20, "only {} numbered", numbers.len());
+    for (i, a) in numbers.iter().enumerate() {
+        for b in &numbers[i + 1..] {
+            if a.1 == b.1 {
+                let (wa, wb) = (render::text_width(&a.2, a.3), render::text_width(&b.2, b.3));
+                assert!(a.0 + wa <= b.0 || b.0 + wb <= a.0, "numbers {} and {} overlap", a.2, b.2);
+            }
+        }
+    }
+    let list: Vec<String> = texts(&scene).into_iter().map(|t| t.2).filter(|t| t.contains("crashed")).collect();
+    assert_eq!(list.len(), numbers.len(), "every number is explained under the chart");
+    assert!(list[0].starts_with("1  0 s  consumer c0 crashed"), "{}", list[0]);
+    assert!(texts(&scene).iter().any(|t| t.2.starts_with('+') && t.2.contains("not numbered")));
+}
+
+#[test]
+fn empty_charts_say_so_in_words() {
+    ensure_font().unwrap();
+    let zeros = vec![s("drops", (0..10).map(|i| (i as f64, 0.0)).collect())];
+    let note = "No records were dropped.";
+    let scene = line::scene(&LineChart { title: "t", series: &zeros, empty_note: Some(note), ..Default::default() });
+    let t: Vec<String> = texts(&scene).into_iter().map(|t| t.2).collect();
+    assert!(t.contains(&note.to_string()), "{t:?}");
+    assert!(!t.contains(&"0".to_string()), "empty axes drawn: {t:?}");
+}
+
+#[test]
+fn standby_rows_show_their_note() {
+    ensure_font().unwrap();
+    let rows = vec![
+        OwnershipRow { label: "t-0".into(), spans: vec![span(0.0, 10.0, Some("c1"))], ..Default::default() },
+        OwnershipRow { label: "c2".into(), note: Some("c2: standby".into()), color: Some(3), ..Default::default() },
+    ];
+    let scene = ownership::scene("t", &rows, 10.0, &[]);
+    assert!(texts(&scene).iter().any(|t| t.2 == "c2: standby"));
 }

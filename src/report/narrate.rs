@@ -1,0 +1,406 @@
+//! `kafkasim run --narrate`: the run's control-plane story in plain words, one line per step,
+//! each tagged with the part of Kafka's workflow it belongs to (publish, store, subscribe, group
+//! join, rebalance, standby, poll, deliver, process, commit, offset advances, replay, shared mode).
+//! It is told from what the run recorded (the plan, the events, the final world), after the run,
+//! so the engine needs no hooks for it.
+
+use super::num::ms;
+use crate::kafka::world::World;
+use crate::record::LoggedEvent;
+use crate::scenario::plan::Delivery;
+use crate::scenario::raw::{CommitMode, OffsetReset};
+use crate::sim::{SimDuration, SimTime};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// "01:05.250": minutes and seconds of virtual time.
+pub fn clock(t: SimTime) -> String {
+    let ms_total = t.as_nanos() / 1_000_000;
+    let (m, s, milli) = (ms_total / 60_000, (ms_total / 1000) % 60, ms_total % 1000);
+    format!("{m:02}:{s:02}.{milli:03}")
+}
+
+fn line(t: SimTime, step: &str, text: impl AsRef<str>) -> String {
+    format!("{}  [{step}] {}", clock(t), text.as_ref())
+}
+
+fn secs(d: SimDuration) -> String {
+    let v = d.as_nanos() as f64 / 1e9;
+    let s = format!("{v:.3}");
+    format!("{} s", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
+fn field<'a>(e: &'a LoggedEvent, key: &str) -> &'a str {
+    e.fields.get(key).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+fn list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(|v| v.as_array())
+        .map(|a| a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn join(names: &[String]) -> String {
+    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+}
+
+/// The whole story: the set-up, every control-plane event, then where each group ended.
+pub fn story(w: &World) -> Vec<String> {
+    let mut out = Vec::new();
+    let zero = SimTime::ZERO;
+    for t in &w.plan.topics {
+        let retention = match t.retention {
+            Some(r) => format!("records are deleted after {r} (retention.ms)"),
+            None => "records are kept for the whole run".to_string(),
+        };
+        out.push(line(
+            zero,
+            "store",
+            format!("topic {} has {} partitions; each is an append-only log, {retention}", t.name, t.partitions),
+        ));
+    }
+    for p in &w.plan.producers {
+        out.push(line(
+            zero,
+            "publish",
+            format!(
+                "producer {} publishes {} records/s to {}; each record is appended to one partition, which advances that partition's log end offset",
+                p.name,
+                p.rate,
+                w.plan.topics[p.topic].name
+            ),
+        ));
+    }
+    for g in &w.plan.groups {
+        let topics: Vec<String> = g.topics.iter().map(|&t| w.plan.topics[t].name.clone()).collect();
+        let names: Vec<String> = g.consumers.iter().map(|c| c.name.clone()).collect();
+        let partitions: u32 = g.topics.iter().map(|&t| w.plan.topics[t].partitions).sum();
+        let how = match g.delivery {
+            Delivery::Pull => "pulls: each consumer polls the broker for records",
+            Delivery::Push => "is pushed to: the broker sends records into each consumer's buffer",
+        };
+        let when = g.added_at.map_or(String::new(), |t| format!(" (added at {})", clock(SimTime::ZERO + t)));
+        out.push(line(
+            zero,
+            "subscribe",
+            format!("group {}{when} subscribes to {} with consumers {}; it {how}", g.id, join(&topics), join(&names)),
+        ));
+        out.push(line(
+            zero,
+            "shared mode",
+            format!(
+                "the {} partitions are shared out among {}'s members, one member per partition; every group gets every record",
+                partitions, g.id
+            ),
+        ));
+        if let Some(c) = g.consumers.first().map(|c| &c.config) {
+            let start = match c.auto_offset_reset {
+                OffsetReset::Earliest => "the log start (auto.offset.reset=earliest)",
+                OffsetReset::Latest => "the log end (auto.offset.reset=latest)",
+                OffsetReset::None => "nowhere: without one the consumer fails (auto.offset.reset=none)",
+            };
+            out.push(line(
+                zero,
+                "offset advances",
+                format!("{} starts each partition at its committed offset, or, with none, at {start}", g.id),
+            ));
+            let poll = match g.delivery {
+                Delivery::Pull => {
+                    let wait = if c.fetch_max_wait.is_zero() {
+                        "returning at once when nothing is there (fetch.max.wait.ms=0)".to_string()
+                    } else {
+                        format!("waiting up to {} for data (fetch.max.wait.ms)", c.fetch_max_wait)
+                    };
+                    format!(
+                        "{}'s consumers loop on poll(): each call returns up to {} records (max.poll.records) of the partitions they own, {wait}",
+                        g.id, c.max_poll_records
+                    )
+                }
+                Delivery::Push => format!(
+                    "{}'s consumers take records from their push buffers (up to {} records each) in poll()",
+                    g.id, g.push.buffer
+                ),
+            };
+            out.push(line(zero, "poll", poll));
+            let commit = match c.commit {
+                CommitMode::Auto => format!(
+                    "{}'s committed offsets advance automatically every {} (enable.auto.commit), so a crash re-reads up to that much",
+                    g.id, c.auto_commit_interval
+                ),
+                CommitMode::AfterProcessing => {
+                    format!("{}'s consumers commit after processing each batch: at-least-once", g.id)
+                }
+                CommitMode::BeforeProcessing => {
+                    format!("{}'s consumers commit before processing each batch: at-most-once", g.id)
+                }
+            };
+            out.push(line(zero, "commit", commit));
+        }
+    }
+
+    // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
+    let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let consumer_plan = |name: &str| w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name);
+    for e in &w.rec.events {
+        let (t, group, consumer) = (e.time, field(e, "group"), field(e, "consumer"));
+        let text = match e.kind {
+            "consumer_started" => Some((
+                "group join",
+                format!(
+                    "consumer {consumer} starts and asks to join group {group} (JoinGroup to the group coordinator)"
+                ),
+            )),
+            "member_joined" => None, // told by consumer_started and the rebalance
+            "rebalance_started" => {
+                let reason = field(e, "reason");
+                let protocol = field(e, "protocol");
+                let pause = if protocol == "eager" {
+                    "eager protocol: every member gives up all its partitions until the new assignment"
+                } else {
+                    "cooperative protocol: members keep the partitions that do not move"
+                };
+                Some((
+                    "rebalance",
+                    format!(
+                        "group {group} starts rebalancing to generation {} ({reason}); {pause}",
+                        e.fields.get("generation").cloned().unwrap_or_default()
+                    ),
+                ))
+            }
+            "assignment" => {
+                let parts = list(e.fields.get("partitions"));
+                held.insert(consumer.to_string(), parts.clone());
+                None // told with rebalance_completed, all members at once
+            }
+            "partitions_revoked" => {
+                let parts = list(e.fields.get("partitions"));
+                if let Some(h) = held.get_mut(consumer) {
+                    h.retain(|p| !parts.contains(p));
+                }
+                Some(("rebalance", format!("consumer {consumer} gives up {}", join(&parts))))
+            }
+            "rebalance_completed" => {
+                let assigned = e.fields.get("assigned").and_then(|v| v.as_object());
+                let mut parts: Vec<String> = Vec::new();
+                let mut idle: Vec<String> = Vec::new();
+                for (member, ps) in assigned.into_iter().flatten() {
+                    let ps = list(Some(ps));
+                    held.insert(member.clone(), ps.clone());
+                    if ps.is_empty() {
+                        idle.push(member.clone());
+                    } else {
+                        parts.push(format!("{member}: {}", ps.join(" ")));
+                    }
+                }
+                let took = e.fields.get("duration_ms").map(|v| format!(" after {v} ms")).unwrap_or_default();
+                let mut text = format!(
+                    "group {group} generation {} is stable{took}; assignment {}",
+                    e.fields.get("generation").cloned().unwrap_or_default(),
+                    if parts.is_empty() { "none".to_string() } else { parts.join("; ") }
+                );
+                if let Some(stw) = e.fields.get("stop_the_world_ms").and_then(|v| v.as_f64()).filter(|v| *v > 0.0) {
+                    text.push_str(&format!(" (the group read nothing for {stw} ms)"));
+                }
+                out.push(line(t, "rebalance", text));
+                for m in idle {
+                    out.push(line(
+                        t,
+                        "standby",
+                        format!(
+                            "consumer {m} is a standby: a live member of {group} with no partition (more members than partitions); it takes over when an owner leaves"
+                        ),
+                    ));
+                }
+                None
+            }
+            "consumer_crashed" => {
+                let parts = held.get(consumer).cloned().unwrap_or_default();
+                let session = consumer_plan(consumer).map(|c| secs(c.config.session_timeout)).unwrap_or_default();
+                let text = if parts.is_empty() {
+                    format!("consumer {consumer} crashed; it held no partition")
+                } else {
+                    format!(
+                        "consumer {consumer} crashed; its partitions {} are unread until its session times out ({session})",
+                        join(&parts)
+                    )
+                };
+                Some(("rebalance", text))
+            }
+            "member_fenced" => {
+                let why = match field(e, "reason") {
+                    "session_timeout" => "no heartbeat within session.timeout.ms".to_string(),
+                    "poll_timeout" => "no poll() within max.poll.interval.ms".to_string(),
+                    other => other.replace('_', " "),
+                };
+                Some(("rebalance", format!("the coordinator removes {consumer} from {group} ({why})")))
+            }
+            "member_left" => Some(("rebalance", format!("consumer {consumer} leaves {group} (LeaveGroup)"))),
+            "consumer_stopped" => Some(("rebalance", format!("consumer {consumer} stops cleanly"))),
+            "poll_timeout" => Some((
+                "poll",
+                format!(
+                    "consumer {consumer} went longer than max.poll.interval.ms without poll(); it loses its membership"
+                ),
+            )),
+            "commit_failed" => Some((
+                "commit",
+                format!(
+                    "consumer {consumer}'s commit of {} is rejected ({}); those records will be read again",
+                    join(&list(e.fields.get("partitions"))),
+                    field(e, "reason").replace('_', " ")
+                ),
+            )),
+            "seek" => Some(("replay", format!("consumer {consumer} seeks: {}", moves(e)))),
+            "offsets_reset" => Some(("replay", format!("group {group}'s committed offsets are reset: {}", moves(e)))),
+            "offset_out_of_range" => Some((
+                "replay",
+                format!(
+                    "consumer {consumer}'s position {} on {} is outside the log; auto.offset.reset={} moves it to {}",
+                    e.fields.get("position").cloned().unwrap_or_default(),
+                    field(e, "partition"),
+                    field(e, "auto_offset_reset"),
+                    e.fields.get("reset_to").cloned().unwrap_or_default()
+                ),
+            )),
+            "consumer_out_of_memory" => Some((
+                "deliver",
+                format!(
+                    "consumer {consumer} runs out of memory holding {} bytes of pushed records (limit {}); it dies",
+                    e.fields.get("buffered_bytes").cloned().unwrap_or_default(),
+                    e.fields.get("consumer_memory").cloned().unwrap_or_default()
+                ),
+            )),
+            "consumer_error" => Some(("process", format!("consumer {consumer} fails: {}", field(e, "error")))),
+            "action" => action(e),
+            "action_ignored" | "action_rejected" => Some((
+                "timeline",
+                format!("the timeline action on {} is not applied: {}", consumer_or_group(e), field(e, "reason")),
+            )),
+            kind if kind.starts_with("share") => Some(("shared mode", format!("{kind}: {}", details(e)))),
+            kind => Some(("event", format!("{kind}: {}", details(e)))),
+        };
+        if let Some((step, text)) = text {
+            out.push(line(t, step, text));
+        }
+    }
+    ending(w, &mut out);
+    out
+}
+
+fn consumer_or_group(e: &LoggedEvent) -> &str {
+    let c = field(e, "consumer");
+    if c.is_empty() { field(e, "group") } else { c }
+}
+
+fn details(e: &LoggedEvent) -> String {
+    e.fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn moves(e: &LoggedEvent) -> String {
+    let m: Vec<String> = e
+        .fields
+        .get("moves")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .map(|mv| {
+            let (from, to) = (mv["from"].as_u64().unwrap_or(0), mv["to"].as_u64().unwrap_or(0));
+            let how = if to < from {
+                format!("back {} records, which will be read again", from - to)
+            } else if to > from {
+                format!("forward {} records, which are skipped", to - from)
+            } else {
+                "unchanged".to_string()
+            };
+            format!("{} {from} -> {to} ({how})", mv["partition"].as_str().unwrap_or("?"))
+        })
+        .collect();
+    if m.is_empty() { "no partition moved".to_string() } else { m.join("; ") }
+}
+
+fn action(e: &LoggedEvent) -> Option<(&'static str, String)> {
+    let (consumer, group) = (field(e, "consumer"), field(e, "group"));
+    let v = |k: &str| e.fields.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+    Some(match field(e, "action") {
+        "crash" => return None, // told by consumer_crashed, with what it strands
+        "start" | "stop" => return None,
+        "slow" => {
+            ("process", format!("consumer {consumer} now takes {}x as long to process each record", v("factor")?))
+        }
+        "rate" => ("publish", format!("producer {} now publishes {} records/s", v("producer")?, v("rate_per_s")?)),
+        "seek" | "reset_offsets" => return None, // told by seek / offsets_reset with the moves
+        "pause" if !consumer.is_empty() => (
+            "poll",
+            format!("consumer {consumer} pauses fetching; poll() keeps it in the group but returns no records"),
+        ),
+        "resume" if !consumer.is_empty() => ("poll", format!("consumer {consumer} resumes fetching")),
+        "pause" => ("publish", format!("producer {} stops publishing", v("producer")?)),
+        "resume" => ("publish", format!("producer {} publishes again", v("producer")?)),
+        "add_group" => ("subscribe", format!("group {group} is added and subscribes")),
+        "add_consumer" => ("group join", format!("consumer {consumer} is added to group {group}")),
+        "remove_group" => ("subscribe", format!("group {group} is removed; its consumers stop")),
+        "add_partitions" => ("store", format!("topic {} grows to {} partitions", v("topic")?, v("count")?)),
+        other => ("timeline", format!("timeline action {other}")),
+    })
+}
+
+/// Where each group ended: what it polled, was delivered, processed and committed.
+fn ending(w: &World, out: &mut Vec<String>) {
+    let end = SimTime::ZERO + w.plan.duration;
+    for (gi, g) in w.groups.iter().enumerate() {
+        let st = &w.rec.groups[gi];
+        out.push(line(
+            end,
+            "poll",
+            format!("group {}'s consumers polled {} times ({} returned nothing)", g.id, st.polls, st.empty_polls),
+        ));
+        out.push(line(
+            end,
+            "deliver",
+            format!(
+                "{} records were delivered to {} ({} of them again, after a rebalance, crash or replay)",
+                st.records_delivered, g.id, st.redelivered
+            ),
+        ));
+        let p50 =
+            if st.latency.is_empty() { "-".to_string() } else { ms(st.latency.value_at_quantile(0.5)).to_string() };
+        out.push(line(
+            end,
+            "process",
+            format!(
+                "{} processed {} records ({} duplicates); median time from publish to processed {p50} ms",
+                g.id, st.records_processed, st.duplicates
+            ),
+        ));
+        out.push(line(end, "commit", format!("{} committed offsets {} times", g.id, st.commits)));
+        let committed: Vec<String> = g
+            .partitions
+            .iter()
+            .map(|&p| {
+                let c = g.committed[p as usize].map_or("-".to_string(), |o| o.to_string());
+                format!("{} {c}/{}", w.partition_name(p), w.partitions[p as usize].log.log_end_offset())
+            })
+            .collect();
+        out.push(line(
+            end,
+            "offset advances",
+            format!("{}'s committed offset / log end offset per partition: {}", g.id, committed.join(", ")),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_reads_minutes_seconds_millis() {
+        assert_eq!(clock(SimTime::ZERO), "00:00.000");
+        assert_eq!(clock(SimTime::ZERO + SimDuration::from_millis(20_000)), "00:20.000");
+        assert_eq!(clock(SimTime::ZERO + SimDuration::from_millis(65_250)), "01:05.250");
+    }
+}
