@@ -1,5 +1,6 @@
-//! `cargo bench`: runs `kafkasim bench` on its built-in scenario (benches/large.yaml, 60 million
-//! records) and prints events/s, simulated records/s and peak memory.
+//! `cargo bench`: runs `kafkasim bench` on its built-in scenarios (benches/per-record.yaml, 6
+//! million records in batches of one, and benches/large.yaml, 60 million records) and prints wall
+//! time, events, simulated records/s and peak memory.
 
 fn main() {
     if let Err(f) = kafkasim::bench::run(None) {

@@ -2,42 +2,83 @@
 //! memory. Wall-clock reads live here, outside the simulation.
 
 use crate::cli::{Failure, load, say};
-use crate::kafka::world::World;
-use std::path::Path;
+use crate::kafka::world::{MetricSink, World};
+use crate::scenario::Plan;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The benchmark scenario, built in so `kafkasim bench` works from any folder.
+/// The benchmark scenarios, built in so `kafkasim bench` works from any folder.
+pub const PER_RECORD: &str = include_str!("../benches/per-record.yaml");
 pub const LARGE: &str = include_str!("../benches/large.yaml");
 
-/// Times `path`, or the built-in benchmark scenario without one.
+/// Times each scenario in turn, or without any the two built-in ones (benches/per-record.yaml,
+/// then benches/large.yaml). Every file is checked before the first run, so a typo in the second
+/// one does not cost the first one's run time.
+pub fn run_all(paths: &[PathBuf]) -> Result<(), Failure> {
+    let mut plans: Vec<(String, Plan)> = Vec::new();
+    if paths.is_empty() {
+        for (label, text) in [("benches/per-record.yaml", PER_RECORD), ("benches/large.yaml", LARGE)] {
+            let label = format!("{label} (built in)");
+            plans.push((label.clone(), crate::scenario::parse(&label, text)?));
+        }
+    }
+    for p in paths {
+        plans.push((p.display().to_string(), load(p, None)?));
+    }
+    for (i, (label, plan)) in plans.into_iter().enumerate() {
+        if i > 0 {
+            say!("");
+        }
+        run_plan(&label, plan);
+    }
+    Ok(())
+}
+
+/// Times `path`, or the built-in scenarios without one.
 pub fn run(path: Option<&Path>) -> Result<(), Failure> {
-    let plan = match path {
-        Some(p) => load(p, None)?,
-        None => crate::scenario::parse("benches/large.yaml (built in)", LARGE)?,
-    };
+    let paths: Vec<PathBuf> = path.map(Path::to_path_buf).into_iter().collect();
+    run_all(&paths)
+}
+
+fn run_plan(label: &str, plan: Plan) {
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
-    let rss_before = peak_rss_bytes();
+    // Each scenario's peak is its own: the kernel's high-water mark restarts from what is
+    // resident now (the previous run's memory is freed by then).
+    let peak_is_own = reset_peak_rss();
     let started = Instant::now();
     let mut world = World::new(plan);
     world.check_invariants = false;
+    // `kafkasim run` streams metrics rows to metrics.csv as they are sampled; the benchmark
+    // times the simulation, so its rows go nowhere (and, as in a run, are not kept).
+    world.metric_sink = Some(Box::new(DiscardRows));
     world.run();
     let wall = started.elapsed().as_secs_f64();
     let records: u64 = world.partitions.iter().map(|p| p.log.log_end_offset()).sum();
     let processed: u64 = world.rec.groups.iter().map(|g| g.records_processed).sum();
     let events = world.kernel.events_processed();
     let peak = peak_rss_bytes();
-    say!("scenario          {name}");
+    say!("scenario          {name} ({label})");
     say!("virtual time      {virtual_s:.0} s");
-    say!("wall time         {wall:.2} s");
+    say!("wall time         {wall:.3} s");
     say!("events            {events} ({:.2} M events/s)", events as f64 / wall / 1e6);
     say!("records produced  {records} ({:.2} M records/s)", records as f64 / wall / 1e6);
     say!("records processed {processed}");
-    match (peak, rss_before) {
-        (Some(p), _) => say!("peak memory       {:.0} MB (VmHWM)", p as f64 / 1e6),
-        _ => say!("peak memory       unavailable on this platform"),
+    match peak {
+        Some(p) if peak_is_own => say!("peak memory       {:.0} MB (VmHWM)", p as f64 / 1e6),
+        Some(p) => say!("peak memory       {:.0} MB (VmHWM, process-wide: could not reset it)", p as f64 / 1e6),
+        None => say!("peak memory       unavailable on this platform"),
     }
-    Ok(())
+}
+
+struct DiscardRows;
+
+impl MetricSink for DiscardRows {
+    fn row(&mut self, _: &World, _: &crate::record::MetricRow) {}
+
+    fn finish(self: Box<Self>) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// Peak resident set size from /proc (Linux); None elsewhere.
@@ -46,4 +87,9 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Writing 5 to /proc/self/clear_refs resets VmHWM to the current RSS (Linux 4.0+).
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }

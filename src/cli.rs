@@ -125,11 +125,12 @@ enum Command {
         /// `-` reads standard input.
         file: PathBuf,
     },
-    /// Run a scenario for speed: events/s, simulated records/s and peak memory.
+    /// Run scenarios for speed: wall time, events, simulated records/s and peak memory.
     Bench {
-        /// The scenario to time (default: the benchmark scenario built into kafkasim, the same as
-        /// benches/large.yaml); `-` reads one from standard input.
-        scenario: Option<PathBuf>,
+        /// The scenarios to time, one after the other (default: the two benchmark scenarios built
+        /// into kafkasim, the same as benches/per-record.yaml and benches/large.yaml); `-` reads
+        /// one from standard input.
+        scenarios: Vec<PathBuf>,
     },
 }
 
@@ -193,7 +194,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
         Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
-        Command::Bench { scenario } => crate::bench::run(scenario.as_deref()),
+        Command::Bench { scenarios } => crate::bench::run_all(&scenarios),
     }
 }
 
@@ -225,11 +226,15 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
 fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, narrate: bool) -> Result<(), Failure> {
     let plan = load(path, seed)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
+    let outputs = crate::report::Outputs::begin(&dir)?;
     let mut world = World::new(plan);
+    // metrics.csv is written as the run samples: its rows never pile up in memory.
+    world.metric_sink = Some(outputs.metrics_csv()?);
     let clock = world.kernel.watch();
     let (label, total) = (world.plan.name.clone(), world.plan.duration.as_nanos());
     crate::progress::with_progress(&label, &[clock], total, || world.run());
-    let written = crate::report::write_outputs(&world, &dir)?;
+    let streamed = world.metric_sink.take();
+    let written = outputs.finish(&world, streamed)?;
     if narrate {
         for line in crate::report::narrate::story(&world) {
             say!("{line}");

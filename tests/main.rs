@@ -5,6 +5,8 @@ mod util;
 mod bad_input;
 mod determinism;
 mod groups;
+mod lazy_producers;
+mod memory;
 mod observe;
 mod offsets;
 mod push;

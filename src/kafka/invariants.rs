@@ -5,7 +5,14 @@ use super::consumer::RunState;
 use super::world::World;
 use crate::scenario::plan::{CommitMode, Delivery, PushOverflow};
 
-pub fn check(w: &World) {
+impl World {
+    /// Panics, naming the time and what broke, when the state breaks an invariant.
+    pub(super) fn assert_invariants(&self) {
+        check(self)
+    }
+}
+
+fn check(w: &World) {
     let now = w.kernel.now();
     for (gi, g) in w.groups.iter().enumerate() {
         // Each partition is owned by at most one member of the group, and the coordinator's

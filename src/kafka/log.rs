@@ -1,30 +1,101 @@
-//! A partition: an append-only log of record batches, as Kafka stores it.
+//! A partition: an append-only log, as Kafka stores it, reduced to what the simulation reads.
 //!
 //! Each record keeps its producer timestamp (CreateTime) so end-to-end latency is exact per record.
-//! Timestamps are held as microsecond deltas from the batch's first record in one `u16` per
-//! record, the compact form that lets tens of millions of records fit in memory; a batch whose
-//! span does not fit 16 bits uses two slots a record.
+//! Records live in chunks of 512 offsets, so the chunk holding an offset is found by
+//! arithmetic, not by a search; a chunk keeps each timestamp as a 4-byte microsecond delta from a
+//! base (8 bytes only in a chunk whose times spread over more than ±35 minutes). Batch boundaries
+//! matter only for segments, which keep their own sizes and times.
+//!
+//! Memory follows what readers still need: [`PartitionLog::release_before`] frees whole chunks
+//! below an offset no reader can go back to; offsets and segments stay exact.
 
 use crate::sim::{SimDuration, SimTime};
+use std::collections::VecDeque;
 
 const NANOS_PER_MICRO: u64 = 1_000;
+/// Records per chunk (a power of two).
+const CHUNK: u64 = 512;
+/// A narrow chunk's base sits this far below its first timestamp, so later records of the chunk
+/// may be older than the first (batches of several producers interleave) by as much.
+const BASE_SLACK: u64 = 1 << 31;
 
-#[derive(Clone, Debug)]
-pub struct RecordBatch {
-    pub base_offset: u64,
-    pub count: u32,
-    /// When the broker appended it (the records become fetchable then).
-    pub append_time: SimTime,
-    /// CreateTime of the first record, in microseconds.
-    first_ts_us: u64,
-    /// Index of this batch's first delta slot in `PartitionLog::ts_slots`.
-    slot_start: u32,
-    wide: bool,
+/// Timestamps of up to `CHUNK` consecutive offsets.
+enum Chunk {
+    Narrow { base_us: u64, deltas: Vec<u32> },
+    Wide(Vec<u64>),
 }
 
-impl RecordBatch {
-    pub fn next_offset(&self) -> u64 {
-        self.base_offset + u64::from(self.count)
+impl Chunk {
+    fn new(first_us: u64) -> Self {
+        Chunk::Narrow { base_us: first_us.saturating_sub(BASE_SLACK), deltas: Vec::new() }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Chunk::Narrow { deltas, .. } => deltas.len(),
+            Chunk::Wide(v) => v.len(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, us: u64) {
+        if let Chunk::Narrow { base_us, deltas } = self {
+            match us.checked_sub(*base_us).and_then(|d| u32::try_from(d).ok()) {
+                Some(d) => {
+                    deltas.push(d);
+                    return;
+                }
+                None => {
+                    let base = *base_us;
+                    let mut wide = Vec::with_capacity(deltas.capacity());
+                    wide.extend(deltas.iter().map(|&d| base + u64::from(d)));
+                    *self = Chunk::Wide(wide);
+                }
+            }
+        }
+        if let Chunk::Wide(v) = self {
+            v.push(us);
+        }
+    }
+
+    /// Pushes several times at once: one range check for all, then a plain copy.
+    #[inline]
+    fn extend(&mut self, ts: &[u64]) {
+        if let Chunk::Narrow { base_us, deltas } = self {
+            let (lo, hi) = ts.iter().fold((u64::MAX, 0), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+            if lo >= *base_us && hi - *base_us <= u64::from(u32::MAX) {
+                let base = *base_us;
+                deltas.extend(ts.iter().map(|&t| (t - base) as u32));
+                return;
+            }
+        }
+        for &t in ts {
+            self.push(t);
+        }
+    }
+
+    /// Calls `f(i, created_us)` for records `from..to` of the chunk.
+    #[inline]
+    fn for_each(&self, from: usize, to: usize, mut f: impl FnMut(usize, u64)) {
+        match self {
+            Chunk::Narrow { base_us, deltas } => {
+                for (i, &d) in deltas[from..to].iter().enumerate() {
+                    f(from + i, base_us + u64::from(d));
+                }
+            }
+            Chunk::Wide(v) => {
+                for (i, &us) in v[from..to].iter().enumerate() {
+                    f(from + i, us);
+                }
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Chunk::Narrow { deltas, .. } => deltas.capacity() * 4,
+            Chunk::Wide(v) => v.capacity() * 8,
+        }
     }
 }
 
@@ -40,13 +111,14 @@ struct Segment {
     bytes: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PartitionLog {
     segments: Vec<Segment>,
     segment_ms: u64,
     segment_bytes: u64,
-    batches: Vec<RecordBatch>,
-    ts_slots: Vec<u16>,
+    /// Chunk k holds offsets `chunk_origin + k * CHUNK ..`; the last one is being filled.
+    chunks: VecDeque<Chunk>,
+    chunk_origin: u64,
     log_start_offset: u64,
     log_end_offset: u64,
     bytes: u64,
@@ -104,32 +176,55 @@ impl PartitionLog {
         self.log_start_offset
     }
 
-    pub fn batch_count(&self) -> usize {
-        self.batches.len()
-    }
-
     /// Appends a batch whose records were created at `created_us` (microseconds, non-decreasing).
     /// Returns the batch's base offset.
-    pub fn append(&mut self, append_time: SimTime, created_us: &[u64], record_size: u64) -> u64 {
-        assert!(!created_us.is_empty(), "an empty batch is never sent");
+    pub fn append(&mut self, created_us: &[u64], record_size: u64) -> u64 {
+        self.append_parts([created_us, &[]], record_size)
+    }
+
+    /// [`append`](Self::append) of one batch whose create times come in two parts (as a ring
+    /// buffer holds them).
+    pub fn append_parts(&mut self, parts: [&[u64]; 2], record_size: u64) -> u64 {
         let base_offset = self.log_end_offset;
-        let first = created_us[0];
-        let span = created_us[created_us.len() - 1] - first;
-        let wide = span > u64::from(u16::MAX);
-        let slot_start = u32::try_from(self.ts_slots.len()).expect("timestamp slots fit u32");
-        for &ts in created_us {
-            let d = ts - first;
-            if wide {
-                let d = u32::try_from(d).expect("a batch spans less than 71 minutes");
-                self.ts_slots.push((d >> 16) as u16);
-                self.ts_slots.push(d as u16);
-            } else {
-                self.ts_slots.push(d as u16);
+        let mut batch_max_us = 0;
+        let single = matches!((parts[0], parts[1]), ([_], []));
+        if let ([one], []) = (parts[0], parts[1]) {
+            // A batch of one record (linger.ms = 0): no slicing.
+            batch_max_us = *one;
+            match self.chunks.back_mut() {
+                Some(c) if (c.len() as u64) < CHUNK => c.push(*one),
+                _ => {
+                    if self.chunks.is_empty() {
+                        self.chunk_origin = self.log_end_offset;
+                    }
+                    let mut c = Chunk::new(*one);
+                    c.push(*one);
+                    self.chunks.push_back(c);
+                }
+            }
+            self.log_end_offset += 1;
+        }
+        for mut ts in parts.into_iter().filter(|_| !single) {
+            if let Some(&last) = ts.last() {
+                batch_max_us = last;
+            }
+            while !ts.is_empty() {
+                if self.chunks.back().is_none_or(|c| c.len() as u64 == CHUNK) {
+                    if self.chunks.is_empty() {
+                        self.chunk_origin = self.log_end_offset;
+                    }
+                    self.chunks.push_back(Chunk::new(ts[0]));
+                }
+                let chunk = self.chunks.back_mut().expect("a chunk");
+                let n = ts.len().min(CHUNK as usize - chunk.len());
+                chunk.extend(&ts[..n]);
+                self.log_end_offset += n as u64;
+                ts = &ts[n..];
             }
         }
-        let count = u32::try_from(created_us.len()).expect("batch record count fits u32");
-        let batch_bytes = u64::from(count) * record_size;
-        let batch_max_us = created_us[created_us.len() - 1];
+        let count = self.log_end_offset - base_offset;
+        assert!(count > 0, "an empty batch is never sent");
+        let batch_bytes = count * record_size;
         let roll = self.segments.last().is_none_or(|s| {
             (self.segment_bytes > 0 && s.bytes + batch_bytes > self.segment_bytes && s.bytes > 0)
                 || (self.segment_ms > 0 && batch_max_us.saturating_sub(s.first_batch_ts_us) * 1_000 > self.segment_ms)
@@ -139,16 +234,22 @@ impl PartitionLog {
         }
         let seg = self.segments.last_mut().expect("a segment");
         seg.bytes += batch_bytes;
-        seg.max_ts_us = seg.max_ts_us.max(created_us[created_us.len() - 1]);
-        self.batches.push(RecordBatch { base_offset, count, append_time, first_ts_us: first, slot_start, wide });
-        self.log_end_offset += u64::from(count);
-        self.bytes += u64::from(count) * record_size;
+        seg.max_ts_us = seg.max_ts_us.max(batch_max_us);
+        self.bytes += batch_bytes;
         base_offset
     }
 
-    /// Index of the batch holding `offset` (which must be in the log).
-    fn batch_index(&self, offset: u64) -> usize {
-        self.batches.partition_point(|b| b.next_offset() <= offset)
+    /// The first offset whose record is still in memory.
+    pub fn retained_from(&self) -> u64 {
+        if self.chunks.is_empty() { self.log_end_offset } else { self.chunk_origin }
+    }
+
+    /// Frees the records below `offset` (whole chunks): no reader will read them again.
+    pub fn release_before(&mut self, offset: u64) {
+        while self.chunks.len() > 1 && self.chunk_origin + CHUNK <= offset {
+            self.chunks.pop_front();
+            self.chunk_origin += CHUNK;
+        }
     }
 
     /// Calls `f(offset, created_ns)` for each record in `[from, to)`, in offset order.
@@ -157,33 +258,22 @@ impl PartitionLog {
         if from >= to {
             return;
         }
-        let mut bi = self.batch_index(from);
+        assert!(from >= self.chunk_origin, "offset {from} was released (records kept from {})", self.chunk_origin);
         let mut offset = from;
         while offset < to {
-            let b = &self.batches[bi];
-            let end = b.next_offset().min(to);
-            let first = (offset - b.base_offset) as usize;
-            let n = (end - offset) as usize;
-            let start = b.slot_start as usize;
-            if b.wide {
-                let slots = &self.ts_slots[start + 2 * first..start + 2 * (first + n)];
-                for (i, pair) in slots.chunks_exact(2).enumerate() {
-                    let d = (u64::from(pair[0]) << 16) | u64::from(pair[1]);
-                    f(offset + i as u64, (b.first_ts_us + d) * NANOS_PER_MICRO);
-                }
-            } else {
-                for (i, &d) in self.ts_slots[start + first..start + first + n].iter().enumerate() {
-                    f(offset + i as u64, (b.first_ts_us + u64::from(d)) * NANOS_PER_MICRO);
-                }
-            }
-            offset = end;
-            bi += 1;
+            let rel = offset - self.chunk_origin;
+            let chunk = &self.chunks[(rel / CHUNK) as usize];
+            let first = (rel % CHUNK) as usize;
+            let n = (to - offset).min(CHUNK - first as u64) as usize;
+            let base = offset - first as u64;
+            chunk.for_each(first, first + n, |i, us| f(base + i as u64, us * NANOS_PER_MICRO));
+            offset += n as u64;
         }
     }
 
-    /// CreateTime (ns) of the record at `offset`, if it is in the log.
+    /// CreateTime (ns) of the record at `offset`, if it is in the log and still in memory.
     pub fn created_at(&self, offset: u64) -> Option<u64> {
-        if offset >= self.log_end_offset {
+        if offset >= self.log_end_offset || offset < self.retained_from() {
             return None;
         }
         let mut out = None;
@@ -191,13 +281,9 @@ impl PartitionLog {
         out
     }
 
-    pub fn batches(&self) -> &[RecordBatch] {
-        &self.batches
-    }
-
-    /// Memory held by the log's own structures, for the benchmark's accounting.
+    /// Memory held by the log's records, for the benchmark's accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.batches.capacity() * std::mem::size_of::<RecordBatch>() + self.ts_slots.capacity() * 2
+        self.chunks.iter().map(Chunk::heap_bytes).sum()
     }
 }
 
@@ -214,13 +300,51 @@ mod tests {
     #[test]
     fn offsets_and_timestamps_round_trip_across_batches() {
         let mut log = PartitionLog::default();
-        assert_eq!(log.append(SimTime(10), &[1, 5, 9], 100), 0);
-        assert_eq!(log.append(SimTime(20), &[100, 100_000, 200_000], 100), 3); // wide: span > 65535us
+        assert_eq!(log.append(&[1, 5, 9], 100), 0);
+        assert_eq!(log.append(&[100, 100_000, 200_000], 100), 3);
         assert_eq!(log.log_end_offset(), 6);
         assert_eq!(log.bytes(), 600);
         assert_eq!(collect(&log, 1, 5), vec![(1, 5_000), (2, 9_000), (3, 100_000), (4, 100_000_000)]);
         assert_eq!(log.created_at(5), Some(200_000_000));
         assert_eq!(log.created_at(6), None);
         assert!(collect(&log, 4, 4).is_empty());
+    }
+
+    #[test]
+    fn chunks_hold_any_spread_of_times_and_release_from_the_front() {
+        let mut log = PartitionLog::default();
+        // Interleaved producers make times go back; an hour-long gap forces a wide chunk.
+        let mut times = vec![];
+        for i in 0..3 * CHUNK + 17 {
+            let t = 10_000_000 + i * 1_000 - (i % 3) * 5_000 + if i == CHUNK + 5 { 3_600_000_000 } else { 0 };
+            times.push(t);
+            log.append(&[t], 10);
+        }
+        let all = collect(&log, 0, log.log_end_offset());
+        assert_eq!(all.len() as u64, 3 * CHUNK + 17);
+        for (o, t) in all {
+            assert_eq!(t, times[o as usize] * 1_000);
+        }
+        log.release_before(2 * CHUNK + 1);
+        assert_eq!(log.retained_from(), 2 * CHUNK);
+        assert_eq!(log.created_at(2 * CHUNK), Some(times[2 * CHUNK as usize] * 1_000));
+        assert_eq!(log.log_end_offset(), 3 * CHUNK + 17);
+        log.release_before(u64::MAX);
+        assert_eq!(log.retained_from(), 3 * CHUNK, "the chunk being filled stays");
+    }
+
+    #[test]
+    fn a_batch_in_two_parts_across_chunks_is_one_batch() {
+        let mut one = PartitionLog::with_segments(1000, 0);
+        let mut two = PartitionLog::with_segments(1000, 0);
+        let times: Vec<u64> = (0..CHUNK + 100).map(|i| 5_000_000_000 + i * 7).collect();
+        one.append(&times[..10], 1);
+        two.append(&times[..10], 1);
+        one.append(&times[10..], 1);
+        let (a, b) = times[10..].split_at(CHUNK as usize - 3);
+        two.append_parts([a, b], 1);
+        assert_eq!(collect(&one, 0, CHUNK + 100), collect(&two, 0, CHUNK + 100));
+        assert_eq!(one.segments.len(), two.segments.len());
+        assert_eq!(two.log_end_offset(), CHUNK + 100);
     }
 }

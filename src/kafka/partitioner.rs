@@ -6,13 +6,57 @@ use crate::scenario::plan::{Keys, PartitionerKind};
 use crate::sim::rng::SimRng;
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
+use std::sync::Arc;
 
-/// Draws record keys. Key i is the UTF-8 string `key-<i>`; its partition is precomputed once,
-/// because murmur2 of the same bytes never changes while the partition count stays the same.
+/// Which partition each key of a key space goes to under one partition count, in the smallest
+/// integer type that holds the count. murmur2 of the same bytes never changes, so the table is
+/// computed once per (key space, partition count) and shared by every producer that needs it.
+pub enum KeyTable {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl KeyTable {
+    pub fn new(keys: u64, partitions: u32) -> Self {
+        let mut buf = [0u8; 24];
+        let mut part = |i: u64| partition_for_key(key_name_into(i, &mut buf), partitions);
+        if partitions <= 1 << 8 {
+            KeyTable::U8((0..keys).map(|i| part(i) as u8).collect())
+        } else if partitions <= 1 << 16 {
+            KeyTable::U16((0..keys).map(|i| part(i) as u16).collect())
+        } else {
+            KeyTable::U32((0..keys).map(&mut part).collect())
+        }
+    }
+
+    #[inline]
+    pub fn partition_of(&self, key: u64) -> u32 {
+        let i = key as usize;
+        match self {
+            KeyTable::U8(t) => u32::from(t[i]),
+            KeyTable::U16(t) => u32::from(t[i]),
+            KeyTable::U32(t) => t[i],
+        }
+    }
+}
+
+/// The key tables of one world, one per (key space, partition count).
+#[derive(Default)]
+pub struct KeyTables(std::collections::BTreeMap<(u64, u32), Arc<KeyTable>>);
+
+impl KeyTables {
+    pub fn get(&mut self, keys: u64, partitions: u32) -> Arc<KeyTable> {
+        self.0.entry((keys, partitions)).or_insert_with(|| Arc::new(KeyTable::new(keys, partitions))).clone()
+    }
+}
+
+/// Draws record keys. Key i is the UTF-8 string `key-<i>`; its partition comes from a shared
+/// [`KeyTable`].
 pub struct KeySource {
     kind: KeyKind,
     /// partition of key i, for the current partition count.
-    partition_of: Vec<u32>,
+    table: Option<Arc<KeyTable>>,
 }
 
 enum KeyKind {
@@ -21,22 +65,22 @@ enum KeyKind {
     Zipf(Zipf<f64>),
 }
 
-/// The largest key space precomputed (4 bytes a key).
+/// The largest key space precomputed (at most 4 bytes a key, one byte for up to 256 partitions).
 pub const MAX_KEYS: u64 = 10_000_000;
 
 impl KeySource {
-    pub fn new(keys: &Keys, partitions: u32) -> Self {
+    pub fn new(keys: &Keys, partitions: u32, tables: &mut KeyTables) -> Self {
         let (kind, n) = match keys {
             Keys::None => (KeyKind::None, 0),
             Keys::Uniform(n) => (KeyKind::Uniform(*n), *n),
             Keys::Zipf { n, s } => (KeyKind::Zipf(Zipf::new(*n, *s).expect("validated zipf")), *n),
         };
-        let mut src = KeySource { kind, partition_of: Vec::new() };
-        src.partition_of = (0..n).map(|i| partition_for_key(key_name(i).as_bytes(), partitions)).collect();
-        src
+        let table = (n > 0).then(|| tables.get(n, partitions));
+        KeySource { kind, table }
     }
 
     /// Draws a key; None for null-key records.
+    #[inline]
     pub fn draw(&self, rng: &mut SimRng) -> Option<u64> {
         match &self.kind {
             KeyKind::None => None,
@@ -46,8 +90,9 @@ impl KeySource {
         }
     }
 
+    #[inline]
     pub fn partition_of(&self, key: u64) -> u32 {
-        self.partition_of[key as usize]
+        self.table.as_ref().expect("a keyed source has a table").partition_of(key)
     }
 
     pub fn is_keyed(&self) -> bool {
@@ -57,6 +102,26 @@ impl KeySource {
 
 pub fn key_name(i: u64) -> String {
     format!("key-{i}")
+}
+
+/// `key-<i>` written into `buf` without allocating: the bytes murmur2 hashes.
+pub fn key_name_into(i: u64, buf: &mut [u8; 24]) -> &[u8] {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf[..4].copy_from_slice(b"key-");
+    for k in 0..len {
+        buf[4 + k] = digits[len - 1 - k];
+    }
+    &buf[..4 + len]
 }
 
 /// Where null-key records go (keyed records always follow murmur2 under the default partitioner).
@@ -110,9 +175,34 @@ mod tests {
 
     #[test]
     fn keyed_records_follow_murmur2_of_key_names() {
-        let src = KeySource::new(&Keys::Uniform(4), 3);
+        let mut tables = KeyTables::default();
+        let src = KeySource::new(&Keys::Uniform(4), 3, &mut tables);
         for i in 0..4 {
             assert_eq!(src.partition_of(i), partition_for_key(format!("key-{i}").as_bytes(), 3));
+        }
+    }
+
+    #[test]
+    fn tables_are_shared_and_as_narrow_as_the_partition_count_allows() {
+        let mut tables = KeyTables::default();
+        let a = tables.get(1000, 7);
+        assert!(Arc::ptr_eq(&a, &tables.get(1000, 7)));
+        assert!(matches!(*a, KeyTable::U8(_)));
+        assert!(matches!(*tables.get(10, 300), KeyTable::U16(_)));
+        assert!(matches!(*tables.get(10, 70_000), KeyTable::U32(_)));
+        let mut buf = [0u8; 24];
+        for i in [0, 9, 10, 99, 12_345, u64::MAX] {
+            assert_eq!(key_name_into(i, &mut buf), key_name(i).as_bytes());
+        }
+        for (n, parts) in [(1000u64, 7u32), (10, 300), (10, 70_000)] {
+            let t = tables.get(n, parts);
+            for i in 0..n {
+                assert_eq!(
+                    t.partition_of(i),
+                    partition_for_key(key_name(i).as_bytes(), parts),
+                    "key {i} of {n} over {parts}"
+                );
+            }
         }
     }
 

@@ -5,19 +5,44 @@
 //! files each record into its partition's open batch, and hands back the batches that close inside
 //! the window (full, or `linger_ms` after their first record) with their exact send times.
 
-use super::partitioner::{KeySource, NullKeyPartitioner};
+use super::partitioner::{KeySource, KeyTables, NullKeyPartitioner};
 use crate::scenario::plan::{Arrival, PartitionerKind, ProducerPlan};
 use crate::sim::rng::SimRng;
 use crate::sim::{RngStreams, SimDuration, SimTime};
 use rand_distr::{Distribution, Exp1};
 
-/// A batch leaving the producer: appended to `partition` at `send_time` + network delay.
+/// A batch leaving the producer: appended to `partition` at `send_time` + network delay. Its
+/// records' create times are `Closed::created_us[start..start + len]`.
+#[derive(Clone, Copy, Debug)]
 pub struct ReadyBatch {
     pub partition: u32,
     pub send_time: SimTime,
+    pub start: u32,
+    pub len: u32,
+}
+
+/// The batches a window closed, with their records' create times (microseconds) in one buffer,
+/// so a batch costs no allocation of its own.
+#[derive(Default)]
+pub struct Closed {
+    pub batches: Vec<ReadyBatch>,
     pub created_us: Vec<u64>,
 }
 
+impl Closed {
+    pub fn clear(&mut self) {
+        self.batches.clear();
+        self.created_us.clear();
+    }
+
+    pub fn created_us(&self, b: &ReadyBatch) -> &[u64] {
+        &self.created_us[b.start as usize..(b.start + b.len) as usize]
+    }
+}
+
+const NO_BATCH: u32 = u32::MAX;
+
+#[derive(Default)]
 struct OpenBatch {
     deadline: u64,
     created_us: Vec<u64>,
@@ -32,9 +57,9 @@ pub struct Producer {
     rate: f64,
     /// Rate changes from the timeline, known in advance so arrivals drawn ahead honour them.
     rate_changes: Vec<(u64, f64)>,
-    /// add_partitions on the topic: from then on keys hash over the new count.
-    partition_changes: Vec<(u64, u32)>,
-    keys_plan: crate::scenario::plan::Keys,
+    /// add_partitions on the topic: from then on keys hash over the new count (the key source
+    /// for that count is made in advance, so its table is shared with the other producers).
+    partition_changes: Vec<(u64, u32, KeySource)>,
     keys: KeySource,
     null_key: NullKeyPartitioner,
     round_robin_all: bool,
@@ -49,11 +74,21 @@ pub struct Producer {
     /// Arrivals since the last rate change (constant arrivals are placed at start + i / rate).
     constant_origin: u64,
     constant_index: u64,
-    open: Vec<Option<OpenBatch>>,
+    /// Per partition, the slot in `open_batches` of its open batch (NO_BATCH: none). Four bytes
+    /// a partition, as a producer may write to 10,000 of them.
+    open: Vec<u32>,
+    open_batches: Vec<OpenBatch>,
+    free_slots: Vec<u32>,
     open_list: Vec<u32>,
     spare: Vec<Vec<u64>>,
     pub records_produced: u64,
+    /// Keys drawn ahead with their partitions; `key_next` is the next one to use.
+    key_ahead: Vec<(u64, u32)>,
+    key_next: usize,
 }
+
+/// How many keys a producer draws ahead.
+const KEYS_AHEAD: usize = 64;
 
 impl Producer {
     pub fn new(
@@ -62,6 +97,7 @@ impl Producer {
         rate_changes: Vec<(SimTime, f64)>,
         partition_changes: Vec<(SimTime, u32)>,
         rngs: &RngStreams,
+        tables: &mut KeyTables,
     ) -> Self {
         let base = format!("producer/{}", plan.name);
         let mut partition_rng = rngs.stream(&format!("{base}/partitioner"));
@@ -73,9 +109,11 @@ impl Producer {
             arrival: plan.arrival,
             rate: plan.rate,
             rate_changes: rate_changes.into_iter().map(|(t, r)| (t.as_nanos(), r)).collect(),
-            partition_changes: partition_changes.into_iter().map(|(t, n)| (t.as_nanos(), n)).collect(),
-            keys_plan: plan.keys.clone(),
-            keys: KeySource::new(&plan.keys, partitions),
+            partition_changes: partition_changes
+                .into_iter()
+                .map(|(t, n)| (t.as_nanos(), n, KeySource::new(&plan.keys, n, tables)))
+                .collect(),
+            keys: KeySource::new(&plan.keys, partitions, tables),
             null_key,
             round_robin_all: plan.partitioner == PartitionerKind::RoundRobin,
             linger: plan.linger.as_nanos(),
@@ -87,10 +125,14 @@ impl Producer {
             next_arrival: 0,
             constant_origin: 0,
             constant_index: 0,
-            open: (0..partitions).map(|_| None).collect(),
+            open: vec![NO_BATCH; partitions as usize],
+            open_batches: Vec::new(),
+            free_slots: Vec::new(),
             open_list: Vec::new(),
             spare: Vec::new(),
             records_produced: 0,
+            key_ahead: Vec::with_capacity(KEYS_AHEAD),
+            key_next: 0,
         };
         p.next_arrival = p.draw_after(0, true);
         p
@@ -105,7 +147,7 @@ impl Producer {
         rate_changes: Vec<(SimTime, f64)>,
         rngs: &RngStreams,
     ) -> Self {
-        Self::new(plan, partitions, rate_changes, Vec::new(), rngs)
+        Self::new(plan, partitions, rate_changes, Vec::new(), rngs, &mut KeyTables::default())
     }
 
     pub fn window(&self) -> SimDuration {
@@ -125,7 +167,7 @@ impl Producer {
             match self.arrival {
                 Arrival::Poisson => {
                     let e: f64 = Exp1.sample(&mut self.arrivals_rng);
-                    t.saturating_add((e * 1e9 / self.rate).round() as u64)
+                    t.saturating_add(round_to_u64(e * 1e9 / self.rate))
                 }
                 Arrival::Constant => {
                     if fresh {
@@ -133,8 +175,8 @@ impl Producer {
                         self.constant_index = 0;
                     }
                     self.constant_index += 1;
-                    let offset = (self.constant_index as f64 * 1e9 / self.rate).round();
-                    self.constant_origin.saturating_add(offset as u64)
+                    let offset = round_to_u64(self.constant_index as f64 * 1e9 / self.rate);
+                    self.constant_origin.saturating_add(offset)
                 }
             }
         };
@@ -149,7 +191,7 @@ impl Producer {
     }
 
     /// Draws every arrival in `[from, to)` and returns the batches that close before `to`.
-    pub fn produce_window(&mut self, from: SimTime, to: SimTime, out: &mut Vec<ReadyBatch>) {
+    pub fn produce_window(&mut self, from: SimTime, to: SimTime, out: &mut Closed) {
         let to = to.as_nanos();
         debug_assert!(self.next_arrival >= from.as_nanos());
         while self.next_arrival < to {
@@ -161,7 +203,7 @@ impl Producer {
         let mut i = 0;
         while i < self.open_list.len() {
             let p = self.open_list[i];
-            if self.open[p as usize].as_ref().is_some_and(|b| b.deadline < to) {
+            if self.open_ref(p).is_some_and(|b| b.deadline < to) {
                 self.open_list.swap_remove(i);
                 self.close(p, None, out);
             } else {
@@ -169,44 +211,70 @@ impl Producer {
             }
         }
         // Deterministic order among batches leaving at the same instant.
-        out.sort_by_key(|b| (b.send_time, b.partition));
+        out.batches.sort_by_key(|b| (b.send_time, b.partition));
     }
 
     /// When the producer next has something to do at or after `t`.
     pub fn next_activity(&self, t: SimTime) -> Option<SimTime> {
-        let deadline = self.open_list.iter().filter_map(|&p| self.open[p as usize].as_ref()).map(|b| b.deadline).min();
+        let deadline = self.open_list.iter().filter_map(|&p| self.open_ref(p)).map(|b| b.deadline).min();
         let next = deadline.unwrap_or(u64::MAX).min(self.next_arrival);
         (next != u64::MAX).then(|| SimTime(next.max(t.as_nanos())))
     }
 
-    fn add_record(&mut self, a: u64, out: &mut Vec<ReadyBatch>) {
+    fn add_record(&mut self, a: u64, out: &mut Closed) {
         while self.partition_changes.first().is_some_and(|c| c.0 <= a) {
-            let (_, n) = self.partition_changes.remove(0);
+            let (_, n, keys) = self.partition_changes.remove(0);
             // The producer's metadata now shows n partitions: keys map anew (murmur2 % n).
             self.partitions = n;
-            self.keys = KeySource::new(&self.keys_plan, n);
-            self.open.resize_with(n as usize, || None);
+            self.keys = keys;
+            self.open.resize(n as usize, NO_BATCH);
+            // Keys drawn ahead keep their draw; their partitions follow the new count.
+            for e in &mut self.key_ahead[self.key_next..] {
+                e.1 = self.keys.partition_of(e.0);
+            }
         }
-        let key = if self.round_robin_all { None } else { self.keys.draw(&mut self.keys_rng) };
+        let key = if self.round_robin_all || !self.keys.is_keyed() { None } else { Some(self.next_key()) };
         let p = match key {
-            Some(k) => self.keys.partition_of(k),
+            Some((_, p)) => p,
             None => self.null_key.partition(self.partitions),
         };
         let pi = p as usize;
-        if self.open[pi].as_ref().is_some_and(|b| b.deadline <= a) {
+        self.records_produced += 1;
+        if self.linger == 0 {
+            // linger.ms = 0: every record leaves at once, in a batch of its own (none is ever open).
+            let start = out.created_us.len() as u32;
+            out.created_us.push(a / 1_000);
+            out.batches.push(ReadyBatch { partition: p, send_time: SimTime(a), start, len: 1 });
+            if key.is_none() {
+                let (size, batch_size, n) = (self.record_size, self.batch_size, self.partitions);
+                self.null_key.on_appended(size, batch_size, false, n, &mut self.partition_rng);
+            }
+            return;
+        }
+        if self.open_ref(p).is_some_and(|b| b.deadline <= a) {
             self.remove_open(p);
             self.close(p, None, out);
         }
-        if self.open[pi].is_none() {
+        if self.open[pi] == NO_BATCH {
             let mut created_us = self.spare.pop().unwrap_or_default();
             created_us.clear();
-            self.open[pi] = Some(OpenBatch { deadline: a + self.linger, created_us, bytes: 0 });
+            let batch = OpenBatch { deadline: a + self.linger, created_us, bytes: 0 };
+            let slot = match self.free_slots.pop() {
+                Some(slot) => {
+                    self.open_batches[slot as usize] = batch;
+                    slot
+                }
+                None => {
+                    self.open_batches.push(batch);
+                    self.open_batches.len() as u32 - 1
+                }
+            };
+            self.open[pi] = slot;
             self.open_list.push(p);
         }
-        let batch = self.open[pi].as_mut().expect("opened above");
+        let batch = &mut self.open_batches[self.open[pi] as usize];
         batch.created_us.push(a / 1_000);
         batch.bytes += self.record_size;
-        self.records_produced += 1;
         // Kafka sends a batch as soon as the next record would not fit in it.
         let full = batch.bytes + self.record_size > self.batch_size;
         if full || self.linger == 0 {
@@ -214,7 +282,7 @@ impl Producer {
             self.close(p, Some(a), out);
         }
         if key.is_none() {
-            let open = self.open[pi].is_some();
+            let open = self.open[pi] != NO_BATCH;
             self.null_key.on_appended(
                 self.record_size,
                 self.batch_size,
@@ -225,27 +293,67 @@ impl Producer {
         }
     }
 
+    /// The next record's key and partition. Keys are drawn a block ahead (the key stream is this
+    /// producer's own, so its draws are the same) and their partitions looked up together: the
+    /// table lookups, cache misses in a large key space, then overlap instead of queueing.
+    #[inline]
+    fn next_key(&mut self) -> (u64, u32) {
+        if self.key_next == self.key_ahead.len() {
+            self.key_ahead.clear();
+            self.key_next = 0;
+            for _ in 0..KEYS_AHEAD {
+                let k = self.keys.draw(&mut self.keys_rng).expect("a keyed source draws keys");
+                self.key_ahead.push((k, 0));
+            }
+            for e in &mut self.key_ahead {
+                e.1 = self.keys.partition_of(e.0);
+            }
+        }
+        self.key_next += 1;
+        self.key_ahead[self.key_next - 1]
+    }
+
+    fn open_ref(&self, p: u32) -> Option<&OpenBatch> {
+        let slot = self.open[p as usize];
+        (slot != NO_BATCH).then(|| &self.open_batches[slot as usize])
+    }
+
     fn remove_open(&mut self, p: u32) {
         if let Some(i) = self.open_list.iter().position(|&q| q == p) {
             self.open_list.swap_remove(i);
         }
     }
 
-    fn close(&mut self, p: u32, at: Option<u64>, out: &mut Vec<ReadyBatch>) {
-        let b = self.open[p as usize].take().expect("closing an open batch");
+    fn close(&mut self, p: u32, at: Option<u64>, out: &mut Closed) {
+        let slot = std::mem::replace(&mut self.open[p as usize], NO_BATCH);
+        assert_ne!(slot, NO_BATCH, "closing an open batch");
+        let b = std::mem::take(&mut self.open_batches[slot as usize]);
+        self.free_slots.push(slot);
         let send = at.unwrap_or(b.deadline);
-        out.push(ReadyBatch { partition: p, send_time: SimTime(send), created_us: b.created_us });
-    }
-
-    /// Returns a batch's buffer once the log has copied it, to spare an allocation per batch.
-    pub fn recycle(&mut self, buf: Vec<u64>) {
+        let start = out.created_us.len() as u32;
+        out.created_us.extend_from_slice(&b.created_us);
+        out.batches.push(ReadyBatch { partition: p, send_time: SimTime(send), start, len: b.created_us.len() as u32 });
+        // The open batch's buffer serves the next batch.
         if self.spare.len() < 64 {
-            self.spare.push(buf);
+            self.spare.push(b.created_us);
         }
     }
 
     pub fn is_keyed(&self) -> bool {
         self.keys.is_keyed()
+    }
+}
+
+/// `x.round() as u64` (halves away from zero), without the libm call `round` compiles to on
+/// x86-64's baseline: below 2^52 the fraction `x - trunc(x)` is exact, so the result is the same.
+#[inline]
+fn round_to_u64(x: f64) -> u64 {
+    if (0.0..4_503_599_627_370_496.0).contains(&x) {
+        // Through i64: one instruction each way on x86-64 (u64 conversions take several).
+        let i = x as i64;
+        (if x - i as f64 >= 0.5 { i + 1 } else { i }) as u64
+    } else {
+        x.round() as u64
     }
 }
 
@@ -268,15 +376,34 @@ mod tests {
         }
     }
 
-    fn run(p: &mut Producer, until_ms: u64) -> Vec<ReadyBatch> {
-        let mut out = vec![];
+    struct Out {
+        send_time: SimTime,
+        created_us: Vec<u64>,
+    }
+
+    fn run(p: &mut Producer, until_ms: u64) -> Vec<Out> {
+        let mut out = Closed::default();
         let mut t = SimTime::ZERO;
         while t < SimTime::from_millis(until_ms) {
             let next = t + p.window();
             p.produce_window(t, next, &mut out);
             t = next;
         }
-        out
+        out.batches.iter().map(|b| Out { send_time: b.send_time, created_us: out.created_us(b).to_vec() }).collect()
+    }
+
+    #[test]
+    fn rounding_matches_f64_round() {
+        let mut rng = RngStreams::new(3).stream("r");
+        let specials = [0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4_503_599_627_370_495.5, 1e17, -0.0, f64::NAN];
+        for &x in specials.iter() {
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
+        for _ in 0..100_000 {
+            let e: f64 = Exp1.sample(&mut rng);
+            let x = e * 1e9 / 12_345.0;
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x}");
+        }
     }
 
     #[test]

@@ -10,9 +10,6 @@ use super::world::{Ev, World};
 use crate::scenario::plan::{Delivery, PushOverflow};
 use serde_json::json;
 
-/// A push message on its way: (consumer, incarnation, partition, from, to, partition epoch).
-pub type PushMessage = (usize, u32, u32, u64, u64, u32);
-
 impl World {
     pub(super) fn is_push(&self, g: usize) -> bool {
         self.plan.groups[g].delivery == Delivery::Push

@@ -1,56 +1,118 @@
-//! The simulated Kafka world: topics, producers, the consumer poll loop and groups, driven by the
-//! kernel's event queue. Every handler is a function of (state, event, now); nothing else.
+//! The simulated Kafka world: its state, and the loop that routes each event to the role that
+//! handles it. Every handler is a function of (state, event, now); nothing else.
+//!
+//! Where each role lives (each an `impl World` of its own; none imports another, and this file
+//! imports none of them):
+//! - producers and partition logs: `produce` (batches join logs between events; `staging` holds
+//!   the batches on their way), what records readers still need: `backlog`;
+//! - the broker's fetch side: `fetch` (a fetch answered, a long poll parked); its push side: `push`;
+//! - the consumer poll loop: `poll_loop`; offset commits: `commit`; seeks, resets, retention and
+//!   out-of-range handling: `offsets`;
+//! - membership (join, sync, heartbeats, sessions, leaving): `membership`; the group coordinator
+//!   (rebalances, generations, assignments): `coordinator`;
+//! - the timeline's actions: `timeline`; metrics samples: `sampling`; invariants: `invariants`.
 
 use super::consumer::{Consumer, InFlight, Phase, RunState};
 use super::group::Group;
 use super::log::PartitionLog;
 use super::processing::ProcessingTime;
-use super::producer::{Producer, ReadyBatch};
+use super::producer::{Closed, Producer};
 use super::slab::Slab;
-use crate::record::burrow::LagStatus;
-use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder};
-use crate::scenario::plan::{Action, CommitMode, OffsetReset, Plan};
+use crate::record::Recorder;
+use crate::scenario::plan::{Action, Delivery, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
 
 /// (partition, offset) pairs: what a commit carries.
-type Offsets = Vec<(u32, u64)>;
+pub(super) type Offsets = Vec<(u32, u64)>;
 
 /// An OffsetCommit request: the coordinator accepts it only from a current member of the
 /// current generation (else Kafka answers ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
-struct PendingCommit {
-    group: usize,
-    consumer: usize,
-    member_id: Option<String>,
-    generation: i32,
-    offsets: Offsets,
+pub(super) struct PendingCommit {
+    pub(super) group: usize,
+    pub(super) consumer: usize,
+    pub(super) member_id: Option<String>,
+    pub(super) generation: i32,
+    pub(super) offsets: Offsets,
 }
+
+/// Where metrics rows go as they are sampled (metrics.csv, written during the run); `World` is
+/// passed for names (groups, topics, consumers).
+pub trait MetricSink {
+    fn row(&mut self, w: &World, row: &crate::record::MetricRow);
+    /// The run is over: flush, and report the first error.
+    fn finish(self: Box<Self>) -> anyhow::Result<()>;
+}
+
+/// A push message on its way: (consumer, incarnation, partition, from, to, partition epoch).
+pub type PushMessage = (usize, u32, u32, u64, u64, u32);
 
 /// Every kind of event. Consumer events carry the incarnation they were scheduled for.
 #[derive(Clone, Copy, Debug)]
 pub enum Ev {
     ProducerTick(u32),
-    Append(u32),
+    /// A batch reached a partition where someone waits for records (see `produce`).
+    Appended(u32),
     Action(u32),
     Sample,
     Start(u32),
-    Poll { c: u32, inc: u32 },
-    FetchAtBroker { c: u32, inc: u32, seq: u32 },
-    FetchExpire { c: u32, inc: u32, seq: u32 },
-    FetchResponse { c: u32, inc: u32, seq: u32 },
-    ProcessingDone { c: u32, inc: u32 },
+    Poll {
+        c: u32,
+        inc: u32,
+    },
+    FetchAtBroker {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
+    FetchExpire {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
+    FetchResponse {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
+    ProcessingDone {
+        c: u32,
+        inc: u32,
+    },
     CommitAtBroker(u32),
-    CommitDone { c: u32, inc: u32 },
-    JoinArrive { c: u32, inc: u32 },
-    JoinTimer { g: u32, round: u32 },
-    SyncDone { g: u32, round: u32 },
-    HeartbeatNotice { c: u32, inc: u32 },
+    CommitDone {
+        c: u32,
+        inc: u32,
+    },
+    JoinArrive {
+        c: u32,
+        inc: u32,
+    },
+    JoinTimer {
+        g: u32,
+        round: u32,
+    },
+    SyncDone {
+        g: u32,
+        round: u32,
+    },
+    HeartbeatNotice {
+        c: u32,
+        inc: u32,
+    },
     SessionExpire(u32),
     LeaveArrive(u32),
     PushArrive(u32),
-    PushCredit { c: u32, inc: u32 },
+    PushCredit {
+        c: u32,
+        inc: u32,
+    },
     RetentionCheck,
-    PollTimeout { c: u32, inc: u32, seq: u32 },
+    PollTimeout {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
 }
 
 pub struct TopicMeta {
@@ -67,7 +129,11 @@ pub struct Partition {
     pub index: u32,
     pub log: PartitionLog,
     /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
-    waiters: Vec<(u32, u32, u32)>,
+    pub(super) waiters: Vec<(u32, u32, u32)>,
+    /// The earliest event scheduled at a batch's arrival here to answer parked long polls.
+    pub(super) next_wake: Option<(SimTime, u64)>,
+    /// A push group reads this partition: every batch that arrives is pushed at once.
+    pub(super) push_fed: bool,
 }
 
 pub struct World {
@@ -79,18 +145,25 @@ pub struct World {
     pub consumers: Vec<Consumer>,
     pub groups: Vec<Group>,
     pub rec: Recorder,
-    /// Batches on their way to the broker: (partition, producer, batch).
-    pending: Slab<(u32, usize, ReadyBatch)>,
+    /// Batches on their way to the broker.
+    pub(super) staging: super::staging::Staging,
     /// Commits on their way to the broker.
-    pending_commits: Slab<PendingCommit>,
+    pub(super) pending_commits: Slab<PendingCommit>,
     /// Push messages on their way to consumers.
-    pub(super) pushes: Slab<super::push::PushMessage>,
+    pub(super) pushes: Slab<PushMessage>,
     /// Members whose session may time out: (group, member id).
     pub(super) expiring: Slab<(usize, String)>,
-    ready_scratch: Vec<ReadyBatch>,
+    pub(super) ready_scratch: Closed,
     pub(super) delay: SimDuration,
-    end: SimTime,
-    next_sample: SimTime,
+    pub(super) end: SimTime,
+    pub(super) next_sample: SimTime,
+    /// Topics whose records stay in memory for the whole run (see `backlog`).
+    pub(super) keep_whole_topic: Vec<bool>,
+    /// Streams metrics rows instead of keeping them in `rec.metrics` (set before the run).
+    pub metric_sink: Option<Box<dyn MetricSink + Send>>,
+    pub(super) sample_rows: Vec<crate::record::MetricRow>,
+    /// Every append, when a test asks for it (`Some` before the run).
+    pub append_trace: Option<Vec<super::staging::AppendTrace>>,
     /// Called after every event in debug builds and tests.
     pub check_invariants: bool,
 }
@@ -111,10 +184,12 @@ impl World {
             // and stay out of every view until they exist.
             for p in 0..t.max_partitions {
                 let log = PartitionLog::with_segments(t.segment_bytes, t.segment_ms.as_nanos());
-                partitions.push(Partition { topic: ti, index: p, log, waiters: Vec::new() });
+                let push_fed = plan.groups.iter().any(|g| g.delivery == Delivery::Push && g.topics.contains(&ti));
+                partitions.push(Partition { topic: ti, index: p, log, waiters: Vec::new(), next_wake: None, push_fed });
             }
         }
-        let producers = plan
+        let mut key_tables = super::partitioner::KeyTables::default();
+        let producers: Vec<Producer> = plan
             .producers
             .iter()
             .enumerate()
@@ -142,7 +217,7 @@ impl World {
                         _ => {}
                     }
                 }
-                Producer::new(p, plan.topics[p.topic].partitions, changes, parts, &rngs)
+                Producer::new(p, plan.topics[p.topic].partitions, changes, parts, &rngs, &mut key_tables)
             })
             .collect();
         let mut consumers = Vec::new();
@@ -200,6 +275,7 @@ impl World {
         let delay = plan.network_delay;
         let ngroups = groups.len();
         let nconsumers = consumers.len();
+        let nproducers = producers.len();
         let mut w = World {
             plan,
             kernel: Kernel::new(),
@@ -209,16 +285,21 @@ impl World {
             consumers,
             groups,
             rec: Recorder::new(ngroups, nconsumers),
-            pending: Slab::default(),
+            staging: super::staging::Staging::new(nproducers),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
             pushes: Slab::default(),
-            ready_scratch: Vec::new(),
+            ready_scratch: Closed::default(),
             delay,
             end,
             next_sample: SimTime::ZERO,
             check_invariants: cfg!(debug_assertions),
+            keep_whole_topic: Vec::new(),
+            append_trace: None,
+            metric_sink: None,
+            sample_rows: Vec::new(),
         };
+        w.keep_whole_topic = World::keep_whole_topics(&w.plan);
         w.schedule_start();
         w
     }
@@ -249,12 +330,17 @@ impl World {
     /// Runs the whole scenario.
     pub fn run(&mut self) {
         while let Some(ev) = self.kernel.next_until(self.end) {
+            // Batches reach the broker between events, without events of their own.
+            let (now, seq) = self.kernel.place();
+            self.advance_logs(now, seq);
             self.handle(ev);
             if self.check_invariants {
-                super::invariants::check(self);
+                self.assert_invariants();
             }
         }
         self.kernel.finish_at(self.end);
+        let (now, seq) = self.kernel.place();
+        self.advance_logs(now, seq);
         self.finish_in_hand();
         self.close_group_clocks();
         if self.next_sample <= self.end {
@@ -265,7 +351,7 @@ impl World {
     fn handle(&mut self, ev: Ev) {
         match ev {
             Ev::ProducerTick(p) => self.producer_tick(p as usize),
-            Ev::Append(slot) => self.append(slot),
+            Ev::Appended(p) => self.appended(p),
             Ev::Action(i) => self.action(i as usize),
             Ev::Sample => {
                 self.sample();
@@ -276,17 +362,8 @@ impl World {
             Ev::FetchAtBroker { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => {
                 self.fetch_at_broker(c as usize)
             }
-            Ev::FetchExpire { c, inc, seq } if self.live(c, inc) => {
-                let con = &self.consumers[c as usize];
-                if con.phase == Phase::Fetching && con.fetch_seq == seq {
-                    if self.is_push(con.group) {
-                        // poll(timeout) returned empty: the loop turns and polls again.
-                        self.consumers[c as usize].phase = Phase::Idle;
-                        self.poll(c as usize);
-                    } else {
-                        self.respond(c as usize);
-                    }
-                }
+            Ev::FetchExpire { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => {
+                self.fetch_expire(c as usize)
             }
             Ev::FetchResponse { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => self.deliver(c as usize),
             Ev::ProcessingDone { c, inc } if self.live(c, inc) => self.processing_done(c as usize),
@@ -294,13 +371,7 @@ impl World {
                 let commit = self.pending_commits.take(slot);
                 self.apply_commit(commit);
             }
-            Ev::CommitDone { c, inc } if self.live(c, inc) => {
-                if self.consumers[c as usize].precommit {
-                    self.after_precommit(c as usize)
-                } else {
-                    self.after_commit(c as usize)
-                }
-            }
+            Ev::CommitDone { c, inc } if self.live(c, inc) => self.commit_done(c as usize),
             Ev::JoinArrive { c, inc } if self.live(c, inc) => self.join_arrive(c as usize),
             Ev::JoinTimer { g, round } => self.join_timer(g as usize, round),
             Ev::SyncDone { g, round } => self.sync_done(g as usize, round),
@@ -337,47 +408,6 @@ impl World {
 
     // ---- producers and the log -------------------------------------------------------------
 
-    fn producer_tick(&mut self, p: usize) {
-        let now = self.now();
-        let prod = &mut self.producers[p];
-        let window_end = now + prod.window();
-        let mut ready = std::mem::take(&mut self.ready_scratch);
-        prod.produce_window(now, window_end, &mut ready);
-        let topic = prod.topic;
-        let next = prod.next_activity(window_end);
-        for b in ready.drain(..) {
-            let pid = self.topics[topic].first_partition + b.partition;
-            let at = b.send_time + self.delay;
-            let slot = self.pending.insert((pid, p, b));
-            self.kernel.schedule_at(at, Ev::Append(slot));
-        }
-        self.ready_scratch = ready;
-        if let Some(t) = next {
-            self.kernel.schedule_at(t, Ev::ProducerTick(p as u32));
-        }
-    }
-
-    fn append(&mut self, slot: u32) {
-        let (pid, producer, batch) = self.pending.take(slot);
-        let now = self.now();
-        let size = self.producers[producer].record_size;
-        self.partitions[pid as usize].log.append(now, &batch.created_us, size);
-        self.producers[producer].recycle(batch.created_us);
-        for g in 0..self.groups.len() {
-            if self.is_push(g) && self.groups[g].owner[pid as usize].is_some() {
-                self.pump(g, pid);
-            }
-        }
-        // fetch.min.bytes = 1: a parked long poll answers as soon as any record arrives.
-        let waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
-        for (c, inc, seq) in waiters {
-            let con = &self.consumers[c as usize];
-            if con.incarnation == inc && con.is_running() && con.phase == Phase::Fetching && con.fetch_seq == seq {
-                self.respond(c as usize);
-            }
-        }
-    }
-
     // ---- consumer poll loop ------------------------------------------------------------------
 
     pub(super) fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
@@ -385,477 +415,7 @@ impl World {
         self.kernel.schedule_after(after, make(c as u32, inc));
     }
 
-    fn poll(&mut self, c: usize) {
-        let now = self.now();
-        let g = self.consumers[c].group;
-        if self.consumers[c].stopping {
-            self.finish_stop(c);
-            return;
-        }
-        if let Some(why) = self.consumers[c].fatal.take() {
-            self.consumer_error(c, &why);
-            return;
-        }
-        let con = &mut self.consumers[c];
-        con.last_poll = now;
-        con.poll_seq = con.poll_seq.wrapping_add(1);
-        if !self.group_poll(c) {
-            self.consumers[c].phase = Phase::Joining;
-            self.rec.consumers[c].start_blocked(now);
-            return;
-        }
-        // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned,
-        // but not while a (re)join is pending: ConsumerCoordinator.poll returns before
-        // maybeAutoCommitOffsetsAsync until the join completes (cooperative members keep fetching).
-        let con = &self.consumers[c];
-        let rejoin_pending = con.joining || con.rejoin_needed;
-        if con.config.commit == CommitMode::Auto
-            && !rejoin_pending
-            && now - con.last_auto_commit >= con.config.auto_commit_interval
-        {
-            self.consumers[c].last_auto_commit = now;
-            let offsets = self.positions(c);
-            self.send_commit(c, offsets);
-        }
-        self.rec.consumers[c].polls += 1;
-        if self.is_push(g) {
-            self.push_take(c);
-            return;
-        }
-        self.rec.groups[g].polls += 1;
-        let con = &mut self.consumers[c];
-        con.phase = Phase::Fetching;
-        con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        if self.delay.is_zero() {
-            self.fetch_at_broker(c);
-        } else {
-            let d = self.delay;
-            let seq = self.consumers[c].fetch_seq;
-            self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc, seq });
-        }
-    }
-
-    /// The broker reads from the consumer's positions, up to `max_poll_records`, starting at a
-    /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
-    fn gather(&mut self, c: usize) -> usize {
-        self.consumers[c].inflight.clear();
-        if self.consumers[c].paused || !self.fix_out_of_range(c) {
-            return 0;
-        }
-        let con = &mut self.consumers[c];
-        let n = con.owned.len();
-        let mut budget = con.config.max_poll_records as u64;
-        for k in 0..n {
-            if budget == 0 {
-                break;
-            }
-            let o = con.owned[(con.rotate + k) % n];
-            let leo = self.partitions[o.partition as usize].log.log_end_offset();
-            let take = leo.saturating_sub(o.position).min(budget);
-            if take > 0 {
-                // Records are taken in partition order from a rotating start, so no partition starves.
-                con.inflight.ranges.push((o.partition, o.position, o.position + take));
-                budget -= take;
-            }
-        }
-        con.inflight.len()
-    }
-
-    fn fetch_at_broker(&mut self, c: usize) {
-        let n = self.gather(c);
-        let con = &self.consumers[c];
-        if n == 0 && !con.config.fetch_max_wait.is_zero() && !con.owned.is_empty() {
-            let key = (c as u32, con.incarnation, con.fetch_seq);
-            let wait = con.config.fetch_max_wait;
-            for o in &con.owned {
-                self.partitions[o.partition as usize].waiters.push(key);
-            }
-            let seq = con.fetch_seq;
-            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
-            return;
-        }
-        if n == 0 && con.owned.is_empty() {
-            // poll(timeout) with nothing assigned blocks for the timeout and returns nothing.
-            let wait = con.config.fetch_max_wait;
-            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq: u32::MAX });
-            self.consumers[c].fetch_seq = u32::MAX;
-            return;
-        }
-        self.send_response(c);
-    }
-
-    /// Answers a parked fetch: the log is read again, since records arrived while it waited.
-    fn respond(&mut self, c: usize) {
-        self.gather(c);
-        self.send_response(c);
-    }
-
-    fn send_response(&mut self, c: usize) {
-        let con = &mut self.consumers[c];
-        con.fetch_seq = con.fetch_seq.wrapping_add(1); // later wake-ups of this fetch are stale
-        if self.delay.is_zero() {
-            self.deliver(c);
-        } else {
-            let d = self.delay;
-            let seq = self.consumers[c].fetch_seq;
-            self.schedule_consumer(c, d, |c, inc| Ev::FetchResponse { c, inc, seq });
-        }
-    }
-
-    /// The poll returns: positions advance past the returned records, then processing starts.
-    pub(super) fn deliver(&mut self, c: usize) {
-        let g = self.consumers[c].group;
-        let now = self.now();
-        let con = &mut self.consumers[c];
-        if !con.owned.is_empty() {
-            con.rotate = (con.rotate + 1) % con.owned.len();
-        }
-        con.inflight.fetched = now;
-        for &(p, from, to) in &con.inflight.ranges {
-            if let Some(o) = con.owned.iter_mut().find(|o| o.partition == p) {
-                o.position = to;
-            }
-            // Delivered to the application: a repeat is a re-delivery (after a crash, a
-            // rebalance, a seek or a discarded push buffer), whether or not it gets processed.
-            let again = self.groups[g].delivered[p as usize].insert(from, to);
-            let st = &mut self.rec.groups[g];
-            st.records_delivered += to - from;
-            st.redelivered += again;
-        }
-        if con.inflight.is_empty() {
-            self.rec.groups[g].empty_polls += 1;
-            con.phase = Phase::Idle;
-            let after = con.config.poll_interval;
-            self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
-            return;
-        }
-        if con.config.commit == CommitMode::BeforeProcessing {
-            // At-most-once: the offsets are committed (commitSync) before any record is processed.
-            let offsets: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
-            con.phase = Phase::Committing;
-            con.precommit = true;
-            self.send_commit(c, offsets);
-            if self.delay.is_zero() {
-                self.after_precommit(c);
-            } else {
-                let rtt = self.delay + self.delay;
-                self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
-            }
-            return;
-        }
-        self.begin_processing(c, now);
-    }
-
-    /// The pre-processing commit returned. If it failed the batch is dropped unprocessed, as an
-    /// at-most-once loop does when commitSync throws: never processed twice, maybe never at all.
-    fn after_precommit(&mut self, c: usize) {
-        let now = self.now();
-        let con = &mut self.consumers[c];
-        con.precommit = false;
-        if con.last_commit_ok {
-            self.begin_processing(c, now);
-            return;
-        }
-        con.inflight.clear();
-        self.after_commit(c);
-    }
-
-    fn begin_processing(&mut self, c: usize, start: SimTime) {
-        self.rec.consumers[c].start_busy(start);
-        let con = &mut self.consumers[c];
-        con.phase = Phase::Processing;
-        con.inflight.started = start;
-        let mut t = start.as_nanos();
-        let constant = con.processing.constant_ns();
-        let InFlight { ranges, finish_ns, latency_ns, .. } = &mut con.inflight;
-        for &(p, from, to) in ranges.iter() {
-            self.partitions[p as usize].log.for_each_created(from, to, |_, created| {
-                t += match constant {
-                    Some(d) => d,
-                    None => con.processing.sample(&mut con.rng),
-                };
-                finish_ns.push(t);
-                latency_ns.push(t.saturating_sub(created));
-            });
-        }
-        let end = SimTime(t);
-        let inc = con.incarnation;
-        self.kernel.schedule_at(end, Ev::ProcessingDone { c: c as u32, inc });
-        // max.poll.interval.ms: if this batch (and the sleep after it) keeps the consumer out of
-        // poll() too long, the heartbeat thread gives up its membership meanwhile.
-        let deadline = con.last_poll + con.config.max_poll_interval;
-        let next_poll = end + self.delay + self.delay + con.config.poll_interval;
-        if next_poll > deadline && con.member_id.is_some() {
-            let seq = con.poll_seq;
-            self.kernel.schedule_at(deadline.max(self.kernel.now()), Ev::PollTimeout { c: c as u32, inc, seq });
-        }
-    }
-
-    /// The run ends: records whose processing finished count as processed; the rest of each
-    /// batch in hand, and what push buffers hold, are set apart as in flight (neither lost nor
-    /// processed).
-    fn finish_in_hand(&mut self) {
-        let now = self.now();
-        for c in 0..self.consumers.len() {
-            if !self.consumers[c].is_running() {
-                continue;
-            }
-            let con = &self.consumers[c];
-            let mut in_hand = match con.phase {
-                Phase::Processing => {
-                    let k = con.inflight.finished_by(now);
-                    self.account_processed(c, k);
-                    self.consumers[c].inflight.ranges_after(k)
-                }
-                Phase::Committing if con.precommit => con.inflight.ranges.clone(),
-                _ => Vec::new(),
-            };
-            let con = &self.consumers[c];
-            in_hand.extend(con.buffer.iter().copied());
-            self.groups[con.group].in_hand_at_end.extend(in_hand);
-            self.rec.consumers[c].stop_running(now);
-        }
-    }
-
-    /// Accounts the first `k` in-flight records as processed.
-    pub(super) fn account_processed(&mut self, c: usize, k: usize) {
-        let g = self.consumers[c].group;
-        let con = &self.consumers[c];
-        let stats = &mut self.rec.groups[g];
-        for &l in &con.inflight.latency_ns[..k] {
-            stats.record_latency(l);
-        }
-        stats.records_processed += k as u64;
-        let ranges = if k == con.inflight.len() { con.inflight.ranges.clone() } else { con.inflight.first_ranges(k) };
-        let fetched = con.inflight.fetched;
-        let mut duplicates = 0;
-        for (p, from, to) in ranges {
-            duplicates += self.groups[g].mark_processed(p, from, to, fetched);
-        }
-        stats.duplicates += duplicates;
-        let mine = &mut self.rec.consumers[c];
-        mine.records_processed += k as u64;
-        mine.duplicates_caused += duplicates;
-    }
-
-    fn processing_done(&mut self, c: usize) {
-        let now = self.now();
-        self.rec.consumers[c].end_busy(now);
-        let k = self.consumers[c].inflight.len();
-        self.account_processed(c, k);
-        let con = &mut self.consumers[c];
-        // commitSync() commits the positions (a seek during the batch moves them); partitions the
-        // consumer lost meanwhile are still in the request, which then fails.
-        let processed: Vec<(u32, u64)> =
-            con.inflight.ranges.iter().map(|&(p, _, to)| (p, con.position(p).unwrap_or(to))).collect();
-        con.inflight.clear();
-        if con.config.commit == CommitMode::AfterProcessing {
-            con.phase = Phase::Committing;
-            self.send_commit(c, processed);
-            if !self.delay.is_zero() {
-                let rtt = self.delay + self.delay;
-                self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
-                return;
-            }
-        }
-        self.after_commit(c);
-    }
-
-    fn after_commit(&mut self, c: usize) {
-        let push = self.is_push(self.consumers[c].group);
-        let con = &mut self.consumers[c];
-        con.phase = Phase::Idle;
-        if con.stopping {
-            self.finish_stop(c);
-            return;
-        }
-        // A pushed-to consumer is driven by arrivals, not by a polling cadence: no sleep.
-        let after = if push { SimDuration::ZERO } else { con.config.poll_interval };
-        self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
-    }
-
-    pub(super) fn positions(&self, c: usize) -> Vec<(u32, u64)> {
-        self.consumers[c].owned.iter().map(|o| (o.partition, o.position)).collect()
-    }
-
-    pub(super) fn send_commit(&mut self, c: usize, offsets: Offsets) {
-        if offsets.is_empty() {
-            return;
-        }
-        let con = &self.consumers[c];
-        if con.joining || con.member_id.is_none() {
-            // generationIfStable() is null while a JoinGroup is out (or after the membership was
-            // lost): the client fails the commit itself, nothing reaches the broker.
-            let reason = if con.joining { "rebalance_in_progress" } else { "not_a_member" };
-            self.reject_commit(c, &offsets, reason);
-            return;
-        }
-        let commit = PendingCommit {
-            group: con.group,
-            consumer: c,
-            member_id: con.member_id.clone(),
-            generation: con.generation,
-            offsets,
-        };
-        self.rec.groups[con.group].commits += 1;
-        if self.delay.is_zero() {
-            self.apply_commit(commit);
-            return;
-        }
-        let slot = self.pending_commits.insert(commit);
-        self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
-    }
-
-    fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &str) {
-        self.consumers[c].last_commit_ok = false;
-        let g = self.consumers[c].group;
-        self.groups[g].commits_rejected += 1;
-        let names: Vec<String> = offsets.iter().map(|&(p, _)| self.partition_name(p)).collect();
-        self.consumer_event(c, "commit_failed", vec![("reason", json!(reason)), ("partitions", json!(names))]);
-    }
-
-    fn apply_commit(&mut self, commit: PendingCommit) {
-        let grp = &mut self.groups[commit.group];
-        let member_ok = commit.member_id.as_ref().is_some_and(|id| grp.members.contains_key(id));
-        let accepted = member_ok
-            && commit.generation == grp.generation
-            && grp.state != super::group::GroupState::CompletingRebalance;
-        if !accepted {
-            // CommitFailedException: the records will be read again by the partitions' next owner.
-            let reason = if !member_ok {
-                "unknown_member_id"
-            } else if grp.state == super::group::GroupState::CompletingRebalance {
-                "rebalance_in_progress"
-            } else {
-                "illegal_generation"
-            };
-            self.reject_commit(commit.consumer, &commit.offsets, reason);
-            return;
-        }
-        let now = self.kernel.now();
-        let windows = &mut self.rec.groups[commit.group].commit_windows;
-        for &(p, off) in &commit.offsets {
-            grp.commit(p, off);
-            let log_end = self.partitions[p as usize].log.log_end_offset();
-            windows.entry(p).or_default().add(off, now, log_end);
-        }
-        self.consumers[commit.consumer].last_commit_ok = true;
-    }
-
     // ---- lifecycle ---------------------------------------------------------------------------
-
-    fn action(&mut self, i: usize) {
-        let a = self.plan.timeline[i].clone();
-        let mut fields: Vec<(&str, Value)> = Vec::new();
-        let name = |w: &World, (g, k): (usize, usize)| w.plan.groups[g].consumers[k].name.clone();
-        let ci = |w: &World, (g, k): (usize, usize)| w.groups[g].consumers[k];
-        match a.action {
-            Action::Crash(r) => {
-                fields.push(("action", json!("crash")));
-                fields.push(("consumer", json!(name(self, r))));
-                self.log_action(fields);
-                self.crash_consumer(ci(self, r));
-            }
-            Action::Start(r) => {
-                fields.push(("action", json!("start")));
-                fields.push(("consumer", json!(name(self, r))));
-                self.log_action(fields);
-                self.start_consumer(ci(self, r), "timeline");
-            }
-            Action::Stop(r) => {
-                fields.push(("action", json!("stop")));
-                fields.push(("consumer", json!(name(self, r))));
-                self.log_action(fields);
-                self.stop_consumer(ci(self, r));
-            }
-            Action::Slow { consumer, factor } => {
-                fields.push(("action", json!("slow")));
-                fields.push(("consumer", json!(name(self, consumer))));
-                fields.push(("factor", json!(factor)));
-                self.log_action(fields);
-                let c = ci(self, consumer);
-                self.consumers[c].processing.set_factor(factor);
-            }
-            Action::Rate { producer, rate } => {
-                // The producer already applies the change at this instant (it knows its schedule).
-                fields.push(("action", json!("rate")));
-                fields.push(("producer", json!(self.producers[producer].name)));
-                fields.push(("rate_per_s", json!(rate)));
-                self.log_action(fields);
-            }
-            Action::Seek { consumer, topic, partition, ref to } => {
-                fields.push(("action", json!("seek")));
-                fields.push(("consumer", json!(name(self, consumer))));
-                fields.push(("topic", json!(self.topics[topic].name)));
-                fields.push(("partition", json!(partition)));
-                fields.push(("to", target_json(to)));
-                self.log_action(fields);
-                let c = ci(self, consumer);
-                self.seek(c, topic, partition, to);
-            }
-            Action::ResetOffsets { group, topic, ref to } => {
-                fields.push(("action", json!("reset_offsets")));
-                fields.push(("group", json!(self.groups[group].id)));
-                fields.push(("topic", json!(self.topics[topic].name)));
-                fields.push(("to", target_json(to)));
-                self.log_action(fields);
-                self.reset_offsets(group, topic, to);
-            }
-            Action::Pause(r) | Action::Resume(r) => {
-                let pause = matches!(a.action, Action::Pause(_));
-                fields.push(("action", json!(if pause { "pause" } else { "resume" })));
-                fields.push(("consumer", json!(name(self, r))));
-                self.log_action(fields);
-                // KafkaConsumer.pause: it keeps polling and heartbeating, but fetches nothing.
-                let c = ci(self, r);
-                self.consumers[c].paused = pause;
-                if !pause && self.is_push(self.consumers[c].group) {
-                    self.pump_owned(c);
-                }
-            }
-            Action::PauseProducer(p) | Action::ResumeProducer(p) => {
-                let pause = matches!(a.action, Action::PauseProducer(_));
-                fields.push(("action", json!(if pause { "pause" } else { "resume" })));
-                fields.push(("producer", json!(self.producers[p].name)));
-                self.log_action(fields);
-            }
-            Action::AddGroup(g) => {
-                fields.push(("action", json!("add_group")));
-                fields.push(("group", json!(self.groups[g].id)));
-                self.log_action(fields);
-            }
-            Action::AddConsumer(r) => {
-                fields.push(("action", json!("add_consumer")));
-                fields.push(("group", json!(self.groups[r.0].id)));
-                fields.push(("consumer", json!(name(self, r))));
-                self.log_action(fields);
-            }
-            Action::RemoveGroup(g) => {
-                fields.push(("action", json!("remove_group")));
-                fields.push(("group", json!(self.groups[g].id)));
-                self.log_action(fields);
-                for c in self.groups[g].consumers.clone() {
-                    if self.consumers[c].is_running() {
-                        self.stop_consumer(c);
-                    }
-                }
-                self.groups[g].removed = true;
-            }
-            Action::AddPartitions { topic, count } => {
-                fields.push(("action", json!("add_partitions")));
-                fields.push(("topic", json!(self.topics[topic].name)));
-                fields.push(("count", json!(count)));
-                self.log_action(fields);
-                self.topics[topic].partitions = count;
-                // Members notice the new partitions at their next metadata refresh; the group rebalances.
-                for g in 0..self.groups.len() {
-                    if self.plan.groups[g].topics.contains(&topic) && !self.groups[g].members.is_empty() {
-                        self.prepare_rebalance(g, format!("partitions of {} grew to {count}", self.topics[topic].name));
-                    }
-                }
-            }
-        }
-    }
 
     pub(super) fn partition_exists(&self, p: u32) -> bool {
         let part = &self.partitions[p as usize];
@@ -871,94 +431,10 @@ impl World {
         self.rec.event(now, kind, all);
     }
 
-    fn log_action(&mut self, fields: Vec<(&str, Value)>) {
-        let now = self.now();
-        self.rec.event(now, "action", fields);
-    }
-
     pub fn partition_name(&self, p: u32) -> String {
         let part = &self.partitions[p as usize];
         format!("{}-{}", self.topics[part.topic].name, part.index)
     }
 
     // ---- sampling ----------------------------------------------------------------------------
-
-    fn sample(&mut self) {
-        let now = self.now();
-        let reset_of = |g: usize| {
-            self.plan.groups[g].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset)
-        };
-        for (gi, g) in self.groups.iter().enumerate() {
-            // A group appears when it is added and disappears when removed.
-            let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
-            if !added || g.removed {
-                continue;
-            }
-            for &p in &g.partitions {
-                if !self.partition_exists(p) {
-                    continue;
-                }
-                let owner = g.owner[p as usize];
-                let position = owner.and_then(|c| self.consumers[c].position(p));
-                let log = &self.partitions[p as usize].log;
-                let (start, end) = (log.log_start_offset(), log.log_end_offset());
-                // Where reading resumes: the owner's position, else the committed offset, else
-                // what auto_offset_reset picks (latest: nothing now in the log is waiting).
-                let resume = position.or(g.committed[p as usize]).unwrap_or(match reset_of(gi) {
-                    OffsetReset::Latest => end,
-                    OffsetReset::Earliest | OffsetReset::None => start,
-                });
-                let backlog = end.saturating_sub(resume.max(start));
-                let lag_status =
-                    self.rec.groups[gi].commit_windows.get(&p).map_or(LagStatus::Ok, |w| w.evaluate(end, now));
-                // Lag in time: how long the oldest record the group has not committed past has waited.
-                let lag_ns = match g.committed[p as usize] {
-                    Some(off) => {
-                        log.created_at(off.max(log.log_start_offset())).map_or(0, |t| now.as_nanos().saturating_sub(t))
-                    }
-                    None => NONE_U64,
-                };
-                self.rec.metrics.push(MetricRow {
-                    time: now,
-                    group: gi as u16,
-                    partition: p,
-                    log_end_offset: self.partitions[p as usize].log.log_end_offset(),
-                    log_start_offset: self.partitions[p as usize].log.log_start_offset(),
-                    committed: g.committed[p as usize].unwrap_or(NONE_U64),
-                    lag_ns,
-                    position: position.unwrap_or(NONE_U64),
-                    owner: owner.map_or(NONE_U32, |c| c as u32),
-                    backlog,
-                    lag_status,
-                });
-            }
-        }
-        for gi in 0..self.groups.len() {
-            let members = &self.groups[gi].consumers;
-            let buffered_records = members.iter().map(|&c| self.consumers[c].buffered).sum();
-            let buffered_bytes = members.iter().map(|&c| self.buffered_bytes(c)).sum();
-            self.rec.group_samples.push(GroupSample {
-                time: now,
-                group: gi as u16,
-                buffered_records,
-                buffered_bytes,
-                drops: self.rec.groups[gi].drops,
-            });
-        }
-        self.next_sample = now + self.plan.sample_interval;
-        if self.next_sample <= self.end {
-            self.kernel.schedule_at(self.next_sample, Ev::Sample);
-        }
-    }
-}
-
-fn target_json(to: &crate::scenario::plan::OffsetTarget) -> Value {
-    use crate::scenario::plan::OffsetTarget;
-    match to {
-        OffsetTarget::Earliest => json!("earliest"),
-        OffsetTarget::Latest => json!("latest"),
-        OffsetTarget::Offset(o) => json!(o),
-        OffsetTarget::Timestamp(t) => json!({ "timestamp_ms": crate::report::num::time_ms_json(SimTime::ZERO + *t) }),
-        OffsetTarget::Shift(d) => json!({ "shift": d }),
-    }
 }

@@ -203,10 +203,38 @@ impl ConsumerStats {
     }
 }
 
+/// One group's metrics rows of one sample, totalled: what the lag series, the summary and the
+/// charts read, so the rows themselves can be streamed to metrics.csv instead of kept.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupTotals {
+    pub time: SimTime,
+    pub group: u16,
+    /// Over the partitions with a committed offset: lag summed, lag in time (ns) the largest,
+    /// committed offsets summed (`committed_any`: there was at least one).
+    pub lag: u64,
+    pub lag_ns: u64,
+    pub committed: u64,
+    pub committed_any: bool,
+    /// Over all its partitions: backlog summed, Burrow's group status (the worst, capped at ERR).
+    pub backlog: u64,
+    pub status: burrow::LagStatus,
+}
+
+/// Log start and end offsets of one sample, summed over the partitions any group reads (each once).
+#[derive(Clone, Copy, Debug)]
+pub struct OffsetTotals {
+    pub time: SimTime,
+    pub log_start: u64,
+    pub log_end: u64,
+}
+
 #[derive(Default)]
 pub struct Recorder {
     pub events: Vec<LoggedEvent>,
+    /// metrics.csv rows, unless they are streamed to a writer as they are sampled (then empty).
     pub metrics: Vec<MetricRow>,
+    pub group_totals: Vec<GroupTotals>,
+    pub offset_totals: Vec<OffsetTotals>,
     pub ownership: Vec<OwnershipChange>,
     pub group_samples: Vec<GroupSample>,
     pub groups: Vec<GroupStats>,
@@ -220,12 +248,49 @@ impl Recorder {
         Recorder {
             events: Vec::new(),
             metrics: Vec::new(),
+            group_totals: Vec::new(),
+            offset_totals: Vec::new(),
             ownership: Vec::new(),
             group_samples: Vec::new(),
             rejected_actions: 0,
             groups: (0..groups).map(|_| GroupStats::default()).collect(),
             consumers: vec![ConsumerStats::default(); consumers],
         }
+    }
+
+    /// Totals one sample's rows (in sampling order: by group, then partition).
+    pub fn total_sample(&mut self, rows: &[MetricRow], partitions: usize) {
+        let Some(first) = rows.first() else { return };
+        let mut seen = vec![false; partitions];
+        let mut offsets = OffsetTotals { time: first.time, log_start: 0, log_end: 0 };
+        for row in rows {
+            if !std::mem::replace(&mut seen[row.partition as usize], true) {
+                offsets.log_start += row.log_start_offset;
+                offsets.log_end += row.log_end_offset;
+            }
+            if self.group_totals.last().is_none_or(|t| t.time != row.time || t.group != row.group) {
+                self.group_totals.push(GroupTotals {
+                    time: row.time,
+                    group: row.group,
+                    lag: 0,
+                    lag_ns: 0,
+                    committed: 0,
+                    committed_any: false,
+                    backlog: 0,
+                    status: burrow::LagStatus::Ok,
+                });
+            }
+            let t = self.group_totals.last_mut().expect("pushed above");
+            if row.committed != NONE_U64 {
+                t.lag += row.log_end_offset.saturating_sub(row.committed);
+                t.lag_ns = t.lag_ns.max(row.lag_ns);
+                t.committed += row.committed;
+                t.committed_any = true;
+            }
+            t.backlog += row.backlog;
+            t.status = t.status.max(row.lag_status.for_group());
+        }
+        self.offset_totals.push(offsets);
     }
 
     pub fn event(&mut self, time: SimTime, kind: &'static str, fields: Vec<(&str, Value)>) {

@@ -1,10 +1,13 @@
 //! metrics.csv and events.jsonl writers.
 
 use super::num::{time_ms, time_ms_json};
-use crate::kafka::world::World;
-use crate::record::{NONE_U32, NONE_U64};
+use crate::kafka::world::{MetricSink, World};
+use crate::record::{MetricRow, NONE_U32, NONE_U64};
 use crate::sim::SimTime;
-use std::io::Write;
+use anyhow::Context;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 pub const METRICS_HEADER: [&str; 13] = [
     "time_ms",
@@ -26,28 +29,66 @@ pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(METRICS_HEADER)?;
     for row in &w.rec.metrics {
-        let part = &w.partitions[row.partition as usize];
-        let committed = (row.committed != NONE_U64).then_some(row.committed);
-        let lag = committed.map(|c| row.log_end_offset.saturating_sub(c));
-        let owner = if row.owner == NONE_U32 { "" } else { w.consumers[row.owner as usize].name.as_str() };
-        csv.write_record([
-            time_ms(row.time).as_str(),
-            w.groups[row.group as usize].id.as_str(),
-            w.topics[part.topic].name.as_str(),
-            part.index.to_string().as_str(),
-            row.log_end_offset.to_string().as_str(),
-            opt(committed).as_str(),
-            opt((row.position != NONE_U64).then_some(row.position)).as_str(),
-            opt(lag).as_str(),
-            owner,
-            if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
-            row.log_start_offset.to_string().as_str(),
-            row.backlog.to_string().as_str(),
-            row.lag_status.name(),
-        ])?;
+        write_metric_row(&mut csv, w, row)?;
     }
     csv.flush()?;
     Ok(())
+}
+
+fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, w: &World, row: &MetricRow) -> csv::Result<()> {
+    let part = &w.partitions[row.partition as usize];
+    let committed = (row.committed != NONE_U64).then_some(row.committed);
+    let lag = committed.map(|c| row.log_end_offset.saturating_sub(c));
+    let owner = if row.owner == NONE_U32 { "" } else { w.consumers[row.owner as usize].name.as_str() };
+    csv.write_record([
+        time_ms(row.time).as_str(),
+        w.groups[row.group as usize].id.as_str(),
+        w.topics[part.topic].name.as_str(),
+        part.index.to_string().as_str(),
+        row.log_end_offset.to_string().as_str(),
+        opt(committed).as_str(),
+        opt((row.position != NONE_U64).then_some(row.position)).as_str(),
+        opt(lag).as_str(),
+        owner,
+        if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
+        row.log_start_offset.to_string().as_str(),
+        row.backlog.to_string().as_str(),
+        row.lag_status.name(),
+    ])
+}
+
+/// metrics.csv written while the run samples, so its rows never pile up in memory.
+pub struct MetricsCsv {
+    csv: csv::Writer<BufWriter<File>>,
+    path: PathBuf,
+    /// The first write error; reported when the run is over.
+    error: Option<csv::Error>,
+}
+
+impl MetricsCsv {
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut csv = csv::Writer::from_writer(BufWriter::new(file));
+        csv.write_record(METRICS_HEADER)?;
+        Ok(MetricsCsv { csv, path: path.to_path_buf(), error: None })
+    }
+}
+
+impl MetricSink for MetricsCsv {
+    fn row(&mut self, w: &World, row: &MetricRow) {
+        if self.error.is_none()
+            && let Err(e) = write_metric_row(&mut self.csv, w, row)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e).with_context(|| format!("writing {}", self.path.display()));
+        }
+        self.csv.flush().with_context(|| format!("writing {}", self.path.display()))
+    }
 }
 
 fn opt(v: Option<u64>) -> String {

@@ -4,59 +4,36 @@
 //! tool prints `-`).
 
 use crate::kafka::world::World;
-use crate::record::NONE_U64;
+use crate::record::GroupTotals;
 use crate::record::burrow::LagStatus;
 use crate::sim::SimTime;
 
 /// Per group: (sample time, total lag in records over the partitions with a committed offset).
 pub fn group_lag_series(w: &World) -> Vec<Vec<(SimTime, u64)>> {
-    per_sample(w, |acc, row_lag, _| *acc += row_lag)
+    per_sample(w, |t| t.lag)
 }
 
 /// Per group: (sample time, the largest lag in time over its partitions, in ns).
 pub fn group_lag_ns_series(w: &World) -> Vec<Vec<(SimTime, u64)>> {
-    per_sample(w, |acc, _, lag_ns| *acc = (*acc).max(lag_ns))
+    per_sample(w, |t| t.lag_ns)
 }
 
 /// Per group: (sample time, records not yet read, summed over its partitions). Unlike committed
 /// lag it is never blank: before the first commit it counts what waits from where the group starts.
 pub fn group_backlog_series(w: &World) -> Vec<Vec<(SimTime, u64)>> {
-    let mut out: Vec<Vec<(SimTime, u64)>> = vec![Vec::new(); w.groups.len()];
-    for row in &w.rec.metrics {
-        let series = &mut out[row.group as usize];
-        if series.last().is_none_or(|s| s.0 != row.time) {
-            series.push((row.time, 0));
-        }
-        series.last_mut().expect("pushed above").1 += row.backlog;
-    }
-    out
+    per_sample(w, |t| t.backlog)
 }
 
 /// Per group: (sample time, Burrow's group status: its worst partition's, capped at ERR).
 pub fn group_lag_status_series(w: &World) -> Vec<Vec<(SimTime, LagStatus)>> {
-    let mut out: Vec<Vec<(SimTime, LagStatus)>> = vec![Vec::new(); w.groups.len()];
-    for row in &w.rec.metrics {
-        let series = &mut out[row.group as usize];
-        if series.last().is_none_or(|s| s.0 != row.time) {
-            series.push((row.time, LagStatus::Ok));
-        }
-        let status = &mut series.last_mut().expect("pushed above").1;
-        *status = (*status).max(row.lag_status.for_group());
-    }
-    out
+    per_sample(w, |t| t.status)
 }
 
-fn per_sample(w: &World, fold: impl Fn(&mut u64, u64, u64)) -> Vec<Vec<(SimTime, u64)>> {
-    let mut out: Vec<Vec<(SimTime, u64)>> = vec![Vec::new(); w.groups.len()];
-    for row in &w.rec.metrics {
-        let series = &mut out[row.group as usize];
-        if series.last().is_none_or(|s| s.0 != row.time) {
-            series.push((row.time, 0));
-        }
-        if row.committed != NONE_U64 {
-            let acc = &mut series.last_mut().expect("pushed above").1;
-            fold(acc, row.log_end_offset.saturating_sub(row.committed), row.lag_ns);
-        }
+/// One point per group per sample in which the group had partitions.
+fn per_sample<T>(w: &World, value: impl Fn(&GroupTotals) -> T) -> Vec<Vec<(SimTime, T)>> {
+    let mut out: Vec<Vec<(SimTime, T)>> = (0..w.groups.len()).map(|_| Vec::new()).collect();
+    for t in &w.rec.group_totals {
+        out[t.group as usize].push((t.time, value(t)));
     }
     out
 }

@@ -17,14 +17,52 @@ use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// Writes every output into `dir`. Files are first written into a staging folder beside it and
-/// moved in only when all succeeded, so a failure never leaves a half-written set.
+/// Writes every output into `dir` from a finished world that kept its metrics rows.
 pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let staging = staging_dir(dir);
-    if staging.exists() {
-        fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+    Outputs::begin(dir)?.finish(w, None)
+}
+
+/// A set of outputs being written. Files go into a staging folder beside `dir` and are moved in
+/// only when all succeeded, so a failure never leaves a half-written set. metrics.csv may be
+/// written during the run (see [`Outputs::metrics_csv`]).
+pub struct Outputs {
+    dir: PathBuf,
+    staging: PathBuf,
+}
+
+impl Outputs {
+    pub fn begin(dir: &Path) -> anyhow::Result<Self> {
+        let staging = staging_dir(dir);
+        if staging.exists() {
+            fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+        }
+        fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+        Ok(Outputs { dir: dir.to_path_buf(), staging })
     }
-    fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+
+    /// A writer for metrics.csv that the world streams its rows to while it runs.
+    pub fn metrics_csv(&self) -> anyhow::Result<Box<dyn crate::kafka::world::MetricSink + Send>> {
+        Ok(Box::new(files::MetricsCsv::create(&self.staging.join("metrics.csv"))?))
+    }
+
+    /// Writes the rest from the finished world (metrics.csv from its rows unless `streamed`
+    /// wrote it) and moves everything into place.
+    pub fn finish(
+        self,
+        w: &World,
+        streamed: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        write_into(w, &self.dir, &self.staging, streamed)
+    }
+}
+
+fn write_into(
+    w: &World,
+    dir: &Path,
+    staging: &Path,
+    streamed: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let staging = staging.to_path_buf();
     let create = |name: &str| -> anyhow::Result<BufWriter<fs::File>> {
         let p = staging.join(name);
         Ok(BufWriter::new(fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?))
@@ -33,7 +71,10 @@ pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut summary = serde_json::to_string_pretty(&summary_value)?;
     summary.push('\n');
     fs::write(staging.join("summary.json"), summary)?;
-    files::write_metrics(w, create("metrics.csv")?)?;
+    match streamed {
+        Some(sink) => sink.finish()?,
+        None => files::write_metrics(w, create("metrics.csv")?)?,
+    }
     files::write_events(w, create("events.jsonl")?)?;
     run_charts::write_all(w, &staging)?;
     page::write_run(w, &summary_value, &staging)?;

@@ -22,6 +22,8 @@ const PUBLISH_EVERY: u64 = 4096;
 pub struct Kernel<E> {
     queue: EventQueue<E>,
     now: SimTime,
+    /// Sequence number of the event being handled: (now, seq) is the current place in the order.
+    seq: u64,
     events_processed: u64,
     /// Virtual time in ns, published now and then for an observer on another thread (a
     /// progress bar). Written only, never read by the simulation: output stays deterministic.
@@ -36,7 +38,7 @@ impl<E> Default for Kernel<E> {
 
 impl<E> Kernel<E> {
     pub fn new() -> Self {
-        Kernel { queue: EventQueue::new(), now: SimTime::ZERO, events_processed: 0, clock: None }
+        Kernel { queue: EventQueue::new(), now: SimTime::ZERO, seq: 0, events_processed: 0, clock: None }
     }
 
     /// A clock another thread can read while the run goes on (virtual ns, updated every few
@@ -61,6 +63,24 @@ impl<E> Kernel<E> {
         self.queue.push(time, event);
     }
 
+    /// The current place in the order: the time and sequence number of the event being handled.
+    /// Anything reserved at a place before it has happened by now; anything after, not yet.
+    pub fn place(&self) -> (SimTime, u64) {
+        (self.now, self.seq)
+    }
+
+    /// Reserves a place in the order for something that happens at a known time without an
+    /// event of its own (see [`EventQueue::reserve`]).
+    pub fn reserve(&mut self) -> u64 {
+        self.queue.reserve()
+    }
+
+    /// Schedules `event` at a place reserved earlier, so it fires where it was meant to.
+    pub fn schedule_reserved(&mut self, time: SimTime, seq: u64, event: E) {
+        assert!(time >= self.now, "event scheduled in the past: {time:?} < {:?}", self.now);
+        self.queue.push_reserved(time, seq, event);
+    }
+
     pub fn schedule_after(&mut self, delay: SimDuration, event: E) {
         self.queue.push(self.now + delay, event);
     }
@@ -70,8 +90,9 @@ impl<E> Kernel<E> {
         if self.queue.peek_time()? > end {
             return None;
         }
-        let (time, event) = self.queue.pop()?;
+        let (time, seq, event) = self.queue.pop_with_seq()?;
         self.now = time;
+        self.seq = seq;
         self.events_processed += 1;
         if self.events_processed.is_multiple_of(PUBLISH_EVERY)
             && let Some(c) = &self.clock
@@ -85,6 +106,7 @@ impl<E> Kernel<E> {
     pub fn finish_at(&mut self, end: SimTime) {
         debug_assert!(self.queue.peek_time().is_none_or(|t| t > end));
         self.now = self.now.max(end);
+        self.seq = u64::MAX;
         if let Some(c) = &self.clock {
             c.store(self.now.as_nanos(), Ordering::Relaxed);
         }

@@ -53,8 +53,28 @@ impl<E> EventQueue<E> {
         self.heap.push(Entry { time, seq, event });
     }
 
+    /// Takes the next sequence number without queueing anything: the place in the order of an
+    /// event that may be queued later (with [`push_reserved`](Self::push_reserved)) or never.
+    pub fn reserve(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Queues `event` at a place reserved earlier: it fires exactly where it would have, had it
+    /// been pushed when the number was reserved.
+    pub fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) {
+        debug_assert!(seq < self.next_seq, "sequence {seq} was never reserved");
+        self.heap.push(Entry { time, seq, event });
+    }
+
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        self.pop_with_seq().map(|(t, _, e)| (t, e))
+    }
+
+    /// Pops the next event with its sequence number.
+    pub fn pop_with_seq(&mut self) -> Option<(SimTime, u64, E)> {
+        self.heap.pop().map(|e| (e.time, e.seq, e.event))
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
@@ -85,5 +105,16 @@ mod tests {
         let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, (0..100).collect::<Vec<_>>());
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_reserved_place_keeps_its_order() {
+        let mut q = EventQueue::new();
+        q.push(SimTime(5), "first");
+        let seq = q.reserve();
+        q.push(SimTime(5), "third");
+        q.push_reserved(SimTime(5), seq, "second");
+        let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["first", "second", "third"]);
     }
 }

@@ -1,0 +1,79 @@
+//! Memory follows the backlog, not the history: the records of a partition that no reader can
+//! read again are freed (offsets, segments and every number stay exact).
+//!
+//! What a reader can still read is decided from the plan and the state:
+//! - a group reads from its committed offset, or — with none — from wherever
+//!   `auto.offset.reset` points: the log start for `earliest` (everything stays), the log end for
+//!   `latest` (nothing old is needed);
+//! - a member reads from its position, and processes the records its last poll returned;
+//! - a group added later with `earliest` will read from the log start, so everything stays;
+//! - a seek or offset reset to an offset, a shift, a timestamp or `earliest`, and push delivery
+//!   (its buffers and messages in flight hold ranges of their own), keep the whole topic in
+//!   memory for the run: this is decided once, from the plan.
+
+use super::world::World;
+use crate::scenario::plan::{Action, Delivery, OffsetReset, OffsetTarget, Plan};
+use crate::sim::SimTime;
+
+impl World {
+    /// Per topic: whether the plan may read any record again at any time (then nothing is freed).
+    pub(super) fn keep_whole_topics(plan: &Plan) -> Vec<bool> {
+        let mut keep = vec![false; plan.topics.len()];
+        for g in &plan.groups {
+            if g.delivery == Delivery::Push {
+                for &t in &g.topics {
+                    keep[t] = true;
+                }
+            }
+        }
+        let rereads = |to: &OffsetTarget| !matches!(to, OffsetTarget::Latest);
+        for a in &plan.timeline {
+            match &a.action {
+                Action::Seek { topic, to, .. } | Action::ResetOffsets { topic, to, .. } if rereads(to) => {
+                    keep[*topic] = true;
+                }
+                _ => {}
+            }
+        }
+        keep
+    }
+
+    /// Frees what no reader of any partition can read again.
+    pub(super) fn release_read_records(&mut self) {
+        let now = self.now();
+        // The lowest offset of each partition any reader may still read, from one pass over the
+        // groups and their members (not one per partition).
+        let mut low: Vec<u64> = self.partitions.iter().map(|p| p.log.log_end_offset()).collect();
+        for (gi, g) in self.groups.iter().enumerate() {
+            let plan = &self.plan.groups[gi];
+            if g.removed {
+                continue;
+            }
+            let earliest = plan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
+            let added = plan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
+            for &p in &g.partitions {
+                let (i, log) = (p as usize, &self.partitions[p as usize].log);
+                match g.committed[i] {
+                    Some(c) if added => low[i] = low[i].min(c),
+                    _ if earliest => low[i] = low[i].min(log.log_start_offset()),
+                    _ => {}
+                }
+            }
+            for &c in &g.consumers {
+                let con = &self.consumers[c];
+                for o in &con.owned {
+                    let i = o.partition as usize;
+                    low[i] = low[i].min(o.position);
+                }
+                for &(p, from, _) in &con.inflight.ranges {
+                    low[p as usize] = low[p as usize].min(from);
+                }
+            }
+        }
+        for (part, from) in self.partitions.iter_mut().zip(low) {
+            if !self.keep_whole_topic[part.topic] {
+                part.log.release_before(from);
+            }
+        }
+    }
+}

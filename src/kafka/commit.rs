@@ -1,0 +1,71 @@
+//! Offset commits: the client's OffsetCommit request (refused locally while a join is out) and
+//! the coordinator's answer (only a current member of the current generation may commit).
+
+use super::world::{Ev, Offsets, PendingCommit, World};
+use serde_json::json;
+
+impl World {
+    pub(super) fn send_commit(&mut self, c: usize, offsets: Offsets) {
+        if offsets.is_empty() {
+            return;
+        }
+        let con = &self.consumers[c];
+        if con.joining || con.member_id.is_none() {
+            // generationIfStable() is null while a JoinGroup is out (or after the membership was
+            // lost): the client fails the commit itself, nothing reaches the broker.
+            let reason = if con.joining { "rebalance_in_progress" } else { "not_a_member" };
+            self.reject_commit(c, &offsets, reason);
+            return;
+        }
+        let commit = PendingCommit {
+            group: con.group,
+            consumer: c,
+            member_id: con.member_id.clone(),
+            generation: con.generation,
+            offsets,
+        };
+        self.rec.groups[con.group].commits += 1;
+        if self.delay.is_zero() {
+            self.apply_commit(commit);
+            return;
+        }
+        let slot = self.pending_commits.insert(commit);
+        self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
+    }
+
+    pub(super) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &str) {
+        self.consumers[c].last_commit_ok = false;
+        let g = self.consumers[c].group;
+        self.groups[g].commits_rejected += 1;
+        let names: Vec<String> = offsets.iter().map(|&(p, _)| self.partition_name(p)).collect();
+        self.consumer_event(c, "commit_failed", vec![("reason", json!(reason)), ("partitions", json!(names))]);
+    }
+
+    pub(super) fn apply_commit(&mut self, commit: PendingCommit) {
+        let grp = &mut self.groups[commit.group];
+        let member_ok = commit.member_id.as_ref().is_some_and(|id| grp.members.contains_key(id));
+        let accepted = member_ok
+            && commit.generation == grp.generation
+            && grp.state != super::group::GroupState::CompletingRebalance;
+        if !accepted {
+            // CommitFailedException: the records will be read again by the partitions' next owner.
+            let reason = if !member_ok {
+                "unknown_member_id"
+            } else if grp.state == super::group::GroupState::CompletingRebalance {
+                "rebalance_in_progress"
+            } else {
+                "illegal_generation"
+            };
+            self.reject_commit(commit.consumer, &commit.offsets, reason);
+            return;
+        }
+        let now = self.kernel.now();
+        let windows = &mut self.rec.groups[commit.group].commit_windows;
+        for &(p, off) in &commit.offsets {
+            grp.commit(p, off);
+            let log_end = self.partitions[p as usize].log.log_end_offset();
+            windows.entry(p).or_default().add(off, now, log_end);
+        }
+        self.consumers[commit.consumer].last_commit_ok = true;
+    }
+}

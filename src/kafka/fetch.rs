@@ -1,0 +1,88 @@
+//! The broker's fetch side: where a fetch is answered. It reads from the consumer's positions
+//! (up to `max_poll_records`, partitions in a rotating order), parks as a long poll when there is
+//! nothing (`fetch.max.wait.ms`; the next batch to arrive wakes it, see `produce`), and sends the
+//! response back.
+
+use super::consumer::Phase;
+use super::world::{Ev, World};
+
+impl World {
+    pub(super) fn fetch_at_broker(&mut self, c: usize) {
+        let n = self.gather(c);
+        let con = &self.consumers[c];
+        if n == 0 && !con.config.fetch_max_wait.is_zero() && !con.owned.is_empty() {
+            let key = (c as u32, con.incarnation, con.fetch_seq);
+            let wait = con.config.fetch_max_wait;
+            let seq = con.fetch_seq;
+            for i in 0..con.owned.len() {
+                let p = self.consumers[c].owned[i].partition;
+                self.park(p, key);
+            }
+            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
+            return;
+        }
+        if n == 0 && con.owned.is_empty() {
+            // poll(timeout) with nothing assigned blocks for the timeout and returns nothing.
+            let wait = con.config.fetch_max_wait;
+            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq: u32::MAX });
+            self.consumers[c].fetch_seq = u32::MAX;
+            return;
+        }
+        self.send_response(c);
+    }
+
+    pub(super) fn gather(&mut self, c: usize) -> usize {
+        self.consumers[c].inflight.clear();
+        if self.consumers[c].paused || !self.fix_out_of_range(c) {
+            return 0;
+        }
+        let con = &mut self.consumers[c];
+        let n = con.owned.len();
+        let mut budget = con.config.max_poll_records as u64;
+        for k in 0..n {
+            if budget == 0 {
+                break;
+            }
+            let o = con.owned[(con.rotate + k) % n];
+            let leo = self.partitions[o.partition as usize].log.log_end_offset();
+            let take = leo.saturating_sub(o.position).min(budget);
+            if take > 0 {
+                // Records are taken in partition order from a rotating start, so no partition starves.
+                con.inflight.ranges.push((o.partition, o.position, o.position + take));
+                budget -= take;
+            }
+        }
+        con.inflight.len()
+    }
+
+    /// The broker reads from the consumer's positions, up to `max_poll_records`, starting at a
+    /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
+    /// fetch.max.wait.ms passed with nothing to return (pull: answer empty), or poll(timeout)
+    /// returned empty (push: the loop turns and polls again).
+    pub(super) fn fetch_expire(&mut self, c: usize) {
+        if self.is_push(self.consumers[c].group) {
+            self.consumers[c].phase = Phase::Idle;
+            self.poll(c);
+        } else {
+            self.respond(c);
+        }
+    }
+
+    /// Answers a parked fetch: the log is read again, since records arrived while it waited.
+    pub(super) fn respond(&mut self, c: usize) {
+        self.gather(c);
+        self.send_response(c);
+    }
+
+    pub(super) fn send_response(&mut self, c: usize) {
+        let con = &mut self.consumers[c];
+        con.fetch_seq = con.fetch_seq.wrapping_add(1); // later wake-ups of this fetch are stale
+        if self.delay.is_zero() {
+            self.deliver(c);
+        } else {
+            let d = self.delay;
+            let seq = self.consumers[c].fetch_seq;
+            self.schedule_consumer(c, d, |c, inc| Ev::FetchResponse { c, inc, seq });
+        }
+    }
+}
