@@ -178,9 +178,7 @@ impl World {
         let g = self.consumers[c].group;
         let con = &self.consumers[c];
         let stats = &mut self.rec.groups[g];
-        for &l in &con.inflight.latency_ns[..k] {
-            stats.record_latency(l);
-        }
+        stats.record_latencies(&con.inflight.finish_ns[..k], &con.inflight.latency_ns[..k]);
         stats.records_processed += k as u64;
         let ranges = if k == con.inflight.len() { con.inflight.ranges.clone() } else { con.inflight.first_ranges(k) };
         let fetched = con.inflight.fetched;

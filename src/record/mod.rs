@@ -136,6 +136,29 @@ impl GroupStats {
         }
     }
 
+    /// A batch's latencies with the instants (ns) its records finished, in order: one histogram
+    /// look-up per second the batch spans, not per record.
+    pub fn record_latencies(&mut self, finished_ns: &[u64], latency_ns: &[u64]) {
+        let mut i = 0;
+        while i < latency_ns.len() {
+            let second = finished_ns[i] / 1_000_000_000;
+            let end = i + finished_ns[i..latency_ns.len()].partition_point(|&f| f / 1_000_000_000 == second);
+            let h = self
+                .latency_per_second
+                .entry(second)
+                .or_insert_with(|| Histogram::new(2).expect("2 significant figures is valid"));
+            for &ns in &latency_ns[i..end] {
+                if h.record(ns.max(1)).is_err() {
+                    h.saturating_record(ns.max(1));
+                }
+            }
+            for &ns in &latency_ns[i..end] {
+                self.record_latency(ns);
+            }
+            i = end;
+        }
+    }
+
     /// (second, p50 ns, p99 ns) for every second in which records finished processing.
     pub fn latency_quantiles_per_second(&self) -> Vec<(u64, u64, u64)> {
         self.latency_per_second
