@@ -3,8 +3,10 @@
 
 use crate::kafka::murmur2::partition_for_key;
 use crate::kafka::world::World;
+use crate::outdir;
+use crate::scenario::budget::{self, Ceilings};
 use crate::scenario::{self, ScenarioError};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,6 +22,35 @@ struct Cli {
     command: Command,
 }
 
+/// Ceilings on what a run may cost, estimated from the scenario before it starts.
+#[derive(Args, Clone, Copy)]
+struct Limits {
+    /// Refuse scenarios estimated to need more memory than this (e.g. 8GB; default 4GiB).
+    #[arg(long, value_parser = budget::parse_size, value_name = "SIZE")]
+    max_memory: Option<u64>,
+    /// Refuse scenarios estimated to need more events of work than this (default 1000000000).
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+}
+
+impl Limits {
+    fn ceilings(self) -> Ceilings {
+        let d = Ceilings::default();
+        Ceilings {
+            max_memory: self.max_memory.unwrap_or(d.max_memory),
+            max_events: self.max_events.unwrap_or(d.max_events),
+        }
+    }
+}
+
+/// Options of commands that write an output folder.
+#[derive(Args, Clone, Copy)]
+struct Writing {
+    /// Replace --out even if it exists and was not written by kafkasim.
+    #[arg(long)]
+    force: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario and write summary.json, metrics.csv, events.jsonl and charts.
@@ -32,6 +63,17 @@ enum Command {
         /// Overrides the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Run the scenario twice in this process and fail unless every output byte is equal.
+        #[arg(long)]
+        check_determinism: bool,
+        /// Check the model's invariants after every event; a violation stops the run with the
+        /// seed, the virtual time and the command that reproduces it.
+        #[arg(long)]
+        check_invariants: bool,
+        #[command(flatten)]
+        writing: Writing,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Run a scenario twice, every group pulling and then pushing, and compare (compare.json,
     /// compare.md, charts, and both runs' folders).
@@ -42,11 +84,17 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long)]
         seed: Option<u64>,
+        #[command(flatten)]
+        writing: Writing,
+        #[command(flatten)]
+        limits: Limits,
     },
-    /// Check scenario files without running them.
+    /// Check scenario files without running them (including their estimated cost).
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Print the partition Kafka's default partitioner picks for each key (murmur2 of its UTF-8 bytes).
     Partition {
@@ -78,15 +126,18 @@ enum Command {
 }
 
 /// Prints a line to stdout; a closed pipe (`kafkasim ... | head`) ends the program quietly
-/// instead of panicking as `println!` would.
+/// instead of panicking as `println!` would, and any other write error (a full disk) exits 1
+/// with the reason, so a lost result is never reported as success.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        if let Err(e) = writeln!(out, $($arg)*) {
+        if let Err(e) = writeln!(out, $($arg)*).and_then(|_| out.flush()) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 std::process::exit(0);
             }
+            eprintln!("error: writing to standard output: {e}");
+            std::process::exit(1);
         }
     }};
 }
@@ -101,6 +152,12 @@ pub struct Failure {
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
         Failure { status: 2, message: e.to_string() }
+    }
+}
+
+impl From<outdir::OutError> for Failure {
+    fn from(e: outdir::OutError) -> Self {
+        Failure { status: if e.usage { 2 } else { 1 }, message: e.message }
     }
 }
 
@@ -127,9 +184,12 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cmd: Command) -> Result<(), Failure> {
     match cmd {
-        Command::Run { scenario, out, seed } => run(&scenario, out, seed),
-        Command::Validate { files } => validate(&files),
-        Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
+        Command::Run { scenario, out, seed, check_determinism, check_invariants, writing, limits } => {
+            let checks = RunChecks { determinism: check_determinism, invariants: check_invariants };
+            run(&scenario, out, seed, checks, writing, limits)
+        }
+        Command::Validate { files, limits } => validate(&files, limits),
+        Command::Compare { scenario, out, seed, writing, limits } => compare(&scenario, out, seed, writing, limits),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
         Command::Bench { scenario } => crate::bench::run(&scenario),
@@ -145,24 +205,113 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
     Ok(plan)
 }
 
-fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
-    let plan = load(path, seed)?;
-    let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
+/// Refuses a plan whose estimated cost is over the ceilings (exit 2, with the estimate).
+fn check_budget(path: &Path, plan: &scenario::Plan, limits: Limits, invariants: bool) -> Result<(), Failure> {
+    budget::check(plan, limits.ceilings(), invariants)
+        .map(|_| ())
+        .map_err(|m| usage(format!("{}: {m}", path.display())))
+}
+
+#[derive(Clone, Copy)]
+struct RunChecks {
+    determinism: bool,
+    invariants: bool,
+}
+
+/// Runs a plan; with invariant checks on, a violation becomes an error that says how to
+/// reproduce it instead of a panic.
+fn simulate(path: &Path, plan: scenario::Plan, invariants: bool) -> Result<World, Failure> {
+    let seed = plan.seed;
     let mut world = World::new(plan);
-    world.run();
-    let written = crate::report::write_outputs(&world, &dir)?;
+    if !invariants {
+        world.run();
+        return Ok(world);
+    }
+    world.check_invariants = true;
+    let message = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let previous = std::panic::take_hook();
+    let m = message.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = text;
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world.run()));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(()) => Ok(world),
+        Err(_) => {
+            let what = message.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            Err(Failure {
+                status: 1,
+                message: format!(
+                    "invariant violated at virtual time {} ms (seed {seed}): {what}\nreproduce: kafkasim run {} --seed {seed} --check-invariants",
+                    world.kernel.now().as_millis_f64(),
+                    path.display()
+                ),
+            })
+        }
+    }
+}
+
+/// Errors about files in a staging folder name the user's --out folder instead.
+fn in_target(staging: &outdir::Staging, shown: &Path) -> impl Fn(anyhow::Error) -> Failure + use<> {
+    let from = staging.path().display().to_string();
+    let to = shown.display().to_string();
+    move |e| Failure { status: 1, message: format!("{e:#}").replace(&from, &to) }
+}
+
+fn run(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    checks: RunChecks,
+    writing: Writing,
+    limits: Limits,
+) -> Result<(), Failure> {
+    let plan = load(path, seed)?;
+    check_budget(path, &plan, limits, checks.invariants)?;
+    let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
+    let again = checks.determinism.then(|| plan.clone());
+    let world = simulate(path, plan, checks.invariants)?;
+    let staging = outdir::begin(&dir, writing.force)?;
+    let explain = in_target(&staging, &dir);
+    let written = crate::report::write_outputs(&world, staging.path()).map_err(&explain)?;
+    if let Some(plan) = again {
+        let seed = plan.seed;
+        let second = simulate(path, plan, checks.invariants)?;
+        let scratch = staging.sibling()?;
+        crate::report::write_outputs(&second, scratch.path()).map_err(&explain)?;
+        if let Some(diff) = outdir::first_difference(staging.path(), scratch.path()).map_err(|e| explain(e.into()))? {
+            return Err(Failure {
+                status: 1,
+                message: format!(
+                    "determinism check failed: {diff} between two runs of {} with seed {seed}; nothing was written. This is a simulator bug: please report it with the scenario",
+                    path.display()
+                ),
+            });
+        }
+    }
+    staging.commit()?;
     say!("{}", crate::report::console::run_summary(&world));
+    if checks.determinism {
+        say!("determinism check: two runs gave byte-identical outputs ({} files)", written.len());
+    }
     say!("wrote {} files to {}", written.len(), dir.display());
     Ok(())
 }
 
-fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+fn validate(files: &[PathBuf], limits: Limits) -> Result<(), Failure> {
     let mut bad = 0;
     for f in files {
-        match scenario::load(f) {
+        match load(f, None).and_then(|plan| check_budget(f, &plan, limits, false).map(|()| plan)) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", e.message);
                 bad += 1;
             }
         }
@@ -225,18 +374,34 @@ fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
         if total > 10_000 {
             return Err(usage(format!("{name}: {total} partitions in all; at most 10000 are supported")));
         }
+        let members = v["members"].as_array().map_or(0, Vec::len);
+        if members as u64 > scenario::validate::MAX_CONSUMERS {
+            return Err(usage(format!(
+                "{name}: {members} members; at most {} are supported",
+                scenario::validate::MAX_CONSUMERS
+            )));
+        }
     }
     let out = assign_json(kind, &text).map_err(|e| usage(format!("{name}: {e}")))?;
     say!("{}", out.trim_end());
     Ok(())
 }
 
-fn compare(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
+fn compare(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    writing: Writing,
+    limits: Limits,
+) -> Result<(), Failure> {
     let plan = load(path, seed)?;
+    // The ceilings apply to each of the two runs.
+    check_budget(path, &plan, limits, false)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-compare", plan.name)));
     let cmp = crate::compare::run(&plan)?;
-    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-    let table = crate::compare::write(&cmp, &dir)?;
+    let staging = outdir::begin(&dir, writing.force)?;
+    let table = crate::compare::write(&cmp, staging.path()).map_err(in_target(&staging, &dir))?;
+    staging.commit()?;
     say!("{}", table.trim_end());
     say!("wrote {}", dir.display());
     Ok(())

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod kafka;
+pub mod outdir;
 pub mod record;
 pub mod report;
 pub mod scenario;

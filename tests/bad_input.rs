@@ -83,7 +83,7 @@ fn semantic_errors_name_the_field_path() {
             .replace("rate: 10/s", "rate: 1000000/s")
             .replace("duration: 10s", "duration: 1h")
             .replace("at: 5s", "at: 1s"),
-        &["producers", "fit in memory"],
+        &["records kept", "the limit is", "--max-memory"],
     );
     check(&GOOD.replace("rate: 10/s", "rate: 10/s, keys: {uniform: 99999999999}"), &["producers[0].keys", "at most"]);
 }

@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod determinism;
+mod fuzz;
 mod groups;
 mod offsets;
 mod push;

@@ -15,42 +15,29 @@ use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// Writes every output into `dir`. Files are first written into a staging folder beside it and
-/// moved in only when all succeeded, so a failure never leaves a half-written set.
+/// Writes every output into `dir` (created if missing). Callers write into a staging folder
+/// from [`crate::outdir`], which puts the whole set in place at once.
 pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let staging = staging_dir(dir);
-    if staging.exists() {
-        fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
-    }
-    fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let create = |name: &str| -> anyhow::Result<BufWriter<fs::File>> {
-        let p = staging.join(name);
+        let p = dir.join(name);
         Ok(BufWriter::new(fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?))
     };
     let mut summary = serde_json::to_string_pretty(&summary::summary(w))?;
     summary.push('\n');
-    fs::write(staging.join("summary.json"), summary)?;
-    files::write_metrics(w, create("metrics.csv")?)?;
-    files::write_events(w, create("events.jsonl")?)?;
-    lag_chart(w, &staging)?;
-    ownership_chart(w, &staging)?;
-    offsets_chart(w, &staging)?;
-    let mut written = Vec::new();
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut names: Vec<_> = fs::read_dir(&staging)?.collect::<Result<Vec<_>, _>>()?;
-    names.sort_by_key(|e| e.file_name());
-    for e in names {
-        let to = dir.join(e.file_name());
-        fs::rename(e.path(), &to).with_context(|| format!("moving {} into place", to.display()))?;
-        written.push(to);
-    }
-    fs::remove_dir(&staging).ok();
+    fs::write(dir.join("summary.json"), summary)
+        .with_context(|| format!("writing {}", dir.join("summary.json").display()))?;
+    files::write_metrics(w, create("metrics.csv")?)
+        .with_context(|| format!("writing {}", dir.join("metrics.csv").display()))?;
+    files::write_events(w, create("events.jsonl")?)
+        .with_context(|| format!("writing {}", dir.join("events.jsonl").display()))?;
+    lag_chart(w, dir)?;
+    ownership_chart(w, dir)?;
+    offsets_chart(w, dir)?;
+    let mut written: Vec<PathBuf> = fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    written.retain(|p| p.file_name().is_some_and(|n| n != crate::outdir::MARKER));
+    written.sort();
     Ok(written)
-}
-
-fn staging_dir(dir: &Path) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    dir.with_file_name(format!(".{name}.partial"))
 }
 
 /// Timeline actions as chart markers ("crash b2").
