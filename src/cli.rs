@@ -276,9 +276,10 @@ fn run(
     let plan = load(path, seed)?;
     check_budget(path, &plan, limits, checks.invariants)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
+    // The folder is checked and locked first: a refusal costs no simulation.
+    let staging = outdir::begin(&dir, writing.force)?;
     let again = checks.determinism.then(|| plan.clone());
     let world = simulate(path, plan, checks.invariants)?;
-    let staging = outdir::begin(&dir, writing.force)?;
     let explain = in_target(&staging, &dir);
     let written = crate::report::write_outputs(&world, staging.path()).map_err(&explain)?;
     if let Some(plan) = again {
@@ -398,8 +399,8 @@ fn compare(
     // The ceilings apply to each of the two runs.
     check_budget(path, &plan, limits, false)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-compare", plan.name)));
-    let cmp = crate::compare::run(&plan)?;
     let staging = outdir::begin(&dir, writing.force)?;
+    let cmp = crate::compare::run(&plan)?;
     let table = crate::compare::write(&cmp, staging.path()).map_err(in_target(&staging, &dir))?;
     staging.commit()?;
     say!("{}", table.trim_end());

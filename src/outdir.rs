@@ -9,7 +9,8 @@
 //! - A lock file beside the target (`.NAME.kafkasim-lock`, held with an OS file lock that dies
 //!   with the process) keeps two writers of one target apart: the second waits.
 //! - On any failure (or a panic) the staging folder is removed and the target is untouched;
-//!   leftovers of a killed process are swept by the next writer of the same target.
+//!   leftovers of a killed process (staging or swapped-out folders, all holding the marker) are
+//!   swept by the next writer of the same target.
 
 use std::fs;
 use std::io;
@@ -43,7 +44,7 @@ pub struct Staging {
     committed: bool,
 }
 
-/// What the rename step may be told to do, for tests that kill a writer mid-way.
+/// A test hook: with KAFKASIM_TEST_PAUSE=<point>, the writer stops there so a test can kill it.
 fn pause_point(name: &str) {
     if let Some(v) = std::env::var_os("KAFKASIM_TEST_PAUSE")
         && v == name
@@ -171,33 +172,53 @@ impl Staging {
         &self.target
     }
 
-    /// Puts the staging folder in place of the target: the previous output is moved aside, the
-    /// new one renamed in, and the old one removed.
+    /// Puts the staging folder in place of the target with one rename. A previous output is
+    /// swapped out atomically where the system can (Linux renameat2 RENAME_EXCHANGE), otherwise
+    /// moved aside first; either way it is removed only once the new one is in place.
     pub fn commit(mut self) -> Result<(), OutError> {
         let parent = self.target.parent().expect("checked in begin").to_path_buf();
-        let mut aside = None;
-        if fs::symlink_metadata(&self.target).is_ok() {
-            let pid = std::process::id();
-            let old = parent.join(format!("{}-{pid}", hidden_name(&self.target, "old")));
+        pause_point("before-rename");
+        let previous = if fs::symlink_metadata(&self.target).is_err() {
+            fs::rename(&self.staging, &self.target).map_err(|e| io_err("cannot put in place", &self.target, e))?;
+            None
+        } else if exchange(&self.staging, &self.target).is_ok() {
+            // The staging name now holds the previous output.
+            Some(self.staging.clone())
+        } else {
+            let old = parent.join(format!("{}-{}", hidden_name(&self.target, "old"), std::process::id()));
             let _ = fs::remove_dir_all(&old);
-            // A non-kafkasim target (only with --force) gets the marker so a sweep may remove it.
             fs::rename(&self.target, &old).map_err(|e| io_err("cannot move aside the previous", &self.target, e))?;
-            aside = Some(old);
-        }
-        pause_point("between-renames");
-        if let Err(e) = fs::rename(&self.staging, &self.target) {
-            if let Some(old) = &aside {
-                let _ = fs::rename(old, &self.target);
+            if let Err(e) = fs::rename(&self.staging, &self.target) {
+                let _ = fs::rename(&old, &self.target);
+                return Err(io_err("cannot put in place", &self.target, e));
             }
-            return Err(io_err("cannot put in place", &self.target, e));
-        }
+            Some(old)
+        };
         self.committed = true;
-        if let Some(old) = aside {
+        pause_point("after-rename");
+        if let Some(old) = previous {
             let meta = fs::symlink_metadata(&old);
             let _ = if meta.is_ok_and(|m| m.is_dir()) { fs::remove_dir_all(&old) } else { fs::remove_file(&old) };
         }
         Ok(())
     }
+}
+
+/// Swaps two paths atomically.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes())?;
+    let cb = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: two valid NUL-terminated paths; renameat2 only reads them.
+    let r = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    if r == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, "no atomic exchange"))
 }
 
 impl Staging {
@@ -260,6 +281,21 @@ pub fn first_difference(a: &Path, b: &Path) -> io::Result<Option<String>> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+#[test]
+fn first_difference_finds_the_byte() {
+    let d = std::env::temp_dir().join(format!("kafkasim-firstdiff-{}", std::process::id()));
+    let (a, b) = (d.join("a"), d.join("b"));
+    fs::create_dir_all(a.join("sub")).unwrap();
+    fs::create_dir_all(b.join("sub")).unwrap();
+    fs::write(a.join("sub/x"), "abcd").unwrap();
+    fs::write(b.join("sub/x"), "abcd").unwrap();
+    assert_eq!(first_difference(&a, &b).unwrap(), None);
+    fs::write(b.join("sub/x"), "abXd").unwrap();
+    assert_eq!(first_difference(&a, &b).unwrap().unwrap(), "sub/x differs (first at byte 2)");
+    fs::remove_dir_all(&d).unwrap();
 }
 
 impl Drop for Staging {

@@ -7,6 +7,7 @@ mod determinism;
 mod fuzz;
 mod groups;
 mod offsets;
+mod outdir;
 mod push;
 mod scenarios;
 mod semantics;

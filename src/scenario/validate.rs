@@ -501,6 +501,13 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         }
         current[t] = count;
         topics[t].max_partitions = count;
+        let total: u64 = current.iter().map(|&n| u64::from(n)).sum();
+        if total > u64::from(MAX_PARTITIONS) {
+            return Err(ck.err(
+                format!("timeline[{i}].add_partitions.count"),
+                format!("topics would have {total} partitions in all; at most {MAX_PARTITIONS} are supported"),
+            ));
+        }
     }
     timeline.sort_by_key(|a| a.at);
 
