@@ -79,7 +79,8 @@ pub fn tiny_scenario(data: &[u8]) -> String {
         } else {
             p.pick(&["range", "roundrobin", "sticky", "cooperative-sticky"])
         };
-        let topic_list = if topics > 1 && p.byte().is_multiple_of(2) { "[t0, t1]".to_string() } else { "[t0]".to_string() };
+        let topic_list =
+            if topics > 1 && p.byte().is_multiple_of(2) { "[t0, t1]".to_string() } else { "[t0]".to_string() };
         y += &format!("  - id: g{g}\n    topics: {topic_list}\n    protocol: {protocol}\n    assignor: {assignor}\n");
         y += &format!("    delivery: {}\n", p.pick(&["pull", "pull", "push"]));
         y += &format!(

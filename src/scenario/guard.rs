@@ -81,7 +81,10 @@ pub fn check(file: &str, text: &str) -> Result<Scan, ScenarioError> {
         let bytes = line.as_bytes();
         // Compact nested sequences (`- - - x`) open a level each without a new line.
         let mut inline_levels = 0usize;
+        // A node starts at the beginning of a line or after `key:`, `-`, `[`, `{`, `,` or `?`
+        // (and a space); inside a plain scalar (`description: wow !great`) nothing is an indicator.
         let mut token_start = true;
+        let mut prev_sig = 0u8;
         let mut i = 0;
         while i < bytes.len() {
             let c = bytes[i];
@@ -140,7 +143,11 @@ pub fn check(file: &str, text: &str) -> Result<Scan, ScenarioError> {
                     ),
                 ));
             }
-            token_start = matches!(c, b' ' | b'\t' | b'[' | b'{' | b',' | b'-' | b'?' | b':');
+            if c != b' ' && c != b'\t' {
+                prev_sig = c;
+            }
+            let after_indicator = matches!(prev_sig, 0 | b'[' | b'{' | b',' | b'-' | b'?' | b':');
+            token_start = after_indicator && matches!(c, b' ' | b'\t' | b'[' | b'{' | b',');
             i += 1;
         }
     }
@@ -167,7 +174,7 @@ mod tests {
 
     #[test]
     fn ordinary_text_passes() {
-        let ok = "name: a-b # comment [[[[\ndescription: |\n  text with [ and ! and { \"\n  more\nseed: 1\nx: [1, [2, {a: 3}]]\ny: 'it''s [' \nz: \"q\\\" [\"\nw: hello!\n";
+        let ok = "name: a-b # comment [[[[\ndescription: |\n  text with [ and ! and { \"\n  more\nseed: 1\nx: [1, [2, {a: 3}]]\ny: 'it''s [' \nz: \"q\\\" [\"\nw: hello!\nv: wow !great, see [docs *here and 'there\n";
         let scan = check("f", ok).unwrap();
         assert!(scan.first_alias.is_none() && scan.second_document.is_none());
     }
