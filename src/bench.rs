@@ -8,6 +8,9 @@ use std::time::Instant;
 
 pub fn run(path: &Path) -> Result<(), Failure> {
     let plan = load(path, None)?;
+    // The same ceilings as `run`; the estimate is printed beside the measurement to keep it honest.
+    let estimate = crate::scenario::budget::check(&plan, Default::default(), false)
+        .map_err(|m| Failure { status: 2, message: format!("{}: {m}", path.display()) })?;
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
     let rss_before = peak_rss_bytes();
@@ -29,6 +32,17 @@ pub fn run(path: &Path) -> Result<(), Failure> {
     match (peak, rss_before) {
         (Some(p), _) => say!("peak memory       {:.0} MB (VmHWM)", p as f64 / 1e6),
         _ => say!("peak memory       unavailable on this platform"),
+    }
+    say!(
+        "estimated before  {:.2e} events, {} (the plan-level estimate that refuses runaway worlds)",
+        estimate.events(),
+        crate::scenario::budget::bytes_text(estimate.memory_bytes())
+    );
+    for p in &estimate.memory {
+        say!("  memory {:>10}  {}", crate::scenario::budget::bytes_text(p.amount), p.what);
+    }
+    for p in &estimate.work {
+        say!("  work   {:>10.2e}  {}", p.amount, p.what);
     }
     Ok(())
 }
