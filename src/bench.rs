@@ -29,7 +29,7 @@ pub fn run_all(paths: &[PathBuf]) -> Result<(), Failure> {
         if i > 0 {
             say!("");
         }
-        run_plan(&label, plan);
+        run_plan(&label, plan)?;
     }
     Ok(())
 }
@@ -40,7 +40,10 @@ pub fn run(path: Option<&Path>) -> Result<(), Failure> {
     run_all(&paths)
 }
 
-fn run_plan(label: &str, plan: Plan) {
+fn run_plan(label: &str, plan: Plan) -> Result<(), Failure> {
+    // The same ceilings as `run`; the estimate is printed beside the measurement to keep it honest.
+    let estimate = crate::scenario::budget::check(&plan, Default::default(), false)
+        .map_err(|m| Failure { status: 2, message: format!("{label}: {m}") })?;
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
     // Each scenario's peak is its own: the kernel's high-water mark restarts from what is
@@ -69,6 +72,18 @@ fn run_plan(label: &str, plan: Plan) {
         Some(p) => say!("peak memory       {:.0} MB (VmHWM, process-wide: could not reset it)", p as f64 / 1e6),
         None => say!("peak memory       unavailable on this platform"),
     }
+    say!(
+        "estimated before  {:.2e} events, {} (the plan-level estimate that refuses runaway worlds)",
+        estimate.events(),
+        crate::scenario::budget::bytes_text(estimate.memory_bytes())
+    );
+    for p in &estimate.memory {
+        say!("  memory {:>10}  {}", crate::scenario::budget::bytes_text(p.amount), p.what);
+    }
+    for p in &estimate.work {
+        say!("  work   {:>10.2e}  {}", p.amount, p.what);
+    }
+    Ok(())
 }
 
 struct DiscardRows;

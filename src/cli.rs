@@ -3,8 +3,10 @@
 
 use crate::kafka::murmur2::partition_for_key;
 use crate::kafka::world::World;
+use crate::outdir;
+use crate::scenario::budget::{self, Ceilings};
 use crate::scenario::{self, ScenarioError};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,6 +20,35 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Ceilings on what a run may cost, estimated from the scenario before it starts.
+#[derive(Args, Clone, Copy)]
+struct Limits {
+    /// Refuse scenarios estimated to need more memory than this (e.g. 8GB; default 4GiB).
+    #[arg(long, value_parser = budget::parse_size, value_name = "SIZE")]
+    max_memory: Option<u64>,
+    /// Refuse scenarios estimated to need more events of work than this (default 1000000000).
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+}
+
+impl Limits {
+    fn ceilings(self) -> Ceilings {
+        let d = Ceilings::default();
+        Ceilings {
+            max_memory: self.max_memory.unwrap_or(d.max_memory),
+            max_events: self.max_events.unwrap_or(d.max_events),
+        }
+    }
+}
+
+/// Options of commands that write an output folder.
+#[derive(Args, Clone, Copy)]
+struct Writing {
+    /// Replace --out even if it exists and was not written by kafkasim.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -36,6 +67,17 @@ enum Command {
         /// its workflow step ([publish], [rebalance], [commit], ...).
         #[arg(long)]
         narrate: bool,
+        /// Run the scenario twice in this process and fail unless every output byte is equal.
+        #[arg(long)]
+        check_determinism: bool,
+        /// Check the model's invariants after every event; a violation stops the run with the
+        /// seed, the virtual time and the command that reproduces it.
+        #[arg(long)]
+        check_invariants: bool,
+        #[command(flatten)]
+        writing: Writing,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Run a scenario twice, every group pulling and then pushing, and compare (compare.json,
     /// compare.md, charts, index.html, and both runs' folders).
@@ -48,6 +90,10 @@ enum Command {
         /// Overrides the scenario's seed (both runs use it).
         #[arg(long)]
         seed: Option<u64>,
+        #[command(flatten)]
+        writing: Writing,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Run scenarios and check their `expect:` entries: one line per expectation, pass or fail,
     /// with the measured value. Exit status 1 if any fails, 2 for bad input.
@@ -88,6 +134,10 @@ enum Command {
         /// Output folder (default: output/<scenario name>-sweep/).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        writing: Writing,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Join the folders of `sweep --shard I/N` runs into the whole sweep's outputs.
     SweepMerge {
@@ -97,12 +147,16 @@ enum Command {
         /// Output folder for the merged sweep.
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        writing: Writing,
     },
-    /// Check scenario files without running them.
+    /// Check scenario files without running them (including their estimated cost).
     Validate {
         /// Scenario YAML files; `-` reads one from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Print the partition Kafka's default partitioner picks for each key (murmur2 of its UTF-8 bytes).
     Partition {
@@ -135,15 +189,18 @@ enum Command {
 }
 
 /// Prints a line to stdout; a closed pipe (`kafkasim ... | head`) ends the program quietly
-/// instead of panicking as `println!` would.
+/// instead of panicking as `println!` would, and any other write error (a full disk) exits 1
+/// with the reason, so a lost result is never reported as success.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        if let Err(e) = writeln!(out, $($arg)*) {
+        if let Err(e) = writeln!(out, $($arg)*).and_then(|_| out.flush()) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 std::process::exit(0);
             }
+            eprintln!("error: writing to standard output: {e}");
+            std::process::exit(1);
         }
     }};
 }
@@ -158,6 +215,12 @@ pub struct Failure {
 impl From<ScenarioError> for Failure {
     fn from(e: ScenarioError) -> Self {
         Failure { status: 2, message: e.to_string() }
+    }
+}
+
+impl From<outdir::OutError> for Failure {
+    fn from(e: outdir::OutError) -> Self {
+        Failure { status: if e.usage { 2 } else { 1 }, message: e.message }
     }
 }
 
@@ -184,14 +247,18 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cmd: Command) -> Result<(), Failure> {
     match cmd {
-        Command::Run { scenario, out, seed, narrate } => run(&scenario, out, seed, narrate),
-        Command::Validate { files } => validate(&files),
-        Command::Check { files, seed } => check(&files, seed),
-        Command::Sweep { scenario, set, seeds, seed, jobs, shard, plots, out } => {
-            sweep(&scenario, &set, seeds, seed, jobs, shard.as_deref(), plots, out)
+        Command::Run { scenario, out, seed, narrate, check_determinism, check_invariants, writing, limits } => {
+            let checks = RunChecks { determinism: check_determinism, invariants: check_invariants, narrate };
+            run(&scenario, out, seed, checks, writing, limits)
         }
-        Command::SweepMerge { dirs, out } => sweep_merge(&dirs, &out),
-        Command::Compare { scenario, out, seed } => compare(&scenario, out, seed),
+        Command::Validate { files, limits } => validate(&files, limits),
+        Command::Check { files, seed } => check(&files, seed),
+        Command::Sweep { scenario, set, seeds, seed, jobs, shard, plots, out, writing, limits } => {
+            let runs = SweepRuns { seeds, seed, jobs, shard };
+            sweep(&scenario, &set, runs, plots, out, writing, limits)
+        }
+        Command::SweepMerge { dirs, out, writing } => sweep_merge(&dirs, &out, writing),
+        Command::Compare { scenario, out, seed, writing, limits } => compare(&scenario, out, seed, writing, limits),
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
         Command::Bench { scenarios } => crate::bench::run_all(&scenarios),
@@ -223,19 +290,118 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
     Ok(plan)
 }
 
-fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, narrate: bool) -> Result<(), Failure> {
-    let plan = load(path, seed)?;
-    let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
-    let outputs = crate::report::Outputs::begin(&dir)?;
+/// Refuses a plan whose estimated cost is over the ceilings (exit 2, with the estimate).
+fn check_budget(path: &Path, plan: &scenario::Plan, limits: Limits, invariants: bool) -> Result<(), Failure> {
+    budget::check(plan, limits.ceilings(), invariants)
+        .map(|_| ())
+        .map_err(|m| usage(format!("{}: {m}", path.display())))
+}
+
+#[derive(Clone, Copy)]
+struct RunChecks {
+    determinism: bool,
+    invariants: bool,
+    narrate: bool,
+}
+
+/// Runs a plan, streaming its metrics rows to `sink` and showing a progress bar on a terminal when
+/// `progress`; with invariant checks on, a violation becomes an error that says how to reproduce
+/// it instead of a panic.
+fn simulate(
+    path: &Path,
+    plan: scenario::Plan,
+    invariants: bool,
+    sink: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
+    progress: bool,
+) -> Result<World, Failure> {
+    let seed = plan.seed;
     let mut world = World::new(plan);
-    // metrics.csv is written as the run samples: its rows never pile up in memory.
-    world.metric_sink = Some(outputs.metrics_csv()?);
-    let clock = world.kernel.watch();
+    world.metric_sink = sink;
     let (label, total) = (world.plan.name.clone(), world.plan.duration.as_nanos());
-    crate::progress::with_progress(&label, &[clock], total, || world.run());
+    let clocks: Vec<_> = if progress { vec![world.kernel.watch()] } else { Vec::new() };
+    if !invariants {
+        crate::progress::with_progress(&label, &clocks, total, || world.run());
+        return Ok(world);
+    }
+    world.check_invariants = true;
+    let message = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let previous = std::panic::take_hook();
+    let m = message.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = text;
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::progress::with_progress(&label, &clocks, total, || world.run())
+    }));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(()) => Ok(world),
+        Err(_) => {
+            let what = message.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            Err(Failure {
+                status: 1,
+                message: format!(
+                    "invariant violated at virtual time {} ms (seed {seed}): {what}\nreproduce: kafkasim run {} --seed {seed} --check-invariants",
+                    world.kernel.now().as_millis_f64(),
+                    path.display()
+                ),
+            })
+        }
+    }
+}
+
+/// Errors about files in a staging folder name the user's --out folder instead.
+fn in_target(staging: &outdir::Staging, shown: &Path) -> impl Fn(anyhow::Error) -> Failure + use<> {
+    let from = staging.path().display().to_string();
+    let to = shown.display().to_string();
+    move |e| Failure { status: 1, message: format!("{e:#}").replace(&from, &to) }
+}
+
+fn run(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    checks: RunChecks,
+    writing: Writing,
+    limits: Limits,
+) -> Result<(), Failure> {
+    let plan = load(path, seed)?;
+    check_budget(path, &plan, limits, checks.invariants)?;
+    let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
+    // The folder is checked and locked first: a refusal costs no simulation.
+    let staging = outdir::begin(&dir, writing.force)?;
+    let explain = in_target(&staging, &dir);
+    let again = checks.determinism.then(|| plan.clone());
+    // metrics.csv is written as the run samples: its rows never pile up in memory.
+    let sink = crate::report::metrics_sink(staging.path()).map_err(&explain)?;
+    let mut world = simulate(path, plan, checks.invariants, Some(sink), true)?;
     let streamed = world.metric_sink.take();
-    let written = outputs.finish(&world, streamed)?;
-    if narrate {
+    let written = crate::report::write_outputs_streamed(&world, staging.path(), streamed).map_err(&explain)?;
+    if let Some(plan) = again {
+        let seed = plan.seed;
+        let scratch = staging.sibling()?;
+        let sink = crate::report::metrics_sink(scratch.path()).map_err(&explain)?;
+        let mut second = simulate(path, plan, checks.invariants, Some(sink), true)?;
+        let streamed = second.metric_sink.take();
+        crate::report::write_outputs_streamed(&second, scratch.path(), streamed).map_err(&explain)?;
+        if let Some(diff) = outdir::first_difference(staging.path(), scratch.path()).map_err(|e| explain(e.into()))? {
+            return Err(Failure {
+                status: 1,
+                message: format!(
+                    "determinism check failed: {diff} between two runs of {} with seed {seed}; nothing was written. This is a simulator bug: please report it with the scenario",
+                    path.display()
+                ),
+            });
+        }
+    }
+    staging.commit()?;
+    if checks.narrate {
         for line in crate::report::narrate::story(&world) {
             say!("{line}");
         }
@@ -250,21 +416,32 @@ fn run(path: &Path, out: Option<PathBuf>, seed: Option<u64>, narrate: bool) -> R
             say!("  {}", o.line());
         }
     }
+    if checks.determinism {
+        say!("determinism check: two runs gave byte-identical outputs ({} files)", written.len());
+    }
     say!("wrote {} files to {}", written.len(), dir.display());
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn sweep(
-    path: &Path,
-    set: &[String],
+/// How many runs a sweep makes and where: seeds per combination, the first seed, threads, a slice.
+struct SweepRuns {
     seeds: u32,
     seed: Option<u64>,
     jobs: Option<usize>,
-    shard: Option<&str>,
+    shard: Option<String>,
+}
+
+fn sweep(
+    path: &Path,
+    set: &[String],
+    runs: SweepRuns,
     plots: Vec<String>,
     out: Option<PathBuf>,
+    writing: Writing,
+    limits: Limits,
 ) -> Result<(), Failure> {
+    let SweepRuns { seeds, seed, jobs, shard } = runs;
+    let shard = shard.as_deref();
     use crate::sweep::{self, Manifest};
     let base = load(path, seed)?;
     let file = path.display().to_string();
@@ -292,6 +469,8 @@ fn sweep(
     let mut plans = sweep::plans(&file, &text, &m)?;
     for p in &mut plans {
         p.seed = base.seed;
+        // Every combination is held to the ceilings a run is (one run at a time per thread).
+        check_budget(path, p, limits, false)?;
     }
     // A --plot naming no figure is bad input, before anything runs.
     let probe = {
@@ -310,6 +489,8 @@ fn sweep(
     }
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
+    // The folder is checked and locked first: a refusal costs no simulation.
+    let staging = outdir::begin(&dir, writing.force)?;
     let mine = (0..m.runs()).filter(|r| r % shard.1 == shard.0).count();
     let bar = sweep_bar(mine as u64);
     let started = std::time::Instant::now();
@@ -322,13 +503,13 @@ fn sweep(
         b.finish_and_clear();
     }
     let secs = started.elapsed().as_secs_f64();
-    write_folder(&dir, |staging| {
-        if shard.1 > 1 {
-            sweep::write_part(staging, &m, shard, &rows)
-        } else {
-            sweep::table::write_all(staging, &m, &rows)
-        }
-    })?;
+    let written = if shard.1 > 1 {
+        sweep::write_part(staging.path(), &m, shard, &rows)
+    } else {
+        sweep::table::write_all(staging.path(), &m, &rows)
+    };
+    written.map_err(in_target(&staging, &dir))?;
+    staging.commit()?;
     let failed = rows.iter().filter(|r| r.failed > 0).count();
     say!(
         "{}: {mine} runs{} on {jobs} threads in {secs:.1} s; {failed} with failed expectations",
@@ -342,9 +523,11 @@ fn sweep(
     Ok(())
 }
 
-fn sweep_merge(dirs: &[PathBuf], out: &Path) -> Result<(), Failure> {
+fn sweep_merge(dirs: &[PathBuf], out: &Path, writing: Writing) -> Result<(), Failure> {
     let (m, rows) = crate::sweep::read_parts(dirs).map_err(usage)?;
-    write_folder(out, |staging| crate::sweep::table::write_all(staging, &m, &rows))?;
+    let staging = outdir::begin(out, writing.force)?;
+    crate::sweep::table::write_all(staging.path(), &m, &rows).map_err(in_target(&staging, out))?;
+    staging.commit()?;
     say!("{}", crate::sweep::table::markdown(&m, &rows).trim_end());
     say!("wrote {}", out.display());
     Ok(())
@@ -362,26 +545,6 @@ fn sweep_bar(total: u64) -> Option<indicatif::ProgressBar> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(bar)
-}
-
-/// Writes a folder through a staging folder beside it, replaced in one rename.
-fn write_folder(dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<()>) -> Result<(), Failure> {
-    use anyhow::Context;
-    let name = dir.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
-    if let Err(e) = fill(&staging) {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e.context(format!("writing {}", dir.display())).into());
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
-    }
-    std::fs::rename(&staging, dir).with_context(|| format!("moving the output into {}", dir.display()))?;
-    Ok(())
 }
 
 fn check(files: &[PathBuf], seed: Option<u64>) -> Result<(), Failure> {
@@ -411,10 +574,10 @@ fn check(files: &[PathBuf], seed: Option<u64>) -> Result<(), Failure> {
     Ok(())
 }
 
-fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+fn validate(files: &[PathBuf], limits: Limits) -> Result<(), Failure> {
     let mut bad = 0;
     for f in files {
-        match load(f, None) {
+        match load(f, None).and_then(|plan| check_budget(f, &plan, limits, false).map(|()| plan)) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
                 eprintln!("error: {}", e.message);
@@ -480,21 +643,37 @@ fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
         if total > 10_000 {
             return Err(usage(format!("{name}: {total} partitions in all; at most 10000 are supported")));
         }
+        let members = v["members"].as_array().map_or(0, Vec::len);
+        if members as u64 > scenario::validate::MAX_CONSUMERS {
+            return Err(usage(format!(
+                "{name}: {members} members; at most {} are supported",
+                scenario::validate::MAX_CONSUMERS
+            )));
+        }
     }
     let out = assign_json(kind, &text).map_err(|e| usage(format!("{name}: {e}")))?;
     say!("{}", out.trim_end());
     Ok(())
 }
 
-fn compare(path: &Path, out: Option<PathBuf>, seed: Option<u64>) -> Result<(), Failure> {
+fn compare(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    writing: Writing,
+    limits: Limits,
+) -> Result<(), Failure> {
     let plan = load(path, seed)?;
+    // The ceilings apply to each of the two runs.
+    check_budget(path, &plan, limits, false)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-compare", plan.name)));
+    let staging = outdir::begin(&dir, writing.force)?;
     let (label, total) = (format!("{} pull and push", plan.name), plan.duration.as_nanos());
     let (mut pull, mut push) = crate::compare::prepare(&plan);
     let clocks = [pull.kernel.watch(), push.kernel.watch()];
     let cmp = crate::progress::with_progress(&label, &clocks, total, || crate::compare::finish(pull, push))?;
-    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
-    let table = crate::compare::write(&cmp, &dir)?;
+    let table = crate::compare::write(&cmp, staging.path()).map_err(in_target(&staging, &dir))?;
+    staging.commit()?;
     say!("{}", table.trim_end());
     say!("wrote {}", dir.display());
     Ok(())

@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod kafka;
+pub mod outdir;
 pub mod progress;
 pub mod record;
 pub mod report;

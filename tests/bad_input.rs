@@ -83,7 +83,7 @@ fn semantic_errors_name_the_field_path() {
             .replace("rate: 10/s", "rate: 1000000/s")
             .replace("duration: 10s", "duration: 1h")
             .replace("at: 5s", "at: 1s"),
-        &["producers", "fit in memory"],
+        &["records kept", "the limit is", "--max-memory"],
     );
     check(&GOOD.replace("rate: 10/s", "rate: 10/s, keys: {uniform: 99999999999}"), &["producers[0].keys", "at most"]);
 }
@@ -113,4 +113,108 @@ fn mutated_scenarios_never_panic() {
             Ok(())
         })
         .unwrap();
+}
+
+/// Every hostile input of issue 12: exit 2, a clear message, in well under a second.
+#[test]
+fn hostile_inputs_are_refused_quickly_with_the_bound() {
+    let t = std::time::Instant::now();
+    check(&format!("name: {}", "[".repeat(100_000)), &["scenario.yaml:1:", "deeper than 64"]);
+    check(&format!("name: {}", "{a: ".repeat(100_000)), &["deeper than 64"]);
+    check(&"[".repeat(200_000), &["deeper than 64"]);
+    check(&format!("{GOOD}# {}\n", "x".repeat(2 << 20)), &["at most 1048576 bytes"]);
+    check(
+        &GOOD.replace(
+            "  - {at: 5s, crash: c1}",
+            "  - {at: 1s, add_group: {id: a, topics: [t], consumers: [{name: z}]}}\n  - {at: 1s, add_group: {id: b, topics: [t], consumers: [{name: z}]}}",
+        ),
+        &["timeline[1].add_group.consumers[0].name", "named twice", "group `a`"],
+    );
+    check(&GOOD.replace("consumers: [{name: c1}, {name: c2}]", "consumers: 2147483648"), &["at most 10000"]);
+    check(&GOOD.replace("consumers: [{name: c1}, {name: c2}]", "consumers: 100000"), &["at most 10000"]);
+    check(&GOOD.replace("crash: c1", "slow: {consumer: c1, factor: 1e300}"), &["slow.factor", "at most 1000000"]);
+    check(&GOOD.replace("duration: 10s", "duration: 5000000h"), &[":2:11:", "at most 87600h"]);
+    check(&GOOD.replace("rate: 10/s", "rate: 1000000/s, linger_ms: 1h"), &["producer look-ahead", "--max-memory"]);
+    check(
+        &GOOD.replace("id: g", "id: g\n    poll_interval: 1ns\n    fetch_max_wait_ms: 0"),
+        &["poll loops", "poll_interval", "--max-events"],
+    );
+    check(
+        &GOOD
+            .replace("duration: 10s", "duration: 80000h\nsample_interval: 1h\nlog_retention_check_interval_ms: 1")
+            .replace("rate: 10/s", "rate: 0/s")
+            .replace("at: 5s", "at: 1s"),
+        &["log_retention_check_interval_ms", "--max-events"],
+    );
+    let many_groups: String = (0..300).map(|i| format!("  - {{id: g{i}, topics: [t], consumers: 1}}\n")).collect();
+    check(
+        &format!("name: big\nduration: 10s\ntopics: [{{name: t, partitions: 10000}}]\ngroups:\n{many_groups}"),
+        &["metric rows", "300 groups", "raise sample_interval"],
+    );
+    check(
+        &format!("{GOOD}  - {{at: 6s, add_partitions: {{topic: t, count: 100000}}}}\n"),
+        &["timeline[1].add_partitions.count", "up to 10000"],
+    );
+    check(
+        &format!(
+            "{}  - {{at: 6s, add_partitions: {{topic: t, count: 2000}}}}\n",
+            GOOD.replace(
+                "topics: [{name: t, partitions: 2}]",
+                "topics: [{name: t, partitions: 2}, {name: u, partitions: 9000}]"
+            )
+        ),
+        &["at most 10000"],
+    );
+    assert!(t.elapsed().as_secs_f64() < 20.0, "the refusals took {:?}", t.elapsed());
+}
+
+#[test]
+fn the_smaller_gaps() {
+    check(&GOOD.replace("name: bad", "name: null"), &["scenario.yaml:1:7:", "found null"]);
+    check(&GOOD.replace("name: bad", &format!("name: {}", "a".repeat(250))), &["at most 100"]);
+    check(&GOOD.replace("name: p,", "name: \"\","), &["producers[0].name", "cannot be empty"]);
+    check(&GOOD.replace("partitions: 2", "partitions: !!int 2"), &["scenario.yaml:3:", "tags", "`!!int`"]);
+    check(&GOOD.replace("name: c1}", "name: !custom c1}"), &["`!custom`"]);
+    check(&format!("{GOOD}---\n{GOOD}"), &["scenario.yaml:11:1:", "one YAML document"]);
+    let bomb = GOOD.replace(
+        "    consumers: [",
+        "    processing:\n      a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n      a1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\n      a2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\n      a3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n      a4: &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]\n      a5: &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]\n      a6: &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]\n      a7: &a7 [*a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6]\n      a8: &a8 [*a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7]\n    consumers: [",
+    );
+    check(&bomb, &["scenario.yaml:10:16:", "repetition limit", "aliases"]);
+    // A byte-order mark before a valid scenario is fine.
+    let dir = temp_dir("bom");
+    std::fs::write(dir.join("s.yaml"), format!("\u{feff}{GOOD}")).unwrap();
+    let o = kafkasim().arg("validate").arg(dir.join("s.yaml")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A batch of 500 records of ~1.17 years each cannot overflow time: the batch never finishes in
+/// a 10 s run, and no latency is reported for it.
+#[test]
+fn huge_processing_times_saturate_instead_of_wrapping() {
+    let w = run_yaml(&GOOD.replace("id: g", "id: g\n    processing: 36893488147419104ns"));
+    let s = summary(&w);
+    let max = &s["groups"]["g"]["latency_ms"]["max"];
+    assert!(max.is_null() || max.as_f64().unwrap() <= 10_000.0, "{max}");
+}
+
+#[test]
+fn a_lost_result_on_stdout_is_an_error() {
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let o = kafkasim().args(["partition", "--partitions", "3", "a", "b"]).stdout(full).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("writing to standard output"));
+}
+
+#[test]
+fn assign_refuses_runaway_member_counts() {
+    let dir = temp_dir("assign-many");
+    let members: Vec<String> = (0..100_000).map(|i| format!("{{\"id\": \"c{i}\", \"topics\": [\"t\"]}}")).collect();
+    std::fs::write(dir.join("a.json"), format!("{{\"topics\": {{\"t\": 6}}, \"members\": [{}]}}", members.join(",")))
+        .unwrap();
+    let t = std::time::Instant::now();
+    let o = kafkasim().args(["assign", "--strategy", "sticky"]).arg(dir.join("a.json")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at most 10000"));
+    assert!(t.elapsed().as_secs() < 5);
 }

@@ -54,3 +54,46 @@ fn adding_a_consumer_does_not_change_what_producers_do() {
     }
     assert!(compared > 0);
 }
+
+/// `run --check-determinism` on every shipped scenario: two runs in one process, every output
+/// byte compared.
+#[test]
+fn every_shipped_scenario_passes_check_determinism() {
+    let mut files: Vec<_> = std::fs::read_dir(repo("scenarios")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        let name = f.file_stem().unwrap().to_string_lossy().into_owned();
+        let dir = temp_dir(&format!("check-det-{name}"));
+        let out =
+            kafkasim().args(["run", "--check-determinism", "--out"]).arg(dir.join("out")).arg(&f).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("byte-identical"), "{name}: {stdout}");
+    }
+}
+
+/// `--check-invariants` runs every check; a violation (the fuzz-found scenario still has one)
+/// stops the run with the seed, the virtual time and the command that reproduces it.
+#[test]
+fn check_invariants_reports_how_to_reproduce() {
+    let dir = temp_dir("check-inv");
+    let ok = kafkasim()
+        .args(["run", "--check-invariants", "--out"])
+        .arg(dir.join("a"))
+        .arg(repo("scenarios/reference.yaml"))
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let found = repo("tests/fuzz-found/given-while-owned.yaml");
+    let out = kafkasim().args(["run", "--check-invariants", "--out"]).arg(dir.join("b")).arg(&found).output().unwrap();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("(seed 203)") && err.contains("virtual time 1900 ms"), "{err}");
+        assert!(
+            err.contains(&format!("reproduce: kafkasim run {} --seed 203 --check-invariants", found.display())),
+            "{err}"
+        );
+        assert!(!dir.join("b").exists(), "nothing written");
+    }
+}

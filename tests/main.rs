@@ -4,11 +4,13 @@ mod util;
 
 mod bad_input;
 mod determinism;
+mod fuzz;
 mod groups;
 mod lazy_producers;
 mod memory;
 mod observe;
 mod offsets;
+mod outdir;
 mod push;
 mod report_page;
 mod scenarios;

@@ -126,10 +126,11 @@ impl World {
         let InFlight { ranges, finish_ns, latency_ns, .. } = &mut con.inflight;
         for &(p, from, to) in ranges.iter() {
             self.partitions[p as usize].log.for_each_created(from, to, |_, created| {
-                t += match constant {
+                // Saturating: a huge processing time or slow factor ends the batch "never".
+                t = t.saturating_add(match constant {
                     Some(d) => d,
                     None => con.processing.sample(&mut con.rng),
-                };
+                });
                 finish_ns.push(t);
                 latency_ns.push(t.saturating_sub(created));
             });

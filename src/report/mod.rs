@@ -17,81 +17,48 @@ use std::fs;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// Writes every output into `dir` from a finished world that kept its metrics rows.
+/// Writes every output into `dir` (created if missing) from a finished world that kept its
+/// metrics rows. Callers write into a staging folder from [`crate::outdir`], which puts the whole
+/// set in place at once.
 pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    Outputs::begin(dir)?.finish(w, None)
+    write_outputs_streamed(w, dir, None)
 }
 
-/// A set of outputs being written. Files go into a staging folder beside `dir` and are moved in
-/// only when all succeeded, so a failure never leaves a half-written set. metrics.csv may be
-/// written during the run (see [`Outputs::metrics_csv`]).
-pub struct Outputs {
-    dir: PathBuf,
-    staging: PathBuf,
+/// A writer for `dir`/metrics.csv that the world streams its rows to while it runs, so they
+/// never pile up in memory; pass it back to [`write_outputs_streamed`].
+pub fn metrics_sink(dir: &Path) -> anyhow::Result<Box<dyn crate::kafka::world::MetricSink + Send>> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(Box::new(files::MetricsCsv::create(&dir.join("metrics.csv"))?))
 }
 
-impl Outputs {
-    pub fn begin(dir: &Path) -> anyhow::Result<Self> {
-        let staging = staging_dir(dir);
-        if staging.exists() {
-            fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
-        }
-        fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
-        Ok(Outputs { dir: dir.to_path_buf(), staging })
-    }
-
-    /// A writer for metrics.csv that the world streams its rows to while it runs.
-    pub fn metrics_csv(&self) -> anyhow::Result<Box<dyn crate::kafka::world::MetricSink + Send>> {
-        Ok(Box::new(files::MetricsCsv::create(&self.staging.join("metrics.csv"))?))
-    }
-
-    /// Writes the rest from the finished world (metrics.csv from its rows unless `streamed`
-    /// wrote it) and moves everything into place.
-    pub fn finish(
-        self,
-        w: &World,
-        streamed: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
-    ) -> anyhow::Result<Vec<PathBuf>> {
-        write_into(w, &self.dir, &self.staging, streamed)
-    }
-}
-
-fn write_into(
+/// Writes every output into `dir`; metrics.csv from `streamed` (the sink the run wrote its rows
+/// to) or, without one, from the rows the world kept.
+pub fn write_outputs_streamed(
     w: &World,
     dir: &Path,
-    staging: &Path,
     streamed: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let staging = staging.to_path_buf();
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let create = |name: &str| -> anyhow::Result<BufWriter<fs::File>> {
-        let p = staging.join(name);
+        let p = dir.join(name);
         Ok(BufWriter::new(fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?))
     };
     let summary_value = summary::summary(w);
     let mut summary = serde_json::to_string_pretty(&summary_value)?;
     summary.push('\n');
-    fs::write(staging.join("summary.json"), summary)?;
+    fs::write(dir.join("summary.json"), summary)
+        .with_context(|| format!("writing {}", dir.join("summary.json").display()))?;
     match streamed {
-        Some(sink) => sink.finish()?,
-        None => files::write_metrics(w, create("metrics.csv")?)?,
+        Some(sink) => sink.finish().with_context(|| format!("writing {}", dir.join("metrics.csv").display()))?,
+        None => files::write_metrics(w, create("metrics.csv")?)
+            .with_context(|| format!("writing {}", dir.join("metrics.csv").display()))?,
     }
-    files::write_events(w, create("events.jsonl")?)?;
-    run_charts::write_all(w, &staging)?;
-    page::write_run(w, &summary_value, &staging)?;
-    let mut written = Vec::new();
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut names: Vec<_> = fs::read_dir(&staging)?.collect::<Result<Vec<_>, _>>()?;
-    names.sort_by_key(|e| e.file_name());
-    for e in names {
-        let to = dir.join(e.file_name());
-        fs::rename(e.path(), &to).with_context(|| format!("moving {} into place", to.display()))?;
-        written.push(to);
-    }
-    fs::remove_dir(&staging).ok();
+    files::write_events(w, create("events.jsonl")?)
+        .with_context(|| format!("writing {}", dir.join("events.jsonl").display()))?;
+    run_charts::write_all(w, dir)?;
+    page::write_run(w, &summary_value, dir)?;
+    let mut written: Vec<PathBuf> = fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    written.retain(|p| p.file_name().is_some_and(|n| n != crate::outdir::MARKER));
+    written.sort();
     Ok(written)
-}
-
-fn staging_dir(dir: &Path) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    dir.with_file_name(format!(".{name}.partial"))
 }

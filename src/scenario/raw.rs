@@ -8,6 +8,7 @@ use serde_yaml::Value;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    #[serde(deserialize_with = "name")]
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -37,6 +38,7 @@ pub struct RawScenario {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopic {
+    #[serde(deserialize_with = "name")]
     pub name: String,
     pub partitions: u32,
     #[serde(default)]
@@ -52,7 +54,9 @@ pub struct RawTopic {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProducer {
+    #[serde(deserialize_with = "name")]
     pub name: String,
+    #[serde(deserialize_with = "name")]
     pub topic: String,
     pub rate: Rate,
     #[serde(default)]
@@ -152,6 +156,7 @@ macro_rules! consumer_settings {
 
 consumer_settings! {
     pub struct RawGroup {
+        #[serde(deserialize_with = "name")]
         pub id: String,
         pub topics: Vec<String>,
         pub consumers: RawConsumers,
@@ -174,6 +179,7 @@ consumer_settings! {
 
 consumer_settings! {
     pub struct RawConsumer {
+        #[serde(deserialize_with = "name")]
         pub name: String,
         #[serde(default)]
         pub start_at: Option<Duration>,
@@ -282,7 +288,9 @@ pub struct RawAction {
 
 consumer_settings! {
     pub struct RawAddConsumer {
+        #[serde(deserialize_with = "name")]
         pub group: String,
+        #[serde(deserialize_with = "name")]
         pub name: String,
         #[serde(default)]
         pub group_instance_id: Option<String>,
@@ -397,6 +405,40 @@ pub struct RawSlow {
 pub struct RawRateChange {
     pub producer: String,
     pub rate: Rate,
+}
+
+/// A name (scenario, topic, producer, group, consumer): text only. Without this, `name: null`
+/// would become the text "null" and `name: 7` the text "7".
+fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct V;
+    impl<'de> de::Visitor<'de> for V {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a name (text)")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+            Err(E::custom("a name is required here, found null; write the name (quote it if it is `null`)"))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<String, E> {
+            self.visit_unit()
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+            Err(E::custom(format!("a name must be text, found `{v}`; quote it: \"{v}\"")))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+            Err(E::custom(format!("a name must be text, found the number {v}; quote it: \"{v}\"")))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+            Err(E::custom(format!("a name must be text, found the number {v}; quote it: \"{v}\"")))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+            Err(E::custom(format!("a name must be text, found the number {v}; quote it: \"{v}\"")))
+        }
+    }
+    d.deserialize_any(V)
 }
 
 /// Deserializes any YAML value and interprets it with `parse` *inside* the visitor, so that a

@@ -7,6 +7,17 @@ use std::fmt;
 
 const UNITS: &str = "ns, us, ms, s, m, h";
 
+/// The longest duration a scenario may write (10 years): sums of a few user durations stay far
+/// below u64 nanoseconds (584 years), so time arithmetic cannot overflow.
+pub const MAX_DURATION: SimDuration = SimDuration(87_600 * 3_600_000_000_000);
+
+fn bounded(d: SimDuration, text: &str) -> Result<SimDuration, String> {
+    if d > MAX_DURATION {
+        return Err(format!("`{text}` is too long; a duration is at most 87600h (10 years)"));
+    }
+    Ok(d)
+}
+
 /// Parses "250ms", "1.5s", "2m". Decimals are exact to the nanosecond or rejected.
 pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let s = s.trim();
@@ -35,7 +46,7 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let nanos = scale_decimal(num, scale).ok_or_else(|| {
         format!("`{s}` is not a valid duration: it must be a non-negative number of whole nanoseconds ({UNITS})")
     })?;
-    Ok(SimDuration(nanos))
+    bounded(SimDuration(nanos), s)
 }
 
 /// `num` * `scale` computed exactly in integers; None if it is not a whole number or overflows.
@@ -112,8 +123,10 @@ impl<'de, const KAFKA_MS: bool> serde::Deserialize<'de> for Dur<KAFKA_MS> {
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<Dur<K>, E> {
                 if K {
                     n.checked_mul(1_000_000)
-                        .map(|ns| Dur(SimDuration(ns)))
-                        .ok_or_else(|| E::custom(format!("{n} ms is too long")))
+                        .ok_or_else(|| format!("`{n}` ms is too long; a duration is at most 87600h (10 years)"))
+                        .and_then(|ns| bounded(SimDuration(ns), &format!("{n}")))
+                        .map(Dur)
+                        .map_err(E::custom)
                 } else {
                     Err(E::custom(format!("`{n}` has no unit; write a duration with a unit ({UNITS}), e.g. {n}ms")))
                 }

@@ -11,8 +11,22 @@ use std::collections::BTreeMap;
 /// Keeps the simulated world within what one machine can hold and what charts can show.
 const MAX_PARTITIONS: u32 = 10_000;
 const MAX_SAMPLES_PER_PARTITION: u64 = 1_000_000;
-const MAX_RECORDS: f64 = 1.5e9;
-const MAX_METRIC_ROWS: u64 = 30_000_000;
+/// Bounds on counts, so that no number in a file can make validation itself allocate without end.
+pub const MAX_CONSUMERS: u64 = 10_000;
+pub const MAX_GROUPS: usize = 1_000;
+pub const MAX_PRODUCERS: usize = 1_000;
+pub const MAX_TIMELINE: usize = 20_000;
+/// The output folder is named after the scenario, and staging folders add a suffix: stay well
+/// under the 255-byte file-name limit of common file systems.
+pub const MAX_SCENARIO_NAME: usize = 100;
+/// Kafka's own limit for topic names; used for every other name too.
+pub const MAX_NAME: usize = 249;
+pub const MAX_SLOW_FACTOR: f64 = 1e6;
+pub const MAX_POLL_RECORDS: u32 = 1_000_000;
+pub const MAX_BATCH_BYTES: u64 = i32::MAX as u64;
+pub const MAX_PUSH_BUFFER: u64 = 1_000_000_000;
+pub const MAX_PUSH_BATCH: u32 = 1_000_000;
+pub const MAX_SIGMA: f64 = 10.0;
 const ACTIONS: &str = "crash, start, stop, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
 
 struct Checker<'a> {
@@ -35,6 +49,63 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             "name",
             format!("`{}` cannot name an output folder; use letters, digits, '-', '_' or '.' (not first)", raw.name),
         ));
+    }
+    if raw.name.len() > MAX_SCENARIO_NAME {
+        return Err(ck.err(
+            "name",
+            format!(
+                "{} characters; a scenario name (it names the output folder) has at most {MAX_SCENARIO_NAME}",
+                raw.name.len()
+            ),
+        ));
+    }
+    let long_name = |path: String, name: &str| {
+        (name.len() > MAX_NAME)
+            .then(|| ck.err(path, format!("a name of {} characters; at most {MAX_NAME} are allowed", name.len())))
+    };
+    for (i, t) in raw.topics.iter().enumerate() {
+        if let Some(e) = long_name(format!("topics[{i}].name"), &t.name) {
+            return Err(e);
+        }
+    }
+    for (i, p) in raw.producers.iter().enumerate() {
+        if let Some(e) = long_name(format!("producers[{i}].name"), &p.name) {
+            return Err(e);
+        }
+    }
+    if raw.producers.len() > MAX_PRODUCERS {
+        return Err(
+            ck.err("producers", format!("{} producers; at most {MAX_PRODUCERS} are supported", raw.producers.len()))
+        );
+    }
+    if raw.timeline.len() > MAX_TIMELINE {
+        return Err(ck.err("timeline", format!("{} entries; at most {MAX_TIMELINE} are supported", raw.timeline.len())));
+    }
+    let added_groups = raw.timeline.iter().filter(|a| a.add_group.is_some()).count();
+    if raw.groups.len() + added_groups > MAX_GROUPS {
+        return Err(ck.err(
+            "groups",
+            format!(
+                "{} groups (with those the timeline adds); at most {MAX_GROUPS} are supported",
+                raw.groups.len() + added_groups
+            ),
+        ));
+    }
+    // Count consumers before any list is built from a count: `consumers: 2147483648` must not allocate.
+    let count_of = |c: &RawConsumers| match c {
+        RawConsumers::Count(n) => u64::from(*n),
+        RawConsumers::List(l) => l.len() as u64,
+    };
+    let total_consumers: u64 = raw.groups.iter().map(|g| count_of(&g.consumers)).sum::<u64>()
+        + raw
+            .timeline
+            .iter()
+            .map(|a| a.add_group.as_ref().map_or(0, |g| count_of(&g.consumers)) + u64::from(a.add_consumer.is_some()))
+            .sum::<u64>();
+    if total_consumers > MAX_CONSUMERS {
+        return Err(
+            ck.err("groups", format!("{total_consumers} consumers in all; at most {MAX_CONSUMERS} are supported"))
+        );
     }
     let duration = raw.duration.0;
     if duration.is_zero() {
@@ -64,14 +135,20 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
     let mut producer_index = BTreeMap::new();
     for (i, p) in raw.producers.iter().enumerate() {
         let path = format!("producers[{i}]");
+        if p.name.is_empty() {
+            return Err(ck.err(format!("{path}.name"), "a producer name cannot be empty"));
+        }
         if producer_index.insert(p.name.clone(), i).is_some() {
             return Err(ck.err(format!("{path}.name"), format!("producer `{}` is named twice", p.name)));
         }
         let topic = find_topic(format!("{path}.topic"), &p.topic)?;
         let batch_size = p.batch_size.unwrap_or(defaults::BATCH_SIZE);
         let record_size = p.record_size.unwrap_or(defaults::RECORD_SIZE);
-        if batch_size == 0 {
-            return Err(ck.err(format!("{path}.batch_size"), "must be at least 1 byte (Kafka's default: 16384)"));
+        if batch_size == 0 || batch_size > MAX_BATCH_BYTES {
+            return Err(ck.err(
+                format!("{path}.batch_size"),
+                format!("{batch_size} is not allowed; 1 to {MAX_BATCH_BYTES} bytes (Kafka's default: 16384)"),
+            ));
         }
         if record_size == 0 || record_size > 1 << 30 {
             return Err(ck.err(format!("{path}.record_size"), "must be between 1 byte and 1 GiB (default: 100)"));
@@ -123,11 +200,12 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
                 ck.err(format!("{path}.at"), format!("group `{}` is added only at {}", ac.group, added.unwrap()))
             );
         }
-        let mut list = match &g.consumers {
+        // Taken, not cloned: a long timeline of add_consumer stays linear.
+        let mut list = match std::mem::take(&mut g.consumers) {
             RawConsumers::Count(n) => {
-                (1..=*n).map(|k| RawConsumer { name: format!("{}-{k}", g.id), ..Default::default() }).collect()
+                (1..=n).map(|k| RawConsumer { name: format!("{}-{k}", g.id), ..Default::default() }).collect()
             }
-            RawConsumers::List(l) => l.clone(),
+            RawConsumers::List(l) => l,
         };
         list.push(RawConsumer {
             name: ac.name.clone(),
@@ -156,6 +234,9 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         let path = path.clone();
         if g.id.is_empty() {
             return Err(ck.err(format!("{path}.id"), "a group id cannot be empty"));
+        }
+        if let Some(e) = long_name(format!("{path}.id"), &g.id) {
+            return Err(e);
         }
         if group_ids.insert(g.id.clone(), gi).is_some() {
             return Err(ck.err(format!("{path}.id"), format!("group `{}` is defined twice", g.id)));
@@ -223,12 +304,15 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             if c.name.is_empty() {
                 return Err(ck.err(format!("{cpath}.name"), "a consumer name cannot be empty"));
             }
+            if let Some(e) = long_name(format!("{cpath}.name"), &c.name) {
+                return Err(e);
+            }
             if let Some((og, _)) = consumer_index.insert(c.name.clone(), (gi, ci)) {
                 return Err(ck.err(
                     format!("{cpath}.name"),
                     format!(
                         "consumer `{}` is named twice (also in group `{}`); names are unique across groups",
-                        c.name, raw.groups[og].id
+                        c.name, raw_groups[og].1.id
                     ),
                 ));
             }
@@ -268,11 +352,17 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             overflow: g.push_overflow.unwrap_or(PushOverflow::Block),
             batch_max: g.push_batch_max.unwrap_or(defaults::PUSH_BATCH_MAX),
         };
-        if push.buffer == 0 {
-            return Err(ck.err(format!("{path}.push_buffer"), "must be at least 1 record (default: 1000)"));
+        if push.buffer == 0 || push.buffer > MAX_PUSH_BUFFER {
+            return Err(ck.err(
+                format!("{path}.push_buffer"),
+                format!("{} is not allowed; 1 to {MAX_PUSH_BUFFER} records (default: 1000)", push.buffer),
+            ));
         }
-        if push.batch_max == 0 {
-            return Err(ck.err(format!("{path}.push_batch_max"), "must be at least 1 record (default: 500)"));
+        if push.batch_max == 0 || push.batch_max > MAX_PUSH_BATCH {
+            return Err(ck.err(
+                format!("{path}.push_batch_max"),
+                format!("{} is not allowed; 1 to {MAX_PUSH_BATCH} records (default: 500)", push.batch_max),
+            ));
         }
         groups.push(GroupPlan {
             delivery: g.delivery.unwrap_or(Delivery::Pull),
@@ -322,10 +412,13 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             actions.push(Action::Stop(find_consumer(format!("{path}.stop"), c)?));
         }
         if let Some(s) = &a.slow {
-            if !(s.factor.is_finite() && s.factor > 0.0) {
+            if !(s.factor.is_finite() && s.factor > 0.0 && s.factor <= MAX_SLOW_FACTOR) {
                 return Err(ck.err(
                     format!("{path}.slow.factor"),
-                    format!("{} is not allowed; the factor multiplies processing times and must be > 0", s.factor),
+                    format!(
+                        "{:?} is not allowed; the factor multiplies processing times and must be > 0 and at most {MAX_SLOW_FACTOR:.0}",
+                        s.factor
+                    ),
                 ));
             }
             let consumer = find_consumer(format!("{path}.slow.consumer"), &s.consumer)?;
@@ -333,6 +426,11 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         }
         if let Some(r) = &a.rate {
             let producer = find_producer(format!("{path}.rate.producer"), &r.producer)?;
+            if r.rate.0 > 1e9 {
+                return Err(
+                    ck.err(format!("{path}.rate.rate"), "must be at most 1000000000/s (one record per nanosecond)")
+                );
+            }
             actions.push(Action::Rate { producer, rate: r.rate.0 });
         }
         if let Some(sk) = &a.seek {
@@ -416,38 +514,15 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         }
         current[t] = count;
         topics[t].max_partitions = count;
+        let total: u64 = current.iter().map(|&n| u64::from(n)).sum();
+        if total > u64::from(MAX_PARTITIONS) {
+            return Err(ck.err(
+                format!("timeline[{i}].add_partitions.count"),
+                format!("topics would have {total} partitions in all; at most {MAX_PARTITIONS} are supported"),
+            ));
+        }
     }
     timeline.sort_by_key(|a| a.at);
-
-    // Every record is kept (2 bytes of timestamp each) and every sample row too: refuse, with a
-    // reason, a world that cannot fit in memory instead of dying of it halfway.
-    let secs = duration.as_nanos() as f64 / 1e9;
-    let peak_rate: f64 = producers
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let later = timeline.iter().filter_map(|a| match a.action {
-                Action::Rate { producer, rate } if producer == i => Some(rate),
-                _ => None,
-            });
-            later.fold(p.rate, f64::max)
-        })
-        .sum();
-    let records = peak_rate * secs;
-    if records > MAX_RECORDS {
-        return Err(ck.err("producers", format!(
-            "these rates over {duration} make up to {records:.0} records; at most {MAX_RECORDS:.0} fit in memory (shorten the run or lower the rates)"
-        )));
-    }
-    let samples = duration.as_nanos() / sample_interval.as_nanos() + 1;
-    let rows: u64 =
-        groups.iter().map(|g| g.topics.iter().map(|&t| u64::from(topics[t].max_partitions)).sum::<u64>()).sum::<u64>()
-            * samples;
-    if rows > MAX_METRIC_ROWS {
-        return Err(ck.err("sample_interval", format!(
-            "{rows} metrics.csv rows ({samples} samples x group partitions); at most {MAX_METRIC_ROWS}: use a longer sample_interval"
-        )));
-    }
 
     let expect = super::expect::parse(file, &raw.expect)?;
     Ok(Plan {
@@ -509,10 +584,11 @@ fn check_topics(ck: &Checker, raw: &[RawTopic]) -> Result<Vec<TopicPlan>, Scenar
             }
         };
         let segment_bytes = t.segment_bytes.unwrap_or(defaults::SEGMENT_BYTES);
-        if segment_bytes == 0 {
-            return Err(
-                ck.err(format!("topics[{i}].segment_bytes"), "must be at least 1 byte (Kafka's default: 1073741824)")
-            );
+        if segment_bytes == 0 || segment_bytes > MAX_BATCH_BYTES {
+            return Err(ck.err(
+                format!("topics[{i}].segment_bytes"),
+                format!("{segment_bytes} is not allowed; 1 to {MAX_BATCH_BYTES} bytes (Kafka's default: 1073741824)"),
+            ));
         }
         let segment_ms = t.segment_ms.map_or(defaults::SEGMENT_MS, |d| d.0);
         if segment_ms.is_zero() {
@@ -589,8 +665,19 @@ fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) ->
             defaults::MAX_POLL_INTERVAL,
         ),
     };
-    if cfg.max_poll_records == 0 {
-        return Err(ck.err(format!("{path}.max_poll_records"), "must be at least 1 (Kafka's default: 500)"));
+    if cfg.max_poll_records == 0 || cfg.max_poll_records > MAX_POLL_RECORDS {
+        return Err(ck.err(
+            format!("{path}.max_poll_records"),
+            format!("{} is not allowed; 1 to {MAX_POLL_RECORDS} (Kafka's default: 500)", cfg.max_poll_records),
+        ));
+    }
+    if let Processing::LogNormal { sigma, .. } = cfg.processing
+        && sigma > MAX_SIGMA
+    {
+        return Err(ck.err(
+            format!("{path}.processing.lognormal.sigma"),
+            format!("{sigma} is not allowed; at most {MAX_SIGMA}"),
+        ));
     }
     if cfg.poll_interval.is_zero() && cfg.fetch_max_wait.is_zero() {
         return Err(ck.err(

@@ -46,20 +46,8 @@ pub fn write_all(dir: &Path, m: &Manifest, rows: &[RunRow]) -> anyhow::Result<Ve
             }
             let color = Some(rest);
             series.push(Series { label: label.clone(), points: med, color, ..Default::default() });
-            series.push(Series {
-                label: format!("{label}: min"),
-                points: lo,
-                color,
-                thin: true,
-                dash: 2,
-            });
-            series.push(Series {
-                label: format!("{label}: max"),
-                points: hi,
-                color,
-                thin: true,
-                dash: 2,
-            });
+            series.push(Series { label: format!("{label}: min"), points: lo, color, thin: true, dash: 2 });
+            series.push(Series { label: format!("{label}: max"), points: hi, color, thin: true, dash: 2 });
         }
         let title = format!("{}: {path} against {}", m.scenario, first.path);
         let x_label = if categorical {

@@ -1,0 +1,381 @@
+//! What a run will cost, estimated from the plan alone before it starts: memory (records kept,
+//! the producers' look-ahead, metric rows, per-partition state) and work (heap events, metric
+//! rows, group-protocol work). A plan over a ceiling is refused with the estimate, the biggest
+//! part of it, and how to lower it or raise the ceiling. The estimate is deliberately simple:
+//! it must be right to a small factor, and never be the slow part itself.
+
+use super::plan::{Plan, Processing};
+use crate::kafka::assignor::AssignorKind;
+
+/// Default ceilings; `--max-memory` and `--max-events` raise them.
+pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+/// Minutes of simulation on one core (1.4 M events/s in release); estimates err high, about 4x
+/// on benches/large.yaml.
+pub const DEFAULT_MAX_EVENTS: u64 = 1_000_000_000;
+
+/// Bytes per kept record (its 2-byte creation-time slot) and per batch in a log.
+const RECORD_BYTES: f64 = 2.0;
+const BATCH_BYTES: f64 = 48.0;
+/// A record drawn ahead in a producer's open batch (its creation time).
+const LOOKAHEAD_BYTES: f64 = 8.0;
+const METRIC_ROW_BYTES: f64 = std::mem::size_of::<crate::record::MetricRow>() as f64;
+/// Per partition of a group: owner, committed offset, processed ranges, sample state.
+const GROUP_PARTITION_BYTES: f64 = 96.0;
+/// Per consumer: its state, plus per record of a poll: finish time, latency, range.
+const CONSUMER_BYTES: f64 = 2048.0;
+const INFLIGHT_RECORD_BYTES: f64 = 16.0;
+/// Per key of a key space (the partitioner's key table).
+const KEY_BYTES: f64 = 16.0;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Ceilings {
+    pub max_memory: u64,
+    pub max_events: u64,
+}
+
+impl Default for Ceilings {
+    fn default() -> Self {
+        Ceilings { max_memory: DEFAULT_MAX_MEMORY, max_events: DEFAULT_MAX_EVENTS }
+    }
+}
+
+/// One part of an estimate: its size, what it is made of, and how a user lowers it.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub amount: f64,
+    pub what: String,
+    pub advice: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Estimate {
+    pub memory: Vec<Part>,
+    pub work: Vec<Part>,
+}
+
+impl Estimate {
+    pub fn memory_bytes(&self) -> f64 {
+        self.memory.iter().map(|p| p.amount).sum()
+    }
+    pub fn events(&self) -> f64 {
+        self.work.iter().map(|p| p.amount).sum()
+    }
+}
+
+fn part(amount: f64, what: String, advice: &str) -> Part {
+    Part { amount, what, advice: advice.to_string() }
+}
+
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// Estimates memory and work of `plan`; `check_invariants` adds the per-event invariant checks.
+pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
+    let mut est = Estimate::default();
+    let run_s = secs(plan.duration.as_nanos());
+    let topic_partitions = |t: usize| f64::from(plan.topics[t].max_partitions);
+
+    // Producers: records kept in the log, batches, the look-ahead window of open batches.
+    let mut records_per_topic = vec![0.0f64; plan.topics.len()];
+    let mut batches_per_topic = vec![0.0f64; plan.topics.len()];
+    let (mut records, mut batches, mut lookahead, mut ticks) = (0.0, 0.0, 0.0, 0.0);
+    let mut keys = 0.0;
+    for (i, p) in plan.producers.iter().enumerate() {
+        let peak = plan
+            .timeline
+            .iter()
+            .filter_map(|a| match a.action {
+                super::plan::Action::Rate { producer, rate } if producer == i => Some(rate),
+                _ => None,
+            })
+            .fold(p.rate, f64::max);
+        let n = peak * run_s;
+        let parts = topic_partitions(p.topic);
+        // A batch closes when full or linger_ms after its first record, whichever comes first.
+        // Records without keys under the default (sticky) partitioner fill one partition's batch
+        // at a time; otherwise they spread over every partition.
+        let per_batch = (p.batch_size as f64 / p.record_size as f64).max(1.0);
+        let sticky = p.keys == super::plan::Keys::None && p.partitioner == super::plan::PartitionerKind::Default;
+        let lanes = if sticky { 1.0 } else { parts };
+        let rate_lane = peak / lanes;
+        let linger_s = secs(p.linger.as_nanos()).max(1e-9);
+        let batch_rate_lane = rate_lane.min((rate_lane / per_batch).max(1.0 / linger_s));
+        let b = batch_rate_lane * lanes * run_s;
+        records += n;
+        batches += b;
+        records_per_topic[p.topic] += n;
+        batches_per_topic[p.topic] += b;
+        // The producer draws a whole window (linger_ms, at least 1 ms) of arrivals ahead.
+        let window_s = linger_s.max(1e-3);
+        lookahead += peak * window_s;
+        ticks += run_s / window_s;
+        keys += match p.keys {
+            super::plan::Keys::Uniform(k) | super::plan::Keys::Zipf { n: k, .. } => k as f64,
+            super::plan::Keys::None => 0.0,
+        };
+    }
+    est.memory.push(part(
+        records * RECORD_BYTES + batches * BATCH_BYTES,
+        format!("records kept: {records:.0} records in {batches:.0} batches"),
+        "shorten the run or lower the rates",
+    ));
+    est.memory.push(part(
+        lookahead * LOOKAHEAD_BYTES,
+        format!("producer look-ahead: {lookahead:.0} records drawn one linger_ms window ahead"),
+        "lower linger_ms or the rates",
+    ));
+    est.work.push(part(
+        batches + ticks,
+        format!("producer batches: {batches:.0}"),
+        "shorten the run or lower the rates",
+    ));
+
+    // Metric rows: one per group partition per sample.
+    let samples = (plan.duration.as_nanos() / plan.sample_interval.as_nanos() + 1) as f64;
+    let group_partitions: f64 =
+        plan.groups.iter().map(|g| g.topics.iter().map(|&t| topic_partitions(t)).sum::<f64>()).sum();
+    let rows = group_partitions * samples;
+    est.memory.push(part(
+        rows * METRIC_ROW_BYTES,
+        format!(
+            "metric rows: {group_partitions:.0} partitions (summed over {} groups) x {samples:.0} samples",
+            plan.groups.len()
+        ),
+        "raise sample_interval",
+    ));
+    est.work.push(part(rows + samples, format!("metric rows: {rows:.0}"), "raise sample_interval"));
+    est.memory.push(part(
+        group_partitions * GROUP_PARTITION_BYTES + keys * KEY_BYTES,
+        format!("group and key state: {group_partitions:.0} group partitions, {keys:.0} keys"),
+        "use fewer groups, partitions or keys",
+    ));
+
+    // Consumers: the poll loop. Idle, a poll waits fetch_max_wait_ms (or returns at once and
+    // sleeps poll_interval); busy, each batch appended to a partition it reads can wake it.
+    let delay = plan.network_delay.as_nanos();
+    let (mut loop_events, mut heartbeats, mut consumers, mut inflight) = (0.0, 0.0, 0.0, 0.0);
+    let mut protocol = 0.0;
+    let mut fastest: Option<(f64, String)> = None;
+    for (gi, g) in plan.groups.iter().enumerate() {
+        let g_batches: f64 = g.topics.iter().map(|&t| batches_per_topic[t]).sum();
+        let g_records: f64 = g.topics.iter().map(|&t| records_per_topic[t]).sum();
+        let parts: f64 = g.topics.iter().map(|&t| topic_partitions(t)).sum();
+        let members = g.consumers.len() as f64;
+        for c in &g.consumers {
+            let cfg = &c.config;
+            let cycle_ns =
+                cfg.poll_interval.as_nanos().saturating_add(cfg.fetch_max_wait.as_nanos()).saturating_add(2 * delay);
+            let cycles = run_s * 1e9 / cycle_ns.max(1) as f64;
+            if fastest.as_ref().is_none_or(|(f, _)| cycles > *f) {
+                fastest = Some((cycles, c.name.clone()));
+            }
+            // Busy, a poll finds records at once: at most one per poll_interval (+ the round trip).
+            let busy_cycle_ns = cfg.poll_interval.as_nanos().saturating_add(2 * delay);
+            let busy = (g_batches / members).min(g_records).min(run_s * 1e9 / busy_cycle_ns.max(1) as f64);
+            let mean_processing = match cfg.processing {
+                Processing::Constant(d) | Processing::Exponential(d) => d.as_nanos() as f64,
+                Processing::Uniform(lo, hi) => (lo.as_nanos() + hi.as_nanos()) as f64 / 2.0,
+                Processing::LogNormal { median, .. } => median.as_nanos() as f64,
+            };
+            // Processing draws one sample per record unless it is constant.
+            let per_record = if matches!(cfg.processing, Processing::Constant(_)) || mean_processing == 0.0 {
+                0.0
+            } else {
+                g_records / members
+            };
+            loop_events += 4.0 * (cycles + busy) + per_record;
+            heartbeats += run_s / secs(cfg.heartbeat_interval.as_nanos()).max(1e-9)
+                + 2.0 * run_s / secs(cfg.auto_commit_interval.as_nanos()).max(1e-9);
+            consumers += 1.0;
+            inflight += f64::from(cfg.max_poll_records);
+        }
+        // Each membership change rebalances the group; an assignment costs members x partitions
+        // (sticky assignors several passes).
+        let changes = 1.0
+            + g.consumers.iter().filter(|c| c.start_at.is_some_and(|t| !t.is_zero())).count() as f64
+            + plan
+                .timeline
+                .iter()
+                .filter(|a| match &a.action {
+                    super::plan::Action::Crash((x, _))
+                    | super::plan::Action::Start((x, _))
+                    | super::plan::Action::Stop((x, _))
+                    | super::plan::Action::AddConsumer((x, _)) => *x == gi,
+                    super::plan::Action::AddPartitions { topic, .. } => g.topics.contains(topic),
+                    _ => false,
+                })
+                .count() as f64;
+        let passes = match g.assignor {
+            AssignorKind::Sticky | AssignorKind::CooperativeSticky => 8.0,
+            _ => 1.0,
+        };
+        protocol += changes * (members * parts * passes + members * members);
+    }
+    let loop_what = match &fastest {
+        Some((cycles, name)) => {
+            format!("consumer poll loops: {consumers:.0} consumers; `{name}` alone polls {cycles:.0} times")
+        }
+        None => "consumer poll loops".to_string(),
+    };
+    est.work.push(part(loop_events, loop_what, "raise poll_interval or fetch_max_wait_ms, or use fewer consumers"));
+    est.work.push(part(
+        heartbeats,
+        format!("heartbeats and auto-commits of {consumers:.0} consumers"),
+        "raise heartbeat_interval_ms or auto_commit_interval_ms",
+    ));
+    est.work.push(part(
+        protocol,
+        "group-protocol work: assignments x members x partitions".into(),
+        "use fewer consumers or partitions",
+    ));
+    est.memory.push(part(
+        consumers * CONSUMER_BYTES + inflight * INFLIGHT_RECORD_BYTES,
+        format!("consumers: {consumers:.0}, up to {inflight:.0} records in their polls"),
+        "use fewer consumers or a lower max_poll_records",
+    ));
+
+    // The broker's retention check visits every partition.
+    let all_partitions: f64 = (0..plan.topics.len()).map(topic_partitions).sum();
+    let checks = run_s / secs(plan.retention_check_interval.as_nanos()).max(1e-9);
+    est.work.push(part(
+        checks * (1.0 + all_partitions),
+        format!("retention checks: {checks:.0} x {all_partitions:.0} partitions"),
+        "raise log_retention_check_interval_ms",
+    ));
+
+    if check_invariants {
+        let events = est.events();
+        let per_event = group_partitions + all_partitions * plan.groups.len() as f64 + consumers;
+        est.work.push(part(
+            events * per_event,
+            format!("invariant checks: {events:.0} events x {per_event:.0} partitions and consumers"),
+            "run without --check-invariants, or make the scenario smaller",
+        ));
+    }
+    est
+}
+
+/// Human size: "12.0 GB", "512 MB".
+pub fn bytes_text(b: f64) -> String {
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", (b / 1e3).max(1.0))
+    }
+}
+
+/// Parses "4GB", "512MB", "2GiB" or a byte count, for `--max-memory`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a size; write e.g. 8GB, 512MB or 2GiB"))?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "`{other}` is not a size unit in `{s}`; allowed: B, kB, MB, GB, TB, KiB, MiB, GiB, TiB"
+            ));
+        }
+    };
+    let v = n * scale;
+    if !(v.is_finite() && (1.0..1.8e19).contains(&v)) {
+        return Err(format!("`{s}` is not a usable size"));
+    }
+    Ok(v as u64)
+}
+
+/// Refuses a plan over a ceiling: Err(message) with the estimate, its biggest part, the ceiling
+/// and how to get under it or raise it.
+pub fn check(plan: &Plan, ceilings: Ceilings, check_invariants: bool) -> Result<Estimate, String> {
+    let est = estimate(plan, check_invariants);
+    let biggest = |parts: &[Part]| parts.iter().max_by(|a, b| a.amount.total_cmp(&b.amount)).cloned();
+    let memory = est.memory_bytes();
+    if memory > ceilings.max_memory as f64 {
+        let top = biggest(&est.memory).expect("parts");
+        return Err(format!(
+            "this scenario needs about {} ({}); the limit is {}: {}, or pass --max-memory {}",
+            bytes_text(memory),
+            top.what,
+            bytes_text(ceilings.max_memory as f64),
+            top.advice,
+            bytes_text(memory * 1.25).replace(' ', "").replace(".0", "")
+        ));
+    }
+    let events = est.events();
+    if events > ceilings.max_events as f64 {
+        let top = biggest(&est.work).expect("parts");
+        return Err(format!(
+            "this scenario needs about {events:.2e} events of work ({}); the limit is {:.0e}: {}, or pass --max-events {:.0}",
+            top.what,
+            ceilings.max_events as f64,
+            top.advice,
+            (events * 1.25).ceil()
+        ));
+    }
+    Ok(est)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(yaml: &str) -> Plan {
+        crate::scenario::parse("t.yaml", yaml).unwrap()
+    }
+
+    const BASE: &str = "name: b\nduration: 10s\ntopics: [{name: t, partitions: 4}]\nproducers: [{name: p, topic: t, rate: 1000/s}]\ngroups: [{id: g, topics: [t], consumers: 2}]\n";
+
+    #[test]
+    fn a_small_scenario_fits() {
+        let est = check(&plan(BASE), Ceilings::default(), true).unwrap();
+        assert!(est.memory_bytes() < 1e7, "{est:?}");
+        assert!(est.events() < 1e6, "{est:?}");
+    }
+
+    #[test]
+    fn runaway_worlds_are_refused_with_the_reason() {
+        let linger = plan(&BASE.replace("rate: 1000/s", "rate: 1000000/s, linger_ms: 1h"));
+        let e = check(&linger, Ceilings::default(), false).unwrap_err();
+        assert!(
+            e.contains("producer look-ahead") && e.contains("--max-memory") && e.contains("limit is 4.3 GB"),
+            "{e}"
+        );
+        let spin = plan(&BASE.replace("consumers: 2", "consumers: 2, poll_interval: 1ns, fetch_max_wait_ms: 0"));
+        let e = check(&spin, Ceilings::default(), false).unwrap_err();
+        assert!(e.contains("poll loops") && e.contains("poll_interval") && e.contains("--max-events"), "{e}");
+        let retention = plan(
+            &BASE
+                .replace("duration: 10s", "duration: 80000h\nsample_interval: 1h\nlog_retention_check_interval_ms: 1")
+                .replace("rate: 1000/s", "rate: 0/s"),
+        );
+        let e = check(&retention, Ceilings::default(), false).unwrap_err();
+        assert!(e.contains("log_retention_check_interval_ms"), "{e}");
+    }
+
+    #[test]
+    fn ceilings_can_be_raised() {
+        let spin = plan(&BASE.replace("consumers: 2", "consumers: 2, poll_interval: 1ns, fetch_max_wait_ms: 0"));
+        assert!(check(&spin, Ceilings { max_memory: u64::MAX, max_events: u64::MAX }, false).is_ok());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4GB"), Ok(4_000_000_000));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5XB").is_err());
+    }
+}
