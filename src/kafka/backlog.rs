@@ -7,6 +7,7 @@
 //!   `latest` (nothing old is needed);
 //! - a member reads from its position, and processes the records its last poll returned;
 //! - a group added later with `earliest` will read from the log start, so everything stays;
+//! - a removed group still counts: a consumer added to it later resumes from its commits;
 //! - a seek or offset reset to an offset, a shift, a timestamp or `earliest`, and push delivery
 //!   (its buffers and messages in flight hold ranges of their own), keep the whole topic in
 //!   memory for the run: this is decided once, from the plan.
@@ -46,9 +47,8 @@ impl World {
         let mut low: Vec<u64> = self.partitions.iter().map(|p| p.log.log_end_offset()).collect();
         for (gi, g) in self.groups.iter().enumerate() {
             let plan = &self.plan.groups[gi];
-            if g.removed {
-                continue;
-            }
+            // A removed group keeps its committed offsets: a consumer added to it later (or one of
+            // its consumers started again) reads on from them.
             let earliest = plan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
             let added = plan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
             for &p in &g.partitions {

@@ -449,7 +449,19 @@ impl World {
                 revoked_ev.insert(name, json!(revoked));
             }
             let con = &self.consumers[c];
-            if con.state != RunState::Running || con.member_id.as_deref() != Some(id.as_str()) {
+            let running = con.state == RunState::Running;
+            if !running || con.member_id.is_none() {
+                // A member whose consumer is dead (a crashed static member is kept until its
+                // session times out) or lost its membership to a poll timeout and has not polled
+                // since keeps only what the new assignment leaves it; the rest goes to its new
+                // owners now (the consumer calls onPartitionsLost when it next polls).
+                let lost: Vec<u32> = con.owned.iter().map(|o| o.partition).filter(|p| !parts.contains(p)).collect();
+                for p in lost {
+                    self.release(c, p, if running { "poll_timeout" } else { "crash" });
+                }
+                continue;
+            }
+            if con.member_id.as_deref() != Some(id.as_str()) {
                 continue; // a silent member: its partitions wait for its session to time out
             }
             if self.groups[g].members[&id].joined {

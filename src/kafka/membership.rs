@@ -304,7 +304,17 @@ impl World {
                 Some(off) => off,
                 None => match reset {
                     OffsetReset::Earliest => log.log_start_offset(),
-                    OffsetReset::Latest => log.log_end_offset(),
+                    OffsetReset::Latest => {
+                        // A partition that changes hands before its first commit: the new owner
+                        // starts at the log end, jumping over what the group had not read yet.
+                        let end = log.log_end_offset();
+                        if let Some(first) = grp.first_offset[p as usize].filter(|&f| f < end) {
+                            let unread = (end - first) - grp.processed[p as usize].count_in(first, end);
+                            grp.skip(p, first, end);
+                            grp.lost_reset += unread;
+                        }
+                        end
+                    }
                     OffsetReset::None => {
                         let why = format!("NoOffsetForPartition: no committed offset for {}", self.partition_name(p));
                         self.consumers[c].fatal.get_or_insert(why);
