@@ -109,6 +109,16 @@ fn reset_offsets_clamps_to_the_log() {
     assert_eq!(reset.fields["moves"][0]["to"], 1099, "clamped to the log end");
 }
 
+/// (time in ms, new log start offset) of every segments_deleted event.
+fn segment_deletions(w: &kafkasim::kafka::world::World) -> Vec<(u64, u64)> {
+    w.rec
+        .events
+        .iter()
+        .filter(|e| e.kind == "segments_deleted")
+        .map(|e| (e.time.as_millis(), e.fields["log_start_offset"].as_u64().unwrap()))
+        .collect()
+}
+
 /// 5 s segments, 10 s retention, checked every second: the log start moves a whole segment at a
 /// time, and only segments whose newest record is older than the retention go.
 #[test]
@@ -123,13 +133,7 @@ topics: [{name: t, partitions: 1, retention_ms: 10000, segment_ms: 5000}]
 producers: [{name: p, topic: t, rate: 100/s, arrival: constant, linger_ms: 0}]
 "#;
     let w = run_yaml(yaml);
-    let deletes: Vec<(u64, u64)> = w
-        .rec
-        .events
-        .iter()
-        .filter(|e| e.kind == "segments_deleted")
-        .map(|e| (e.time.as_millis(), e.fields["log_start_offset"].as_u64().unwrap()))
-        .collect();
+    let deletes = segment_deletions(&w);
     // A segment rolls when a batch's newest timestamp is more than segment.ms after the segment's
     // first batch's (LogSegment.shouldRoll): segment 1 holds the records created at 10 ms ..
     // 5010 ms (offsets 0..501). Its newest record is past retention once now - 5010 ms > 10 s, at
@@ -152,13 +156,7 @@ topics: [{name: t, partitions: 1, retention_ms: 10000, segment_ms: 5000}]
 producers: [{name: p, topic: t, rate: 100/s, arrival: constant, linger_ms: 0}]
 "#;
     let w = run_yaml(yaml);
-    let deletes: Vec<(u64, u64)> = w
-        .rec
-        .events
-        .iter()
-        .filter(|e| e.kind == "segments_deleted")
-        .map(|e| (e.time.as_millis(), e.fields["log_start_offset"].as_u64().unwrap()))
-        .collect();
+    let deletes = segment_deletions(&w);
     // Segments of 501 records whose newest records were created at 5.01, 10.01, 15.01, 20.01,
     // 25.01 s pass the 10 s retention at 15.01, 20.01, 25.01, 30.01, 35.01 s. The check at 30 s
     // deletes the first three at once; the checks at 31 s and 36 s one each.
