@@ -77,12 +77,12 @@ fn fuzz_found_consumer_added_to_a_removed_group() {
     run_yaml(include_str!("fuzz-found/consumer-added-to-removed-group.yaml"));
 }
 
-/// Found by the run target with FUZZ_RUNS=60000 and not fixed yet: an accounting gap between
-/// retention deleting unread records and the at-least-once invariant's "skipped on purpose".
+/// Found by the run target with FUZZ_RUNS=60000: a reset_offsets on a partition with no commit
+/// yet jumped over what the group had read since it started and not processed, without counting
+/// it as skipped on purpose.
 #[test]
-#[ignore = "open: retention + reset_offsets accounting (tests/fuzz-found/retention-and-reset-accounting.yaml)"]
-fn fuzz_found_retention_and_reset_accounting() {
-    run_yaml(include_str!("fuzz-found/retention-and-reset-accounting.yaml"));
+fn fuzz_found_reset_before_the_first_commit() {
+    run_yaml(include_str!("fuzz-found/reset-before-first-commit.yaml"));
 }
 
 #[test]

@@ -153,12 +153,16 @@ impl World {
             let log = &self.partitions[p as usize].log;
             let (start, end) = (log.log_start_offset(), log.log_end_offset());
             let current = self.groups[g].committed[p as usize].unwrap_or(end);
+            // Where the group would have resumed: with no commit yet, where it started reading
+            // (what it read since then and did not process is jumped over too).
+            let resume =
+                self.groups[g].committed[p as usize].or(self.groups[g].first_offset[p as usize]).unwrap_or(end);
             let target = self.target_offset(p, to, current).clamp(i128::from(start), i128::from(end)) as u64;
             self.groups[g].committed[p as usize] = Some(target);
             if target < current {
                 self.mark_replay(g, p, target);
             } else {
-                self.skip_on_request(g, p, current, target);
+                self.skip_on_request(g, p, resume.min(target), target);
             }
             let fo = &mut self.groups[g].first_offset[p as usize];
             *fo = Some(fo.map_or(target, |f| f.min(target)));
