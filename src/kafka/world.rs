@@ -275,6 +275,8 @@ impl World {
         let delay = plan.network_delay;
         let ngroups = groups.len();
         let nconsumers = consumers.len();
+        // Latency over time keeps at most about 600 points per group, whatever the run's length.
+        let latency_bucket_s = plan.duration.as_nanos().div_ceil(600 * 1_000_000_000).max(1);
         let nproducers = producers.len();
         let mut w = World {
             plan,
@@ -284,7 +286,7 @@ impl World {
             producers,
             consumers,
             groups,
-            rec: Recorder::new(ngroups, nconsumers),
+            rec: Recorder::new(ngroups, nconsumers, latency_bucket_s),
             staging: super::staging::Staging::new(nproducers),
             pending_commits: Slab::default(),
             expiring: Slab::default(),

@@ -81,6 +81,9 @@ pub struct GroupStats {
     /// Latency per second of virtual time (by when each record finished processing), for the
     /// latency-over-time chart; filled by `record_latency_at`.
     pub latency_per_second: std::collections::BTreeMap<u64, Histogram<u64>>,
+    /// Seconds per entry of `latency_per_second` (keys are each bucket's first second): 1, or more
+    /// for long runs, so that a run keeps at most about 600 of them whatever its length.
+    pub latency_bucket_s: u64,
     /// Burrow's window of recent commits, per partition that has any.
     pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
 }
@@ -105,6 +108,7 @@ impl Default for GroupStats {
             latency_sum_ns: 0,
             latency_max_ns: 0,
             latency_per_second: std::collections::BTreeMap::new(),
+            latency_bucket_s: 1,
             commit_windows: std::collections::BTreeMap::new(),
         }
     }
@@ -126,7 +130,7 @@ impl GroupStats {
     /// latency can also be shown second by second.
     pub fn record_latency_at(&mut self, finished: SimTime, ns: u64) {
         self.record_latency(ns);
-        let second = finished.as_nanos() / 1_000_000_000;
+        let second = finished.as_nanos() / 1_000_000_000 / self.latency_bucket_s * self.latency_bucket_s;
         let h = self
             .latency_per_second
             .entry(second)
@@ -141,8 +145,10 @@ impl GroupStats {
     pub fn record_latencies(&mut self, finished_ns: &[u64], latency_ns: &[u64]) {
         let mut i = 0;
         while i < latency_ns.len() {
-            let second = finished_ns[i] / 1_000_000_000;
-            let end = i + finished_ns[i..latency_ns.len()].partition_point(|&f| f / 1_000_000_000 == second);
+            let bucket = 1_000_000_000 * self.latency_bucket_s;
+            let second = finished_ns[i] / bucket * self.latency_bucket_s;
+            let end =
+                i + finished_ns[i..latency_ns.len()].partition_point(|&f| f / bucket * self.latency_bucket_s == second);
             let h = self
                 .latency_per_second
                 .entry(second)
@@ -267,7 +273,8 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(groups: usize, consumers: usize) -> Self {
+    /// `latency_bucket_s`: seconds per point of the latency-over-time series.
+    pub fn new(groups: usize, consumers: usize, latency_bucket_s: u64) -> Self {
         Recorder {
             events: Vec::new(),
             metrics: Vec::new(),
@@ -276,7 +283,9 @@ impl Recorder {
             ownership: Vec::new(),
             group_samples: Vec::new(),
             rejected_actions: 0,
-            groups: (0..groups).map(|_| GroupStats::default()).collect(),
+            groups: (0..groups)
+                .map(|_| GroupStats { latency_bucket_s: latency_bucket_s.max(1), ..GroupStats::default() })
+                .collect(),
             consumers: vec![ConsumerStats::default(); consumers],
         }
     }

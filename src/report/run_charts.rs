@@ -42,7 +42,8 @@ fn latency_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     let mut series = Vec::new();
     for (gi, g) in w.groups.iter().enumerate() {
         let q = w.rec.groups[gi].latency_quantiles_per_second();
-        let at = |s: u64| s as f64 + 0.5;
+        let half = w.rec.groups[gi].latency_bucket_s as f64 / 2.0;
+        let at = |s: u64| s as f64 + half;
         let color = Some(group_slot(gi));
         series.push(Series {
             label: format!("{}: p99", g.id),
@@ -58,7 +59,10 @@ fn latency_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             ..Default::default()
         });
     }
-    let title = format!("{}: end-to-end latency per second (publish to processed)", w.plan.name);
+    let bucket = w.rec.groups.first().map_or(1, |g| g.latency_bucket_s);
+    let per = if bucket == 1 { "second".to_string() } else { format!("{bucket} s") };
+    let title = format!("{}: end-to-end latency per {per} (publish to processed)", w.plan.name);
+    let note = format!("Solid: p99, dashed: p50, of the records that finished processing in each {per}.");
     LineChart {
         title: &title,
         x_label: "virtual time (s)",
@@ -67,7 +71,7 @@ fn latency_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         markers: &markers(w),
         integer_y: false,
         empty_note: Some("No record was processed, so there is no latency to show."),
-        legend_note: Some("Solid: p99, dashed: p50, of the records that finished processing in each second."),
+        legend_note: Some(&note),
         bands: &[],
     }
     .write(&dir.join("latency-over-time.png"), &dir.join("latency-over-time.svg"))
