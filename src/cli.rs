@@ -492,7 +492,7 @@ fn sweep(
     // The folder is checked and locked first: a refusal costs no simulation.
     let staging = outdir::begin(&dir, writing.force)?;
     let mine = (0..m.runs()).filter(|r| r % shard.1 == shard.0).count();
-    let bar = sweep_bar(mine as u64);
+    let bar = crate::progress::runs_bar(mine as u64);
     let started = std::time::Instant::now();
     let rows = sweep::run(&plans, &m, shard, jobs, &|done, _| {
         if let Some(b) = &bar {
@@ -531,20 +531,6 @@ fn sweep_merge(dirs: &[PathBuf], out: &Path, writing: Writing) -> Result<(), Fai
     say!("{}", crate::sweep::table::markdown(&m, &rows).trim_end());
     say!("wrote {}", out.display());
     Ok(())
-}
-
-/// A progress bar on stderr for people at a terminal: runs done, total, time left.
-fn sweep_bar(total: u64) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("sweep {bar:30} {pos}/{len} runs, {eta} left")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(bar)
 }
 
 fn check(files: &[PathBuf], seed: Option<u64>) -> Result<(), Failure> {

@@ -52,3 +52,16 @@ pub fn with_progress<T: Send>(
         handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
+
+/// A progress bar on stderr for people at a terminal: runs done, total, time left.
+pub fn runs_bar(total: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("sweep {bar:30} {pos}/{len} runs, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}

@@ -89,13 +89,12 @@ pub fn summary(w: &World) -> Value {
                 .collect();
             committed.insert(t.name.clone(), Value::Array(offs));
         }
+        // A standby is a live member the assignor left idle, not one waiting in a rebalance.
         let standby: Vec<&str> = g
             .consumers
             .iter()
-            .map(|&c| &w.consumers[c])
-            // A standby is a live member the assignor left idle, not one waiting in a rebalance.
-            .filter(|c| c.state == RunState::Running && c.owned.is_empty() && !c.joining && c.member_id.is_some())
-            .map(|c| c.name.as_str())
+            .filter(|&&c| consumer_state(w, c) == "standby")
+            .map(|&c| w.consumers[c].name.as_str())
             .collect();
         let committed_past: u64 = g.partitions.iter().map(|&p| g.lost(p)).sum();
         // Records retention deleted before the group got to them (beyond its committed offset).
