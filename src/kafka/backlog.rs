@@ -47,6 +47,25 @@ impl World {
         let mut low: Vec<u64> = self.partitions.iter().map(|p| p.log.log_end_offset()).collect();
         for (gi, g) in self.groups.iter().enumerate() {
             let plan = &self.plan.groups[gi];
+            if let Some(sg) = &g.share {
+                // A share group may still deliver anything from SPSO on (re-deliveries), and
+                // with `earliest` a partition not yet initialized starts at the log start.
+                let earliest = sg.plan.auto_offset_reset == crate::scenario::plan::ShareOffsetReset::Earliest;
+                for &p in &g.partitions {
+                    let (i, log) = (p as usize, &self.partitions[p as usize].log);
+                    match &sg.parts[i] {
+                        Some(sp) => low[i] = low[i].min(sp.spso()),
+                        None if earliest => low[i] = low[i].min(log.log_start_offset()),
+                        None => {}
+                    }
+                }
+                for &c in &g.consumers {
+                    for &(p, from, _) in &self.consumers[c].inflight.ranges {
+                        low[p as usize] = low[p as usize].min(from);
+                    }
+                }
+                continue;
+            }
             // A removed group keeps its committed offsets: a consumer added to it later (or one of
             // its consumers started again) reads on from them.
             let earliest = plan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
@@ -71,6 +90,10 @@ impl World {
             }
         }
         for (part, from) in self.partitions.iter_mut().zip(low) {
+            // Batch boundaries below what any share group can still acquire are not needed.
+            while part.batch_starts.len() > 1 && part.batch_starts[1] <= from {
+                part.batch_starts.pop_front();
+            }
             if !self.keep_whole_topic[part.topic] {
                 part.log.release_before(from);
             }

@@ -2,6 +2,7 @@
 //! processing. The world drives it; this file holds its state and the per-record arithmetic.
 
 use super::processing::ProcessingTime;
+use super::share::partition::AckType;
 use crate::scenario::plan::{CommitMode, ConsumerConfig};
 use crate::sim::SimTime;
 use crate::sim::rng::SimRng;
@@ -151,6 +152,21 @@ pub struct Consumer {
     pub fatal: Option<String>,
     /// Draws member ids (client.id + "-" + UUID in Kafka), apart from processing draws.
     pub member_rng: SimRng,
+
+    // ---- share groups (KafkaShareConsumer) ----
+    /// Draws what the application makes of each record (`outcome`), apart from processing draws.
+    pub outcome_rng: SimRng,
+    /// Acknowledgements made since the last poll, sent with the next ShareFetch, as
+    /// (partition, from, to, type) in processing order.
+    pub share_acks: Vec<(u32, u64, u64, AckType)>,
+    /// What the application does with each record of the batch in hand, in processing order.
+    pub share_outcomes: Vec<AckType>,
+    /// The coordinator's answer to the heartbeat on its way back.
+    pub share_reply: Option<super::share::coordinator::ShareReply>,
+    /// The member left on a poll timeout and rejoins at its next poll.
+    pub share_rejoin: bool,
+    /// Records the application always fails and releases: (global partition, sorted offsets).
+    pub poison: Option<(u32, Vec<u64>)>,
 }
 
 impl Consumer {

@@ -152,7 +152,7 @@ impl World {
         }
     }
 
-    fn new_member_id(&mut self, c: usize) -> String {
+    pub(super) fn new_member_id(&mut self, c: usize) -> String {
         // client.id + "-" + a random UUID: the order of dynamic members after a restart is
         // random in Kafka too, and drawn here from the consumer's own stream.
         let con = &mut self.consumers[c];

@@ -8,6 +8,9 @@ use super::world::{Ev, World};
 
 impl World {
     pub(super) fn fetch_at_broker(&mut self, c: usize) {
+        if self.is_share(self.consumers[c].group) {
+            self.share_send_acks(c);
+        }
         let n = self.gather(c);
         let con = &self.consumers[c];
         if n == 0 && !con.config.fetch_max_wait.is_zero() && !con.owned.is_empty() {
@@ -32,6 +35,9 @@ impl World {
     }
 
     pub(super) fn gather(&mut self, c: usize) -> usize {
+        if self.is_share(self.consumers[c].group) {
+            return self.share_gather(c);
+        }
         self.consumers[c].inflight.clear();
         if self.consumers[c].paused || !self.fix_out_of_range(c) {
             return 0;
@@ -64,13 +70,17 @@ impl World {
             self.consumers[c].phase = Phase::Idle;
             self.poll(c);
         } else {
-            self.respond(c);
+            self.gather(c);
+            self.send_response(c);
         }
     }
 
     /// Answers a parked fetch: the log is read again, since records arrived while it waited.
     pub(super) fn respond(&mut self, c: usize) {
-        self.gather(c);
+        if self.gather(c) == 0 && self.is_share(self.consumers[c].group) {
+            self.share_repark(c);
+            return;
+        }
         self.send_response(c);
     }
 

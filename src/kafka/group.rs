@@ -133,6 +133,8 @@ pub struct Group {
     pub revoked_total: u64,
     pub rebalance_pause_total: SimDuration,
     pub rebalance_pause_max: SimDuration,
+    /// Set for a share group (`type: share`): its coordinator and share-partition state.
+    pub share: Option<Box<crate::kafka::share::group::ShareGroup>>,
 }
 
 impl Group {
@@ -187,6 +189,7 @@ impl Group {
             revoked_total: 0,
             rebalance_pause_total: SimDuration::ZERO,
             rebalance_pause_max: SimDuration::ZERO,
+            share: None,
         }
     }
 

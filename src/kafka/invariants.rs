@@ -15,6 +15,10 @@ impl World {
 fn check(w: &World) {
     let now = w.kernel.now();
     for (gi, g) in w.groups.iter().enumerate() {
+        if let Some(sg) = &g.share {
+            check_share(w, g, sg);
+            continue;
+        }
         // Each partition is owned by at most one member of the group, and the coordinator's
         // record of the owner agrees with the member's own view.
         let mut seen: Vec<Option<usize>> = vec![None; w.partitions.len()];
@@ -79,6 +83,38 @@ fn check(w: &World) {
                     w.partition_name(p)
                 );
             }
+        }
+    }
+}
+
+/// Share groups: every share-partition's own invariants (SPSO never passes a non-terminal record;
+/// no delivery count above the limit); each acquired record is held by exactly one member, a
+/// running consumer of the group (a closed or killed member's session released its records); the
+/// window never reaches past the log end.
+fn check_share(w: &World, g: &super::group::Group, sg: &super::share::group::ShareGroup) {
+    let now = w.kernel.now();
+    for &p in &g.partitions {
+        let Some(sp) = &sg.parts[p as usize] else { continue };
+        if let Err(e) = sp.check() {
+            panic!("invariant at {now:?}: share group {} partition {}: {e}", g.id, w.partition_name(p));
+        }
+        let leo = w.partitions[p as usize].log.log_end_offset();
+        assert!(
+            sp.window_end() <= leo.max(sp.spso()),
+            "invariant at {now:?}: share group {} window of {} ends at {} past log end {leo}",
+            g.id,
+            w.partition_name(p),
+            sp.window_end()
+        );
+        for (off, owner) in sp.owners() {
+            let c = owner as usize;
+            assert!(
+                g.consumers.contains(&c) && w.consumers[c].state == RunState::Running,
+                "invariant at {now:?}: share group {} record {off} of {} held by {} which is not a running member",
+                g.id,
+                w.partition_name(p),
+                w.consumers.get(c).map_or("?", |x| x.name.as_str())
+            );
         }
     }
 }

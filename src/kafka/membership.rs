@@ -26,7 +26,10 @@ impl World {
         let g = con.group;
         // A new incarnation: whatever the old one held belongs to a member that is now silent
         // (the coordinator drops it when its session times out) or already gone.
-        self.release_all(c, "crash");
+        let share = self.is_share(g);
+        if !share {
+            self.release_all(c, "crash");
+        }
         self.rec.consumers[c].start_running(now);
         let con = &mut self.consumers[c];
         con.state = RunState::Running;
@@ -51,8 +54,13 @@ impl World {
             "consumer_started",
             vec![("consumer", json!(name)), ("group", json!(self.groups[g].id)), ("cause", json!(why))],
         );
+        if share {
+            self.share_start(c);
+        }
         self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
-        self.refresh_group(g);
+        if !share {
+            self.refresh_group(g);
+        }
     }
 
     pub(super) fn crash_consumer(&mut self, c: usize) {
@@ -60,6 +68,10 @@ impl World {
         if self.consumers[c].state != RunState::Running {
             let name = self.consumers[c].name.clone();
             self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
+            return;
+        }
+        if self.is_share(self.consumers[c].group) {
+            self.share_crash(c);
             return;
         }
         // Records whose processing finished before the crash did their side effects.
@@ -108,6 +120,10 @@ impl World {
     pub(super) fn finish_stop(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
+        if self.is_share(g) {
+            self.share_finish_stop(c);
+            return;
+        }
         if self.consumers[c].config.commit != CommitMode::BeforeProcessing {
             let offsets = self.positions(c);
             self.send_commit(c, offsets);

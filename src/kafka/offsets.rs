@@ -288,6 +288,12 @@ impl World {
                             ("records", json!(after - before)),
                         ],
                     );
+                    // Share groups archive what retention deleted under them; SPSO follows.
+                    for g in &mut self.groups {
+                        if let Some(sp) = g.share.as_mut().and_then(|sg| sg.parts[p as usize].as_mut()) {
+                            sp.log_start_moved(after);
+                        }
+                    }
                 }
             }
         }

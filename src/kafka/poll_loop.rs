@@ -19,6 +19,10 @@ impl World {
             self.consumer_error(c, &why);
             return;
         }
+        if self.is_share(g) {
+            self.share_poll(c);
+            return;
+        }
         let con = &mut self.consumers[c];
         con.last_poll = now;
         con.poll_seq = con.poll_seq.wrapping_add(1);
@@ -61,6 +65,10 @@ impl World {
     /// The poll returns: positions advance past the returned records, then processing starts.
     pub(super) fn deliver(&mut self, c: usize) {
         let g = self.consumers[c].group;
+        if self.is_share(g) {
+            self.share_deliver(c);
+            return;
+        }
         let now = self.now();
         let con = &mut self.consumers[c];
         if !con.owned.is_empty() {
@@ -159,6 +167,11 @@ impl World {
             }
             let con = &self.consumers[c];
             let mut in_hand = match con.phase {
+                Phase::Processing if self.is_share(con.group) => {
+                    let k = con.inflight.finished_by(now);
+                    self.share_account(c, k);
+                    self.consumers[c].inflight.ranges_after(k)
+                }
                 Phase::Processing => {
                     let k = con.inflight.finished_by(now);
                     self.account_processed(c, k);
@@ -194,6 +207,10 @@ impl World {
     }
 
     pub(super) fn processing_done(&mut self, c: usize) {
+        if self.is_share(self.consumers[c].group) {
+            self.share_processing_done(c);
+            return;
+        }
         let now = self.now();
         self.rec.consumers[c].end_busy(now);
         let k = self.consumers[c].inflight.len();

@@ -121,6 +121,9 @@ impl World {
                 });
             }
             let n = b.len as usize;
+            if part.share_fed {
+                part.batch_starts.push_back(part.log.log_end_offset());
+            }
             let (front, back) = times.as_slices();
             let first = &front[..n.min(front.len())];
             part.log.append_parts([first, &back[..n - first.len()]], size);

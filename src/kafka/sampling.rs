@@ -16,10 +16,76 @@ impl World {
         };
         let mut rows = std::mem::take(&mut self.sample_rows);
         rows.clear();
+        let mut in_flight_samples = Vec::new();
         for (gi, g) in self.groups.iter().enumerate() {
             // A group appears when it is added and disappears when removed.
             let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
             if !added || g.removed {
+                continue;
+            }
+            if let Some(sg) = &g.share {
+                let mut in_flight_total = 0;
+                for &p in &g.partitions {
+                    if !self.partition_exists(p) {
+                        continue;
+                    }
+                    let log = &self.partitions[p as usize].log;
+                    let (start, end) = (log.log_start_offset(), log.log_end_offset());
+                    let row = match &sg.parts[p as usize] {
+                        Some(sp) => {
+                            let spso = sp.spso();
+                            in_flight_total += sp.in_flight();
+                            let lag_ns = if spso < end {
+                                log.created_at(spso.max(start)).map_or(0, |t| now.as_nanos().saturating_sub(t))
+                            } else {
+                                0
+                            };
+                            ShareRow {
+                                spso,
+                                speo: if sp.in_flight() == 0 { spso } else { sp.window_end() - 1 },
+                                in_flight: sp.in_flight(),
+                                share_lag: sp.lag(end),
+                                backlog: end.saturating_sub(sp.window_end()) + sp.available(),
+                                lag_ns,
+                            }
+                        }
+                        // Not initialized yet: share.auto.offset.reset decides where it will start.
+                        None => {
+                            let from = match sg.plan.auto_offset_reset {
+                                crate::scenario::plan::ShareOffsetReset::Earliest => start,
+                                crate::scenario::plan::ShareOffsetReset::Latest => end,
+                            };
+                            ShareRow {
+                                spso: NONE_U64,
+                                speo: NONE_U64,
+                                in_flight: 0,
+                                share_lag: NONE_U64,
+                                backlog: end - from,
+                                lag_ns: NONE_U64,
+                            }
+                        }
+                    };
+                    let lag_status =
+                        self.rec.groups[gi].commit_windows.get(&p).map_or(LagStatus::Ok, |w| w.evaluate(end, now));
+                    rows.push(MetricRow {
+                        time: now,
+                        group: gi as u16,
+                        partition: p,
+                        log_end_offset: end,
+                        log_start_offset: start,
+                        committed: NONE_U64,
+                        lag_ns: row.lag_ns,
+                        position: NONE_U64,
+                        owner: NONE_U32,
+                        backlog: row.backlog,
+                        lag_status,
+                        spso: row.spso,
+                        speo: row.speo,
+                        in_flight: row.in_flight,
+                        share_lag: row.share_lag,
+                    });
+                }
+                in_flight_samples.push((gi, in_flight_total));
                 continue;
             }
             for &p in &g.partitions {
@@ -60,10 +126,20 @@ impl World {
                     owner: owner.map_or(NONE_U32, |c| c as u32),
                     backlog,
                     lag_status,
+                    spso: NONE_U64,
+                    speo: NONE_U64,
+                    in_flight: NONE_U64,
+                    share_lag: NONE_U64,
                 });
             }
         }
         self.rec.total_sample(&rows, self.partitions.len());
+        for (gi, total) in in_flight_samples {
+            let st = &mut self.groups[gi].share.as_mut().expect("share group").stats;
+            st.in_flight_max = st.in_flight_max.max(total);
+            st.in_flight_sum += u128::from(total);
+            st.samples += 1;
+        }
         // Rows go to metrics.csv as they are sampled when a writer waits for them (`kafkasim
         // run`), else they are kept for whoever reads the world afterwards (tests, compare).
         match self.metric_sink.take() {
@@ -95,4 +171,14 @@ impl World {
             self.kernel.schedule_at(self.next_sample, Ev::Sample);
         }
     }
+}
+
+/// A share group's figures for one partition at one sample.
+struct ShareRow {
+    spso: u64,
+    speo: u64,
+    in_flight: u64,
+    share_lag: u64,
+    backlog: u64,
+    lag_ns: u64,
 }

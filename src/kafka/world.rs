@@ -19,7 +19,7 @@ use super::processing::ProcessingTime;
 use super::producer::{Closed, Producer};
 use super::slab::Slab;
 use crate::record::Recorder;
-use crate::scenario::plan::{Action, Delivery, Plan};
+use crate::scenario::plan::{Action, Delivery, GroupType, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 use serde_json::{Value, json};
 
@@ -113,6 +113,25 @@ pub enum Ev {
         inc: u32,
         seq: u32,
     },
+    /// Share groups: the member's heartbeat timer, its request at the coordinator, the response.
+    ShareHeartbeat {
+        c: u32,
+        inc: u32,
+    },
+    ShareHeartbeatArrive {
+        c: u32,
+        inc: u32,
+    },
+    ShareHeartbeatResponse {
+        c: u32,
+        inc: u32,
+    },
+    ShareSessionExpire(u32),
+    /// A share-partition's earliest acquisition lock runs out.
+    LockExpiry {
+        g: u32,
+        p: u32,
+    },
 }
 
 pub struct TopicMeta {
@@ -134,6 +153,10 @@ pub struct Partition {
     pub(super) next_wake: Option<(SimTime, u64)>,
     /// A push group reads this partition: every batch that arrives is pushed at once.
     pub(super) push_fed: bool,
+    /// A share group reads this partition: producer batch boundaries matter (batch_optimized
+    /// acquisition rounds up to them), so their base offsets are kept from the lowest SPSO on.
+    pub(super) share_fed: bool,
+    pub(super) batch_starts: std::collections::VecDeque<u64>,
 }
 
 pub struct World {
@@ -185,7 +208,17 @@ impl World {
             for p in 0..t.max_partitions {
                 let log = PartitionLog::with_segments(t.segment_bytes, t.segment_ms.as_nanos());
                 let push_fed = plan.groups.iter().any(|g| g.delivery == Delivery::Push && g.topics.contains(&ti));
-                partitions.push(Partition { topic: ti, index: p, log, waiters: Vec::new(), next_wake: None, push_fed });
+                let share_fed = plan.groups.iter().any(|g| g.kind == GroupType::Share && g.topics.contains(&ti));
+                partitions.push(Partition {
+                    topic: ti,
+                    index: p,
+                    log,
+                    waiters: Vec::new(),
+                    next_wake: None,
+                    push_fed,
+                    share_fed,
+                    batch_starts: Default::default(),
+                });
             }
         }
         let mut key_tables = super::partitioner::KeyTables::default();
@@ -267,9 +300,19 @@ impl World {
                     fatal: None,
                     last_commit_ok: false,
                     member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
+                    outcome_rng: rngs.stream(&format!("consumer/{}/outcome", c.name)),
+                    share_acks: Vec::new(),
+                    share_outcomes: Vec::new(),
+                    share_reply: None,
+                    share_rejoin: false,
+                    poison: c.poison.as_ref().map(|(t, p, offs)| (topics[*t].first_partition + p, offs.clone())),
                 });
             }
-            groups.push(Group::new(g.id.clone(), g.protocol, gparts, partitions.len(), members));
+            let mut group = Group::new(g.id.clone(), g.protocol, gparts, partitions.len(), members);
+            if g.kind == GroupType::Share {
+                group.share = Some(Box::new(super::share::group::ShareGroup::new(g.share, partitions.len())));
+            }
+            groups.push(group);
         }
         let end = SimTime::ZERO + plan.duration;
         let delay = plan.network_delay;
@@ -389,7 +432,29 @@ impl World {
                 let (g, id) = self.expiring.take(slot);
                 self.member_gone(g, &id, "member_left", "leave_group");
             }
-            Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => self.poll_timeout(c as usize, seq),
+            Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => {
+                if self.is_share(self.consumers[c as usize].group) {
+                    self.share_poll_timeout(c as usize, seq)
+                } else {
+                    self.poll_timeout(c as usize, seq)
+                }
+            }
+            Ev::ShareHeartbeat { c, inc } if self.live(c, inc) => {
+                if !self.consumers[c as usize].share_rejoin {
+                    self.share_send_heartbeat(c as usize)
+                } else {
+                    let g = self.consumers[c as usize].group;
+                    let every = self.groups[g].share.as_ref().expect("share group").plan.heartbeat_interval;
+                    self.schedule_consumer(c as usize, every, |c, inc| Ev::ShareHeartbeat { c, inc });
+                }
+            }
+            Ev::ShareHeartbeatArrive { c, inc } if self.live(c, inc) => self.share_heartbeat_arrive(c as usize),
+            Ev::ShareHeartbeatResponse { c, inc } if self.live(c, inc) => self.share_heartbeat_response(c as usize),
+            Ev::ShareSessionExpire(slot) => {
+                let (g, id) = self.expiring.take(slot);
+                self.share_session_expire(g, id);
+            }
+            Ev::LockExpiry { g, p } => self.share_lock_expiry(g as usize, p),
             _ => {} // a stale consumer event: the consumer crashed or restarted since
         }
     }
@@ -419,7 +484,7 @@ impl World {
 
     // ---- lifecycle ---------------------------------------------------------------------------
 
-    pub(super) fn partition_exists(&self, p: u32) -> bool {
+    pub fn partition_exists(&self, p: u32) -> bool {
         let part = &self.partitions[p as usize];
         part.index < self.topics[part.topic].partitions
     }

@@ -34,6 +34,12 @@ pub struct MetricRow {
     pub backlog: u64,
     /// Burrow's status of the partition at this instant.
     pub lag_status: burrow::LagStatus,
+    /// Share groups only (NONE for consumer groups): SPSO, SPEO, the in-flight span
+    /// SPEO - SPSO + 1, and KIP-1226 share lag.
+    pub spso: u64,
+    pub speo: u64,
+    pub in_flight: u64,
+    pub share_lag: u64,
 }
 
 /// A partition changed hands in a group (`owner` NONE_U32 = released).
@@ -313,7 +319,12 @@ impl Recorder {
                 });
             }
             let t = self.group_totals.last_mut().expect("pushed above");
-            if row.committed != NONE_U64 {
+            if row.share_lag != NONE_U64 {
+                t.lag += row.share_lag;
+                t.lag_ns = t.lag_ns.max(row.lag_ns);
+                t.committed += row.spso;
+                t.committed_any = true;
+            } else if row.committed != NONE_U64 {
                 t.lag += row.log_end_offset.saturating_sub(row.committed);
                 t.lag_ns = t.lag_ns.max(row.lag_ns);
                 t.committed += row.committed;

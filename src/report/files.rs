@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub const METRICS_HEADER: [&str; 13] = [
+pub const METRICS_HEADER: [&str; 17] = [
     "time_ms",
     "group",
     "topic",
@@ -23,6 +23,10 @@ pub const METRICS_HEADER: [&str; 13] = [
     "log_start_offset",
     "backlog",
     "lag_status",
+    "spso",
+    "speo",
+    "in_flight",
+    "share_lag",
 ];
 
 pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
@@ -38,7 +42,10 @@ pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
 fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, w: &World, row: &MetricRow) -> csv::Result<()> {
     let part = &w.partitions[row.partition as usize];
     let committed = (row.committed != NONE_U64).then_some(row.committed);
-    let lag = committed.map(|c| row.log_end_offset.saturating_sub(c));
+    let some = |v: u64| (v != NONE_U64).then_some(v);
+    let share_lag = some(row.share_lag);
+    // A share group's lag is KIP-1226's share lag (it has no committed offset).
+    let lag = committed.map(|c| row.log_end_offset.saturating_sub(c)).or(share_lag);
     let owner = if row.owner == NONE_U32 { "" } else { w.consumers[row.owner as usize].name.as_str() };
     csv.write_record([
         time_ms(row.time).as_str(),
@@ -54,6 +61,10 @@ fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, w: &World, row: &MetricR
         row.log_start_offset.to_string().as_str(),
         row.backlog.to_string().as_str(),
         row.lag_status.name(),
+        opt(some(row.spso)).as_str(),
+        opt(some(row.speo)).as_str(),
+        opt(some(row.in_flight)).as_str(),
+        opt(share_lag).as_str(),
     ])
 }
 

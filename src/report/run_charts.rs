@@ -292,6 +292,10 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     let many_groups = w.groups.len() > 1;
     let mut rows = Vec::new();
     for (gi, g) in w.groups.iter().enumerate() {
+        if g.share.is_some() {
+            share_ownership_rows(w, gi, many_groups, end, &down, &mut rows);
+            continue;
+        }
         for &p in &g.partitions {
             let mut spans = Vec::new();
             let mut current: (f64, Option<usize>) = (0.0, None);
@@ -322,6 +326,101 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     }
     let title = format!("{}: partition ownership (grey: unowned; pale: owned by a crashed consumer)", w.plan.name);
     charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
+}
+
+/// A share group's partitions have several members each: one row per (partition, member) that
+/// was ever assigned it, spanning the times its assignment held the partition (from the
+/// member's `share_assignment` events until its next one, a crash, a stop or a fencing).
+fn share_ownership_rows(
+    w: &World,
+    gi: usize,
+    many_groups: bool,
+    end: f64,
+    down: &BTreeMap<&str, Vec<(f64, f64)>>,
+    rows: &mut Vec<OwnershipRow>,
+) {
+    let g = &w.groups[gi];
+    // consumer -> [(seconds, partitions assigned from then on)]
+    let mut held: BTreeMap<&str, Vec<(f64, Vec<&str>)>> = BTreeMap::new();
+    for e in &w.rec.events {
+        if field(e, "group") != g.id {
+            continue;
+        }
+        let t = e.time.as_secs_f64();
+        let parts = match e.kind {
+            "share_assignment" => e
+                .fields
+                .get("partitions")
+                .and_then(|v| v.as_array())
+                .map_or(Vec::new(), |a| a.iter().filter_map(|v| v.as_str()).collect()),
+            "consumer_crashed" | "consumer_stopped" | "member_rejoining" => Vec::new(),
+            _ => continue,
+        };
+        held.entry(field(e, "consumer")).or_default().push((t, parts));
+    }
+    for &p in &g.partitions {
+        let pname = w.partition_name(p);
+        for &c in &g.consumers {
+            let cname = w.consumers[c].name.as_str();
+            let mut spans = Vec::new();
+            let mut since: Option<f64> = None;
+            for (t, parts) in held.get(cname).into_iter().flatten() {
+                let has = parts.contains(&pname.as_str());
+                match (has, since) {
+                    (true, None) => since = Some(*t),
+                    (false, Some(s)) => {
+                        spans.push((s, *t));
+                        since = None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(s) = since {
+                spans.push((s, end));
+            }
+            if spans.is_empty() {
+                continue;
+            }
+            let mut out = Vec::new();
+            for (a, b) in spans {
+                let mut at = a;
+                for &(da, db) in down.get(cname).into_iter().flatten() {
+                    let (da, db) = (da.max(a), db.min(b));
+                    if da >= db {
+                        continue;
+                    }
+                    if da > at {
+                        out.push(Span {
+                            start: at,
+                            end: da,
+                            owner: Some(cname.to_string()),
+                            color: Some(consumer_slot(w, c)),
+                            faded: false,
+                        });
+                    }
+                    out.push(Span {
+                        start: da,
+                        end: db,
+                        owner: Some(format!("{cname} (down)")),
+                        color: Some(consumer_slot(w, c)),
+                        faded: true,
+                    });
+                    at = db;
+                }
+                if b > at {
+                    out.push(Span {
+                        start: at,
+                        end: b,
+                        owner: Some(cname.to_string()),
+                        color: Some(consumer_slot(w, c)),
+                        faded: false,
+                    });
+                }
+            }
+            let label = if many_groups { format!("{}: {pname} {cname}", g.id) } else { format!("{pname} {cname}") };
+            rows.push(OwnershipRow { label, spans: out, ..Default::default() });
+        }
+    }
 }
 
 /// Log start, log end, and each group's committed offset, summed over partitions: a replay shows

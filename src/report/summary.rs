@@ -18,6 +18,17 @@ pub fn consumer_state(w: &World, c: usize) -> &'static str {
         RunState::Crashed => "crashed",
         RunState::Stopped if w.rec.consumers[c].started => "stopped",
         RunState::Stopped => "not_started",
+        RunState::Running if w.groups[con.group].share.is_some() => {
+            let sg = w.groups[con.group].share.as_ref().expect("share group");
+            let member = con.member_id.as_ref().is_some_and(|id| sg.members.contains_key(id));
+            if !con.owned.is_empty() {
+                "active"
+            } else if !member && con.generation != 0 {
+                "fenced"
+            } else {
+                "joining"
+            }
+        }
         RunState::Running => {
             let member = con.member_id.as_ref().is_some_and(|id| w.groups[con.group].members.contains_key(id));
             if !con.owned.is_empty() {
@@ -206,8 +217,13 @@ pub fn summary(w: &World) -> Value {
                     "buffer_discarded": st.buffer_discarded,
                     "out_of_memory": st.out_of_memory,
                 },
+                "type": if g.share.is_some() { "share" } else { "consumer" },
             }),
         );
+        if let Some(sg) = &g.share {
+            let entry = groups.get_mut(&g.id).and_then(Value::as_object_mut).expect("just inserted");
+            entry.insert("share".to_string(), share_json(w, g, sg));
+        }
     }
     let produced: u64 = w.partitions.iter().map(|p| p.log.log_end_offset()).sum();
     json!({
@@ -218,5 +234,67 @@ pub fn summary(w: &World) -> Value {
         "records_produced": produced,
         "topics": topics,
         "groups": groups,
+    })
+}
+
+/// A share group's own figures (KIP-932): acquisitions, re-deliveries, archives by cause, lock
+/// expiries, refused acknowledgements, the in-flight window and KIP-1226 share lag.
+fn share_json(w: &World, g: &crate::kafka::group::Group, sg: &crate::kafka::share::group::ShareGroup) -> Value {
+    let s = &sg.stats;
+    let mut share_lag = 0;
+    let mut partitions = Map::new();
+    for &p in &g.partitions {
+        if !w.partition_exists(p) {
+            continue;
+        }
+        let end = w.partitions[p as usize].log.log_end_offset();
+        let entry = match &sg.parts[p as usize] {
+            Some(sp) => {
+                share_lag += sp.lag(end);
+                json!({
+                    "spso": sp.spso(),
+                    "in_flight": sp.in_flight(),
+                    "share_lag": sp.lag(end),
+                    "members": sg.sharers(p),
+                })
+            }
+            None => json!({ "spso": null, "in_flight": 0, "share_lag": null, "members": 0 }),
+        };
+        partitions.insert(w.partition_name(p), entry);
+    }
+    let mean = if s.samples == 0 { 0.0 } else { s.in_flight_sum as f64 / s.samples as f64 };
+    json!({
+        "records_acquired": s.records_acquired,
+        "redeliveries": s.redeliveries,
+        "archived": {
+            "delivery_limit": s.archived_delivery_limit,
+            "reject": s.archived_reject,
+            "total": s.archived_delivery_limit + s.archived_reject,
+        },
+        "released_by_application": s.records_released,
+        "rejected_by_application": s.records_rejected,
+        "released_on_close": s.released_on_close,
+        "lock_expiries": s.lock_expiries,
+        "ack_failures": s.ack_failures,
+        "in_flight": { "max": s.in_flight_max, "mean": round3(mean) },
+        "share_lag": share_lag,
+        "members": sg.members.len(),
+        "group_epoch": sg.group_epoch,
+        "assignment_epoch": sg.assignment_epoch,
+        "assignments": s.assignments,
+        "fencings": s.fencings,
+        "partitions": partitions,
+        "settings": {
+            "share_record_lock_duration_ms": sg.plan.lock.as_millis(),
+            "share_delivery_count_limit": sg.plan.delivery_limit,
+            "share_partition_max_record_locks": sg.plan.window_limit,
+            "share_auto_offset_reset": match sg.plan.auto_offset_reset {
+                crate::scenario::plan::ShareOffsetReset::Earliest => "earliest",
+                crate::scenario::plan::ShareOffsetReset::Latest => "latest",
+            },
+            "share_heartbeat_interval_ms": sg.plan.heartbeat_interval.as_millis(),
+            "share_session_timeout_ms": sg.plan.session_timeout.as_millis(),
+            "share_assignment_interval_ms": sg.plan.assignment_interval.as_millis(),
+        },
     })
 }

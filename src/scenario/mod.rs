@@ -6,6 +6,7 @@ pub mod expect;
 pub mod guard;
 pub mod plan;
 pub mod raw;
+pub mod share;
 pub mod units;
 pub mod validate;
 

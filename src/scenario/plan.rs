@@ -2,8 +2,8 @@
 //! Nothing here can be invalid; `validate` is the only way to build one.
 
 pub use super::raw::{
-    Arrival, CommitMode, Delivery, Keys, OffsetReset, OffsetTarget, PartitionerKind, Processing, PushOverflow,
-    RebalanceProtocol,
+    Arrival, CommitMode, Delivery, GroupType, Keys, OffsetReset, OffsetTarget, PartitionerKind, Processing,
+    PushOverflow, RebalanceProtocol, ShareAcknowledgementMode, ShareAcquireMode, ShareOffsetReset,
 };
 use crate::kafka::assignor::AssignorKind;
 use crate::sim::SimDuration;
@@ -74,6 +74,45 @@ pub struct GroupPlan {
     pub added_at: Option<SimDuration>,
     /// Indices into `Plan::consumers()` order: consumers are numbered across all groups.
     pub consumers: Vec<ConsumerPlan>,
+    pub kind: GroupType,
+    /// A share group's settings (Kafka's defaults for a consumer group, which ignores them).
+    pub share: SharePlan,
+}
+
+/// A share group's group configs (KIP-932, Kafka 4.3 names without the `group.` prefix).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SharePlan {
+    pub lock: SimDuration,
+    pub delivery_limit: u8,
+    /// share.partition.max.record.locks: the most a window SPSO..SPEO may span.
+    pub window_limit: u64,
+    pub auto_offset_reset: ShareOffsetReset,
+    pub heartbeat_interval: SimDuration,
+    pub session_timeout: SimDuration,
+    pub assignment_interval: SimDuration,
+}
+
+impl Default for SharePlan {
+    fn default() -> Self {
+        SharePlan {
+            lock: defaults::SHARE_LOCK,
+            delivery_limit: defaults::SHARE_DELIVERY_LIMIT,
+            window_limit: defaults::SHARE_WINDOW,
+            auto_offset_reset: ShareOffsetReset::Latest,
+            heartbeat_interval: defaults::SHARE_HEARTBEAT_INTERVAL,
+            session_timeout: defaults::SHARE_SESSION_TIMEOUT,
+            assignment_interval: defaults::SHARE_ASSIGNMENT_INTERVAL,
+        }
+    }
+}
+
+/// What the application does with a record a share consumer was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Probability of acknowledging it RELEASE (give it back for another try).
+    pub release: f64,
+    /// Probability of acknowledging it REJECT (archive it: never delivered again).
+    pub reject: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +124,9 @@ pub struct ConsumerPlan {
     /// Push with `unbounded` overflow: the consumer dies (out of memory) past this many buffered bytes.
     pub consumer_memory: Option<u64>,
     pub config: ConsumerConfig,
+    /// Share groups: records this consumer's application always fails and releases, as
+    /// (topic, partition, sorted offsets).
+    pub poison: Option<(usize, u32, Vec<u64>)>,
 }
 
 /// Push delivery settings of a group (ignored when it pulls).
@@ -110,6 +152,9 @@ pub struct ConsumerConfig {
     pub session_timeout: SimDuration,
     pub heartbeat_interval: SimDuration,
     pub max_poll_interval: SimDuration,
+    pub share_acquire_mode: ShareAcquireMode,
+    pub share_acknowledgement_mode: ShareAcknowledgementMode,
+    pub outcome: Outcome,
 }
 
 /// Kafka's defaults (ConsumerConfig / GroupCoordinatorConfig, Kafka 4.x).
@@ -138,6 +183,13 @@ pub mod defaults {
     /// The broker's group.min.session.timeout.ms / group.max.session.timeout.ms.
     pub const MIN_SESSION_TIMEOUT: SimDuration = SimDuration(6_000_000_000);
     pub const MAX_SESSION_TIMEOUT: SimDuration = SimDuration(1_800_000_000_000);
+    /// Share groups (GroupCoordinatorConfig / ShareGroupConfig, Kafka 4.3).
+    pub const SHARE_LOCK: SimDuration = SimDuration(30_000_000_000);
+    pub const SHARE_DELIVERY_LIMIT: u8 = 5;
+    pub const SHARE_WINDOW: u64 = 2000;
+    pub const SHARE_HEARTBEAT_INTERVAL: SimDuration = SimDuration(5_000_000_000);
+    pub const SHARE_SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
+    pub const SHARE_ASSIGNMENT_INTERVAL: SimDuration = SimDuration(1_000_000_000);
 }
 
 #[derive(Clone, Debug)]

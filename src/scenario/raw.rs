@@ -150,6 +150,14 @@ macro_rules! consumer_settings {
             pub heartbeat_interval_ms: Option<MsDuration>,
             #[serde(default)]
             pub max_poll_interval_ms: Option<MsDuration>,
+            #[serde(default)]
+            pub share_acquire_mode: Option<ShareAcquireMode>,
+            #[serde(default)]
+            pub share_acknowledgement_mode: Option<ShareAcknowledgementMode>,
+            #[serde(default)]
+            pub outcome: Option<RawOutcome>,
+            #[serde(default)]
+            pub poison: Option<RawPoison>,
         }
     };
 }
@@ -174,7 +182,75 @@ consumer_settings! {
         pub push_overflow: Option<PushOverflow>,
         #[serde(default)]
         pub push_batch_max: Option<u32>,
+        /// `consumer` (a classic consumer group) or `share` (a KIP-932 share group).
+        #[serde(default, rename = "type")]
+        pub kind: Option<GroupType>,
+        #[serde(default)]
+        pub share_record_lock_duration_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub share_delivery_count_limit: Option<u32>,
+        #[serde(default)]
+        pub share_partition_max_record_locks: Option<u64>,
+        #[serde(default)]
+        pub share_auto_offset_reset: Option<ShareOffsetReset>,
+        #[serde(default)]
+        pub share_heartbeat_interval_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub share_session_timeout_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub share_assignment_interval_ms: Option<MsDuration>,
     }
+}
+
+/// What kind of group: Kafka's classic consumer group, or a share group (KIP-932).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupType {
+    Consumer,
+    Share,
+}
+
+/// `share.auto.offset.reset`: where a share group starts reading a partition it has no state for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareOffsetReset {
+    Earliest,
+    Latest,
+}
+
+/// `share.acquire.mode` (KIP-1206).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareAcquireMode {
+    BatchOptimized,
+    RecordLimit,
+}
+
+/// `share.acknowledgement.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareAcknowledgementMode {
+    Implicit,
+    Explicit,
+}
+
+/// Per-record probabilities that the application releases or rejects a record it was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutcome {
+    #[serde(default)]
+    pub release: f64,
+    #[serde(default)]
+    pub reject: f64,
+}
+
+/// Records the application always fails (and releases).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoison {
+    pub topic: String,
+    pub partition: u32,
+    pub offsets: Vec<u64>,
 }
 
 consumer_settings! {

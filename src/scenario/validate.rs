@@ -222,6 +222,10 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             session_timeout_ms: ac.session_timeout_ms,
             heartbeat_interval_ms: ac.heartbeat_interval_ms,
             max_poll_interval_ms: ac.max_poll_interval_ms,
+            share_acquire_mode: ac.share_acquire_mode,
+            share_acknowledgement_mode: ac.share_acknowledgement_mode,
+            outcome: ac.outcome,
+            poison: ac.poison.clone(),
         });
         g.consumers = RawConsumers::List(list);
         added_consumers.insert(ac.name.clone(), a.at.0);
@@ -294,6 +298,14 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             }
             RawConsumers::List(list) => list.clone(),
         };
+        let kind = g.kind.unwrap_or(GroupType::Consumer);
+        let with_paths: Vec<(String, &RawConsumer)> =
+            raw_consumers.iter().enumerate().map(|(ci, c)| (format!("{path}.consumers[{ci}]"), c)).collect();
+        super::share::check_fields_apply(file, &path, kind, g, &base, &with_paths)?;
+        let share = match kind {
+            GroupType::Share => super::share::share_plan(file, &path, g)?,
+            GroupType::Consumer => SharePlan::default(),
+        };
         if raw_consumers.is_empty() {
             return Err(ck.err(format!("{path}.consumers"), "a group needs at least one consumer"));
         }
@@ -339,12 +351,43 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             if c.consumer_memory == Some(0) {
                 return Err(ck.err(format!("{cpath}.consumer_memory"), "must be at least 1 byte"));
             }
+            let poison = match c.poison.as_ref().or(base.poison.as_ref()) {
+                None => None,
+                Some(p) => {
+                    let at = if c.poison.is_some() { format!("{cpath}.poison") } else { format!("{path}.poison") };
+                    let Some(&topic) = gtopics.iter().find(|&&t| topics[t].name == p.topic) else {
+                        return Err(ck.err(
+                            format!("{at}.topic"),
+                            format!("group `{}` does not subscribe to topic `{}`", g.id, p.topic),
+                        ));
+                    };
+                    if p.partition >= topics[topic].partitions {
+                        return Err(ck.err(
+                            format!("{at}.partition"),
+                            format!(
+                                "topic `{}` has no partition {} (partitions 0..{})",
+                                p.topic,
+                                p.partition,
+                                topics[topic].partitions - 1
+                            ),
+                        ));
+                    }
+                    if p.offsets.is_empty() || p.offsets.len() > 10_000 {
+                        return Err(ck.err(format!("{at}.offsets"), "list 1 to 10000 offsets, e.g. [42]"));
+                    }
+                    let mut offsets = p.offsets.clone();
+                    offsets.sort_unstable();
+                    offsets.dedup();
+                    Some((topic, p.partition, offsets))
+                }
+            };
             consumers.push(ConsumerPlan {
                 name: c.name.clone(),
                 start_at,
                 group_instance_id: c.group_instance_id.clone(),
                 consumer_memory: c.consumer_memory,
                 config,
+                poison,
             });
         }
         let push = PushConfig {
@@ -376,6 +419,8 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
                 .group_initial_rebalance_delay_ms
                 .map_or(defaults::INITIAL_REBALANCE_DELAY, |d| d.0),
             consumers,
+            kind,
+            share,
         });
     }
 
@@ -492,6 +537,28 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             let topic = find_topic(format!("{path}.add_partitions.topic"), &ap.topic)?;
             partition_changes.push((a.at.0, i, topic, ap.count));
             actions.push(Action::AddPartitions { topic, count: ap.count });
+        }
+        // Share consumers have no seek, pause or assign, and a share group's offsets are reset
+        // only while it is empty (kafka-share-groups.sh), which a timeline cannot promise.
+        let share_consumer = |c: &ConsumerRef| groups[c.0].kind == GroupType::Share;
+        let refused = actions.iter().find_map(|a| match a {
+            Action::Seek { consumer, .. } if share_consumer(consumer) => {
+                Some(("seek", "a share consumer cannot seek: the broker decides which records it gets"))
+            }
+            Action::Pause(c) | Action::Resume(c) if share_consumer(c) => {
+                Some(("pause", "a share consumer cannot pause partitions (KafkaShareConsumer has no pause)"))
+            }
+            Action::ResetOffsets { group, .. } if groups[*group].kind == GroupType::Share => Some((
+                "reset_offsets",
+                "a share group's start offsets are reset only while the group is empty; not simulated",
+            )),
+            Action::RemoveGroup(group) if groups[*group].kind == GroupType::Share => {
+                Some(("remove_group", "removing a share group is not simulated; stop its consumers instead"))
+            }
+            _ => None,
+        });
+        if let Some((what, why)) = refused {
+            return Err(ck.err(path, format!("`{what}` does not apply to a share group: {why}")));
         }
         if actions.len() != 1 {
             return Err(ck.err(
@@ -624,6 +691,10 @@ fn settings_of_group(g: &RawGroup) -> RawConsumer {
         session_timeout_ms: g.session_timeout_ms,
         heartbeat_interval_ms: g.heartbeat_interval_ms,
         max_poll_interval_ms: g.max_poll_interval_ms,
+        share_acquire_mode: g.share_acquire_mode,
+        share_acknowledgement_mode: g.share_acknowledgement_mode,
+        outcome: g.outcome,
+        poison: g.poison.clone(),
     }
 }
 
@@ -664,7 +735,27 @@ fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) ->
             g.max_poll_interval_ms.map(|d| d.0),
             defaults::MAX_POLL_INTERVAL,
         ),
+        share_acquire_mode: c.share_acquire_mode.or(g.share_acquire_mode).unwrap_or(ShareAcquireMode::BatchOptimized),
+        share_acknowledgement_mode: c
+            .share_acknowledgement_mode
+            .or(g.share_acknowledgement_mode)
+            .unwrap_or(ShareAcknowledgementMode::Implicit),
+        outcome: c
+            .outcome
+            .or(g.outcome)
+            .map_or(Outcome::default(), |o| Outcome { release: o.release, reject: o.reject }),
     };
+    let o = cfg.outcome;
+    let prob = |p: f64| p.is_finite() && (0.0..=1.0).contains(&p);
+    if !prob(o.release) || !prob(o.reject) || o.release + o.reject > 1.0 {
+        return Err(ck.err(
+            format!("{path}.outcome"),
+            format!(
+                "release {} and reject {} must be probabilities (0 to 1) that add up to at most 1",
+                o.release, o.reject
+            ),
+        ));
+    }
     if cfg.max_poll_records == 0 || cfg.max_poll_records > MAX_POLL_RECORDS {
         return Err(ck.err(
             format!("{path}.max_poll_records"),

@@ -107,6 +107,26 @@ impl SharePartition {
         log_end.saturating_sub(self.spso).saturating_sub(self.terminal_in_window())
     }
 
+    /// Records in the window waiting for a (re-)delivery.
+    pub fn available(&self) -> u64 {
+        self.window.iter().filter(|r| r.state == RecordState::Available).count() as u64
+    }
+
+    /// Records in the window held under a lock right now.
+    pub fn acquired(&self) -> u64 {
+        self.window.iter().filter(|r| r.state == RecordState::Acquired).count() as u64
+    }
+
+    /// Every acquired record as (offset, owner): for the invariant that a record is held by at
+    /// most one member, and only by a member of the group.
+    pub fn owners(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.window
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.state == RecordState::Acquired)
+            .map(|(i, r)| (self.spso + i as u64, r.owner))
+    }
+
     pub fn acquired_by(&self, member: u32) -> u64 {
         self.window.iter().filter(|r| r.state == RecordState::Acquired && r.owner == member).count() as u64
     }
@@ -239,16 +259,24 @@ impl SharePartition {
     }
 
     /// The member's share session closed (clean close, or a killed process whose socket the OS
-    /// closed): its records go back AVAILABLE at once and the attempt is not counted.
+    /// closed): its records go back at once. Kafka 4.2 and later count the attempt
+    /// (KAFKA-19972, so a consumer that crashes on a record cannot loop on it forever): the
+    /// delivery count stays and a record at the limit is archived. (4.1 took one off the count.)
     pub fn release_member(&mut self, member: u32) -> Transitions {
         let mut t = Transitions::default();
+        let limit = self.config.delivery_limit;
         for r in self.window.iter_mut() {
             if r.state == RecordState::Acquired && r.owner == member {
-                r.state = RecordState::Available;
-                r.count = r.count.saturating_sub(1);
-                t.made_available += 1;
+                if r.count >= limit {
+                    r.state = RecordState::Archived;
+                    t.archived_delivery_limit += 1;
+                } else {
+                    r.state = RecordState::Available;
+                    t.made_available += 1;
+                }
             }
         }
+        self.advance();
         t
     }
 
@@ -355,12 +383,23 @@ mod tests {
         assert_eq!(p.acquire(B, 500, s(30), 10_000, batches), vec![(2000, 2500, 1)]);
     }
 
-    /// B(ii): A is killed; its socket closes and its records come back at once, count not counted.
+    /// B(ii): A is killed; its socket closes and its records come back at once. Kafka 4.2+
+    /// (KAFKA-19972) counts the attempt: B re-acquires them with count 2 (the fact sheet's count 1
+    /// is Kafka 4.1). A record released at its last attempt is archived.
     #[test]
-    fn a_killed_member_releases_its_records_at_once_uncounted() {
+    fn a_killed_member_releases_its_records_at_once() {
         let mut p = scenario_b();
         assert_eq!(p.release_member(A).made_available, 500);
-        assert_eq!(p.acquire(B, 500, s(1), 10_000, batches), vec![(0, 500, 1)]);
+        assert_eq!(p.acquire(B, 500, s(1), 10_000, batches), vec![(0, 500, 2)]);
+
+        let mut q = SharePartition::new(0, ShareConfig { mode: AcquireMode::RecordLimit, ..config() });
+        for attempt in 1..5u64 {
+            q.acquire(A, 1, s(attempt), 10, batches);
+            q.release_member(A);
+        }
+        q.acquire(A, 1, s(5), 10, batches);
+        assert_eq!(q.release_member(A).archived_delivery_limit, 1);
+        assert_eq!(q.spso(), 1);
     }
 
     /// Scenario C: a poison record released every time is delivered exactly 5 times, then archived,

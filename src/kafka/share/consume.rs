@@ -1,0 +1,149 @@
+//! A share consumer's poll loop: poll() sends the acknowledgements of the last batch with the
+//! next ShareFetch; the application processes the records it was given and, in explicit mode,
+//! releases or rejects some of them (`outcome`, `poison`); in implicit mode the next poll
+//! accepts them all.
+
+use super::super::consumer::Phase;
+use super::super::world::{Ev, World};
+use super::partition::AckType;
+use crate::scenario::plan::ShareAcknowledgementMode;
+use rand::Rng;
+
+impl World {
+    pub(in crate::kafka) fn share_poll(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let con = &mut self.consumers[c];
+        con.last_poll = now;
+        con.poll_seq = con.poll_seq.wrapping_add(1);
+        self.share_rejoin_if_needed(c);
+        self.rec.consumers[c].polls += 1;
+        self.rec.groups[g].polls += 1;
+        let con = &mut self.consumers[c];
+        con.phase = Phase::Fetching;
+        con.fetch_seq = con.fetch_seq.wrapping_add(1);
+        if self.delay.is_zero() {
+            self.fetch_at_broker(c);
+        } else {
+            let d = self.delay;
+            let seq = self.consumers[c].fetch_seq;
+            self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc, seq });
+        }
+    }
+
+    /// The ShareFetch response: the records it acquired go to the application.
+    pub(in crate::kafka) fn share_deliver(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        let now = self.now();
+        let con = &mut self.consumers[c];
+        if !con.owned.is_empty() {
+            con.rotate = (con.rotate + 1) % con.owned.len();
+        }
+        con.inflight.fetched = now;
+        let n = con.inflight.len() as u64;
+        self.rec.groups[g].records_delivered += n;
+        if n == 0 {
+            self.rec.groups[g].empty_polls += 1;
+            let con = &mut self.consumers[c];
+            con.phase = Phase::Idle;
+            let after = con.config.poll_interval;
+            self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
+            return;
+        }
+        self.begin_processing(c, now);
+        // What the application will make of each record, decided as it starts (draws come from
+        // the consumer's own outcome stream, apart from processing times).
+        let con = &mut self.consumers[c];
+        con.share_outcomes.clear();
+        let explicit = con.config.share_acknowledgement_mode == ShareAcknowledgementMode::Explicit;
+        let o = con.config.outcome;
+        for &(p, from, to) in &con.inflight.ranges {
+            for off in from..to {
+                let poisoned =
+                    con.poison.as_ref().is_some_and(|(pp, offs)| *pp == p && offs.binary_search(&off).is_ok());
+                let ack = if !explicit {
+                    AckType::Accept
+                } else if poisoned {
+                    AckType::Release
+                } else if o.release + o.reject > 0.0 {
+                    let u: f64 = con.outcome_rng.r#gen();
+                    if u < o.release {
+                        AckType::Release
+                    } else if u < o.release + o.reject {
+                        AckType::Reject
+                    } else {
+                        AckType::Accept
+                    }
+                } else {
+                    AckType::Accept
+                };
+                con.share_outcomes.push(ack);
+            }
+        }
+    }
+
+    /// The first `k` records of the batch are done: accepted ones count as processed (their
+    /// latency, and duplicates if processed before); every one gets its acknowledgement, sent
+    /// with the next poll.
+    pub(in crate::kafka) fn share_account(&mut self, c: usize, k: usize) {
+        let g = self.consumers[c].group;
+        let con = &mut self.consumers[c];
+        let mut finish = Vec::new();
+        let mut latency = Vec::new();
+        let mut accepted: Vec<(u32, u64, u64)> = Vec::new();
+        let (mut released, mut rejected) = (0u64, 0u64);
+        let mut i = 0;
+        'ranges: for &(p, from, to) in &con.inflight.ranges {
+            for off in from..to {
+                if i == k {
+                    break 'ranges;
+                }
+                let ack = con.share_outcomes.get(i).copied().unwrap_or(AckType::Accept);
+                match ack {
+                    AckType::Accept => {
+                        finish.push(con.inflight.finish_ns[i]);
+                        latency.push(con.inflight.latency_ns[i]);
+                        match accepted.last_mut() {
+                            Some(last) if last.0 == p && last.2 == off => last.2 = off + 1,
+                            _ => accepted.push((p, off, off + 1)),
+                        }
+                    }
+                    AckType::Release => released += 1,
+                    AckType::Reject => rejected += 1,
+                }
+                match con.share_acks.last_mut() {
+                    Some(last) if last.0 == p && last.2 == off && last.3 == ack => last.2 = off + 1,
+                    _ => con.share_acks.push((p, off, off + 1, ack)),
+                }
+                i += 1;
+            }
+        }
+        let fetched = con.inflight.fetched;
+        let stats = &mut self.rec.groups[g];
+        stats.record_latencies(&finish, &latency);
+        let processed = finish.len() as u64;
+        stats.records_processed += processed;
+        let mut duplicates = 0;
+        for (p, from, to) in accepted {
+            duplicates += self.groups[g].mark_processed(p, from, to, fetched);
+        }
+        self.rec.groups[g].duplicates += duplicates;
+        let mine = &mut self.rec.consumers[c];
+        mine.records_processed += processed;
+        mine.duplicates_caused += duplicates;
+        let sg = self.groups[g].share.as_mut().expect("share group");
+        sg.stats.records_released += released;
+        sg.stats.records_rejected += rejected;
+    }
+
+    pub(in crate::kafka) fn share_processing_done(&mut self, c: usize) {
+        let now = self.now();
+        self.rec.consumers[c].end_busy(now);
+        let k = self.consumers[c].inflight.len();
+        self.share_account(c, k);
+        let con = &mut self.consumers[c];
+        con.inflight.clear();
+        con.share_outcomes.clear();
+        self.after_commit(c);
+    }
+}

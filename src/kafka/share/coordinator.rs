@@ -1,0 +1,337 @@
+//! Share group membership (KIP-932 `ShareGroupHeartbeat`): a member joins with epoch 0, learns
+//! its assignment from heartbeat responses, and is fenced when its session times out or leaves
+//! on close. The coordinator recomputes the target with `SimpleAssignor` when the group epoch
+//! moved and `share_assignment_interval_ms` passed since the last computation, in the first
+//! heartbeat after that (Kafka 4.3, KIP-1263: no timer fires it). There is no revocation round:
+//! a member takes its new target at once.
+
+use super::super::consumer::{Owned, Phase, RunState};
+use super::super::world::{Ev, World};
+use super::assignor;
+use super::group::ShareMember;
+use super::partition::{AcquireMode, ShareConfig, SharePartition};
+use crate::scenario::plan::{ShareAcquireMode, ShareOffsetReset};
+use serde_json::json;
+
+/// What a heartbeat response tells the member.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ShareReply {
+    /// The member epoch, and the new assignment when it changed.
+    Ok(i32, Option<Vec<u32>>),
+    /// FENCED_MEMBER_EPOCH / UNKNOWN_MEMBER_ID: rejoin with epoch 0.
+    Fenced,
+}
+
+impl World {
+    pub(in crate::kafka) fn is_share(&self, g: usize) -> bool {
+        self.groups[g].share.is_some()
+    }
+
+    /// A share consumer starts: it subscribes, and its first heartbeat (epoch 0) joins the group.
+    pub(in crate::kafka) fn share_start(&mut self, c: usize) {
+        let id = self.new_member_id(c);
+        let con = &mut self.consumers[c];
+        con.member_id = Some(id);
+        con.generation = 0;
+        con.owned.clear();
+        con.share_acks.clear();
+        con.share_outcomes.clear();
+        self.share_send_heartbeat(c);
+    }
+
+    /// The heartbeat loop: one request now, the next after the interval.
+    pub(in crate::kafka) fn share_send_heartbeat(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        let d = self.delay;
+        self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
+        let every = self.groups[g].share.as_ref().expect("share group").plan.heartbeat_interval;
+        self.schedule_consumer(c, every, |c, inc| Ev::ShareHeartbeat { c, inc });
+    }
+
+    /// The coordinator handles a heartbeat.
+    pub(in crate::kafka) fn share_heartbeat_arrive(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let Some(id) = self.consumers[c].member_id.clone() else { return };
+        let epoch = self.consumers[c].generation;
+        let sg = self.groups[g].share.as_mut().expect("share group");
+        let reply = match sg.members.get_mut(&id) {
+            Some(m) => {
+                m.last_heartbeat = now;
+                None
+            }
+            None if epoch == 0 => {
+                sg.members.insert(
+                    id.clone(),
+                    ShareMember { consumer: c, epoch: 0, assignment: Vec::new(), last_heartbeat: now },
+                );
+                sg.group_epoch += 1;
+                let timeout = sg.plan.session_timeout;
+                let group_epoch = sg.group_epoch;
+                self.consumer_event(
+                    c,
+                    "member_joined",
+                    vec![("member_epoch", json!(0)), ("group_epoch", json!(group_epoch))],
+                );
+                let slot = self.expiring.insert((g, id.clone()));
+                self.kernel.schedule_after(timeout, Ev::ShareSessionExpire(slot));
+                None
+            }
+            None => Some(ShareReply::Fenced),
+        };
+        let reply = match reply {
+            Some(r) => r,
+            None => {
+                self.share_maybe_assign(g);
+                let sg = self.groups[g].share.as_mut().expect("share group");
+                let target_epoch = sg.assignment_epoch;
+                let target = sg.target.get(&id).cloned().unwrap_or_default();
+                let m = sg.members.get_mut(&id).expect("member");
+                if m.epoch != target_epoch || epoch == 0 {
+                    let changed = m.assignment != target || epoch == 0;
+                    m.epoch = target_epoch;
+                    m.assignment = target.clone();
+                    ShareReply::Ok(target_epoch, changed.then_some(target))
+                } else {
+                    ShareReply::Ok(target_epoch, None)
+                }
+            }
+        };
+        self.consumers[c].share_reply = Some(reply);
+        let d = self.delay;
+        self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatResponse { c, inc });
+    }
+
+    /// The member reads the heartbeat response.
+    pub(in crate::kafka) fn share_heartbeat_response(&mut self, c: usize) {
+        let Some(reply) = self.consumers[c].share_reply.take() else { return };
+        match reply {
+            ShareReply::Fenced => {
+                // The member lost its membership (its session timed out while it was silent):
+                // it rejoins with epoch 0 at once; its partitions are gone until then.
+                self.consumers[c].generation = 0;
+                self.consumers[c].owned.clear();
+                self.consumer_event(c, "member_rejoining", vec![("reason", json!("fenced"))]);
+                let d = self.delay;
+                self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
+            }
+            ShareReply::Ok(epoch, assignment) => {
+                self.consumers[c].generation = epoch;
+                if let Some(parts) = assignment {
+                    let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
+                    self.consumer_event(
+                        c,
+                        "share_assignment",
+                        vec![("member_epoch", json!(epoch)), ("partitions", json!(names))],
+                    );
+                    let con = &mut self.consumers[c];
+                    con.owned = parts.iter().map(|&partition| Owned { partition, position: 0 }).collect();
+                    con.rotate = 0;
+                }
+            }
+        }
+    }
+
+    /// KIP-1263: the target is recomputed when the group epoch moved past the assignment epoch
+    /// and the assignment interval has passed since the last computation.
+    fn share_maybe_assign(&mut self, g: usize) {
+        let now = self.now();
+        let sg = self.groups[g].share.as_ref().expect("share group");
+        if sg.group_epoch <= sg.assignment_epoch {
+            return;
+        }
+        if sg.last_assignment.is_some_and(|t| now < t + sg.plan.assignment_interval) {
+            return;
+        }
+        let parts: Vec<u32> = self.groups[g].partitions.iter().copied().filter(|&p| self.partition_exists(p)).collect();
+        let sg = self.groups[g].share.as_ref().expect("share group");
+        let ids: Vec<String> = sg.members.keys().cloned().collect();
+        let index_of = |p: u32| parts.iter().position(|&q| q == p).map(|i| i as u32);
+        let current: Vec<Vec<u32>> = ids
+            .iter()
+            .map(|id| sg.target.get(id).map_or(Vec::new(), |a| a.iter().filter_map(|&p| index_of(p)).collect()))
+            .collect();
+        let result = assignor::assign(ids.len(), parts.len(), &current);
+        // A partition first assigned gets its share state now, starting where
+        // share.auto.offset.reset points (initialization is not modelled as taking time).
+        let reset = sg.plan.auto_offset_reset;
+        let mut fresh = Vec::new();
+        for a in &result {
+            for &i in a {
+                let p = parts[i as usize];
+                if sg.parts[p as usize].is_none() && !fresh.contains(&p) {
+                    fresh.push(p);
+                }
+            }
+        }
+        for p in fresh {
+            let log = &self.partitions[p as usize].log;
+            let start = match reset {
+                ShareOffsetReset::Earliest => log.log_start_offset(),
+                ShareOffsetReset::Latest => log.log_end_offset(),
+            };
+            let config = self.share_partition_config(g);
+            self.groups[g].share.as_mut().expect("share group").parts[p as usize] =
+                Some(SharePartition::new(start, config));
+        }
+        let sg = self.groups[g].share.as_mut().expect("share group");
+        sg.target = ids
+            .iter()
+            .cloned()
+            .zip(result.into_iter().map(|a| a.into_iter().map(|i| parts[i as usize]).collect()))
+            .collect();
+        sg.assignment_epoch = sg.group_epoch;
+        sg.last_assignment = Some(now);
+        sg.stats.assignments += 1;
+        let (epoch, members) = (sg.assignment_epoch, sg.members.len());
+        let gid = self.groups[g].id.clone();
+        self.rec.event(
+            now,
+            "share_assignment_computed",
+            vec![
+                ("group", json!(gid)),
+                ("group_epoch", json!(epoch)),
+                ("members", json!(members)),
+                ("partitions", json!(parts.len())),
+            ],
+        );
+    }
+
+    fn share_partition_config(&self, g: usize) -> ShareConfig {
+        let plan = &self.groups[g].share.as_ref().expect("share group").plan;
+        // share.acquire.mode is a client setting; the group's first consumer's applies.
+        let mode = match self.plan.groups[g].consumers.first().map(|c| c.config.share_acquire_mode) {
+            Some(ShareAcquireMode::RecordLimit) => AcquireMode::RecordLimit,
+            _ => AcquireMode::BatchOptimized,
+        };
+        ShareConfig { lock: plan.lock, delivery_limit: plan.delivery_limit, window_limit: plan.window_limit, mode }
+    }
+
+    /// The session timer fires: a member silent for the whole session timeout is fenced.
+    pub(in crate::kafka) fn share_session_expire(&mut self, g: usize, id: String) {
+        let now = self.now();
+        let sg = self.groups[g].share.as_ref().expect("share group");
+        let Some(m) = sg.members.get(&id) else { return };
+        let deadline = m.last_heartbeat + sg.plan.session_timeout;
+        if deadline > now {
+            let slot = self.expiring.insert((g, id));
+            self.kernel.schedule_at(deadline, Ev::ShareSessionExpire(slot));
+            return;
+        }
+        self.share_remove_member(g, &id, "member_fenced", "session_timeout");
+    }
+
+    /// The member leaves (close, or max.poll.interval.ms passed) or is fenced: the group epoch
+    /// moves so the next computation gives its partitions to the others. Its acquired records
+    /// stay locked: the share session, not the membership, holds them.
+    pub(in crate::kafka) fn share_remove_member(&mut self, g: usize, id: &str, kind: &'static str, reason: &str) {
+        let now = self.now();
+        let sg = self.groups[g].share.as_mut().expect("share group");
+        let Some(m) = sg.members.remove(id) else { return };
+        sg.group_epoch += 1;
+        sg.stats.fencings += u64::from(kind == "member_fenced");
+        let gid = self.groups[g].id.clone();
+        let name = self.consumers[m.consumer].name.clone();
+        self.rec.event(
+            now,
+            kind,
+            vec![("group", json!(gid)), ("consumer", json!(name)), ("member_id", json!(id)), ("reason", json!(reason))],
+        );
+    }
+
+    /// The process was killed: the OS closes its sockets, the broker's disconnect listener
+    /// releases the session's records at once; the membership waits for the session timeout.
+    pub(in crate::kafka) fn share_crash(&mut self, c: usize) {
+        let now = self.now();
+        if self.consumers[c].phase == Phase::Processing {
+            let k = self.consumers[c].inflight.finished_by(now);
+            self.share_account(c, k);
+        }
+        self.rec.consumers[c].stop_running(now);
+        let con = &mut self.consumers[c];
+        con.state = RunState::Crashed;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.inflight.clear();
+        con.share_acks.clear();
+        con.share_outcomes.clear();
+        con.owned.clear();
+        let (name, g) = (con.name.clone(), con.group);
+        self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        self.share_release_session(c, "connection_closed");
+    }
+
+    /// close(): pending acknowledgements go out, the share sessions close (their records come
+    /// back), and the member leaves the group (epoch -1).
+    pub(in crate::kafka) fn share_finish_stop(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        self.share_send_acks(c);
+        self.share_release_session(c, "close");
+        self.rec.consumers[c].stop_running(now);
+        let con = &mut self.consumers[c];
+        con.state = RunState::Stopped;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.stopping = false;
+        con.owned.clear();
+        let name = con.name.clone();
+        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        if let Some(id) = self.consumers[c].member_id.take() {
+            self.share_remove_member(g, &id, "member_left", "leave_group");
+        }
+    }
+
+    /// max.poll.interval.ms passed: the client leaves the group and rejoins at its next poll.
+    pub(in crate::kafka) fn share_poll_timeout(&mut self, c: usize, seq: u32) {
+        if self.consumers[c].poll_seq != seq {
+            return;
+        }
+        let g = self.consumers[c].group;
+        let Some(id) = self.consumers[c].member_id.clone() else { return };
+        self.consumer_event(c, "poll_timeout", vec![]);
+        self.share_remove_member(g, &id, "member_left", "poll_timeout");
+        self.consumers[c].generation = 0;
+        self.consumers[c].owned.clear();
+        self.consumers[c].share_rejoin = true;
+    }
+
+    /// Every share-partition of the group gives the consumer's acquired records back.
+    pub(in crate::kafka) fn share_release_session(&mut self, c: usize, why: &str) {
+        let g = self.consumers[c].group;
+        let parts = self.groups[g].partitions.clone();
+        let (mut back, mut archived) = (0, 0);
+        for p in parts {
+            let sg = self.groups[g].share.as_mut().expect("share group");
+            let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
+            let t = sp.release_member(c as u32);
+            if t.made_available + t.archived_delivery_limit == 0 {
+                continue;
+            }
+            back += t.made_available;
+            archived += t.archived_delivery_limit;
+            sg.stats.released_on_close += t.made_available + t.archived_delivery_limit;
+            sg.stats.archived_delivery_limit += t.archived_delivery_limit;
+            self.groups[g].rewind_cause[p as usize] = if why == "close" { "stop" } else { "crash" };
+            self.share_spso_moved(g, p);
+            self.share_wake(g, p);
+        }
+        if back + archived > 0 {
+            self.consumer_event(
+                c,
+                "share_records_released",
+                vec![("reason", json!(why)), ("records", json!(back)), ("archived", json!(archived))],
+            );
+        }
+    }
+
+    /// The heartbeat timer of a member that rejoins after a poll timeout.
+    pub(in crate::kafka) fn share_rejoin_if_needed(&mut self, c: usize) {
+        if std::mem::take(&mut self.consumers[c].share_rejoin) {
+            let id = self.new_member_id(c);
+            self.consumers[c].member_id = Some(id);
+            let d = self.delay;
+            self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
+        }
+    }
+}

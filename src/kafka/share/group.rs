@@ -1,0 +1,78 @@
+//! A share group's coordinator and broker state: members with epochs, the target assignment, one
+//! share-partition per subscribed partition once initialized, and the group's share counters.
+
+use super::partition::SharePartition;
+use crate::scenario::plan::SharePlan;
+use crate::sim::SimTime;
+use std::collections::BTreeMap;
+
+/// A member as the share group coordinator knows it (KIP-932 heartbeats, KIP-848 epochs).
+#[derive(Clone, Debug)]
+pub struct ShareMember {
+    pub consumer: usize,
+    /// The assignment epoch the member last received.
+    pub epoch: i32,
+    pub assignment: Vec<u32>,
+    pub last_heartbeat: SimTime,
+}
+
+/// Counters a share group's summary reports.
+#[derive(Clone, Debug, Default)]
+pub struct ShareStats {
+    pub records_acquired: u64,
+    /// Acquisitions of a record that had been acquired before (delivery count above 1).
+    pub redeliveries: u64,
+    pub archived_delivery_limit: u64,
+    pub archived_reject: u64,
+    /// Records whose acquisition lock ran out before they were acknowledged.
+    pub lock_expiries: u64,
+    /// Records whose acknowledgement the broker refused (lock expired, or now someone else's).
+    pub ack_failures: u64,
+    /// Records a closed or killed member's session gave back.
+    pub released_on_close: u64,
+    pub records_released: u64,
+    pub records_rejected: u64,
+    pub in_flight_max: u64,
+    pub in_flight_sum: u128,
+    pub samples: u64,
+    pub fencings: u64,
+    pub assignments: u64,
+}
+
+pub struct ShareGroup {
+    pub plan: SharePlan,
+    /// Dense over the world's partitions: None until the group first assigns the partition
+    /// (then share.auto.offset.reset picks where it starts).
+    pub parts: Vec<Option<SharePartition>>,
+    /// member id -> member, in member-id order (the assignor's member order).
+    pub members: BTreeMap<String, ShareMember>,
+    pub group_epoch: i32,
+    pub assignment_epoch: i32,
+    pub target: BTreeMap<String, Vec<u32>>,
+    /// When the last target assignment was computed (KIP-1263's assignment interval runs from it).
+    pub last_assignment: Option<SimTime>,
+    /// A lock-expiry check is scheduled for the partition.
+    pub lock_timer: Vec<bool>,
+    pub stats: ShareStats,
+}
+
+impl ShareGroup {
+    pub fn new(plan: SharePlan, total_partitions: usize) -> Self {
+        ShareGroup {
+            plan,
+            parts: vec![None; total_partitions],
+            members: BTreeMap::new(),
+            group_epoch: 0,
+            assignment_epoch: 0,
+            target: BTreeMap::new(),
+            last_assignment: None,
+            lock_timer: vec![false; total_partitions],
+            stats: ShareStats::default(),
+        }
+    }
+
+    /// How many members the target assignment gives partition `p`.
+    pub fn sharers(&self, p: u32) -> usize {
+        self.members.values().filter(|m| m.assignment.contains(&p)).count()
+    }
+}
