@@ -134,6 +134,15 @@ impl World {
             }
         }
         self.rec.total_sample(&rows, self.partitions.len());
+        for r in rows.iter().filter(|r| r.share_lag != NONE_U64) {
+            self.rec.share_samples.push(crate::record::ShareSample {
+                time: r.time,
+                group: r.group,
+                partition: r.partition,
+                in_flight: r.in_flight,
+                share_lag: r.share_lag,
+            });
+        }
         for (gi, total) in in_flight_samples {
             let st = &mut self.groups[gi].share.as_mut().expect("share group").stats;
             st.in_flight_max = st.in_flight_max.max(total);

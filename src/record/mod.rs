@@ -61,6 +61,16 @@ pub struct GroupSample {
     pub drops: u64,
 }
 
+/// A share group's partition at one sample: the in-flight span and KIP-1226 share lag.
+#[derive(Clone, Copy, Debug)]
+pub struct ShareSample {
+    pub time: SimTime,
+    pub group: u16,
+    pub partition: u32,
+    pub in_flight: u64,
+    pub share_lag: u64,
+}
+
 pub const NONE_U64: u64 = u64::MAX;
 pub const NONE_U32: u32 = u32::MAX;
 
@@ -272,6 +282,8 @@ pub struct Recorder {
     pub offset_totals: Vec<OffsetTotals>,
     pub ownership: Vec<OwnershipChange>,
     pub group_samples: Vec<GroupSample>,
+    /// Per share group and partition (kept for the share chart; share groups only).
+    pub share_samples: Vec<ShareSample>,
     pub groups: Vec<GroupStats>,
     pub consumers: Vec<ConsumerStats>,
     /// Timeline actions refused at run time (seek on an unowned partition, reset of an active group).
@@ -288,6 +300,7 @@ impl Recorder {
             offset_totals: Vec::new(),
             ownership: Vec::new(),
             group_samples: Vec::new(),
+            share_samples: Vec::new(),
             rejected_actions: 0,
             groups: (0..groups)
                 .map(|_| GroupStats { latency_bucket_s: latency_bucket_s.max(1), ..GroupStats::default() })

@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// The chart files of a run, in the order the report page shows them. latency-over-time is
 /// written when the engine recorded latency per second (`GroupStats::record_latency_at`).
-pub const CHARTS: [&str; 4] = ["lag", "ownership", "offsets", "latency-over-time"];
+pub const CHARTS: [&str; 5] = ["lag", "ownership", "share", "offsets", "latency-over-time"];
 
 /// Palette slot of group `g`: groups come first.
 pub fn group_slot(g: usize) -> usize {
@@ -30,10 +30,76 @@ pub fn write_all(w: &World, dir: &Path) -> anyhow::Result<()> {
     lag_chart(w, dir)?;
     ownership_chart(w, dir)?;
     offsets_chart(w, dir)?;
+    if w.groups.iter().any(|g| g.share.is_some()) {
+        share_chart(w, dir)?;
+    }
     if w.rec.groups.iter().any(|g| !g.latency_per_second.is_empty()) {
         latency_chart(w, dir)?;
     }
     Ok(())
+}
+
+/// Share groups, per partition: the in-flight window SPEO - SPSO + 1 (solid; the flat top is
+/// share_partition_max_record_locks, where acquisition stalls) and share lag (dashed).
+fn share_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+    let mut series = Vec::new();
+    let many_groups = w.groups.iter().filter(|g| g.share.is_some()).count() > 1;
+    let mut slot = 0;
+    for (gi, g) in w.groups.iter().enumerate() {
+        if g.share.is_none() {
+            continue;
+        }
+        for &p in &g.partitions {
+            let samples: Vec<_> =
+                w.rec.share_samples.iter().filter(|s| s.group == gi as u16 && s.partition == p).collect();
+            if samples.is_empty() {
+                continue;
+            }
+            let name = w.partition_name(p);
+            let label = if many_groups { format!("{}: {name}", g.id) } else { name };
+            let color = Some(slot);
+            slot += 1;
+            series.push(Series {
+                label: format!("{label} in flight"),
+                points: samples.iter().map(|s| (s.time.as_secs_f64(), s.in_flight as f64)).collect(),
+                color,
+                ..Default::default()
+            });
+            series.push(Series {
+                label: format!("{label} share lag"),
+                points: samples.iter().map(|s| (s.time.as_secs_f64(), s.share_lag as f64)).collect(),
+                color,
+                dash: 1,
+                thin: true,
+                ..Default::default()
+            });
+        }
+
+    }
+    let title = format!("{}: share groups - records in flight and share lag per partition", w.plan.name);
+    let limits: Vec<String> = w
+        .groups
+        .iter()
+        .filter_map(|g| g.share.as_ref().map(|sg| format!("{} {}", g.id, sg.plan.window_limit)))
+        .collect();
+    let note = format!(
+        "Solid: in flight, SPEO - SPSO + 1 (the window of records taken and not all done; new records \
+         are acquired only while it is below share_partition_max_record_locks: {}). Dashed: share lag, \
+         log end - SPSO - records done in the window (KIP-1226).",
+        limits.join(", ")
+    );
+    LineChart {
+        title: &title,
+        x_label: "virtual time (s)",
+        y_label: "records",
+        series: &series,
+        markers: &markers(w),
+        integer_y: true,
+        empty_note: Some("No share-partition was initialized: no member was assigned one."),
+        legend_note: Some(&note),
+        bands: &[],
+    }
+    .write(&dir.join("share.png"), &dir.join("share.svg"))
 }
 
 /// Per group and second: p99 (solid) and p50 (dashed) end-to-end latency of the records that
@@ -162,7 +228,7 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             ..Default::default()
         });
         series.push(Series {
-            label: format!("{}: committed lag", g.id),
+            label: if g.share.is_some() { format!("{}: share lag", g.id) } else { format!("{}: committed lag", g.id) },
             points: pts(&lag[gi]),
             color,
             thin: true,
@@ -171,9 +237,15 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     }
     let title = format!("{}: backlog and committed lag per group", w.plan.name);
     let bands = status_bands(w);
+    let share_note = if w.groups.iter().any(|g| g.share.is_some()) {
+        " For a share group, backlog is what no member has been given yet, and share lag is \
+         KIP-1226's log end - SPSO - records done inside the window (kafka-share-groups.sh)."
+    } else {
+        ""
+    };
     let note = format!(
         "Thick: backlog, records the group has not read yet (log end - position). \
-         Thin: committed lag, log end - committed offset, as kafka-consumer-groups.sh shows it.{}",
+         Thin: committed lag, log end - committed offset, as kafka-consumer-groups.sh shows it.{share_note}{}",
         if bands.is_empty() {
             " Burrow's lag status stayed OK throughout."
         } else if w.groups.len() > 1 {
