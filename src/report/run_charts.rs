@@ -71,10 +71,8 @@ fn share_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
                 color,
                 dash: 1,
                 thin: true,
-                ..Default::default()
             });
         }
-
     }
     let title = format!("{}: share groups - records in flight and share lag per partition", w.plan.name);
     let limits: Vec<String> = w
