@@ -152,6 +152,8 @@ pub struct Consumer {
     pub fatal: Option<String>,
     /// Draws member ids (client.id + "-" + UUID in Kafka), apart from processing draws.
     pub member_rng: SimRng,
+    /// `hang`: the host is frozen; its events wait here until it resumes (see `hang`).
+    pub hang: super::hang::HangState,
 
     // ---- share groups (KafkaShareConsumer) ----
     /// Draws what the application makes of each record (`outcome`), apart from processing draws.
@@ -184,5 +186,9 @@ impl Consumer {
 
     pub fn is_running(&self) -> bool {
         self.state == RunState::Running
+    }
+
+    pub fn is_hung(&self) -> bool {
+        self.hang.frozen.is_some()
     }
 }

@@ -553,13 +553,18 @@ impl World {
         if holder == Some(id) || holder.is_none() {
             // The consumer still holds this membership's partitions (it crashed, or it lost the
             // membership to a poll timeout and has not polled since): they go.
+            let hung = self.consumers[c].is_hung();
             let cause = match reason {
+                "session_timeout" if hung => "hang",
                 "session_timeout" => "crash",
                 other => other,
             };
             self.release_all(c, cause);
-            self.consumers[c].member_id = None;
-            self.consumers[c].generation = -1;
+            // A hung consumer is not told: it learns at its next heartbeat or commit.
+            if !hung {
+                self.consumers[c].member_id = None;
+                self.consumers[c].generation = -1;
+            }
         }
         if self.groups[g].leader.as_deref() == Some(id) {
             self.groups[g].leader = None;
@@ -607,7 +612,7 @@ impl World {
 
     pub(super) fn session_expire(&mut self, g: usize, id: &str) {
         let silent = self.groups[g].members.get(id).is_some_and(|m| !m.alive);
-        if silent {
+        if silent && !self.session_still_running(g, id) {
             self.member_gone(g, id, "member_fenced", "session_timeout");
         }
     }

@@ -13,6 +13,10 @@ use serde_json::json;
 impl World {
     pub(super) fn start_consumer(&mut self, c: usize, why: &str) {
         let now = self.now();
+        if self.consumers[c].is_hung() {
+            // The frozen process is killed first; a new one starts.
+            self.crash_consumer(c);
+        }
         let con = &mut self.consumers[c];
         if con.state == RunState::Running {
             let name = con.name.clone();
@@ -74,9 +78,12 @@ impl World {
             self.share_crash(c);
             return;
         }
-        // Records whose processing finished before the crash did their side effects.
+        // Records whose processing finished before the crash (or the hang it was in) did their
+        // side effects.
+        let clock = self.frozen_clock(c);
+        let was_hung = self.consumers[c].hang.frozen.take().is_some();
         if self.consumers[c].phase == Phase::Processing {
-            let k = self.consumers[c].inflight.finished_by(now);
+            let k = self.consumers[c].inflight.finished_by(clock);
             self.account_processed(c, k);
         }
         self.discard_buffer(c, None);
@@ -89,8 +96,9 @@ impl World {
         let (name, g) = (con.name.clone(), con.group);
         self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
         // No LeaveGroup: the member stays, silent, until its session times out. Its partitions
-        // stay assigned to it and nobody reads them meanwhile.
-        if let Some(id) = self.consumers[c].member_id.clone()
+        // stay assigned to it and nobody reads them meanwhile. (A hung one is silent already.)
+        if !was_hung
+            && let Some(id) = self.consumers[c].member_id.clone()
             && let Some(m) = self.groups[g].members.get_mut(&id)
         {
             m.alive = false;
@@ -108,6 +116,9 @@ impl World {
             return;
         }
         con.stopping = true;
+        if con.is_hung() {
+            return; // a frozen process stops when it resumes (see `hang`)
+        }
         match con.phase {
             // The batch in hand is finished first; the stop completes at the next poll().
             Phase::Processing | Phase::Committing => {}
@@ -245,6 +256,12 @@ impl World {
         }
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
+        if !self.groups[g].members.contains_key(&id) {
+            // UNKNOWN_MEMBER_ID: it was fenced without knowing (it was hung). Its partitions are
+            // gone already (onPartitionsLost); it resets its member id and rejoins.
+            self.membership_lost(c);
+            return;
+        }
         let grp = &self.groups[g];
         let must_join = grp.state == GroupState::PreparingRebalance && grp.members.get(&id).is_some_and(|m| !m.joined);
         if !must_join || self.consumers[c].joining {
@@ -414,7 +431,7 @@ impl World {
             if part.index >= topics[part.topic].partitions {
                 continue;
             }
-            let live = grp.owner[p as usize].is_some_and(|c| consumers[c].is_running());
+            let live = grp.owner[p as usize].is_some_and(|c| consumers[c].is_running() && !consumers[c].is_hung());
             any_live |= live;
             let since = &mut grp.paused_since[p as usize];
             match (live, *since) {

@@ -9,6 +9,7 @@ pub mod consumer;
 pub mod coordinator;
 pub mod fetch;
 pub mod group;
+pub mod hang;
 pub mod invariants;
 pub mod log;
 pub mod membership;

@@ -63,6 +63,10 @@ impl World {
             self.reject_action(c, "the consumer is not running");
             return;
         }
+        if self.consumers[c].is_hung() {
+            self.reject_action(c, "the consumer is hung");
+            return;
+        }
         let first = self.topics[topic].first_partition;
         let targets: Vec<u32> = self.consumers[c]
             .owned

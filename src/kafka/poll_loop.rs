@@ -168,12 +168,12 @@ impl World {
             let con = &self.consumers[c];
             let mut in_hand = match con.phase {
                 Phase::Processing if self.is_share(con.group) => {
-                    let k = con.inflight.finished_by(now);
+                    let k = con.inflight.finished_by(self.frozen_clock(c));
                     self.share_account(c, k);
                     self.consumers[c].inflight.ranges_after(k)
                 }
                 Phase::Processing => {
-                    let k = con.inflight.finished_by(now);
+                    let k = con.inflight.finished_by(self.frozen_clock(c));
                     self.account_processed(c, k);
                     self.consumers[c].inflight.ranges_after(k)
                 }

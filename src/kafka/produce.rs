@@ -147,7 +147,12 @@ impl World {
                 && con.phase == super::consumer::Phase::Fetching
                 && con.fetch_seq == seq
             {
-                self.respond(c as usize);
+                if con.is_hung() {
+                    // The broker answers; a frozen consumer reads the answer when it resumes.
+                    self.answered_while_hung(c as usize, seq);
+                } else {
+                    self.respond(c as usize);
+                }
             }
         }
     }

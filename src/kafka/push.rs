@@ -125,8 +125,8 @@ impl World {
             self.crash_consumer(c);
             return;
         }
-        if self.consumers[c].phase == Phase::Fetching {
-            // Waiting in poll() for records: they are here.
+        if self.consumers[c].phase == Phase::Fetching && !self.consumers[c].is_hung() {
+            // Waiting in poll() for records: they are here. (A hung one takes them when it resumes.)
             self.push_take(c);
         }
     }

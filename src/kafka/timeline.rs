@@ -31,6 +31,16 @@ impl World {
                 self.log_action(fields);
                 self.stop_consumer(ci(self, r));
             }
+            Action::Hang { consumer, for_ } => {
+                fields.push(("action", json!("hang")));
+                fields.push(("consumer", json!(name(self, consumer))));
+                fields.push((
+                    "for_ms",
+                    for_.map_or(Value::Null, |d| crate::report::num::time_ms_json(SimTime::ZERO + d)),
+                ));
+                self.log_action(fields);
+                self.hang_consumer(ci(self, consumer), for_);
+            }
             Action::Slow { consumer, factor } => {
                 fields.push(("action", json!("slow")));
                 fields.push(("consumer", json!(name(self, consumer))));

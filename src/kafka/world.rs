@@ -10,6 +10,7 @@
 //!   out-of-range handling: `offsets`;
 //! - membership (join, sync, heartbeats, sessions, leaving): `membership`; the group coordinator
 //!   (rebalances, generations, assignments): `coordinator`;
+//! - a consumer whose host freezes (`hang`) and resumes: `hang`;
 //! - the timeline's actions: `timeline`; metrics samples: `sampling`; invariants: `invariants`.
 
 use super::consumer::{Consumer, InFlight, Phase, RunState};
@@ -127,6 +128,11 @@ pub enum Ev {
         inc: u32,
     },
     ShareSessionExpire(u32),
+    /// A `hang: {for: ...}` is over: the consumer resumes (`seq` names the hang).
+    HangOver {
+        c: u32,
+        seq: u32,
+    },
     /// A share-partition's earliest acquisition lock runs out.
     LockExpiry {
         g: u32,
@@ -300,6 +306,7 @@ impl World {
                     fatal: None,
                     last_commit_ok: false,
                     member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
+                    hang: Default::default(),
                     outcome_rng: rngs.stream(&format!("consumer/{}/outcome", c.name)),
                     share_acks: Vec::new(),
                     share_outcomes: Vec::new(),
@@ -394,6 +401,9 @@ impl World {
     }
 
     fn handle(&mut self, ev: Ev) {
+        if self.defer_while_hung(ev) {
+            return;
+        }
         match ev {
             Ev::ProducerTick(p) => self.producer_tick(p as usize),
             Ev::Appended(p) => self.appended(p),
@@ -455,6 +465,7 @@ impl World {
                 self.share_session_expire(g, id);
             }
             Ev::LockExpiry { g, p } => self.share_lock_expiry(g as usize, p),
+            Ev::HangOver { c, seq } => self.hang_over(c as usize, seq),
             _ => {} // a stale consumer event: the consumer crashed or restarted since
         }
     }
@@ -464,7 +475,7 @@ impl World {
         con.phase == Phase::Fetching && con.fetch_seq == seq
     }
 
-    fn live(&self, c: u32, inc: u32) -> bool {
+    pub(super) fn live(&self, c: u32, inc: u32) -> bool {
         let con = &self.consumers[c as usize];
         con.incarnation == inc && con.state == RunState::Running
     }

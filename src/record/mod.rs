@@ -203,7 +203,12 @@ pub struct ConsumerStats {
     pub running: SimDuration,
     pub busy: SimDuration,
     pub rebalancing: SimDuration,
+    /// Time its host was frozen (`hang`): neither busy nor idle.
+    pub hung: SimDuration,
+    /// Hangs it went through.
+    pub hangs: u32,
     running_since: Option<SimTime>,
+    hung_since: Option<SimTime>,
     busy_since: Option<SimTime>,
     blocked_since: Option<SimTime>,
 }
@@ -234,17 +239,29 @@ impl ConsumerStats {
         }
     }
 
+    pub fn start_hung(&mut self, now: SimTime) {
+        self.hung_since.get_or_insert(now);
+    }
+
+    pub fn end_hung(&mut self, now: SimTime) {
+        if let Some(t) = self.hung_since.take() {
+            self.hung = self.hung + (now - t);
+        }
+    }
+
     /// The consumer stopped running (crash, stop, or the end of the run): close every clock.
     pub fn stop_running(&mut self, now: SimTime) {
         self.end_busy(now);
         self.end_blocked(now);
+        self.end_hung(now);
         if let Some(t) = self.running_since.take() {
             self.running = self.running + (now - t);
         }
     }
 
     pub fn idle(&self) -> SimDuration {
-        SimDuration(self.running.as_nanos().saturating_sub(self.busy.as_nanos() + self.rebalancing.as_nanos()))
+        let other = self.busy.as_nanos() + self.rebalancing.as_nanos() + self.hung.as_nanos();
+        SimDuration(self.running.as_nanos().saturating_sub(other))
     }
 }
 

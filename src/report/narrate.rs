@@ -226,6 +226,42 @@ pub fn story(w: &World) -> Vec<String> {
                 };
                 Some(("rebalance", text))
             }
+            "consumer_hung" => {
+                let parts = held.get(consumer).cloned().unwrap_or_default();
+                let session = consumer_plan(consumer).map(|c| secs(c.config.session_timeout)).unwrap_or_default();
+                let how_long = match e.fields.get("for_ms").and_then(|v| v.as_f64()) {
+                    Some(ms) => format!("for {} s", ms / 1000.0),
+                    None => "until it is restarted".to_string(),
+                };
+                let held = if parts.is_empty() {
+                    "it holds no partition".to_string()
+                } else {
+                    format!("its partitions {} are unread", join(&parts))
+                };
+                Some((
+                    "rebalance",
+                    format!(
+                        "consumer {consumer}'s host freezes {how_long}: no heartbeat, no poll, its connections stay open; {held}, and the coordinator fences it if the hang outlasts its session ({session})"
+                    ),
+                ))
+            }
+            "consumer_resumed" => {
+                let lost = list(e.fields.get("partitions_lost"));
+                let text = if e.fields.get("fenced").and_then(|v| v.as_bool()) == Some(true) {
+                    let lost =
+                        if lost.is_empty() { String::new() } else { format!(" ({} went to others)", join(&lost)) };
+                    format!(
+                        "consumer {consumer} resumes, but it was fenced meanwhile{lost}: its commit fails and it rejoins as a new member"
+                    )
+                } else {
+                    format!("consumer {consumer} resumes where it was; still a member, it keeps its partitions")
+                };
+                Some(("rebalance", text))
+            }
+            "membership_lost" => Some((
+                "rebalance",
+                format!("consumer {consumer} learns it is no longer a member (unknown member id) and rejoins"),
+            )),
             "member_fenced" => {
                 let why = match field(e, "reason") {
                     "session_timeout" => "no heartbeat within session.timeout.ms".to_string(),

@@ -149,6 +149,8 @@ fn action_label(w: &World, a: &Action) -> Option<String> {
         Action::Crash(_) | Action::ResetOffsets { .. } => return None,
         Action::Start(r) => format!("start {}", consumer(*r)),
         Action::Stop(r) => format!("stop {}", consumer(*r)),
+        Action::Hang { consumer: r, for_: Some(d) } => format!("{} hangs {d}", consumer(*r)),
+        Action::Hang { consumer: r, for_: None } => format!("{} hangs", consumer(*r)),
         Action::Slow { consumer: r, factor } => format!("slow {} x{factor}", consumer(*r)),
         Action::Rate { producer, rate } => format!("rate {} {rate}/s", w.plan.producers[*producer].name),
         Action::Seek { consumer: r, .. } => format!("seek {}", consumer(*r)),
@@ -177,6 +179,7 @@ pub fn event_label(e: &LoggedEvent) -> Option<String> {
         }
         "member_fenced" => format!("{consumer} fenced ({})", field(e, "reason").replace('_', " ")),
         "consumer_crashed" => format!("{consumer} crashed"),
+        "consumer_resumed" => format!("{consumer} resumed"),
         "consumer_out_of_memory" => format!("{consumer} out of memory"),
         "offsets_reset" => format!("{group} offsets reset"),
         "offset_out_of_range" => {
@@ -315,15 +318,21 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         let owner = (ch.owner != NONE_U32).then_some(ch.owner as usize);
         changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));
     }
-    // A crashed consumer still owns its partitions until its session times out, but reads
-    // nothing: those stretches are pale and listed as "<name> (down)".
+    // A crashed (or hung) consumer still owns its partitions until its session times out, but
+    // reads nothing: those stretches are pale and listed as "<name> (down)".
     let mut down: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
     for e in &w.rec.events {
         let name = field(e, "consumer");
         let t = e.time.as_secs_f64();
         match e.kind {
-            "consumer_crashed" => down.entry(name).or_default().push((t, end)),
-            "consumer_started" => {
+            "consumer_crashed" | "consumer_hung" => {
+                let spans = down.entry(name).or_default();
+                // A hung consumer that crashes stays down from its hang on.
+                if spans.last().is_none_or(|l| l.1 != end) {
+                    spans.push((t, end));
+                }
+            }
+            "consumer_started" | "consumer_resumed" => {
                 if let Some(last) = down.get_mut(name).and_then(|v| v.last_mut()).filter(|l| l.1 == end) {
                     last.1 = t;
                 }
@@ -394,7 +403,9 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             });
         }
     }
-    let title = format!("{}: partition ownership (grey: unowned; pale: owned by a crashed consumer)", w.plan.name);
+    let hangs = w.rec.events.iter().any(|e| e.kind == "consumer_hung");
+    let down_word = if hangs { "a crashed or hung consumer" } else { "a crashed consumer" };
+    let title = format!("{}: partition ownership (grey: unowned; pale: owned by {down_word})", w.plan.name);
     charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
 }
 

@@ -12,6 +12,14 @@ use serde_json::{Map, Value, json};
 /// `active` (owns partitions), `standby` (a member the assignor left idle), `joining` (waiting for
 /// its assignment), `fenced` (lost its membership and has not rejoined yet), `stopped`, `crashed`,
 /// `not_started`.
+/// Whether a `hang` action names consumer `c`.
+fn hangs(w: &World, c: usize) -> bool {
+    w.plan.timeline.iter().any(|a| match a.action {
+        crate::scenario::plan::Action::Hang { consumer, .. } => w.groups[consumer.0].consumers[consumer.1] == c,
+        _ => false,
+    })
+}
+
 pub fn consumer_state(w: &World, c: usize) -> &'static str {
     let con = &w.consumers[c];
     match con.state {
@@ -29,6 +37,7 @@ pub fn consumer_state(w: &World, c: usize) -> &'static str {
                 "joining"
             }
         }
+        RunState::Running if con.is_hung() => "hung",
         RunState::Running => {
             let member = con.member_id.as_ref().is_some_and(|id| w.groups[con.group].members.contains_key(id));
             if !con.owned.is_empty() {
@@ -151,19 +160,21 @@ pub fn summary(w: &World) -> Value {
             let con = &w.consumers[c];
             let st = &w.rec.consumers[c];
             let partitions: Vec<String> = con.owned.iter().map(|o| w.partition_name(o.partition)).collect();
-            consumers.insert(
-                con.name.clone(),
-                json!({
-                    "state": consumer_state(w, c),
-                    "partitions": partitions,
-                    "records_processed": st.records_processed,
-                    "duplicates_caused": st.duplicates_caused,
-                    "busy_ms": ms(st.busy.as_nanos()),
-                    "idle_ms": ms(st.idle().as_nanos()),
-                    "rebalancing_ms": ms(st.rebalancing.as_nanos()),
-                    "polls": st.polls,
-                }),
-            );
+            let mut figures = json!({
+                "state": consumer_state(w, c),
+                "partitions": partitions,
+                "records_processed": st.records_processed,
+                "duplicates_caused": st.duplicates_caused,
+                "busy_ms": ms(st.busy.as_nanos()),
+                "idle_ms": ms(st.idle().as_nanos()),
+                "rebalancing_ms": ms(st.rebalancing.as_nanos()),
+                "polls": st.polls,
+            });
+            // Only for consumers the timeline hangs, so other runs' summaries stay as they were.
+            if hangs(w, c) {
+                figures["hung_ms"] = json!(ms(st.hung.as_nanos()));
+            }
+            consumers.insert(con.name.clone(), figures);
         }
         let mut duplicates_by_cause: Map<String, Value> =
             DUPLICATE_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();

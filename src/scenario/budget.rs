@@ -201,6 +201,7 @@ pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
                     super::plan::Action::Crash((x, _))
                     | super::plan::Action::Start((x, _))
                     | super::plan::Action::Stop((x, _))
+                    | super::plan::Action::Hang { consumer: (x, _), .. }
                     | super::plan::Action::AddConsumer((x, _)) => *x == gi,
                     super::plan::Action::AddPartitions { topic, .. } => g.topics.contains(topic),
                     _ => false,

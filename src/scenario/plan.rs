@@ -206,6 +206,12 @@ pub enum Action {
     Crash(ConsumerRef),
     Start(ConsumerRef),
     Stop(ConsumerRef),
+    /// The consumer's host freezes (a long GC pause, a network partition): no heartbeats, no
+    /// processing, its connections stay open. `None`: until a `start` or `crash`.
+    Hang {
+        consumer: ConsumerRef,
+        for_: Option<SimDuration>,
+    },
     Slow {
         consumer: ConsumerRef,
         factor: f64,

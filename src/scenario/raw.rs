@@ -341,6 +341,8 @@ pub struct RawAction {
     #[serde(default)]
     pub stop: Option<String>,
     #[serde(default)]
+    pub hang: Option<RawHang>,
+    #[serde(default)]
     pub slow: Option<RawSlow>,
     #[serde(default)]
     pub rate: Option<RawRateChange>,
@@ -425,6 +427,53 @@ impl<'de> Deserialize<'de> for RawPauseTarget {
             }
         }
     }
+}
+
+/// `hang: c1` (for good, until a `start` or `crash`) or `hang: {consumer: c1, for: 15s}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawHang {
+    pub consumer: String,
+    pub for_: Option<crate::sim::SimDuration>,
+}
+
+const HANG_FORMS: &str = "CONSUMER | {consumer: NAME, for: 15s}";
+
+impl<'de> Deserialize<'de> for RawHang {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_value(d, parse_hang)
+    }
+}
+
+fn parse_hang(v: &Value) -> Result<RawHang, String> {
+    if let Value::String(s) = v {
+        return Ok(RawHang { consumer: s.clone(), for_: None });
+    }
+    let Value::Mapping(m) = v else { return Err(format!("hang: expected one of {HANG_FORMS}, found {}", show(v))) };
+    let mut hang = RawHang { consumer: String::new(), for_: None };
+    let mut named = false;
+    for (k, val) in m {
+        match k.as_str() {
+            Some("consumer") => {
+                hang.consumer = val.as_str().ok_or("hang.consumer: the name must be a string")?.to_string();
+                named = true;
+            }
+            Some("for") => {
+                let d = value_duration(val, "hang.for")?;
+                if d.is_zero() {
+                    return Err(
+                        "hang.for: 0s is not allowed; a hang lasts a positive time (omit `for` to hang for good)"
+                            .into(),
+                    );
+                }
+                hang.for_ = Some(d);
+            }
+            _ => return Err(format!("hang: `{}` is not allowed; expected one of {HANG_FORMS}", show(k))),
+        }
+    }
+    if !named {
+        return Err(format!("hang: `consumer` is missing; expected one of {HANG_FORMS}"));
+    }
+    Ok(hang)
 }
 
 /// Where a seek or an offset reset goes (KafkaConsumer.seek*, kafka-consumer-groups --reset-offsets).

@@ -27,7 +27,7 @@ pub const MAX_BATCH_BYTES: u64 = i32::MAX as u64;
 pub const MAX_PUSH_BUFFER: u64 = 1_000_000_000;
 pub const MAX_PUSH_BATCH: u32 = 1_000_000;
 pub const MAX_SIGMA: f64 = 10.0;
-const ACTIONS: &str = "crash, start, stop, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
+const ACTIONS: &str = "crash, start, stop, hang, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
 
 struct Checker<'a> {
     file: &'a str,
@@ -456,6 +456,11 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         if let Some(c) = &a.stop {
             actions.push(Action::Stop(find_consumer(format!("{path}.stop"), c)?));
         }
+        if let Some(h) = &a.hang {
+            let field = if h.for_.is_some() { "hang.consumer" } else { "hang" };
+            let consumer = find_consumer(format!("{path}.{field}"), &h.consumer)?;
+            actions.push(Action::Hang { consumer, for_: h.for_ });
+        }
         if let Some(s) = &a.slow {
             if !(s.factor.is_finite() && s.factor > 0.0 && s.factor <= MAX_SLOW_FACTOR) {
                 return Err(ck.err(
@@ -544,6 +549,9 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         let refused = actions.iter().find_map(|a| match a {
             Action::Seek { consumer, .. } if share_consumer(consumer) => {
                 Some(("seek", "a share consumer cannot seek: the broker decides which records it gets"))
+            }
+            Action::Hang { consumer, .. } if share_consumer(consumer) => {
+                Some(("hang", "a hung share consumer is not simulated yet; use `crash` or `stop`"))
             }
             Action::Pause(c) | Action::Resume(c) if share_consumer(c) => {
                 Some(("pause", "a share consumer cannot pause partitions (KafkaShareConsumer has no pause)"))
