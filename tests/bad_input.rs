@@ -218,3 +218,21 @@ fn assign_refuses_runaway_member_counts() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("at most 10000"));
     assert!(t.elapsed().as_secs() < 5);
 }
+
+#[test]
+fn hang_mistakes_are_named() {
+    let hang = |action: &str| GOOD.replace("crash: c1", action);
+    check(
+        &hang("hang: {consumer: nobody, for: 15s}"),
+        &["timeline[0].hang.consumer", "unknown consumer `nobody`", "c1, c2"],
+    );
+    check(&hang("hang: nobody"), &["timeline[0].hang", "unknown consumer `nobody`"]);
+    check(&hang("hang: {consumer: c1, for: 0s}"), &[":10:", "`for`: 0s is not allowed", "positive"]);
+    check(&hang("hang: {consumer: c1, for: 15}"), &[":10:", "`for`", "unit"]);
+    check(&hang("hang: {consumer: c1, fro: 15s}"), &[":10:", "`fro` is not allowed", "{consumer: NAME, for: 15s}"]);
+    check(&hang("hang: {for: 15s}"), &[":10:", "`consumer` is missing"]);
+    check(&hang("hang: [c1]"), &[":10:", "expected CONSUMER or {consumer: NAME, for: 15s}"]);
+    check(&hang("hang: c1, crash: c2"), &["exactly one action", "hang"]);
+    let share = GOOD.replace("    topics: [t]\n", "    type: share\n    topics: [t]\n");
+    check(&share.replace("crash: c1", "hang: c1"), &["timeline[0]", "`hang` does not apply to a share group"]);
+}

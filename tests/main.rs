@@ -6,6 +6,7 @@ mod bad_input;
 mod determinism;
 mod fuzz;
 mod groups;
+mod hang;
 mod lazy_producers;
 mod memory;
 mod observe;

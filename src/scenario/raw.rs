@@ -436,7 +436,7 @@ pub struct RawHang {
     pub for_: Option<crate::sim::SimDuration>,
 }
 
-const HANG_FORMS: &str = "CONSUMER | {consumer: NAME, for: 15s}";
+const HANG_FORMS: &str = "CONSUMER or {consumer: NAME, for: 15s}";
 
 impl<'de> Deserialize<'de> for RawHang {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -448,30 +448,30 @@ fn parse_hang(v: &Value) -> Result<RawHang, String> {
     if let Value::String(s) = v {
         return Ok(RawHang { consumer: s.clone(), for_: None });
     }
-    let Value::Mapping(m) = v else { return Err(format!("hang: expected one of {HANG_FORMS}, found {}", show(v))) };
+    let Value::Mapping(m) = v else { return Err(format!("expected {HANG_FORMS}, found {}", show(v))) };
     let mut hang = RawHang { consumer: String::new(), for_: None };
     let mut named = false;
     for (k, val) in m {
         match k.as_str() {
             Some("consumer") => {
-                hang.consumer = val.as_str().ok_or("hang.consumer: the name must be a string")?.to_string();
+                hang.consumer = val.as_str().ok_or("`consumer`: the name must be a string")?.to_string();
                 named = true;
             }
             Some("for") => {
-                let d = value_duration(val, "hang.for")?;
+                let d = value_duration(val, "`for`")?;
                 if d.is_zero() {
                     return Err(
-                        "hang.for: 0s is not allowed; a hang lasts a positive time (omit `for` to hang for good)"
+                        "`for`: 0s is not allowed; a hang lasts a positive time (omit `for` to hang until a `start` or `crash`)"
                             .into(),
                     );
                 }
                 hang.for_ = Some(d);
             }
-            _ => return Err(format!("hang: `{}` is not allowed; expected one of {HANG_FORMS}", show(k))),
+            _ => return Err(format!("`{}` is not allowed; expected {HANG_FORMS}", show(k))),
         }
     }
     if !named {
-        return Err(format!("hang: `consumer` is missing; expected one of {HANG_FORMS}"));
+        return Err(format!("`consumer` is missing; expected {HANG_FORMS}"));
     }
     Ok(hang)
 }
