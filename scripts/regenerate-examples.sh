@@ -11,7 +11,7 @@ for s in reference rolling-restart session-timeout; do
   cp "$tmp/$s/ownership.png" "output/examples/$s-ownership.png"
 done
 echo "wrote output/examples/"
-for s in push-vs-pull-slow-consumer push-vs-pull-burst; do
+for s in push-vs-pull-slow-consumer push-vs-pull-burst push-vs-pull-unavailable; do
   ./target/release/kafkasim compare "scenarios/$s.yaml" --out "$tmp/$s" > /dev/null
   cp "$tmp/$s/latency.png" "output/examples/$s-latency.png"
   cp "$tmp/$s/buffer-vs-lag.png" "output/examples/$s-buffer-vs-lag.png"
