@@ -264,3 +264,34 @@ timeline:
         }
     }
 }
+
+/// A static member restarted into a Stable group takes its old entry at once and polls before
+/// its JoinGroup response (one network delay away) restarts its auto-commit timer: found by the
+/// hang sweep, this once subtracted a later time from an earlier one.
+#[test]
+fn a_static_restart_polls_before_its_join_response() {
+    let w = run_yaml(
+        r#"
+name: t
+duration: 60s
+network_delay: 1ms
+topics: [{name: t, partitions: 5}]
+producers: [{name: p, topic: t, rate: 300/s}]
+groups:
+  - id: g
+    topics: [t]
+    protocol: eager
+    commit: auto
+    auto_offset_reset: earliest
+    consumers:
+      - {name: c1, start_at: 4s, group_instance_id: i1}
+      - {name: c2, start_at: 3s, group_instance_id: i2}
+timeline:
+  - {at: 33s, crash: c1}
+  - {at: 34s, start: c1}
+"#,
+    );
+    let s = summary(&w);
+    assert_eq!(s["groups"]["g"]["consumers"]["c1"]["state"], "active");
+    assert!(events(&w, "member_joined").last().unwrap().fields.contains_key("replaced_member_id"));
+}

@@ -38,7 +38,7 @@ impl World {
         let rejoin_pending = con.joining || con.rejoin_needed;
         if con.config.commit == CommitMode::Auto
             && !rejoin_pending
-            && now - con.last_auto_commit >= con.config.auto_commit_interval
+            && now >= con.last_auto_commit + con.config.auto_commit_interval
         {
             self.consumers[c].last_auto_commit = now;
             let offsets = self.positions(c);
