@@ -300,3 +300,90 @@ fn push_vs_pull_unavailable_compares_as_the_readme_says() {
     assert_eq!(push["groups"]["block"]["lost"], 0);
     assert_eq!(push["groups"]["unbounded"]["lost"], 0);
 }
+
+/// Random timelines of hangs (short, long, for good) mixed with crash, start, stop, pause and
+/// slow, pulling and pushing, eager and cooperative, static members or not: the invariants
+/// (checked after every event) hold, and an at-least-once pull group never loses a record.
+#[test]
+fn invariants_hold_across_a_seed_sweep_with_hangs() {
+    use rand::{Rng, SeedableRng};
+    let seeds = std::env::var("KAFKASIM_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    for seed in 0..seeds {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x4a46);
+        let n = rng.gen_range(2..=4);
+        let protocol = if rng.gen_bool(0.5) { "eager" } else { "cooperative" };
+        let static_members = rng.gen_bool(0.3);
+        let consumers: String = (1..=n)
+            .map(|i| {
+                let iid = if static_members { format!(", group_instance_id: i{i}") } else { String::new() };
+                format!("      - {{name: c{i}, start_at: {}s{iid}}}\n", rng.gen_range(0..5))
+            })
+            .collect();
+        let mut timeline = String::new();
+        for _ in 0..rng.gen_range(2..8) {
+            let c = rng.gen_range(1..=n);
+            let at = rng.gen_range(5..100);
+            let action = match rng.gen_range(0..9) {
+                0 => format!("crash: c{c}"),
+                1 => format!("start: c{c}"),
+                2 => format!("stop: c{c}"),
+                3 => format!("pause: c{c}"),
+                4 => format!("resume: c{c}"),
+                5 => format!("slow: {{consumer: c{c}, factor: {}}}", rng.gen_range(1..30)),
+                6 => format!("hang: c{c}"),
+                _ => format!("hang: {{consumer: c{c}, for: {}ms}}", rng.gen_range(1..40_000)),
+            };
+            timeline.push_str(&format!("  - {{at: {at}s, {action}}}\n"));
+        }
+        let push = rng.gen_bool(0.4);
+        let delivery = if push {
+            let overflow = ["drop", "block", "unbounded"][rng.gen_range(0..3)];
+            format!("    delivery: push\n    push_overflow: {overflow}\n    push_buffer: {}\n", rng.gen_range(50..2000))
+        } else {
+            String::new()
+        };
+        let commit = ["auto", "after_processing", "before_processing"][rng.gen_range(0..3)];
+        let yaml = format!(
+            r#"
+name: sweep
+seed: {seed}
+duration: 150s
+network_delay: {}ms
+topics: [{{name: t, partitions: {}}}]
+producers: [{{name: p, topic: t, rate: 300/s, keys: {{uniform: 50}}}}]
+groups:
+  - id: g
+    topics: [t]
+    protocol: {protocol}
+{delivery}    session_timeout_ms: {}
+    max_poll_interval_ms: 20000
+    poll_interval: 50ms
+    processing: {{exponential: 2ms}}
+    commit: {commit}
+    auto_offset_reset: earliest
+    consumers:
+{consumers}
+timeline:
+{timeline}
+"#,
+            rng.gen_range(0..3),
+            rng.gen_range(1..8),
+            [10_000, 45_000][rng.gen_range(0..2)],
+        );
+        eprintln!("hang sweep seed {seed}:\n{yaml}");
+        let w = run_yaml(&yaml);
+        let s = summary(&w);
+        let g = &s["groups"]["g"];
+        if commit == "after_processing" && !push {
+            assert_eq!(g["lost"], 0, "seed {seed}: at-least-once never loses\n{yaml}");
+        }
+        // Every hang that ran out was followed by a resume (unless a crash, start or the run's
+        // end came first), and hung time never exceeds running time.
+        for (name, c) in g["consumers"].as_object().unwrap() {
+            if let Some(h) = c.get("hung_ms") {
+                let busy = c["busy_ms"].as_f64().unwrap();
+                assert!(h.as_f64().unwrap() + busy <= 150_000.0 + 1.0, "seed {seed} {name}\n{yaml}");
+            }
+        }
+    }
+}

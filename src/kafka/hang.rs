@@ -36,6 +36,9 @@ pub struct Hang {
     pub seq: u32,
     /// Events scheduled from now on have sequence numbers from this one.
     first_seq: u64,
+    /// When its last heartbeat before the freeze reached the coordinator: its session runs out
+    /// a session timeout later.
+    last_heartbeat: SimTime,
     /// The consumer's events that came due while it was frozen: (time, sequence number, event).
     deferred: Vec<(SimTime, u64, Ev)>,
     /// What it owned when it froze (to tell what it lost meanwhile).
@@ -65,8 +68,17 @@ impl World {
         let until = for_.map(|d| now + d);
         let owned_at_start = con.owned.iter().map(|o| o.partition).collect();
         let first_seq = self.kernel.reserve();
-        let hang =
-            Hang { since: now, until, seq, first_seq, deferred: Vec::new(), owned_at_start, answered_fetch: None };
+        let last_heartbeat = self.last_heartbeat_before(c, now);
+        let hang = Hang {
+            since: now,
+            until,
+            seq,
+            first_seq,
+            last_heartbeat,
+            deferred: Vec::new(),
+            owned_at_start,
+            answered_fetch: None,
+        };
         self.consumers[c].hang.frozen = Some(Box::new(hang));
         let for_ms = for_.map_or(Value::Null, |d| time_ms_json(SimTime::ZERO + d));
         self.consumer_event(c, "consumer_hung", vec![("for_ms", for_ms)]);
@@ -292,8 +304,7 @@ impl World {
         let Some(m) = self.groups[g].members.get(id) else { return false };
         let c = m.consumer;
         let Some(h) = self.consumers[c].hang.frozen.as_ref() else { return false };
-        let last = self.last_heartbeat_before(c, h.since);
-        self.now() < last + self.consumers[c].config.session_timeout
+        self.now() < h.last_heartbeat + self.consumers[c].config.session_timeout
     }
 }
 
