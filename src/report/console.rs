@@ -41,17 +41,27 @@ pub fn run_summary(w: &World) -> String {
             );
             // kafka-consumer-groups.sh --describe --members --verbose, with what each one did.
             if let Some(consumers) = g["consumers"].as_object() {
+                // A hung_ms column only where a consumer of the group was hung (`hang`).
+                let hung = consumers.values().any(|c| c.get("hung_ms").is_some());
                 let _ = writeln!(
                     out,
-                    "    {:<14} {:<11} {:>10} {:>10} {:>10} {:>10} {:>12} {:>8}  partitions",
-                    "consumer", "state", "processed", "duplicates", "busy_ms", "idle_ms", "rebalancing", "polls"
+                    "    {:<14} {:<11} {:>10} {:>10} {:>10} {:>10} {:>12} {:>8}{}  partitions",
+                    "consumer",
+                    "state",
+                    "processed",
+                    "duplicates",
+                    "busy_ms",
+                    "idle_ms",
+                    "rebalancing",
+                    "polls",
+                    if hung { format!(" {:>10}", "hung_ms") } else { String::new() }
                 );
                 for (name, c) in consumers {
                     let parts: Vec<&str> =
                         c["partitions"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
                     let _ = writeln!(
                         out,
-                        "    {:<14} {:<11} {:>10} {:>10} {:>10.0} {:>10.0} {:>12.0} {:>8}  {}",
+                        "    {:<14} {:<11} {:>10} {:>10} {:>10.0} {:>10.0} {:>12.0} {:>8}{}  {}",
                         name,
                         c["state"].as_str().unwrap_or(""),
                         c["records_processed"].to_string(),
@@ -60,6 +70,11 @@ pub fn run_summary(w: &World) -> String {
                         c["idle_ms"].as_f64().unwrap_or(0.0),
                         c["rebalancing_ms"].as_f64().unwrap_or(0.0),
                         c["polls"].to_string(),
+                        match (hung, c.get("hung_ms").and_then(|v| v.as_f64())) {
+                            (false, _) => String::new(),
+                            (true, Some(ms)) => format!(" {ms:>10.0}"),
+                            (true, None) => format!(" {:>10}", "-"),
+                        },
                         if parts.is_empty() { "-".to_string() } else { parts.join(",") },
                     );
                 }
