@@ -377,6 +377,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hung_time_is_neither_busy_nor_idle() {
+        let mut c = ConsumerStats::default();
+        let at = SimTime::from_millis;
+        c.start_running(at(0));
+        c.start_busy(at(1_000));
+        c.end_busy(at(2_000));
+        c.start_hung(at(5_000));
+        c.start_hung(at(6_000)); // already hung: the first start holds
+        c.end_hung(at(20_000));
+        c.start_hung(at(30_000));
+        c.stop_running(at(40_000)); // closes the open hang too
+        assert_eq!(c.hung, SimDuration::from_millis(25_000));
+        assert_eq!(c.idle(), SimDuration::from_millis(40_000 - 1_000 - 25_000));
+    }
+
+    #[test]
     fn latency_is_kept_per_second_of_finishing() {
         let mut g = GroupStats::default();
         for (finished_ms, latency_ms) in [(100, 5), (900, 7), (1_500, 100), (1_600, 200), (400, 9)] {

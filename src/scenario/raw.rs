@@ -743,6 +743,21 @@ mod tests {
     }
 
     #[test]
+    fn hang_forms() {
+        assert_eq!(parse_hang(&yaml("c1")), Ok(RawHang { consumer: "c1".into(), for_: None }));
+        assert_eq!(
+            parse_hang(&yaml("{consumer: c1, for: 15s}")),
+            Ok(RawHang { consumer: "c1".into(), for_: Some(SimDuration::from_secs(15)) })
+        );
+        assert_eq!(parse_hang(&yaml("{consumer: c1}")), Ok(RawHang { consumer: "c1".into(), for_: None }));
+        assert!(parse_hang(&yaml("{consumer: c1, for: 0s}")).unwrap_err().contains("positive"));
+        assert!(parse_hang(&yaml("{for: 1s}")).unwrap_err().contains("`consumer` is missing"));
+        assert!(parse_hang(&yaml("{consumer: c1, until: 1s}")).unwrap_err().contains("`until` is not allowed"));
+        assert!(parse_hang(&yaml("{consumer: [c1]}")).unwrap_err().contains("must be a string"));
+        assert!(parse_hang(&yaml("3")).unwrap_err().contains("expected CONSUMER"));
+    }
+
+    #[test]
     fn processing_forms() {
         assert_eq!(parse_processing(&yaml("0.4ms")), Ok(Processing::Constant(SimDuration(400_000))));
         assert_eq!(
