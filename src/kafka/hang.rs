@@ -85,8 +85,12 @@ impl World {
         if let Some(at) = until {
             self.kernel.schedule_at(at, Ev::HangOver { c: c as u32, seq });
         }
-        self.silence_group_member(c);
         let g = self.consumers[c].group;
+        // Share groups: their heartbeats are the consumer's own events (held back above), so
+        // the share coordinator's session timer sees the silence by itself.
+        if !self.is_share(g) {
+            self.silence_group_member(c);
+        }
         self.refresh_group(g);
     }
 
