@@ -132,7 +132,7 @@ pub fn tiny_scenario(data: &[u8]) -> String {
         let at = format!("{}ms", (p.byte() as u32 * 20).min(u32::from(secs) * 1000));
         let c = consumers[p.byte() as usize % consumers.len()].clone();
         let g = p.upto(groups - 1);
-        let action = match p.byte() % 14 {
+        let action = match p.byte() % 16 {
             0 => format!("crash: {c}"),
             1 => format!("start: {c}"),
             2 => format!("stop: {c}"),
@@ -152,6 +152,8 @@ pub fn tiny_scenario(data: &[u8]) -> String {
             10 => format!("add_partitions: {{topic: t0, count: {}}}", 2 + p.upto(8)),
             11 => format!("remove_group: g{g}"),
             12 => format!("add_group: {{id: late{}, topics: [t0], consumers: 2}}", p.byte()),
+            13 => format!("hang: {c}"),
+            14 => format!("hang: {{consumer: {c}, for: {}ms}}", 1 + p.byte() as u32 * 40),
             _ if producers > 0 => format!("pause: {{producer: p{}}}", p.upto(producers - 1)),
             _ => format!("stop: {c}"),
         };
