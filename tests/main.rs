@@ -15,5 +15,6 @@ mod push;
 mod report_page;
 mod scenarios;
 mod semantics;
+mod share;
 mod sweep;
 mod timing;

@@ -74,7 +74,6 @@ fn share_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
                 ..Default::default()
             });
         }
-
     }
     let title = format!("{}: share groups - records in flight and share lag per partition", w.plan.name);
     let limits: Vec<String> = w

@@ -1,0 +1,223 @@
+//! Share groups (KIP-932) run end to end: the fact sheet's worked scenarios A-E at the level of
+//! a whole run (the share-partition state machine has them as unit tests too), failure modes,
+//! and the settings that do not apply. Invariants (a record held by at most one running member,
+//! SPSO never past a non-terminal record, no delivery count above the limit) are checked after
+//! every event in these debug-build runs.
+
+use crate::util::*;
+use kafkasim::kafka::world::World;
+
+fn times(w: &World, kind: &str) -> Vec<u64> {
+    w.rec.events.iter().filter(|e| e.kind == kind).map(|e| e.time.as_millis()).collect()
+}
+
+fn share_group(extra: &str, consumers: u32, rate: &str, timeline: &str, duration: &str, partitions: u32) -> String {
+    format!(
+        r#"
+name: share
+seed: 3
+duration: {duration}
+topics: [{{name: t, partitions: {partitions}}}]
+producers: [{{name: p, topic: t, rate: {rate}}}]
+groups:
+  - id: s
+    type: share
+    topics: [t]
+    consumers: {consumers}
+    share_auto_offset_reset: earliest
+{extra}
+timeline:
+{timeline}
+"#
+    )
+}
+
+/// A: 3 partitions, 6 members: ceil(6/3) = 2 members per partition, every member assigned one
+/// partition and working. A 7th joins at 20 s: 3 members per partition, quotas [2,1,1,2,1,1,1].
+#[test]
+fn a_members_beyond_the_partition_count_share_partitions() {
+    let yaml =
+        share_group("    processing: 1ms", 6, "300/s", "  - {at: 20s, add_consumer: {group: s, name: s-7}}", "40s", 3);
+    let w = run_yaml(&share_group("    processing: 1ms", 6, "300/s", "", "19s", 3));
+    let s = summary(&w);
+    for p in 0..3 {
+        assert_eq!(s["groups"]["s"]["share"]["partitions"][format!("t-{p}")]["members"], 2, "{p}");
+    }
+    for k in 1..=6 {
+        let c = &s["groups"]["s"]["consumers"][format!("s-{k}")];
+        assert_eq!(c["state"], "active");
+        assert_eq!(c["partitions"].as_array().unwrap().len(), 1);
+        assert!(c["records_processed"].as_u64().unwrap() > 0, "s-{k} works");
+    }
+    let w = run_yaml(&yaml);
+    let s = summary(&w);
+    for p in 0..3 {
+        assert_eq!(s["groups"]["s"]["share"]["partitions"][format!("t-{p}")]["members"], 3, "{p}");
+    }
+    let counts: Vec<usize> = (1..=7)
+        .map(|k| s["groups"]["s"]["consumers"][format!("s-{k}")]["partitions"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(counts.iter().sum::<usize>(), 9);
+    assert_eq!(counts.iter().filter(|&&n| n == 2).count(), 2, "quotas [2,1,1,2,1,1,1]: {counts:?}");
+}
+
+/// The assignment interval (Kafka 4.3, KIP-1263): the first member's join computes at once;
+/// the others joined meanwhile get theirs from the first heartbeat after 1 s, i.e. the 5 s
+/// heartbeat. No revocation round: every member takes its target in one step.
+#[test]
+fn assignments_follow_heartbeats_and_the_assignment_interval() {
+    let w = run_yaml(&share_group("", 3, "10/s", "", "12s", 3));
+    assert_eq!(times(&w, "share_assignment_computed"), vec![0, 5_000]);
+}
+
+/// B(ii): a member killed while holding records: the broker sees the connection close and gives
+/// them back at once (no lock expiry); they are delivered again, counted as redeliveries (Kafka
+/// 4.2+ keeps the delivery count). The member is fenced only at its session timeout: its last
+/// heartbeat reached the coordinator at 5 s (heartbeats every 5 s from 0), so 5 + 45 = 50 s.
+#[test]
+fn b_a_killed_member_releases_its_records_at_once() {
+    let yaml = share_group("    processing: 20ms", 2, "100/s", "  - {at: 7s, crash: s-1}", "60s", 1);
+    let w = run_yaml(&yaml);
+    let s = &summary(&w)["groups"]["s"]["share"];
+    assert!(s["released_on_close"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(s["lock_expiries"], 0);
+    assert!(s["redeliveries"].as_u64().unwrap() > 0);
+    assert_eq!(times(&w, "share_records_released"), vec![7_000]);
+    assert_eq!(times(&w, "member_fenced"), vec![50_000]);
+}
+
+/// C: a poison record released every time is delivered exactly 5 times (count 1..5) and archived;
+/// rejected instead, it is archived after one delivery.
+#[test]
+fn c_a_poison_record_is_archived_after_five_deliveries() {
+    let w = run_file(&repo("scenarios/share-poison-record.yaml"));
+    let s = &summary(&w)["groups"]["fulfilment"]["share"];
+    assert_eq!(s["archived"]["delivery_limit"], 1);
+    assert_eq!(s["redeliveries"], 4);
+    assert_eq!(s["released_by_application"], 5);
+    let yaml = share_group(
+        "    processing: 1ms\n    share_acknowledgement_mode: explicit\n    outcome: {reject: 0.01}",
+        1,
+        "100/s",
+        "",
+        "20s",
+        1,
+    );
+    let s = &summary(&run_yaml(&yaml))["groups"]["s"]["share"];
+    assert!(s["archived"]["reject"].as_u64().unwrap() > 0);
+    assert_eq!(s["archived"]["reject"], s["rejected_by_application"]);
+    assert_eq!(s["redeliveries"], 0, "a rejected record is never delivered again");
+}
+
+/// D: one partition, six members, 100-record producer batches, 10 ms a record. With 500-record
+/// polls four acquisitions fill the 2000-record window and two members get nothing; with 300,
+/// all six work (6 x 300 = 1800 <= 2000).
+#[test]
+fn d_the_in_flight_window_leaves_members_idle() {
+    let w = run_file(&repo("scenarios/share-window-stall.yaml"));
+    let s = summary(&w);
+    let busy = |g: &str| {
+        (1..=6)
+            .filter(|k| s["groups"][g]["consumers"][format!("{g}-{k}")]["records_processed"].as_u64().unwrap() > 0)
+            .count()
+    };
+    assert_eq!(busy("polls-500"), 4);
+    assert_eq!(busy("polls-300"), 6);
+    assert_eq!(s["groups"]["polls-500"]["share"]["in_flight"]["max"], 2000);
+}
+
+/// E: share lag is log end - SPSO - records done inside the window, in metrics.csv and summary.
+#[test]
+fn e_share_lag_in_the_outputs_is_kip_1226s() {
+    let w = run_file(&repo("scenarios/share-window-stall.yaml"));
+    let last = w.rec.share_samples.iter().rev().find(|r| r.group == 0).unwrap();
+    let s = summary(&w);
+    assert_eq!(s["groups"]["polls-500"]["share"]["share_lag"], last.share_lag);
+    let sp = s["groups"]["polls-500"]["share"]["partitions"]["events-0"].clone();
+    let leo = s["topics"]["events"]["log_end_offsets"][0].as_u64().unwrap();
+    let spso = sp["spso"].as_u64().unwrap();
+    // The members hold up to four 500-record acquisitions: nothing in the window is done except
+    // what they acknowledged beyond SPSO.
+    assert!(sp["share_lag"].as_u64().unwrap() <= leo - spso);
+    assert!(sp["share_lag"].as_u64().unwrap() + 2000 >= leo - spso);
+}
+
+/// A member slower than the lock: alone for 20 s it falls behind (10 records/s against 50/s), so
+/// its polls take up to 500 records - 50 s of work against a 30 s lock. The locks expire, the
+/// records go to the other member, the slow member's late acknowledgement is refused, and the
+/// records are processed twice.
+#[test]
+fn locks_expire_under_a_slow_member_and_its_late_acks_fail() {
+    let yaml = share_group(
+        "    max_poll_records: 500\n    consumers:\n      - {name: slow, processing: 100ms}\n      - {name: fast, processing: 1ms, start_at: 20s}",
+        2,
+        "50/s",
+        "",
+        "90s",
+        1,
+    )
+    .replace("    consumers: 2\n", "");
+    let w = run_yaml(&yaml);
+    let s = summary(&w);
+    let sh = &s["groups"]["s"]["share"];
+    assert!(sh["lock_expiries"].as_u64().unwrap() > 0, "{sh}");
+    assert!(sh["ack_failures"].as_u64().unwrap() > 0, "{sh}");
+    assert!(s["groups"]["s"]["duplicates"].as_u64().unwrap() > 0);
+    assert!(!times(&w, "share_lock_expired").is_empty());
+}
+
+/// A clean stop: close() sends the acknowledgements and releases the rest; the member leaves
+/// at once (no session timeout), and the other member gets every partition at the next
+/// computation.
+#[test]
+fn a_stopped_member_leaves_at_once() {
+    let w = run_yaml(&share_group("    processing: 1ms", 2, "100/s", "  - {at: 10s, stop: s-1}", "30s", 2));
+    assert_eq!(times(&w, "member_left"), vec![10_000]);
+    let s = summary(&w);
+    assert_eq!(s["groups"]["s"]["consumers"]["s-2"]["partitions"].as_array().unwrap().len(), 2);
+    assert_eq!(s["groups"]["s"]["consumers"]["s-1"]["state"], "stopped");
+}
+
+/// Settings of the other kind of group are refused, naming the field and what to use instead;
+/// share settings outside the broker's bounds name the bounds.
+#[test]
+fn settings_that_do_not_apply_are_refused() {
+    let base = share_group("", 2, "10/s", "", "10s", 2);
+    let refused = |extra: &str, field: &str, hint: &str| {
+        let yaml = base.replace(
+            "    share_auto_offset_reset: earliest\n",
+            &format!("    share_auto_offset_reset: earliest\n{extra}\n"),
+        );
+        let err = kafkasim::scenario::parse("s.yaml", &yaml).unwrap_err().to_string();
+        assert!(err.contains(field) && err.contains(hint), "{extra}: {err}");
+    };
+    refused("    commit: after_processing", "groups[0].commit", "acknowledge");
+    refused("    protocol: cooperative", "groups[0].protocol", "no rebalance protocol");
+    refused("    assignor: range", "groups[0].assignor", "SimpleAssignor");
+    refused("    auto_offset_reset: earliest", "auto_offset_reset", "share_auto_offset_reset");
+    refused("    session_timeout_ms: 10000", "session_timeout_ms", "share_session_timeout_ms");
+    refused("    delivery: push", "delivery", "pull");
+    refused("    outcome: {release: 0.1}", "outcome", "share_acknowledgement_mode: explicit");
+    refused("    share_record_lock_duration_ms: 5000", "share_record_lock_duration_ms", "15s to 60s");
+    refused("    share_delivery_count_limit: 11", "share_delivery_count_limit", "2 to 10");
+    refused("    share_partition_max_record_locks: 50", "share_partition_max_record_locks", "100 to 4000");
+    refused("    share_heartbeat_interval_ms: 1000", "share_heartbeat_interval_ms", "5s to 15s");
+    refused(
+        "    share_acknowledgement_mode: explicit\n    outcome: {release: 0.7, reject: 0.5}",
+        "outcome",
+        "add up to at most 1",
+    );
+    refused(
+        "    share_acknowledgement_mode: explicit\n    poison: {topic: t, partition: 9, offsets: [1]}",
+        "poison.partition",
+        "no partition 9",
+    );
+    let seek = base.replace("timeline:\n", "timeline:\n  - {at: 1s, seek: {consumer: s-1, topic: t, to: earliest}}\n");
+    let err = kafkasim::scenario::parse("s.yaml", &seek).unwrap_err().to_string();
+    assert!(err.contains("timeline[0]") && err.contains("cannot seek"), "{err}");
+    let consumer_group = base
+        .replace("    type: share\n", "")
+        .replace("    share_auto_offset_reset: earliest\n", "    share_delivery_count_limit: 3\n");
+    let err = kafkasim::scenario::parse("s.yaml", &consumer_group).unwrap_err().to_string();
+    assert!(err.contains("share_delivery_count_limit") && err.contains("type: share"), "{err}");
+}
