@@ -221,3 +221,66 @@ fn settings_that_do_not_apply_are_refused() {
     let err = kafkasim::scenario::parse("s.yaml", &consumer_group).unwrap_err().to_string();
     assert!(err.contains("share_delivery_count_limit") && err.contains("type: share"), "{err}");
 }
+
+/// `compare --groups consumer,share`: the same records read by every group as a consumer group
+/// and as a share group; 6 consumers on 3 partitions: 3 standbys vs 6 working.
+#[test]
+fn compare_runs_every_group_as_consumer_and_as_share_group() {
+    use kafkasim::compare::{Axis, run_axis};
+    let plan = kafkasim::scenario::load(&repo("scenarios/share-vs-consumer-standbys.yaml")).unwrap();
+    let cmp = run_axis(&plan, Axis::GroupType).unwrap();
+    let (a, b) = (summary(&cmp.a), summary(&cmp.b));
+    assert_eq!(a["records_produced"], b["records_produced"]);
+    for g in ["queue", "shared"] {
+        assert_eq!(a["groups"][g]["type"], "consumer");
+        assert_eq!(b["groups"][g]["type"], "share");
+        assert_eq!(a["groups"][g]["standby_consumers"].as_array().unwrap().len(), 3);
+        let working = |s: &serde_json::Value| {
+            s["groups"][g]["consumers"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter(|c| c["records_processed"].as_u64().unwrap() > 0)
+                .count()
+        };
+        assert_eq!((working(&a), working(&b)), (3, 6), "{g}");
+        assert!(b["groups"][g]["records_processed"].as_u64() > a["groups"][g]["records_processed"].as_u64());
+    }
+    let dir = temp_dir("compare-groups");
+    let out = kafkasim()
+        .args(["compare", "--groups", "consumer,share", "--force", "--out"])
+        .arg(&dir)
+        .arg(repo("scenarios/share-vs-consumer-standbys.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in [
+        "compare.json",
+        "compare.md",
+        "index.html",
+        "latency.png",
+        "backlog.png",
+        "consumer/summary.json",
+        "share/summary.json",
+    ] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    // A timeline a share group cannot follow is refused before anything is written.
+    let bad = temp_dir("compare-groups-bad");
+    let out = kafkasim()
+        .args(["compare", "--groups", "consumer,share", "--out"])
+        .arg(bad.join("out"))
+        .arg(repo("scenarios/rewind-after-bug.yaml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no share-group equivalent"), "{err}");
+    assert!(!bad.join("out").exists());
+    let out = kafkasim()
+        .args(["compare", "--groups", "share,consumer"])
+        .arg(repo("scenarios/standby.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -425,6 +425,7 @@ pub fn compare_page(
     description: &str,
     scenario: &str,
     overridden_seed: Option<u64>,
+    title: &str,
     table_md: &str,
     charts: &[Chart],
     runs: [&RunView; 2],
@@ -437,8 +438,12 @@ pub fn compare_page(
         ("events", "event timelines"),
         ("scenario", "scenario"),
     ];
-    head(&mut out, &format!("kafkasim compare: {name}, pull vs push"), runs[0].summary, description, &nav);
-    out.push_str("<section id=\"comparison\"><h2>Pull vs push</h2><div class=\"tables\">");
+    head(&mut out, &format!("kafkasim compare: {name}, {title}"), runs[0].summary, description, &nav);
+    let mut heading = title.to_string();
+    if let Some(first) = heading.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let _ = write!(out, "<section id=\"comparison\"><h2>{}</h2><div class=\"tables\">", esc(&heading));
     markdown_tables(&mut out, table_md);
     out.push_str("</div>");
     charts_block(&mut out, charts);
