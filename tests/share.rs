@@ -284,3 +284,119 @@ fn compare_runs_every_group_as_consumer_and_as_share_group() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Seeds per run; `KAFKASIM_SWEEP_SEEDS=500 cargo test --release share::` explores further.
+fn sweep_seeds() -> u64 {
+    std::env::var("KAFKASIM_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20)
+}
+
+/// Random share groups and timelines (crash, start, stop, slow, consumers and partitions added):
+/// the share invariants hold after every event, and at the end nothing passed SPSO without
+/// being accepted or archived (SPSO summed over partitions <= distinct records accepted + archived).
+#[test]
+fn share_invariants_hold_across_a_seed_sweep() {
+    use rand::{Rng, SeedableRng};
+    for seed in 0..sweep_seeds() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1000 + seed);
+        let n = rng.gen_range(1..=6);
+        let partitions = rng.gen_range(1..=4);
+        let consumers: String =
+            (1..=n).map(|i| format!("      - {{name: c{i}, start_at: {}s}}\n", rng.gen_range(0..5))).collect();
+        let mut timeline = String::new();
+        let mut count = partitions;
+        for k in 0..rng.gen_range(2..8) {
+            let c = rng.gen_range(1..=n);
+            let at = rng.gen_range(5..100);
+            let action = match rng.gen_range(0..6) {
+                0 => format!("crash: c{c}"),
+                1 => format!("start: c{c}"),
+                2 => format!("stop: c{c}"),
+                3 => format!("add_consumer: {{group: g, name: x{k}}}"),
+                4 if count < 8 => {
+                    count += 1;
+                    format!("add_partitions: {{topic: t, count: {count}}}")
+                }
+                _ => format!("slow: {{consumer: c{c}, factor: {}}}", rng.gen_range(1..200)),
+            };
+            timeline.push_str(&format!("  - {{at: {at}s, {action}}}\n"));
+        }
+        // add_partitions entries must grow in time order: sort the timeline by time.
+        let mut lines: Vec<&str> = timeline.lines().collect();
+        lines.sort_by_key(|l| l[l.find("at: ").unwrap() + 4..].split('s').next().unwrap().parse::<u32>().unwrap());
+        let mut grown = partitions;
+        let timeline: String = lines
+            .iter()
+            .map(|l| {
+                if l.contains("add_partitions") {
+                    grown += 1;
+                    let head = &l[..l.find("count: ").unwrap() + 7];
+                    format!("{head}{grown}}}}}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        let explicit = rng.gen_bool(0.5);
+        let acks = if explicit {
+            format!(
+                "    share_acknowledgement_mode: explicit\n    outcome: {{release: {}, reject: {}}}\n    poison: {{topic: t, partition: 0, offsets: [5, 50]}}\n",
+                rng.gen_range(0..20) as f64 / 100.0,
+                rng.gen_range(0..5) as f64 / 100.0
+            )
+        } else {
+            String::new()
+        };
+        let yaml = format!(
+            r#"
+name: share-sweep
+seed: {seed}
+duration: 150s
+network_delay: {}ms
+topics: [{{name: t, partitions: {partitions}}}]
+producers: [{{name: p, topic: t, rate: 200/s, keys: {{uniform: 50}}}}]
+groups:
+  - id: g
+    type: share
+    topics: [t]
+    share_auto_offset_reset: earliest
+    share_record_lock_duration_ms: 15000
+    share_delivery_count_limit: {}
+    share_partition_max_record_locks: {}
+    share_acquire_mode: {}
+    share_assignment_interval_ms: {}
+    max_poll_records: {}
+    max_poll_interval_ms: 20000
+    poll_interval: 20ms
+    processing: {{exponential: {}ms}}
+{acks}    consumers:
+{consumers}
+timeline:
+{timeline}
+"#,
+            rng.gen_range(0..3),
+            rng.gen_range(2..=10),
+            [100, 500, 2000][rng.gen_range(0..3)],
+            ["batch_optimized", "record_limit"][rng.gen_range(0..2)],
+            [0, 1000, 5000][rng.gen_range(0..3)],
+            [1, 50, 500][rng.gen_range(0..3)],
+            rng.gen_range(1..30),
+        );
+        eprintln!("share sweep seed {seed}:\n{yaml}");
+        let w = run_yaml(&yaml);
+        let s = summary(&w);
+        let g = &s["groups"]["g"];
+        let sh = &g["share"];
+        let num = |v: &serde_json::Value| v.as_u64().unwrap();
+        assert!(num(&g["records_processed"]) > 0, "seed {seed}");
+        assert!(num(&sh["redeliveries"]) <= num(&sh["records_acquired"]), "seed {seed}");
+        // (A fetch answer on its way when its consumer crashes or stops acquired records nobody got.)
+        assert!(num(&g["records_delivered"]) <= num(&sh["records_acquired"]), "seed {seed}");
+        let spso_total: u64 = sh["partitions"].as_object().unwrap().values().filter_map(|p| p["spso"].as_u64()).sum();
+        let accepted = num(&g["records_processed"]) - num(&g["duplicates"]);
+        assert!(
+            spso_total <= accepted + num(&sh["archived"]["total"]),
+            "seed {seed}: SPSO passed records neither accepted nor archived ({spso_total} > {accepted} + {})",
+            sh["archived"]["total"]
+        );
+    }
+}
