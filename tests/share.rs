@@ -400,3 +400,31 @@ timeline:
         );
     }
 }
+
+/// `kafkasim sweep` over share settings: the window limit and max_poll_records decide how many
+/// members work (scenario D across a grid).
+#[test]
+fn sweeps_cover_share_settings() {
+    let dir = temp_dir("share-sweep");
+    let out = kafkasim()
+        .args(["sweep", "--force", "--seeds", "1", "--out"])
+        .arg(&dir)
+        .arg(repo("scenarios/share-window-stall.yaml"))
+        .args(["--set", "groups.polls-500.max_poll_records=300,500"])
+        .args(["--set", "groups.polls-500.share_partition_max_record_locks=1000,2000"])
+        .args(["--plot", "groups.polls-500.records_processed"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("share_partition_max_record_locks"), "{text}");
+    let md = std::fs::read_to_string(dir.join("sweep.md")).unwrap();
+    let processed = |mpr: &str, locks: &str| -> u64 {
+        let row = md.lines().find(|l| l.starts_with(&format!("| {mpr} | {locks} |"))).unwrap();
+        row.split('|').nth(4).unwrap().trim().split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(processed("300", "2000") > processed("500", "2000"));
+    assert!(processed("500", "2000") > processed("500", "1000"), "a smaller window feeds fewer members");
+}
