@@ -177,11 +177,10 @@ pub fn write(cmp: &Comparison, dir: &Path) -> anyhow::Result<String> {
     let views = [page::run_view(&cmp.a, &sa, &dir.join(l), l)?, page::run_view(&cmp.b, &sb, &dir.join(r), r)?];
     let plan = &cmp.a.plan;
     let html = page::compare_page(
-        &plan.name,
+        (&plan.name, cmp.axis.title()),
         &plan.description,
         &plan.source,
         page::overridden_seed(&cmp.a),
-        cmp.axis.title(),
         &table,
         &page::read_charts(dir, &CHARTS)?,
         [&views[0], &views[1]],

@@ -484,18 +484,6 @@ fn ending(w: &World, out: &mut Vec<String>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clock_reads_minutes_seconds_millis() {
-        assert_eq!(clock(SimTime::ZERO), "00:00.000");
-        assert_eq!(clock(SimTime::ZERO + SimDuration::from_millis(20_000)), "00:20.000");
-        assert_eq!(clock(SimTime::ZERO + SimDuration::from_millis(65_250)), "01:05.250");
-    }
-}
-
 /// How a share group reads, told once at the start.
 fn share_intro(g: &crate::scenario::plan::GroupPlan, partitions: u32, out: &mut Vec<String>) {
     let zero = SimTime::ZERO;
@@ -544,5 +532,17 @@ fn share_intro(g: &crate::scenario::plan::GroupPlan, partitions: u32, out: &mut 
             "commit",
             format!("{}: {how}; a record released or timed out {} times is archived", g.id, sp.delivery_limit),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_reads_minutes_seconds_millis() {
+        assert_eq!(clock(SimTime::ZERO), "00:00.000");
+        assert_eq!(clock(SimTime::ZERO + SimDuration::from_millis(20_000)), "00:20.000");
+        assert_eq!(clock(SimTime::ZERO + SimDuration::from_millis(65_250)), "01:05.250");
     }
 }

@@ -420,12 +420,12 @@ pub fn run_page(view: &RunView, description: &str, scenario: &str, overridden_se
 }
 
 /// The page of a compare: its own charts and table, then both runs side by side.
+/// `(name, title)`: the scenario's name and what the two runs compare ("pull vs push").
 pub fn compare_page(
-    name: &str,
+    (name, title): (&str, &str),
     description: &str,
     scenario: &str,
     overridden_seed: Option<u64>,
-    title: &str,
     table_md: &str,
     charts: &[Chart],
     runs: [&RunView; 2],

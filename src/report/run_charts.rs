@@ -71,7 +71,6 @@ fn share_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
                 color,
                 dash: 1,
                 thin: true,
-                ..Default::default()
             });
         }
     }
