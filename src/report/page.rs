@@ -202,9 +202,24 @@ fn summary_tables(out: &mut String, summary: &Value) {
         for (name, v) in obj {
             let Some(inner) = v.as_object() else { continue };
             for sub in flatten(inner).1 {
-                if let Some(o) = inner[sub].as_object() {
-                    let caption = format!("{} {name}: {}", key.trim_end_matches('s'), sub.replace('_', " "));
+                let Some(o) = inner[sub].as_object() else { continue };
+                let caption = format!("{} {name}: {}", key.trim_end_matches('s'), sub.replace('_', " "));
+                if o.values().all(Value::is_object) {
                     matrix(out, &caption, o, sub.trim_end_matches('s'));
+                    continue;
+                }
+                // A block of figures (a share group's `share`): its own key-value table, then a
+                // table per part deeper still (its partitions).
+                let (flat, deeper) = flatten(o);
+                let _ = write!(out, "<table class=\"kv\"><caption>{}</caption><tbody>", esc(&caption));
+                for (k, v) in &flat {
+                    let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(&k.replace('_', " ")), esc(&scalar(v)));
+                }
+                out.push_str("</tbody></table>");
+                for d in deeper {
+                    if let Some(rows) = o[d].as_object() {
+                        matrix(out, &format!("{caption}: {d}"), rows, d.trim_end_matches('s'));
+                    }
                 }
             }
         }
