@@ -155,6 +155,20 @@ impl SharePartition {
         log_end: u64,
         batch_end: impl Fn(u64) -> u64,
     ) -> Vec<(u64, u64, u8)> {
+        self.acquire_in(self.config.mode, member, max_records, now, log_end, batch_end)
+    }
+
+    /// `acquire` in the fetch's own mode (share.acquire.mode is a client setting, sent with
+    /// each ShareFetch since KIP-1206).
+    pub fn acquire_in(
+        &mut self,
+        mode: AcquireMode,
+        member: u32,
+        max_records: u64,
+        now: SimTime,
+        log_end: u64,
+        batch_end: impl Fn(u64) -> u64,
+    ) -> Vec<(u64, u64, u8)> {
         let deadline = now + self.config.lock;
         let mut out: Vec<(u64, u64, u8)> = Vec::new();
         let mut budget = max_records;
@@ -188,7 +202,7 @@ impl SharePartition {
         if to <= from {
             return out;
         }
-        if self.config.mode == AcquireMode::BatchOptimized {
+        if mode == AcquireMode::BatchOptimized {
             to = batch_end(to - 1).clamp(to, log_end);
         }
         for _ in from..to {
