@@ -71,8 +71,50 @@ pub fn tiny_scenario(data: &[u8]) -> String {
     }
     let groups = 1 + p.upto(2);
     let mut consumers = Vec::new();
+    // Share groups' consumers and ids: seek, pause, reset_offsets and remove_group do not apply.
+    let mut share_consumers: Vec<String> = Vec::new();
+    let mut share_groups: Vec<u8> = Vec::new();
     y += "groups:\n";
     for g in 0..groups {
+        if p.byte().is_multiple_of(4) {
+            // A share group (KIP-932): its own settings, none of a consumer group's.
+            y += &format!("  - id: g{g}\n    type: share\n    topics: [t0]\n");
+            y += &format!("    share_auto_offset_reset: {}\n", p.pick(&["earliest", "latest"]));
+            y += &format!("    share_record_lock_duration_ms: {}\n", p.pick(&["15000", "30000"]));
+            y += &format!("    share_delivery_count_limit: {}\n", p.pick(&["2", "5", "10"]));
+            y += &format!("    share_partition_max_record_locks: {}\n", p.pick(&["100", "2000"]));
+            y += &format!("    share_assignment_interval_ms: {}\n", p.pick(&["0", "1000"]));
+            y += &format!("    share_acquire_mode: {}\n", p.pick(&["batch_optimized", "record_limit"]));
+            y += &format!("    poll_interval: {}\n", p.pick(&["0ms", "10ms", "100ms"]));
+            y += &format!("    max_poll_records: {}\n", p.pick(&["500", "1", "10", "100"]));
+            y += &format!("    max_poll_interval_ms: {}\n", p.pick(&["300000", "1000"]));
+            y += &format!("    processing: {}\n", p.pick(&["0ms", "0.1ms", "{exponential: 1ms}", "50ms"]));
+            if p.byte().is_multiple_of(2) {
+                y += "    share_acknowledgement_mode: explicit\n";
+                y += &format!(
+                    "    outcome: {}\n",
+                    p.pick(&["{release: 0.1}", "{reject: 0.05}", "{release: 0.3, reject: 0.1}", "{}"])
+                );
+                if p.byte().is_multiple_of(2) {
+                    y += "    poison: {topic: t0, partition: 0, offsets: [0, 3, 7]}\n";
+                }
+            }
+            let n = 1 + p.upto(3);
+            y += "    consumers:\n";
+            for c in 0..n {
+                let name = format!("g{g}c{c}");
+                let extra = if p.byte().is_multiple_of(4) {
+                    format!(", start_at: {}ms", (p.byte() % 50) as u32 * 20)
+                } else {
+                    String::new()
+                };
+                y += &format!("      - {{name: {name}{extra}}}\n");
+                share_consumers.push(name.clone());
+                consumers.push(name);
+            }
+            share_groups.push(g);
+            continue;
+        }
         let protocol = p.pick(&["eager", "cooperative"]);
         let assignor = if protocol == "cooperative" {
             "cooperative-sticky"
@@ -132,7 +174,15 @@ pub fn tiny_scenario(data: &[u8]) -> String {
         let at = format!("{}ms", (p.byte() as u32 * 20).min(u32::from(secs) * 1000));
         let c = consumers[p.byte() as usize % consumers.len()].clone();
         let g = p.upto(groups - 1);
-        let action = match p.byte() % 16 {
+        let mut kind = p.byte() % 16;
+        // Share consumers cannot seek, pause or hang (yet); share groups take no offset reset
+        // or removal: those become a stop.
+        let consumer_only = matches!(kind, 5 | 7 | 8 | 13 | 14) && share_consumers.contains(&c);
+        let group_only = matches!(kind, 6 | 11) && share_groups.contains(&g);
+        if consumer_only || group_only {
+            kind = 2;
+        }
+        let action = match kind {
             0 => format!("crash: {c}"),
             1 => format!("start: {c}"),
             2 => format!("stop: {c}"),

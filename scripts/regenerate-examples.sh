@@ -28,6 +28,12 @@ cp "$tmp/standby/ownership.png" output/examples/standby-ownership.png
 ./target/release/kafkasim run scenarios/queue-vs-pubsub.yaml --out "$tmp/queue-vs-pubsub" > /dev/null
 cp "$tmp/queue-vs-pubsub/lag.png" output/examples/queue-vs-pubsub-lag.png
 echo "wrote standby and coinciding-lines charts"
+./target/release/kafkasim compare scenarios/share-vs-consumer-standbys.yaml --groups consumer,share --out "$tmp/groups" > /dev/null
+cp "$tmp/groups/backlog.png" output/examples/share-vs-consumer-standbys-backlog.png
+cp "$tmp/groups/share/ownership.png" output/examples/share-vs-consumer-standbys-ownership.png
+./target/release/kafkasim run scenarios/share-window-stall.yaml --out "$tmp/stall" > /dev/null
+cp "$tmp/stall/share.png" output/examples/share-window-stall-share.png
+echo "wrote share group charts"
 ./target/release/kafkasim sweep scenarios/scale-out.yaml --set groups.billing.consumers=2,4,8 \
   --set groups.billing.protocol=eager,cooperative --seeds 5 --jobs 2 --out "$tmp/sweep" > /dev/null
 cp "$tmp/sweep/plot-groups.billing.rebalance_pause_ms.total.png" output/examples/scale-out-sweep-rebalance-pause.png

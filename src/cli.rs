@@ -90,6 +90,10 @@ enum Command {
         /// Overrides the scenario's seed (both runs use it).
         #[arg(long)]
         seed: Option<u64>,
+        /// `consumer,share`: run every group as a classic consumer group and then as a share
+        /// group (KIP-932) instead of pulling and then pushing.
+        #[arg(long, value_name = "consumer,share")]
+        groups: Option<String>,
         #[command(flatten)]
         writing: Writing,
         #[command(flatten)]
@@ -258,7 +262,9 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             sweep(&scenario, &set, runs, plots, out, writing, limits)
         }
         Command::SweepMerge { dirs, out, writing } => sweep_merge(&dirs, &out, writing),
-        Command::Compare { scenario, out, seed, writing, limits } => compare(&scenario, out, seed, writing, limits),
+        Command::Compare { scenario, out, seed, groups, writing, limits } => {
+            compare(&scenario, out, seed, groups, writing, limits)
+        }
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
         Command::Bench { scenarios } => crate::bench::run_all(&scenarios),
@@ -646,18 +652,32 @@ fn compare(
     path: &Path,
     out: Option<PathBuf>,
     seed: Option<u64>,
+    groups: Option<String>,
     writing: Writing,
     limits: Limits,
 ) -> Result<(), Failure> {
+    use crate::compare::Axis;
+    let axis = match groups.as_deref() {
+        None => Axis::Delivery,
+        Some("consumer,share") => Axis::GroupType,
+        Some(other) => {
+            return Err(usage(format!(
+                "--groups {other}: the one comparison of group types is `--groups consumer,share`"
+            )));
+        }
+    };
     let plan = load(path, seed)?;
     // The ceilings apply to each of the two runs.
     check_budget(path, &plan, limits, false)?;
-    let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-compare", plan.name)));
+    let (mut a, mut b) =
+        crate::compare::prepare(&plan, axis).map_err(|why| usage(format!("{}: {why}", path.display())))?;
+    let suffix = if axis == Axis::Delivery { "compare" } else { "compare-groups" };
+    let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-{suffix}", plan.name)));
     let staging = outdir::begin(&dir, writing.force)?;
-    let (label, total) = (format!("{} pull and push", plan.name), plan.duration.as_nanos());
-    let (mut pull, mut push) = crate::compare::prepare(&plan);
-    let clocks = [pull.kernel.watch(), push.kernel.watch()];
-    let cmp = crate::progress::with_progress(&label, &clocks, total, || crate::compare::finish(pull, push))?;
+    let [l, r] = axis.sides();
+    let (label, total) = (format!("{} {l} and {r}", plan.name), plan.duration.as_nanos());
+    let clocks = [a.kernel.watch(), b.kernel.watch()];
+    let cmp = crate::progress::with_progress(&label, &clocks, total, || crate::compare::finish(axis, a, b))?;
     let table = crate::compare::write(&cmp, staging.path()).map_err(in_target(&staging, &dir))?;
     staging.commit()?;
     say!("{}", table.trim_end());

@@ -1,80 +1,187 @@
-//! `kafkasim compare`: one scenario run twice with the same seed, every group pulling and then
-//! every group pushing (each group's other settings kept), and the two side by side.
+//! `kafkasim compare`: one scenario run twice with the same seed and the two side by side. Two
+//! comparisons: every group pulling and then every group pushing (each group's other settings
+//! kept), or (`--groups consumer,share`) every group as a classic consumer group and then as a
+//! share group (KIP-932).
 
 use crate::kafka::world::World;
 use crate::record::GroupSample;
 use crate::report::{self, charts, page, run_charts, summary::summary};
-use crate::scenario::plan::{Delivery, Plan};
+use crate::scenario::plan::{Action, Delivery, GroupType, OffsetReset, Plan, ShareOffsetReset};
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The charts a compare writes beside its two run folders, in the order its page shows them.
-pub const CHARTS: [&str; 3] = ["latency", "buffer-vs-lag", "drops"];
+/// The charts a compare writes beside its two run folders, in the order its page shows them
+/// (each comparison writes those that apply to it).
+pub const CHARTS: [&str; 4] = ["latency", "buffer-vs-lag", "drops", "backlog"];
+
+/// What the two runs differ in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    /// Every group pulling, then every group pushing.
+    Delivery,
+    /// Every group a consumer group, then every group a share group.
+    GroupType,
+}
+
+impl Axis {
+    /// The two runs' names: their folders, their keys in compare.json.
+    pub fn sides(self) -> [&'static str; 2] {
+        match self {
+            Axis::Delivery => ["pull", "push"],
+            Axis::GroupType => ["consumer", "share"],
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Axis::Delivery => "pull vs push",
+            Axis::GroupType => "consumer groups vs share groups",
+        }
+    }
+}
 
 pub struct Comparison {
-    pub pull: World,
-    pub push: World,
+    pub axis: Axis,
+    /// The first side's run (pull, or consumer groups).
+    pub a: World,
+    /// The second side's run (push, or share groups).
+    pub b: World,
 }
 
-/// Runs both modes (in parallel: two independent, deterministic runs).
+/// Runs both sides of a pull vs push comparison.
 pub fn run(plan: &Plan) -> anyhow::Result<Comparison> {
-    let (pull, push) = prepare(plan);
-    finish(pull, push)
+    run_axis(plan, Axis::Delivery)
 }
 
-/// The two worlds of a comparison, built but not run: every group pulling, every group pushing.
-pub fn prepare(plan: &Plan) -> (World, World) {
-    let with = |delivery: Delivery| {
-        let mut p = plan.clone();
-        for g in &mut p.groups {
-            g.delivery = delivery;
+/// Runs both sides (in parallel: two independent, deterministic runs).
+pub fn run_axis(plan: &Plan, axis: Axis) -> anyhow::Result<Comparison> {
+    let (a, b) = prepare(plan, axis).map_err(anyhow::Error::msg)?;
+    finish(axis, a, b)
+}
+
+/// The two worlds of a comparison, built but not run. A scenario whose timeline a share group
+/// cannot follow (seek, pause, offset reset, group removal) or that pushes cannot be compared
+/// across group types: the reason names the timeline entry or group.
+pub fn prepare(plan: &Plan, axis: Axis) -> Result<(World, World), String> {
+    match axis {
+        Axis::Delivery => {
+            let with = |delivery: Delivery| {
+                let mut p = plan.clone();
+                for g in &mut p.groups {
+                    g.delivery = delivery;
+                }
+                World::new(p)
+            };
+            Ok((with(Delivery::Pull), with(Delivery::Push)))
         }
-        World::new(p)
-    };
-    (with(Delivery::Pull), with(Delivery::Push))
+        Axis::GroupType => {
+            for (i, a) in plan.timeline.iter().enumerate() {
+                let what = match a.action {
+                    Action::Seek { .. } => "seek",
+                    Action::Pause(_) | Action::Resume(_) => "pause/resume of a consumer",
+                    Action::ResetOffsets { .. } => "reset_offsets",
+                    Action::RemoveGroup(_) => "remove_group",
+                    Action::Hang { .. } => "hang (not simulated for share consumers yet)",
+                    _ => continue,
+                };
+                return Err(format!(
+                    "timeline entry {i} ({what} at {}) has no share-group equivalent, so the scenario cannot run with share groups; remove it to compare group types",
+                    a.at
+                ));
+            }
+            if let Some(g) = plan.groups.iter().find(|g| g.delivery == Delivery::Push) {
+                return Err(format!(
+                    "group `{}` pushes (delivery: push); share groups pull, so compare group types with pulling groups",
+                    g.id
+                ));
+            }
+            Ok((World::new(as_groups(plan, GroupType::Consumer)), World::new(as_groups(plan, GroupType::Share))))
+        }
+    }
+}
+
+/// The plan with every group of `kind`. Where the groups start reading carries over between
+/// `auto_offset_reset` and `share_auto_offset_reset` (`none` has no share equivalent: latest);
+/// settings of the other kind are left as they are and not read.
+fn as_groups(plan: &Plan, kind: GroupType) -> Plan {
+    let mut p = plan.clone();
+    for g in &mut p.groups {
+        if g.kind == kind {
+            continue;
+        }
+        match kind {
+            GroupType::Share => {
+                let earliest = g.consumers.first().is_some_and(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
+                g.share.auto_offset_reset =
+                    if earliest { ShareOffsetReset::Earliest } else { ShareOffsetReset::Latest };
+            }
+            GroupType::Consumer => {
+                let reset = match g.share.auto_offset_reset {
+                    ShareOffsetReset::Earliest => OffsetReset::Earliest,
+                    ShareOffsetReset::Latest => OffsetReset::Latest,
+                };
+                for c in &mut g.consumers {
+                    c.config.auto_offset_reset = reset;
+                }
+            }
+        }
+        g.kind = kind;
+    }
+    p
 }
 
 /// Runs both prepared worlds to the end, in parallel, and checks they saw the same records.
-pub fn finish(mut pull: World, mut push: World) -> anyhow::Result<Comparison> {
+pub fn finish(axis: Axis, mut a: World, mut b: World) -> anyhow::Result<Comparison> {
     std::thread::scope(|s| {
-        let p = s.spawn(|| pull.run());
-        push.run();
-        p.join().expect("the pull run does not panic");
+        let h = s.spawn(|| a.run());
+        b.run();
+        h.join().expect("the first run does not panic");
     });
-    // Producers draw from their own streams, so both modes must have seen the same records.
-    for (a, b) in pull.partitions.iter().zip(&push.partitions) {
-        if a.log.log_end_offset() != b.log.log_end_offset() {
-            bail!("pull and push runs produced different logs: a determinism bug, please report it");
+    // Producers draw from their own streams, so both runs must have seen the same records.
+    for (x, y) in a.partitions.iter().zip(&b.partitions) {
+        if x.log.log_end_offset() != y.log.log_end_offset() {
+            let [l, r] = axis.sides();
+            bail!("{l} and {r} runs produced different logs: a determinism bug, please report it");
         }
     }
-    Ok(Comparison { pull, push })
+    Ok(Comparison { axis, a, b })
 }
 
-/// Writes `pull/` and `push/` run folders, compare.json, compare.md and the comparison charts.
+/// Writes a run folder per side (`pull/` and `push/`, or `consumer/` and `share/`),
+/// compare.json, compare.md, the comparison charts and index.html.
 pub fn write(cmp: &Comparison, dir: &Path) -> anyhow::Result<String> {
-    report::write_outputs(&cmp.pull, &dir.join("pull"))?;
-    report::write_outputs(&cmp.push, &dir.join("push"))?;
-    let (pull, push) = (summary(&cmp.pull), summary(&cmp.push));
-    let mut json_text = serde_json::to_string_pretty(&json!({ "pull": pull, "push": push }))?;
+    let [l, r] = cmp.axis.sides();
+    report::write_outputs(&cmp.a, &dir.join(l))?;
+    report::write_outputs(&cmp.b, &dir.join(r))?;
+    let (sa, sb) = (summary(&cmp.a), summary(&cmp.b));
+    let mut both = serde_json::Map::new();
+    both.insert(l.to_string(), sa.clone());
+    both.insert(r.to_string(), sb.clone());
+    let mut json_text = serde_json::to_string_pretty(&Value::Object(both))?;
     json_text.push('\n');
     std::fs::write(dir.join("compare.json"), json_text).context("writing compare.json")?;
-    let table = markdown(&cmp.pull.plan.name, &pull, &push);
+    let table = match cmp.axis {
+        Axis::Delivery => markdown(&cmp.a.plan.name, &sa, &sb),
+        Axis::GroupType => markdown_groups(&cmp.a.plan.name, &sa, &sb),
+    };
     std::fs::write(dir.join("compare.md"), &table).context("writing compare.md")?;
-    latency_chart(cmp, &pull, &push, dir)?;
-    buffer_vs_lag_chart(cmp, dir)?;
-    drops_chart(cmp, dir)?;
-    let views = [
-        page::run_view(&cmp.pull, &pull, &dir.join("pull"), "pull")?,
-        page::run_view(&cmp.push, &push, &dir.join("push"), "push")?,
-    ];
-    let plan = &cmp.pull.plan;
+    latency_chart(cmp, &sa, &sb, dir)?;
+    match cmp.axis {
+        Axis::Delivery => {
+            buffer_vs_lag_chart(cmp, dir)?;
+            drops_chart(cmp, dir)?;
+        }
+        Axis::GroupType => backlog_chart(cmp, dir)?,
+    }
+    let views = [page::run_view(&cmp.a, &sa, &dir.join(l), l)?, page::run_view(&cmp.b, &sb, &dir.join(r), r)?];
+    let plan = &cmp.a.plan;
     let html = page::compare_page(
-        &plan.name,
+        (&plan.name, cmp.axis.title()),
         &plan.description,
         &plan.source,
-        page::overridden_seed(&cmp.pull),
+        page::overridden_seed(&cmp.a),
         &table,
         &page::read_charts(dir, &CHARTS)?,
         [&views[0], &views[1]],
@@ -120,11 +227,45 @@ fn markdown(name: &str, pull: &Value, push: &Value) -> String {
     out
 }
 
+/// The consumer-group vs share-group table: throughput, latency, who worked, what repeated.
+fn markdown_groups(name: &str, a: &Value, b: &Value) -> String {
+    let mut out = format!("# {name}: consumer groups vs share groups\n\n");
+    out.push_str("| group | type | processed | p50 ms | p99 ms | max ms | consumers working | duplicates | redeliveries | archived | lock expiries | max lag | max backlog |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let groups = a["groups"].as_object().cloned().unwrap_or_default();
+    for (id, _) in groups {
+        for (kind, s) in [("consumer", a), ("share", b)] {
+            let g = &s["groups"][&id];
+            let consumers = g["consumers"].as_object().cloned().unwrap_or_default();
+            let working = consumers.values().filter(|c| c["records_processed"].as_u64().unwrap_or(0) > 0).count();
+            let share = |k: &str| if kind == "share" { num(&g["share"][k]) } else { "-".into() };
+            let _ = writeln!(
+                out,
+                "| {id} | {kind} | {} | {} | {} | {} | {working} of {} | {} | {} | {} | {} | {} | {} |",
+                num(&g["records_processed"]),
+                num(&g["latency_ms"]["p50"]),
+                num(&g["latency_ms"]["p99"]),
+                num(&g["latency_ms"]["max"]),
+                consumers.len(),
+                num(&g["duplicates"]),
+                share("redeliveries"),
+                if kind == "share" { num(&g["share"]["archived"]["total"]) } else { "-".into() },
+                share("lock_expiries"),
+                num(&g["lag_records"]["max"]),
+                num(&g["backlog_records"]["max"]),
+            );
+        }
+    }
+    out.push_str("\nconsumers working: consumers that processed at least one record (a consumer group's standbys process none).\nmax lag: committed lag for a consumer group, share lag (KIP-1226) for a share group. redeliveries, archived, lock expiries: share groups only.\n");
+    out
+}
+
 fn latency_chart(cmp: &Comparison, pull: &Value, push: &Value, dir: &Path) -> anyhow::Result<()> {
+    let [l, r] = cmp.axis.sides();
     let mut categories = Vec::new();
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let mut slots = Vec::new();
-    for (gi, g) in cmp.pull.groups.iter().enumerate() {
+    for (gi, g) in cmp.a.groups.iter().enumerate() {
         for q in ["p50", "p99", "max"] {
             categories.push(format!("{} {q}", g.id));
             slots.push(run_charts::group_slot(gi));
@@ -134,17 +275,17 @@ fn latency_chart(cmp: &Comparison, pull: &Value, push: &Value, dir: &Path) -> an
     }
     // Bars take their group's colour (as in every other chart); the mode is the pattern.
     let groups = [
-        charts::BarGroup { label: "pull (solid)".into(), values: a, slots: slots.clone(), pattern: 0 },
-        charts::BarGroup { label: "push (striped)".into(), values: b, slots, pattern: 3 },
+        charts::BarGroup { label: format!("{l} (solid)"), values: a, slots: slots.clone(), pattern: 0 },
+        charts::BarGroup { label: format!("{r} (striped)"), values: b, slots, pattern: 3 },
     ];
-    let title = format!("{}: end-to-end latency, pull vs push", cmp.pull.plan.name);
+    let title = format!("{}: end-to-end latency, {}", cmp.a.plan.name, cmp.axis.title());
     charts::bar_chart(&dir.join("latency.png"), &dir.join("latency.svg"), &title, "latency (ms)", &categories, &groups)
 }
 
 fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
-    let backlog = report::lag::group_backlog_series(&cmp.pull);
+    let backlog = report::lag::group_backlog_series(&cmp.a);
     let mut series = Vec::new();
-    for (gi, g) in cmp.pull.groups.iter().enumerate() {
+    for (gi, g) in cmp.a.groups.iter().enumerate() {
         let color = Some(run_charts::group_slot(gi));
         series.push(charts::Series {
             label: format!("pull {}: backlog on the broker", g.id),
@@ -154,20 +295,20 @@ fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
         });
         series.push(charts::Series {
             label: format!("push {}: consumer buffer", g.id),
-            points: group_series(&cmp.push, gi, |s| s.buffered_records),
+            points: group_series(&cmp.b, gi, |s| s.buffered_records),
             color,
             dash: 1,
             ..Default::default()
         });
     }
     let title =
-        format!("{}: where the backlog waits - broker (pull backlog) vs consumer (push buffer)", cmp.pull.plan.name);
+        format!("{}: where the backlog waits - broker (pull backlog) vs consumer (push buffer)", cmp.a.plan.name);
     charts::LineChart {
         title: &title,
         x_label: "virtual time (s)",
         y_label: "records",
         series: &series,
-        markers: &run_charts::action_markers(&cmp.push),
+        markers: &run_charts::action_markers(&cmp.b),
         integer_y: true,
         empty_note: Some("Nothing waited: no unread records on the broker and none held in push buffers."),
         legend_note: Some(
@@ -181,24 +322,24 @@ fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
 
 fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
     let series: Vec<charts::Series> = cmp
-        .push
+        .b
         .groups
         .iter()
         .enumerate()
         .map(|(gi, g)| charts::Series {
             label: format!("push {}", g.id),
-            points: group_series(&cmp.push, gi, |s| s.drops),
+            points: group_series(&cmp.b, gi, |s| s.drops),
             color: Some(run_charts::group_slot(gi)),
             ..Default::default()
         })
         .collect();
-    let title = format!("{}: records dropped on full push buffers (cumulative)", cmp.pull.plan.name);
+    let title = format!("{}: records dropped on full push buffers (cumulative)", cmp.a.plan.name);
     charts::LineChart {
         title: &title,
         x_label: "virtual time (s)",
         y_label: "records dropped",
         series: &series,
-        markers: &run_charts::action_markers(&cmp.push),
+        markers: &run_charts::action_markers(&cmp.b),
         integer_y: true,
         empty_note: Some(
             "No records were dropped in the push run: no push buffer with the drop policy ever filled up.",
@@ -207,6 +348,46 @@ fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
         bands: &[],
     }
     .write(&dir.join("drops.png"), &dir.join("drops.svg"))
+}
+
+/// Each group's backlog in both runs: a consumer group's standbys leave partitions to fewer
+/// readers, a share group's extra members read them too.
+fn backlog_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
+    let (ba, bb) = (report::lag::group_backlog_series(&cmp.a), report::lag::group_backlog_series(&cmp.b));
+    let pts = |s: &[(crate::sim::SimTime, u64)]| s.iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect();
+    let mut series = Vec::new();
+    for (gi, g) in cmp.a.groups.iter().enumerate() {
+        let color = Some(run_charts::group_slot(gi));
+        series.push(charts::Series {
+            label: format!("{} as a consumer group", g.id),
+            points: pts(&ba[gi]),
+            color,
+            ..Default::default()
+        });
+        series.push(charts::Series {
+            label: format!("{} as a share group", g.id),
+            points: pts(&bb[gi]),
+            color,
+            dash: 1,
+            ..Default::default()
+        });
+    }
+    let title = format!("{}: backlog, consumer groups vs share groups", cmp.a.plan.name);
+    charts::LineChart {
+        title: &title,
+        x_label: "virtual time (s)",
+        y_label: "records",
+        series: &series,
+        markers: &run_charts::action_markers(&cmp.b),
+        integer_y: true,
+        empty_note: Some("Nothing waited in either run."),
+        legend_note: Some(
+            "One colour per group: solid = the consumer-group run, dashed = the share-group run. \
+             Backlog: records no member has been given yet.",
+        ),
+        bands: &[],
+    }
+    .write(&dir.join("backlog.png"), &dir.join("backlog.svg"))
 }
 
 /// One group's per-sample value (seconds, value) from a run's group samples.

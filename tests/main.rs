@@ -16,5 +16,6 @@ mod push;
 mod report_page;
 mod scenarios;
 mod semantics;
+mod share;
 mod sweep;
 mod timing;

@@ -73,7 +73,7 @@ fn unbounded_grows_until_the_consumer_runs_out_of_memory() {
 fn compare_runs_both_modes_on_the_same_records() {
     let plan = kafkasim::scenario::load(&repo("scenarios/push-vs-pull-slow-consumer.yaml")).unwrap();
     let cmp = kafkasim::compare::run(&plan).unwrap();
-    for (a, b) in cmp.pull.partitions.iter().zip(&cmp.push.partitions) {
+    for (a, b) in cmp.a.partitions.iter().zip(&cmp.b.partitions) {
         let n = a.log.log_end_offset();
         assert_eq!(n, b.log.log_end_offset());
         // Records the pulling run freed (every reader was done with them) are not compared.
@@ -83,7 +83,7 @@ fn compare_runs_both_modes_on_the_same_records() {
             assert_eq!(a.log.created_at(off), b.log.created_at(off));
         }
     }
-    let (pull, push) = (summary(&cmp.pull), summary(&cmp.push));
+    let (pull, push) = (summary(&cmp.a), summary(&cmp.b));
     for g in ["drop", "unbounded", "block"] {
         assert_eq!(pull["groups"][g]["lost"], 0, "pull loses nothing ({g})");
         assert_eq!(pull["groups"][g]["delivery"], "pull");

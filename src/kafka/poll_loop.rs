@@ -50,6 +50,12 @@ impl World {
             return;
         }
         self.rec.groups[g].polls += 1;
+        self.send_fetch(c);
+    }
+
+    /// The fetch request goes out (a ShareFetch for a share consumer): at the broker after the
+    /// network delay.
+    pub(super) fn send_fetch(&mut self, c: usize) {
         let con = &mut self.consumers[c];
         con.phase = Phase::Fetching;
         con.fetch_seq = con.fetch_seq.wrapping_add(1);

@@ -7,7 +7,7 @@
 use super::num::ms;
 use crate::kafka::world::World;
 use crate::record::LoggedEvent;
-use crate::scenario::plan::Delivery;
+use crate::scenario::plan::{Delivery, GroupType};
 use crate::scenario::raw::{CommitMode, OffsetReset};
 use crate::sim::{SimDuration, SimTime};
 use serde_json::Value;
@@ -85,6 +85,10 @@ pub fn story(w: &World) -> Vec<String> {
             "subscribe",
             format!("group {}{when} subscribes to {} with consumers {}; it {how}", g.id, join(&topics), join(&names)),
         ));
+        if g.kind == GroupType::Share {
+            share_intro(g, partitions, &mut out);
+            continue;
+        }
         out.push(line(
             zero,
             "shared mode",
@@ -141,9 +145,73 @@ pub fn story(w: &World) -> Vec<String> {
     // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
     let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let consumer_plan = |name: &str| w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name);
+    let share_group = |id: &str| w.plan.groups.iter().any(|g| g.id == id && g.kind == GroupType::Share);
     for e in &w.rec.events {
         let (t, group, consumer) = (e.time, field(e, "group"), field(e, "consumer"));
         let text = match e.kind {
+            "consumer_started" if share_group(group) => Some((
+                "group join",
+                format!(
+                    "consumer {consumer} starts and joins share group {group} with a heartbeat (ShareGroupHeartbeat, member epoch 0)"
+                ),
+            )),
+            "share_assignment_computed" => Some((
+                "shared mode",
+                format!(
+                    "the share coordinator computes {group}'s assignment (SimpleAssignor, group epoch {}): {} members over {} partitions, each partition to ceil(members/partitions) members",
+                    e.fields.get("group_epoch").cloned().unwrap_or_default(),
+                    e.fields.get("members").cloned().unwrap_or_default(),
+                    e.fields.get("partitions").cloned().unwrap_or_default()
+                ),
+            )),
+            "share_assignment" => {
+                let parts = list(e.fields.get("partitions"));
+                Some((
+                    "shared mode",
+                    if parts.is_empty() {
+                        format!("consumer {consumer} has no partition yet (its heartbeat response carried none)")
+                    } else {
+                        format!(
+                            "consumer {consumer} now reads {} alongside {group}'s other members there (no revocation round)",
+                            join(&parts)
+                        )
+                    },
+                ))
+            }
+            "share_lock_expired" => Some((
+                "deliver",
+                format!(
+                    "the acquisition locks of {} records of {} in {group} ran out before they were acknowledged: back to be delivered again ({} archived at the delivery limit)",
+                    e.fields.get("records").cloned().unwrap_or_default(),
+                    field(e, "partition"),
+                    e.fields.get("archived").cloned().unwrap_or_default()
+                ),
+            )),
+            "share_records_released" => Some((
+                "deliver",
+                format!(
+                    "consumer {consumer}'s share session closed ({}): the broker gives back the {} records it held at once",
+                    field(e, "reason"),
+                    e.fields.get("records").cloned().unwrap_or_default()
+                ),
+            )),
+            "records_archived" => Some((
+                "process",
+                format!(
+                    "{group} archives records of {}: {} at the delivery limit, {} rejected; they are never delivered again",
+                    field(e, "partition"),
+                    e.fields.get("delivery_limit").cloned().unwrap_or_default(),
+                    e.fields.get("rejected").cloned().unwrap_or_default()
+                ),
+            )),
+            "share_ack_failed" => Some((
+                "process",
+                format!(
+                    "consumer {consumer}'s acknowledgement of {} records of {} is refused: their lock ran out first (they may be processed twice)",
+                    e.fields.get("records").cloned().unwrap_or_default(),
+                    field(e, "partition")
+                ),
+            )),
             "consumer_started" => Some((
                 "group join",
                 format!(
@@ -398,8 +466,11 @@ fn ending(w: &World, out: &mut Vec<String>) {
             end,
             "deliver",
             format!(
-                "{} records were delivered to {} ({} of them again, after a rebalance, crash or replay)",
-                st.records_delivered, g.id, st.redelivered
+                "{} records were delivered to {} ({} of them again, after {})",
+                st.records_delivered,
+                g.id,
+                st.redelivered,
+                if g.share.is_some() { "a release, a lock expiry or a crash" } else { "a rebalance, crash or replay" }
             ),
         ));
         let p50 =
@@ -412,6 +483,26 @@ fn ending(w: &World, out: &mut Vec<String>) {
                 g.id, st.records_processed, st.duplicates
             ),
         ));
+        if let Some(sg) = &g.share {
+            let spso: Vec<String> = g
+                .partitions
+                .iter()
+                .map(|&p| {
+                    let at = sg.parts[p as usize].as_ref().map_or("-".to_string(), |sp| sp.spso().to_string());
+                    format!("{} {at}/{}", w.partition_name(p), w.partitions[p as usize].log.log_end_offset())
+                })
+                .collect();
+            out.push(line(
+                end,
+                "offset advances",
+                format!(
+                    "{}'s share-partition start offset (SPSO: every record below it is done) / log end offset per partition: {}",
+                    g.id,
+                    spso.join(", ")
+                ),
+            ));
+            continue;
+        }
         out.push(line(end, "commit", format!("{} committed offsets {} times", g.id, st.commits)));
         let committed: Vec<String> = g
             .partitions
@@ -425,6 +516,57 @@ fn ending(w: &World, out: &mut Vec<String>) {
             end,
             "offset advances",
             format!("{}'s committed offset / log end offset per partition: {}", g.id, committed.join(", ")),
+        ));
+    }
+}
+
+/// How a share group reads, told once at the start.
+fn share_intro(g: &crate::scenario::plan::GroupPlan, partitions: u32, out: &mut Vec<String>) {
+    let zero = SimTime::ZERO;
+    let sp = &g.share;
+    out.push(line(
+        zero,
+        "shared mode",
+        format!(
+            "{} is a share group (KIP-932): its {} partitions are each read by ceil(members/partitions) members at once, so consumers beyond the partition count work too; records are acquired one fetch at a time under a {} lock",
+            g.id,
+            partitions,
+            sp.lock
+        ),
+    ));
+    let start = match sp.auto_offset_reset {
+        crate::scenario::plan::ShareOffsetReset::Earliest => "the log start (share.auto.offset.reset=earliest)",
+        crate::scenario::plan::ShareOffsetReset::Latest => "the log end (share.auto.offset.reset=latest)",
+    };
+    out.push(line(
+        zero,
+        "offset advances",
+        format!(
+            "{} starts each partition at {start}; its start offset (SPSO) advances over records acknowledged or archived, and at most {} offsets from it may be in flight",
+            g.id, sp.window_limit
+        ),
+    ));
+    if let Some(c) = g.consumers.first().map(|c| &c.config) {
+        out.push(line(
+            zero,
+            "poll",
+            format!(
+                "{}'s consumers loop on poll(): each ShareFetch acquires up to {} records (max.poll.records), records given back first, waiting up to {} for data",
+                g.id, c.max_poll_records, c.fetch_max_wait
+            ),
+        ));
+        let how = match c.share_acknowledgement_mode {
+            crate::scenario::plan::ShareAcknowledgementMode::Implicit => {
+                "the next poll accepts every record the last one returned (implicit acknowledgement)"
+            }
+            crate::scenario::plan::ShareAcknowledgementMode::Explicit => {
+                "the application accepts, releases or rejects each record, sent with the next poll (explicit acknowledgement)"
+            }
+        };
+        out.push(line(
+            zero,
+            "commit",
+            format!("{}: {how}; a record released or timed out {} times is archived", g.id, sp.delivery_limit),
         ));
     }
 }

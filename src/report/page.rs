@@ -202,9 +202,24 @@ fn summary_tables(out: &mut String, summary: &Value) {
         for (name, v) in obj {
             let Some(inner) = v.as_object() else { continue };
             for sub in flatten(inner).1 {
-                if let Some(o) = inner[sub].as_object() {
-                    let caption = format!("{} {name}: {}", key.trim_end_matches('s'), sub.replace('_', " "));
+                let Some(o) = inner[sub].as_object() else { continue };
+                let caption = format!("{} {name}: {}", key.trim_end_matches('s'), sub.replace('_', " "));
+                if o.values().all(Value::is_object) {
                     matrix(out, &caption, o, sub.trim_end_matches('s'));
+                    continue;
+                }
+                // A block of figures (a share group's `share`): its own key-value table, then a
+                // table per part deeper still (its partitions).
+                let (flat, deeper) = flatten(o);
+                let _ = write!(out, "<table class=\"kv\"><caption>{}</caption><tbody>", esc(&caption));
+                for (k, v) in &flat {
+                    let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(&k.replace('_', " ")), esc(&scalar(v)));
+                }
+                out.push_str("</tbody></table>");
+                for d in deeper {
+                    if let Some(rows) = o[d].as_object() {
+                        matrix(out, &format!("{caption}: {d}"), rows, d.trim_end_matches('s'));
+                    }
                 }
             }
         }
@@ -420,8 +435,9 @@ pub fn run_page(view: &RunView, description: &str, scenario: &str, overridden_se
 }
 
 /// The page of a compare: its own charts and table, then both runs side by side.
+/// `(name, title)`: the scenario's name and what the two runs compare ("pull vs push").
 pub fn compare_page(
-    name: &str,
+    (name, title): (&str, &str),
     description: &str,
     scenario: &str,
     overridden_seed: Option<u64>,
@@ -437,8 +453,12 @@ pub fn compare_page(
         ("events", "event timelines"),
         ("scenario", "scenario"),
     ];
-    head(&mut out, &format!("kafkasim compare: {name}, pull vs push"), runs[0].summary, description, &nav);
-    out.push_str("<section id=\"comparison\"><h2>Pull vs push</h2><div class=\"tables\">");
+    head(&mut out, &format!("kafkasim compare: {name}, {title}"), runs[0].summary, description, &nav);
+    let mut heading = title.to_string();
+    if let Some(first) = heading.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let _ = write!(out, "<section id=\"comparison\"><h2>{}</h2><div class=\"tables\">", esc(&heading));
     markdown_tables(&mut out, table_md);
     out.push_str("</div>");
     charts_block(&mut out, charts);

@@ -19,16 +19,7 @@ impl World {
         self.share_rejoin_if_needed(c);
         self.rec.consumers[c].polls += 1;
         self.rec.groups[g].polls += 1;
-        let con = &mut self.consumers[c];
-        con.phase = Phase::Fetching;
-        con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        if self.delay.is_zero() {
-            self.fetch_at_broker(c);
-        } else {
-            let d = self.delay;
-            let seq = self.consumers[c].fetch_seq;
-            self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc, seq });
-        }
+        self.send_fetch(c);
     }
 
     /// The ShareFetch response: the records it acquired go to the application.

@@ -10,7 +10,7 @@ use super::super::world::{Ev, World};
 use super::assignor;
 use super::group::ShareMember;
 use super::partition::{AcquireMode, ShareConfig, SharePartition};
-use crate::scenario::plan::{ShareAcquireMode, ShareOffsetReset};
+use crate::scenario::plan::ShareOffsetReset;
 use serde_json::json;
 
 /// What a heartbeat response tells the member.
@@ -199,11 +199,8 @@ impl World {
 
     fn share_partition_config(&self, g: usize) -> ShareConfig {
         let plan = &self.groups[g].share.as_ref().expect("share group").plan;
-        // share.acquire.mode is a client setting; the group's first consumer's applies.
-        let mode = match self.plan.groups[g].consumers.first().map(|c| c.config.share_acquire_mode) {
-            Some(ShareAcquireMode::RecordLimit) => AcquireMode::RecordLimit,
-            _ => AcquireMode::BatchOptimized,
-        };
+        // Each fetch brings its consumer's share.acquire.mode (`acquire_in`); this is a default.
+        let mode = AcquireMode::BatchOptimized;
         ShareConfig { lock: plan.lock, delivery_limit: plan.delivery_limit, window_limit: plan.window_limit, mode }
     }
 

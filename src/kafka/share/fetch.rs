@@ -5,6 +5,8 @@
 
 use super::super::consumer::Phase;
 use super::super::world::{Ev, World};
+use super::partition::AcquireMode;
+use crate::scenario::plan::ShareAcquireMode;
 use serde_json::json;
 
 impl World {
@@ -77,6 +79,10 @@ impl World {
         let g = self.consumers[c].group;
         let n = self.consumers[c].owned.len();
         let mut budget = u64::from(self.consumers[c].config.max_poll_records);
+        let mode = match self.consumers[c].config.share_acquire_mode {
+            ShareAcquireMode::BatchOptimized => AcquireMode::BatchOptimized,
+            ShareAcquireMode::RecordLimit => AcquireMode::RecordLimit,
+        };
         for k in 0..n {
             if budget == 0 {
                 break;
@@ -92,7 +98,7 @@ impl World {
             };
             let sg = self.groups[g].share.as_mut().expect("share group");
             let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
-            let got = sp.acquire(c as u32, budget, now, log_end, batch_end);
+            let got = sp.acquire_in(mode, c as u32, budget, now, log_end, batch_end);
             if got.is_empty() {
                 continue;
             }

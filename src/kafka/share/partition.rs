@@ -155,6 +155,20 @@ impl SharePartition {
         log_end: u64,
         batch_end: impl Fn(u64) -> u64,
     ) -> Vec<(u64, u64, u8)> {
+        self.acquire_in(self.config.mode, member, max_records, now, log_end, batch_end)
+    }
+
+    /// `acquire` in the fetch's own mode (share.acquire.mode is a client setting, sent with
+    /// each ShareFetch since KIP-1206).
+    pub fn acquire_in(
+        &mut self,
+        mode: AcquireMode,
+        member: u32,
+        max_records: u64,
+        now: SimTime,
+        log_end: u64,
+        batch_end: impl Fn(u64) -> u64,
+    ) -> Vec<(u64, u64, u8)> {
         let deadline = now + self.config.lock;
         let mut out: Vec<(u64, u64, u8)> = Vec::new();
         let mut budget = max_records;
@@ -188,7 +202,7 @@ impl SharePartition {
         if to <= from {
             return out;
         }
-        if self.config.mode == AcquireMode::BatchOptimized {
+        if mode == AcquireMode::BatchOptimized {
             to = batch_end(to - 1).clamp(to, log_end);
         }
         for _ in from..to {
@@ -241,10 +255,16 @@ impl SharePartition {
 
     /// Acquisition locks that ran out by `now`: back to AVAILABLE, or ARCHIVED at the delivery limit.
     pub fn expire_locks(&mut self, now: SimTime) -> Transitions {
+        self.give_back(|r| r.deadline <= now)
+    }
+
+    /// Acquired records that `which` picks go back AVAILABLE, or are ARCHIVED at the delivery
+    /// limit (the count is kept: InFlightState's NO_OP), and SPSO moves over what is done.
+    fn give_back(&mut self, which: impl Fn(&InFlight) -> bool) -> Transitions {
         let mut t = Transitions::default();
         let limit = self.config.delivery_limit;
         for r in self.window.iter_mut() {
-            if r.state == RecordState::Acquired && r.deadline <= now {
+            if r.state == RecordState::Acquired && which(r) {
                 if r.count >= limit {
                     r.state = RecordState::Archived;
                     t.archived_delivery_limit += 1;
@@ -263,21 +283,7 @@ impl SharePartition {
     /// (KAFKA-19972, so a consumer that crashes on a record cannot loop on it forever): the
     /// delivery count stays and a record at the limit is archived. (4.1 took one off the count.)
     pub fn release_member(&mut self, member: u32) -> Transitions {
-        let mut t = Transitions::default();
-        let limit = self.config.delivery_limit;
-        for r in self.window.iter_mut() {
-            if r.state == RecordState::Acquired && r.owner == member {
-                if r.count >= limit {
-                    r.state = RecordState::Archived;
-                    t.archived_delivery_limit += 1;
-                } else {
-                    r.state = RecordState::Available;
-                    t.made_available += 1;
-                }
-            }
-        }
-        self.advance();
-        t
+        self.give_back(|r| r.owner == member)
     }
 
     /// Retention moved the log start past SPSO: records below it are archived and SPSO follows.
