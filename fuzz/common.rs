@@ -175,9 +175,9 @@ pub fn tiny_scenario(data: &[u8]) -> String {
         let c = consumers[p.byte() as usize % consumers.len()].clone();
         let g = p.upto(groups - 1);
         let mut kind = p.byte() % 16;
-        // Share consumers cannot seek, pause or hang (yet); share groups take no offset reset
+        // Share consumers cannot seek or pause; share groups take no offset reset
         // or removal: those become a stop.
-        let consumer_only = matches!(kind, 5 | 7 | 8 | 13 | 14) && share_consumers.contains(&c);
+        let consumer_only = matches!(kind, 5 | 7 | 8) && share_consumers.contains(&c);
         let group_only = matches!(kind, 6 | 11) && share_groups.contains(&g);
         if consumer_only || group_only {
             kind = 2;

@@ -83,7 +83,6 @@ pub fn prepare(plan: &Plan, axis: Axis) -> Result<(World, World), String> {
                     Action::Pause(_) | Action::Resume(_) => "pause/resume of a consumer",
                     Action::ResetOffsets { .. } => "reset_offsets",
                     Action::RemoveGroup(_) => "remove_group",
-                    Action::Hang { .. } => "hang (not simulated for share consumers yet)",
                     _ => continue,
                 };
                 return Err(format!(

@@ -233,6 +233,11 @@ fn hang_mistakes_are_named() {
     check(&hang("hang: {for: 15s}"), &[":10:", "`consumer` is missing"]);
     check(&hang("hang: [c1]"), &[":10:", "expected CONSUMER or {consumer: NAME, for: 15s}"]);
     check(&hang("hang: c1, crash: c2"), &["exactly one action", "hang"]);
+    // A share consumer hangs too; seeking is what it cannot do.
     let share = GOOD.replace("    topics: [t]\n", "    type: share\n    topics: [t]\n");
-    check(&share.replace("crash: c1", "hang: c1"), &["timeline[0]", "`hang` does not apply to a share group"]);
+    kafkasim::scenario::parse("s.yaml", &share.replace("crash: c1", "hang: c1")).unwrap();
+    check(
+        &share.replace("crash: c1", "seek: {consumer: c1, topic: t, to: earliest}"),
+        &["timeline[0]", "`seek` does not apply to a share group"],
+    );
 }

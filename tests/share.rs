@@ -290,7 +290,7 @@ fn sweep_seeds() -> u64 {
     std::env::var("KAFKASIM_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20)
 }
 
-/// Random share groups and timelines (crash, start, stop, slow, consumers and partitions added):
+/// Random share groups and timelines (crash, start, stop, hang, slow, consumers and partitions added):
 /// the share invariants hold after every event, and at the end nothing passed SPSO without
 /// being accepted or archived (SPSO summed over partitions <= distinct records accepted + archived).
 #[test]
@@ -307,7 +307,9 @@ fn share_invariants_hold_across_a_seed_sweep() {
         for k in 0..rng.gen_range(2..8) {
             let c = rng.gen_range(1..=n);
             let at = rng.gen_range(5..100);
-            let action = match rng.gen_range(0..6) {
+            let action = match rng.gen_range(0..8) {
+                6 => format!("hang: {{consumer: c{c}, for: {}s}}", rng.gen_range(1..70)),
+                7 => format!("hang: c{c}"),
                 0 => format!("crash: c{c}"),
                 1 => format!("start: c{c}"),
                 2 => format!("stop: c{c}"),
@@ -427,4 +429,31 @@ fn sweeps_cover_share_settings() {
     };
     assert!(processed("300", "2000") > processed("500", "2000"));
     assert!(processed("500", "2000") > processed("500", "1000"), "a smaller window feeds fewer members");
+}
+
+/// B(i): a member hangs at 10.2 s holding the 54 records its poll at 10.12 s acquired: they come
+/// back when their locks expire, 10.12 + 30 = 40.12 s, and the other member acquires them with
+/// delivery count 2 (54 redeliveries). It is fenced at its last heartbeat (10 s) + 45 = 55 s; at
+/// 70.2 s it wakes, finishes its batch (54 duplicates), its acknowledgement is refused and it
+/// rejoins. The killed member's records come back at once (no lock expiry).
+#[test]
+fn b_a_hung_member_holds_its_records_until_their_locks_expire() {
+    let w = run_file(&repo("scenarios/share-hung-consumer.yaml"));
+    let group_times = |kind: &str, g: &str| -> Vec<u64> {
+        w.rec.events.iter().filter(|e| e.kind == kind && e.fields["group"] == g).map(|e| e.time.as_millis()).collect()
+    };
+    assert_eq!(group_times("share_lock_expired", "hung"), vec![40_120]);
+    assert_eq!(group_times("member_fenced", "hung"), vec![55_000]);
+    assert_eq!(group_times("share_ack_failed", "hung").len(), 1);
+    assert_eq!(group_times("member_rejoining", "hung"), vec![70_200]);
+    assert!(group_times("share_lock_expired", "killed").is_empty());
+    assert_eq!(group_times("share_records_released", "killed"), vec![10_200]);
+    let s = summary(&w);
+    let hung = &s["groups"]["hung"];
+    assert_eq!(hung["share"]["lock_expiries"], 54);
+    assert_eq!(hung["share"]["redeliveries"], 54);
+    assert_eq!(hung["share"]["ack_failures"], 54);
+    assert_eq!(hung["duplicates"], 54);
+    assert_eq!(hung["consumers"]["h-1"]["state"], "active");
+    assert_eq!(s["groups"]["killed"]["share"]["released_on_close"], 54);
 }

@@ -187,8 +187,9 @@ impl World {
         }
         for (t, seq, ev) in h.deferred {
             match ev {
-                // Heartbeat responses it never asked for: the heartbeat thread starts over below.
-                Ev::HeartbeatNotice { .. } => {}
+                // Heartbeat responses it never asked for, and heartbeat timers that came due:
+                // the heartbeat thread starts over below.
+                Ev::HeartbeatNotice { .. } | Ev::ShareHeartbeat { .. } => {}
                 // Its own doings carry on the hang's length later; what others sent it while it
                 // was frozen (and wall-clock timers such as max.poll.interval.ms) it sees now.
                 _ if follows_own_clock(ev) && seq < h.first_seq => self.kernel.schedule_at(t + d, ev),
@@ -207,7 +208,12 @@ impl World {
                 ("partitions_lost", json!(lost)),
             ],
         );
-        if !self.is_share(self.consumers[c].group) {
+        if self.is_share(self.consumers[c].group) {
+            // Its heartbeat goes out at once; the answer says whether it was fenced meanwhile
+            // (then it rejoins with epoch 0). Its acknowledgements go with its next poll and fail
+            // for records whose locks ran out while it was frozen.
+            self.share_send_heartbeat(c);
+        } else {
             self.resume_group_member(c);
         }
         let con = &self.consumers[c];
@@ -235,6 +241,9 @@ impl World {
     /// The member's session ran out while it was frozen: its member id is no longer known.
     fn fenced_while_hung(&self, c: usize) -> bool {
         let g = self.consumers[c].group;
+        if let Some(sg) = &self.groups[g].share {
+            return self.consumers[c].member_id.as_ref().is_some_and(|id| !sg.members.contains_key(id));
+        }
         self.consumers[c].member_id.as_ref().is_some_and(|id| !self.groups[g].members.contains_key(id))
     }
 
@@ -298,7 +307,7 @@ impl World {
 
     /// When a consumer's clock stopped: its hang's start while it is hung, else now. Records
     /// whose processing would finish after the freeze did not finish.
-    pub(super) fn frozen_clock(&self, c: usize) -> SimTime {
+    pub(in crate::kafka) fn frozen_clock(&self, c: usize) -> SimTime {
         self.consumers[c].hang.frozen.as_ref().map_or(self.now(), |h| h.since)
     }
 

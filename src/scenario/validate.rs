@@ -550,9 +550,6 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             Action::Seek { consumer, .. } if share_consumer(consumer) => {
                 Some(("seek", "a share consumer cannot seek: the broker decides which records it gets"))
             }
-            Action::Hang { consumer, .. } if share_consumer(consumer) => {
-                Some(("hang", "a hung share consumer is not simulated yet; use `crash` or `stop`"))
-            }
             Action::Pause(c) | Action::Resume(c) if share_consumer(c) => {
                 Some(("pause", "a share consumer cannot pause partitions (KafkaShareConsumer has no pause)"))
             }

@@ -240,8 +240,11 @@ impl World {
     /// releases the session's records at once; the membership waits for the session timeout.
     pub(in crate::kafka) fn share_crash(&mut self, c: usize) {
         let now = self.now();
+        // Records whose processing finished before the crash (or the hang it was in) are done.
+        let clock = self.frozen_clock(c);
+        self.consumers[c].hang.frozen = None;
         if self.consumers[c].phase == Phase::Processing {
-            let k = self.consumers[c].inflight.finished_by(now);
+            let k = self.consumers[c].inflight.finished_by(clock);
             self.share_account(c, k);
         }
         self.rec.consumers[c].stop_running(now);
