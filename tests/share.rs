@@ -132,7 +132,7 @@ fn e_share_lag_in_the_outputs_is_kip_1226s() {
     let w = run_file(&repo("scenarios/share-window-stall.yaml"));
     let last = w.rec.share_samples.iter().rev().find(|r| r.group == 0).unwrap();
     let s = summary(&w);
-    assert_eq!(s["groups"]["polls-500"]["share"]["share_lag"], last.share_lag);
+    assert_eq!(s["groups"]["polls-500"]["share"]["share_lag"]["final"], last.share_lag);
     let sp = s["groups"]["polls-500"]["share"]["partitions"]["events-0"].clone();
     let leo = s["topics"]["events"]["log_end_offsets"][0].as_u64().unwrap();
     let spso = sp["spso"].as_u64().unwrap();

@@ -233,7 +233,8 @@ pub fn summary(w: &World) -> Value {
         );
         if let Some(sg) = &g.share {
             let entry = groups.get_mut(&g.id).and_then(Value::as_object_mut).expect("just inserted");
-            entry.insert("share".to_string(), share_json(w, g, sg));
+            let share_lag = json!({ "final": final_lag, "max": max_lag, "mean": round3(mean_lag) });
+            entry.insert("share".to_string(), share_json(w, g, sg, share_lag));
         }
     }
     let produced: u64 = w.partitions.iter().map(|p| p.log.log_end_offset()).sum();
@@ -250,9 +251,14 @@ pub fn summary(w: &World) -> Value {
 
 /// A share group's own figures (KIP-932): acquisitions, re-deliveries, archives by cause, lock
 /// expiries, refused acknowledgements, the in-flight window and KIP-1226 share lag.
-fn share_json(w: &World, g: &crate::kafka::group::Group, sg: &crate::kafka::share::group::ShareGroup) -> Value {
+/// `share_lag` is `{final, max, mean}` of the group's share lag over the samples.
+fn share_json(
+    w: &World,
+    g: &crate::kafka::group::Group,
+    sg: &crate::kafka::share::group::ShareGroup,
+    share_lag: Value,
+) -> Value {
     let s = &sg.stats;
-    let mut share_lag = 0;
     let mut partitions = Map::new();
     for &p in &g.partitions {
         if !w.partition_exists(p) {
@@ -261,7 +267,6 @@ fn share_json(w: &World, g: &crate::kafka::group::Group, sg: &crate::kafka::shar
         let end = w.partitions[p as usize].log.log_end_offset();
         let entry = match &sg.parts[p as usize] {
             Some(sp) => {
-                share_lag += sp.lag(end);
                 json!({
                     "spso": sp.spso(),
                     "in_flight": sp.in_flight(),
