@@ -237,7 +237,7 @@ fn markdown_groups(name: &str, a: &Value, b: &Value) -> String {
             let g = &s["groups"][&id];
             let consumers = g["consumers"].as_object().cloned().unwrap_or_default();
             let working = consumers.values().filter(|c| c["records_processed"].as_u64().unwrap_or(0) > 0).count();
-            let share = |k: &str| if kind == "share" { num(&g["share"][k]) } else { "-".into() };
+            let share = |k: &str| if kind == "share" { num(&g[k]) } else { "-".into() };
             let _ = writeln!(
                 out,
                 "| {id} | {kind} | {} | {} | {} | {} | {working} of {} | {} | {} | {} | {} | {} | {} |",
@@ -248,7 +248,7 @@ fn markdown_groups(name: &str, a: &Value, b: &Value) -> String {
                 consumers.len(),
                 num(&g["duplicates"]),
                 share("redeliveries"),
-                if kind == "share" { num(&g["share"]["archived"]["total"]) } else { "-".into() },
+                if kind == "share" { num(&g["archived"]["total"]) } else { "-".into() },
                 share("lock_expiries"),
                 num(&g["lag_records"]["max"]),
                 num(&g["backlog_records"]["max"]),

@@ -78,8 +78,8 @@ fn assignments_follow_heartbeats_and_the_assignment_interval() {
 fn b_a_killed_member_releases_its_records_at_once() {
     let yaml = share_group("    processing: 20ms", 2, "100/s", "  - {at: 7s, crash: s-1}", "60s", 1);
     let w = run_yaml(&yaml);
-    let s = &summary(&w)["groups"]["s"]["share"];
-    assert!(s["released_on_close"].as_u64().unwrap() > 0, "{s}");
+    let s = &summary(&w)["groups"]["s"];
+    assert!(s["share"]["released_on_close"].as_u64().unwrap() > 0, "{s}");
     assert_eq!(s["lock_expiries"], 0);
     assert!(s["redeliveries"].as_u64().unwrap() > 0);
     assert_eq!(times(&w, "share_records_released"), vec![7_000]);
@@ -91,10 +91,10 @@ fn b_a_killed_member_releases_its_records_at_once() {
 #[test]
 fn c_a_poison_record_is_archived_after_five_deliveries() {
     let w = run_file(&repo("scenarios/share-poison-record.yaml"));
-    let s = &summary(&w)["groups"]["fulfilment"]["share"];
+    let s = &summary(&w)["groups"]["fulfilment"];
     assert_eq!(s["archived"]["delivery_limit"], 1);
     assert_eq!(s["redeliveries"], 4);
-    assert_eq!(s["released_by_application"], 5);
+    assert_eq!(s["share"]["released_by_application"], 5);
     let yaml = share_group(
         "    processing: 1ms\n    share_acknowledgement_mode: explicit\n    outcome: {reject: 0.01}",
         1,
@@ -103,9 +103,9 @@ fn c_a_poison_record_is_archived_after_five_deliveries() {
         "20s",
         1,
     );
-    let s = &summary(&run_yaml(&yaml))["groups"]["s"]["share"];
+    let s = &summary(&run_yaml(&yaml))["groups"]["s"];
     assert!(s["archived"]["reject"].as_u64().unwrap() > 0);
-    assert_eq!(s["archived"]["reject"], s["rejected_by_application"]);
+    assert_eq!(s["archived"]["reject"], s["share"]["rejected_by_application"]);
     assert_eq!(s["redeliveries"], 0, "a rejected record is never delivered again");
 }
 
@@ -123,7 +123,7 @@ fn d_the_in_flight_window_leaves_members_idle() {
     };
     assert_eq!(busy("polls-500"), 4);
     assert_eq!(busy("polls-300"), 6);
-    assert_eq!(s["groups"]["polls-500"]["share"]["in_flight"]["max"], 2000);
+    assert_eq!(s["groups"]["polls-500"]["in_flight"]["max"], 2000);
 }
 
 /// E: share lag is log end - SPSO - records done inside the window, in metrics.csv and summary.
@@ -132,7 +132,7 @@ fn e_share_lag_in_the_outputs_is_kip_1226s() {
     let w = run_file(&repo("scenarios/share-window-stall.yaml"));
     let last = w.rec.share_samples.iter().rev().find(|r| r.group == 0).unwrap();
     let s = summary(&w);
-    assert_eq!(s["groups"]["polls-500"]["share"]["share_lag"]["final"], last.share_lag);
+    assert_eq!(s["groups"]["polls-500"]["share_lag"]["final"], last.share_lag);
     let sp = s["groups"]["polls-500"]["share"]["partitions"]["events-0"].clone();
     let leo = s["topics"]["events"]["log_end_offsets"][0].as_u64().unwrap();
     let spso = sp["spso"].as_u64().unwrap();
@@ -159,7 +159,7 @@ fn locks_expire_under_a_slow_member_and_its_late_acks_fail() {
     .replace("    consumers: 2\n", "");
     let w = run_yaml(&yaml);
     let s = summary(&w);
-    let sh = &s["groups"]["s"]["share"];
+    let sh = &s["groups"]["s"];
     assert!(sh["lock_expiries"].as_u64().unwrap() > 0, "{sh}");
     assert!(sh["ack_failures"].as_u64().unwrap() > 0, "{sh}");
     assert!(s["groups"]["s"]["duplicates"].as_u64().unwrap() > 0);
@@ -387,13 +387,14 @@ timeline:
         let w = run_yaml(&yaml);
         let s = summary(&w);
         let g = &s["groups"]["g"];
-        let sh = &g["share"];
+        let sh = g;
         let num = |v: &serde_json::Value| v.as_u64().unwrap();
         assert!(num(&g["records_processed"]) > 0, "seed {seed}");
         assert!(num(&sh["redeliveries"]) <= num(&sh["records_acquired"]), "seed {seed}");
         // (A fetch answer on its way when its consumer crashes or stops acquired records nobody got.)
         assert!(num(&g["records_delivered"]) <= num(&sh["records_acquired"]), "seed {seed}");
-        let spso_total: u64 = sh["partitions"].as_object().unwrap().values().filter_map(|p| p["spso"].as_u64()).sum();
+        let spso_total: u64 =
+            g["share"]["partitions"].as_object().unwrap().values().filter_map(|p| p["spso"].as_u64()).sum();
         let accepted = num(&g["records_processed"]) - num(&g["duplicates"]);
         assert!(
             spso_total <= accepted + num(&sh["archived"]["total"]),
@@ -450,9 +451,9 @@ fn b_a_hung_member_holds_its_records_until_their_locks_expire() {
     assert_eq!(group_times("share_records_released", "killed"), vec![10_200]);
     let s = summary(&w);
     let hung = &s["groups"]["hung"];
-    assert_eq!(hung["share"]["lock_expiries"], 54);
-    assert_eq!(hung["share"]["redeliveries"], 54);
-    assert_eq!(hung["share"]["ack_failures"], 54);
+    assert_eq!(hung["lock_expiries"], 54);
+    assert_eq!(hung["redeliveries"], 54);
+    assert_eq!(hung["ack_failures"], 54);
     assert_eq!(hung["duplicates"], 54);
     assert_eq!(hung["consumers"]["h-1"]["state"], "active");
     assert_eq!(s["groups"]["killed"]["share"]["released_on_close"], 54);

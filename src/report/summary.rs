@@ -234,7 +234,29 @@ pub fn summary(w: &World) -> Value {
         if let Some(sg) = &g.share {
             let entry = groups.get_mut(&g.id).and_then(Value::as_object_mut).expect("just inserted");
             let share_lag = json!({ "final": final_lag, "max": max_lag, "mean": round3(mean_lag) });
-            entry.insert("share".to_string(), share_json(w, g, sg, share_lag));
+            // The output contract's share figures sit beside the group's others; `share` holds
+            // the rest (per partition, membership, settings).
+            let s = &sg.stats;
+            let mean = if s.samples == 0 { 0.0 } else { s.in_flight_sum as f64 / s.samples as f64 };
+            for (k, v) in [
+                ("records_acquired", json!(s.records_acquired)),
+                ("redeliveries", json!(s.redeliveries)),
+                (
+                    "archived",
+                    json!({
+                        "delivery_limit": s.archived_delivery_limit,
+                        "reject": s.archived_reject,
+                        "total": s.archived_delivery_limit + s.archived_reject,
+                    }),
+                ),
+                ("lock_expiries", json!(s.lock_expiries)),
+                ("ack_failures", json!(s.ack_failures)),
+                ("in_flight", json!({ "max": s.in_flight_max, "mean": round3(mean) })),
+                ("share_lag", share_lag),
+            ] {
+                entry.insert(k.to_string(), v);
+            }
+            entry.insert("share".to_string(), share_json(w, g, sg));
         }
     }
     let produced: u64 = w.partitions.iter().map(|p| p.log.log_end_offset()).sum();
@@ -249,15 +271,9 @@ pub fn summary(w: &World) -> Value {
     })
 }
 
-/// A share group's own figures (KIP-932): acquisitions, re-deliveries, archives by cause, lock
-/// expiries, refused acknowledgements, the in-flight window and KIP-1226 share lag.
-/// `share_lag` is `{final, max, mean}` of the group's share lag over the samples.
-fn share_json(
-    w: &World,
-    g: &crate::kafka::group::Group,
-    sg: &crate::kafka::share::group::ShareGroup,
-    share_lag: Value,
-) -> Value {
+/// A share group's further figures (KIP-932): what the application released or rejected, what
+/// closed sessions gave back, membership, each partition's SPSO, window and share lag, settings.
+fn share_json(w: &World, g: &crate::kafka::group::Group, sg: &crate::kafka::share::group::ShareGroup) -> Value {
     let s = &sg.stats;
     let mut partitions = Map::new();
     for &p in &g.partitions {
@@ -278,22 +294,10 @@ fn share_json(
         };
         partitions.insert(w.partition_name(p), entry);
     }
-    let mean = if s.samples == 0 { 0.0 } else { s.in_flight_sum as f64 / s.samples as f64 };
     json!({
-        "records_acquired": s.records_acquired,
-        "redeliveries": s.redeliveries,
-        "archived": {
-            "delivery_limit": s.archived_delivery_limit,
-            "reject": s.archived_reject,
-            "total": s.archived_delivery_limit + s.archived_reject,
-        },
         "released_by_application": s.records_released,
         "rejected_by_application": s.records_rejected,
         "released_on_close": s.released_on_close,
-        "lock_expiries": s.lock_expiries,
-        "ack_failures": s.ack_failures,
-        "in_flight": { "max": s.in_flight_max, "mean": round3(mean) },
-        "share_lag": share_lag,
         "members": sg.members.len(),
         "group_epoch": sg.group_epoch,
         "assignment_epoch": sg.assignment_epoch,
