@@ -85,6 +85,52 @@ pub struct Producer {
     /// Keys drawn ahead with their partitions; `key_next` is the next one to use.
     key_ahead: Vec<(u64, u32)>,
     key_next: usize,
+    /// Poisson arrivals: exponential draws made a block ahead, and the gaps (ns) they give at
+    /// `gaps_rate`; `gap_next` is the next one to use.
+    gaps: Gaps,
+}
+
+/// How many exponential draws a Poisson producer makes ahead.
+const GAPS_AHEAD: usize = 128;
+
+/// The arrivals stream is the producer's own and every draw is one `Exp1` sample, so drawing a
+/// block ahead takes the same values in the same order; the gap of a draw follows the rate in
+/// force when it is used, so a rate change converts the block's rest again.
+struct Gaps {
+    exp: Box<[f64; GAPS_AHEAD]>,
+    ns: Box<[u64; GAPS_AHEAD]>,
+    next: usize,
+    rate: f64,
+}
+
+impl Gaps {
+    fn new() -> Self {
+        Gaps { exp: Box::new([0.0; GAPS_AHEAD]), ns: Box::new([0; GAPS_AHEAD]), next: GAPS_AHEAD, rate: f64::NAN }
+    }
+
+    /// The next inter-arrival time (ns) at `rate` (> 0): `round(e * 1e9 / rate)` of the next draw.
+    #[inline]
+    fn next(&mut self, rate: f64, rng: &mut SimRng) -> u64 {
+        if self.next == GAPS_AHEAD {
+            // A tight loop of draws, then of conversions: neither waits on the other.
+            for e in self.exp.iter_mut() {
+                *e = Exp1.sample(rng);
+            }
+            self.next = 0;
+            self.convert(rate);
+        } else if rate.to_bits() != self.rate.to_bits() {
+            self.convert(rate);
+        }
+        self.next += 1;
+        self.ns[self.next - 1]
+    }
+
+    fn convert(&mut self, rate: f64) {
+        self.rate = rate;
+        for (ns, &e) in self.ns[self.next..].iter_mut().zip(&self.exp[self.next..]) {
+            *ns = round_to_u64(e * 1e9 / rate);
+        }
+    }
 }
 
 /// How many keys a producer draws ahead.
@@ -133,6 +179,7 @@ impl Producer {
             records_produced: 0,
             key_ahead: Vec::with_capacity(KEYS_AHEAD),
             key_next: 0,
+            gaps: Gaps::new(),
         };
         p.next_arrival = p.draw_after(0, true);
         p
@@ -165,10 +212,7 @@ impl Producer {
             u64::MAX
         } else {
             match self.arrival {
-                Arrival::Poisson => {
-                    let e: f64 = Exp1.sample(&mut self.arrivals_rng);
-                    t.saturating_add(round_to_u64(e * 1e9 / self.rate))
-                }
+                Arrival::Poisson => t.saturating_add(self.gaps.next(self.rate, &mut self.arrivals_rng)),
                 Arrival::Constant => {
                     if fresh {
                         self.constant_origin = t;
@@ -449,5 +493,23 @@ mod tests {
         run(&mut p, 10_000);
         let n = p.records_produced as f64;
         assert!((n - 100_000.0).abs() < 1500.0, "{n}");
+    }
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::*;
+
+    #[test]
+    fn gaps_drawn_ahead_are_the_draws_made_one_by_one() {
+        let streams = RngStreams::new(5);
+        let (mut ahead_rng, mut direct_rng) = (streams.stream("a"), streams.stream("a"));
+        let mut gaps = Gaps::new();
+        // Rate changes inside a block and across blocks.
+        for i in 0..1000u32 {
+            let rate = [10_000.0, 3.7, 123_456.789][(i / 97 % 3) as usize];
+            let e: f64 = Exp1.sample(&mut direct_rng);
+            assert_eq!(gaps.next(rate, &mut ahead_rng), round_to_u64(e * 1e9 / rate), "draw {i}");
+        }
     }
 }

@@ -348,6 +348,7 @@ impl World {
         if self.next_sample <= self.end {
             self.sample();
         }
+        self.rec.settle();
     }
 
     fn handle(&mut self, ev: Ev) {
