@@ -57,6 +57,8 @@ pub struct Producer {
     rate: f64,
     /// Rate changes from the timeline, known in advance so arrivals drawn ahead honour them.
     rate_changes: Vec<(u64, f64)>,
+    /// When the first of them happens (u64::MAX: none).
+    change_at: u64,
     /// add_partitions on the topic: from then on keys hash over the new count (the key source
     /// for that count is made in advance, so its table is shared with the other producers).
     partition_changes: Vec<(u64, u32, KeySource)>,
@@ -85,6 +87,8 @@ pub struct Producer {
     /// Keys drawn ahead with their partitions; `key_next` is the next one to use.
     key_ahead: Vec<(u64, u32)>,
     key_next: usize,
+    /// The block of keys after those: drawn, their table entries on their way into the cache.
+    keys_coming: Vec<u64>,
     /// Poisson arrivals: exponential draws made a block ahead, and the gaps (ns) they give at
     /// `gaps_rate`; `gap_next` is the next one to use.
     gaps: Gaps,
@@ -154,6 +158,7 @@ impl Producer {
             partitions,
             arrival: plan.arrival,
             rate: plan.rate,
+            change_at: rate_changes.first().map_or(u64::MAX, |c| c.0.as_nanos()),
             rate_changes: rate_changes.into_iter().map(|(t, r)| (t.as_nanos(), r)).collect(),
             partition_changes: partition_changes
                 .into_iter()
@@ -179,6 +184,7 @@ impl Producer {
             records_produced: 0,
             key_ahead: Vec::with_capacity(KEYS_AHEAD),
             key_next: 0,
+            keys_coming: Vec::with_capacity(KEYS_AHEAD),
             gaps: Gaps::new(),
         };
         p.next_arrival = p.draw_after(0, true);
@@ -206,8 +212,8 @@ impl Producer {
     }
 
     /// The arrival after `t` (ns). `fresh` restarts the arrival process at `t` (start or rate change).
+    #[inline]
     fn draw_after(&mut self, t: u64, fresh: bool) -> u64 {
-        let change_at = self.rate_changes.first().map_or(u64::MAX, |c| c.0);
         let candidate = if self.rate <= 0.0 {
             u64::MAX
         } else {
@@ -224,12 +230,19 @@ impl Producer {
                 }
             }
         };
-        if candidate < change_at || self.rate_changes.is_empty() {
+        if candidate < self.change_at || self.rate_changes.is_empty() {
             return candidate; // (both u64::MAX: paused for good)
         }
-        // The rate changes before the next arrival: the process restarts at the change
-        // (memoryless for Poisson; a constant stream re-phases to the new spacing).
+        self.restart_at_change()
+    }
+
+    /// The rate changes before the next arrival: the process restarts at the change
+    /// (memoryless for Poisson; a constant stream re-phases to the new spacing).
+    #[cold]
+    #[inline(never)]
+    fn restart_at_change(&mut self) -> u64 {
         let (at, rate) = self.rate_changes.remove(0);
+        self.change_at = self.rate_changes.first().map_or(u64::MAX, |c| c.0);
         self.rate = rate;
         self.draw_after(at, true)
     }
@@ -337,24 +350,38 @@ impl Producer {
         }
     }
 
-    /// The next record's key and partition. Keys are drawn a block ahead (the key stream is this
-    /// producer's own, so its draws are the same) and their partitions looked up together: the
-    /// table lookups, cache misses in a large key space, then overlap instead of queueing.
+    /// The next record's key and partition. Keys are drawn two blocks ahead (the key stream is
+    /// this producer's own, so its draws are the same): a block's table entries are fetched into
+    /// the cache when it is drawn and read a block later, so a large key space's table costs no
+    /// cache miss per record.
     #[inline]
     fn next_key(&mut self) -> (u64, u32) {
         if self.key_next == self.key_ahead.len() {
-            self.key_ahead.clear();
-            self.key_next = 0;
-            for _ in 0..KEYS_AHEAD {
-                let k = self.keys.draw(&mut self.keys_rng).expect("a keyed source draws keys");
-                self.key_ahead.push((k, 0));
-            }
-            for e in &mut self.key_ahead {
-                e.1 = self.keys.partition_of(e.0);
-            }
+            self.next_key_block();
         }
         self.key_next += 1;
         self.key_ahead[self.key_next - 1]
+    }
+
+    fn next_key_block(&mut self) {
+        if self.keys_coming.is_empty() {
+            self.draw_key_block();
+        }
+        self.key_ahead.clear();
+        self.key_next = 0;
+        for &k in &self.keys_coming {
+            self.key_ahead.push((k, self.keys.partition_of(k)));
+        }
+        self.draw_key_block();
+    }
+
+    fn draw_key_block(&mut self) {
+        self.keys_coming.clear();
+        for _ in 0..KEYS_AHEAD {
+            let k = self.keys.draw(&mut self.keys_rng).expect("a keyed source draws keys");
+            self.keys.prefetch(k);
+            self.keys_coming.push(k);
+        }
     }
 
     fn open_ref(&self, p: u32) -> Option<&OpenBatch> {
