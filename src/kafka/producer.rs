@@ -113,20 +113,26 @@ impl Gaps {
     }
 
     /// The next inter-arrival time (ns) at `rate` (> 0): `round(e * 1e9 / rate)` of the next draw.
-    #[inline]
+    #[inline(always)]
     fn next(&mut self, rate: f64, rng: &mut SimRng) -> u64 {
+        if self.next == GAPS_AHEAD || rate.to_bits() != self.rate.to_bits() {
+            self.refill(rate, rng);
+        }
+        self.next += 1;
+        self.ns[self.next - 1]
+    }
+
+    /// Draws the next block (all used) or converts the block's rest at a new rate.
+    #[inline(never)]
+    fn refill(&mut self, rate: f64, rng: &mut SimRng) {
         if self.next == GAPS_AHEAD {
             // A tight loop of draws, then of conversions: neither waits on the other.
             for e in self.exp.iter_mut() {
                 *e = Exp1.sample(rng);
             }
             self.next = 0;
-            self.convert(rate);
-        } else if rate.to_bits() != self.rate.to_bits() {
-            self.convert(rate);
         }
-        self.next += 1;
-        self.ns[self.next - 1]
+        self.convert(rate);
     }
 
     fn convert(&mut self, rate: f64) {
@@ -212,7 +218,7 @@ impl Producer {
     }
 
     /// The arrival after `t` (ns). `fresh` restarts the arrival process at `t` (start or rate change).
-    #[inline]
+    #[inline(always)]
     fn draw_after(&mut self, t: u64, fresh: bool) -> u64 {
         let candidate = if self.rate <= 0.0 {
             u64::MAX
