@@ -19,15 +19,24 @@ pub enum KeyTable {
 
 impl KeyTable {
     pub fn new(keys: u64, partitions: u32) -> Self {
-        let mut buf = [0u8; 24];
-        let mut part = |i: u64| partition_for_key(key_name_into(i, &mut buf), partitions);
         if partitions <= 1 << 8 {
-            KeyTable::U8((0..keys).map(|i| part(i) as u8).collect())
+            KeyTable::U8(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions) as u8))
         } else if partitions <= 1 << 16 {
-            KeyTable::U16((0..keys).map(|i| part(i) as u16).collect())
+            KeyTable::U16(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions) as u16))
         } else {
-            KeyTable::U32((0..keys).map(&mut part).collect())
+            KeyTable::U32(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions)))
         }
+    }
+
+    /// Entry i is `part(i)`. A large table (a million keys hash in about 20 ms) is built on every
+    /// core: each entry depends on its key alone, so the table is the same however it is split.
+    fn build<T: Send>(keys: u64, part: impl Fn(u64, &mut [u8; 24]) -> T + Sync) -> Vec<T> {
+        use rayon::prelude::*;
+        if keys < 1 << 16 {
+            let mut buf = [0u8; 24];
+            return (0..keys).map(|i| part(i, &mut buf)).collect();
+        }
+        (0..keys).into_par_iter().map_init(|| [0u8; 24], |buf, i| part(i, buf)).collect()
     }
 
     /// Asks the CPU to bring `key`'s entry into the cache (a hint: nothing else changes).
