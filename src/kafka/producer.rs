@@ -258,6 +258,9 @@ impl Producer {
         let to = to.as_nanos();
         debug_assert!(self.next_arrival >= from.as_nanos());
         while self.next_arrival < to {
+            if self.sticky_run(to) > 0 {
+                continue;
+            }
             let a = self.next_arrival;
             self.add_record(a, out);
             self.next_arrival = self.draw_after(a, false);
@@ -282,6 +285,50 @@ impl Producer {
         let deadline = self.open_list.iter().filter_map(|&p| self.open_ref(p)).map(|b| b.deadline).min();
         let next = deadline.unwrap_or(u64::MAX).min(self.next_arrival);
         (next != u64::MAX).then(|| SimTime(next.max(t.as_nanos())))
+    }
+
+    /// Null-key records into the sticky partition's open batch, as many in a row as
+    /// [`add_record`](Self::add_record) would file there without anything else happening: before
+    /// `to`, the batch's deadline and the next add_partitions, while the batch stays short of full
+    /// and the partitioner has no reason to switch. Each record gets exactly what add_record
+    /// gives it; the loop only skips the checks that cannot fire. Returns how many it filed.
+    fn sticky_run(&mut self, to: u64) -> u64 {
+        if self.linger == 0 || self.round_robin_all || self.keys.is_keyed() {
+            return 0;
+        }
+        let NullKeyPartitioner::Sticky { current, produced_bytes } = self.null_key else { return 0 };
+        let slot = self.open[current as usize];
+        if slot == NO_BATCH {
+            return 0;
+        }
+        let (size, batch_size) = (self.record_size, self.batch_size);
+        let next_change = self.partition_changes.first().map_or(u64::MAX, |c| c.0);
+        let batch = &mut self.open_batches[slot as usize];
+        let limit = to.min(batch.deadline).min(next_change);
+        let mut times = std::mem::take(&mut batch.created_us);
+        let (mut bytes, mut produced) = (batch.bytes, produced_bytes);
+        let mut n = 0;
+        // Not full after it (full: the next record would not fit), and under the 2 x batch.size
+        // at which the sticky partitioner switches even with its batch open.
+        while self.next_arrival < limit
+            && bytes.saturating_add(size.saturating_mul(2)) <= batch_size
+            && produced.saturating_add(size) < batch_size.saturating_mul(2)
+        {
+            let a = self.next_arrival;
+            times.push(a / 1_000);
+            bytes += size;
+            produced += size;
+            n += 1;
+            self.next_arrival = self.draw_after(a, false);
+        }
+        let batch = &mut self.open_batches[slot as usize];
+        batch.created_us = times;
+        batch.bytes = bytes;
+        if let NullKeyPartitioner::Sticky { produced_bytes, .. } = &mut self.null_key {
+            *produced_bytes = produced;
+        }
+        self.records_produced += n;
+        n
     }
 
     fn add_record(&mut self, a: u64, out: &mut Closed) {
