@@ -27,7 +27,13 @@ enum Chunk {
 
 impl Chunk {
     fn new(first_us: u64) -> Self {
-        Chunk::Narrow { base_us: first_us.saturating_sub(BASE_SLACK), deltas: Vec::new() }
+        // Room for the whole chunk at once: no regrowing while it fills.
+        Chunk::Narrow { base_us: first_us.saturating_sub(BASE_SLACK), deltas: Vec::with_capacity(CHUNK as usize) }
+    }
+
+    /// Before a log's first record.
+    fn empty() -> Self {
+        Chunk::Narrow { base_us: 0, deltas: Vec::new() }
     }
 
     fn len(&self) -> usize {
@@ -111,20 +117,59 @@ struct Segment {
     bytes: u64,
 }
 
-#[derive(Default)]
 pub struct PartitionLog {
+    /// The chunk being filled (empty before the first record; full until the next record), kept
+    /// in the log itself so an append touches one heap block, not two.
+    open: Chunk,
     segments: Vec<Segment>,
     segment_ms: u64,
     segment_bytes: u64,
-    /// Chunk k holds offsets `chunk_origin + k * CHUNK ..`; the last one is being filled.
-    chunks: VecDeque<Chunk>,
+    /// Full chunks: chunk k holds offsets `chunk_origin + k * CHUNK ..`; `open` follows them.
+    sealed: VecDeque<Chunk>,
     chunk_origin: u64,
     log_start_offset: u64,
     log_end_offset: u64,
     bytes: u64,
 }
 
+impl Default for PartitionLog {
+    fn default() -> Self {
+        PartitionLog {
+            open: Chunk::empty(),
+            segments: Vec::new(),
+            segment_ms: 0,
+            segment_bytes: 0,
+            sealed: VecDeque::new(),
+            chunk_origin: 0,
+            log_start_offset: 0,
+            log_end_offset: 0,
+            bytes: 0,
+        }
+    }
+}
+
 impl PartitionLog {
+    /// The chunk the next record goes to, started (and the full one sealed) when needed.
+    #[inline]
+    fn chunk_for(&mut self, first_us: u64) -> &mut Chunk {
+        let n = self.open.len() as u64;
+        if n == 0 || n == CHUNK {
+            self.start_chunk(first_us);
+        }
+        &mut self.open
+    }
+
+    #[cold]
+    fn start_chunk(&mut self, first_us: u64) {
+        let full = std::mem::replace(&mut self.open, Chunk::new(first_us));
+        if full.len() == 0 {
+            // The log's first record.
+            self.chunk_origin = self.log_end_offset;
+        } else {
+            self.sealed.push_back(full);
+        }
+    }
+
     /// A log that rolls segments at `segment_bytes` or `segment_ms` (Kafka's segment.bytes / segment.ms).
     pub fn with_segments(segment_bytes: u64, segment_ms: u64) -> Self {
         PartitionLog { segment_bytes, segment_ms, ..Default::default() }
@@ -191,17 +236,7 @@ impl PartitionLog {
         if let ([one], []) = (parts[0], parts[1]) {
             // A batch of one record (linger.ms = 0): no slicing.
             batch_max_us = *one;
-            match self.chunks.back_mut() {
-                Some(c) if (c.len() as u64) < CHUNK => c.push(*one),
-                _ => {
-                    if self.chunks.is_empty() {
-                        self.chunk_origin = self.log_end_offset;
-                    }
-                    let mut c = Chunk::new(*one);
-                    c.push(*one);
-                    self.chunks.push_back(c);
-                }
-            }
+            self.chunk_for(*one).push(*one);
             self.log_end_offset += 1;
         }
         for mut ts in parts.into_iter().filter(|_| !single) {
@@ -209,13 +244,7 @@ impl PartitionLog {
                 batch_max_us = last;
             }
             while !ts.is_empty() {
-                if self.chunks.back().is_none_or(|c| c.len() as u64 == CHUNK) {
-                    if self.chunks.is_empty() {
-                        self.chunk_origin = self.log_end_offset;
-                    }
-                    self.chunks.push_back(Chunk::new(ts[0]));
-                }
-                let chunk = self.chunks.back_mut().expect("a chunk");
+                let chunk = self.chunk_for(ts[0]);
                 let n = ts.len().min(CHUNK as usize - chunk.len());
                 chunk.extend(&ts[..n]);
                 self.log_end_offset += n as u64;
@@ -241,13 +270,13 @@ impl PartitionLog {
 
     /// The first offset whose record is still in memory.
     pub fn retained_from(&self) -> u64 {
-        if self.chunks.is_empty() { self.log_end_offset } else { self.chunk_origin }
+        if self.open.len() == 0 { self.log_end_offset } else { self.chunk_origin }
     }
 
     /// Frees the records below `offset` (whole chunks): no reader will read them again.
     pub fn release_before(&mut self, offset: u64) {
-        while self.chunks.len() > 1 && self.chunk_origin + CHUNK <= offset {
-            self.chunks.pop_front();
+        while !self.sealed.is_empty() && self.chunk_origin + CHUNK <= offset {
+            self.sealed.pop_front();
             self.chunk_origin += CHUNK;
         }
     }
@@ -262,7 +291,7 @@ impl PartitionLog {
         let mut offset = from;
         while offset < to {
             let rel = offset - self.chunk_origin;
-            let chunk = &self.chunks[(rel / CHUNK) as usize];
+            let chunk = self.sealed.get((rel / CHUNK) as usize).unwrap_or(&self.open);
             let first = (rel % CHUNK) as usize;
             let n = (to - offset).min(CHUNK - first as u64) as usize;
             let base = offset - first as u64;
@@ -283,7 +312,7 @@ impl PartitionLog {
 
     /// Memory held by the log's records, for the benchmark's accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.chunks.iter().map(Chunk::heap_bytes).sum()
+        self.sealed.iter().map(Chunk::heap_bytes).sum::<usize>() + self.open.heap_bytes()
     }
 }
 

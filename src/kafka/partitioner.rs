@@ -19,15 +19,44 @@ pub enum KeyTable {
 
 impl KeyTable {
     pub fn new(keys: u64, partitions: u32) -> Self {
-        let mut buf = [0u8; 24];
-        let mut part = |i: u64| partition_for_key(key_name_into(i, &mut buf), partitions);
         if partitions <= 1 << 8 {
-            KeyTable::U8((0..keys).map(|i| part(i) as u8).collect())
+            KeyTable::U8(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions) as u8))
         } else if partitions <= 1 << 16 {
-            KeyTable::U16((0..keys).map(|i| part(i) as u16).collect())
+            KeyTable::U16(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions) as u16))
         } else {
-            KeyTable::U32((0..keys).map(&mut part).collect())
+            KeyTable::U32(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions)))
         }
+    }
+
+    /// Entry i is `part(i)`. A large table (a million keys hash in about 20 ms) is built on every
+    /// core: each entry depends on its key alone, so the table is the same however it is split.
+    fn build<T: Send>(keys: u64, part: impl Fn(u64, &mut [u8; 24]) -> T + Sync) -> Vec<T> {
+        use rayon::prelude::*;
+        if keys < 1 << 16 {
+            let mut buf = [0u8; 24];
+            return (0..keys).map(|i| part(i, &mut buf)).collect();
+        }
+        (0..keys).into_par_iter().map_init(|| [0u8; 24], |buf, i| part(i, buf)).collect()
+    }
+
+    /// Asks the CPU to bring `key`'s entry into the cache (a hint: nothing else changes).
+    #[inline]
+    pub fn prefetch(&self, key: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let i = key as usize;
+            let p = match self {
+                KeyTable::U8(t) => t.as_ptr().wrapping_add(i).cast::<i8>(),
+                KeyTable::U16(t) => t.as_ptr().wrapping_add(i).cast::<i8>(),
+                KeyTable::U32(t) => t.as_ptr().wrapping_add(i).cast::<i8>(),
+            };
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            // SAFETY: a prefetch only hints the cache; it never faults, whatever the address, and
+            // SSE (which provides it) is part of every x86-64 CPU.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = key;
     }
 
     #[inline]
@@ -87,6 +116,13 @@ impl KeySource {
             KeyKind::Uniform(n) => Some(rng.gen_range(0..*n)),
             // Zipf draws ranks 1..=n; rank 1 (the hottest key) is key-0.
             KeyKind::Zipf(z) => Some((z.sample(rng) as u64).saturating_sub(1)),
+        }
+    }
+
+    #[inline]
+    pub fn prefetch(&self, key: u64) {
+        if let Some(t) = &self.table {
+            t.prefetch(key);
         }
     }
 

@@ -10,10 +10,9 @@
 //! An event is still scheduled, at the batch's own place, only when the append has something to
 //! do: answer a long poll parked on the partition, or push to a consumer.
 
-use super::staging::{AppendTrace, Staged};
+use super::staging::{AppendTrace, Staged, place_key};
 use super::world::{Ev, World};
 use crate::sim::SimTime;
-use std::cmp::Reverse;
 
 impl World {
     /// A producer's window: its closed batches are placed in the event order, not queued as events.
@@ -31,8 +30,11 @@ impl World {
             let at = b.send_time + self.delay;
             // The place its append event would have had: the order of everything else is unchanged.
             let seq = self.kernel.reserve();
-            self.staging.created_us[p].extend(ready.created_us(b));
-            self.stage(p, Staged { at, seq, partition: pid, len: b.len });
+            let times = ready.created_us(b);
+            if b.len > 1 {
+                self.staging.created_us[p].extend(times);
+            }
+            self.stage(p, Staged { at, seq, partition: pid, len: b.len, first_us: times[0] });
         }
         self.ready_scratch = ready;
         if let Some(t) = next {
@@ -45,7 +47,7 @@ impl World {
         let queue = &mut self.staging.queues[p];
         debug_assert!(queue.back().is_none_or(|l| (l.at, l.seq) < (at, seq)), "a producer's batches arrive in order");
         if queue.is_empty() {
-            self.staging.heads.push(Reverse((at, seq, p as u32)));
+            self.staging.heads.set(p, b.key());
         }
         queue.push_back(b);
         // A pushing broker sends every batch; a long poll parked here is answered by the first
@@ -94,35 +96,36 @@ impl World {
 
     /// Appends every batch whose place in the order is at or before (`now`, `seq`).
     pub(super) fn advance_logs(&mut self, now: SimTime, seq: u64) {
-        while let Some(mut head) = self.staging.heads.peek_mut() {
-            let Reverse((at, s, p)) = *head;
-            if (at, s) > (now, seq) {
-                break;
+        let bound = place_key(now, seq);
+        loop {
+            let (p, key) = self.staging.heads.first();
+            if key > bound {
+                break; // (all queues empty: u128::MAX)
             }
-            let queue = &mut self.staging.queues[p as usize];
+            let queue = &mut self.staging.queues[p];
             let b = queue.pop_front().expect("a head has a batch");
-            // The producer's next batch takes its place among the heads (one sift, not two).
-            match queue.front() {
-                Some(next) => *head = Reverse((next.at, next.seq, p)),
-                None => {
-                    std::collections::binary_heap::PeekMut::pop(head);
-                }
-            }
+            // The producer's next batch takes its place among the heads.
+            let next = queue.front().map_or(u128::MAX, Staged::key);
+            self.staging.heads.set(p, next);
             let part = &mut self.partitions[b.partition as usize];
-            let size = self.producers[p as usize].record_size;
-            let times = &mut self.staging.created_us[p as usize];
+            let size = self.producers[p].record_size;
+            let times = &mut self.staging.created_us[p];
+            let n = b.len as usize;
             if let Some(trace) = &mut self.append_trace {
-                let created_us = times.iter().take(b.len as usize).copied().collect();
+                let created_us = if n == 1 { vec![b.first_us] } else { times.iter().take(n).copied().collect() };
                 trace.push(AppendTrace {
                     partition: b.partition,
                     base_offset: part.log.log_end_offset(),
                     created_us,
-                    at,
+                    at: b.at,
                 });
             }
-            let n = b.len as usize;
             if part.share_fed {
                 part.batch_starts.push_back(part.log.log_end_offset());
+            }
+            if n == 1 {
+                part.log.append_parts([&[b.first_us], &[]], size);
+                continue;
             }
             let (front, back) = times.as_slices();
             let first = &front[..n.min(front.len())];

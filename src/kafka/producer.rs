@@ -57,6 +57,8 @@ pub struct Producer {
     rate: f64,
     /// Rate changes from the timeline, known in advance so arrivals drawn ahead honour them.
     rate_changes: Vec<(u64, f64)>,
+    /// When the first of them happens (u64::MAX: none).
+    change_at: u64,
     /// add_partitions on the topic: from then on keys hash over the new count (the key source
     /// for that count is made in advance, so its table is shared with the other producers).
     partition_changes: Vec<(u64, u32, KeySource)>,
@@ -85,6 +87,60 @@ pub struct Producer {
     /// Keys drawn ahead with their partitions; `key_next` is the next one to use.
     key_ahead: Vec<(u64, u32)>,
     key_next: usize,
+    /// The block of keys after those: drawn, their table entries on their way into the cache.
+    keys_coming: Vec<u64>,
+    /// Poisson arrivals: exponential draws made a block ahead, and the gaps (ns) they give at
+    /// `gaps_rate`; `gap_next` is the next one to use.
+    gaps: Gaps,
+}
+
+/// How many exponential draws a Poisson producer makes ahead.
+const GAPS_AHEAD: usize = 128;
+
+/// The arrivals stream is the producer's own and every draw is one `Exp1` sample, so drawing a
+/// block ahead takes the same values in the same order; the gap of a draw follows the rate in
+/// force when it is used, so a rate change converts the block's rest again.
+struct Gaps {
+    exp: Box<[f64; GAPS_AHEAD]>,
+    ns: Box<[u64; GAPS_AHEAD]>,
+    next: usize,
+    rate: f64,
+}
+
+impl Gaps {
+    fn new() -> Self {
+        Gaps { exp: Box::new([0.0; GAPS_AHEAD]), ns: Box::new([0; GAPS_AHEAD]), next: GAPS_AHEAD, rate: f64::NAN }
+    }
+
+    /// The next inter-arrival time (ns) at `rate` (> 0): `round(e * 1e9 / rate)` of the next draw.
+    #[inline(always)]
+    fn next(&mut self, rate: f64, rng: &mut SimRng) -> u64 {
+        if self.next == GAPS_AHEAD || rate.to_bits() != self.rate.to_bits() {
+            self.refill(rate, rng);
+        }
+        self.next += 1;
+        self.ns[self.next - 1]
+    }
+
+    /// Draws the next block (all used) or converts the block's rest at a new rate.
+    #[inline(never)]
+    fn refill(&mut self, rate: f64, rng: &mut SimRng) {
+        if self.next == GAPS_AHEAD {
+            // A tight loop of draws, then of conversions: neither waits on the other.
+            for e in self.exp.iter_mut() {
+                *e = Exp1.sample(rng);
+            }
+            self.next = 0;
+        }
+        self.convert(rate);
+    }
+
+    fn convert(&mut self, rate: f64) {
+        self.rate = rate;
+        for (ns, &e) in self.ns[self.next..].iter_mut().zip(&self.exp[self.next..]) {
+            *ns = round_to_u64(e * 1e9 / rate);
+        }
+    }
 }
 
 /// How many keys a producer draws ahead.
@@ -108,6 +164,7 @@ impl Producer {
             partitions,
             arrival: plan.arrival,
             rate: plan.rate,
+            change_at: rate_changes.first().map_or(u64::MAX, |c| c.0.as_nanos()),
             rate_changes: rate_changes.into_iter().map(|(t, r)| (t.as_nanos(), r)).collect(),
             partition_changes: partition_changes
                 .into_iter()
@@ -133,6 +190,8 @@ impl Producer {
             records_produced: 0,
             key_ahead: Vec::with_capacity(KEYS_AHEAD),
             key_next: 0,
+            keys_coming: Vec::with_capacity(KEYS_AHEAD),
+            gaps: Gaps::new(),
         };
         p.next_arrival = p.draw_after(0, true);
         p
@@ -159,16 +218,13 @@ impl Producer {
     }
 
     /// The arrival after `t` (ns). `fresh` restarts the arrival process at `t` (start or rate change).
+    #[inline(always)]
     fn draw_after(&mut self, t: u64, fresh: bool) -> u64 {
-        let change_at = self.rate_changes.first().map_or(u64::MAX, |c| c.0);
         let candidate = if self.rate <= 0.0 {
             u64::MAX
         } else {
             match self.arrival {
-                Arrival::Poisson => {
-                    let e: f64 = Exp1.sample(&mut self.arrivals_rng);
-                    t.saturating_add(round_to_u64(e * 1e9 / self.rate))
-                }
+                Arrival::Poisson => t.saturating_add(self.gaps.next(self.rate, &mut self.arrivals_rng)),
                 Arrival::Constant => {
                     if fresh {
                         self.constant_origin = t;
@@ -180,12 +236,19 @@ impl Producer {
                 }
             }
         };
-        if candidate < change_at || self.rate_changes.is_empty() {
+        if candidate < self.change_at || self.rate_changes.is_empty() {
             return candidate; // (both u64::MAX: paused for good)
         }
-        // The rate changes before the next arrival: the process restarts at the change
-        // (memoryless for Poisson; a constant stream re-phases to the new spacing).
+        self.restart_at_change()
+    }
+
+    /// The rate changes before the next arrival: the process restarts at the change
+    /// (memoryless for Poisson; a constant stream re-phases to the new spacing).
+    #[cold]
+    #[inline(never)]
+    fn restart_at_change(&mut self) -> u64 {
         let (at, rate) = self.rate_changes.remove(0);
+        self.change_at = self.rate_changes.first().map_or(u64::MAX, |c| c.0);
         self.rate = rate;
         self.draw_after(at, true)
     }
@@ -195,6 +258,9 @@ impl Producer {
         let to = to.as_nanos();
         debug_assert!(self.next_arrival >= from.as_nanos());
         while self.next_arrival < to {
+            if self.sticky_run(to) > 0 {
+                continue;
+            }
             let a = self.next_arrival;
             self.add_record(a, out);
             self.next_arrival = self.draw_after(a, false);
@@ -219,6 +285,50 @@ impl Producer {
         let deadline = self.open_list.iter().filter_map(|&p| self.open_ref(p)).map(|b| b.deadline).min();
         let next = deadline.unwrap_or(u64::MAX).min(self.next_arrival);
         (next != u64::MAX).then(|| SimTime(next.max(t.as_nanos())))
+    }
+
+    /// Null-key records into the sticky partition's open batch, as many in a row as
+    /// [`add_record`](Self::add_record) would file there without anything else happening: before
+    /// `to`, the batch's deadline and the next add_partitions, while the batch stays short of full
+    /// and the partitioner has no reason to switch. Each record gets exactly what add_record
+    /// gives it; the loop only skips the checks that cannot fire. Returns how many it filed.
+    fn sticky_run(&mut self, to: u64) -> u64 {
+        if self.linger == 0 || self.round_robin_all || self.keys.is_keyed() {
+            return 0;
+        }
+        let NullKeyPartitioner::Sticky { current, produced_bytes } = self.null_key else { return 0 };
+        let slot = self.open[current as usize];
+        if slot == NO_BATCH {
+            return 0;
+        }
+        let (size, batch_size) = (self.record_size, self.batch_size);
+        let next_change = self.partition_changes.first().map_or(u64::MAX, |c| c.0);
+        let batch = &mut self.open_batches[slot as usize];
+        let limit = to.min(batch.deadline).min(next_change);
+        let mut times = std::mem::take(&mut batch.created_us);
+        let (mut bytes, mut produced) = (batch.bytes, produced_bytes);
+        let mut n = 0;
+        // Not full after it (full: the next record would not fit), and under the 2 x batch.size
+        // at which the sticky partitioner switches even with its batch open.
+        while self.next_arrival < limit
+            && bytes.saturating_add(size.saturating_mul(2)) <= batch_size
+            && produced.saturating_add(size) < batch_size.saturating_mul(2)
+        {
+            let a = self.next_arrival;
+            times.push(a / 1_000);
+            bytes += size;
+            produced += size;
+            n += 1;
+            self.next_arrival = self.draw_after(a, false);
+        }
+        let batch = &mut self.open_batches[slot as usize];
+        batch.created_us = times;
+        batch.bytes = bytes;
+        if let NullKeyPartitioner::Sticky { produced_bytes, .. } = &mut self.null_key {
+            *produced_bytes = produced;
+        }
+        self.records_produced += n;
+        n
     }
 
     fn add_record(&mut self, a: u64, out: &mut Closed) {
@@ -293,24 +403,38 @@ impl Producer {
         }
     }
 
-    /// The next record's key and partition. Keys are drawn a block ahead (the key stream is this
-    /// producer's own, so its draws are the same) and their partitions looked up together: the
-    /// table lookups, cache misses in a large key space, then overlap instead of queueing.
+    /// The next record's key and partition. Keys are drawn two blocks ahead (the key stream is
+    /// this producer's own, so its draws are the same): a block's table entries are fetched into
+    /// the cache when it is drawn and read a block later, so a large key space's table costs no
+    /// cache miss per record.
     #[inline]
     fn next_key(&mut self) -> (u64, u32) {
         if self.key_next == self.key_ahead.len() {
-            self.key_ahead.clear();
-            self.key_next = 0;
-            for _ in 0..KEYS_AHEAD {
-                let k = self.keys.draw(&mut self.keys_rng).expect("a keyed source draws keys");
-                self.key_ahead.push((k, 0));
-            }
-            for e in &mut self.key_ahead {
-                e.1 = self.keys.partition_of(e.0);
-            }
+            self.next_key_block();
         }
         self.key_next += 1;
         self.key_ahead[self.key_next - 1]
+    }
+
+    fn next_key_block(&mut self) {
+        if self.keys_coming.is_empty() {
+            self.draw_key_block();
+        }
+        self.key_ahead.clear();
+        self.key_next = 0;
+        for &k in &self.keys_coming {
+            self.key_ahead.push((k, self.keys.partition_of(k)));
+        }
+        self.draw_key_block();
+    }
+
+    fn draw_key_block(&mut self) {
+        self.keys_coming.clear();
+        for _ in 0..KEYS_AHEAD {
+            let k = self.keys.draw(&mut self.keys_rng).expect("a keyed source draws keys");
+            self.keys.prefetch(k);
+            self.keys_coming.push(k);
+        }
     }
 
     fn open_ref(&self, p: u32) -> Option<&OpenBatch> {
@@ -449,5 +573,23 @@ mod tests {
         run(&mut p, 10_000);
         let n = p.records_produced as f64;
         assert!((n - 100_000.0).abs() < 1500.0, "{n}");
+    }
+}
+
+#[cfg(test)]
+mod gap_tests {
+    use super::*;
+
+    #[test]
+    fn gaps_drawn_ahead_are_the_draws_made_one_by_one() {
+        let streams = RngStreams::new(5);
+        let (mut ahead_rng, mut direct_rng) = (streams.stream("a"), streams.stream("a"));
+        let mut gaps = Gaps::new();
+        // Rate changes inside a block and across blocks.
+        for i in 0..1000u32 {
+            let rate = [10_000.0, 3.7, 123_456.789][(i / 97 % 3) as usize];
+            let e: f64 = Exp1.sample(&mut direct_rng);
+            assert_eq!(gaps.next(rate, &mut ahead_rng), round_to_u64(e * 1e9 / rate), "draw {i}");
+        }
     }
 }

@@ -382,9 +382,12 @@ impl World {
     /// Runs the whole scenario.
     pub fn run(&mut self) {
         while let Some(ev) = self.kernel.next_until(self.end) {
-            // Batches reach the broker between events, without events of their own.
-            let (now, seq) = self.kernel.place();
-            self.advance_logs(now, seq);
+            // Batches reach the broker between events, without events of their own. A producer
+            // tick reads no log (it only places batches), so they wait for the next event that may.
+            if !matches!(ev, Ev::ProducerTick(_)) {
+                let (now, seq) = self.kernel.place();
+                self.advance_logs(now, seq);
+            }
             self.handle(ev);
             if self.check_invariants {
                 self.assert_invariants();
@@ -398,6 +401,7 @@ impl World {
         if self.next_sample <= self.end {
             self.sample();
         }
+        self.rec.settle();
     }
 
     fn handle(&mut self, ev: Ev) {

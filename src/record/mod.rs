@@ -1,6 +1,7 @@
 //! Observation: what a run records as it goes (control-plane events, metric samples, per-group
 //! counters and latency histograms), held in order so reports are pure functions of it.
 
+pub mod buckets;
 pub mod burrow;
 pub mod intervals;
 
@@ -102,6 +103,10 @@ pub struct GroupStats {
     pub latency_bucket_s: u64,
     /// Burrow's window of recent commits, per partition that has any.
     pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
+    /// What `record_latencies` counted and [`settle`](Self::settle) has not yet moved into
+    /// `latency` and `latency_per_second`.
+    unsettled: buckets::Counts3,
+    unsettled_per_second: std::collections::BTreeMap<u64, buckets::Counts2>,
 }
 
 impl Default for GroupStats {
@@ -126,6 +131,8 @@ impl Default for GroupStats {
             latency_per_second: std::collections::BTreeMap::new(),
             latency_bucket_s: 1,
             commit_windows: std::collections::BTreeMap::new(),
+            unsettled: Default::default(),
+            unsettled_per_second: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -156,28 +163,43 @@ impl GroupStats {
         }
     }
 
-    /// A batch's latencies with the instants (ns) its records finished, in order: one histogram
-    /// look-up per second the batch spans, not per record.
+    /// A batch's latencies with the instants (ns) its records finished, in order: one look-up
+    /// per second the batch spans, not per record. The histograms get them at
+    /// [`settle`](Self::settle).
     pub fn record_latencies(&mut self, finished_ns: &[u64], latency_ns: &[u64]) {
+        let latency_ns = &latency_ns[..finished_ns.len().min(latency_ns.len())];
+        let mut sum: u128 = 0;
+        let mut max = self.latency_max_ns;
+        for &ns in latency_ns {
+            self.unsettled.add(ns);
+            sum += u128::from(ns);
+            max = max.max(ns);
+        }
+        self.latency_sum_ns += sum;
+        self.latency_max_ns = max;
+        let bucket = 1_000_000_000 * self.latency_bucket_s;
         let mut i = 0;
         while i < latency_ns.len() {
-            let bucket = 1_000_000_000 * self.latency_bucket_s;
             let second = finished_ns[i] / bucket * self.latency_bucket_s;
             let end =
                 i + finished_ns[i..latency_ns.len()].partition_point(|&f| f / bucket * self.latency_bucket_s == second);
+            let counts = self.unsettled_per_second.entry(second).or_default();
+            for &ns in &latency_ns[i..end] {
+                counts.add(ns);
+            }
+            i = end;
+        }
+    }
+
+    /// Moves what `record_latencies` counted into the histograms (the run is over).
+    pub fn settle(&mut self) {
+        self.unsettled.drain_into(&mut self.latency);
+        for (second, mut counts) in std::mem::take(&mut self.unsettled_per_second) {
             let h = self
                 .latency_per_second
                 .entry(second)
                 .or_insert_with(|| Histogram::new(2).expect("2 significant figures is valid"));
-            for &ns in &latency_ns[i..end] {
-                if h.record(ns.max(1)).is_err() {
-                    h.saturating_record(ns.max(1));
-                }
-            }
-            for &ns in &latency_ns[i..end] {
-                self.record_latency(ns);
-            }
-            i = end;
+            counts.drain_into(h);
         }
     }
 
@@ -364,6 +386,13 @@ impl Recorder {
             t.status = t.status.max(row.lag_status.for_group());
         }
         self.offset_totals.push(offsets);
+    }
+
+    /// The run is over: every latency counted goes into its histograms.
+    pub fn settle(&mut self) {
+        for g in &mut self.groups {
+            g.settle();
+        }
     }
 
     pub fn event(&mut self, time: SimTime, kind: &'static str, fields: Vec<(&str, Value)>) {
