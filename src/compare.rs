@@ -86,7 +86,7 @@ pub fn prepare(plan: &Plan, axis: Axis) -> Result<(World, World), String> {
                     _ => continue,
                 };
                 return Err(format!(
-                    "timeline entry {i} ({what} at {}) has no share-group equivalent, so the scenario cannot run with share groups; remove it to compare group types",
+                    "timeline[{i}] ({what} at {}) has no share-group equivalent, so the scenario cannot run with share groups; remove it to compare group types",
                     a.at
                 ));
             }
@@ -115,6 +115,10 @@ fn as_groups(plan: &Plan, kind: GroupType) -> Plan {
                 let earliest = g.consumers.first().is_some_and(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
                 g.share.auto_offset_reset =
                     if earliest { ShareOffsetReset::Earliest } else { ShareOffsetReset::Latest };
+                // No static membership in share groups (the share consumer refuses it).
+                for c in &mut g.consumers {
+                    c.group_instance_id = None;
+                }
             }
             GroupType::Consumer => {
                 let reset = match g.share.auto_offset_reset {
@@ -255,7 +259,7 @@ fn markdown_groups(name: &str, a: &Value, b: &Value) -> String {
             );
         }
     }
-    out.push_str("\nconsumers working: consumers that processed at least one record (a consumer group's standbys process none).\nmax lag: committed lag for a consumer group, share lag (KIP-1226) for a share group. redeliveries, archived, lock expiries: share groups only.\n");
+    out.push_str("\nconsumers working: consumers that processed at least one record (a consumer group's standbys process none).\nmax lag: committed lag for a consumer group, share lag (KIP-1226) for a share group. redeliveries, archived, lock expiries: share groups only.\nEach group runs with the settings of its kind and Kafka's defaults for the rest: as a share group, a consumer group's commit mode, protocol, assignor, session and heartbeat timeouts and static membership do not apply (share_auto_offset_reset follows auto_offset_reset); as a consumer group, a share group's share settings, outcome and poison do not (auto_offset_reset follows share_auto_offset_reset).\n");
     out
 }
 

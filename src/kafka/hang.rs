@@ -196,9 +196,16 @@ impl World {
                 _ => self.kernel.schedule_at(now, ev),
             }
         }
-        let lost: Vec<String> =
-            h.owned_at_start.iter().filter(|&&p| !self.consumers[c].owns(p)).map(|&p| self.partition_name(p)).collect();
         let fenced = self.fenced_while_hung(c);
+        // A fenced share member loses its whole assignment (it rejoins as if new); a consumer
+        // group member, what the group handed to others meanwhile.
+        let share_fenced = fenced && self.is_share(self.consumers[c].group);
+        let lost: Vec<String> = h
+            .owned_at_start
+            .iter()
+            .filter(|&&p| share_fenced || !self.consumers[c].owns(p))
+            .map(|&p| self.partition_name(p))
+            .collect();
         self.consumer_event(
             c,
             "consumer_resumed",

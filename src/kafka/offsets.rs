@@ -293,9 +293,18 @@ impl World {
                         ],
                     );
                     // Share groups archive what retention deleted under them; SPSO follows.
-                    for g in &mut self.groups {
-                        if let Some(sp) = g.share.as_mut().and_then(|sg| sg.parts[p as usize].as_mut()) {
-                            sp.log_start_moved(after);
+                    for g in 0..self.groups.len() {
+                        let Some(sg) = self.groups[g].share.as_mut() else { continue };
+                        let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
+                        let archived = sp.log_start_moved(after);
+                        if archived > 0 {
+                            sg.stats.archived_retention += archived;
+                            let gid = self.groups[g].id.clone();
+                            self.rec.event(
+                                now,
+                                "records_archived",
+                                vec![("group", json!(gid)), ("partition", json!(name)), ("retention", json!(archived))],
+                            );
                         }
                     }
                 }

@@ -58,7 +58,7 @@ impl World {
                             ShareRow {
                                 spso: NONE_U64,
                                 speo: NONE_U64,
-                                in_flight: 0,
+                                in_flight: NONE_U64,
                                 share_lag: NONE_U64,
                                 backlog: end - from,
                                 lag_ns: NONE_U64,

@@ -423,18 +423,41 @@ fn share_ownership_rows(
     let g = &w.groups[gi];
     // consumer -> [(seconds, partitions assigned from then on)]
     let mut held: BTreeMap<&str, Vec<(f64, Vec<&str>)>> = BTreeMap::new();
+    // A crashed consumer's member waits for its session timeout. If the consumer is started
+    // again before that (a new member), the old member's fencing ends nothing the new one holds.
+    // consumer -> (a crashed member is pending, the consumer was started again since)
+    let mut crashed: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
     for e in &w.rec.events {
         if field(e, "group") != g.id {
             continue;
         }
         let t = e.time.as_secs_f64();
+        let name = field(e, "consumer");
+        let state = crashed.entry(name).or_insert((false, false));
+        match e.kind {
+            "consumer_crashed" => {
+                *state = (true, false);
+                continue;
+            }
+            "consumer_started" if state.0 => state.1 = true,
+            "member_fenced" if state.0 => {
+                let restarted = state.1;
+                *state = (false, false);
+                if restarted {
+                    continue;
+                }
+            }
+            _ => {}
+        }
         let parts = match e.kind {
+            "consumer_started" => Vec::new(),
             "share_assignment" => e
                 .fields
                 .get("partitions")
                 .and_then(|v| v.as_array())
                 .map_or(Vec::new(), |a| a.iter().filter_map(|v| v.as_str()).collect()),
-            "consumer_crashed" | "consumer_stopped" | "member_rejoining" => Vec::new(),
+            // A crashed member keeps its assignment (drawn pale) until its session times out.
+            "member_fenced" | "member_left" | "consumer_stopped" | "member_rejoining" => Vec::new(),
             _ => continue,
         };
         held.entry(field(e, "consumer")).or_default().push((t, parts));

@@ -69,6 +69,9 @@ pub const LOSS_CAUSES: [&str; 8] = [
 pub const DUPLICATE_CAUSES: [&str; 6] =
     ["crash", "rebalance", "poll_timeout", "stop", "leave_group", "rebalance_timeout"];
 
+/// Further causes a share group lists (zeros included).
+pub const SHARE_DUPLICATE_CAUSES: [&str; 2] = ["lock_expiry", "release"];
+
 pub fn summary(w: &World) -> Value {
     let mut topics = Map::new();
     for t in &w.topics {
@@ -178,6 +181,12 @@ pub fn summary(w: &World) -> Value {
         }
         let mut duplicates_by_cause: Map<String, Value> =
             DUPLICATE_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
+        if g.share.is_some() {
+            // A share group's records come back by lock expiry or a release as well.
+            for c in SHARE_DUPLICATE_CAUSES {
+                duplicates_by_cause.insert(c.to_string(), json!(0));
+            }
+        }
         for (k, v) in &g.duplicates_by_cause {
             duplicates_by_cause.insert(k.to_string(), json!(v));
         }
@@ -246,7 +255,8 @@ pub fn summary(w: &World) -> Value {
                     json!({
                         "delivery_limit": s.archived_delivery_limit,
                         "reject": s.archived_reject,
-                        "total": s.archived_delivery_limit + s.archived_reject,
+                        "retention": s.archived_retention,
+                        "total": s.archived_delivery_limit + s.archived_reject + s.archived_retention,
                     }),
                 ),
                 ("lock_expiries", json!(s.lock_expiries)),

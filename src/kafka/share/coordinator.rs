@@ -325,11 +325,10 @@ impl World {
         }
     }
 
-    /// The heartbeat timer of a member that rejoins after a poll timeout.
+    /// A member that left on a poll timeout rejoins at its next poll.
     pub(in crate::kafka) fn share_rejoin_if_needed(&mut self, c: usize) {
         if std::mem::take(&mut self.consumers[c].share_rejoin) {
-            let id = self.new_member_id(c);
-            self.consumers[c].member_id = Some(id);
+            // The client keeps its member id for its lifetime (KIP-1082) and joins with epoch 0.
             let d = self.delay;
             self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
         }

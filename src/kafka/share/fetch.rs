@@ -51,9 +51,10 @@ impl World {
                         self.groups[g].rewind_cause[p as usize] = "release";
                     }
                     self.share_spso_moved(g, p);
-                    if t.made_available > 0 {
-                        self.share_wake(g, p);
-                    }
+                    // Every acknowledgement completes the fetches parked on the partition
+                    // (SharePartitionManager.acknowledge -> completeDelayedShareFetchRequest): a
+                    // slid window or a released record may be theirs now.
+                    self.share_wake(g, p);
                 }
                 Err(e) => {
                     // InvalidRecordStateException: the lock ran out (the records went back, maybe

@@ -24,6 +24,8 @@ pub struct ShareStats {
     pub redeliveries: u64,
     pub archived_delivery_limit: u64,
     pub archived_reject: u64,
+    /// Records retention deleted before they were done (never delivered, or still in hand).
+    pub archived_retention: u64,
     /// Records whose acquisition lock ran out before they were acknowledged.
     pub lock_expiries: u64,
     /// Records whose acknowledgement the broker refused (lock expired, or now someone else's).

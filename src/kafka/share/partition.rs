@@ -189,10 +189,7 @@ impl SharePartition {
                 budget -= 1;
             }
         }
-        if !out.is_empty() {
-            // A fetch that re-delivers takes nothing new (Kafka serves the window first).
-            return out;
-        }
+        // Then new records from SPEO + 1, within what the budget and the window limit leave.
         let span = self.in_flight();
         if span >= self.config.window_limit || budget == 0 {
             return out;
@@ -287,15 +284,23 @@ impl SharePartition {
     }
 
     /// Retention moved the log start past SPSO: records below it are archived and SPSO follows.
-    pub fn log_start_moved(&mut self, log_start: u64) {
+    /// Returns how many records not yet done it archived (never delivered, or still in hand).
+    pub fn log_start_moved(&mut self, log_start: u64) -> u64 {
+        let mut archived = 0;
         while self.spso < log_start {
-            if self.window.pop_front().is_none() {
-                self.spso = log_start;
-                return;
+            match self.window.pop_front() {
+                Some(r) => archived += u64::from(!r.state.is_terminal()),
+                None => {
+                    // Beyond the window: records never taken, archived unread.
+                    archived += log_start - self.spso;
+                    self.spso = log_start;
+                    return archived;
+                }
             }
             self.spso += 1;
         }
         self.advance();
+        archived
     }
 
     /// SPSO moves over the contiguous terminal prefix.
