@@ -241,3 +241,17 @@ fn hang_mistakes_are_named() {
         &["timeline[0]", "`seek` does not apply to a share group"],
     );
 }
+
+/// A mistake written on a group is named at the group, not at its first consumer.
+#[test]
+fn group_settings_are_named_at_the_group() {
+    check(
+        &GOOD.replace("    topics: [t]\n", "    topics: [t]\n    max_poll_records: 0\n"),
+        &["groups[0].max_poll_records:"],
+    );
+    let share = GOOD.replace(
+        "    topics: [t]\n",
+        "    type: share\n    topics: [t]\n    outcome: {release: 2}\n    share_acknowledgement_mode: explicit\n",
+    );
+    check(&share.replace("crash: c1", "hang: c1"), &["groups[0].outcome:", "probabilities"]);
+}

@@ -310,6 +310,9 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             return Err(ck.err(format!("{path}.consumers"), "a group needs at least one consumer"));
         }
         let mut consumers = Vec::new();
+        // The group's own settings first, so a mistake written on the group is named there
+        // (not at its first consumer).
+        resolve_config(&ck, &path, &base, &RawConsumer::default())?;
         let mut instance_ids = BTreeMap::new();
         for (ci, c) in raw_consumers.iter().enumerate() {
             let cpath = format!("{path}.consumers[{ci}]");
