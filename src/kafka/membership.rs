@@ -286,6 +286,10 @@ impl World {
 
     /// max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group.
     pub(super) fn poll_timeout(&mut self, c: usize, seq: u32) {
+        if self.is_share(self.consumers[c].group) {
+            self.share_poll_timeout(c, seq);
+            return;
+        }
         if self.consumers[c].poll_seq != seq {
             return;
         }

@@ -446,22 +446,8 @@ impl World {
                 let (g, id) = self.expiring.take(slot);
                 self.member_gone(g, &id, "member_left", "leave_group");
             }
-            Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => {
-                if self.is_share(self.consumers[c as usize].group) {
-                    self.share_poll_timeout(c as usize, seq)
-                } else {
-                    self.poll_timeout(c as usize, seq)
-                }
-            }
-            Ev::ShareHeartbeat { c, inc } if self.live(c, inc) => {
-                if !self.consumers[c as usize].share_rejoin {
-                    self.share_send_heartbeat(c as usize)
-                } else {
-                    let g = self.consumers[c as usize].group;
-                    let every = self.groups[g].share.as_ref().expect("share group").plan.heartbeat_interval;
-                    self.schedule_consumer(c as usize, every, |c, inc| Ev::ShareHeartbeat { c, inc });
-                }
-            }
+            Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => self.poll_timeout(c as usize, seq),
+            Ev::ShareHeartbeat { c, inc } if self.live(c, inc) => self.share_heartbeat_timer(c as usize),
             Ev::ShareHeartbeatArrive { c, inc } if self.live(c, inc) => self.share_heartbeat_arrive(c as usize),
             Ev::ShareHeartbeatResponse { c, inc } if self.live(c, inc) => self.share_heartbeat_response(c as usize),
             Ev::ShareSessionExpire(slot) => {

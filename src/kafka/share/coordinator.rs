@@ -39,6 +39,18 @@ impl World {
         self.share_send_heartbeat(c);
     }
 
+    /// The heartbeat timer fires. A member that left on a poll timeout sends nothing until its
+    /// next poll rejoins it; the timer keeps its beat.
+    pub(in crate::kafka) fn share_heartbeat_timer(&mut self, c: usize) {
+        if !self.consumers[c].share_rejoin {
+            self.share_send_heartbeat(c);
+            return;
+        }
+        let g = self.consumers[c].group;
+        let every = self.groups[g].share.as_ref().expect("share group").plan.heartbeat_interval;
+        self.schedule_consumer(c, every, |c, inc| Ev::ShareHeartbeat { c, inc });
+    }
+
     /// The heartbeat loop: one request now, the next after the interval.
     pub(in crate::kafka) fn share_send_heartbeat(&mut self, c: usize) {
         let g = self.consumers[c].group;
