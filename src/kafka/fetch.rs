@@ -75,6 +75,21 @@ impl World {
         }
     }
 
+    /// Something a parked fetch waits for happened on its partition: the fetch is answered if it
+    /// is still the one out (its consumer neither restarted nor gave it up).
+    pub(super) fn answer_waiter(&mut self, (c, inc, seq): (u32, u32, u32)) {
+        let con = &self.consumers[c as usize];
+        if con.incarnation != inc || !con.is_running() || con.phase != Phase::Fetching || con.fetch_seq != seq {
+            return;
+        }
+        if con.is_hung() {
+            // The broker answers; a frozen consumer reads the answer when it resumes.
+            self.answered_while_hung(c as usize, seq);
+        } else {
+            self.respond(c as usize);
+        }
+    }
+
     /// Answers a parked fetch: the log is read again, since records arrived while it waited.
     pub(super) fn respond(&mut self, c: usize) {
         if self.gather(c) == 0 && self.is_share(self.consumers[c].group) {

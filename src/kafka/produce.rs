@@ -143,20 +143,8 @@ impl World {
         }
         // fetch.min.bytes = 1: a parked long poll answers as soon as any record arrives.
         let waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
-        for (c, inc, seq) in waiters {
-            let con = &self.consumers[c as usize];
-            if con.incarnation == inc
-                && con.is_running()
-                && con.phase == super::consumer::Phase::Fetching
-                && con.fetch_seq == seq
-            {
-                if con.is_hung() {
-                    // The broker answers; a frozen consumer reads the answer when it resumes.
-                    self.answered_while_hung(c as usize, seq);
-                } else {
-                    self.respond(c as usize);
-                }
-            }
+        for waiter in waiters {
+            self.answer_waiter(waiter);
         }
     }
 }

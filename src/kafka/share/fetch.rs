@@ -3,7 +3,6 @@
 //! acquisition locks run out into AVAILABLE (or ARCHIVED at the delivery limit); anything that
 //! makes records available again wakes the long polls parked on the partition.
 
-use super::super::consumer::Phase;
 use super::super::world::{Ev, World};
 use super::partition::AcquireMode;
 use crate::scenario::plan::ShareAcquireMode;
@@ -170,11 +169,8 @@ impl World {
             if self.consumers[w.0 as usize].group == g { wake.push(w) } else { keep.push(w) }
         }
         self.partitions[p as usize].waiters = keep;
-        for (c, inc, seq) in wake {
-            let con = &self.consumers[c as usize];
-            if con.incarnation == inc && con.is_running() && con.phase == Phase::Fetching && con.fetch_seq == seq {
-                self.respond(c as usize);
-            }
+        for waiter in wake {
+            self.answer_waiter(waiter);
         }
     }
 
