@@ -74,17 +74,14 @@ impl World {
             self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
             return;
         }
-        if self.is_share(self.consumers[c].group) {
-            self.share_crash(c);
-            return;
-        }
+        let share = self.is_share(self.consumers[c].group);
         // Records whose processing finished before the crash (or the hang it was in) did their
         // side effects.
         let clock = self.frozen_clock(c);
         let was_hung = self.consumers[c].hang.frozen.take().is_some();
         if self.consumers[c].phase == Phase::Processing {
             let k = self.consumers[c].inflight.finished_by(clock);
-            self.account_processed(c, k);
+            if share { self.share_account(c, k) } else { self.account_processed(c, k) }
         }
         self.discard_buffer(c, None);
         self.rec.consumers[c].stop_running(now);
@@ -95,6 +92,10 @@ impl World {
         con.inflight.clear();
         let (name, g) = (con.name.clone(), con.group);
         self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        if share {
+            self.share_crashed(c);
+            return;
+        }
         // No LeaveGroup: the member stays, silent, until its session times out. Its partitions
         // stay assigned to it and nobody reads them meanwhile. (A hung one is silent already.)
         if !was_hung

@@ -248,28 +248,15 @@ impl World {
         );
     }
 
-    /// The process was killed: the OS closes its sockets, the broker's disconnect listener
-    /// releases the session's records at once; the membership waits for the session timeout.
-    pub(in crate::kafka) fn share_crash(&mut self, c: usize) {
-        let now = self.now();
-        // Records whose processing finished before the crash (or the hang it was in) are done.
-        let clock = self.frozen_clock(c);
-        self.consumers[c].hang.frozen = None;
-        if self.consumers[c].phase == Phase::Processing {
-            let k = self.consumers[c].inflight.finished_by(clock);
-            self.share_account(c, k);
-        }
-        self.rec.consumers[c].stop_running(now);
+    /// The process was killed (`crash_consumer` did what every group type does): the OS closes
+    /// its sockets and the broker's disconnect listener releases its records at once
+    /// (ShareSessionCache.ClientConnectionDisconnectListener -> SharePartitionManager.releaseSession);
+    /// the membership waits for the session timeout.
+    pub(in crate::kafka) fn share_crashed(&mut self, c: usize) {
         let con = &mut self.consumers[c];
-        con.state = RunState::Crashed;
-        con.incarnation += 1;
-        con.phase = Phase::Idle;
-        con.inflight.clear();
         con.share_acks.clear();
         con.share_outcomes.clear();
         con.owned.clear();
-        let (name, g) = (con.name.clone(), con.group);
-        self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
         self.share_release_session(c, "connection_closed");
     }
 
