@@ -249,7 +249,8 @@ pub fn summary(w: &World) -> Value {
             let mean = if s.samples == 0 { 0.0 } else { s.in_flight_sum as f64 / s.samples as f64 };
             for (k, v) in [
                 ("records_acquired", json!(s.records_acquired)),
-                ("redeliveries", json!(s.redeliveries)),
+                // A share group's redelivered records are its re-acquisitions (GroupStats).
+                ("redeliveries", json!(st.redelivered)),
                 (
                     "archived",
                     json!({

@@ -112,7 +112,6 @@ impl World {
                 }
                 self.consumers[c].inflight.ranges.push((p, from, to));
             }
-            sg.stats.redeliveries += redelivered;
             self.rec.groups[g].redelivered += redelivered;
             self.share_lock_timer(g, p);
         }

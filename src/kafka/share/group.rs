@@ -20,8 +20,6 @@ pub struct ShareMember {
 #[derive(Clone, Debug, Default)]
 pub struct ShareStats {
     pub records_acquired: u64,
-    /// Acquisitions of a record that had been acquired before (delivery count above 1).
-    pub redeliveries: u64,
     pub archived_delivery_limit: u64,
     pub archived_reject: u64,
     /// Records retention deleted before they were done (never delivered, or still in hand).
