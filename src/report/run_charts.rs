@@ -372,7 +372,13 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (gi, g) in w.groups.iter().enumerate() {
         if g.share.is_some() {
-            share_ownership_rows(w, gi, many_groups, end, &down, &mut rows);
+            for (label, c, held) in share_ownership(w, gi, many_groups, end) {
+                let mut spans = Vec::new();
+                for (a, b) in held {
+                    push_spans(&mut spans, a, b, Some(c));
+                }
+                rows.push(OwnershipRow { label, spans, ..Default::default() });
+            }
             continue;
         }
         for &p in &g.partitions {
@@ -409,17 +415,13 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
 }
 
+/// A row label, its consumer, and the (start, end) seconds it held the row's partition.
+type HeldRow = (String, usize, Vec<(f64, f64)>);
+
 /// A share group's partitions have several members each: one row per (partition, member) that
-/// was ever assigned it, spanning the times its assignment held the partition (from the
-/// member's `share_assignment` events until its next one, a crash, a stop or a fencing).
-fn share_ownership_rows(
-    w: &World,
-    gi: usize,
-    many_groups: bool,
-    end: f64,
-    down: &BTreeMap<&str, Vec<(f64, f64)>>,
-    rows: &mut Vec<OwnershipRow>,
-) {
+/// was ever assigned it, as (label, consumer, the stretches its assignment held the partition:
+/// from the member's `share_assignment` events until its next one, a stop or a fencing).
+fn share_ownership(w: &World, gi: usize, many_groups: bool, end: f64) -> Vec<HeldRow> {
     let g = &w.groups[gi];
     // consumer -> [(seconds, partitions assigned from then on)]
     let mut held: BTreeMap<&str, Vec<(f64, Vec<&str>)>> = BTreeMap::new();
@@ -462,6 +464,7 @@ fn share_ownership_rows(
         };
         held.entry(field(e, "consumer")).or_default().push((t, parts));
     }
+    let mut rows = Vec::new();
     for &p in &g.partitions {
         let pname = w.partition_name(p);
         for &c in &g.consumers {
@@ -485,46 +488,11 @@ fn share_ownership_rows(
             if spans.is_empty() {
                 continue;
             }
-            let mut out = Vec::new();
-            for (a, b) in spans {
-                let mut at = a;
-                for &(da, db) in down.get(cname).into_iter().flatten() {
-                    let (da, db) = (da.max(a), db.min(b));
-                    if da >= db {
-                        continue;
-                    }
-                    if da > at {
-                        out.push(Span {
-                            start: at,
-                            end: da,
-                            owner: Some(cname.to_string()),
-                            color: Some(consumer_slot(w, c)),
-                            faded: false,
-                        });
-                    }
-                    out.push(Span {
-                        start: da,
-                        end: db,
-                        owner: Some(format!("{cname} (down)")),
-                        color: Some(consumer_slot(w, c)),
-                        faded: true,
-                    });
-                    at = db;
-                }
-                if b > at {
-                    out.push(Span {
-                        start: at,
-                        end: b,
-                        owner: Some(cname.to_string()),
-                        color: Some(consumer_slot(w, c)),
-                        faded: false,
-                    });
-                }
-            }
             let label = if many_groups { format!("{}: {pname} {cname}", g.id) } else { format!("{pname} {cname}") };
-            rows.push(OwnershipRow { label, spans: out, ..Default::default() });
+            rows.push((label, c, spans));
         }
     }
+    rows
 }
 
 /// Log start, log end, and each group's committed offset, summed over partitions: a replay shows
