@@ -22,7 +22,8 @@ impl World {
         self.send_fetch(c);
     }
 
-    /// The ShareFetch response: the records it acquired go to the application.
+    /// The ShareFetch response: the records it acquired go to the application. In implicit mode
+    /// the next poll accepts them all (ShareConsumerImpl: currentFetch.acknowledgeAll(ACCEPT)).
     pub(in crate::kafka) fn share_deliver(&mut self, c: usize) {
         let g = self.consumers[c].group;
         let now = self.now();

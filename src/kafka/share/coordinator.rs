@@ -60,7 +60,9 @@ impl World {
         self.schedule_consumer(c, every, |c, inc| Ev::ShareHeartbeat { c, inc });
     }
 
-    /// The coordinator handles a heartbeat.
+    /// The coordinator handles a heartbeat (GroupMetadataManager.shareGroupHeartbeat): a new
+    /// member joins with epoch 0 and bumps the group epoch; the answer carries the member's target
+    /// when its epoch is behind (ShareGroupAssignmentBuilder: straight to the target, no revocation).
     pub(in crate::kafka) fn share_heartbeat_arrive(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
@@ -145,7 +147,8 @@ impl World {
     }
 
     /// KIP-1263: the target is recomputed when the group epoch moved past the assignment epoch
-    /// and the assignment interval has passed since the last computation.
+    /// and the assignment interval has passed since the last computation
+    /// (GroupMetadataManager.maybeUpdateTargetAssignment, canComputeNextTargetAssignment, 4.3).
     fn share_maybe_assign(&mut self, g: usize) {
         let now = self.now();
         let sg = self.groups[g].share.as_ref().expect("share group");
@@ -216,7 +219,8 @@ impl World {
         ShareConfig { lock: plan.lock, delivery_limit: plan.delivery_limit, window_limit: plan.window_limit, mode }
     }
 
-    /// The session timer fires: a member silent for the whole session timeout is fenced.
+    /// The session timer fires: a member silent for the whole session timeout is fenced
+    /// (GroupMetadataManager.scheduleShareGroupSessionTimeout -> shareGroupFenceMemberOperation).
     pub(in crate::kafka) fn share_session_expire(&mut self, g: usize, id: String) {
         let now = self.now();
         let sg = self.groups[g].share.as_ref().expect("share group");

@@ -10,7 +10,8 @@ use serde_json::json;
 
 impl World {
     /// The acknowledgements the member's application made since its last poll, piggy-backed on
-    /// this ShareFetch (or sent by close()).
+    /// this ShareFetch (or sent by close(); ShareConsumerImpl sends pending acks with the next
+    /// fetch).
     pub(in crate::kafka) fn share_send_acks(&mut self, c: usize) {
         let acks = std::mem::take(&mut self.consumers[c].share_acks);
         if acks.is_empty() {

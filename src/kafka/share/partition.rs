@@ -102,7 +102,8 @@ impl SharePartition {
         self.window.iter().filter(|r| r.state.is_terminal()).count() as u64
     }
 
-    /// KIP-1226: log end - SPSO - terminal records in the window.
+    /// KIP-1226: log end - SPSO - terminal records in the window
+    /// (GroupCoordinatorService.computeShareGroupLagAndBuildResponse).
     pub fn lag(&self, log_end: u64) -> u64 {
         log_end.saturating_sub(self.spso).saturating_sub(self.terminal_in_window())
     }
@@ -110,11 +111,6 @@ impl SharePartition {
     /// Records in the window waiting for a (re-)delivery.
     pub fn available(&self) -> u64 {
         self.window.iter().filter(|r| r.state == RecordState::Available).count() as u64
-    }
-
-    /// Records in the window held under a lock right now.
-    pub fn acquired(&self) -> u64 {
-        self.window.iter().filter(|r| r.state == RecordState::Acquired).count() as u64
     }
 
     /// Every acquired record as (offset, owner): for the invariant that a record is held by at
@@ -136,14 +132,8 @@ impl SharePartition {
         self.window.iter().filter(|r| r.state == RecordState::Acquired).map(|r| r.deadline).min()
     }
 
-    /// Whether a fetch now would acquire something (re-deliveries first, else new records within
-    /// the window limit).
-    pub fn can_acquire(&self, log_end: u64) -> bool {
-        self.window.iter().any(|r| r.state == RecordState::Available)
-            || (self.window_end() < log_end && self.in_flight() < self.config.window_limit)
-    }
-
-    /// A fetch by `member` at `now`: re-deliveries (lowest AVAILABLE offsets) first, then new
+    /// SharePartition.acquire (fetch offset from nextFetchOffset, limit from
+    /// lastOffsetAndMaxRecordsToAcquire). A fetch by `member` at `now`: re-deliveries (lowest AVAILABLE offsets) first, then new
     /// records from the log up to `log_end`, at most `max_records` and the window limit (batch
     /// mode rounds new records up to the end of their producer batch, `batch_end(offset)`).
     /// Returns the acquired ranges `(from, to, delivery_count)` in offset order.
@@ -209,7 +199,8 @@ impl SharePartition {
         out
     }
 
-    /// Applies `member`'s acknowledgements, all or nothing: every offset must be ACQUIRED by it.
+    /// Applies `member`'s acknowledgements, all or nothing: every offset must be ACQUIRED by it
+    /// (SharePartition.acknowledge, rollbackOrProcessStateUpdates).
     pub fn acknowledge(
         &mut self,
         member: u32,
@@ -250,7 +241,8 @@ impl SharePartition {
         Ok(t)
     }
 
-    /// Acquisition locks that ran out by `now`: back to AVAILABLE, or ARCHIVED at the delivery limit.
+    /// Acquisition locks that ran out by `now`: back to AVAILABLE, or ARCHIVED at the delivery limit
+    /// (SharePartition.releaseAcquisitionLockOnTimeout).
     pub fn expire_locks(&mut self, now: SimTime) -> Transitions {
         self.give_back(|r| r.deadline <= now)
     }
@@ -283,7 +275,8 @@ impl SharePartition {
         self.give_back(|r| r.owner == member)
     }
 
-    /// Retention moved the log start past SPSO: records below it are archived and SPSO follows.
+    /// Retention moved the log start past SPSO: records below it are archived and SPSO follows
+    /// (SharePartition.updateCacheAndOffsets).
     /// Returns how many records not yet done it archived (never delivered, or still in hand).
     pub fn log_start_moved(&mut self, log_start: u64) -> u64 {
         let mut archived = 0;
