@@ -10,7 +10,7 @@
 //! An event is still scheduled, at the batch's own place, only when the append has something to
 //! do: answer a long poll parked on the partition, or push to a consumer.
 
-use super::staging::{AppendTrace, Staged, place_key};
+use super::staging::{AppendTrace, Staged};
 use super::world::{Ev, World};
 use crate::sim::SimTime;
 
@@ -46,9 +46,6 @@ impl World {
         let (at, seq, pid) = (b.at, b.seq, b.partition);
         let queue = &mut self.staging.queues[p];
         debug_assert!(queue.back().is_none_or(|l| (l.at, l.seq) < (at, seq)), "a producer's batches arrive in order");
-        if queue.is_empty() {
-            self.staging.heads.set(p, b.key());
-        }
         queue.push_back(b);
         // A pushing broker sends every batch; a long poll parked here is answered by the first
         // batch to arrive, which this one is when it comes before the wake already scheduled.
@@ -96,42 +93,37 @@ impl World {
 
     /// Appends every batch whose place in the order is at or before (`now`, `seq`).
     pub(super) fn advance_logs(&mut self, now: SimTime, seq: u64) {
-        let bound = place_key(now, seq);
-        loop {
-            let (p, key) = self.staging.heads.first();
-            if key > bound {
-                break; // (all queues empty: u128::MAX)
-            }
-            let queue = &mut self.staging.queues[p];
-            let b = queue.pop_front().expect("a head has a batch");
-            // The producer's next batch takes its place among the heads.
-            let next = queue.front().map_or(u128::MAX, Staged::key);
-            self.staging.heads.set(p, next);
-            let part = &mut self.partitions[b.partition as usize];
-            let size = self.producers[p].record_size;
-            let times = &mut self.staging.created_us[p];
-            let n = b.len as usize;
-            if let Some(trace) = &mut self.append_trace {
-                let created_us = if n == 1 { vec![b.first_us] } else { times.iter().take(n).copied().collect() };
-                trace.push(AppendTrace {
-                    partition: b.partition,
-                    base_offset: part.log.log_end_offset(),
-                    created_us,
-                    at: b.at,
-                });
-            }
-            if part.share_fed {
-                part.batch_starts.push_back(part.log.log_end_offset());
-            }
-            if n == 1 {
-                part.log.append_parts([&[b.first_us], &[]], size);
-                continue;
-            }
-            let (front, back) = times.as_slices();
-            let first = &front[..n.min(front.len())];
-            part.log.append_parts([first, &back[..n - first.len()]], size);
-            times.drain(..n);
+        if !self.staging.take_due((now, seq)) {
+            return;
         }
+        let mut touched = std::mem::take(&mut self.staging.touched);
+        for &pid in &touched {
+            self.staging.sort_picks(pid);
+            let part = &mut self.partitions[pid as usize];
+            for b in &self.staging.picks[pid as usize] {
+                let size = self.producers[b.producer as usize].record_size;
+                let times = if b.len == 1 {
+                    std::slice::from_ref(&b.first)
+                } else {
+                    &self.staging.times[b.first as usize..(b.first + u64::from(b.len)) as usize]
+                };
+                if let Some(trace) = &mut self.append_trace {
+                    trace.push(AppendTrace {
+                        partition: pid,
+                        base_offset: part.log.log_end_offset(),
+                        created_us: times.to_vec(),
+                        at: b.at,
+                    });
+                }
+                if part.share_fed {
+                    part.batch_starts.push_back(part.log.log_end_offset());
+                }
+                part.log.append(times, size);
+            }
+            self.staging.picks[pid as usize].clear();
+        }
+        touched.clear();
+        self.staging.touched = touched;
     }
 
     /// A batch reached partition `pid` while someone was waiting for it (it is in the log now).

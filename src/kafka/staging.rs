@@ -15,17 +15,6 @@ pub(super) struct Staged {
     pub(super) first_us: u64,
 }
 
-impl Staged {
-    pub(super) fn key(&self) -> u128 {
-        place_key(self.at, self.seq)
-    }
-}
-
-/// A place in the event order, (time, sequence), as one number that orders the same way.
-pub(super) fn place_key(at: SimTime, seq: u64) -> u128 {
-    (u128::from(at.as_nanos()) << 64) | u128::from(seq)
-}
-
 /// One append, for tests that check the lazy producers against a reference.
 #[derive(Clone, Debug)]
 pub struct AppendTrace {
@@ -37,71 +26,85 @@ pub struct AppendTrace {
 }
 
 /// Batches on their way, per producer. A producer's batches reach the broker in the order it
-/// sent them, so each queue is already in (time, sequence) order; `heads` finds the earliest
-/// queue front of all.
+/// sent them, so each queue is already in (time, sequence) order.
+///
+/// Only batches of the same partition need ordering among themselves, so [`World::advance_logs`]
+/// takes each queue's due prefix, files it by partition (`picks`) and sorts only a partition that
+/// got batches out of order (from two producers): per batch a push and a compare, where a merge
+/// of all producers' queues costs a tournament among them.
+///
+/// [`World::advance_logs`]: super::world::World::advance_logs
 #[derive(Default)]
 pub struct Staging {
     pub(super) queues: Vec<VecDeque<Staged>>,
     pub(super) created_us: Vec<VecDeque<u64>>,
-    pub(super) heads: Heads,
+    /// Per partition, the due batches filed to it (scratch of one advance).
+    pub(super) picks: Vec<Vec<Pick>>,
+    /// Per partition: its picks are not in (time, sequence) order.
+    pub(super) unsorted: Vec<bool>,
+    /// Partitions with picks, in the order they got their first.
+    pub(super) touched: Vec<u32>,
+    /// Create times of the due batches longer than one record.
+    pub(super) times: Vec<u64>,
+}
+
+/// A due batch filed to its partition: `first` is its create time (one record) or where its
+/// create times start in [`Staging::times`].
+#[derive(Clone, Copy)]
+pub(super) struct Pick {
+    pub(super) at: SimTime,
+    pub(super) seq: u64,
+    pub(super) first: u64,
+    pub(super) len: u32,
+    pub(super) producer: u32,
 }
 
 impl Staging {
-    pub fn new(producers: usize) -> Self {
+    pub fn new(producers: usize, partitions: usize) -> Self {
         Staging {
             queues: (0..producers).map(|_| VecDeque::new()).collect(),
             created_us: (0..producers).map(|_| VecDeque::new()).collect(),
-            heads: Heads::new(producers),
+            picks: (0..partitions).map(|_| Vec::new()).collect(),
+            unsorted: vec![false; partitions],
+            touched: Vec::new(),
+            times: Vec::new(),
         }
     }
-}
 
-/// A winner tree over the producers' queue fronts: the earliest front is at the root, and a
-/// queue whose front changes replays only its path to the root, comparing single numbers with
-/// no data-dependent branching on which side wins (a binary heap's sifting mispredicts about
-/// every other step).
-#[derive(Default)]
-pub(super) struct Heads {
-    /// Per queue, the place key of its front (u128::MAX: empty).
-    keys: Vec<u128>,
-    /// Node i (1-based, children 2i and 2i+1) holds the queue whose front wins below it;
-    /// leaves are nodes `width + q`.
-    winner: Vec<u32>,
-    width: usize,
-}
-
-impl Heads {
-    fn new(queues: usize) -> Self {
-        let width = queues.max(1).next_power_of_two();
-        let mut winner = vec![0; 2 * width];
-        for q in 0..width {
-            winner[width + q] = q as u32;
+    /// Files every batch placed at or before `bound` by partition; returns whether any was due.
+    pub(super) fn take_due(&mut self, bound: (SimTime, u64)) -> bool {
+        self.times.clear();
+        for (p, queue) in self.queues.iter_mut().enumerate() {
+            while let Some(b) = queue.front() {
+                if (b.at, b.seq) > bound {
+                    break;
+                }
+                let b = queue.pop_front().expect("a front");
+                let first = if b.len == 1 {
+                    b.first_us
+                } else {
+                    let start = self.times.len() as u64;
+                    self.times.extend(self.created_us[p].drain(..b.len as usize));
+                    start
+                };
+                let pid = b.partition as usize;
+                let picks = &mut self.picks[pid];
+                match picks.last() {
+                    None => self.touched.push(b.partition),
+                    Some(last) if (last.at, last.seq) > (b.at, b.seq) => self.unsorted[pid] = true,
+                    Some(_) => {}
+                }
+                picks.push(Pick { at: b.at, seq: b.seq, first, len: b.len, producer: p as u32 });
+            }
         }
-        // Every node starts with a queue from below it (all empty, so any of them wins).
-        for node in (1..width).rev() {
-            winner[node] = winner[2 * node];
-        }
-        Heads { keys: vec![u128::MAX; width], winner, width }
+        !self.touched.is_empty()
     }
 
-    /// The queue with the earliest front, and that front's key (u128::MAX: all empty).
-    #[inline]
-    pub(super) fn first(&self) -> (usize, u128) {
-        let q = self.winner[1] as usize;
-        (q, self.keys[q])
-    }
-
-    /// Queue `q`'s front is now `key` (u128::MAX: empty).
-    #[inline]
-    pub(super) fn set(&mut self, q: usize, key: u128) {
-        self.keys[q] = key;
-        let mut node = (self.width + q) >> 1;
-        while node >= 1 {
-            let (l, r) = (self.winner[2 * node], self.winner[2 * node + 1]);
-            // Ties go left: only empty queues tie (keys are unique places).
-            let left_wins = self.keys[l as usize] <= self.keys[r as usize];
-            self.winner[node] = if left_wins { l } else { r };
-            node >>= 1;
+    /// Puts partition `pid`'s due batches in the order they join its log.
+    pub(super) fn sort_picks(&mut self, pid: u32) {
+        let pid = pid as usize;
+        if std::mem::take(&mut self.unsorted[pid]) {
+            self.picks[pid].sort_unstable_by_key(|k| (k.at, k.seq));
         }
     }
 }
@@ -111,22 +114,34 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
+    /// Whatever the producers' interleaving, each partition gets its due batches in
+    /// (time, sequence) order, and nothing placed after the bound.
     #[test]
-    fn the_winner_is_always_the_earliest_front() {
+    fn due_batches_reach_each_partition_in_place_order() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        for queues in [1, 2, 3, 10, 17, 100] {
-            let mut heads = Heads::new(queues);
-            let mut keys = vec![u128::MAX; queues];
-            assert_eq!(heads.first().1, u128::MAX);
-            for _ in 0..2000 {
-                let q = rng.gen_range(0..queues);
-                let k = if rng.gen_bool(0.2) { u128::MAX } else { rng.gen_range(0..1_000_000u128) * 1000 + q as u128 };
-                keys[q] = k;
-                heads.set(q, k);
-                let min = *keys.iter().min().unwrap();
-                let (w, key) = heads.first();
-                assert_eq!(key, min);
-                assert_eq!(keys[w], min);
+        for producers in [1, 2, 10] {
+            let mut st = Staging::new(producers, 4);
+            let mut seq = 0;
+            let mut all = vec![];
+            for p in 0..producers {
+                let mut at = 0;
+                for _ in 0..200 {
+                    at += rng.gen_range(0..3);
+                    seq += 1;
+                    let b = Staged { at: SimTime(at), seq, partition: rng.gen_range(0..4), len: 1, first_us: seq };
+                    all.push((b.partition, b.at, b.seq));
+                    st.queues[p].push_back(b);
+                }
+            }
+            let bound = (SimTime(150), 500);
+            st.take_due(bound);
+            for pid in 0..4u32 {
+                st.sort_picks(pid);
+                let got: Vec<(SimTime, u64)> = st.picks[pid as usize].iter().map(|k| (k.at, k.seq)).collect();
+                let mut want: Vec<(SimTime, u64)> =
+                    all.iter().filter(|b| b.0 == pid && (b.1, b.2) <= bound).map(|b| (b.1, b.2)).collect();
+                want.sort();
+                assert_eq!(got, want, "{producers} producers, partition {pid}");
             }
         }
     }

@@ -328,6 +328,7 @@ impl World {
         // Latency over time keeps at most about 600 points per group, whatever the run's length.
         let latency_bucket_s = plan.duration.as_nanos().div_ceil(600 * 1_000_000_000).max(1);
         let nproducers = producers.len();
+        let npartitions = partitions.len();
         let mut w = World {
             plan,
             kernel: Kernel::new(),
@@ -337,7 +338,7 @@ impl World {
             consumers,
             groups,
             rec: Recorder::new(ngroups, nconsumers, latency_bucket_s),
-            staging: super::staging::Staging::new(nproducers),
+            staging: super::staging::Staging::new(nproducers, npartitions),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
             pushes: Slab::default(),
