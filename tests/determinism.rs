@@ -97,3 +97,20 @@ fn check_invariants_reports_how_to_reproduce() {
         assert!(!dir.join("b").exists(), "nothing written");
     }
 }
+
+/// The producers run on a thread of their own when there is a second core, or in the world's
+/// thread: every shipped scenario gives the same summary, metrics rows and events either way.
+#[test]
+fn producers_on_their_own_thread_change_nothing() {
+    for f in crate::scenarios::scenario_files() {
+        let plan = kafkasim::scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
+        let run = |thread: bool| {
+            let mut w = kafkasim::kafka::world::World::new(plan.clone());
+            w.producer_thread = thread;
+            w.run();
+            let rows = format!("{:?}", w.rec.metrics);
+            (summary(&w).to_string(), rows, format!("{:?}", w.rec.events))
+        };
+        assert!(run(true) == run(false), "{}: the producers' thread changed the run", f.display());
+    }
+}

@@ -23,8 +23,9 @@ use std::collections::{BTreeMap, BinaryHeap};
 /// Per partition (global index): (visible ns, create ns) in offset order.
 type Logs = BTreeMap<u32, Vec<(u64, u64)>>;
 
-fn engine(plan: Plan) -> Logs {
+fn engine(plan: Plan, thread: bool) -> Logs {
     let mut w = World::new(plan);
+    w.producer_thread = thread;
     w.check_invariants = false;
     w.append_trace = Some(Vec::new());
     w.run();
@@ -349,7 +350,8 @@ proptest! {
     fn lazy_producers_match_a_one_event_per_record_reference(c in case(), seed in 0u64..1000) {
         let y = yaml(&c, seed);
         let plan = plan(&y);
-        let lazy = engine(plan.clone());
+        let lazy = engine(plan.clone(), true);
+        prop_assert!(lazy == engine(plan.clone(), false), "the producers' thread changes nothing\n{}", y);
         let slow = reference(&plan);
         let produced: usize = lazy.values().map(Vec::len).sum();
         if let Err(e) = same_logs(&lazy, &slow) {

@@ -3,7 +3,7 @@
 
 use crate::util::*;
 
-fn scenario_files() -> Vec<std::path::PathBuf> {
+pub(crate) fn scenario_files() -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(repo("scenarios"))
         .unwrap()
         .map(|e| e.unwrap().path())

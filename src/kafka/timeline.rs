@@ -52,7 +52,7 @@ impl World {
             Action::Rate { producer, rate } => {
                 // The producer already applies the change at this instant (it knows its schedule).
                 fields.push(("action", json!("rate")));
-                fields.push(("producer", json!(self.producers[producer].name)));
+                fields.push(("producer", json!(self.plan.producers[producer].name)));
                 fields.push(("rate_per_s", json!(rate)));
                 self.log_action(fields);
             }
@@ -89,7 +89,7 @@ impl World {
             Action::PauseProducer(p) | Action::ResumeProducer(p) => {
                 let pause = matches!(a.action, Action::PauseProducer(_));
                 fields.push(("action", json!(if pause { "pause" } else { "resume" })));
-                fields.push(("producer", json!(self.producers[p].name)));
+                fields.push(("producer", json!(self.plan.producers[p].name)));
                 self.log_action(fields);
             }
             Action::AddGroup(g) => {

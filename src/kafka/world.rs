@@ -14,10 +14,11 @@
 //! - the timeline's actions: `timeline`; metrics samples: `sampling`; invariants: `invariants`.
 
 use super::consumer::{Consumer, InFlight, Phase, RunState};
+use super::feed::{Feed, Generator, Source};
 use super::group::Group;
 use super::log::PartitionLog;
 use super::processing::ProcessingTime;
-use super::producer::{Closed, Producer};
+use super::producer::Producer;
 use super::slab::Slab;
 use crate::record::Recorder;
 use crate::scenario::plan::{Action, Delivery, GroupType, Plan};
@@ -170,19 +171,21 @@ pub struct World {
     pub kernel: Kernel<Ev>,
     pub topics: Vec<TopicMeta>,
     pub partitions: Vec<Partition>,
-    pub producers: Vec<Producer>,
     pub consumers: Vec<Consumer>,
     pub groups: Vec<Group>,
     pub rec: Recorder,
-    /// Batches on their way to the broker.
-    pub(super) staging: super::staging::Staging,
+    /// The producers' ticks and batches (see `feed`).
+    pub(super) feed: Feed,
+    /// Per producer, bytes per record.
+    pub(super) record_size: Vec<u64>,
+    /// Run the producers on a thread of their own (same outputs either way); set before the run.
+    pub producer_thread: bool,
     /// Commits on their way to the broker.
     pub(super) pending_commits: Slab<PendingCommit>,
     /// Push messages on their way to consumers.
     pub(super) pushes: Slab<PushMessage>,
     /// Members whose session may time out: (group, member id).
     pub(super) expiring: Slab<(usize, String)>,
-    pub(super) ready_scratch: Closed,
     pub(super) delay: SimDuration,
     pub(super) end: SimTime,
     pub(super) next_sample: SimTime,
@@ -192,7 +195,7 @@ pub struct World {
     pub metric_sink: Option<Box<dyn MetricSink + Send>>,
     pub(super) sample_rows: Vec<crate::record::MetricRow>,
     /// Every append, when a test asks for it (`Some` before the run).
-    pub append_trace: Option<Vec<super::staging::AppendTrace>>,
+    pub append_trace: Option<Vec<super::feed::AppendTrace>>,
     /// Called after every event in debug builds and tests.
     pub check_invariants: bool,
 }
@@ -327,22 +330,24 @@ impl World {
         let nconsumers = consumers.len();
         // Latency over time keeps at most about 600 points per group, whatever the run's length.
         let latency_bucket_s = plan.duration.as_nanos().div_ceil(600 * 1_000_000_000).max(1);
-        let nproducers = producers.len();
-        let npartitions = partitions.len();
+        let first_partition = plan.producers.iter().map(|p| topics[p.topic].first_partition).collect();
+        let record_size = plan.producers.iter().map(|p| p.record_size).collect();
+        let generator = Generator::new(producers, first_partition, delay.as_nanos(), end);
+        let first_ticks = generator.first_ticks();
         let mut w = World {
             plan,
             kernel: Kernel::new(),
             topics,
             partitions,
-            producers,
             consumers,
             groups,
             rec: Recorder::new(ngroups, nconsumers, latency_bucket_s),
-            staging: super::staging::Staging::new(nproducers, npartitions),
+            feed: Feed::new(Source::Inline(Box::new(generator)), delay),
+            record_size,
+            producer_thread: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
             pushes: Slab::default(),
-            ready_scratch: Closed::default(),
             delay,
             end,
             next_sample: SimTime::ZERO,
@@ -353,18 +358,16 @@ impl World {
             sample_rows: Vec::new(),
         };
         w.keep_whole_topic = World::keep_whole_topics(&w.plan);
-        w.schedule_start();
+        w.schedule_start(&first_ticks);
         w
     }
 
-    fn schedule_start(&mut self) {
+    fn schedule_start(&mut self, first_ticks: &[(u32, SimTime)]) {
         for (i, a) in self.plan.timeline.iter().enumerate() {
             self.kernel.schedule_at(SimTime::ZERO + a.at, Ev::Action(i as u32));
         }
-        for p in 0..self.producers.len() {
-            if let Some(t) = self.producers[p].next_activity(SimTime::ZERO) {
-                self.kernel.schedule_at(t, Ev::ProducerTick(p as u32));
-            }
+        for &(p, t) in first_ticks {
+            self.kernel.schedule_at(t, Ev::ProducerTick(p));
         }
         self.kernel.schedule_at(SimTime::ZERO, Ev::Sample);
         // LogManager schedules cleanupLogs after log.initial.task.delay.ms, then every
@@ -382,6 +385,9 @@ impl World {
 
     /// Runs the whole scenario.
     pub fn run(&mut self) {
+        if self.producer_thread {
+            self.feed.run_on_thread();
+        }
         while let Some(ev) = self.kernel.next_until(self.end) {
             // Batches reach the broker between events, without events of their own. A producer
             // tick reads no log (it only places batches), so they wait for the next event that may.

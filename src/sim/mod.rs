@@ -75,6 +75,11 @@ impl<E> Kernel<E> {
         self.queue.reserve()
     }
 
+    /// Reserves `n` consecutive places; returns the first.
+    pub fn reserve_many(&mut self, n: u64) -> u64 {
+        self.queue.reserve_many(n)
+    }
+
     /// Schedules `event` at a place reserved earlier, so it fires where it was meant to.
     pub fn schedule_reserved(&mut self, time: SimTime, seq: u64, event: E) {
         assert!(time >= self.now, "event scheduled in the past: {time:?} < {:?}", self.now);

@@ -61,6 +61,13 @@ impl<E> EventQueue<E> {
         seq
     }
 
+    /// Reserves `n` consecutive places at once (see [`reserve`](Self::reserve)); returns the first.
+    pub fn reserve_many(&mut self, n: u64) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += n;
+        seq
+    }
+
     /// Queues `event` at a place reserved earlier: it fires exactly where it would have, had it
     /// been pushed when the number was reserved.
     pub fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) {

@@ -170,13 +170,18 @@ pub fn run(
     let total = mine.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build()?;
+    // Runs side by side fill the cores already; a producers' thread per run only helps when
+    // a core is left over.
+    let spare_core = std::thread::available_parallelism().is_ok_and(|n| n.get() > jobs.max(1));
     let rows = pool.install(|| {
         mine.par_iter()
             .map(|&r| {
                 let (c, seed) = m.run_spec(r);
                 let mut plan = plans[c].clone();
                 plan.seed = seed;
-                let world = crate::simulate(plan);
+                let mut world = crate::kafka::world::World::new(plan);
+                world.producer_thread = spare_core;
+                world.run();
                 let summary = crate::report::summary::summary(&world);
                 let outcomes = crate::check::evaluate(&world.plan, &summary);
                 let passed = outcomes.iter().filter(|o| o.pass).count();

@@ -1,0 +1,528 @@
+//! The producers, run as one generator beside the world: every producer tick's batches, and all
+//! batches merged into the order they reach the broker.
+//!
+//! A producer depends on nothing the world does: its arrivals, keys and partitions come from its
+//! own random streams, and its rate changes, pauses and added partitions are known from the
+//! timeline. Its ticks (one per `linger_ms`-or-1-ms window) are scheduled only by its own ticks,
+//! so the order in which the world will handle every producer's ticks is known in advance too:
+//! by time, and at one instant in the order they were scheduled. The generator replays that
+//! order, so the world only has to take what it hands over:
+//! - per tick, how many batches it closed (the world reserves their places in the event order,
+//!   one sequence number each) and where each goes (a long poll parked there may need a wake);
+//! - the batches of all ticks in the order they reach the broker, (time, tick, index in the
+//!   tick), which is the (time, sequence) order the world reserved for them: before each event
+//!   the world appends the due prefix of this stream, one read and one append per batch.
+//!
+//! Drawing records is most of a producer's cost, so the generator runs on a thread of its own
+//! when there is a second core, a few thousand batches ahead of the world; what it hands over
+//! is the same either way (a test runs both and compares every output byte).
+
+use super::producer::{Closed, Producer};
+use crate::sim::{SimDuration, SimTime};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+/// One append, for tests that check the lazy producers against a reference.
+#[derive(Clone, Debug)]
+pub struct AppendTrace {
+    pub partition: u32,
+    pub base_offset: u64,
+    pub created_us: Vec<u64>,
+    /// When the batch reached the broker (its records became fetchable).
+    pub at: SimTime,
+}
+
+/// A batch's arrival at the broker and its partition.
+pub type Arrival = (SimTime, u32);
+
+/// A producer tick as the world handles it.
+#[derive(Clone, Copy, Debug)]
+pub struct TickOut {
+    pub producer: u32,
+    pub at: SimTime,
+    /// Batches it closed: their (arrival, partition) are the next `batches` of `Chunk::tick_batches`.
+    pub batches: u32,
+    /// The end of its window: its batches leave before it.
+    pub until: SimTime,
+    /// When the producer ticks next.
+    pub next: Option<SimTime>,
+}
+
+/// A batch in the order batches reach the broker: tick `tick` (counted in the order the world
+/// handles ticks) closed it as its `idx`-th. `first` is its create time (µs) when it holds one
+/// record, else where its create times start in `Chunk::created_us`.
+#[derive(Clone, Copy, Debug)]
+pub struct Due {
+    pub at: SimTime,
+    pub tick: u64,
+    pub idx: u32,
+    pub partition: u32,
+    pub len: u32,
+    pub producer: u32,
+    pub first: u64,
+}
+
+/// What the generator hands over at once: some ticks, and the batches that are due by then.
+#[derive(Default)]
+pub struct Chunk {
+    pub ticks: Vec<TickOut>,
+    pub tick_batches: Vec<Arrival>,
+    pub due: Vec<Due>,
+    pub created_us: Vec<u64>,
+    /// No tick and no batch follows.
+    pub last: bool,
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.ticks.clear();
+        self.tick_batches.clear();
+        self.due.clear();
+        self.created_us.clear();
+        self.last = false;
+    }
+}
+
+/// Batches a chunk holds before it is handed over: across threads, enough to make handing over
+/// rare; in the world's own thread, few enough to stay in the cache until they are appended.
+const CHUNK_BATCHES_THREAD: usize = 2048;
+const CHUNK_BATCHES_INLINE: usize = 128;
+/// Chunks the generator may run ahead of the world.
+const CHUNKS_AHEAD: usize = 4;
+/// Bits of a merge key below the tick number: the index of a batch in its tick.
+const IDX_BITS: u32 = 24;
+
+/// The producers and the merge, as the world's own handling order replays them.
+pub struct Generator {
+    producers: Vec<Producer>,
+    /// Per producer, its topic's first partition (batches carry world-wide partition ids).
+    first_partition: Vec<u32>,
+    delay: u64,
+    end: SimTime,
+    /// Ticks to come: (time, order scheduled, producer).
+    ticks: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
+    scheduled: u64,
+    /// Ticks generated so far (the next tick's number).
+    handled: u64,
+    scratch: Closed,
+    /// Per producer, batches closed but not yet final in the merged order.
+    pending: Vec<VecDeque<Due>>,
+    pending_us: Vec<VecDeque<u64>>,
+    heads: Heads,
+    chunk_batches: usize,
+}
+
+impl Generator {
+    pub fn new(producers: Vec<Producer>, first_partition: Vec<u32>, delay: u64, end: SimTime) -> Self {
+        let n = producers.len();
+        let mut ticks = BinaryHeap::new();
+        let mut scheduled = 0;
+        // The world schedules every producer's first tick at the start, in producer order.
+        for (p, prod) in producers.iter().enumerate() {
+            if let Some(t) = prod.next_activity(SimTime::ZERO) {
+                ticks.push(Reverse((t, scheduled, p as u32)));
+                scheduled += 1;
+            }
+        }
+        Generator {
+            producers,
+            first_partition,
+            delay,
+            end,
+            ticks,
+            scheduled,
+            handled: 0,
+            scratch: Closed::default(),
+            pending: (0..n).map(|_| VecDeque::new()).collect(),
+            pending_us: (0..n).map(|_| VecDeque::new()).collect(),
+            heads: Heads::new(n),
+            chunk_batches: CHUNK_BATCHES_INLINE,
+        }
+    }
+
+    /// The first tick of each producer, as the world schedules them at the start.
+    pub fn first_ticks(&self) -> Vec<(u32, SimTime)> {
+        let mut v: Vec<_> = self.ticks.iter().map(|Reverse((t, order, p))| (*order, *p, *t)).collect();
+        v.sort();
+        v.into_iter().map(|(_, p, t)| (p, t)).collect()
+    }
+
+    /// Generates ticks until a chunk's worth of batches is due, or the run's ticks are over.
+    pub fn next_chunk(&mut self) -> Chunk {
+        self.fill_chunk(Chunk::default())
+    }
+
+    /// [`next_chunk`](Self::next_chunk) into the buffers of a chunk handed back (no page faults
+    /// from fresh allocations, chunk after chunk).
+    pub fn fill_chunk(&mut self, mut chunk: Chunk) -> Chunk {
+        chunk.clear();
+        let size = self.chunk_batches;
+        while chunk.due.len() < size && chunk.ticks.len() < size {
+            let Some(&Reverse((at, _, p))) = self.ticks.peek() else { break };
+            if at > self.end {
+                break; // the world stops before it
+            }
+            self.ticks.pop();
+            self.tick(p as usize, at, &mut chunk);
+            // Later ticks come at `at` or after, so their batches reach the broker at
+            // `at + delay` or after, and at that instant after every batch closed so far.
+            self.emit(at.as_nanos().saturating_add(self.delay), &mut chunk);
+        }
+        if chunk.due.len() < size && chunk.ticks.len() < size {
+            self.emit(u64::MAX, &mut chunk);
+            chunk.last = true;
+        }
+        chunk
+    }
+
+    fn tick(&mut self, p: usize, at: SimTime, chunk: &mut Chunk) {
+        let k = self.handled;
+        self.handled += 1;
+        let prod = &mut self.producers[p];
+        let window_end = at + prod.window();
+        let ready = &mut self.scratch;
+        ready.clear();
+        prod.produce_window(at, window_end, ready);
+        let next = prod.next_activity(window_end);
+        if let Some(t) = next {
+            self.ticks.push(Reverse((t, self.scheduled, p as u32)));
+            self.scheduled += 1;
+        }
+        assert!(ready.batches.len() < 1 << IDX_BITS, "a tick closes under 2^24 batches");
+        chunk.ticks.push(TickOut {
+            producer: p as u32,
+            at,
+            batches: ready.batches.len() as u32,
+            until: window_end,
+            next,
+        });
+        let queue = &mut self.pending[p];
+        let was_empty = queue.is_empty();
+        let first_partition = self.first_partition[p];
+        for (idx, b) in ready.batches.iter().enumerate() {
+            let arrives = b.send_time + SimDuration(self.delay);
+            let partition = first_partition + b.partition;
+            chunk.tick_batches.push((arrives, partition));
+            let times = ready.created_us(b);
+            let first = if b.len == 1 {
+                times[0]
+            } else {
+                self.pending_us[p].extend(times);
+                0
+            };
+            queue.push_back(Due {
+                at: arrives,
+                tick: k,
+                idx: idx as u32,
+                partition,
+                len: b.len,
+                producer: p as u32,
+                first,
+            });
+        }
+        if was_empty && let Some(front) = queue.front() {
+            self.heads.set(p, merge_key(front));
+        }
+    }
+
+    /// Hands over, in order, every pending batch that reaches the broker at or before `bound` (ns).
+    fn emit(&mut self, bound: u64, chunk: &mut Chunk) {
+        loop {
+            let (p, key) = self.heads.first();
+            if key == u128::MAX || (key >> 64) as u64 > bound {
+                break;
+            }
+            let queue = &mut self.pending[p];
+            let mut d = queue.pop_front().expect("a head has a batch");
+            self.heads.set(p, queue.front().map_or(u128::MAX, merge_key));
+            if d.len > 1 {
+                d.first = chunk.created_us.len() as u64;
+                chunk.created_us.extend(self.pending_us[p].drain(..d.len as usize));
+            }
+            chunk.due.push(d);
+        }
+    }
+}
+
+/// (arrival, tick, index) as one number that orders the same way.
+fn merge_key(d: &Due) -> u128 {
+    (u128::from(d.at.as_nanos()) << 64) | (u128::from(d.tick) << IDX_BITS) | u128::from(d.idx)
+}
+
+/// Where the world gets its chunks: a generator on another thread, or one it runs itself.
+pub enum Source {
+    Inline(Box<Generator>),
+    /// Chunks come in on the first channel; spent ones go back on the second for their buffers.
+    Thread(Receiver<Chunk>, SyncSender<Chunk>),
+    Exhausted,
+}
+
+impl Source {
+    /// Runs `generator` on a thread of its own, a few chunks ahead.
+    pub fn spawn(mut generator: Generator) -> Self {
+        generator.chunk_batches = CHUNK_BATCHES_THREAD;
+        let (tx, rx): (SyncSender<Chunk>, Receiver<Chunk>) = sync_channel(CHUNKS_AHEAD);
+        let (back_tx, back_rx) = sync_channel::<Chunk>(CHUNKS_AHEAD + 2);
+        std::thread::Builder::new()
+            .name("kafkasim-producers".into())
+            .spawn(move || {
+                loop {
+                    let spent = back_rx.try_recv().unwrap_or_default();
+                    let chunk = generator.fill_chunk(spent);
+                    let last = chunk.last;
+                    // The world dropped its end: the run is over (or never started).
+                    if tx.send(chunk).is_err() || last {
+                        break;
+                    }
+                }
+            })
+            .map(|_| Source::Thread(rx, back_tx))
+            .unwrap_or_else(|_| panic!("could not start the producers' thread"))
+    }
+
+    fn next(&mut self, spent: Option<Chunk>) -> Option<Chunk> {
+        let chunk = match self {
+            Source::Inline(g) => g.fill_chunk(spent.unwrap_or_default()),
+            Source::Thread(rx, back) => {
+                if let Some(c) = spent {
+                    let _ = back.try_send(c); // (a full return channel: the buffers are dropped)
+                }
+                rx.recv().expect("the producers' thread hands over its last chunk")
+            }
+            Source::Exhausted => return None,
+        };
+        if chunk.last {
+            *self = Source::Exhausted;
+        }
+        Some(chunk)
+    }
+}
+
+/// The world's end of the feed: the next tick, the next due batch, and the places reserved for
+/// the ticks handled so far.
+pub struct Feed {
+    source: Source,
+    delay: u64,
+    /// Chunks received whose ticks or due batches are not all taken yet (taken separately:
+    /// batches fall due later than their ticks).
+    tick_chunks: VecDeque<(Vec<TickOut>, Vec<Arrival>)>,
+    due_chunks: VecDeque<(Vec<Due>, Vec<u64>)>,
+    tick_pos: usize,
+    tick_batch_pos: usize,
+    pub(super) due: Vec<Due>,
+    pub(super) due_us: Vec<u64>,
+    pub(super) due_pos: usize,
+    /// Per handled tick from `base_k0` on: the sequence number of its first batch, and the
+    /// instant by which all its batches have arrived.
+    bases: VecDeque<(u64, SimTime)>,
+    base_k0: u64,
+    handled: u64,
+    /// Batches of handled ticks, (arrival, sequence, partition), for [`Feed::earliest_for`];
+    /// those appended already are dropped now and then.
+    pub(super) in_flight: Vec<(SimTime, u64, u32)>,
+    in_flight_kept: usize,
+    /// Buffers of chunks used up, handed back to the generator.
+    spare: Chunk,
+}
+
+impl Feed {
+    pub fn new(source: Source, delay: SimDuration) -> Self {
+        Feed {
+            source,
+            delay: delay.as_nanos(),
+            tick_chunks: VecDeque::new(),
+            due_chunks: VecDeque::new(),
+            tick_pos: 0,
+            tick_batch_pos: 0,
+            due: Vec::new(),
+            due_us: Vec::new(),
+            due_pos: 0,
+            bases: VecDeque::new(),
+            base_k0: 0,
+            handled: 0,
+            in_flight: Vec::new(),
+            in_flight_kept: 0,
+            spare: Chunk::default(),
+        }
+    }
+
+    /// Moves the generator to a thread of its own, unless it has handed over a chunk already.
+    pub fn run_on_thread(&mut self) {
+        if matches!(self.source, Source::Inline(_)) && self.tick_chunks.is_empty() && self.due_chunks.is_empty() {
+            let Source::Inline(g) = std::mem::replace(&mut self.source, Source::Exhausted) else { unreachable!() };
+            self.source = Source::spawn(*g);
+        }
+    }
+
+    /// Receives one more chunk; false when the generator is done.
+    fn receive(&mut self) -> bool {
+        let spare = std::mem::take(&mut self.spare);
+        match self.source.next(Some(spare)) {
+            Some(c) => {
+                self.tick_chunks.push_back((c.ticks, c.tick_batches));
+                self.due_chunks.push_back((c.due, c.created_us));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The next tick the world handles; `reserve(n)` reserves its `n` batches' places in the
+    /// event order and returns the first. Its batches are the returned range of `in_flight`.
+    pub(super) fn take_tick(&mut self, reserve: impl FnOnce(u32) -> u64) -> (TickOut, std::ops::Range<usize>) {
+        loop {
+            if let Some((ticks, _)) = self.tick_chunks.front() {
+                if self.tick_pos < ticks.len() {
+                    break;
+                }
+                let (ticks, batches) = self.tick_chunks.pop_front().expect("a front");
+                (self.spare.ticks, self.spare.tick_batches) = (ticks, batches);
+                (self.tick_pos, self.tick_batch_pos) = (0, 0);
+                continue;
+            }
+            assert!(self.receive(), "the world handles a producer tick the generator did not make");
+        }
+        let (ticks, batches) = self.tick_chunks.front().expect("a tick chunk");
+        let t = ticks[self.tick_pos];
+        self.tick_pos += 1;
+        let first_seq = reserve(t.batches);
+        let from = self.in_flight.len();
+        let mine = &batches[self.tick_batch_pos..self.tick_batch_pos + t.batches as usize];
+        self.in_flight.extend(mine.iter().zip(first_seq..).map(|(&(at, p), seq)| (at, seq, p)));
+        self.tick_batch_pos += t.batches as usize;
+        self.bases.push_back((first_seq, t.until + SimDuration(self.delay)));
+        self.handled += 1;
+        (t, from..self.in_flight.len())
+    }
+
+    /// The sequence number reserved for batch `idx` of tick `tick`, if that tick was handled.
+    #[inline]
+    pub(super) fn seq_of(&self, tick: u64, idx: u32) -> Option<u64> {
+        (tick < self.handled).then(|| self.bases[(tick - self.base_k0) as usize].0 + u64::from(idx))
+    }
+
+    /// Refills `due` when it is used up; false when no batch is left at all.
+    #[inline]
+    pub(super) fn has_due(&mut self) -> bool {
+        self.due_pos < self.due.len() || self.refill_due()
+    }
+
+    #[cold]
+    fn refill_due(&mut self) -> bool {
+        loop {
+            if let Some((due, us)) = self.due_chunks.pop_front() {
+                self.spare.due = std::mem::replace(&mut self.due, due);
+                self.spare.created_us = std::mem::replace(&mut self.due_us, us);
+                self.due_pos = 0;
+                if !self.due.is_empty() {
+                    return true;
+                }
+                continue;
+            }
+            if !self.receive() {
+                return false;
+            }
+        }
+    }
+
+    /// Forgets what no longer matters once everything placed at or before `appended` is in
+    /// the logs: the places of ticks whose batches all arrived, and those batches.
+    pub(super) fn forget_appended(&mut self, appended: (SimTime, u64)) {
+        while let Some(&(_, until)) = self.bases.front()
+            && until <= appended.0
+        {
+            self.bases.pop_front();
+            self.base_k0 += 1;
+        }
+        if self.in_flight.len() > 2 * self.in_flight_kept + 1024 {
+            self.in_flight.retain(|&(at, seq, _)| (at, seq) > appended);
+            self.in_flight_kept = self.in_flight.len();
+        }
+    }
+
+    /// The earliest batch on its way to `pid` among handled ticks, not appended by `appended`.
+    pub(super) fn earliest_for(&self, pid: u32, appended: (SimTime, u64)) -> Option<(SimTime, u64)> {
+        self.in_flight
+            .iter()
+            .filter(|&&(at, seq, p)| p == pid && (at, seq) > appended)
+            .map(|&(at, seq, _)| (at, seq))
+            .min()
+    }
+}
+
+/// A winner tree over the producers' pending fronts: the earliest front is at the root, and a
+/// queue whose front changes replays only its path to the root, comparing single numbers with
+/// no data-dependent branching on which side wins (a binary heap's sifting mispredicts about
+/// every other step).
+#[derive(Default)]
+struct Heads {
+    /// Per queue, the merge key of its front (u128::MAX: empty).
+    keys: Vec<u128>,
+    /// Node i (1-based, children 2i and 2i+1) holds the queue whose front wins below it;
+    /// leaves are nodes `width + q`.
+    winner: Vec<u32>,
+    width: usize,
+}
+
+impl Heads {
+    fn new(queues: usize) -> Self {
+        let width = queues.max(1).next_power_of_two();
+        let mut winner = vec![0; 2 * width];
+        for q in 0..width {
+            winner[width + q] = q as u32;
+        }
+        // Every node starts with a queue from below it (all empty, so any of them wins).
+        for node in (1..width).rev() {
+            winner[node] = winner[2 * node];
+        }
+        Heads { keys: vec![u128::MAX; width], winner, width }
+    }
+
+    /// The queue with the earliest front, and that front's key (u128::MAX: all empty).
+    #[inline]
+    fn first(&self) -> (usize, u128) {
+        let q = self.winner[1] as usize;
+        (q, self.keys[q])
+    }
+
+    /// Queue `q`'s front is now `key` (u128::MAX: empty).
+    #[inline]
+    fn set(&mut self, q: usize, key: u128) {
+        self.keys[q] = key;
+        let mut node = (self.width + q) >> 1;
+        while node >= 1 {
+            let (l, r) = (self.winner[2 * node], self.winner[2 * node + 1]);
+            // Ties go left: only empty queues tie (keys are unique).
+            let left_wins = self.keys[l as usize] <= self.keys[r as usize];
+            self.winner[node] = if left_wins { l } else { r };
+            node >>= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn the_winner_is_always_the_earliest_front() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for queues in [1, 2, 3, 10, 17, 100] {
+            let mut heads = Heads::new(queues);
+            let mut keys = vec![u128::MAX; queues];
+            assert_eq!(heads.first().1, u128::MAX);
+            for _ in 0..2000 {
+                let q = rng.gen_range(0..queues);
+                let k = if rng.gen_bool(0.2) { u128::MAX } else { rng.gen_range(0..1_000_000u128) * 1000 + q as u128 };
+                keys[q] = k;
+                heads.set(q, k);
+                let min = *keys.iter().min().unwrap();
+                let (w, key) = heads.first();
+                assert_eq!(key, min);
+                assert_eq!(keys[w], min);
+            }
+        }
+    }
+}
