@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compare;
 pub mod kafka;
 pub mod outdir;
+pub mod prefetch;
 pub mod progress;
 pub mod record;
 pub mod report;

@@ -21,6 +21,7 @@ use super::producer::{Closed, Producer};
 use crate::sim::{SimDuration, SimTime};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::hint::select_unpredictable;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// One append, for tests that check the lazy producers against a reference.
@@ -222,12 +223,15 @@ impl Generator {
             });
         }
         if was_empty && let Some(front) = queue.front() {
-            self.heads.set(p, merge_key(front));
+            self.heads.refill(p, merge_key(front));
         }
     }
 
     /// Hands over, in order, every pending batch that reaches the broker at or before `bound` (ns).
     fn emit(&mut self, bound: u64, chunk: &mut Chunk) {
+        if !self.heads.any_by(bound) {
+            return;
+        }
         loop {
             let (p, key) = self.heads.first();
             if key == u128::MAX || (key >> 64) as u64 > bound {
@@ -235,7 +239,7 @@ impl Generator {
             }
             let queue = &mut self.pending[p];
             let mut d = queue.pop_front().expect("a head has a batch");
-            self.heads.set(p, queue.front().map_or(u128::MAX, merge_key));
+            self.heads.replace_first(queue.front().map_or(u128::MAX, merge_key));
             if d.len > 1 {
                 d.first = chunk.created_us.len() as u64;
                 chunk.created_us.extend(self.pending_us[p].drain(..d.len as usize));
@@ -451,53 +455,102 @@ impl Feed {
     }
 }
 
-/// A winner tree over the producers' pending fronts: the earliest front is at the root, and a
-/// queue whose front changes replays only its path to the root, comparing single numbers with
-/// no data-dependent branching on which side wins (a binary heap's sifting mispredicts about
-/// every other step).
+/// A loser tree over the producers' pending fronts. Each inner node keeps the loser of the match
+/// played there and the root's winner is kept apart, so when the winner's queue moves to its next
+/// batch, the new front replays only its own path, one comparison per level against a key
+/// stored right in the node.
+///
+/// A queue that was empty and gets batches (not the winner) cannot replay its path that way;
+/// the tree is then rebuilt, but only when something may be due: once per round of ticks, not
+/// per batch.
 #[derive(Default)]
 struct Heads {
     /// Per queue, the merge key of its front (u128::MAX: empty).
     keys: Vec<u128>,
-    /// Node i (1-based, children 2i and 2i+1) holds the queue whose front wins below it;
-    /// leaves are nodes `width + q`.
-    winner: Vec<u32>,
+    /// Inner node i (1-based, children 2i and 2i+1; leaves are `width + q`): the loser there.
+    losers: Vec<(u128, u32)>,
+    /// The overall winner.
+    top: (u128, u32),
     width: usize,
+    /// A queue's key changed outside `replace_first`: rebuild before the next look.
+    stale: bool,
+    /// Winners per node while rebuilding.
+    scratch: Vec<(u128, u32)>,
 }
 
 impl Heads {
     fn new(queues: usize) -> Self {
         let width = queues.max(1).next_power_of_two();
-        let mut winner = vec![0; 2 * width];
-        for q in 0..width {
-            winner[width + q] = q as u32;
+        let mut h = Heads {
+            keys: vec![u128::MAX; width],
+            losers: vec![(u128::MAX, 0); width],
+            top: (u128::MAX, 0),
+            width,
+            stale: false,
+            scratch: vec![(u128::MAX, 0); 2 * width],
+        };
+        h.rebuild();
+        h
+    }
+
+    fn rebuild(&mut self) {
+        let w = self.width;
+        for q in 0..w {
+            self.scratch[w + q] = (self.keys[q], q as u32);
         }
-        // Every node starts with a queue from below it (all empty, so any of them wins).
-        for node in (1..width).rev() {
-            winner[node] = winner[2 * node];
+        for n in (1..w).rev() {
+            let (a, b) = (self.scratch[2 * n], self.scratch[2 * n + 1]);
+            let (win, lose) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+            self.scratch[n] = win;
+            self.losers[n] = lose;
         }
-        Heads { keys: vec![u128::MAX; width], winner, width }
+        self.top = self.scratch[1];
+        self.stale = false;
+    }
+
+    /// Queue `q`, empty until now, has a front with `key`.
+    fn refill(&mut self, q: usize, key: u128) {
+        self.keys[q] = key;
+        self.stale = true;
+    }
+
+    /// Whether some front is due by `bound` (ns).
+    #[inline]
+    fn any_by(&mut self, bound: u64) -> bool {
+        if self.stale {
+            if !self.keys.iter().any(|&k| k != u128::MAX && (k >> 64) as u64 <= bound) {
+                return false;
+            }
+            self.rebuild();
+        }
+        self.top.0 != u128::MAX && (self.top.0 >> 64) as u64 <= bound
     }
 
     /// The queue with the earliest front, and that front's key (u128::MAX: all empty).
     #[inline]
     fn first(&self) -> (usize, u128) {
-        let q = self.winner[1] as usize;
-        (q, self.keys[q])
+        debug_assert!(!self.stale);
+        (self.top.1 as usize, self.top.0)
     }
 
-    /// Queue `q`'s front is now `key` (u128::MAX: empty).
+    /// The winner's queue has a new front `key` (u128::MAX: empty).
     #[inline]
-    fn set(&mut self, q: usize, key: u128) {
+    fn replace_first(&mut self, key: u128) {
+        let q = self.top.1 as usize;
         self.keys[q] = key;
+        let (mut key, mut queue) = (key, q as u32);
         let mut node = (self.width + q) >> 1;
         while node >= 1 {
-            let (l, r) = (self.winner[2 * node], self.winner[2 * node + 1]);
-            // Ties go left: only empty queues tie (keys are unique).
-            let left_wins = self.keys[l as usize] <= self.keys[r as usize];
-            self.winner[node] = if left_wins { l } else { r };
+            let stored = self.losers[node];
+            // The earlier of the two goes on up, the later stays: selected without a branch
+            // (which way it goes is a coin toss a predictor would miss half the time). Keys are
+            // unique but for empty queues', which need no swap.
+            let swap = stored.0 < key;
+            self.losers[node] = select_unpredictable(swap, (key, queue), stored);
+            (key, queue) = select_unpredictable(swap, stored, (key, queue));
             node >>= 1;
         }
+        self.top = (key, queue);
     }
 }
 
@@ -511,17 +564,31 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         for queues in [1, 2, 3, 10, 17, 100] {
             let mut heads = Heads::new(queues);
-            let mut keys = vec![u128::MAX; queues];
-            assert_eq!(heads.first().1, u128::MAX);
-            for _ in 0..2000 {
-                let q = rng.gen_range(0..queues);
-                let k = if rng.gen_bool(0.2) { u128::MAX } else { rng.gen_range(0..1_000_000u128) * 1000 + q as u128 };
-                keys[q] = k;
-                heads.set(q, k);
-                let min = *keys.iter().min().unwrap();
-                let (w, key) = heads.first();
-                assert_eq!(key, min);
-                assert_eq!(keys[w], min);
+            // Per queue, its keys to come (each queue's keys ascend, all keys are distinct).
+            let mut fronts: Vec<std::collections::VecDeque<u128>> = vec![Default::default(); queues];
+            let mut next = 0u128;
+            for _ in 0..3000 {
+                if rng.gen_bool(0.4) {
+                    let q = rng.gen_range(0..queues);
+                    next += rng.gen_range(1..5);
+                    let k = (next << 64) | q as u128;
+                    fronts[q].push_back(k);
+                    if fronts[q].len() == 1 {
+                        heads.refill(q, k);
+                    }
+                    continue;
+                }
+                let min = fronts.iter().filter_map(|f| f.front().copied()).min();
+                let bound = rng.gen_range(0..=(next as u64 + 2));
+                let due = min.is_some_and(|m| (m >> 64) as u64 <= bound);
+                assert_eq!(heads.any_by(bound), due);
+                if !due {
+                    continue;
+                }
+                let (q, key) = heads.first();
+                assert_eq!(Some(key), min);
+                fronts[q].pop_front();
+                heads.replace_first(fronts[q].front().copied().unwrap_or(u128::MAX));
             }
         }
     }

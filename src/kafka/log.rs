@@ -268,6 +268,17 @@ impl PartitionLog {
         base_offset
     }
 
+    /// Starts loading what the next append writes: the open chunk's end and the last segment.
+    #[inline]
+    pub fn prefetch_tail(&self) {
+        if let Chunk::Narrow { deltas, .. } = &self.open {
+            crate::prefetch::prefetch(deltas.as_ptr().wrapping_add(deltas.len()), 4);
+        }
+        if let Some(s) = self.segments.last() {
+            crate::prefetch::prefetch(s, std::mem::size_of::<Segment>());
+        }
+    }
+
     /// The first offset whose record is still in memory.
     pub fn retained_from(&self) -> u64 {
         if self.open.len() == 0 { self.log_end_offset } else { self.chunk_origin }

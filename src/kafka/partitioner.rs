@@ -42,21 +42,12 @@ impl KeyTable {
     /// Asks the CPU to bring `key`'s entry into the cache (a hint: nothing else changes).
     #[inline]
     pub fn prefetch(&self, key: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let i = key as usize;
-            let p = match self {
-                KeyTable::U8(t) => t.as_ptr().wrapping_add(i).cast::<i8>(),
-                KeyTable::U16(t) => t.as_ptr().wrapping_add(i).cast::<i8>(),
-                KeyTable::U32(t) => t.as_ptr().wrapping_add(i).cast::<i8>(),
-            };
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            // SAFETY: a prefetch only hints the cache; it never faults, whatever the address, and
-            // SSE (which provides it) is part of every x86-64 CPU.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p) }
+        let i = key as usize;
+        match self {
+            KeyTable::U8(t) => crate::prefetch::prefetch(t.as_ptr().wrapping_add(i), 1),
+            KeyTable::U16(t) => crate::prefetch::prefetch(t.as_ptr().wrapping_add(i), 1),
+            KeyTable::U32(t) => crate::prefetch::prefetch(t.as_ptr().wrapping_add(i), 1),
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = key;
     }
 
     #[inline]

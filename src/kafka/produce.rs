@@ -12,6 +12,7 @@
 
 use super::feed::AppendTrace;
 use super::world::{Ev, World};
+use crate::prefetch::prefetch;
 use crate::sim::SimTime;
 
 impl World {
@@ -66,6 +67,15 @@ impl World {
                 break;
             }
             self.feed.due_pos += 1;
+            // Partitions come in no order: start loading the ones a few batches ahead (their
+            // state first, then, once that is in, the ends of their logs).
+            let ahead = |k: usize| self.feed.due.get(self.feed.due_pos + k).map(|a| a.partition as usize);
+            if let Some(a) = ahead(12) {
+                prefetch(&self.partitions[a], std::mem::size_of::<super::world::Partition>());
+            }
+            if let Some(a) = ahead(4) {
+                self.partitions[a].log.prefetch_tail();
+            }
             let part = &mut self.partitions[d.partition as usize];
             let times = if d.len == 1 {
                 std::slice::from_ref(&d.first)
