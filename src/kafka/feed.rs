@@ -110,6 +110,10 @@ pub struct Generator {
     /// Per producer, batches closed but not yet final in the merged order.
     pending: Vec<VecDeque<Due>>,
     pending_us: Vec<VecDeque<u64>>,
+    /// Per producer, when it ticks next (None: never again in the run) and the number of its
+    /// last tick: what its sentinel is made of while its queue is empty.
+    next_tick: Vec<Option<SimTime>>,
+    last_tick: Vec<Option<u64>>,
     heads: Heads,
     chunk_batches: usize,
 }
@@ -126,7 +130,9 @@ impl Generator {
                 scheduled += 1;
             }
         }
-        Generator {
+        let next_tick: Vec<Option<SimTime>> =
+            producers.iter().map(|p| p.next_activity(SimTime::ZERO).filter(|&t| t <= end)).collect();
+        let mut g = Generator {
             producers,
             first_partition,
             delay,
@@ -137,9 +143,36 @@ impl Generator {
             scratch: Closed::default(),
             pending: (0..n).map(|_| VecDeque::new()).collect(),
             pending_us: (0..n).map(|_| VecDeque::new()).collect(),
+            next_tick,
+            last_tick: vec![None; n],
             heads: Heads::new(n),
             chunk_batches: CHUNK_BATCHES_INLINE,
-        }
+        };
+        let keys: Vec<u128> = (0..n).map(|p| g.sentinel(p)).collect();
+        g.heads.build(&keys);
+        g
+    }
+
+    /// The key of an empty queue: no batch producer `p` closes from now on comes before it, so
+    /// the merge stops there until the producer's next tick. It lies below that tick's every
+    /// batch and above every batch of the ticks before (`merge_key` counts ticks from `n`, so
+    /// the first ticks' sentinels fit under every tick; the rest sit at the top of their last
+    /// tick's range, an index no batch reaches). u128::MAX: the producer is done.
+    fn sentinel(&self, p: usize) -> u128 {
+        let Some(t) = self.next_tick[p] else { return u128::MAX };
+        let n = self.producers.len() as u128;
+        let below = match self.last_tick[p] {
+            None => p as u128,
+            Some(k) => ((u128::from(k) + n) << IDX_BITS) | ((1 << IDX_BITS) - 1),
+        };
+        (u128::from(t.as_nanos() + self.delay) << 64) | below
+    }
+
+    /// (arrival, tick, index) as one number that orders the same way.
+    #[inline]
+    fn merge_key(&self, d: &Due) -> u128 {
+        let n = self.producers.len() as u128;
+        (u128::from(d.at.as_nanos()) << 64) | ((u128::from(d.tick) + n) << IDX_BITS) | u128::from(d.idx)
     }
 
     /// The first tick of each producer, as the world schedules them at the start.
@@ -166,12 +199,16 @@ impl Generator {
             }
             self.ticks.pop();
             self.tick(p as usize, at, &mut chunk);
-            // Later ticks come at `at` or after, so their batches reach the broker at
-            // `at + delay` or after, and at that instant after every batch closed so far.
-            self.emit(at.as_nanos().saturating_add(self.delay), &mut chunk);
+            self.emit(&mut chunk);
         }
         if chunk.due.len() < size && chunk.ticks.len() < size {
-            self.emit(u64::MAX, &mut chunk);
+            // No tick is left in the run: every batch closed is final.
+            self.next_tick.iter_mut().for_each(|t| *t = None);
+            let keys: Vec<u128> = (0..self.pending.len())
+                .map(|p| self.pending[p].front().map_or(u128::MAX, |d| self.merge_key(d)))
+                .collect();
+            self.heads.build(&keys);
+            self.emit(&mut chunk);
             chunk.last = true;
         }
         chunk
@@ -190,7 +227,10 @@ impl Generator {
             self.ticks.push(Reverse((t, self.scheduled, p as u32)));
             self.scheduled += 1;
         }
-        assert!(ready.batches.len() < 1 << IDX_BITS, "a tick closes under 2^24 batches");
+        self.next_tick[p] = next.filter(|&t| t <= self.end);
+        self.last_tick[p] = Some(k);
+        // (The top index of a tick is its sentinel's.)
+        assert!(ready.batches.len() < (1 << IDX_BITS) - 1, "a tick closes under 2^24 - 1 batches");
         chunk.ticks.push(TickOut {
             producer: p as u32,
             at,
@@ -222,24 +262,32 @@ impl Generator {
                 first,
             });
         }
-        if was_empty && let Some(front) = queue.front() {
-            self.heads.refill(p, merge_key(front));
+        if was_empty {
+            // The merge stopped at this producer's sentinel, the lowest key left (this tick is
+            // the earliest of all): its first batch, or its next sentinel, takes its place.
+            debug_assert_eq!(self.heads.first().0, p, "the merge waits on the producer that ticks");
+            let key = match self.pending[p].front() {
+                Some(d) => self.merge_key(d),
+                None => self.sentinel(p),
+            };
+            self.heads.replace_first(key);
         }
     }
 
-    /// Hands over, in order, every pending batch that reaches the broker at or before `bound` (ns).
-    fn emit(&mut self, bound: u64, chunk: &mut Chunk) {
-        if !self.heads.any_by(bound) {
-            return;
-        }
+    /// Hands over, in order, every batch below the lowest sentinel: no batch still to come can
+    /// go before them.
+    fn emit(&mut self, chunk: &mut Chunk) {
         loop {
             let (p, key) = self.heads.first();
-            if key == u128::MAX || (key >> 64) as u64 > bound {
+            if key == u128::MAX {
                 break;
             }
-            let queue = &mut self.pending[p];
-            let mut d = queue.pop_front().expect("a head has a batch");
-            self.heads.replace_first(queue.front().map_or(u128::MAX, merge_key));
+            let Some(mut d) = self.pending[p].pop_front() else { break }; // (a sentinel)
+            let next = match self.pending[p].front() {
+                Some(front) => self.merge_key(front),
+                None => self.sentinel(p),
+            };
+            self.heads.replace_first(next);
             if d.len > 1 {
                 d.first = chunk.created_us.len() as u64;
                 chunk.created_us.extend(self.pending_us[p].drain(..d.len as usize));
@@ -247,11 +295,6 @@ impl Generator {
             chunk.due.push(d);
         }
     }
-}
-
-/// (arrival, tick, index) as one number that orders the same way.
-fn merge_key(d: &Due) -> u128 {
-    (u128::from(d.at.as_nanos()) << 64) | (u128::from(d.tick) << IDX_BITS) | u128::from(d.idx)
 }
 
 /// Where the world gets its chunks: a generator on another thread, or one it runs itself.
@@ -455,96 +498,59 @@ impl Feed {
     }
 }
 
-/// A loser tree over the producers' pending fronts. Each inner node keeps the loser of the match
+/// A loser tree over the producers' queue fronts. Each inner node keeps the loser of the match
 /// played there and the root's winner is kept apart, so when the winner's queue moves to its next
-/// batch, the new front replays only its own path, one comparison per level against a key
-/// stored right in the node.
-///
-/// A queue that was empty and gets batches (not the winner) cannot replay its path that way;
-/// the tree is then rebuilt, but only when something may be due: once per round of ticks, not
-/// per batch.
+/// key, the new key replays only its own path, one comparison per level against a key stored
+/// right in the node. Only the winner's key ever changes: an empty queue holds its sentinel,
+/// which is the winner again by the time its producer ticks.
 #[derive(Default)]
 struct Heads {
-    /// Per queue, the merge key of its front (u128::MAX: empty).
-    keys: Vec<u128>,
     /// Inner node i (1-based, children 2i and 2i+1; leaves are `width + q`): the loser there.
     losers: Vec<(u128, u32)>,
     /// The overall winner.
     top: (u128, u32),
     width: usize,
-    /// A queue's key changed outside `replace_first`: rebuild before the next look.
-    stale: bool,
-    /// Winners per node while rebuilding.
-    scratch: Vec<(u128, u32)>,
 }
 
 impl Heads {
     fn new(queues: usize) -> Self {
         let width = queues.max(1).next_power_of_two();
-        let mut h = Heads {
-            keys: vec![u128::MAX; width],
-            losers: vec![(u128::MAX, 0); width],
-            top: (u128::MAX, 0),
-            width,
-            stale: false,
-            scratch: vec![(u128::MAX, 0); 2 * width],
-        };
-        h.rebuild();
-        h
+        Heads { losers: vec![(u128::MAX, 0); width], top: (u128::MAX, 0), width }
     }
 
-    fn rebuild(&mut self) {
+    /// Plays every match anew with queue q's key `keys[q]`.
+    fn build(&mut self, keys: &[u128]) {
         let w = self.width;
+        let mut win = vec![(u128::MAX, 0u32); 2 * w];
         for q in 0..w {
-            self.scratch[w + q] = (self.keys[q], q as u32);
+            win[w + q] = (keys.get(q).copied().unwrap_or(u128::MAX), q as u32);
         }
         for n in (1..w).rev() {
-            let (a, b) = (self.scratch[2 * n], self.scratch[2 * n + 1]);
-            let (win, lose) = if a.0 <= b.0 { (a, b) } else { (b, a) };
-            self.scratch[n] = win;
-            self.losers[n] = lose;
+            let (a, b) = (win[2 * n], win[2 * n + 1]);
+            let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+            win[n] = first;
+            self.losers[n] = second;
         }
-        self.top = self.scratch[1];
-        self.stale = false;
+        self.top = win[1];
     }
 
-    /// Queue `q`, empty until now, has a front with `key`.
-    fn refill(&mut self, q: usize, key: u128) {
-        self.keys[q] = key;
-        self.stale = true;
-    }
-
-    /// Whether some front is due by `bound` (ns).
-    #[inline]
-    fn any_by(&mut self, bound: u64) -> bool {
-        if self.stale {
-            if !self.keys.iter().any(|&k| k != u128::MAX && (k >> 64) as u64 <= bound) {
-                return false;
-            }
-            self.rebuild();
-        }
-        self.top.0 != u128::MAX && (self.top.0 >> 64) as u64 <= bound
-    }
-
-    /// The queue with the earliest front, and that front's key (u128::MAX: all empty).
+    /// The queue with the lowest key, and that key (u128::MAX: all done).
     #[inline]
     fn first(&self) -> (usize, u128) {
-        debug_assert!(!self.stale);
         (self.top.1 as usize, self.top.0)
     }
 
-    /// The winner's queue has a new front `key` (u128::MAX: empty).
+    /// The winner's queue has a new key (u128::MAX: done).
     #[inline]
     fn replace_first(&mut self, key: u128) {
         let q = self.top.1 as usize;
-        self.keys[q] = key;
         let (mut key, mut queue) = (key, q as u32);
         let mut node = (self.width + q) >> 1;
         while node >= 1 {
             let stored = self.losers[node];
-            // The earlier of the two goes on up, the later stays: selected without a branch
+            // The lower of the two goes on up, the other stays: selected without a branch
             // (which way it goes is a coin toss a predictor would miss half the time). Keys are
-            // unique but for empty queues', which need no swap.
+            // unique but for done queues', which need no swap.
             let swap = stored.0 < key;
             self.losers[node] = select_unpredictable(swap, (key, queue), stored);
             (key, queue) = select_unpredictable(swap, stored, (key, queue));
@@ -560,36 +566,64 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     #[test]
-    fn the_winner_is_always_the_earliest_front() {
+    fn the_winner_is_always_the_lowest_key() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         for queues in [1, 2, 3, 10, 17, 100] {
+            let mut keys: Vec<u128> = (0..queues).map(|q| rng.gen_range(0..1000u128) * 1000 + q as u128).collect();
             let mut heads = Heads::new(queues);
-            // Per queue, its keys to come (each queue's keys ascend, all keys are distinct).
-            let mut fronts: Vec<std::collections::VecDeque<u128>> = vec![Default::default(); queues];
-            let mut next = 0u128;
+            heads.build(&keys);
             for _ in 0..3000 {
-                if rng.gen_bool(0.4) {
-                    let q = rng.gen_range(0..queues);
-                    next += rng.gen_range(1..5);
-                    let k = (next << 64) | q as u128;
-                    fronts[q].push_back(k);
-                    if fronts[q].len() == 1 {
-                        heads.refill(q, k);
-                    }
-                    continue;
-                }
-                let min = fronts.iter().filter_map(|f| f.front().copied()).min();
-                let bound = rng.gen_range(0..=(next as u64 + 2));
-                let due = min.is_some_and(|m| (m >> 64) as u64 <= bound);
-                assert_eq!(heads.any_by(bound), due);
-                if !due {
-                    continue;
-                }
                 let (q, key) = heads.first();
-                assert_eq!(Some(key), min);
-                fronts[q].pop_front();
-                heads.replace_first(fronts[q].front().copied().unwrap_or(u128::MAX));
+                let min = *keys.iter().min().unwrap();
+                assert_eq!((key, keys[q]), (min, min));
+                // The winner's next key is anything above it (a queue only moves on).
+                keys[q] = if rng.gen_bool(0.05) { u128::MAX } else { key + rng.gen_range(1..3000) * 1000 };
+                heads.replace_first(keys[q]);
+                if keys.iter().all(|&k| k == u128::MAX) {
+                    break;
+                }
             }
+        }
+    }
+
+    /// Sentinels let batches out only once no later tick can go before them, and the stream
+    /// comes out in (arrival, tick, index) order, the order the world reserves.
+    #[test]
+    fn the_stream_is_in_arrival_tick_index_order() {
+        use crate::scenario::plan::{Arrival, Keys, PartitionerKind, ProducerPlan};
+        let plans = [(5_000.0, 0, Arrival::Poisson), (3_000.0, 3, Arrival::Constant), (800.0, 7, Arrival::Poisson)];
+        let make = || -> Vec<Producer> {
+            let rngs = crate::sim::RngStreams::new(4);
+            let mut tables = super::super::partitioner::KeyTables::default();
+            let plan = |(i, &(rate, linger, arrival)): (usize, &(f64, u64, Arrival))| ProducerPlan {
+                name: format!("p{i}"),
+                topic: 0,
+                rate,
+                arrival,
+                keys: Keys::None,
+                partitioner: PartitionerKind::Default,
+                linger: SimDuration::from_millis(linger),
+                batch_size: 2_000,
+                record_size: 100,
+            };
+            plans.iter().enumerate().map(|x| Producer::new(&plan(x), 4, vec![], vec![], &rngs, &mut tables)).collect()
+        };
+        for delay in [0, 2_000_000] {
+            let mut g = Generator::new(make(), vec![0; 3], delay, SimTime::from_millis(300));
+            let (mut ticks, mut due, mut closed) = (vec![], vec![], 0);
+            loop {
+                let c = g.next_chunk();
+                ticks.extend(c.ticks.iter().map(|t| (t.at, t.producer)));
+                closed += c.tick_batches.len();
+                due.extend(c.due.iter().map(|d| (d.at, d.tick, d.idx)));
+                if c.last {
+                    break;
+                }
+            }
+            assert!(ticks.windows(2).all(|w| w[0].0 <= w[1].0), "ticks in time order");
+            assert!(due.windows(2).all(|w| w[0] < w[1]), "the stream is in (arrival, tick, index) order");
+            assert_eq!(due.len(), closed, "every batch closed is handed over once");
+            assert!(closed > 1000);
         }
     }
 }
