@@ -14,7 +14,7 @@ pub const LARGE: &str = include_str!("../benches/large.yaml");
 /// Times each scenario in turn, or without any the two built-in ones (benches/per-record.yaml,
 /// then benches/large.yaml). Every file is checked before the first run, so a typo in the second
 /// one does not cost the first one's run time.
-pub fn run_all(paths: &[PathBuf]) -> Result<(), Failure> {
+pub fn run_all(paths: &[PathBuf], one_thread: bool) -> Result<(), Failure> {
     let mut plans: Vec<(String, Plan)> = Vec::new();
     if paths.is_empty() {
         for (label, text) in [("benches/per-record.yaml", PER_RECORD), ("benches/large.yaml", LARGE)] {
@@ -29,7 +29,7 @@ pub fn run_all(paths: &[PathBuf]) -> Result<(), Failure> {
         if i > 0 {
             say!("");
         }
-        run_plan(&label, plan)?;
+        run_plan(&label, plan, one_thread)?;
     }
     Ok(())
 }
@@ -37,10 +37,10 @@ pub fn run_all(paths: &[PathBuf]) -> Result<(), Failure> {
 /// Times `path`, or the built-in scenarios without one.
 pub fn run(path: Option<&Path>) -> Result<(), Failure> {
     let paths: Vec<PathBuf> = path.map(Path::to_path_buf).into_iter().collect();
-    run_all(&paths)
+    run_all(&paths, false)
 }
 
-fn run_plan(label: &str, plan: Plan) -> Result<(), Failure> {
+fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {
     // The same ceilings as `run`; the estimate is printed beside the measurement to keep it honest.
     let estimate = crate::scenario::budget::check(&plan, Default::default(), false)
         .map_err(|m| Failure { status: 2, message: format!("{label}: {m}") })?;
@@ -50,20 +50,27 @@ fn run_plan(label: &str, plan: Plan) -> Result<(), Failure> {
     // resident now (the previous run's memory is freed by then).
     let peak_is_own = reset_peak_rss();
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let mut world = World::new(plan);
     world.check_invariants = false;
+    world.producer_thread &= !one_thread;
+    let threads = if world.producer_thread { "producers on a thread of their own" } else { "one thread" };
     // `kafkasim run` streams metrics rows to metrics.csv as they are sampled; the benchmark
     // times the simulation, so its rows go nowhere (and, as in a run, are not kept).
     world.metric_sink = Some(Box::new(DiscardRows));
     world.run();
     let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
     let records: u64 = world.partitions.iter().map(|p| p.log.log_end_offset()).sum();
     let processed: u64 = world.rec.groups.iter().map(|g| g.records_processed).sum();
     let events = world.kernel.events_processed();
     let peak = peak_rss_bytes();
     say!("scenario          {name} ({label})");
     say!("virtual time      {virtual_s:.0} s");
-    say!("wall time         {wall:.3} s");
+    say!("wall time         {wall:.3} s ({threads})");
+    if let Some(cpu) = cpu {
+        say!("cpu time          {cpu:.2} s (user + system, every thread)");
+    }
     say!("events            {events} ({:.2} M events/s)", events as f64 / wall / 1e6);
     say!("records produced  {records} ({:.2} M records/s)", records as f64 / wall / 1e6);
     say!("records processed {processed}");
@@ -94,6 +101,18 @@ impl MetricSink for DiscardRows {
     fn finish(self: Box<Self>) -> anyhow::Result<()> {
         Ok(())
     }
+}
+
+/// CPU time of the whole process so far, from /proc (Linux, in clock ticks of 10 ms); None elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, so split after its closing paren):
+    // utime and stime are the 12th and 13th of them.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// Peak resident set size from /proc (Linux); None elsewhere.

@@ -189,6 +189,10 @@ enum Command {
         /// into kafkasim, the same as benches/per-record.yaml and benches/large.yaml); `-` reads
         /// one from standard input.
         scenarios: Vec<PathBuf>,
+        /// Run the producers in the world's thread, as a sweep does when its runs fill every
+        /// core (by default they get a thread of their own when there is a second core).
+        #[arg(long)]
+        one_thread: bool,
     },
 }
 
@@ -267,7 +271,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
         }
         Command::Partition { partitions, json, keys } => partition(partitions, json, keys),
         Command::Assign { strategy, file } => assign(&strategy, &file),
-        Command::Bench { scenarios } => crate::bench::run_all(&scenarios),
+        Command::Bench { scenarios, one_thread } => crate::bench::run_all(&scenarios, one_thread),
     }
 }
 

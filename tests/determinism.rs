@@ -114,3 +114,26 @@ fn producers_on_their_own_thread_change_nothing() {
         assert!(run(true) == run(false), "{}: the producers' thread changed the run", f.display());
     }
 }
+
+/// `kafkasim bench` says how the run was threaded, and `--one-thread` keeps the producers in the
+/// world's thread with the same simulated outcome.
+#[test]
+fn bench_reports_its_threads_and_the_same_run_either_way() {
+    let scenario = repo("scenarios/queue-group.yaml");
+    let bench = |extra: &[&str]| {
+        let out = kafkasim().arg("bench").args(extra).arg(&scenario).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let line = |text: &str, start: &str| text.lines().find(|l| l.starts_with(start)).unwrap_or("").to_string();
+    let one = bench(&["--one-thread"]);
+    let default = bench(&[]);
+    assert!(line(&one, "wall time").ends_with("(one thread)"), "{one}");
+    assert!(line(&one, "cpu time").contains(" s "), "{one}");
+    for what in ["events ", "records processed"] {
+        let (a, b) = (line(&one, what), line(&default, what));
+        assert!(!a.is_empty(), "{one}");
+        // (events/s differ with the wall time; the count before it does not)
+        assert_eq!(a.split(" (").next(), b.split(" (").next(), "{what}");
+    }
+}

@@ -3,8 +3,9 @@
 //!
 //! Where each role lives (each an `impl World` of its own; none imports another, and this file
 //! imports none of them):
-//! - producers and partition logs: `produce` (batches join logs between events; `staging` holds
-//!   the batches on their way), what records readers still need: `backlog`;
+//! - producers and partition logs: `produce` (ticks reserve places, batches join logs between
+//!   events; the producers themselves run in `feed`, which this file only holds), what records
+//!   readers still need: `backlog`;
 //! - the broker's fetch side: `fetch` (a fetch answered, a long poll parked); its push side: `push`;
 //! - the consumer poll loop: `poll_loop`; offset commits: `commit`; seeks, resets, retention and
 //!   out-of-range handling: `offsets`;
