@@ -10,7 +10,7 @@
 //! - per tick, how many batches it closed (the world reserves their places in the event order,
 //!   one sequence number each) and where each goes (a long poll parked there may need a wake);
 //! - the batches of all ticks in the order they reach the broker, (time, tick, index in the
-//!   tick), which is the (time, sequence) order the world reserved for them: before each event
+//!   tick), which is the (time, sequence) order the world reserves for them: before each event
 //!   the world appends the due prefix of this stream, one read and one append per batch.
 //!
 //! Drawing records is most of a producer's cost, so the generator runs on a thread of its own
@@ -23,6 +23,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::hint::select_unpredictable;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// One append, for tests that check the lazy producers against a reference.
 #[derive(Clone, Debug)]
@@ -42,22 +44,24 @@ pub type Arrival = (SimTime, u32);
 pub struct TickOut {
     pub producer: u32,
     pub at: SimTime,
+    /// The `order` of its first batch.
+    pub first_order: u64,
     /// Batches it closed: their (arrival, partition) are the next `batches` of `Chunk::tick_batches`.
-    pub batches: u32,
+    pub batches: u64,
     /// The end of its window: its batches leave before it.
     pub until: SimTime,
     /// When the producer ticks next.
     pub next: Option<SimTime>,
 }
 
-/// A batch in the order batches reach the broker: tick `tick` (counted in the order the world
-/// handles ticks) closed it as its `idx`-th. `first` is its create time (µs) when it holds one
+/// A batch in the order batches reach the broker. `order` counts batches in the order their ticks
+/// closed them, which is the order the world reserves their places in. `first` is its create
+/// time (µs) when it holds one
 /// record, else where its create times start in `Chunk::created_us`.
 #[derive(Clone, Copy, Debug)]
 pub struct Due {
     pub at: SimTime,
-    pub tick: u64,
-    pub idx: u32,
+    pub order: u64,
     pub partition: u32,
     pub len: u32,
     pub producer: u32,
@@ -91,8 +95,6 @@ const CHUNK_BATCHES_THREAD: usize = 2048;
 const CHUNK_BATCHES_INLINE: usize = 128;
 /// Chunks the generator may run ahead of the world.
 const CHUNKS_AHEAD: usize = 4;
-/// Bits of a merge key below the tick number: the index of a batch in its tick.
-const IDX_BITS: u32 = 24;
 
 /// The producers and the merge, as the world's own handling order replays them.
 pub struct Generator {
@@ -104,16 +106,17 @@ pub struct Generator {
     /// Ticks to come: (time, order scheduled, producer).
     ticks: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
     scheduled: u64,
-    /// Ticks generated so far (the next tick's number).
-    handled: u64,
+    /// The next batch's `order`. Every tick also takes one number after its batches, for its
+    /// producer's sentinel; the first `n` numbers are the first ticks' sentinels.
+    order: u64,
     scratch: Closed,
     /// Per producer, batches closed but not yet final in the merged order.
     pending: Vec<VecDeque<Due>>,
     pending_us: Vec<VecDeque<u64>>,
-    /// Per producer, when it ticks next (None: never again in the run) and the number of its
-    /// last tick: what its sentinel is made of while its queue is empty.
+    /// Per producer, when it ticks next (None: never again in the run) and the number its last
+    /// tick took after its batches: what its sentinel is made of while its queue is empty.
     next_tick: Vec<Option<SimTime>>,
-    last_tick: Vec<Option<u64>>,
+    after_last_tick: Vec<u64>,
     heads: Heads,
     chunk_batches: usize,
 }
@@ -139,12 +142,12 @@ impl Generator {
             end,
             ticks,
             scheduled,
-            handled: 0,
+            order: n as u64,
             scratch: Closed::default(),
             pending: (0..n).map(|_| VecDeque::new()).collect(),
             pending_us: (0..n).map(|_| VecDeque::new()).collect(),
             next_tick,
-            last_tick: vec![None; n],
+            after_last_tick: (0..n as u64).collect(),
             heads: Heads::new(n),
             chunk_batches: CHUNK_BATCHES_INLINE,
         };
@@ -154,25 +157,19 @@ impl Generator {
     }
 
     /// The key of an empty queue: no batch producer `p` closes from now on comes before it, so
-    /// the merge stops there until the producer's next tick. It lies below that tick's every
-    /// batch and above every batch of the ticks before (`merge_key` counts ticks from `n`, so
-    /// the first ticks' sentinels fit under every tick; the rest sit at the top of their last
-    /// tick's range, an index no batch reaches). u128::MAX: the producer is done.
+    /// the merge stops there until the producer's next tick. Its order number is the one its
+    /// last tick took after its batches: above every batch closed so far, below every batch of
+    /// its next tick, and between sentinels the order their ticks come in. u128::MAX: the
+    /// producer is done.
     fn sentinel(&self, p: usize) -> u128 {
         let Some(t) = self.next_tick[p] else { return u128::MAX };
-        let n = self.producers.len() as u128;
-        let below = match self.last_tick[p] {
-            None => p as u128,
-            Some(k) => ((u128::from(k) + n) << IDX_BITS) | ((1 << IDX_BITS) - 1),
-        };
-        (u128::from(t.as_nanos() + self.delay) << 64) | below
+        (u128::from(t.as_nanos() + self.delay) << 64) | u128::from(self.after_last_tick[p])
     }
 
-    /// (arrival, tick, index) as one number that orders the same way.
+    /// (arrival, order) as one number that orders the same way.
     #[inline]
     fn merge_key(&self, d: &Due) -> u128 {
-        let n = self.producers.len() as u128;
-        (u128::from(d.at.as_nanos()) << 64) | ((u128::from(d.tick) + n) << IDX_BITS) | u128::from(d.idx)
+        (u128::from(d.at.as_nanos()) << 64) | u128::from(d.order)
     }
 
     /// The first tick of each producer, as the world schedules them at the start.
@@ -215,8 +212,6 @@ impl Generator {
     }
 
     fn tick(&mut self, p: usize, at: SimTime, chunk: &mut Chunk) {
-        let k = self.handled;
-        self.handled += 1;
         let prod = &mut self.producers[p];
         let window_end = at + prod.window();
         let ready = &mut self.scratch;
@@ -228,20 +223,22 @@ impl Generator {
             self.scheduled += 1;
         }
         self.next_tick[p] = next.filter(|&t| t <= self.end);
-        self.last_tick[p] = Some(k);
-        // (The top index of a tick is its sentinel's.)
-        assert!(ready.batches.len() < (1 << IDX_BITS) - 1, "a tick closes under 2^24 - 1 batches");
+        let first_order = self.order;
+        self.order += ready.batches.len() as u64;
+        self.after_last_tick[p] = self.order;
+        self.order += 1;
         chunk.ticks.push(TickOut {
             producer: p as u32,
             at,
-            batches: ready.batches.len() as u32,
+            first_order,
+            batches: ready.batches.len() as u64,
             until: window_end,
             next,
         });
         let queue = &mut self.pending[p];
         let was_empty = queue.is_empty();
         let first_partition = self.first_partition[p];
-        for (idx, b) in ready.batches.iter().enumerate() {
+        for (b, order) in ready.batches.iter().zip(first_order..) {
             let arrives = b.send_time + SimDuration(self.delay);
             let partition = first_partition + b.partition;
             chunk.tick_batches.push((arrives, partition));
@@ -252,15 +249,7 @@ impl Generator {
                 self.pending_us[p].extend(times);
                 0
             };
-            queue.push_back(Due {
-                at: arrives,
-                tick: k,
-                idx: idx as u32,
-                partition,
-                len: b.len,
-                producer: p as u32,
-                first,
-            });
+            queue.push_back(Due { at: arrives, order, partition, len: b.len, producer: p as u32, first });
         }
         if was_empty {
             // The merge stopped at this producer's sentinel, the lowest key left (this tick is
@@ -297,45 +286,78 @@ impl Generator {
     }
 }
 
+/// Whether each of `runs` worlds running at once can give its producers a core of their own.
+pub fn thread_per_run(runs: usize) -> bool {
+    std::thread::available_parallelism().is_ok_and(|cores| cores.get() >= 2 * runs.max(1))
+}
+
 /// Where the world gets its chunks: a generator on another thread, or one it runs itself.
 pub enum Source {
     Inline(Box<Generator>),
-    /// Chunks come in on the first channel; spent ones go back on the second for their buffers.
-    Thread(Receiver<Chunk>, SyncSender<Chunk>),
+    Thread(ThreadEnd),
     Exhausted,
 }
 
+/// The world's end of the producers' thread: chunks come in on `chunks`; spent ones go back on
+/// `spent` for their buffers.
+pub struct ThreadEnd {
+    chunks: Option<Receiver<Chunk>>,
+    spent: Option<SyncSender<Chunk>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for ThreadEnd {
+    /// The producers' thread ends when its channel closes (at once if it waits to hand over a
+    /// chunk, else after the chunk it is making); it is waited for, so nothing it holds outlives
+    /// the world.
+    fn drop(&mut self) {
+        drop((self.chunks.take(), self.spent.take()));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 impl Source {
-    /// Runs `generator` on a thread of its own, a few chunks ahead.
-    pub fn spawn(mut generator: Generator) -> Self {
+    /// Runs `generator` on a thread of its own, a few chunks ahead (in the world's thread if no
+    /// thread can be started).
+    pub fn spawn(mut generator: Box<Generator>) -> Self {
         generator.chunk_batches = CHUNK_BATCHES_THREAD;
-        let (tx, rx): (SyncSender<Chunk>, Receiver<Chunk>) = sync_channel(CHUNKS_AHEAD);
-        let (back_tx, back_rx) = sync_channel::<Chunk>(CHUNKS_AHEAD + 2);
-        std::thread::Builder::new()
-            .name("kafkasim-producers".into())
-            .spawn(move || {
-                loop {
-                    let spent = back_rx.try_recv().unwrap_or_default();
-                    let chunk = generator.fill_chunk(spent);
-                    let last = chunk.last;
-                    // The world dropped its end: the run is over (or never started).
-                    if tx.send(chunk).is_err() || last {
-                        break;
-                    }
+        let (tx, chunks): (SyncSender<Chunk>, Receiver<Chunk>) = sync_channel(CHUNKS_AHEAD);
+        let (spent, back_rx) = sync_channel::<Chunk>(CHUNKS_AHEAD + 2);
+        // The generator goes over through a slot, so a thread that cannot start gives it back.
+        let slot = Arc::new(Mutex::new(Some(generator)));
+        let theirs = Arc::clone(&slot);
+        let started = std::thread::Builder::new().name("kafkasim-producers".into()).spawn(move || {
+            let Some(mut generator) = theirs.lock().ok().and_then(|mut g| g.take()) else { return };
+            loop {
+                let chunk = generator.fill_chunk(back_rx.try_recv().unwrap_or_default());
+                let last = chunk.last;
+                // The world dropped its end: the run is over (or never started).
+                if tx.send(chunk).is_err() || last {
+                    break;
                 }
-            })
-            .map(|_| Source::Thread(rx, back_tx))
-            .unwrap_or_else(|_| panic!("could not start the producers' thread"))
+            }
+        });
+        match started {
+            Ok(thread) => Source::Thread(ThreadEnd { chunks: Some(chunks), spent: Some(spent), thread: Some(thread) }),
+            Err(_) => {
+                let mut g = slot.lock().ok().and_then(|mut g| g.take()).expect("the generator is still here");
+                g.chunk_batches = CHUNK_BATCHES_INLINE;
+                Source::Inline(g)
+            }
+        }
     }
 
     fn next(&mut self, spent: Option<Chunk>) -> Option<Chunk> {
         let chunk = match self {
             Source::Inline(g) => g.fill_chunk(spent.unwrap_or_default()),
-            Source::Thread(rx, back) => {
-                if let Some(c) = spent {
+            Source::Thread(end) => {
+                if let (Some(c), Some(back)) = (spent, &end.spent) {
                     let _ = back.try_send(c); // (a full return channel: the buffers are dropped)
                 }
-                rx.recv().expect("the producers' thread hands over its last chunk")
+                let chunks = end.chunks.as_ref().expect("open until dropped");
+                chunks.recv().expect("the producers' thread hands over its last chunk")
             }
             Source::Exhausted => return None,
         };
@@ -360,11 +382,13 @@ pub struct Feed {
     pub(super) due: Vec<Due>,
     pub(super) due_us: Vec<u64>,
     pub(super) due_pos: usize,
-    /// Per handled tick from `base_k0` on: the sequence number of its first batch, and the
-    /// instant by which all its batches have arrived.
-    bases: VecDeque<(u64, SimTime)>,
-    base_k0: u64,
-    handled: u64,
+    /// Handled ticks that may still have batches on their way, in order: the `order` and the
+    /// sequence number of the first batch, and the instant by which all of them have arrived.
+    bases: VecDeque<(u64, u64, SimTime, u64)>,
+    bases_kept: usize,
+    /// The `order` of the first batch of the next tick to handle (batches from there on belong
+    /// to ticks not handled yet).
+    handled_to: u64,
     /// Batches of handled ticks, (arrival, sequence, partition), for [`Feed::earliest_for`];
     /// those appended already are dropped now and then.
     pub(super) in_flight: Vec<(SimTime, u64, u32)>,
@@ -386,8 +410,8 @@ impl Feed {
             due_us: Vec::new(),
             due_pos: 0,
             bases: VecDeque::new(),
-            base_k0: 0,
-            handled: 0,
+            bases_kept: 0,
+            handled_to: 0,
             in_flight: Vec::new(),
             in_flight_kept: 0,
             spare: Chunk::default(),
@@ -398,7 +422,7 @@ impl Feed {
     pub fn run_on_thread(&mut self) {
         if matches!(self.source, Source::Inline(_)) && self.tick_chunks.is_empty() && self.due_chunks.is_empty() {
             let Source::Inline(g) = std::mem::replace(&mut self.source, Source::Exhausted) else { unreachable!() };
-            self.source = Source::spawn(*g);
+            self.source = Source::spawn(g);
         }
     }
 
@@ -417,7 +441,7 @@ impl Feed {
 
     /// The next tick the world handles; `reserve(n)` reserves its `n` batches' places in the
     /// event order and returns the first. Its batches are the returned range of `in_flight`.
-    pub(super) fn take_tick(&mut self, reserve: impl FnOnce(u32) -> u64) -> (TickOut, std::ops::Range<usize>) {
+    pub(super) fn take_tick(&mut self, reserve: impl FnOnce(u64) -> u64) -> (TickOut, std::ops::Range<usize>) {
         loop {
             if let Some((ticks, _)) = self.tick_chunks.front() {
                 if self.tick_pos < ticks.len() {
@@ -438,15 +462,25 @@ impl Feed {
         let mine = &batches[self.tick_batch_pos..self.tick_batch_pos + t.batches as usize];
         self.in_flight.extend(mine.iter().zip(first_seq..).map(|(&(at, p), seq)| (at, seq, p)));
         self.tick_batch_pos += t.batches as usize;
-        self.bases.push_back((first_seq, t.until + SimDuration(self.delay)));
-        self.handled += 1;
+        if t.batches > 0 {
+            self.bases.push_back((t.first_order, first_seq, t.until + SimDuration(self.delay), t.batches));
+        }
+        // (Its sentinel's number comes after its batches.)
+        self.handled_to = t.first_order + t.batches + 1;
         (t, from..self.in_flight.len())
     }
 
-    /// The sequence number reserved for batch `idx` of tick `tick`, if that tick was handled.
-    #[inline]
-    pub(super) fn seq_of(&self, tick: u64, idx: u32) -> Option<u64> {
-        (tick < self.handled).then(|| self.bases[(tick - self.base_k0) as usize].0 + u64::from(idx))
+    /// The sequence number reserved for the batch numbered `order`, if its tick was handled.
+    /// (Asked only of a batch arriving at the current instant, whose tick's window has not
+    /// closed before it, so its tick is still among `bases`.)
+    pub(super) fn seq_of(&self, order: u64) -> Option<u64> {
+        if order >= self.handled_to {
+            return None;
+        }
+        let i = self.bases.partition_point(|&(first, ..)| first <= order);
+        let &(first, seq, _, batches) = self.bases.get(i.checked_sub(1)?)?;
+        debug_assert!(order < first + batches, "the batch's tick is still known");
+        Some(seq + (order - first))
     }
 
     /// Refills `due` when it is used up; false when no batch is left at all.
@@ -474,13 +508,12 @@ impl Feed {
     }
 
     /// Forgets what no longer matters once everything placed at or before `appended` is in
-    /// the logs: the places of ticks whose batches all arrived, and those batches.
+    /// the logs: the places of ticks whose batches all arrived, and those batches. (Now and
+    /// then, in one pass, so a tick with a long window does not hold back the ones after it.)
     pub(super) fn forget_appended(&mut self, appended: (SimTime, u64)) {
-        while let Some(&(_, until)) = self.bases.front()
-            && until <= appended.0
-        {
-            self.bases.pop_front();
-            self.base_k0 += 1;
+        if self.bases.len() > 2 * self.bases_kept + 1024 {
+            self.bases.retain(|&(_, _, until, _)| until > appended.0);
+            self.bases_kept = self.bases.len();
         }
         if self.in_flight.len() > 2 * self.in_flight_kept + 1024 {
             self.in_flight.retain(|&(at, seq, _)| (at, seq) > appended);
@@ -615,15 +648,59 @@ mod tests {
                 let c = g.next_chunk();
                 ticks.extend(c.ticks.iter().map(|t| (t.at, t.producer)));
                 closed += c.tick_batches.len();
-                due.extend(c.due.iter().map(|d| (d.at, d.tick, d.idx)));
+                due.extend(c.due.iter().map(|d| (d.at, d.order)));
                 if c.last {
                     break;
                 }
             }
             assert!(ticks.windows(2).all(|w| w[0].0 <= w[1].0), "ticks in time order");
-            assert!(due.windows(2).all(|w| w[0] < w[1]), "the stream is in (arrival, tick, index) order");
+            assert!(due.windows(2).all(|w| w[0] < w[1]), "the stream is in (arrival, order) order");
             assert_eq!(due.len(), closed, "every batch closed is handed over once");
             assert!(closed > 1000);
         }
+    }
+
+    /// A tick with a long window (here a slow producer lingering 2 h) does not keep the places
+    /// of every later tick in memory: what the world keeps follows what is on its way.
+    #[test]
+    fn the_world_forgets_ticks_whose_batches_all_arrived() {
+        use crate::scenario::plan::{Arrival, Keys, PartitionerKind, ProducerPlan};
+        let rngs = crate::sim::RngStreams::new(1);
+        let mut tables = super::super::partitioner::KeyTables::default();
+        let plan = |name: &str, rate: f64, linger_ms: u64| ProducerPlan {
+            name: name.into(),
+            topic: 0,
+            rate,
+            arrival: Arrival::Constant,
+            keys: Keys::None,
+            partitioner: PartitionerKind::RoundRobin,
+            linger: SimDuration::from_millis(linger_ms),
+            batch_size: 16_384,
+            record_size: 100,
+        };
+        let producers = vec![
+            Producer::new(&plan("fast", 1000.0, 0), 2, vec![], vec![], &rngs, &mut tables),
+            Producer::new(&plan("slow", 1.0, 7_200_000), 2, vec![], vec![], &rngs, &mut tables),
+        ];
+        let generator = Generator::new(producers, vec![0, 0], 0, SimTime::from_millis(60_000));
+        let mut feed = Feed::new(Source::Inline(Box::new(generator)), SimDuration::ZERO);
+        let (mut seq, mut most) = (0u64, 0);
+        let mut due = 0;
+        for _ in 0..60_000 {
+            let (t, _) = feed.take_tick(|n| {
+                seq += n;
+                seq - n
+            });
+            // Everything placed before this tick has been appended by now.
+            let now = (t.at, seq);
+            while feed.has_due() && feed.due[feed.due_pos].at < t.at {
+                feed.due_pos += 1;
+                due += 1;
+            }
+            feed.forget_appended(now);
+            most = most.max(feed.bases.len());
+        }
+        assert!(due > 50_000, "{due} batches appended");
+        assert!(most < 5_000, "kept the places of {most} ticks at once");
     }
 }

@@ -20,7 +20,7 @@ impl World {
     pub(super) fn producer_tick(&mut self, p: usize) {
         let now = self.now();
         let kernel = &mut self.kernel;
-        let (tick, range) = self.feed.take_tick(|n| kernel.reserve_many(u64::from(n)));
+        let (tick, range) = self.feed.take_tick(|n| kernel.reserve_many(n));
         assert!(tick.producer as usize == p && tick.at == now, "the feed replays the world's tick order");
         // A pushing broker sends every batch; a long poll parked here is answered by the first
         // batch to arrive, which this one is when it comes before the wake already scheduled.
@@ -63,7 +63,7 @@ impl World {
     pub(super) fn advance_logs(&mut self, now: SimTime, seq: u64) {
         while self.feed.has_due() {
             let d = self.feed.due[self.feed.due_pos];
-            if d.at > now || (d.at == now && self.feed.seq_of(d.tick, d.idx).is_none_or(|s| s > seq)) {
+            if d.at > now || (d.at == now && self.feed.seq_of(d.order).is_none_or(|s| s > seq)) {
                 break;
             }
             self.feed.due_pos += 1;

@@ -345,7 +345,7 @@ impl World {
             rec: Recorder::new(ngroups, nconsumers, latency_bucket_s),
             feed: Feed::new(Source::Inline(Box::new(generator)), delay),
             record_size,
-            producer_thread: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+            producer_thread: super::feed::thread_per_run(1),
             pending_commits: Slab::default(),
             expiring: Slab::default(),
             pushes: Slab::default(),

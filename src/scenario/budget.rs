@@ -18,6 +18,9 @@ const RECORD_BYTES: f64 = 2.0;
 const BATCH_BYTES: f64 = 48.0;
 /// A record drawn ahead in a producer's open batch (its creation time).
 const LOOKAHEAD_BYTES: f64 = 8.0;
+/// A batch of a producer window on its way (`kafka::feed`): closed, waiting for the merge, in a
+/// chunk, and in the world's list of batches in flight.
+const LOOKAHEAD_BATCH_BYTES: f64 = 128.0;
 const METRIC_ROW_BYTES: f64 = std::mem::size_of::<crate::record::MetricRow>() as f64;
 /// Per partition of a group: owner, committed offset, processed ranges, sample state.
 const GROUP_PARTITION_BYTES: f64 = 96.0;
@@ -80,6 +83,7 @@ pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
     let mut records_per_topic = vec![0.0f64; plan.topics.len()];
     let mut batches_per_topic = vec![0.0f64; plan.topics.len()];
     let (mut records, mut batches, mut lookahead, mut ticks) = (0.0, 0.0, 0.0, 0.0);
+    let mut lookahead_batches = 0.0;
     let mut keys = 0.0;
     for (i, p) in plan.producers.iter().enumerate() {
         let peak = plan
@@ -109,6 +113,7 @@ pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
         // The producer draws a whole window (linger_ms, at least 1 ms) of arrivals ahead.
         let window_s = linger_s.max(1e-3);
         lookahead += peak * window_s;
+        lookahead_batches += batch_rate_lane * lanes * window_s;
         ticks += run_s / window_s;
         keys += match p.keys {
             super::plan::Keys::Uniform(k) | super::plan::Keys::Zipf { n: k, .. } => k as f64,
@@ -121,8 +126,10 @@ pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
         "shorten the run or lower the rates",
     ));
     est.memory.push(part(
-        lookahead * LOOKAHEAD_BYTES,
-        format!("producer look-ahead: {lookahead:.0} records drawn one linger_ms window ahead"),
+        lookahead * LOOKAHEAD_BYTES + lookahead_batches * LOOKAHEAD_BATCH_BYTES,
+        format!(
+            "producer look-ahead: {lookahead:.0} records in {lookahead_batches:.0} batches drawn one linger_ms window ahead"
+        ),
         "lower linger_ms or the rates",
     ));
     est.work.push(part(

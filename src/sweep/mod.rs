@@ -171,8 +171,8 @@ pub fn run(
     let done = std::sync::atomic::AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build()?;
     // Runs side by side fill the cores already; a producers' thread per run only helps when
-    // a core is left over.
-    let spare_core = std::thread::available_parallelism().is_ok_and(|n| n.get() > jobs.max(1));
+    // each run has a second core.
+    let spare_core = crate::kafka::feed::thread_per_run(jobs);
     let rows = pool.install(|| {
         mine.par_iter()
             .map(|&r| {
