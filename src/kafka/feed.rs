@@ -9,13 +9,14 @@
 //! order, so the world only has to take what it hands over:
 //! - per tick, how many batches it closed (the world reserves their places in the event order,
 //!   one sequence number each) and where each goes (a long poll parked there may need a wake);
-//! - the batches of all ticks in the order they reach the broker, (time, tick, index in the
-//!   tick), which is the (time, sequence) order the world reserves for them: before each event
-//!   the world appends the due prefix of this stream, one read and one append per batch.
+//! - the batches of all ticks in the order they reach the broker: by time, then by tick, then
+//!   by place in the tick, which is the (time, sequence) order the world reserves for them.
+//!   Before each event the world appends the due prefix of this stream, one read and one append
+//!   per batch.
 //!
 //! Drawing records is most of a producer's cost, so the generator runs on a thread of its own
-//! when there is a second core, a few thousand batches ahead of the world; what it hands over
-//! is the same either way (a test runs both and compares every output byte).
+//! when the run has a second core, a few thousand batches ahead of the world; what it hands over
+//! is the same either way (a test runs every shipped scenario both ways and compares them).
 
 use super::producer::{Closed, Producer};
 use crate::sim::{SimDuration, SimTime};
@@ -56,8 +57,7 @@ pub struct TickOut {
 
 /// A batch in the order batches reach the broker. `order` counts batches in the order their ticks
 /// closed them, which is the order the world reserves their places in. `first` is its create
-/// time (µs) when it holds one
-/// record, else where its create times start in `Chunk::created_us`.
+/// time (µs) when it holds one record, else where its create times start in `Chunk::created_us`.
 #[derive(Clone, Copy, Debug)]
 pub struct Due {
     pub at: SimTime,
@@ -383,7 +383,8 @@ pub struct Feed {
     pub(super) due_us: Vec<u64>,
     pub(super) due_pos: usize,
     /// Handled ticks that may still have batches on their way, in order: the `order` and the
-    /// sequence number of the first batch, and the instant by which all of them have arrived.
+    /// sequence number of the first batch, the instant by which all of them have arrived, and
+    /// how many there are.
     bases: VecDeque<(u64, u64, SimTime, u64)>,
     bases_kept: usize,
     /// The `order` of the first batch of the next tick to handle (batches from there on belong
