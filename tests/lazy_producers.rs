@@ -344,7 +344,11 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    // 64 cases by default; PROPTEST_CASES=N (as for every other property test) runs more.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn lazy_producers_match_a_one_event_per_record_reference(c in case(), seed in 0u64..1000) {
@@ -357,6 +361,8 @@ proptest! {
         if let Err(e) = same_logs(&lazy, &slow) {
             return Err(TestCaseError::fail(format!("{e}\n{y}")));
         }
-        prop_assert!(produced > 0 || c.producers.iter().all(|p| p.0 < 5), "{y}");
+        // Not a vacuous pass: something is produced unless every rate is tiny or the timeline
+        // (a pause, a rate change) may have silenced the producers.
+        prop_assert!(produced > 0 || c.producers.iter().all(|p| p.0 < 5) || !c.actions.is_empty(), "{y}");
     }
 }
