@@ -180,27 +180,17 @@ fn cooperative_rebalancing_revokes_only_what_moves() {
     assert_eq!(summary(&eager)["groups"]["g"]["rebalances"], 2);
 }
 
-/// Seeds per run; `KAFKASIM_SWEEP_SEEDS=500 cargo test --release sweep` explores further.
-fn sweep_seeds() -> u64 {
-    std::env::var("KAFKASIM_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(40)
-}
-
 /// Random crash / start / stop / slow timelines: the invariants (checked after every event) hold
 /// and the group ends with its partitions spread over its live members.
 #[test]
 fn invariants_hold_across_a_seed_sweep() {
     use rand::{Rng, SeedableRng};
-    for seed in 0..sweep_seeds() {
+    for seed in 0..sweep_seeds(40) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let n = rng.gen_range(2..=5);
         let protocol = if rng.gen_bool(0.5) { "eager" } else { "cooperative" };
         let static_members = rng.gen_bool(0.3);
-        let consumers: String = (1..=n)
-            .map(|i| {
-                let iid = if static_members { format!(", group_instance_id: i{i}") } else { String::new() };
-                format!("      - {{name: c{i}, start_at: {}s{iid}}}\n", rng.gen_range(0..10))
-            })
-            .collect();
+        let consumers = sweep_consumers(&mut rng, n, static_members, 10);
         let mut timeline = String::new();
         for _ in 0..rng.gen_range(2..8) {
             let c = rng.gen_range(1..=n);

@@ -310,18 +310,12 @@ fn push_vs_pull_unavailable_compares_as_the_readme_says() {
 #[test]
 fn invariants_hold_across_a_seed_sweep_with_hangs() {
     use rand::{Rng, SeedableRng};
-    let seeds = std::env::var("KAFKASIM_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
-    for seed in 0..seeds {
+    for seed in 0..sweep_seeds(40) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x4a46);
         let n = rng.gen_range(2..=4);
         let protocol = if rng.gen_bool(0.5) { "eager" } else { "cooperative" };
         let static_members = rng.gen_bool(0.3);
-        let consumers: String = (1..=n)
-            .map(|i| {
-                let iid = if static_members { format!(", group_instance_id: i{i}") } else { String::new() };
-                format!("      - {{name: c{i}, start_at: {}s{iid}}}\n", rng.gen_range(0..5))
-            })
-            .collect();
+        let consumers = sweep_consumers(&mut rng, n, static_members, 5);
         let mut timeline = String::new();
         for _ in 0..rng.gen_range(2..8) {
             let c = rng.gen_range(1..=n);

@@ -67,3 +67,20 @@ pub fn digest(bytes: &[u8]) -> u64 {
     }
     h
 }
+
+/// Seeds a seed-sweep test runs: `default`, or `KAFKASIM_SWEEP_SEEDS=N` to explore further
+/// (`KAFKASIM_SWEEP_SEEDS=500 cargo test --release sweep`).
+pub fn sweep_seeds(default: u64) -> u64 {
+    std::env::var("KAFKASIM_SWEEP_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// A sweep group's `consumers:` entries c1..cn, each starting at a random second below
+/// `start_below_s`, static members (i1..in) when `static_members`.
+pub fn sweep_consumers(rng: &mut impl rand::Rng, n: u32, static_members: bool, start_below_s: u32) -> String {
+    (1..=n)
+        .map(|i| {
+            let iid = if static_members { format!(", group_instance_id: i{i}") } else { String::new() };
+            format!("      - {{name: c{i}, start_at: {}s{iid}}}\n", rng.gen_range(0..start_below_s))
+        })
+        .collect()
+}

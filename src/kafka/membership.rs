@@ -143,14 +143,7 @@ impl World {
         let member = self.consumers[c].member_id.clone();
         let is_static = self.consumers[c].group_instance_id.is_some();
         self.discard_buffer(c, None);
-        self.rec.consumers[c].stop_running(now);
-        let con = &mut self.consumers[c];
-        con.state = RunState::Stopped;
-        con.incarnation += 1;
-        con.phase = Phase::Idle;
-        con.stopping = false;
-        let name = con.name.clone();
-        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        self.mark_stopped(c);
         self.release_all(c, "stop");
         if let Some(id) = member {
             if is_static {
@@ -166,6 +159,20 @@ impl World {
             }
         }
         self.refresh_group(g);
+    }
+
+    /// The consumer's process is gone after close(), whatever its group type: its clock stops,
+    /// events scheduled for this incarnation go stale, and `consumer_stopped` is logged.
+    pub(super) fn mark_stopped(&mut self, c: usize) {
+        let now = self.now();
+        self.rec.consumers[c].stop_running(now);
+        let con = &mut self.consumers[c];
+        con.state = RunState::Stopped;
+        con.incarnation += 1;
+        con.phase = Phase::Idle;
+        con.stopping = false;
+        let (name, g) = (con.name.clone(), con.group);
+        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
     }
 
     /// Called at the top of poll(): does what the group protocol asks before fetching.

@@ -5,7 +5,7 @@
 //! heartbeat after that (Kafka 4.3, KIP-1263: no timer fires it). There is no revocation round:
 //! a member takes its new target at once.
 
-use super::super::consumer::{Owned, Phase, RunState};
+use super::super::consumer::Owned;
 use super::super::world::{Ev, World};
 use super::assignor;
 use super::group::ShareMember;
@@ -267,19 +267,11 @@ impl World {
     /// close(): pending acknowledgements go out, the share sessions close (their records come
     /// back), and the member leaves the group (epoch -1).
     pub(in crate::kafka) fn share_finish_stop(&mut self, c: usize) {
-        let now = self.now();
         let g = self.consumers[c].group;
         self.share_send_acks(c);
         self.share_release_session(c, "close");
-        self.rec.consumers[c].stop_running(now);
-        let con = &mut self.consumers[c];
-        con.state = RunState::Stopped;
-        con.incarnation += 1;
-        con.phase = Phase::Idle;
-        con.stopping = false;
-        con.owned.clear();
-        let name = con.name.clone();
-        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        self.consumers[c].owned.clear();
+        self.mark_stopped(c);
         if let Some(id) = self.consumers[c].member_id.take() {
             self.share_remove_member(g, &id, "member_left", "leave_group");
         }
