@@ -179,13 +179,9 @@ impl Generator {
         v.into_iter().map(|(_, p, t)| (p, t)).collect()
     }
 
-    /// Generates ticks until a chunk's worth of batches is due, or the run's ticks are over.
-    pub fn next_chunk(&mut self) -> Chunk {
-        self.fill_chunk(Chunk::default())
-    }
-
-    /// [`next_chunk`](Self::next_chunk) into the buffers of a chunk handed back (no page faults
-    /// from fresh allocations, chunk after chunk).
+    /// Generates ticks until a chunk's worth of batches is due, or the run's ticks are over, into
+    /// the buffers of `chunk` (one handed back: no page faults from fresh allocations, chunk
+    /// after chunk).
     pub fn fill_chunk(&mut self, mut chunk: Chunk) -> Chunk {
         chunk.clear();
         let size = self.chunk_batches;
@@ -646,7 +642,7 @@ mod tests {
             let mut g = Generator::new(make(), vec![0; 3], delay, SimTime::from_millis(300));
             let (mut ticks, mut due, mut closed) = (vec![], vec![], 0);
             loop {
-                let c = g.next_chunk();
+                let c = g.fill_chunk(Chunk::default());
                 ticks.extend(c.ticks.iter().map(|t| (t.at, t.producer)));
                 closed += c.tick_batches.len();
                 due.extend(c.due.iter().map(|d| (d.at, d.order)));
