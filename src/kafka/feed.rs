@@ -8,7 +8,7 @@
 //! by time, and at one instant in the order they were scheduled. The generator replays that
 //! order, so the world only has to take what it hands over:
 //! - per tick, how many batches it closed (the world reserves their places in the event order,
-//!   one sequence number each) and where each goes (a long poll parked there may need a wake);
+//!   one sequence number each);
 //! - the batches of all ticks in the order they reach the broker: by time, then by tick, then
 //!   by place in the tick, which is the (time, sequence) order the world reserves for them.
 //!   Before each event the world appends the due prefix of this stream, one read and one append
@@ -37,9 +37,6 @@ pub struct AppendTrace {
     pub at: SimTime,
 }
 
-/// A batch's arrival at the broker and its partition.
-pub type Arrival = (SimTime, u32);
-
 /// A producer tick as the world handles it.
 #[derive(Clone, Copy, Debug)]
 pub struct TickOut {
@@ -47,7 +44,7 @@ pub struct TickOut {
     pub at: SimTime,
     /// The `order` of its first batch.
     pub first_order: u64,
-    /// Batches it closed: their (arrival, partition) are the next `batches` of `Chunk::tick_batches`.
+    /// Batches it closed.
     pub batches: u64,
     /// The end of its window: its batches leave before it.
     pub until: SimTime,
@@ -72,7 +69,6 @@ pub struct Due {
 #[derive(Default)]
 pub struct Chunk {
     pub ticks: Vec<TickOut>,
-    pub tick_batches: Vec<Arrival>,
     pub due: Vec<Due>,
     pub created_us: Vec<u64>,
     /// No tick and no batch follows.
@@ -82,7 +78,6 @@ pub struct Chunk {
 impl Chunk {
     fn clear(&mut self) {
         self.ticks.clear();
-        self.tick_batches.clear();
         self.due.clear();
         self.created_us.clear();
         self.last = false;
@@ -237,7 +232,6 @@ impl Generator {
         for (b, order) in ready.batches.iter().zip(first_order..) {
             let arrives = b.send_time + SimDuration(self.delay);
             let partition = first_partition + b.partition;
-            chunk.tick_batches.push((arrives, partition));
             let times = ready.created_us(b);
             let first = if b.len == 1 {
                 times[0]
@@ -371,10 +365,9 @@ pub struct Feed {
     delay: u64,
     /// Chunks received whose ticks or due batches are not all taken yet (taken separately:
     /// batches fall due later than their ticks).
-    tick_chunks: VecDeque<(Vec<TickOut>, Vec<Arrival>)>,
+    tick_chunks: VecDeque<Vec<TickOut>>,
     due_chunks: VecDeque<(Vec<Due>, Vec<u64>)>,
     tick_pos: usize,
-    tick_batch_pos: usize,
     pub(super) due: Vec<Due>,
     pub(super) due_us: Vec<u64>,
     pub(super) due_pos: usize,
@@ -386,10 +379,6 @@ pub struct Feed {
     /// The `order` of the first batch of the next tick to handle (batches from there on belong
     /// to ticks not handled yet).
     handled_to: u64,
-    /// Batches of handled ticks, (arrival, sequence, partition), for [`Feed::earliest_for`];
-    /// those appended already are dropped now and then.
-    pub(super) in_flight: Vec<(SimTime, u64, u32)>,
-    in_flight_kept: usize,
     /// Buffers of chunks used up, handed back to the generator.
     spare: Chunk,
 }
@@ -402,15 +391,12 @@ impl Feed {
             tick_chunks: VecDeque::new(),
             due_chunks: VecDeque::new(),
             tick_pos: 0,
-            tick_batch_pos: 0,
             due: Vec::new(),
             due_us: Vec::new(),
             due_pos: 0,
             bases: VecDeque::new(),
             bases_kept: 0,
             handled_to: 0,
-            in_flight: Vec::new(),
-            in_flight_kept: 0,
             spare: Chunk::default(),
         }
     }
@@ -428,7 +414,7 @@ impl Feed {
         let spare = std::mem::take(&mut self.spare);
         match self.source.next(Some(spare)) {
             Some(c) => {
-                self.tick_chunks.push_back((c.ticks, c.tick_batches));
+                self.tick_chunks.push_back(c.ticks);
                 self.due_chunks.push_back((c.due, c.created_us));
                 true
             }
@@ -437,39 +423,33 @@ impl Feed {
     }
 
     /// The next tick the world handles; `reserve(n)` reserves its `n` batches' places in the
-    /// event order and returns the first. Its batches are the returned range of `in_flight`.
-    pub(super) fn take_tick(&mut self, reserve: impl FnOnce(u64) -> u64) -> (TickOut, std::ops::Range<usize>) {
+    /// event order and returns the first.
+    pub(super) fn take_tick(&mut self, reserve: impl FnOnce(u64) -> u64) -> TickOut {
         loop {
-            if let Some((ticks, _)) = self.tick_chunks.front() {
+            if let Some(ticks) = self.tick_chunks.front() {
                 if self.tick_pos < ticks.len() {
                     break;
                 }
-                let (ticks, batches) = self.tick_chunks.pop_front().expect("a front");
-                (self.spare.ticks, self.spare.tick_batches) = (ticks, batches);
-                (self.tick_pos, self.tick_batch_pos) = (0, 0);
+                self.spare.ticks = self.tick_chunks.pop_front().expect("a front");
+                self.tick_pos = 0;
                 continue;
             }
             assert!(self.receive(), "the world handles a producer tick the generator did not make");
         }
-        let (ticks, batches) = self.tick_chunks.front().expect("a tick chunk");
-        let t = ticks[self.tick_pos];
+        let t = self.tick_chunks.front().expect("a tick chunk")[self.tick_pos];
         self.tick_pos += 1;
         let first_seq = reserve(t.batches);
-        let from = self.in_flight.len();
-        let mine = &batches[self.tick_batch_pos..self.tick_batch_pos + t.batches as usize];
-        self.in_flight.extend(mine.iter().zip(first_seq..).map(|(&(at, p), seq)| (at, seq, p)));
-        self.tick_batch_pos += t.batches as usize;
         if t.batches > 0 {
             self.bases.push_back((t.first_order, first_seq, t.until + SimDuration(self.delay), t.batches));
         }
         // (Its sentinel's number comes after its batches.)
         self.handled_to = t.first_order + t.batches + 1;
-        (t, from..self.in_flight.len())
+        t
     }
 
     /// The sequence number reserved for the batch numbered `order`, if its tick was handled.
-    /// (Asked only of a batch arriving at the current instant, whose tick's window has not
-    /// closed before it, so its tick is still among `bases`.)
+    /// (Asked only of a batch not appended yet, whose tick's window has not closed before the
+    /// last append, so its tick is still among `bases`.)
     pub(super) fn seq_of(&self, order: u64) -> Option<u64> {
         if order >= self.handled_to {
             return None;
@@ -504,27 +484,14 @@ impl Feed {
         }
     }
 
-    /// Forgets what no longer matters once everything placed at or before `appended` is in
-    /// the logs: the places of ticks whose batches all arrived, and those batches. (Now and
-    /// then, in one pass, so a tick with a long window does not hold back the ones after it.)
-    pub(super) fn forget_appended(&mut self, appended: (SimTime, u64)) {
+    /// Forgets the places of ticks whose batches all arrived once everything placed at or
+    /// before `appended` is in the logs. (Now and then, in one pass, so a tick with a long
+    /// window does not hold back the ones after it.)
+    pub(super) fn forget_appended(&mut self, appended: SimTime) {
         if self.bases.len() > 2 * self.bases_kept + 1024 {
-            self.bases.retain(|&(_, _, until, _)| until > appended.0);
+            self.bases.retain(|&(_, _, until, _)| until > appended);
             self.bases_kept = self.bases.len();
         }
-        if self.in_flight.len() > 2 * self.in_flight_kept + 1024 {
-            self.in_flight.retain(|&(at, seq, _)| (at, seq) > appended);
-            self.in_flight_kept = self.in_flight.len();
-        }
-    }
-
-    /// The earliest batch on its way to `pid` among handled ticks, not appended by `appended`.
-    pub(super) fn earliest_for(&self, pid: u32, appended: (SimTime, u64)) -> Option<(SimTime, u64)> {
-        self.in_flight
-            .iter()
-            .filter(|&&(at, seq, p)| p == pid && (at, seq) > appended)
-            .map(|&(at, seq, _)| (at, seq))
-            .min()
     }
 }
 
@@ -644,7 +611,7 @@ mod tests {
             loop {
                 let c = g.fill_chunk(Chunk::default());
                 ticks.extend(c.ticks.iter().map(|t| (t.at, t.producer)));
-                closed += c.tick_batches.len();
+                closed += c.ticks.iter().map(|t| t.batches as usize).sum::<usize>();
                 due.extend(c.due.iter().map(|d| (d.at, d.order)));
                 if c.last {
                     break;
@@ -684,17 +651,16 @@ mod tests {
         let (mut seq, mut most) = (0u64, 0);
         let mut due = 0;
         for _ in 0..60_000 {
-            let (t, _) = feed.take_tick(|n| {
+            let t = feed.take_tick(|n| {
                 seq += n;
                 seq - n
             });
             // Everything placed before this tick has been appended by now.
-            let now = (t.at, seq);
             while feed.has_due() && feed.due[feed.due_pos].at < t.at {
                 feed.due_pos += 1;
                 due += 1;
             }
-            feed.forget_appended(now);
+            feed.forget_appended(t.at);
             most = most.max(feed.bases.len());
         }
         assert!(due > 50_000, "{due} batches appended");

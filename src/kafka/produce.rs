@@ -3,12 +3,13 @@
 //! The producers run in the feed ([`super::feed`]), which hands the world each producer tick's
 //! batches and every batch in the order it reaches the broker. A tick reserves its batches'
 //! places in the event order (the places their appends would have had as events); before the
-//! world handles any other event, every batch placed before that event is appended to its log
+//! world handles any event, every batch placed before that event is appended to its log
 //! ([`World::advance_logs`]), so whatever the event reads sees exactly the records that have
 //! reached the broker by then.
 //!
-//! An event is still scheduled, at the batch's own place, only when the append has something to
-//! do: answer a long poll parked on the partition, or push to a consumer.
+//! When an append has something to do (answer a long poll parked on the partition, or push to a
+//! consumer), the world stops there and handles the arrival at the batch's own place, as the
+//! event it would have been; no event is queued for it.
 
 use super::feed::AppendTrace;
 use super::world::{Ev, World};
@@ -18,52 +19,28 @@ use crate::sim::SimTime;
 impl World {
     /// A producer's window: its closed batches get their places in the event order.
     pub(super) fn producer_tick(&mut self, p: usize) {
-        let now = self.now();
         let kernel = &mut self.kernel;
-        let (tick, range) = self.feed.take_tick(|n| kernel.reserve_many(n));
-        assert!(tick.producer as usize == p && tick.at == now, "the feed replays the world's tick order");
-        // A pushing broker sends every batch; a long poll parked here is answered by the first
-        // batch to arrive, which this one is when it comes before the wake already scheduled.
-        let place = self.kernel.place();
-        for &(at, seq, pid) in &self.feed.in_flight[range] {
-            let part = &mut self.partitions[pid as usize];
-            if part.push_fed {
-                self.kernel.schedule_reserved(at, seq, Ev::Appended(pid));
-            } else if !part.waiters.is_empty() && part.next_wake.is_none_or(|k| k <= place || (at, seq) < k) {
-                part.next_wake = Some((at, seq));
-                self.kernel.schedule_reserved(at, seq, Ev::Appended(pid));
-            }
-        }
+        let tick = self.feed.take_tick(|n| kernel.reserve_many(n));
+        assert!(tick.producer as usize == p && tick.at == self.now(), "the feed replays the world's tick order");
         if let Some(t) = tick.next {
             self.kernel.schedule_at(t, Ev::ProducerTick(p as u32));
         }
     }
 
-    /// A long poll parks on `pid`: the next batch to arrive there answers it.
+    /// A long poll parks on `pid`: the next batch to arrive there answers it (see
+    /// [`advance_logs`](Self::advance_logs)).
     pub(super) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
-        let place = self.kernel.place();
-        let part = &mut self.partitions[pid as usize];
-        let had_waiters = !part.waiters.is_empty();
-        part.waiters.push(waiter);
-        // Every batch of a pushed partition has its event already; with waiters parked before,
-        // the earliest batch on its way has one too.
-        if part.push_fed || (had_waiters && part.next_wake.is_some_and(|k| k > place)) {
-            return;
-        }
-        // Everything placed up to now is in the logs (appended before this event).
-        if let Some(k) = self.feed.earliest_for(pid, place)
-            && part.next_wake != Some(k)
-        {
-            part.next_wake = Some(k);
-            self.kernel.schedule_reserved(k.0, k.1, Ev::Appended(pid));
-        }
+        self.partitions[pid as usize].waiters.push(waiter);
     }
 
-    /// Appends every batch whose place in the order is at or before (`now`, `seq`).
-    pub(super) fn advance_logs(&mut self, now: SimTime, seq: u64) {
+    /// Appends, in order, every batch placed before `limit`, and stops after one whose arrival
+    /// has something to do: a long poll is parked on its partition, or a group pushes it. That
+    /// one's place is returned; the world handles its arrival there before anything else.
+    pub(super) fn advance_logs(&mut self, limit: (SimTime, u64)) -> Option<(SimTime, u64, u32)> {
+        let mut woken = None;
         while self.feed.has_due() {
             let d = self.feed.due[self.feed.due_pos];
-            if d.at > now || (d.at == now && self.feed.seq_of(d.order).is_none_or(|s| s > seq)) {
+            if d.at > limit.0 || (d.at == limit.0 && self.feed.seq_of(d.order).is_none_or(|s| s > limit.1)) {
                 break;
             }
             self.feed.due_pos += 1;
@@ -94,8 +71,14 @@ impl World {
                 part.batch_starts.push_back(part.log.log_end_offset());
             }
             part.log.append(times, self.record_size[d.producer as usize]);
+            if part.push_fed || !part.waiters.is_empty() {
+                let seq = self.feed.seq_of(d.order).expect("a batch placed before the limit had its tick handled");
+                woken = Some((d.at, seq, d.partition));
+                break;
+            }
         }
-        self.feed.forget_appended((now, seq));
+        self.feed.forget_appended(woken.map_or(limit.0, |w| w.0));
+        woken
     }
 
     /// A batch reached partition `pid` while someone was waiting for it (it is in the log now).

@@ -54,8 +54,6 @@ pub type PushMessage = (usize, u32, u32, u64, u64, u32);
 #[derive(Clone, Copy, Debug)]
 pub enum Ev {
     ProducerTick(u32),
-    /// A batch reached a partition where someone waits for records (see `produce`).
-    Appended(u32),
     Action(u32),
     Sample,
     Start(u32),
@@ -157,8 +155,6 @@ pub struct Partition {
     pub log: PartitionLog,
     /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
     pub(super) waiters: Vec<(u32, u32, u32)>,
-    /// The earliest event scheduled at a batch's arrival here to answer parked long polls.
-    pub(super) next_wake: Option<(SimTime, u64)>,
     /// A push group reads this partition: every batch that arrives is pushed at once.
     pub(super) push_fed: bool,
     /// A share group reads this partition: producer batch boundaries matter (batch_optimized
@@ -224,7 +220,6 @@ impl World {
                     index: p,
                     log,
                     waiters: Vec::new(),
-                    next_wake: None,
                     push_fed,
                     share_fed,
                     batch_starts: Default::default(),
@@ -389,21 +384,23 @@ impl World {
         if self.producer_thread {
             self.feed.run_on_thread();
         }
-        while let Some(ev) = self.kernel.next_until(self.end) {
-            // Batches reach the broker between events, without events of their own. A producer
-            // tick reads no log (it only places batches), so they wait for the next event that may.
-            if !matches!(ev, Ev::ProducerTick(_)) {
-                let (now, seq) = self.kernel.place();
-                self.advance_logs(now, seq);
+        loop {
+            // Batches reach the broker between events, without events of their own; an arrival
+            // that wakes a long poll or is pushed is handled at its own place, before the next event.
+            let next = self.kernel.peek_place().filter(|&(t, _)| t <= self.end);
+            if let Some((at, seq, pid)) = self.advance_logs(next.unwrap_or((self.end, u64::MAX))) {
+                self.kernel.enter_reserved(at, seq);
+                self.appended(pid);
+            } else if let Some(ev) = self.kernel.next_until(self.end) {
+                self.handle(ev);
+            } else {
+                break;
             }
-            self.handle(ev);
             if self.check_invariants {
                 self.assert_invariants();
             }
         }
         self.kernel.finish_at(self.end);
-        let (now, seq) = self.kernel.place();
-        self.advance_logs(now, seq);
         self.finish_in_hand();
         self.close_group_clocks();
         if self.next_sample <= self.end {
@@ -418,7 +415,6 @@ impl World {
         }
         match ev {
             Ev::ProducerTick(p) => self.producer_tick(p as usize),
-            Ev::Appended(p) => self.appended(p),
             Ev::Action(i) => self.action(i as usize),
             Ev::Sample => {
                 self.sample();

@@ -80,10 +80,20 @@ impl<E> Kernel<E> {
         self.queue.reserve_many(n)
     }
 
-    /// Schedules `event` at a place reserved earlier, so it fires where it was meant to.
-    pub fn schedule_reserved(&mut self, time: SimTime, seq: u64, event: E) {
-        assert!(time >= self.now, "event scheduled in the past: {time:?} < {:?}", self.now);
-        self.queue.push_reserved(time, seq, event);
+    /// The place of the next queued event.
+    pub fn peek_place(&self) -> Option<(SimTime, u64)> {
+        self.queue.peek_place()
+    }
+
+    /// Moves the clock to a place reserved earlier, where the model found by itself that
+    /// something happens (no queued event comes before it). It counts as an event handled.
+    pub fn enter_reserved(&mut self, time: SimTime, seq: u64) {
+        assert!((time, seq) > (self.now, self.seq), "a place in the past: {time:?} < {:?}", self.now);
+        debug_assert!(self.queue.peek_place().is_none_or(|next| (time, seq) < next), "an event comes first");
+        debug_assert!(self.queue.was_reserved(seq), "sequence {seq} was never reserved");
+        self.now = time;
+        self.seq = seq;
+        self.count_event();
     }
 
     pub fn schedule_after(&mut self, delay: SimDuration, event: E) {
@@ -98,13 +108,17 @@ impl<E> Kernel<E> {
         let (time, seq, event) = self.queue.pop_with_seq()?;
         self.now = time;
         self.seq = seq;
+        self.count_event();
+        Some(event)
+    }
+
+    fn count_event(&mut self) {
         self.events_processed += 1;
         if self.events_processed.is_multiple_of(PUBLISH_EVERY)
             && let Some(c) = &self.clock
         {
-            c.store(time.as_nanos(), Ordering::Relaxed);
+            c.store(self.now.as_nanos(), Ordering::Relaxed);
         }
-        Some(event)
     }
 
     /// Moves the clock to `end` once no event before it is left (the run's last instant).
@@ -140,6 +154,30 @@ mod tests {
         assert_eq!(seen, vec![(1, "a"), (5, "b1"), (5, "b2")]);
         assert_eq!(k.events_processed(), 3);
         assert_eq!(k.pending(), 1);
+    }
+
+    #[test]
+    fn a_reserved_place_is_entered_between_events() {
+        let mut k = Kernel::new();
+        k.schedule_at(SimTime::from_millis(1), "a");
+        let seq = k.reserve();
+        k.schedule_at(SimTime::from_millis(2), "c");
+        assert_eq!(k.next_until(SimTime::from_millis(9)), Some("a"));
+        assert!(k.peek_place().is_some_and(|next| (SimTime::from_millis(2), seq) < next));
+        k.enter_reserved(SimTime::from_millis(2), seq);
+        assert_eq!(k.place(), (SimTime::from_millis(2), seq));
+        assert_eq!(k.next_until(SimTime::from_millis(9)), Some("c"));
+        assert_eq!(k.events_processed(), 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "in the past")]
+    fn entering_a_place_already_passed_is_a_bug() {
+        let mut k = Kernel::new();
+        let seq = k.reserve();
+        k.schedule_at(SimTime::from_millis(5), ());
+        k.next_until(SimTime::from_millis(10));
+        k.enter_reserved(SimTime::from_millis(5), seq);
     }
 
     #[test]

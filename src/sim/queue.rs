@@ -53,8 +53,9 @@ impl<E> EventQueue<E> {
         self.heap.push(Entry { time, seq, event });
     }
 
-    /// Takes the next sequence number without queueing anything: the place in the order of an
-    /// event that may be queued later (with [`push_reserved`](Self::push_reserved)) or never.
+    /// Takes the next sequence number without queueing anything: the place in the order of
+    /// something that happens later without a queued event of its own (the model enters it with
+    /// [`Kernel::enter_reserved`](super::Kernel::enter_reserved)) or never.
     pub fn reserve(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -68,11 +69,9 @@ impl<E> EventQueue<E> {
         seq
     }
 
-    /// Queues `event` at a place reserved earlier: it fires exactly where it would have, had it
-    /// been pushed when the number was reserved.
-    pub fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) {
-        debug_assert!(seq < self.next_seq, "sequence {seq} was never reserved");
-        self.heap.push(Entry { time, seq, event });
+    /// Whether `seq` was handed out already.
+    pub fn was_reserved(&self, seq: u64) -> bool {
+        seq < self.next_seq
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
@@ -86,6 +85,11 @@ impl<E> EventQueue<E> {
 
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|e| e.time)
+    }
+
+    /// The (time, sequence) of the next event.
+    pub fn peek_place(&self) -> Option<(SimTime, u64)> {
+        self.heap.peek().map(|e| (e.time, e.seq))
     }
 
     pub fn len(&self) -> usize {
@@ -115,13 +119,13 @@ mod tests {
     }
 
     #[test]
-    fn a_reserved_place_keeps_its_order() {
+    fn a_reserved_place_sits_between_the_events_around_it() {
         let mut q = EventQueue::new();
         q.push(SimTime(5), "first");
         let seq = q.reserve();
         q.push(SimTime(5), "third");
-        q.push_reserved(SimTime(5), seq, "second");
-        let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
-        assert_eq!(order, ["first", "second", "third"]);
+        assert!(q.was_reserved(seq) && !q.was_reserved(seq + 2));
+        assert_eq!(q.pop_with_seq().map(|(t, s, e)| (t, s < seq, e)), Some((SimTime(5), true, "first")));
+        assert!(q.peek_place().is_some_and(|next| (SimTime(5), seq) < next));
     }
 }
