@@ -106,8 +106,8 @@ pub struct Generator {
     order: u64,
     scratch: Closed,
     /// Per producer, batches closed but not yet final in the merged order.
-    pending: Vec<VecDeque<Due>>,
-    pending_us: Vec<VecDeque<u64>>,
+    pending: Vec<Pending<Due>>,
+    pending_us: Vec<Pending<u64>>,
     /// Per producer, when it ticks next (None: never again in the run) and the number its last
     /// tick took after its batches: what its sentinel is made of while its queue is empty.
     next_tick: Vec<Option<SimTime>>,
@@ -139,8 +139,8 @@ impl Generator {
             scheduled,
             order: n as u64,
             scratch: Closed::default(),
-            pending: (0..n).map(|_| VecDeque::new()).collect(),
-            pending_us: (0..n).map(|_| VecDeque::new()).collect(),
+            pending: (0..n).map(|_| Pending::default()).collect(),
+            pending_us: (0..n).map(|_| Pending::default()).collect(),
             next_tick,
             after_last_tick: (0..n as u64).collect(),
             heads: Heads::new(n),
@@ -239,7 +239,7 @@ impl Generator {
                 self.pending_us[p].extend(times);
                 0
             };
-            queue.push_back(Due { at: arrives, order, partition, len: b.len, producer: p as u32, first });
+            queue.push(Due { at: arrives, order, partition, len: b.len, producer: p as u32, first });
         }
         if was_empty {
             // The merge stopped at this producer's sentinel, the lowest key left (this tick is
@@ -269,9 +269,77 @@ impl Generator {
             self.heads.replace_first(next);
             if d.len > 1 {
                 d.first = chunk.created_us.len() as u64;
-                chunk.created_us.extend(self.pending_us[p].drain(..d.len as usize));
+                self.pending_us[p].move_into(d.len as usize, &mut chunk.created_us);
             }
             chunk.due.push(d);
+        }
+    }
+}
+
+/// A queue that is read from the front and, in a steady run, read to its end after every tick:
+/// a vector emptied whenever it is (and compacted now and then if it never is).
+struct Pending<T> {
+    items: Vec<T>,
+    head: usize,
+}
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending { items: Vec::new(), head: 0 }
+    }
+}
+
+impl<T: Copy> Pending<T> {
+    #[inline]
+    fn front(&self) -> Option<&T> {
+        self.items.get(self.head)
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.head == self.items.len()
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<T> {
+        let t = *self.items.get(self.head)?;
+        self.head += 1;
+        self.reset_if_read();
+        Some(t)
+    }
+
+    /// Moves the next `n` to the end of `out`.
+    #[inline]
+    fn move_into(&mut self, n: usize, out: &mut Vec<T>) {
+        out.extend_from_slice(&self.items[self.head..self.head + n]);
+        self.head += n;
+        self.reset_if_read();
+    }
+
+    #[inline]
+    fn reset_if_read(&mut self) {
+        if self.head == self.items.len() {
+            self.items.clear();
+            self.head = 0;
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, t: T) {
+        self.compact();
+        self.items.push(t);
+    }
+
+    fn extend(&mut self, ts: &[T]) {
+        self.compact();
+        self.items.extend_from_slice(ts);
+    }
+
+    #[inline]
+    fn compact(&mut self) {
+        if self.head > 4096 && 2 * self.head > self.items.len() {
+            self.items.drain(..self.head);
+            self.head = 0;
         }
     }
 }
@@ -495,36 +563,42 @@ impl Feed {
     }
 }
 
-/// A loser tree over the producers' queue fronts. Each inner node keeps the loser of the match
-/// played there and the root's winner is kept apart, so when the winner's queue moves to its next
-/// key, the new key replays only its own path, one comparison per level against a key stored
-/// right in the node. Only the winner's key ever changes: an empty queue holds its sentinel,
-/// which is the winner again by the time its producer ticks.
+/// A loser tree over the producers' queue fronts. Each inner node keeps the queue that lost the
+/// match played there and the root's winner is kept apart, so when the winner's queue moves to its
+/// next key, the new key replays only its own path, one comparison per level. Only the winner's
+/// key ever changes: an empty queue holds its sentinel, which is the winner again by the time its
+/// producer ticks.
 #[derive(Default)]
 struct Heads {
-    /// Inner node i (1-based, children 2i and 2i+1; leaves are `width + q`): the loser there.
-    losers: Vec<(u128, u32)>,
+    /// Inner node i (1-based, children 2i and 2i+1; leaves are `width + q`): the queue that lost
+    /// there.
+    losers: Vec<u32>,
+    /// Each queue's key (padding queues: u128::MAX).
+    keys: Vec<u128>,
     /// The overall winner.
-    top: (u128, u32),
+    top: u32,
     width: usize,
 }
 
 impl Heads {
     fn new(queues: usize) -> Self {
         let width = queues.max(1).next_power_of_two();
-        Heads { losers: vec![(u128::MAX, 0); width], top: (u128::MAX, 0), width }
+        Heads { losers: vec![0; width], keys: vec![u128::MAX; width], top: 0, width }
     }
 
     /// Plays every match anew with queue q's key `keys[q]`.
     fn build(&mut self, keys: &[u128]) {
         let w = self.width;
-        let mut win = vec![(u128::MAX, 0u32); 2 * w];
         for q in 0..w {
-            win[w + q] = (keys.get(q).copied().unwrap_or(u128::MAX), q as u32);
+            self.keys[q] = keys.get(q).copied().unwrap_or(u128::MAX);
+        }
+        let mut win = vec![0u32; 2 * w];
+        for q in 0..w {
+            win[w + q] = q as u32;
         }
         for n in (1..w).rev() {
             let (a, b) = (win[2 * n], win[2 * n + 1]);
-            let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+            let (first, second) = if self.keys[a as usize] <= self.keys[b as usize] { (a, b) } else { (b, a) };
             win[n] = first;
             self.losers[n] = second;
         }
@@ -534,26 +608,29 @@ impl Heads {
     /// The queue with the lowest key, and that key (u128::MAX: all done).
     #[inline]
     fn first(&self) -> (usize, u128) {
-        (self.top.1 as usize, self.top.0)
+        (self.top as usize, self.keys[self.top as usize])
     }
 
     /// The winner's queue has a new key (u128::MAX: done).
     #[inline]
     fn replace_first(&mut self, key: u128) {
-        let q = self.top.1 as usize;
-        let (mut key, mut queue) = (key, q as u32);
-        let mut node = (self.width + q) >> 1;
+        let q = self.top;
+        self.keys[q as usize] = key;
+        let (mut key, mut queue) = (key, q);
+        let mut node = (self.width + q as usize) >> 1;
         while node >= 1 {
             let stored = self.losers[node];
+            let stored_key = self.keys[stored as usize];
             // The lower of the two goes on up, the other stays: selected without a branch
             // (which way it goes is a coin toss a predictor would miss half the time). Keys are
             // unique but for done queues', which need no swap.
-            let swap = stored.0 < key;
-            self.losers[node] = select_unpredictable(swap, (key, queue), stored);
-            (key, queue) = select_unpredictable(swap, stored, (key, queue));
+            let swap = stored_key < key;
+            self.losers[node] = select_unpredictable(swap, queue, stored);
+            queue = select_unpredictable(swap, stored, queue);
+            key = select_unpredictable(swap, stored_key, key);
             node >>= 1;
         }
-        self.top = (key, queue);
+        self.top = queue;
     }
 }
 
@@ -581,6 +658,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A queue that is never read to its end (a long linger keeps batches waiting) is compacted
+    /// without losing or reordering anything.
+    #[test]
+    fn a_pending_queue_keeps_its_order_through_compaction() {
+        let mut q = Pending::<u64>::default();
+        let (mut next_in, mut next_out) = (0u64, 0u64);
+        for round in 0..50 {
+            for _ in 0..1000 {
+                q.push(next_in);
+                next_in += 1;
+            }
+            let mut out = Vec::new();
+            q.move_into(300, &mut out);
+            for _ in 0..(if round % 7 == 6 { 0 } else { 600 }) {
+                out.push(q.pop_front().expect("queued"));
+            }
+            for v in out {
+                assert_eq!(v, next_out);
+                next_out += 1;
+            }
+            assert_eq!(q.front(), Some(&next_out));
+        }
+        assert!(q.items.len() < 30_000, "compacted: {} kept for {} queued", q.items.len(), next_in - next_out);
+        while let Some(v) = q.pop_front() {
+            assert_eq!(v, next_out);
+            next_out += 1;
+        }
+        assert!(q.is_empty() && q.items.is_empty() && next_out == next_in);
     }
 
     /// Sentinels let batches out only once no later tick can go before them, and the stream
