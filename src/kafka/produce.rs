@@ -44,14 +44,16 @@ impl World {
                 break;
             }
             self.feed.due_pos += 1;
-            // Partitions come in no order: start loading the ones a few batches ahead (their
-            // state first, then, once that is in, the ends of their logs).
-            let ahead = |k: usize| self.feed.due.get(self.feed.due_pos + k).map(|a| a.partition as usize);
-            if let Some(a) = ahead(12) {
-                prefetch(&self.partitions[a], std::mem::size_of::<super::world::Partition>());
-            }
-            if let Some(a) = ahead(4) {
-                self.partitions[a].log.prefetch_tail();
+            // Partitions come in no order: in a large world, start loading the ones a few
+            // batches ahead (their state first, then, once that is in, the ends of their logs).
+            if self.prefetch_appends {
+                let ahead = |k: usize| self.feed.due.get(self.feed.due_pos + k).map(|a| a.partition as usize);
+                if let Some(a) = ahead(12) {
+                    prefetch(&self.partitions[a], std::mem::size_of::<super::world::Partition>());
+                }
+                if let Some(a) = ahead(4) {
+                    self.partitions[a].log.prefetch_tail();
+                }
             }
             let part = &mut self.partitions[d.partition as usize];
             let times = if d.len == 1 {
