@@ -642,7 +642,7 @@ mod tests {
     #[test]
     fn the_winner_is_always_the_lowest_key() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        for queues in [1, 2, 3, 10, 17, 100] {
+        for queues in [1, 2, 3, 10, 16, 17, 100] {
             let mut keys: Vec<u128> = (0..queues).map(|q| rng.gen_range(0..1000u128) * 1000 + q as u128).collect();
             let mut heads = Heads::new(queues);
             heads.build(&keys);
@@ -657,6 +657,14 @@ mod tests {
                     break;
                 }
             }
+            // Every queue done, one after another: the winner's key says so.
+            for _ in 0..queues {
+                let (q, key) = heads.first();
+                assert_eq!(key, keys[q]);
+                keys[q] = u128::MAX;
+                heads.replace_first(u128::MAX);
+            }
+            assert_eq!(heads.first().1, u128::MAX, "{queues} queues all done");
         }
     }
 

@@ -50,9 +50,10 @@ pub trait MetricSink {
 /// A push message on its way: (consumer, incarnation, partition, from, to, partition epoch).
 pub type PushMessage = (usize, u32, u32, u64, u64, u32);
 
-/// From how many partitions appends prefetch the next ones' state: with 100 partitions (their
-/// state and log ends, about 40 kB) prefetching made per-record.yaml 6% slower.
-const PREFETCH_FROM_PARTITIONS: usize = 1024;
+/// Above how many partitions appends prefetch the next ones' state: with 100 partitions (their
+/// state and log ends, about 40 kB, stay in a core's cache anyway) prefetching made
+/// per-record.yaml 6% slower.
+const PREFETCH_ABOVE_PARTITIONS: usize = 1024;
 
 /// Every kind of event. Consumer events carry the incarnation they were scheduled for.
 #[derive(Clone, Copy, Debug)]
@@ -177,8 +178,7 @@ pub struct World {
     pub rec: Recorder,
     /// The producers' ticks and batches (see `feed`).
     pub(super) feed: Feed,
-    /// Appends prefetch the partitions a few batches ahead: only worth its instructions when
-    /// the partitions' state does not stay in a core's cache anyway.
+    /// Appends prefetch the partitions a few batches ahead (see `PREFETCH_ABOVE_PARTITIONS`).
     pub(super) prefetch_appends: bool,
     /// Per producer, bytes per record.
     pub(super) record_size: Vec<u64>,
@@ -337,7 +337,7 @@ impl World {
         let record_size = plan.producers.iter().map(|p| p.record_size).collect();
         let generator = Generator::new(producers, first_partition, delay.as_nanos(), end);
         let first_ticks = generator.first_ticks();
-        let prefetch_appends = partitions.len() > PREFETCH_FROM_PARTITIONS;
+        let prefetch_appends = partitions.len() > PREFETCH_ABOVE_PARTITIONS;
         let mut w = World {
             plan,
             kernel: Kernel::new(),

@@ -15,10 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Events between two publications of the clock to a watcher.
 const PUBLISH_EVERY: u64 = 4096;
 
-/// The only loop: pops events in (time, insertion) order and hands them to the model.
+/// The clock and the queue: pops events in (time, insertion) order for the model, and moves the
+/// clock to places the model reserved and found due by itself (no event queued for them).
 ///
 /// The model owns its state; the kernel owns the clock and the queue, so a model can never read a
-/// time that is not the current event's.
+/// time that is not the current place's.
 pub struct Kernel<E> {
     queue: EventQueue<E>,
     now: SimTime,
@@ -63,8 +64,9 @@ impl<E> Kernel<E> {
         self.queue.push(time, event);
     }
 
-    /// The current place in the order: the time and sequence number of the event being handled.
-    /// Anything reserved at a place before it has happened by now; anything after, not yet.
+    /// The current place in the order: the time and sequence number of the event being handled
+    /// (or of the reserved place entered). Anything placed before it has happened by now;
+    /// anything after, not yet.
     pub fn place(&self) -> (SimTime, u64) {
         (self.now, self.seq)
     }
@@ -88,7 +90,7 @@ impl<E> Kernel<E> {
     /// Moves the clock to a place reserved earlier, where the model found by itself that
     /// something happens (no queued event comes before it). It counts as an event handled.
     pub fn enter_reserved(&mut self, time: SimTime, seq: u64) {
-        assert!((time, seq) > (self.now, self.seq), "a place in the past: {time:?} < {:?}", self.now);
+        assert!((time, seq) > (self.now, self.seq), "a place in the past: ({time:?}, {seq}) <= {:?}", self.place());
         debug_assert!(self.queue.peek_place().is_none_or(|next| (time, seq) < next), "an event comes first");
         debug_assert!(self.queue.was_reserved(seq), "sequence {seq} was never reserved");
         self.now = time;
