@@ -20,8 +20,7 @@
 
 use super::producer::{Closed, Producer};
 use crate::sim::{SimDuration, SimTime};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::hint::select_unpredictable;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -114,8 +113,9 @@ pub struct Generator {
     first_partition: Vec<u32>,
     delay: u64,
     end: SimTime,
-    /// Ticks to come: (time, order scheduled, producer).
-    ticks: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
+    /// Each producer's next tick, keyed by (time, order scheduled): the same loser tree as the
+    /// merge's, as a tick only ever replaces the one it follows.
+    ticks: Heads,
     scheduled: u64,
     /// The next batch's `order`. Every tick also takes one number after its batches, for its
     /// producer's sentinel; the first `n` numbers are the first ticks' sentinels.
@@ -135,15 +135,20 @@ pub struct Generator {
 impl Generator {
     pub fn new(producers: Vec<Producer>, first_partition: Vec<u32>, delay: u64, end: SimTime) -> Self {
         let n = producers.len();
-        let mut ticks = BinaryHeap::new();
         let mut scheduled = 0;
         // The world schedules every producer's first tick at the start, in producer order.
-        for (p, prod) in producers.iter().enumerate() {
-            if let Some(t) = prod.next_activity(SimTime::ZERO) {
-                ticks.push(Reverse((t, scheduled, p as u32)));
-                scheduled += 1;
-            }
-        }
+        let first: Vec<u128> = producers
+            .iter()
+            .map(|prod| match prod.next_activity(SimTime::ZERO) {
+                Some(t) => {
+                    scheduled += 1;
+                    tick_key(t, scheduled - 1)
+                }
+                None => u128::MAX,
+            })
+            .collect();
+        let mut ticks = Heads::new(n);
+        ticks.build(&first);
         let next_tick: Vec<Option<SimTime>> =
             producers.iter().map(|p| p.next_activity(SimTime::ZERO).filter(|&t| t <= end)).collect();
         let mut g = Generator {
@@ -185,9 +190,8 @@ impl Generator {
 
     /// The first tick of each producer, as the world schedules them at the start.
     pub fn first_ticks(&self) -> Vec<(u32, SimTime)> {
-        let mut v: Vec<_> = self.ticks.iter().map(|Reverse((t, order, p))| (*order, *p, *t)).collect();
-        v.sort();
-        v.into_iter().map(|(_, p, t)| (p, t)).collect()
+        let first = self.producers.iter().map(|prod| prod.next_activity(SimTime::ZERO));
+        (0..).zip(first).filter_map(|(p, t)| Some((p, t?))).collect()
     }
 
     /// Generates ticks until a chunk's worth of batches is due, or the run's ticks are over, into
@@ -196,12 +200,12 @@ impl Generator {
     pub fn fill_chunk(&mut self, mut chunk: Chunk) -> Chunk {
         chunk.clear();
         while !self.chunk_size.is_full(&chunk) {
-            let Some(&Reverse((at, _, p))) = self.ticks.peek() else { break };
-            if at > self.end {
-                break; // the world stops before it
+            let (p, key) = self.ticks.first();
+            let at = SimTime((key >> 64) as u64);
+            if key == u128::MAX || at > self.end {
+                break; // (the world stops before it)
             }
-            self.ticks.pop();
-            self.tick(p as usize, at, &mut chunk);
+            self.tick(p, at, &mut chunk);
             self.emit(&mut chunk);
         }
         if !self.chunk_size.is_full(&chunk) {
@@ -224,10 +228,9 @@ impl Generator {
         ready.clear();
         prod.produce_window(at, window_end, ready);
         let next = prod.next_activity(window_end);
-        if let Some(t) = next {
-            self.ticks.push(Reverse((t, self.scheduled, p as u32)));
-            self.scheduled += 1;
-        }
+        // This tick was the winner: its producer's next one takes its place.
+        self.ticks.replace_first(next.map_or(u128::MAX, |t| tick_key(t, self.scheduled)));
+        self.scheduled += u64::from(next.is_some());
         self.next_tick[p] = next.filter(|&t| t <= self.end);
         let first_order = self.order;
         self.order += ready.batches.len() as u64;
@@ -357,6 +360,11 @@ impl<T: Copy> Pending<T> {
             self.head = 0;
         }
     }
+}
+
+/// A tick's key: by time, then by the order ticks were scheduled in.
+fn tick_key(at: SimTime, scheduled: u64) -> u128 {
+    (u128::from(at.as_nanos()) << 64) | u128::from(scheduled)
 }
 
 /// Whether each of `runs` worlds running at once can give its producers a core of their own.
