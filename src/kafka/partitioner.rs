@@ -20,23 +20,34 @@ pub enum KeyTable {
 impl KeyTable {
     pub fn new(keys: u64, partitions: u32) -> Self {
         if partitions <= 1 << 8 {
-            KeyTable::U8(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions) as u8))
+            KeyTable::U8(Self::build(keys, |name| partition_for_key(name, partitions) as u8))
         } else if partitions <= 1 << 16 {
-            KeyTable::U16(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions) as u16))
+            KeyTable::U16(Self::build(keys, |name| partition_for_key(name, partitions) as u16))
         } else {
-            KeyTable::U32(Self::build(keys, |i, buf| partition_for_key(key_name_into(i, buf), partitions)))
+            KeyTable::U32(Self::build(keys, |name| partition_for_key(name, partitions)))
         }
     }
 
-    /// Entry i is `part(i)`. A large table (a million keys hash in about 20 ms) is built on every
-    /// core: each entry depends on its key alone, so the table is the same however it is split.
-    fn build<T: Send>(keys: u64, part: impl Fn(u64, &mut [u8; 24]) -> T + Sync) -> Vec<T> {
+    /// Entry i is `part(b"key-<i>")`. A large table is built on every core, in blocks of
+    /// consecutive keys whose names are counted up as text: each entry depends on its key alone,
+    /// so the table is the same however it is split.
+    fn build<T: Send + Copy + Default>(keys: u64, part: impl Fn(&[u8]) -> T + Sync) -> Vec<T> {
         use rayon::prelude::*;
+        const BLOCK: usize = 1 << 14;
+        let mut table = vec![T::default(); keys as usize];
+        let fill = |(b, block): (usize, &mut [T])| {
+            let mut name = KeyName::new((b * BLOCK) as u64);
+            for entry in block {
+                *entry = part(name.bytes());
+                name.advance();
+            }
+        };
         if keys < 1 << 16 {
-            let mut buf = [0u8; 24];
-            return (0..keys).map(|i| part(i, &mut buf)).collect();
+            table.chunks_mut(BLOCK).enumerate().for_each(fill);
+        } else {
+            table.par_chunks_mut(BLOCK).enumerate().for_each(fill);
         }
-        (0..keys).into_par_iter().map_init(|| [0u8; 24], |buf, i| part(i, buf)).collect()
+        table
     }
 
     /// Asks the CPU to bring `key`'s entry into the cache (a hint: nothing else changes).
@@ -151,6 +162,41 @@ pub fn key_name_into(i: u64, buf: &mut [u8; 24]) -> &[u8] {
     &buf[..4 + len]
 }
 
+/// `key-<i>` for consecutive i, kept as text: the next key adds one to the last digit (with a
+/// carry now and then) instead of writing the whole number out again.
+struct KeyName {
+    buf: [u8; 24],
+    len: usize,
+}
+
+impl KeyName {
+    fn new(i: u64) -> Self {
+        let mut buf = [0u8; 24];
+        let len = key_name_into(i, &mut buf).len();
+        KeyName { buf, len }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn advance(&mut self) {
+        let mut k = self.len - 1;
+        while self.buf[k] == b'9' {
+            self.buf[k] = b'0';
+            if k == 4 {
+                // All nines: one digit more ("key-99" -> "key-100").
+                self.buf[4] = b'1';
+                self.buf[self.len] = b'0';
+                self.len += 1;
+                return;
+            }
+            k -= 1;
+        }
+        self.buf[k] += 1;
+    }
+}
+
 /// Where null-key records go (keyed records always follow murmur2 under the default partitioner).
 pub enum NullKeyPartitioner {
     /// KIP-794: stay on one partition until a batch's worth of bytes went to it.
@@ -230,6 +276,35 @@ mod tests {
                     "key {i} of {n} over {parts}"
                 );
             }
+        }
+    }
+
+    /// Names counted up as text match names written out, across every carry and digit count.
+    #[test]
+    fn key_names_counted_up_match_key_names_written_out() {
+        for start in [0u64, 95, 9_990, 999_990, 1 << 14, 99_999_999_990] {
+            let mut name = KeyName::new(start);
+            for i in start..start + 30 {
+                assert_eq!(name.bytes(), key_name(i).as_bytes());
+                name.advance();
+            }
+        }
+        let mut name = KeyName::new(0);
+        for i in 0..200_000 {
+            assert_eq!(name.bytes(), key_name(i).as_bytes());
+            name.advance();
+        }
+    }
+
+    /// A table built on every core, block by block, holds murmur2 of each key's own name.
+    #[test]
+    fn a_table_built_in_parallel_blocks_is_the_same() {
+        let t = KeyTable::new(100_003, 1000);
+        assert!(matches!(t, KeyTable::U16(_)));
+        let block = 1u64 << 14;
+        let edges = (1..7).flat_map(|b| [b * block - 1, b * block]);
+        for i in edges.chain([0, 99_999, 100_002]).chain((0..100_003).step_by(97)) {
+            assert_eq!(t.partition_of(i), partition_for_key(key_name(i).as_bytes(), 1000), "key {i}");
         }
     }
 
