@@ -103,6 +103,7 @@ impl ChunkSize {
         chunk.due.len() >= self.batches || chunk.ticks.len() >= self.batches || bytes >= self.bytes
     }
 }
+
 /// Chunks the generator may run ahead of the world.
 const CHUNKS_AHEAD: usize = 4;
 
