@@ -136,22 +136,22 @@ pub struct Generator {
 impl Generator {
     pub fn new(producers: Vec<Producer>, first_partition: Vec<u32>, delay: u64, end: SimTime) -> Self {
         let n = producers.len();
-        let mut scheduled = 0;
+        let first: Vec<Option<SimTime>> = producers.iter().map(|p| p.next_activity(SimTime::ZERO)).collect();
         // The world schedules every producer's first tick at the start, in producer order.
-        let first: Vec<u128> = producers
+        let mut scheduled = 0;
+        let keys: Vec<u128> = first
             .iter()
-            .map(|prod| match prod.next_activity(SimTime::ZERO) {
+            .map(|t| match t {
                 Some(t) => {
                     scheduled += 1;
-                    tick_key(t, scheduled - 1)
+                    tick_key(*t, scheduled - 1)
                 }
                 None => u128::MAX,
             })
             .collect();
         let mut ticks = Heads::new(n);
-        ticks.build(&first);
-        let next_tick: Vec<Option<SimTime>> =
-            producers.iter().map(|p| p.next_activity(SimTime::ZERO).filter(|&t| t <= end)).collect();
+        ticks.build(&keys);
+        let next_tick = first.iter().map(|t| t.filter(|&t| t <= end)).collect();
         let mut g = Generator {
             producers,
             first_partition,

@@ -19,7 +19,7 @@ const BATCH_BYTES: f64 = 48.0;
 /// A record drawn ahead in a producer's open batch (its creation time).
 const LOOKAHEAD_BYTES: f64 = 8.0;
 /// A batch of a producer window on its way (`kafka::feed`): closed, waiting for the merge, and in
-/// a chunk (with room to spare: the world's list of batches in flight, counted here before, is gone).
+/// a chunk (three copies of a 40-byte record, rounded up).
 const LOOKAHEAD_BATCH_BYTES: f64 = 128.0;
 const METRIC_ROW_BYTES: f64 = std::mem::size_of::<crate::record::MetricRow>() as f64;
 /// Per partition of a group: owner, committed offset, processed ranges, sample state.
