@@ -473,10 +473,16 @@ pub struct Feed {
     handled_to: u64,
     /// Buffers of chunks used up, handed back to the generator.
     spare: Chunk,
+    /// Per producer, the sequence number reserved for its next tick when the one before it was
+    /// handled (as scheduling it would have taken): ticks are not queued, the stream of them
+    /// is the queue.
+    tick_seq: Vec<u64>,
+    /// The generator made its last tick.
+    ticks_done: bool,
 }
 
 impl Feed {
-    pub fn new(source: Source, delay: SimDuration) -> Self {
+    pub fn new(source: Source, delay: SimDuration, producers: usize) -> Self {
         Feed {
             source,
             delay: delay.as_nanos(),
@@ -490,6 +496,41 @@ impl Feed {
             bases_kept: 0,
             handled_to: 0,
             spare: Chunk::default(),
+            tick_seq: vec![u64::MAX; producers],
+            ticks_done: false,
+        }
+    }
+
+    /// Producer `producer`'s next tick has place `seq` in the event order.
+    pub(super) fn tick_placed(&mut self, producer: u32, seq: u64) {
+        self.tick_seq[producer as usize] = seq;
+    }
+
+    /// The place of the next tick the world handles: the generator replays the ticks in the
+    /// world's order, so the next in its stream is the earliest of all.
+    #[inline]
+    pub(super) fn next_tick_place(&mut self) -> Option<(SimTime, u64)> {
+        if let Some(t) = self.tick_chunks.front().and_then(|ticks| ticks.get(self.tick_pos)) {
+            return Some((t.at, self.tick_seq[t.producer as usize]));
+        }
+        self.next_tick_place_slow()
+    }
+
+    #[cold]
+    fn next_tick_place_slow(&mut self) -> Option<(SimTime, u64)> {
+        loop {
+            if let Some(ticks) = self.tick_chunks.front() {
+                if let Some(t) = ticks.get(self.tick_pos) {
+                    return Some((t.at, self.tick_seq[t.producer as usize]));
+                }
+                self.spare.ticks = self.tick_chunks.pop_front().expect("a front");
+                self.tick_pos = 0;
+                continue;
+            }
+            if self.ticks_done || !self.receive() {
+                self.ticks_done = true;
+                return None;
+            }
         }
     }
 
@@ -786,7 +827,7 @@ mod tests {
             Producer::new(&plan("slow", 1.0, 7_200_000), 2, vec![], vec![], &rngs, &mut tables),
         ];
         let generator = Generator::new(producers, vec![0, 0], 0, SimTime::from_millis(60_000));
-        let mut feed = Feed::new(Source::Inline(Box::new(generator)), SimDuration::ZERO);
+        let mut feed = Feed::new(Source::Inline(Box::new(generator)), SimDuration::ZERO, 2);
         let (mut seq, mut most) = (0u64, 0);
         let mut due = 0;
         for _ in 0..60_000 {

@@ -12,18 +12,22 @@
 //! event it would have been; no event is queued for it.
 
 use super::feed::AppendTrace;
-use super::world::{Ev, World};
+use super::world::World;
 use crate::prefetch::prefetch;
 use crate::sim::SimTime;
 
 impl World {
     /// A producer's window: its closed batches get their places in the event order.
-    pub(super) fn producer_tick(&mut self, p: usize) {
+    /// The world enters it at its place (see [`Feed::next_tick_place`](super::feed::Feed::next_tick_place)); no event is queued.
+    pub(super) fn producer_tick(&mut self) {
         let kernel = &mut self.kernel;
         let tick = self.feed.take_tick(|n| kernel.reserve_many(n));
-        assert!(tick.producer as usize == p && tick.at == self.now(), "the feed replays the world's tick order");
-        if let Some(t) = tick.next {
-            self.kernel.schedule_at(t, Ev::ProducerTick(p as u32));
+        debug_assert!(tick.at == self.now(), "the feed replays the world's tick order");
+        if tick.next.is_some() {
+            // The place its next tick has, as if it were queued now (ticks past the run's end
+            // take theirs too, so every later sequence number stays the same).
+            let seq = self.kernel.reserve();
+            self.feed.tick_placed(tick.producer, seq);
         }
     }
 

@@ -58,7 +58,6 @@ const PREFETCH_ABOVE_PARTITIONS: usize = 1024;
 /// Every kind of event. Consumer events carry the incarnation they were scheduled for.
 #[derive(Clone, Copy, Debug)]
 pub enum Ev {
-    ProducerTick(u32),
     Action(u32),
     Sample,
     Start(u32),
@@ -329,6 +328,7 @@ impl World {
         }
         let end = SimTime::ZERO + plan.duration;
         let delay = plan.network_delay;
+        let nproducers = producers.len();
         let ngroups = groups.len();
         let nconsumers = consumers.len();
         // Latency over time keeps at most about 600 points per group, whatever the run's length.
@@ -346,7 +346,7 @@ impl World {
             consumers,
             groups,
             rec: Recorder::new(ngroups, nconsumers, latency_bucket_s),
-            feed: Feed::new(Source::Inline(Box::new(generator)), delay),
+            feed: Feed::new(Source::Inline(Box::new(generator)), delay, nproducers),
             prefetch_appends,
             record_size,
             producer_thread: super::feed::thread_per_run(1),
@@ -371,8 +371,9 @@ impl World {
         for (i, a) in self.plan.timeline.iter().enumerate() {
             self.kernel.schedule_at(SimTime::ZERO + a.at, Ev::Action(i as u32));
         }
-        for &(p, t) in first_ticks {
-            self.kernel.schedule_at(t, Ev::ProducerTick(p));
+        for &(p, _) in first_ticks {
+            let seq = self.kernel.reserve();
+            self.feed.tick_placed(p, seq);
         }
         self.kernel.schedule_at(SimTime::ZERO, Ev::Sample);
         // LogManager schedules cleanupLogs after log.initial.task.delay.ms, then every
@@ -396,10 +397,17 @@ impl World {
         loop {
             // Batches reach the broker between events, without events of their own; an arrival
             // that wakes a long poll or is pushed is handled at its own place, before the next event.
-            let next = self.kernel.peek_place().filter(|&(t, _)| t <= self.end);
+            // Producer ticks are not queued either: the feed's stream of them is their queue.
+            let event = self.kernel.peek_place();
+            let tick = self.feed.next_tick_place();
+            let tick_first = tick.is_some_and(|t| event.is_none_or(|e| t < e));
+            let next = if tick_first { tick } else { event }.filter(|&(t, _)| t <= self.end);
             if let Some((at, seq, pid)) = self.advance_logs(next.unwrap_or((self.end, u64::MAX))) {
                 self.kernel.enter_reserved(at, seq);
                 self.appended(pid);
+            } else if tick_first && let Some((at, seq)) = next {
+                self.kernel.enter_reserved(at, seq);
+                self.producer_tick();
             } else if let Some(ev) = self.kernel.next_until(self.end) {
                 self.handle(ev);
             } else {
@@ -423,7 +431,6 @@ impl World {
             return;
         }
         match ev {
-            Ev::ProducerTick(p) => self.producer_tick(p as usize),
             Ev::Action(i) => self.action(i as usize),
             Ev::Sample => {
                 self.sample();
