@@ -223,32 +223,44 @@ impl Generator {
     }
 
     fn tick(&mut self, p: usize, at: SimTime, chunk: &mut Chunk) {
-        let prod = &mut self.producers[p];
-        let window_end = at + prod.window();
-        let ready = &mut self.scratch;
-        ready.clear();
-        prod.produce_window(at, window_end, ready);
-        let next = prod.next_activity(window_end);
+        let window_end = at + self.producers[p].window();
+        let was_empty = self.pending[p].is_empty();
+        let first_order = self.order;
+        let batches = if self.producers[p].sends_singles() {
+            self.close_singles(p, window_end)
+        } else {
+            self.close_window(p, at, window_end)
+        };
+        let next = self.producers[p].next_activity(window_end);
         // This tick was the winner: its producer's next one takes its place.
         self.ticks.replace_first(next.map_or(u128::MAX, |t| tick_key(t, self.scheduled)));
         self.scheduled += u64::from(next.is_some());
         self.next_tick[p] = next.filter(|&t| t <= self.end);
-        let first_order = self.order;
-        self.order += ready.batches.len() as u64;
+        self.order += batches;
         self.after_last_tick[p] = self.order;
         self.order += 1;
-        chunk.ticks.push(TickOut {
-            producer: p as u32,
-            at,
-            first_order,
-            batches: ready.batches.len() as u64,
-            until: window_end,
-            next,
-        });
+        chunk.ticks.push(TickOut { producer: p as u32, at, first_order, batches, until: window_end, next });
+        if was_empty {
+            // The merge stopped at this producer's sentinel, the lowest key left (this tick is
+            // the earliest of all): its first batch, or its next sentinel, takes its place.
+            debug_assert_eq!(self.heads.first().0, p, "the merge waits on the producer that ticks");
+            let key = match self.pending[p].front() {
+                Some(d) => self.merge_key(d),
+                None => self.sentinel(p),
+            };
+            self.heads.replace_first(key);
+        }
+    }
+
+    /// Producer `p`'s window up to `window_end`: its closed batches join its pending queue,
+    /// numbered from `self.order` on. Returns how many.
+    fn close_window(&mut self, p: usize, at: SimTime, window_end: SimTime) -> u64 {
+        let ready = &mut self.scratch;
+        ready.clear();
+        self.producers[p].produce_window(at, window_end, ready);
         let queue = &mut self.pending[p];
-        let was_empty = queue.is_empty();
         let first_partition = self.first_partition[p];
-        for (b, order) in ready.batches.iter().zip(first_order..) {
+        for (b, order) in ready.batches.iter().zip(self.order..) {
             let arrives = b.send_time + SimDuration(self.delay);
             let partition = first_partition + b.partition;
             let times = ready.created_us(b);
@@ -260,16 +272,34 @@ impl Generator {
             };
             queue.push(Due { at: arrives, order, partition, len: b.len, producer: p as u32, first });
         }
-        if was_empty {
-            // The merge stopped at this producer's sentinel, the lowest key left (this tick is
-            // the earliest of all): its first batch, or its next sentinel, takes its place.
-            debug_assert_eq!(self.heads.first().0, p, "the merge waits on the producer that ticks");
-            let key = match self.pending[p].front() {
-                Some(d) => self.merge_key(d),
-                None => self.sentinel(p),
-            };
-            self.heads.replace_first(key);
+        ready.batches.len() as u64
+    }
+
+    /// [`close_window`](Self::close_window) of a producer whose every record is a batch of its
+    /// own: records go straight into its pending queue, without a list of closed batches in
+    /// between (a fifth of the producers' time when batches hold one record).
+    fn close_singles(&mut self, p: usize, window_end: SimTime) -> u64 {
+        let queue = &mut self.pending[p];
+        queue.compact();
+        let start = queue.items.len();
+        let (delay, partition_base, producer) = (self.delay, self.first_partition[p], p as u32);
+        let (mut tie, mut last, mut order) = (false, u64::MAX, self.order);
+        self.producers[p].produce_singles(window_end, |send, partition| {
+            tie |= send == last;
+            last = send;
+            let (at, first, partition) = (SimTime(send + delay), send / 1_000, partition_base + partition);
+            queue.items.push(Due { at, order, partition, len: 1, producer, first });
+            order += 1;
+        });
+        let fresh = &mut queue.items[start..];
+        if tie {
+            // Records sent at one instant go in partition order, as `produce_window` sorts them.
+            fresh.sort_by_key(|d| (d.at, d.partition));
+            for (d, order) in fresh.iter_mut().zip(self.order..) {
+                d.order = order;
+            }
         }
+        fresh.len() as u64
     }
 
     /// Hands over, in order, every batch below the lowest sentinel: no batch still to come can

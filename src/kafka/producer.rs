@@ -331,7 +331,54 @@ impl Producer {
         n
     }
 
-    fn add_record(&mut self, a: u64, out: &mut Closed) {
+    /// linger.ms = 0: every record leaves at once, in a batch of its own (none is ever open).
+    pub fn sends_singles(&self) -> bool {
+        self.linger == 0
+    }
+
+    /// [`produce_window`](Self::produce_window) for a producer that
+    /// [`sends_singles`](Self::sends_singles): `sink(send_ns, partition)` gets each record of
+    /// `[from, to)` in the order they are drawn, which is arrival order (equal arrivals are left
+    /// for the caller to order by partition, as `produce_window` does).
+    #[inline]
+    pub fn produce_singles(&mut self, to: SimTime, mut sink: impl FnMut(u64, u32)) {
+        debug_assert!(self.sends_singles());
+        let to = to.as_nanos();
+        while self.next_arrival < to {
+            let a = self.next_arrival;
+            sink(a, self.send_single(a));
+            self.next_arrival = self.draw_after(a, false);
+        }
+    }
+
+    /// The partition of a record sent at `a` in a batch of its own.
+    #[inline(always)]
+    fn send_single(&mut self, a: u64) -> u32 {
+        let (p, keyed) = self.partition_for(a);
+        if !keyed {
+            let (size, batch_size, n) = (self.record_size, self.batch_size, self.partitions);
+            self.null_key.on_appended(size, batch_size, false, n, &mut self.partition_rng);
+        }
+        p
+    }
+
+    /// The partition of the record produced at `a`, and whether it has a key.
+    #[inline(always)]
+    fn partition_for(&mut self, a: u64) -> (u32, bool) {
+        if self.partition_changes.first().is_some_and(|c| c.0 <= a) {
+            self.change_partitions(a);
+        }
+        let key = if self.round_robin_all || !self.keys.is_keyed() { None } else { Some(self.next_key()) };
+        let p = match key {
+            Some((_, p)) => p,
+            None => self.null_key.partition(self.partitions),
+        };
+        self.records_produced += 1;
+        (p, key.is_some())
+    }
+
+    #[cold]
+    fn change_partitions(&mut self, a: u64) {
         while self.partition_changes.first().is_some_and(|c| c.0 <= a) {
             let (_, n, keys) = self.partition_changes.remove(0);
             // The producer's metadata now shows n partitions: keys map anew (murmur2 % n).
@@ -343,24 +390,18 @@ impl Producer {
                 e.1 = self.keys.partition_of(e.0);
             }
         }
-        let key = if self.round_robin_all || !self.keys.is_keyed() { None } else { Some(self.next_key()) };
-        let p = match key {
-            Some((_, p)) => p,
-            None => self.null_key.partition(self.partitions),
-        };
-        let pi = p as usize;
-        self.records_produced += 1;
-        if self.linger == 0 {
-            // linger.ms = 0: every record leaves at once, in a batch of its own (none is ever open).
+    }
+
+    fn add_record(&mut self, a: u64, out: &mut Closed) {
+        if self.sends_singles() {
+            let p = self.send_single(a);
             let start = out.created_us.len() as u32;
             out.created_us.push(a / 1_000);
             out.batches.push(ReadyBatch { partition: p, send_time: SimTime(a), start, len: 1 });
-            if key.is_none() {
-                let (size, batch_size, n) = (self.record_size, self.batch_size, self.partitions);
-                self.null_key.on_appended(size, batch_size, false, n, &mut self.partition_rng);
-            }
             return;
         }
+        let (p, keyed) = self.partition_for(a);
+        let pi = p as usize;
         if self.open_ref(p).is_some_and(|b| b.deadline <= a) {
             self.remove_open(p);
             self.close(p, None, out);
@@ -391,7 +432,7 @@ impl Producer {
             self.remove_open(p);
             self.close(p, Some(a), out);
         }
-        if key.is_none() {
+        if !keyed {
             let open = self.open[pi] != NO_BATCH;
             self.null_key.on_appended(
                 self.record_size,
