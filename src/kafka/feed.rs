@@ -14,6 +14,10 @@
 //!   Before each event the world appends the due prefix of this stream, one read and one append
 //!   per batch.
 //!
+//! A producer's closed batches wait in its own queue, in order. Once a few hundred wait, every
+//! one below the lowest *sentinel* (see `Generator::sentinel`: no batch still to come can go
+//! before it) is handed over, in order.
+//!
 //! Drawing records is most of a producer's cost, so the generator runs on a thread of its own
 //! when the run has a second core, a few thousand batches ahead of the world; what it hands over
 //! is the same either way (a test runs every shipped scenario both ways and compares them).
@@ -54,7 +58,7 @@ pub struct TickOut {
 /// A batch in the order batches reach the broker. `order` counts batches in the order their ticks
 /// closed them, which is the order the world reserves their places in. `first` is its create
 /// time (µs) when it holds one record, else where its create times start in `Chunk::created_us`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Due {
     pub at: SimTime,
     pub order: u64,
@@ -129,8 +133,18 @@ pub struct Generator {
     /// tick took after its batches: what its sentinel is made of while its queue is empty.
     next_tick: Vec<Option<SimTime>>,
     after_last_tick: Vec<u64>,
+    /// The merge's loser tree, built anew for each burst (`emit_merged`).
     heads: Heads,
+    front_keys: Vec<u128>,
     chunk_size: ChunkSize,
+    /// Batches in `pending`, all producers together.
+    pending_batches: usize,
+    /// Scratch for `emit_sorted`: per producer, its batches in the burst; per bucket, its end.
+    burst: Vec<usize>,
+    bucket_ends: Vec<u32>,
+    sorted: Vec<Due>,
+    #[cfg(test)]
+    bursts_sorted: u64,
 }
 
 impl Generator {
@@ -152,7 +166,7 @@ impl Generator {
         let mut ticks = Heads::new(n);
         ticks.build(&keys);
         let next_tick = first.iter().map(|t| t.filter(|&t| t <= end)).collect();
-        let mut g = Generator {
+        Generator {
             producers,
             first_partition,
             delay,
@@ -166,11 +180,15 @@ impl Generator {
             next_tick,
             after_last_tick: (0..n as u64).collect(),
             heads: Heads::new(n),
+            front_keys: Vec::with_capacity(n),
             chunk_size: CHUNK_INLINE,
-        };
-        let keys: Vec<u128> = (0..n).map(|p| g.sentinel(p)).collect();
-        g.heads.build(&keys);
-        g
+            pending_batches: 0,
+            burst: Vec::with_capacity(n),
+            bucket_ends: Vec::new(),
+            sorted: Vec::new(),
+            #[cfg(test)]
+            bursts_sorted: 0,
+        }
     }
 
     /// The key of an empty queue: no batch producer `p` closes from now on comes before it, so
@@ -200,31 +218,33 @@ impl Generator {
     /// after chunk).
     pub fn fill_chunk(&mut self, mut chunk: Chunk) -> Chunk {
         chunk.clear();
+        // The merge runs once a burst of batches waits (not after every tick): batches below
+        // the lowest sentinel stay below it, so merging later hands over the same order.
+        let burst = MERGE_BURST.min(self.chunk_size.batches);
+        let mut ticks_left = true;
         while !self.chunk_size.is_full(&chunk) {
             let (p, key) = self.ticks.first();
             let at = SimTime((key >> 64) as u64);
             if key == u128::MAX || at > self.end {
-                break; // (the world stops before it)
+                ticks_left = false; // (the world stops before it)
+                break;
             }
             self.tick(p, at, &mut chunk);
-            self.emit(&mut chunk);
+            if self.pending_batches >= burst {
+                self.emit(&mut chunk);
+            }
         }
-        if !self.chunk_size.is_full(&chunk) {
+        if !ticks_left {
             // No tick is left in the run: every batch closed is final.
             self.next_tick.iter_mut().for_each(|t| *t = None);
-            let keys: Vec<u128> = (0..self.pending.len())
-                .map(|p| self.pending[p].front().map_or(u128::MAX, |d| self.merge_key(d)))
-                .collect();
-            self.heads.build(&keys);
-            self.emit(&mut chunk);
             chunk.last = true;
         }
+        self.emit(&mut chunk);
         chunk
     }
 
     fn tick(&mut self, p: usize, at: SimTime, chunk: &mut Chunk) {
         let window_end = at + self.producers[p].window();
-        let was_empty = self.pending[p].is_empty();
         let first_order = self.order;
         let batches = if self.producers[p].sends_singles() {
             self.close_singles(p, window_end)
@@ -240,16 +260,7 @@ impl Generator {
         self.after_last_tick[p] = self.order;
         self.order += 1;
         chunk.ticks.push(TickOut { producer: p as u32, at, first_order, batches, until: window_end, next });
-        if was_empty {
-            // The merge stopped at this producer's sentinel, the lowest key left (this tick is
-            // the earliest of all): its first batch, or its next sentinel, takes its place.
-            debug_assert_eq!(self.heads.first().0, p, "the merge waits on the producer that ticks");
-            let key = match self.pending[p].front() {
-                Some(d) => self.merge_key(d),
-                None => self.sentinel(p),
-            };
-            self.heads.replace_first(key);
-        }
+        self.pending_batches += batches as usize;
     }
 
     /// Producer `p`'s window up to `window_end`: its closed batches join its pending queue,
@@ -305,6 +316,25 @@ impl Generator {
     /// Hands over, in order, every batch below the lowest sentinel: no batch still to come can
     /// go before them.
     fn emit(&mut self, chunk: &mut Chunk) {
+        let before = chunk.due.len();
+        let bound = (0..self.pending.len()).map(|q| self.sentinel(q)).min().unwrap_or(u128::MAX);
+        if !self.emit_sorted(bound, chunk) {
+            self.emit_merged(chunk);
+        }
+        self.pending_batches -= chunk.due.len() - before;
+    }
+
+    /// [`emit`](Self::emit) by merging the producers' queues: a loser tree over their fronts,
+    /// an empty queue standing for its sentinel, replayed once a batch.
+    fn emit_merged(&mut self, chunk: &mut Chunk) {
+        let mut keys = std::mem::take(&mut self.front_keys);
+        keys.clear();
+        keys.extend((0..self.pending.len()).map(|q| match self.pending[q].front() {
+            Some(d) => self.merge_key(d),
+            None => self.sentinel(q),
+        }));
+        self.heads.build(&keys);
+        self.front_keys = keys;
         loop {
             let (p, key) = self.heads.first();
             if key == u128::MAX {
@@ -323,7 +353,91 @@ impl Generator {
             chunk.due.push(d);
         }
     }
+
+    /// [`emit`](Self::emit) of a burst of one-record batches at once: each batch below `bound`
+    /// goes into a bucket by arrival time, then an insertion pass orders each bucket's few.
+    /// A loser-tree replay is a chain of dependent loads and compares (about 30 cycles a
+    /// batch); these steps do not wait on each other. Both give the batches sorted by
+    /// (arrival, order), so the order is the same. False (nothing done): the burst is small, or
+    /// has a batch of several records (whose create times the merge moves along with it).
+    fn emit_sorted(&mut self, bound: u128, chunk: &mut Chunk) -> bool {
+        let (mut n, mut lo, mut hi) = (0, u64::MAX, 0);
+        self.burst.clear();
+        for q in &self.pending {
+            let items = &q.items[q.head..];
+            let c = items.iter().position(|d| d.len != 1 || self.merge_key(d) >= bound).unwrap_or(items.len());
+            if items.get(c).is_some_and(|d| d.len != 1 && self.merge_key(d) < bound) {
+                return false;
+            }
+            if c > 0 {
+                lo = lo.min(items[0].at.as_nanos());
+                hi = hi.max(items[c - 1].at.as_nanos());
+            }
+            self.burst.push(c);
+            n += c;
+        }
+        if n < SORT_BURST {
+            return false;
+        }
+        // Buckets a power of two of nanoseconds wide, two to four per batch: few batches share
+        // one, so the insertion pass rarely moves one (and its branch is well predicted).
+        let span = hi - lo;
+        let shift = (u64::BITS - span.leading_zeros()).saturating_sub((4 * n).ilog2());
+        let bucket = |d: &Due| ((d.at.as_nanos() - lo) >> shift) as usize;
+        let ends = &mut self.bucket_ends;
+        ends.clear();
+        ends.resize((span >> shift) as usize + 2, 0);
+        for (q, &c) in self.pending.iter().zip(&self.burst) {
+            for d in &q.items[q.head..q.head + c] {
+                ends[bucket(d) + 1] += 1;
+            }
+        }
+        let mut start = 0;
+        for e in ends.iter_mut() {
+            start += *e;
+            *e = start;
+        }
+        // Sorted in a buffer that stays in the cache, then handed over in one sequential copy.
+        let mut out = std::mem::take(&mut self.sorted);
+        out.clear();
+        out.resize(n, Due::default());
+        for (q, &c) in self.pending.iter_mut().zip(&self.burst) {
+            for d in &q.items[q.head..q.head + c] {
+                let slot = &mut ends[bucket(d)];
+                out[*slot as usize] = *d;
+                *slot += 1;
+            }
+            q.head += c;
+            q.reset_if_read();
+        }
+        // Only batches in one bucket can be out of order.
+        for i in 1..out.len() {
+            if self.merge_key(&out[i - 1]) > self.merge_key(&out[i]) {
+                let d = out[i];
+                let key = self.merge_key(&d);
+                let mut j = i;
+                while j > 0 && self.merge_key(&out[j - 1]) > key {
+                    out[j] = out[j - 1];
+                    j -= 1;
+                }
+                out[j] = d;
+            }
+        }
+        chunk.due.extend_from_slice(&out);
+        self.sorted = out;
+        #[cfg(test)]
+        {
+            self.bursts_sorted += 1;
+        }
+        true
+    }
 }
+
+/// Batches pending across the producers before the merge runs (fewer when chunks are smaller).
+const MERGE_BURST: usize = 256;
+
+/// Bursts of at least this many one-record batches are sorted rather than merged.
+const SORT_BURST: usize = 32;
 
 /// A queue that is read from the front and, in a steady run, read to its end after every tick:
 /// a vector emptied whenever it is (and compacted now and then if it never is).
@@ -342,11 +456,6 @@ impl<T: Copy> Pending<T> {
     #[inline]
     fn front(&self) -> Option<&T> {
         self.items.get(self.head)
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.head == self.items.len()
     }
 
     #[inline]
@@ -658,11 +767,10 @@ impl Feed {
     }
 }
 
-/// A loser tree over the producers' queue fronts. Each inner node keeps the queue that lost the
-/// match played there and the root's winner is kept apart, so when the winner's queue moves to its
-/// next key, the new key replays only its own path, one comparison per level. Only the winner's
-/// key ever changes: an empty queue holds its sentinel, which is the winner again by the time its
-/// producer ticks.
+/// A loser tree over the producers' queue fronts (or their next ticks). Each inner node keeps
+/// the queue that lost the match played there and the root's winner is kept apart, so when the
+/// winner's queue moves to its next key, the new key replays only its own path, one comparison
+/// per level. Only the winner's key ever changes.
 #[derive(Default)]
 struct Heads {
     /// Inner node i (1-based, children 2i and 2i+1; leaves are `width + q`): the queue that lost
@@ -673,12 +781,14 @@ struct Heads {
     /// The overall winner.
     top: u32,
     width: usize,
+    /// Scratch for `build`: the winner of each node.
+    winners: Vec<u32>,
 }
 
 impl Heads {
     fn new(queues: usize) -> Self {
         let width = queues.max(1).next_power_of_two();
-        Heads { losers: vec![0; width], keys: vec![u128::MAX; width], top: 0, width }
+        Heads { losers: vec![0; width], keys: vec![u128::MAX; width], top: 0, width, winners: vec![0; 2 * width] }
     }
 
     /// Plays every match anew with queue q's key `keys[q]`.
@@ -687,7 +797,7 @@ impl Heads {
         for q in 0..w {
             self.keys[q] = keys.get(q).copied().unwrap_or(u128::MAX);
         }
-        let mut win = vec![0u32; 2 * w];
+        let win = &mut self.winners;
         for q in 0..w {
             win[w + q] = q as u32;
         }
@@ -790,7 +900,7 @@ mod tests {
             assert_eq!(v, next_out);
             next_out += 1;
         }
-        assert!(q.is_empty() && q.items.is_empty() && next_out == next_in);
+        assert!(q.front().is_none() && q.items.is_empty() && next_out == next_in);
     }
 
     /// Sentinels let batches out only once no later tick can go before them, and the stream
@@ -831,6 +941,60 @@ mod tests {
             assert!(due.windows(2).all(|w| w[0] < w[1]), "the stream is in (arrival, order) order");
             assert_eq!(due.len(), closed, "every batch closed is handed over once");
             assert!(closed > 1000);
+        }
+    }
+
+    /// Bursts of one-record batches are sorted rather than merged; the stream is still every
+    /// batch closed, once, in (arrival, order) order, which only one sequence is. Constant
+    /// producers at equal rates send at equal instants, so arrivals tie across producers and,
+    /// with two partitions, within one (`close_singles` orders those by partition). A slow
+    /// lingering producer's batches of several records send some bursts to the merge instead.
+    #[test]
+    fn sorted_bursts_hand_over_the_merge_order() {
+        use crate::scenario::plan::{Arrival, Keys, PartitionerKind, ProducerPlan};
+        let specs = [
+            (20_000.0, Arrival::Constant, 0),
+            (20_000.0, Arrival::Constant, 0),
+            (50_000.0, Arrival::Poisson, 0),
+            (7_000.0, Arrival::Poisson, 0),
+            (200.0, Arrival::Poisson, 2),
+        ];
+        let make = || -> Vec<Producer> {
+            let rngs = crate::sim::RngStreams::new(9);
+            let mut tables = super::super::partitioner::KeyTables::default();
+            let plan = |(i, &(rate, arrival, linger)): (usize, &(f64, Arrival, u64))| ProducerPlan {
+                name: format!("p{i}"),
+                topic: 0,
+                rate,
+                arrival,
+                keys: Keys::None,
+                partitioner: PartitionerKind::RoundRobin,
+                linger: SimDuration::from_millis(linger),
+                batch_size: 16_384,
+                record_size: 100,
+            };
+            specs.iter().enumerate().map(|x| Producer::new(&plan(x), 2, vec![], vec![], &rngs, &mut tables)).collect()
+        };
+        for chunk_size in [CHUNK_INLINE, CHUNK_THREAD] {
+            let mut g = Generator::new(make(), vec![0; specs.len()], 1_000_000, SimTime::from_millis(200));
+            g.chunk_size = chunk_size;
+            let (mut due, mut orders) = (vec![], vec![]);
+            loop {
+                let c = g.fill_chunk(Chunk::default());
+                orders.extend(c.ticks.iter().flat_map(|t| t.first_order..t.first_order + t.batches));
+                due.extend(c.due.iter().map(|d| (d.at, d.order)));
+                if c.last {
+                    break;
+                }
+            }
+            assert!(due.windows(2).all(|w| w[0] < w[1]), "the stream is in (arrival, order) order");
+            let mut handed: Vec<u64> = due.iter().map(|d| d.1).collect();
+            handed.sort_unstable();
+            orders.sort_unstable();
+            assert_eq!(handed, orders, "every batch closed is handed over once");
+            let ties = due.windows(2).filter(|w| w[0].0 == w[1].0).count();
+            assert!(ties > 1000, "{ties} arrivals tie");
+            assert!(g.bursts_sorted > 10, "{} bursts sorted", g.bursts_sorted);
         }
     }
 
