@@ -121,21 +121,27 @@ pub struct PartitionLog {
     /// The chunk being filled (empty before the first record; full until the next record), kept
     /// in the log itself so an append touches one heap block, not two.
     open: Chunk,
-    segments: Vec<Segment>,
+    /// The segment being written, apart from the older ones: every append updates it, so it
+    /// sits in the log itself rather than at the end of a list elsewhere in memory.
+    active: Option<Segment>,
+    log_end_offset: u64,
     segment_ms: u64,
     segment_bytes: u64,
+    /// Older segments, oldest first.
+    segments: Vec<Segment>,
+    /// Bytes of every segment before the active one, deleted ones too.
+    bytes_before_active: u64,
     /// Full chunks: chunk k holds offsets `chunk_origin + k * CHUNK ..`; `open` follows them.
     sealed: VecDeque<Chunk>,
     chunk_origin: u64,
     log_start_offset: u64,
-    log_end_offset: u64,
-    bytes: u64,
 }
 
 impl Default for PartitionLog {
     fn default() -> Self {
         PartitionLog {
             open: Chunk::empty(),
+            active: None,
             segments: Vec::new(),
             segment_ms: 0,
             segment_bytes: 0,
@@ -143,7 +149,7 @@ impl Default for PartitionLog {
             chunk_origin: 0,
             log_start_offset: 0,
             log_end_offset: 0,
-            bytes: 0,
+            bytes_before_active: 0,
         }
     }
 }
@@ -184,12 +190,12 @@ impl PartitionLog {
     }
 
     pub fn bytes(&self) -> u64 {
-        self.bytes
+        self.bytes_before_active + self.active.map_or(0, |s| s.bytes)
     }
 
     /// Bytes per record on average (exact when one producer, one record size, writes here).
     pub fn mean_record_size(&self) -> u64 {
-        self.bytes.checked_div(self.log_end_offset).unwrap_or(0)
+        self.bytes().checked_div(self.log_end_offset).unwrap_or(0)
     }
 
     /// Deletes whole segments whose newest record is older than `retention` or that keep the log
@@ -202,6 +208,11 @@ impl PartitionLog {
         retention: Option<SimDuration>,
         retention_bytes: Option<u64>,
     ) -> u64 {
+        // (Rare: the active segment joins the list while retention looks at them all.)
+        if let Some(a) = self.active.take() {
+            self.segments.push(a);
+            self.bytes_before_active += a.bytes;
+        }
         let mut size: u64 = self.segments.iter().map(|s| s.bytes).sum();
         let mut drop = 0;
         while drop < self.segments.len() {
@@ -218,6 +229,9 @@ impl PartitionLog {
             self.segments.drain(..drop);
             self.log_start_offset = self.segments.first().map_or(self.log_end_offset, |s| s.base_offset);
         }
+        // Deleted from the oldest on: if the active one went, every one did.
+        self.active = self.segments.pop();
+        self.bytes_before_active -= self.active.map_or(0, |a| a.bytes);
         self.log_start_offset
     }
 
@@ -254,17 +268,20 @@ impl PartitionLog {
         let count = self.log_end_offset - base_offset;
         assert!(count > 0, "an empty batch is never sent");
         let batch_bytes = count * record_size;
-        let roll = self.segments.last().is_none_or(|s| {
+        let roll = self.active.as_ref().is_none_or(|s| {
             (self.segment_bytes > 0 && s.bytes + batch_bytes > self.segment_bytes && s.bytes > 0)
                 || (self.segment_ms > 0 && batch_max_us.saturating_sub(s.first_batch_ts_us) * 1_000 > self.segment_ms)
         });
         if roll {
-            self.segments.push(Segment { base_offset, first_batch_ts_us: batch_max_us, max_ts_us: 0, bytes: 0 });
+            let fresh = Segment { base_offset, first_batch_ts_us: batch_max_us, max_ts_us: 0, bytes: 0 };
+            if let Some(old) = self.active.replace(fresh) {
+                self.segments.push(old);
+                self.bytes_before_active += old.bytes;
+            }
         }
-        let seg = self.segments.last_mut().expect("a segment");
+        let seg = self.active.as_mut().expect("a segment");
         seg.bytes += batch_bytes;
         seg.max_ts_us = seg.max_ts_us.max(batch_max_us);
-        self.bytes += batch_bytes;
         base_offset
     }
 
@@ -274,7 +291,7 @@ impl PartitionLog {
         if let Chunk::Narrow { deltas, .. } = &self.open {
             crate::prefetch::prefetch(deltas.as_ptr().wrapping_add(deltas.len()), 4);
         }
-        if let Some(s) = self.segments.last() {
+        if let Some(s) = &self.active {
             crate::prefetch::prefetch(s, std::mem::size_of::<Segment>());
         }
     }
@@ -373,6 +390,27 @@ mod tests {
         assert_eq!(log.retained_from(), 3 * CHUNK, "the chunk being filled stays");
     }
 
+    /// Retention deletes segments oldest first, the active one too once it breaches; the log's
+    /// byte count keeps what was ever appended, and the next append starts a new segment.
+    #[test]
+    fn retention_deletes_oldest_segments_first_and_the_active_one_last() {
+        let mut log = PartitionLog::with_segments(1_000, 0);
+        for b in 0..7u64 {
+            let times: Vec<u64> = (0..5).map(|i| 1_000_000 + b * 10 + i).collect();
+            log.append(&times, 100);
+        }
+        assert_eq!((log.segments.len(), log.bytes(), log.mean_record_size()), (3, 3_500, 100));
+        let now = SimTime::from_millis(2_000);
+        assert_eq!(log.apply_retention(now, None, Some(1_500)), 20, "two of four segments go");
+        assert_eq!((log.segments.len(), log.bytes()), (1, 3_500));
+        assert_eq!(log.active.map(|s| s.base_offset), Some(30));
+        let all = log.apply_retention(now, Some(SimDuration::from_millis(1)), None);
+        assert_eq!((all, log.log_end_offset(), log.segments.len()), (35, 35, 0));
+        assert!(log.active.is_none() && log.bytes() == 3_500);
+        assert_eq!(log.append(&[2_000_000], 100), 35);
+        assert_eq!((log.active.map(|s| (s.base_offset, s.bytes)), log.bytes()), (Some((35, 100)), 3_600));
+    }
+
     #[test]
     fn a_batch_in_two_parts_across_chunks_is_one_batch() {
         let mut one = PartitionLog::with_segments(1000, 0);
@@ -385,6 +423,7 @@ mod tests {
         two.append_parts([a, b], 1);
         assert_eq!(collect(&one, 0, CHUNK + 100), collect(&two, 0, CHUNK + 100));
         assert_eq!(one.segments.len(), two.segments.len());
+        assert_eq!(one.active.map(|s| s.bytes), two.active.map(|s| s.bytes));
         assert_eq!(two.log_end_offset(), CHUNK + 100);
     }
 }
