@@ -842,7 +842,37 @@ impl Heads {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::plan::{Arrival, Keys, PartitionerKind, ProducerPlan};
     use rand::{Rng, SeedableRng};
+
+    /// Null-key producers `p0, p1, ...` over `partitions` partitions, one per (rate, arrival,
+    /// linger_ms).
+    fn producers(
+        seed: u64,
+        partitioner: PartitionerKind,
+        batch_size: u64,
+        partitions: u32,
+        specs: &[(f64, Arrival, u64)],
+    ) -> Vec<Producer> {
+        let rngs = crate::sim::RngStreams::new(seed);
+        let mut tables = super::super::partitioner::KeyTables::default();
+        let plan = |(i, &(rate, arrival, linger)): (usize, &(f64, Arrival, u64))| ProducerPlan {
+            name: format!("p{i}"),
+            topic: 0,
+            rate,
+            arrival,
+            keys: Keys::None,
+            partitioner,
+            linger: SimDuration::from_millis(linger),
+            batch_size,
+            record_size: 100,
+        };
+        specs
+            .iter()
+            .enumerate()
+            .map(|x| Producer::new(&plan(x), partitions, vec![], vec![], &rngs, &mut tables))
+            .collect()
+    }
 
     #[test]
     fn the_winner_is_always_the_lowest_key() {
@@ -907,24 +937,8 @@ mod tests {
     /// comes out in (arrival, tick, index) order, the order the world reserves.
     #[test]
     fn the_stream_is_in_arrival_tick_index_order() {
-        use crate::scenario::plan::{Arrival, Keys, PartitionerKind, ProducerPlan};
-        let plans = [(5_000.0, 0, Arrival::Poisson), (3_000.0, 3, Arrival::Constant), (800.0, 7, Arrival::Poisson)];
-        let make = || -> Vec<Producer> {
-            let rngs = crate::sim::RngStreams::new(4);
-            let mut tables = super::super::partitioner::KeyTables::default();
-            let plan = |(i, &(rate, linger, arrival)): (usize, &(f64, u64, Arrival))| ProducerPlan {
-                name: format!("p{i}"),
-                topic: 0,
-                rate,
-                arrival,
-                keys: Keys::None,
-                partitioner: PartitionerKind::Default,
-                linger: SimDuration::from_millis(linger),
-                batch_size: 2_000,
-                record_size: 100,
-            };
-            plans.iter().enumerate().map(|x| Producer::new(&plan(x), 4, vec![], vec![], &rngs, &mut tables)).collect()
-        };
+        let specs = [(5_000.0, Arrival::Poisson, 0), (3_000.0, Arrival::Constant, 3), (800.0, Arrival::Poisson, 7)];
+        let make = || producers(4, PartitionerKind::Default, 2_000, 4, &specs);
         for delay in [0, 2_000_000] {
             let mut g = Generator::new(make(), vec![0; 3], delay, SimTime::from_millis(300));
             let (mut ticks, mut due, mut closed) = (vec![], vec![], 0);
@@ -951,7 +965,6 @@ mod tests {
     /// lingering producer's batches of several records send some bursts to the merge instead.
     #[test]
     fn sorted_bursts_hand_over_the_merge_order() {
-        use crate::scenario::plan::{Arrival, Keys, PartitionerKind, ProducerPlan};
         let specs = [
             (20_000.0, Arrival::Constant, 0),
             (20_000.0, Arrival::Constant, 0),
@@ -959,22 +972,7 @@ mod tests {
             (7_000.0, Arrival::Poisson, 0),
             (200.0, Arrival::Poisson, 2),
         ];
-        let make = || -> Vec<Producer> {
-            let rngs = crate::sim::RngStreams::new(9);
-            let mut tables = super::super::partitioner::KeyTables::default();
-            let plan = |(i, &(rate, arrival, linger)): (usize, &(f64, Arrival, u64))| ProducerPlan {
-                name: format!("p{i}"),
-                topic: 0,
-                rate,
-                arrival,
-                keys: Keys::None,
-                partitioner: PartitionerKind::RoundRobin,
-                linger: SimDuration::from_millis(linger),
-                batch_size: 16_384,
-                record_size: 100,
-            };
-            specs.iter().enumerate().map(|x| Producer::new(&plan(x), 2, vec![], vec![], &rngs, &mut tables)).collect()
-        };
+        let make = || producers(9, PartitionerKind::RoundRobin, 16_384, 2, &specs);
         for chunk_size in [CHUNK_INLINE, CHUNK_THREAD] {
             let mut g = Generator::new(make(), vec![0; specs.len()], 1_000_000, SimTime::from_millis(200));
             g.chunk_size = chunk_size;
@@ -1002,24 +1000,8 @@ mod tests {
     /// of every later tick in memory: what the world keeps follows what is on its way.
     #[test]
     fn the_world_forgets_ticks_whose_batches_all_arrived() {
-        use crate::scenario::plan::{Arrival, Keys, PartitionerKind, ProducerPlan};
-        let rngs = crate::sim::RngStreams::new(1);
-        let mut tables = super::super::partitioner::KeyTables::default();
-        let plan = |name: &str, rate: f64, linger_ms: u64| ProducerPlan {
-            name: name.into(),
-            topic: 0,
-            rate,
-            arrival: Arrival::Constant,
-            keys: Keys::None,
-            partitioner: PartitionerKind::RoundRobin,
-            linger: SimDuration::from_millis(linger_ms),
-            batch_size: 16_384,
-            record_size: 100,
-        };
-        let producers = vec![
-            Producer::new(&plan("fast", 1000.0, 0), 2, vec![], vec![], &rngs, &mut tables),
-            Producer::new(&plan("slow", 1.0, 7_200_000), 2, vec![], vec![], &rngs, &mut tables),
-        ];
+        let specs = [(1000.0, Arrival::Constant, 0), (1.0, Arrival::Constant, 7_200_000)];
+        let producers = producers(1, PartitionerKind::RoundRobin, 16_384, 2, &specs);
         let generator = Generator::new(producers, vec![0, 0], 0, SimTime::from_millis(60_000));
         let mut feed = Feed::new(Source::Inline(Box::new(generator)), SimDuration::ZERO, 2);
         let (mut seq, mut most) = (0u64, 0);
