@@ -145,6 +145,8 @@ pub struct Generator {
     sorted: Vec<Due>,
     #[cfg(test)]
     bursts_sorted: u64,
+    #[cfg(test)]
+    bursts_resorted: u64,
 }
 
 impl Generator {
@@ -188,6 +190,8 @@ impl Generator {
             sorted: Vec::new(),
             #[cfg(test)]
             bursts_sorted: 0,
+            #[cfg(test)]
+            bursts_resorted: 0,
         }
     }
 
@@ -288,7 +292,7 @@ impl Generator {
 
     /// [`close_window`](Self::close_window) of a producer whose every record is a batch of its
     /// own: records go straight into its pending queue, without a list of closed batches in
-    /// between (a fifth of the producers' time when batches hold one record).
+    /// between (a tenth of the generator's time on per-record.yaml).
     fn close_singles(&mut self, p: usize, window_end: SimTime) -> u64 {
         let queue = &mut self.pending[p];
         queue.compact();
@@ -379,8 +383,8 @@ impl Generator {
         if n < SORT_BURST {
             return false;
         }
-        // Buckets a power of two of nanoseconds wide, two to four per batch: few batches share
-        // one, so the insertion pass rarely moves one (and its branch is well predicted).
+        // Buckets a power of two of nanoseconds wide, two to four per batch, so few batches
+        // share one.
         let span = hi - lo;
         let shift = (u64::BITS - span.leading_zeros()).saturating_sub((4 * n).ilog2());
         let bucket = |d: &Due| ((d.at.as_nanos() - lo) >> shift) as usize;
@@ -410,7 +414,10 @@ impl Generator {
             q.head += c;
             q.reset_if_read();
         }
-        // Only batches in one bucket can be out of order.
+        // Only batches in one bucket can be out of order, and most buckets hold none or one: an
+        // insertion pass. Many arrivals at one instant (from many producers) make one bucket
+        // hold many; past a budget of moves, the rest is left to a sort.
+        let mut moves = 0;
         for i in 1..out.len() {
             if self.merge_key(&out[i - 1]) > self.merge_key(&out[i]) {
                 let d = out[i];
@@ -421,6 +428,15 @@ impl Generator {
                     j -= 1;
                 }
                 out[j] = d;
+                moves += i - j;
+                if moves > 4 * n {
+                    out.sort_unstable_by_key(|d| (d.at, d.order));
+                    #[cfg(test)]
+                    {
+                        self.bursts_resorted += 1;
+                    }
+                    break;
+                }
             }
         }
         chunk.due.extend_from_slice(&out);
@@ -961,38 +977,45 @@ mod tests {
     /// Bursts of one-record batches are sorted rather than merged; the stream is still every
     /// batch closed, once, in (arrival, order) order, which only one sequence is. Constant
     /// producers at equal rates send at equal instants, so arrivals tie across producers and,
-    /// with two partitions, within one (`close_singles` orders those by partition). A slow
+    /// with two partitions, within one (`close_singles` orders those by partition). Forty of
+    /// them tie forty at a time in one bucket, the twenty that tick later first among the
+    /// producers, so the insertion pass runs out of moves and a sort finishes the burst. A slow
     /// lingering producer's batches of several records send some bursts to the merge instead.
     #[test]
     fn sorted_bursts_hand_over_the_merge_order() {
-        let specs = [
+        let mixed = vec![
             (20_000.0, Arrival::Constant, 0),
             (20_000.0, Arrival::Constant, 0),
             (50_000.0, Arrival::Poisson, 0),
             (7_000.0, Arrival::Poisson, 0),
             (200.0, Arrival::Poisson, 2),
         ];
-        let make = || producers(9, PartitionerKind::RoundRobin, 16_384, 2, &specs);
-        for chunk_size in [CHUNK_INLINE, CHUNK_THREAD] {
-            let mut g = Generator::new(make(), vec![0; specs.len()], 1_000_000, SimTime::from_millis(200));
-            g.chunk_size = chunk_size;
-            let (mut due, mut orders) = (vec![], vec![]);
-            loop {
-                let c = g.fill_chunk(Chunk::default());
-                orders.extend(c.ticks.iter().flat_map(|t| t.first_order..t.first_order + t.batches));
-                due.extend(c.due.iter().map(|d| (d.at, d.order)));
-                if c.last {
-                    break;
+        let mut forty = vec![(5_000.0, Arrival::Constant, 0); 20];
+        forty.extend([(10_000.0, Arrival::Constant, 0); 20]);
+        for specs in [mixed, forty] {
+            for chunk_size in [CHUNK_INLINE, CHUNK_THREAD] {
+                let made = producers(9, PartitionerKind::RoundRobin, 16_384, 2, &specs);
+                let mut g = Generator::new(made, vec![0; specs.len()], 1_000_000, SimTime::from_millis(200));
+                g.chunk_size = chunk_size;
+                let (mut due, mut orders) = (vec![], vec![]);
+                loop {
+                    let c = g.fill_chunk(Chunk::default());
+                    orders.extend(c.ticks.iter().flat_map(|t| t.first_order..t.first_order + t.batches));
+                    due.extend(c.due.iter().map(|d| (d.at, d.order)));
+                    if c.last {
+                        break;
+                    }
                 }
+                assert!(due.windows(2).all(|w| w[0] < w[1]), "the stream is in (arrival, order) order");
+                let mut handed: Vec<u64> = due.iter().map(|d| d.1).collect();
+                handed.sort_unstable();
+                orders.sort_unstable();
+                assert_eq!(handed, orders, "every batch closed is handed over once");
+                let ties = due.windows(2).filter(|w| w[0].0 == w[1].0).count();
+                assert!(ties > 1000, "{ties} arrivals tie");
+                assert!(g.bursts_sorted > 10, "{} bursts sorted", g.bursts_sorted);
+                assert!(specs.len() < 40 || g.bursts_resorted > 10, "{} bursts resorted", g.bursts_resorted);
             }
-            assert!(due.windows(2).all(|w| w[0] < w[1]), "the stream is in (arrival, order) order");
-            let mut handed: Vec<u64> = due.iter().map(|d| d.1).collect();
-            handed.sort_unstable();
-            orders.sort_unstable();
-            assert_eq!(handed, orders, "every batch closed is handed over once");
-            let ties = due.windows(2).filter(|w| w[0].0 == w[1].0).count();
-            assert!(ties > 1000, "{ties} arrivals tie");
-            assert!(g.bursts_sorted > 10, "{} bursts sorted", g.bursts_sorted);
         }
     }
 
