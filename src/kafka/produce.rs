@@ -17,8 +17,9 @@ use crate::prefetch::prefetch;
 use crate::sim::SimTime;
 
 impl World {
-    /// A producer's window: its closed batches get their places in the event order.
-    /// The world enters it at its place (see [`Feed::next_tick_place`](super::feed::Feed::next_tick_place)); no event is queued.
+    /// A producer's window: its closed batches get their places in the event order. The world
+    /// enters the tick at its own place, with no event queued for it (see
+    /// [`Feed::next_tick_place`](super::feed::Feed::next_tick_place)).
     pub(super) fn producer_tick(&mut self) {
         let kernel = &mut self.kernel;
         let tick = self.feed.take_tick(|n| kernel.reserve_many(n));
