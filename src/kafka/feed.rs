@@ -713,17 +713,8 @@ impl Feed {
     /// The next tick the world handles; `reserve(n)` reserves its `n` batches' places in the
     /// event order and returns the first.
     pub(super) fn take_tick(&mut self, reserve: impl FnOnce(u64) -> u64) -> TickOut {
-        loop {
-            if let Some(ticks) = self.tick_chunks.front() {
-                if self.tick_pos < ticks.len() {
-                    break;
-                }
-                self.spare.ticks = self.tick_chunks.pop_front().expect("a front");
-                self.tick_pos = 0;
-                continue;
-            }
-            assert!(self.receive(), "the world handles a producer tick the generator did not make");
-        }
+        // (Brings the next tick to the front of the chunks received.)
+        self.next_tick_place().expect("the world handles a producer tick the generator did not make");
         let t = self.tick_chunks.front().expect("a tick chunk")[self.tick_pos];
         self.tick_pos += 1;
         let first_seq = reserve(t.batches);
