@@ -90,9 +90,12 @@ pub fn begin(target: &Path, force: bool) -> Result<Staging, OutError> {
             "--out {shown}: this folder holds the current folder; kafkasim replaces its output folder whole, so name a new folder such as output/run1"
         )));
     }
+    // A refused target is refused before anything is created beside it (no lock file, no folder).
+    check_replaceable(&abs, &shown, force)?;
     fs::create_dir_all(parent).map_err(|e| io_err("cannot create the folder for", target, e))?;
 
     let lock_path = parent.join(hidden_name(&abs, "lock"));
+    let lock_existed = fs::symlink_metadata(&lock_path).is_ok();
     let lock = fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -108,8 +111,15 @@ pub fn begin(target: &Path, force: bool) -> Result<Staging, OutError> {
         Err(fs::TryLockError::Error(e)) => return Err(io_err("cannot lock", &lock_path, e)),
     }
 
-    // Checked under the lock: the folder cannot change hands meanwhile.
-    check_replaceable(&abs, &shown, force)?;
+    // Checked again under the lock: another process may have put something there meanwhile. A
+    // lock file this call created goes with the refusal (one that was there stays: a waiting
+    // writer may hold it open).
+    if let Err(e) = check_replaceable(&abs, &shown, force) {
+        if !lock_existed {
+            let _ = fs::remove_file(&lock_path);
+        }
+        return Err(e);
+    }
     sweep_leftovers(parent, &abs);
 
     let pid = std::process::id();
