@@ -461,6 +461,51 @@ fn b_a_hung_member_holds_its_records_until_their_locks_expire() {
     assert_eq!(s["groups"]["killed"]["share"]["released_on_close"], 54);
 }
 
+/// A member frozen while idle, its ShareFetch parked at the broker: the record that arrives next
+/// is acquired for it (the broker cannot know the host is frozen), stays locked for
+/// share_record_lock_duration_ms (30 s), expires and goes to the other member. Before, the answer
+/// waited for the hang to end and a member frozen while idle cost nobody anything.
+#[test]
+fn a_member_frozen_while_its_fetch_is_parked_still_acquires_what_arrives() {
+    let yaml = r#"
+name: share-idle-hang
+seed: 1
+duration: 60s
+topics: [{name: t, partitions: 1}]
+producers: [{name: p, topic: t, rate: 1/s, arrival: constant}]
+groups:
+  - id: g
+    type: share
+    topics: [t]
+    share_auto_offset_reset: earliest
+    fetch_max_wait_ms: 5000
+    processing: 1ms
+    consumers: [{name: a}, {name: b}]
+timeline:
+  - at: 10.5s
+    hang: {consumer: a, for: 40s}
+"#;
+    let w = run_yaml(yaml);
+    let events = |kind: &str| -> Vec<&kafkasim::record::LoggedEvent> {
+        w.rec.events.iter().filter(|e| e.kind == kind).collect()
+    };
+    let expired = events("share_lock_expired");
+    assert_eq!(expired.len(), 1, "one lock ran out: {:?}", expired);
+    // Records reach the broker at k + 0.005 s (linger 5 ms), and the two parked fetches take turns:
+    // b's is answered at 11.005 s, a's (frozen) at 12.005 s; its lock runs out 30 s later.
+    assert_eq!(expired[0].time.as_millis(), 42_005);
+    assert_eq!(expired[0].fields["records"], 1);
+    let failed = events("share_ack_failed");
+    assert_eq!(failed.len(), 1, "after the hang a's acknowledgement of it is refused: {failed:?}");
+    // It resumes at 50.5 s, processes the record (1 ms) and acknowledges it with its next fetch.
+    assert_eq!((failed[0].time.as_millis(), failed[0].fields["offset"].as_u64()), (50_501, Some(11)));
+    let s = summary(&w);
+    let g = &s["groups"]["g"];
+    assert_eq!(g["lock_expiries"], 1, "{g}");
+    assert_eq!(g["redeliveries"], 1, "the other member took it, delivery count 2: {g}");
+    assert!(g["latency_ms"]["max"].as_f64().unwrap() >= 29_000.0, "it waited out the lock: {g}");
+}
+
 /// Retention deletes records a slow share group has not finished: they are archived (by cause
 /// `retention`), SPSO follows the log start, and nothing passes SPSO uncounted.
 #[test]

@@ -78,16 +78,28 @@ impl World {
     /// Something a parked fetch waits for happened on its partition: the fetch is answered if it
     /// is still the one out (its consumer neither restarted nor gave it up).
     pub(super) fn answer_waiter(&mut self, (c, inc, seq): (u32, u32, u32)) {
-        let con = &self.consumers[c as usize];
-        if con.incarnation != inc || !con.is_running() || con.phase != Phase::Fetching || con.fetch_seq != seq {
+        if !self.waiting((c, inc, seq)) {
             return;
         }
-        if con.is_hung() {
-            // The broker answers; a frozen consumer reads the answer when it resumes.
+        let con = &self.consumers[c as usize];
+        if con.is_hung() && !self.is_share(con.group) {
+            // The broker answers; a frozen consumer reads the answer when it resumes. A classic
+            // fetch's answer changes nothing at the broker, so it is read then, from the log.
             self.answered_while_hung(c as usize, seq);
         } else {
+            // A share fetch is completed by the broker as for a live member: it cannot know the
+            // host is frozen, so the records it acquires are locked for it (and the response waits
+            // in the frozen consumer's queue, see `send_response`).
+            // DelayedShareFetch.tryComplete -> SharePartition.acquire.
             self.respond(c as usize);
         }
+    }
+
+    /// Whether a parked fetch is still the one out: its consumer neither restarted nor gave it up,
+    /// and it was not answered.
+    pub(super) fn waiting(&self, (c, inc, seq): (u32, u32, u32)) -> bool {
+        let con = &self.consumers[c as usize];
+        con.incarnation == inc && con.is_running() && con.phase == Phase::Fetching && con.fetch_seq == seq
     }
 
     /// Answers a parked fetch: the log is read again, since records arrived while it waited.
@@ -102,7 +114,8 @@ impl World {
     pub(super) fn send_response(&mut self, c: usize) {
         let con = &mut self.consumers[c];
         con.fetch_seq = con.fetch_seq.wrapping_add(1); // later wake-ups of this fetch are stale
-        if self.delay.is_zero() {
+        // A hung consumer's response is an event of its own, held back until it resumes.
+        if self.delay.is_zero() && !con.is_hung() {
             self.deliver(c);
         } else {
             let d = self.delay;

@@ -130,6 +130,11 @@ impl World {
         if state.frozen.is_none() && state.shifts.is_empty() || !self.live(c, inc) {
             return false;
         }
+        if matches!(ev, Ev::FetchExpire { .. }) && self.is_share(self.consumers[c as usize].group) {
+            // fetch.max.wait.ms of a parked ShareFetch runs out at the broker, which answers with
+            // whatever it can acquire then (DelayedShareFetch.onExpiration), frozen client or not.
+            return false;
+        }
         let (now, seq) = self.kernel.place();
         let state = &mut self.consumers[c as usize].hang;
         if let Some(h) = state.frozen.as_mut() {

@@ -35,7 +35,12 @@ impl World {
     /// A long poll parks on `pid`: the next batch to arrive there answers it (see
     /// [`advance_logs`](Self::advance_logs)).
     pub(super) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
-        self.partitions[pid as usize].waiters.push(waiter);
+        // Fetches answered (or given up) since they parked here are dropped first, so a
+        // partition that receives nothing holds one entry per fetch still out, not one per poll.
+        let mut waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
+        waiters.retain(|&w| self.waiting(w));
+        waiters.push(waiter);
+        self.partitions[pid as usize].waiters = waiters;
     }
 
     /// Appends, in order, every batch placed before `limit`, and stops after one whose arrival
