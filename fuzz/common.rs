@@ -11,7 +11,7 @@ use kafkasim::scenario::budget::{self, Ceilings};
 pub fn parse_and_validate(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(plan) = kafkasim::scenario::parse("fuzz.yaml", text) {
-        let _ = budget::check(&plan, Ceilings::default(), true);
+        let _ = budget::check(&plan, Ceilings::default(), budget::Usage::run(true));
     }
 }
 
@@ -216,7 +216,7 @@ pub fn tiny_scenario(data: &[u8]) -> String {
 pub fn tiny_run(data: &[u8]) {
     let text = tiny_scenario(data);
     let Ok(plan) = kafkasim::scenario::parse("fuzz.yaml", &text) else { return };
-    if budget::check(&plan, Ceilings::default(), true).is_err() {
+    if budget::check(&plan, Ceilings::default(), budget::Usage::run(true)).is_err() {
         return;
     }
     let mut world = kafkasim::kafka::world::World::new(plan);

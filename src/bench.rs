@@ -2,7 +2,7 @@
 //! memory. Wall-clock reads live here, outside the simulation.
 
 use crate::cli::{Failure, load, say};
-use crate::kafka::world::{MetricSink, World};
+use crate::kafka::world::{DiscardRows, World};
 use crate::scenario::Plan;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -42,8 +42,9 @@ pub fn run(path: Option<&Path>) -> Result<(), Failure> {
 
 fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {
     // The same ceilings as `run`; the estimate is printed beside the measurement to keep it honest.
-    let estimate = crate::scenario::budget::check(&plan, Default::default(), false)
-        .map_err(|m| Failure { status: 2, message: format!("{label}: {m}") })?;
+    let estimate =
+        crate::scenario::budget::check(&plan, Default::default(), crate::scenario::budget::Usage::run(false))
+            .map_err(|m| Failure { status: 2, message: format!("{label}: {m}") })?;
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
     // Each scenario's peak is its own: the kernel's high-water mark restarts from what is
@@ -91,16 +92,6 @@ fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {
         say!("  work   {:>10.2e}  {}", p.amount, p.what);
     }
     Ok(())
-}
-
-struct DiscardRows;
-
-impl MetricSink for DiscardRows {
-    fn row(&mut self, _: &World, _: &crate::record::MetricRow) {}
-
-    fn finish(self: Box<Self>) -> anyhow::Result<()> {
-        Ok(())
-    }
 }
 
 /// CPU time of the whole process so far, from /proc (Linux, in clock ticks of 10 ms); None elsewhere.

@@ -90,7 +90,12 @@ pub fn figures_exist(file: &str, plan: &Plan) -> Result<(), ScenarioError> {
     if plan.expect.is_empty() {
         return Ok(());
     }
-    let world = World::new(plan.clone());
+    // The world is built, not run, for the summary's keys; the caller checked its cost first.
+    let world = World::try_new(plan.clone()).map_err(|e| ScenarioError {
+        file: file.to_string(),
+        location: crate::scenario::Location::File,
+        message: e.to_string(),
+    })?;
     let summary = crate::report::summary::summary(&world);
     for e in &plan.expect {
         if resolve(&summary, e).is_some() {

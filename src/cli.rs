@@ -4,7 +4,7 @@
 use crate::kafka::murmur2::partition_for_key;
 use crate::kafka::world::World;
 use crate::outdir;
-use crate::scenario::budget::{self, Ceilings};
+use crate::scenario::budget::{self, Ceilings, Usage};
 use crate::scenario::{self, ScenarioError};
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
@@ -108,6 +108,8 @@ enum Command {
         /// Overrides each scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Run a scenario over the cross product of settings, times seeds, in parallel; write
     /// sweep.csv (a row per run), sweep.md (medians) and sweep.json. Results never depend on --jobs.
@@ -260,7 +262,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             run(&scenario, out, seed, checks, writing, limits)
         }
         Command::Validate { files, limits } => validate(&files, limits),
-        Command::Check { files, seed } => check(&files, seed),
+        Command::Check { files, seed, limits } => check(&files, seed, limits),
         Command::Sweep { scenario, set, seeds, seed, jobs, shard, plots, out, writing, limits } => {
             let runs = SweepRuns { seeds, seed, jobs, shard };
             sweep(&scenario, &set, runs, plots, out, writing, limits)
@@ -292,8 +294,6 @@ pub fn load_scenario(path: &Path) -> Result<scenario::Plan, ScenarioError> {
 /// Loads a scenario (`-`: from standard input), applying a `--seed` override.
 pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
     let mut plan = load_scenario(path)?;
-    let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
-    crate::check::figures_exist(&name, &plan)?;
     if let Some(s) = seed {
         plan.seed = s;
     }
@@ -301,10 +301,23 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<scenario::Plan, Failure> {
 }
 
 /// Refuses a plan whose estimated cost is over the ceilings (exit 2, with the estimate).
-fn check_budget(path: &Path, plan: &scenario::Plan, limits: Limits, invariants: bool) -> Result<(), Failure> {
-    budget::check(plan, limits.ceilings(), invariants)
-        .map(|_| ())
-        .map_err(|m| usage(format!("{}: {m}", path.display())))
+fn check_budget(path: &Path, plan: &scenario::Plan, limits: Limits, how: Usage) -> Result<(), Failure> {
+    budget::check(plan, limits.ceilings(), how).map(|_| ()).map_err(|m| usage(format!("{}: {m}", path.display())))
+}
+
+/// Admits a loaded plan: its cost within the ceilings (checked before anything is allocated),
+/// then every expectation naming a figure the run reports.
+fn admit(path: &Path, plan: &scenario::Plan, limits: Limits, how: Usage) -> Result<(), Failure> {
+    check_budget(path, plan, limits, how)?;
+    let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { path.display().to_string() };
+    crate::check::figures_exist(&name, plan)?;
+    Ok(())
+}
+
+/// Builds the world of a plan the ceilings admitted; a table the machine still cannot allocate is
+/// an error that says so (exit 2), not an abort.
+fn build(path: &Path, plan: scenario::Plan) -> Result<World, Failure> {
+    World::try_new(plan).map_err(|e| usage(format!("{}: {e}", path.display())))
 }
 
 #[derive(Clone, Copy)]
@@ -325,7 +338,7 @@ fn simulate(
     progress: bool,
 ) -> Result<World, Failure> {
     let seed = plan.seed;
-    let mut world = World::new(plan);
+    let mut world = build(path, plan)?;
     world.metric_sink = sink;
     let (label, total) = (world.plan.name.clone(), world.plan.duration.as_nanos());
     let clocks: Vec<_> = if progress { vec![world.kernel.watch()] } else { Vec::new() };
@@ -382,7 +395,7 @@ fn run(
     limits: Limits,
 ) -> Result<(), Failure> {
     let plan = load(path, seed)?;
-    check_budget(path, &plan, limits, checks.invariants)?;
+    admit(path, &plan, limits, Usage::run(checks.invariants))?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&plan.name));
     // The folder is checked and locked first: a refusal costs no simulation.
     let staging = outdir::begin(&dir, writing.force)?;
@@ -454,6 +467,8 @@ fn sweep(
     let shard = shard.as_deref();
     use crate::sweep::{self, Manifest};
     let base = load(path, seed)?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    admit(path, &base, limits, Usage::run(false))?;
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{file}: cannot read: {e}")))?;
     let settings = set.iter().map(|s| sweep::settings::parse_set(s)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
@@ -476,15 +491,17 @@ fn sweep(
     if m.runs() > 1_000_000 {
         return Err(usage(format!("{} runs; a sweep takes at most 1000000 (fewer values or seeds)", m.runs())));
     }
+    // Up to `jobs` runs side by side, each keeping only its summary.
+    let how = Usage { check_invariants: false, rows_kept: false, worlds: jobs.clamp(1, m.runs().max(1)) as u32 };
     let mut plans = sweep::plans(&file, &text, &m)?;
     for p in &mut plans {
         p.seed = base.seed;
         // Every combination is held to the ceilings a run is (one run at a time per thread).
-        check_budget(path, p, limits, false)?;
+        check_budget(path, p, limits, how)?;
     }
     // A --plot naming no figure is bad input, before anything runs.
     let probe = {
-        let w = crate::kafka::world::World::new(plans[0].clone());
+        let w = build(path, plans[0].clone())?;
         let mut f = Vec::new();
         sweep::flatten(&crate::report::summary::summary(&w), "", &mut f);
         vec![sweep::RunRow { run: 0, seed: 0, passed: 0, failed: 0, figures: f }]
@@ -497,7 +514,6 @@ fn sweep(
             )));
         }
     }
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-sweep", base.name)));
     // The folder is checked and locked first: a refusal costs no simulation.
     let staging = outdir::begin(&dir, writing.force)?;
@@ -543,16 +559,22 @@ fn sweep_merge(dirs: &[PathBuf], out: &Path, writing: Writing) -> Result<(), Fai
     Ok(())
 }
 
-fn check(files: &[PathBuf], seed: Option<u64>) -> Result<(), Failure> {
-    // Every file is checked for bad input before anything runs.
-    let plans: Vec<scenario::Plan> = files.iter().map(|f| load(f, seed)).collect::<Result<_, _>>()?;
+fn check(files: &[PathBuf], seed: Option<u64>, limits: Limits) -> Result<(), Failure> {
+    // Every file is checked for bad input (and its cost) before anything runs.
+    let plans: Vec<scenario::Plan> = files
+        .iter()
+        .map(|f| load(f, seed).and_then(|plan| admit(f, &plan, limits, Usage::run(false)).map(|()| plan)))
+        .collect::<Result<_, _>>()?;
     let (mut passed, mut failed) = (0, 0);
     for (f, plan) in files.iter().zip(plans) {
         if plan.expect.is_empty() {
             say!("{}: no expectations", f.display());
             continue;
         }
-        let world = crate::simulate(plan);
+        let mut world = build(f, plan)?;
+        // Only the summary is read: metrics rows are neither written nor kept.
+        world.metric_sink = Some(Box::new(crate::kafka::world::DiscardRows));
+        world.run();
         let outcomes = crate::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
         for o in &outcomes {
             say!("{}  {}", f.display(), o.line());
@@ -573,7 +595,7 @@ fn check(files: &[PathBuf], seed: Option<u64>) -> Result<(), Failure> {
 fn validate(files: &[PathBuf], limits: Limits) -> Result<(), Failure> {
     let mut bad = 0;
     for f in files {
-        match load(f, None).and_then(|plan| check_budget(f, &plan, limits, false).map(|()| plan)) {
+        match load(f, None).and_then(|plan| admit(f, &plan, limits, Usage::run(false)).map(|()| plan)) {
             Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
             Err(e) => {
                 eprintln!("error: {}", e.message);
@@ -671,8 +693,8 @@ fn compare(
         }
     };
     let plan = load(path, seed)?;
-    // The ceilings apply to each of the two runs.
-    check_budget(path, &plan, limits, false)?;
+    // Both worlds are built before either runs, and keep their metrics rows.
+    admit(path, &plan, limits, Usage { check_invariants: false, rows_kept: true, worlds: 2 })?;
     let (mut a, mut b) =
         crate::compare::prepare(&plan, axis).map_err(|why| usage(format!("{}: {why}", path.display())))?;
     let suffix = if axis == Axis::Delivery { "compare" } else { "compare-groups" };

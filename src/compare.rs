@@ -72,9 +72,9 @@ pub fn prepare(plan: &Plan, axis: Axis) -> Result<(World, World), String> {
                 for g in &mut p.groups {
                     g.delivery = delivery;
                 }
-                World::new(p)
+                World::try_new(p).map_err(|e| e.to_string())
             };
-            Ok((with(Delivery::Pull), with(Delivery::Push)))
+            Ok((with(Delivery::Pull)?, with(Delivery::Push)?))
         }
         Axis::GroupType => {
             for (i, a) in plan.timeline.iter().enumerate() {
@@ -96,7 +96,8 @@ pub fn prepare(plan: &Plan, axis: Axis) -> Result<(World, World), String> {
                     g.id
                 ));
             }
-            Ok((World::new(as_groups(plan, GroupType::Consumer)), World::new(as_groups(plan, GroupType::Share))))
+            let build = |kind| World::try_new(as_groups(plan, kind)).map_err(|e| e.to_string());
+            Ok((build(GroupType::Consumer)?, build(GroupType::Share)?))
         }
     }
 }

@@ -137,15 +137,39 @@ pub struct Group {
     pub share: Option<Box<crate::kafka::share::group::ShareGroup>>,
 }
 
+/// A table with one entry per partition of the world, allocated fallibly: a world too big for
+/// the machine is refused with an error, not aborted (Vec::try_reserve_exact).
+pub fn dense<T: Clone>(n: usize, value: T) -> Result<Vec<T>, std::collections::TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
 impl Group {
+    /// Bytes per partition of the world that a group's dense tables take (the cost estimate's
+    /// `GROUP_DENSE_BYTES` must cover it).
+    pub fn dense_bytes_per_partition() -> usize {
+        use std::mem::size_of;
+        2 * size_of::<Option<u64>>() // committed, first_offset
+            + 2 * size_of::<Option<usize>>() // owner, assigned_to
+            + size_of::<u64>() + size_of::<u32>() // push_offset, push_epoch
+            + 2 * size_of::<IntervalSet>() // processed, delivered
+            + size_of::<Cause>() // rewind_cause
+            + 2 * size_of::<Option<SimTime>>() // paused_since, revoked_at
+            + size_of::<Option<Replay>>() // replay_until
+            + size_of::<u64>() // skipped
+    }
+
     pub fn new(
         id: String,
         protocol: RebalanceProtocol,
         partitions: Vec<u32>,
         total_partitions: usize,
         consumers: Vec<usize>,
-    ) -> Self {
-        Group {
+    ) -> Result<Self, std::collections::TryReserveError> {
+        let n = total_partitions;
+        Ok(Group {
             id,
             protocol,
             partitions,
@@ -156,32 +180,32 @@ impl Group {
             leader: None,
             rebalance: None,
             round: 0,
-            committed: vec![None; total_partitions],
-            owner: vec![None; total_partitions],
-            assigned_to: vec![None; total_partitions],
-            push_offset: vec![0; total_partitions],
-            push_epoch: vec![0; total_partitions],
-            processed: vec![IntervalSet::default(); total_partitions],
-            delivered: vec![IntervalSet::default(); total_partitions],
-            first_offset: vec![None; total_partitions],
-            rewind_cause: vec!["rebalance"; total_partitions],
+            committed: dense(n, None)?,
+            owner: dense(n, None)?,
+            assigned_to: dense(n, None)?,
+            push_offset: dense(n, 0)?,
+            push_epoch: dense(n, 0)?,
+            processed: dense(n, IntervalSet::default())?,
+            delivered: dense(n, IntervalSet::default())?,
+            first_offset: dense(n, None)?,
+            rewind_cause: dense(n, "rebalance")?,
             rebalances: 0,
             partitions_moved: 0,
             stw_since: None,
             stw_total: SimDuration::ZERO,
             stw_max: SimDuration::ZERO,
-            paused_since: vec![None; total_partitions],
+            paused_since: dense(n, None)?,
             pause_total: SimDuration::ZERO,
             duplicates_by_cause: BTreeMap::new(),
-            replay_until: vec![None; total_partitions],
-            skipped: vec![0; total_partitions],
+            replay_until: dense(n, None)?,
+            skipped: dense(n, 0)?,
             replays: 0,
             lost_retention: 0,
             lost_reset: 0,
             lost_seek: 0,
             removed: false,
             commits_rejected: 0,
-            revoked_at: vec![None; total_partitions],
+            revoked_at: dense(n, None)?,
             in_hand_at_end: Vec::new(),
             rebalance_seq: 0,
             rb_revoked: 0,
@@ -190,7 +214,7 @@ impl Group {
             rebalance_pause_total: SimDuration::ZERO,
             rebalance_pause_max: SimDuration::ZERO,
             share: None,
-        }
+        })
     }
 
     pub fn commit(&mut self, partition: u32, offset: u64) {
@@ -308,5 +332,28 @@ pub fn loss_cause(mode: CommitMode) -> Cause {
         CommitMode::BeforeProcessing => "commit_before_processing",
         CommitMode::Auto => "auto_commit",
         CommitMode::AfterProcessing => "commit_after_processing",
+    }
+}
+
+#[cfg(test)]
+mod dense_tests {
+    use super::*;
+
+    /// The cost estimate counts a group's dense tables at `GROUP_DENSE_BYTES` per partition of
+    /// the world (and a share group's at `SHARE_DENSE_BYTES` more): it must not undercount them.
+    #[test]
+    fn the_estimate_covers_the_dense_tables() {
+        use crate::scenario::budget::{GROUP_DENSE_BYTES, SHARE_DENSE_BYTES};
+        let group = Group::dense_bytes_per_partition() as u64;
+        assert!(group <= GROUP_DENSE_BYTES, "{group} bytes per partition");
+        assert!(group * 2 > GROUP_DENSE_BYTES, "not a gross overcount either: {group}");
+        let share = crate::kafka::share::group::ShareGroup::dense_bytes_per_partition() as u64;
+        assert!(share <= SHARE_DENSE_BYTES, "{share} bytes per partition");
+    }
+
+    #[test]
+    fn a_table_too_big_for_memory_is_an_error_not_an_abort() {
+        assert!(dense(usize::MAX / 2, 0u64).is_err());
+        assert!(Group::new("g".into(), RebalanceProtocol::Eager, Vec::new(), usize::MAX / 64, Vec::new()).is_err());
     }
 }

@@ -203,8 +203,45 @@ pub struct World {
     pub check_invariants: bool,
 }
 
+/// The world could not be built: a table of its size could not be allocated.
+#[derive(Debug)]
+pub struct TooBig {
+    pub what: String,
+    pub bytes: u64,
+}
+
+impl std::fmt::Display for TooBig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "out of memory: {} ({}) could not be allocated; use fewer groups or partitions, or a machine with more memory",
+            self.what,
+            crate::scenario::budget::bytes_text(self.bytes as f64)
+        )
+    }
+}
+
+impl std::error::Error for TooBig {}
+
+/// Metrics rows nobody reads (a sweep, `kafkasim check`, the benchmark): not kept either.
+pub struct DiscardRows;
+
+impl MetricSink for DiscardRows {
+    fn row(&mut self, _: &World, _: &crate::record::MetricRow) {}
+
+    fn finish(self: Box<Self>) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
 impl World {
+    /// Builds the world of `plan`; panics where [`try_new`](Self::try_new) would fail.
     pub fn new(plan: Plan) -> Self {
+        Self::try_new(plan).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Builds the world of `plan`, or says which of its tables the machine could not allocate.
+    pub fn try_new(plan: Plan) -> Result<Self, TooBig> {
         let rngs = RngStreams::new(plan.seed);
         let mut topics = Vec::new();
         let mut partitions = Vec::new();
@@ -320,9 +357,18 @@ impl World {
                     poison: c.poison.as_ref().map(|(t, p, offs)| (topics[*t].first_partition + p, offs.clone())),
                 });
             }
-            let mut group = Group::new(g.id.clone(), g.protocol, gparts, partitions.len(), members);
+            let n = partitions.len();
+            let too_big = |what: &str, per: usize| TooBig {
+                what: format!("group `{}`'s {what} for {n} partitions", g.id),
+                bytes: (n * per) as u64,
+            };
+            let mut group = Group::new(g.id.clone(), g.protocol, gparts, n, members)
+                .map_err(|_| too_big("offset and ownership tables", Group::dense_bytes_per_partition()))?;
             if g.kind == GroupType::Share {
-                group.share = Some(Box::new(super::share::group::ShareGroup::new(g.share, partitions.len())));
+                use super::share::group::ShareGroup;
+                let share = ShareGroup::new(g.share, n)
+                    .map_err(|_| too_big("share-partition table", ShareGroup::dense_bytes_per_partition()))?;
+                group.share = Some(Box::new(share));
             }
             groups.push(group);
         }
@@ -364,7 +410,7 @@ impl World {
         };
         w.keep_whole_topic = World::keep_whole_topics(&w.plan);
         w.schedule_start(&first_ticks);
-        w
+        Ok(w)
     }
 
     fn schedule_start(&mut self, first_ticks: &[(u32, SimTime)]) {

@@ -22,8 +22,23 @@ const LOOKAHEAD_BYTES: f64 = 8.0;
 /// a chunk (three copies of a 40-byte record, rounded up).
 const LOOKAHEAD_BATCH_BYTES: f64 = 128.0;
 const METRIC_ROW_BYTES: f64 = std::mem::size_of::<crate::record::MetricRow>() as f64;
-/// Per partition of a group: owner, committed offset, processed ranges, sample state.
-const GROUP_PARTITION_BYTES: f64 = 96.0;
+/// Per group and partition of the world: a group's offsets, ownership and accounting are dense
+/// tables over every partition (`kafka::group::Group`; a test there holds this at or above their
+/// element sizes).
+pub const GROUP_DENSE_BYTES: u64 = 256;
+/// A share group's share-partition table, likewise (`kafka::share::group::ShareGroup`).
+pub const SHARE_DENSE_BYTES: u64 = 256;
+/// Per partition a group reads: processed and delivered ranges, Burrow's commit window, the
+/// consumers' owned entries, and the report's tables and charts of it. With the dense tables
+/// and the event log's three mentions per assignment, about 2.1 kB per group-partition: 20
+/// groups reading one 10,000-partition topic peaked at 2.0 kB each (README, "Limits").
+const READ_PARTITION_BYTES: f64 = 1536.0;
+/// A control-plane event (its fields) and, in an assignment or rebalance event, each partition
+/// it names (as a JSON string, then again in the report page's copy of the events).
+const EVENT_BYTES: f64 = 512.0;
+const EVENT_PARTITION_BYTES: f64 = 96.0;
+/// A push message waiting in a consumer's buffer: (partition, from, to).
+const PUSH_MESSAGE_BYTES: f64 = 24.0;
 /// Per consumer: its state, plus per record of a poll: finish time, latency, range.
 const CONSUMER_BYTES: f64 = 2048.0;
 const INFLIGHT_RECORD_BYTES: f64 = 16.0;
@@ -73,8 +88,28 @@ fn secs(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 
-/// Estimates memory and work of `plan`; `check_invariants` adds the per-event invariant checks.
-pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
+/// How a command runs a plan, as far as its cost goes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    /// Invariant checks after every event (`--check-invariants`).
+    pub check_invariants: bool,
+    /// metrics.csv rows are kept in memory for the end of the run, instead of written as they
+    /// are sampled (`run` streams them; `compare` keeps them).
+    pub rows_kept: bool,
+    /// Worlds held at once (`compare` builds both before running either).
+    pub worlds: u32,
+}
+
+impl Usage {
+    /// `kafkasim run`: one world, metrics streamed to metrics.csv.
+    pub fn run(check_invariants: bool) -> Self {
+        Usage { check_invariants, rows_kept: false, worlds: 1 }
+    }
+}
+
+/// Estimates memory and work of `plan` run as `usage` says.
+pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
+    let check_invariants = usage.check_invariants;
     let mut est = Estimate::default();
     let run_s = secs(plan.duration.as_nanos());
     let topic_partitions = |t: usize| f64::from(plan.topics[t].max_partitions);
@@ -143,18 +178,34 @@ pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
     let group_partitions: f64 =
         plan.groups.iter().map(|g| g.topics.iter().map(|&t| topic_partitions(t)).sum::<f64>()).sum();
     let rows = group_partitions * samples;
+    if usage.rows_kept {
+        est.memory.push(part(
+            rows * METRIC_ROW_BYTES,
+            format!(
+                "metric rows: {group_partitions:.0} partitions (summed over {} groups) x {samples:.0} samples",
+                plan.groups.len()
+            ),
+            "raise sample_interval",
+        ));
+    }
+    est.work.push(part(rows + samples, format!("metric rows: {rows:.0}"), "raise sample_interval"));
+    // Every group keeps dense tables over all partitions of the world, and more per partition
+    // it reads.
+    let world_partitions: f64 = (0..plan.topics.len()).map(topic_partitions).sum();
+    let dense: f64 = plan
+        .groups
+        .iter()
+        .map(|g| {
+            let share = if g.kind == super::plan::GroupType::Share { SHARE_DENSE_BYTES } else { 0 };
+            world_partitions * (GROUP_DENSE_BYTES + share) as f64
+        })
+        .sum();
     est.memory.push(part(
-        rows * METRIC_ROW_BYTES,
+        dense + group_partitions * READ_PARTITION_BYTES + keys * KEY_BYTES,
         format!(
-            "metric rows: {group_partitions:.0} partitions (summed over {} groups) x {samples:.0} samples",
+            "group state: {} groups x {world_partitions:.0} partitions, {group_partitions:.0} of them read; {keys:.0} keys",
             plan.groups.len()
         ),
-        "raise sample_interval",
-    ));
-    est.work.push(part(rows + samples, format!("metric rows: {rows:.0}"), "raise sample_interval"));
-    est.memory.push(part(
-        group_partitions * GROUP_PARTITION_BYTES + keys * KEY_BYTES,
-        format!("group and key state: {group_partitions:.0} group partitions, {keys:.0} keys"),
         "use fewer groups, partitions or keys",
     ));
 
@@ -163,6 +214,7 @@ pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
     let delay = plan.network_delay.as_nanos();
     let (mut loop_events, mut heartbeats, mut consumers, mut inflight) = (0.0, 0.0, 0.0, 0.0);
     let mut protocol = 0.0;
+    let (mut events, mut event_partitions, mut push_messages) = (0.0, 0.0, 0.0);
     let mut fastest: Option<(f64, String)> = None;
     for (gi, g) in plan.groups.iter().enumerate() {
         let g_batches: f64 = g.topics.iter().map(|&t| batches_per_topic[t]).sum();
@@ -219,6 +271,36 @@ pub fn estimate(plan: &Plan, check_invariants: bool) -> Estimate {
             _ => 1.0,
         };
         protocol += changes * (members * parts * passes + members * members);
+        // Each change logs a few events per member, and the partitions of the new assignment
+        // (assignment, revocation and rebalance events name them).
+        events += changes * (4.0 + 4.0 * members);
+        event_partitions += changes * 3.0 * parts;
+        // Push buffers: up to `push_buffer` records a consumer, each message at least one record;
+        // `unbounded` holds what a frozen consumer is sent, up to its consumer_memory.
+        if g.delivery == super::plan::Delivery::Push {
+            for c in &g.consumers {
+                let per_consumer = g_records / members;
+                push_messages += match g.push.overflow {
+                    super::plan::PushOverflow::Unbounded => {
+                        let record_bytes = plan.producers.iter().map(|p| p.record_size).min().unwrap_or(100).max(1);
+                        c.consumer_memory.map_or(per_consumer, |m| (m / record_bytes) as f64).min(per_consumer)
+                    }
+                    _ => (g.push.buffer as f64).min(per_consumer),
+                };
+            }
+        }
+    }
+    est.memory.push(part(
+        events * EVENT_BYTES + event_partitions * EVENT_PARTITION_BYTES,
+        format!("event log: about {events:.0} events naming {event_partitions:.0} partitions"),
+        "use fewer consumers, partitions or timeline actions",
+    ));
+    if push_messages > 0.0 {
+        est.memory.push(part(
+            push_messages * PUSH_MESSAGE_BYTES,
+            format!("push buffers: up to {push_messages:.0} messages"),
+            "lower push_buffer, or bound an unbounded buffer with consumer_memory",
+        ));
     }
     let loop_what = match &fastest {
         Some((cycles, name)) => {
@@ -306,14 +388,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Refuses a plan over a ceiling: Err(message) with the estimate, its biggest part, the ceiling
 /// and how to get under it or raise it.
-pub fn check(plan: &Plan, ceilings: Ceilings, check_invariants: bool) -> Result<Estimate, String> {
-    let est = estimate(plan, check_invariants);
+pub fn check(plan: &Plan, ceilings: Ceilings, usage: Usage) -> Result<Estimate, String> {
+    let est = estimate(plan, usage);
     let biggest = |parts: &[Part]| parts.iter().max_by(|a, b| a.amount.total_cmp(&b.amount)).cloned();
-    let memory = est.memory_bytes();
+    let memory = est.memory_bytes() * f64::from(usage.worlds.max(1));
     if memory > ceilings.max_memory as f64 {
         let top = biggest(&est.memory).expect("parts");
+        let worlds = if usage.worlds > 1 { format!(", {} runs held at once", usage.worlds) } else { String::new() };
         return Err(format!(
-            "this scenario needs about {} ({}); the limit is {}: {}, or pass --max-memory {}",
+            "this scenario needs about {} ({}{worlds}); the limit is {}: {}, or pass --max-memory {}",
             bytes_text(memory),
             top.what,
             bytes_text(ceilings.max_memory as f64),
@@ -347,7 +430,7 @@ mod tests {
 
     #[test]
     fn a_small_scenario_fits() {
-        let est = check(&plan(BASE), Ceilings::default(), true).unwrap();
+        let est = check(&plan(BASE), Ceilings::default(), Usage::run(true)).unwrap();
         assert!(est.memory_bytes() < 1e7, "{est:?}");
         assert!(est.events() < 1e6, "{est:?}");
     }
@@ -355,27 +438,67 @@ mod tests {
     #[test]
     fn runaway_worlds_are_refused_with_the_reason() {
         let linger = plan(&BASE.replace("rate: 1000/s", "rate: 1000000/s, linger_ms: 1h"));
-        let e = check(&linger, Ceilings::default(), false).unwrap_err();
+        let e = check(&linger, Ceilings::default(), Usage::run(false)).unwrap_err();
         assert!(
             e.contains("producer look-ahead") && e.contains("--max-memory") && e.contains("limit is 4.3 GB"),
             "{e}"
         );
         let spin = plan(&BASE.replace("consumers: 2", "consumers: 2, poll_interval: 1ns, fetch_max_wait_ms: 0"));
-        let e = check(&spin, Ceilings::default(), false).unwrap_err();
+        let e = check(&spin, Ceilings::default(), Usage::run(false)).unwrap_err();
         assert!(e.contains("poll loops") && e.contains("poll_interval") && e.contains("--max-events"), "{e}");
         let retention = plan(
             &BASE
                 .replace("duration: 10s", "duration: 80000h\nsample_interval: 1h\nlog_retention_check_interval_ms: 1")
                 .replace("rate: 1000/s", "rate: 0/s"),
         );
-        let e = check(&retention, Ceilings::default(), false).unwrap_err();
+        let e = check(&retention, Ceilings::default(), Usage::run(false)).unwrap_err();
         assert!(e.contains("log_retention_check_interval_ms"), "{e}");
+    }
+
+    /// 300 groups, each reading one 10,000-partition topic: 3 million group-partitions, which took
+    /// over 16 GB and died in an allocation under a 4 GB limit. Refused before anything is built.
+    #[test]
+    fn groups_times_partitions_are_counted() {
+        let mut yaml = "name: wide\nduration: 10s\ntopics: [{name: t, partitions: 10000}]\nproducers: [{name: p, topic: t, rate: 100/s}]\ngroups:\n".to_string();
+        for i in 0..300 {
+            yaml.push_str(&format!("  - {{id: g{i}, topics: [t], consumers: 1}}\n"));
+        }
+        let wide = plan(&yaml);
+        let e = check(&wide, Ceilings::default(), Usage::run(false)).unwrap_err();
+        assert!(e.contains("group state: 300 groups x 10000 partitions") && e.contains("--max-memory"), "{e}");
+        let est = estimate(&wide, Usage::run(false));
+        // 3 M group-partitions at 256 B dense, 1.5 kB read and 3 x 96 B of events each: 6.2 GB.
+        assert!((6.0e9..6.5e9).contains(&est.memory_bytes()), "{est:?}");
+    }
+
+    #[test]
+    fn metric_rows_count_only_where_they_are_kept() {
+        let base = plan(BASE);
+        let streamed = estimate(&base, Usage::run(false)).memory_bytes();
+        let kept = estimate(&base, Usage { rows_kept: true, ..Usage::run(false) }).memory_bytes();
+        // 4 partitions x 101 samples.
+        let rows = 4.0 * 101.0 * std::mem::size_of::<crate::record::MetricRow>() as f64;
+        assert!((kept - streamed - rows).abs() < 1.0, "{kept} - {streamed} != {rows}");
+    }
+
+    #[test]
+    fn a_comparison_holds_two_worlds() {
+        let big = plan(
+            &BASE
+                .replace("partitions: 4", "partitions: 10000")
+                .replace("consumers: 2", "consumers: 2}, {id: h, topics: [t], consumers: 1"),
+        );
+        let one = estimate(&big, Usage::run(false)).memory_bytes();
+        let ceilings = Ceilings { max_memory: (one * 1.5) as u64, max_events: u64::MAX };
+        assert!(check(&big, ceilings, Usage::run(false)).is_ok());
+        let e = check(&big, ceilings, Usage { worlds: 2, ..Usage::run(false) }).unwrap_err();
+        assert!(e.contains("2 runs held at once"), "{e}");
     }
 
     #[test]
     fn ceilings_can_be_raised() {
         let spin = plan(&BASE.replace("consumers: 2", "consumers: 2, poll_interval: 1ns, fetch_max_wait_ms: 0"));
-        assert!(check(&spin, Ceilings { max_memory: u64::MAX, max_events: u64::MAX }, false).is_ok());
+        assert!(check(&spin, Ceilings { max_memory: u64::MAX, max_events: u64::MAX }, Usage::run(false)).is_ok());
     }
 
     #[test]

@@ -181,6 +181,8 @@ pub fn run(
                 plan.seed = seed;
                 let mut world = crate::kafka::world::World::new(plan);
                 world.producer_thread = spare_core;
+                // A sweep reads each run's summary: its metrics rows are neither written nor kept.
+                world.metric_sink = Some(Box::new(crate::kafka::world::DiscardRows));
                 world.run();
                 let summary = crate::report::summary::summary(&world);
                 let outcomes = crate::check::evaluate(&world.plan, &summary);

@@ -57,18 +57,24 @@ pub struct ShareGroup {
 }
 
 impl ShareGroup {
-    pub fn new(plan: SharePlan, total_partitions: usize) -> Self {
-        ShareGroup {
+    /// Bytes per partition of the world of the dense tables (the cost estimate's
+    /// `SHARE_DENSE_BYTES` must cover it).
+    pub fn dense_bytes_per_partition() -> usize {
+        std::mem::size_of::<Option<SharePartition>>() + std::mem::size_of::<bool>()
+    }
+
+    pub fn new(plan: SharePlan, total_partitions: usize) -> Result<Self, std::collections::TryReserveError> {
+        Ok(ShareGroup {
             plan,
-            parts: vec![None; total_partitions],
+            parts: crate::kafka::group::dense(total_partitions, None)?,
             members: BTreeMap::new(),
             group_epoch: 0,
             assignment_epoch: 0,
             target: BTreeMap::new(),
             last_assignment: None,
-            lock_timer: vec![false; total_partitions],
+            lock_timer: crate::kafka::group::dense(total_partitions, false)?,
             stats: ShareStats::default(),
-        }
+        })
     }
 
     /// How many members the target assignment gives partition `p`.
