@@ -88,6 +88,21 @@ fn semantic_errors_name_the_field_path() {
     check(&GOOD.replace("rate: 10/s", "rate: 10/s, keys: {uniform: 99999999999}"), &["producers[0].keys", "at most"]);
 }
 
+/// Burrow's settings take its units and bounds (offset-refresh and min-distance are whole seconds).
+#[test]
+fn burrow_settings_are_bounded() {
+    let with = |b: &str| GOOD.replace("duration: 10s", &format!("duration: 10s\nburrow: {b}"));
+    check(&with("{offset_refresh: 0s}"), &["burrow.offset_refresh", "at least 1s"]);
+    check(&with("{offset_refresh: 1500ms}"), &["burrow.offset_refresh", "whole number of seconds"]);
+    check(&with("{intervals: 0}"), &["burrow.intervals", "1 to 1000"]);
+    check(&with("{min_distance: 0.5s}"), &["burrow.min_distance", "whole number of seconds"]);
+    check(&with("{allowed_lag: -1}"), &["allowed_lag"]);
+    check(&with("{offset_refresh: 10}"), &["offset_refresh", "unit"]);
+    check(&with("{interval: 5}"), &["unknown field `interval`", "intervals"]);
+    kafkasim::scenario::parse("x", &with("{offset_refresh: 5s, intervals: 15, min_distance: 0s, allowed_lag: 10}"))
+        .unwrap();
+}
+
 #[test]
 fn a_missing_file_is_exit_2() {
     let out = kafkasim().args(["run", "/nonexistent/x.yaml"]).output().unwrap();
@@ -149,7 +164,7 @@ fn hostile_inputs_are_refused_quickly_with_the_bound() {
     let many_groups: String = (0..300).map(|i| format!("  - {{id: g{i}, topics: [t], consumers: 1}}\n")).collect();
     check(
         &format!("name: big\nduration: 10s\ntopics: [{{name: t, partitions: 10000}}]\ngroups:\n{many_groups}"),
-        &["metric rows", "300 groups", "raise sample_interval"],
+        &["group state: 300 groups x 10000 partitions", "use fewer groups", "--max-memory"],
     );
     check(
         &format!("{GOOD}  - {{at: 6s, add_partitions: {{topic: t, count: 100000}}}}\n"),

@@ -60,11 +60,9 @@ impl World {
             return;
         }
         let now = self.kernel.now();
-        let windows = &mut self.rec.groups[commit.group].commit_windows;
         for &(p, off) in &commit.offsets {
             grp.commit(p, off);
-            let log_end = self.partitions[p as usize].log.log_end_offset();
-            windows.entry(p).or_default().add(off, now, log_end);
+            self.rec.burrow_commit(commit.group, p, off, now);
         }
         self.consumers[commit.consumer].last_commit_ok = true;
     }

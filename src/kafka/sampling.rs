@@ -1,12 +1,12 @@
 //! Sampling: every `sample_interval` a metrics row per group and partition (offsets, lag, lag in
 //! time, backlog, Burrow's status) and a push-buffer row per group; then memory is trimmed to
-//! what readers still need (see `backlog`).
+//! what readers still need (see `backlog`). Also Burrow's own sampling of the log ends.
 
 use super::world::{Ev, World};
-use crate::record::burrow::LagStatus;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64};
 use crate::scenario::plan::OffsetReset;
 use crate::sim::SimTime;
+use serde_json::json;
 
 impl World {
     pub(super) fn sample(&mut self) {
@@ -65,8 +65,7 @@ impl World {
                             }
                         }
                     };
-                    let lag_status =
-                        self.rec.groups[gi].commit_windows.get(&p).map_or(LagStatus::Ok, |w| w.evaluate(end, now));
+                    let lag_status = self.rec.lag_status(gi, p, now);
                     rows.push(MetricRow {
                         time: now,
                         group: gi as u16,
@@ -103,8 +102,7 @@ impl World {
                     OffsetReset::Earliest | OffsetReset::None => start,
                 });
                 let backlog = end.saturating_sub(resume.max(start));
-                let lag_status =
-                    self.rec.groups[gi].commit_windows.get(&p).map_or(LagStatus::Ok, |w| w.evaluate(end, now));
+                let lag_status = self.rec.lag_status(gi, p, now);
                 // Lag in time: how long the oldest record the group has not committed past has waited.
                 let lag_ns = match g.committed[p as usize] {
                     Some(off) => {
@@ -133,7 +131,9 @@ impl World {
                 });
             }
         }
+        let totals_before = self.rec.group_totals.len();
         self.rec.total_sample(&rows, self.partitions.len());
+        self.lag_status_changes(totals_before);
         for r in rows.iter().filter(|r| r.share_lag != NONE_U64) {
             self.rec.share_samples.push(crate::record::ShareSample {
                 time: r.time,
@@ -178,6 +178,52 @@ impl World {
         self.next_sample = now + self.plan.sample_interval;
         if self.next_sample <= self.end {
             self.kernel.schedule_at(self.next_sample, Ev::Sample);
+        }
+    }
+}
+
+impl World {
+    /// Logs a `lag_status` event for every group whose Burrow status differs from its last
+    /// sample's (`from`: where this sample's group totals start), naming its worst partition.
+    fn lag_status_changes(&mut self, from: usize) {
+        let now = self.now();
+        for i in from..self.rec.group_totals.len() {
+            let t = self.rec.group_totals[i];
+            let g = t.group as usize;
+            let before = self.rec.groups[g].lag_status_logged;
+            if t.status == before {
+                continue;
+            }
+            self.rec.groups[g].lag_status_logged = t.status;
+            let partition = self.partition_name(t.worst_partition);
+            let gid = self.groups[g].id.clone();
+            self.rec.event(
+                now,
+                "lag_status",
+                vec![
+                    ("group", json!(gid)),
+                    ("status", json!(t.status.name())),
+                    ("was", json!(before.name())),
+                    ("partition", json!(partition)),
+                    ("partition_status", json!(t.worst.name())),
+                ],
+            );
+        }
+    }
+
+    /// Burrow's offset refresh (at the start, then every `offset-refresh`): the log end of every
+    /// partition that exists now goes into its ring of broker offsets
+    /// (KafkaCluster.getOffsets -> InMemoryStorage.addBrokerOffset).
+    pub(super) fn burrow_refresh(&mut self) {
+        let now = self.now();
+        for p in 0..self.partitions.len() as u32 {
+            if self.partition_exists(p) {
+                self.rec.burrow_refresh(p, self.partitions[p as usize].log.log_end_offset());
+            }
+        }
+        let next = now + self.plan.burrow.offset_refresh;
+        if next <= self.end {
+            self.kernel.schedule_at(next, Ev::BurrowRefresh);
         }
     }
 }

@@ -142,6 +142,8 @@ pub enum Ev {
         g: u32,
         p: u32,
     },
+    /// Burrow fetches every partition's log end (its offset refresh).
+    BurrowRefresh,
 }
 
 pub struct TopicMeta {
@@ -409,6 +411,12 @@ impl World {
             sample_rows: Vec::new(),
         };
         w.keep_whole_topic = World::keep_whole_topics(&w.plan);
+        let b = w.plan.burrow;
+        w.rec.burrow = crate::record::burrow::Settings {
+            intervals: b.intervals as usize,
+            min_distance_ms: b.min_distance.as_nanos() / 1_000_000,
+            allowed_lag: b.allowed_lag,
+        };
         w.schedule_start(&first_ticks);
         Ok(w)
     }
@@ -421,6 +429,8 @@ impl World {
             let seq = self.kernel.reserve();
             self.feed.tick_placed(p, seq);
         }
+        // Burrow fetches the broker offsets once as it starts, before its first evaluation.
+        self.kernel.schedule_at(SimTime::ZERO, Ev::BurrowRefresh);
         self.kernel.schedule_at(SimTime::ZERO, Ev::Sample);
         // LogManager schedules cleanupLogs after log.initial.task.delay.ms, then every
         // log.retention.check.interval.ms (core/src/main/scala/kafka/log/LogManager.scala).
@@ -522,6 +532,7 @@ impl World {
             }
             Ev::LockExpiry { g, p } => self.share_lock_expiry(g as usize, p),
             Ev::HangOver { c, seq } => self.hang_over(c as usize, seq),
+            Ev::BurrowRefresh => self.burrow_refresh(),
             _ => {} // a stale consumer event: the consumer crashed or restarted since
         }
     }

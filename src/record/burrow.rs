@@ -1,22 +1,34 @@
-//! Consumer lag status as operators read it: Burrow's "Consumer Lag Evaluation Rules"
-//! (linkedin/Burrow, `core/internal/evaluator/caching.go` and `core/internal/storage/inmemory.go`),
-//! evaluated on virtual time over the commits the simulated coordinator accepted.
+//! Consumer lag status as operators read it: LinkedIn's Burrow, as its code evaluates it
+//! (`linkedin/Burrow`: `core/internal/evaluator/caching.go`, `calculatePartitionStatus`;
+//! `core/internal/storage/inmemory.go`, `addBrokerOffset` / `addConsumerOffset`;
+//! `core/internal/cluster/kafka_cluster.go`, the broker-offset refresh), on virtual time, over the
+//! commits the simulated coordinator accepted.
 //!
-//! Per partition Burrow keeps a ring of the last `intervals` (10) commits, each with its offset,
-//! its timestamp and the lag at that moment (log end - offset). A commit less than `min-distance`
-//! (1 s) after the newest stored one replaces it and keeps the stored timestamp, so fast committers
-//! still fill the window with commits at least a second apart. Evaluation, worst first:
-//! 1. lag reached zero somewhere in the window, or is zero now: OK;
-//! 2. an offset went backwards: REWIND;
-//! 3. the time since the last commit exceeds the window's span (last - first): STOP;
-//! 4. every offset in the window is the same (and lag is not zero): STALL;
-//! 5. lag never decreased from one commit to the next: WARN;
+//! Burrow keeps, per partition:
+//! - the last `intervals` (10) **broker offsets**: the log end, fetched once at start and then every
+//!   `offset-refresh` (10 s) — about 100 s of history ([`BrokerOffsets`]);
+//! - the last `intervals` **commits**, each with its offset, its time (ms) and its lag against the
+//!   newest broker offset at that moment (0 if the commit is ahead of it). A commit less than
+//!   `min-distance` after the newest stored one replaces it and keeps the stored time
+//!   ([`CommitWindow`]). A commit for a partition with no broker offset yet is dropped.
 //!
-//! otherwise OK. One deliberate difference: a window of a single commit is OK (Burrow would call
-//! it STOP as soon as time passes). A group's status is its worst partition's, with STOP, STALL
-//! and REWIND reported as ERR at the group level, as Burrow does.
+//! A partition's status (`calculatePartitionStatus`), current lag being the newest broker offset
+//! minus the newest commit:
+//! 1. current lag ≤ `allowed-lag` (0): OK, nothing else is checked;
+//! 2. STOP if the time since the newest commit exceeds the window's span (newest - oldest) and no
+//!    broker offset in the ring is ≤ the newest commit (a consumer caught up at one of the last
+//!    ~10 samples is not called stopped yet);
+//! 3. REWIND if an offset went down from one commit to the next and no later commit reached the
+//!    offset before the drop;
+//! 4. if every commit in the window had lag > `allowed-lag`: STALL if every offset is the same,
+//!    else WARN if the lag never decreased;
+//! 5. otherwise OK.
+//!
+//! Burrow's clock for the STOP rule is whole seconds (`time.Now().Unix() * 1000` against commit
+//! times in ms); so is this one. A group's status is its worst partition's, with STOP, STALL and
+//! REWIND reported as ERR at the group level.
 
-use crate::sim::{SimDuration, SimTime};
+use crate::sim::SimTime;
 use std::collections::VecDeque;
 
 /// Burrow's status constants, in its order of severity.
@@ -52,64 +64,120 @@ impl LagStatus {
         [LagStatus::Ok, LagStatus::Warn, LagStatus::Err, LagStatus::Stop, LagStatus::Stall, LagStatus::Rewind];
 }
 
-/// Burrow's storage defaults: `intervals` and `min-distance`.
+/// Burrow's settings, by its names: the cluster's `offset-refresh` (in the world, which takes the
+/// samples), the storage's `intervals` and `min-distance`, the evaluator's `allowed-lag`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub intervals: usize,
+    /// Milliseconds.
+    pub min_distance_ms: u64,
+    pub allowed_lag: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { intervals: INTERVALS, min_distance_ms: MIN_DISTANCE_MS, allowed_lag: 0 }
+    }
+}
+
+/// Burrow's defaults: `intervals` 10 (storage), `offset-refresh` 10 s (cluster), `allowed-lag` 0
+/// (evaluator); `min-distance` is 1 s in Burrow's shipped config/burrow.toml (0 when unset).
 pub const INTERVALS: usize = 10;
-pub const MIN_DISTANCE: SimDuration = SimDuration(1_000_000_000);
+pub const OFFSET_REFRESH_S: u64 = 10;
+pub const MIN_DISTANCE_MS: u64 = 1_000;
+
+fn ms(t: SimTime) -> i64 {
+    (t.as_nanos() / 1_000_000) as i64
+}
+
+/// The log-end offsets Burrow fetched for one partition, oldest first (its broker ring).
+#[derive(Clone, Debug, Default)]
+pub struct BrokerOffsets {
+    samples: VecDeque<u64>,
+}
+
+impl BrokerOffsets {
+    /// A refresh fetched `log_end`; the ring keeps the last `intervals`.
+    pub fn add(&mut self, log_end: u64, intervals: usize) {
+        if self.samples.len() == intervals {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(log_end);
+    }
+
+    pub fn newest(&self) -> Option<u64> {
+        self.samples.back().copied()
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct StoredCommit {
     offset: u64,
-    time: SimTime,
+    /// Milliseconds, as Burrow stores commit timestamps.
+    time_ms: i64,
     lag: u64,
 }
 
-/// The last `INTERVALS` commits of one partition, as Burrow stores them.
+/// The last `intervals` commits of one partition, as Burrow stores them.
 #[derive(Clone, Debug, Default)]
 pub struct CommitWindow {
     commits: VecDeque<StoredCommit>,
 }
 
 impl CommitWindow {
-    /// A commit of `offset` accepted at `time` while the log ended at `log_end`.
-    pub fn add(&mut self, offset: u64, time: SimTime, log_end: u64) {
-        let lag = log_end.saturating_sub(offset);
+    /// A commit of `offset` accepted at `time`, with Burrow's broker offsets of the partition as
+    /// they are then. Dropped when Burrow has no broker offset for the partition yet.
+    pub fn add(&mut self, offset: u64, time: SimTime, broker: &BrokerOffsets, s: &Settings) {
+        let Some(newest) = broker.newest() else { return };
+        // Broker offsets are periodic, so a commit can be ahead of the newest: zero lag then.
+        let lag = newest.saturating_sub(offset);
+        let time_ms = ms(time);
         if let Some(last) = self.commits.back_mut()
-            && time - last.time < MIN_DISTANCE
+            && time_ms - last.time_ms < s.min_distance_ms as i64
         {
-            // Within min-distance: overwrite the newest entry, keeping its timestamp.
-            *last = StoredCommit { offset, time: last.time, lag };
+            // mergeFrequentCommitIntoPrevious: the newest entry is replaced, keeping its time
+            // (else a committer faster than min-distance would never add an entry).
+            *last = StoredCommit { offset, time_ms: last.time_ms, lag };
             return;
         }
-        if self.commits.len() == INTERVALS {
+        if self.commits.len() >= s.intervals {
             self.commits.pop_front();
         }
-        self.commits.push_back(StoredCommit { offset, time, lag });
+        self.commits.push_back(StoredCommit { offset, time_ms, lag });
     }
 
-    /// The status at `now`, when the partition's log ends at `log_end`.
-    pub fn evaluate(&self, log_end: u64, now: SimTime) -> LagStatus {
+    /// The partition's status at `now`, given Burrow's broker offsets of it.
+    pub fn evaluate(&self, broker: &BrokerOffsets, now: SimTime, s: &Settings) -> LagStatus {
         let (Some(first), Some(last)) = (self.commits.front(), self.commits.back()) else {
-            return LagStatus::Ok; // no commits: nothing to judge
+            return LagStatus::Ok; // no commits: nothing to evaluate
         };
-        let current_lag = log_end.saturating_sub(last.offset);
-        // Burrow judges a one-commit window too, and then reads STOP the moment any time passes
-        // (its span is zero) or STALL: every new group would start in error. A window needs two
-        // stored commits (at least min-distance apart) before it says anything but OK.
-        if current_lag == 0 || self.commits.len() < 2 || self.commits.iter().any(|c| c.lag == 0) {
+        let current_lag = broker.newest().map_or(0, |b| b.saturating_sub(last.offset));
+        if current_lag <= s.allowed_lag {
             return LagStatus::Ok;
         }
-        let pairs = || self.commits.iter().zip(self.commits.iter().skip(1));
-        if pairs().any(|(a, b)| b.offset < a.offset) {
-            return LagStatus::Rewind;
-        }
-        if now - last.time > last.time - first.time {
+        // checkIfOffsetsStopped, against Burrow's clock in whole seconds.
+        let now_ms = (now.as_nanos() / 1_000_000_000) as i64 * 1000;
+        let stopped = now_ms - last.time_ms > last.time_ms - first.time_ms;
+        // checkIfRecentLagZero: caught up at one of the broker offsets still in the ring.
+        let recent_lag_zero = broker.samples.iter().any(|&b| b <= last.offset);
+        if stopped && !recent_lag_zero {
             return LagStatus::Stop;
         }
-        if pairs().all(|(a, b)| a.offset == b.offset) {
-            return LagStatus::Stall;
+        let c = &self.commits;
+        // checkIfOffsetsRewind finds the first drop; checkIfRewindRecovered looks for a later
+        // commit at or past the offset before it.
+        if let Some(i) = (1..c.len()).find(|&i| c[i].offset < c[i - 1].offset)
+            && !c.range(i..).any(|x| x.offset >= c[i - 1].offset)
+        {
+            return LagStatus::Rewind;
         }
-        if pairs().all(|(a, b)| b.lag >= a.lag) {
-            return LagStatus::Warn;
+        if c.iter().all(|x| x.lag > s.allowed_lag) {
+            if c.iter().all(|x| x.offset == first.offset) {
+                return LagStatus::Stall;
+            }
+            if c.iter().zip(c.iter().skip(1)).all(|(a, b)| b.lag >= a.lag) {
+                return LagStatus::Warn;
+            }
         }
         LagStatus::Ok
     }
@@ -123,75 +191,151 @@ mod tests {
         SimTime(secs * 1_000_000_000)
     }
 
-    /// Commits every 2 s of `(offset, log end)`.
+    const DEFAULT: Settings = Settings { intervals: INTERVALS, min_distance_ms: MIN_DISTANCE_MS, allowed_lag: 0 };
+
+    fn broker(samples: &[u64]) -> BrokerOffsets {
+        let mut b = BrokerOffsets::default();
+        for &x in samples {
+            b.add(x, INTERVALS);
+        }
+        b
+    }
+
+    /// Commits every 2 s of `(offset, newest broker offset then)`.
     fn window(commits: &[(u64, u64)]) -> CommitWindow {
         let mut w = CommitWindow::default();
         for (i, &(off, end)) in commits.iter().enumerate() {
-            w.add(off, s(2 * i as u64), end);
+            w.add(off, s(2 * i as u64), &broker(&[end]), &DEFAULT);
         }
         w
     }
 
     #[test]
     fn no_commits_is_ok() {
-        assert_eq!(CommitWindow::default().evaluate(100, s(50)), LagStatus::Ok);
+        assert_eq!(CommitWindow::default().evaluate(&broker(&[100]), s(50), &DEFAULT), LagStatus::Ok);
     }
 
     #[test]
-    fn zero_lag_anywhere_in_the_window_is_ok() {
-        let w = window(&[(10, 20), (20, 20), (25, 40), (30, 60)]);
-        assert_eq!(w.evaluate(70, s(6)), LagStatus::Ok);
+    fn no_current_lag_is_ok_whatever_the_window_says() {
+        let w = window(&[(10, 20), (20, 40), (30, 60)]);
+        assert_eq!(w.evaluate(&broker(&[30]), s(500), &DEFAULT), LagStatus::Ok);
+        assert_eq!(w.evaluate(&broker(&[35]), s(500), &Settings { allowed_lag: 5, ..DEFAULT }), LagStatus::Ok);
+    }
+
+    /// The fault the old rule order hid: a consumer caught up at its last commits that then stops
+    /// committing read OK for ever (zero lag in the window came first). STOP is held off only
+    /// while a broker offset in the ring is at or below its last commit.
+    #[test]
+    fn a_consumer_that_stops_after_catching_up_is_stopped_once_the_broker_offsets_move_past_it() {
+        // Caught up at every commit: offsets 10..50, lag 0 each.
+        let w = window(&[(10, 10), (20, 20), (30, 30), (40, 40), (50, 50)]);
+        // The ring still holds a sample at 50 (the log end then): not stopped yet.
+        let mut b = broker(&[50]);
+        for end in [60, 70, 80] {
+            b.add(end, INTERVALS);
+        }
+        assert_eq!(w.evaluate(&b, s(100), &DEFAULT), LagStatus::Ok, "recent lag zero holds STOP off");
+        // Ten more refreshes push the 50 out of the ring: STOP.
+        for end in 9..19 {
+            b.add(end * 10, INTERVALS);
+        }
+        assert_eq!(w.evaluate(&b, s(200), &DEFAULT), LagStatus::Stop);
+        // Not while the time since the last commit (8 s) is within the window's span (8 s).
+        assert_eq!(w.evaluate(&b, s(16), &DEFAULT), LagStatus::Ok);
+        assert_eq!(w.evaluate(&b, s(17), &DEFAULT), LagStatus::Stop);
     }
 
     #[test]
-    fn an_offset_going_backwards_is_a_rewind() {
+    fn stop_is_judged_on_whole_seconds_as_burrow_does() {
+        let w = window(&[(10, 20), (20, 40), (30, 50), (40, 60)]); // span 0..6 s, last at 6 s
+        let b = broker(&[60]);
+        // At 12.9 s Burrow's clock reads 12 s: 6 s since the last commit is not more than 6 s.
+        assert_eq!(w.evaluate(&b, SimTime(12_900_000_000), &DEFAULT), LagStatus::Warn);
+        assert_eq!(w.evaluate(&b, s(13), &DEFAULT), LagStatus::Stop);
+    }
+
+    #[test]
+    fn an_offset_going_backwards_is_a_rewind_until_a_later_commit_reaches_it_again() {
         let w = window(&[(10, 20), (30, 40), (15, 50)]);
-        assert_eq!(w.evaluate(60, s(4)), LagStatus::Rewind);
+        assert_eq!(w.evaluate(&broker(&[60]), s(4), &DEFAULT), LagStatus::Rewind);
+        let recovered = window(&[(10, 20), (30, 40), (15, 50), (30, 55)]);
+        assert_eq!(recovered.evaluate(&broker(&[60]), s(6), &DEFAULT), LagStatus::Ok);
     }
 
     #[test]
-    fn no_commit_for_longer_than_the_window_spans_is_a_stop() {
-        // Window spans 0..6 s; at 12.5 s the last commit is 6.5 s old: more than the span.
-        let w = window(&[(10, 20), (20, 40), (30, 50), (40, 60)]);
-        // Lag 10, 20, 20, 20 never decreased: WARN until the gap exceeds the span.
-        assert_eq!(w.evaluate(60, s(12)), LagStatus::Warn, "6 s since the last commit is not more than 6 s");
-        assert_eq!(w.evaluate(60, SimTime(12_500_000_000)), LagStatus::Stop);
-    }
-
-    #[test]
-    fn a_single_commit_says_nothing_yet() {
-        let w = window(&[(10, 20)]);
-        assert_eq!(w.evaluate(30, s(5)), LagStatus::Ok);
+    fn zero_lag_at_a_commit_clears_stall_and_warn_but_not_stop_or_rewind() {
+        let w = window(&[(10, 20), (20, 20), (25, 40), (30, 60)]);
+        assert_eq!(w.evaluate(&broker(&[70]), s(6), &DEFAULT), LagStatus::Ok);
+        let rewound = window(&[(10, 10), (30, 40), (15, 50)]);
+        assert_eq!(rewound.evaluate(&broker(&[60]), s(4), &DEFAULT), LagStatus::Rewind);
     }
 
     #[test]
     fn the_same_offset_committed_over_and_over_with_lag_is_a_stall() {
         let w = window(&[(10, 20), (10, 30), (10, 40)]);
-        assert_eq!(w.evaluate(40, s(4)), LagStatus::Stall);
+        assert_eq!(w.evaluate(&broker(&[40]), s(4), &DEFAULT), LagStatus::Stall);
+    }
+
+    /// Burrow judges a one-commit window too: with lag and nothing committed since, it is stopped
+    /// (unless caught up at a recent broker offset) or stalled.
+    #[test]
+    fn a_single_commit_with_lag_is_stopped_or_stalled() {
+        let w = window(&[(10, 20)]);
+        assert_eq!(w.evaluate(&broker(&[30]), s(0), &DEFAULT), LagStatus::Stall);
+        assert_eq!(w.evaluate(&broker(&[30]), s(1), &DEFAULT), LagStatus::Stop);
+        assert_eq!(w.evaluate(&broker(&[5, 30]), s(1), &DEFAULT), LagStatus::Stall, "caught up at a sample");
     }
 
     #[test]
     fn lag_that_never_decreases_is_a_warning_and_one_decrease_clears_it() {
         let growing = window(&[(10, 20), (20, 40), (30, 60)]);
-        assert_eq!(growing.evaluate(60, s(4)), LagStatus::Warn);
+        assert_eq!(growing.evaluate(&broker(&[60]), s(4), &DEFAULT), LagStatus::Warn);
         let catching_up = window(&[(10, 20), (20, 40), (38, 45)]);
-        assert_eq!(catching_up.evaluate(50, s(4)), LagStatus::Ok);
+        assert_eq!(catching_up.evaluate(&broker(&[50]), s(4), &DEFAULT), LagStatus::Ok);
+    }
+
+    #[test]
+    fn lag_at_a_commit_is_against_the_newest_broker_offset_and_never_negative() {
+        let mut w = CommitWindow::default();
+        w.add(10, s(0), &broker(&[8]), &DEFAULT);
+        assert_eq!(w.commits[0].lag, 0, "a commit ahead of the last broker offset has no lag");
+        w.add(20, s(2), &broker(&[8, 50]), &DEFAULT);
+        assert_eq!(w.commits[1].lag, 30);
+        let before_any_refresh = BrokerOffsets::default();
+        w.add(30, s(4), &before_any_refresh, &DEFAULT);
+        assert_eq!(w.commits.len(), 2, "dropped: no broker offset for the partition yet");
     }
 
     #[test]
     fn commits_closer_than_min_distance_replace_the_newest_and_keep_its_time() {
+        let b = broker(&[20]);
         let mut w = CommitWindow::default();
-        w.add(10, s(0), 20);
-        w.add(12, SimTime(500_000_000), 20);
-        w.add(14, SimTime(900_000_000), 20);
+        w.add(10, s(0), &b, &DEFAULT);
+        w.add(12, SimTime(500_000_000), &b, &DEFAULT);
+        w.add(14, SimTime(900_000_000), &b, &DEFAULT);
         assert_eq!(w.commits.len(), 1);
-        assert_eq!(w.commits[0], StoredCommit { offset: 14, time: s(0), lag: 6 });
-        w.add(16, SimTime(1_100_000_000), 20);
+        assert_eq!(w.commits[0], StoredCommit { offset: 14, time_ms: 0, lag: 6 });
+        w.add(16, SimTime(1_100_000_000), &b, &DEFAULT);
         assert_eq!(w.commits.len(), 2);
         for i in 0..20 {
-            w.add(20 + i, s(2 + i), 100);
+            w.add(20 + i, s(2 + i), &b, &DEFAULT);
         }
         assert_eq!(w.commits.len(), INTERVALS, "only the last ten are kept");
+        let mut three = CommitWindow::default();
+        for i in 0..5 {
+            three.add(i, s(2 * i), &b, &Settings { intervals: 3, min_distance_ms: 0, allowed_lag: 0 });
+        }
+        assert_eq!(three.commits.len(), 3);
+    }
+
+    #[test]
+    fn the_broker_ring_keeps_the_last_intervals_samples() {
+        let mut b = BrokerOffsets::default();
+        for x in 0..15 {
+            b.add(x, INTERVALS);
+        }
+        assert_eq!(b.samples.len(), INTERVALS);
+        assert_eq!((b.samples[0], b.newest()), (5, Some(14)));
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub struct GroupStats {
     pub latency_bucket_s: u64,
     /// Burrow's window of recent commits, per partition that has any.
     pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
+    /// The group's Burrow status its last `lag_status` event gave (OK before any).
+    pub lag_status_logged: burrow::LagStatus,
     /// What `record_latencies` counted and [`settle`](Self::settle) has not yet moved into
     /// `latency` and `latency_per_second`.
     unsettled: buckets::Counts3,
@@ -131,6 +133,7 @@ impl Default for GroupStats {
             latency_per_second: std::collections::BTreeMap::new(),
             latency_bucket_s: 1,
             commit_windows: std::collections::BTreeMap::new(),
+            lag_status_logged: burrow::LagStatus::Ok,
             unsettled: Default::default(),
             unsettled_per_second: std::collections::BTreeMap::new(),
         }
@@ -302,6 +305,9 @@ pub struct GroupTotals {
     /// Over all its partitions: backlog summed, Burrow's group status (the worst, capped at ERR).
     pub backlog: u64,
     pub status: burrow::LagStatus,
+    /// The worst partition status (uncapped) and the first partition that has it.
+    pub worst: burrow::LagStatus,
+    pub worst_partition: u32,
 }
 
 /// Log start and end offsets of one sample, summed over the partitions any group reads (each once).
@@ -327,12 +333,17 @@ pub struct Recorder {
     pub consumers: Vec<ConsumerStats>,
     /// Timeline actions refused at run time (seek on an unowned partition, reset of an active group).
     pub rejected_actions: u64,
+    /// Burrow's settings, and the log-end offsets it fetched of each partition of the world.
+    pub burrow: burrow::Settings,
+    pub broker_offsets: Vec<burrow::BrokerOffsets>,
 }
 
 impl Recorder {
     /// `latency_bucket_s`: seconds per point of the latency-over-time series.
     pub fn new(groups: usize, consumers: usize, latency_bucket_s: u64) -> Self {
         Recorder {
+            burrow: burrow::Settings::default(),
+            broker_offsets: Vec::new(),
             events: Vec::new(),
             metrics: Vec::new(),
             group_totals: Vec::new(),
@@ -368,6 +379,8 @@ impl Recorder {
                     committed_any: false,
                     backlog: 0,
                     status: burrow::LagStatus::Ok,
+                    worst: burrow::LagStatus::Ok,
+                    worst_partition: row.partition,
                 });
             }
             let t = self.group_totals.last_mut().expect("pushed above");
@@ -384,8 +397,35 @@ impl Recorder {
             }
             t.backlog += row.backlog;
             t.status = t.status.max(row.lag_status.for_group());
+            if row.lag_status > t.worst {
+                (t.worst, t.worst_partition) = (row.lag_status, row.partition);
+            }
         }
         self.offset_totals.push(offsets);
+    }
+
+    /// Burrow's offset refresh fetched partition `p`'s log end.
+    pub fn burrow_refresh(&mut self, p: u32, log_end: u64) {
+        let p = p as usize;
+        if self.broker_offsets.len() <= p {
+            self.broker_offsets.resize_with(p + 1, Default::default);
+        }
+        self.broker_offsets[p].add(log_end, self.burrow.intervals);
+    }
+
+    /// Group `g` committed `offset` for partition `p` (a share group: its SPSO moved), as Burrow
+    /// reads it from `__consumer_offsets`.
+    pub fn burrow_commit(&mut self, g: usize, p: u32, offset: u64, now: SimTime) {
+        let none = burrow::BrokerOffsets::default();
+        let broker = self.broker_offsets.get(p as usize).unwrap_or(&none);
+        self.groups[g].commit_windows.entry(p).or_default().add(offset, now, broker, &self.burrow);
+    }
+
+    /// Burrow's status of group `g`'s partition `p` at `now`.
+    pub fn lag_status(&self, g: usize, p: u32, now: SimTime) -> burrow::LagStatus {
+        let Some(w) = self.groups[g].commit_windows.get(&p) else { return burrow::LagStatus::Ok };
+        let none = burrow::BrokerOffsets::default();
+        w.evaluate(self.broker_offsets.get(p as usize).unwrap_or(&none), now, &self.burrow)
     }
 
     /// The run is over: every latency counted goes into its histograms.

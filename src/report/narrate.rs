@@ -1,6 +1,7 @@
 //! `kafkasim run --narrate`: the run's control-plane story in plain words, one line per step,
 //! each tagged with the part of Kafka's workflow it belongs to (publish, store, subscribe, group
-//! join, rebalance, standby, poll, deliver, process, commit, offset advances, replay, shared mode).
+//! join, rebalance, standby, poll, deliver, process, commit, offset advances, replay, shared mode,
+//! lag status).
 //! It is told from what the run recorded (the plan, the events, the final world), after the run,
 //! so the engine needs no hooks for it.
 
@@ -218,6 +219,7 @@ pub fn story(w: &World) -> Vec<String> {
                     "consumer {consumer} starts and asks to join group {group} (JoinGroup to the group coordinator)"
                 ),
             )),
+            "lag_status" => Some(("lag status", lag_status(w, e))),
             "member_joined" => None, // told by consumer_started and the rebalance
             "rebalance_started" => {
                 let reason = field(e, "reason");
@@ -389,6 +391,27 @@ pub fn story(w: &World) -> Vec<String> {
     }
     ending(w, &mut out);
     out
+}
+
+/// A change of the group's status as Burrow evaluates it, with the rule that decided it.
+fn lag_status(w: &World, e: &LoggedEvent) -> String {
+    let (group, status, partition) = (field(e, "group"), field(e, "status"), field(e, "partition"));
+    let b = &w.plan.burrow;
+    let why = match field(e, "partition_status") {
+        "OK" => return format!("Burrow reads group {group} OK again"),
+        "STOP" => format!(
+            "no commit for longer than its last commits span, and none of the last {} log ends Burrow fetched, one every {}, is at or below its last commit",
+            b.intervals, b.offset_refresh
+        ),
+        "REWIND" => "its committed offset went back and has not come back to where it was".to_string(),
+        "STALL" => "the same offset is committed again and again while records wait".to_string(),
+        "WARN" => format!(
+            "its lag at each of its last {} commits, against the last log end Burrow had fetched, never went down",
+            b.intervals
+        ),
+        other => other.to_string(),
+    };
+    format!("Burrow now reads group {group} {status}: {partition} is {}; {why}", field(e, "partition_status"))
 }
 
 fn consumer_or_group(e: &LoggedEvent) -> &str {

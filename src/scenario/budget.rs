@@ -325,6 +325,14 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         "use fewer consumers or a lower max_poll_records",
     ));
 
+    // Burrow's offset refresh reads every partition's log end.
+    let refreshes = run_s / secs(plan.burrow.offset_refresh.as_nanos()).max(1e-9) + 1.0;
+    est.work.push(part(
+        refreshes * (1.0 + all_partitions_of(plan)),
+        format!("Burrow's offset refreshes: {refreshes:.0}"),
+        "raise burrow.offset_refresh",
+    ));
+
     // The broker's retention check visits every partition.
     let all_partitions: f64 = (0..plan.topics.len()).map(topic_partitions).sum();
     let checks = run_s / secs(plan.retention_check_interval.as_nanos()).max(1e-9);
@@ -344,6 +352,10 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         ));
     }
     est
+}
+
+fn all_partitions_of(plan: &Plan) -> f64 {
+    plan.topics.iter().map(|t| f64::from(t.max_partitions)).sum()
 }
 
 /// Human size: "12.0 GB", "512 MB".

@@ -20,6 +20,8 @@ pub struct Plan {
     pub retention_check_interval: SimDuration,
     /// The broker's log.initial.task.delay.ms: when the first retention check runs.
     pub initial_task_delay: SimDuration,
+    /// How Burrow judges lag status.
+    pub burrow: BurrowPlan,
     pub topics: Vec<TopicPlan>,
     pub producers: Vec<ProducerPlan>,
     pub groups: Vec<GroupPlan>,
@@ -31,6 +33,31 @@ pub struct Plan {
     pub file_seed: u64,
     /// What the run must show, in file order.
     pub expect: Vec<super::expect::Expectation>,
+}
+
+/// Burrow's settings (`burrow:` in a scenario), its defaults unless set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BurrowPlan {
+    /// The cluster's `offset-refresh`: how often Burrow fetches every partition's log end
+    /// (whole seconds; first at the start).
+    pub offset_refresh: SimDuration,
+    /// The storage's `intervals`: broker offsets and commits kept per partition.
+    pub intervals: u32,
+    /// The storage's `min-distance`: a commit closer than this to the newest stored one replaces it.
+    pub min_distance: SimDuration,
+    /// The evaluator's `allowed-lag`: lag at or below this counts as none.
+    pub allowed_lag: u64,
+}
+
+impl Default for BurrowPlan {
+    fn default() -> Self {
+        BurrowPlan {
+            offset_refresh: defaults::BURROW_OFFSET_REFRESH,
+            intervals: defaults::BURROW_INTERVALS,
+            min_distance: defaults::BURROW_MIN_DISTANCE,
+            allowed_lag: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -190,6 +217,11 @@ pub mod defaults {
     pub const SHARE_HEARTBEAT_INTERVAL: SimDuration = SimDuration(5_000_000_000);
     pub const SHARE_SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
     pub const SHARE_ASSIGNMENT_INTERVAL: SimDuration = SimDuration(1_000_000_000);
+    /// Burrow: the cluster's offset-refresh (10 s) and the storage's intervals (10), as in its
+    /// code; min-distance 1 s as in its shipped config/burrow.toml (its code's default is 0).
+    pub const BURROW_OFFSET_REFRESH: SimDuration = SimDuration(10_000_000_000);
+    pub const BURROW_INTERVALS: u32 = 10;
+    pub const BURROW_MIN_DISTANCE: SimDuration = SimDuration(1_000_000_000);
 }
 
 #[derive(Clone, Debug)]

@@ -23,6 +23,9 @@ pub struct RawScenario {
     pub log_retention_check_interval_ms: Option<MsDuration>,
     #[serde(default)]
     pub log_initial_task_delay_ms: Option<MsDuration>,
+    /// How LinkedIn's Burrow judges lag status (its settings by its names).
+    #[serde(default)]
+    pub burrow: Option<RawBurrow>,
     pub topics: Vec<RawTopic>,
     #[serde(default)]
     pub producers: Vec<RawProducer>,
@@ -33,6 +36,21 @@ pub struct RawScenario {
     /// What the run must show (`kafkasim check`); parsed in `expect.rs`.
     #[serde(default)]
     pub expect: Vec<serde_yaml::Mapping>,
+}
+
+/// Burrow's settings: the cluster's `offset-refresh`, the storage's `intervals` and
+/// `min-distance`, the evaluator's `allowed-lag`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBurrow {
+    #[serde(default)]
+    pub offset_refresh: Option<Duration>,
+    #[serde(default)]
+    pub intervals: Option<u32>,
+    #[serde(default)]
+    pub min_distance: Option<Duration>,
+    #[serde(default)]
+    pub allowed_lag: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

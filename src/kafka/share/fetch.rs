@@ -192,7 +192,6 @@ impl World {
         let now = self.now();
         let Some(sp) = self.groups[g].share.as_ref().and_then(|sg| sg.parts[p as usize].as_ref()) else { return };
         let spso = sp.spso();
-        let log_end = self.partitions[p as usize].log.log_end_offset();
-        self.rec.groups[g].commit_windows.entry(p).or_default().add(spso, now, log_end);
+        self.rec.burrow_commit(g, p, spso, now);
     }
 }
