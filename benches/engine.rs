@@ -3,7 +3,7 @@
 //! time, events, simulated records/s and peak memory.
 
 fn main() {
-    if let Err(f) = kafkasim::bench::run(None) {
+    if let Err(f) = kafkasim::cli::bench::run(None) {
         eprintln!("error: {}", f.message);
         std::process::exit(i32::from(f.status));
     }

@@ -290,7 +290,7 @@ timeline:
 #[test]
 fn push_vs_pull_unavailable_compares_as_the_readme_says() {
     let plan = kafkasim::scenario::load(&repo("scenarios/push-vs-pull-unavailable.yaml")).unwrap();
-    let cmp = kafkasim::compare::run(&plan).unwrap();
+    let cmp = kafkasim::cli::compare::run(&plan).unwrap();
     let (pull, push) = (summary(&cmp.a), summary(&cmp.b));
     for id in ["drop", "block", "unbounded"] {
         assert_eq!(pull["groups"][id]["lost"], 0, "{id}");
@@ -300,7 +300,7 @@ fn push_vs_pull_unavailable_compares_as_the_readme_says() {
     assert_eq!(push["groups"]["block"]["lost"], 0);
     assert_eq!(push["groups"]["unbounded"]["lost"], 0);
     // Share groups pull: a scenario with pushing groups cannot be compared across group types.
-    let err = kafkasim::compare::prepare(&plan, kafkasim::compare::Axis::GroupType).err().unwrap();
+    let err = kafkasim::cli::compare::prepare(&plan, kafkasim::cli::compare::Axis::GroupType).err().unwrap();
     assert!(err.contains("delivery: push"), "{err}");
 }
 

@@ -58,7 +58,7 @@ fn two_writers_of_one_folder_leave_one_complete_output() {
         }
         let got = read_all(&out);
         assert!(got == refs[0] || got == refs[1], "the folder is exactly one run's output, not a mix");
-        assert!(out.join(kafkasim::outdir::MARKER).exists());
+        assert!(out.join(kafkasim::cli::outdir::MARKER).exists());
     }
     assert!(
         names(&base).iter().all(|n| !n.contains("staging") && !n.contains("-old-")),

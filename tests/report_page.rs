@@ -59,9 +59,9 @@ fn the_run_page_is_self_contained_with_every_chart_table_and_event() {
 #[test]
 fn the_compare_page_shows_both_modes() {
     let plan = kafkasim::scenario::load(&repo("scenarios/push-vs-pull-burst.yaml")).unwrap();
-    let cmp = kafkasim::compare::run(&plan).unwrap();
+    let cmp = kafkasim::cli::compare::run(&plan).unwrap();
     let dir = temp_dir("page-compare");
-    kafkasim::compare::write(&cmp, &dir).unwrap();
+    kafkasim::cli::compare::write(&cmp, &dir).unwrap();
     let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert_self_contained(&dir, &page);
     for mode in ["pull", "push"] {
@@ -162,7 +162,7 @@ fn run_and_validate_read_the_scenario_from_stdin() {
 
 #[test]
 fn bench_has_its_scenario_built_in_and_every_argument_is_described() {
-    let plan = kafkasim::scenario::parse("large.yaml", kafkasim::bench::LARGE).unwrap();
+    let plan = kafkasim::scenario::parse("large.yaml", kafkasim::cli::bench::LARGE).unwrap();
     assert_eq!(plan.source, std::fs::read_to_string(repo("benches/large.yaml")).unwrap());
     for cmd in ["run", "compare", "validate", "check", "sweep", "sweep-merge", "partition", "assign", "bench"] {
         let out = kafkasim().args([cmd, "--help"]).output().unwrap();

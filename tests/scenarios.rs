@@ -68,11 +68,11 @@ fn every_shipped_scenario_checks_itself() {
         let file = f.display().to_string();
         let plan = kafkasim::scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
         assert!(plan.expect.len() >= 3, "{file}: state the scenario's lesson with at least three expectations");
-        kafkasim::check::figures_exist(&file, &plan).unwrap_or_else(|e| panic!("{e}"));
+        kafkasim::cli::check::figures_exist(&file, &plan).unwrap_or_else(|e| panic!("{e}"));
         let mut w = kafkasim::kafka::world::World::new(plan);
         w.check_invariants = true;
         w.run();
-        for o in kafkasim::check::evaluate(&w.plan, &summary(&w)) {
+        for o in kafkasim::cli::check::evaluate(&w.plan, &summary(&w)) {
             assert!(o.pass, "{file}: {}", o.line());
         }
     }

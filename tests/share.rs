@@ -233,7 +233,7 @@ fn settings_that_do_not_apply_are_refused() {
 /// and as a share group; 6 consumers on 3 partitions: 3 standbys vs 6 working.
 #[test]
 fn compare_runs_every_group_as_consumer_and_as_share_group() {
-    use kafkasim::compare::{Axis, run_axis};
+    use kafkasim::cli::compare::{Axis, run_axis};
     let plan = kafkasim::scenario::load(&repo("scenarios/share-vs-consumer-standbys.yaml")).unwrap();
     let cmp = run_axis(&plan, Axis::GroupType).unwrap();
     let (a, b) = (summary(&cmp.a), summary(&cmp.b));

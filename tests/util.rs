@@ -48,7 +48,7 @@ pub fn read_all(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         // The marker says who wrote the folder, not what the run computed.
-        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name() != kafkasim::outdir::MARKER))
+        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name() != kafkasim::cli::outdir::MARKER))
         .map(|e| {
             let e = e.unwrap();
             (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())

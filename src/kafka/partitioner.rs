@@ -96,8 +96,9 @@ enum KeyKind {
     Zipf(Zipf<f64>),
 }
 
-/// The largest key space precomputed (at most 4 bytes a key, one byte for up to 256 partitions).
-pub const MAX_KEYS: u64 = 10_000_000;
+/// The largest key space precomputed (at most 4 bytes a key, one byte for up to 256 partitions);
+/// scenarios are held to it when they are validated.
+pub use crate::scenario::validate::MAX_KEYS;
 
 impl KeySource {
     pub fn new(keys: &Keys, partitions: u32, tables: &mut KeyTables) -> Self {

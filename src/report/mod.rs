@@ -18,7 +18,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 /// Writes every output into `dir` (created if missing) from a finished world that kept its
-/// metrics rows. Callers write into a staging folder from [`crate::outdir`], which puts the whole
+/// metrics rows. Callers write into a staging folder (see `cli::outdir`), which puts the whole
 /// set in place at once.
 pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     write_outputs_streamed(w, dir, None)
@@ -58,7 +58,8 @@ pub fn write_outputs_streamed(
     run_charts::write_all(w, dir)?;
     page::write_run(w, &summary_value, dir)?;
     let mut written: Vec<PathBuf> = fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-    written.retain(|p| p.file_name().is_some_and(|n| n != crate::outdir::MARKER));
+    // Hidden files (the output folder's marker) are the folder's, not the run's.
+    written.retain(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')));
     written.sort();
     Ok(written)
 }

@@ -4,8 +4,8 @@
 //! part of it, and how to lower it or raise the ceiling. The estimate is deliberately simple:
 //! it must be right to a small factor, and never be the slow part itself.
 
+use super::plan::AssignorKind;
 use super::plan::{Plan, Processing};
-use crate::kafka::assignor::AssignorKind;
 
 /// Default ceilings; `--max-memory` and `--max-events` raise them.
 pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;

@@ -22,7 +22,7 @@ pub enum Target {
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Target::Number(n) => write!(f, "{}", crate::report::num::round3(*n)),
+            Target::Number(n) => write!(f, "{}", round3(*n)),
             Target::Text(s) => write!(f, "{s}"),
             Target::Bool(b) => write!(f, "{b}"),
         }
@@ -41,7 +41,7 @@ pub enum Comparison {
 
 impl std::fmt::Display for Comparison {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = |x: &f64| crate::report::num::round3(*x);
+        let n = |x: &f64| round3(*x);
         match self {
             Comparison::Equals(t) => write!(f, "= {t}"),
             Comparison::Min(x) => write!(f, ">= {}", n(x)),
@@ -195,6 +195,11 @@ fn describe(v: &Value) -> String {
         Value::Mapping(_) => "a map".into(),
         Value::Tagged(_) => "a tagged value".into(),
     }
+}
+
+/// A number as expectations show it: at most three decimals.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]

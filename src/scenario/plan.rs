@@ -5,7 +5,6 @@ pub use super::raw::{
     Arrival, CommitMode, Delivery, GroupType, Keys, OffsetReset, OffsetTarget, PartitionerKind, Processing,
     PushOverflow, RebalanceProtocol, ShareAcknowledgementMode, ShareAcquireMode, ShareOffsetReset,
 };
-use crate::kafka::assignor::AssignorKind;
 use crate::sim::SimDuration;
 
 #[derive(Clone, Debug)]
@@ -57,6 +56,41 @@ impl Default for BurrowPlan {
             min_distance: defaults::BURROW_MIN_DISTANCE,
             allowed_lag: 0,
         }
+    }
+}
+
+/// The four classic-protocol assignors Kafka's consumer ships with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignorKind {
+    Range,
+    RoundRobin,
+    Sticky,
+    CooperativeSticky,
+}
+
+impl AssignorKind {
+    /// Every kind, in the order Kafka's docs list them.
+    pub const ALL: [AssignorKind; 4] =
+        [AssignorKind::Range, AssignorKind::RoundRobin, AssignorKind::Sticky, AssignorKind::CooperativeSticky];
+
+    /// The name Kafka's assignor reports, which is also what members vote with in JoinGroup.
+    pub fn name(self) -> &'static str {
+        match self {
+            AssignorKind::Range => "range",
+            AssignorKind::RoundRobin => "roundrobin",
+            AssignorKind::Sticky => "sticky",
+            AssignorKind::CooperativeSticky => "cooperative-sticky",
+        }
+    }
+
+    /// The inverse of [`AssignorKind::name`]; exact, case-sensitive names only.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == s)
+    }
+
+    /// Only cooperative-sticky lists COOPERATIVE among its supported protocols; the rest are EAGER only.
+    pub fn supports_cooperative(self) -> bool {
+        matches!(self, AssignorKind::CooperativeSticky)
     }
 }
 

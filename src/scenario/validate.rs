@@ -2,9 +2,9 @@
 //! Each error names the field path and what is allowed.
 
 use super::error::ScenarioError;
+use super::plan::AssignorKind;
 use super::plan::*;
 use super::raw::*;
-use crate::kafka::assignor::AssignorKind;
 use crate::sim::SimDuration;
 use std::collections::BTreeMap;
 
@@ -27,6 +27,9 @@ pub const MAX_BATCH_BYTES: u64 = i32::MAX as u64;
 pub const MAX_PUSH_BUFFER: u64 = 1_000_000_000;
 pub const MAX_PUSH_BATCH: u32 = 1_000_000;
 pub const MAX_SIGMA: f64 = 10.0;
+/// The largest key space a producer may draw from (the partitioner precomputes each key's
+/// partition: a 4-byte slot per key).
+pub const MAX_KEYS: u64 = 10_000_000;
 const ACTIONS: &str = "crash, start, stop, hang, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
 
 struct Checker<'a> {
@@ -160,11 +163,8 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             Some(Keys::Uniform(n)) | Some(Keys::Zipf { n, .. }) => *n,
             _ => 0,
         };
-        if key_space > crate::kafka::partitioner::MAX_KEYS {
-            return Err(ck.err(
-                format!("{path}.keys"),
-                format!("{key_space} keys; at most {} are supported", crate::kafka::partitioner::MAX_KEYS),
-            ));
+        if key_space > MAX_KEYS {
+            return Err(ck.err(format!("{path}.keys"), format!("{key_space} keys; at most {} are supported", MAX_KEYS)));
         }
         producers.push(ProducerPlan {
             name: p.name.clone(),

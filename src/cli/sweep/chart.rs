@@ -3,7 +3,7 @@
 
 use super::Manifest;
 use super::RunRow;
-use super::table::{plot_paths, rows_of, spread};
+use super::figures::{plot_paths, rows_of, spread};
 use crate::report::charts::{LineChart, Series};
 use std::path::Path;
 

@@ -5,6 +5,8 @@
 //! engine (Slurm job arrays, Kubernetes Indexed Jobs: see `deploy/`).
 
 pub mod chart;
+pub mod command;
+pub mod figures;
 pub mod settings;
 pub mod table;
 
@@ -185,7 +187,7 @@ pub fn run(
                 world.metric_sink = Some(Box::new(crate::kafka::world::DiscardRows));
                 world.run();
                 let summary = crate::report::summary::summary(&world);
-                let outcomes = crate::check::evaluate(&world.plan, &summary);
+                let outcomes = crate::cli::check::evaluate(&world.plan, &summary);
                 let passed = outcomes.iter().filter(|o| o.pass).count();
                 let mut figures = Vec::new();
                 flatten(&summary, "", &mut figures);

@@ -3,14 +3,18 @@
 //! kept), or (`--groups consumer,share`) every group as a classic consumer group and then as a
 //! share group (KIP-932).
 
+use super::common::{Failure, Limits, Writing, admit, in_target, load, say, usage};
+use super::outdir;
 use crate::kafka::world::World;
 use crate::record::GroupSample;
 use crate::report::{self, charts, page, run_charts, summary::summary};
+use crate::scenario::budget::Usage;
 use crate::scenario::plan::{Action, Delivery, GroupType, OffsetReset, Plan, ShareOffsetReset};
 use anyhow::{Context, bail};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::path::PathBuf;
 
 /// The charts a compare writes beside its two run folders, in the order its page shows them
 /// (each comparison writes those that apply to it).
@@ -406,4 +410,39 @@ fn group_series(w: &World, group: usize, value: impl Fn(&GroupSample) -> u64) ->
         .filter(|s| s.group as usize == group)
         .map(|s| (s.time.as_secs_f64(), value(s) as f64))
         .collect()
+}
+
+pub fn command(
+    path: &Path,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    groups: Option<String>,
+    writing: Writing,
+    limits: Limits,
+) -> Result<(), Failure> {
+    let axis = match groups.as_deref() {
+        None => Axis::Delivery,
+        Some("consumer,share") => Axis::GroupType,
+        Some(other) => {
+            return Err(usage(format!(
+                "--groups {other}: the one comparison of group types is `--groups consumer,share`"
+            )));
+        }
+    };
+    let plan = load(path, seed)?;
+    // Both worlds are built before either runs, and keep their metrics rows.
+    admit(path, &plan, limits, Usage { check_invariants: false, rows_kept: true, worlds: 2 })?;
+    let (mut a, mut b) = prepare(&plan, axis).map_err(|why| usage(format!("{}: {why}", path.display())))?;
+    let suffix = if axis == Axis::Delivery { "compare" } else { "compare-groups" };
+    let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-{suffix}", plan.name)));
+    let staging = outdir::begin(&dir, writing.force)?;
+    let [l, r] = axis.sides();
+    let (label, total) = (format!("{} {l} and {r}", plan.name), plan.duration.as_nanos());
+    let clocks = [a.kernel.watch(), b.kernel.watch()];
+    let cmp = super::progress::with_progress(&label, &clocks, total, || finish(axis, a, b))?;
+    let table = write(&cmp, staging.path()).map_err(in_target(&staging, &dir))?;
+    staging.commit()?;
+    say!("{}", table.trim_end());
+    say!("wrote {}", dir.display());
+    Ok(())
 }

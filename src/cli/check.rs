@@ -1,10 +1,13 @@
 //! Expectations against a run's summary: where a named figure lives in summary.json, whether it
 //! exists at all (checked before a run, so a typo is bad input), and pass or fail.
 
+use super::common::{Failure, Limits, admit, build, load, say};
 use crate::kafka::world::World;
+use crate::scenario::budget::Usage;
 use crate::scenario::expect::{Comparison, Expectation, Target};
-use crate::scenario::{Plan, ScenarioError};
+use crate::scenario::{self, Plan, ScenarioError};
 use serde_json::Value;
+use std::path::PathBuf;
 
 /// One expectation's result.
 #[derive(Clone, Debug)]
@@ -162,6 +165,56 @@ fn holds(c: &Comparison, v: &Value) -> bool {
         Comparison::Above(n) => x.is_some_and(|x| x > *n),
         Comparison::Between(a, b) => x.is_some_and(|x| *a <= x && x <= *b),
     }
+}
+
+pub fn check(files: &[PathBuf], seed: Option<u64>, limits: Limits) -> Result<(), Failure> {
+    // Every file is checked for bad input (and its cost) before anything runs.
+    let plans: Vec<scenario::Plan> = files
+        .iter()
+        .map(|f| load(f, seed).and_then(|plan| admit(f, &plan, limits, Usage::run(false)).map(|()| plan)))
+        .collect::<Result<_, _>>()?;
+    let (mut passed, mut failed) = (0, 0);
+    for (f, plan) in files.iter().zip(plans) {
+        if plan.expect.is_empty() {
+            say!("{}: no expectations", f.display());
+            continue;
+        }
+        let mut world = build(f, plan)?;
+        // Only the summary is read: metrics rows are neither written nor kept.
+        world.metric_sink = Some(Box::new(crate::kafka::world::DiscardRows));
+        world.run();
+        let outcomes = evaluate(&world.plan, &crate::report::summary::summary(&world));
+        for o in &outcomes {
+            say!("{}  {}", f.display(), o.line());
+            if o.pass {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+    }
+    say!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        return Err(Failure { status: 1, message: format!("{failed} expectation(s) failed") });
+    }
+    Ok(())
+}
+
+pub fn validate(files: &[PathBuf], limits: Limits) -> Result<(), Failure> {
+    let mut bad = 0;
+    for f in files {
+        match load(f, None).and_then(|plan| admit(f, &plan, limits, Usage::run(false)).map(|()| plan)) {
+            Ok(plan) => say!("{}: ok ({})", f.display(), plan.name),
+            Err(e) => {
+                eprintln!("error: {}", e.message);
+                bad += 1;
+            }
+        }
+    }
+    if bad == 0 {
+        return Ok(());
+    }
+    Err(Failure { status: 2, message: format!("{bad} of {} scenario files invalid", files.len()) })
 }
 
 #[cfg(test)]

@@ -1,15 +1,15 @@
 //! `kafkasim bench`: how much virtual world a run moves per second of wall time, and its peak
 //! memory. Wall-clock reads live here, outside the simulation.
 
-use crate::cli::{Failure, load, say};
+use super::common::{Failure, load, say};
 use crate::kafka::world::{DiscardRows, World};
 use crate::scenario::Plan;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The benchmark scenarios, built in so `kafkasim bench` works from any folder.
-pub const PER_RECORD: &str = include_str!("../benches/per-record.yaml");
-pub const LARGE: &str = include_str!("../benches/large.yaml");
+pub const PER_RECORD: &str = include_str!("../../benches/per-record.yaml");
+pub const LARGE: &str = include_str!("../../benches/large.yaml");
 
 /// Times each scenario in turn, or without any the two built-in ones (benches/per-record.yaml,
 /// then benches/large.yaml). Every file is checked before the first run, so a typo in the second
