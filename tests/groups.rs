@@ -2,10 +2,10 @@
 //! (kafka-facts.md §3), and invariants over seed sweeps of random crash/join/stop scenarios.
 
 use crate::util::*;
-use kafkasim::record::LoggedEvent;
+use kafkasim::report::events::LoggedEvent;
 
-fn events<'a>(w: &'a kafkasim::kafka::world::World, kind: &str) -> Vec<&'a LoggedEvent> {
-    w.rec.events.iter().filter(|e| e.kind == kind).collect()
+fn events(w: &kafkasim::kafka::world::World, kind: &str) -> Vec<LoggedEvent> {
+    logged(w).into_iter().filter(|e| e.kind == kind).collect()
 }
 
 fn ms(e: &LoggedEvent) -> u64 {
@@ -42,11 +42,11 @@ timeline:
 fn initial_rebalance_delay_and_its_extension() {
     let alone = run_yaml(&base("", "      - {name: c1}", "  []", "10s"));
     let done = events(&alone, "rebalance_completed");
-    assert_eq!(done.iter().map(|e| ms(e)).collect::<Vec<_>>(), vec![3000]);
+    assert_eq!(done.iter().map(ms).collect::<Vec<_>>(), vec![3000]);
 
     let two = run_yaml(&base("", "      - {name: c1}\n      - {name: c2, start_at: 1s}", "  []", "10s"));
     let done = events(&two, "rebalance_completed");
-    assert_eq!(done.iter().map(|e| ms(e)).collect::<Vec<_>>(), vec![6000]);
+    assert_eq!(done.iter().map(ms).collect::<Vec<_>>(), vec![6000]);
     assert_eq!(done[0].fields["generation"], 1);
 }
 
@@ -63,12 +63,12 @@ fn a_crash_is_detected_by_the_session_timeout() {
     ));
     let fenced = events(&w, "member_fenced");
     assert_eq!(fenced.len(), 1);
-    assert_eq!(ms(fenced[0]), 63_000);
+    assert_eq!(ms(&fenced[0]), 63_000);
     assert_eq!(fenced[0].fields["reason"], "session_timeout");
     let done = events(&w, "rebalance_completed");
     assert_eq!(done.len(), 2);
     // c2 hears of it at its next heartbeat (63 s is on its 3 s grid) and rejoins at its next poll.
-    assert!(ms(done[1]) >= 63_000 && ms(done[1]) <= 63_100, "{}", ms(done[1]));
+    assert!(ms(&done[1]) >= 63_000 && ms(&done[1]) <= 63_100, "{}", ms(&done[1]));
     assert_eq!(done[1].fields["assigned"]["c2"].as_array().unwrap().len(), 4);
     let s = summary(&w);
     // c1's two partitions sat unread from the crash to the new assignment.
@@ -85,7 +85,7 @@ fn a_shorter_session_timeout_detects_the_crash_sooner() {
         "  - {at: 20s, crash: c1}",
         "60s",
     ));
-    assert_eq!(ms(events(&w, "member_fenced")[0]), 28_000);
+    assert_eq!(ms(&events(&w, "member_fenced")[0]), 28_000);
 }
 
 /// KIP-345: a static member back within the session timeout takes its partitions back with no
@@ -126,7 +126,7 @@ fn a_clean_stop_leaves_at_once() {
     ));
     let left = events(&w, "member_left");
     assert_eq!(left.len(), 1);
-    assert!(ms(left[0]) >= 20_000 && ms(left[0]) < 20_100);
+    assert!(ms(&left[0]) >= 20_000 && ms(&left[0]) < 20_100);
     let s = summary(&w);
     assert_eq!(s["groups"]["g"]["duplicates"], 0, "a clean stop commits what it processed");
 }

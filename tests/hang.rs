@@ -4,17 +4,17 @@
 
 use crate::util::*;
 use kafkasim::kafka::world::World;
-use kafkasim::record::LoggedEvent;
+use kafkasim::report::events::LoggedEvent;
 
-fn events<'a>(w: &'a World, kind: &str) -> Vec<&'a LoggedEvent> {
-    w.rec.events.iter().filter(|e| e.kind == kind).collect()
+fn events(w: &World, kind: &str) -> Vec<LoggedEvent> {
+    logged(w).into_iter().filter(|e| e.kind == kind).collect()
 }
 
 fn ms(e: &LoggedEvent) -> u64 {
     e.time.as_millis()
 }
 
-fn of<'a>(evs: Vec<&'a LoggedEvent>, consumer: &str) -> Vec<&'a LoggedEvent> {
+fn of(evs: Vec<LoggedEvent>, consumer: &str) -> Vec<LoggedEvent> {
     evs.into_iter().filter(|e| e.fields["consumer"] == consumer).collect()
 }
 
@@ -50,10 +50,10 @@ fn a_short_hang_within_the_session_loses_nothing() {
     let w = run_yaml(&base("", "  - {at: 20s, hang: {consumer: c1, for: 15s}}", "60s"));
     let hung = events(&w, "consumer_hung");
     assert_eq!(hung.len(), 1);
-    assert_eq!((ms(hung[0]), hung[0].fields["for_ms"].as_f64()), (20_000, Some(15_000.0)));
+    assert_eq!((ms(&hung[0]), hung[0].fields["for_ms"].as_f64()), (20_000, Some(15_000.0)));
     let resumed = events(&w, "consumer_resumed");
     assert_eq!(resumed.len(), 1);
-    assert_eq!(ms(resumed[0]), 35_000);
+    assert_eq!(ms(&resumed[0]), 35_000);
     assert_eq!(resumed[0].fields["fenced"], false);
     assert_eq!(resumed[0].fields["partitions_lost"].as_array().unwrap().len(), 0);
     assert!(events(&w, "member_fenced").is_empty());
@@ -132,18 +132,18 @@ fn a_hang_past_the_session_timeout_is_fenced_and_rejoins() {
     let w = run_yaml(&yaml);
     let fenced = events(&w, "member_fenced");
     assert_eq!(fenced.len(), 1);
-    assert_eq!((ms(fenced[0]), &fenced[0].fields["consumer"]), (63_000, &serde_json::json!("c1")));
+    assert_eq!((ms(&fenced[0]), &fenced[0].fields["consumer"]), (63_000, &serde_json::json!("c1")));
     assert_eq!(fenced[0].fields["reason"], "session_timeout");
     let done = events(&w, "rebalance_completed");
     let after_fence = done.iter().find(|e| ms(e) >= 63_000).expect("a rebalance after the fence");
     assert_eq!(after_fence.fields["assigned"]["c2"].as_array().unwrap().len(), 4);
     let resumed = events(&w, "consumer_resumed");
-    assert_eq!(ms(resumed[0]), 80_000);
+    assert_eq!(ms(&resumed[0]), 80_000);
     assert_eq!(resumed[0].fields["fenced"], true);
     assert_eq!(resumed[0].fields["partitions_lost"].as_array().unwrap().len(), 2);
     let lost = events(&w, "membership_lost");
     assert_eq!(lost.len(), 1);
-    assert_eq!(ms(lost[0]), 80_000, "its first heartbeat goes out as it resumes");
+    assert_eq!(ms(&lost[0]), 80_000, "its first heartbeat goes out as it resumes");
     let failed = of(events(&w, "commit_failed"), "c1");
     assert!(failed.iter().any(|e| ms(e) > 80_000), "the batch it finished after resuming is not committed");
     let rejoined = of(events(&w, "member_joined"), "c1");
@@ -167,17 +167,17 @@ fn start_restarts_a_consumer_hung_for_good() {
     let w = run_yaml(&base("", "  - {at: 20s, hang: c1}\n  - {at: 30s, start: c1}", "90s"));
     assert!(events(&w, "consumer_hung")[0].fields["for_ms"].is_null());
     assert!(events(&w, "consumer_resumed").is_empty());
-    assert_eq!(ms(of(events(&w, "consumer_crashed"), "c1")[0]), 30_000);
+    assert_eq!(ms(&of(events(&w, "consumer_crashed"), "c1")[0]), 30_000);
     let started = of(events(&w, "consumer_started"), "c1");
     assert_eq!(ms(started.last().unwrap()), 30_000);
-    assert_eq!(ms(events(&w, "member_fenced")[0]), 63_000);
+    assert_eq!(ms(&events(&w, "member_fenced")[0]), 63_000);
     let s = summary(&w);
     let g = &s["groups"]["g"];
     assert_eq!(g["consumers"]["c1"]["state"], "active");
     assert_eq!(g["consumers"]["c1"]["hung_ms"], 10_000.0);
     assert_eq!(g["lost"], 0);
-    let last = events(&w, "rebalance_completed").last().copied().unwrap();
-    assert_eq!(ms(last), 63_000);
+    let last = events(&w, "rebalance_completed").last().cloned().unwrap();
+    assert_eq!(ms(&last), 63_000);
     assert_eq!(last.fields["assigned"]["c1"].as_array().unwrap().len(), 2);
 }
 
@@ -185,7 +185,7 @@ fn start_restarts_a_consumer_hung_for_good() {
 #[test]
 fn a_consumer_hung_for_good_ends_hung() {
     let w = run_yaml(&base("", "  - {at: 20s, hang: c1}", "90s"));
-    assert_eq!(ms(events(&w, "member_fenced")[0]), 63_000);
+    assert_eq!(ms(&events(&w, "member_fenced")[0]), 63_000);
     let s = summary(&w);
     let g = &s["groups"]["g"];
     assert_eq!(g["consumers"]["c1"]["state"], "hung");
@@ -199,8 +199,8 @@ fn a_consumer_hung_for_good_ends_hung() {
 #[test]
 fn a_crash_while_hung_keeps_the_session_of_the_hang() {
     let w = run_yaml(&base("", "  - {at: 20s, hang: c1}\n  - {at: 25s, crash: c1}", "90s"));
-    assert_eq!(ms(of(events(&w, "consumer_crashed"), "c1")[0]), 25_000);
-    assert_eq!(ms(events(&w, "member_fenced")[0]), 63_000);
+    assert_eq!(ms(&of(events(&w, "consumer_crashed"), "c1")[0]), 25_000);
+    assert_eq!(ms(&events(&w, "member_fenced")[0]), 63_000);
     let s = summary(&w);
     assert_eq!(s["groups"]["g"]["consumers"]["c1"]["state"], "crashed");
     assert_eq!(s["groups"]["g"]["consumers"]["c1"]["hung_ms"], 5_000.0);
@@ -212,7 +212,7 @@ fn a_stop_while_hung_happens_at_resume() {
     let w = run_yaml(&base("", "  - {at: 20s, hang: {consumer: c1, for: 10s}}\n  - {at: 25s, stop: c1}", "60s"));
     let stopped = of(events(&w, "consumer_stopped"), "c1");
     assert_eq!(stopped.len(), 1);
-    assert!((30_000..30_100).contains(&ms(stopped[0])), "{}", ms(stopped[0]));
+    assert!((30_000..30_100).contains(&ms(&stopped[0])), "{}", ms(&stopped[0]));
     assert_eq!(summary(&w)["groups"]["g"]["lost"], 0);
 }
 

@@ -120,7 +120,7 @@ fn a_caught_up_consumer_that_stops_committing_is_stopped_once_burrows_log_ends_m
         .collect();
     assert!(before.iter().all(|&st| st == "OK"), "OK until 130 s");
     assert!(w.rec.metrics.iter().filter(|r| r.time.as_millis() >= 130_000).all(|r| r.lag_status.name() == "STOP"));
-    let changes: Vec<_> = w.rec.events.iter().filter(|e| e.kind == "lag_status").collect();
+    let changes: Vec<_> = logged(&w).into_iter().filter(|e| e.kind == "lag_status").collect();
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!((changes[0].time.as_millis(), changes[0].fields["status"].as_str()), (130_000, Some("ERR")));
     assert_eq!(changes[0].fields["partition_status"], "STOP");

@@ -32,9 +32,8 @@ timeline:
 }
 
 fn seek_moves(w: &World) -> Vec<(u64, u64)> {
-    w.rec
-        .events
-        .iter()
+    logged(w)
+        .into_iter()
         .filter(|e| e.kind == "seek")
         .map(|e| {
             let m = &e.fields["moves"][0];
@@ -68,13 +67,13 @@ fn a_backward_seek_is_a_replay_not_a_duplicate() {
     assert_eq!(g["duplicates"], 0);
     assert_eq!(g["lost"], 0);
     // The offsets go back: the commit after the seek commits the rewound position.
-    assert!(w.rec.events.iter().any(|e| e.kind == "seek"));
+    assert!(logged(&w).into_iter().any(|e| e.kind == "seek"));
 }
 
 #[test]
 fn a_seek_past_the_log_end_is_out_of_range_and_reset() {
     let w = run_yaml(&one_partition("", "  - {at: 1050ms, seek: {consumer: c, topic: t, to: 99999}}", "1.2s"));
-    let oor: Vec<_> = w.rec.events.iter().filter(|e| e.kind == "offset_out_of_range").collect();
+    let oor: Vec<_> = logged(&w).into_iter().filter(|e| e.kind == "offset_out_of_range").collect();
     assert_eq!(oor.len(), 1);
     assert_eq!(oor[0].fields["position"], 99999);
     assert_eq!(oor[0].fields["reset_to"], 0, "auto_offset_reset: earliest");
@@ -84,7 +83,7 @@ fn a_seek_past_the_log_end_is_out_of_range_and_reset() {
 fn reset_offsets_needs_an_inactive_group() {
     let active =
         run_yaml(&one_partition("", "  - {at: 500ms, reset_offsets: {group: g, topic: t, to: earliest}}", "1s"));
-    let rejected: Vec<_> = active.rec.events.iter().filter(|e| e.kind == "action_rejected").collect();
+    let rejected: Vec<_> = logged(&active).into_iter().filter(|e| e.kind == "action_rejected").collect();
     assert_eq!(rejected.len(), 1);
     assert!(rejected[0].fields["reason"].as_str().unwrap().contains("inactive group"));
     assert_eq!(active.rec.rejected_actions, 1);
@@ -92,7 +91,7 @@ fn reset_offsets_needs_an_inactive_group() {
     // Stopped (LeaveGroup) at 1.05 s, reset to 300 at 1.1 s, back at 1.2 s: it reprocesses 300..
     let timeline = "  - {at: 1050ms, stop: c}\n  - {at: 1100ms, reset_offsets: {group: g, topic: t, to: 300}}\n  - {at: 1200ms, start: c}";
     let w = run_yaml(&one_partition("", timeline, "1.5s"));
-    let reset = w.rec.events.iter().find(|e| e.kind == "offsets_reset").unwrap();
+    let reset = logged(&w).into_iter().find(|e| e.kind == "offsets_reset").unwrap();
     assert_eq!(reset.fields["moves"][0]["from"], 999, "committed on close");
     assert_eq!(reset.fields["moves"][0]["to"], 300);
     let s = summary(&w);
@@ -105,15 +104,14 @@ fn reset_offsets_clamps_to_the_log() {
     let timeline =
         "  - {at: 1050ms, stop: c}\n  - {at: 1100ms, reset_offsets: {group: g, topic: t, to: {shift: 100000}}}";
     let w = run_yaml(&one_partition("", timeline, "1.2s"));
-    let reset = w.rec.events.iter().find(|e| e.kind == "offsets_reset").unwrap();
+    let reset = logged(&w).into_iter().find(|e| e.kind == "offsets_reset").unwrap();
     assert_eq!(reset.fields["moves"][0]["to"], 1099, "clamped to the log end");
 }
 
 /// (time in ms, new log start offset) of every segments_deleted event.
 fn segment_deletions(w: &kafkasim::kafka::world::World) -> Vec<(u64, u64)> {
-    w.rec
-        .events
-        .iter()
+    logged(w)
+        .into_iter()
         .filter(|e| e.kind == "segments_deleted")
         .map(|e| (e.time.as_millis(), e.fields["log_start_offset"].as_u64().unwrap()))
         .collect()
@@ -185,7 +183,8 @@ fn out_of_range_policies_when_retention_outruns_a_consumer() {
         )
         + "timeline:\n  - {at: 500ms, reset_offsets: {group: latest, topic: metrics, to: earliest}}\n";
     let w = run_yaml(&none);
-    let err = w.rec.events.iter().find(|e| e.kind == "consumer_error").expect("none: the consumer stops with an error");
+    let err =
+        logged(&w).into_iter().find(|e| e.kind == "consumer_error").expect("none: the consumer stops with an error");
     assert!(err.fields["error"].as_str().unwrap().contains("OffsetOutOfRange"));
 }
 

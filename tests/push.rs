@@ -64,9 +64,9 @@ fn unbounded_grows_until_the_consumer_runs_out_of_memory() {
     assert_eq!(p["out_of_memory"], 1);
     assert_eq!(p["buffer_peak_records"], 51);
     assert_eq!(p["buffer_peak_bytes"], 5100);
-    let oom = w.rec.events.iter().find(|e| e.kind == "consumer_out_of_memory").unwrap();
+    let oom = logged(&w).into_iter().find(|e| e.kind == "consumer_out_of_memory").unwrap();
     assert_eq!(oom.time.as_millis(), 520);
-    assert!(w.rec.events.iter().any(|e| e.kind == "consumer_crashed"));
+    assert!(logged(&w).into_iter().any(|e| e.kind == "consumer_crashed"));
 }
 
 #[test]

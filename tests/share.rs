@@ -8,7 +8,7 @@ use crate::util::*;
 use kafkasim::kafka::world::World;
 
 fn times(w: &World, kind: &str) -> Vec<u64> {
-    w.rec.events.iter().filter(|e| e.kind == kind).map(|e| e.time.as_millis()).collect()
+    logged(w).into_iter().filter(|e| e.kind == kind).map(|e| e.time.as_millis()).collect()
 }
 
 fn share_group(extra: &str, consumers: u32, rate: &str, timeline: &str, duration: &str, partitions: u32) -> String {
@@ -443,7 +443,11 @@ fn sweeps_cover_share_settings() {
 fn b_a_hung_member_holds_its_records_until_their_locks_expire() {
     let w = run_file(&repo("scenarios/share-hung-consumer.yaml"));
     let group_times = |kind: &str, g: &str| -> Vec<u64> {
-        w.rec.events.iter().filter(|e| e.kind == kind && e.fields["group"] == g).map(|e| e.time.as_millis()).collect()
+        logged(&w)
+            .into_iter()
+            .filter(|e| e.kind == kind && e.fields["group"] == g)
+            .map(|e| e.time.as_millis())
+            .collect()
     };
     assert_eq!(group_times("share_lock_expired", "hung"), vec![40_120]);
     assert_eq!(group_times("member_fenced", "hung"), vec![55_000]);
@@ -486,8 +490,8 @@ timeline:
     hang: {consumer: a, for: 40s}
 "#;
     let w = run_yaml(yaml);
-    let events = |kind: &str| -> Vec<&kafkasim::record::LoggedEvent> {
-        w.rec.events.iter().filter(|e| e.kind == kind).collect()
+    let events = |kind: &str| -> Vec<kafkasim::report::events::LoggedEvent> {
+        logged(&w).into_iter().filter(|e| e.kind == kind).collect()
     };
     let expired = events("share_lock_expired");
     assert_eq!(expired.len(), 1, "one lock ran out: {:?}", expired);
@@ -530,7 +534,7 @@ groups:
     let g = &s["groups"]["s"];
     let archived = g["archived"]["retention"].as_u64().unwrap();
     assert!(archived > 0, "{g}");
-    assert!(w.rec.events.iter().any(|e| e.kind == "records_archived" && e.fields.contains_key("retention")));
+    assert!(logged(&w).into_iter().any(|e| e.kind == "records_archived" && e.fields.contains_key("retention")));
     let spso = g["share"]["partitions"]["t-0"]["spso"].as_u64().unwrap();
     let accepted = g["records_processed"].as_u64().unwrap() - g["duplicates"].as_u64().unwrap();
     assert!(spso <= accepted + g["archived"]["total"].as_u64().unwrap());

@@ -4,10 +4,10 @@
 
 use crate::util::*;
 use kafkasim::kafka::world::World;
-use kafkasim::record::LoggedEvent;
+use kafkasim::report::events::LoggedEvent;
 
-fn events<'a>(w: &'a World, kind: &str) -> Vec<&'a LoggedEvent> {
-    w.rec.events.iter().filter(|e| e.kind == kind).collect()
+fn events(w: &World, kind: &str) -> Vec<LoggedEvent> {
+    logged(w).into_iter().filter(|e| e.kind == kind).collect()
 }
 
 fn times(w: &World, kind: &str) -> Vec<u64> {

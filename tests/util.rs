@@ -23,6 +23,11 @@ pub fn run_file(path: &Path) -> World {
     w
 }
 
+/// The run's events as the outputs show them (names, JSON fields).
+pub fn logged(w: &World) -> Vec<kafkasim::report::events::LoggedEvent> {
+    kafkasim::report::events::logged(&w.plan, &w.rec.events)
+}
+
 pub fn summary(w: &World) -> serde_json::Value {
     kafkasim::report::summary::summary(w)
 }

@@ -2,7 +2,7 @@
 //! the coordinator's answer (only a current member of the current generation may commit).
 
 use super::world::{Ev, Offsets, PendingCommit, World};
-use serde_json::json;
+use crate::record::event::What;
 
 impl World {
     pub(super) fn send_commit(&mut self, c: usize, offsets: Offsets) {
@@ -33,12 +33,13 @@ impl World {
         self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
     }
 
-    pub(super) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &str) {
+    pub(super) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &'static str) {
         self.consumers[c].last_commit_ok = false;
         let g = self.consumers[c].group;
         self.groups[g].commits_rejected += 1;
-        let names: Vec<String> = offsets.iter().map(|&(p, _)| self.partition_name(p)).collect();
-        self.consumer_event(c, "commit_failed", vec![("reason", json!(reason)), ("partitions", json!(names))]);
+        let partitions = offsets.iter().map(|&(p, _)| p).collect();
+        let now = self.now();
+        self.rec.event(now, What::CommitFailed { consumer: c as u32, reason, partitions });
     }
 
     pub(super) fn apply_commit(&mut self, commit: PendingCommit) {

@@ -6,10 +6,10 @@ use super::assignor::{MemberSubscription, TopicPartition, assign};
 use super::consumer::{Phase, RunState};
 use super::group::{GroupState, Member, Rebalance};
 use super::world::{Ev, World};
+use crate::record::event::{RebalanceCompleted, RebalanceReason, What};
 use crate::scenario::plan::RebalanceProtocol;
 use crate::sim::{SimDuration, SimTime};
 use rand::Rng;
-use serde_json::json;
 use std::collections::BTreeMap;
 
 impl World {
@@ -19,7 +19,6 @@ impl World {
         let g = self.consumers[c].group;
         let instance = self.consumers[c].group_instance_id.clone();
         let known = self.consumers[c].member_id.clone().filter(|id| self.groups[g].members.contains_key(id));
-        let name = self.consumers[c].name.clone();
         if let Some(id) = known {
             // An existing member rejoining (eager rejoin, cooperative second round).
             let m = self.groups[g].members.get_mut(&id).expect("known member");
@@ -30,7 +29,7 @@ impl World {
                 // Already in this round: it waits for the SyncGroup answer like everyone else.
                 GroupState::CompletingRebalance => {}
                 GroupState::Stable | GroupState::Empty => {
-                    self.prepare_rebalance(g, format!("{name} rejoined"));
+                    self.prepare_rebalance(g, RebalanceReason::Rejoined(c as u32));
                     self.mark_joined(g, &id);
                 }
             }
@@ -59,20 +58,19 @@ impl World {
         self.consumers[c].hb_origin = now;
         self.rec.event(
             now,
-            "member_joined",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("consumer", json!(name)),
-                ("member_id", json!(id)),
-                ("group_instance_id", json!(instance)),
-            ],
+            What::MemberJoined {
+                group: g as u32,
+                consumer: c as u32,
+                member_id: id.clone(),
+                group_instance_id: instance,
+            },
         );
         match self.groups[g].state {
             GroupState::Empty => {
                 // group.initial.rebalance.delay.ms: the first join waits for others to arrive.
                 let delay = self.plan.groups[g].initial_rebalance_delay;
                 let timeout = self.rebalance_timeout(g);
-                self.prepare_rebalance(g, format!("{name} joined an empty group"));
+                self.prepare_rebalance(g, RebalanceReason::JoinedEmpty(c as u32));
                 if !delay.is_zero() {
                     let rb = self.groups[g].rebalance.as_mut().expect("rebalance just started");
                     rb.initial_delay_left = Some(SimDuration(timeout.as_nanos().saturating_sub(delay.as_nanos())));
@@ -90,7 +88,7 @@ impl World {
                 self.mark_joined(g, &id);
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
-                self.prepare_rebalance(g, format!("{name} joined"));
+                self.prepare_rebalance(g, RebalanceReason::Joined(c as u32));
                 self.mark_joined(g, &id);
             }
         }
@@ -126,15 +124,13 @@ impl World {
         self.consumers[c].member_id = Some(new_id.clone());
         // Its JoinGroup response (one delay away) restarts its heartbeat schedule.
         self.consumers[c].hb_origin = now + self.delay;
-        self.consumer_event(
-            c,
-            "member_joined",
-            vec![
-                ("member_id", json!(new_id)),
-                ("group_instance_id", json!(self.consumers[c].group_instance_id)),
-                ("replaced_member_id", json!(old_id)),
-            ],
-        );
+        let what = What::StaticMemberReplaced {
+            consumer: c as u32,
+            member_id: new_id,
+            group_instance_id: self.consumers[c].group_instance_id.clone(),
+            replaced_member_id: old_id.to_string(),
+        };
+        self.rec.event(now, what);
         match self.groups[g].state {
             GroupState::Stable => {
                 let generation = self.groups[g].generation;
@@ -148,7 +144,7 @@ impl World {
                 self.unblock(c);
             }
             GroupState::PreparingRebalance => self.try_complete_join(g),
-            _ => self.prepare_rebalance(g, format!("static member {} rejoined", self.consumers[c].name)),
+            _ => self.prepare_rebalance(g, RebalanceReason::StaticRejoined(c as u32)),
         }
     }
 
@@ -180,7 +176,7 @@ impl World {
     }
 
     /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance; every member must rejoin.
-    pub(super) fn prepare_rebalance(&mut self, g: usize, reason: String) {
+    pub(super) fn prepare_rebalance(&mut self, g: usize, reason: RebalanceReason) {
         let now = self.now();
         if self.groups[g].state == GroupState::PreparingRebalance {
             return;
@@ -201,17 +197,9 @@ impl World {
         if grp.rebalance.is_some() && !cancelled.is_empty() {
             // A member arrived or left while the join phase's generation was being synced: that
             // generation never becomes Stable and the join phase starts over.
-            let (seq, cancelled_gen) = (grp.rebalance_seq, grp.generation);
-            self.rec.event(
-                now,
-                "rebalance_restarted",
-                vec![
-                    ("group", json!(self.groups[g].id)),
-                    ("rebalance", json!(seq)),
-                    ("cancelled_generation", json!(cancelled_gen)),
-                    ("reason", json!(reason)),
-                ],
-            );
+            let (rebalance, cancelled_generation) = (grp.rebalance_seq, grp.generation);
+            let reason = reason.clone();
+            self.rec.event(now, What::RebalanceRestarted { group: g as u32, rebalance, cancelled_generation, reason });
         }
         let grp = &mut self.groups[g];
         if grp.rebalance.is_none() {
@@ -223,18 +211,14 @@ impl World {
                 joined_during_delay: false,
                 stw_before: grp.stw_total,
             });
-            let protocol = grp.protocol.name();
-            self.rec.event(
-                now,
-                "rebalance_started",
-                vec![
-                    ("group", json!(self.groups[g].id)),
-                    ("generation", json!(self.groups[g].generation + 1)),
-                    ("protocol", json!(protocol)),
-                    ("reason", json!(reason)),
-                    ("rebalance", json!(self.groups[g].rebalance_seq)),
-                ],
-            );
+            let what = What::RebalanceStarted {
+                group: g as u32,
+                generation: grp.generation + 1,
+                protocol: grp.protocol,
+                reason,
+                rebalance: grp.rebalance_seq,
+            };
+            self.rec.event(now, what);
         }
         let timeout = self.rebalance_timeout(g);
         let round = self.groups[g].round;
@@ -325,7 +309,7 @@ impl World {
             .map(|(id, _)| id.clone())
             .collect();
         for id in gone {
-            self.remove_member(g, &id, "member_left", "rebalance_timeout");
+            self.remove_member(g, &id, false, "rebalance_timeout");
         }
         if !self.groups[g].members.is_empty() && self.groups[g].members.values().all(|m| !m.joined) {
             // Only absent static members are left: Kafka postpones the join phase.
@@ -341,7 +325,7 @@ impl World {
             grp.state = GroupState::Empty;
             grp.rebalance = None;
             grp.leader = None;
-            self.rebalance_abandoned(g, "group_empty");
+            self.rebalance_abandoned(g);
             self.refresh_group(g);
             return;
         }
@@ -404,8 +388,8 @@ impl World {
             .collect();
         let result = assign(self.plan.groups[g].assignor, &topics, &subs);
         let generation = self.groups[g].generation;
-        let mut assigned_ev = serde_json::Map::new();
-        let mut revoked_ev = serde_json::Map::new();
+        let mut assigned_ev = Vec::new();
+        let mut revoked_ev = Vec::new();
         let rb = self.groups[g].rebalance.take();
         let owners_before: BTreeMap<u32, usize> = self.groups[g]
             .partitions
@@ -440,13 +424,11 @@ impl World {
             for &p in &parts {
                 owners_after.insert(p, c);
             }
-            let name = self.consumers[c].name.clone();
             let before: Vec<u32> = owners_before.iter().filter(|(_, o)| **o == c).map(|(p, _)| *p).collect();
-            let revoked: Vec<String> =
-                before.iter().filter(|p| !parts.contains(p)).map(|&p| self.partition_name(p)).collect();
-            assigned_ev.insert(name.clone(), json!(parts.iter().map(|&p| self.partition_name(p)).collect::<Vec<_>>()));
+            let revoked: Vec<u32> = before.iter().copied().filter(|p| !parts.contains(p)).collect();
+            assigned_ev.push((c as u32, parts.clone()));
             if !revoked.is_empty() {
-                revoked_ev.insert(name, json!(revoked));
+                revoked_ev.push((c as u32, revoked));
             }
             let con = &self.consumers[c];
             let running = con.state == RunState::Running;
@@ -489,36 +471,23 @@ impl World {
         let stw = rb
             .map_or(SimDuration::ZERO, |r| SimDuration(self.groups[g].stw_total.as_nanos() - r.stw_before.as_nanos()));
         let (revoked_partitions, pause) = self.groups[g].close_rebalance_cost();
-        let protocol = self.groups[g].protocol.name();
-        let members: Vec<String> =
-            self.groups[g].members.values().map(|m| self.consumers[m.consumer].name.clone()).collect();
-        self.rec.event(
-            now,
-            "rebalance_completed",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("generation", json!(generation)),
-                ("protocol", json!(protocol)),
-                ("members", json!(members)),
-                (
-                    "leader",
-                    json!(
-                        self.groups[g]
-                            .leader
-                            .as_ref()
-                            .map(|l| self.consumers[self.groups[g].members[l].consumer].name.clone())
-                    ),
-                ),
-                ("assigned", serde_json::Value::Object(assigned_ev)),
-                ("revoked", serde_json::Value::Object(revoked_ev)),
-                ("partitions_moved", json!(moved)),
-                ("duration_ms", crate::report::num::time_ms_json(SimTime::ZERO + duration)),
-                ("stop_the_world_ms", crate::report::num::time_ms_json(SimTime::ZERO + stw)),
-                ("rebalance", json!(self.groups[g].rebalance_seq)),
-                ("revoked_partitions", json!(revoked_partitions)),
-                ("rebalance_pause_ms", crate::report::num::time_ms_json(SimTime::ZERO + pause)),
-            ],
-        );
+        let grp = &self.groups[g];
+        let done = RebalanceCompleted {
+            group: g as u32,
+            generation,
+            protocol: grp.protocol,
+            members: grp.members.values().map(|m| m.consumer as u32).collect(),
+            leader: grp.leader.as_ref().map(|l| grp.members[l].consumer as u32),
+            assigned: assigned_ev,
+            revoked: revoked_ev,
+            partitions_moved: moved,
+            duration,
+            stop_the_world: stw,
+            rebalance: grp.rebalance_seq,
+            revoked_partitions,
+            rebalance_pause: pause,
+        };
+        self.rec.event(now, What::RebalanceCompleted(Box::new(done)));
     }
 
     /// Consumer `c` receives its SyncGroup response.
@@ -546,7 +515,7 @@ impl World {
     }
 
     /// Removes a member (LeaveGroup, session timeout, poll timeout, or a missed join phase).
-    pub(super) fn remove_member(&mut self, g: usize, id: &str, event: &'static str, reason: &'static str) {
+    pub(super) fn remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
         let Some(m) = self.groups[g].members.remove(id) else { return };
         let c = m.consumer;
         let holder = self.consumers[c].member_id.as_deref();
@@ -569,16 +538,17 @@ impl World {
         if self.groups[g].leader.as_deref() == Some(id) {
             self.groups[g].leader = None;
         }
-        self.consumer_event(c, event, vec![("member_id", json!(id)), ("reason", json!(reason))]);
+        let now = self.now();
+        self.rec.event(now, What::MemberRemoved { consumer: c as u32, member_id: id.to_string(), fenced, reason });
     }
 
     /// A member leaves or is fenced outside a join phase: the group rebalances.
-    pub(super) fn member_gone(&mut self, g: usize, id: &str, event: &'static str, reason: &'static str) {
+    pub(super) fn member_gone(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
         if !self.groups[g].members.contains_key(id) {
             return;
         }
-        let name = self.consumers[self.groups[g].members[id].consumer].name.clone();
-        self.remove_member(g, id, event, reason);
+        let consumer = self.groups[g].members[id].consumer as u32;
+        self.remove_member(g, id, fenced, reason);
         match self.groups[g].state {
             GroupState::PreparingRebalance => self.try_complete_join(g),
             _ if self.groups[g].members.is_empty() => {
@@ -587,33 +557,25 @@ impl World {
                 grp.generation += 1;
                 grp.round += 1;
                 if grp.rebalance.take().is_some() {
-                    self.rebalance_abandoned(g, "group_empty");
+                    self.rebalance_abandoned(g);
                 }
                 self.refresh_group(g);
             }
-            _ => self.prepare_rebalance(g, format!("{name}: {reason}")),
+            _ => self.prepare_rebalance(g, RebalanceReason::MemberGone { consumer, reason }),
         }
     }
 
     /// A rebalance that ends without a new assignment: every member left meanwhile.
-    fn rebalance_abandoned(&mut self, g: usize, reason: &str) {
+    fn rebalance_abandoned(&mut self, g: usize) {
         let now = self.now();
-        self.rec.event(
-            now,
-            "rebalance_abandoned",
-            vec![
-                ("group", json!(self.groups[g].id)),
-                ("rebalance", json!(self.groups[g].rebalance_seq)),
-                ("generation", json!(self.groups[g].generation)),
-                ("reason", json!(reason)),
-            ],
-        );
+        let (rebalance, generation) = (self.groups[g].rebalance_seq, self.groups[g].generation);
+        self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance, generation });
     }
 
     pub(super) fn session_expire(&mut self, g: usize, id: &str) {
         let silent = self.groups[g].members.get(id).is_some_and(|m| !m.alive);
         if silent && !self.session_still_running(g, id) {
-            self.member_gone(g, id, "member_fenced", "session_timeout");
+            self.member_gone(g, id, true, "session_timeout");
         }
     }
 

@@ -38,7 +38,7 @@ pub struct Member {
 #[derive(Clone, Debug)]
 pub struct Rebalance {
     pub started: SimTime,
-    pub reason: String,
+    pub reason: crate::record::event::RebalanceReason,
     /// Set while `group.initial.rebalance.delay.ms` holds the first join open.
     pub initial_delay_left: Option<SimDuration>,
     pub joined_during_delay: bool,

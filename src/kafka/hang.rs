@@ -12,9 +12,8 @@
 
 use super::consumer::Phase;
 use super::world::{Ev, World};
-use crate::report::num::time_ms_json;
+use crate::record::event::What;
 use crate::sim::{SimDuration, SimTime};
-use serde_json::{Value, json};
 
 /// A consumer's hang state: the hang it is in, if any, and the hangs it has come out of.
 #[derive(Debug, Default)]
@@ -54,8 +53,7 @@ impl World {
         let con = &self.consumers[c];
         if !con.is_running() || con.is_hung() {
             let reason = if con.is_hung() { "already hung" } else { "not running" };
-            let name = con.name.clone();
-            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!(reason))]);
+            self.rec.event(now, What::ActionIgnored { consumer: c as u32, reason });
             return;
         }
         let st = &mut self.rec.consumers[c];
@@ -80,8 +78,7 @@ impl World {
             answered_fetch: None,
         };
         self.consumers[c].hang.frozen = Some(Box::new(hang));
-        let for_ms = for_.map_or(Value::Null, |d| time_ms_json(SimTime::ZERO + d));
-        self.consumer_event(c, "consumer_hung", vec![("for_ms", for_ms)]);
+        self.rec.event(now, What::ConsumerHung { consumer: c as u32, for_ });
         if let Some(at) = until {
             self.kernel.schedule_at(at, Ev::HangOver { c: c as u32, seq });
         }
@@ -205,21 +202,9 @@ impl World {
         // A fenced share member loses its whole assignment (it rejoins as if new); a consumer
         // group member, what the group handed to others meanwhile.
         let share_fenced = fenced && self.is_share(self.consumers[c].group);
-        let lost: Vec<String> = h
-            .owned_at_start
-            .iter()
-            .filter(|&&p| share_fenced || !self.consumers[c].owns(p))
-            .map(|&p| self.partition_name(p))
-            .collect();
-        self.consumer_event(
-            c,
-            "consumer_resumed",
-            vec![
-                ("hung_ms", time_ms_json(SimTime::ZERO + d)),
-                ("fenced", json!(fenced)),
-                ("partitions_lost", json!(lost)),
-            ],
-        );
+        let partitions_lost: Vec<u32> =
+            h.owned_at_start.iter().copied().filter(|&p| share_fenced || !self.consumers[c].owns(p)).collect();
+        self.rec.event(now, What::ConsumerResumed { consumer: c as u32, hung: d, fenced, partitions_lost });
         if self.is_share(self.consumers[c].group) {
             // Its heartbeat goes out at once; the answer says whether it was fenced meanwhile
             // (then it rejoins with epoch 0). Its acknowledgements go with its next poll and fail
@@ -309,7 +294,8 @@ impl World {
         con.generation = -1;
         con.joining = false;
         con.rejoin_needed = true;
-        self.consumer_event(c, "membership_lost", vec![("reason", json!("unknown_member_id"))]);
+        let now = self.now();
+        self.rec.event(now, What::MembershipLost { consumer: c as u32 });
         match self.consumers[c].phase {
             Phase::Fetching => self.interrupt_poll(c),
             Phase::Joining => self.unblock(c),

@@ -5,13 +5,13 @@
 use super::consumer::{Owned, Phase, RunState};
 use super::group::{Cause, GroupState, Replay};
 use super::world::{Ev, World};
+use crate::record::event::{StartCause, What};
 use crate::record::{NONE_U32, OwnershipChange};
 use crate::scenario::plan::{CommitMode, OffsetReset, RebalanceProtocol};
 use crate::sim::SimDuration;
-use serde_json::json;
 
 impl World {
-    pub(super) fn start_consumer(&mut self, c: usize, why: &str) {
+    pub(super) fn start_consumer(&mut self, c: usize, why: StartCause) {
         let now = self.now();
         if self.consumers[c].is_hung() {
             // The frozen process is killed first; a new one starts.
@@ -19,12 +19,7 @@ impl World {
         }
         let con = &mut self.consumers[c];
         if con.state == RunState::Running {
-            let name = con.name.clone();
-            self.rec.event(
-                now,
-                "action_ignored",
-                vec![("consumer", json!(name)), ("reason", json!("already running"))],
-            );
+            self.rec.event(now, What::ActionIgnored { consumer: c as u32, reason: "already running" });
             return;
         }
         let g = con.group;
@@ -52,12 +47,7 @@ impl World {
         con.buffered = 0;
         con.push_in_flight = 0;
         con.hb_origin = now;
-        let name = con.name.clone();
-        self.rec.event(
-            now,
-            "consumer_started",
-            vec![("consumer", json!(name)), ("group", json!(self.groups[g].id)), ("cause", json!(why))],
-        );
+        self.rec.event(now, What::ConsumerStarted { consumer: c as u32, cause: why });
         if share {
             self.share_start(c);
         }
@@ -70,8 +60,7 @@ impl World {
     pub(super) fn crash_consumer(&mut self, c: usize) {
         let now = self.now();
         if self.consumers[c].state != RunState::Running {
-            let name = self.consumers[c].name.clone();
-            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
+            self.rec.event(now, What::ActionIgnored { consumer: c as u32, reason: "not running" });
             return;
         }
         let share = self.is_share(self.consumers[c].group);
@@ -90,8 +79,8 @@ impl World {
         con.incarnation += 1;
         con.phase = Phase::Idle;
         con.inflight.clear();
-        let (name, g) = (con.name.clone(), con.group);
-        self.rec.event(now, "consumer_crashed", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        let g = con.group;
+        self.rec.event(now, What::ConsumerCrashed { consumer: c as u32 });
         if share {
             self.share_crashed(c);
             return;
@@ -112,8 +101,7 @@ impl World {
         let now = self.now();
         let con = &mut self.consumers[c];
         if con.state != RunState::Running {
-            let name = con.name.clone();
-            self.rec.event(now, "action_ignored", vec![("consumer", json!(name)), ("reason", json!("not running"))]);
+            self.rec.event(now, What::ActionIgnored { consumer: c as u32, reason: "not running" });
             return;
         }
         con.stopping = true;
@@ -171,8 +159,7 @@ impl World {
         con.incarnation += 1;
         con.phase = Phase::Idle;
         con.stopping = false;
-        let (name, g) = (con.name.clone(), con.group);
-        self.rec.event(now, "consumer_stopped", vec![("consumer", json!(name)), ("group", json!(self.groups[g].id))]);
+        self.rec.event(now, What::ConsumerStopped { consumer: c as u32 });
     }
 
     /// Called at the top of poll(): does what the group protocol asks before fetching.
@@ -238,8 +225,8 @@ impl World {
     }
 
     fn log_revoked(&mut self, c: usize, parts: &[u32]) {
-        let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
-        self.consumer_event(c, "partitions_revoked", vec![("partitions", json!(names))]);
+        let now = self.now();
+        self.rec.event(now, What::PartitionsRevoked { consumer: c as u32, partitions: parts.to_vec() });
     }
 
     /// Auto-commit and commit-after-processing consumers commit their positions for partitions
@@ -315,13 +302,14 @@ impl World {
             // assignment) waits for the session timeout or for the instance to rejoin.
             self.groups[g].members.get_mut(&id).expect("member").alive = false;
             self.schedule_session_expiry(c, id);
-            self.consumer_event(c, "poll_timeout", vec![]);
+            let now = self.now();
+            self.rec.event(now, What::PollTimeout { consumer: c as u32 });
             return;
         }
         // The batch in hand keeps being processed, but its partitions now belong to nobody
         // (soon to someone else) and its commit will be rejected.
         self.release_all(c, "poll_timeout");
-        self.member_gone(g, &id, "member_fenced", "poll_timeout");
+        self.member_gone(g, &id, true, "poll_timeout");
     }
 
     /// Lets a consumer blocked in poll() (eager rejoin) go on: it polls now.
@@ -378,7 +366,7 @@ impl World {
             *first = Some(first.map_or(position, |f| f.min(position)));
             if let Some(o) = grp.owner[p as usize] {
                 for e in self.rec.events.iter().rev().take(25).rev() {
-                    eprintln!("{:?} {} {:?}", e.time, e.kind, e.fields);
+                    eprintln!("{:?} {:?}", e.time, e.what);
                 }
                 panic!(
                     "{} given to {} at {now:?} while owned by {}",
@@ -398,8 +386,8 @@ impl World {
                 self.pump(g, p);
             }
         }
-        let names: Vec<String> = self.consumers[c].owned.iter().map(|o| self.partition_name(o.partition)).collect();
-        self.consumer_event(c, "assignment", vec![("partitions", json!(names))]);
+        let partitions = self.consumers[c].owned.iter().map(|o| o.partition).collect();
+        self.rec.event(now, What::Assignment { consumer: c as u32, partitions });
         self.refresh_group(g);
     }
 

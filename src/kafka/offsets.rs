@@ -5,9 +5,9 @@
 use super::consumer::Phase;
 use super::group::Replay;
 use super::world::{Ev, World};
+use crate::record::event::{Move, Rejected, What};
 use crate::scenario::plan::{OffsetReset, OffsetTarget};
 use crate::sim::SimTime;
-use serde_json::json;
 
 impl World {
     /// The first offset of `p` whose record was created at or after `t` (offsetsForTimes); the
@@ -95,9 +95,10 @@ impl World {
             if self.is_push(g) {
                 self.push_restart(c, p, target);
             }
-            moved.push(json!({"partition": self.partition_name(p), "from": current, "to": target}));
+            moved.push(Move { partition: p, from: current, to: target });
         }
-        self.consumer_event(c, "seek", vec![("moves", json!(moved))]);
+        let now = self.now();
+        self.rec.event(now, What::Seek { consumer: c as u32, moves: moved });
         // A fetch in flight was for the old positions: poll again from the new ones.
         // A position outside the log fails the next fetch (OFFSET_OUT_OF_RANGE); resolved now.
         if !self.fix_out_of_range(c) {
@@ -119,17 +120,7 @@ impl World {
         let now = self.now();
         let members = self.groups[g].members.len();
         if members > 0 {
-            self.rec.event(
-                now,
-                "action_rejected",
-                vec![
-                    ("action", json!("reset_offsets")),
-                    ("group", json!(self.groups[g].id)),
-                    ("reason", json!(format!(
-                        "group has {members} member(s); kafka-consumer-groups.sh --reset-offsets needs an inactive group (stop its consumers and wait for their sessions to end)"
-                    ))),
-                ],
-            );
+            self.rec.event(now, What::ActionRejected(Rejected::ResetWithMembers { group: g as u32, members }));
             self.rec.rejected_actions += 1;
             return;
         }
@@ -139,16 +130,7 @@ impl World {
             && let Some(p) = parts.clone().find(|&p| self.groups[g].committed[p as usize].is_none())
         {
             // As the tool: "Cannot shift offset for partition ... since there is no current committed offset".
-            let reason = format!("cannot shift {}: it has no committed offset", self.partition_name(p));
-            self.rec.event(
-                now,
-                "action_rejected",
-                vec![
-                    ("action", json!("reset_offsets")),
-                    ("group", json!(self.groups[g].id)),
-                    ("reason", json!(reason)),
-                ],
-            );
+            self.rec.event(now, What::ActionRejected(Rejected::ShiftWithoutCommit { group: g as u32, partition: p }));
             self.rec.rejected_actions += 1;
             return;
         }
@@ -170,9 +152,9 @@ impl World {
             }
             let fo = &mut self.groups[g].first_offset[p as usize];
             *fo = Some(fo.map_or(target, |f| f.min(target)));
-            moved.push(json!({"partition": self.partition_name(p), "from": current, "to": target}));
+            moved.push(Move { partition: p, from: current, to: target });
         }
-        self.rec.event(now, "offsets_reset", vec![("group", json!(self.groups[g].id)), ("moves", json!(moved))]);
+        self.rec.event(now, What::OffsetsReset { group: g as u32, moves: moved });
     }
 
     fn skip_on_request(&mut self, g: usize, p: u32, from: u64, to: u64) {
@@ -182,14 +164,10 @@ impl World {
         grp.skip(p, from, to);
     }
 
-    fn reject_action(&mut self, c: usize, reason: &str) {
+    fn reject_action(&mut self, c: usize, reason: &'static str) {
         let now = self.now();
         self.rec.rejected_actions += 1;
-        self.rec.event(
-            now,
-            "action_rejected",
-            vec![("consumer", json!(self.consumers[c].name)), ("reason", json!(reason))],
-        );
+        self.rec.event(now, What::ActionRejected(Rejected::Consumer { consumer: c as u32, reason }));
     }
 
     /// Before fetching: a position outside [log start, log end] is OFFSET_OUT_OF_RANGE and
@@ -236,22 +214,15 @@ impl World {
                 grp.lost_reset += lost_reset;
                 grp.skip(o.partition, o.position, to);
             }
-            self.consumer_event(
-                c,
-                "offset_out_of_range",
-                vec![
-                    ("partition", json!(self.partition_name(o.partition))),
-                    ("position", json!(o.position)),
-                    ("reset_to", json!(to)),
-                    (
-                        "auto_offset_reset",
-                        json!(match reset {
-                            OffsetReset::Earliest => "earliest",
-                            _ => "latest",
-                        }),
-                    ),
-                ],
-            );
+            let now = self.now();
+            let what = What::OffsetOutOfRange {
+                consumer: c as u32,
+                partition: o.partition,
+                position: o.position,
+                reset_to: to,
+                reset,
+            };
+            self.rec.event(now, what);
             self.consumers[c].owned[i - 1].position = to;
             if self.is_push(g) {
                 self.push_restart(c, o.partition, to);
@@ -266,7 +237,8 @@ impl World {
 
     /// The application dies of an exception (auto.offset.reset = none): no commit, no goodbye.
     pub(super) fn consumer_error(&mut self, c: usize, why: &str) {
-        self.consumer_event(c, "consumer_error", vec![("error", json!(why))]);
+        let now = self.now();
+        self.rec.event(now, What::ConsumerError { consumer: c as u32, error: why.to_string() });
         self.crash_consumer(c);
     }
 
@@ -282,16 +254,8 @@ impl World {
                 let before = log.log_start_offset();
                 let after = log.apply_retention(now, ret, ret_bytes);
                 if after > before {
-                    let name = self.partition_name(p);
-                    self.rec.event(
-                        now,
-                        "segments_deleted",
-                        vec![
-                            ("partition", json!(name)),
-                            ("log_start_offset", json!(after)),
-                            ("records", json!(after - before)),
-                        ],
-                    );
+                    let what = What::SegmentsDeleted { partition: p, log_start_offset: after, records: after - before };
+                    self.rec.event(now, what);
                     // Share groups archive what retention deleted under them; SPSO follows.
                     for g in 0..self.groups.len() {
                         let Some(sg) = self.groups[g].share.as_mut() else { continue };
@@ -299,12 +263,9 @@ impl World {
                         let archived = sp.log_start_moved(after);
                         if archived > 0 {
                             sg.stats.archived_retention += archived;
-                            let gid = self.groups[g].id.clone();
-                            self.rec.event(
-                                now,
-                                "records_archived",
-                                vec![("group", json!(gid)), ("partition", json!(name)), ("retention", json!(archived))],
-                            );
+                            let what =
+                                What::RecordsArchivedByRetention { group: g as u32, partition: p, records: archived };
+                            self.rec.event(now, what);
                         }
                     }
                 }

@@ -7,8 +7,8 @@
 
 use super::consumer::Phase;
 use super::world::{Ev, World};
+use crate::record::event::What;
 use crate::scenario::plan::{Delivery, PushOverflow};
-use serde_json::json;
 
 impl World {
     pub(super) fn is_push(&self, g: usize) -> bool {
@@ -117,11 +117,9 @@ impl World {
             && bytes > limit
         {
             self.rec.groups[g].out_of_memory += 1;
-            self.consumer_event(
-                c,
-                "consumer_out_of_memory",
-                vec![("buffered_bytes", json!(bytes)), ("consumer_memory", json!(limit))],
-            );
+            let now = self.now();
+            let what = What::ConsumerOutOfMemory { consumer: c as u32, buffered_bytes: bytes, consumer_memory: limit };
+            self.rec.event(now, what);
             self.crash_consumer(c);
             return;
         }

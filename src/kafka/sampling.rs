@@ -3,10 +3,10 @@
 //! what readers still need (see `backlog`). Also Burrow's own sampling of the log ends.
 
 use super::world::{Ev, World};
+use crate::record::event::What;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64};
 use crate::scenario::plan::OffsetReset;
 use crate::sim::SimTime;
-use serde_json::json;
 
 impl World {
     pub(super) fn sample(&mut self) {
@@ -195,19 +195,14 @@ impl World {
                 continue;
             }
             self.rec.groups[g].lag_status_logged = t.status;
-            let partition = self.partition_name(t.worst_partition);
-            let gid = self.groups[g].id.clone();
-            self.rec.event(
-                now,
-                "lag_status",
-                vec![
-                    ("group", json!(gid)),
-                    ("status", json!(t.status.name())),
-                    ("was", json!(before.name())),
-                    ("partition", json!(partition)),
-                    ("partition_status", json!(t.worst.name())),
-                ],
-            );
+            let what = What::LagStatus {
+                group: g as u32,
+                status: t.status,
+                was: before,
+                partition: t.worst_partition,
+                partition_status: t.worst,
+            };
+            self.rec.event(now, what);
         }
     }
 

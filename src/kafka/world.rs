@@ -24,7 +24,6 @@ use super::slab::Slab;
 use crate::record::Recorder;
 use crate::scenario::plan::{Action, Delivery, GroupType, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
-use serde_json::{Value, json};
 
 /// (partition, offset) pairs: what a commit carries.
 pub(super) type Offsets = Vec<(u32, u64)>;
@@ -491,7 +490,7 @@ impl World {
             Ev::Sample => {
                 self.sample();
             }
-            Ev::Start(c) => self.start_consumer(c as usize, "start_at"),
+            Ev::Start(c) => self.start_consumer(c as usize, crate::record::event::StartCause::StartAt),
             Ev::Poll { c, inc } if self.live(c, inc) => self.poll(c as usize),
             // A fetch the consumer gave up on (it was told to rejoin) is dropped wherever it is.
             Ev::FetchAtBroker { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => {
@@ -520,7 +519,7 @@ impl World {
             Ev::PushCredit { c, inc } if self.live(c, inc) => self.pump_owned(c as usize),
             Ev::LeaveArrive(slot) => {
                 let (g, id) = self.expiring.take(slot);
-                self.member_gone(g, &id, "member_left", "leave_group");
+                self.member_gone(g, &id, false, "leave_group");
             }
             Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => self.poll_timeout(c as usize, seq),
             Ev::ShareHeartbeat { c, inc } if self.live(c, inc) => self.share_heartbeat_timer(c as usize),
@@ -565,15 +564,6 @@ impl World {
     pub fn partition_exists(&self, p: u32) -> bool {
         let part = &self.partitions[p as usize];
         part.index < self.topics[part.topic].partitions
-    }
-
-    /// Logs an event about consumer `c`: its group and name first, then `fields`.
-    pub(super) fn consumer_event(&mut self, c: usize, kind: &'static str, fields: Vec<(&str, Value)>) {
-        let now = self.now();
-        let g = self.consumers[c].group;
-        let mut all = vec![("group", json!(self.groups[g].id)), ("consumer", json!(self.consumers[c].name))];
-        all.extend(fields);
-        self.rec.event(now, kind, all);
     }
 
     pub fn partition_name(&self, p: u32) -> String {

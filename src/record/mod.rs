@@ -3,19 +3,11 @@
 
 pub mod buckets;
 pub mod burrow;
+pub mod event;
 pub mod intervals;
 
 use crate::sim::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
-use serde_json::{Map, Value};
-
-/// One control-plane event, in the order it happened.
-#[derive(Clone, Debug)]
-pub struct LoggedEvent {
-    pub time: SimTime,
-    pub kind: &'static str,
-    pub fields: Map<String, Value>,
-}
 
 /// A metrics.csv row before formatting. `u64::MAX` / `u32::MAX` mean "none".
 #[derive(Clone, Copy, Debug)]
@@ -320,7 +312,7 @@ pub struct OffsetTotals {
 
 #[derive(Default)]
 pub struct Recorder {
-    pub events: Vec<LoggedEvent>,
+    pub events: Vec<event::Event>,
     /// metrics.csv rows, unless they are streamed to a writer as they are sampled (then empty).
     pub metrics: Vec<MetricRow>,
     pub group_totals: Vec<GroupTotals>,
@@ -435,9 +427,8 @@ impl Recorder {
         }
     }
 
-    pub fn event(&mut self, time: SimTime, kind: &'static str, fields: Vec<(&str, Value)>) {
-        let fields = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        self.events.push(LoggedEvent { time, kind, fields });
+    pub fn event(&mut self, time: SimTime, what: event::What) {
+        self.events.push(event::Event { time, what });
     }
 }
 

@@ -107,12 +107,12 @@ fn opt(v: Option<u64>) -> String {
 }
 
 pub fn write_events(w: &World, mut out: impl Write) -> anyhow::Result<()> {
-    for e in &w.rec.events {
+    for e in super::events::logged(&w.plan, &w.rec.events) {
         let mut obj = serde_json::Map::new();
         obj.insert("time_ms".into(), time_ms_json(e.time));
         obj.insert("type".into(), serde_json::Value::String(e.kind.to_string()));
-        for (k, v) in &e.fields {
-            obj.insert(k.clone(), v.clone());
+        for (k, v) in e.fields {
+            obj.insert(k, v);
         }
         serde_json::to_writer(&mut out, &obj)?;
         out.write_all(b"\n")?;

@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod console;
+pub mod events;
 pub mod files;
 pub mod lag;
 pub mod narrate;

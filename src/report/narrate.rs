@@ -5,9 +5,9 @@
 //! It is told from what the run recorded (the plan, the events, the final world), after the run,
 //! so the engine needs no hooks for it.
 
+use super::events::LoggedEvent;
 use super::num::ms;
 use crate::kafka::world::World;
-use crate::record::LoggedEvent;
 use crate::scenario::plan::{Delivery, GroupType};
 use crate::scenario::raw::{CommitMode, OffsetReset};
 use crate::sim::{SimDuration, SimTime};
@@ -147,7 +147,7 @@ pub fn story(w: &World) -> Vec<String> {
     let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let consumer_plan = |name: &str| w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name);
     let share_group = |id: &str| w.plan.groups.iter().any(|g| g.id == id && g.kind == GroupType::Share);
-    for e in &w.rec.events {
+    for e in &super::events::logged(&w.plan, &w.rec.events) {
         let (t, group, consumer) = (e.time, field(e, "group"), field(e, "consumer"));
         let text = match e.kind {
             "consumer_started" if share_group(group) => Some((

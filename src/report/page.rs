@@ -4,10 +4,10 @@
 //! The summary tables are rendered from summary.json's value generically: keys added to the
 //! summary later appear on the page without changes here.
 
+use super::events::LoggedEvent;
 use super::num::time_ms_json;
 use super::run_charts::CHARTS;
 use crate::kafka::world::World;
-use crate::record::LoggedEvent;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -561,7 +561,7 @@ pub fn run_view<'a>(w: &World, summary: &'a Value, dir: &Path, heading: &str) ->
     Ok(RunView {
         heading: heading.to_string(),
         summary,
-        events: w.rec.events.iter().map(event_value).collect(),
+        events: super::events::logged(&w.plan, &w.rec.events).iter().map(event_value).collect(),
         charts: read_charts(dir, &CHARTS)?,
         story: super::narrate::story(w),
     })

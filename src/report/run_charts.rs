@@ -3,10 +3,11 @@
 //! share the plan), so a colour means the same thing everywhere.
 
 use super::charts::{self, Band, LineChart, Marker, OwnershipRow, Series, Span};
+use super::events::LoggedEvent;
 use super::lag;
 use super::summary::consumer_state;
 use crate::kafka::world::World;
-use crate::record::{LoggedEvent, NONE_U32};
+use crate::record::NONE_U32;
 use crate::scenario::plan::Action;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -197,7 +198,8 @@ pub fn markers(w: &World) -> Vec<Marker> {
         .iter()
         .filter_map(|a| Some(Marker { x: a.at.as_nanos() as f64 / 1e9, label: action_label(w, &a.action)? }))
         .collect();
-    out.extend(w.rec.events.iter().filter_map(|e| Some(Marker { x: e.time.as_secs_f64(), label: event_label(e)? })));
+    let events = super::events::logged(&w.plan, &w.rec.events);
+    out.extend(events.iter().filter_map(|e| Some(Marker { x: e.time.as_secs_f64(), label: event_label(e)? })));
     // Stable: at equal times, actions before the events they caused.
     out.sort_by(|a, b| a.x.total_cmp(&b.x));
     out
@@ -321,7 +323,8 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     // A crashed (or hung) consumer still owns its partitions until its session times out, but
     // reads nothing: those stretches are pale and listed as "<name> (down)".
     let mut down: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
-    for e in &w.rec.events {
+    let events = super::events::logged(&w.plan, &w.rec.events);
+    for e in &events {
         let name = field(e, "consumer");
         let t = e.time.as_secs_f64();
         match e.kind {
@@ -409,7 +412,7 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             });
         }
     }
-    let hangs = w.rec.events.iter().any(|e| e.kind == "consumer_hung");
+    let hangs = w.rec.events.iter().any(|e| matches!(e.what, crate::record::event::What::ConsumerHung { .. }));
     let down_word = if hangs { "a crashed or hung consumer" } else { "a crashed consumer" };
     let title = format!("{}: partition ownership (grey: unowned; pale: owned by {down_word})", w.plan.name);
     charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
@@ -429,7 +432,8 @@ fn share_ownership(w: &World, gi: usize, many_groups: bool, end: f64) -> Vec<Hel
     // again before that (a new member), the old member's fencing ends nothing the new one holds.
     // consumer -> (a crashed member is pending, the consumer was started again since)
     let mut crashed: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
-    for e in &w.rec.events {
+    let events = super::events::logged(&w.plan, &w.rec.events);
+    for e in &events {
         if field(e, "group") != g.id {
             continue;
         }
@@ -549,7 +553,7 @@ fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::event_label;
-    use crate::record::LoggedEvent;
+    use crate::report::events::LoggedEvent;
     use crate::sim::SimTime;
     use serde_json::json;
 

@@ -10,8 +10,8 @@ use super::super::world::{Ev, World};
 use super::assignor;
 use super::group::ShareMember;
 use super::partition::{AcquireMode, ShareConfig, SharePartition};
+use crate::record::event::What;
 use crate::scenario::plan::ShareOffsetReset;
-use serde_json::json;
 
 /// What a heartbeat response tells the member.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,11 +82,7 @@ impl World {
                 sg.group_epoch += 1;
                 let timeout = sg.plan.session_timeout;
                 let group_epoch = sg.group_epoch;
-                self.consumer_event(
-                    c,
-                    "member_joined",
-                    vec![("member_epoch", json!(0)), ("group_epoch", json!(group_epoch))],
-                );
+                self.rec.event(now, What::ShareMemberJoined { consumer: c as u32, group_epoch });
                 let slot = self.expiring.insert((g, id.clone()));
                 self.kernel.schedule_after(timeout, Ev::ShareSessionExpire(slot));
                 None
@@ -125,18 +121,18 @@ impl World {
                 // it rejoins with epoch 0 at once; its partitions are gone until then.
                 self.consumers[c].generation = 0;
                 self.consumers[c].owned.clear();
-                self.consumer_event(c, "member_rejoining", vec![("reason", json!("fenced"))]);
+                let now = self.now();
+                self.rec.event(now, What::MemberRejoining { consumer: c as u32 });
                 let d = self.delay;
                 self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
             }
             ShareReply::Ok(epoch, assignment) => {
                 self.consumers[c].generation = epoch;
                 if let Some(parts) = assignment {
-                    let names: Vec<String> = parts.iter().map(|&p| self.partition_name(p)).collect();
-                    self.consumer_event(
-                        c,
-                        "share_assignment",
-                        vec![("member_epoch", json!(epoch)), ("partitions", json!(names))],
+                    let now = self.now();
+                    self.rec.event(
+                        now,
+                        What::ShareAssignment { consumer: c as u32, member_epoch: epoch, partitions: parts.clone() },
                     );
                     let con = &mut self.consumers[c];
                     con.owned = parts.iter().map(|&partition| Owned { partition, position: 0 }).collect();
@@ -198,18 +194,9 @@ impl World {
         sg.assignment_epoch = sg.group_epoch;
         sg.last_assignment = Some(now);
         sg.stats.assignments += 1;
-        let (epoch, members) = (sg.assignment_epoch, sg.members.len());
-        let gid = self.groups[g].id.clone();
-        self.rec.event(
-            now,
-            "share_assignment_computed",
-            vec![
-                ("group", json!(gid)),
-                ("group_epoch", json!(epoch)),
-                ("members", json!(members)),
-                ("partitions", json!(parts.len())),
-            ],
-        );
+        let (group_epoch, members) = (sg.assignment_epoch, sg.members.len());
+        let what = What::ShareAssignmentComputed { group: g as u32, group_epoch, members, partitions: parts.len() };
+        self.rec.event(now, what);
     }
 
     fn share_partition_config(&self, g: usize) -> ShareConfig {
@@ -231,25 +218,20 @@ impl World {
             self.kernel.schedule_at(deadline, Ev::ShareSessionExpire(slot));
             return;
         }
-        self.share_remove_member(g, &id, "member_fenced", "session_timeout");
+        self.share_remove_member(g, &id, true, "session_timeout");
     }
 
     /// The member leaves (close, or max.poll.interval.ms passed) or is fenced: the group epoch
     /// moves so the next computation gives its partitions to the others. Its acquired records
     /// stay locked: the share session, not the membership, holds them.
-    pub(in crate::kafka) fn share_remove_member(&mut self, g: usize, id: &str, kind: &'static str, reason: &str) {
+    pub(in crate::kafka) fn share_remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
         let now = self.now();
         let sg = self.groups[g].share.as_mut().expect("share group");
         let Some(m) = sg.members.remove(id) else { return };
         sg.group_epoch += 1;
-        sg.stats.fencings += u64::from(kind == "member_fenced");
-        let gid = self.groups[g].id.clone();
-        let name = self.consumers[m.consumer].name.clone();
-        self.rec.event(
-            now,
-            kind,
-            vec![("group", json!(gid)), ("consumer", json!(name)), ("member_id", json!(id)), ("reason", json!(reason))],
-        );
+        sg.stats.fencings += u64::from(fenced);
+        let what = What::MemberRemoved { consumer: m.consumer as u32, member_id: id.to_string(), fenced, reason };
+        self.rec.event(now, what);
     }
 
     /// The process was killed (`crash_consumer` did what every group type does): the OS closes
@@ -273,7 +255,7 @@ impl World {
         self.consumers[c].owned.clear();
         self.mark_stopped(c);
         if let Some(id) = self.consumers[c].member_id.take() {
-            self.share_remove_member(g, &id, "member_left", "leave_group");
+            self.share_remove_member(g, &id, false, "leave_group");
         }
     }
 
@@ -284,15 +266,16 @@ impl World {
         }
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
-        self.consumer_event(c, "poll_timeout", vec![]);
-        self.share_remove_member(g, &id, "member_left", "poll_timeout");
+        let now = self.now();
+        self.rec.event(now, What::PollTimeout { consumer: c as u32 });
+        self.share_remove_member(g, &id, false, "poll_timeout");
         self.consumers[c].generation = 0;
         self.consumers[c].owned.clear();
         self.consumers[c].share_rejoin = true;
     }
 
     /// Every share-partition of the group gives the consumer's acquired records back.
-    pub(in crate::kafka) fn share_release_session(&mut self, c: usize, why: &str) {
+    pub(in crate::kafka) fn share_release_session(&mut self, c: usize, why: &'static str) {
         let g = self.consumers[c].group;
         let parts = self.groups[g].partitions.clone();
         let (mut back, mut archived) = (0, 0);
@@ -312,11 +295,9 @@ impl World {
             self.share_wake(g, p);
         }
         if back + archived > 0 {
-            self.consumer_event(
-                c,
-                "share_records_released",
-                vec![("reason", json!(why)), ("records", json!(back)), ("archived", json!(archived))],
-            );
+            let now = self.now();
+            self.rec
+                .event(now, What::ShareRecordsReleased { consumer: c as u32, reason: why, records: back, archived });
         }
     }
 

@@ -5,8 +5,8 @@
 
 use super::super::world::{Ev, World};
 use super::partition::AcquireMode;
+use crate::record::event::What;
 use crate::scenario::plan::ShareAcquireMode;
-use serde_json::json;
 
 impl World {
     /// The acknowledgements the member's application made since its last poll, piggy-backed on
@@ -36,16 +36,14 @@ impl World {
                     sg.stats.archived_reject += t.archived_reject;
                     let archived = t.archived_delivery_limit + t.archived_reject;
                     if archived > 0 {
-                        let name = self.partition_name(p);
-                        self.consumer_event(
-                            c,
-                            "records_archived",
-                            vec![
-                                ("partition", json!(name)),
-                                ("delivery_limit", json!(t.archived_delivery_limit)),
-                                ("rejected", json!(t.archived_reject)),
-                            ],
-                        );
+                        let now = self.now();
+                        let what = What::RecordsArchived {
+                            consumer: c as u32,
+                            partition: p,
+                            delivery_limit: t.archived_delivery_limit,
+                            rejected: t.archived_reject,
+                        };
+                        self.rec.event(now, what);
                     }
                     if t.made_available > 0 {
                         self.groups[g].rewind_cause[p as usize] = "release";
@@ -61,12 +59,9 @@ impl World {
                     // to someone else) before the acknowledgement came; nothing is applied.
                     let n: u64 = list.iter().map(|&(a, b, _)| b - a).sum();
                     sg.stats.ack_failures += n;
-                    let name = self.partition_name(p);
-                    self.consumer_event(
-                        c,
-                        "share_ack_failed",
-                        vec![("partition", json!(name)), ("records", json!(n)), ("offset", json!(e.offset))],
-                    );
+                    let now = self.now();
+                    let what = What::ShareAckFailed { consumer: c as u32, partition: p, records: n, offset: e.offset };
+                    self.rec.event(now, what);
                 }
             }
         }
@@ -143,17 +138,13 @@ impl World {
             sg.stats.lock_expiries += expired;
             sg.stats.archived_delivery_limit += t.archived_delivery_limit;
             self.groups[g].rewind_cause[p as usize] = "lock_expiry";
-            let (gid, name) = (self.groups[g].id.clone(), self.partition_name(p));
-            self.rec.event(
-                now,
-                "share_lock_expired",
-                vec![
-                    ("group", json!(gid)),
-                    ("partition", json!(name)),
-                    ("records", json!(expired)),
-                    ("archived", json!(t.archived_delivery_limit)),
-                ],
-            );
+            let what = What::ShareLockExpired {
+                group: g as u32,
+                partition: p,
+                records: expired,
+                archived: t.archived_delivery_limit,
+            };
+            self.rec.event(now, what);
             self.share_spso_moved(g, p);
             self.share_wake(g, p);
         }

@@ -1,0 +1,400 @@
+//! The run's typed events as events.jsonl writes them: each turned into a JSON object with names
+//! from the plan, keys in the order the output contract documents. The narration, the report
+//! page and the charts read this view too, so every output tells an event the same way.
+
+use super::num::time_ms_json;
+use crate::record::event::{Event, Move, RebalanceReason, Rejected, StartCause, What};
+use crate::scenario::plan::{Action, OffsetReset, OffsetTarget, Plan};
+use crate::sim::{SimDuration, SimTime};
+use serde_json::{Map, Value, json};
+
+/// An event as the outputs show it: its time, its `type`, and its fields with names.
+#[derive(Clone, Debug)]
+pub struct LoggedEvent {
+    pub time: SimTime,
+    pub kind: &'static str,
+    pub fields: Map<String, Value>,
+}
+
+/// Names by index, from the plan: consumers across groups, partitions across topics.
+pub struct Names<'a> {
+    plan: &'a Plan,
+    /// Per consumer index: (group, name).
+    consumers: Vec<(usize, &'a str)>,
+    /// Per partition id: "<topic>-<index>".
+    partitions: Vec<String>,
+}
+
+impl<'a> Names<'a> {
+    pub fn new(plan: &'a Plan) -> Self {
+        let consumers =
+            plan.groups.iter().enumerate().flat_map(|(g, gp)| gp.consumers.iter().map(move |c| (g, c.name.as_str())));
+        let partitions =
+            plan.topics.iter().flat_map(|t| (0..t.max_partitions).map(move |i| format!("{}-{i}", t.name))).collect();
+        Names { plan, consumers: consumers.collect(), partitions }
+    }
+
+    pub fn consumer(&self, c: u32) -> &'a str {
+        self.consumers[c as usize].1
+    }
+
+    /// The id of the group consumer `c` belongs to.
+    pub fn group_of(&self, c: u32) -> &'a str {
+        &self.plan.groups[self.consumers[c as usize].0].id
+    }
+
+    pub fn group(&self, g: u32) -> &'a str {
+        &self.plan.groups[g as usize].id
+    }
+
+    pub fn partition(&self, p: u32) -> &str {
+        &self.partitions[p as usize]
+    }
+
+    fn partitions(&self, ps: &[u32]) -> Value {
+        json!(ps.iter().map(|&p| self.partition(p)).collect::<Vec<_>>())
+    }
+
+    fn moves(&self, moves: &[Move]) -> Value {
+        json!(
+            moves
+                .iter()
+                .map(|m| json!({"partition": self.partition(m.partition), "from": m.from, "to": m.to}))
+                .collect::<Vec<_>>()
+        )
+    }
+
+    fn reason(&self, r: &RebalanceReason) -> String {
+        match r {
+            RebalanceReason::JoinedEmpty(c) => format!("{} joined an empty group", self.consumer(*c)),
+            RebalanceReason::Joined(c) => format!("{} joined", self.consumer(*c)),
+            RebalanceReason::Rejoined(c) => format!("{} rejoined", self.consumer(*c)),
+            RebalanceReason::StaticRejoined(c) => format!("static member {} rejoined", self.consumer(*c)),
+            RebalanceReason::MemberGone { consumer, reason } => format!("{}: {reason}", self.consumer(*consumer)),
+            RebalanceReason::PartitionsGrew { topic, count } => {
+                format!("partitions of {} grew to {count}", self.plan.topics[*topic].name)
+            }
+        }
+    }
+}
+
+fn ms(d: SimDuration) -> Value {
+    time_ms_json(SimTime::ZERO + d)
+}
+
+/// Every event of the run, as the outputs show them.
+pub fn logged(plan: &Plan, events: &[Event]) -> Vec<LoggedEvent> {
+    let names = Names::new(plan);
+    events.iter().map(|e| LoggedEvent { time: e.time, kind: e.what.kind(), fields: fields(&names, &e.what) }).collect()
+}
+
+/// One event's fields, in events.jsonl's order.
+pub fn fields(n: &Names, what: &What) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    // Most consumer events open with the consumer's group and name.
+    let of = |c: u32, put: &mut dyn FnMut(&str, Value)| {
+        put("group", json!(n.group_of(c)));
+        put("consumer", json!(n.consumer(c)));
+    };
+    put_fields(n, what, &mut put, of);
+    m
+}
+
+fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl Fn(u32, &mut dyn FnMut(&str, Value))) {
+    match what {
+        What::Action { index } => action(n, *index as usize, put),
+        What::ActionIgnored { consumer, reason } => {
+            put("consumer", json!(n.consumer(*consumer)));
+            put("reason", json!(reason));
+        }
+        What::ActionRejected(Rejected::ResetWithMembers { group, members }) => {
+            put("action", json!("reset_offsets"));
+            put("group", json!(n.group(*group)));
+            put(
+                "reason",
+                json!(format!(
+                    "group has {members} member(s); kafka-consumer-groups.sh --reset-offsets needs an inactive group (stop its consumers and wait for their sessions to end)"
+                )),
+            );
+        }
+        What::ActionRejected(Rejected::ShiftWithoutCommit { group, partition }) => {
+            put("action", json!("reset_offsets"));
+            put("group", json!(n.group(*group)));
+            put("reason", json!(format!("cannot shift {}: it has no committed offset", n.partition(*partition))));
+        }
+        What::ActionRejected(Rejected::Consumer { consumer, reason }) => {
+            put("consumer", json!(n.consumer(*consumer)));
+            put("reason", json!(reason));
+        }
+        What::ConsumerStarted { consumer, cause } => {
+            put("consumer", json!(n.consumer(*consumer)));
+            put("group", json!(n.group_of(*consumer)));
+            put(
+                "cause",
+                json!(match cause {
+                    StartCause::StartAt => "start_at",
+                    StartCause::Timeline => "timeline",
+                }),
+            );
+        }
+        What::ConsumerCrashed { consumer } | What::ConsumerStopped { consumer } => {
+            put("consumer", json!(n.consumer(*consumer)));
+            put("group", json!(n.group_of(*consumer)));
+        }
+        What::ConsumerError { consumer, error } => {
+            of(*consumer, put);
+            put("error", json!(error));
+        }
+        What::ConsumerHung { consumer, for_ } => {
+            of(*consumer, put);
+            put("for_ms", for_.map_or(Value::Null, ms));
+        }
+        What::ConsumerResumed { consumer, hung, fenced, partitions_lost } => {
+            of(*consumer, put);
+            put("hung_ms", ms(*hung));
+            put("fenced", json!(fenced));
+            put("partitions_lost", n.partitions(partitions_lost));
+        }
+        What::ConsumerOutOfMemory { consumer, buffered_bytes, consumer_memory } => {
+            of(*consumer, put);
+            put("buffered_bytes", json!(buffered_bytes));
+            put("consumer_memory", json!(consumer_memory));
+        }
+        What::Assignment { consumer, partitions } | What::PartitionsRevoked { consumer, partitions } => {
+            of(*consumer, put);
+            put("partitions", n.partitions(partitions));
+        }
+        What::CommitFailed { consumer, reason, partitions } => {
+            of(*consumer, put);
+            put("reason", json!(reason));
+            put("partitions", n.partitions(partitions));
+        }
+        What::MemberJoined { group, consumer, member_id, group_instance_id } => {
+            put("group", json!(n.group(*group)));
+            put("consumer", json!(n.consumer(*consumer)));
+            put("member_id", json!(member_id));
+            put("group_instance_id", json!(group_instance_id));
+        }
+        What::StaticMemberReplaced { consumer, member_id, group_instance_id, replaced_member_id } => {
+            of(*consumer, put);
+            put("member_id", json!(member_id));
+            put("group_instance_id", json!(group_instance_id));
+            put("replaced_member_id", json!(replaced_member_id));
+        }
+        What::ShareMemberJoined { consumer, group_epoch } => {
+            of(*consumer, put);
+            put("member_epoch", json!(0));
+            put("group_epoch", json!(group_epoch));
+        }
+        What::MemberRemoved { consumer, member_id, reason, .. } => {
+            of(*consumer, put);
+            put("member_id", json!(member_id));
+            put("reason", json!(reason));
+        }
+        What::MemberRejoining { consumer } => {
+            of(*consumer, put);
+            put("reason", json!("fenced"));
+        }
+        What::MembershipLost { consumer } => {
+            of(*consumer, put);
+            put("reason", json!("unknown_member_id"));
+        }
+        What::PollTimeout { consumer } => of(*consumer, put),
+        What::RebalanceStarted { group, generation, protocol, reason, rebalance } => {
+            put("group", json!(n.group(*group)));
+            put("generation", json!(generation));
+            put("protocol", json!(protocol.name()));
+            put("reason", json!(n.reason(reason)));
+            put("rebalance", json!(rebalance));
+        }
+        What::RebalanceRestarted { group, rebalance, cancelled_generation, reason } => {
+            put("group", json!(n.group(*group)));
+            put("rebalance", json!(rebalance));
+            put("cancelled_generation", json!(cancelled_generation));
+            put("reason", json!(n.reason(reason)));
+        }
+        What::RebalanceCompleted(r) => {
+            // A consumer listed twice (a restarted consumer beside its old, silent member) keeps
+            // its first place and its last value, as one JSON object holds it.
+            let per_member = |list: &[(u32, Vec<u32>)]| {
+                let mut map = Map::new();
+                for (c, ps) in list {
+                    map.insert(n.consumer(*c).to_string(), n.partitions(ps));
+                }
+                Value::Object(map)
+            };
+            put("group", json!(n.group(r.group)));
+            put("generation", json!(r.generation));
+            put("protocol", json!(r.protocol.name()));
+            put("members", json!(r.members.iter().map(|&c| n.consumer(c)).collect::<Vec<_>>()));
+            put("leader", json!(r.leader.map(|c| n.consumer(c))));
+            put("assigned", per_member(&r.assigned));
+            put("revoked", per_member(&r.revoked));
+            put("partitions_moved", json!(r.partitions_moved));
+            put("duration_ms", ms(r.duration));
+            put("stop_the_world_ms", ms(r.stop_the_world));
+            put("rebalance", json!(r.rebalance));
+            put("revoked_partitions", json!(r.revoked_partitions));
+            put("rebalance_pause_ms", ms(r.rebalance_pause));
+        }
+        What::RebalanceAbandoned { group, rebalance, generation } => {
+            put("group", json!(n.group(*group)));
+            put("rebalance", json!(rebalance));
+            put("generation", json!(generation));
+            put("reason", json!("group_empty"));
+        }
+        What::Seek { consumer, moves } => {
+            of(*consumer, put);
+            put("moves", n.moves(moves));
+        }
+        What::OffsetsReset { group, moves } => {
+            put("group", json!(n.group(*group)));
+            put("moves", n.moves(moves));
+        }
+        What::OffsetOutOfRange { consumer, partition, position, reset_to, reset } => {
+            of(*consumer, put);
+            put("partition", json!(n.partition(*partition)));
+            put("position", json!(position));
+            put("reset_to", json!(reset_to));
+            put("auto_offset_reset", json!(if *reset == OffsetReset::Earliest { "earliest" } else { "latest" }));
+        }
+        What::SegmentsDeleted { partition, log_start_offset, records } => {
+            put("partition", json!(n.partition(*partition)));
+            put("log_start_offset", json!(log_start_offset));
+            put("records", json!(records));
+        }
+        What::LagStatus { group, status, was, partition, partition_status } => {
+            put("group", json!(n.group(*group)));
+            put("status", json!(status.name()));
+            put("was", json!(was.name()));
+            put("partition", json!(n.partition(*partition)));
+            put("partition_status", json!(partition_status.name()));
+        }
+        What::ShareAssignmentComputed { group, group_epoch, members, partitions } => {
+            put("group", json!(n.group(*group)));
+            put("group_epoch", json!(group_epoch));
+            put("members", json!(members));
+            put("partitions", json!(partitions));
+        }
+        What::ShareAssignment { consumer, member_epoch, partitions } => {
+            of(*consumer, put);
+            put("member_epoch", json!(member_epoch));
+            put("partitions", n.partitions(partitions));
+        }
+        What::ShareLockExpired { group, partition, records, archived } => {
+            put("group", json!(n.group(*group)));
+            put("partition", json!(n.partition(*partition)));
+            put("records", json!(records));
+            put("archived", json!(archived));
+        }
+        What::ShareRecordsReleased { consumer, reason, records, archived } => {
+            of(*consumer, put);
+            put("reason", json!(reason));
+            put("records", json!(records));
+            put("archived", json!(archived));
+        }
+        What::ShareAckFailed { consumer, partition, records, offset } => {
+            of(*consumer, put);
+            put("partition", json!(n.partition(*partition)));
+            put("records", json!(records));
+            put("offset", json!(offset));
+        }
+        What::RecordsArchived { consumer, partition, delivery_limit, rejected } => {
+            of(*consumer, put);
+            put("partition", json!(n.partition(*partition)));
+            put("delivery_limit", json!(delivery_limit));
+            put("rejected", json!(rejected));
+        }
+        What::RecordsArchivedByRetention { group, partition, records } => {
+            put("group", json!(n.group(*group)));
+            put("partition", json!(n.partition(*partition)));
+            put("retention", json!(records));
+        }
+    }
+}
+
+/// A timeline action's fields: what it is and what it names, from the plan.
+fn action(n: &Names, i: usize, put: &mut dyn FnMut(&str, Value)) {
+    let plan = n.plan;
+    let consumer = |(g, k): (usize, usize)| json!(plan.groups[g].consumers[k].name);
+    let topic = |t: usize| json!(plan.topics[t].name);
+    match &plan.timeline[i].action {
+        Action::Crash(r) | Action::Start(r) | Action::Stop(r) => {
+            let verb = match plan.timeline[i].action {
+                Action::Crash(_) => "crash",
+                Action::Start(_) => "start",
+                _ => "stop",
+            };
+            put("action", json!(verb));
+            put("consumer", consumer(*r));
+        }
+        Action::Hang { consumer: r, for_ } => {
+            put("action", json!("hang"));
+            put("consumer", consumer(*r));
+            put("for_ms", for_.map_or(Value::Null, ms));
+        }
+        Action::Slow { consumer: r, factor } => {
+            put("action", json!("slow"));
+            put("consumer", consumer(*r));
+            put("factor", json!(factor));
+        }
+        Action::Rate { producer, rate } => {
+            put("action", json!("rate"));
+            put("producer", json!(plan.producers[*producer].name));
+            put("rate_per_s", json!(rate));
+        }
+        Action::Seek { consumer: r, topic: t, partition, to } => {
+            put("action", json!("seek"));
+            put("consumer", consumer(*r));
+            put("topic", topic(*t));
+            put("partition", json!(partition));
+            put("to", target(to));
+        }
+        Action::ResetOffsets { group, topic: t, to } => {
+            put("action", json!("reset_offsets"));
+            put("group", json!(plan.groups[*group].id));
+            put("topic", topic(*t));
+            put("to", target(to));
+        }
+        Action::Pause(r) | Action::Resume(r) => {
+            put("action", json!(if matches!(plan.timeline[i].action, Action::Pause(_)) { "pause" } else { "resume" }));
+            put("consumer", consumer(*r));
+        }
+        Action::PauseProducer(p) | Action::ResumeProducer(p) => {
+            let verb = if matches!(plan.timeline[i].action, Action::PauseProducer(_)) { "pause" } else { "resume" };
+            put("action", json!(verb));
+            put("producer", json!(plan.producers[*p].name));
+        }
+        Action::AddGroup(g) => {
+            put("action", json!("add_group"));
+            put("group", json!(plan.groups[*g].id));
+        }
+        Action::AddConsumer(r) => {
+            put("action", json!("add_consumer"));
+            put("group", json!(plan.groups[r.0].id));
+            put("consumer", consumer(*r));
+        }
+        Action::RemoveGroup(g) => {
+            put("action", json!("remove_group"));
+            put("group", json!(plan.groups[*g].id));
+        }
+        Action::AddPartitions { topic: t, count } => {
+            put("action", json!("add_partitions"));
+            put("topic", topic(*t));
+            put("count", json!(count));
+        }
+    }
+}
+
+fn target(to: &OffsetTarget) -> Value {
+    match to {
+        OffsetTarget::Earliest => json!("earliest"),
+        OffsetTarget::Latest => json!("latest"),
+        OffsetTarget::Offset(o) => json!(o),
+        OffsetTarget::Timestamp(t) => json!({ "timestamp_ms": ms(*t) }),
+        OffsetTarget::Shift(d) => json!({ "shift": d }),
+    }
+}
