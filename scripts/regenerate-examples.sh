@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the example charts the README shows (output/examples/*.png) from shipped scenarios.
+# Regenerates the example charts README.md and docs/ show (output/examples/*.png) from shipped scenarios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
