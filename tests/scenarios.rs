@@ -126,3 +126,24 @@ fn the_readme_starts_with_the_setup_and_the_guide_documents_every_scenario() {
         assert!(guide.contains(&format!("`{name}`")), "docs/guide.md does not describe scenario {name}");
     }
 }
+
+/// The README's first scenario prints what the README shows: its YAML block is run as a user
+/// would run it (`kafkasim run first.yaml`, from a folder of its own) and the console block must
+/// match, line for line.
+#[test]
+fn the_readmes_first_scenario_prints_what_the_readme_shows() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let block = |fence: &str| -> String {
+        let start = readme.find(fence).unwrap_or_else(|| panic!("no {fence} block")) + fence.len();
+        let end = start + readme[start..].find("\n```").unwrap();
+        readme[start..end].trim_start_matches('\n').to_string()
+    };
+    let yaml = block("```yaml\n");
+    let shown = block("```\n$ target/release/kafkasim run first.yaml\n");
+    let dir = temp_dir("readme-first");
+    std::fs::write(dir.join("first.yaml"), &yaml).unwrap();
+    let out = kafkasim().args(["run", "first.yaml"]).current_dir(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(printed.trim_end(), shown.trim_end(), "README.md's first scenario prints something else now");
+}

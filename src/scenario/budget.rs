@@ -31,7 +31,7 @@ pub const SHARE_DENSE_BYTES: u64 = 256;
 /// Per partition a group reads: processed and delivered ranges, Burrow's commit window, the
 /// consumers' owned entries, and the report's tables and charts of it. With the dense tables
 /// and the event log's three mentions per assignment, about 2.1 kB per group-partition: 20
-/// groups reading one 10,000-partition topic peaked at 2.0 kB each (README, "Limits").
+/// groups reading one 10,000-partition topic peaked at 2.0 kB each (docs/reference.md, cost ceilings).
 const READ_PARTITION_BYTES: f64 = 1536.0;
 /// A control-plane event (its fields) and, in an assignment or rebalance event, each partition
 /// it names (as a JSON string, then again in the report page's copy of the events).
