@@ -222,5 +222,5 @@ pub fn tiny_run(data: &[u8]) {
     let mut world = kafkasim::kafka::world::World::new(plan);
     world.check_invariants = true;
     world.run();
-    let _ = kafkasim::report::summary::summary(&world);
+    let _ = kafkasim::report::summary::summary(&world.run_record());
 }

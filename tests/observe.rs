@@ -124,7 +124,7 @@ fn a_caught_up_consumer_that_stops_committing_is_stopped_once_burrows_log_ends_m
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!((changes[0].time.as_millis(), changes[0].fields["status"].as_str()), (130_000, Some("ERR")));
     assert_eq!(changes[0].fields["partition_status"], "STOP");
-    let story = kafkasim::report::narrate::story(&w);
+    let story = kafkasim::report::narrate::story(&w.run_record());
     assert!(
         story
             .iter()

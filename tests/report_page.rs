@@ -28,7 +28,7 @@ fn assert_self_contained(dir: &std::path::Path, page: &str) {
 fn the_run_page_is_self_contained_with_every_chart_table_and_event() {
     let w = run_file(&repo("scenarios/reference.yaml"));
     let dir = temp_dir("page-reference");
-    kafkasim::report::write_outputs(&w, &dir).unwrap();
+    kafkasim::report::write_outputs(&w.run_record(), &dir).unwrap();
     let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert_self_contained(&dir, &page);
     // The scenario text, the summary's groups, and the events as data for the timeline.
@@ -80,7 +80,7 @@ fn the_compare_page_shows_both_modes() {
 #[test]
 fn the_story_follows_the_workflow_in_plain_words() {
     let w = run_file(&repo("scenarios/reference.yaml"));
-    let story = kafkasim::report::narrate::story(&w);
+    let story = kafkasim::report::narrate::story(&w.run_record());
     let expect = [
         "00:00.000  [store] topic orders has 6 partitions",
         "00:00.000  [publish] producer web publishes 2000 records/s to orders",
@@ -104,18 +104,20 @@ fn the_story_follows_the_workflow_in_plain_words() {
 #[test]
 fn standbys_are_told_and_drawn() {
     let w = run_file(&repo("scenarios/standby.yaml"));
-    let story = kafkasim::report::narrate::story(&w);
+    let story = kafkasim::report::narrate::story(&w.run_record());
     for c in ["ledger-4", "ledger-5"] {
         assert!(
             story.iter().any(|l| l.contains(&format!("[standby] consumer {c} is a standby"))),
             "{c} not told as a standby"
         );
     }
-    let standbys: Vec<&str> =
-        kafkasim::report::run_charts::standbys(&w, 0).into_iter().map(|c| w.consumers[c].name.as_str()).collect();
+    let standbys: Vec<&str> = kafkasim::report::run_charts::standbys(&w.run_record(), 0)
+        .into_iter()
+        .map(|c| w.consumers[c].name.as_str())
+        .collect();
     assert_eq!(standbys, ["ledger-4", "ledger-5"]);
     let dir = temp_dir("page-standby");
-    kafkasim::report::write_outputs(&w, &dir).unwrap();
+    kafkasim::report::write_outputs(&w.run_record(), &dir).unwrap();
     let svg = std::fs::read_to_string(dir.join("ownership.svg")).unwrap();
     assert!(svg.contains("ledger-4: standby"), "the ownership chart has no standby row");
     assert!(svg.contains("ledger-5 (standby)"), "the ownership legend does not list the standby");
@@ -187,7 +189,7 @@ fn latency_per_second_is_charted_and_on_the_page_when_recorded() {
         w.rec.groups[0].record_latency_at(kafkasim::sim::SimTime::from_millis(s * 1000 + 10), ms * 1_000_000);
     }
     let dir = temp_dir("page-latency");
-    kafkasim::report::write_outputs(&w, &dir).unwrap();
+    kafkasim::report::write_outputs(&w.run_record(), &dir).unwrap();
     let svg = std::fs::read_to_string(dir.join("latency-over-time.svg")).unwrap();
     let group = &w.groups[0].id;
     assert!(svg.contains(&format!("{group}: p99")) && svg.contains(&format!("{group}: p50")));

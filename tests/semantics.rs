@@ -162,7 +162,7 @@ fn consumers_beyond_the_partition_count_are_standbys() {
 #[test]
 fn a_slow_consumer_falls_behind() {
     let w = run_file(&repo("scenarios/slow-consumer.yaml"));
-    let lag = kafkasim::report::lag::group_lag_series(&w);
+    let lag = kafkasim::report::lag::group_lag_series(&w.run_record());
     let at = |secs: u64| lag[0].iter().find(|(t, _)| t.as_millis() == secs * 1000).unwrap().1;
     assert!(at(20) < at(40) && at(40) < at(60), "lag grows: {} {} {}", at(20), at(40), at(60));
 }

@@ -29,7 +29,7 @@ pub fn logged(w: &World) -> Vec<kafkasim::report::events::LoggedEvent> {
 }
 
 pub fn summary(w: &World) -> serde_json::Value {
-    kafkasim::report::summary::summary(w)
+    kafkasim::report::summary::summary(&w.run_record())
 }
 
 /// A fresh empty folder under the target directory (no temp-dir crate needed).

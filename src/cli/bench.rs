@@ -2,7 +2,8 @@
 //! memory. Wall-clock reads live here, outside the simulation.
 
 use super::common::{Failure, load, say};
-use crate::kafka::world::{DiscardRows, World};
+use crate::kafka::world::World;
+use crate::record::DiscardRows;
 use crate::scenario::Plan;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -99,7 +99,7 @@ pub fn figures_exist(file: &str, plan: &Plan) -> Result<(), ScenarioError> {
         location: crate::scenario::Location::File,
         message: e.to_string(),
     })?;
-    let summary = crate::report::summary::summary(&world);
+    let summary = crate::report::summary::summary(&world.run_record());
     for e in &plan.expect {
         if resolve(&summary, e).is_some() {
             continue;
@@ -181,9 +181,9 @@ pub fn check(files: &[PathBuf], seed: Option<u64>, limits: Limits) -> Result<(),
         }
         let mut world = build(f, plan)?;
         // Only the summary is read: metrics rows are neither written nor kept.
-        world.metric_sink = Some(Box::new(crate::kafka::world::DiscardRows));
+        world.metric_sink = Some(Box::new(crate::record::DiscardRows));
         world.run();
-        let outcomes = evaluate(&world.plan, &crate::report::summary::summary(&world));
+        let outcomes = evaluate(&world.plan, &crate::report::summary::summary(&world.run_record()));
         for o in &outcomes {
             say!("{}  {}", f.display(), o.line());
             if o.pass {

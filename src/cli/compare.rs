@@ -7,6 +7,7 @@ use super::common::{Failure, Limits, Writing, admit, in_target, load, say, usage
 use super::outdir;
 use crate::kafka::world::World;
 use crate::record::GroupSample;
+use crate::record::run::Run;
 use crate::report::{self, charts, page, run_charts, summary::summary};
 use crate::scenario::budget::Usage;
 use crate::scenario::plan::{Action, Delivery, GroupType, OffsetReset, Plan, ShareOffsetReset};
@@ -161,9 +162,17 @@ pub fn finish(axis: Axis, mut a: World, mut b: World) -> anyhow::Result<Comparis
     Ok(Comparison { axis, a, b })
 }
 
+/// The two finished runs as the report reads them.
+struct Sides<'a> {
+    axis: Axis,
+    a: Run<'a>,
+    b: Run<'a>,
+}
+
 /// Writes a run folder per side (`pull/` and `push/`, or `consumer/` and `share/`),
 /// compare.json, compare.md, the comparison charts and index.html.
 pub fn write(cmp: &Comparison, dir: &Path) -> anyhow::Result<String> {
+    let cmp = &Sides { axis: cmp.axis, a: cmp.a.run_record(), b: cmp.b.run_record() };
     let [l, r] = cmp.axis.sides();
     report::write_outputs(&cmp.a, &dir.join(l))?;
     report::write_outputs(&cmp.b, &dir.join(r))?;
@@ -272,12 +281,12 @@ fn markdown_groups(name: &str, a: &Value, b: &Value) -> String {
     out
 }
 
-fn latency_chart(cmp: &Comparison, pull: &Value, push: &Value, dir: &Path) -> anyhow::Result<()> {
+fn latency_chart(cmp: &Sides, pull: &Value, push: &Value, dir: &Path) -> anyhow::Result<()> {
     let [l, r] = cmp.axis.sides();
     let mut categories = Vec::new();
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let mut slots = Vec::new();
-    for (gi, g) in cmp.a.groups.iter().enumerate() {
+    for (gi, g) in cmp.a.plan.groups.iter().enumerate() {
         for q in ["p50", "p99", "max"] {
             categories.push(format!("{} {q}", g.id));
             slots.push(run_charts::group_slot(gi));
@@ -294,10 +303,10 @@ fn latency_chart(cmp: &Comparison, pull: &Value, push: &Value, dir: &Path) -> an
     charts::bar_chart(&dir.join("latency.png"), &dir.join("latency.svg"), &title, "latency (ms)", &categories, &groups)
 }
 
-fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
+fn buffer_vs_lag_chart(cmp: &Sides, dir: &Path) -> anyhow::Result<()> {
     let backlog = report::lag::group_backlog_series(&cmp.a);
     let mut series = Vec::new();
-    for (gi, g) in cmp.a.groups.iter().enumerate() {
+    for (gi, g) in cmp.a.plan.groups.iter().enumerate() {
         let color = Some(run_charts::group_slot(gi));
         series.push(charts::Series {
             label: format!("pull {}: backlog on the broker", g.id),
@@ -332,9 +341,10 @@ fn buffer_vs_lag_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
     .write(&dir.join("buffer-vs-lag.png"), &dir.join("buffer-vs-lag.svg"))
 }
 
-fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
+fn drops_chart(cmp: &Sides, dir: &Path) -> anyhow::Result<()> {
     let series: Vec<charts::Series> = cmp
         .b
+        .plan
         .groups
         .iter()
         .enumerate()
@@ -364,11 +374,11 @@ fn drops_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
 
 /// Each group's backlog in both runs: a consumer group's standbys leave partitions to fewer
 /// readers, a share group's extra members read them too.
-fn backlog_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
+fn backlog_chart(cmp: &Sides, dir: &Path) -> anyhow::Result<()> {
     let (ba, bb) = (report::lag::group_backlog_series(&cmp.a), report::lag::group_backlog_series(&cmp.b));
     let pts = |s: &[(crate::sim::SimTime, u64)]| s.iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect();
     let mut series = Vec::new();
-    for (gi, g) in cmp.a.groups.iter().enumerate() {
+    for (gi, g) in cmp.a.plan.groups.iter().enumerate() {
         let color = Some(run_charts::group_slot(gi));
         series.push(charts::Series {
             label: format!("{} as a consumer group", g.id),
@@ -403,7 +413,7 @@ fn backlog_chart(cmp: &Comparison, dir: &Path) -> anyhow::Result<()> {
 }
 
 /// One group's per-sample value (seconds, value) from a run's group samples.
-fn group_series(w: &World, group: usize, value: impl Fn(&GroupSample) -> u64) -> Vec<(f64, f64)> {
+fn group_series(w: &Run, group: usize, value: impl Fn(&GroupSample) -> u64) -> Vec<(f64, f64)> {
     w.rec
         .group_samples
         .iter()

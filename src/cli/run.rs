@@ -21,7 +21,7 @@ pub fn simulate(
     path: &Path,
     plan: scenario::Plan,
     invariants: bool,
-    sink: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
+    sink: Option<Box<dyn crate::record::MetricSink + Send>>,
     progress: bool,
 ) -> Result<World, Failure> {
     let seed = plan.seed;
@@ -82,17 +82,18 @@ pub fn run(
     let explain = in_target(&staging, &dir);
     let again = checks.determinism.then(|| plan.clone());
     // metrics.csv is written as the run samples: its rows never pile up in memory.
-    let sink = crate::report::metrics_sink(staging.path()).map_err(&explain)?;
+    let sink = crate::report::metrics_sink(staging.path(), &plan).map_err(&explain)?;
     let mut world = simulate(path, plan, checks.invariants, Some(sink), true)?;
     let streamed = world.metric_sink.take();
-    let written = crate::report::write_outputs_streamed(&world, staging.path(), streamed).map_err(&explain)?;
+    let run = world.run_record();
+    let written = crate::report::write_outputs_streamed(&run, staging.path(), streamed).map_err(&explain)?;
     if let Some(plan) = again {
         let seed = plan.seed;
         let scratch = staging.sibling()?;
-        let sink = crate::report::metrics_sink(scratch.path()).map_err(&explain)?;
+        let sink = crate::report::metrics_sink(scratch.path(), &plan).map_err(&explain)?;
         let mut second = simulate(path, plan, checks.invariants, Some(sink), true)?;
         let streamed = second.metric_sink.take();
-        crate::report::write_outputs_streamed(&second, scratch.path(), streamed).map_err(&explain)?;
+        crate::report::write_outputs_streamed(&second.run_record(), scratch.path(), streamed).map_err(&explain)?;
         if let Some(diff) = outdir::first_difference(staging.path(), scratch.path()).map_err(|e| explain(e.into()))? {
             return Err(Failure {
                 status: 1,
@@ -105,13 +106,13 @@ pub fn run(
     }
     staging.commit()?;
     if checks.narrate {
-        for line in crate::report::narrate::story(&world) {
+        for line in crate::report::narrate::story(&run) {
             say!("{line}");
         }
         say!("");
     }
-    say!("{}", crate::report::console::run_summary(&world));
-    let outcomes = super::check::evaluate(&world.plan, &crate::report::summary::summary(&world));
+    say!("{}", crate::report::console::run_summary(&run));
+    let outcomes = super::check::evaluate(run.plan, &crate::report::summary::summary(&run));
     if !outcomes.is_empty() {
         let failed = outcomes.iter().filter(|o| !o.pass).count();
         say!("expectations: {} passed, {failed} failed", outcomes.len() - failed);

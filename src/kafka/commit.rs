@@ -36,7 +36,7 @@ impl World {
     pub(super) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &'static str) {
         self.consumers[c].last_commit_ok = false;
         let g = self.consumers[c].group;
-        self.groups[g].commits_rejected += 1;
+        self.rec.ledgers[g].commits_rejected += 1;
         let partitions = offsets.iter().map(|&(p, _)| p).collect();
         let now = self.now();
         self.rec.event(now, What::CommitFailed { consumer: c as u32, reason, partitions });

@@ -209,7 +209,7 @@ impl World {
                 reason: reason.clone(),
                 initial_delay_left: None,
                 joined_during_delay: false,
-                stw_before: grp.stw_total,
+                stw_before: self.rec.ledgers[g].stw_total,
             });
             let what = What::RebalanceStarted {
                 group: g as u32,
@@ -463,14 +463,15 @@ impl World {
         }
         grp.state = GroupState::Stable;
         grp.round += 1;
-        grp.rebalances += 1;
-        grp.partitions_moved += moved as u64;
+        self.rec.ledgers[g].rebalances += 1;
+        self.rec.ledgers[g].partitions_moved += moved as u64;
         let duration = rb.as_ref().map_or(SimDuration::ZERO, |r| now - r.started);
         // Close the stop-the-world clock first, so the event can report this rebalance's share.
         self.refresh_group(g);
-        let stw = rb
-            .map_or(SimDuration::ZERO, |r| SimDuration(self.groups[g].stw_total.as_nanos() - r.stw_before.as_nanos()));
-        let (revoked_partitions, pause) = self.groups[g].close_rebalance_cost();
+        let stw = rb.map_or(SimDuration::ZERO, |r| {
+            SimDuration(self.rec.ledgers[g].stw_total.as_nanos() - r.stw_before.as_nanos())
+        });
+        let (revoked_partitions, pause) = self.rec.ledgers[g].close_rebalance_cost();
         let grp = &self.groups[g];
         let done = RebalanceCompleted {
             group: g as u32,

@@ -58,13 +58,14 @@ fn check(w: &World) {
             !drops && g.consumers.iter().all(|&c| w.consumers[c].config.commit == CommitMode::AfterProcessing);
         for &p in &g.partitions {
             if at_least_once {
+                let ledger = &w.rec.ledgers[gi];
+                let lost = ledger.lost(p, g.committed[p as usize]);
                 assert!(
-                    g.lost(p) <= g.skipped[p as usize],
-                    "invariant at {now:?}: group {} committed past {} unprocessed records of {} (skipped on purpose: {})",
+                    lost <= ledger.skipped[p as usize],
+                    "invariant at {now:?}: group {} committed past {lost} unprocessed records of {} (skipped on purpose: {})",
                     g.id,
-                    g.lost(p),
                     w.partition_name(p),
-                    g.skipped[p as usize]
+                    ledger.skipped[p as usize]
                 );
             }
             let leo = w.partitions[p as usize].log.log_end_offset();

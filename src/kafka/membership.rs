@@ -3,9 +3,10 @@
 //! what moves), committing on revocation, and the max.poll.interval.ms poll timeout.
 
 use super::consumer::{Owned, Phase, RunState};
-use super::group::{Cause, GroupState, Replay};
+use super::group::GroupState;
 use super::world::{Ev, World};
 use crate::record::event::{StartCause, What};
+use crate::record::ledger::{Cause, Replay};
 use crate::record::{NONE_U32, OwnershipChange};
 use crate::scenario::plan::{CommitMode, OffsetReset, RebalanceProtocol};
 use crate::sim::SimDuration;
@@ -332,8 +333,8 @@ impl World {
         let reset = self.consumers[c].config.auto_offset_reset;
         for &p in parts {
             let log = &self.partitions[p as usize].log;
-            let grp = &mut self.groups[g];
-            let position = match grp.committed[p as usize] {
+            let ledger = &mut self.rec.ledgers[g];
+            let position = match self.groups[g].committed[p as usize] {
                 Some(off) => off,
                 None => match reset {
                     OffsetReset::Earliest => log.log_start_offset(),
@@ -341,10 +342,10 @@ impl World {
                         // A partition that changes hands before its first commit: the new owner
                         // starts at the log end, jumping over what the group had not read yet.
                         let end = log.log_end_offset();
-                        if let Some(first) = grp.first_offset[p as usize].filter(|&f| f < end) {
-                            let unread = (end - first) - grp.processed[p as usize].count_in(first, end);
-                            grp.skip(p, first, end);
-                            grp.lost_reset += unread;
+                        if let Some(first) = ledger.first_offset[p as usize].filter(|&f| f < end) {
+                            let unread = (end - first) - ledger.processed[p as usize].count_in(first, end);
+                            ledger.skip(p, first, end);
+                            ledger.lost_reset += unread;
                         }
                         end
                     }
@@ -355,16 +356,16 @@ impl World {
                     }
                 },
             };
-            let grp = &mut self.groups[g];
+            let ledger = &mut self.rec.ledgers[g];
             // A replay in progress carries on from where the new reader starts.
-            if let Some(r) = grp.replay_until[p as usize]
+            if let Some(r) = ledger.replay_until[p as usize]
                 && position > r.start
             {
-                grp.replay_until[p as usize] = (position < r.until).then_some(Replay { start: position, ..r });
+                ledger.replay_until[p as usize] = (position < r.until).then_some(Replay { start: position, ..r });
             }
-            let first = &mut grp.first_offset[p as usize];
+            let first = &mut ledger.first_offset[p as usize];
             *first = Some(first.map_or(position, |f| f.min(position)));
-            if let Some(o) = grp.owner[p as usize] {
+            if let Some(o) = self.groups[g].owner[p as usize] {
                 for e in self.rec.events.iter().rev().take(25).rev() {
                     eprintln!("{:?} {:?}", e.time, e.what);
                 }
@@ -373,8 +374,8 @@ impl World {
                     p, self.consumers[c].name, self.consumers[o].name
                 );
             }
-            grp.owner[p as usize] = Some(c);
-            grp.note_received(p, now);
+            self.groups[g].owner[p as usize] = Some(c);
+            self.rec.ledgers[g].note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position });
         }
@@ -399,9 +400,9 @@ impl World {
             let now = self.now();
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: NONE_U32 });
             self.groups[g].owner[p as usize] = None;
-            self.groups[g].rewind_cause[p as usize] = cause;
+            self.rec.ledgers[g].rewind_cause[p as usize] = cause;
             if cause == "rebalance" && self.consumers[c].is_running() {
-                self.groups[g].note_revoked(p, now);
+                self.rec.ledgers[g].note_revoked(p, now);
             }
         }
     }
@@ -420,8 +421,9 @@ impl World {
     pub(super) fn refresh_group(&mut self, g: usize) {
         let now = self.now();
         let (consumers, partitions, topics) = (&self.consumers, &self.partitions, &self.topics);
-        let grp = &mut self.groups[g];
-        if grp.rebalances == 0 {
+        let grp = &self.groups[g];
+        let ledger = &mut self.rec.ledgers[g];
+        if ledger.rebalances == 0 {
             return;
         }
         let mut any_live = false;
@@ -433,24 +435,24 @@ impl World {
             }
             let live = grp.owner[p as usize].is_some_and(|c| consumers[c].is_running() && !consumers[c].is_hung());
             any_live |= live;
-            let since = &mut grp.paused_since[p as usize];
+            let since = &mut ledger.paused_since[p as usize];
             match (live, *since) {
                 (false, None) => *since = Some(now),
                 (true, Some(t)) => {
-                    grp.pause_total = grp.pause_total + (now - t);
+                    ledger.pause_total = ledger.pause_total + (now - t);
                     *since = None;
                 }
                 _ => {}
             }
         }
         let stw = grp.is_rebalancing() && !any_live;
-        match (stw, grp.stw_since) {
-            (true, None) => grp.stw_since = Some(now),
+        match (stw, ledger.stw_since) {
+            (true, None) => ledger.stw_since = Some(now),
             (false, Some(t)) => {
                 let d = now - t;
-                grp.stw_total = grp.stw_total + d;
-                grp.stw_max = grp.stw_max.max(d);
-                grp.stw_since = None;
+                ledger.stw_total = ledger.stw_total + d;
+                ledger.stw_max = ledger.stw_max.max(d);
+                ledger.stw_since = None;
             }
             _ => {}
         }
@@ -459,16 +461,16 @@ impl World {
     /// Closes the open pause and stop-the-world intervals at the end of the run.
     pub(super) fn close_group_clocks(&mut self) {
         let now = self.now();
-        for grp in &mut self.groups {
-            for p in grp.partitions.clone() {
-                if let Some(t) = grp.paused_since[p as usize].take() {
-                    grp.pause_total = grp.pause_total + (now - t);
+        for (grp, ledger) in self.groups.iter().zip(&mut self.rec.ledgers) {
+            for &p in &grp.partitions {
+                if let Some(t) = ledger.paused_since[p as usize].take() {
+                    ledger.pause_total = ledger.pause_total + (now - t);
                 }
             }
-            if let Some(t) = grp.stw_since.take() {
+            if let Some(t) = ledger.stw_since.take() {
                 let d = now - t;
-                grp.stw_total = grp.stw_total + d;
-                grp.stw_max = grp.stw_max.max(d);
+                ledger.stw_total = ledger.stw_total + d;
+                ledger.stw_max = ledger.stw_max.max(d);
             }
         }
     }

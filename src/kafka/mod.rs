@@ -25,5 +25,6 @@ pub mod push;
 pub mod sampling;
 pub mod share;
 pub mod slab;
+pub mod snapshot;
 pub mod timeline;
 pub mod world;

@@ -3,9 +3,9 @@
 //! duplicates (not asked for).
 
 use super::consumer::Phase;
-use super::group::Replay;
 use super::world::{Ev, World};
 use crate::record::event::{Move, Rejected, What};
+use crate::record::ledger::Replay;
 use crate::scenario::plan::{OffsetReset, OffsetTarget};
 use crate::sim::SimTime;
 
@@ -44,11 +44,11 @@ impl World {
         let in_hand = self.groups[g].owner[p as usize].map_or(0, |c| {
             self.consumers[c].inflight.ranges.iter().filter(|r| r.0 == p).map(|r| r.2).max().unwrap_or(0)
         });
-        let grp = &mut self.groups[g];
-        let hw = grp.processed[p as usize].max_end().max(in_hand);
+        let ledger = &mut self.rec.ledgers[g];
+        let hw = ledger.processed[p as usize].max_end().max(in_hand);
         if hw > to {
             let now = self.kernel.now();
-            let r = &mut grp.replay_until[p as usize];
+            let r = &mut ledger.replay_until[p as usize];
             *r = Some(match *r {
                 Some(old) => Replay { start: old.start.min(to), until: old.until.max(hw), since: now },
                 None => Replay { start: to, until: hw, since: now },
@@ -142,7 +142,7 @@ impl World {
             // Where the group would have resumed: with no commit yet, where it started reading
             // (what it read since then and did not process is jumped over too).
             let resume =
-                self.groups[g].committed[p as usize].or(self.groups[g].first_offset[p as usize]).unwrap_or(end);
+                self.groups[g].committed[p as usize].or(self.rec.ledgers[g].first_offset[p as usize]).unwrap_or(end);
             let target = self.target_offset(p, to, current).clamp(i128::from(start), i128::from(end)) as u64;
             self.groups[g].committed[p as usize] = Some(target);
             if target < current {
@@ -150,7 +150,7 @@ impl World {
             } else {
                 self.skip_on_request(g, p, resume.min(target), target);
             }
-            let fo = &mut self.groups[g].first_offset[p as usize];
+            let fo = &mut self.rec.ledgers[g].first_offset[p as usize];
             *fo = Some(fo.map_or(target, |f| f.min(target)));
             moved.push(Move { partition: p, from: current, to: target });
         }
@@ -158,10 +158,10 @@ impl World {
     }
 
     fn skip_on_request(&mut self, g: usize, p: u32, from: u64, to: u64) {
-        let grp = &mut self.groups[g];
-        let unprocessed = (to - from) - grp.processed[p as usize].count_in(from, to);
-        grp.lost_seek += unprocessed;
-        grp.skip(p, from, to);
+        let ledger = &mut self.rec.ledgers[g];
+        let unprocessed = (to - from) - ledger.processed[p as usize].count_in(from, to);
+        ledger.lost_seek += unprocessed;
+        ledger.skip(p, from, to);
     }
 
     fn reject_action(&mut self, c: usize, reason: &'static str) {
@@ -205,14 +205,15 @@ impl World {
             if to > o.position {
                 // Skipped records: those already deleted are lost to retention, the rest to the reset.
                 let deleted = start.saturating_sub(o.position).min(to - o.position);
-                let grp = &mut self.groups[g];
-                let unprocessed =
-                    |from: u64, until: u64| (until - from) - grp.processed[o.partition as usize].count_in(from, until);
+                let ledger = &mut self.rec.ledgers[g];
+                let unprocessed = |from: u64, until: u64| {
+                    (until - from) - ledger.processed[o.partition as usize].count_in(from, until)
+                };
                 let lost_deleted = unprocessed(o.position, o.position + deleted);
                 let lost_reset = unprocessed(o.position + deleted, to);
-                grp.lost_retention += lost_deleted;
-                grp.lost_reset += lost_reset;
-                grp.skip(o.partition, o.position, to);
+                ledger.lost_retention += lost_deleted;
+                ledger.lost_reset += lost_reset;
+                ledger.skip(o.partition, o.position, to);
             }
             let now = self.now();
             let what = What::OffsetOutOfRange {
@@ -262,7 +263,7 @@ impl World {
                         let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
                         let archived = sp.log_start_moved(after);
                         if archived > 0 {
-                            sg.stats.archived_retention += archived;
+                            self.rec.groups[g].share.archived_retention += archived;
                             let what =
                                 What::RecordsArchivedByRetention { group: g as u32, partition: p, records: archived };
                             self.rec.event(now, what);

@@ -87,7 +87,7 @@ impl World {
             }
             // Delivered to the application: a repeat is a re-delivery (after a crash, a
             // rebalance, a seek or a discarded push buffer), whether or not it gets processed.
-            let again = self.groups[g].delivered[p as usize].insert(from, to);
+            let again = self.rec.ledgers[g].delivered[p as usize].insert(from, to);
             let st = &mut self.rec.groups[g];
             st.records_delivered += to - from;
             st.redelivered += again;
@@ -188,7 +188,7 @@ impl World {
             };
             let con = &self.consumers[c];
             in_hand.extend(con.buffer.iter().copied());
-            self.groups[con.group].in_hand_at_end.extend(in_hand);
+            self.rec.ledgers[con.group].in_hand_at_end.extend(in_hand);
             self.rec.consumers[c].stop_running(now);
         }
     }
@@ -204,7 +204,7 @@ impl World {
         let fetched = con.inflight.fetched;
         let mut duplicates = 0;
         for (p, from, to) in ranges {
-            duplicates += self.groups[g].mark_processed(p, from, to, fetched);
+            duplicates += self.rec.ledgers[g].mark_processed(p, from, to, fetched);
         }
         stats.duplicates += duplicates;
         let mine = &mut self.rec.consumers[c];

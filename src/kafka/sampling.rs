@@ -144,7 +144,7 @@ impl World {
             });
         }
         for (gi, total) in in_flight_samples {
-            let st = &mut self.groups[gi].share.as_mut().expect("share group").stats;
+            let st = &mut self.rec.groups[gi].share;
             st.in_flight_max = st.in_flight_max.max(total);
             st.in_flight_sum += u128::from(total);
             st.samples += 1;
@@ -154,7 +154,7 @@ impl World {
         match self.metric_sink.take() {
             Some(mut sink) => {
                 for row in &rows {
-                    sink.row(self, row);
+                    sink.row(row);
                 }
                 self.metric_sink = Some(sink);
             }

@@ -38,13 +38,7 @@ pub(super) struct PendingCommit {
     pub(super) offsets: Offsets,
 }
 
-/// Where metrics rows go as they are sampled (metrics.csv, written during the run); `World` is
-/// passed for names (groups, topics, consumers).
-pub trait MetricSink {
-    fn row(&mut self, w: &World, row: &crate::record::MetricRow);
-    /// The run is over: flush, and report the first error.
-    fn finish(self: Box<Self>) -> anyhow::Result<()>;
-}
+pub use crate::record::{DiscardRows, MetricSink};
 
 /// A push message on its way: (consumer, incarnation, partition, from, to, partition epoch).
 pub type PushMessage = (usize, u32, u32, u64, u64, u32);
@@ -224,17 +218,6 @@ impl std::fmt::Display for TooBig {
 
 impl std::error::Error for TooBig {}
 
-/// Metrics rows nobody reads (a sweep, `kafkasim check`, the benchmark): not kept either.
-pub struct DiscardRows;
-
-impl MetricSink for DiscardRows {
-    fn row(&mut self, _: &World, _: &crate::record::MetricRow) {}
-
-    fn finish(self: Box<Self>) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
-
 impl World {
     /// Builds the world of `plan`; panics where [`try_new`](Self::try_new) would fail.
     pub fn new(plan: Plan) -> Self {
@@ -304,6 +287,7 @@ impl World {
             .collect();
         let mut consumers = Vec::new();
         let mut groups = Vec::new();
+        let mut ledgers = Vec::new();
         for (gi, g) in plan.groups.iter().enumerate() {
             let gparts: Vec<u32> = g
                 .topics
@@ -365,6 +349,8 @@ impl World {
             };
             let mut group = Group::new(g.id.clone(), g.protocol, gparts, n, members)
                 .map_err(|_| too_big("offset and ownership tables", Group::dense_bytes_per_partition()))?;
+            use crate::record::ledger::Ledger;
+            ledgers.push(Ledger::new(n).map_err(|_| too_big("ledger", Ledger::dense_bytes_per_partition()))?);
             if g.kind == GroupType::Share {
                 use super::share::group::ShareGroup;
                 let share = ShareGroup::new(g.share, n)
@@ -392,7 +378,7 @@ impl World {
             partitions,
             consumers,
             groups,
-            rec: Recorder::new(ngroups, nconsumers, latency_bucket_s),
+            rec: Recorder { ledgers, ..Recorder::new(ngroups, nconsumers, latency_bucket_s) },
             feed: Feed::new(Source::Inline(Box::new(generator)), delay, nproducers),
             prefetch_appends,
             record_size,

@@ -5,6 +5,10 @@ pub mod buckets;
 pub mod burrow;
 pub mod event;
 pub mod intervals;
+pub mod ledger;
+pub mod run;
+
+pub use ledger::dense;
 
 use crate::sim::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
@@ -64,8 +68,49 @@ pub struct ShareSample {
     pub share_lag: u64,
 }
 
+/// Where metrics rows go as they are sampled (metrics.csv, written during the run).
+pub trait MetricSink {
+    fn row(&mut self, row: &MetricRow);
+    /// The run is over: flush, and report the first error.
+    fn finish(self: Box<Self>) -> anyhow::Result<()>;
+}
+
+/// Metrics rows nobody reads (a sweep, `kafkasim check`, the benchmark): not kept either.
+pub struct DiscardRows;
+
+impl MetricSink for DiscardRows {
+    fn row(&mut self, _: &MetricRow) {}
+
+    fn finish(self: Box<Self>) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
 pub const NONE_U64: u64 = u64::MAX;
 pub const NONE_U32: u32 = u32::MAX;
+
+/// Counters a share group's summary reports.
+#[derive(Clone, Debug, Default)]
+pub struct ShareStats {
+    pub records_acquired: u64,
+    pub archived_delivery_limit: u64,
+    pub archived_reject: u64,
+    /// Records retention deleted before they were done (never delivered, or still in hand).
+    pub archived_retention: u64,
+    /// Records whose acquisition lock ran out before they were acknowledged.
+    pub lock_expiries: u64,
+    /// Records whose acknowledgement the broker refused (lock expired, or now someone else's).
+    pub ack_failures: u64,
+    /// Records a closed or killed member's session gave back.
+    pub released_on_close: u64,
+    pub records_released: u64,
+    pub records_rejected: u64,
+    pub in_flight_max: u64,
+    pub in_flight_sum: u128,
+    pub samples: u64,
+    pub fencings: u64,
+    pub assignments: u64,
+}
 
 /// Delivery counters and latency of one group.
 pub struct GroupStats {
@@ -97,6 +142,8 @@ pub struct GroupStats {
     pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
     /// The group's Burrow status its last `lag_status` event gave (OK before any).
     pub lag_status_logged: burrow::LagStatus,
+    /// A share group's counters (zeros for a consumer group).
+    pub share: ShareStats,
     /// What `record_latencies` counted and [`settle`](Self::settle) has not yet moved into
     /// `latency` and `latency_per_second`.
     unsettled: buckets::Counts3,
@@ -126,6 +173,7 @@ impl Default for GroupStats {
             latency_bucket_s: 1,
             commit_windows: std::collections::BTreeMap::new(),
             lag_status_logged: burrow::LagStatus::Ok,
+            share: ShareStats::default(),
             unsettled: Default::default(),
             unsettled_per_second: std::collections::BTreeMap::new(),
         }
@@ -328,12 +376,16 @@ pub struct Recorder {
     /// Burrow's settings, and the log-end offsets it fetched of each partition of the world.
     pub burrow: burrow::Settings,
     pub broker_offsets: Vec<burrow::BrokerOffsets>,
+    /// Per group: what it processed, skipped and lost, and what its rebalances cost (pushed by
+    /// the world as it builds each group, since the tables are as large as the world).
+    pub ledgers: Vec<ledger::Ledger>,
 }
 
 impl Recorder {
     /// `latency_bucket_s`: seconds per point of the latency-over-time series.
     pub fn new(groups: usize, consumers: usize, latency_bucket_s: u64) -> Self {
         Recorder {
+            ledgers: Vec::new(),
             burrow: burrow::Settings::default(),
             broker_offsets: Vec::new(),
             events: Vec::new(),

@@ -1,10 +1,10 @@
 //! The short human summary `kafkasim run` prints.
 
 use super::summary::summary;
-use crate::kafka::world::World;
+use crate::record::run::Run;
 use std::fmt::Write;
 
-pub fn run_summary(w: &World) -> String {
+pub fn run_summary(w: &Run) -> String {
     let s = summary(w);
     let mut out = String::new();
     let _ = writeln!(

@@ -1,8 +1,10 @@
 //! metrics.csv and events.jsonl writers.
 
 use super::num::{time_ms, time_ms_json};
-use crate::kafka::world::{MetricSink, World};
+use crate::record::MetricSink;
+use crate::record::run::Run;
 use crate::record::{MetricRow, NONE_U32, NONE_U64};
+use crate::scenario::plan::Plan;
 use crate::sim::SimTime;
 use anyhow::Context;
 use std::fs::File;
@@ -29,29 +31,52 @@ pub const METRICS_HEADER: [&str; 17] = [
     "share_lag",
 ];
 
-pub fn write_metrics(w: &World, out: impl Write) -> anyhow::Result<()> {
+/// Names a metrics row shows, by index, from the plan.
+pub struct RowNames {
+    groups: Vec<String>,
+    consumers: Vec<String>,
+    /// Per partition id: its topic's name and its index as text.
+    partitions: Vec<(String, String)>,
+}
+
+impl RowNames {
+    pub fn new(plan: &Plan) -> Self {
+        RowNames {
+            groups: plan.groups.iter().map(|g| g.id.clone()).collect(),
+            consumers: plan.groups.iter().flat_map(|g| g.consumers.iter().map(|c| c.name.clone())).collect(),
+            partitions: plan
+                .topics
+                .iter()
+                .flat_map(|t| (0..t.max_partitions).map(|i| (t.name.clone(), i.to_string())))
+                .collect(),
+        }
+    }
+}
+
+pub fn write_metrics(w: &Run, out: impl Write) -> anyhow::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(METRICS_HEADER)?;
+    let names = RowNames::new(w.plan);
     for row in &w.rec.metrics {
-        write_metric_row(&mut csv, w, row)?;
+        write_metric_row(&mut csv, &names, row)?;
     }
     csv.flush()?;
     Ok(())
 }
 
-fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, w: &World, row: &MetricRow) -> csv::Result<()> {
-    let part = &w.partitions[row.partition as usize];
+fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, n: &RowNames, row: &MetricRow) -> csv::Result<()> {
+    let (topic, index) = &n.partitions[row.partition as usize];
     let committed = (row.committed != NONE_U64).then_some(row.committed);
     let some = |v: u64| (v != NONE_U64).then_some(v);
     let share_lag = some(row.share_lag);
     // A share group's lag is KIP-1226's share lag (it has no committed offset).
     let lag = committed.map(|c| row.log_end_offset.saturating_sub(c)).or(share_lag);
-    let owner = if row.owner == NONE_U32 { "" } else { w.consumers[row.owner as usize].name.as_str() };
+    let owner = if row.owner == NONE_U32 { "" } else { n.consumers[row.owner as usize].as_str() };
     csv.write_record([
         time_ms(row.time).as_str(),
-        w.groups[row.group as usize].id.as_str(),
-        w.topics[part.topic].name.as_str(),
-        part.index.to_string().as_str(),
+        n.groups[row.group as usize].as_str(),
+        topic.as_str(),
+        index.as_str(),
         row.log_end_offset.to_string().as_str(),
         opt(committed).as_str(),
         opt((row.position != NONE_U64).then_some(row.position)).as_str(),
@@ -71,24 +96,25 @@ fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, w: &World, row: &MetricR
 /// metrics.csv written while the run samples, so its rows never pile up in memory.
 pub struct MetricsCsv {
     csv: csv::Writer<BufWriter<File>>,
+    names: RowNames,
     path: PathBuf,
     /// The first write error; reported when the run is over.
     error: Option<csv::Error>,
 }
 
 impl MetricsCsv {
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
+    pub fn create(path: &Path, plan: &Plan) -> anyhow::Result<Self> {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let mut csv = csv::Writer::from_writer(BufWriter::new(file));
         csv.write_record(METRICS_HEADER)?;
-        Ok(MetricsCsv { csv, path: path.to_path_buf(), error: None })
+        Ok(MetricsCsv { csv, names: RowNames::new(plan), path: path.to_path_buf(), error: None })
     }
 }
 
 impl MetricSink for MetricsCsv {
-    fn row(&mut self, w: &World, row: &MetricRow) {
+    fn row(&mut self, row: &MetricRow) {
         if self.error.is_none()
-            && let Err(e) = write_metric_row(&mut self.csv, w, row)
+            && let Err(e) = write_metric_row(&mut self.csv, &self.names, row)
         {
             self.error = Some(e);
         }
@@ -106,8 +132,8 @@ fn opt(v: Option<u64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-pub fn write_events(w: &World, mut out: impl Write) -> anyhow::Result<()> {
-    for e in super::events::logged(&w.plan, &w.rec.events) {
+pub fn write_events(w: &Run, mut out: impl Write) -> anyhow::Result<()> {
+    for e in super::events::logged(w.plan, &w.rec.events) {
         let mut obj = serde_json::Map::new();
         obj.insert("time_ms".into(), time_ms_json(e.time));
         obj.insert("type".into(), serde_json::Value::String(e.kind.to_string()));

@@ -12,7 +12,7 @@ pub mod page;
 pub mod run_charts;
 pub mod summary;
 
-use crate::kafka::world::World;
+use crate::record::run::Run;
 use anyhow::Context;
 use std::fs;
 use std::io::BufWriter;
@@ -21,23 +21,26 @@ use std::path::{Path, PathBuf};
 /// Writes every output into `dir` (created if missing) from a finished world that kept its
 /// metrics rows. Callers write into a staging folder (see `cli::outdir`), which puts the whole
 /// set in place at once.
-pub fn write_outputs(w: &World, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_outputs(w: &Run, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     write_outputs_streamed(w, dir, None)
 }
 
 /// A writer for `dir`/metrics.csv that the world streams its rows to while it runs, so they
 /// never pile up in memory; pass it back to [`write_outputs_streamed`].
-pub fn metrics_sink(dir: &Path) -> anyhow::Result<Box<dyn crate::kafka::world::MetricSink + Send>> {
+pub fn metrics_sink(
+    dir: &Path,
+    plan: &crate::scenario::plan::Plan,
+) -> anyhow::Result<Box<dyn crate::record::MetricSink + Send>> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(Box::new(files::MetricsCsv::create(&dir.join("metrics.csv"))?))
+    Ok(Box::new(files::MetricsCsv::create(&dir.join("metrics.csv"), plan)?))
 }
 
 /// Writes every output into `dir`; metrics.csv from `streamed` (the sink the run wrote its rows
 /// to) or, without one, from the rows the world kept.
 pub fn write_outputs_streamed(
-    w: &World,
+    w: &Run,
     dir: &Path,
-    streamed: Option<Box<dyn crate::kafka::world::MetricSink + Send>>,
+    streamed: Option<Box<dyn crate::record::MetricSink + Send>>,
 ) -> anyhow::Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let create = |name: &str| -> anyhow::Result<BufWriter<fs::File>> {

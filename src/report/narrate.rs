@@ -7,7 +7,7 @@
 
 use super::events::LoggedEvent;
 use super::num::ms;
-use crate::kafka::world::World;
+use crate::record::run::Run;
 use crate::scenario::plan::{Delivery, GroupType};
 use crate::scenario::raw::{CommitMode, OffsetReset};
 use crate::sim::{SimDuration, SimTime};
@@ -46,7 +46,7 @@ fn join(names: &[String]) -> String {
 }
 
 /// The whole story: the set-up, every control-plane event, then where each group ended.
-pub fn story(w: &World) -> Vec<String> {
+pub fn story(w: &Run) -> Vec<String> {
     let mut out = Vec::new();
     let zero = SimTime::ZERO;
     for t in &w.plan.topics {
@@ -147,7 +147,7 @@ pub fn story(w: &World) -> Vec<String> {
     let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let consumer_plan = |name: &str| w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name);
     let share_group = |id: &str| w.plan.groups.iter().any(|g| g.id == id && g.kind == GroupType::Share);
-    for e in &super::events::logged(&w.plan, &w.rec.events) {
+    for e in &super::events::logged(w.plan, &w.rec.events) {
         let (t, group, consumer) = (e.time, field(e, "group"), field(e, "consumer"));
         let text = match e.kind {
             "consumer_started" if share_group(group) => Some((
@@ -394,7 +394,7 @@ pub fn story(w: &World) -> Vec<String> {
 }
 
 /// A change of the group's status as Burrow evaluates it, with the rule that decided it.
-fn lag_status(w: &World, e: &LoggedEvent) -> String {
+fn lag_status(w: &Run, e: &LoggedEvent) -> String {
     let (group, status, partition) = (field(e, "group"), field(e, "status"), field(e, "partition"));
     let b = &w.plan.burrow;
     let why = match field(e, "partition_status") {
@@ -476,10 +476,12 @@ fn action(e: &LoggedEvent) -> Option<(&'static str, String)> {
 }
 
 /// Where each group ended: what it polled, was delivered, processed and committed.
-fn ending(w: &World, out: &mut Vec<String>) {
+fn ending(w: &Run, out: &mut Vec<String>) {
     let end = SimTime::ZERO + w.plan.duration;
-    for (gi, g) in w.groups.iter().enumerate() {
+    for (gi, g) in w.plan.groups.iter().enumerate() {
         let st = &w.rec.groups[gi];
+        let at_end = &w.end.groups[gi];
+        let partitions = w.plan.group_partition_ids(gi);
         out.push(line(
             end,
             "poll",
@@ -493,7 +495,11 @@ fn ending(w: &World, out: &mut Vec<String>) {
                 st.records_delivered,
                 g.id,
                 st.redelivered,
-                if g.share.is_some() { "a release, a lock expiry or a crash" } else { "a rebalance, crash or replay" }
+                if at_end.share.is_some() {
+                    "a release, a lock expiry or a crash"
+                } else {
+                    "a rebalance, crash or replay"
+                }
             ),
         ));
         let p50 =
@@ -506,13 +512,12 @@ fn ending(w: &World, out: &mut Vec<String>) {
                 g.id, st.records_processed, st.duplicates
             ),
         ));
-        if let Some(sg) = &g.share {
-            let spso: Vec<String> = g
-                .partitions
+        if let Some(sg) = &at_end.share {
+            let spso: Vec<String> = partitions
                 .iter()
                 .map(|&p| {
-                    let at = sg.parts[p as usize].as_ref().map_or("-".to_string(), |sp| sp.spso().to_string());
-                    format!("{} {at}/{}", w.partition_name(p), w.partitions[p as usize].log.log_end_offset())
+                    let at = sg.partitions[p as usize].as_ref().map_or("-".to_string(), |sp| sp.spso.to_string());
+                    format!("{} {at}/{}", w.plan.partition_name(p), w.end.partitions[p as usize].log_end_offset)
                 })
                 .collect();
             out.push(line(
@@ -527,12 +532,11 @@ fn ending(w: &World, out: &mut Vec<String>) {
             continue;
         }
         out.push(line(end, "commit", format!("{} committed offsets {} times", g.id, st.commits)));
-        let committed: Vec<String> = g
-            .partitions
+        let committed: Vec<String> = partitions
             .iter()
             .map(|&p| {
-                let c = g.committed[p as usize].map_or("-".to_string(), |o| o.to_string());
-                format!("{} {c}/{}", w.partition_name(p), w.partitions[p as usize].log.log_end_offset())
+                let c = at_end.committed[p as usize].map_or("-".to_string(), |o| o.to_string());
+                format!("{} {c}/{}", w.plan.partition_name(p), w.end.partitions[p as usize].log_end_offset)
             })
             .collect();
         out.push(line(

@@ -7,7 +7,7 @@
 use super::events::LoggedEvent;
 use super::num::time_ms_json;
 use super::run_charts::CHARTS;
-use crate::kafka::world::World;
+use crate::record::run::Run;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -557,23 +557,23 @@ pub fn event_value(e: &LoggedEvent) -> Value {
 }
 
 /// What a run's page shows, with its charts read from `dir` (where they were just written).
-pub fn run_view<'a>(w: &World, summary: &'a Value, dir: &Path, heading: &str) -> anyhow::Result<RunView<'a>> {
+pub fn run_view<'a>(w: &Run, summary: &'a Value, dir: &Path, heading: &str) -> anyhow::Result<RunView<'a>> {
     Ok(RunView {
         heading: heading.to_string(),
         summary,
-        events: super::events::logged(&w.plan, &w.rec.events).iter().map(event_value).collect(),
+        events: super::events::logged(w.plan, &w.rec.events).iter().map(event_value).collect(),
         charts: read_charts(dir, &CHARTS)?,
         story: super::narrate::story(w),
     })
 }
 
 /// The seed given on the command line, if it differs from the file's.
-pub fn overridden_seed(w: &World) -> Option<u64> {
+pub fn overridden_seed(w: &Run) -> Option<u64> {
     (w.plan.seed != w.plan.file_seed).then_some(w.plan.seed)
 }
 
 /// Writes `dir/index.html` for a run whose other outputs are already in `dir`.
-pub fn write_run(w: &World, summary: &Value, dir: &Path) -> anyhow::Result<()> {
+pub fn write_run(w: &Run, summary: &Value, dir: &Path) -> anyhow::Result<()> {
     let view = run_view(w, summary, dir, &w.plan.name)?;
     let html = run_page(&view, &w.plan.description, &w.plan.source, overridden_seed(w));
     let p = dir.join("index.html");

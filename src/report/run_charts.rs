@@ -5,10 +5,10 @@
 use super::charts::{self, Band, LineChart, Marker, OwnershipRow, Series, Span};
 use super::events::LoggedEvent;
 use super::lag;
-use super::summary::consumer_state;
-use crate::kafka::world::World;
 use crate::record::NONE_U32;
+use crate::record::run::{ConsumerState, Run};
 use crate::scenario::plan::Action;
+use crate::scenario::plan::GroupType;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -22,16 +22,16 @@ pub fn group_slot(g: usize) -> usize {
 }
 
 /// Palette slot of consumer `c`: after every group of the run.
-pub fn consumer_slot(w: &World, c: usize) -> usize {
-    w.groups.len() + c
+pub fn consumer_slot(w: &Run, c: usize) -> usize {
+    w.plan.groups.len() + c
 }
 
 /// Writes lag, ownership and offsets charts (PNG and SVG) into `dir`.
-pub fn write_all(w: &World, dir: &Path) -> anyhow::Result<()> {
+pub fn write_all(w: &Run, dir: &Path) -> anyhow::Result<()> {
     lag_chart(w, dir)?;
     ownership_chart(w, dir)?;
     offsets_chart(w, dir)?;
-    if w.groups.iter().any(|g| g.share.is_some()) {
+    if w.plan.groups.iter().any(|g| g.kind == GroupType::Share) {
         share_chart(w, dir)?;
     }
     if w.rec.groups.iter().any(|g| !g.latency_per_second.is_empty()) {
@@ -42,21 +42,21 @@ pub fn write_all(w: &World, dir: &Path) -> anyhow::Result<()> {
 
 /// Share groups, per partition: the in-flight window SPEO - SPSO + 1 (solid; the flat top is
 /// share_partition_max_record_locks, where acquisition stalls) and share lag (dashed).
-fn share_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+fn share_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let mut series = Vec::new();
-    let many_groups = w.groups.iter().filter(|g| g.share.is_some()).count() > 1;
+    let many_groups = w.plan.groups.iter().filter(|g| g.kind == GroupType::Share).count() > 1;
     let mut slot = 0;
-    for (gi, g) in w.groups.iter().enumerate() {
-        if g.share.is_none() {
+    for (gi, g) in w.plan.groups.iter().enumerate() {
+        if g.kind != GroupType::Share {
             continue;
         }
-        for &p in &g.partitions {
+        for p in w.plan.group_partition_ids(gi) {
             let samples: Vec<_> =
                 w.rec.share_samples.iter().filter(|s| s.group == gi as u16 && s.partition == p).collect();
             if samples.is_empty() {
                 continue;
             }
-            let name = w.partition_name(p);
+            let name = w.plan.partition_name(p);
             let label = if many_groups { format!("{}: {name}", g.id) } else { name };
             let color = Some(slot);
             slot += 1;
@@ -77,9 +77,11 @@ fn share_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     }
     let title = format!("{}: share groups - records in flight and share lag per partition", w.plan.name);
     let limits: Vec<String> = w
+        .plan
         .groups
         .iter()
-        .filter_map(|g| g.share.as_ref().map(|sg| format!("{} {}", g.id, sg.plan.window_limit)))
+        .filter(|g| g.kind == GroupType::Share)
+        .map(|g| format!("{} {}", g.id, g.share.window_limit))
         .collect();
     let note = format!(
         "Solid: in flight, SPEO - SPSO + 1 (the window of records taken and not all done; new records \
@@ -103,9 +105,9 @@ fn share_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
 
 /// Per group and second: p99 (solid) and p50 (dashed) end-to-end latency of the records that
 /// finished processing in that second, plotted at the second's middle.
-fn latency_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+fn latency_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let mut series = Vec::new();
-    for (gi, g) in w.groups.iter().enumerate() {
+    for (gi, g) in w.plan.groups.iter().enumerate() {
         let q = w.rec.groups[gi].latency_quantiles_per_second();
         let half = w.rec.groups[gi].latency_bucket_s as f64 / 2.0;
         let at = |s: u64| s as f64 + half;
@@ -144,7 +146,7 @@ fn latency_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
 
 /// Timeline actions as short labels ("slow b1 x3"); crashes and offset resets are left to the
 /// events they cause (`event_label`), which say what happened rather than what was asked.
-fn action_label(w: &World, a: &Action) -> Option<String> {
+fn action_label(w: &Run, a: &Action) -> Option<String> {
     let consumer = |r| &w.plan.consumer(r).name;
     Some(match a {
         Action::Crash(_) | Action::ResetOffsets { .. } => return None,
@@ -191,14 +193,14 @@ pub fn event_label(e: &LoggedEvent) -> Option<String> {
 }
 
 /// Markers for the lag and ownership charts: timeline actions and control-plane events.
-pub fn markers(w: &World) -> Vec<Marker> {
+pub fn markers(w: &Run) -> Vec<Marker> {
     let mut out: Vec<Marker> = w
         .plan
         .timeline
         .iter()
         .filter_map(|a| Some(Marker { x: a.at.as_nanos() as f64 / 1e9, label: action_label(w, &a.action)? }))
         .collect();
-    let events = super::events::logged(&w.plan, &w.rec.events);
+    let events = super::events::logged(w.plan, &w.rec.events);
     out.extend(events.iter().filter_map(|e| Some(Marker { x: e.time.as_secs_f64(), label: event_label(e)? })));
     // Stable: at equal times, actions before the events they caused.
     out.sort_by(|a, b| a.x.total_cmp(&b.x));
@@ -206,7 +208,7 @@ pub fn markers(w: &World) -> Vec<Marker> {
 }
 
 /// Timeline actions only (for charts where control-plane events would say nothing).
-pub fn action_markers(w: &World) -> Vec<Marker> {
+pub fn action_markers(w: &Run) -> Vec<Marker> {
     w.plan
         .timeline
         .iter()
@@ -217,12 +219,12 @@ pub fn action_markers(w: &World) -> Vec<Marker> {
 /// Per group: backlog (records not yet read) as the main line, committed lag (what
 /// `kafka-consumer-groups.sh` prints) as a thin line of the same colour. Backlog is never blank
 /// before a first commit and has no auto-commit sawtooth, so it shows where records wait.
-fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+fn lag_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let backlog = lag::group_backlog_series(w);
     let lag = lag::group_lag_series(w);
     let pts = |s: &[(crate::sim::SimTime, u64)]| s.iter().map(|(t, v)| (t.as_secs_f64(), *v as f64)).collect();
     let mut series = Vec::new();
-    for (gi, g) in w.groups.iter().enumerate() {
+    for (gi, g) in w.plan.groups.iter().enumerate() {
         let color = Some(group_slot(gi));
         series.push(Series {
             label: format!("{}: backlog", g.id),
@@ -231,7 +233,11 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             ..Default::default()
         });
         series.push(Series {
-            label: if g.share.is_some() { format!("{}: share lag", g.id) } else { format!("{}: committed lag", g.id) },
+            label: if g.kind == GroupType::Share {
+                format!("{}: share lag", g.id)
+            } else {
+                format!("{}: committed lag", g.id)
+            },
             points: pts(&lag[gi]),
             color,
             thin: true,
@@ -240,7 +246,7 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     }
     let title = format!("{}: backlog and committed lag per group", w.plan.name);
     let bands = status_bands(w);
-    let share_note = if w.groups.iter().any(|g| g.share.is_some()) {
+    let share_note = if w.plan.groups.iter().any(|g| g.kind == GroupType::Share) {
         " For a share group, backlog is what no member has been given yet, and share lag is \
          KIP-1226's log end - SPSO - records done inside the window (kafka-share-groups.sh)."
     } else {
@@ -251,7 +257,7 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
          Thin: committed lag, log end - committed offset, as kafka-consumer-groups.sh shows it.{share_note}{}",
         if bands.is_empty() {
             " Burrow's lag status stayed OK throughout."
-        } else if w.groups.len() > 1 {
+        } else if w.plan.groups.len() > 1 {
             " Background: Burrow's lag status of the worst group, pale yellow WARN, pale red ERR."
         } else {
             " Background: Burrow's lag status, pale yellow WARN, pale red ERR."
@@ -273,7 +279,7 @@ fn lag_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
 
 /// Stretches where Burrow's status of the worst group was not OK: from each such sample to the
 /// next, merged while the status stays the same.
-fn status_bands(w: &World) -> Vec<Band> {
+fn status_bands(w: &Run) -> Vec<Band> {
     use crate::record::burrow::LagStatus;
     let per_group = lag::group_lag_status_series(w);
     let mut worst: BTreeMap<u64, LagStatus> = BTreeMap::new();
@@ -305,13 +311,13 @@ fn status_bands(w: &World) -> Vec<Band> {
 
 /// Consumers whose state at the end is `standby` (summary.json's word): live members the
 /// assignor left without a partition.
-pub fn standbys(w: &World, g: usize) -> Vec<usize> {
-    w.groups[g].consumers.iter().copied().filter(|&c| consumer_state(w, c) == "standby").collect()
+pub fn standbys(w: &Run, g: usize) -> Vec<usize> {
+    w.plan.group_consumer_ids(g).filter(|&c| w.end.consumers[c].state == ConsumerState::Standby).collect()
 }
 
 /// One row per partition (per group), each span coloured by the consumer that owned it, grey
 /// while nobody did, pale while its owner was down; then one row per standby consumer.
-fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+fn ownership_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let end = w.plan.duration.as_nanos() as f64 / 1e9;
     // (group, partition) -> [(seconds, new owner)]
     type Changes = BTreeMap<(u16, u32), Vec<(f64, Option<usize>)>>;
@@ -323,7 +329,7 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     // A crashed (or hung) consumer still owns its partitions until its session times out, but
     // reads nothing: those stretches are pale and listed as "<name> (down)".
     let mut down: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
-    let events = super::events::logged(&w.plan, &w.rec.events);
+    let events = super::events::logged(w.plan, &w.rec.events);
     for e in &events {
         let name = field(e, "consumer");
         let t = e.time.as_secs_f64();
@@ -344,7 +350,7 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
         }
     }
     let span = |start: f64, end: f64, owner: Option<usize>, is_down: bool| {
-        let name = owner.map(|c| w.consumers[c].name.clone());
+        let name = owner.map(|c| w.plan.consumer_of(c).name.clone());
         Span {
             start,
             end,
@@ -355,7 +361,7 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     };
     let push_spans = |spans: &mut Vec<Span>, start: f64, stop: f64, owner: Option<usize>| {
         let mut at = start;
-        let name = owner.map(|c| w.consumers[c].name.as_str());
+        let name = owner.map(|c| w.plan.consumer_of(c).name.as_str());
         for &(a, b) in name.and_then(|o| down.get(o)).into_iter().flatten() {
             let (a, b) = (a.max(start), b.min(stop));
             if a >= b {
@@ -371,10 +377,10 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             spans.push(span(at, stop, owner, false));
         }
     };
-    let many_groups = w.groups.len() > 1;
+    let many_groups = w.plan.groups.len() > 1;
     let mut rows = Vec::new();
-    for (gi, g) in w.groups.iter().enumerate() {
-        if g.share.is_some() {
+    for (gi, g) in w.plan.groups.iter().enumerate() {
+        if g.kind == GroupType::Share {
             for (label, c, held) in share_ownership(w, gi, many_groups, end) {
                 let mut spans = Vec::new();
                 for (a, b) in held {
@@ -384,7 +390,7 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             }
             continue;
         }
-        for &p in &g.partitions {
+        for p in w.plan.group_partition_ids(gi) {
             let mut spans = Vec::new();
             let mut current: (f64, Option<usize>) = (0.0, None);
             for &(t, owner) in changes.get(&(gi as u16, p)).into_iter().flatten() {
@@ -396,12 +402,12 @@ fn ownership_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             if end > current.0 {
                 push_spans(&mut spans, current.0, end, current.1);
             }
-            let name = w.partition_name(p);
+            let name = w.plan.partition_name(p);
             let label = if many_groups { format!("{}: {name}", g.id) } else { name };
             rows.push(OwnershipRow { label, spans, ..Default::default() });
         }
         for c in standbys(w, gi) {
-            let name = &w.consumers[c].name;
+            let name = &w.plan.consumer_of(c).name;
             let label = if many_groups { format!("{}: {name}", g.id) } else { name.clone() };
             rows.push(OwnershipRow {
                 label,
@@ -424,15 +430,15 @@ type HeldRow = (String, usize, Vec<(f64, f64)>);
 /// A share group's partitions have several members each: one row per (partition, member) that
 /// was ever assigned it, as (label, consumer, the stretches its assignment held the partition:
 /// from the member's `share_assignment` events until its next one, a stop or a fencing).
-fn share_ownership(w: &World, gi: usize, many_groups: bool, end: f64) -> Vec<HeldRow> {
-    let g = &w.groups[gi];
+fn share_ownership(w: &Run, gi: usize, many_groups: bool, end: f64) -> Vec<HeldRow> {
+    let g = &w.plan.groups[gi];
     // consumer -> [(seconds, partitions assigned from then on)]
     let mut held: BTreeMap<&str, Vec<(f64, Vec<&str>)>> = BTreeMap::new();
     // A crashed consumer's member waits for its session timeout. If the consumer is started
     // again before that (a new member), the old member's fencing ends nothing the new one holds.
     // consumer -> (a crashed member is pending, the consumer was started again since)
     let mut crashed: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
-    let events = super::events::logged(&w.plan, &w.rec.events);
+    let events = super::events::logged(w.plan, &w.rec.events);
     for e in &events {
         if field(e, "group") != g.id {
             continue;
@@ -469,10 +475,10 @@ fn share_ownership(w: &World, gi: usize, many_groups: bool, end: f64) -> Vec<Hel
         held.entry(field(e, "consumer")).or_default().push((t, parts));
     }
     let mut rows = Vec::new();
-    for &p in &g.partitions {
-        let pname = w.partition_name(p);
-        for &c in &g.consumers {
-            let cname = w.consumers[c].name.as_str();
+    for p in w.plan.group_partition_ids(gi) {
+        let pname = w.plan.partition_name(p);
+        for c in w.plan.group_consumer_ids(gi) {
+            let cname = w.plan.consumer_of(c).name.as_str();
             let mut spans = Vec::new();
             let mut since: Option<f64> = None;
             for (t, parts) in held.get(cname).into_iter().flatten() {
@@ -501,10 +507,10 @@ fn share_ownership(w: &World, gi: usize, many_groups: bool, end: f64) -> Vec<Hel
 
 /// Log start, log end, and each group's committed offset, summed over partitions: a replay shows
 /// as a committed line jumping back, retention as the log-start line moving up.
-fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
+fn offsets_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let mut start: BTreeMap<u64, f64> = BTreeMap::new();
     let mut end: BTreeMap<u64, f64> = BTreeMap::new();
-    let mut committed: Vec<BTreeMap<u64, f64>> = vec![BTreeMap::new(); w.groups.len()];
+    let mut committed: Vec<BTreeMap<u64, f64>> = vec![BTreeMap::new(); w.plan.groups.len()];
     // Per topic totals would double count a partition read by two groups: each partition counts
     // once (the totals were taken so). Sums of offsets stay far below 2^53, exact as f64.
     for o in &w.rec.offset_totals {
@@ -517,7 +523,7 @@ fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
     }
     let pts = |m: &BTreeMap<u64, f64>| m.iter().map(|(t, v)| (*t as f64 / 1e9, *v)).collect();
     // The log lines take slots after every group and consumer, so they never borrow a colour.
-    let log_slot = w.groups.len() + w.consumers.len();
+    let log_slot = w.plan.groups.len() + w.end.consumers.len();
     let mut series = vec![
         Series { label: "log end offset".into(), points: pts(&end), color: Some(log_slot), ..Default::default() },
         Series {
@@ -527,7 +533,7 @@ fn offsets_chart(w: &World, dir: &Path) -> anyhow::Result<()> {
             ..Default::default()
         },
     ];
-    for (gi, g) in w.groups.iter().enumerate() {
+    for (gi, g) in w.plan.groups.iter().enumerate() {
         series.push(Series {
             label: format!("committed: {}", g.id),
             points: pts(&committed[gi]),

@@ -2,55 +2,22 @@
 
 use super::lag::{group_backlog_series, group_lag_ns_series, group_lag_series, group_lag_status_series, stats};
 use super::num::{ms, round3};
-use crate::kafka::consumer::RunState;
-use crate::kafka::group::loss_cause;
-use crate::kafka::world::World;
+use crate::record::ledger::loss_cause;
+use crate::record::run::{ConsumerState, Run};
 use crate::scenario::plan::Delivery;
 use serde_json::{Map, Value, json};
 
-/// A consumer's state at the end of the run, in the words `kafka-consumer-groups.sh` users know:
-/// `active` (owns partitions), `standby` (a member the assignor left idle), `joining` (waiting for
-/// its assignment), `fenced` (lost its membership and has not rejoined yet), `stopped`, `crashed`,
-/// `not_started`.
 /// Whether a `hang` action names consumer `c`.
-fn hangs(w: &World, c: usize) -> bool {
+fn hangs(w: &Run, c: usize) -> bool {
     w.plan.timeline.iter().any(|a| match a.action {
-        crate::scenario::plan::Action::Hang { consumer, .. } => w.groups[consumer.0].consumers[consumer.1] == c,
+        crate::scenario::plan::Action::Hang { consumer, .. } => w.plan.consumer_id(consumer) == c,
         _ => false,
     })
 }
 
-pub fn consumer_state(w: &World, c: usize) -> &'static str {
-    let con = &w.consumers[c];
-    match con.state {
-        RunState::Crashed => "crashed",
-        RunState::Stopped if w.rec.consumers[c].started => "stopped",
-        RunState::Stopped => "not_started",
-        RunState::Running if w.groups[con.group].share.is_some() => {
-            let sg = w.groups[con.group].share.as_ref().expect("share group");
-            let member = con.member_id.as_ref().is_some_and(|id| sg.members.contains_key(id));
-            if !con.owned.is_empty() {
-                "active"
-            } else if !member && con.generation != 0 {
-                "fenced"
-            } else {
-                "joining"
-            }
-        }
-        RunState::Running if con.is_hung() => "hung",
-        RunState::Running => {
-            let member = con.member_id.as_ref().is_some_and(|id| w.groups[con.group].members.contains_key(id));
-            if !con.owned.is_empty() {
-                "active"
-            } else if con.joining {
-                "joining"
-            } else if !member {
-                "fenced"
-            } else {
-                "standby"
-            }
-        }
-    }
+/// A consumer's state at the end of the run (see `record::run::ConsumerState`).
+pub fn consumer_state(w: &Run, c: usize) -> &'static str {
+    w.end.consumers[c].state.name()
 }
 
 /// Why records were lost, in the order summary.json lists them.
@@ -72,15 +39,16 @@ pub const DUPLICATE_CAUSES: [&str; 6] =
 /// Further causes a share group lists (zeros included).
 pub const SHARE_DUPLICATE_CAUSES: [&str; 2] = ["lock_expiry", "release"];
 
-pub fn summary(w: &World) -> Value {
+pub fn summary(w: &Run) -> Value {
+    let end = &w.end;
     let mut topics = Map::new();
-    for t in &w.topics {
-        let parts = t.first_partition..t.first_partition + t.partitions;
-        let leo: Vec<u64> = parts.clone().map(|p| w.partitions[p as usize].log.log_end_offset()).collect();
-        let lso: Vec<u64> = parts.map(|p| w.partitions[p as usize].log.log_start_offset()).collect();
+    for (ti, t) in w.plan.topics.iter().enumerate() {
+        let parts: Vec<u32> = existing(w, ti);
+        let leo: Vec<u64> = parts.iter().map(|&p| end.partitions[p as usize].log_end_offset).collect();
+        let lso: Vec<u64> = parts.iter().map(|&p| end.partitions[p as usize].log_start_offset).collect();
         topics.insert(
             t.name.clone(),
-            json!({ "partitions": t.partitions, "log_end_offsets": leo, "log_start_offsets": lso }),
+            json!({ "partitions": parts.len(), "log_end_offsets": leo, "log_start_offsets": lso }),
         );
     }
     let lag = group_lag_series(w);
@@ -88,8 +56,12 @@ pub fn summary(w: &World) -> Value {
     let backlog = group_backlog_series(w);
     let lag_status = group_lag_status_series(w);
     let mut groups = Map::new();
-    for (gi, g) in w.groups.iter().enumerate() {
+    for (gi, gp) in w.plan.groups.iter().enumerate() {
         let st = &w.rec.groups[gi];
+        let ledger = &w.rec.ledgers[gi];
+        let g = &end.groups[gi];
+        let group_partitions = w.plan.group_partition_ids(gi);
+        let consumer_ids = w.plan.group_consumer_ids(gi);
         let (final_lag, max_lag, mean_lag) = stats(&lag[gi]);
         let (final_ns, max_ns, mean_ns) = stats(&lag_time[gi]);
         let (final_backlog, max_backlog, mean_backlog) = stats(&backlog[gi]);
@@ -105,36 +77,35 @@ pub fn summary(w: &World) -> Value {
             })
         };
         let mut committed = Map::new();
-        for &ti in &w.plan.groups[gi].topics {
-            let t = &w.topics[ti];
-            let offs: Vec<Value> = (t.first_partition..t.first_partition + t.partitions)
-                .map(|p| g.committed[p as usize].map_or(Value::Null, |o| json!(o)))
-                .collect();
-            committed.insert(t.name.clone(), Value::Array(offs));
+        for &ti in &gp.topics {
+            let offs: Vec<Value> =
+                existing(w, ti).iter().map(|&p| g.committed[p as usize].map_or(Value::Null, |o| json!(o))).collect();
+            committed.insert(w.plan.topics[ti].name.clone(), Value::Array(offs));
         }
         // A standby is a live member the assignor left idle, not one waiting in a rebalance.
-        let standby: Vec<&str> = g
-            .consumers
-            .iter()
-            .filter(|&&c| consumer_state(w, c) == "standby")
-            .map(|&c| w.consumers[c].name.as_str())
+        let standby: Vec<&str> = consumer_ids
+            .clone()
+            .filter(|&c| end.consumers[c].state == ConsumerState::Standby)
+            .map(|c| w.plan.consumer_of(c).name.as_str())
             .collect();
-        let committed_past: u64 = g.partitions.iter().map(|&p| g.lost(p)).sum();
+        let committed_past: u64 = group_partitions.iter().map(|&p| ledger.lost(p, g.committed[p as usize])).sum();
         // Records retention deleted before the group got to them (beyond its committed offset).
-        let deleted_unread: u64 =
-            g.partitions.iter().map(|&p| g.deleted_unread(p, w.partitions[p as usize].log.log_start_offset())).sum();
+        let deleted_unread: u64 = group_partitions
+            .iter()
+            .map(|&p| ledger.deleted_unread(p, g.committed[p as usize], end.partitions[p as usize].log_start_offset))
+            .sum();
         let lost = committed_past + deleted_unread;
         // Every cause is listed, zeros included, so expectations and sweep columns can name any of them.
         let mut lost_by_cause: Map<String, Value> = LOSS_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
-        let retention = (g.lost_retention + deleted_unread).min(lost);
+        let retention = (ledger.lost_retention + deleted_unread).min(lost);
         if retention > 0 {
             lost_by_cause.insert("retention".to_string(), json!(retention));
         }
-        let reset = g.lost_reset.min(lost - retention);
+        let reset = ledger.lost_reset.min(lost - retention);
         if reset > 0 {
             lost_by_cause.insert("offset_reset".to_string(), json!(reset));
         }
-        let seek = g.lost_seek.min(lost - retention - reset);
+        let seek = ledger.lost_seek.min(lost - retention - reset);
         if seek > 0 {
             lost_by_cause.insert("seek_or_reset".to_string(), json!(seek));
         }
@@ -148,7 +119,7 @@ pub fn summary(w: &World) -> Value {
         if lost_other > 0 {
             // Records are lost only by committing past them unprocessed: the commit mode says how.
             let modes: std::collections::BTreeSet<&str> =
-                g.consumers.iter().map(|&c| loss_cause(w.consumers[c].config.commit)).collect();
+                gp.consumers.iter().map(|c| loss_cause(c.config.commit)).collect();
             let cause = if modes.len() == 1 { modes.into_iter().next().expect("one") } else { "mixed_commit_modes" };
             lost_by_cause.insert(cause.to_string(), json!(lost_other));
         }
@@ -159,10 +130,10 @@ pub fn summary(w: &World) -> Value {
             "first_not_ok_ms": status.iter().find(|s| s.1 != crate::record::burrow::LagStatus::Ok).map(|s| ms(s.0.as_nanos())),
         });
         let mut consumers = Map::new();
-        for &c in &g.consumers {
-            let con = &w.consumers[c];
+        for c in consumer_ids.clone() {
             let st = &w.rec.consumers[c];
-            let partitions: Vec<String> = con.owned.iter().map(|o| w.partition_name(o.partition)).collect();
+            let partitions: Vec<String> =
+                end.consumers[c].partitions.iter().map(|&p| w.plan.partition_name(p)).collect();
             let mut figures = json!({
                 "state": consumer_state(w, c),
                 "partitions": partitions,
@@ -177,7 +148,7 @@ pub fn summary(w: &World) -> Value {
             if hangs(w, c) {
                 figures["hung_ms"] = json!(ms(st.hung.as_nanos()));
             }
-            consumers.insert(con.name.clone(), figures);
+            consumers.insert(w.plan.consumer_of(c).name.clone(), figures);
         }
         let mut duplicates_by_cause: Map<String, Value> =
             DUPLICATE_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
@@ -187,21 +158,21 @@ pub fn summary(w: &World) -> Value {
                 duplicates_by_cause.insert(c.to_string(), json!(0));
             }
         }
-        for (k, v) in &g.duplicates_by_cause {
+        for (k, v) in &ledger.duplicates_by_cause {
             duplicates_by_cause.insert(k.to_string(), json!(v));
         }
         groups.insert(
-            g.id.clone(),
+            gp.id.clone(),
             json!({
                 "records_delivered": st.records_delivered,
                 "redelivered": st.redelivered,
                 "records_processed": st.records_processed,
                 "duplicates": st.duplicates,
                 "duplicates_by_cause": duplicates_by_cause,
-                "replays": g.replays,
+                "replays": ledger.replays,
                 "lost": lost + retention + reset + seek,
                 "lost_by_cause": lost_by_cause,
-                "in_flight_at_end": g.in_flight_at_end(),
+                "in_flight_at_end": ledger.in_flight_at_end(),
                 "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
                 "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
                 "lag_status": status_json,
@@ -213,17 +184,17 @@ pub fn summary(w: &World) -> Value {
                 "polls": st.polls,
                 "empty_polls": st.empty_polls,
                 "commits": st.commits,
-                "commits_rejected": g.commits_rejected,
-                "rebalances": g.rebalances,
+                "commits_rejected": ledger.commits_rejected,
+                "rebalances": ledger.rebalances,
                 "generation": g.generation,
-                "stop_the_world_ms": { "total": ms(g.stw_total.as_nanos()), "max": ms(g.stw_max.as_nanos()) },
-                "partition_pause_ms": ms(g.pause_total.as_nanos()),
-                "revoked_partitions": g.revoked_total,
+                "stop_the_world_ms": { "total": ms(ledger.stw_total.as_nanos()), "max": ms(ledger.stw_max.as_nanos()) },
+                "partition_pause_ms": ms(ledger.pause_total.as_nanos()),
+                "revoked_partitions": ledger.revoked_total,
                 "rebalance_pause_ms": {
-                    "total": ms(g.rebalance_pause_total.as_nanos()),
-                    "max": ms(g.rebalance_pause_max.as_nanos()),
+                    "total": ms(ledger.rebalance_pause_total.as_nanos()),
+                    "max": ms(ledger.rebalance_pause_max.as_nanos()),
                 },
-                "partitions_moved": g.partitions_moved,
+                "partitions_moved": ledger.partitions_moved,
                 "delivery": match w.plan.groups[gi].delivery {
                     Delivery::Pull => "pull",
                     Delivery::Push => "push",
@@ -241,11 +212,11 @@ pub fn summary(w: &World) -> Value {
             }),
         );
         if let Some(sg) = &g.share {
-            let entry = groups.get_mut(&g.id).and_then(Value::as_object_mut).expect("just inserted");
+            let entry = groups.get_mut(&gp.id).and_then(Value::as_object_mut).expect("just inserted");
             let share_lag = json!({ "final": final_lag, "max": max_lag, "mean": round3(mean_lag) });
             // The output contract's share figures sit beside the group's others; `share` holds
             // the rest (per partition, membership, settings).
-            let s = &sg.stats;
+            let s = &st.share;
             let mean = if s.samples == 0 { 0.0 } else { s.in_flight_sum as f64 / s.samples as f64 };
             for (k, v) in [
                 ("records_acquired", json!(s.records_acquired)),
@@ -267,65 +238,68 @@ pub fn summary(w: &World) -> Value {
             ] {
                 entry.insert(k.to_string(), v);
             }
-            entry.insert("share".to_string(), share_json(w, g, sg));
+            entry.insert("share".to_string(), share_json(w, gi, sg));
         }
     }
-    let produced: u64 = w.partitions.iter().map(|p| p.log.log_end_offset()).sum();
+    let produced: u64 = end.partitions.iter().map(|p| p.log_end_offset).sum();
     json!({
         "scenario": w.plan.name,
         "seed": w.plan.seed,
         "duration_ms": w.plan.duration.as_millis(),
-        "events_processed": w.kernel.events_processed(),
+        "events_processed": end.events_processed,
         "records_produced": produced,
         "topics": topics,
         "groups": groups,
     })
 }
 
+/// The partitions of topic `t` that exist at the end, by id.
+fn existing(w: &Run, t: usize) -> Vec<u32> {
+    w.plan.topic_partition_ids(t).filter(|&p| w.end.partitions[p as usize].exists).collect()
+}
+
 /// A share group's further figures (KIP-932): what the application released or rejected, what
 /// closed sessions gave back, membership, each partition's SPSO, window and share lag, settings.
-fn share_json(w: &World, g: &crate::kafka::group::Group, sg: &crate::kafka::share::group::ShareGroup) -> Value {
-    let s = &sg.stats;
+fn share_json(w: &Run, gi: usize, sg: &crate::record::run::ShareEnd) -> Value {
+    let s = &w.rec.groups[gi].share;
+    let plan = &w.plan.groups[gi].share;
     let mut partitions = Map::new();
-    for &p in &g.partitions {
-        if !w.partition_exists(p) {
+    for p in w.plan.group_partition_ids(gi) {
+        if !w.end.partitions[p as usize].exists {
             continue;
         }
-        let end = w.partitions[p as usize].log.log_end_offset();
-        let entry = match &sg.parts[p as usize] {
-            Some(sp) => {
-                json!({
-                    "spso": sp.spso(),
-                    "in_flight": sp.in_flight(),
-                    "share_lag": sp.lag(end),
-                    "members": sg.sharers(p),
-                })
-            }
+        let entry = match &sg.partitions[p as usize] {
+            Some(sp) => json!({
+                "spso": sp.spso,
+                "in_flight": sp.in_flight,
+                "share_lag": sp.share_lag,
+                "members": sp.members,
+            }),
             None => json!({ "spso": null, "in_flight": 0, "share_lag": null, "members": 0 }),
         };
-        partitions.insert(w.partition_name(p), entry);
+        partitions.insert(w.plan.partition_name(p), entry);
     }
     json!({
         "released_by_application": s.records_released,
         "rejected_by_application": s.records_rejected,
         "released_on_close": s.released_on_close,
-        "members": sg.members.len(),
+        "members": sg.members,
         "group_epoch": sg.group_epoch,
         "assignment_epoch": sg.assignment_epoch,
         "assignments": s.assignments,
         "fencings": s.fencings,
         "partitions": partitions,
         "settings": {
-            "share_record_lock_duration_ms": sg.plan.lock.as_millis(),
-            "share_delivery_count_limit": sg.plan.delivery_limit,
-            "share_partition_max_record_locks": sg.plan.window_limit,
-            "share_auto_offset_reset": match sg.plan.auto_offset_reset {
+            "share_record_lock_duration_ms": plan.lock.as_millis(),
+            "share_delivery_count_limit": plan.delivery_limit,
+            "share_partition_max_record_locks": plan.window_limit,
+            "share_auto_offset_reset": match plan.auto_offset_reset {
                 crate::scenario::plan::ShareOffsetReset::Earliest => "earliest",
                 crate::scenario::plan::ShareOffsetReset::Latest => "latest",
             },
-            "share_heartbeat_interval_ms": sg.plan.heartbeat_interval.as_millis(),
-            "share_session_timeout_ms": sg.plan.session_timeout.as_millis(),
-            "share_assignment_interval_ms": sg.plan.assignment_interval.as_millis(),
+            "share_heartbeat_interval_ms": plan.heartbeat_interval.as_millis(),
+            "share_session_timeout_ms": plan.session_timeout.as_millis(),
+            "share_assignment_interval_ms": plan.assignment_interval.as_millis(),
         },
     })
 }

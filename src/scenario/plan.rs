@@ -313,6 +313,64 @@ pub enum Action {
 }
 
 impl Plan {
+    /// The first partition id of topic `t`: ids run across topics in plan order, each topic
+    /// taking as many as it will ever have (`max_partitions`).
+    pub fn first_partition(&self, t: usize) -> u32 {
+        self.topics[..t].iter().map(|x| x.max_partitions).sum()
+    }
+
+    /// Every partition id topic `t` will ever have.
+    pub fn topic_partition_ids(&self, t: usize) -> std::ops::Range<u32> {
+        let first = self.first_partition(t);
+        first..first + self.topics[t].max_partitions
+    }
+
+    /// Every partition id of the topics group `g` reads, in (topic, partition) order.
+    pub fn group_partition_ids(&self, g: usize) -> Vec<u32> {
+        self.groups[g].topics.iter().flat_map(|&t| self.topic_partition_ids(t)).collect()
+    }
+
+    /// (topic, index within it) of partition id `p`.
+    pub fn partition_of(&self, p: u32) -> (usize, u32) {
+        let mut first = 0;
+        for (t, topic) in self.topics.iter().enumerate() {
+            if p < first + topic.max_partitions {
+                return (t, p - first);
+            }
+            first += topic.max_partitions;
+        }
+        panic!("partition id {p} out of range")
+    }
+
+    /// `<topic>-<index>`, as Kafka's tools name a partition.
+    pub fn partition_name(&self, p: u32) -> String {
+        let (t, i) = self.partition_of(p);
+        format!("{}-{i}", self.topics[t].name)
+    }
+
+    /// Global consumer indices of group `g`'s consumers.
+    pub fn group_consumer_ids(&self, g: usize) -> std::ops::Range<usize> {
+        let first: usize = self.groups[..g].iter().map(|x| x.consumers.len()).sum();
+        first..first + self.groups[g].consumers.len()
+    }
+
+    /// The global index of a consumer named by (group, consumer within it).
+    pub fn consumer_id(&self, (g, k): ConsumerRef) -> usize {
+        self.group_consumer_ids(g).start + k
+    }
+
+    /// The group index of the consumer with global index `c`.
+    pub fn group_of(&self, c: usize) -> usize {
+        let mut first = 0;
+        for (g, group) in self.groups.iter().enumerate() {
+            if c < first + group.consumers.len() {
+                return g;
+            }
+            first += group.consumers.len();
+        }
+        panic!("consumer index {c} out of range")
+    }
+
     /// The plan of the consumer with global index `c` (groups in order, consumers in order).
     pub fn consumer_of(&self, mut c: usize) -> &ConsumerPlan {
         for g in &self.groups {

@@ -62,7 +62,7 @@ pub fn sweep(
     let probe = {
         let w = build(path, plans[0].clone())?;
         let mut f = Vec::new();
-        sweep::flatten(&crate::report::summary::summary(&w), "", &mut f);
+        sweep::flatten(&crate::report::summary::summary(&w.run_record()), "", &mut f);
         vec![sweep::RunRow { run: 0, seed: 0, passed: 0, failed: 0, figures: f }]
     };
     for p in &m.plots {

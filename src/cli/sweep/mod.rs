@@ -184,9 +184,9 @@ pub fn run(
                 let mut world = crate::kafka::world::World::new(plan);
                 world.producer_thread = spare_core;
                 // A sweep reads each run's summary: its metrics rows are neither written nor kept.
-                world.metric_sink = Some(Box::new(crate::kafka::world::DiscardRows));
+                world.metric_sink = Some(Box::new(crate::record::DiscardRows));
                 world.run();
-                let summary = crate::report::summary::summary(&world);
+                let summary = crate::report::summary::summary(&world.run_record());
                 let outcomes = crate::cli::check::evaluate(&world.plan, &summary);
                 let passed = outcomes.iter().filter(|o| o.pass).count();
                 let mut figures = Vec::new();

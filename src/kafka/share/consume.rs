@@ -117,15 +117,14 @@ impl World {
         stats.records_processed += processed;
         let mut duplicates = 0;
         for (p, from, to) in accepted {
-            duplicates += self.groups[g].mark_processed(p, from, to, fetched);
+            duplicates += self.rec.ledgers[g].mark_processed(p, from, to, fetched);
         }
         self.rec.groups[g].duplicates += duplicates;
         let mine = &mut self.rec.consumers[c];
         mine.records_processed += processed;
         mine.duplicates_caused += duplicates;
-        let sg = self.groups[g].share.as_mut().expect("share group");
-        sg.stats.records_released += released;
-        sg.stats.records_rejected += rejected;
+        self.rec.groups[g].share.records_released += released;
+        self.rec.groups[g].share.records_rejected += rejected;
     }
 
     pub(in crate::kafka) fn share_processing_done(&mut self, c: usize) {

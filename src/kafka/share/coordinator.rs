@@ -193,7 +193,7 @@ impl World {
             .collect();
         sg.assignment_epoch = sg.group_epoch;
         sg.last_assignment = Some(now);
-        sg.stats.assignments += 1;
+        self.rec.groups[g].share.assignments += 1;
         let (group_epoch, members) = (sg.assignment_epoch, sg.members.len());
         let what = What::ShareAssignmentComputed { group: g as u32, group_epoch, members, partitions: parts.len() };
         self.rec.event(now, what);
@@ -229,7 +229,7 @@ impl World {
         let sg = self.groups[g].share.as_mut().expect("share group");
         let Some(m) = sg.members.remove(id) else { return };
         sg.group_epoch += 1;
-        sg.stats.fencings += u64::from(fenced);
+        self.rec.groups[g].share.fencings += u64::from(fenced);
         let what = What::MemberRemoved { consumer: m.consumer as u32, member_id: id.to_string(), fenced, reason };
         self.rec.event(now, what);
     }
@@ -288,9 +288,9 @@ impl World {
             }
             back += t.made_available;
             archived += t.archived_delivery_limit;
-            sg.stats.released_on_close += t.made_available + t.archived_delivery_limit;
-            sg.stats.archived_delivery_limit += t.archived_delivery_limit;
-            self.groups[g].rewind_cause[p as usize] = if why == "close" { "stop" } else { "crash" };
+            self.rec.groups[g].share.released_on_close += t.made_available + t.archived_delivery_limit;
+            self.rec.groups[g].share.archived_delivery_limit += t.archived_delivery_limit;
+            self.rec.ledgers[g].rewind_cause[p as usize] = if why == "close" { "stop" } else { "crash" };
             self.share_spso_moved(g, p);
             self.share_wake(g, p);
         }

@@ -32,8 +32,8 @@ impl World {
             let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
             match sp.acknowledge(c as u32, &list) {
                 Ok(t) => {
-                    sg.stats.archived_delivery_limit += t.archived_delivery_limit;
-                    sg.stats.archived_reject += t.archived_reject;
+                    self.rec.groups[g].share.archived_delivery_limit += t.archived_delivery_limit;
+                    self.rec.groups[g].share.archived_reject += t.archived_reject;
                     let archived = t.archived_delivery_limit + t.archived_reject;
                     if archived > 0 {
                         let now = self.now();
@@ -46,7 +46,7 @@ impl World {
                         self.rec.event(now, what);
                     }
                     if t.made_available > 0 {
-                        self.groups[g].rewind_cause[p as usize] = "release";
+                        self.rec.ledgers[g].rewind_cause[p as usize] = "release";
                     }
                     self.share_spso_moved(g, p);
                     // Every acknowledgement completes the fetches parked on the partition
@@ -58,7 +58,7 @@ impl World {
                     // InvalidRecordStateException: the lock ran out (the records went back, maybe
                     // to someone else) before the acknowledgement came; nothing is applied.
                     let n: u64 = list.iter().map(|&(a, b, _)| b - a).sum();
-                    sg.stats.ack_failures += n;
+                    self.rec.groups[g].share.ack_failures += n;
                     let now = self.now();
                     let what = What::ShareAckFailed { consumer: c as u32, partition: p, records: n, offset: e.offset };
                     self.rec.event(now, what);
@@ -102,7 +102,7 @@ impl World {
             for &(from, to, count) in &got {
                 let len = to - from;
                 budget = budget.saturating_sub(len);
-                sg.stats.records_acquired += len;
+                self.rec.groups[g].share.records_acquired += len;
                 if count > 1 {
                     redelivered += len;
                 }
@@ -135,9 +135,9 @@ impl World {
         let t = sp.expire_locks(now);
         let expired = t.made_available + t.archived_delivery_limit;
         if expired > 0 {
-            sg.stats.lock_expiries += expired;
-            sg.stats.archived_delivery_limit += t.archived_delivery_limit;
-            self.groups[g].rewind_cause[p as usize] = "lock_expiry";
+            self.rec.groups[g].share.lock_expiries += expired;
+            self.rec.groups[g].share.archived_delivery_limit += t.archived_delivery_limit;
+            self.rec.ledgers[g].rewind_cause[p as usize] = "lock_expiry";
             let what = What::ShareLockExpired {
                 group: g as u32,
                 partition: p,

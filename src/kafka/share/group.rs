@@ -16,28 +16,7 @@ pub struct ShareMember {
     pub last_heartbeat: SimTime,
 }
 
-/// Counters a share group's summary reports.
-#[derive(Clone, Debug, Default)]
-pub struct ShareStats {
-    pub records_acquired: u64,
-    pub archived_delivery_limit: u64,
-    pub archived_reject: u64,
-    /// Records retention deleted before they were done (never delivered, or still in hand).
-    pub archived_retention: u64,
-    /// Records whose acquisition lock ran out before they were acknowledged.
-    pub lock_expiries: u64,
-    /// Records whose acknowledgement the broker refused (lock expired, or now someone else's).
-    pub ack_failures: u64,
-    /// Records a closed or killed member's session gave back.
-    pub released_on_close: u64,
-    pub records_released: u64,
-    pub records_rejected: u64,
-    pub in_flight_max: u64,
-    pub in_flight_sum: u128,
-    pub samples: u64,
-    pub fencings: u64,
-    pub assignments: u64,
-}
+pub use crate::record::ShareStats;
 
 pub struct ShareGroup {
     pub plan: SharePlan,
@@ -53,7 +32,6 @@ pub struct ShareGroup {
     pub last_assignment: Option<SimTime>,
     /// A lock-expiry check is scheduled for the partition.
     pub lock_timer: Vec<bool>,
-    pub stats: ShareStats,
 }
 
 impl ShareGroup {
@@ -73,7 +51,6 @@ impl ShareGroup {
             target: BTreeMap::new(),
             last_assignment: None,
             lock_timer: crate::kafka::group::dense(total_partitions, false)?,
-            stats: ShareStats::default(),
         })
     }
 

@@ -1,0 +1,95 @@
+//! The world's state at the end of a run, as the report reads it (`record::run`): log offsets,
+//! committed offsets, each consumer's state and partitions, share-partitions.
+
+use super::consumer::RunState;
+use super::world::World;
+use crate::record::run::{
+    ConsumerEnd, ConsumerState, GroupEnd, PartitionEnd, Run, ShareEnd, SharePartitionEnd, Snapshot,
+};
+
+impl World {
+    /// The finished run, for the report: the plan, the record and the end state.
+    pub fn run_record(&self) -> Run<'_> {
+        Run { plan: &self.plan, rec: &self.rec, end: self.snapshot() }
+    }
+
+    /// The state now (the end, once the run is over).
+    pub fn snapshot(&self) -> Snapshot {
+        let partitions = (0..self.partitions.len() as u32)
+            .map(|p| {
+                let log = &self.partitions[p as usize].log;
+                PartitionEnd {
+                    exists: self.partition_exists(p),
+                    log_start_offset: log.log_start_offset(),
+                    log_end_offset: log.log_end_offset(),
+                }
+            })
+            .collect();
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| GroupEnd {
+                committed: g.committed.clone(),
+                generation: g.generation,
+                share: g.share.as_ref().map(|sg| ShareEnd {
+                    members: sg.members.len(),
+                    group_epoch: sg.group_epoch,
+                    assignment_epoch: sg.assignment_epoch,
+                    partitions: (0..self.partitions.len())
+                        .map(|p| {
+                            let end = self.partitions[p].log.log_end_offset();
+                            sg.parts[p].as_ref().map(|sp| SharePartitionEnd {
+                                spso: sp.spso(),
+                                in_flight: sp.in_flight(),
+                                share_lag: sp.lag(end),
+                                members: sg.sharers(p as u32),
+                            })
+                        })
+                        .collect(),
+                }),
+            })
+            .collect();
+        let consumers = (0..self.consumers.len())
+            .map(|c| ConsumerEnd {
+                state: self.consumer_state(c),
+                partitions: self.consumers[c].owned.iter().map(|o| o.partition).collect(),
+            })
+            .collect();
+        Snapshot { events_processed: self.kernel.events_processed(), partitions, groups, consumers }
+    }
+
+    /// Consumer `c`'s state, in the words `kafka-consumer-groups.sh` users know.
+    pub fn consumer_state(&self, c: usize) -> ConsumerState {
+        let con = &self.consumers[c];
+        let group = &self.groups[con.group];
+        match con.state {
+            RunState::Crashed => ConsumerState::Crashed,
+            RunState::Stopped if self.rec.consumers[c].started => ConsumerState::Stopped,
+            RunState::Stopped => ConsumerState::NotStarted,
+            RunState::Running if group.share.is_some() => {
+                let sg = group.share.as_ref().expect("share group");
+                let member = con.member_id.as_ref().is_some_and(|id| sg.members.contains_key(id));
+                if !con.owned.is_empty() {
+                    ConsumerState::Active
+                } else if !member && con.generation != 0 {
+                    ConsumerState::Fenced
+                } else {
+                    ConsumerState::Joining
+                }
+            }
+            RunState::Running if con.is_hung() => ConsumerState::Hung,
+            RunState::Running => {
+                let member = con.member_id.as_ref().is_some_and(|id| group.members.contains_key(id));
+                if !con.owned.is_empty() {
+                    ConsumerState::Active
+                } else if con.joining {
+                    ConsumerState::Joining
+                } else if !member {
+                    ConsumerState::Fenced
+                } else {
+                    ConsumerState::Standby
+                }
+            }
+        }
+    }
+}

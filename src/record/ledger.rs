@@ -1,0 +1,220 @@
+//! A group's ledger: what it was delivered and processed (to tell first deliveries from
+//! duplicates and replays), what it skipped on purpose and lost, and what its rebalances and
+//! outages cost. The model writes it as things happen; the report reads it after the run.
+
+use super::intervals::IntervalSet;
+use crate::scenario::plan::CommitMode;
+use crate::sim::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+
+/// Why a partition's next reader starts from the committed offset: the cause any duplicate
+/// it reads will be charged to.
+pub type Cause = &'static str;
+
+/// A rewound range still to be replayed: `[start, until)`, created by a seek or reset at
+/// `since`. Batches fetched before `since` are not part of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Replay {
+    pub start: u64,
+    pub until: u64,
+    pub since: SimTime,
+}
+
+/// A table with one entry per partition of the world, allocated fallibly: a world too big for
+/// the machine is refused with an error, not aborted (Vec::try_reserve_exact).
+pub fn dense<T: Clone>(n: usize, value: T) -> Result<Vec<T>, std::collections::TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+pub struct Ledger {
+    // ---- per partition (dense over all partitions of the world) ----
+    pub processed: Vec<IntervalSet>,
+    /// Offsets handed to the application by a poll (or taken from a push buffer).
+    pub delivered: Vec<IntervalSet>,
+    /// The first offset the group started reading each partition from (loss is counted above it).
+    pub first_offset: Vec<Option<u64>>,
+    pub rewind_cause: Vec<Cause>,
+    /// `[from, until)` rewound to on purpose (seek, reset): repeats there are replays. The window
+    /// shrinks from the front as it is replayed, so a later crash's re-reads are duplicates.
+    pub replay_until: Vec<Option<Replay>>,
+    /// Records skipped on purpose (a forward seek or reset, an out-of-range reset): the
+    /// at-least-once invariant allows exactly these gaps.
+    pub skipped: Vec<u64>,
+    pub paused_since: Vec<Option<SimTime>>,
+    /// When each partition was taken from a live owner by a rebalance and not yet handed on.
+    pub revoked_at: Vec<Option<SimTime>>,
+
+    // ---- counters ----
+    pub duplicates_by_cause: BTreeMap<Cause, u64>,
+    pub replays: u64,
+    /// Records skipped by out-of-range resets: already deleted (retention) or jumped over (latest).
+    pub lost_retention: u64,
+    pub lost_reset: u64,
+    /// Records jumped over by a forward seek or offset reset.
+    pub lost_seek: u64,
+    pub commits_rejected: u64,
+    /// Records in hand when the run ended (fetched or pushed, not yet processed), as
+    /// `(partition, from, to)`: neither processed nor lost.
+    pub in_hand_at_end: Vec<(u32, u64, u64)>,
+
+    // ---- rebalances and pauses ----
+    pub rebalances: u64,
+    pub partitions_moved: u64,
+    pub stw_since: Option<SimTime>,
+    pub stw_total: SimDuration,
+    pub stw_max: SimDuration,
+    pub pause_total: SimDuration,
+    /// The rebalance under way: partitions taken from live owners, and the time they waited
+    /// for their next owner (reported by its rebalance_completed, then reset).
+    pub rb_revoked: u64,
+    pub rb_pause: SimDuration,
+    pub revoked_total: u64,
+    pub rebalance_pause_total: SimDuration,
+    pub rebalance_pause_max: SimDuration,
+}
+
+impl Ledger {
+    /// Bytes per partition of the world of the dense tables.
+    pub fn dense_bytes_per_partition() -> usize {
+        use std::mem::size_of;
+        2 * size_of::<IntervalSet>() // processed, delivered
+            + size_of::<Option<u64>>() // first_offset
+            + size_of::<Cause>() // rewind_cause
+            + size_of::<Option<Replay>>() // replay_until
+            + size_of::<u64>() // skipped
+            + 2 * size_of::<Option<SimTime>>() // paused_since, revoked_at
+    }
+
+    pub fn new(total_partitions: usize) -> Result<Self, std::collections::TryReserveError> {
+        let n = total_partitions;
+        Ok(Ledger {
+            processed: dense(n, IntervalSet::default())?,
+            delivered: dense(n, IntervalSet::default())?,
+            first_offset: dense(n, None)?,
+            rewind_cause: dense(n, "rebalance")?,
+            replay_until: dense(n, None)?,
+            skipped: dense(n, 0)?,
+            paused_since: dense(n, None)?,
+            revoked_at: dense(n, None)?,
+            duplicates_by_cause: BTreeMap::new(),
+            replays: 0,
+            lost_retention: 0,
+            lost_reset: 0,
+            lost_seek: 0,
+            commits_rejected: 0,
+            in_hand_at_end: Vec::new(),
+            rebalances: 0,
+            partitions_moved: 0,
+            stw_since: None,
+            stw_total: SimDuration::ZERO,
+            stw_max: SimDuration::ZERO,
+            pause_total: SimDuration::ZERO,
+            rb_revoked: 0,
+            rb_pause: SimDuration::ZERO,
+            revoked_total: 0,
+            rebalance_pause_total: SimDuration::ZERO,
+            rebalance_pause_max: SimDuration::ZERO,
+        })
+    }
+
+    /// Records that `[from, to)` (of a batch fetched at `fetched`) was processed; returns how many
+    /// were unintended repeats (duplicates). Repeats inside a rewound range, read forward by a batch
+    /// fetched after the rewind, are replays: each record of the range counts once.
+    pub fn mark_processed(&mut self, partition: u32, from: u64, to: u64, fetched: SimTime) -> u64 {
+        let p = partition as usize;
+        let replayed = match self.replay_until[p] {
+            Some(r) if fetched >= r.since && from <= r.start && to > r.start => {
+                let end = to.min(r.until);
+                self.replay_until[p] = (end < r.until).then_some(Replay { start: end, ..r });
+                self.processed[p].count_in(r.start, end)
+            }
+            _ => 0,
+        };
+        let again = self.processed[p].insert(from, to) - replayed;
+        self.replays += replayed;
+        if again > 0 {
+            *self.duplicates_by_cause.entry(self.rewind_cause[p]).or_default() += again;
+        }
+        again
+    }
+
+    /// Records the group committed past (`committed`) without ever processing. Records still in
+    /// hand when the run ended (an at-most-once consumer commits before it processes) are not lost.
+    pub fn lost(&self, partition: u32, committed: Option<u64>) -> u64 {
+        let p = partition as usize;
+        match (self.first_offset[p], committed) {
+            (Some(first), Some(c)) if c > first => {
+                let in_hand = self.in_hand_at_end.iter().filter(|r| r.0 == partition);
+                if in_hand.clone().next().is_none() {
+                    return (c - first) - self.processed[p].count_in(first, c);
+                }
+                let mut seen = self.processed[p].clone();
+                for &(_, a, b) in in_hand {
+                    seen.insert(a.max(first).min(c), b.max(first).min(c));
+                }
+                (c - first) - seen.count_in(first, c)
+            }
+            _ => 0,
+        }
+    }
+
+    pub fn in_flight_at_end(&self) -> u64 {
+        self.in_hand_at_end.iter().map(|&(_, a, b)| b - a).sum()
+    }
+
+    /// Counts `[from, to)` as skipped on purpose (records in it not processed yet).
+    pub fn skip(&mut self, partition: u32, from: u64, to: u64) {
+        let p = partition as usize;
+        if to > from {
+            self.skipped[p] += (to - from) - self.processed[p].count_in(from, to);
+        }
+    }
+
+    /// Records deleted by retention beyond the committed offset that the group never processed
+    /// (it had not reached them yet when their segment went).
+    pub fn deleted_unread(&self, partition: u32, committed: Option<u64>, log_start: u64) -> u64 {
+        let p = partition as usize;
+        let from = committed.or(self.first_offset[p]);
+        match from {
+            Some(from) if log_start > from => (log_start - from) - self.processed[p].count_in(from, log_start),
+            _ => 0,
+        }
+    }
+
+    /// A live owner gave `partition` up to a rebalance at `now`.
+    pub fn note_revoked(&mut self, partition: u32, now: SimTime) {
+        self.revoked_at[partition as usize] = Some(now);
+        self.rb_revoked += 1;
+    }
+
+    /// `partition` reached its next owner at `now`: the wait since its revocation is this
+    /// rebalance's cost.
+    pub fn note_received(&mut self, partition: u32, now: SimTime) {
+        if let Some(t) = self.revoked_at[partition as usize].take() {
+            self.rb_pause = self.rb_pause + (now - t);
+        }
+    }
+
+    /// Closes the rebalance being reported: returns (revoked partitions, pause) and resets them.
+    pub fn close_rebalance_cost(&mut self) -> (u64, SimDuration) {
+        let out = (self.rb_revoked, self.rb_pause);
+        self.revoked_total += out.0;
+        self.rebalance_pause_total = self.rebalance_pause_total + out.1;
+        self.rebalance_pause_max = self.rebalance_pause_max.max(out.1);
+        self.rb_revoked = 0;
+        self.rb_pause = SimDuration::ZERO;
+        out
+    }
+}
+
+/// Which loss cause a commit mode stands for.
+pub fn loss_cause(mode: CommitMode) -> Cause {
+    match mode {
+        CommitMode::BeforeProcessing => "commit_before_processing",
+        CommitMode::Auto => "auto_commit",
+        CommitMode::AfterProcessing => "commit_after_processing",
+    }
+}

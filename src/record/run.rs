@@ -1,0 +1,99 @@
+//! A finished run as the report reads it: the plan, what was recorded along the way, and a
+//! snapshot of the state at the end. The report never reads the model itself.
+
+use super::Recorder;
+use crate::scenario::plan::Plan;
+
+/// What the report reads.
+pub struct Run<'a> {
+    pub plan: &'a Plan,
+    pub rec: &'a Recorder,
+    pub end: Snapshot,
+}
+
+/// The world's state when the run ended.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub events_processed: u64,
+    /// Per partition id (every partition the plan allocates, in id order).
+    pub partitions: Vec<PartitionEnd>,
+    /// Per group, in plan order.
+    pub groups: Vec<GroupEnd>,
+    /// Per consumer, in plan order.
+    pub consumers: Vec<ConsumerEnd>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PartitionEnd {
+    /// Whether the partition exists by the end (an `add_partitions` may not have come yet).
+    pub exists: bool,
+    pub log_start_offset: u64,
+    pub log_end_offset: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GroupEnd {
+    /// Committed offsets, per partition id (None where the group has none).
+    pub committed: Vec<Option<u64>>,
+    pub generation: i32,
+    pub share: Option<ShareEnd>,
+}
+
+/// A share group's coordinator and share-partitions at the end.
+#[derive(Clone, Debug, Default)]
+pub struct ShareEnd {
+    pub members: usize,
+    pub group_epoch: i32,
+    pub assignment_epoch: i32,
+    /// Per partition id: the share-partition, once the group initialized it.
+    pub partitions: Vec<Option<SharePartitionEnd>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SharePartitionEnd {
+    pub spso: u64,
+    pub in_flight: u64,
+    pub share_lag: u64,
+    /// Members assigned the partition.
+    pub members: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsumerEnd {
+    pub state: ConsumerState,
+    /// Partitions it owns at the end, in id order.
+    pub partitions: Vec<u32>,
+}
+
+/// A consumer's state at the end, in the words `kafka-consumer-groups.sh` users know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsumerState {
+    /// Owns partitions.
+    Active,
+    /// A live member the assignor left idle.
+    Standby,
+    /// Waiting for its assignment.
+    Joining,
+    /// Lost its membership and has not rejoined yet.
+    Fenced,
+    /// Frozen by a `hang` at the end.
+    Hung,
+    Stopped,
+    Crashed,
+    NotStarted,
+}
+
+impl ConsumerState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsumerState::Active => "active",
+            ConsumerState::Standby => "standby",
+            ConsumerState::Joining => "joining",
+            ConsumerState::Fenced => "fenced",
+            ConsumerState::Hung => "hung",
+            ConsumerState::Stopped => "stopped",
+            ConsumerState::Crashed => "crashed",
+            ConsumerState::NotStarted => "not_started",
+        }
+    }
+}
