@@ -41,7 +41,7 @@ fn drop_keeps_a_full_buffer_and_counts_the_rest() {
     assert_eq!(p["drops"], 88);
     assert_eq!(p["buffer_peak_records"], 10);
     assert_eq!(p["pushes"], 99, "one push message per appended batch");
-    assert_eq!(w.consumers[0].buffered, 10);
+    assert_eq!(w.consumers[0].buffered(), 10);
 }
 
 #[test]

@@ -10,10 +10,10 @@ impl World {
             return;
         }
         let con = &self.consumers[c];
-        if con.joining || con.member_id.is_none() {
+        if con.classic().joining || con.member_id.is_none() {
             // generationIfStable() is null while a JoinGroup is out (or after the membership was
             // lost): the client fails the commit itself, nothing reaches the broker.
-            let reason = if con.joining { "rebalance_in_progress" } else { "not_a_member" };
+            let reason = if con.classic().joining { "rebalance_in_progress" } else { "not_a_member" };
             self.reject_commit(c, &offsets, reason);
             return;
         }
@@ -34,7 +34,7 @@ impl World {
     }
 
     pub(super) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &'static str) {
-        self.consumers[c].last_commit_ok = false;
+        self.consumers[c].classic_mut().last_commit_ok = false;
         let g = self.consumers[c].group;
         self.rec.ledgers[g].commits_rejected += 1;
         let partitions = offsets.iter().map(|&(p, _)| p).collect();
@@ -65,6 +65,6 @@ impl World {
             grp.commit(p, off);
             self.rec.burrow_commit(commit.group, p, off, now);
         }
-        self.consumers[commit.consumer].last_commit_ok = true;
+        self.consumers[commit.consumer].classic_mut().last_commit_ok = true;
     }
 }

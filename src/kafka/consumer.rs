@@ -117,35 +117,15 @@ pub struct Consumer {
     pub inflight: InFlight,
     pub processing: ProcessingTime,
     pub rng: SimRng,
-    pub last_auto_commit: SimTime,
     /// A clean stop was asked for: finish the batch in hand, commit, then leave.
     pub stopping: bool,
-
-    // ---- the group client (Kafka's ConsumerCoordinator) ----
-    /// The member id the coordinator gave this incarnation; None before joining.
+    /// The member id the coordinator gave this incarnation (a share member keeps its own);
+    /// None before joining.
     pub member_id: Option<String>,
+    /// The generation of the member's assignment (a share member: its member epoch).
     pub generation: i32,
-    /// A JoinGroup is out and the SyncGroup answer has not come yet.
-    pub joining: bool,
-    /// The coordinator asked for a rejoin (heartbeat said REBALANCE_IN_PROGRESS); done at next poll.
-    pub rejoin_needed: bool,
-    /// Heartbeats go out at hb_origin + k * heartbeat_interval.
-    pub hb_origin: SimTime,
     pub last_poll: SimTime,
     pub poll_seq: u32,
-    /// Waiting for the commit that precedes processing (commit: before_processing).
-    pub precommit: bool,
-    /// Whether the consumer's last commit was accepted.
-    pub last_commit_ok: bool,
-    /// Cooperative: partitions the last assignment took away, revoked at the next poll.
-    pub pending_revoke: Vec<u32>,
-    /// Push delivery: records received and not yet handed to processing, as (partition, from, to).
-    pub buffer: std::collections::VecDeque<(u32, u64, u64)>,
-    pub buffered: u64,
-    /// Push delivery: records sent by the broker and not yet arrived (they count against credit).
-    pub push_in_flight: u64,
-    /// Where the broker's next credit round starts (its own turn, apart from `rotate`).
-    pub push_rotate: usize,
     /// KafkaConsumer.pause(): keeps polling and heartbeating, fetches nothing.
     pub paused: bool,
     /// An error the application dies of at its next poll() (auto.offset.reset = none).
@@ -154,24 +134,180 @@ pub struct Consumer {
     pub member_rng: SimRng,
     /// `hang`: the host is frozen; its events wait here until it resumes (see `hang`).
     pub hang: super::hang::HangState,
+    /// What kind of member it is, with the state only that kind has.
+    pub membership: Membership,
+}
 
-    // ---- share groups (KafkaShareConsumer) ----
+/// A consumer's membership, by the kind of its group: matched once where the kinds differ.
+pub enum Membership {
+    /// A classic consumer group member that polls (Kafka's ConsumerCoordinator).
+    Pull(ClassicMember),
+    /// A classic member whose broker pushes records into a buffer (`delivery: push`).
+    Push(ClassicMember, PushBuffer),
+    /// A share group member (KafkaShareConsumer, KIP-932).
+    Share(Box<ShareMember>),
+}
+
+/// The client side of the classic group protocol.
+#[derive(Default)]
+pub struct ClassicMember {
+    /// A JoinGroup is out and the SyncGroup answer has not come yet.
+    pub joining: bool,
+    /// The coordinator asked for a rejoin (heartbeat said REBALANCE_IN_PROGRESS); done at next poll.
+    pub rejoin_needed: bool,
+    /// Heartbeats go out at hb_origin + k * heartbeat_interval.
+    pub hb_origin: SimTime,
+    /// Cooperative: partitions the last assignment took away, revoked at the next poll.
+    pub pending_revoke: Vec<u32>,
+    /// Waiting for the commit that precedes processing (commit: before_processing).
+    pub precommit: bool,
+    /// Whether the consumer's last commit was accepted.
+    pub last_commit_ok: bool,
+    pub last_auto_commit: SimTime,
+}
+
+impl ClassicMember {
+    fn restart(&mut self, now: SimTime) {
+        self.joining = false;
+        self.rejoin_needed = false;
+        self.pending_revoke.clear();
+        self.hb_origin = now;
+        self.last_auto_commit = now;
+    }
+}
+
+/// Push delivery: records received and not yet handed to processing.
+#[derive(Default)]
+pub struct PushBuffer {
+    /// (partition, from, to) in arrival order.
+    pub ranges: std::collections::VecDeque<(u32, u64, u64)>,
+    pub records: u64,
+    /// Records sent by the broker and not yet arrived (they count against credit).
+    pub in_flight: u64,
+    /// Where the broker's next credit round starts (its own turn, apart from `rotate`).
+    pub rotate: usize,
+}
+
+/// The client side of a share group (KafkaShareConsumer).
+pub struct ShareMember {
     /// Draws what the application makes of each record (`outcome`), apart from processing draws.
     pub outcome_rng: SimRng,
     /// Acknowledgements made since the last poll, sent with the next ShareFetch, as
     /// (partition, from, to, type) in processing order.
-    pub share_acks: Vec<(u32, u64, u64, AckType)>,
+    pub acks: Vec<(u32, u64, u64, AckType)>,
     /// What the application does with each record of the batch in hand, in processing order.
-    pub share_outcomes: Vec<AckType>,
+    pub outcomes: Vec<AckType>,
     /// The coordinator's answer to the heartbeat on its way back.
-    pub share_reply: Option<super::share::coordinator::ShareReply>,
+    pub reply: Option<super::share::coordinator::ShareReply>,
     /// The member left on a poll timeout and rejoins at its next poll.
-    pub share_rejoin: bool,
+    pub rejoin: bool,
     /// Records the application always fails and releases: (global partition, sorted offsets).
     pub poison: Option<(u32, Vec<u64>)>,
 }
 
+/// What kind of group a consumer or group is: the one place the kinds are told apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupKind {
+    /// A classic consumer group that polls.
+    Pull,
+    /// A classic consumer group the broker pushes to.
+    Push,
+    /// A share group (KIP-932).
+    Share,
+}
+
+impl GroupKind {
+    pub fn of(plan: &crate::scenario::plan::GroupPlan) -> Self {
+        use crate::scenario::plan::{Delivery, GroupType};
+        match (plan.kind, plan.delivery) {
+            (GroupType::Share, _) => GroupKind::Share,
+            (GroupType::Consumer, Delivery::Push) => GroupKind::Push,
+            (GroupType::Consumer, Delivery::Pull) => GroupKind::Pull,
+        }
+    }
+}
+
+impl Membership {
+    /// A new incarnation starts: no join out, nothing to revoke, an empty buffer; the heartbeat
+    /// and auto-commit clocks start now.
+    pub fn restart(&mut self, now: SimTime) {
+        match self {
+            Membership::Pull(m) => m.restart(now),
+            Membership::Push(m, b) => {
+                m.restart(now);
+                // Its credit rotation carries on from where the last incarnation left it.
+                b.ranges.clear();
+                b.records = 0;
+                b.in_flight = 0;
+            }
+            Membership::Share(_) => {}
+        }
+    }
+
+    pub fn kind(&self) -> GroupKind {
+        match self {
+            Membership::Pull(_) => GroupKind::Pull,
+            Membership::Push(..) => GroupKind::Push,
+            Membership::Share(_) => GroupKind::Share,
+        }
+    }
+}
+
 impl Consumer {
+    /// The classic member's state; only classic paths ask (a share member has none).
+    pub fn classic(&self) -> &ClassicMember {
+        match &self.membership {
+            Membership::Pull(m) | Membership::Push(m, _) => m,
+            Membership::Share(_) => panic!("{} is a share member, not a classic one", self.name),
+        }
+    }
+
+    pub fn classic_mut(&mut self) -> &mut ClassicMember {
+        match &mut self.membership {
+            Membership::Pull(m) | Membership::Push(m, _) => m,
+            Membership::Share(_) => panic!("a share member is not a classic one"),
+        }
+    }
+
+    /// The share member's state; only share paths ask.
+    pub fn share(&self) -> &ShareMember {
+        match &self.membership {
+            Membership::Share(m) => m,
+            _ => panic!("{} is not a share member", self.name),
+        }
+    }
+
+    pub fn share_mut(&mut self) -> &mut ShareMember {
+        match &mut self.membership {
+            Membership::Share(m) => m,
+            _ => panic!("not a share member"),
+        }
+    }
+
+    /// The push buffer of a pushed-to consumer; None for one that pulls.
+    pub fn push_buffer(&self) -> Option<&PushBuffer> {
+        match &self.membership {
+            Membership::Push(_, b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn push_buffer_mut(&mut self) -> Option<&mut PushBuffer> {
+        match &mut self.membership {
+            Membership::Push(_, b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Records waiting in its push buffer (0 for a consumer that pulls).
+    pub fn buffered(&self) -> u64 {
+        self.push_buffer().map_or(0, |b| b.records)
+    }
+
+    pub fn kind(&self) -> GroupKind {
+        self.membership.kind()
+    }
+
     pub fn commit_mode(&self) -> CommitMode {
         self.config.commit
     }

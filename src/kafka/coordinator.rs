@@ -55,7 +55,7 @@ impl World {
             self.groups[g].leader = Some(id.clone());
         }
         self.consumers[c].member_id = Some(id.clone());
-        self.consumers[c].hb_origin = now;
+        self.consumers[c].classic_mut().hb_origin = now;
         self.rec.event(
             now,
             What::MemberJoined {
@@ -123,7 +123,7 @@ impl World {
         }
         self.consumers[c].member_id = Some(new_id.clone());
         // Its JoinGroup response (one delay away) restarts its heartbeat schedule.
-        self.consumers[c].hb_origin = now + self.delay;
+        self.consumers[c].classic_mut().hb_origin = now + self.delay;
         let what = What::StaticMemberReplaced {
             consumer: c as u32,
             member_id: new_id,
@@ -136,8 +136,9 @@ impl World {
                 let generation = self.groups[g].generation;
                 let con = &mut self.consumers[c];
                 con.generation = generation;
-                con.joining = false;
-                con.last_auto_commit = now + self.delay; // onJoinComplete on its JoinGroup response
+                let member = con.classic_mut();
+                member.joining = false;
+                member.last_auto_commit = now + self.delay; // onJoinComplete on its JoinGroup response
                 let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
                 let missing: Vec<u32> = assignment.iter().copied().filter(|p| !owned.contains(p)).collect();
                 self.take_partitions(c, &missing);
@@ -243,7 +244,7 @@ impl World {
         let con = &self.consumers[c];
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
         let now = self.now().as_nanos();
-        let origin = con.hb_origin.as_nanos();
+        let origin = con.classic().hb_origin.as_nanos();
         // Heartbeat.resetTimeouts: the first heartbeat is one interval after the reset, not at it.
         let k = now.saturating_sub(origin).div_ceil(hb).max(1);
         SimTime(origin + k * hb) + self.delay + self.delay
@@ -255,7 +256,7 @@ impl World {
         let con = &self.consumers[c];
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
         let sent = t.as_nanos().checked_sub(self.delay.as_nanos() * 2);
-        let origin = con.hb_origin.as_nanos();
+        let origin = con.classic().hb_origin.as_nanos();
         sent.is_some_and(|s| s >= origin + hb && (s - origin).is_multiple_of(hb))
     }
 
@@ -263,7 +264,7 @@ impl World {
     pub(super) fn last_heartbeat_before(&self, c: usize, t: SimTime) -> SimTime {
         let con = &self.consumers[c];
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
-        let origin = con.hb_origin.as_nanos().min(t.as_nanos());
+        let origin = con.classic().hb_origin.as_nanos().min(t.as_nanos());
         let k = (t.as_nanos() - origin) / hb;
         SimTime(origin + k * hb) + self.delay
     }
@@ -344,7 +345,7 @@ impl World {
         for (id, c) in joined {
             let con = &mut self.consumers[c];
             if con.is_running() && con.member_id.as_deref() == Some(id.as_str()) {
-                con.hb_origin = response_at;
+                con.classic_mut().hb_origin = response_at;
             }
         }
         // JoinGroup response, the leader's SyncGroup with the assignment, and its response.
@@ -410,7 +411,7 @@ impl World {
             {
                 self.release_all(c, "rebalance");
                 self.consumers[c].generation = -1;
-                self.consumers[c].rejoin_needed = true;
+                self.consumers[c].classic_mut().rejoin_needed = true;
             }
         }
         let mut deliveries = Vec::new();
@@ -495,22 +496,24 @@ impl World {
     fn deliver_assignment(&mut self, c: usize, generation: i32, parts: &[u32]) {
         let con = &mut self.consumers[c];
         con.generation = generation;
-        con.joining = false;
         let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
         let added: Vec<u32> = parts.iter().copied().filter(|p| !owned.contains(p)).collect();
+        let now = self.kernel.now();
+        let member = con.classic_mut();
+        member.joining = false;
         // Cooperative: what was taken away is revoked at the next poll, then the member rejoins
         // so a second round can hand those partitions to their new owners.
-        con.pending_revoke = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
+        member.pending_revoke = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
         // onJoinComplete: the auto-commit timer starts over (ConsumerCoordinator:
         // nextAutoCommitTimer.updateAndReset(autoCommitIntervalMs)).
-        con.last_auto_commit = self.kernel.now();
+        member.last_auto_commit = now;
         self.take_partitions(c, &added);
         let con = &self.consumers[c];
-        if con.phase == Phase::Fetching && !con.pending_revoke.is_empty() {
+        if con.phase == Phase::Fetching && !con.classic().pending_revoke.is_empty() {
             // Join and sync run inside poll(): a SyncGroup response ends a parked long poll, and
             // onJoinComplete revokes at once (the poll loop then sends the next JoinGroup).
             self.interrupt_poll(c);
-        } else if con.phase == Phase::Joining || !con.pending_revoke.is_empty() {
+        } else if con.phase == Phase::Joining || !con.classic().pending_revoke.is_empty() {
             self.unblock(c);
         }
     }

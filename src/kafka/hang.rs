@@ -10,7 +10,7 @@
 //! `resume_consumer` is the one entry for a hang's end; what differs per group type is behind
 //! `resume_group_member` (classic consumer group).
 
-use super::consumer::Phase;
+use super::consumer::{GroupKind, Phase};
 use super::world::{Ev, World};
 use crate::record::event::What;
 use crate::sim::{SimDuration, SimTime};
@@ -66,7 +66,12 @@ impl World {
         let until = for_.map(|d| now + d);
         let owned_at_start = con.owned.iter().map(|o| o.partition).collect();
         let first_seq = self.kernel.reserve();
-        let last_heartbeat = self.last_heartbeat_before(c, now);
+        // A classic member's session runs from its last heartbeat; a share member's heartbeats
+        // are its own events, held back below, so its coordinator sees the silence by itself.
+        let last_heartbeat = match con.kind() {
+            GroupKind::Share => now,
+            GroupKind::Pull | GroupKind::Push => self.last_heartbeat_before(c, now),
+        };
         let hang = Hang {
             since: now,
             until,
@@ -222,7 +227,7 @@ impl World {
         let con = &self.consumers[c];
         if con.phase == Phase::Fetching {
             if self.is_push(con.group) {
-                if con.buffered > 0 {
+                if con.buffered() > 0 {
                     // Blocked in poll() while records were pushed: they are handed over now.
                     self.push_take(c);
                 }
@@ -257,7 +262,7 @@ impl World {
         } else {
             (now, now + hb)
         };
-        self.consumers[c].hb_origin = origin;
+        self.consumers[c].classic_mut().hb_origin = origin;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let notice_at = first + self.delay + self.delay;
         let inc = self.consumers[c].incarnation;
@@ -267,7 +272,7 @@ impl World {
                 m.alive = true;
                 m.last_heartbeat = first + self.delay;
                 let must_join = preparing && !m.joined;
-                if must_join && !self.consumers[c].joining {
+                if must_join && !self.consumers[c].classic().joining {
                     self.kernel.schedule_at(notice_at, Ev::HeartbeatNotice { c: c as u32, inc });
                 }
             }
@@ -292,8 +297,9 @@ impl World {
         let con = &mut self.consumers[c];
         con.member_id = None;
         con.generation = -1;
-        con.joining = false;
-        con.rejoin_needed = true;
+        let member = con.classic_mut();
+        member.joining = false;
+        member.rejoin_needed = true;
         let now = self.now();
         self.rec.event(now, What::MembershipLost { consumer: c as u32 });
         match self.consumers[c].phase {

@@ -36,18 +36,11 @@ impl World {
         con.incarnation += 1;
         con.phase = Phase::Idle;
         con.stopping = false;
-        con.last_auto_commit = now;
         con.last_poll = now;
         con.inflight.clear();
         con.member_id = None;
         con.generation = -1;
-        con.joining = false;
-        con.rejoin_needed = false;
-        con.pending_revoke.clear();
-        con.buffer.clear();
-        con.buffered = 0;
-        con.push_in_flight = 0;
-        con.hb_origin = now;
+        con.membership.restart(now);
         self.rec.event(now, What::ConsumerStarted { consumer: c as u32, cause: why });
         if share {
             self.share_start(c);
@@ -167,9 +160,9 @@ impl World {
     /// Returns false when poll() must block (no fetch) until an assignment arrives.
     pub(super) fn group_poll(&mut self, c: usize) -> bool {
         let g = self.consumers[c].group;
-        if !self.consumers[c].pending_revoke.is_empty() {
+        if !self.consumers[c].classic().pending_revoke.is_empty() {
             // Cooperative: give up what the last assignment took away, then rejoin.
-            let revoke = std::mem::take(&mut self.consumers[c].pending_revoke);
+            let revoke = std::mem::take(&mut self.consumers[c].classic_mut().pending_revoke);
             self.log_revoked(c, &revoke);
             // onJoinComplete calls only the application's listener here (which commits for
             // after_processing consumers); auto-commit already committed in onJoinPrepare, before
@@ -180,15 +173,15 @@ impl World {
             for p in revoke {
                 self.release(c, p, "rebalance");
             }
-            self.consumers[c].rejoin_needed = true;
+            self.consumers[c].classic_mut().rejoin_needed = true;
             self.refresh_group(g);
         }
         let con = &self.consumers[c];
         let is_member = con.member_id.as_ref().is_some_and(|id| self.groups[g].members.contains_key(id));
-        if con.joining {
+        if con.classic().joining {
             return self.groups[g].protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty();
         }
-        if is_member && !con.rejoin_needed {
+        if is_member && !con.classic().rejoin_needed {
             return true;
         }
         self.send_join(c);
@@ -216,8 +209,9 @@ impl World {
             self.send_commit(c, offsets);
         }
         let con = &mut self.consumers[c];
-        con.rejoin_needed = false;
-        con.joining = true;
+        let member = con.classic_mut();
+        member.rejoin_needed = false;
+        member.joining = true;
         // A new dynamic member first gets MEMBER_ID_REQUIRED and joins again (KIP-394).
         let round_trips = if con.member_id.is_none() && con.group_instance_id.is_none() { 3 } else { 1 };
         let d = SimDuration(self.delay.as_nanos() * round_trips);
@@ -260,10 +254,10 @@ impl World {
         }
         let grp = &self.groups[g];
         let must_join = grp.state == GroupState::PreparingRebalance && grp.members.get(&id).is_some_and(|m| !m.joined);
-        if !must_join || self.consumers[c].joining {
+        if !must_join || self.consumers[c].classic().joining {
             return;
         }
-        self.consumers[c].rejoin_needed = true;
+        self.consumers[c].classic_mut().rejoin_needed = true;
         // A consumer blocked inside poll() (a parked long poll) rejoins at once; one that is
         // processing or sleeping between polls rejoins at its next poll().
         if self.consumers[c].phase == Phase::Fetching {
@@ -297,7 +291,7 @@ impl World {
         // resetGenerationOnLeaveGroup: from now on its commits fail and its partitions count as lost.
         self.consumers[c].member_id = None;
         self.consumers[c].generation = -1;
-        self.consumers[c].rejoin_needed = true;
+        self.consumers[c].classic_mut().rejoin_needed = true;
         if self.consumers[c].group_instance_id.is_some() {
             // Static members send no LeaveGroup; they just stop heartbeating. The member (and its
             // assignment) waits for the session timeout or for the instance to rejoin.

@@ -35,12 +35,13 @@ impl World {
         // but not while a (re)join is pending: ConsumerCoordinator.poll returns before
         // maybeAutoCommitOffsetsAsync until the join completes (cooperative members keep fetching).
         let con = &self.consumers[c];
-        let rejoin_pending = con.joining || con.rejoin_needed;
+        let member = con.classic();
+        let rejoin_pending = member.joining || member.rejoin_needed;
         if con.config.commit == CommitMode::Auto
             && !rejoin_pending
-            && now >= con.last_auto_commit + con.config.auto_commit_interval
+            && now >= member.last_auto_commit + con.config.auto_commit_interval
         {
-            self.consumers[c].last_auto_commit = now;
+            self.consumers[c].classic_mut().last_auto_commit = now;
             let offsets = self.positions(c);
             self.send_commit(c, offsets);
         }
@@ -103,7 +104,7 @@ impl World {
             // At-most-once: the offsets are committed (commitSync) before any record is processed.
             let offsets: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
             con.phase = Phase::Committing;
-            con.precommit = true;
+            con.classic_mut().precommit = true;
             self.send_commit(c, offsets);
             if self.delay.is_zero() {
                 self.after_precommit(c);
@@ -121,8 +122,9 @@ impl World {
     pub(super) fn after_precommit(&mut self, c: usize) {
         let now = self.now();
         let con = &mut self.consumers[c];
-        con.precommit = false;
-        if con.last_commit_ok {
+        let member = con.classic_mut();
+        member.precommit = false;
+        if member.last_commit_ok {
             self.begin_processing(c, now);
             return;
         }
@@ -183,11 +185,11 @@ impl World {
                     self.account_processed(c, k);
                     self.consumers[c].inflight.ranges_after(k)
                 }
-                Phase::Committing if con.precommit => con.inflight.ranges.clone(),
+                Phase::Committing if con.classic().precommit => con.inflight.ranges.clone(),
                 _ => Vec::new(),
             };
             let con = &self.consumers[c];
-            in_hand.extend(con.buffer.iter().copied());
+            in_hand.extend(con.push_buffer().into_iter().flat_map(|b| b.ranges.iter().copied()));
             self.rec.ledgers[con.group].in_hand_at_end.extend(in_hand);
             self.rec.consumers[c].stop_running(now);
         }
@@ -241,7 +243,7 @@ impl World {
 
     /// The synchronous commit's response came back.
     pub(super) fn commit_done(&mut self, c: usize) {
-        if self.consumers[c].precommit { self.after_precommit(c) } else { self.after_commit(c) }
+        if self.consumers[c].classic().precommit { self.after_precommit(c) } else { self.after_commit(c) }
     }
 
     pub(super) fn after_commit(&mut self, c: usize) {

@@ -5,7 +5,7 @@
 //! broker (credit-based flow control) or `unbounded` growth (until `consumer_memory`, if set).
 //! Offsets and commits stay Kafka's.
 
-use super::consumer::Phase;
+use super::consumer::{Consumer, Membership, Phase};
 use super::world::{Ev, World};
 use crate::record::event::What;
 use crate::scenario::plan::{Delivery, PushOverflow};
@@ -29,9 +29,10 @@ impl World {
         // Never push what retention deleted: the consumer's position check resets past it.
         let from = self.groups[g].push_offset[p as usize].max(log.log_start_offset());
         let mut left = leo.saturating_sub(from).min(limit);
+        let buf = con.push_buffer().expect("a pushed-to consumer");
         if cfg.overflow == PushOverflow::Block {
             // Credit: the broker never has more outstanding than the buffer can take.
-            left = left.min(cfg.buffer.saturating_sub(con.buffered + con.push_in_flight));
+            left = left.min(cfg.buffer.saturating_sub(buf.records + buf.in_flight));
         }
         let inc = con.incarnation;
         let epoch = self.groups[g].push_epoch[p as usize];
@@ -44,7 +45,7 @@ impl World {
             at += m;
             left -= m;
         }
-        self.consumers[c].push_in_flight += at - from;
+        self.consumers[c].push_buffer_mut().expect("pushed-to").in_flight += at - from;
         self.groups[g].push_offset[p as usize] = at;
         at - from
     }
@@ -62,8 +63,9 @@ impl World {
         if n == 0 {
             return;
         }
-        let start = self.consumers[c].push_rotate % n;
-        self.consumers[c].push_rotate = (start + 1) % n;
+        let buf = self.consumers[c].push_buffer_mut().expect("a pushed-to consumer");
+        let start = buf.rotate % n;
+        buf.rotate = (start + 1) % n;
         let parts: Vec<u32> = (0..n).map(|k| self.consumers[c].owned[(start + k) % n].partition).collect();
         let step = u64::from(self.plan.groups[g].push.batch_max);
         loop {
@@ -85,9 +87,11 @@ impl World {
             return; // the consumer died; the next owner starts from the committed offset
         }
         let n = to - from;
-        con.push_in_flight = con.push_in_flight.saturating_sub(n);
         let g = con.group;
-        if !con.owns(p) || self.groups[g].push_epoch[p as usize] != epoch {
+        let owns = con.owns(p);
+        let buf = con.push_buffer_mut().expect("a pushed-to consumer");
+        buf.in_flight = buf.in_flight.saturating_sub(n);
+        if !owns || self.groups[g].push_epoch[p as usize] != epoch {
             // Revoked, or the position moved (seek, reset) since it was sent: stale, dropped.
             // Its credit comes back.
             if self.plan.groups[g].push.overflow == PushOverflow::Block {
@@ -97,12 +101,12 @@ impl World {
         }
         let cfg = self.plan.groups[g].push;
         let accept = match cfg.overflow {
-            PushOverflow::Drop => n.min(cfg.buffer.saturating_sub(con.buffered)),
+            PushOverflow::Drop => n.min(cfg.buffer.saturating_sub(buf.records)),
             PushOverflow::Block | PushOverflow::Unbounded => n,
         };
         if accept > 0 {
-            con.buffer.push_back((p, from, from + accept));
-            con.buffered += accept;
+            buf.ranges.push_back((p, from, from + accept));
+            buf.records += accept;
         }
         if accept < n {
             // Counted, not logged one by one: a full buffer drops on most arrivals.
@@ -110,7 +114,7 @@ impl World {
         }
         let bytes = self.buffered_bytes(c);
         let st = &mut self.rec.groups[g];
-        st.buffer_peak_records = st.buffer_peak_records.max(self.consumers[c].buffered);
+        st.buffer_peak_records = st.buffer_peak_records.max(self.consumers[c].buffered());
         st.buffer_peak_bytes = st.buffer_peak_bytes.max(bytes);
         if let Some(limit) = self.plan.consumer_of(c).consumer_memory
             && cfg.overflow == PushOverflow::Unbounded
@@ -137,7 +141,7 @@ impl World {
         let paused = self.consumers[c].paused;
         let con = &mut self.consumers[c];
         con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        if con.buffered == 0 || paused {
+        if con.buffered() == 0 || paused {
             con.phase = Phase::Fetching;
             // poll(timeout) returns empty after the timeout, so the loop (and the group protocol)
             // keeps turning while nothing arrives.
@@ -150,17 +154,18 @@ impl World {
         con.phase = Phase::Fetching;
         con.inflight.clear();
         let mut budget = u64::from(con.config.max_poll_records);
+        let Consumer { inflight, membership, .. } = con;
+        let Membership::Push(_, buf) = membership else { unreachable!("a pushed-to consumer") };
         while budget > 0 {
-            let Some((p, from, to)) = con.buffer.pop_front() else { break };
+            let Some((p, from, to)) = buf.ranges.pop_front() else { break };
             let take = (to - from).min(budget);
-            con.inflight.ranges.push((p, from, from + take));
+            inflight.ranges.push((p, from, from + take));
             if from + take < to {
-                con.buffer.push_front((p, from + take, to));
+                buf.ranges.push_front((p, from + take, to));
             }
             budget -= take;
         }
-        let taken = con.inflight.len() as u64;
-        con.buffered -= taken;
+        buf.records -= inflight.len() as u64;
         let g = con.group;
         if self.plan.groups[g].push.overflow == PushOverflow::Block {
             // The freed room goes back to the broker as credit.
@@ -186,20 +191,17 @@ impl World {
 
     /// Drops what the buffer holds for `p` (revoked) or everything (`None`: crash, stop).
     pub(super) fn discard_buffer(&mut self, c: usize, p: Option<u32>) {
-        let con = &mut self.consumers[c];
-        let before = con.buffered;
-        con.buffer.retain(|&(q, _, _)| p.is_some_and(|p| p != q));
-        con.buffered = con.buffer.iter().map(|&(_, a, b)| b - a).sum();
-        let discarded = before - con.buffered;
-        let g = con.group;
+        let g = self.consumers[c].group;
+        let Some(buf) = self.consumers[c].push_buffer_mut() else { return };
+        let before = buf.records;
+        buf.ranges.retain(|&(q, _, _)| p.is_some_and(|p| p != q));
+        buf.records = buf.ranges.iter().map(|&(_, a, b)| b - a).sum();
+        let discarded = before - buf.records;
         self.rec.groups[g].buffer_discarded += discarded;
     }
 
     pub(super) fn buffered_bytes(&self, c: usize) -> u64 {
-        self.consumers[c]
-            .buffer
-            .iter()
-            .map(|&(p, a, b)| (b - a) * self.partitions[p as usize].log.mean_record_size())
-            .sum()
+        let Some(buf) = self.consumers[c].push_buffer() else { return 0 };
+        buf.ranges.iter().map(|&(p, a, b)| (b - a) * self.partitions[p as usize].log.mean_record_size()).sum()
     }
 }

@@ -163,7 +163,7 @@ impl World {
         self.sample_rows = rows;
         for gi in 0..self.groups.len() {
             let members = &self.groups[gi].consumers;
-            let buffered_records = members.iter().map(|&c| self.consumers[c].buffered).sum();
+            let buffered_records = members.iter().map(|&c| self.consumers[c].buffered()).sum();
             let buffered_bytes = members.iter().map(|&c| self.buffered_bytes(c)).sum();
             self.rec.group_samples.push(GroupSample {
                 time: now,

@@ -82,7 +82,7 @@ impl World {
                 let member = con.member_id.as_ref().is_some_and(|id| group.members.contains_key(id));
                 if !con.owned.is_empty() {
                     ConsumerState::Active
-                } else if con.joining {
+                } else if con.classic().joining {
                     ConsumerState::Joining
                 } else if !member {
                     ConsumerState::Fenced

@@ -14,7 +14,9 @@
 //! - a consumer whose host freezes (`hang`) and resumes: `hang`;
 //! - the timeline's actions: `timeline`; metrics samples: `sampling`; invariants: `invariants`.
 
-use super::consumer::{Consumer, InFlight, Phase, RunState};
+use super::consumer::{
+    ClassicMember, Consumer, GroupKind, InFlight, Membership, Phase, PushBuffer, RunState, ShareMember,
+};
 use super::feed::{Feed, Generator, Source};
 use super::group::Group;
 use super::log::PartitionLog;
@@ -300,6 +302,18 @@ impl World {
             let mut members = Vec::new();
             for c in &g.consumers {
                 members.push(consumers.len());
+                let membership = match GroupKind::of(g) {
+                    GroupKind::Pull => Membership::Pull(ClassicMember::default()),
+                    GroupKind::Push => Membership::Push(ClassicMember::default(), PushBuffer::default()),
+                    GroupKind::Share => Membership::Share(Box::new(ShareMember {
+                        outcome_rng: rngs.stream(&format!("consumer/{}/outcome", c.name)),
+                        acks: Vec::new(),
+                        outcomes: Vec::new(),
+                        reply: None,
+                        rejoin: false,
+                        poison: c.poison.as_ref().map(|(t, p, offs)| (topics[*t].first_partition + p, offs.clone())),
+                    })),
+                };
                 consumers.push(Consumer {
                     name: c.name.clone(),
                     group: gi,
@@ -314,32 +328,16 @@ impl World {
                     inflight: InFlight::default(),
                     processing: ProcessingTime::new(c.config.processing.clone()),
                     rng: rngs.stream(&format!("consumer/{}", c.name)),
-                    last_auto_commit: SimTime::ZERO,
                     stopping: false,
                     member_id: None,
                     generation: -1,
-                    joining: false,
-                    rejoin_needed: false,
-                    hb_origin: SimTime::ZERO,
                     last_poll: SimTime::ZERO,
                     poll_seq: 0,
-                    pending_revoke: Vec::new(),
-                    precommit: false,
-                    buffer: std::collections::VecDeque::new(),
-                    buffered: 0,
-                    push_in_flight: 0,
-                    push_rotate: 0,
                     paused: false,
                     fatal: None,
-                    last_commit_ok: false,
                     member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
                     hang: Default::default(),
-                    outcome_rng: rngs.stream(&format!("consumer/{}/outcome", c.name)),
-                    share_acks: Vec::new(),
-                    share_outcomes: Vec::new(),
-                    share_reply: None,
-                    share_rejoin: false,
-                    poison: c.poison.as_ref().map(|(t, p, offs)| (topics[*t].first_partition + p, offs.clone())),
+                    membership,
                 });
             }
             let n = partitions.len();

@@ -3,7 +3,7 @@
 //! releases or rejects some of them (`outcome`, `poison`); in implicit mode the next poll
 //! accepts them all.
 
-use super::super::consumer::Phase;
+use super::super::consumer::{Consumer, Membership, Phase};
 use super::super::world::{Ev, World};
 use super::partition::AckType;
 use crate::scenario::plan::ShareAcknowledgementMode;
@@ -46,19 +46,21 @@ impl World {
         // What the application will make of each record, decided as it starts (draws come from
         // the consumer's own outcome stream, apart from processing times).
         let con = &mut self.consumers[c];
-        con.share_outcomes.clear();
         let explicit = con.config.share_acknowledgement_mode == ShareAcknowledgementMode::Explicit;
         let o = con.config.outcome;
-        for &(p, from, to) in &con.inflight.ranges {
+        let Consumer { inflight, membership, .. } = con;
+        let Membership::Share(member) = membership else { unreachable!("a share consumer") };
+        member.outcomes.clear();
+        for &(p, from, to) in &inflight.ranges {
             for off in from..to {
                 let poisoned =
-                    con.poison.as_ref().is_some_and(|(pp, offs)| *pp == p && offs.binary_search(&off).is_ok());
+                    member.poison.as_ref().is_some_and(|(pp, offs)| *pp == p && offs.binary_search(&off).is_ok());
                 let ack = if !explicit {
                     AckType::Accept
                 } else if poisoned {
                     AckType::Release
                 } else if o.release + o.reject > 0.0 {
-                    let u: f64 = con.outcome_rng.r#gen();
+                    let u: f64 = member.outcome_rng.r#gen();
                     if u < o.release {
                         AckType::Release
                     } else if u < o.release + o.reject {
@@ -69,7 +71,7 @@ impl World {
                 } else {
                     AckType::Accept
                 };
-                con.share_outcomes.push(ack);
+                member.outcomes.push(ack);
             }
         }
     }
@@ -79,22 +81,23 @@ impl World {
     /// with the next poll.
     pub(in crate::kafka) fn share_account(&mut self, c: usize, k: usize) {
         let g = self.consumers[c].group;
-        let con = &mut self.consumers[c];
+        let Consumer { inflight, membership, .. } = &mut self.consumers[c];
+        let Membership::Share(member) = membership else { unreachable!("a share consumer") };
         let mut finish = Vec::new();
         let mut latency = Vec::new();
         let mut accepted: Vec<(u32, u64, u64)> = Vec::new();
         let (mut released, mut rejected) = (0u64, 0u64);
         let mut i = 0;
-        'ranges: for &(p, from, to) in &con.inflight.ranges {
+        'ranges: for &(p, from, to) in &inflight.ranges {
             for off in from..to {
                 if i == k {
                     break 'ranges;
                 }
-                let ack = con.share_outcomes.get(i).copied().unwrap_or(AckType::Accept);
+                let ack = member.outcomes.get(i).copied().unwrap_or(AckType::Accept);
                 match ack {
                     AckType::Accept => {
-                        finish.push(con.inflight.finish_ns[i]);
-                        latency.push(con.inflight.latency_ns[i]);
+                        finish.push(inflight.finish_ns[i]);
+                        latency.push(inflight.latency_ns[i]);
                         match accepted.last_mut() {
                             Some(last) if last.0 == p && last.2 == off => last.2 = off + 1,
                             _ => accepted.push((p, off, off + 1)),
@@ -103,14 +106,14 @@ impl World {
                     AckType::Release => released += 1,
                     AckType::Reject => rejected += 1,
                 }
-                match con.share_acks.last_mut() {
+                match member.acks.last_mut() {
                     Some(last) if last.0 == p && last.2 == off && last.3 == ack => last.2 = off + 1,
-                    _ => con.share_acks.push((p, off, off + 1, ack)),
+                    _ => member.acks.push((p, off, off + 1, ack)),
                 }
                 i += 1;
             }
         }
-        let fetched = con.inflight.fetched;
+        let fetched = inflight.fetched;
         let stats = &mut self.rec.groups[g];
         stats.record_latencies(&finish, &latency);
         let processed = finish.len() as u64;
@@ -134,7 +137,7 @@ impl World {
         self.share_account(c, k);
         let con = &mut self.consumers[c];
         con.inflight.clear();
-        con.share_outcomes.clear();
+        con.share_mut().outcomes.clear();
         self.after_commit(c);
     }
 }

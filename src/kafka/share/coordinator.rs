@@ -34,15 +34,16 @@ impl World {
         con.member_id = Some(id);
         con.generation = 0;
         con.owned.clear();
-        con.share_acks.clear();
-        con.share_outcomes.clear();
+        let member = con.share_mut();
+        member.acks.clear();
+        member.outcomes.clear();
         self.share_send_heartbeat(c);
     }
 
     /// The heartbeat timer fires. A member that left on a poll timeout sends nothing until its
     /// next poll rejoins it; the timer keeps its beat.
     pub(in crate::kafka) fn share_heartbeat_timer(&mut self, c: usize) {
-        if !self.consumers[c].share_rejoin {
+        if !self.consumers[c].share().rejoin {
             self.share_send_heartbeat(c);
             return;
         }
@@ -107,14 +108,14 @@ impl World {
                 }
             }
         };
-        self.consumers[c].share_reply = Some(reply);
+        self.consumers[c].share_mut().reply = Some(reply);
         let d = self.delay;
         self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatResponse { c, inc });
     }
 
     /// The member reads the heartbeat response.
     pub(in crate::kafka) fn share_heartbeat_response(&mut self, c: usize) {
-        let Some(reply) = self.consumers[c].share_reply.take() else { return };
+        let Some(reply) = self.consumers[c].share_mut().reply.take() else { return };
         match reply {
             ShareReply::Fenced => {
                 // The member lost its membership (its session timed out while it was silent):
@@ -240,8 +241,9 @@ impl World {
     /// the membership waits for the session timeout.
     pub(in crate::kafka) fn share_crashed(&mut self, c: usize) {
         let con = &mut self.consumers[c];
-        con.share_acks.clear();
-        con.share_outcomes.clear();
+        let member = con.share_mut();
+        member.acks.clear();
+        member.outcomes.clear();
         con.owned.clear();
         self.share_release_session(c, "connection_closed");
     }
@@ -271,7 +273,7 @@ impl World {
         self.share_remove_member(g, &id, false, "poll_timeout");
         self.consumers[c].generation = 0;
         self.consumers[c].owned.clear();
-        self.consumers[c].share_rejoin = true;
+        self.consumers[c].share_mut().rejoin = true;
     }
 
     /// Every share-partition of the group gives the consumer's acquired records back.
@@ -303,7 +305,7 @@ impl World {
 
     /// A member that left on a poll timeout rejoins at its next poll.
     pub(in crate::kafka) fn share_rejoin_if_needed(&mut self, c: usize) {
-        if std::mem::take(&mut self.consumers[c].share_rejoin) {
+        if std::mem::take(&mut self.consumers[c].share_mut().rejoin) {
             // The client keeps its member id for its lifetime (KIP-1082) and joins with epoch 0.
             let d = self.delay;
             self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });

@@ -13,7 +13,7 @@ impl World {
     /// this ShareFetch (or sent by close(); ShareConsumerImpl sends pending acks with the next
     /// fetch).
     pub(in crate::kafka) fn share_send_acks(&mut self, c: usize) {
-        let acks = std::mem::take(&mut self.consumers[c].share_acks);
+        let acks = std::mem::take(&mut self.consumers[c].share_mut().acks);
         if acks.is_empty() {
             return;
         }
