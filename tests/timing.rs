@@ -226,7 +226,7 @@ fn every_started_rebalance_completes_or_says_why_not() {
             let open: Vec<u64> = started.iter().copied().filter(|n| !ended.contains(n)).collect();
             let last = started.last().copied();
             assert!(
-                open.is_empty() || (open.len() == 1 && Some(open[0]) == last && g.rebalance.is_some()),
+                open.is_empty() || (open.len() == 1 && Some(open[0]) == last && g.classic().rebalance.is_some()),
                 "{}: group {}: rebalances {open:?} never ended",
                 f.display(),
                 g.id

@@ -47,7 +47,7 @@ impl World {
         let mut low: Vec<u64> = self.partitions.iter().map(|p| p.log.log_end_offset()).collect();
         for (gi, g) in self.groups.iter().enumerate() {
             let plan = &self.plan.groups[gi];
-            if let Some(sg) = &g.share {
+            if let Some(sg) = g.share_opt() {
                 // A share group may still deliver anything from SPSO on (re-deliveries), and
                 // with `earliest` a partition not yet initialized starts at the log start.
                 let earliest = sg.plan.auto_offset_reset == crate::scenario::plan::ShareOffsetReset::Earliest;
@@ -70,9 +70,10 @@ impl World {
             // its consumers started again) reads on from them.
             let earliest = plan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
             let added = plan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
+            let committed = &g.classic().committed;
             for &p in &g.partitions {
                 let (i, log) = (p as usize, &self.partitions[p as usize].log);
-                match g.committed[i] {
+                match committed[i] {
                     Some(c) if added => low[i] = low[i].min(c),
                     _ if earliest => low[i] = low[i].min(log.log_start_offset()),
                     _ => {}

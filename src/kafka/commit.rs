@@ -43,7 +43,7 @@ impl World {
     }
 
     pub(super) fn apply_commit(&mut self, commit: PendingCommit) {
-        let grp = &mut self.groups[commit.group];
+        let grp = self.groups[commit.group].classic_mut();
         let member_ok = commit.member_id.as_ref().is_some_and(|id| grp.members.contains_key(id));
         let accepted = member_ok
             && commit.generation == grp.generation

@@ -18,13 +18,13 @@ impl World {
         let now = self.now();
         let g = self.consumers[c].group;
         let instance = self.consumers[c].group_instance_id.clone();
-        let known = self.consumers[c].member_id.clone().filter(|id| self.groups[g].members.contains_key(id));
+        let known = self.consumers[c].member_id.clone().filter(|id| self.groups[g].classic().members.contains_key(id));
         if let Some(id) = known {
             // An existing member rejoining (eager rejoin, cooperative second round).
-            let m = self.groups[g].members.get_mut(&id).expect("known member");
+            let m = self.groups[g].classic_mut().members.get_mut(&id).expect("known member");
             m.alive = true;
             m.last_heartbeat = now;
-            match self.groups[g].state {
+            match self.groups[g].classic().state {
                 GroupState::PreparingRebalance => self.mark_joined(g, &id),
                 // Already in this round: it waits for the SyncGroup answer like everyone else.
                 GroupState::CompletingRebalance => {}
@@ -35,7 +35,7 @@ impl World {
             }
             return;
         }
-        if let Some(old_id) = instance.as_deref().and_then(|i| self.groups[g].member_by_instance(i)) {
+        if let Some(old_id) = instance.as_deref().and_then(|i| self.groups[g].classic().member_by_instance(i)) {
             self.replace_static_member(c, &old_id);
             return;
         }
@@ -49,10 +49,10 @@ impl World {
             generation: -1,
             last_heartbeat: now,
         };
-        self.groups[g].members.insert(id.clone(), member);
+        self.groups[g].classic_mut().members.insert(id.clone(), member);
         // The classic coordinator's leader is the first member added (ClassicGroup.add).
-        if self.groups[g].leader.is_none() {
-            self.groups[g].leader = Some(id.clone());
+        if self.groups[g].classic_mut().leader.is_none() {
+            self.groups[g].classic_mut().leader = Some(id.clone());
         }
         self.consumers[c].member_id = Some(id.clone());
         self.consumers[c].classic_mut().hb_origin = now;
@@ -65,22 +65,22 @@ impl World {
                 group_instance_id: instance,
             },
         );
-        match self.groups[g].state {
+        match self.groups[g].classic().state {
             GroupState::Empty => {
                 // group.initial.rebalance.delay.ms: the first join waits for others to arrive.
                 let delay = self.plan.groups[g].initial_rebalance_delay;
                 let timeout = self.rebalance_timeout(g);
                 self.prepare_rebalance(g, RebalanceReason::JoinedEmpty(c as u32));
                 if !delay.is_zero() {
-                    let rb = self.groups[g].rebalance.as_mut().expect("rebalance just started");
+                    let rb = self.groups[g].classic_mut().rebalance.as_mut().expect("rebalance just started");
                     rb.initial_delay_left = Some(SimDuration(timeout.as_nanos().saturating_sub(delay.as_nanos())));
-                    let round = self.groups[g].round;
+                    let round = self.groups[g].classic().round;
                     self.kernel.schedule_after(delay, Ev::JoinTimer { g: g as u32, round });
                 }
                 self.mark_joined(g, &id);
             }
             GroupState::PreparingRebalance => {
-                if let Some(rb) = self.groups[g].rebalance.as_mut()
+                if let Some(rb) = self.groups[g].classic_mut().rebalance.as_mut()
                     && rb.initial_delay_left.is_some()
                 {
                     rb.joined_during_delay = true;
@@ -95,7 +95,7 @@ impl World {
     }
 
     fn mark_joined(&mut self, g: usize, id: &str) {
-        if let Some(m) = self.groups[g].members.get_mut(id) {
+        if let Some(m) = self.groups[g].classic_mut().members.get_mut(id) {
             m.joined = true;
         }
         self.try_complete_join(g);
@@ -106,7 +106,7 @@ impl World {
     fn replace_static_member(&mut self, c: usize, old_id: &str) {
         let now = self.now();
         let g = self.consumers[c].group;
-        let mut m = self.groups[g].members.remove(old_id).expect("static member exists");
+        let mut m = self.groups[g].classic_mut().members.remove(old_id).expect("static member exists");
         let old_consumer = m.consumer;
         let new_id = self.new_member_id(c);
         m.consumer = c;
@@ -114,9 +114,9 @@ impl World {
         m.joined = true;
         m.last_heartbeat = now;
         let assignment = m.assignment.clone();
-        self.groups[g].members.insert(new_id.clone(), m);
-        if self.groups[g].leader.as_deref() == Some(old_id) {
-            self.groups[g].leader = Some(new_id.clone());
+        self.groups[g].classic_mut().members.insert(new_id.clone(), m);
+        if self.groups[g].classic().leader.as_deref() == Some(old_id) {
+            self.groups[g].classic_mut().leader = Some(new_id.clone());
         }
         if old_consumer != c {
             self.consumers[old_consumer].member_id = None;
@@ -131,9 +131,9 @@ impl World {
             replaced_member_id: old_id.to_string(),
         };
         self.rec.event(now, what);
-        match self.groups[g].state {
+        match self.groups[g].classic().state {
             GroupState::Stable => {
-                let generation = self.groups[g].generation;
+                let generation = self.groups[g].classic().generation;
                 let con = &mut self.consumers[c];
                 con.generation = generation;
                 let member = con.classic_mut();
@@ -169,6 +169,7 @@ impl World {
     /// The classic rebalance timeout: the largest max.poll.interval.ms among the members.
     fn rebalance_timeout(&self, g: usize) -> SimDuration {
         self.groups[g]
+            .classic()
             .members
             .values()
             .map(|m| self.consumers[m.consumer].config.max_poll_interval)
@@ -179,10 +180,10 @@ impl World {
     /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance; every member must rejoin.
     pub(super) fn prepare_rebalance(&mut self, g: usize, reason: RebalanceReason) {
         let now = self.now();
-        if self.groups[g].state == GroupState::PreparingRebalance {
+        if self.groups[g].classic().state == GroupState::PreparingRebalance {
             return;
         }
-        let grp = &mut self.groups[g];
+        let grp = self.groups[g].classic_mut();
         // Members that had joined a round now cancelled (CompletingRebalance) get
         // REBALANCE_IN_PROGRESS for their SyncGroup and join again at once.
         let cancelled: Vec<usize> = if grp.state == GroupState::CompletingRebalance {
@@ -202,7 +203,7 @@ impl World {
             let reason = reason.clone();
             self.rec.event(now, What::RebalanceRestarted { group: g as u32, rebalance, cancelled_generation, reason });
         }
-        let grp = &mut self.groups[g];
+        let grp = self.groups[g].classic_mut();
         if grp.rebalance.is_none() {
             grp.rebalance_seq += 1;
             grp.rebalance = Some(Rebalance {
@@ -222,10 +223,11 @@ impl World {
             self.rec.event(now, what);
         }
         let timeout = self.rebalance_timeout(g);
-        let round = self.groups[g].round;
+        let round = self.groups[g].classic().round;
         self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
         // Members learn of the rebalance from their next heartbeat response.
-        let members: Vec<usize> = self.groups[g].members.values().filter(|m| m.alive).map(|m| m.consumer).collect();
+        let members: Vec<usize> =
+            self.groups[g].classic().members.values().filter(|m| m.alive).map(|m| m.consumer).collect();
         for c in members {
             let inc = self.consumers[c].incarnation;
             if cancelled.contains(&c) && self.consumers[c].is_running() {
@@ -270,11 +272,11 @@ impl World {
     }
 
     pub(super) fn join_timer(&mut self, g: usize, round: u32) {
-        if self.groups[g].round != round || self.groups[g].state != GroupState::PreparingRebalance {
+        if self.groups[g].classic().round != round || self.groups[g].classic().state != GroupState::PreparingRebalance {
             return;
         }
         let delay = self.plan.groups[g].initial_rebalance_delay;
-        let rb = self.groups[g].rebalance.as_mut().expect("preparing has a rebalance");
+        let rb = self.groups[g].classic_mut().rebalance.as_mut().expect("preparing has a rebalance");
         if let Some(left) = rb.initial_delay_left {
             if rb.joined_during_delay && !left.is_zero() {
                 // More members arrived during the delay: wait another delay, within the timeout.
@@ -290,7 +292,7 @@ impl World {
     }
 
     pub(super) fn try_complete_join(&mut self, g: usize) {
-        let grp = &self.groups[g];
+        let grp = self.groups[g].classic();
         let delayed = grp.rebalance.as_ref().is_some_and(|r| r.initial_delay_left.is_some());
         if grp.state == GroupState::PreparingRebalance && !delayed && grp.members.values().all(|m| m.joined) {
             self.complete_join(g);
@@ -304,6 +306,7 @@ impl World {
         // Dynamic members that did not rejoin in time are dropped; static ones stay (KIP-345) and
         // keep their assignment until they return or their session times out.
         let gone: Vec<String> = self.groups[g]
+            .classic()
             .members
             .iter()
             .filter(|(_, m)| !m.joined && m.group_instance_id.is_none())
@@ -312,14 +315,15 @@ impl World {
         for id in gone {
             self.remove_member(g, &id, false, "rebalance_timeout");
         }
-        if !self.groups[g].members.is_empty() && self.groups[g].members.values().all(|m| !m.joined) {
+        if !self.groups[g].classic().members.is_empty() && self.groups[g].classic().members.values().all(|m| !m.joined)
+        {
             // Only absent static members are left: Kafka postpones the join phase.
-            let round = self.groups[g].round;
+            let round = self.groups[g].classic().round;
             let timeout = self.rebalance_timeout(g);
             self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
             return;
         }
-        let grp = &mut self.groups[g];
+        let grp = self.groups[g].classic_mut();
         grp.generation += 1;
         grp.round += 1;
         if grp.members.is_empty() {
@@ -357,16 +361,18 @@ impl World {
     /// The leader's assignment is in: the group is Stable and every member learns its share.
     pub(super) fn sync_done(&mut self, g: usize, round: u32) {
         let now = self.now();
-        if self.groups[g].round != round || self.groups[g].state != GroupState::CompletingRebalance {
+        if self.groups[g].classic().round != round || self.groups[g].classic().state != GroupState::CompletingRebalance
+        {
             return;
         }
-        let cooperative = self.groups[g].protocol == RebalanceProtocol::Cooperative;
+        let cooperative = self.groups[g].classic().protocol == RebalanceProtocol::Cooperative;
         let topics: BTreeMap<String, u32> = self.plan.groups[g]
             .topics
             .iter()
             .map(|&t| (self.topics[t].name.clone(), self.topics[t].partitions))
             .collect();
         let subs: Vec<MemberSubscription> = self.groups[g]
+            .classic()
             .members
             .iter()
             .map(|(id, m)| {
@@ -388,22 +394,22 @@ impl World {
             })
             .collect();
         let result = assign(self.plan.groups[g].assignor, &topics, &subs);
-        let generation = self.groups[g].generation;
+        let generation = self.groups[g].classic().generation;
         let mut assigned_ev = Vec::new();
         let mut revoked_ev = Vec::new();
-        let rb = self.groups[g].rebalance.take();
+        let rb = self.groups[g].classic_mut().rebalance.take();
         let owners_before: BTreeMap<u32, usize> = self.groups[g]
             .partitions
             .iter()
-            .filter_map(|&p| self.groups[g].assigned_to[p as usize].map(|c| (p, c)))
+            .filter_map(|&p| self.groups[g].classic().assigned_to[p as usize].map(|c| (p, c)))
             .collect();
         let mut owners_after: BTreeMap<u32, usize> = BTreeMap::new();
-        let ids: Vec<String> = self.groups[g].members.keys().cloned().collect();
+        let ids: Vec<String> = self.groups[g].classic().members.keys().cloned().collect();
         // A static member kept without rejoining (busy past the rebalance timeout) is a
         // generation behind: what it still holds is lost to it before anything is handed out,
         // and it rejoins at its next poll.
         for id in &ids {
-            let m = &self.groups[g].members[id];
+            let m = &self.groups[g].classic().members[id];
             let c = m.consumer;
             if !m.joined
                 && self.consumers[c].is_running()
@@ -418,7 +424,7 @@ impl World {
         for id in ids {
             let parts: Vec<u32> =
                 result.get(&id).map(|v| v.iter().map(|tp| self.global_partition(tp)).collect()).unwrap_or_default();
-            let m = self.groups[g].members.get_mut(&id).expect("member");
+            let m = self.groups[g].classic_mut().members.get_mut(&id).expect("member");
             m.assignment = parts.clone();
             m.generation = generation;
             let c = m.consumer;
@@ -447,7 +453,7 @@ impl World {
             if con.member_id.as_deref() != Some(id.as_str()) {
                 continue; // a silent member: its partitions wait for its session to time out
             }
-            if self.groups[g].members[&id].joined {
+            if self.groups[g].classic().members[&id].joined {
                 deliveries.push((c, parts));
             }
         }
@@ -456,7 +462,7 @@ impl World {
         }
         let moved =
             owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
-        let grp = &mut self.groups[g];
+        let grp = self.groups[g].classic_mut();
         // Partitions withheld this round (cooperative) keep their last owner, so the move is
         // counted when the second round hands them over.
         for (&p, &c) in &owners_after {
@@ -473,7 +479,7 @@ impl World {
             SimDuration(self.rec.ledgers[g].stw_total.as_nanos() - r.stw_before.as_nanos())
         });
         let (revoked_partitions, pause) = self.rec.ledgers[g].close_rebalance_cost();
-        let grp = &self.groups[g];
+        let grp = self.groups[g].classic();
         let done = RebalanceCompleted {
             group: g as u32,
             generation,
@@ -520,7 +526,7 @@ impl World {
 
     /// Removes a member (LeaveGroup, session timeout, poll timeout, or a missed join phase).
     pub(super) fn remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
-        let Some(m) = self.groups[g].members.remove(id) else { return };
+        let Some(m) = self.groups[g].classic_mut().members.remove(id) else { return };
         let c = m.consumer;
         let holder = self.consumers[c].member_id.as_deref();
         if holder == Some(id) || holder.is_none() {
@@ -539,8 +545,8 @@ impl World {
                 self.consumers[c].generation = -1;
             }
         }
-        if self.groups[g].leader.as_deref() == Some(id) {
-            self.groups[g].leader = None;
+        if self.groups[g].classic().leader.as_deref() == Some(id) {
+            self.groups[g].classic_mut().leader = None;
         }
         let now = self.now();
         self.rec.event(now, What::MemberRemoved { consumer: c as u32, member_id: id.to_string(), fenced, reason });
@@ -548,15 +554,15 @@ impl World {
 
     /// A member leaves or is fenced outside a join phase: the group rebalances.
     pub(super) fn member_gone(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
-        if !self.groups[g].members.contains_key(id) {
+        if !self.groups[g].classic().members.contains_key(id) {
             return;
         }
-        let consumer = self.groups[g].members[id].consumer as u32;
+        let consumer = self.groups[g].classic().members[id].consumer as u32;
         self.remove_member(g, id, fenced, reason);
-        match self.groups[g].state {
+        match self.groups[g].classic().state {
             GroupState::PreparingRebalance => self.try_complete_join(g),
-            _ if self.groups[g].members.is_empty() => {
-                let grp = &mut self.groups[g];
+            _ if self.groups[g].classic().members.is_empty() => {
+                let grp = self.groups[g].classic_mut();
                 grp.state = GroupState::Empty;
                 grp.generation += 1;
                 grp.round += 1;
@@ -572,12 +578,12 @@ impl World {
     /// A rebalance that ends without a new assignment: every member left meanwhile.
     fn rebalance_abandoned(&mut self, g: usize) {
         let now = self.now();
-        let (rebalance, generation) = (self.groups[g].rebalance_seq, self.groups[g].generation);
+        let (rebalance, generation) = (self.groups[g].classic().rebalance_seq, self.groups[g].classic().generation);
         self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance, generation });
     }
 
     pub(super) fn session_expire(&mut self, g: usize, id: &str) {
-        let silent = self.groups[g].members.get(id).is_some_and(|m| !m.alive);
+        let silent = self.groups[g].classic().members.get(id).is_some_and(|m| !m.alive);
         if silent && !self.session_still_running(g, id) {
             self.member_gone(g, id, true, "session_timeout");
         }

@@ -2,6 +2,7 @@
 //! generation, committed offsets and who owns what. What the group processed, skipped and lost,
 //! and what its rebalances cost, is the record's (`record::ledger`).
 
+use crate::kafka::consumer::GroupKind;
 use crate::scenario::plan::RebalanceProtocol;
 use crate::sim::{SimDuration, SimTime};
 use std::collections::BTreeMap;
@@ -47,13 +48,29 @@ pub struct Rebalance {
 
 pub struct Group {
     pub id: String,
-    pub protocol: RebalanceProtocol,
     /// Global partition ids of every partition of the subscribed topics, in (topic, partition) order.
     pub partitions: Vec<u32>,
     /// Consumers (global indices) in the group, in scenario order.
     pub consumers: Vec<usize>,
+    /// Removed by a timeline `remove_group`.
+    pub removed: bool,
+    pub kind: GroupKind,
+    /// The coordinator's state, by the kind of group.
+    pub coordinator: Coordinator,
+}
 
-    // ---- coordinator ----
+/// The group coordinator of each kind of group: matched once where the kinds differ.
+pub enum Coordinator {
+    /// Classic consumer groups, pulled or pushed to (Kafka's classic GroupMetadataManager).
+    Classic(Box<ClassicGroup>),
+    /// Share groups (KIP-932): the share coordinator's members and assignment.
+    Share(Box<crate::kafka::share::group::ShareGroup>),
+}
+
+/// A classic consumer group as its coordinator knows it: membership and generations, committed
+/// offsets and who owns what.
+pub struct ClassicGroup {
+    pub protocol: RebalanceProtocol,
     pub state: GroupState,
     pub generation: i32,
     /// member id -> member; a BTreeMap so every walk over members is in member-id order.
@@ -76,17 +93,62 @@ pub struct Group {
     /// Bumped when a partition's push stream restarts (seek, reset, new owner): older messages
     /// still on the wire are recognised as stale.
     pub push_epoch: Vec<u32>,
-    /// Removed by a timeline `remove_group`.
-    pub removed: bool,
-    /// Set for a share group (`type: share`): its coordinator and share-partition state.
-    pub share: Option<Box<crate::kafka::share::group::ShareGroup>>,
 }
 
 pub use crate::record::dense;
 
 impl Group {
-    /// Bytes per partition of the world that a group's dense tables take (the cost estimate's
-    /// `GROUP_DENSE_BYTES` must cover it).
+    /// The classic coordinator's state; only classic paths ask.
+    pub fn classic(&self) -> &ClassicGroup {
+        match &self.coordinator {
+            Coordinator::Classic(c) => c,
+            Coordinator::Share(_) => panic!("group {} is a share group", self.id),
+        }
+    }
+
+    pub fn classic_mut(&mut self) -> &mut ClassicGroup {
+        match &mut self.coordinator {
+            Coordinator::Classic(c) => c,
+            Coordinator::Share(_) => panic!("a share group is not a classic one"),
+        }
+    }
+
+    /// The share coordinator's state; only share paths ask.
+    pub fn share(&self) -> &crate::kafka::share::group::ShareGroup {
+        match &self.coordinator {
+            Coordinator::Share(s) => s,
+            Coordinator::Classic(_) => panic!("group {} is not a share group", self.id),
+        }
+    }
+
+    pub fn share_mut(&mut self) -> &mut crate::kafka::share::group::ShareGroup {
+        match &mut self.coordinator {
+            Coordinator::Share(s) => s,
+            Coordinator::Classic(_) => panic!("not a share group"),
+        }
+    }
+
+    /// The share coordinator's state of a share group, None for a classic one.
+    pub fn share_opt(&self) -> Option<&crate::kafka::share::group::ShareGroup> {
+        match &self.coordinator {
+            Coordinator::Share(s) => Some(s),
+            Coordinator::Classic(_) => None,
+        }
+    }
+
+    pub fn share_opt_mut(&mut self) -> Option<&mut crate::kafka::share::group::ShareGroup> {
+        match &mut self.coordinator {
+            Coordinator::Share(s) => Some(s),
+            Coordinator::Classic(_) => None,
+        }
+    }
+
+    pub fn is_share(&self) -> bool {
+        self.kind == GroupKind::Share
+    }
+}
+
+impl ClassicGroup {
     /// Bytes per partition of the world that a group's dense tables take (the cost estimate's
     /// `GROUP_DENSE_BYTES` must cover them and the ledger's).
     pub fn dense_bytes_per_partition() -> usize {
@@ -97,18 +159,12 @@ impl Group {
     }
 
     pub fn new(
-        id: String,
         protocol: RebalanceProtocol,
-        partitions: Vec<u32>,
         total_partitions: usize,
-        consumers: Vec<usize>,
     ) -> Result<Self, std::collections::TryReserveError> {
         let n = total_partitions;
-        Ok(Group {
-            id,
+        Ok(ClassicGroup {
             protocol,
-            partitions,
-            consumers,
             state: GroupState::Empty,
             generation: 0,
             members: BTreeMap::new(),
@@ -121,8 +177,6 @@ impl Group {
             assigned_to: dense(n, None)?,
             push_offset: dense(n, 0)?,
             push_epoch: dense(n, 0)?,
-            removed: false,
-            share: None,
         })
     }
 
@@ -153,8 +207,8 @@ mod dense_tests {
     #[test]
     fn the_estimate_covers_the_dense_tables() {
         use crate::scenario::budget::{GROUP_DENSE_BYTES, SHARE_DENSE_BYTES};
-        let group =
-            (Group::dense_bytes_per_partition() + crate::record::ledger::Ledger::dense_bytes_per_partition()) as u64;
+        let group = (ClassicGroup::dense_bytes_per_partition()
+            + crate::record::ledger::Ledger::dense_bytes_per_partition()) as u64;
         assert!(group <= GROUP_DENSE_BYTES, "{group} bytes per partition");
         assert!(group * 2 > GROUP_DENSE_BYTES, "not a gross overcount either: {group}");
         let share = crate::kafka::share::group::ShareGroup::dense_bytes_per_partition() as u64;
@@ -164,6 +218,6 @@ mod dense_tests {
     #[test]
     fn a_table_too_big_for_memory_is_an_error_not_an_abort() {
         assert!(dense(usize::MAX / 2, 0u64).is_err());
-        assert!(Group::new("g".into(), RebalanceProtocol::Eager, Vec::new(), usize::MAX / 64, Vec::new()).is_err());
+        assert!(ClassicGroup::new(RebalanceProtocol::Eager, usize::MAX / 64).is_err());
     }
 }

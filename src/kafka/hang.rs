@@ -101,7 +101,7 @@ impl World {
     fn silence_group_member(&mut self, c: usize) {
         let g = self.consumers[c].group;
         if let Some(id) = self.consumers[c].member_id.clone()
-            && let Some(m) = self.groups[g].members.get_mut(&id)
+            && let Some(m) = self.groups[g].classic_mut().members.get_mut(&id)
             && m.alive
         {
             m.alive = false;
@@ -243,10 +243,10 @@ impl World {
     /// The member's session ran out while it was frozen: its member id is no longer known.
     fn fenced_while_hung(&self, c: usize) -> bool {
         let g = self.consumers[c].group;
-        if let Some(sg) = &self.groups[g].share {
+        if let Some(sg) = self.groups[g].share_opt() {
             return self.consumers[c].member_id.as_ref().is_some_and(|id| !sg.members.contains_key(id));
         }
-        self.consumers[c].member_id.as_ref().is_some_and(|id| !self.groups[g].members.contains_key(id))
+        self.consumers[c].member_id.as_ref().is_some_and(|id| !self.groups[g].classic().members.contains_key(id))
     }
 
     /// Classic group: the heartbeat thread wakes with its interval long passed and sends a
@@ -266,8 +266,8 @@ impl World {
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let notice_at = first + self.delay + self.delay;
         let inc = self.consumers[c].incarnation;
-        let preparing = self.groups[g].state == super::group::GroupState::PreparingRebalance;
-        match self.groups[g].members.get_mut(&id) {
+        let preparing = self.groups[g].classic().state == super::group::GroupState::PreparingRebalance;
+        match self.groups[g].classic_mut().members.get_mut(&id) {
             Some(m) => {
                 m.alive = true;
                 m.last_heartbeat = first + self.delay;
@@ -279,7 +279,7 @@ impl World {
             None => self.kernel.schedule_at(notice_at, Ev::HeartbeatNotice { c: c as u32, inc }),
         }
         let con = &self.consumers[c];
-        if con.phase == Phase::Processing && self.groups[g].members.contains_key(&id) {
+        if con.phase == Phase::Processing && self.groups[g].classic().members.contains_key(&id) {
             let end = SimTime(con.inflight.finish_ns.last().copied().unwrap_or(now.as_nanos()));
             let deadline = con.last_poll + con.config.max_poll_interval;
             let next_poll = end + self.delay + self.delay + con.config.poll_interval;
@@ -318,7 +318,7 @@ impl World {
     /// A hung member's session timer fires: only if it has been silent for a whole session since
     /// this hang began (a timer of an earlier hang, resumed since, is stale).
     pub(super) fn session_still_running(&self, g: usize, id: &str) -> bool {
-        let Some(m) = self.groups[g].members.get(id) else { return false };
+        let Some(m) = self.groups[g].classic().members.get(id) else { return false };
         let c = m.consumer;
         let Some(h) = self.consumers[c].hang.frozen.as_ref() else { return false };
         self.now() < h.last_heartbeat + self.consumers[c].config.session_timeout

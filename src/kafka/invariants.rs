@@ -15,7 +15,7 @@ impl World {
 fn check(w: &World) {
     let now = w.kernel.now();
     for (gi, g) in w.groups.iter().enumerate() {
-        if let Some(sg) = &g.share {
+        if let Some(sg) = g.share_opt() {
             check_share(w, g, sg);
             continue;
         }
@@ -36,7 +36,11 @@ fn check(w: &World) {
                     );
                 }
                 seen[p] = Some(c);
-                assert_eq!(g.owner[p], Some(c), "invariant at {now:?}: owner record of partition {p} in group {gi}");
+                assert_eq!(
+                    g.classic().owner[p],
+                    Some(c),
+                    "invariant at {now:?}: owner record of partition {p} in group {gi}"
+                );
                 let leo = w.partitions[p].log.log_end_offset();
                 assert!(
                     o.position <= leo,
@@ -59,7 +63,7 @@ fn check(w: &World) {
         for &p in &g.partitions {
             if at_least_once {
                 let ledger = &w.rec.ledgers[gi];
-                let lost = ledger.lost(p, g.committed[p as usize]);
+                let lost = ledger.lost(p, g.classic().committed[p as usize]);
                 assert!(
                     lost <= ledger.skipped[p as usize],
                     "invariant at {now:?}: group {} committed past {lost} unprocessed records of {} (skipped on purpose: {})",
@@ -69,7 +73,7 @@ fn check(w: &World) {
                 );
             }
             let leo = w.partitions[p as usize].log.log_end_offset();
-            if let Some(c) = g.committed[p as usize] {
+            if let Some(c) = g.classic().committed[p as usize] {
                 assert!(
                     c <= leo,
                     "invariant at {now:?}: group {} committed {c} past log end {leo} of {}",
@@ -77,7 +81,7 @@ fn check(w: &World) {
                     w.partition_name(p)
                 );
             }
-            if let Some(owner) = g.owner[p as usize] {
+            if let Some(owner) = g.classic().owner[p as usize] {
                 assert!(
                     w.consumers[owner].owns(p),
                     "invariant at {now:?}: stale owner record for {}",

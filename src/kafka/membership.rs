@@ -83,7 +83,7 @@ impl World {
         // stay assigned to it and nobody reads them meanwhile. (A hung one is silent already.)
         if !was_hung
             && let Some(id) = self.consumers[c].member_id.clone()
-            && let Some(m) = self.groups[g].members.get_mut(&id)
+            && let Some(m) = self.groups[g].classic_mut().members.get_mut(&id)
         {
             m.alive = false;
             self.schedule_session_expiry(c, id);
@@ -129,7 +129,7 @@ impl World {
         self.release_all(c, "stop");
         if let Some(id) = member {
             if is_static {
-                if let Some(m) = self.groups[g].members.get_mut(&id) {
+                if let Some(m) = self.groups[g].classic_mut().members.get_mut(&id) {
                     m.alive = false;
                     self.schedule_session_expiry(c, id);
                 }
@@ -177,16 +177,16 @@ impl World {
             self.refresh_group(g);
         }
         let con = &self.consumers[c];
-        let is_member = con.member_id.as_ref().is_some_and(|id| self.groups[g].members.contains_key(id));
+        let is_member = con.member_id.as_ref().is_some_and(|id| self.groups[g].classic().members.contains_key(id));
         if con.classic().joining {
-            return self.groups[g].protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty();
+            return self.groups[g].classic().protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty();
         }
         if is_member && !con.classic().rejoin_needed {
             return true;
         }
         self.send_join(c);
         let con = &self.consumers[c];
-        self.groups[g].protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty()
+        self.groups[g].classic().protocol == RebalanceProtocol::Cooperative && !con.owned.is_empty()
     }
 
     /// onJoinPrepare, then JoinGroup.
@@ -197,7 +197,7 @@ impl World {
             // The membership was lost (poll timeout): onPartitionsLost, nothing can be committed.
             self.log_revoked(c, &owned);
             self.release_all(c, "poll_timeout");
-        } else if self.groups[g].protocol == RebalanceProtocol::Eager && !owned.is_empty() {
+        } else if self.groups[g].classic().protocol == RebalanceProtocol::Eager && !owned.is_empty() {
             // Eager: commit, then revoke everything before joining (stop-the-world).
             self.log_revoked(c, &owned);
             self.commit_on_revoke(c, &owned);
@@ -246,13 +246,13 @@ impl World {
         }
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
-        if !self.groups[g].members.contains_key(&id) {
+        if !self.groups[g].classic().members.contains_key(&id) {
             // UNKNOWN_MEMBER_ID: it was fenced without knowing (it was hung). Its partitions are
             // gone already (onPartitionsLost); it resets its member id and rejoins.
             self.membership_lost(c);
             return;
         }
-        let grp = &self.groups[g];
+        let grp = self.groups[g].classic();
         let must_join = grp.state == GroupState::PreparingRebalance && grp.members.get(&id).is_some_and(|m| !m.joined);
         if !must_join || self.consumers[c].classic().joining {
             return;
@@ -285,7 +285,7 @@ impl World {
         }
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
-        if !self.groups[g].members.contains_key(&id) {
+        if !self.groups[g].classic().members.contains_key(&id) {
             return;
         }
         // resetGenerationOnLeaveGroup: from now on its commits fail and its partitions count as lost.
@@ -295,7 +295,7 @@ impl World {
         if self.consumers[c].group_instance_id.is_some() {
             // Static members send no LeaveGroup; they just stop heartbeating. The member (and its
             // assignment) waits for the session timeout or for the instance to rejoin.
-            self.groups[g].members.get_mut(&id).expect("member").alive = false;
+            self.groups[g].classic_mut().members.get_mut(&id).expect("member").alive = false;
             self.schedule_session_expiry(c, id);
             let now = self.now();
             self.rec.event(now, What::PollTimeout { consumer: c as u32 });
@@ -328,7 +328,7 @@ impl World {
         for &p in parts {
             let log = &self.partitions[p as usize].log;
             let ledger = &mut self.rec.ledgers[g];
-            let position = match self.groups[g].committed[p as usize] {
+            let position = match self.groups[g].classic().committed[p as usize] {
                 Some(off) => off,
                 None => match reset {
                     OffsetReset::Earliest => log.log_start_offset(),
@@ -359,7 +359,7 @@ impl World {
             }
             let first = &mut ledger.first_offset[p as usize];
             *first = Some(first.map_or(position, |f| f.min(position)));
-            if let Some(o) = self.groups[g].owner[p as usize] {
+            if let Some(o) = self.groups[g].classic().owner[p as usize] {
                 for e in self.rec.events.iter().rev().take(25).rev() {
                     eprintln!("{:?} {:?}", e.time, e.what);
                 }
@@ -368,7 +368,7 @@ impl World {
                     p, self.consumers[c].name, self.consumers[o].name
                 );
             }
-            self.groups[g].owner[p as usize] = Some(c);
+            self.groups[g].classic_mut().owner[p as usize] = Some(c);
             self.rec.ledgers[g].note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position });
@@ -390,10 +390,10 @@ impl World {
         let g = self.consumers[c].group;
         self.consumers[c].owned.retain(|o| o.partition != p);
         self.discard_buffer(c, Some(p));
-        if self.groups[g].owner[p as usize] == Some(c) {
+        if self.groups[g].classic().owner[p as usize] == Some(c) {
             let now = self.now();
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: NONE_U32 });
-            self.groups[g].owner[p as usize] = None;
+            self.groups[g].classic_mut().owner[p as usize] = None;
             self.rec.ledgers[g].rewind_cause[p as usize] = cause;
             if cause == "rebalance" && self.consumers[c].is_running() {
                 self.rec.ledgers[g].note_revoked(p, now);
@@ -417,9 +417,11 @@ impl World {
         let (consumers, partitions, topics) = (&self.consumers, &self.partitions, &self.topics);
         let grp = &self.groups[g];
         let ledger = &mut self.rec.ledgers[g];
+        // Share groups never rebalance this way: their clocks never start.
         if ledger.rebalances == 0 {
             return;
         }
+        let cg = grp.classic();
         let mut any_live = false;
         for &p in &grp.partitions {
             // A partition an add_partitions has yet to create cannot pause.
@@ -427,7 +429,7 @@ impl World {
             if part.index >= topics[part.topic].partitions {
                 continue;
             }
-            let live = grp.owner[p as usize].is_some_and(|c| consumers[c].is_running() && !consumers[c].is_hung());
+            let live = cg.owner[p as usize].is_some_and(|c| consumers[c].is_running() && !consumers[c].is_hung());
             any_live |= live;
             let since = &mut ledger.paused_since[p as usize];
             match (live, *since) {
@@ -439,7 +441,7 @@ impl World {
                 _ => {}
             }
         }
-        let stw = grp.is_rebalancing() && !any_live;
+        let stw = cg.is_rebalancing() && !any_live;
         match (stw, ledger.stw_since) {
             (true, None) => ledger.stw_since = Some(now),
             (false, Some(t)) => {

@@ -96,7 +96,7 @@ impl World {
     /// A batch reached partition `pid` while someone was waiting for it (it is in the log now).
     pub(super) fn appended(&mut self, pid: u32) {
         for g in 0..self.groups.len() {
-            if self.is_push(g) && self.groups[g].owner[pid as usize].is_some() {
+            if self.is_push(g) && self.groups[g].classic().owner[pid as usize].is_some() {
                 self.pump(g, pid);
             }
         }

@@ -18,7 +18,7 @@ impl World {
     /// Sends what partition `p` has beyond the group's push offset to its owner, within credit
     /// and at most `limit` records.
     fn pump_limited(&mut self, g: usize, p: u32, limit: u64) -> u64 {
-        let Some(c) = self.groups[g].owner[p as usize] else { return 0 };
+        let Some(c) = self.groups[g].classic().owner[p as usize] else { return 0 };
         let con = &self.consumers[c];
         if !con.is_running() || con.paused {
             return 0; // a paused consumer gets nothing; resume pumps again
@@ -27,7 +27,7 @@ impl World {
         let log = &self.partitions[p as usize].log;
         let leo = log.log_end_offset();
         // Never push what retention deleted: the consumer's position check resets past it.
-        let from = self.groups[g].push_offset[p as usize].max(log.log_start_offset());
+        let from = self.groups[g].classic().push_offset[p as usize].max(log.log_start_offset());
         let mut left = leo.saturating_sub(from).min(limit);
         let buf = con.push_buffer().expect("a pushed-to consumer");
         if cfg.overflow == PushOverflow::Block {
@@ -35,7 +35,7 @@ impl World {
             left = left.min(cfg.buffer.saturating_sub(buf.records + buf.in_flight));
         }
         let inc = con.incarnation;
-        let epoch = self.groups[g].push_epoch[p as usize];
+        let epoch = self.groups[g].classic().push_epoch[p as usize];
         let mut at = from;
         while left > 0 {
             let m = left.min(u64::from(cfg.batch_max));
@@ -46,7 +46,7 @@ impl World {
             left -= m;
         }
         self.consumers[c].push_buffer_mut().expect("pushed-to").in_flight += at - from;
-        self.groups[g].push_offset[p as usize] = at;
+        self.groups[g].classic_mut().push_offset[p as usize] = at;
         at - from
     }
 
@@ -91,7 +91,7 @@ impl World {
         let owns = con.owns(p);
         let buf = con.push_buffer_mut().expect("a pushed-to consumer");
         buf.in_flight = buf.in_flight.saturating_sub(n);
-        if !owns || self.groups[g].push_epoch[p as usize] != epoch {
+        if !owns || self.groups[g].classic().push_epoch[p as usize] != epoch {
             // Revoked, or the position moved (seek, reset) since it was sent: stale, dropped.
             // Its credit comes back.
             if self.plan.groups[g].push.overflow == PushOverflow::Block {
@@ -184,7 +184,7 @@ impl World {
     pub(super) fn push_restart(&mut self, c: usize, p: u32, to: u64) {
         let g = self.consumers[c].group;
         self.discard_buffer(c, Some(p));
-        let grp = &mut self.groups[g];
+        let grp = self.groups[g].classic_mut();
         grp.push_epoch[p as usize] = grp.push_epoch[p as usize].wrapping_add(1);
         grp.push_offset[p as usize] = to;
     }

@@ -23,7 +23,7 @@ impl World {
             if !added || g.removed {
                 continue;
             }
-            if let Some(sg) = &g.share {
+            if let Some(sg) = g.share_opt() {
                 let mut in_flight_total = 0;
                 for &p in &g.partitions {
                     if !self.partition_exists(p) {
@@ -91,20 +91,20 @@ impl World {
                 if !self.partition_exists(p) {
                     continue;
                 }
-                let owner = g.owner[p as usize];
+                let owner = g.classic().owner[p as usize];
                 let position = owner.and_then(|c| self.consumers[c].position(p));
                 let log = &self.partitions[p as usize].log;
                 let (start, end) = (log.log_start_offset(), log.log_end_offset());
                 // Where reading resumes: the owner's position, else the committed offset, else
                 // what auto_offset_reset picks (latest: nothing now in the log is waiting).
-                let resume = position.or(g.committed[p as usize]).unwrap_or(match reset_of(gi) {
+                let resume = position.or(g.classic().committed[p as usize]).unwrap_or(match reset_of(gi) {
                     OffsetReset::Latest => end,
                     OffsetReset::Earliest | OffsetReset::None => start,
                 });
                 let backlog = end.saturating_sub(resume.max(start));
                 let lag_status = self.rec.lag_status(gi, p, now);
                 // Lag in time: how long the oldest record the group has not committed past has waited.
-                let lag_ns = match g.committed[p as usize] {
+                let lag_ns = match g.classic().committed[p as usize] {
                     Some(off) => {
                         let oldest = off.max(log.log_start_offset());
                         debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
@@ -118,7 +118,7 @@ impl World {
                     partition: p,
                     log_end_offset: self.partitions[p as usize].log.log_end_offset(),
                     log_start_offset: self.partitions[p as usize].log.log_start_offset(),
-                    committed: g.committed[p as usize].unwrap_or(NONE_U64),
+                    committed: g.classic().committed[p as usize].unwrap_or(NONE_U64),
                     lag_ns,
                     position: position.unwrap_or(NONE_U64),
                     owner: owner.map_or(NONE_U32, |c| c as u32),

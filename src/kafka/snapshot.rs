@@ -29,9 +29,12 @@ impl World {
             .groups
             .iter()
             .map(|g| GroupEnd {
-                committed: g.committed.clone(),
-                generation: g.generation,
-                share: g.share.as_ref().map(|sg| ShareEnd {
+                // A share group commits no offsets (its SPSO is reported instead).
+                committed: g
+                    .share_opt()
+                    .map_or_else(|| g.classic().committed.clone(), |_| vec![None; self.partitions.len()]),
+                generation: g.share_opt().map_or_else(|| g.classic().generation, |_| 0),
+                share: g.share_opt().map(|sg| ShareEnd {
                     members: sg.members.len(),
                     group_epoch: sg.group_epoch,
                     assignment_epoch: sg.assignment_epoch,
@@ -66,8 +69,8 @@ impl World {
             RunState::Crashed => ConsumerState::Crashed,
             RunState::Stopped if self.rec.consumers[c].started => ConsumerState::Stopped,
             RunState::Stopped => ConsumerState::NotStarted,
-            RunState::Running if group.share.is_some() => {
-                let sg = group.share.as_ref().expect("share group");
+            RunState::Running if group.is_share() => {
+                let sg = group.share();
                 let member = con.member_id.as_ref().is_some_and(|id| sg.members.contains_key(id));
                 if !con.owned.is_empty() {
                     ConsumerState::Active
@@ -79,7 +82,7 @@ impl World {
             }
             RunState::Running if con.is_hung() => ConsumerState::Hung,
             RunState::Running => {
-                let member = con.member_id.as_ref().is_some_and(|id| group.members.contains_key(id));
+                let member = con.member_id.as_ref().is_some_and(|id| group.classic().members.contains_key(id));
                 if !con.owned.is_empty() {
                     ConsumerState::Active
                 } else if con.classic().joining {

@@ -1,6 +1,7 @@
 //! The scenario's timeline: each action logged and applied at its instant (crash, start, stop,
 //! slow, seek, reset, pause, groups and partitions added or removed).
 
+use super::group::Coordinator;
 use super::world::World;
 use crate::record::event::{RebalanceReason, StartCause, What};
 use crate::scenario::plan::Action;
@@ -48,9 +49,12 @@ impl World {
             }
             Action::AddPartitions { topic, count } => {
                 self.topics[topic].partitions = count;
-                // Members notice the new partitions at their next metadata refresh; the group rebalances.
+                // Members of a classic group notice the new partitions at their next metadata
+                // refresh and the group rebalances; a share group's coordinator assigns them at its
+                // next target assignment.
                 for g in 0..self.groups.len() {
-                    if self.plan.groups[g].topics.contains(&topic) && !self.groups[g].members.is_empty() {
+                    let Coordinator::Classic(cg) = &self.groups[g].coordinator else { continue };
+                    if self.plan.groups[g].topics.contains(&topic) && !cg.members.is_empty() {
                         self.prepare_rebalance(g, RebalanceReason::PartitionsGrew { topic, count });
                     }
                 }

@@ -345,16 +345,24 @@ impl World {
                 what: format!("group `{}`'s {what} for {n} partitions", g.id),
                 bytes: (n * per) as u64,
             };
-            let mut group = Group::new(g.id.clone(), g.protocol, gparts, n, members)
-                .map_err(|_| too_big("offset and ownership tables", Group::dense_bytes_per_partition()))?;
+            use super::group::{ClassicGroup, Coordinator};
+            use super::share::group::ShareGroup;
             use crate::record::ledger::Ledger;
+            let kind = GroupKind::of(g);
+            let coordinator = match kind {
+                GroupKind::Share => Coordinator::Share(Box::new(
+                    ShareGroup::new(g.share, n)
+                        .map_err(|_| too_big("share-partition table", ShareGroup::dense_bytes_per_partition()))?,
+                )),
+                GroupKind::Pull | GroupKind::Push => {
+                    Coordinator::Classic(Box::new(ClassicGroup::new(g.protocol, n).map_err(|_| {
+                        too_big("offset and ownership tables", ClassicGroup::dense_bytes_per_partition())
+                    })?))
+                }
+            };
             ledgers.push(Ledger::new(n).map_err(|_| too_big("ledger", Ledger::dense_bytes_per_partition()))?);
-            if g.kind == GroupType::Share {
-                use super::share::group::ShareGroup;
-                let share = ShareGroup::new(g.share, n)
-                    .map_err(|_| too_big("share-partition table", ShareGroup::dense_bytes_per_partition()))?;
-                group.share = Some(Box::new(share));
-            }
+            let group =
+                Group { id: g.id.clone(), partitions: gparts, consumers: members, removed: false, kind, coordinator };
             groups.push(group);
         }
         let end = SimTime::ZERO + plan.duration;

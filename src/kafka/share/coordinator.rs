@@ -24,7 +24,7 @@ pub enum ShareReply {
 
 impl World {
     pub(in crate::kafka) fn is_share(&self, g: usize) -> bool {
-        self.groups[g].share.is_some()
+        self.groups[g].is_share()
     }
 
     /// A share consumer starts: it subscribes, and its first heartbeat (epoch 0) joins the group.
@@ -48,7 +48,7 @@ impl World {
             return;
         }
         let g = self.consumers[c].group;
-        let every = self.groups[g].share.as_ref().expect("share group").plan.heartbeat_interval;
+        let every = self.groups[g].share().plan.heartbeat_interval;
         self.schedule_consumer(c, every, |c, inc| Ev::ShareHeartbeat { c, inc });
     }
 
@@ -57,7 +57,7 @@ impl World {
         let g = self.consumers[c].group;
         let d = self.delay;
         self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
-        let every = self.groups[g].share.as_ref().expect("share group").plan.heartbeat_interval;
+        let every = self.groups[g].share().plan.heartbeat_interval;
         self.schedule_consumer(c, every, |c, inc| Ev::ShareHeartbeat { c, inc });
     }
 
@@ -69,7 +69,7 @@ impl World {
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let epoch = self.consumers[c].generation;
-        let sg = self.groups[g].share.as_mut().expect("share group");
+        let sg = self.groups[g].share_mut();
         let reply = match sg.members.get_mut(&id) {
             Some(m) => {
                 m.last_heartbeat = now;
@@ -94,7 +94,7 @@ impl World {
             Some(r) => r,
             None => {
                 self.share_maybe_assign(g);
-                let sg = self.groups[g].share.as_mut().expect("share group");
+                let sg = self.groups[g].share_mut();
                 let target_epoch = sg.assignment_epoch;
                 let target = sg.target.get(&id).cloned().unwrap_or_default();
                 let m = sg.members.get_mut(&id).expect("member");
@@ -148,7 +148,7 @@ impl World {
     /// (GroupMetadataManager.maybeUpdateTargetAssignment, canComputeNextTargetAssignment, 4.3).
     fn share_maybe_assign(&mut self, g: usize) {
         let now = self.now();
-        let sg = self.groups[g].share.as_ref().expect("share group");
+        let sg = self.groups[g].share();
         if sg.group_epoch <= sg.assignment_epoch {
             return;
         }
@@ -156,7 +156,7 @@ impl World {
             return;
         }
         let parts: Vec<u32> = self.groups[g].partitions.iter().copied().filter(|&p| self.partition_exists(p)).collect();
-        let sg = self.groups[g].share.as_ref().expect("share group");
+        let sg = self.groups[g].share();
         let ids: Vec<String> = sg.members.keys().cloned().collect();
         let index_of = |p: u32| parts.iter().position(|&q| q == p).map(|i| i as u32);
         let current: Vec<Vec<u32>> = ids
@@ -183,10 +183,9 @@ impl World {
                 ShareOffsetReset::Latest => log.log_end_offset(),
             };
             let config = self.share_partition_config(g);
-            self.groups[g].share.as_mut().expect("share group").parts[p as usize] =
-                Some(SharePartition::new(start, config));
+            self.groups[g].share_mut().parts[p as usize] = Some(SharePartition::new(start, config));
         }
-        let sg = self.groups[g].share.as_mut().expect("share group");
+        let sg = self.groups[g].share_mut();
         sg.target = ids
             .iter()
             .cloned()
@@ -201,7 +200,7 @@ impl World {
     }
 
     fn share_partition_config(&self, g: usize) -> ShareConfig {
-        let plan = &self.groups[g].share.as_ref().expect("share group").plan;
+        let plan = &self.groups[g].share().plan;
         // Each fetch brings its consumer's share.acquire.mode (`acquire_in`); this is a default.
         let mode = AcquireMode::BatchOptimized;
         ShareConfig { lock: plan.lock, delivery_limit: plan.delivery_limit, window_limit: plan.window_limit, mode }
@@ -211,7 +210,7 @@ impl World {
     /// (GroupMetadataManager.scheduleShareGroupSessionTimeout -> shareGroupFenceMemberOperation).
     pub(in crate::kafka) fn share_session_expire(&mut self, g: usize, id: String) {
         let now = self.now();
-        let sg = self.groups[g].share.as_ref().expect("share group");
+        let sg = self.groups[g].share();
         let Some(m) = sg.members.get(&id) else { return };
         let deadline = m.last_heartbeat + sg.plan.session_timeout;
         if deadline > now {
@@ -227,7 +226,7 @@ impl World {
     /// stay locked: the share session, not the membership, holds them.
     pub(in crate::kafka) fn share_remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
         let now = self.now();
-        let sg = self.groups[g].share.as_mut().expect("share group");
+        let sg = self.groups[g].share_mut();
         let Some(m) = sg.members.remove(id) else { return };
         sg.group_epoch += 1;
         self.rec.groups[g].share.fencings += u64::from(fenced);
@@ -282,7 +281,7 @@ impl World {
         let parts = self.groups[g].partitions.clone();
         let (mut back, mut archived) = (0, 0);
         for p in parts {
-            let sg = self.groups[g].share.as_mut().expect("share group");
+            let sg = self.groups[g].share_mut();
             let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
             let t = sp.release_member(c as u32);
             if t.made_available + t.archived_delivery_limit == 0 {

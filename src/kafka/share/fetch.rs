@@ -28,7 +28,7 @@ impl World {
                 j += 1;
             }
             i = j;
-            let sg = self.groups[g].share.as_mut().expect("share group");
+            let sg = self.groups[g].share_mut();
             let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
             match sp.acknowledge(c as u32, &list) {
                 Ok(t) => {
@@ -92,7 +92,7 @@ impl World {
                 let i = starts.partition_point(|&s| s <= off);
                 starts.get(i).copied().unwrap_or(log_end)
             };
-            let sg = self.groups[g].share.as_mut().expect("share group");
+            let sg = self.groups[g].share_mut();
             let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
             let got = sp.acquire_in(mode, c as u32, budget, now, log_end, batch_end);
             if got.is_empty() {
@@ -117,7 +117,7 @@ impl World {
     /// Keeps one lock-expiry check scheduled per partition, at its earliest running lock (locks
     /// are taken with one duration, so later acquisitions never expire sooner).
     fn share_lock_timer(&mut self, g: usize, p: u32) {
-        let sg = self.groups[g].share.as_mut().expect("share group");
+        let sg = self.groups[g].share_mut();
         if sg.lock_timer[p as usize] {
             return;
         }
@@ -129,7 +129,7 @@ impl World {
 
     pub(in crate::kafka) fn share_lock_expiry(&mut self, g: usize, p: u32) {
         let now = self.now();
-        let sg = self.groups[g].share.as_mut().expect("share group");
+        let sg = self.groups[g].share_mut();
         sg.lock_timer[p as usize] = false;
         let Some(sp) = sg.parts[p as usize].as_mut() else { return };
         let t = sp.expire_locks(now);
@@ -181,7 +181,7 @@ impl World {
     /// SPSO may have moved: Burrow-style lag status reads it as the group's committed offset.
     pub(in crate::kafka) fn share_spso_moved(&mut self, g: usize, p: u32) {
         let now = self.now();
-        let Some(sp) = self.groups[g].share.as_ref().and_then(|sg| sg.parts[p as usize].as_ref()) else { return };
+        let Some(sp) = self.groups[g].share_opt().and_then(|sg| sg.parts[p as usize].as_ref()) else { return };
         let spso = sp.spso();
         self.rec.burrow_commit(g, p, spso, now);
     }
