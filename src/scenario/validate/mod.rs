@@ -8,28 +8,14 @@ use super::raw::*;
 use crate::sim::SimDuration;
 use std::collections::BTreeMap;
 
-/// Keeps the simulated world within what one machine can hold and what charts can show.
-const MAX_PARTITIONS: u32 = 10_000;
-const MAX_SAMPLES_PER_PARTITION: u64 = 1_000_000;
-/// Bounds on counts, so that no number in a file can make validation itself allocate without end.
-pub const MAX_CONSUMERS: u64 = 10_000;
-pub const MAX_GROUPS: usize = 1_000;
-pub const MAX_PRODUCERS: usize = 1_000;
-pub const MAX_TIMELINE: usize = 20_000;
-/// The output folder is named after the scenario, and staging folders add a suffix: stay well
-/// under the 255-byte file-name limit of common file systems.
-pub const MAX_SCENARIO_NAME: usize = 100;
-/// Kafka's own limit for topic names; used for every other name too.
-pub const MAX_NAME: usize = 249;
-pub const MAX_SLOW_FACTOR: f64 = 1e6;
-pub const MAX_POLL_RECORDS: u32 = 1_000_000;
-pub const MAX_BATCH_BYTES: u64 = i32::MAX as u64;
-pub const MAX_PUSH_BUFFER: u64 = 1_000_000_000;
-pub const MAX_PUSH_BATCH: u32 = 1_000_000;
-pub const MAX_SIGMA: f64 = 10.0;
-/// The largest key space a producer may draw from (the partitioner precomputes each key's
-/// partition: a 4-byte slot per key).
-pub const MAX_KEYS: u64 = 10_000_000;
+mod bounds;
+
+pub use bounds::{
+    MAX_BATCH_BYTES, MAX_BURROW_INTERVALS, MAX_CONSUMERS, MAX_GROUPS, MAX_KEYS, MAX_NAME, MAX_POLL_RECORDS,
+    MAX_PRODUCERS, MAX_PUSH_BATCH, MAX_PUSH_BUFFER, MAX_SCENARIO_NAME, MAX_SIGMA, MAX_SLOW_FACTOR, MAX_TIMELINE,
+};
+use bounds::{MAX_PARTITIONS, MAX_SAMPLES_PER_PARTITION};
+
 const ACTIONS: &str = "crash, start, stop, hang, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
 
 struct Checker<'a> {
@@ -623,9 +609,6 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         expect,
     })
 }
-
-/// The most commits and broker offsets Burrow may keep per partition here.
-pub const MAX_BURROW_INTERVALS: u32 = 1_000;
 
 /// Burrow's settings: its config takes whole seconds for offset-refresh and min-distance.
 fn check_burrow(ck: &Checker, raw: Option<&RawBurrow>) -> Result<BurrowPlan, ScenarioError> {
