@@ -9,6 +9,7 @@ use crate::sim::SimDuration;
 use std::collections::BTreeMap;
 
 mod bounds;
+mod burrow;
 
 pub use bounds::{
     MAX_BATCH_BYTES, MAX_BURROW_INTERVALS, MAX_CONSUMERS, MAX_GROUPS, MAX_KEYS, MAX_NAME, MAX_POLL_RECORDS,
@@ -585,7 +586,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
     }
     timeline.sort_by_key(|a| a.at);
 
-    let burrow = check_burrow(&ck, raw.burrow.as_ref())?;
+    let burrow = burrow::check_burrow(&ck, raw.burrow.as_ref())?;
     let expect = super::expect::parse(file, &raw.expect)?;
     Ok(Plan {
         name: raw.name,
@@ -608,47 +609,6 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         file_seed: raw.seed.unwrap_or(0),
         expect,
     })
-}
-
-/// Burrow's settings: its config takes whole seconds for offset-refresh and min-distance.
-fn check_burrow(ck: &Checker, raw: Option<&RawBurrow>) -> Result<BurrowPlan, ScenarioError> {
-    let mut b = BurrowPlan::default();
-    let Some(raw) = raw else { return Ok(b) };
-    let whole_seconds = |d: SimDuration| d.as_nanos().is_multiple_of(1_000_000_000);
-    if let Some(d) = raw.offset_refresh {
-        if d.0.is_zero() || !whole_seconds(d.0) {
-            return Err(ck.err(
-                "burrow.offset_refresh",
-                format!(
-                    "{}: Burrow fetches broker offsets every whole number of seconds, at least 1s (default 10s)",
-                    d.0
-                ),
-            ));
-        }
-        b.offset_refresh = d.0;
-    }
-    if let Some(n) = raw.intervals {
-        if !(1..=MAX_BURROW_INTERVALS).contains(&n) {
-            return Err(ck.err(
-                "burrow.intervals",
-                format!("{n}: Burrow keeps 1 to {MAX_BURROW_INTERVALS} commits and broker offsets per partition (default 10)"),
-            ));
-        }
-        b.intervals = n;
-    }
-    if let Some(d) = raw.min_distance {
-        if !whole_seconds(d.0) {
-            return Err(ck.err(
-                "burrow.min_distance",
-                format!("{}: Burrow's min-distance is a whole number of seconds, 0s or more (default 1s)", d.0),
-            ));
-        }
-        b.min_distance = d.0;
-    }
-    if let Some(l) = raw.allowed_lag {
-        b.allowed_lag = l;
-    }
-    Ok(b)
 }
 
 fn check_topics(ck: &Checker, raw: &[RawTopic]) -> Result<Vec<TopicPlan>, ScenarioError> {
