@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 mod bounds;
 mod burrow;
+mod topics;
 
 pub use bounds::{
     MAX_BATCH_BYTES, MAX_BURROW_INTERVALS, MAX_CONSUMERS, MAX_GROUPS, MAX_KEYS, MAX_NAME, MAX_POLL_RECORDS,
@@ -111,15 +112,9 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         )));
     }
 
-    let topics = check_topics(&ck, &raw.topics)?;
-    let topic_index: BTreeMap<&str, usize> = topics.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
-    let topic_names = || topics.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
-    let find_topic = |path: String, name: &str| {
-        topic_index
-            .get(name)
-            .copied()
-            .ok_or_else(|| ck.err(path, format!("unknown topic `{name}`; topics defined: {}", topic_names())))
-    };
+    let topics = topics::check_topics(&ck, &raw.topics)?;
+    let topic_names = topics::TopicNames::new(&topics);
+    let find_topic = |path: String, name: &str| topic_names.find(&ck, path, name);
 
     let mut producers = Vec::new();
     let mut producer_index = BTreeMap::new();
@@ -609,66 +604,6 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         file_seed: raw.seed.unwrap_or(0),
         expect,
     })
-}
-
-fn check_topics(ck: &Checker, raw: &[RawTopic]) -> Result<Vec<TopicPlan>, ScenarioError> {
-    if raw.is_empty() {
-        return Err(ck.err("topics", "a scenario needs at least one topic"));
-    }
-    let mut seen = BTreeMap::new();
-    let mut total = 0u64;
-    for (i, t) in raw.iter().enumerate() {
-        if t.name.is_empty() {
-            return Err(ck.err(format!("topics[{i}].name"), "a topic name cannot be empty"));
-        }
-        if seen.insert(t.name.as_str(), i).is_some() {
-            return Err(ck.err(format!("topics[{i}].name"), format!("topic `{}` is defined twice", t.name)));
-        }
-        if t.partitions == 0 || t.partitions > MAX_PARTITIONS {
-            return Err(ck.err(
-                format!("topics[{i}].partitions"),
-                format!("{} is not allowed; a topic has 1 to {MAX_PARTITIONS} partitions", t.partitions),
-            ));
-        }
-        total += u64::from(t.partitions);
-    }
-    if total > u64::from(MAX_PARTITIONS) {
-        return Err(ck.err("topics", format!("{total} partitions in all; at most {MAX_PARTITIONS} are supported")));
-    }
-    let mut out = Vec::new();
-    for (i, t) in raw.iter().enumerate() {
-        let retention_bytes = match t.retention_bytes {
-            None | Some(-1) => None,
-            Some(b) if b > 0 => Some(b as u64),
-            Some(b) => {
-                return Err(ck.err(
-                    format!("topics[{i}].retention_bytes"),
-                    format!("{b} is not allowed; bytes per partition > 0, or -1 for unlimited (Kafka's default)"),
-                ));
-            }
-        };
-        let segment_bytes = t.segment_bytes.unwrap_or(defaults::SEGMENT_BYTES);
-        if segment_bytes == 0 || segment_bytes > MAX_BATCH_BYTES {
-            return Err(ck.err(
-                format!("topics[{i}].segment_bytes"),
-                format!("{segment_bytes} is not allowed; 1 to {MAX_BATCH_BYTES} bytes (Kafka's default: 1073741824)"),
-            ));
-        }
-        let segment_ms = t.segment_ms.map_or(defaults::SEGMENT_MS, |d| d.0);
-        if segment_ms.is_zero() {
-            return Err(ck.err(format!("topics[{i}].segment_ms"), "must be longer than 0 (Kafka's default: 7 days)"));
-        }
-        out.push(TopicPlan {
-            name: t.name.clone(),
-            partitions: t.partitions,
-            max_partitions: t.partitions,
-            retention: Some(t.retention_ms.map_or(defaults::RETENTION, |d| d.0)),
-            retention_bytes,
-            segment_ms,
-            segment_bytes,
-        });
-    }
-    Ok(out)
 }
 
 /// The group's settings as a consumer entry, so group and consumer resolve with one rule.
