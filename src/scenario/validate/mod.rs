@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 mod bounds;
 mod burrow;
+mod config;
 mod topics;
 
 pub use bounds::{
@@ -273,7 +274,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
                 ),
             ));
         }
-        let base = settings_of_group(g);
+        let base = config::settings_of_group(g);
         let raw_consumers: Vec<RawConsumer> = match &g.consumers {
             RawConsumers::Count(n) => {
                 (1..=*n).map(|i| RawConsumer { name: format!("{}-{i}", g.id), ..Default::default() }).collect()
@@ -294,7 +295,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         let mut consumers = Vec::new();
         // The group's own settings first, so a mistake written on the group is named there
         // (not at its first consumer).
-        resolve_config(&ck, &path, &base, &RawConsumer::default())?;
+        config::resolve_config(&ck, &path, &base, &RawConsumer::default())?;
         let mut instance_ids = BTreeMap::new();
         for (ci, c) in raw_consumers.iter().enumerate() {
             let cpath = format!("{path}.consumers[{ci}]");
@@ -321,7 +322,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
                     format!("group_instance_id `{iid}` is used twice in group `{}`", g.id),
                 ));
             }
-            let config = resolve_config(&ck, &cpath, &base, c)?;
+            let config = config::resolve_config(&ck, &cpath, &base, c)?;
             let start = c.start_at.map_or(added_at.unwrap_or(SimDuration::ZERO), |d| d.0);
             if start > duration {
                 return Err(ck.err(
@@ -604,133 +605,4 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         file_seed: raw.seed.unwrap_or(0),
         expect,
     })
-}
-
-/// The group's settings as a consumer entry, so group and consumer resolve with one rule.
-fn settings_of_group(g: &RawGroup) -> RawConsumer {
-    RawConsumer {
-        name: String::new(),
-        start_at: None,
-        group_instance_id: None,
-        consumer_memory: None,
-        poll_interval: g.poll_interval,
-        max_poll_records: g.max_poll_records,
-        fetch_max_wait_ms: g.fetch_max_wait_ms,
-        processing: g.processing.clone(),
-        commit: g.commit,
-        auto_commit_interval_ms: g.auto_commit_interval_ms,
-        auto_offset_reset: g.auto_offset_reset,
-        session_timeout_ms: g.session_timeout_ms,
-        heartbeat_interval_ms: g.heartbeat_interval_ms,
-        max_poll_interval_ms: g.max_poll_interval_ms,
-        share_acquire_mode: g.share_acquire_mode,
-        share_acknowledgement_mode: g.share_acknowledgement_mode,
-        outcome: g.outcome,
-        poison: g.poison.clone(),
-    }
-}
-
-fn resolve_config(ck: &Checker, path: &str, g: &RawConsumer, c: &RawConsumer) -> Result<ConsumerConfig, ScenarioError> {
-    let dur = |own: Option<SimDuration>, group: Option<SimDuration>, d: SimDuration| own.or(group).unwrap_or(d);
-    let cfg = ConsumerConfig {
-        poll_interval: dur(c.poll_interval.map(|d| d.0), g.poll_interval.map(|d| d.0), defaults::POLL_INTERVAL),
-        max_poll_records: c.max_poll_records.or(g.max_poll_records).unwrap_or(defaults::MAX_POLL_RECORDS),
-        fetch_max_wait: dur(
-            c.fetch_max_wait_ms.map(|d| d.0),
-            g.fetch_max_wait_ms.map(|d| d.0),
-            defaults::FETCH_MAX_WAIT,
-        ),
-        processing: c
-            .processing
-            .clone()
-            .or_else(|| g.processing.clone())
-            .unwrap_or(Processing::Constant(SimDuration::ZERO)),
-        commit: c.commit.or(g.commit).unwrap_or(CommitMode::Auto),
-        auto_commit_interval: dur(
-            c.auto_commit_interval_ms.map(|d| d.0),
-            g.auto_commit_interval_ms.map(|d| d.0),
-            defaults::AUTO_COMMIT_INTERVAL,
-        ),
-        auto_offset_reset: c.auto_offset_reset.or(g.auto_offset_reset).unwrap_or(OffsetReset::Latest),
-        session_timeout: dur(
-            c.session_timeout_ms.map(|d| d.0),
-            g.session_timeout_ms.map(|d| d.0),
-            defaults::SESSION_TIMEOUT,
-        ),
-        heartbeat_interval: dur(
-            c.heartbeat_interval_ms.map(|d| d.0),
-            g.heartbeat_interval_ms.map(|d| d.0),
-            defaults::HEARTBEAT_INTERVAL,
-        ),
-        max_poll_interval: dur(
-            c.max_poll_interval_ms.map(|d| d.0),
-            g.max_poll_interval_ms.map(|d| d.0),
-            defaults::MAX_POLL_INTERVAL,
-        ),
-        share_acquire_mode: c.share_acquire_mode.or(g.share_acquire_mode).unwrap_or(ShareAcquireMode::BatchOptimized),
-        share_acknowledgement_mode: c
-            .share_acknowledgement_mode
-            .or(g.share_acknowledgement_mode)
-            .unwrap_or(ShareAcknowledgementMode::Implicit),
-        outcome: c
-            .outcome
-            .or(g.outcome)
-            .map_or(Outcome::default(), |o| Outcome { release: o.release, reject: o.reject }),
-    };
-    let o = cfg.outcome;
-    let prob = |p: f64| p.is_finite() && (0.0..=1.0).contains(&p);
-    if !prob(o.release) || !prob(o.reject) || o.release + o.reject > 1.0 {
-        return Err(ck.err(
-            format!("{path}.outcome"),
-            format!(
-                "release {} and reject {} must be probabilities (0 to 1) that add up to at most 1",
-                o.release, o.reject
-            ),
-        ));
-    }
-    if cfg.max_poll_records == 0 || cfg.max_poll_records > MAX_POLL_RECORDS {
-        return Err(ck.err(
-            format!("{path}.max_poll_records"),
-            format!("{} is not allowed; 1 to {MAX_POLL_RECORDS} (Kafka's default: 500)", cfg.max_poll_records),
-        ));
-    }
-    if let Processing::LogNormal { sigma, .. } = cfg.processing
-        && sigma > MAX_SIGMA
-    {
-        return Err(ck.err(
-            format!("{path}.processing.lognormal.sigma"),
-            format!("{sigma} is not allowed; at most {MAX_SIGMA}"),
-        ));
-    }
-    if cfg.poll_interval.is_zero() && cfg.fetch_max_wait.is_zero() {
-        return Err(ck.err(
-            format!("{path}.poll_interval"),
-            concat!(
-                "poll_interval and fetch_max_wait_ms are both 0: an idle consumer would poll forever without ",
-                "time passing; set poll_interval (e.g. 100ms) or fetch_max_wait_ms (Kafka's default: 500)"
-            ),
-        ));
-    }
-    if cfg.auto_commit_interval.is_zero() {
-        return Err(ck.err(format!("{path}.auto_commit_interval_ms"), "must be longer than 0 (Kafka's default: 5000)"));
-    }
-    if cfg.session_timeout < defaults::MIN_SESSION_TIMEOUT || cfg.session_timeout > defaults::MAX_SESSION_TIMEOUT {
-        return Err(ck.err(format!("{path}.session_timeout_ms"), format!(
-            "{} is outside the broker's allowed range, 6s (group.min.session.timeout.ms) to 30m (group.max.session.timeout.ms)",
-            cfg.session_timeout
-        )));
-    }
-    if cfg.heartbeat_interval.is_zero() || cfg.heartbeat_interval >= cfg.session_timeout {
-        return Err(ck.err(
-            format!("{path}.heartbeat_interval_ms"),
-            format!(
-                "{} must be above 0 and below session_timeout_ms ({}); Kafka advises at most a third of it",
-                cfg.heartbeat_interval, cfg.session_timeout
-            ),
-        ));
-    }
-    if cfg.max_poll_interval.is_zero() {
-        return Err(ck.err(format!("{path}.max_poll_interval_ms"), "must be longer than 0 (Kafka's default: 300000)"));
-    }
-    Ok(cfg)
 }
