@@ -12,12 +12,13 @@ mod bounds;
 mod burrow;
 mod config;
 mod topics;
+mod whole;
 
+use bounds::MAX_PARTITIONS;
 pub use bounds::{
     MAX_BATCH_BYTES, MAX_BURROW_INTERVALS, MAX_CONSUMERS, MAX_GROUPS, MAX_KEYS, MAX_NAME, MAX_POLL_RECORDS,
     MAX_PRODUCERS, MAX_PUSH_BATCH, MAX_PUSH_BUFFER, MAX_SCENARIO_NAME, MAX_SIGMA, MAX_SLOW_FACTOR, MAX_TIMELINE,
 };
-use bounds::{MAX_PARTITIONS, MAX_SAMPLES_PER_PARTITION};
 
 const ACTIONS: &str = "crash, start, stop, hang, slow, rate, seek, reset_offsets, pause, resume, add_group, remove_group, add_consumer, add_partitions";
 
@@ -29,90 +30,19 @@ impl Checker<'_> {
     fn err(&self, path: impl Into<String>, msg: impl Into<String>) -> ScenarioError {
         ScenarioError::field(self.file, path, msg)
     }
+
+    /// Names (other than the scenario's) are held to Kafka's limit for topic names.
+    fn check_name_length(&self, path: String, name: &str) -> Result<(), ScenarioError> {
+        if name.len() > MAX_NAME {
+            return Err(self.err(path, format!("a name of {} characters; at most {MAX_NAME} are allowed", name.len())));
+        }
+        Ok(())
+    }
 }
 
 pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
     let ck = Checker { file };
-    if raw.name.is_empty()
-        || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        || raw.name.starts_with('.')
-    {
-        return Err(ck.err(
-            "name",
-            format!("`{}` cannot name an output folder; use letters, digits, '-', '_' or '.' (not first)", raw.name),
-        ));
-    }
-    if raw.name.len() > MAX_SCENARIO_NAME {
-        return Err(ck.err(
-            "name",
-            format!(
-                "{} characters; a scenario name (it names the output folder) has at most {MAX_SCENARIO_NAME}",
-                raw.name.len()
-            ),
-        ));
-    }
-    let long_name = |path: String, name: &str| {
-        (name.len() > MAX_NAME)
-            .then(|| ck.err(path, format!("a name of {} characters; at most {MAX_NAME} are allowed", name.len())))
-    };
-    for (i, t) in raw.topics.iter().enumerate() {
-        if let Some(e) = long_name(format!("topics[{i}].name"), &t.name) {
-            return Err(e);
-        }
-    }
-    for (i, p) in raw.producers.iter().enumerate() {
-        if let Some(e) = long_name(format!("producers[{i}].name"), &p.name) {
-            return Err(e);
-        }
-    }
-    if raw.producers.len() > MAX_PRODUCERS {
-        return Err(
-            ck.err("producers", format!("{} producers; at most {MAX_PRODUCERS} are supported", raw.producers.len()))
-        );
-    }
-    if raw.timeline.len() > MAX_TIMELINE {
-        return Err(ck.err("timeline", format!("{} entries; at most {MAX_TIMELINE} are supported", raw.timeline.len())));
-    }
-    let added_groups = raw.timeline.iter().filter(|a| a.add_group.is_some()).count();
-    if raw.groups.len() + added_groups > MAX_GROUPS {
-        return Err(ck.err(
-            "groups",
-            format!(
-                "{} groups (with those the timeline adds); at most {MAX_GROUPS} are supported",
-                raw.groups.len() + added_groups
-            ),
-        ));
-    }
-    // Count consumers before any list is built from a count: `consumers: 2147483648` must not allocate.
-    let count_of = |c: &RawConsumers| match c {
-        RawConsumers::Count(n) => u64::from(*n),
-        RawConsumers::List(l) => l.len() as u64,
-    };
-    let total_consumers: u64 = raw.groups.iter().map(|g| count_of(&g.consumers)).sum::<u64>()
-        + raw
-            .timeline
-            .iter()
-            .map(|a| a.add_group.as_ref().map_or(0, |g| count_of(&g.consumers)) + u64::from(a.add_consumer.is_some()))
-            .sum::<u64>();
-    if total_consumers > MAX_CONSUMERS {
-        return Err(
-            ck.err("groups", format!("{total_consumers} consumers in all; at most {MAX_CONSUMERS} are supported"))
-        );
-    }
-    let duration = raw.duration.0;
-    if duration.is_zero() {
-        return Err(ck.err("duration", "must be longer than 0, e.g. 60s"));
-    }
-    let sample_interval = raw.sample_interval.map_or(defaults::SAMPLE_INTERVAL, |d| d.0);
-    if sample_interval.is_zero() {
-        return Err(ck.err("sample_interval", "must be longer than 0, e.g. 100ms"));
-    }
-    if duration.as_nanos() / sample_interval.as_nanos() > MAX_SAMPLES_PER_PARTITION {
-        return Err(ck.err("sample_interval", format!(
-            "{sample_interval} over {duration} gives more than {MAX_SAMPLES_PER_PARTITION} samples; use a longer interval"
-        )));
-    }
-
+    let (duration, sample_interval) = whole::check_whole(&ck, &raw)?;
     let topics = topics::check_topics(&ck, &raw.topics)?;
     let topic_names = topics::TopicNames::new(&topics);
     let find_topic = |path: String, name: &str| topic_names.find(&ck, path, name);
@@ -222,9 +152,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         if g.id.is_empty() {
             return Err(ck.err(format!("{path}.id"), "a group id cannot be empty"));
         }
-        if let Some(e) = long_name(format!("{path}.id"), &g.id) {
-            return Err(e);
-        }
+        ck.check_name_length(format!("{path}.id"), &g.id)?;
         if group_ids.insert(g.id.clone(), gi).is_some() {
             return Err(ck.err(format!("{path}.id"), format!("group `{}` is defined twice", g.id)));
         }
@@ -302,9 +230,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             if c.name.is_empty() {
                 return Err(ck.err(format!("{cpath}.name"), "a consumer name cannot be empty"));
             }
-            if let Some(e) = long_name(format!("{cpath}.name"), &c.name) {
-                return Err(e);
-            }
+            ck.check_name_length(format!("{cpath}.name"), &c.name)?;
             if let Some((og, _)) = consumer_index.insert(c.name.clone(), (gi, ci)) {
                 return Err(ck.err(
                     format!("{cpath}.name"),
