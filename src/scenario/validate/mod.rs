@@ -1,9 +1,10 @@
 //! Raw scenario -> checked [`Plan`]: defaults filled in, names resolved, every rule checked.
-//! Each error names the field path and what is allowed.
+//! Each error names the field path and what is allowed. The sections are checked in a fixed
+//! order and only the first error is reported, so the order of the checks is part of the output.
 
 use super::error::ScenarioError;
-use super::plan::*;
-use super::raw::*;
+use super::plan::{Plan, defaults};
+use super::raw::RawScenario;
 use crate::sim::SimDuration;
 
 mod bounds;
@@ -21,6 +22,7 @@ pub use bounds::{
     MAX_PRODUCERS, MAX_PUSH_BATCH, MAX_PUSH_BUFFER, MAX_SCENARIO_NAME, MAX_SIGMA, MAX_SLOW_FACTOR, MAX_TIMELINE,
 };
 
+/// Makes each error name the scenario file.
 struct Checker<'a> {
     file: &'a str,
 }
@@ -39,17 +41,16 @@ impl Checker<'_> {
     }
 }
 
+/// Checks `raw` (read from `file`) section by section: the scenario as a whole, topics,
+/// producers, groups with their consumers, timeline, burrow, expectations.
 pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
     let ck = Checker { file };
     let (duration, sample_interval) = whole::check_whole(&ck, &raw)?;
     let topics = topics::check_topics(&ck, &raw.topics)?;
     let topic_names = topics::TopicNames::new(&topics);
-
     let (producers, producer_index) = producers::check_producers(&ck, &raw.producers, &topic_names)?;
-
     let groups::CheckedGroups { groups, group_ids, consumer_index } =
         groups::check_groups(&ck, &raw, duration, &topic_names)?;
-
     let named = timeline::Named {
         topics: &topic_names,
         producers: &producer_index,
