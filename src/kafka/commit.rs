@@ -25,12 +25,12 @@ impl World {
             offsets,
         };
         self.rec.groups[con.group].commits += 1;
-        if self.delay.is_zero() {
+        if self.net.delay.is_zero() {
             self.apply_commit(commit);
             return;
         }
-        let slot = self.pending_commits.insert(commit);
-        self.kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
+        let slot = self.net.commits.insert(commit);
+        self.kernel.schedule_after(self.net.delay, Ev::CommitAtBroker(slot));
     }
 
     pub(super) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &'static str) {

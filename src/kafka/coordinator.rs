@@ -123,7 +123,7 @@ impl World {
         }
         self.consumers[c].member_id = Some(new_id.clone());
         // Its JoinGroup response (one delay away) restarts its heartbeat schedule.
-        self.consumers[c].classic_mut().hb_origin = now + self.delay;
+        self.consumers[c].classic_mut().hb_origin = now + self.net.delay;
         let what = What::StaticMemberReplaced {
             consumer: c as u32,
             member_id: new_id,
@@ -138,7 +138,7 @@ impl World {
                 con.generation = generation;
                 let member = con.classic_mut();
                 member.joining = false;
-                member.last_auto_commit = now + self.delay; // onJoinComplete on its JoinGroup response
+                member.last_auto_commit = now + self.net.delay; // onJoinComplete on its JoinGroup response
                 let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
                 let missing: Vec<u32> = assignment.iter().copied().filter(|p| !owned.contains(p)).collect();
                 self.take_partitions(c, &missing);
@@ -231,7 +231,7 @@ impl World {
         for c in members {
             let inc = self.consumers[c].incarnation;
             if cancelled.contains(&c) && self.consumers[c].is_running() {
-                let at = now + self.delay + self.delay;
+                let at = now + self.net.delay + self.net.delay;
                 self.kernel.schedule_at(at, Ev::JoinArrive { c: c as u32, inc });
                 continue;
             }
@@ -249,7 +249,7 @@ impl World {
         let origin = con.classic().hb_origin.as_nanos();
         // Heartbeat.resetTimeouts: the first heartbeat is one interval after the reset, not at it.
         let k = now.saturating_sub(origin).div_ceil(hb).max(1);
-        SimTime(origin + k * hb) + self.delay + self.delay
+        SimTime(origin + k * hb) + self.net.delay + self.net.delay
     }
 
     /// Whether `t` is when consumer `c` reads a heartbeat response on its current schedule (a
@@ -257,7 +257,7 @@ impl World {
     pub(super) fn on_heartbeat_grid(&self, c: usize, t: SimTime) -> bool {
         let con = &self.consumers[c];
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
-        let sent = t.as_nanos().checked_sub(self.delay.as_nanos() * 2);
+        let sent = t.as_nanos().checked_sub(self.net.delay.as_nanos() * 2);
         let origin = con.classic().hb_origin.as_nanos();
         sent.is_some_and(|s| s >= origin + hb && (s - origin).is_multiple_of(hb))
     }
@@ -268,7 +268,7 @@ impl World {
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
         let origin = con.classic().hb_origin.as_nanos().min(t.as_nanos());
         let k = (t.as_nanos() - origin) / hb;
-        SimTime(origin + k * hb) + self.delay
+        SimTime(origin + k * hb) + self.net.delay
     }
 
     pub(super) fn join_timer(&mut self, g: usize, round: u32) {
@@ -343,7 +343,7 @@ impl World {
         // its heartbeat thread starts over then: AbstractCoordinator's JoinGroupResponseHandler
         // calls heartbeatThread.enable(), which runs Heartbeat.resetTimeouts(). The next heartbeat
         // is heartbeat.interval.ms after the response, not on a grid from the first join.
-        let response_at = now + self.delay;
+        let response_at = now + self.net.delay;
         let joined: Vec<(String, usize)> =
             grp.members.iter().filter(|(_, m)| m.joined).map(|(id, m)| (id.clone(), m.consumer)).collect();
         for (id, c) in joined {
@@ -353,7 +353,7 @@ impl World {
             }
         }
         // JoinGroup response, the leader's SyncGroup with the assignment, and its response.
-        let rtt = self.delay + self.delay + self.delay;
+        let rtt = self.net.delay + self.net.delay + self.net.delay;
         self.kernel.schedule_at(now + rtt, Ev::SyncDone { g: g as u32, round });
         self.refresh_group(g);
     }
@@ -594,7 +594,7 @@ impl World {
         let g = self.consumers[c].group;
         let last = self.last_heartbeat_before(c, self.now());
         let at = (last + self.consumers[c].config.session_timeout).max(self.now());
-        let slot = self.expiring.insert((g, id));
+        let slot = self.net.timers.insert((g, id));
         self.kernel.schedule_at(at, Ev::SessionExpire(slot));
     }
 

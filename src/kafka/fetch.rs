@@ -115,10 +115,10 @@ impl World {
         let con = &mut self.consumers[c];
         con.fetch_seq = con.fetch_seq.wrapping_add(1); // later wake-ups of this fetch are stale
         // A hung consumer's response is an event of its own, held back until it resumes.
-        if self.delay.is_zero() && !con.is_hung() {
+        if self.net.delay.is_zero() && !con.is_hung() {
             self.deliver(c);
         } else {
-            let d = self.delay;
+            let d = self.net.delay;
             let seq = self.consumers[c].fetch_seq;
             self.schedule_consumer(c, d, |c, inc| Ev::FetchResponse { c, inc, seq });
         }

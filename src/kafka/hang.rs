@@ -264,13 +264,13 @@ impl World {
         };
         self.consumers[c].classic_mut().hb_origin = origin;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
-        let notice_at = first + self.delay + self.delay;
+        let notice_at = first + self.net.delay + self.net.delay;
         let inc = self.consumers[c].incarnation;
         let preparing = self.groups[g].classic().state == super::group::GroupState::PreparingRebalance;
         match self.groups[g].classic_mut().members.get_mut(&id) {
             Some(m) => {
                 m.alive = true;
-                m.last_heartbeat = first + self.delay;
+                m.last_heartbeat = first + self.net.delay;
                 let must_join = preparing && !m.joined;
                 if must_join && !self.consumers[c].classic().joining {
                     self.kernel.schedule_at(notice_at, Ev::HeartbeatNotice { c: c as u32, inc });
@@ -282,7 +282,7 @@ impl World {
         if con.phase == Phase::Processing && self.groups[g].classic().members.contains_key(&id) {
             let end = SimTime(con.inflight.finish_ns.last().copied().unwrap_or(now.as_nanos()));
             let deadline = con.last_poll + con.config.max_poll_interval;
-            let next_poll = end + self.delay + self.delay + con.config.poll_interval;
+            let next_poll = end + self.net.delay + self.net.delay + con.config.poll_interval;
             if next_poll > deadline {
                 let seq = con.poll_seq;
                 self.kernel.schedule_at(deadline.max(now), Ev::PollTimeout { c: c as u32, inc, seq });

@@ -135,8 +135,8 @@ impl World {
                 }
             } else {
                 // LeaveGroup goes out once the closing commit is acknowledged (ConsumerCoordinator.close).
-                let at = now + self.delay + self.delay + self.delay;
-                let slot = self.expiring.insert((g, id));
+                let at = now + self.net.delay + self.net.delay + self.net.delay;
+                let slot = self.net.timers.insert((g, id));
                 self.kernel.schedule_at(at, Ev::LeaveArrive(slot));
             }
         }
@@ -214,7 +214,7 @@ impl World {
         member.joining = true;
         // A new dynamic member first gets MEMBER_ID_REQUIRED and joins again (KIP-394).
         let round_trips = if con.member_id.is_none() && con.group_instance_id.is_none() { 3 } else { 1 };
-        let d = SimDuration(self.delay.as_nanos() * round_trips);
+        let d = SimDuration(self.net.delay.as_nanos() * round_trips);
         self.schedule_consumer(c, d, |c, inc| Ev::JoinArrive { c, inc });
         self.refresh_group(g);
     }

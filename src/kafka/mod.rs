@@ -15,6 +15,7 @@ pub mod invariants;
 pub mod log;
 pub mod membership;
 pub mod murmur2;
+pub mod net;
 pub mod offsets;
 pub mod partitioner;
 pub mod poll_loop;

@@ -60,10 +60,10 @@ impl World {
         let con = &mut self.consumers[c];
         con.phase = Phase::Fetching;
         con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        if self.delay.is_zero() {
+        if self.net.delay.is_zero() {
             self.fetch_at_broker(c);
         } else {
-            let d = self.delay;
+            let d = self.net.delay;
             let seq = self.consumers[c].fetch_seq;
             self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc, seq });
         }
@@ -106,10 +106,10 @@ impl World {
             con.phase = Phase::Committing;
             con.classic_mut().precommit = true;
             self.send_commit(c, offsets);
-            if self.delay.is_zero() {
+            if self.net.delay.is_zero() {
                 self.after_precommit(c);
             } else {
-                let rtt = self.delay + self.delay;
+                let rtt = self.net.delay + self.net.delay;
                 self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
             }
             return;
@@ -157,7 +157,7 @@ impl World {
         // max.poll.interval.ms: if this batch (and the sleep after it) keeps the consumer out of
         // poll() too long, the heartbeat thread gives up its membership meanwhile.
         let deadline = con.last_poll + con.config.max_poll_interval;
-        let next_poll = end + self.delay + self.delay + con.config.poll_interval;
+        let next_poll = end + self.net.delay + self.net.delay + con.config.poll_interval;
         if next_poll > deadline && con.member_id.is_some() {
             let seq = con.poll_seq;
             self.kernel.schedule_at(deadline.max(self.kernel.now()), Ev::PollTimeout { c: c as u32, inc, seq });
@@ -232,8 +232,8 @@ impl World {
         if con.config.commit == CommitMode::AfterProcessing {
             con.phase = Phase::Committing;
             self.send_commit(c, processed);
-            if !self.delay.is_zero() {
-                let rtt = self.delay + self.delay;
+            if !self.net.delay.is_zero() {
+                let rtt = self.net.delay + self.net.delay;
                 self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
                 return;
             }

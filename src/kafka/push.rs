@@ -39,8 +39,8 @@ impl World {
         let mut at = from;
         while left > 0 {
             let m = left.min(u64::from(cfg.batch_max));
-            let slot = self.pushes.insert((c, inc, p, at, at + m, epoch));
-            self.kernel.schedule_after(self.delay, Ev::PushArrive(slot));
+            let slot = self.net.pushes.insert((c, inc, p, at, at + m, epoch));
+            self.kernel.schedule_after(self.net.delay, Ev::PushArrive(slot));
             self.rec.groups[g].pushes += 1;
             at += m;
             left -= m;
@@ -81,7 +81,7 @@ impl World {
 
     /// A push message reaches the consumer.
     pub(super) fn push_arrive(&mut self, slot: u32) {
-        let (c, inc, p, from, to, epoch) = self.pushes.take(slot);
+        let (c, inc, p, from, to, epoch) = self.net.pushes.take(slot);
         let con = &mut self.consumers[c];
         if con.incarnation != inc || !con.is_running() {
             return; // the consumer died; the next owner starts from the committed offset
@@ -169,10 +169,10 @@ impl World {
         let g = con.group;
         if self.plan.groups[g].push.overflow == PushOverflow::Block {
             // The freed room goes back to the broker as credit.
-            if self.delay.is_zero() {
+            if self.net.delay.is_zero() {
                 self.pump_owned(c);
             } else {
-                let d = self.delay;
+                let d = self.net.delay;
                 self.schedule_consumer(c, d, |c, inc| Ev::PushCredit { c, inc });
             }
         }

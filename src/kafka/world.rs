@@ -22,7 +22,7 @@ use super::group::Group;
 use super::log::PartitionLog;
 use super::processing::ProcessingTime;
 use super::producer::Producer;
-use super::slab::Slab;
+
 use crate::record::Recorder;
 use crate::scenario::plan::{Action, Delivery, GroupType, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
@@ -30,15 +30,7 @@ use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 /// (partition, offset) pairs: what a commit carries.
 pub(super) type Offsets = Vec<(u32, u64)>;
 
-/// An OffsetCommit request: the coordinator accepts it only from a current member of the
-/// current generation (else Kafka answers ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
-pub(super) struct PendingCommit {
-    pub(super) group: usize,
-    pub(super) consumer: usize,
-    pub(super) member_id: Option<String>,
-    pub(super) generation: i32,
-    pub(super) offsets: Offsets,
-}
+pub use super::net::PendingCommit;
 
 pub use crate::record::{DiscardRows, MetricSink};
 
@@ -180,13 +172,8 @@ pub struct World {
     pub(super) record_size: Vec<u64>,
     /// Run the producers on a thread of their own (same outputs either way); set before the run.
     pub producer_thread: bool,
-    /// Commits on their way to the broker.
-    pub(super) pending_commits: Slab<PendingCommit>,
-    /// Push messages on their way to consumers.
-    pub(super) pushes: Slab<PushMessage>,
-    /// Members whose session may time out: (group, member id).
-    pub(super) expiring: Slab<(usize, String)>,
-    pub(super) delay: SimDuration,
+    /// The network: its delay and the messages on their way.
+    pub net: super::net::Network,
     pub(super) end: SimTime,
     pub(super) next_sample: SimTime,
     /// Topics whose records stay in memory for the whole run (see `backlog`).
@@ -389,10 +376,7 @@ impl World {
             prefetch_appends,
             record_size,
             producer_thread: super::feed::thread_per_run(1),
-            pending_commits: Slab::default(),
-            expiring: Slab::default(),
-            pushes: Slab::default(),
-            delay,
+            net: super::net::Network::new(delay),
             end,
             next_sample: SimTime::ZERO,
             check_invariants: cfg!(debug_assertions),
@@ -494,7 +478,7 @@ impl World {
             Ev::FetchResponse { c, inc, seq } if self.live(c, inc) && self.fetching(c, seq) => self.deliver(c as usize),
             Ev::ProcessingDone { c, inc } if self.live(c, inc) => self.processing_done(c as usize),
             Ev::CommitAtBroker(slot) => {
-                let commit = self.pending_commits.take(slot);
+                let commit = self.net.commits.take(slot);
                 self.apply_commit(commit);
             }
             Ev::CommitDone { c, inc } if self.live(c, inc) => self.commit_done(c as usize),
@@ -503,14 +487,14 @@ impl World {
             Ev::SyncDone { g, round } => self.sync_done(g as usize, round),
             Ev::HeartbeatNotice { c, inc } if self.live(c, inc) => self.heartbeat_notice(c as usize),
             Ev::SessionExpire(slot) => {
-                let (g, id) = self.expiring.take(slot);
+                let (g, id) = self.net.timers.take(slot);
                 self.session_expire(g, &id);
             }
             Ev::PushArrive(slot) => self.push_arrive(slot),
             Ev::RetentionCheck => self.retention_check(),
             Ev::PushCredit { c, inc } if self.live(c, inc) => self.pump_owned(c as usize),
             Ev::LeaveArrive(slot) => {
-                let (g, id) = self.expiring.take(slot);
+                let (g, id) = self.net.timers.take(slot);
                 self.member_gone(g, &id, false, "leave_group");
             }
             Ev::PollTimeout { c, inc, seq } if self.live(c, inc) => self.poll_timeout(c as usize, seq),
@@ -518,7 +502,7 @@ impl World {
             Ev::ShareHeartbeatArrive { c, inc } if self.live(c, inc) => self.share_heartbeat_arrive(c as usize),
             Ev::ShareHeartbeatResponse { c, inc } if self.live(c, inc) => self.share_heartbeat_response(c as usize),
             Ev::ShareSessionExpire(slot) => {
-                let (g, id) = self.expiring.take(slot);
+                let (g, id) = self.net.timers.take(slot);
                 self.share_session_expire(g, id);
             }
             Ev::LockExpiry { g, p } => self.share_lock_expiry(g as usize, p),

@@ -55,7 +55,7 @@ impl World {
     /// The heartbeat loop: one request now, the next after the interval.
     pub(in crate::kafka) fn share_send_heartbeat(&mut self, c: usize) {
         let g = self.consumers[c].group;
-        let d = self.delay;
+        let d = self.net.delay;
         self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
         let every = self.groups[g].share().plan.heartbeat_interval;
         self.schedule_consumer(c, every, |c, inc| Ev::ShareHeartbeat { c, inc });
@@ -84,7 +84,7 @@ impl World {
                 let timeout = sg.plan.session_timeout;
                 let group_epoch = sg.group_epoch;
                 self.rec.event(now, What::ShareMemberJoined { consumer: c as u32, group_epoch });
-                let slot = self.expiring.insert((g, id.clone()));
+                let slot = self.net.timers.insert((g, id.clone()));
                 self.kernel.schedule_after(timeout, Ev::ShareSessionExpire(slot));
                 None
             }
@@ -109,7 +109,7 @@ impl World {
             }
         };
         self.consumers[c].share_mut().reply = Some(reply);
-        let d = self.delay;
+        let d = self.net.delay;
         self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatResponse { c, inc });
     }
 
@@ -124,7 +124,7 @@ impl World {
                 self.consumers[c].owned.clear();
                 let now = self.now();
                 self.rec.event(now, What::MemberRejoining { consumer: c as u32 });
-                let d = self.delay;
+                let d = self.net.delay;
                 self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
             }
             ShareReply::Ok(epoch, assignment) => {
@@ -214,7 +214,7 @@ impl World {
         let Some(m) = sg.members.get(&id) else { return };
         let deadline = m.last_heartbeat + sg.plan.session_timeout;
         if deadline > now {
-            let slot = self.expiring.insert((g, id));
+            let slot = self.net.timers.insert((g, id));
             self.kernel.schedule_at(deadline, Ev::ShareSessionExpire(slot));
             return;
         }
@@ -306,7 +306,7 @@ impl World {
     pub(in crate::kafka) fn share_rejoin_if_needed(&mut self, c: usize) {
         if std::mem::take(&mut self.consumers[c].share_mut().rejoin) {
             // The client keeps its member id for its lifetime (KIP-1082) and joins with epoch 0.
-            let d = self.delay;
+            let d = self.net.delay;
             self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
         }
     }

@@ -1,0 +1,39 @@
+//! The network between clients and brokers: the one-way delay every request and response takes,
+//! and the messages on their way that carry more than an event can (commits, pushes, the member
+//! a session timer is for).
+
+use super::slab::Slab;
+use super::world::{Offsets, PushMessage};
+use crate::sim::SimDuration;
+
+/// An OffsetCommit request: the coordinator accepts it only from a current member of the
+/// current generation (else Kafka answers ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
+pub struct PendingCommit {
+    pub group: usize,
+    pub consumer: usize,
+    pub member_id: Option<String>,
+    pub generation: i32,
+    pub offsets: Offsets,
+}
+
+pub struct Network {
+    /// One-way client <-> broker delay (`network_delay`).
+    pub delay: SimDuration,
+    /// Commits on their way to the coordinator.
+    pub commits: Slab<PendingCommit>,
+    /// Push messages on their way to consumers.
+    pub pushes: Slab<PushMessage>,
+    /// Members whose session may time out (or whose LeaveGroup is on its way): (group, member id).
+    pub timers: Slab<(usize, String)>,
+}
+
+impl Network {
+    pub fn new(delay: SimDuration) -> Self {
+        Network { delay, commits: Slab::default(), pushes: Slab::default(), timers: Slab::default() }
+    }
+
+    /// A request and its response.
+    pub fn round_trip(&self) -> SimDuration {
+        self.delay + self.delay
+    }
+}
