@@ -8,8 +8,8 @@
 //! one), so within one instant records are compared as a set.
 
 use crate::util::plan;
-use kafkasim::kafka::murmur2::partition_for_key;
-use kafkasim::kafka::partitioner::NullKeyPartitioner;
+use kafkasim::kafka::producer::murmur2::partition_for_key;
+use kafkasim::kafka::producer::partitioner::NullKeyPartitioner;
 use kafkasim::kafka::world::World;
 use kafkasim::scenario::plan::{Action, Arrival, Keys, PartitionerKind, Plan};
 use kafkasim::sim::RngStreams;

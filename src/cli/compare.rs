@@ -144,7 +144,7 @@ fn as_groups(plan: &Plan, kind: GroupType) -> Plan {
 /// Runs both prepared worlds to the end, in parallel, and checks they saw the same records.
 pub fn finish(axis: Axis, mut a: World, mut b: World) -> anyhow::Result<Comparison> {
     // The two runs go side by side; their producers get threads of their own only with a core each.
-    let spare = crate::kafka::feed::thread_per_run(2);
+    let spare = crate::kafka::producer::feed::thread_per_run(2);
     a.producer_thread &= spare;
     b.producer_thread &= spare;
     std::thread::scope(|s| {

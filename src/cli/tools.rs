@@ -1,7 +1,7 @@
 //! `kafkasim partition` and `kafkasim assign`: Kafka's partitioner and assignors on their own.
 
 use super::common::{Failure, say, usage};
-use crate::kafka::murmur2::partition_for_key;
+use crate::kafka::producer::murmur2::partition_for_key;
 use crate::scenario;
 use std::io::Read;
 use std::path::Path;
@@ -40,7 +40,7 @@ pub fn partition(partitions: u32, json: bool, keys: Vec<String>) -> Result<(), F
 }
 
 pub fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
-    use crate::kafka::assignor::{AssignorKind, assign_json};
+    use crate::kafka::coordinator::assignor::{AssignorKind, assign_json};
     let kind = AssignorKind::parse(strategy).ok_or_else(|| {
         usage(format!("unknown --strategy `{strategy}`; allowed: range, roundrobin, sticky, cooperative-sticky"))
     })?;

@@ -1,13 +1,13 @@
 //! Invariants checked after every event in tests and debug builds. A failure is a simulator bug,
 //! so it panics with the time and what broke.
 
-use super::consumer::RunState;
-use super::world::World;
+use crate::kafka::client::RunState;
+use crate::kafka::world::World;
 use crate::scenario::plan::{CommitMode, Delivery, PushOverflow};
 
 impl World {
     /// Panics, naming the time and what broke, when the state breaks an invariant.
-    pub(super) fn assert_invariants(&self) {
+    pub(crate) fn assert_invariants(&self) {
         check(self)
     }
 }
@@ -96,7 +96,11 @@ fn check(w: &World) {
 /// no delivery count above the limit); each acquired record is held by exactly one member, a
 /// running consumer of the group (a closed or killed member's session released its records); the
 /// window never reaches past the log end.
-fn check_share(w: &World, g: &super::group::Group, sg: &super::share::group::ShareGroup) {
+fn check_share(
+    w: &World,
+    g: &crate::kafka::coordinator::Group,
+    sg: &crate::kafka::coordinator::share_group::ShareGroup,
+) {
     let now = w.kernel.now();
     for &p in &g.partitions {
         let Some(sp) = &sg.parts[p as usize] else { continue };

@@ -1,30 +1,16 @@
-//! The Kafka model: topics and partition logs, producers and partitioners, consumers, groups and
-//! assignors. `world` holds the state and routes the kernel's events to the role modules (see
-//! its header for which file handles what).
+//! The Kafka model, in roles that own their state: the broker side (partition logs, fetch, push,
+//! retention, share-partitions), the client side (the poll loop and each kind of member), the
+//! group coordinators (classic, share) and the producer side (accumulator, partitioner, feed).
+//! `world` holds the roles and routes the kernel's events to them; `net` is the network between
+//! them. See docs/model.md for who calls whom.
 
-pub mod assignor;
-pub mod backlog;
-pub mod commit;
-pub mod consumer;
+pub mod broker;
+pub mod client;
 pub mod coordinator;
-pub mod feed;
-pub mod fetch;
-pub mod group;
-pub mod hang;
 pub mod invariants;
-pub mod log;
-pub mod membership;
-pub mod murmur2;
 pub mod net;
-pub mod offsets;
-pub mod partitioner;
-pub mod poll_loop;
-pub mod processing;
-pub mod produce;
 pub mod producer;
-pub mod push;
 pub mod sampling;
-pub mod share;
 pub mod slab;
 pub mod snapshot;
 pub mod timeline;

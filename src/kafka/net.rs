@@ -2,8 +2,8 @@
 //! and the messages on their way that carry more than an event can (commits, pushes, the member
 //! a session timer is for).
 
-use super::slab::Slab;
-use super::world::{Offsets, PushMessage};
+use crate::kafka::slab::Slab;
+use crate::kafka::world::{Offsets, PushMessage};
 use crate::sim::SimDuration;
 
 /// An OffsetCommit request: the coordinator accepts it only from a current member of the

@@ -2,14 +2,14 @@
 //! time, backlog, Burrow's status) and a push-buffer row per group; then memory is trimmed to
 //! what readers still need (see `backlog`). Also Burrow's own sampling of the log ends.
 
-use super::world::{Ev, World};
+use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64};
 use crate::scenario::plan::OffsetReset;
 use crate::sim::SimTime;
 
 impl World {
-    pub(super) fn sample(&mut self) {
+    pub(crate) fn sample(&mut self) {
         let now = self.now();
         let reset_of = |g: usize| {
             self.plan.groups[g].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset)
@@ -209,7 +209,7 @@ impl World {
     /// Burrow's offset refresh (at the start, then every `offset-refresh`): the log end of every
     /// partition that exists now goes into its ring of broker offsets
     /// (KafkaCluster.getOffsets -> InMemoryStorage.addBrokerOffset).
-    pub(super) fn burrow_refresh(&mut self) {
+    pub(crate) fn burrow_refresh(&mut self) {
         let now = self.now();
         for p in 0..self.partitions.len() as u32 {
             if self.partition_exists(p) {

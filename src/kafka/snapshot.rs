@@ -1,8 +1,8 @@
 //! The world's state at the end of a run, as the report reads it (`record::run`): log offsets,
 //! committed offsets, each consumer's state and partitions, share-partitions.
 
-use super::consumer::RunState;
-use super::world::World;
+use crate::kafka::client::RunState;
+use crate::kafka::world::World;
 use crate::record::run::{
     ConsumerEnd, ConsumerState, GroupEnd, PartitionEnd, Run, ShareEnd, SharePartitionEnd, Snapshot,
 };

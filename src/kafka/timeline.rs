@@ -1,13 +1,13 @@
 //! The scenario's timeline: each action logged and applied at its instant (crash, start, stop,
 //! slow, seek, reset, pause, groups and partitions added or removed).
 
-use super::group::Coordinator;
-use super::world::World;
+use crate::kafka::coordinator::Coordinator;
+use crate::kafka::world::World;
 use crate::record::event::{RebalanceReason, StartCause, What};
 use crate::scenario::plan::Action;
 
 impl World {
-    pub(super) fn action(&mut self, i: usize) {
+    pub(crate) fn action(&mut self, i: usize) {
         let a = self.plan.timeline[i].clone();
         let now = self.now();
         // The action is logged first (its fields are the plan's), then applied.

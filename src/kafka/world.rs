@@ -14,23 +14,23 @@
 //! - a consumer whose host freezes (`hang`) and resumes: `hang`;
 //! - the timeline's actions: `timeline`; metrics samples: `sampling`; invariants: `invariants`.
 
-use super::consumer::{
+use crate::kafka::broker::log::PartitionLog;
+use crate::kafka::client::processing::ProcessingTime;
+use crate::kafka::client::{
     ClassicMember, Consumer, GroupKind, InFlight, Membership, Phase, PushBuffer, RunState, ShareMember,
 };
-use super::feed::{Feed, Generator, Source};
-use super::group::Group;
-use super::log::PartitionLog;
-use super::processing::ProcessingTime;
-use super::producer::Producer;
+use crate::kafka::coordinator::Group;
+use crate::kafka::producer::accumulator::Producer;
+use crate::kafka::producer::feed::{Feed, Generator, Source};
 
 use crate::record::Recorder;
 use crate::scenario::plan::{Action, Delivery, GroupType, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
 
 /// (partition, offset) pairs: what a commit carries.
-pub(super) type Offsets = Vec<(u32, u64)>;
+pub(crate) type Offsets = Vec<(u32, u64)>;
 
-pub use super::net::PendingCommit;
+pub use crate::kafka::net::PendingCommit;
 
 pub use crate::record::{DiscardRows, MetricSink};
 
@@ -147,13 +147,13 @@ pub struct Partition {
     pub index: u32,
     pub log: PartitionLog,
     /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
-    pub(super) waiters: Vec<(u32, u32, u32)>,
+    pub(crate) waiters: Vec<(u32, u32, u32)>,
     /// A push group reads this partition: every batch that arrives is pushed at once.
-    pub(super) push_fed: bool,
+    pub(crate) push_fed: bool,
     /// A share group reads this partition: producer batch boundaries matter (batch_optimized
     /// acquisition rounds up to them), so their base offsets are kept from the lowest SPSO on.
-    pub(super) share_fed: bool,
-    pub(super) batch_starts: std::collections::VecDeque<u64>,
+    pub(crate) share_fed: bool,
+    pub(crate) batch_starts: std::collections::VecDeque<u64>,
 }
 
 pub struct World {
@@ -165,24 +165,24 @@ pub struct World {
     pub groups: Vec<Group>,
     pub rec: Recorder,
     /// The producers' ticks and batches (see `feed`).
-    pub(super) feed: Feed,
+    pub(crate) feed: Feed,
     /// Appends prefetch the partitions a few batches ahead (see `PREFETCH_ABOVE_PARTITIONS`).
-    pub(super) prefetch_appends: bool,
+    pub(crate) prefetch_appends: bool,
     /// Per producer, bytes per record.
-    pub(super) record_size: Vec<u64>,
+    pub(crate) record_size: Vec<u64>,
     /// Run the producers on a thread of their own (same outputs either way); set before the run.
     pub producer_thread: bool,
     /// The network: its delay and the messages on their way.
-    pub net: super::net::Network,
-    pub(super) end: SimTime,
-    pub(super) next_sample: SimTime,
+    pub net: crate::kafka::net::Network,
+    pub(crate) end: SimTime,
+    pub(crate) next_sample: SimTime,
     /// Topics whose records stay in memory for the whole run (see `backlog`).
-    pub(super) keep_whole_topic: Vec<bool>,
+    pub(crate) keep_whole_topic: Vec<bool>,
     /// Streams metrics rows instead of keeping them in `rec.metrics` (set before the run).
     pub metric_sink: Option<Box<dyn MetricSink + Send>>,
-    pub(super) sample_rows: Vec<crate::record::MetricRow>,
+    pub(crate) sample_rows: Vec<crate::record::MetricRow>,
     /// Every append, when a test asks for it (`Some` before the run).
-    pub append_trace: Option<Vec<super::feed::AppendTrace>>,
+    pub append_trace: Option<Vec<crate::kafka::producer::feed::AppendTrace>>,
     /// Called after every event in debug builds and tests.
     pub check_invariants: bool,
 }
@@ -242,7 +242,7 @@ impl World {
                 });
             }
         }
-        let mut key_tables = super::partitioner::KeyTables::default();
+        let mut key_tables = crate::kafka::producer::partitioner::KeyTables::default();
         let producers: Vec<Producer> = plan
             .producers
             .iter()
@@ -332,8 +332,8 @@ impl World {
                 what: format!("group `{}`'s {what} for {n} partitions", g.id),
                 bytes: (n * per) as u64,
             };
-            use super::group::{ClassicGroup, Coordinator};
-            use super::share::group::ShareGroup;
+            use crate::kafka::coordinator::share_group::ShareGroup;
+            use crate::kafka::coordinator::{ClassicGroup, Coordinator};
             use crate::record::ledger::Ledger;
             let kind = GroupKind::of(g);
             let coordinator = match kind {
@@ -375,8 +375,8 @@ impl World {
             feed: Feed::new(Source::Inline(Box::new(generator)), delay, nproducers),
             prefetch_appends,
             record_size,
-            producer_thread: super::feed::thread_per_run(1),
-            net: super::net::Network::new(delay),
+            producer_thread: crate::kafka::producer::feed::thread_per_run(1),
+            net: crate::kafka::net::Network::new(delay),
             end,
             next_sample: SimTime::ZERO,
             check_invariants: cfg!(debug_assertions),
@@ -517,12 +517,12 @@ impl World {
         con.phase == Phase::Fetching && con.fetch_seq == seq
     }
 
-    pub(super) fn live(&self, c: u32, inc: u32) -> bool {
+    pub(crate) fn live(&self, c: u32, inc: u32) -> bool {
         let con = &self.consumers[c as usize];
         con.incarnation == inc && con.state == RunState::Running
     }
 
-    pub(super) fn now(&self) -> SimTime {
+    pub(crate) fn now(&self) -> SimTime {
         self.kernel.now()
     }
 
@@ -530,7 +530,7 @@ impl World {
 
     // ---- consumer poll loop ------------------------------------------------------------------
 
-    pub(super) fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
+    pub(crate) fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
         let inc = self.consumers[c].incarnation;
         self.kernel.schedule_after(after, make(c as u32, inc));
     }

@@ -18,15 +18,15 @@ const RECORD_BYTES: f64 = 2.0;
 const BATCH_BYTES: f64 = 48.0;
 /// A record drawn ahead in a producer's open batch (its creation time).
 const LOOKAHEAD_BYTES: f64 = 8.0;
-/// A batch of a producer window on its way (`kafka::feed`): closed, waiting for the merge, and in
+/// A batch of a producer window on its way (`kafka::producer::feed`): closed, waiting for the merge, and in
 /// a chunk (three copies of a 40-byte record, rounded up).
 const LOOKAHEAD_BATCH_BYTES: f64 = 128.0;
 const METRIC_ROW_BYTES: f64 = std::mem::size_of::<crate::record::MetricRow>() as f64;
 /// Per group and partition of the world: a group's offsets, ownership and accounting are dense
-/// tables over every partition (`kafka::group::Group`; a test there holds this at or above their
+/// tables over every partition (`kafka::coordinator::Group`; a test there holds this at or above their
 /// element sizes).
 pub const GROUP_DENSE_BYTES: u64 = 256;
-/// A share group's share-partition table, likewise (`kafka::share::group::ShareGroup`).
+/// A share group's share-partition table, likewise (`kafka::coordinator::share_group::ShareGroup`).
 pub const SHARE_DENSE_BYTES: u64 = 256;
 /// Per partition a group reads: processed and delivered ranges, Burrow's commit window, the
 /// consumers' owned entries, and the report's tables and charts of it. With the dense tables

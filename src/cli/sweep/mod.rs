@@ -174,7 +174,7 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build()?;
     // Runs side by side fill the cores already; a producers' thread per run only helps when
     // each run has a second core.
-    let spare_core = crate::kafka::feed::thread_per_run(jobs);
+    let spare_core = crate::kafka::producer::feed::thread_per_run(jobs);
     let rows = pool.install(|| {
         mine.par_iter()
             .map(|&r| {

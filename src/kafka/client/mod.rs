@@ -1,8 +1,18 @@
+//! The client side: a consumer, its membership by kind of group, and its poll loop.
+//!
 //! A polling consumer: its assignment and positions, its poll loop phase, and the batch it is
 //! processing. The world drives it; this file holds its state and the per-record arithmetic.
 
-use super::processing::ProcessingTime;
-use super::share::partition::AckType;
+pub mod commit;
+pub mod hang;
+pub mod membership;
+pub mod offsets;
+pub mod poll_loop;
+pub mod processing;
+pub mod share;
+
+use crate::kafka::broker::share_partition::AckType;
+use crate::kafka::client::processing::ProcessingTime;
 use crate::scenario::plan::{CommitMode, ConsumerConfig};
 use crate::sim::SimTime;
 use crate::sim::rng::SimRng;
@@ -133,7 +143,7 @@ pub struct Consumer {
     /// Draws member ids (client.id + "-" + UUID in Kafka), apart from processing draws.
     pub member_rng: SimRng,
     /// `hang`: the host is frozen; its events wait here until it resumes (see `hang`).
-    pub hang: super::hang::HangState,
+    pub hang: crate::kafka::client::hang::HangState,
     /// What kind of member it is, with the state only that kind has.
     pub membership: Membership,
 }
@@ -198,7 +208,7 @@ pub struct ShareMember {
     /// What the application does with each record of the batch in hand, in processing order.
     pub outcomes: Vec<AckType>,
     /// The coordinator's answer to the heartbeat on its way back.
-    pub reply: Option<super::share::coordinator::ShareReply>,
+    pub reply: Option<crate::kafka::coordinator::share::ShareReply>,
     /// The member left on a poll timeout and rejoins at its next poll.
     pub rejoin: bool,
     /// Records the application always fails and releases: (global partition, sorted offsets).

@@ -2,9 +2,9 @@
 //! stopping, rejoining at poll(), revoking on rebalance (eager: everything, cooperative: only
 //! what moves), committing on revocation, and the max.poll.interval.ms poll timeout.
 
-use super::consumer::{Owned, Phase, RunState};
-use super::group::GroupState;
-use super::world::{Ev, World};
+use crate::kafka::client::{Owned, Phase, RunState};
+use crate::kafka::coordinator::GroupState;
+use crate::kafka::world::{Ev, World};
 use crate::record::event::{StartCause, What};
 use crate::record::ledger::{Cause, Replay};
 use crate::record::{NONE_U32, OwnershipChange};
@@ -12,7 +12,7 @@ use crate::scenario::plan::{CommitMode, OffsetReset, RebalanceProtocol};
 use crate::sim::SimDuration;
 
 impl World {
-    pub(super) fn start_consumer(&mut self, c: usize, why: StartCause) {
+    pub(crate) fn start_consumer(&mut self, c: usize, why: StartCause) {
         let now = self.now();
         if self.consumers[c].is_hung() {
             // The frozen process is killed first; a new one starts.
@@ -51,7 +51,7 @@ impl World {
         }
     }
 
-    pub(super) fn crash_consumer(&mut self, c: usize) {
+    pub(crate) fn crash_consumer(&mut self, c: usize) {
         let now = self.now();
         if self.consumers[c].state != RunState::Running {
             self.rec.event(now, What::ActionIgnored { consumer: c as u32, reason: "not running" });
@@ -91,7 +91,7 @@ impl World {
         self.refresh_group(g);
     }
 
-    pub(super) fn stop_consumer(&mut self, c: usize) {
+    pub(crate) fn stop_consumer(&mut self, c: usize) {
         let now = self.now();
         let con = &mut self.consumers[c];
         if con.state != RunState::Running {
@@ -111,7 +111,7 @@ impl World {
 
     /// close(): commit what was processed (auto-commit commits on close too), then LeaveGroup.
     /// Static members send no LeaveGroup (KIP-345): their partitions wait for the session timeout.
-    pub(super) fn finish_stop(&mut self, c: usize) {
+    pub(crate) fn finish_stop(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
         if self.is_share(g) {
@@ -145,7 +145,7 @@ impl World {
 
     /// The consumer's process is gone after close(), whatever its group type: its clock stops,
     /// events scheduled for this incarnation go stale, and `consumer_stopped` is logged.
-    pub(super) fn mark_stopped(&mut self, c: usize) {
+    pub(crate) fn mark_stopped(&mut self, c: usize) {
         let now = self.now();
         self.rec.consumers[c].stop_running(now);
         let con = &mut self.consumers[c];
@@ -158,7 +158,7 @@ impl World {
 
     /// Called at the top of poll(): does what the group protocol asks before fetching.
     /// Returns false when poll() must block (no fetch) until an assignment arrives.
-    pub(super) fn group_poll(&mut self, c: usize) -> bool {
+    pub(crate) fn group_poll(&mut self, c: usize) -> bool {
         let g = self.consumers[c].group;
         if !self.consumers[c].classic().pending_revoke.is_empty() {
             // Cooperative: give up what the last assignment took away, then rejoin.
@@ -240,7 +240,7 @@ impl World {
     }
 
     /// A heartbeat response says REBALANCE_IN_PROGRESS.
-    pub(super) fn heartbeat_notice(&mut self, c: usize) {
+    pub(crate) fn heartbeat_notice(&mut self, c: usize) {
         if !self.on_heartbeat_grid(c, self.now()) {
             return; // computed on a schedule a JoinGroup response has restarted since
         }
@@ -267,7 +267,7 @@ impl World {
 
     /// A group response wakes a consumer blocked in poll(): the outstanding fetch is given up
     /// (its answer, if any, is stale) and the poll loop turns at once.
-    pub(super) fn interrupt_poll(&mut self, c: usize) {
+    pub(crate) fn interrupt_poll(&mut self, c: usize) {
         let con = &mut self.consumers[c];
         con.fetch_seq = con.fetch_seq.wrapping_add(1);
         con.phase = Phase::Idle;
@@ -275,7 +275,7 @@ impl World {
     }
 
     /// max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group.
-    pub(super) fn poll_timeout(&mut self, c: usize, seq: u32) {
+    pub(crate) fn poll_timeout(&mut self, c: usize, seq: u32) {
         if self.is_share(self.consumers[c].group) {
             self.share_poll_timeout(c, seq);
             return;
@@ -308,7 +308,7 @@ impl World {
     }
 
     /// Lets a consumer blocked in poll() (eager rejoin) go on: it polls now.
-    pub(super) fn unblock(&mut self, c: usize) {
+    pub(crate) fn unblock(&mut self, c: usize) {
         if self.consumers[c].phase == Phase::Joining {
             let now = self.now();
             self.rec.consumers[c].end_blocked(now);
@@ -318,7 +318,7 @@ impl World {
     }
 
     /// Gives `parts` to consumer `c`, each starting from the committed offset or the reset policy.
-    pub(super) fn take_partitions(&mut self, c: usize, parts: &[u32]) {
+    pub(crate) fn take_partitions(&mut self, c: usize, parts: &[u32]) {
         if parts.is_empty() {
             return;
         }
@@ -386,7 +386,7 @@ impl World {
         self.refresh_group(g);
     }
 
-    pub(super) fn release(&mut self, c: usize, p: u32, cause: Cause) {
+    pub(crate) fn release(&mut self, c: usize, p: u32, cause: Cause) {
         let g = self.consumers[c].group;
         self.consumers[c].owned.retain(|o| o.partition != p);
         self.discard_buffer(c, Some(p));
@@ -401,7 +401,7 @@ impl World {
         }
     }
 
-    pub(super) fn release_all(&mut self, c: usize, cause: Cause) {
+    pub(crate) fn release_all(&mut self, c: usize, cause: Cause) {
         let parts: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
         for p in parts {
             self.release(c, p, cause);
@@ -412,7 +412,7 @@ impl World {
 
     /// Brings the pause and stop-the-world clocks up to now after any ownership, liveness or
     /// group state change. Counting starts once the group has had its first assignment.
-    pub(super) fn refresh_group(&mut self, g: usize) {
+    pub(crate) fn refresh_group(&mut self, g: usize) {
         let now = self.now();
         let (consumers, partitions, topics) = (&self.consumers, &self.partitions, &self.topics);
         let grp = &self.groups[g];
@@ -455,7 +455,7 @@ impl World {
     }
 
     /// Closes the open pause and stop-the-world intervals at the end of the run.
-    pub(super) fn close_group_clocks(&mut self) {
+    pub(crate) fn close_group_clocks(&mut self) {
         let now = self.now();
         for (grp, ledger) in self.groups.iter().zip(&mut self.rec.ledgers) {
             for &p in &grp.partitions {

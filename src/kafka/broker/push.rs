@@ -5,13 +5,13 @@
 //! broker (credit-based flow control) or `unbounded` growth (until `consumer_memory`, if set).
 //! Offsets and commits stay Kafka's.
 
-use super::consumer::{Consumer, Membership, Phase};
-use super::world::{Ev, World};
+use crate::kafka::client::{Consumer, Membership, Phase};
+use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::scenario::plan::{Delivery, PushOverflow};
 
 impl World {
-    pub(super) fn is_push(&self, g: usize) -> bool {
+    pub(crate) fn is_push(&self, g: usize) -> bool {
         self.plan.groups[g].delivery == Delivery::Push
     }
 
@@ -51,13 +51,13 @@ impl World {
     }
 
     /// A new batch on `p`: push it to the owner at once (within credit).
-    pub(super) fn pump(&mut self, g: usize, p: u32) {
+    pub(crate) fn pump(&mut self, g: usize, p: u32) {
         self.pump_limited(g, p, u64::MAX);
     }
 
     /// Credit came back: share it over the owned partitions round-robin, one message each per
     /// turn from a rotating start, so no partition starves (as a fetch rotates partitions).
-    pub(super) fn pump_owned(&mut self, c: usize) {
+    pub(crate) fn pump_owned(&mut self, c: usize) {
         let g = self.consumers[c].group;
         let n = self.consumers[c].owned.len();
         if n == 0 {
@@ -80,7 +80,7 @@ impl World {
     }
 
     /// A push message reaches the consumer.
-    pub(super) fn push_arrive(&mut self, slot: u32) {
+    pub(crate) fn push_arrive(&mut self, slot: u32) {
         let (c, inc, p, from, to, epoch) = self.net.pushes.take(slot);
         let con = &mut self.consumers[c];
         if con.incarnation != inc || !con.is_running() {
@@ -134,7 +134,7 @@ impl World {
     }
 
     /// poll() in push mode: hand the consumer up to `max_poll_records` from its buffer, or wait.
-    pub(super) fn push_take(&mut self, c: usize) {
+    pub(crate) fn push_take(&mut self, c: usize) {
         if !self.fix_out_of_range(c) {
             return;
         }
@@ -181,7 +181,7 @@ impl World {
 
     /// The position of `p` moved (seek, offset reset): what was buffered or sent for it is stale,
     /// and the broker pushes again from `to`.
-    pub(super) fn push_restart(&mut self, c: usize, p: u32, to: u64) {
+    pub(crate) fn push_restart(&mut self, c: usize, p: u32, to: u64) {
         let g = self.consumers[c].group;
         self.discard_buffer(c, Some(p));
         let grp = self.groups[g].classic_mut();
@@ -190,7 +190,7 @@ impl World {
     }
 
     /// Drops what the buffer holds for `p` (revoked) or everything (`None`: crash, stop).
-    pub(super) fn discard_buffer(&mut self, c: usize, p: Option<u32>) {
+    pub(crate) fn discard_buffer(&mut self, c: usize, p: Option<u32>) {
         let g = self.consumers[c].group;
         let Some(buf) = self.consumers[c].push_buffer_mut() else { return };
         let before = buf.records;
@@ -200,7 +200,7 @@ impl World {
         self.rec.groups[g].buffer_discarded += discarded;
     }
 
-    pub(super) fn buffered_bytes(&self, c: usize) -> u64 {
+    pub(crate) fn buffered_bytes(&self, c: usize) -> u64 {
         let Some(buf) = self.consumers[c].push_buffer() else { return 0 };
         buf.ranges.iter().map(|&(p, a, b)| (b - a) * self.partitions[p as usize].log.mean_record_size()).sum()
     }

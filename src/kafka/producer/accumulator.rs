@@ -5,7 +5,7 @@
 //! files each record into its partition's open batch, and hands back the batches that close inside
 //! the window (full, or `linger_ms` after their first record) with their exact send times.
 
-use super::partitioner::{KeySource, KeyTables, NullKeyPartitioner};
+use crate::kafka::producer::partitioner::{KeySource, KeyTables, NullKeyPartitioner};
 use crate::scenario::plan::{Arrival, PartitionerKind, ProducerPlan};
 use crate::sim::rng::SimRng;
 use crate::sim::{RngStreams, SimDuration, SimTime};

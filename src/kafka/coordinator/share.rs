@@ -5,11 +5,11 @@
 //! heartbeat after that (Kafka 4.3, KIP-1263: no timer fires it). There is no revocation round:
 //! a member takes its new target at once.
 
-use super::super::consumer::Owned;
-use super::super::world::{Ev, World};
-use super::assignor;
-use super::group::ShareMember;
-use super::partition::{AcquireMode, ShareConfig, SharePartition};
+use crate::kafka::broker::share_partition::{AcquireMode, ShareConfig, SharePartition};
+use crate::kafka::client::Owned;
+use crate::kafka::coordinator::share_assignor;
+use crate::kafka::coordinator::share_group::ShareMember;
+use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::scenario::plan::ShareOffsetReset;
 
@@ -23,12 +23,12 @@ pub enum ShareReply {
 }
 
 impl World {
-    pub(in crate::kafka) fn is_share(&self, g: usize) -> bool {
+    pub(crate) fn is_share(&self, g: usize) -> bool {
         self.groups[g].is_share()
     }
 
     /// A share consumer starts: it subscribes, and its first heartbeat (epoch 0) joins the group.
-    pub(in crate::kafka) fn share_start(&mut self, c: usize) {
+    pub(crate) fn share_start(&mut self, c: usize) {
         let id = self.new_member_id(c);
         let con = &mut self.consumers[c];
         con.member_id = Some(id);
@@ -42,7 +42,7 @@ impl World {
 
     /// The heartbeat timer fires. A member that left on a poll timeout sends nothing until its
     /// next poll rejoins it; the timer keeps its beat.
-    pub(in crate::kafka) fn share_heartbeat_timer(&mut self, c: usize) {
+    pub(crate) fn share_heartbeat_timer(&mut self, c: usize) {
         if !self.consumers[c].share().rejoin {
             self.share_send_heartbeat(c);
             return;
@@ -53,7 +53,7 @@ impl World {
     }
 
     /// The heartbeat loop: one request now, the next after the interval.
-    pub(in crate::kafka) fn share_send_heartbeat(&mut self, c: usize) {
+    pub(crate) fn share_send_heartbeat(&mut self, c: usize) {
         let g = self.consumers[c].group;
         let d = self.net.delay;
         self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatArrive { c, inc });
@@ -64,7 +64,7 @@ impl World {
     /// The coordinator handles a heartbeat (GroupMetadataManager.shareGroupHeartbeat): a new
     /// member joins with epoch 0 and bumps the group epoch; the answer carries the member's target
     /// when its epoch is behind (ShareGroupAssignmentBuilder: straight to the target, no revocation).
-    pub(in crate::kafka) fn share_heartbeat_arrive(&mut self, c: usize) {
+    pub(crate) fn share_heartbeat_arrive(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
@@ -114,7 +114,7 @@ impl World {
     }
 
     /// The member reads the heartbeat response.
-    pub(in crate::kafka) fn share_heartbeat_response(&mut self, c: usize) {
+    pub(crate) fn share_heartbeat_response(&mut self, c: usize) {
         let Some(reply) = self.consumers[c].share_mut().reply.take() else { return };
         match reply {
             ShareReply::Fenced => {
@@ -163,7 +163,7 @@ impl World {
             .iter()
             .map(|id| sg.target.get(id).map_or(Vec::new(), |a| a.iter().filter_map(|&p| index_of(p)).collect()))
             .collect();
-        let result = assignor::assign(ids.len(), parts.len(), &current);
+        let result = share_assignor::assign(ids.len(), parts.len(), &current);
         // A partition first assigned gets its share state now, starting where
         // share.auto.offset.reset points (initialization is not modelled as taking time).
         let reset = sg.plan.auto_offset_reset;
@@ -208,7 +208,7 @@ impl World {
 
     /// The session timer fires: a member silent for the whole session timeout is fenced
     /// (GroupMetadataManager.scheduleShareGroupSessionTimeout -> shareGroupFenceMemberOperation).
-    pub(in crate::kafka) fn share_session_expire(&mut self, g: usize, id: String) {
+    pub(crate) fn share_session_expire(&mut self, g: usize, id: String) {
         let now = self.now();
         let sg = self.groups[g].share();
         let Some(m) = sg.members.get(&id) else { return };
@@ -224,7 +224,7 @@ impl World {
     /// The member leaves (close, or max.poll.interval.ms passed) or is fenced: the group epoch
     /// moves so the next computation gives its partitions to the others. Its acquired records
     /// stay locked: the share session, not the membership, holds them.
-    pub(in crate::kafka) fn share_remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
+    pub(crate) fn share_remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
         let now = self.now();
         let sg = self.groups[g].share_mut();
         let Some(m) = sg.members.remove(id) else { return };
@@ -238,7 +238,7 @@ impl World {
     /// its sockets and the broker's disconnect listener releases its records at once
     /// (ShareSessionCache.ClientConnectionDisconnectListener -> SharePartitionManager.releaseSession);
     /// the membership waits for the session timeout.
-    pub(in crate::kafka) fn share_crashed(&mut self, c: usize) {
+    pub(crate) fn share_crashed(&mut self, c: usize) {
         let con = &mut self.consumers[c];
         let member = con.share_mut();
         member.acks.clear();
@@ -249,7 +249,7 @@ impl World {
 
     /// close(): pending acknowledgements go out, the share sessions close (their records come
     /// back), and the member leaves the group (epoch -1).
-    pub(in crate::kafka) fn share_finish_stop(&mut self, c: usize) {
+    pub(crate) fn share_finish_stop(&mut self, c: usize) {
         let g = self.consumers[c].group;
         self.share_send_acks(c);
         self.share_release_session(c, "close");
@@ -261,7 +261,7 @@ impl World {
     }
 
     /// max.poll.interval.ms passed: the client leaves the group and rejoins at its next poll.
-    pub(in crate::kafka) fn share_poll_timeout(&mut self, c: usize, seq: u32) {
+    pub(crate) fn share_poll_timeout(&mut self, c: usize, seq: u32) {
         if self.consumers[c].poll_seq != seq {
             return;
         }
@@ -276,7 +276,7 @@ impl World {
     }
 
     /// Every share-partition of the group gives the consumer's acquired records back.
-    pub(in crate::kafka) fn share_release_session(&mut self, c: usize, why: &'static str) {
+    pub(crate) fn share_release_session(&mut self, c: usize, why: &'static str) {
         let g = self.consumers[c].group;
         let parts = self.groups[g].partitions.clone();
         let (mut back, mut archived) = (0, 0);
@@ -303,7 +303,7 @@ impl World {
     }
 
     /// A member that left on a poll timeout rejoins at its next poll.
-    pub(in crate::kafka) fn share_rejoin_if_needed(&mut self, c: usize) {
+    pub(crate) fn share_rejoin_if_needed(&mut self, c: usize) {
         if std::mem::take(&mut self.consumers[c].share_mut().rejoin) {
             // The client keeps its member id for its lifetime (KIP-1082) and joins with epoch 0.
             let d = self.net.delay;

@@ -2,13 +2,13 @@
 //! (each record's finish time and end-to-end latency), the commit that follows, and the sleep
 //! until the next poll. The broker's side of a fetch is in `fetch`, commits in `commit`.
 
-use super::consumer::{InFlight, Phase};
-use super::world::{Ev, World};
+use crate::kafka::client::{InFlight, Phase};
+use crate::kafka::world::{Ev, World};
 use crate::scenario::plan::CommitMode;
 use crate::sim::{SimDuration, SimTime};
 
 impl World {
-    pub(super) fn poll(&mut self, c: usize) {
+    pub(crate) fn poll(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
         if self.consumers[c].stopping {
@@ -56,7 +56,7 @@ impl World {
 
     /// The fetch request goes out (a ShareFetch for a share consumer): at the broker after the
     /// network delay.
-    pub(super) fn send_fetch(&mut self, c: usize) {
+    pub(crate) fn send_fetch(&mut self, c: usize) {
         let con = &mut self.consumers[c];
         con.phase = Phase::Fetching;
         con.fetch_seq = con.fetch_seq.wrapping_add(1);
@@ -70,7 +70,7 @@ impl World {
     }
 
     /// The poll returns: positions advance past the returned records, then processing starts.
-    pub(super) fn deliver(&mut self, c: usize) {
+    pub(crate) fn deliver(&mut self, c: usize) {
         let g = self.consumers[c].group;
         if self.is_share(g) {
             self.share_deliver(c);
@@ -119,7 +119,7 @@ impl World {
 
     /// The pre-processing commit returned. If it failed the batch is dropped unprocessed, as an
     /// at-most-once loop does when commitSync throws: never processed twice, maybe never at all.
-    pub(super) fn after_precommit(&mut self, c: usize) {
+    pub(crate) fn after_precommit(&mut self, c: usize) {
         let now = self.now();
         let con = &mut self.consumers[c];
         let member = con.classic_mut();
@@ -132,7 +132,7 @@ impl World {
         self.after_commit(c);
     }
 
-    pub(super) fn begin_processing(&mut self, c: usize, start: SimTime) {
+    pub(crate) fn begin_processing(&mut self, c: usize, start: SimTime) {
         self.rec.consumers[c].start_busy(start);
         let con = &mut self.consumers[c];
         con.phase = Phase::Processing;
@@ -167,7 +167,7 @@ impl World {
     /// The run ends: records whose processing finished count as processed; the rest of each
     /// batch in hand, and what push buffers hold, are set apart as in flight (neither lost nor
     /// processed).
-    pub(super) fn finish_in_hand(&mut self) {
+    pub(crate) fn finish_in_hand(&mut self) {
         let now = self.now();
         for c in 0..self.consumers.len() {
             if !self.consumers[c].is_running() {
@@ -196,7 +196,7 @@ impl World {
     }
 
     /// Accounts the first `k` in-flight records as processed.
-    pub(super) fn account_processed(&mut self, c: usize, k: usize) {
+    pub(crate) fn account_processed(&mut self, c: usize, k: usize) {
         let g = self.consumers[c].group;
         let con = &self.consumers[c];
         let stats = &mut self.rec.groups[g];
@@ -214,7 +214,7 @@ impl World {
         mine.duplicates_caused += duplicates;
     }
 
-    pub(super) fn processing_done(&mut self, c: usize) {
+    pub(crate) fn processing_done(&mut self, c: usize) {
         if self.is_share(self.consumers[c].group) {
             self.share_processing_done(c);
             return;
@@ -242,11 +242,11 @@ impl World {
     }
 
     /// The synchronous commit's response came back.
-    pub(super) fn commit_done(&mut self, c: usize) {
+    pub(crate) fn commit_done(&mut self, c: usize) {
         if self.consumers[c].classic().precommit { self.after_precommit(c) } else { self.after_commit(c) }
     }
 
-    pub(super) fn after_commit(&mut self, c: usize) {
+    pub(crate) fn after_commit(&mut self, c: usize) {
         let push = self.is_push(self.consumers[c].group);
         let con = &mut self.consumers[c];
         con.phase = Phase::Idle;
@@ -259,7 +259,7 @@ impl World {
         self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
     }
 
-    pub(super) fn positions(&self, c: usize) -> Vec<(u32, u64)> {
+    pub(crate) fn positions(&self, c: usize) -> Vec<(u32, u64)> {
         self.consumers[c].owned.iter().map(|o| (o.partition, o.position)).collect()
     }
 }

@@ -1,11 +1,11 @@
 //! Offset commits: the client's OffsetCommit request (refused locally while a join is out) and
 //! the coordinator's answer (only a current member of the current generation may commit).
 
-use super::world::{Ev, Offsets, PendingCommit, World};
+use crate::kafka::world::{Ev, Offsets, PendingCommit, World};
 use crate::record::event::What;
 
 impl World {
-    pub(super) fn send_commit(&mut self, c: usize, offsets: Offsets) {
+    pub(crate) fn send_commit(&mut self, c: usize, offsets: Offsets) {
         if offsets.is_empty() {
             return;
         }
@@ -33,7 +33,7 @@ impl World {
         self.kernel.schedule_after(self.net.delay, Ev::CommitAtBroker(slot));
     }
 
-    pub(super) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &'static str) {
+    pub(crate) fn reject_commit(&mut self, c: usize, offsets: &Offsets, reason: &'static str) {
         self.consumers[c].classic_mut().last_commit_ok = false;
         let g = self.consumers[c].group;
         self.rec.ledgers[g].commits_rejected += 1;
@@ -42,17 +42,17 @@ impl World {
         self.rec.event(now, What::CommitFailed { consumer: c as u32, reason, partitions });
     }
 
-    pub(super) fn apply_commit(&mut self, commit: PendingCommit) {
+    pub(crate) fn apply_commit(&mut self, commit: PendingCommit) {
         let grp = self.groups[commit.group].classic_mut();
         let member_ok = commit.member_id.as_ref().is_some_and(|id| grp.members.contains_key(id));
         let accepted = member_ok
             && commit.generation == grp.generation
-            && grp.state != super::group::GroupState::CompletingRebalance;
+            && grp.state != crate::kafka::coordinator::GroupState::CompletingRebalance;
         if !accepted {
             // CommitFailedException: the records will be read again by the partitions' next owner.
             let reason = if !member_ok {
                 "unknown_member_id"
-            } else if grp.state == super::group::GroupState::CompletingRebalance {
+            } else if grp.state == crate::kafka::coordinator::GroupState::CompletingRebalance {
                 "rebalance_in_progress"
             } else {
                 "illegal_generation"

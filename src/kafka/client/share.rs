@@ -3,14 +3,14 @@
 //! releases or rejects some of them (`outcome`, `poison`); in implicit mode the next poll
 //! accepts them all.
 
-use super::super::consumer::{Consumer, Membership, Phase};
-use super::super::world::{Ev, World};
-use super::partition::AckType;
+use crate::kafka::broker::share_partition::AckType;
+use crate::kafka::client::{Consumer, Membership, Phase};
+use crate::kafka::world::{Ev, World};
 use crate::scenario::plan::ShareAcknowledgementMode;
 use rand::Rng;
 
 impl World {
-    pub(in crate::kafka) fn share_poll(&mut self, c: usize) {
+    pub(crate) fn share_poll(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
         let con = &mut self.consumers[c];
@@ -24,7 +24,7 @@ impl World {
 
     /// The ShareFetch response: the records it acquired go to the application. In implicit mode
     /// the next poll accepts them all (ShareConsumerImpl: currentFetch.acknowledgeAll(ACCEPT)).
-    pub(in crate::kafka) fn share_deliver(&mut self, c: usize) {
+    pub(crate) fn share_deliver(&mut self, c: usize) {
         let g = self.consumers[c].group;
         let now = self.now();
         let con = &mut self.consumers[c];
@@ -79,7 +79,7 @@ impl World {
     /// The first `k` records of the batch are done: accepted ones count as processed (their
     /// latency, and duplicates if processed before); every one gets its acknowledgement, sent
     /// with the next poll.
-    pub(in crate::kafka) fn share_account(&mut self, c: usize, k: usize) {
+    pub(crate) fn share_account(&mut self, c: usize, k: usize) {
         let g = self.consumers[c].group;
         let Consumer { inflight, membership, .. } = &mut self.consumers[c];
         let Membership::Share(member) = membership else { unreachable!("a share consumer") };
@@ -130,7 +130,7 @@ impl World {
         self.rec.groups[g].share.records_rejected += rejected;
     }
 
-    pub(in crate::kafka) fn share_processing_done(&mut self, c: usize) {
+    pub(crate) fn share_processing_done(&mut self, c: usize) {
         let now = self.now();
         self.rec.consumers[c].end_busy(now);
         let k = self.consumers[c].inflight.len();

@@ -3,11 +3,11 @@
 //! nothing (`fetch.max.wait.ms`; the next batch to arrive wakes it, see `produce`), and sends the
 //! response back.
 
-use super::consumer::Phase;
-use super::world::{Ev, World};
+use crate::kafka::client::Phase;
+use crate::kafka::world::{Ev, World};
 
 impl World {
-    pub(super) fn fetch_at_broker(&mut self, c: usize) {
+    pub(crate) fn fetch_at_broker(&mut self, c: usize) {
         if self.is_share(self.consumers[c].group) {
             self.share_send_acks(c);
         }
@@ -34,7 +34,7 @@ impl World {
         self.send_response(c);
     }
 
-    pub(super) fn gather(&mut self, c: usize) -> usize {
+    pub(crate) fn gather(&mut self, c: usize) -> usize {
         if self.is_share(self.consumers[c].group) {
             return self.share_gather(c);
         }
@@ -65,7 +65,7 @@ impl World {
     /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
     /// fetch.max.wait.ms passed with nothing to return (pull: answer empty), or poll(timeout)
     /// returned empty (push: the loop turns and polls again).
-    pub(super) fn fetch_expire(&mut self, c: usize) {
+    pub(crate) fn fetch_expire(&mut self, c: usize) {
         if self.is_push(self.consumers[c].group) {
             self.consumers[c].phase = Phase::Idle;
             self.poll(c);
@@ -77,7 +77,7 @@ impl World {
 
     /// Something a parked fetch waits for happened on its partition: the fetch is answered if it
     /// is still the one out (its consumer neither restarted nor gave it up).
-    pub(super) fn answer_waiter(&mut self, (c, inc, seq): (u32, u32, u32)) {
+    pub(crate) fn answer_waiter(&mut self, (c, inc, seq): (u32, u32, u32)) {
         if !self.waiting((c, inc, seq)) {
             return;
         }
@@ -97,13 +97,13 @@ impl World {
 
     /// Whether a parked fetch is still the one out: its consumer neither restarted nor gave it up,
     /// and it was not answered.
-    pub(super) fn waiting(&self, (c, inc, seq): (u32, u32, u32)) -> bool {
+    pub(crate) fn waiting(&self, (c, inc, seq): (u32, u32, u32)) -> bool {
         let con = &self.consumers[c as usize];
         con.incarnation == inc && con.is_running() && con.phase == Phase::Fetching && con.fetch_seq == seq
     }
 
     /// Answers a parked fetch: the log is read again, since records arrived while it waited.
-    pub(super) fn respond(&mut self, c: usize) {
+    pub(crate) fn respond(&mut self, c: usize) {
         if self.gather(c) == 0 && self.is_share(self.consumers[c].group) {
             self.share_repark(c);
             return;
@@ -111,7 +111,7 @@ impl World {
         self.send_response(c);
     }
 
-    pub(super) fn send_response(&mut self, c: usize) {
+    pub(crate) fn send_response(&mut self, c: usize) {
         let con = &mut self.consumers[c];
         con.fetch_seq = con.fetch_seq.wrapping_add(1); // later wake-ups of this fetch are stale
         // A hung consumer's response is an event of its own, held back until it resumes.

@@ -2,10 +2,10 @@
 //! `group.initial.rebalance.delay.ms`, the rebalance timeout, session timeouts and static
 //! membership, as Kafka's GroupMetadataManager runs them.
 
-use super::assignor::{MemberSubscription, TopicPartition, assign};
-use super::consumer::{Phase, RunState};
-use super::group::{GroupState, Member, Rebalance};
-use super::world::{Ev, World};
+use crate::kafka::client::{Phase, RunState};
+use crate::kafka::coordinator::assignor::{MemberSubscription, TopicPartition, assign};
+use crate::kafka::coordinator::{GroupState, Member, Rebalance};
+use crate::kafka::world::{Ev, World};
 use crate::record::event::{RebalanceCompleted, RebalanceReason, What};
 use crate::scenario::plan::RebalanceProtocol;
 use crate::sim::{SimDuration, SimTime};
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 impl World {
     /// A JoinGroup request from consumer `c` reaches the coordinator.
-    pub(super) fn join_arrive(&mut self, c: usize) {
+    pub(crate) fn join_arrive(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
         let instance = self.consumers[c].group_instance_id.clone();
@@ -149,7 +149,7 @@ impl World {
         }
     }
 
-    pub(super) fn new_member_id(&mut self, c: usize) -> String {
+    pub(crate) fn new_member_id(&mut self, c: usize) -> String {
         // client.id + "-" + a random UUID: the order of dynamic members after a restart is
         // random in Kafka too, and drawn here from the consumer's own stream.
         let con = &mut self.consumers[c];
@@ -178,7 +178,7 @@ impl World {
     }
 
     /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance; every member must rejoin.
-    pub(super) fn prepare_rebalance(&mut self, g: usize, reason: RebalanceReason) {
+    pub(crate) fn prepare_rebalance(&mut self, g: usize, reason: RebalanceReason) {
         let now = self.now();
         if self.groups[g].classic().state == GroupState::PreparingRebalance {
             return;
@@ -254,7 +254,7 @@ impl World {
 
     /// Whether `t` is when consumer `c` reads a heartbeat response on its current schedule (a
     /// notice computed on a schedule that a JoinGroup response has since restarted is stale).
-    pub(super) fn on_heartbeat_grid(&self, c: usize, t: SimTime) -> bool {
+    pub(crate) fn on_heartbeat_grid(&self, c: usize, t: SimTime) -> bool {
         let con = &self.consumers[c];
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
         let sent = t.as_nanos().checked_sub(self.net.delay.as_nanos() * 2);
@@ -263,7 +263,7 @@ impl World {
     }
 
     /// When the last heartbeat consumer `c` sent before `t` reached the coordinator.
-    pub(super) fn last_heartbeat_before(&self, c: usize, t: SimTime) -> SimTime {
+    pub(crate) fn last_heartbeat_before(&self, c: usize, t: SimTime) -> SimTime {
         let con = &self.consumers[c];
         let hb = con.config.heartbeat_interval.as_nanos().max(1);
         let origin = con.classic().hb_origin.as_nanos().min(t.as_nanos());
@@ -271,7 +271,7 @@ impl World {
         SimTime(origin + k * hb) + self.net.delay
     }
 
-    pub(super) fn join_timer(&mut self, g: usize, round: u32) {
+    pub(crate) fn join_timer(&mut self, g: usize, round: u32) {
         if self.groups[g].classic().round != round || self.groups[g].classic().state != GroupState::PreparingRebalance {
             return;
         }
@@ -291,7 +291,7 @@ impl World {
         self.complete_join(g);
     }
 
-    pub(super) fn try_complete_join(&mut self, g: usize) {
+    pub(crate) fn try_complete_join(&mut self, g: usize) {
         let grp = self.groups[g].classic();
         let delayed = grp.rebalance.as_ref().is_some_and(|r| r.initial_delay_left.is_some());
         if grp.state == GroupState::PreparingRebalance && !delayed && grp.members.values().all(|m| m.joined) {
@@ -359,7 +359,7 @@ impl World {
     }
 
     /// The leader's assignment is in: the group is Stable and every member learns its share.
-    pub(super) fn sync_done(&mut self, g: usize, round: u32) {
+    pub(crate) fn sync_done(&mut self, g: usize, round: u32) {
         let now = self.now();
         if self.groups[g].classic().round != round || self.groups[g].classic().state != GroupState::CompletingRebalance
         {
@@ -525,7 +525,7 @@ impl World {
     }
 
     /// Removes a member (LeaveGroup, session timeout, poll timeout, or a missed join phase).
-    pub(super) fn remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
+    pub(crate) fn remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
         let Some(m) = self.groups[g].classic_mut().members.remove(id) else { return };
         let c = m.consumer;
         let holder = self.consumers[c].member_id.as_deref();
@@ -553,7 +553,7 @@ impl World {
     }
 
     /// A member leaves or is fenced outside a join phase: the group rebalances.
-    pub(super) fn member_gone(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
+    pub(crate) fn member_gone(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
         if !self.groups[g].classic().members.contains_key(id) {
             return;
         }
@@ -582,7 +582,7 @@ impl World {
         self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance, generation });
     }
 
-    pub(super) fn session_expire(&mut self, g: usize, id: &str) {
+    pub(crate) fn session_expire(&mut self, g: usize, id: &str) {
         let silent = self.groups[g].classic().members.get(id).is_some_and(|m| !m.alive);
         if silent && !self.session_still_running(g, id) {
             self.member_gone(g, id, true, "session_timeout");
@@ -590,7 +590,7 @@ impl World {
     }
 
     /// Schedules the session timeout of a member that went silent at `now`.
-    pub(super) fn schedule_session_expiry(&mut self, c: usize, id: String) {
+    pub(crate) fn schedule_session_expiry(&mut self, c: usize, id: String) {
         let g = self.consumers[c].group;
         let last = self.last_heartbeat_before(c, self.now());
         let at = (last + self.consumers[c].config.session_timeout).max(self.now());

@@ -10,8 +10,8 @@
 //! `resume_consumer` is the one entry for a hang's end; what differs per group type is behind
 //! `resume_group_member` (classic consumer group).
 
-use super::consumer::{GroupKind, Phase};
-use super::world::{Ev, World};
+use crate::kafka::client::{GroupKind, Phase};
+use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::sim::{SimDuration, SimTime};
 
@@ -48,7 +48,7 @@ pub struct Hang {
 
 impl World {
     /// The `hang` action: consumer `c` freezes now, for `for_` or for good.
-    pub(super) fn hang_consumer(&mut self, c: usize, for_: Option<SimDuration>) {
+    pub(crate) fn hang_consumer(&mut self, c: usize, for_: Option<SimDuration>) {
         let now = self.now();
         let con = &self.consumers[c];
         if !con.is_running() || con.is_hung() {
@@ -111,7 +111,7 @@ impl World {
 
     /// Holds back an event of a hung consumer, to be run when it resumes; moves an event
     /// scheduled before a hang it has resumed from by that hang's length. True: not to be run now.
-    pub(super) fn defer_while_hung(&mut self, ev: Ev) -> bool {
+    pub(crate) fn defer_while_hung(&mut self, ev: Ev) -> bool {
         let (c, inc) = match ev {
             Ev::Poll { c, inc }
             | Ev::FetchAtBroker { c, inc, .. }
@@ -155,21 +155,21 @@ impl World {
     }
 
     /// Records arrived for the long poll a hung consumer had parked.
-    pub(super) fn answered_while_hung(&mut self, c: usize, fetch_seq: u32) {
+    pub(crate) fn answered_while_hung(&mut self, c: usize, fetch_seq: u32) {
         if let Some(h) = self.consumers[c].hang.frozen.as_mut() {
             h.answered_fetch = Some(fetch_seq);
         }
     }
 
     /// A `hang: {for: ...}` ran out.
-    pub(super) fn hang_over(&mut self, c: usize, seq: u32) {
+    pub(crate) fn hang_over(&mut self, c: usize, seq: u32) {
         if self.consumers[c].hang.frozen.as_ref().is_some_and(|h| h.seq == seq) {
             self.resume_consumer(c);
         }
     }
 
     /// The hung consumer `c` carries on where it was.
-    pub(super) fn resume_consumer(&mut self, c: usize) {
+    pub(crate) fn resume_consumer(&mut self, c: usize) {
         let now = self.now();
         let Some(h) = self.consumers[c].hang.frozen.take() else { return };
         let d = now - h.since;
@@ -266,7 +266,7 @@ impl World {
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let notice_at = first + self.net.delay + self.net.delay;
         let inc = self.consumers[c].incarnation;
-        let preparing = self.groups[g].classic().state == super::group::GroupState::PreparingRebalance;
+        let preparing = self.groups[g].classic().state == crate::kafka::coordinator::GroupState::PreparingRebalance;
         match self.groups[g].classic_mut().members.get_mut(&id) {
             Some(m) => {
                 m.alive = true;
@@ -293,7 +293,7 @@ impl World {
     /// A heartbeat or commit answered UNKNOWN_MEMBER_ID: the member was fenced while its host
     /// was frozen. Its partitions went to others already (onPartitionsLost); it forgets its
     /// member id and generation and rejoins as a new member.
-    pub(super) fn membership_lost(&mut self, c: usize) {
+    pub(crate) fn membership_lost(&mut self, c: usize) {
         let con = &mut self.consumers[c];
         con.member_id = None;
         con.generation = -1;
@@ -311,13 +311,13 @@ impl World {
 
     /// When a consumer's clock stopped: its hang's start while it is hung, else now. Records
     /// whose processing would finish after the freeze did not finish.
-    pub(in crate::kafka) fn frozen_clock(&self, c: usize) -> SimTime {
+    pub(crate) fn frozen_clock(&self, c: usize) -> SimTime {
         self.consumers[c].hang.frozen.as_ref().map_or(self.now(), |h| h.since)
     }
 
     /// A hung member's session timer fires: only if it has been silent for a whole session since
     /// this hang began (a timer of an earlier hang, resumed since, is stale).
-    pub(super) fn session_still_running(&self, g: usize, id: &str) -> bool {
+    pub(crate) fn session_still_running(&self, g: usize, id: &str) -> bool {
         let Some(m) = self.groups[g].classic().members.get(id) else { return false };
         let c = m.consumer;
         let Some(h) = self.consumers[c].hang.frozen.as_ref() else { return false };

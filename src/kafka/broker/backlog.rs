@@ -12,13 +12,13 @@
 //!   (its buffers and messages in flight hold ranges of their own), keep the whole topic in
 //!   memory for the run: this is decided once, from the plan.
 
-use super::world::World;
+use crate::kafka::world::World;
 use crate::scenario::plan::{Action, Delivery, OffsetReset, OffsetTarget, Plan};
 use crate::sim::SimTime;
 
 impl World {
     /// Per topic: whether the plan may read any record again at any time (then nothing is freed).
-    pub(super) fn keep_whole_topics(plan: &Plan) -> Vec<bool> {
+    pub(crate) fn keep_whole_topics(plan: &Plan) -> Vec<bool> {
         let mut keep = vec![false; plan.topics.len()];
         for g in &plan.groups {
             if g.delivery == Delivery::Push {
@@ -40,7 +40,7 @@ impl World {
     }
 
     /// Frees what no reader of any partition can read again.
-    pub(super) fn release_read_records(&mut self) {
+    pub(crate) fn release_read_records(&mut self) {
         let now = self.now();
         // The lowest offset of each partition any reader may still read, from one pass over the
         // groups and their members (not one per partition).

@@ -1,7 +1,7 @@
 //! A share group's coordinator and broker state: members with epochs, the target assignment, one
 //! share-partition per subscribed partition once initialized, and the group's share counters.
 
-use super::partition::SharePartition;
+use crate::kafka::broker::share_partition::SharePartition;
 use crate::scenario::plan::SharePlan;
 use crate::sim::SimTime;
 use std::collections::BTreeMap;
@@ -44,13 +44,13 @@ impl ShareGroup {
     pub fn new(plan: SharePlan, total_partitions: usize) -> Result<Self, std::collections::TryReserveError> {
         Ok(ShareGroup {
             plan,
-            parts: crate::kafka::group::dense(total_partitions, None)?,
+            parts: crate::kafka::coordinator::dense(total_partitions, None)?,
             members: BTreeMap::new(),
             group_epoch: 0,
             assignment_epoch: 0,
             target: BTreeMap::new(),
             last_assignment: None,
-            lock_timer: crate::kafka::group::dense(total_partitions, false)?,
+            lock_timer: crate::kafka::coordinator::dense(total_partitions, false)?,
         })
     }
 

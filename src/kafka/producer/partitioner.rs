@@ -1,7 +1,7 @@
 //! Which partition a record goes to: Kafka's built-in partitioner (murmur2 for keyed records,
 //! the KIP-794 sticky partition for null keys) or the opt-in round-robin partitioner.
 
-use super::murmur2::partition_for_key;
+use crate::kafka::producer::murmur2::partition_for_key;
 use crate::scenario::plan::{Keys, PartitionerKind};
 use crate::sim::rng::SimRng;
 use rand::Rng;

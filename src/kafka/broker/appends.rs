@@ -1,6 +1,6 @@
 //! Producers and partition logs, driven without an event per batch.
 //!
-//! The producers run in the feed ([`super::feed`]), which hands the world each producer tick's
+//! The producers run in the feed ([`crate::kafka::producer::feed`]), which hands the world each producer tick's
 //! batches and every batch in the order it reaches the broker. A tick reserves its batches'
 //! places in the event order (the places their appends would have had as events); before the
 //! world handles any event, every batch placed before that event is appended to its log
@@ -11,16 +11,16 @@
 //! consumer), the world stops there and handles the arrival at the batch's own place, as the
 //! event it would have been; no event is queued for it.
 
-use super::feed::AppendTrace;
-use super::world::World;
+use crate::kafka::producer::feed::AppendTrace;
+use crate::kafka::world::World;
 use crate::prefetch::prefetch;
 use crate::sim::SimTime;
 
 impl World {
     /// A producer's window: its closed batches get their places in the event order. The world
     /// enters the tick at its own place, with no event queued for it (see
-    /// [`Feed::next_tick_place`](super::feed::Feed::next_tick_place)).
-    pub(super) fn producer_tick(&mut self) {
+    /// [`Feed::next_tick_place`](crate::kafka::producer::feed::Feed::next_tick_place)).
+    pub(crate) fn producer_tick(&mut self) {
         let kernel = &mut self.kernel;
         let tick = self.feed.take_tick(|n| kernel.reserve_many(n));
         debug_assert!(tick.at == self.now(), "the feed replays the world's tick order");
@@ -34,7 +34,7 @@ impl World {
 
     /// A long poll parks on `pid`: the next batch to arrive there answers it (see
     /// [`advance_logs`](Self::advance_logs)).
-    pub(super) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
+    pub(crate) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
         // Fetches answered (or given up) since they parked here are dropped first, so a
         // partition that receives nothing holds one entry per fetch still out, not one per poll.
         let mut waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
@@ -46,7 +46,7 @@ impl World {
     /// Appends, in order, every batch placed before `limit`, and stops after one whose arrival
     /// has something to do: a long poll is parked on its partition, or a group pushes it. That
     /// one's place is returned; the world handles its arrival there before anything else.
-    pub(super) fn advance_logs(&mut self, limit: (SimTime, u64)) -> Option<(SimTime, u64, u32)> {
+    pub(crate) fn advance_logs(&mut self, limit: (SimTime, u64)) -> Option<(SimTime, u64, u32)> {
         let mut woken = None;
         while self.feed.has_due() {
             let d = self.feed.due[self.feed.due_pos];
@@ -59,7 +59,7 @@ impl World {
             if self.prefetch_appends {
                 let ahead = |k: usize| self.feed.due.get(self.feed.due_pos + k).map(|a| a.partition as usize);
                 if let Some(a) = ahead(12) {
-                    prefetch(&self.partitions[a], std::mem::size_of::<super::world::Partition>());
+                    prefetch(&self.partitions[a], std::mem::size_of::<crate::kafka::world::Partition>());
                 }
                 if let Some(a) = ahead(4) {
                     self.partitions[a].log.prefetch_tail();
@@ -94,7 +94,7 @@ impl World {
     }
 
     /// A batch reached partition `pid` while someone was waiting for it (it is in the log now).
-    pub(super) fn appended(&mut self, pid: u32) {
+    pub(crate) fn appended(&mut self, pid: u32) {
         for g in 0..self.groups.len() {
             if self.is_push(g) && self.groups[g].classic().owner[pid as usize].is_some() {
                 self.pump(g, pid);

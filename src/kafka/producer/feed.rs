@@ -22,7 +22,7 @@
 //! when the run has a second core, a few thousand batches ahead of the world; what it hands over
 //! is the same either way (a test runs every shipped scenario both ways and compares them).
 
-use super::producer::{Closed, Producer};
+use crate::kafka::producer::accumulator::{Closed, Producer};
 use crate::sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
 use std::hint::select_unpredictable;
@@ -615,9 +615,9 @@ pub struct Feed {
     tick_chunks: VecDeque<Vec<TickOut>>,
     due_chunks: VecDeque<(Vec<Due>, Vec<u64>)>,
     tick_pos: usize,
-    pub(super) due: Vec<Due>,
-    pub(super) due_us: Vec<u64>,
-    pub(super) due_pos: usize,
+    pub(crate) due: Vec<Due>,
+    pub(crate) due_us: Vec<u64>,
+    pub(crate) due_pos: usize,
     /// Handled ticks that may still have batches on their way, in order: the `order` and the
     /// sequence number of the first batch, the instant by which all of them have arrived, and
     /// how many there are.
@@ -657,14 +657,14 @@ impl Feed {
     }
 
     /// Producer `producer`'s next tick has place `seq` in the event order.
-    pub(super) fn tick_placed(&mut self, producer: u32, seq: u64) {
+    pub(crate) fn tick_placed(&mut self, producer: u32, seq: u64) {
         self.tick_seq[producer as usize] = seq;
     }
 
     /// The place of the next tick the world handles: the generator replays the ticks in the
     /// world's order, so the next in its stream is the earliest of all.
     #[inline]
-    pub(super) fn next_tick_place(&mut self) -> Option<(SimTime, u64)> {
+    pub(crate) fn next_tick_place(&mut self) -> Option<(SimTime, u64)> {
         if let Some(t) = self.tick_chunks.front().and_then(|ticks| ticks.get(self.tick_pos)) {
             return Some((t.at, self.tick_seq[t.producer as usize]));
         }
@@ -712,7 +712,7 @@ impl Feed {
 
     /// The next tick the world handles; `reserve(n)` reserves its `n` batches' places in the
     /// event order and returns the first.
-    pub(super) fn take_tick(&mut self, reserve: impl FnOnce(u64) -> u64) -> TickOut {
+    pub(crate) fn take_tick(&mut self, reserve: impl FnOnce(u64) -> u64) -> TickOut {
         // (Brings the next tick to the front of the chunks received.)
         self.next_tick_place().expect("the world handles a producer tick the generator did not make");
         let t = self.tick_chunks.front().expect("a tick chunk")[self.tick_pos];
@@ -729,7 +729,7 @@ impl Feed {
     /// The sequence number reserved for the batch numbered `order`, if its tick was handled.
     /// (Asked only of a batch not appended yet, whose tick's window has not closed before the
     /// last append, so its tick is still among `bases`.)
-    pub(super) fn seq_of(&self, order: u64) -> Option<u64> {
+    pub(crate) fn seq_of(&self, order: u64) -> Option<u64> {
         if order >= self.handled_to {
             return None;
         }
@@ -741,7 +741,7 @@ impl Feed {
 
     /// Refills `due` when it is used up; false when no batch is left at all.
     #[inline]
-    pub(super) fn has_due(&mut self) -> bool {
+    pub(crate) fn has_due(&mut self) -> bool {
         self.due_pos < self.due.len() || self.refill_due()
     }
 
@@ -766,7 +766,7 @@ impl Feed {
     /// Forgets the places of ticks whose batches all arrived once everything placed at or
     /// before `appended` is in the logs. (Now and then, in one pass, so a tick with a long
     /// window does not hold back the ones after it.)
-    pub(super) fn forget_appended(&mut self, appended: SimTime) {
+    pub(crate) fn forget_appended(&mut self, appended: SimTime) {
         if self.bases.len() > 2 * self.bases_kept + 1024 {
             self.bases.retain(|&(_, _, until, _)| until > appended);
             self.bases_kept = self.bases.len();
@@ -862,7 +862,7 @@ mod tests {
         specs: &[(f64, Arrival, u64)],
     ) -> Vec<Producer> {
         let rngs = crate::sim::RngStreams::new(seed);
-        let mut tables = super::super::partitioner::KeyTables::default();
+        let mut tables = crate::kafka::producer::partitioner::KeyTables::default();
         let plan = |(i, &(rate, arrival, linger)): (usize, &(f64, Arrival, u64))| ProducerPlan {
             name: format!("p{i}"),
             topic: 0,

@@ -2,8 +2,8 @@
 //! retention that moves each log's start forward. Replays (asked for) are told apart from
 //! duplicates (not asked for).
 
-use super::consumer::Phase;
-use super::world::{Ev, World};
+use crate::kafka::client::Phase;
+use crate::kafka::world::{Ev, World};
 use crate::record::event::{Move, Rejected, What};
 use crate::record::ledger::Replay;
 use crate::scenario::plan::{OffsetReset, OffsetTarget};
@@ -12,7 +12,7 @@ use crate::sim::SimTime;
 impl World {
     /// The first offset of `p` whose record was created at or after `t` (offsetsForTimes); the
     /// log end when there is none.
-    pub(super) fn offset_for_time(&self, p: u32, t: SimTime) -> u64 {
+    pub(crate) fn offset_for_time(&self, p: u32, t: SimTime) -> u64 {
         let log = &self.partitions[p as usize].log;
         let (start, end) = (log.log_start_offset(), log.log_end_offset());
         let mut found = end;
@@ -27,7 +27,7 @@ impl World {
     /// Where `to` points in partition `p`, from `current` (position or committed offset).
     /// Out-of-range numbers are kept: the caller decides (a seek lets the next fetch fail, a
     /// reset clamps like kafka-consumer-groups.sh).
-    pub(super) fn target_offset(&self, p: u32, to: &OffsetTarget, current: u64) -> i128 {
+    pub(crate) fn target_offset(&self, p: u32, to: &OffsetTarget, current: u64) -> i128 {
         let log = &self.partitions[p as usize].log;
         match to {
             OffsetTarget::Earliest => i128::from(log.log_start_offset()),
@@ -57,7 +57,7 @@ impl World {
     }
 
     /// `seek`: moves the positions of the consumer's partitions of `topic` (one, or all it owns).
-    pub(super) fn seek(&mut self, c: usize, topic: usize, partition: Option<u32>, to: &OffsetTarget) {
+    pub(crate) fn seek(&mut self, c: usize, topic: usize, partition: Option<u32>, to: &OffsetTarget) {
         let g = self.consumers[c].group;
         if !self.consumers[c].is_running() {
             self.reject_action(c, "the consumer is not running");
@@ -116,7 +116,7 @@ impl World {
     }
 
     /// `reset_offsets`: rewrites a group's committed offsets, only while it has no members.
-    pub(super) fn reset_offsets(&mut self, g: usize, topic: usize, to: &OffsetTarget) {
+    pub(crate) fn reset_offsets(&mut self, g: usize, topic: usize, to: &OffsetTarget) {
         let now = self.now();
         let members = self.groups[g].classic().members.len();
         if members > 0 {
@@ -173,7 +173,7 @@ impl World {
 
     /// Before fetching: a position outside [log start, log end] is OFFSET_OUT_OF_RANGE and
     /// auto.offset.reset decides. Returns false when the consumer failed (`none`).
-    pub(super) fn fix_out_of_range(&mut self, c: usize) -> bool {
+    pub(crate) fn fix_out_of_range(&mut self, c: usize) -> bool {
         let g = self.consumers[c].group;
         let reset = self.consumers[c].config.auto_offset_reset;
         let mut restarted = false;
@@ -238,14 +238,14 @@ impl World {
     }
 
     /// The application dies of an exception (auto.offset.reset = none): no commit, no goodbye.
-    pub(super) fn consumer_error(&mut self, c: usize, why: &str) {
+    pub(crate) fn consumer_error(&mut self, c: usize, why: &str) {
         let now = self.now();
         self.rec.event(now, What::ConsumerError { consumer: c as u32, error: why.to_string() });
         self.crash_consumer(c);
     }
 
     /// log.retention.check.interval.ms: deletes whole segments past retention.ms / retention.bytes.
-    pub(super) fn retention_check(&mut self) {
+    pub(crate) fn retention_check(&mut self) {
         let now = self.now();
         for t in 0..self.topics.len() {
             let plan = &self.plan.topics[t];

@@ -3,8 +3,8 @@
 //! acquisition locks run out into AVAILABLE (or ARCHIVED at the delivery limit); anything that
 //! makes records available again wakes the long polls parked on the partition.
 
-use super::super::world::{Ev, World};
-use super::partition::AcquireMode;
+use crate::kafka::broker::share_partition::AcquireMode;
+use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::scenario::plan::ShareAcquireMode;
 
@@ -12,7 +12,7 @@ impl World {
     /// The acknowledgements the member's application made since its last poll, piggy-backed on
     /// this ShareFetch (or sent by close(); ShareConsumerImpl sends pending acks with the next
     /// fetch).
-    pub(in crate::kafka) fn share_send_acks(&mut self, c: usize) {
+    pub(crate) fn share_send_acks(&mut self, c: usize) {
         let acks = std::mem::take(&mut self.consumers[c].share_mut().acks);
         if acks.is_empty() {
             return;
@@ -69,7 +69,7 @@ impl World {
 
     /// Acquires records for consumer `c` from its assigned partitions, starting at a rotating
     /// one, up to `max_poll_records` in all (a producer batch may round it up).
-    pub(in crate::kafka) fn share_gather(&mut self, c: usize) -> usize {
+    pub(crate) fn share_gather(&mut self, c: usize) -> usize {
         let now = self.now();
         self.consumers[c].inflight.clear();
         let g = self.consumers[c].group;
@@ -127,7 +127,7 @@ impl World {
         }
     }
 
-    pub(in crate::kafka) fn share_lock_expiry(&mut self, g: usize, p: u32) {
+    pub(crate) fn share_lock_expiry(&mut self, g: usize, p: u32) {
         let now = self.now();
         let sg = self.groups[g].share_mut();
         sg.lock_timer[p as usize] = false;
@@ -152,7 +152,7 @@ impl World {
     }
 
     /// Records came back on `p`: parked fetches of the group's members there are answered.
-    pub(in crate::kafka) fn share_wake(&mut self, g: usize, p: u32) {
+    pub(crate) fn share_wake(&mut self, g: usize, p: u32) {
         let waiters = std::mem::take(&mut self.partitions[p as usize].waiters);
         let mut keep = Vec::new();
         let mut wake = Vec::new();
@@ -167,7 +167,7 @@ impl World {
 
     /// A parked share fetch woken with nothing to acquire (new records beyond a full window, or
     /// taken by another member first) stays parked until fetch.max.wait.ms.
-    pub(in crate::kafka) fn share_repark(&mut self, c: usize) {
+    pub(crate) fn share_repark(&mut self, c: usize) {
         let con = &self.consumers[c];
         let key = (c as u32, con.incarnation, con.fetch_seq);
         let parts: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
@@ -179,7 +179,7 @@ impl World {
     }
 
     /// SPSO may have moved: Burrow-style lag status reads it as the group's committed offset.
-    pub(in crate::kafka) fn share_spso_moved(&mut self, g: usize, p: u32) {
+    pub(crate) fn share_spso_moved(&mut self, g: usize, p: u32) {
         let now = self.now();
         let Some(sp) = self.groups[g].share_opt().and_then(|sg| sg.parts[p as usize].as_ref()) else { return };
         let spso = sp.spso();

@@ -2,7 +2,13 @@
 //! generation, committed offsets and who owns what. What the group processed, skipped and lost,
 //! and what its rebalances cost, is the record's (`record::ledger`).
 
-use crate::kafka::consumer::GroupKind;
+pub mod assignor;
+pub mod classic;
+pub mod share;
+pub mod share_assignor;
+pub mod share_group;
+
+use crate::kafka::client::GroupKind;
 use crate::scenario::plan::RebalanceProtocol;
 use crate::sim::{SimDuration, SimTime};
 use std::collections::BTreeMap;
@@ -64,7 +70,7 @@ pub enum Coordinator {
     /// Classic consumer groups, pulled or pushed to (Kafka's classic GroupMetadataManager).
     Classic(Box<ClassicGroup>),
     /// Share groups (KIP-932): the share coordinator's members and assignment.
-    Share(Box<crate::kafka::share::group::ShareGroup>),
+    Share(Box<crate::kafka::coordinator::share_group::ShareGroup>),
 }
 
 /// A classic consumer group as its coordinator knows it: membership and generations, committed
@@ -114,14 +120,14 @@ impl Group {
     }
 
     /// The share coordinator's state; only share paths ask.
-    pub fn share(&self) -> &crate::kafka::share::group::ShareGroup {
+    pub fn share(&self) -> &crate::kafka::coordinator::share_group::ShareGroup {
         match &self.coordinator {
             Coordinator::Share(s) => s,
             Coordinator::Classic(_) => panic!("group {} is not a share group", self.id),
         }
     }
 
-    pub fn share_mut(&mut self) -> &mut crate::kafka::share::group::ShareGroup {
+    pub fn share_mut(&mut self) -> &mut crate::kafka::coordinator::share_group::ShareGroup {
         match &mut self.coordinator {
             Coordinator::Share(s) => s,
             Coordinator::Classic(_) => panic!("not a share group"),
@@ -129,14 +135,14 @@ impl Group {
     }
 
     /// The share coordinator's state of a share group, None for a classic one.
-    pub fn share_opt(&self) -> Option<&crate::kafka::share::group::ShareGroup> {
+    pub fn share_opt(&self) -> Option<&crate::kafka::coordinator::share_group::ShareGroup> {
         match &self.coordinator {
             Coordinator::Share(s) => Some(s),
             Coordinator::Classic(_) => None,
         }
     }
 
-    pub fn share_opt_mut(&mut self) -> Option<&mut crate::kafka::share::group::ShareGroup> {
+    pub fn share_opt_mut(&mut self) -> Option<&mut crate::kafka::coordinator::share_group::ShareGroup> {
         match &mut self.coordinator {
             Coordinator::Share(s) => Some(s),
             Coordinator::Classic(_) => None,
@@ -211,7 +217,7 @@ mod dense_tests {
             + crate::record::ledger::Ledger::dense_bytes_per_partition()) as u64;
         assert!(group <= GROUP_DENSE_BYTES, "{group} bytes per partition");
         assert!(group * 2 > GROUP_DENSE_BYTES, "not a gross overcount either: {group}");
-        let share = crate::kafka::share::group::ShareGroup::dense_bytes_per_partition() as u64;
+        let share = crate::kafka::coordinator::share_group::ShareGroup::dense_bytes_per_partition() as u64;
         assert!(share <= SHARE_DENSE_BYTES, "{share} bytes per partition");
     }
 
