@@ -38,13 +38,13 @@ fn adding_a_consumer_does_not_change_what_producers_do() {
     let a = run_yaml(&base);
     let b = run_yaml(&more);
     let leo = |w: &kafkasim::kafka::world::World| -> Vec<u64> {
-        w.partitions.iter().map(|p| p.log.log_end_offset()).collect()
+        w.broker.partitions.iter().map(|p| p.log.log_end_offset()).collect()
     };
     assert_eq!(leo(&a), leo(&b));
     // Per-record timestamps too, not only counts: every record both runs still hold in memory
     // (records every reader is done with are freed).
     let mut compared = 0;
-    for (pa, pb) in a.partitions.iter().zip(&b.partitions) {
+    for (pa, pb) in a.broker.partitions.iter().zip(&b.broker.partitions) {
         let from = pa.log.retained_from().max(pb.log.retained_from());
         let (mut ta, mut tb) = (vec![], vec![]);
         pa.log.for_each_created(from, pa.log.log_end_offset(), |o, t| ta.push((o, t)));

@@ -27,16 +27,16 @@ fn engine(plan: Plan, thread: bool) -> Logs {
     let mut w = World::new(plan);
     w.producer_thread = thread;
     w.check_invariants = false;
-    w.append_trace = Some(Vec::new());
+    w.broker.append_trace = Some(Vec::new());
     w.run();
     let mut logs = Logs::new();
-    for t in w.append_trace.as_ref().unwrap() {
+    for t in w.broker.append_trace.as_ref().unwrap() {
         let entry = logs.entry(t.partition).or_default();
         assert_eq!(entry.len() as u64, t.base_offset, "offsets are dense and in append order");
         entry.extend(t.created_us.iter().map(|&us| (t.at.as_nanos(), us * 1_000)));
     }
     for (&p, records) in &logs {
-        assert_eq!(w.partitions[p as usize].log.log_end_offset(), records.len() as u64);
+        assert_eq!(w.broker.partitions[p as usize].log.log_end_offset(), records.len() as u64);
     }
     logs
 }

@@ -19,7 +19,7 @@ groups:
 
 /// Records still in memory, summed over partitions, and records in the logs.
 fn held(w: &World) -> (u64, u64) {
-    let logs = w.partitions.iter().map(|p| &p.log);
+    let logs = w.broker.partitions.iter().map(|p| &p.log);
     logs.fold((0, 0), |(h, n), l| (h + l.log_end_offset() - l.retained_from(), n + l.log_end_offset()))
 }
 
@@ -38,7 +38,9 @@ fn records_past_the_committed_offset_stay_for_a_crash_to_reread() {
     let w = run_yaml(&KEEPING_UP.replace("commit: after_processing", "commit: auto"));
     let (held, _) = held(&w);
     let committed_behind: u64 = (0..4u32)
-        .map(|p| w.partitions[p as usize].log.log_end_offset() - w.groups[0].classic().committed[p as usize].unwrap())
+        .map(|p| {
+            w.broker.partitions[p as usize].log.log_end_offset() - w.groups[0].classic().committed[p as usize].unwrap()
+        })
         .sum();
     assert!(committed_behind > 4 * 1024, "{committed_behind}");
     assert!(held >= committed_behind, "{held} held, {committed_behind} past the committed offsets");

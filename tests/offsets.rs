@@ -137,7 +137,7 @@ producers: [{name: p, topic: t, rate: 100/s, arrival: constant, linger_ms: 0}]
     // 5010 ms (offsets 0..501). Its newest record is past retention once now - 5010 ms > 10 s, at
     // the 16 s check. Then one segment (501 records) every 5 s.
     assert_eq!(deletes, vec![(16_000, 501), (21_000, 1002), (26_000, 1503)]);
-    assert_eq!(w.partitions[0].log.log_start_offset(), 1503);
+    assert_eq!(w.broker.partitions[0].log.log_start_offset(), 1503);
 }
 
 /// Rule 5 of issue 8: LogManager runs the first cleanupLogs log.initial.task.delay.ms (30 s) after
@@ -332,7 +332,7 @@ timeline:
   - {at: 10s, pause: {producer: p}}
 "#,
     );
-    let log = &w.partitions[0].log;
+    let log = &w.broker.partitions[0].log;
     assert_eq!(log.log_end_offset(), 999, "records at 10 ms .. 9990 ms");
     assert_eq!(log.log_start_offset(), log.log_end_offset(), "everything expired");
 }

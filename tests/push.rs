@@ -73,7 +73,7 @@ fn unbounded_grows_until_the_consumer_runs_out_of_memory() {
 fn compare_runs_both_modes_on_the_same_records() {
     let plan = kafkasim::scenario::load(&repo("scenarios/push-vs-pull-slow-consumer.yaml")).unwrap();
     let cmp = kafkasim::cli::compare::run(&plan).unwrap();
-    for (a, b) in cmp.a.partitions.iter().zip(&cmp.b.partitions) {
+    for (a, b) in cmp.a.broker.partitions.iter().zip(&cmp.b.broker.partitions) {
         let n = a.log.log_end_offset();
         assert_eq!(n, b.log.log_end_offset());
         // Records the pulling run freed (every reader was done with them) are not compared.

@@ -63,7 +63,7 @@ fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {
     world.run();
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
-    let records: u64 = world.partitions.iter().map(|p| p.log.log_end_offset()).sum();
+    let records: u64 = world.broker.partitions.iter().map(|p| p.log.log_end_offset()).sum();
     let processed: u64 = world.rec.groups.iter().map(|g| g.records_processed).sum();
     let events = world.kernel.events_processed();
     let peak = peak_rss_bytes();

@@ -153,7 +153,7 @@ pub fn finish(axis: Axis, mut a: World, mut b: World) -> anyhow::Result<Comparis
         h.join().expect("the first run does not panic");
     });
     // Producers draw from their own streams, so both runs must have seen the same records.
-    for (x, y) in a.partitions.iter().zip(&b.partitions) {
+    for (x, y) in a.broker.partitions.iter().zip(&b.broker.partitions) {
         if x.log.log_end_offset() != y.log.log_end_offset() {
             let [l, r] = axis.sides();
             bail!("{l} and {r} runs produced different logs: a determinism bug, please report it");

@@ -21,7 +21,7 @@ fn check(w: &World) {
         }
         // Each partition is owned by at most one member of the group, and the coordinator's
         // record of the owner agrees with the member's own view.
-        let mut seen: Vec<Option<usize>> = vec![None; w.partitions.len()];
+        let mut seen: Vec<Option<usize>> = vec![None; w.broker.partitions.len()];
         for &c in &g.consumers {
             let con = &w.consumers[c];
             for o in &con.owned {
@@ -41,7 +41,7 @@ fn check(w: &World) {
                     Some(c),
                     "invariant at {now:?}: owner record of partition {p} in group {gi}"
                 );
-                let leo = w.partitions[p].log.log_end_offset();
+                let leo = w.broker.partitions[p].log.log_end_offset();
                 assert!(
                     o.position <= leo,
                     "invariant at {now:?}: {} position {} past log end {leo}",
@@ -72,7 +72,7 @@ fn check(w: &World) {
                     ledger.skipped[p as usize]
                 );
             }
-            let leo = w.partitions[p as usize].log.log_end_offset();
+            let leo = w.broker.partitions[p as usize].log.log_end_offset();
             if let Some(c) = g.classic().committed[p as usize] {
                 assert!(
                     c <= leo,
@@ -107,7 +107,7 @@ fn check_share(
         if let Err(e) = sp.check() {
             panic!("invariant at {now:?}: share group {} partition {}: {e}", g.id, w.partition_name(p));
         }
-        let leo = w.partitions[p as usize].log.log_end_offset();
+        let leo = w.broker.partitions[p as usize].log.log_end_offset();
         assert!(
             sp.window_end() <= leo.max(sp.spso()),
             "invariant at {now:?}: share group {} window of {} ends at {} past log end {leo}",

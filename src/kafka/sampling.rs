@@ -29,7 +29,7 @@ impl World {
                     if !self.partition_exists(p) {
                         continue;
                     }
-                    let log = &self.partitions[p as usize].log;
+                    let log = &self.broker.partitions[p as usize].log;
                     let (start, end) = (log.log_start_offset(), log.log_end_offset());
                     let row = match &sg.parts[p as usize] {
                         Some(sp) => {
@@ -93,7 +93,7 @@ impl World {
                 }
                 let owner = g.classic().owner[p as usize];
                 let position = owner.and_then(|c| self.consumers[c].position(p));
-                let log = &self.partitions[p as usize].log;
+                let log = &self.broker.partitions[p as usize].log;
                 let (start, end) = (log.log_start_offset(), log.log_end_offset());
                 // Where reading resumes: the owner's position, else the committed offset, else
                 // what auto_offset_reset picks (latest: nothing now in the log is waiting).
@@ -116,8 +116,8 @@ impl World {
                     time: now,
                     group: gi as u16,
                     partition: p,
-                    log_end_offset: self.partitions[p as usize].log.log_end_offset(),
-                    log_start_offset: self.partitions[p as usize].log.log_start_offset(),
+                    log_end_offset: self.broker.partitions[p as usize].log.log_end_offset(),
+                    log_start_offset: self.broker.partitions[p as usize].log.log_start_offset(),
                     committed: g.classic().committed[p as usize].unwrap_or(NONE_U64),
                     lag_ns,
                     position: position.unwrap_or(NONE_U64),
@@ -132,7 +132,7 @@ impl World {
             }
         }
         let totals_before = self.rec.group_totals.len();
-        self.rec.total_sample(&rows, self.partitions.len());
+        self.rec.total_sample(&rows, self.broker.partitions.len());
         self.lag_status_changes(totals_before);
         for r in rows.iter().filter(|r| r.share_lag != NONE_U64) {
             self.rec.share_samples.push(crate::record::ShareSample {
@@ -211,9 +211,9 @@ impl World {
     /// (KafkaCluster.getOffsets -> InMemoryStorage.addBrokerOffset).
     pub(crate) fn burrow_refresh(&mut self) {
         let now = self.now();
-        for p in 0..self.partitions.len() as u32 {
+        for p in 0..self.broker.partitions.len() as u32 {
             if self.partition_exists(p) {
-                self.rec.burrow_refresh(p, self.partitions[p as usize].log.log_end_offset());
+                self.rec.burrow_refresh(p, self.broker.partitions[p as usize].log.log_end_offset());
             }
         }
         let next = now + self.plan.burrow.offset_refresh;

@@ -15,9 +15,9 @@ impl World {
 
     /// The state now (the end, once the run is over).
     pub fn snapshot(&self) -> Snapshot {
-        let partitions = (0..self.partitions.len() as u32)
+        let partitions = (0..self.broker.partitions.len() as u32)
             .map(|p| {
-                let log = &self.partitions[p as usize].log;
+                let log = &self.broker.partitions[p as usize].log;
                 PartitionEnd {
                     exists: self.partition_exists(p),
                     log_start_offset: log.log_start_offset(),
@@ -32,15 +32,15 @@ impl World {
                 // A share group commits no offsets (its SPSO is reported instead).
                 committed: g
                     .share_opt()
-                    .map_or_else(|| g.classic().committed.clone(), |_| vec![None; self.partitions.len()]),
+                    .map_or_else(|| g.classic().committed.clone(), |_| vec![None; self.broker.partitions.len()]),
                 generation: g.share_opt().map_or_else(|| g.classic().generation, |_| 0),
                 share: g.share_opt().map(|sg| ShareEnd {
                     members: sg.members.len(),
                     group_epoch: sg.group_epoch,
                     assignment_epoch: sg.assignment_epoch,
-                    partitions: (0..self.partitions.len())
+                    partitions: (0..self.broker.partitions.len())
                         .map(|p| {
-                            let end = self.partitions[p].log.log_end_offset();
+                            let end = self.broker.partitions[p].log.log_end_offset();
                             sg.parts[p].as_ref().map(|sp| SharePartitionEnd {
                                 spso: sp.spso(),
                                 in_flight: sp.in_flight(),

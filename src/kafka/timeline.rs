@@ -48,7 +48,7 @@ impl World {
                 self.groups[g].removed = true;
             }
             Action::AddPartitions { topic, count } => {
-                self.topics[topic].partitions = count;
+                self.broker.topics[topic].partitions = count;
                 // Members of a classic group notice the new partitions at their next metadata
                 // refresh and the group rebalances; a share group's coordinator assigns them at its
                 // next target assignment.

@@ -133,56 +133,27 @@ pub enum Ev {
     BurrowRefresh,
 }
 
-pub struct TopicMeta {
-    pub name: String,
-    pub first_partition: u32,
-    /// Partitions that exist now.
-    pub partitions: u32,
-    /// Partitions it will have after every add_partitions (ids reserved).
-    pub allocated: u32,
-}
-
-pub struct Partition {
-    pub topic: usize,
-    pub index: u32,
-    pub log: PartitionLog,
-    /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
-    pub(crate) waiters: Vec<(u32, u32, u32)>,
-    /// A push group reads this partition: every batch that arrives is pushed at once.
-    pub(crate) push_fed: bool,
-    /// A share group reads this partition: producer batch boundaries matter (batch_optimized
-    /// acquisition rounds up to them), so their base offsets are kept from the lowest SPSO on.
-    pub(crate) share_fed: bool,
-    pub(crate) batch_starts: std::collections::VecDeque<u64>,
-}
+pub use crate::kafka::broker::{Partition, TopicMeta};
 
 pub struct World {
     pub plan: Plan,
     pub kernel: Kernel<Ev>,
-    pub topics: Vec<TopicMeta>,
-    pub partitions: Vec<Partition>,
+    /// The broker side: topics, partition logs, parked fetches.
+    pub broker: crate::kafka::broker::Broker,
     pub consumers: Vec<Consumer>,
     pub groups: Vec<Group>,
     pub rec: Recorder,
     /// The producers' ticks and batches (see `feed`).
     pub(crate) feed: Feed,
-    /// Appends prefetch the partitions a few batches ahead (see `PREFETCH_ABOVE_PARTITIONS`).
-    pub(crate) prefetch_appends: bool,
-    /// Per producer, bytes per record.
-    pub(crate) record_size: Vec<u64>,
     /// Run the producers on a thread of their own (same outputs either way); set before the run.
     pub producer_thread: bool,
     /// The network: its delay and the messages on their way.
     pub net: crate::kafka::net::Network,
     pub(crate) end: SimTime,
     pub(crate) next_sample: SimTime,
-    /// Topics whose records stay in memory for the whole run (see `backlog`).
-    pub(crate) keep_whole_topic: Vec<bool>,
     /// Streams metrics rows instead of keeping them in `rec.metrics` (set before the run).
     pub metric_sink: Option<Box<dyn MetricSink + Send>>,
     pub(crate) sample_rows: Vec<crate::record::MetricRow>,
-    /// Every append, when a test asks for it (`Some` before the run).
-    pub append_trace: Option<Vec<crate::kafka::producer::feed::AppendTrace>>,
     /// Called after every event in debug builds and tests.
     pub check_invariants: bool,
 }
@@ -365,27 +336,28 @@ impl World {
         let first_ticks = generator.first_ticks();
         let prefetch_appends = partitions.len() > PREFETCH_ABOVE_PARTITIONS;
         let mut w = World {
-            plan,
             kernel: Kernel::new(),
-            topics,
-            partitions,
+            broker: crate::kafka::broker::Broker {
+                keep_whole_topic: World::keep_whole_topics(&plan),
+                topics,
+                partitions,
+                prefetch_appends,
+                record_size,
+                append_trace: None,
+            },
+            plan,
             consumers,
             groups,
             rec: Recorder { ledgers, ..Recorder::new(ngroups, nconsumers, latency_bucket_s) },
             feed: Feed::new(Source::Inline(Box::new(generator)), delay, nproducers),
-            prefetch_appends,
-            record_size,
             producer_thread: crate::kafka::producer::feed::thread_per_run(1),
             net: crate::kafka::net::Network::new(delay),
             end,
             next_sample: SimTime::ZERO,
             check_invariants: cfg!(debug_assertions),
-            keep_whole_topic: Vec::new(),
-            append_trace: None,
             metric_sink: None,
             sample_rows: Vec::new(),
         };
-        w.keep_whole_topic = World::keep_whole_topics(&w.plan);
         let b = w.plan.burrow;
         w.rec.burrow = crate::record::burrow::Settings {
             intervals: b.intervals as usize,
@@ -538,13 +510,11 @@ impl World {
     // ---- lifecycle ---------------------------------------------------------------------------
 
     pub fn partition_exists(&self, p: u32) -> bool {
-        let part = &self.partitions[p as usize];
-        part.index < self.topics[part.topic].partitions
+        self.broker.partition_exists(p)
     }
 
     pub fn partition_name(&self, p: u32) -> String {
-        let part = &self.partitions[p as usize];
-        format!("{}-{}", self.topics[part.topic].name, part.index)
+        self.broker.partition_name(p)
     }
 
     // ---- sampling ----------------------------------------------------------------------------

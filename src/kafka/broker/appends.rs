@@ -37,10 +37,10 @@ impl World {
     pub(crate) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
         // Fetches answered (or given up) since they parked here are dropped first, so a
         // partition that receives nothing holds one entry per fetch still out, not one per poll.
-        let mut waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
+        let mut waiters = std::mem::take(&mut self.broker.partitions[pid as usize].waiters);
         waiters.retain(|&w| self.waiting(w));
         waiters.push(waiter);
-        self.partitions[pid as usize].waiters = waiters;
+        self.broker.partitions[pid as usize].waiters = waiters;
     }
 
     /// Appends, in order, every batch placed before `limit`, and stops after one whose arrival
@@ -56,22 +56,22 @@ impl World {
             self.feed.due_pos += 1;
             // Partitions come in no order: in a large world, start loading the ones a few
             // batches ahead (their state first, then, once that is in, the ends of their logs).
-            if self.prefetch_appends {
+            if self.broker.prefetch_appends {
                 let ahead = |k: usize| self.feed.due.get(self.feed.due_pos + k).map(|a| a.partition as usize);
                 if let Some(a) = ahead(12) {
-                    prefetch(&self.partitions[a], std::mem::size_of::<crate::kafka::world::Partition>());
+                    prefetch(&self.broker.partitions[a], std::mem::size_of::<crate::kafka::world::Partition>());
                 }
                 if let Some(a) = ahead(4) {
-                    self.partitions[a].log.prefetch_tail();
+                    self.broker.partitions[a].log.prefetch_tail();
                 }
             }
-            let part = &mut self.partitions[d.partition as usize];
+            let part = &mut self.broker.partitions[d.partition as usize];
             let times = if d.len == 1 {
                 std::slice::from_ref(&d.first)
             } else {
                 &self.feed.due_us[d.first as usize..(d.first + u64::from(d.len)) as usize]
             };
-            if let Some(trace) = &mut self.append_trace {
+            if let Some(trace) = &mut self.broker.append_trace {
                 trace.push(AppendTrace {
                     partition: d.partition,
                     base_offset: part.log.log_end_offset(),
@@ -82,7 +82,7 @@ impl World {
             if part.share_fed {
                 part.batch_starts.push_back(part.log.log_end_offset());
             }
-            part.log.append(times, self.record_size[d.producer as usize]);
+            part.log.append(times, self.broker.record_size[d.producer as usize]);
             if part.push_fed || !part.waiters.is_empty() {
                 let seq = self.feed.seq_of(d.order).expect("a batch placed before the limit had its tick handled");
                 woken = Some((d.at, seq, d.partition));
@@ -101,7 +101,7 @@ impl World {
             }
         }
         // fetch.min.bytes = 1: a parked long poll answers as soon as any record arrives.
-        let waiters = std::mem::take(&mut self.partitions[pid as usize].waiters);
+        let waiters = std::mem::take(&mut self.broker.partitions[pid as usize].waiters);
         for waiter in waiters {
             self.answer_waiter(waiter);
         }

@@ -44,7 +44,7 @@ impl World {
         let now = self.now();
         // The lowest offset of each partition any reader may still read, from one pass over the
         // groups and their members (not one per partition).
-        let mut low: Vec<u64> = self.partitions.iter().map(|p| p.log.log_end_offset()).collect();
+        let mut low: Vec<u64> = self.broker.partitions.iter().map(|p| p.log.log_end_offset()).collect();
         for (gi, g) in self.groups.iter().enumerate() {
             let plan = &self.plan.groups[gi];
             if let Some(sg) = g.share_opt() {
@@ -52,7 +52,7 @@ impl World {
                 // with `earliest` a partition not yet initialized starts at the log start.
                 let earliest = sg.plan.auto_offset_reset == crate::scenario::plan::ShareOffsetReset::Earliest;
                 for &p in &g.partitions {
-                    let (i, log) = (p as usize, &self.partitions[p as usize].log);
+                    let (i, log) = (p as usize, &self.broker.partitions[p as usize].log);
                     match &sg.parts[i] {
                         Some(sp) => low[i] = low[i].min(sp.spso()),
                         None if earliest => low[i] = low[i].min(log.log_start_offset()),
@@ -72,7 +72,7 @@ impl World {
             let added = plan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
             let committed = &g.classic().committed;
             for &p in &g.partitions {
-                let (i, log) = (p as usize, &self.partitions[p as usize].log);
+                let (i, log) = (p as usize, &self.broker.partitions[p as usize].log);
                 match committed[i] {
                     Some(c) if added => low[i] = low[i].min(c),
                     _ if earliest => low[i] = low[i].min(log.log_start_offset()),
@@ -90,12 +90,12 @@ impl World {
                 }
             }
         }
-        for (part, from) in self.partitions.iter_mut().zip(low) {
+        for (part, from) in self.broker.partitions.iter_mut().zip(low) {
             // Batch boundaries below what any share group can still acquire are not needed.
             while part.batch_starts.len() > 1 && part.batch_starts[1] <= from {
                 part.batch_starts.pop_front();
             }
-            if !self.keep_whole_topic[part.topic] {
+            if !self.broker.keep_whole_topic[part.topic] {
                 part.log.release_before(from);
             }
         }

@@ -50,7 +50,7 @@ impl World {
                 break;
             }
             let o = con.owned[(con.rotate + k) % n];
-            let leo = self.partitions[o.partition as usize].log.log_end_offset();
+            let leo = self.broker.partitions[o.partition as usize].log.log_end_offset();
             let take = leo.saturating_sub(o.position).min(budget);
             if take > 0 {
                 // Records are taken in partition order from a rotating start, so no partition starves.

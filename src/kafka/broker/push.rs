@@ -24,7 +24,7 @@ impl World {
             return 0; // a paused consumer gets nothing; resume pumps again
         }
         let cfg = self.plan.groups[g].push;
-        let log = &self.partitions[p as usize].log;
+        let log = &self.broker.partitions[p as usize].log;
         let leo = log.log_end_offset();
         // Never push what retention deleted: the consumer's position check resets past it.
         let from = self.groups[g].classic().push_offset[p as usize].max(log.log_start_offset());
@@ -202,6 +202,6 @@ impl World {
 
     pub(crate) fn buffered_bytes(&self, c: usize) -> u64 {
         let Some(buf) = self.consumers[c].push_buffer() else { return 0 };
-        buf.ranges.iter().map(|&(p, a, b)| (b - a) * self.partitions[p as usize].log.mean_record_size()).sum()
+        buf.ranges.iter().map(|&(p, a, b)| (b - a) * self.broker.partitions[p as usize].log.mean_record_size()).sum()
     }
 }

@@ -85,7 +85,7 @@ impl World {
             }
             let con = &self.consumers[c];
             let p = con.owned[(con.rotate + k) % n].partition;
-            let part = &self.partitions[p as usize];
+            let part = &self.broker.partitions[p as usize];
             let log_end = part.log.log_end_offset();
             let starts = &part.batch_starts;
             let batch_end = |off: u64| {
@@ -153,13 +153,13 @@ impl World {
 
     /// Records came back on `p`: parked fetches of the group's members there are answered.
     pub(crate) fn share_wake(&mut self, g: usize, p: u32) {
-        let waiters = std::mem::take(&mut self.partitions[p as usize].waiters);
+        let waiters = std::mem::take(&mut self.broker.partitions[p as usize].waiters);
         let mut keep = Vec::new();
         let mut wake = Vec::new();
         for w in waiters {
             if self.consumers[w.0 as usize].group == g { wake.push(w) } else { keep.push(w) }
         }
-        self.partitions[p as usize].waiters = keep;
+        self.broker.partitions[p as usize].waiters = keep;
         for waiter in wake {
             self.answer_waiter(waiter);
         }
@@ -172,7 +172,7 @@ impl World {
         let key = (c as u32, con.incarnation, con.fetch_seq);
         let parts: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
         for p in parts {
-            if !self.partitions[p as usize].waiters.contains(&key) {
+            if !self.broker.partitions[p as usize].waiters.contains(&key) {
                 self.park(p, key);
             }
         }

@@ -326,7 +326,7 @@ impl World {
         let g = self.consumers[c].group;
         let reset = self.consumers[c].config.auto_offset_reset;
         for &p in parts {
-            let log = &self.partitions[p as usize].log;
+            let log = &self.broker.partitions[p as usize].log;
             let ledger = &mut self.rec.ledgers[g];
             let position = match self.groups[g].classic().committed[p as usize] {
                 Some(off) => off,
@@ -346,7 +346,7 @@ impl World {
                     OffsetReset::None => {
                         let why = format!("NoOffsetForPartition: no committed offset for {}", self.partition_name(p));
                         self.consumers[c].fatal.get_or_insert(why);
-                        self.partitions[p as usize].log.log_end_offset()
+                        self.broker.partitions[p as usize].log.log_end_offset()
                     }
                 },
             };
@@ -414,7 +414,7 @@ impl World {
     /// group state change. Counting starts once the group has had its first assignment.
     pub(crate) fn refresh_group(&mut self, g: usize) {
         let now = self.now();
-        let (consumers, partitions, topics) = (&self.consumers, &self.partitions, &self.topics);
+        let (consumers, partitions, topics) = (&self.consumers, &self.broker.partitions, &self.broker.topics);
         let grp = &self.groups[g];
         let ledger = &mut self.rec.ledgers[g];
         // Share groups never rebalance this way: their clocks never start.

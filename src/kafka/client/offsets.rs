@@ -13,7 +13,7 @@ impl World {
     /// The first offset of `p` whose record was created at or after `t` (offsetsForTimes); the
     /// log end when there is none.
     pub(crate) fn offset_for_time(&self, p: u32, t: SimTime) -> u64 {
-        let log = &self.partitions[p as usize].log;
+        let log = &self.broker.partitions[p as usize].log;
         let (start, end) = (log.log_start_offset(), log.log_end_offset());
         let mut found = end;
         log.for_each_created(start, end, |off, created| {
@@ -28,7 +28,7 @@ impl World {
     /// Out-of-range numbers are kept: the caller decides (a seek lets the next fetch fail, a
     /// reset clamps like kafka-consumer-groups.sh).
     pub(crate) fn target_offset(&self, p: u32, to: &OffsetTarget, current: u64) -> i128 {
-        let log = &self.partitions[p as usize].log;
+        let log = &self.broker.partitions[p as usize].log;
         match to {
             OffsetTarget::Earliest => i128::from(log.log_start_offset()),
             OffsetTarget::Latest => i128::from(log.log_end_offset()),
@@ -67,12 +67,12 @@ impl World {
             self.reject_action(c, "the consumer is hung");
             return;
         }
-        let first = self.topics[topic].first_partition;
+        let first = self.broker.topics[topic].first_partition;
         let targets: Vec<u32> = self.consumers[c]
             .owned
             .iter()
             .map(|o| o.partition)
-            .filter(|&p| p >= first && p < first + self.topics[topic].partitions)
+            .filter(|&p| p >= first && p < first + self.broker.topics[topic].partitions)
             .filter(|&p| partition.is_none_or(|k| p == first + k))
             .collect();
         if targets.is_empty() {
@@ -124,8 +124,8 @@ impl World {
             self.rec.rejected_actions += 1;
             return;
         }
-        let first = self.topics[topic].first_partition;
-        let parts = first..first + self.topics[topic].partitions;
+        let first = self.broker.topics[topic].first_partition;
+        let parts = first..first + self.broker.topics[topic].partitions;
         if matches!(to, OffsetTarget::Shift(_))
             && let Some(p) = parts.clone().find(|&p| self.groups[g].classic().committed[p as usize].is_none())
         {
@@ -136,7 +136,7 @@ impl World {
         }
         let mut moved = Vec::new();
         for p in parts {
-            let log = &self.partitions[p as usize].log;
+            let log = &self.broker.partitions[p as usize].log;
             let (start, end) = (log.log_start_offset(), log.log_end_offset());
             let current = self.groups[g].classic().committed[p as usize].unwrap_or(end);
             // Where the group would have resumed: with no commit yet, where it started reading
@@ -181,7 +181,7 @@ impl World {
         while i < self.consumers[c].owned.len() {
             let o = self.consumers[c].owned[i];
             i += 1;
-            let log = &self.partitions[o.partition as usize].log;
+            let log = &self.broker.partitions[o.partition as usize].log;
             let (start, end) = (log.log_start_offset(), log.log_end_offset());
             if o.position >= start && o.position <= end {
                 continue;
@@ -247,12 +247,12 @@ impl World {
     /// log.retention.check.interval.ms: deletes whole segments past retention.ms / retention.bytes.
     pub(crate) fn retention_check(&mut self) {
         let now = self.now();
-        for t in 0..self.topics.len() {
+        for t in 0..self.broker.topics.len() {
             let plan = &self.plan.topics[t];
             let (ret, ret_bytes) = (plan.retention, plan.retention_bytes);
-            let first = self.topics[t].first_partition;
-            for p in first..first + self.topics[t].allocated {
-                let log = &mut self.partitions[p as usize].log;
+            let first = self.broker.topics[t].first_partition;
+            for p in first..first + self.broker.topics[t].allocated {
+                let log = &mut self.broker.partitions[p as usize].log;
                 let before = log.log_start_offset();
                 let after = log.apply_retention(now, ret, ret_bytes);
                 if after > before {

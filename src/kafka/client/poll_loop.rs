@@ -141,7 +141,7 @@ impl World {
         let constant = con.processing.constant_ns();
         let InFlight { ranges, finish_ns, latency_ns, .. } = &mut con.inflight;
         for &(p, from, to) in ranges.iter() {
-            self.partitions[p as usize].log.for_each_created(from, to, |_, created| {
+            self.broker.partitions[p as usize].log.for_each_created(from, to, |_, created| {
                 // Saturating: a huge processing time or slow factor ends the batch "never".
                 t = t.saturating_add(match constant {
                     Some(d) => d,

@@ -369,7 +369,7 @@ impl World {
         let topics: BTreeMap<String, u32> = self.plan.groups[g]
             .topics
             .iter()
-            .map(|&t| (self.topics[t].name.clone(), self.topics[t].partitions))
+            .map(|&t| (self.broker.topics[t].name.clone(), self.broker.topics[t].partitions))
             .collect();
         let subs: Vec<MemberSubscription> = self.groups[g]
             .classic()
@@ -599,12 +599,12 @@ impl World {
     }
 
     fn topic_partition(&self, p: u32) -> TopicPartition {
-        let part = &self.partitions[p as usize];
-        TopicPartition { topic: self.topics[part.topic].name.clone(), partition: part.index }
+        let part = &self.broker.partitions[p as usize];
+        TopicPartition { topic: self.broker.topics[part.topic].name.clone(), partition: part.index }
     }
 
     fn global_partition(&self, tp: &TopicPartition) -> u32 {
-        let t = self.topics.iter().find(|t| t.name == tp.topic).expect("assigned topic exists");
+        let t = self.broker.topics.iter().find(|t| t.name == tp.topic).expect("assigned topic exists");
         t.first_partition + tp.partition
     }
 }

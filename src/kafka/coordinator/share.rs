@@ -177,7 +177,7 @@ impl World {
             }
         }
         for p in fresh {
-            let log = &self.partitions[p as usize].log;
+            let log = &self.broker.partitions[p as usize].log;
             let start = match reset {
                 ShareOffsetReset::Earliest => log.log_start_offset(),
                 ShareOffsetReset::Latest => log.log_end_offset(),
