@@ -15,8 +15,8 @@ impl World {
 fn check(w: &World) {
     let now = w.kernel.now();
     for (gi, g) in w.groups.iter().enumerate() {
-        if let Some(sg) = g.share_opt() {
-            check_share(w, g, sg);
+        if g.is_share() {
+            check_share(w, gi, g);
             continue;
         }
         // Each partition is owned by at most one member of the group, and the coordinator's
@@ -96,14 +96,10 @@ fn check(w: &World) {
 /// no delivery count above the limit); each acquired record is held by exactly one member, a
 /// running consumer of the group (a closed or killed member's session released its records); the
 /// window never reaches past the log end.
-fn check_share(
-    w: &World,
-    g: &crate::kafka::coordinator::Group,
-    sg: &crate::kafka::coordinator::share_group::ShareGroup,
-) {
+fn check_share(w: &World, gi: usize, g: &crate::kafka::coordinator::Group) {
     let now = w.kernel.now();
     for &p in &g.partitions {
-        let Some(sp) = &sg.parts[p as usize] else { continue };
+        let Some(sp) = &w.broker.share_parts(gi)[p as usize] else { continue };
         if let Err(e) = sp.check() {
             panic!("invariant at {now:?}: share group {} partition {}: {e}", g.id, w.partition_name(p));
         }

@@ -7,6 +7,7 @@
 pub mod broker;
 pub mod client;
 pub mod coordinator;
+pub mod cx;
 pub mod invariants;
 pub mod net;
 pub mod producer;

@@ -31,7 +31,7 @@ impl World {
                     }
                     let log = &self.broker.partitions[p as usize].log;
                     let (start, end) = (log.log_start_offset(), log.log_end_offset());
-                    let row = match &sg.parts[p as usize] {
+                    let row = match &self.broker.share_parts(gi)[p as usize] {
                         Some(sp) => {
                             let spso = sp.spso();
                             in_flight_total += sp.in_flight();

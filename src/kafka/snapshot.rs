@@ -28,7 +28,8 @@ impl World {
         let groups = self
             .groups
             .iter()
-            .map(|g| GroupEnd {
+            .enumerate()
+            .map(|(gi, g)| GroupEnd {
                 // A share group commits no offsets (its SPSO is reported instead).
                 committed: g
                     .share_opt()
@@ -41,7 +42,7 @@ impl World {
                     partitions: (0..self.broker.partitions.len())
                         .map(|p| {
                             let end = self.broker.partitions[p].log.log_end_offset();
-                            sg.parts[p].as_ref().map(|sp| SharePartitionEnd {
+                            self.broker.share_parts(gi)[p].as_ref().map(|sp| SharePartitionEnd {
                                 spso: sp.spso(),
                                 in_flight: sp.in_flight(),
                                 share_lag: sp.lag(end),

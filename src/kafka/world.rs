@@ -23,6 +23,8 @@ use crate::kafka::coordinator::Group;
 use crate::kafka::producer::accumulator::Producer;
 use crate::kafka::producer::feed::{Feed, Generator, Source};
 
+use crate::kafka::broker::Broker;
+use crate::kafka::cx::Cx;
 use crate::record::Recorder;
 use crate::scenario::plan::{Action, Delivery, GroupType, Plan};
 use crate::sim::{Kernel, RngStreams, SimDuration, SimTime};
@@ -248,6 +250,7 @@ impl World {
         let mut consumers = Vec::new();
         let mut groups = Vec::new();
         let mut ledgers = Vec::new();
+        let mut shares = Vec::new();
         for (gi, g) in plan.groups.iter().enumerate() {
             let gparts: Vec<u32> = g
                 .topics
@@ -307,11 +310,16 @@ impl World {
             use crate::kafka::coordinator::{ClassicGroup, Coordinator};
             use crate::record::ledger::Ledger;
             let kind = GroupKind::of(g);
+            use crate::kafka::broker::GroupShares;
+            shares.push(match kind {
+                GroupKind::Share => Some(
+                    GroupShares::new(n)
+                        .map_err(|_| too_big("share-partition table", GroupShares::dense_bytes_per_partition()))?,
+                ),
+                GroupKind::Pull | GroupKind::Push => None,
+            });
             let coordinator = match kind {
-                GroupKind::Share => Coordinator::Share(Box::new(
-                    ShareGroup::new(g.share, n)
-                        .map_err(|_| too_big("share-partition table", ShareGroup::dense_bytes_per_partition()))?,
-                )),
+                GroupKind::Share => Coordinator::Share(Box::new(ShareGroup::new(g.share))),
                 GroupKind::Pull | GroupKind::Push => {
                     Coordinator::Classic(Box::new(ClassicGroup::new(g.protocol, n).map_err(|_| {
                         too_big("offset and ownership tables", ClassicGroup::dense_bytes_per_partition())
@@ -344,6 +352,7 @@ impl World {
                 prefetch_appends,
                 record_size,
                 append_trace: None,
+                shares,
             },
             plan,
             consumers,
@@ -496,6 +505,13 @@ impl World {
 
     pub(crate) fn now(&self) -> SimTime {
         self.kernel.now()
+    }
+
+    /// The context role handlers take (plan, clock and queue, recorder, network), with the
+    /// broker borrowed apart from it.
+    pub(crate) fn broker_cx(&mut self) -> (&mut Broker, Cx<'_>) {
+        let World { plan, kernel, rec, net, broker, .. } = self;
+        (broker, Cx { plan, kernel, rec, net })
     }
 
     // ---- producers and the log -------------------------------------------------------------

@@ -53,7 +53,7 @@ impl World {
                 let earliest = sg.plan.auto_offset_reset == crate::scenario::plan::ShareOffsetReset::Earliest;
                 for &p in &g.partitions {
                     let (i, log) = (p as usize, &self.broker.partitions[p as usize].log);
-                    match &sg.parts[i] {
+                    match &self.broker.share_parts(gi)[i] {
                         Some(sp) => low[i] = low[i].min(sp.spso()),
                         None if earliest => low[i] = low[i].min(log.log_start_offset()),
                         None => {}

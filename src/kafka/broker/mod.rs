@@ -50,9 +50,44 @@ pub struct Broker {
     pub(crate) record_size: Vec<u64>,
     /// Every append, when a test asks for it (`Some` before the run).
     pub append_trace: Option<Vec<AppendTrace>>,
+    /// Per group: a share group's share-partitions (None for a classic group).
+    pub shares: Vec<Option<GroupShares>>,
+}
+
+/// One share group's share-partitions on the broker (Kafka's SharePartitionManager), dense over
+/// the world's partitions: None until the group first assigns the partition (then
+/// share.auto.offset.reset picks where it starts).
+pub struct GroupShares {
+    pub parts: Vec<Option<share_partition::SharePartition>>,
+    /// A lock-expiry check is scheduled for the partition.
+    pub lock_timer: Vec<bool>,
+}
+
+impl GroupShares {
+    /// Bytes per partition of the world of the dense tables (the cost estimate's
+    /// `SHARE_DENSE_BYTES` must cover it).
+    pub fn dense_bytes_per_partition() -> usize {
+        std::mem::size_of::<Option<share_partition::SharePartition>>() + std::mem::size_of::<bool>()
+    }
+
+    pub fn new(total_partitions: usize) -> Result<Self, std::collections::TryReserveError> {
+        Ok(GroupShares {
+            parts: crate::record::dense(total_partitions, None)?,
+            lock_timer: crate::record::dense(total_partitions, false)?,
+        })
+    }
 }
 
 impl Broker {
+    /// Share group `g`'s share-partitions, by partition id.
+    pub fn share_parts(&self, g: usize) -> &[Option<share_partition::SharePartition>] {
+        &self.shares[g].as_ref().expect("a share group").parts
+    }
+
+    pub fn share_parts_mut(&mut self, g: usize) -> &mut [Option<share_partition::SharePartition>] {
+        &mut self.shares[g].as_mut().expect("a share group").parts
+    }
+
     /// Whether partition `p` exists now (an `add_partitions` may not have created it yet).
     pub fn partition_exists(&self, p: u32) -> bool {
         let part = &self.partitions[p as usize];

@@ -3,79 +3,68 @@
 //! acquisition locks run out into AVAILABLE (or ARCHIVED at the delivery limit); anything that
 //! makes records available again wakes the long polls parked on the partition.
 
-use crate::kafka::broker::share_partition::AcquireMode;
+use crate::kafka::broker::share_partition::{AckType, AcquireMode};
+use crate::kafka::broker::{Broker, GroupShares};
+use crate::kafka::client::Consumer;
+use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::scenario::plan::ShareAcquireMode;
 
-impl World {
-    /// The acknowledgements the member's application made since its last poll, piggy-backed on
-    /// this ShareFetch (or sent by close(); ShareConsumerImpl sends pending acks with the next
-    /// fetch).
-    pub(crate) fn share_send_acks(&mut self, c: usize) {
-        let acks = std::mem::take(&mut self.consumers[c].share_mut().acks);
-        if acks.is_empty() {
-            return;
-        }
-        let g = self.consumers[c].group;
-        let mut i = 0;
-        while i < acks.len() {
-            let p = acks[i].0;
-            let mut j = i;
-            let mut list = Vec::new();
-            while j < acks.len() && acks[j].0 == p {
-                list.push((acks[j].1, acks[j].2, acks[j].3));
-                j += 1;
+impl Broker {
+    fn shares(&mut self, g: usize) -> &mut GroupShares {
+        self.shares[g].as_mut().expect("a share group")
+    }
+
+    /// Consumer `c`'s acknowledgements of records of `p`, applied all or nothing. True when they
+    /// were applied (then the partition's parked fetches are to be completed).
+    pub(crate) fn share_acknowledge(
+        &mut self,
+        cx: &mut Cx,
+        g: usize,
+        c: usize,
+        p: u32,
+        list: &[(u64, u64, AckType)],
+    ) -> bool {
+        let Some(sp) = self.shares(g).parts[p as usize].as_mut() else { return false };
+        match sp.acknowledge(c as u32, list) {
+            Ok(t) => {
+                let stats = &mut cx.rec.groups[g].share;
+                stats.archived_delivery_limit += t.archived_delivery_limit;
+                stats.archived_reject += t.archived_reject;
+                if t.archived_delivery_limit + t.archived_reject > 0 {
+                    cx.event(What::RecordsArchived {
+                        consumer: c as u32,
+                        partition: p,
+                        delivery_limit: t.archived_delivery_limit,
+                        rejected: t.archived_reject,
+                    });
+                }
+                if t.made_available > 0 {
+                    cx.rec.ledgers[g].rewind_cause[p as usize] = "release";
+                }
+                self.share_spso_moved(cx, g, p);
+                true
             }
-            i = j;
-            let sg = self.groups[g].share_mut();
-            let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
-            match sp.acknowledge(c as u32, &list) {
-                Ok(t) => {
-                    self.rec.groups[g].share.archived_delivery_limit += t.archived_delivery_limit;
-                    self.rec.groups[g].share.archived_reject += t.archived_reject;
-                    let archived = t.archived_delivery_limit + t.archived_reject;
-                    if archived > 0 {
-                        let now = self.now();
-                        let what = What::RecordsArchived {
-                            consumer: c as u32,
-                            partition: p,
-                            delivery_limit: t.archived_delivery_limit,
-                            rejected: t.archived_reject,
-                        };
-                        self.rec.event(now, what);
-                    }
-                    if t.made_available > 0 {
-                        self.rec.ledgers[g].rewind_cause[p as usize] = "release";
-                    }
-                    self.share_spso_moved(g, p);
-                    // Every acknowledgement completes the fetches parked on the partition
-                    // (SharePartitionManager.acknowledge -> completeDelayedShareFetchRequest): a
-                    // slid window or a released record may be theirs now.
-                    self.share_wake(g, p);
-                }
-                Err(e) => {
-                    // InvalidRecordStateException: the lock ran out (the records went back, maybe
-                    // to someone else) before the acknowledgement came; nothing is applied.
-                    let n: u64 = list.iter().map(|&(a, b, _)| b - a).sum();
-                    self.rec.groups[g].share.ack_failures += n;
-                    let now = self.now();
-                    let what = What::ShareAckFailed { consumer: c as u32, partition: p, records: n, offset: e.offset };
-                    self.rec.event(now, what);
-                }
+            Err(e) => {
+                // InvalidRecordStateException: the lock ran out (the records went back, maybe
+                // to someone else) before the acknowledgement came; nothing is applied.
+                let n: u64 = list.iter().map(|&(a, b, _)| b - a).sum();
+                cx.rec.groups[g].share.ack_failures += n;
+                cx.event(What::ShareAckFailed { consumer: c as u32, partition: p, records: n, offset: e.offset });
+                false
             }
         }
     }
 
     /// Acquires records for consumer `c` from its assigned partitions, starting at a rotating
     /// one, up to `max_poll_records` in all (a producer batch may round it up).
-    pub(crate) fn share_gather(&mut self, c: usize) -> usize {
-        let now = self.now();
-        self.consumers[c].inflight.clear();
-        let g = self.consumers[c].group;
-        let n = self.consumers[c].owned.len();
-        let mut budget = u64::from(self.consumers[c].config.max_poll_records);
-        let mode = match self.consumers[c].config.share_acquire_mode {
+    pub(crate) fn share_acquire(&mut self, cx: &mut Cx, g: usize, c: usize, con: &mut Consumer) -> usize {
+        let now = cx.now();
+        con.inflight.clear();
+        let n = con.owned.len();
+        let mut budget = u64::from(con.config.max_poll_records);
+        let mode = match con.config.share_acquire_mode {
             ShareAcquireMode::BatchOptimized => AcquireMode::BatchOptimized,
             ShareAcquireMode::RecordLimit => AcquireMode::RecordLimit,
         };
@@ -83,17 +72,15 @@ impl World {
             if budget == 0 {
                 break;
             }
-            let con = &self.consumers[c];
             let p = con.owned[(con.rotate + k) % n].partition;
-            let part = &self.broker.partitions[p as usize];
+            let part = &self.partitions[p as usize];
             let log_end = part.log.log_end_offset();
             let starts = &part.batch_starts;
             let batch_end = |off: u64| {
                 let i = starts.partition_point(|&s| s <= off);
                 starts.get(i).copied().unwrap_or(log_end)
             };
-            let sg = self.groups[g].share_mut();
-            let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
+            let Some(sp) = self.shares[g].as_mut().expect("a share group").parts[p as usize].as_mut() else { continue };
             let got = sp.acquire_in(mode, c as u32, budget, now, log_end, batch_end);
             if got.is_empty() {
                 continue;
@@ -102,63 +89,110 @@ impl World {
             for &(from, to, count) in &got {
                 let len = to - from;
                 budget = budget.saturating_sub(len);
-                self.rec.groups[g].share.records_acquired += len;
+                cx.rec.groups[g].share.records_acquired += len;
                 if count > 1 {
                     redelivered += len;
                 }
-                self.consumers[c].inflight.ranges.push((p, from, to));
+                con.inflight.ranges.push((p, from, to));
             }
-            self.rec.groups[g].redelivered += redelivered;
-            self.share_lock_timer(g, p);
+            cx.rec.groups[g].redelivered += redelivered;
+            self.share_lock_timer(cx, g, p);
         }
-        self.consumers[c].inflight.len()
+        con.inflight.len()
     }
 
     /// Keeps one lock-expiry check scheduled per partition, at its earliest running lock (locks
     /// are taken with one duration, so later acquisitions never expire sooner).
-    fn share_lock_timer(&mut self, g: usize, p: u32) {
-        let sg = self.groups[g].share_mut();
-        if sg.lock_timer[p as usize] {
+    fn share_lock_timer(&mut self, cx: &mut Cx, g: usize, p: u32) {
+        let shares = self.shares(g);
+        if shares.lock_timer[p as usize] {
             return;
         }
-        if let Some(at) = sg.parts[p as usize].as_ref().and_then(|sp| sp.next_deadline()) {
-            sg.lock_timer[p as usize] = true;
-            self.kernel.schedule_at(at, Ev::LockExpiry { g: g as u32, p });
+        if let Some(at) = shares.parts[p as usize].as_ref().and_then(|sp| sp.next_deadline()) {
+            shares.lock_timer[p as usize] = true;
+            cx.schedule_at(at, Ev::LockExpiry { g: g as u32, p });
         }
     }
 
-    pub(crate) fn share_lock_expiry(&mut self, g: usize, p: u32) {
-        let now = self.now();
-        let sg = self.groups[g].share_mut();
-        sg.lock_timer[p as usize] = false;
-        let Some(sp) = sg.parts[p as usize].as_mut() else { return };
+    /// The partition's earliest acquisition lock runs out. True when records came back (then
+    /// the partition's parked fetches are to be completed).
+    pub(crate) fn share_lock_expiry(&mut self, cx: &mut Cx, g: usize, p: u32) -> bool {
+        let now = cx.now();
+        let shares = self.shares(g);
+        shares.lock_timer[p as usize] = false;
+        let Some(sp) = shares.parts[p as usize].as_mut() else { return false };
         let t = sp.expire_locks(now);
         let expired = t.made_available + t.archived_delivery_limit;
         if expired > 0 {
-            self.rec.groups[g].share.lock_expiries += expired;
-            self.rec.groups[g].share.archived_delivery_limit += t.archived_delivery_limit;
-            self.rec.ledgers[g].rewind_cause[p as usize] = "lock_expiry";
-            let what = What::ShareLockExpired {
+            let stats = &mut cx.rec.groups[g].share;
+            stats.lock_expiries += expired;
+            stats.archived_delivery_limit += t.archived_delivery_limit;
+            cx.rec.ledgers[g].rewind_cause[p as usize] = "lock_expiry";
+            cx.event(What::ShareLockExpired {
                 group: g as u32,
                 partition: p,
                 records: expired,
                 archived: t.archived_delivery_limit,
-            };
-            self.rec.event(now, what);
-            self.share_spso_moved(g, p);
+            });
+            self.share_spso_moved(cx, g, p);
+        }
+        expired > 0
+    }
+
+    /// After a lock expiry: the next check goes in at the earliest lock still running.
+    pub(crate) fn share_lock_rearm(&mut self, cx: &mut Cx, g: usize, p: u32) {
+        self.share_lock_timer(cx, g, p);
+    }
+
+    /// SPSO may have moved: Burrow-style lag status reads it as the group's committed offset.
+    pub(crate) fn share_spso_moved(&self, cx: &mut Cx, g: usize, p: u32) {
+        let now = cx.now();
+        let Some(sp) = self.shares[g].as_ref().and_then(|s| s.parts[p as usize].as_ref()) else { return };
+        cx.rec.burrow_commit(g, p, sp.spso(), now);
+    }
+}
+
+impl World {
+    /// The acknowledgements the member's application made since its last poll, piggy-backed on
+    /// this ShareFetch (or sent by close(); ShareConsumerImpl sends pending acks with the next
+    /// fetch). Each partition's are applied, then its parked fetches completed, in turn.
+    pub(crate) fn share_send_acks(&mut self, c: usize) {
+        let acks = std::mem::take(&mut self.consumers[c].share_mut().acks);
+        let g = self.consumers[c].group;
+        for run in acks.chunk_by(|a, b| a.0 == b.0) {
+            let p = run[0].0;
+            let list: Vec<(u64, u64, AckType)> = run.iter().map(|&(_, from, to, ack)| (from, to, ack)).collect();
+            let (broker, mut cx) = self.broker_cx();
+            if broker.share_acknowledge(&mut cx, g, c, p, &list) {
+                // Every acknowledgement completes the fetches parked on the partition
+                // (SharePartitionManager.acknowledge -> completeDelayedShareFetchRequest): a
+                // slid window or a released record may be theirs now.
+                self.share_wake(g, p);
+            }
+        }
+    }
+
+    /// Acquires records for consumer `c` (see [`Broker::share_acquire`]).
+    pub(crate) fn share_gather(&mut self, c: usize) -> usize {
+        let g = self.consumers[c].group;
+        let World { plan, kernel, rec, net, broker, consumers, .. } = self;
+        let mut cx = Cx { plan, kernel, rec, net };
+        broker.share_acquire(&mut cx, g, c, &mut consumers[c])
+    }
+
+    pub(crate) fn share_lock_expiry(&mut self, g: usize, p: u32) {
+        let (broker, mut cx) = self.broker_cx();
+        if broker.share_lock_expiry(&mut cx, g, p) {
             self.share_wake(g, p);
         }
-        self.share_lock_timer(g, p);
+        let (broker, mut cx) = self.broker_cx();
+        broker.share_lock_rearm(&mut cx, g, p);
     }
 
     /// Records came back on `p`: parked fetches of the group's members there are answered.
     pub(crate) fn share_wake(&mut self, g: usize, p: u32) {
         let waiters = std::mem::take(&mut self.broker.partitions[p as usize].waiters);
-        let mut keep = Vec::new();
-        let mut wake = Vec::new();
-        for w in waiters {
-            if self.consumers[w.0 as usize].group == g { wake.push(w) } else { keep.push(w) }
-        }
+        let (wake, keep): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|w| self.consumers[w.0 as usize].group == g);
         self.broker.partitions[p as usize].waiters = keep;
         for waiter in wake {
             self.answer_waiter(waiter);
@@ -178,11 +212,9 @@ impl World {
         }
     }
 
-    /// SPSO may have moved: Burrow-style lag status reads it as the group's committed offset.
+    /// SPSO may have moved (see [`Broker::share_spso_moved`]).
     pub(crate) fn share_spso_moved(&mut self, g: usize, p: u32) {
-        let now = self.now();
-        let Some(sp) = self.groups[g].share_opt().and_then(|sg| sg.parts[p as usize].as_ref()) else { return };
-        let spso = sp.spso();
-        self.rec.burrow_commit(g, p, spso, now);
+        let (broker, mut cx) = self.broker_cx();
+        broker.share_spso_moved(&mut cx, g, p);
     }
 }

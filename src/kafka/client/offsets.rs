@@ -260,8 +260,8 @@ impl World {
                     self.rec.event(now, what);
                     // Share groups archive what retention deleted under them; SPSO follows.
                     for g in 0..self.groups.len() {
-                        let Some(sg) = self.groups[g].share_opt_mut() else { continue };
-                        let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
+                        let Some(shares) = self.broker.shares[g].as_mut() else { continue };
+                        let Some(sp) = shares.parts[p as usize].as_mut() else { continue };
                         let archived = sp.log_start_moved(after);
                         if archived > 0 {
                             self.rec.groups[g].share.archived_retention += archived;

@@ -217,7 +217,7 @@ mod dense_tests {
             + crate::record::ledger::Ledger::dense_bytes_per_partition()) as u64;
         assert!(group <= GROUP_DENSE_BYTES, "{group} bytes per partition");
         assert!(group * 2 > GROUP_DENSE_BYTES, "not a gross overcount either: {group}");
-        let share = crate::kafka::coordinator::share_group::ShareGroup::dense_bytes_per_partition() as u64;
+        let share = crate::kafka::broker::GroupShares::dense_bytes_per_partition() as u64;
         assert!(share <= SHARE_DENSE_BYTES, "{share} bytes per partition");
     }
 

@@ -171,7 +171,7 @@ impl World {
         for a in &result {
             for &i in a {
                 let p = parts[i as usize];
-                if sg.parts[p as usize].is_none() && !fresh.contains(&p) {
+                if self.broker.share_parts(g)[p as usize].is_none() && !fresh.contains(&p) {
                     fresh.push(p);
                 }
             }
@@ -183,7 +183,7 @@ impl World {
                 ShareOffsetReset::Latest => log.log_end_offset(),
             };
             let config = self.share_partition_config(g);
-            self.groups[g].share_mut().parts[p as usize] = Some(SharePartition::new(start, config));
+            self.broker.share_parts_mut(g)[p as usize] = Some(SharePartition::new(start, config));
         }
         let sg = self.groups[g].share_mut();
         sg.target = ids
@@ -281,8 +281,7 @@ impl World {
         let parts = self.groups[g].partitions.clone();
         let (mut back, mut archived) = (0, 0);
         for p in parts {
-            let sg = self.groups[g].share_mut();
-            let Some(sp) = sg.parts[p as usize].as_mut() else { continue };
+            let Some(sp) = self.broker.share_parts_mut(g)[p as usize].as_mut() else { continue };
             let t = sp.release_member(c as u32);
             if t.made_available + t.archived_delivery_limit == 0 {
                 continue;

@@ -1,7 +1,6 @@
 //! A share group's coordinator and broker state: members with epochs, the target assignment, one
 //! share-partition per subscribed partition once initialized, and the group's share counters.
 
-use crate::kafka::broker::share_partition::SharePartition;
 use crate::scenario::plan::SharePlan;
 use crate::sim::SimTime;
 use std::collections::BTreeMap;
@@ -20,9 +19,6 @@ pub use crate::record::ShareStats;
 
 pub struct ShareGroup {
     pub plan: SharePlan,
-    /// Dense over the world's partitions: None until the group first assigns the partition
-    /// (then share.auto.offset.reset picks where it starts).
-    pub parts: Vec<Option<SharePartition>>,
     /// member id -> member, in member-id order (the assignor's member order).
     pub members: BTreeMap<String, ShareMember>,
     pub group_epoch: i32,
@@ -30,28 +26,18 @@ pub struct ShareGroup {
     pub target: BTreeMap<String, Vec<u32>>,
     /// When the last target assignment was computed (KIP-1263's assignment interval runs from it).
     pub last_assignment: Option<SimTime>,
-    /// A lock-expiry check is scheduled for the partition.
-    pub lock_timer: Vec<bool>,
 }
 
 impl ShareGroup {
-    /// Bytes per partition of the world of the dense tables (the cost estimate's
-    /// `SHARE_DENSE_BYTES` must cover it).
-    pub fn dense_bytes_per_partition() -> usize {
-        std::mem::size_of::<Option<SharePartition>>() + std::mem::size_of::<bool>()
-    }
-
-    pub fn new(plan: SharePlan, total_partitions: usize) -> Result<Self, std::collections::TryReserveError> {
-        Ok(ShareGroup {
+    pub fn new(plan: SharePlan) -> Self {
+        ShareGroup {
             plan,
-            parts: crate::kafka::coordinator::dense(total_partitions, None)?,
             members: BTreeMap::new(),
             group_epoch: 0,
             assignment_epoch: 0,
             target: BTreeMap::new(),
             last_assignment: None,
-            lock_timer: crate::kafka::coordinator::dense(total_partitions, false)?,
-        })
+        }
     }
 
     /// How many members the target assignment gives partition `p`.
