@@ -414,12 +414,13 @@ impl World {
             let tick = self.feed.next_tick_place();
             let tick_first = tick.is_some_and(|t| event.is_none_or(|e| t < e));
             let next = if tick_first { tick } else { event }.filter(|&(t, _)| t <= self.end);
-            if let Some((at, seq, pid)) = self.advance_logs(next.unwrap_or((self.end, u64::MAX))) {
+            if let Some((at, seq, pid)) = self.broker.advance_logs(&mut self.feed, next.unwrap_or((self.end, u64::MAX)))
+            {
                 self.kernel.enter_reserved(at, seq);
                 self.appended(pid);
             } else if tick_first && let Some((at, seq)) = next {
                 self.kernel.enter_reserved(at, seq);
-                self.producer_tick();
+                self.feed.enter_tick(&mut self.kernel);
             } else if let Some(ev) = self.kernel.next_until(self.end) {
                 self.handle(ev);
             } else {

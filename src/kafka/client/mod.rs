@@ -334,6 +334,12 @@ impl Consumer {
         self.state == RunState::Running
     }
 
+    /// Whether its fetch `seq` of incarnation `inc` is still the one out: it neither restarted
+    /// nor gave the fetch up, and the fetch was not answered.
+    pub fn waits_for(&self, inc: u32, seq: u32) -> bool {
+        self.incarnation == inc && self.is_running() && self.phase == Phase::Fetching && self.fetch_seq == seq
+    }
+
     pub fn is_hung(&self) -> bool {
         self.hang.frozen.is_some()
     }

@@ -6,3 +6,4 @@ pub mod accumulator;
 pub mod feed;
 pub mod murmur2;
 pub mod partitioner;
+pub mod tick;
