@@ -58,13 +58,35 @@ impl Generator {
     /// (arrival, order), so the order is the same. False (nothing done): the burst is small, or
     /// has a batch of several records (whose create times the merge moves along with it).
     fn emit_sorted(&mut self, bound: u128, chunk: &mut Chunk) -> bool {
+        let Some((n, lo, hi)) = self.burst_below(bound) else { return false };
+        if n < SORT_BURST {
+            return false;
+        }
+        // Sorted in a buffer that stays in the cache, then handed over in one sequential copy.
+        let mut out = std::mem::take(&mut self.sorted);
+        self.bucket_burst(n, lo, hi, &mut out);
+        self.order_buckets(&mut out);
+        chunk.due.extend_from_slice(&out);
+        self.sorted = out;
+        #[cfg(test)]
+        {
+            self.bursts_sorted += 1;
+        }
+        true
+    }
+
+    /// The burst [`emit_sorted`](Self::emit_sorted) would hand over: per producer, how many of
+    /// the one-record batches at the front of its queue are below `bound` (into `burst`), and
+    /// how many in all, with the earliest and the latest arrival (ns) among them. None: a batch
+    /// of several records is below `bound` (the burst is the merge's).
+    fn burst_below(&mut self, bound: u128) -> Option<(usize, u64, u64)> {
         let (mut n, mut lo, mut hi) = (0, u64::MAX, 0);
         self.burst.clear();
         for q in &self.pending {
             let items = &q.items[q.head..];
             let c = items.iter().position(|d| d.len != 1 || self.merge_key(d) >= bound).unwrap_or(items.len());
             if items.get(c).is_some_and(|d| d.len != 1 && self.merge_key(d) < bound) {
-                return false;
+                return None;
             }
             if c > 0 {
                 lo = lo.min(items[0].at.as_nanos());
@@ -73,9 +95,13 @@ impl Generator {
             self.burst.push(c);
             n += c;
         }
-        if n < SORT_BURST {
-            return false;
-        }
+        Some((n, lo, hi))
+    }
+
+    /// Moves the `n` batches of the burst (arriving from `lo` to `hi` ns) out of the producers'
+    /// queues into `out`, bucket by bucket of arrival time: a pass that counts each bucket's
+    /// batches, then one that puts each batch in its bucket's next slot.
+    fn bucket_burst(&mut self, n: usize, lo: u64, hi: u64, out: &mut Vec<Due>) {
         // Buckets a power of two of nanoseconds wide, two to four per batch, so few batches
         // share one.
         let span = hi - lo;
@@ -94,8 +120,6 @@ impl Generator {
             start += *e;
             *e = start;
         }
-        // Sorted in a buffer that stays in the cache, then handed over in one sequential copy.
-        let mut out = std::mem::take(&mut self.sorted);
         out.clear();
         out.resize(n, Due::default());
         for (q, &c) in self.pending.iter_mut().zip(&self.burst) {
@@ -107,9 +131,14 @@ impl Generator {
             q.head += c;
             q.reset_if_read();
         }
+    }
+
+    /// Puts the burst `out`, in buckets of arrival time, in (arrival, order) order.
+    fn order_buckets(&mut self, out: &mut [Due]) {
         // Only batches in one bucket can be out of order, and most buckets hold none or one: an
         // insertion pass. Many arrivals at one instant (from many producers) make one bucket
         // hold many; past a budget of moves, the rest is left to a sort.
+        let n = out.len();
         let mut moves = 0;
         for i in 1..out.len() {
             if self.merge_key(&out[i - 1]) > self.merge_key(&out[i]) {
@@ -132,13 +161,6 @@ impl Generator {
                 }
             }
         }
-        chunk.due.extend_from_slice(&out);
-        self.sorted = out;
-        #[cfg(test)]
-        {
-            self.bursts_sorted += 1;
-        }
-        true
     }
 }
 
