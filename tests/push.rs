@@ -52,7 +52,7 @@ fn block_stops_the_broker_at_the_buffer_size() {
     assert_eq!(p["buffer_peak_records"], 10);
     // Credit: 11 records ever sent (1 taken + 10 buffered); the rest waits on the broker.
     assert_eq!(p["pushes"], 11);
-    assert_eq!(w.groups[0].classic().push_offset[0], 11);
+    assert_eq!(w.broker.push[0].as_ref().unwrap().offset[0], 11);
 }
 
 #[test]

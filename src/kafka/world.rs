@@ -251,6 +251,7 @@ impl World {
         let mut groups = Vec::new();
         let mut ledgers = Vec::new();
         let mut shares = Vec::new();
+        let mut pushes = Vec::new();
         for (gi, g) in plan.groups.iter().enumerate() {
             let gparts: Vec<u32> = g
                 .topics
@@ -311,6 +312,12 @@ impl World {
             use crate::record::ledger::Ledger;
             let kind = GroupKind::of(g);
             use crate::kafka::broker::GroupShares;
+            pushes.push(match kind {
+                GroupKind::Push => Some(crate::kafka::broker::push::PushStreams::new(n).map_err(|_| {
+                    too_big("push streams", crate::kafka::broker::push::PushStreams::dense_bytes_per_partition())
+                })?),
+                GroupKind::Pull | GroupKind::Share => None,
+            });
             shares.push(match kind {
                 GroupKind::Share => Some(
                     GroupShares::new(n)
@@ -353,6 +360,7 @@ impl World {
                 record_size,
                 append_trace: None,
                 shares,
+                push: pushes,
             },
             plan,
             consumers,

@@ -3,7 +3,8 @@
 //! nothing (`fetch.max.wait.ms`; the next batch to arrive wakes it, see `produce`), and sends the
 //! response back.
 
-use crate::kafka::client::Phase;
+use crate::kafka::broker::Broker;
+use crate::kafka::client::{Consumer, GroupKind, Phase};
 use crate::kafka::world::{Ev, World};
 
 impl World {
@@ -34,35 +35,22 @@ impl World {
         self.send_response(c);
     }
 
+    /// The records a fetch returns, read into the consumer's batch in hand: a share member's
+    /// are acquired for it; a classic consumer's are read from its positions (none while it is
+    /// paused, or when a position out of range made it fail).
     pub(crate) fn gather(&mut self, c: usize) -> usize {
-        if self.is_share(self.consumers[c].group) {
-            return self.share_gather(c);
-        }
-        self.consumers[c].inflight.clear();
-        if self.consumers[c].paused || !self.fix_out_of_range(c) {
-            return 0;
-        }
-        let con = &mut self.consumers[c];
-        let n = con.owned.len();
-        let mut budget = con.config.max_poll_records as u64;
-        for k in 0..n {
-            if budget == 0 {
-                break;
-            }
-            let o = con.owned[(con.rotate + k) % n];
-            let leo = self.broker.partitions[o.partition as usize].log.log_end_offset();
-            let take = leo.saturating_sub(o.position).min(budget);
-            if take > 0 {
-                // Records are taken in partition order from a rotating start, so no partition starves.
-                con.inflight.ranges.push((o.partition, o.position, o.position + take));
-                budget -= take;
+        match self.consumers[c].kind() {
+            GroupKind::Share => self.share_gather(c),
+            GroupKind::Pull | GroupKind::Push => {
+                self.consumers[c].inflight.clear();
+                if self.consumers[c].paused || !self.fix_out_of_range(c) {
+                    return 0;
+                }
+                self.broker.read(&mut self.consumers[c])
             }
         }
-        con.inflight.len()
     }
 
-    /// The broker reads from the consumer's positions, up to `max_poll_records`, starting at a
-    /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
     /// fetch.max.wait.ms passed with nothing to return (pull: answer empty), or poll(timeout)
     /// returned empty (push: the loop turns and polls again).
     pub(crate) fn fetch_expire(&mut self, c: usize) {
@@ -78,7 +66,7 @@ impl World {
     /// Something a parked fetch waits for happened on its partition: the fetch is answered if it
     /// is still the one out (its consumer neither restarted nor gave it up).
     pub(crate) fn answer_waiter(&mut self, (c, inc, seq): (u32, u32, u32)) {
-        if !self.waiting((c, inc, seq)) {
+        if !self.consumers[c as usize].waits_for(inc, seq) {
             return;
         }
         let con = &self.consumers[c as usize];
@@ -93,13 +81,6 @@ impl World {
             // DelayedShareFetch.tryComplete -> SharePartition.acquire.
             self.respond(c as usize);
         }
-    }
-
-    /// Whether a parked fetch is still the one out: its consumer neither restarted nor gave it up,
-    /// and it was not answered.
-    pub(crate) fn waiting(&self, (c, inc, seq): (u32, u32, u32)) -> bool {
-        let con = &self.consumers[c as usize];
-        con.incarnation == inc && con.is_running() && con.phase == Phase::Fetching && con.fetch_seq == seq
     }
 
     /// Answers a parked fetch: the log is read again, since records arrived while it waited.
@@ -122,5 +103,28 @@ impl World {
             let seq = self.consumers[c].fetch_seq;
             self.schedule_consumer(c, d, |c, inc| Ev::FetchResponse { c, inc, seq });
         }
+    }
+}
+
+impl Broker {
+    /// The broker reads from the consumer's positions, up to `max_poll_records`, starting at a
+    /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
+    pub(crate) fn read(&self, con: &mut Consumer) -> usize {
+        let n = con.owned.len();
+        let mut budget = con.config.max_poll_records as u64;
+        for k in 0..n {
+            if budget == 0 {
+                break;
+            }
+            let o = con.owned[(con.rotate + k) % n];
+            let leo = self.partitions[o.partition as usize].log.log_end_offset();
+            let take = leo.saturating_sub(o.position).min(budget);
+            if take > 0 {
+                // Records are taken in partition order from a rotating start, so no partition starves.
+                con.inflight.ranges.push((o.partition, o.position, o.position + take));
+                budget -= take;
+            }
+        }
+        con.inflight.len()
     }
 }

@@ -52,6 +52,8 @@ pub struct Broker {
     pub append_trace: Option<Vec<AppendTrace>>,
     /// Per group: a share group's share-partitions (None for a classic group).
     pub shares: Vec<Option<GroupShares>>,
+    /// Per group: a push group's streams (None for groups that fetch).
+    pub push: Vec<Option<push::PushStreams>>,
 }
 
 /// One share group's share-partitions on the broker (Kafka's SharePartitionManager), dense over

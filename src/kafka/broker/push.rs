@@ -5,10 +5,85 @@
 //! broker (credit-based flow control) or `unbounded` growth (until `consumer_memory`, if set).
 //! Offsets and commits stay Kafka's.
 
-use crate::kafka::client::{Consumer, Membership, Phase};
+use crate::kafka::broker::Broker;
+use crate::kafka::client::Consumer;
+use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
-use crate::record::event::What;
 use crate::scenario::plan::{Delivery, PushOverflow};
+
+/// A push group's streams on the broker: per partition, the next offset it sends and the epoch
+/// of the stream (bumped when the stream restarts: a seek, a reset, a new owner), so older
+/// messages still on the wire are recognised as stale. Dense over the world's partitions.
+pub struct PushStreams {
+    pub offset: Vec<u64>,
+    pub epoch: Vec<u32>,
+}
+
+impl PushStreams {
+    /// Bytes per partition of the world of the dense tables.
+    pub fn dense_bytes_per_partition() -> usize {
+        std::mem::size_of::<u64>() + std::mem::size_of::<u32>()
+    }
+
+    pub fn new(total_partitions: usize) -> Result<Self, std::collections::TryReserveError> {
+        Ok(PushStreams {
+            offset: crate::record::dense(total_partitions, 0)?,
+            epoch: crate::record::dense(total_partitions, 0)?,
+        })
+    }
+}
+
+impl Broker {
+    fn streams(&mut self, g: usize) -> &mut PushStreams {
+        self.push[g].as_mut().expect("a push group")
+    }
+
+    /// The epoch of group `g`'s stream of `p`.
+    pub(crate) fn push_epoch(&self, g: usize, p: u32) -> u32 {
+        self.push[g].as_ref().expect("a push group").epoch[p as usize]
+    }
+
+    /// Sends consumer `c` (`con`, the owner of `p` in group `g`) what `p` has beyond the group's
+    /// push offset, within credit and at most `limit` records; returns how many were sent.
+    pub(crate) fn send_push(&mut self, cx: &mut Cx, g: usize, p: u32, c: usize, con: &mut Consumer, limit: u64) -> u64 {
+        if !con.is_running() || con.paused {
+            return 0; // a paused consumer gets nothing; resume pumps again
+        }
+        let cfg = cx.plan.groups[g].push;
+        let log = &self.partitions[p as usize].log;
+        let (leo, start) = (log.log_end_offset(), log.log_start_offset());
+        // Never push what retention deleted: the consumer's position check resets past it.
+        let from = self.streams(g).offset[p as usize].max(start);
+        let mut left = leo.saturating_sub(from).min(limit);
+        let buf = con.push_buffer().expect("a pushed-to consumer");
+        if cfg.overflow == PushOverflow::Block {
+            // Credit: the broker never has more outstanding than the buffer can take.
+            left = left.min(cfg.buffer.saturating_sub(buf.records + buf.in_flight));
+        }
+        let inc = con.incarnation;
+        let epoch = self.push_epoch(g, p);
+        let mut at = from;
+        while left > 0 {
+            let m = left.min(u64::from(cfg.batch_max));
+            let slot = cx.net.pushes.insert((c, inc, p, at, at + m, epoch));
+            let delay = cx.net.delay;
+            cx.schedule_after(delay, Ev::PushArrive(slot));
+            cx.rec.groups[g].pushes += 1;
+            at += m;
+            left -= m;
+        }
+        con.push_buffer_mut().expect("pushed-to").in_flight += at - from;
+        self.streams(g).offset[p as usize] = at;
+        at - from
+    }
+
+    /// The stream of `p` restarts at `to` (the position moved, or the partition has a new owner).
+    pub(crate) fn restart_push(&mut self, g: usize, p: u32, to: u64) {
+        let streams = self.streams(g);
+        streams.epoch[p as usize] = streams.epoch[p as usize].wrapping_add(1);
+        streams.offset[p as usize] = to;
+    }
+}
 
 impl World {
     pub(crate) fn is_push(&self, g: usize) -> bool {
@@ -19,37 +94,10 @@ impl World {
     /// and at most `limit` records.
     fn pump_limited(&mut self, g: usize, p: u32, limit: u64) -> u64 {
         let Some(c) = self.groups[g].classic().owner[p as usize] else { return 0 };
-        let con = &self.consumers[c];
-        if !con.is_running() || con.paused {
-            return 0; // a paused consumer gets nothing; resume pumps again
-        }
-        let cfg = self.plan.groups[g].push;
-        let log = &self.broker.partitions[p as usize].log;
-        let leo = log.log_end_offset();
-        // Never push what retention deleted: the consumer's position check resets past it.
-        let from = self.groups[g].classic().push_offset[p as usize].max(log.log_start_offset());
-        let mut left = leo.saturating_sub(from).min(limit);
-        let buf = con.push_buffer().expect("a pushed-to consumer");
-        if cfg.overflow == PushOverflow::Block {
-            // Credit: the broker never has more outstanding than the buffer can take.
-            left = left.min(cfg.buffer.saturating_sub(buf.records + buf.in_flight));
-        }
-        let inc = con.incarnation;
-        let epoch = self.groups[g].classic().push_epoch[p as usize];
-        let mut at = from;
-        while left > 0 {
-            let m = left.min(u64::from(cfg.batch_max));
-            let slot = self.net.pushes.insert((c, inc, p, at, at + m, epoch));
-            self.kernel.schedule_after(self.net.delay, Ev::PushArrive(slot));
-            self.rec.groups[g].pushes += 1;
-            at += m;
-            left -= m;
-        }
-        self.consumers[c].push_buffer_mut().expect("pushed-to").in_flight += at - from;
-        self.groups[g].classic_mut().push_offset[p as usize] = at;
-        at - from
+        let World { plan, kernel, rec, net, broker, consumers, .. } = self;
+        let mut cx = Cx { plan, kernel, rec, net };
+        broker.send_push(&mut cx, g, p, c, &mut consumers[c], limit)
     }
-
     /// A new batch on `p`: push it to the owner at once (within credit).
     pub(crate) fn pump(&mut self, g: usize, p: u32) {
         self.pump_limited(g, p, u64::MAX);
@@ -77,131 +125,5 @@ impl World {
                 break;
             }
         }
-    }
-
-    /// A push message reaches the consumer.
-    pub(crate) fn push_arrive(&mut self, slot: u32) {
-        let (c, inc, p, from, to, epoch) = self.net.pushes.take(slot);
-        let con = &mut self.consumers[c];
-        if con.incarnation != inc || !con.is_running() {
-            return; // the consumer died; the next owner starts from the committed offset
-        }
-        let n = to - from;
-        let g = con.group;
-        let owns = con.owns(p);
-        let buf = con.push_buffer_mut().expect("a pushed-to consumer");
-        buf.in_flight = buf.in_flight.saturating_sub(n);
-        if !owns || self.groups[g].classic().push_epoch[p as usize] != epoch {
-            // Revoked, or the position moved (seek, reset) since it was sent: stale, dropped.
-            // Its credit comes back.
-            if self.plan.groups[g].push.overflow == PushOverflow::Block {
-                self.pump_owned(c);
-            }
-            return;
-        }
-        let cfg = self.plan.groups[g].push;
-        let accept = match cfg.overflow {
-            PushOverflow::Drop => n.min(cfg.buffer.saturating_sub(buf.records)),
-            PushOverflow::Block | PushOverflow::Unbounded => n,
-        };
-        if accept > 0 {
-            buf.ranges.push_back((p, from, from + accept));
-            buf.records += accept;
-        }
-        if accept < n {
-            // Counted, not logged one by one: a full buffer drops on most arrivals.
-            self.rec.groups[g].drops += n - accept;
-        }
-        let bytes = self.buffered_bytes(c);
-        let st = &mut self.rec.groups[g];
-        st.buffer_peak_records = st.buffer_peak_records.max(self.consumers[c].buffered());
-        st.buffer_peak_bytes = st.buffer_peak_bytes.max(bytes);
-        if let Some(limit) = self.plan.consumer_of(c).consumer_memory
-            && cfg.overflow == PushOverflow::Unbounded
-            && bytes > limit
-        {
-            self.rec.groups[g].out_of_memory += 1;
-            let now = self.now();
-            let what = What::ConsumerOutOfMemory { consumer: c as u32, buffered_bytes: bytes, consumer_memory: limit };
-            self.rec.event(now, what);
-            self.crash_consumer(c);
-            return;
-        }
-        if self.consumers[c].phase == Phase::Fetching && !self.consumers[c].is_hung() {
-            // Waiting in poll() for records: they are here. (A hung one takes them when it resumes.)
-            self.push_take(c);
-        }
-    }
-
-    /// poll() in push mode: hand the consumer up to `max_poll_records` from its buffer, or wait.
-    pub(crate) fn push_take(&mut self, c: usize) {
-        if !self.fix_out_of_range(c) {
-            return;
-        }
-        let paused = self.consumers[c].paused;
-        let con = &mut self.consumers[c];
-        con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        if con.buffered() == 0 || paused {
-            con.phase = Phase::Fetching;
-            // poll(timeout) returns empty after the timeout, so the loop (and the group protocol)
-            // keeps turning while nothing arrives.
-            let seq = con.fetch_seq;
-            let wait =
-                if con.config.fetch_max_wait.is_zero() { con.config.poll_interval } else { con.config.fetch_max_wait };
-            self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
-            return;
-        }
-        con.phase = Phase::Fetching;
-        con.inflight.clear();
-        let mut budget = u64::from(con.config.max_poll_records);
-        let Consumer { inflight, membership, .. } = con;
-        let Membership::Push(_, buf) = membership else { unreachable!("a pushed-to consumer") };
-        while budget > 0 {
-            let Some((p, from, to)) = buf.ranges.pop_front() else { break };
-            let take = (to - from).min(budget);
-            inflight.ranges.push((p, from, from + take));
-            if from + take < to {
-                buf.ranges.push_front((p, from + take, to));
-            }
-            budget -= take;
-        }
-        buf.records -= inflight.len() as u64;
-        let g = con.group;
-        if self.plan.groups[g].push.overflow == PushOverflow::Block {
-            // The freed room goes back to the broker as credit.
-            if self.net.delay.is_zero() {
-                self.pump_owned(c);
-            } else {
-                let d = self.net.delay;
-                self.schedule_consumer(c, d, |c, inc| Ev::PushCredit { c, inc });
-            }
-        }
-        self.deliver(c);
-    }
-
-    /// The position of `p` moved (seek, offset reset): what was buffered or sent for it is stale,
-    /// and the broker pushes again from `to`.
-    pub(crate) fn push_restart(&mut self, c: usize, p: u32, to: u64) {
-        let g = self.consumers[c].group;
-        self.discard_buffer(c, Some(p));
-        let grp = self.groups[g].classic_mut();
-        grp.push_epoch[p as usize] = grp.push_epoch[p as usize].wrapping_add(1);
-        grp.push_offset[p as usize] = to;
-    }
-
-    /// Drops what the buffer holds for `p` (revoked) or everything (`None`: crash, stop).
-    pub(crate) fn discard_buffer(&mut self, c: usize, p: Option<u32>) {
-        let g = self.consumers[c].group;
-        let Some(buf) = self.consumers[c].push_buffer_mut() else { return };
-        let before = buf.records;
-        buf.ranges.retain(|&(q, _, _)| p.is_some_and(|p| p != q));
-        buf.records = buf.ranges.iter().map(|&(_, a, b)| b - a).sum();
-        let discarded = before - buf.records;
-        self.rec.groups[g].buffer_discarded += discarded;
-    }
-
-    pub(crate) fn buffered_bytes(&self, c: usize) -> u64 {
-        let Some(buf) = self.consumers[c].push_buffer() else { return 0 };
-        buf.ranges.iter().map(|&(p, a, b)| (b - a) * self.broker.partitions[p as usize].log.mean_record_size()).sum()
     }
 }

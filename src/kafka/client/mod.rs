@@ -9,6 +9,7 @@ pub mod membership;
 pub mod offsets;
 pub mod poll_loop;
 pub mod processing;
+pub mod push_buffer;
 pub mod share;
 
 use crate::kafka::broker::share_partition::AckType;

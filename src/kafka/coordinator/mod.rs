@@ -94,11 +94,6 @@ pub struct ClassicGroup {
     pub owner: Vec<Option<usize>>,
     /// Owner per the last completed assignment (dead members included), to count moved partitions.
     pub assigned_to: Vec<Option<usize>>,
-    /// Push delivery: the next offset the broker sends of each partition.
-    pub push_offset: Vec<u64>,
-    /// Bumped when a partition's push stream restarts (seek, reset, new owner): older messages
-    /// still on the wire are recognised as stale.
-    pub push_epoch: Vec<u32>,
 }
 
 pub use crate::record::dense;
@@ -161,7 +156,6 @@ impl ClassicGroup {
         use std::mem::size_of;
         size_of::<Option<u64>>() // committed
             + 2 * size_of::<Option<usize>>() // owner, assigned_to
-            + size_of::<u64>() + size_of::<u32>() // push_offset, push_epoch
     }
 
     pub fn new(
@@ -181,8 +175,6 @@ impl ClassicGroup {
             committed: dense(n, None)?,
             owner: dense(n, None)?,
             assigned_to: dense(n, None)?,
-            push_offset: dense(n, 0)?,
-            push_epoch: dense(n, 0)?,
         })
     }
 
@@ -214,7 +206,8 @@ mod dense_tests {
     fn the_estimate_covers_the_dense_tables() {
         use crate::scenario::budget::{GROUP_DENSE_BYTES, SHARE_DENSE_BYTES};
         let group = (ClassicGroup::dense_bytes_per_partition()
-            + crate::record::ledger::Ledger::dense_bytes_per_partition()) as u64;
+            + crate::record::ledger::Ledger::dense_bytes_per_partition()
+            + crate::kafka::broker::push::PushStreams::dense_bytes_per_partition()) as u64;
         assert!(group <= GROUP_DENSE_BYTES, "{group} bytes per partition");
         assert!(group * 2 > GROUP_DENSE_BYTES, "not a gross overcount either: {group}");
         let share = crate::kafka::broker::GroupShares::dense_bytes_per_partition() as u64;
