@@ -174,7 +174,8 @@ impl World {
             });
         }
         // Once a sample, memory is trimmed to what readers still need.
-        self.release_read_records();
+        let now = self.now();
+        self.broker.release_read_records(&self.plan, now, &self.groups, &self.consumers);
         self.next_sample = now + self.plan.sample_interval;
         if self.next_sample <= self.end {
             self.kernel.schedule_at(self.next_sample, Ev::Sample);

@@ -353,7 +353,7 @@ impl World {
         let mut w = World {
             kernel: Kernel::new(),
             broker: crate::kafka::broker::Broker {
-                keep_whole_topic: World::keep_whole_topics(&plan),
+                keep_whole_topic: Broker::keep_whole_topics(&plan),
                 topics,
                 partitions,
                 prefetch_appends,
@@ -481,7 +481,10 @@ impl World {
                 self.session_expire(g, &id);
             }
             Ev::PushArrive(slot) => self.push_arrive(slot),
-            Ev::RetentionCheck => self.retention_check(),
+            Ev::RetentionCheck => {
+                let (broker, mut cx) = self.broker_cx();
+                broker.retention_check(&mut cx);
+            }
             Ev::PushCredit { c, inc } if self.live(c, inc) => self.pump_owned(c as usize),
             Ev::LeaveArrive(slot) => {
                 let (g, id) = self.net.timers.take(slot);

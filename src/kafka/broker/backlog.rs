@@ -12,11 +12,13 @@
 //!   (its buffers and messages in flight hold ranges of their own), keep the whole topic in
 //!   memory for the run: this is decided once, from the plan.
 
-use crate::kafka::world::World;
+use crate::kafka::broker::Broker;
+use crate::kafka::client::Consumer;
+use crate::kafka::coordinator::Group;
 use crate::scenario::plan::{Action, Delivery, OffsetReset, OffsetTarget, Plan};
 use crate::sim::SimTime;
 
-impl World {
+impl Broker {
     /// Per topic: whether the plan may read any record again at any time (then nothing is freed).
     pub(crate) fn keep_whole_topics(plan: &Plan) -> Vec<bool> {
         let mut keep = vec![false; plan.topics.len()];
@@ -40,27 +42,26 @@ impl World {
     }
 
     /// Frees what no reader of any partition can read again.
-    pub(crate) fn release_read_records(&mut self) {
-        let now = self.now();
+    pub(crate) fn release_read_records(&mut self, plan: &Plan, now: SimTime, groups: &[Group], consumers: &[Consumer]) {
         // The lowest offset of each partition any reader may still read, from one pass over the
         // groups and their members (not one per partition).
-        let mut low: Vec<u64> = self.broker.partitions.iter().map(|p| p.log.log_end_offset()).collect();
-        for (gi, g) in self.groups.iter().enumerate() {
-            let plan = &self.plan.groups[gi];
+        let mut low: Vec<u64> = self.partitions.iter().map(|p| p.log.log_end_offset()).collect();
+        for (gi, g) in groups.iter().enumerate() {
+            let gplan = &plan.groups[gi];
             if let Some(sg) = g.share_opt() {
                 // A share group may still deliver anything from SPSO on (re-deliveries), and
                 // with `earliest` a partition not yet initialized starts at the log start.
                 let earliest = sg.plan.auto_offset_reset == crate::scenario::plan::ShareOffsetReset::Earliest;
                 for &p in &g.partitions {
-                    let (i, log) = (p as usize, &self.broker.partitions[p as usize].log);
-                    match &self.broker.share_parts(gi)[i] {
+                    let (i, log) = (p as usize, &self.partitions[p as usize].log);
+                    match &self.share_parts(gi)[i] {
                         Some(sp) => low[i] = low[i].min(sp.spso()),
                         None if earliest => low[i] = low[i].min(log.log_start_offset()),
                         None => {}
                     }
                 }
                 for &c in &g.consumers {
-                    for &(p, from, _) in &self.consumers[c].inflight.ranges {
+                    for &(p, from, _) in &consumers[c].inflight.ranges {
                         low[p as usize] = low[p as usize].min(from);
                     }
                 }
@@ -68,11 +69,11 @@ impl World {
             }
             // A removed group keeps its committed offsets: a consumer added to it later (or one of
             // its consumers started again) reads on from them.
-            let earliest = plan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
-            let added = plan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
+            let earliest = gplan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
+            let added = gplan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
             let committed = &g.classic().committed;
             for &p in &g.partitions {
-                let (i, log) = (p as usize, &self.broker.partitions[p as usize].log);
+                let (i, log) = (p as usize, &self.partitions[p as usize].log);
                 match committed[i] {
                     Some(c) if added => low[i] = low[i].min(c),
                     _ if earliest => low[i] = low[i].min(log.log_start_offset()),
@@ -80,7 +81,7 @@ impl World {
                 }
             }
             for &c in &g.consumers {
-                let con = &self.consumers[c];
+                let con = &consumers[c];
                 for o in &con.owned {
                     let i = o.partition as usize;
                     low[i] = low[i].min(o.position);
@@ -90,12 +91,12 @@ impl World {
                 }
             }
         }
-        for (part, from) in self.broker.partitions.iter_mut().zip(low) {
+        for (part, from) in self.partitions.iter_mut().zip(low) {
             // Batch boundaries below what any share group can still acquire are not needed.
             while part.batch_starts.len() > 1 && part.batch_starts[1] <= from {
                 part.batch_starts.pop_front();
             }
-            if !self.broker.keep_whole_topic[part.topic] {
+            if !self.keep_whole_topic[part.topic] {
                 part.log.release_before(from);
             }
         }

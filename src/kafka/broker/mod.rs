@@ -7,6 +7,7 @@ pub mod backlog;
 pub mod fetch;
 pub mod log;
 pub mod push;
+pub mod retention;
 pub mod share_fetch;
 pub mod share_partition;
 

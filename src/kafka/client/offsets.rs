@@ -7,37 +7,8 @@ use crate::kafka::world::{Ev, World};
 use crate::record::event::{Move, Rejected, What};
 use crate::record::ledger::Replay;
 use crate::scenario::plan::{OffsetReset, OffsetTarget};
-use crate::sim::SimTime;
 
 impl World {
-    /// The first offset of `p` whose record was created at or after `t` (offsetsForTimes); the
-    /// log end when there is none.
-    pub(crate) fn offset_for_time(&self, p: u32, t: SimTime) -> u64 {
-        let log = &self.broker.partitions[p as usize].log;
-        let (start, end) = (log.log_start_offset(), log.log_end_offset());
-        let mut found = end;
-        log.for_each_created(start, end, |off, created| {
-            if found == end && created >= t.as_nanos() {
-                found = off;
-            }
-        });
-        found
-    }
-
-    /// Where `to` points in partition `p`, from `current` (position or committed offset).
-    /// Out-of-range numbers are kept: the caller decides (a seek lets the next fetch fail, a
-    /// reset clamps like kafka-consumer-groups.sh).
-    pub(crate) fn target_offset(&self, p: u32, to: &OffsetTarget, current: u64) -> i128 {
-        let log = &self.broker.partitions[p as usize].log;
-        match to {
-            OffsetTarget::Earliest => i128::from(log.log_start_offset()),
-            OffsetTarget::Latest => i128::from(log.log_end_offset()),
-            OffsetTarget::Offset(o) => i128::from(*o),
-            OffsetTarget::Timestamp(t) => i128::from(self.offset_for_time(p, SimTime::ZERO + *t)),
-            OffsetTarget::Shift(d) => i128::from(current) + i128::from(*d),
-        }
-    }
-
     /// Marks `[to, processed high-water)` of `p` as an intended replay for group `g`.
     fn mark_replay(&mut self, g: usize, p: u32, to: u64) {
         // Records of `p` being processed right now count as processed for this purpose.
@@ -83,7 +54,7 @@ impl World {
         let mut moved = Vec::new();
         for p in targets {
             let current = self.consumers[c].position(p).expect("owned");
-            let target = self.target_offset(p, to, current);
+            let target = self.broker.target_offset(p, to, current);
             let target = u64::try_from(target.max(0)).unwrap_or(0);
             let o = self.consumers[c].owned.iter_mut().find(|o| o.partition == p).expect("owned");
             o.position = target;
@@ -144,7 +115,7 @@ impl World {
             let resume = self.groups[g].classic().committed[p as usize]
                 .or(self.rec.ledgers[g].first_offset[p as usize])
                 .unwrap_or(end);
-            let target = self.target_offset(p, to, current).clamp(i128::from(start), i128::from(end)) as u64;
+            let target = self.broker.target_offset(p, to, current).clamp(i128::from(start), i128::from(end)) as u64;
             self.groups[g].classic_mut().committed[p as usize] = Some(target);
             if target < current {
                 self.mark_replay(g, p, target);
@@ -242,38 +213,5 @@ impl World {
         let now = self.now();
         self.rec.event(now, What::ConsumerError { consumer: c as u32, error: why.to_string() });
         self.crash_consumer(c);
-    }
-
-    /// log.retention.check.interval.ms: deletes whole segments past retention.ms / retention.bytes.
-    pub(crate) fn retention_check(&mut self) {
-        let now = self.now();
-        for t in 0..self.broker.topics.len() {
-            let plan = &self.plan.topics[t];
-            let (ret, ret_bytes) = (plan.retention, plan.retention_bytes);
-            let first = self.broker.topics[t].first_partition;
-            for p in first..first + self.broker.topics[t].allocated {
-                let log = &mut self.broker.partitions[p as usize].log;
-                let before = log.log_start_offset();
-                let after = log.apply_retention(now, ret, ret_bytes);
-                if after > before {
-                    let what = What::SegmentsDeleted { partition: p, log_start_offset: after, records: after - before };
-                    self.rec.event(now, what);
-                    // Share groups archive what retention deleted under them; SPSO follows.
-                    for g in 0..self.groups.len() {
-                        let Some(shares) = self.broker.shares[g].as_mut() else { continue };
-                        let Some(sp) = shares.parts[p as usize].as_mut() else { continue };
-                        let archived = sp.log_start_moved(after);
-                        if archived > 0 {
-                            self.rec.groups[g].share.archived_retention += archived;
-                            let what =
-                                What::RecordsArchivedByRetention { group: g as u32, partition: p, records: archived };
-                            self.rec.event(now, what);
-                        }
-                    }
-                }
-            }
-        }
-        let next = now + self.plan.retention_check_interval;
-        self.kernel.schedule_at(next, Ev::RetentionCheck);
     }
 }
