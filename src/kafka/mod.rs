@@ -5,9 +5,11 @@
 //! them. See docs/model.md for who calls whom.
 
 pub mod broker;
+pub mod build;
 pub mod client;
 pub mod coordinator;
 pub mod cx;
+pub mod ev;
 pub mod invariants;
 pub mod net;
 pub mod producer;
