@@ -119,7 +119,7 @@ impl World {
             return;
         }
         if self.consumers[c].config.commit != CommitMode::BeforeProcessing {
-            let offsets = self.positions(c);
+            let offsets = self.consumers[c].positions();
             self.send_commit(c, offsets);
         }
         let member = self.consumers[c].member_id.clone();
@@ -205,7 +205,7 @@ impl World {
         } else if !owned.is_empty() && self.consumers[c].config.commit == CommitMode::Auto {
             // Cooperative keeps its partitions, but onJoinPrepare still commits everything
             // consumed before each JoinGroup when auto-commit is on (ConsumerCoordinator).
-            let offsets = self.positions(c);
+            let offsets = self.consumers[c].positions();
             self.send_commit(c, offsets);
         }
         let con = &mut self.consumers[c];

@@ -331,6 +331,11 @@ impl Consumer {
         self.owned.iter().find(|o| o.partition == partition).map(|o| o.position)
     }
 
+    /// What a commit of "everything returned so far" sends: each owned partition's position.
+    pub fn positions(&self) -> Vec<(u32, u64)> {
+        self.owned.iter().map(|o| (o.partition, o.position)).collect()
+    }
+
     pub fn is_running(&self) -> bool {
         self.state == RunState::Running
     }

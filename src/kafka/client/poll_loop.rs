@@ -2,15 +2,15 @@
 //! (each record's finish time and end-to-end latency), the commit that follows, and the sleep
 //! until the next poll. The broker's side of a fetch is in `fetch`, commits in `commit`.
 
-use crate::kafka::client::{InFlight, Phase};
+use crate::kafka::client::{GroupKind, InFlight, Phase};
 use crate::kafka::world::{Ev, World};
 use crate::scenario::plan::CommitMode;
 use crate::sim::{SimDuration, SimTime};
 
 impl World {
+    /// poll(): a stopping consumer closes, a failed one dies; otherwise each kind of member
+    /// polls its own way.
     pub(crate) fn poll(&mut self, c: usize) {
-        let now = self.now();
-        let g = self.consumers[c].group;
         if self.consumers[c].stopping {
             self.finish_stop(c);
             return;
@@ -19,17 +19,34 @@ impl World {
             self.consumer_error(c, &why);
             return;
         }
-        if self.is_share(g) {
-            self.share_poll(c);
-            return;
+        match self.consumers[c].kind() {
+            GroupKind::Share => self.share_poll(c),
+            GroupKind::Pull => {
+                if self.classic_poll(c) {
+                    let g = self.consumers[c].group;
+                    self.rec.groups[g].polls += 1;
+                    self.send_fetch(c);
+                }
+            }
+            GroupKind::Push => {
+                if self.classic_poll(c) {
+                    self.push_take(c);
+                }
+            }
         }
+    }
+
+    /// A classic member's poll(): the group protocol's work first (revocations, a rejoin), then
+    /// auto-commit. False when poll() blocks until an assignment arrives.
+    fn classic_poll(&mut self, c: usize) -> bool {
+        let now = self.now();
         let con = &mut self.consumers[c];
         con.last_poll = now;
         con.poll_seq = con.poll_seq.wrapping_add(1);
         if !self.group_poll(c) {
             self.consumers[c].phase = Phase::Joining;
             self.rec.consumers[c].start_blocked(now);
-            return;
+            return false;
         }
         // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned,
         // but not while a (re)join is pending: ConsumerCoordinator.poll returns before
@@ -42,16 +59,11 @@ impl World {
             && now >= member.last_auto_commit + con.config.auto_commit_interval
         {
             self.consumers[c].classic_mut().last_auto_commit = now;
-            let offsets = self.positions(c);
+            let offsets = self.consumers[c].positions();
             self.send_commit(c, offsets);
         }
         self.rec.consumers[c].polls += 1;
-        if self.is_push(g) {
-            self.push_take(c);
-            return;
-        }
-        self.rec.groups[g].polls += 1;
-        self.send_fetch(c);
+        true
     }
 
     /// The fetch request goes out (a ShareFetch for a share consumer): at the broker after the
@@ -71,11 +83,14 @@ impl World {
 
     /// The poll returns: positions advance past the returned records, then processing starts.
     pub(crate) fn deliver(&mut self, c: usize) {
-        let g = self.consumers[c].group;
-        if self.is_share(g) {
-            self.share_deliver(c);
-            return;
+        match self.consumers[c].kind() {
+            GroupKind::Share => self.share_deliver(c),
+            GroupKind::Pull | GroupKind::Push => self.classic_deliver(c),
         }
+    }
+
+    fn classic_deliver(&mut self, c: usize) {
+        let g = self.consumers[c].group;
         let now = self.now();
         let con = &mut self.consumers[c];
         if !con.owned.is_empty() {
@@ -257,9 +272,5 @@ impl World {
         // A pushed-to consumer is driven by arrivals, not by a polling cadence: no sleep.
         let after = if push { SimDuration::ZERO } else { con.config.poll_interval };
         self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
-    }
-
-    pub(crate) fn positions(&self, c: usize) -> Vec<(u32, u64)> {
-        self.consumers[c].owned.iter().map(|o| (o.partition, o.position)).collect()
     }
 }
