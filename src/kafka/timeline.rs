@@ -1,6 +1,7 @@
 //! The scenario's timeline: each action logged and applied at its instant (crash, start, stop,
 //! slow, seek, reset, pause, groups and partitions added or removed).
 
+use crate::kafka::client::GroupKind;
 use crate::kafka::coordinator::Coordinator;
 use crate::kafka::world::World;
 use crate::record::event::{RebalanceReason, StartCause, What};
@@ -34,7 +35,7 @@ impl World {
                 // KafkaConsumer.pause: it keeps polling and heartbeating, but fetches nothing.
                 let c = ci(self, r);
                 self.consumers[c].paused = pause;
-                if !pause && self.is_push(self.consumers[c].group) {
+                if !pause && self.consumers[c].kind() == GroupKind::Push {
                     self.pump_owned(c);
                 }
             }

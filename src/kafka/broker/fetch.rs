@@ -9,7 +9,8 @@ use crate::kafka::world::{Ev, World};
 
 impl World {
     pub(crate) fn fetch_at_broker(&mut self, c: usize) {
-        if self.is_share(self.consumers[c].group) {
+        // A ShareFetch carries the acknowledgements of the records the last one returned.
+        if self.consumers[c].kind() == GroupKind::Share {
             self.share_send_acks(c);
         }
         let n = self.gather(c);
@@ -54,12 +55,15 @@ impl World {
     /// fetch.max.wait.ms passed with nothing to return (pull: answer empty), or poll(timeout)
     /// returned empty (push: the loop turns and polls again).
     pub(crate) fn fetch_expire(&mut self, c: usize) {
-        if self.is_push(self.consumers[c].group) {
-            self.consumers[c].phase = Phase::Idle;
-            self.poll(c);
-        } else {
-            self.gather(c);
-            self.send_response(c);
+        match self.consumers[c].kind() {
+            GroupKind::Push => {
+                self.consumers[c].phase = Phase::Idle;
+                self.poll(c);
+            }
+            GroupKind::Pull | GroupKind::Share => {
+                self.gather(c);
+                self.send_response(c);
+            }
         }
     }
 
@@ -70,7 +74,7 @@ impl World {
             return;
         }
         let con = &self.consumers[c as usize];
-        if con.is_hung() && !self.is_share(con.group) {
+        if con.is_hung() && con.kind() != GroupKind::Share {
             // The broker answers; a frozen consumer reads the answer when it resumes. A classic
             // fetch's answer changes nothing at the broker, so it is read then, from the log.
             self.answered_while_hung(c as usize, seq);
@@ -85,7 +89,7 @@ impl World {
 
     /// Answers a parked fetch: the log is read again, since records arrived while it waited.
     pub(crate) fn respond(&mut self, c: usize) {
-        if self.gather(c) == 0 && self.is_share(self.consumers[c].group) {
+        if self.gather(c) == 0 && self.consumers[c].kind() == GroupKind::Share {
             self.share_repark(c);
             return;
         }

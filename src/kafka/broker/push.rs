@@ -9,7 +9,7 @@ use crate::kafka::broker::Broker;
 use crate::kafka::client::Consumer;
 use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
-use crate::scenario::plan::{Delivery, PushOverflow};
+use crate::scenario::plan::PushOverflow;
 
 /// A push group's streams on the broker: per partition, the next offset it sends and the epoch
 /// of the stream (bumped when the stream restarts: a seek, a reset, a new owner), so older
@@ -86,10 +86,6 @@ impl Broker {
 }
 
 impl World {
-    pub(crate) fn is_push(&self, g: usize) -> bool {
-        self.plan.groups[g].delivery == Delivery::Push
-    }
-
     /// Sends what partition `p` has beyond the group's push offset to its owner, within credit
     /// and at most `limit` records.
     fn pump_limited(&mut self, g: usize, p: u32, limit: u64) -> u64 {

@@ -90,8 +90,9 @@ impl World {
         let g = self.consumers[c].group;
         // Share groups: their heartbeats are the consumer's own events (held back above), so
         // the share coordinator's session timer sees the silence by itself.
-        if !self.is_share(g) {
-            self.silence_group_member(c);
+        match self.groups[g].kind {
+            GroupKind::Share => {}
+            GroupKind::Pull | GroupKind::Push => self.silence_group_member(c),
         }
         self.refresh_group(g);
     }
@@ -132,7 +133,7 @@ impl World {
         if state.frozen.is_none() && state.shifts.is_empty() || !self.live(c, inc) {
             return false;
         }
-        if matches!(ev, Ev::FetchExpire { .. }) && self.is_share(self.consumers[c as usize].group) {
+        if matches!(ev, Ev::FetchExpire { .. }) && self.consumers[c as usize].kind() == GroupKind::Share {
             // fetch.max.wait.ms of a parked ShareFetch runs out at the broker, which answers with
             // whatever it can acquire then (DelayedShareFetch.onExpiration), frozen client or not.
             return false;
@@ -206,17 +207,17 @@ impl World {
         let fenced = self.fenced_while_hung(c);
         // A fenced share member loses its whole assignment (it rejoins as if new); a consumer
         // group member, what the group handed to others meanwhile.
-        let share_fenced = fenced && self.is_share(self.consumers[c].group);
+        let kind = self.consumers[c].kind();
+        let share_fenced = fenced && kind == GroupKind::Share;
         let partitions_lost: Vec<u32> =
             h.owned_at_start.iter().copied().filter(|&p| share_fenced || !self.consumers[c].owns(p)).collect();
         self.rec.event(now, What::ConsumerResumed { consumer: c as u32, hung: d, fenced, partitions_lost });
-        if self.is_share(self.consumers[c].group) {
+        match kind {
             // Its heartbeat goes out at once; the answer says whether it was fenced meanwhile
             // (then it rejoins with epoch 0). Its acknowledgements go with its next poll and fail
             // for records whose locks ran out while it was frozen.
-            self.share_send_heartbeat(c);
-        } else {
-            self.resume_group_member(c);
+            GroupKind::Share => self.share_send_heartbeat(c),
+            GroupKind::Pull | GroupKind::Push => self.resume_group_member(c),
         }
         let con = &self.consumers[c];
         if con.stopping && matches!(con.phase, Phase::Idle | Phase::Fetching | Phase::Joining) {
@@ -226,7 +227,7 @@ impl World {
         }
         let con = &self.consumers[c];
         if con.phase == Phase::Fetching {
-            if self.is_push(con.group) {
+            if kind == GroupKind::Push {
                 if con.buffered() > 0 {
                     // Blocked in poll() while records were pushed: they are handed over now.
                     self.push_take(c);

@@ -2,7 +2,7 @@
 //! stopping, rejoining at poll(), revoking on rebalance (eager: everything, cooperative: only
 //! what moves), committing on revocation, and the max.poll.interval.ms poll timeout.
 
-use crate::kafka::client::{Owned, Phase, RunState};
+use crate::kafka::client::{GroupKind, Owned, Phase, RunState};
 use crate::kafka::coordinator::GroupState;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{StartCause, What};
@@ -26,7 +26,7 @@ impl World {
         let g = con.group;
         // A new incarnation: whatever the old one held belongs to a member that is now silent
         // (the coordinator drops it when its session times out) or already gone.
-        let share = self.is_share(g);
+        let share = self.groups[g].kind == GroupKind::Share;
         if !share {
             self.release_all(c, "crash");
         }
@@ -57,7 +57,7 @@ impl World {
             self.rec.event(now, What::ActionIgnored { consumer: c as u32, reason: "not running" });
             return;
         }
-        let share = self.is_share(self.consumers[c].group);
+        let share = self.consumers[c].kind() == GroupKind::Share;
         // Records whose processing finished before the crash (or the hang it was in) did their
         // side effects.
         let clock = self.frozen_clock(c);
@@ -112,12 +112,15 @@ impl World {
     /// close(): commit what was processed (auto-commit commits on close too), then LeaveGroup.
     /// Static members send no LeaveGroup (KIP-345): their partitions wait for the session timeout.
     pub(crate) fn finish_stop(&mut self, c: usize) {
+        match self.consumers[c].kind() {
+            GroupKind::Share => self.share_finish_stop(c),
+            GroupKind::Pull | GroupKind::Push => self.classic_finish_stop(c),
+        }
+    }
+
+    fn classic_finish_stop(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
-        if self.is_share(g) {
-            self.share_finish_stop(c);
-            return;
-        }
         if self.consumers[c].config.commit != CommitMode::BeforeProcessing {
             let offsets = self.consumers[c].positions();
             self.send_commit(c, offsets);
@@ -276,10 +279,13 @@ impl World {
 
     /// max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group.
     pub(crate) fn poll_timeout(&mut self, c: usize, seq: u32) {
-        if self.is_share(self.consumers[c].group) {
-            self.share_poll_timeout(c, seq);
-            return;
+        match self.consumers[c].kind() {
+            GroupKind::Share => self.share_poll_timeout(c, seq),
+            GroupKind::Pull | GroupKind::Push => self.classic_poll_timeout(c, seq),
         }
+    }
+
+    fn classic_poll_timeout(&mut self, c: usize, seq: u32) {
         if self.consumers[c].poll_seq != seq {
             return;
         }
@@ -374,7 +380,7 @@ impl World {
             self.consumers[c].owned.push(Owned { partition: p, position });
         }
         self.consumers[c].owned.sort_by_key(|o| o.partition);
-        if self.is_push(g) {
+        if self.groups[g].kind == GroupKind::Push {
             for &p in parts {
                 let position = self.consumers[c].position(p).expect("just taken");
                 self.push_restart(c, p, position);

@@ -2,7 +2,7 @@
 //! retention that moves each log's start forward. Replays (asked for) are told apart from
 //! duplicates (not asked for).
 
-use crate::kafka::client::Phase;
+use crate::kafka::client::{GroupKind, Phase};
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{Move, Rejected, What};
 use crate::record::ledger::Replay;
@@ -30,6 +30,11 @@ impl World {
     /// `seek`: moves the positions of the consumer's partitions of `topic` (one, or all it owns).
     pub(crate) fn seek(&mut self, c: usize, topic: usize, partition: Option<u32>, to: &OffsetTarget) {
         let g = self.consumers[c].group;
+        // A pushed-to consumer's seek also restarts the broker's stream from the new position.
+        let push = match self.consumers[c].kind() {
+            GroupKind::Push => true,
+            GroupKind::Pull | GroupKind::Share => false,
+        };
         if !self.consumers[c].is_running() {
             self.reject_action(c, "the consumer is not running");
             return;
@@ -63,7 +68,7 @@ impl World {
             } else {
                 self.skip_on_request(g, p, current, target);
             }
-            if self.is_push(g) {
+            if push {
                 self.push_restart(c, p, target);
             }
             moved.push(Move { partition: p, from: current, to: target });
@@ -81,7 +86,7 @@ impl World {
             con.phase = Phase::Idle;
             self.schedule_consumer(c, crate::sim::SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
         }
-        if self.is_push(g) {
+        if push {
             self.pump_owned(c);
         }
     }
@@ -197,7 +202,7 @@ impl World {
             };
             self.rec.event(now, what);
             self.consumers[c].owned[i - 1].position = to;
-            if self.is_push(g) {
+            if self.groups[g].kind == GroupKind::Push {
                 self.push_restart(c, o.partition, to);
                 restarted = true;
             }

@@ -190,7 +190,7 @@ impl World {
             }
             let con = &self.consumers[c];
             let mut in_hand = match con.phase {
-                Phase::Processing if self.is_share(con.group) => {
+                Phase::Processing if con.kind() == GroupKind::Share => {
                     let k = con.inflight.finished_by(self.frozen_clock(c));
                     self.share_account(c, k);
                     self.consumers[c].inflight.ranges_after(k)
@@ -230,10 +230,13 @@ impl World {
     }
 
     pub(crate) fn processing_done(&mut self, c: usize) {
-        if self.is_share(self.consumers[c].group) {
-            self.share_processing_done(c);
-            return;
+        match self.consumers[c].kind() {
+            GroupKind::Share => self.share_processing_done(c),
+            GroupKind::Pull | GroupKind::Push => self.classic_processing_done(c),
         }
+    }
+
+    fn classic_processing_done(&mut self, c: usize) {
         let now = self.now();
         self.rec.consumers[c].end_busy(now);
         let k = self.consumers[c].inflight.len();
@@ -262,7 +265,7 @@ impl World {
     }
 
     pub(crate) fn after_commit(&mut self, c: usize) {
-        let push = self.is_push(self.consumers[c].group);
+        let push = self.consumers[c].kind() == GroupKind::Push;
         let con = &mut self.consumers[c];
         con.phase = Phase::Idle;
         if con.stopping {

@@ -23,10 +23,6 @@ pub enum ShareReply {
 }
 
 impl World {
-    pub(crate) fn is_share(&self, g: usize) -> bool {
-        self.groups[g].is_share()
-    }
-
     /// A share consumer starts: it subscribes, and its first heartbeat (epoch 0) joins the group.
     pub(crate) fn share_start(&mut self, c: usize) {
         let id = self.new_member_id(c);
