@@ -70,7 +70,7 @@ impl World {
         // are its own events, held back below, so its coordinator sees the silence by itself.
         let last_heartbeat = match con.kind() {
             GroupKind::Share => now,
-            GroupKind::Pull | GroupKind::Push => self.last_heartbeat_before(c, now),
+            GroupKind::Pull | GroupKind::Push => self.consumers[c].last_heartbeat_before(now, self.net.delay),
         };
         let hang = Hang {
             since: now,

@@ -244,7 +244,7 @@ impl World {
 
     /// A heartbeat response says REBALANCE_IN_PROGRESS.
     pub(crate) fn heartbeat_notice(&mut self, c: usize) {
-        if !self.on_heartbeat_grid(c, self.now()) {
+        if !self.consumers[c].on_heartbeat_grid(self.now(), self.net.delay) {
             return; // computed on a schedule a JoinGroup response has restarted since
         }
         let g = self.consumers[c].group;

@@ -5,6 +5,7 @@
 
 pub mod commit;
 pub mod hang;
+pub mod heartbeat;
 pub mod membership;
 pub mod offsets;
 pub mod poll_loop;

@@ -3,14 +3,23 @@
 //! membership, as Kafka's GroupMetadataManager runs them.
 
 use crate::kafka::client::{Phase, RunState};
-use crate::kafka::coordinator::assignor::{MemberSubscription, TopicPartition, assign};
+use crate::kafka::coordinator::assignor::{Assignment, MemberSubscription, TopicPartition, assign};
 use crate::kafka::coordinator::{GroupState, Member, Rebalance};
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{RebalanceCompleted, RebalanceReason, What};
 use crate::scenario::plan::RebalanceProtocol;
-use crate::sim::{SimDuration, SimTime};
-use rand::Rng;
+use crate::sim::SimDuration;
 use std::collections::BTreeMap;
+
+/// What a SyncGroup round hands out: each member's assignment and revocations (for the
+/// event), who owns what afterwards, and the responses to send.
+#[derive(Default)]
+struct Handout {
+    assigned: Vec<(u32, Vec<u32>)>,
+    revoked: Vec<(u32, Vec<u32>)>,
+    owners_after: BTreeMap<u32, usize>,
+    deliveries: Vec<(usize, Vec<u32>)>,
+}
 
 impl World {
     /// A JoinGroup request from consumer `c` reaches the coordinator.
@@ -39,7 +48,7 @@ impl World {
             self.replace_static_member(c, &old_id);
             return;
         }
-        let id = self.new_member_id(c);
+        let id = self.consumers[c].new_member_id();
         let member = Member {
             consumer: c,
             group_instance_id: instance.clone(),
@@ -69,7 +78,7 @@ impl World {
             GroupState::Empty => {
                 // group.initial.rebalance.delay.ms: the first join waits for others to arrive.
                 let delay = self.plan.groups[g].initial_rebalance_delay;
-                let timeout = self.rebalance_timeout(g);
+                let timeout = self.groups[g].classic().rebalance_timeout(&self.consumers);
                 self.prepare_rebalance(g, RebalanceReason::JoinedEmpty(c as u32));
                 if !delay.is_zero() {
                     let rb = self.groups[g].classic_mut().rebalance.as_mut().expect("rebalance just started");
@@ -108,7 +117,7 @@ impl World {
         let g = self.consumers[c].group;
         let mut m = self.groups[g].classic_mut().members.remove(old_id).expect("static member exists");
         let old_consumer = m.consumer;
-        let new_id = self.new_member_id(c);
+        let new_id = self.consumers[c].new_member_id();
         m.consumer = c;
         m.alive = true;
         m.joined = true;
@@ -147,34 +156,6 @@ impl World {
             GroupState::PreparingRebalance => self.try_complete_join(g),
             _ => self.prepare_rebalance(g, RebalanceReason::StaticRejoined(c as u32)),
         }
-    }
-
-    pub(crate) fn new_member_id(&mut self, c: usize) -> String {
-        // client.id + "-" + a random UUID: the order of dynamic members after a restart is
-        // random in Kafka too, and drawn here from the consumer's own stream.
-        let con = &mut self.consumers[c];
-        let a: u64 = con.member_rng.r#gen();
-        let b: u64 = con.member_rng.r#gen();
-        let prefix = con.group_instance_id.clone().unwrap_or_else(|| con.name.clone());
-        format!(
-            "{prefix}-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xffff,
-            b >> 48,
-            b & 0xffff_ffff_ffff
-        )
-    }
-
-    /// The classic rebalance timeout: the largest max.poll.interval.ms among the members.
-    fn rebalance_timeout(&self, g: usize) -> SimDuration {
-        self.groups[g]
-            .classic()
-            .members
-            .values()
-            .map(|m| self.consumers[m.consumer].config.max_poll_interval)
-            .max()
-            .unwrap_or(SimDuration::from_secs(300))
     }
 
     /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance; every member must rejoin.
@@ -222,7 +203,7 @@ impl World {
             };
             self.rec.event(now, what);
         }
-        let timeout = self.rebalance_timeout(g);
+        let timeout = self.groups[g].classic().rebalance_timeout(&self.consumers);
         let round = self.groups[g].classic().round;
         self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
         // Members learn of the rebalance from their next heartbeat response.
@@ -235,40 +216,10 @@ impl World {
                 self.kernel.schedule_at(at, Ev::JoinArrive { c: c as u32, inc });
                 continue;
             }
-            let at = self.next_heartbeat_response(c);
+            let at = self.consumers[c].next_heartbeat_response(now, self.net.delay);
             self.kernel.schedule_at(at, Ev::HeartbeatNotice { c: c as u32, inc });
         }
         self.refresh_group(g);
-    }
-
-    /// When consumer `c` next reads a heartbeat response.
-    fn next_heartbeat_response(&self, c: usize) -> SimTime {
-        let con = &self.consumers[c];
-        let hb = con.config.heartbeat_interval.as_nanos().max(1);
-        let now = self.now().as_nanos();
-        let origin = con.classic().hb_origin.as_nanos();
-        // Heartbeat.resetTimeouts: the first heartbeat is one interval after the reset, not at it.
-        let k = now.saturating_sub(origin).div_ceil(hb).max(1);
-        SimTime(origin + k * hb) + self.net.delay + self.net.delay
-    }
-
-    /// Whether `t` is when consumer `c` reads a heartbeat response on its current schedule (a
-    /// notice computed on a schedule that a JoinGroup response has since restarted is stale).
-    pub(crate) fn on_heartbeat_grid(&self, c: usize, t: SimTime) -> bool {
-        let con = &self.consumers[c];
-        let hb = con.config.heartbeat_interval.as_nanos().max(1);
-        let sent = t.as_nanos().checked_sub(self.net.delay.as_nanos() * 2);
-        let origin = con.classic().hb_origin.as_nanos();
-        sent.is_some_and(|s| s >= origin + hb && (s - origin).is_multiple_of(hb))
-    }
-
-    /// When the last heartbeat consumer `c` sent before `t` reached the coordinator.
-    pub(crate) fn last_heartbeat_before(&self, c: usize, t: SimTime) -> SimTime {
-        let con = &self.consumers[c];
-        let hb = con.config.heartbeat_interval.as_nanos().max(1);
-        let origin = con.classic().hb_origin.as_nanos().min(t.as_nanos());
-        let k = (t.as_nanos() - origin) / hb;
-        SimTime(origin + k * hb) + self.net.delay
     }
 
     pub(crate) fn join_timer(&mut self, g: usize, round: u32) {
@@ -319,7 +270,7 @@ impl World {
         {
             // Only absent static members are left: Kafka postpones the join phase.
             let round = self.groups[g].classic().round;
-            let timeout = self.rebalance_timeout(g);
+            let timeout = self.groups[g].classic().rebalance_timeout(&self.consumers);
             self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
             return;
         }
@@ -360,25 +311,44 @@ impl World {
 
     /// The leader's assignment is in: the group is Stable and every member learns its share.
     pub(crate) fn sync_done(&mut self, g: usize, round: u32) {
-        let now = self.now();
-        if self.groups[g].classic().round != round || self.groups[g].classic().state != GroupState::CompletingRebalance
-        {
+        let grp = self.groups[g].classic();
+        if grp.round != round || grp.state != GroupState::CompletingRebalance {
             return;
         }
-        let cooperative = self.groups[g].classic().protocol == RebalanceProtocol::Cooperative;
         let topics: BTreeMap<String, u32> = self.plan.groups[g]
             .topics
             .iter()
             .map(|&t| (self.broker.topics[t].name.clone(), self.broker.topics[t].partitions))
             .collect();
-        let subs: Vec<MemberSubscription> = self.groups[g]
+        let subs = self.subscriptions(g, &topics);
+        let result = assign(self.plan.groups[g].assignor, &topics, &subs);
+        let generation = self.groups[g].classic().generation;
+        let rb = self.groups[g].classic_mut().rebalance.take();
+        let owners_before: BTreeMap<u32, usize> = self.groups[g]
+            .partitions
+            .iter()
+            .filter_map(|&p| self.groups[g].classic().assigned_to[p as usize].map(|c| (p, c)))
+            .collect();
+        let ids: Vec<String> = self.groups[g].classic().members.keys().cloned().collect();
+        self.release_members_behind(g, &ids);
+        let handout = self.hand_out(g, ids, &result, generation, &owners_before);
+        for (c, parts) in &handout.deliveries {
+            self.deliver_assignment(*c, generation, parts);
+        }
+        self.stabilize(g, generation, rb, handout, &owners_before);
+    }
+
+    /// What each member tells the leader's assignor: its topics, and what it owns. Cooperative
+    /// members report what they own; eager members revoked everything, so the sticky assignor
+    /// reads their last assignment from the subscription.
+    fn subscriptions(&self, g: usize, topics: &BTreeMap<String, u32>) -> Vec<MemberSubscription> {
+        let cooperative = self.groups[g].classic().protocol == RebalanceProtocol::Cooperative;
+        self.groups[g]
             .classic()
             .members
             .iter()
             .map(|(id, m)| {
                 let con = &self.consumers[m.consumer];
-                // Cooperative members report what they own; eager members revoked everything,
-                // so the sticky assignor reads their last assignment from the subscription.
                 let owned: Vec<u32> = if cooperative && con.member_id.as_deref() == Some(id.as_str()) {
                     con.owned.iter().map(|o| o.partition).collect()
                 } else {
@@ -392,23 +362,14 @@ impl World {
                     generation: (m.generation >= 0).then_some(m.generation),
                 }
             })
-            .collect();
-        let result = assign(self.plan.groups[g].assignor, &topics, &subs);
-        let generation = self.groups[g].classic().generation;
-        let mut assigned_ev = Vec::new();
-        let mut revoked_ev = Vec::new();
-        let rb = self.groups[g].classic_mut().rebalance.take();
-        let owners_before: BTreeMap<u32, usize> = self.groups[g]
-            .partitions
-            .iter()
-            .filter_map(|&p| self.groups[g].classic().assigned_to[p as usize].map(|c| (p, c)))
-            .collect();
-        let mut owners_after: BTreeMap<u32, usize> = BTreeMap::new();
-        let ids: Vec<String> = self.groups[g].classic().members.keys().cloned().collect();
-        // A static member kept without rejoining (busy past the rebalance timeout) is a
-        // generation behind: what it still holds is lost to it before anything is handed out,
-        // and it rejoins at its next poll.
-        for id in &ids {
+            .collect()
+    }
+
+    /// A static member kept without rejoining (busy past the rebalance timeout) is a generation
+    /// behind: what it still holds is lost to it before anything is handed out, and it rejoins
+    /// at its next poll.
+    fn release_members_behind(&mut self, g: usize, ids: &[String]) {
+        for id in ids {
             let m = &self.groups[g].classic().members[id];
             let c = m.consumer;
             if !m.joined
@@ -420,7 +381,20 @@ impl World {
                 self.consumers[c].classic_mut().rejoin_needed = true;
             }
         }
-        let mut deliveries = Vec::new();
+    }
+
+    /// The assignor's result goes into the member table; members that cannot take theirs now
+    /// (dead, or lost their membership to a poll timeout) drop what it no longer gives them.
+    /// Returns what the event reports and the SyncGroup responses to send.
+    fn hand_out(
+        &mut self,
+        g: usize,
+        ids: Vec<String>,
+        result: &Assignment,
+        generation: i32,
+        owners_before: &BTreeMap<u32, usize>,
+    ) -> Handout {
+        let mut out = Handout::default();
         for id in ids {
             let parts: Vec<u32> =
                 result.get(&id).map(|v| v.iter().map(|tp| self.global_partition(tp)).collect()).unwrap_or_default();
@@ -429,13 +403,13 @@ impl World {
             m.generation = generation;
             let c = m.consumer;
             for &p in &parts {
-                owners_after.insert(p, c);
+                out.owners_after.insert(p, c);
             }
             let before: Vec<u32> = owners_before.iter().filter(|(_, o)| **o == c).map(|(p, _)| *p).collect();
             let revoked: Vec<u32> = before.iter().copied().filter(|p| !parts.contains(p)).collect();
-            assigned_ev.push((c as u32, parts.clone()));
+            out.assigned.push((c as u32, parts.clone()));
             if !revoked.is_empty() {
-                revoked_ev.push((c as u32, revoked));
+                out.revoked.push((c as u32, revoked));
             }
             let con = &self.consumers[c];
             let running = con.state == RunState::Running;
@@ -454,12 +428,24 @@ impl World {
                 continue; // a silent member: its partitions wait for its session to time out
             }
             if self.groups[g].classic().members[&id].joined {
-                deliveries.push((c, parts));
+                out.deliveries.push((c, parts));
             }
         }
-        for (c, parts) in deliveries {
-            self.deliver_assignment(c, generation, &parts);
-        }
+        out
+    }
+
+    /// The group is Stable: partition owners are recorded, the rebalance's counters closed and
+    /// its completion reported.
+    fn stabilize(
+        &mut self,
+        g: usize,
+        generation: i32,
+        rb: Option<Rebalance>,
+        handout: Handout,
+        owners_before: &BTreeMap<u32, usize>,
+    ) {
+        let now = self.now();
+        let Handout { assigned, revoked, owners_after, .. } = handout;
         let moved =
             owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
         let grp = self.groups[g].classic_mut();
@@ -486,8 +472,8 @@ impl World {
             protocol: grp.protocol,
             members: grp.members.values().map(|m| m.consumer as u32).collect(),
             leader: grp.leader.as_ref().map(|l| grp.members[l].consumer as u32),
-            assigned: assigned_ev,
-            revoked: revoked_ev,
+            assigned,
+            revoked,
             partitions_moved: moved,
             duration,
             stop_the_world: stw,
@@ -592,7 +578,7 @@ impl World {
     /// Schedules the session timeout of a member that went silent at `now`.
     pub(crate) fn schedule_session_expiry(&mut self, c: usize, id: String) {
         let g = self.consumers[c].group;
-        let last = self.last_heartbeat_before(c, self.now());
+        let last = self.consumers[c].last_heartbeat_before(self.now(), self.net.delay);
         let at = (last + self.consumers[c].config.session_timeout).max(self.now());
         let slot = self.net.timers.insert((g, id));
         self.kernel.schedule_at(at, Ev::SessionExpire(slot));

@@ -8,7 +8,7 @@ pub mod share;
 pub mod share_assignor;
 pub mod share_group;
 
-use crate::kafka::client::GroupKind;
+use crate::kafka::client::{Consumer, GroupKind};
 use crate::scenario::plan::RebalanceProtocol;
 use crate::sim::{SimDuration, SimTime};
 use std::collections::BTreeMap;
@@ -150,6 +150,16 @@ impl Group {
 }
 
 impl ClassicGroup {
+    /// The classic rebalance timeout: the largest max.poll.interval.ms among the members
+    /// (rebalance.timeout.ms as the Java consumer sends it).
+    pub fn rebalance_timeout(&self, consumers: &[Consumer]) -> SimDuration {
+        self.members
+            .values()
+            .map(|m| consumers[m.consumer].config.max_poll_interval)
+            .max()
+            .unwrap_or(SimDuration::from_secs(300))
+    }
+
     /// Bytes per partition of the world that a group's dense tables take (the cost estimate's
     /// `GROUP_DENSE_BYTES` must cover them and the ledger's).
     pub fn dense_bytes_per_partition() -> usize {

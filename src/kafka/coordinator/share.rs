@@ -25,7 +25,7 @@ pub enum ShareReply {
 impl World {
     /// A share consumer starts: it subscribes, and its first heartbeat (epoch 0) joins the group.
     pub(crate) fn share_start(&mut self, c: usize) {
-        let id = self.new_member_id(c);
+        let id = self.consumers[c].new_member_id();
         let con = &mut self.consumers[c];
         con.member_id = Some(id);
         con.generation = 0;
