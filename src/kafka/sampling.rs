@@ -4,138 +4,170 @@
 
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
-use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64};
-use crate::scenario::plan::OffsetReset;
+use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, ShareSample};
+use crate::scenario::plan::{OffsetReset, ShareOffsetReset};
 use crate::sim::SimTime;
 
 impl World {
+    /// A sample: the rows of every group present now, their totals and Burrow's status, the
+    /// push buffers' row per group; then memory is trimmed and the next sample scheduled.
     pub(crate) fn sample(&mut self) {
         let now = self.now();
-        let reset_of = |g: usize| {
-            self.plan.groups[g].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset)
-        };
         let mut rows = std::mem::take(&mut self.sample_rows);
         rows.clear();
         let mut in_flight_samples = Vec::new();
-        for (gi, g) in self.groups.iter().enumerate() {
+        for gi in 0..self.groups.len() {
             // A group appears when it is added and disappears when removed.
             let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
-            if !added || g.removed {
+            if !added || self.groups[gi].removed {
                 continue;
             }
-            if let Some(sg) = g.share_opt() {
-                let mut in_flight_total = 0;
-                for &p in &g.partitions {
-                    if !self.partition_exists(p) {
-                        continue;
-                    }
-                    let log = &self.broker.partitions[p as usize].log;
-                    let (start, end) = (log.log_start_offset(), log.log_end_offset());
-                    let row = match &self.broker.share_parts(gi)[p as usize] {
-                        Some(sp) => {
-                            let spso = sp.spso();
-                            in_flight_total += sp.in_flight();
-                            let lag_ns = if spso < end {
-                                log.created_at(spso.max(start)).map_or(0, |t| now.as_nanos().saturating_sub(t))
-                            } else {
-                                0
-                            };
-                            ShareRow {
-                                spso,
-                                speo: if sp.in_flight() == 0 { spso } else { sp.window_end() - 1 },
-                                in_flight: sp.in_flight(),
-                                share_lag: sp.lag(end),
-                                backlog: end.saturating_sub(sp.window_end()) + sp.available(),
-                                lag_ns,
-                            }
-                        }
-                        // Not initialized yet: share.auto.offset.reset decides where it will start.
-                        None => {
-                            let from = match sg.plan.auto_offset_reset {
-                                crate::scenario::plan::ShareOffsetReset::Earliest => start,
-                                crate::scenario::plan::ShareOffsetReset::Latest => end,
-                            };
-                            ShareRow {
-                                spso: NONE_U64,
-                                speo: NONE_U64,
-                                in_flight: NONE_U64,
-                                share_lag: NONE_U64,
-                                backlog: end - from,
-                                lag_ns: NONE_U64,
-                            }
-                        }
-                    };
-                    let lag_status = self.rec.lag_status(gi, p, now);
-                    rows.push(MetricRow {
-                        time: now,
-                        group: gi as u16,
-                        partition: p,
-                        log_end_offset: end,
-                        log_start_offset: start,
-                        committed: NONE_U64,
-                        lag_ns: row.lag_ns,
-                        position: NONE_U64,
-                        owner: NONE_U32,
-                        backlog: row.backlog,
-                        lag_status,
-                        spso: row.spso,
-                        speo: row.speo,
-                        in_flight: row.in_flight,
-                        share_lag: row.share_lag,
-                    });
-                }
-                in_flight_samples.push((gi, in_flight_total));
-                continue;
-            }
-            for &p in &g.partitions {
-                if !self.partition_exists(p) {
-                    continue;
-                }
-                let owner = g.classic().owner[p as usize];
-                let position = owner.and_then(|c| self.consumers[c].position(p));
-                let log = &self.broker.partitions[p as usize].log;
-                let (start, end) = (log.log_start_offset(), log.log_end_offset());
-                // Where reading resumes: the owner's position, else the committed offset, else
-                // what auto_offset_reset picks (latest: nothing now in the log is waiting).
-                let resume = position.or(g.classic().committed[p as usize]).unwrap_or(match reset_of(gi) {
-                    OffsetReset::Latest => end,
-                    OffsetReset::Earliest | OffsetReset::None => start,
-                });
-                let backlog = end.saturating_sub(resume.max(start));
-                let lag_status = self.rec.lag_status(gi, p, now);
-                // Lag in time: how long the oldest record the group has not committed past has waited.
-                let lag_ns = match g.classic().committed[p as usize] {
-                    Some(off) => {
-                        let oldest = off.max(log.log_start_offset());
-                        debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
-                        log.created_at(oldest).map_or(0, |t| now.as_nanos().saturating_sub(t))
-                    }
-                    None => NONE_U64,
-                };
-                rows.push(MetricRow {
-                    time: now,
-                    group: gi as u16,
-                    partition: p,
-                    log_end_offset: self.broker.partitions[p as usize].log.log_end_offset(),
-                    log_start_offset: self.broker.partitions[p as usize].log.log_start_offset(),
-                    committed: g.classic().committed[p as usize].unwrap_or(NONE_U64),
-                    lag_ns,
-                    position: position.unwrap_or(NONE_U64),
-                    owner: owner.map_or(NONE_U32, |c| c as u32),
-                    backlog,
-                    lag_status,
-                    spso: NONE_U64,
-                    speo: NONE_U64,
-                    in_flight: NONE_U64,
-                    share_lag: NONE_U64,
-                });
+            if self.groups[gi].share_opt().is_some() {
+                in_flight_samples.push((gi, self.share_rows(gi, now, &mut rows)));
+            } else {
+                self.classic_rows(gi, now, &mut rows);
             }
         }
+        self.record_rows(&rows, in_flight_samples);
+        self.sample_rows = rows;
+        self.buffer_samples(now);
+        // Once a sample, memory is trimmed to what readers still need.
+        self.broker.release_read_records(&self.plan, now, &self.groups, &self.consumers);
+        self.next_sample = now + self.plan.sample_interval;
+        if self.next_sample <= self.end {
+            self.kernel.schedule_at(self.next_sample, Ev::Sample);
+        }
+    }
+
+    /// A share group's row per partition (its share-partition's start and end, records in
+    /// flight, share lag); returns the records in flight over all its partitions.
+    fn share_rows(&self, gi: usize, now: SimTime, rows: &mut Vec<MetricRow>) -> u64 {
+        let g = &self.groups[gi];
+        let sg = g.share();
+        let mut in_flight_total = 0;
+        for &p in &g.partitions {
+            if !self.partition_exists(p) {
+                continue;
+            }
+            let log = &self.broker.partitions[p as usize].log;
+            let (start, end) = (log.log_start_offset(), log.log_end_offset());
+            let row = match &self.broker.share_parts(gi)[p as usize] {
+                Some(sp) => {
+                    let spso = sp.spso();
+                    in_flight_total += sp.in_flight();
+                    let lag_ns = if spso < end {
+                        log.created_at(spso.max(start)).map_or(0, |t| now.as_nanos().saturating_sub(t))
+                    } else {
+                        0
+                    };
+                    ShareRow {
+                        spso,
+                        speo: if sp.in_flight() == 0 { spso } else { sp.window_end() - 1 },
+                        in_flight: sp.in_flight(),
+                        share_lag: sp.lag(end),
+                        backlog: end.saturating_sub(sp.window_end()) + sp.available(),
+                        lag_ns,
+                    }
+                }
+                // Not initialized yet: share.auto.offset.reset decides where it will start.
+                None => {
+                    let from = match sg.plan.auto_offset_reset {
+                        ShareOffsetReset::Earliest => start,
+                        ShareOffsetReset::Latest => end,
+                    };
+                    ShareRow {
+                        spso: NONE_U64,
+                        speo: NONE_U64,
+                        in_flight: NONE_U64,
+                        share_lag: NONE_U64,
+                        backlog: end - from,
+                        lag_ns: NONE_U64,
+                    }
+                }
+            };
+            let lag_status = self.rec.lag_status(gi, p, now);
+            rows.push(MetricRow {
+                time: now,
+                group: gi as u16,
+                partition: p,
+                log_end_offset: end,
+                log_start_offset: start,
+                committed: NONE_U64,
+                lag_ns: row.lag_ns,
+                position: NONE_U64,
+                owner: NONE_U32,
+                backlog: row.backlog,
+                lag_status,
+                spso: row.spso,
+                speo: row.speo,
+                in_flight: row.in_flight,
+                share_lag: row.share_lag,
+            });
+        }
+        in_flight_total
+    }
+
+    /// A classic group's row per partition: owner, position, committed offset, backlog and lag
+    /// in time.
+    fn classic_rows(&self, gi: usize, now: SimTime, rows: &mut Vec<MetricRow>) {
+        let g = &self.groups[gi];
+        let reset =
+            self.plan.groups[gi].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset);
+        for &p in &g.partitions {
+            if !self.partition_exists(p) {
+                continue;
+            }
+            let owner = g.classic().owner[p as usize];
+            let position = owner.and_then(|c| self.consumers[c].position(p));
+            let log = &self.broker.partitions[p as usize].log;
+            let (start, end) = (log.log_start_offset(), log.log_end_offset());
+            // Where reading resumes: the owner's position, else the committed offset, else
+            // what auto_offset_reset picks (latest: nothing now in the log is waiting).
+            let resume = position.or(g.classic().committed[p as usize]).unwrap_or(match reset {
+                OffsetReset::Latest => end,
+                OffsetReset::Earliest | OffsetReset::None => start,
+            });
+            let backlog = end.saturating_sub(resume.max(start));
+            let lag_status = self.rec.lag_status(gi, p, now);
+            // Lag in time: how long the oldest record the group has not committed past has waited.
+            let lag_ns = match g.classic().committed[p as usize] {
+                Some(off) => {
+                    let oldest = off.max(log.log_start_offset());
+                    debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
+                    log.created_at(oldest).map_or(0, |t| now.as_nanos().saturating_sub(t))
+                }
+                None => NONE_U64,
+            };
+            rows.push(MetricRow {
+                time: now,
+                group: gi as u16,
+                partition: p,
+                log_end_offset: end,
+                log_start_offset: start,
+                committed: g.classic().committed[p as usize].unwrap_or(NONE_U64),
+                lag_ns,
+                position: position.unwrap_or(NONE_U64),
+                owner: owner.map_or(NONE_U32, |c| c as u32),
+                backlog,
+                lag_status,
+                spso: NONE_U64,
+                speo: NONE_U64,
+                in_flight: NONE_U64,
+                share_lag: NONE_U64,
+            });
+        }
+    }
+
+    /// The sample's rows go into the record: group totals and Burrow's status changes, share
+    /// samples, records in flight; and to metrics.csv as they are sampled when a writer waits
+    /// for them (`kafkasim run`), else kept for whoever reads the run afterwards (tests,
+    /// compare).
+    fn record_rows(&mut self, rows: &[MetricRow], in_flight_samples: Vec<(usize, u64)>) {
         let totals_before = self.rec.group_totals.len();
-        self.rec.total_sample(&rows, self.broker.partitions.len());
+        self.rec.total_sample(rows, self.broker.partitions.len());
         self.lag_status_changes(totals_before);
         for r in rows.iter().filter(|r| r.share_lag != NONE_U64) {
-            self.rec.share_samples.push(crate::record::ShareSample {
+            self.rec.share_samples.push(ShareSample {
                 time: r.time,
                 group: r.group,
                 partition: r.partition,
@@ -149,18 +181,19 @@ impl World {
             st.in_flight_sum += u128::from(total);
             st.samples += 1;
         }
-        // Rows go to metrics.csv as they are sampled when a writer waits for them (`kafkasim
-        // run`), else they are kept for whoever reads the world afterwards (tests, compare).
         match self.metric_sink.take() {
             Some(mut sink) => {
-                for row in &rows {
+                for row in rows {
                     sink.row(row);
                 }
                 self.metric_sink = Some(sink);
             }
-            None => self.rec.metrics.extend_from_slice(&rows),
+            None => self.rec.metrics.extend_from_slice(rows),
         }
-        self.sample_rows = rows;
+    }
+
+    /// What each group's push buffers hold now, and its drops so far (one row per group).
+    fn buffer_samples(&mut self, now: SimTime) {
         for gi in 0..self.groups.len() {
             let members = &self.groups[gi].consumers;
             let buffered_records = members.iter().map(|&c| self.consumers[c].buffered()).sum();
@@ -172,13 +205,6 @@ impl World {
                 buffered_bytes,
                 drops: self.rec.groups[gi].drops,
             });
-        }
-        // Once a sample, memory is trimmed to what readers still need.
-        let now = self.now();
-        self.broker.release_read_records(&self.plan, now, &self.groups, &self.consumers);
-        self.next_sample = now + self.plan.sample_interval;
-        if self.next_sample <= self.end {
-            self.kernel.schedule_at(self.next_sample, Ev::Sample);
         }
     }
 }
