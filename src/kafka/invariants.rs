@@ -2,6 +2,7 @@
 //! so it panics with the time and what broke.
 
 use crate::kafka::client::RunState;
+use crate::kafka::coordinator::Group;
 use crate::kafka::world::World;
 use crate::scenario::plan::{CommitMode, Delivery, PushOverflow};
 
@@ -13,81 +14,83 @@ impl World {
 }
 
 fn check(w: &World) {
-    let now = w.kernel.now();
     for (gi, g) in w.groups.iter().enumerate() {
         if g.is_share() {
             check_share(w, gi, g);
-            continue;
+        } else {
+            check_members(w, gi, g);
+            check_partitions(w, gi, g);
         }
-        // Each partition is owned by at most one member of the group, and the coordinator's
-        // record of the owner agrees with the member's own view.
-        let mut seen: Vec<Option<usize>> = vec![None; w.broker.partitions.len()];
-        for &c in &g.consumers {
-            let con = &w.consumers[c];
-            for o in &con.owned {
-                let p = o.partition as usize;
-                if let Some(other) = seen[p] {
-                    panic!(
-                        "invariant at {now:?}: {} owned by both {} and {} in group {}",
-                        w.partition_name(o.partition),
-                        w.consumers[other].name,
-                        con.name,
-                        g.id
-                    );
-                }
-                seen[p] = Some(c);
-                assert_eq!(
-                    g.classic().owner[p],
-                    Some(c),
-                    "invariant at {now:?}: owner record of partition {p} in group {gi}"
-                );
-                let leo = w.broker.partitions[p].log.log_end_offset();
-                assert!(
-                    o.position <= leo,
-                    "invariant at {now:?}: {} position {} past log end {leo}",
+    }
+}
+
+/// Each partition is owned by at most one member of the group, and the coordinator's record of
+/// the owner agrees with the member's own view; no position is past its log end; a stopped
+/// consumer owns nothing.
+fn check_members(w: &World, gi: usize, g: &Group) {
+    let now = w.kernel.now();
+    let mut seen: Vec<Option<usize>> = vec![None; w.broker.partitions.len()];
+    for &c in &g.consumers {
+        let con = &w.consumers[c];
+        for o in &con.owned {
+            let p = o.partition as usize;
+            if let Some(other) = seen[p] {
+                panic!(
+                    "invariant at {now:?}: {} owned by both {} and {} in group {}",
+                    w.partition_name(o.partition),
+                    w.consumers[other].name,
                     con.name,
-                    o.position
+                    g.id
                 );
             }
-            if con.state == RunState::Stopped {
-                assert!(con.owned.is_empty(), "invariant at {now:?}: stopped consumer {} owns partitions", con.name);
-            }
+            seen[p] = Some(c);
+            assert_eq!(
+                g.classic().owner[p],
+                Some(c),
+                "invariant at {now:?}: owner record of partition {p} in group {gi}"
+            );
+            let leo = w.broker.partitions[p].log.log_end_offset();
+            assert!(o.position <= leo, "invariant at {now:?}: {} position {} past log end {leo}", con.name, o.position);
         }
-        // At-least-once: a group whose consumers all commit after processing never commits past a
-        // record it did not process.
-        // (A pushing broker that drops on a full buffer loses records by design.)
-        let gp = &w.plan.groups[gi];
-        let drops = gp.delivery == Delivery::Push && gp.push.overflow == PushOverflow::Drop;
-        let at_least_once =
-            !drops && g.consumers.iter().all(|&c| w.consumers[c].config.commit == CommitMode::AfterProcessing);
-        for &p in &g.partitions {
-            if at_least_once {
-                let ledger = &w.rec.ledgers[gi];
-                let lost = ledger.lost(p, g.classic().committed[p as usize]);
-                assert!(
-                    lost <= ledger.skipped[p as usize],
-                    "invariant at {now:?}: group {} committed past {lost} unprocessed records of {} (skipped on purpose: {})",
-                    g.id,
-                    w.partition_name(p),
-                    ledger.skipped[p as usize]
-                );
-            }
-            let leo = w.broker.partitions[p as usize].log.log_end_offset();
-            if let Some(c) = g.classic().committed[p as usize] {
-                assert!(
-                    c <= leo,
-                    "invariant at {now:?}: group {} committed {c} past log end {leo} of {}",
-                    g.id,
-                    w.partition_name(p)
-                );
-            }
-            if let Some(owner) = g.classic().owner[p as usize] {
-                assert!(
-                    w.consumers[owner].owns(p),
-                    "invariant at {now:?}: stale owner record for {}",
-                    w.partition_name(p)
-                );
-            }
+        if con.state == RunState::Stopped {
+            assert!(con.owned.is_empty(), "invariant at {now:?}: stopped consumer {} owns partitions", con.name);
+        }
+    }
+}
+
+/// At-least-once: a group whose consumers all commit after processing never commits past a
+/// record it did not process; no committed offset is past the log end; the coordinator's owner
+/// record is never stale.
+fn check_partitions(w: &World, gi: usize, g: &Group) {
+    let now = w.kernel.now();
+    // (A pushing broker that drops on a full buffer loses records by design.)
+    let gp = &w.plan.groups[gi];
+    let drops = gp.delivery == Delivery::Push && gp.push.overflow == PushOverflow::Drop;
+    let at_least_once =
+        !drops && g.consumers.iter().all(|&c| w.consumers[c].config.commit == CommitMode::AfterProcessing);
+    for &p in &g.partitions {
+        if at_least_once {
+            let ledger = &w.rec.ledgers[gi];
+            let lost = ledger.lost(p, g.classic().committed[p as usize]);
+            assert!(
+                lost <= ledger.skipped[p as usize],
+                "invariant at {now:?}: group {} committed past {lost} unprocessed records of {} (skipped on purpose: {})",
+                g.id,
+                w.partition_name(p),
+                ledger.skipped[p as usize]
+            );
+        }
+        let leo = w.broker.partitions[p as usize].log.log_end_offset();
+        if let Some(c) = g.classic().committed[p as usize] {
+            assert!(
+                c <= leo,
+                "invariant at {now:?}: group {} committed {c} past log end {leo} of {}",
+                g.id,
+                w.partition_name(p)
+            );
+        }
+        if let Some(owner) = g.classic().owner[p as usize] {
+            assert!(w.consumers[owner].owns(p), "invariant at {now:?}: stale owner record for {}", w.partition_name(p));
         }
     }
 }
@@ -96,7 +99,7 @@ fn check(w: &World) {
 /// no delivery count above the limit); each acquired record is held by exactly one member, a
 /// running consumer of the group (a closed or killed member's session released its records); the
 /// window never reaches past the log end.
-fn check_share(w: &World, gi: usize, g: &crate::kafka::coordinator::Group) {
+fn check_share(w: &World, gi: usize, g: &Group) {
     let now = w.kernel.now();
     for &p in &g.partitions {
         let Some(sp) = &w.broker.share_parts(gi)[p as usize] else { continue };

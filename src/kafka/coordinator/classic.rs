@@ -24,30 +24,44 @@ struct Handout {
 impl World {
     /// A JoinGroup request from consumer `c` reaches the coordinator.
     pub(crate) fn join_arrive(&mut self, c: usize) {
-        let now = self.now();
         let g = self.consumers[c].group;
         let instance = self.consumers[c].group_instance_id.clone();
         let known = self.consumers[c].member_id.clone().filter(|id| self.groups[g].classic().members.contains_key(id));
         if let Some(id) = known {
-            // An existing member rejoining (eager rejoin, cooperative second round).
-            let m = self.groups[g].classic_mut().members.get_mut(&id).expect("known member");
-            m.alive = true;
-            m.last_heartbeat = now;
-            match self.groups[g].classic().state {
-                GroupState::PreparingRebalance => self.mark_joined(g, &id),
-                // Already in this round: it waits for the SyncGroup answer like everyone else.
-                GroupState::CompletingRebalance => {}
-                GroupState::Stable | GroupState::Empty => {
-                    self.prepare_rebalance(g, RebalanceReason::Rejoined(c as u32));
-                    self.mark_joined(g, &id);
-                }
-            }
+            self.rejoin(c, &id);
             return;
         }
         if let Some(old_id) = instance.as_deref().and_then(|i| self.groups[g].classic().member_by_instance(i)) {
             self.replace_static_member(c, &old_id);
             return;
         }
+        self.join_new_member(c);
+    }
+
+    /// An existing member rejoining (eager rejoin, cooperative second round).
+    fn rejoin(&mut self, c: usize, id: &str) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let m = self.groups[g].classic_mut().members.get_mut(id).expect("known member");
+        m.alive = true;
+        m.last_heartbeat = now;
+        match self.groups[g].classic().state {
+            GroupState::PreparingRebalance => self.mark_joined(g, id),
+            // Already in this round: it waits for the SyncGroup answer like everyone else.
+            GroupState::CompletingRebalance => {}
+            GroupState::Stable | GroupState::Empty => {
+                self.prepare_rebalance(g, RebalanceReason::Rejoined(c as u32));
+                self.mark_joined(g, id);
+            }
+        }
+    }
+
+    /// A consumer without a membership joins: it gets a member id, and the group starts (or
+    /// restarts) a join phase.
+    fn join_new_member(&mut self, c: usize) {
+        let now = self.now();
+        let g = self.consumers[c].group;
+        let instance = self.consumers[c].group_instance_id.clone();
         let id = self.consumers[c].new_member_id();
         let member = Member {
             consumer: c,
