@@ -1,6 +1,7 @@
 //! The command line: clap arguments -> checked requests -> library calls. Thin on purpose.
 //! Exit status: 0 success, 2 bad input (scenario, arguments), 1 anything else.
 
+pub mod assign_json;
 pub mod bench;
 pub mod check;
 pub mod common;

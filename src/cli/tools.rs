@@ -40,7 +40,8 @@ pub fn partition(partitions: u32, json: bool, keys: Vec<String>) -> Result<(), F
 }
 
 pub fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
-    use crate::kafka::coordinator::assignor::{AssignorKind, assign_json};
+    use crate::cli::assign_json::assign_json;
+    use crate::kafka::coordinator::assignor::AssignorKind;
     let kind = AssignorKind::parse(strategy).ok_or_else(|| {
         usage(format!("unknown --strategy `{strategy}`; allowed: range, roundrobin, sticky, cooperative-sticky"))
     })?;

@@ -1,13 +1,14 @@
-//! Kafka's four client-side partition assignors (range, roundrobin, sticky, cooperative-sticky), computed as Kafka does.
+//! Kafka's four client-side partition assignors (range, roundrobin, sticky, cooperative-sticky),
+//! computed as Kafka does.
 //!
-//! The group coordinator calls [`assign`]; the CLI calls [`assign_json`]. Everything here is a pure
-//! function of its input: member order inside the input slice never matters, because every place
-//! where Kafka depends on the order of a `java.util.HashMap` is emulated from the member ids alone
-//! (see `java_hashmap.rs`), as if the JoinGroup response listed members sorted by id.
+//! The group coordinator calls [`assign`]; so does the CLI's `assign` command
+//! (`cli::assign_json`). Everything here is a pure function of its input: member order inside
+//! the input slice never matters, because every place where Kafka depends on the order of a
+//! `java.util.HashMap` is emulated from the member ids alone (see `java_hashmap.rs`), as if the
+//! JoinGroup response listed members sorted by id.
 
 mod cooperative_sticky;
 mod java_hashmap;
-pub mod json;
 mod range;
 mod roundrobin;
 mod sticky;
@@ -23,8 +24,6 @@ mod sticky_tests;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-
-pub use json::{AssignJsonError, assign_json};
 
 /// One partition of one topic. Ordered by (topic, partition); displayed as Kafka does, `orders-3`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]

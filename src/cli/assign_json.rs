@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{AssignorKind, MemberSubscription, TopicPartition, assign};
+use crate::kafka::coordinator::assignor::{AssignorKind, MemberSubscription, TopicPartition, assign};
 
 /// Why an `assign` input file was refused; each message names the problem and what is allowed.
 #[derive(Debug, thiserror::Error)]
