@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use kafkasim::scenario::budget::{self, Ceilings};
+use kafkasim::kafka::budget::{self, Ceilings};
 
 /// Scenario parsing, validation and the cost estimate on arbitrary bytes.
 pub fn parse_and_validate(data: &[u8]) {

@@ -43,9 +43,8 @@ pub fn run(path: Option<&Path>) -> Result<(), Failure> {
 
 fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {
     // The same ceilings as `run`; the estimate is printed beside the measurement to keep it honest.
-    let estimate =
-        crate::scenario::budget::check(&plan, Default::default(), crate::scenario::budget::Usage::run(false))
-            .map_err(|m| Failure { status: 2, message: format!("{label}: {m}") })?;
+    let estimate = crate::kafka::budget::check(&plan, Default::default(), crate::kafka::budget::Usage::run(false))
+        .map_err(|m| Failure { status: 2, message: format!("{label}: {m}") })?;
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;
     // Each scenario's peak is its own: the kernel's high-water mark restarts from what is
@@ -84,10 +83,10 @@ fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {
     say!(
         "estimated before  {:.2e} events, {} (the plan-level estimate that refuses runaway worlds)",
         estimate.events(),
-        crate::scenario::budget::bytes_text(estimate.memory_bytes())
+        crate::kafka::budget::bytes_text(estimate.memory_bytes())
     );
     for p in &estimate.memory {
-        say!("  memory {:>10}  {}", crate::scenario::budget::bytes_text(p.amount), p.what);
+        say!("  memory {:>10}  {}", crate::kafka::budget::bytes_text(p.amount), p.what);
     }
     for p in &estimate.work {
         say!("  work   {:>10.2e}  {}", p.amount, p.what);

@@ -2,8 +2,8 @@
 //! exists at all (checked before a run, so a typo is bad input), and pass or fail.
 
 use super::common::{Failure, Limits, admit, build, load, say};
+use crate::kafka::budget::Usage;
 use crate::kafka::world::World;
-use crate::scenario::budget::Usage;
 use crate::scenario::expect::{Comparison, Expectation, Target};
 use crate::scenario::{self, Plan, ScenarioError};
 use serde_json::Value;

@@ -2,8 +2,8 @@
 //! scenario, the cost ceilings and admitting a plan under them, and building its world.
 
 use super::outdir;
+use crate::kafka::budget::{self, Ceilings, Usage};
 use crate::kafka::world::World;
-use crate::scenario::budget::{self, Ceilings, Usage};
 use crate::scenario::{self, ScenarioError};
 use clap::Args;
 use std::io::Read;

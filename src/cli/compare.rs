@@ -5,11 +5,11 @@
 
 use super::common::{Failure, Limits, Writing, admit, in_target, load, say, usage};
 use super::outdir;
+use crate::kafka::budget::Usage;
 use crate::kafka::world::World;
 use crate::record::GroupSample;
 use crate::record::run::Run;
 use crate::report::{self, charts, page, run_charts, summary::summary};
-use crate::scenario::budget::Usage;
 use crate::scenario::plan::{Action, Delivery, GroupType, OffsetReset, Plan, ShareOffsetReset};
 use anyhow::{Context, bail};
 use serde_json::Value;

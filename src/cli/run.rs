@@ -3,8 +3,9 @@
 
 use super::common::{Failure, Limits, Writing, admit, build, in_target, load, say};
 use super::outdir;
+use crate::kafka::budget::Usage;
 use crate::kafka::world::World;
-use crate::scenario::{self, budget::Usage};
+use crate::scenario;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy)]

@@ -5,6 +5,7 @@
 //! them. See docs/model.md for who calls whom.
 
 pub mod broker;
+pub mod budget;
 pub mod build;
 pub mod client;
 pub mod coordinator;

@@ -65,7 +65,7 @@ impl std::fmt::Display for TooBig {
             f,
             "out of memory: {} ({}) could not be allocated; use fewer groups or partitions, or a machine with more memory",
             self.what,
-            crate::scenario::budget::bytes_text(self.bytes as f64)
+            crate::kafka::budget::bytes_text(self.bytes as f64)
         )
     }
 }

@@ -1,6 +1,5 @@
 //! Scenario files: the YAML schema (`raw`), its checks (`validate`) and the typed plan a run uses.
 
-pub mod budget;
 pub mod error;
 pub mod expect;
 pub mod guard;

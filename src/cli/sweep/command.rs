@@ -2,7 +2,7 @@
 
 use super::super::common::{Failure, Limits, Writing, admit, build, check_budget, in_target, load, say, usage};
 use super::super::outdir;
-use crate::scenario::budget::Usage;
+use crate::kafka::budget::Usage;
 use std::path::{Path, PathBuf};
 
 /// How many runs a sweep makes and where: seeds per combination, the first seed, threads, a slice.

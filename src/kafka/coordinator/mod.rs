@@ -214,7 +214,7 @@ mod dense_tests {
     /// the world (and a share group's at `SHARE_DENSE_BYTES` more): it must not undercount them.
     #[test]
     fn the_estimate_covers_the_dense_tables() {
-        use crate::scenario::budget::{GROUP_DENSE_BYTES, SHARE_DENSE_BYTES};
+        use crate::kafka::budget::{GROUP_DENSE_BYTES, SHARE_DENSE_BYTES};
         let group = (ClassicGroup::dense_bytes_per_partition()
             + crate::record::ledger::Ledger::dense_bytes_per_partition()
             + crate::kafka::broker::push::PushStreams::dense_bytes_per_partition()) as u64;

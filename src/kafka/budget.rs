@@ -4,8 +4,8 @@
 //! part of it, and how to lower it or raise the ceiling. The estimate is deliberately simple:
 //! it must be right to a small factor, and never be the slow part itself.
 
-use super::plan::AssignorKind;
-use super::plan::{Plan, Processing};
+use crate::scenario::plan::AssignorKind;
+use crate::scenario::plan::{Plan, Processing};
 
 /// Default ceilings; `--max-memory` and `--max-events` raise them.
 pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
@@ -125,7 +125,7 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
             .timeline
             .iter()
             .filter_map(|a| match a.action {
-                super::plan::Action::Rate { producer, rate } if producer == i => Some(rate),
+                crate::scenario::plan::Action::Rate { producer, rate } if producer == i => Some(rate),
                 _ => None,
             })
             .fold(p.rate, f64::max);
@@ -135,7 +135,8 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         // Records without keys under the default (sticky) partitioner fill one partition's batch
         // at a time; otherwise they spread over every partition.
         let per_batch = (p.batch_size as f64 / p.record_size as f64).max(1.0);
-        let sticky = p.keys == super::plan::Keys::None && p.partitioner == super::plan::PartitionerKind::Default;
+        let sticky = p.keys == crate::scenario::plan::Keys::None
+            && p.partitioner == crate::scenario::plan::PartitionerKind::Default;
         let lanes = if sticky { 1.0 } else { parts };
         let rate_lane = peak / lanes;
         let linger_s = secs(p.linger.as_nanos()).max(1e-9);
@@ -151,8 +152,8 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         lookahead_batches += batch_rate_lane * lanes * window_s;
         ticks += run_s / window_s;
         keys += match p.keys {
-            super::plan::Keys::Uniform(k) | super::plan::Keys::Zipf { n: k, .. } => k as f64,
-            super::plan::Keys::None => 0.0,
+            crate::scenario::plan::Keys::Uniform(k) | crate::scenario::plan::Keys::Zipf { n: k, .. } => k as f64,
+            crate::scenario::plan::Keys::None => 0.0,
         };
     }
     est.memory.push(part(
@@ -196,7 +197,7 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         .groups
         .iter()
         .map(|g| {
-            let share = if g.kind == super::plan::GroupType::Share { SHARE_DENSE_BYTES } else { 0 };
+            let share = if g.kind == crate::scenario::plan::GroupType::Share { SHARE_DENSE_BYTES } else { 0 };
             world_partitions * (GROUP_DENSE_BYTES + share) as f64
         })
         .sum();
@@ -257,12 +258,12 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
                 .timeline
                 .iter()
                 .filter(|a| match &a.action {
-                    super::plan::Action::Crash((x, _))
-                    | super::plan::Action::Start((x, _))
-                    | super::plan::Action::Stop((x, _))
-                    | super::plan::Action::Hang { consumer: (x, _), .. }
-                    | super::plan::Action::AddConsumer((x, _)) => *x == gi,
-                    super::plan::Action::AddPartitions { topic, .. } => g.topics.contains(topic),
+                    crate::scenario::plan::Action::Crash((x, _))
+                    | crate::scenario::plan::Action::Start((x, _))
+                    | crate::scenario::plan::Action::Stop((x, _))
+                    | crate::scenario::plan::Action::Hang { consumer: (x, _), .. }
+                    | crate::scenario::plan::Action::AddConsumer((x, _)) => *x == gi,
+                    crate::scenario::plan::Action::AddPartitions { topic, .. } => g.topics.contains(topic),
                     _ => false,
                 })
                 .count() as f64;
@@ -277,11 +278,11 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         event_partitions += changes * 3.0 * parts;
         // Push buffers: up to `push_buffer` records a consumer, each message at least one record;
         // `unbounded` holds what a frozen consumer is sent, up to its consumer_memory.
-        if g.delivery == super::plan::Delivery::Push {
+        if g.delivery == crate::scenario::plan::Delivery::Push {
             for c in &g.consumers {
                 let per_consumer = g_records / members;
                 push_messages += match g.push.overflow {
-                    super::plan::PushOverflow::Unbounded => {
+                    crate::scenario::plan::PushOverflow::Unbounded => {
                         let record_bytes = plan.producers.iter().map(|p| p.record_size).min().unwrap_or(100).max(1);
                         c.consumer_memory.map_or(per_consumer, |m| (m / record_bytes) as f64).min(per_consumer)
                     }
