@@ -84,7 +84,7 @@ pub fn usage(message: impl Into<String>) -> Failure {
     Failure { status: 2, message: message.into() }
 }
 
-/// Reads a scenario file, or standard input for `-` (named "<stdin>" in errors).
+/// Reads a scenario file, or standard input for `-` (named `<stdin>` in errors).
 pub fn load_scenario(path: &Path) -> Result<scenario::Plan, ScenarioError> {
     if path.as_os_str() != "-" {
         return scenario::load(path);

@@ -1,18 +1,21 @@
-//! The simulated Kafka world: its state, and the loop that routes each event to the role that
+//! The simulated Kafka world: the roles, and the loop that routes each event to the role that
 //! handles it. Every handler is a function of (state, event, now); nothing else.
 //!
-//! Where each role lives (each an `impl World` of its own; none imports another, and this file
-//! imports none of them):
-//! - producers and partition logs: `produce` (ticks reserve places, batches join logs between
-//!   events; the producers themselves run in `feed`, which this file only holds), what records
-//!   readers still need: `backlog`;
-//! - the broker's fetch side: `fetch` (a fetch answered, a long poll parked); its push side: `push`;
-//! - the consumer poll loop: `poll_loop`; offset commits: `commit`; seeks, resets, retention and
-//!   out-of-range handling: `offsets`;
-//! - membership (join, sync, heartbeats, sessions, leaving): `membership`; the group coordinator
-//!   (rebalances, generations, assignments): `coordinator`;
-//! - a consumer whose host freezes (`hang`) and resumes: `hang`;
-//! - the timeline's actions: `timeline`; metrics samples: `sampling`; invariants: `invariants`.
+//! What the world holds and where each role's handlers are (docs/model.md draws who calls whom):
+//! - `broker` ([`Broker`]): topics, partition logs and their parked fetches, share-partitions,
+//!   push streams; appends, fetch reads, retention, the share fetch (`broker/`). Its handlers
+//!   take a [`Cx`] (plan, clock and queue, recorder, network), see `World::broker_cx`;
+//! - `consumers` ([`Consumer`], each with its kind of membership): the poll loop, processing,
+//!   commits, seeks, hangs, heartbeats, the push buffer and the share client (`client/`);
+//! - `groups` ([`Group`], each with its coordinator): the classic coordinator's join and sync
+//!   rounds, sessions, the share coordinator (`coordinator/`);
+//! - `feed` ([`Feed`]): the producers' ticks and batches (`producer/`);
+//! - `net` (`Network`): the delay, and the commits, pushes and timers on their way;
+//! - `kernel` and `rec`: the clock and queue, and the run record.
+//!
+//! The client's and coordinators' handlers are still `impl World` blocks in their role's files:
+//! a join, a sync or a revocation changes a member and its coordinator in one step, and the
+//! order of those steps is part of the output.
 
 use crate::kafka::broker::Broker;
 use crate::kafka::client::{Consumer, Phase, RunState};
@@ -33,7 +36,7 @@ pub struct World {
     pub plan: Plan,
     pub kernel: Kernel<Ev>,
     /// The broker side: topics, partition logs, parked fetches.
-    pub broker: crate::kafka::broker::Broker,
+    pub broker: Broker,
     pub consumers: Vec<Consumer>,
     pub groups: Vec<Group>,
     pub rec: Recorder,
@@ -195,16 +198,10 @@ impl World {
         (broker, Cx { plan, kernel, rec, net })
     }
 
-    // ---- producers and the log -------------------------------------------------------------
-
-    // ---- consumer poll loop ------------------------------------------------------------------
-
     pub(crate) fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
         let inc = self.consumers[c].incarnation;
         self.kernel.schedule_after(after, make(c as u32, inc));
     }
-
-    // ---- lifecycle ---------------------------------------------------------------------------
 
     pub fn partition_exists(&self, p: u32) -> bool {
         self.broker.partition_exists(p)
@@ -213,6 +210,4 @@ impl World {
     pub fn partition_name(&self, p: u32) -> String {
         self.broker.partition_name(p)
     }
-
-    // ---- sampling ----------------------------------------------------------------------------
 }

@@ -21,7 +21,7 @@ pub struct Names<'a> {
     plan: &'a Plan,
     /// Per consumer index: (group, name).
     consumers: Vec<(usize, &'a str)>,
-    /// Per partition id: "<topic>-<index>".
+    /// Per partition id: `<topic>-<index>`.
     partitions: Vec<String>,
 }
 

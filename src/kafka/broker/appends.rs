@@ -4,7 +4,7 @@
 //! batches and every batch in the order it reaches the broker. A tick reserves its batches'
 //! places in the event order (the places their appends would have had as events); before the
 //! world handles any event, every batch placed before that event is appended to its log
-//! ([`Broker::advance_logs`]), so whatever the event reads sees exactly the records that have
+//! (`Broker::advance_logs`), so whatever the event reads sees exactly the records that have
 //! reached the broker by then.
 //!
 //! When an append has something to do (answer a long poll parked on the partition, or push to a
