@@ -8,7 +8,7 @@
 use super::events::LoggedEvent;
 use super::num::ms;
 use crate::record::run::Run;
-use crate::scenario::plan::{Delivery, GroupType};
+use crate::scenario::plan::{ConsumerConfig, ConsumerPlan, Delivery, GroupPlan, GroupType};
 use crate::scenario::raw::{CommitMode, OffsetReset};
 use crate::sim::{SimDuration, SimTime};
 use serde_json::Value;
@@ -48,21 +48,48 @@ fn join(names: &[String]) -> String {
 /// The whole story: the set-up, every control-plane event, then where each group ended.
 pub fn story(w: &Run) -> Vec<String> {
     let mut out = Vec::new();
-    let zero = SimTime::ZERO;
+    topics_intro(w, &mut out);
+    producers_intro(w, &mut out);
+    for g in &w.plan.groups {
+        group_intro(w, g, &mut out);
+    }
+    // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
+    let mut held: Held = BTreeMap::new();
+    for e in &super::events::logged(w.plan, &w.rec.events) {
+        if let Some((step, text)) = tell(w, e, &mut held, &mut out) {
+            out.push(line(e.time, step, text));
+        }
+    }
+    ending(w, &mut out);
+    out
+}
+
+/// Per consumer name, the partitions it holds as the events so far tell it.
+type Held = BTreeMap<String, Vec<String>>;
+
+/// One event's line: its step of the workflow and its text; `None` when another event tells it.
+type Told = Option<(&'static str, String)>;
+
+/// Each topic: its partitions, and how long its records stay.
+fn topics_intro(w: &Run, out: &mut Vec<String>) {
     for t in &w.plan.topics {
         let retention = match t.retention {
             Some(r) => format!("records are deleted after {r} (retention.ms)"),
             None => "records are kept for the whole run".to_string(),
         };
         out.push(line(
-            zero,
+            SimTime::ZERO,
             "store",
             format!("topic {} has {} partitions; each is an append-only log, {retention}", t.name, t.partitions),
         ));
     }
+}
+
+/// Each producer: its rate and its topic.
+fn producers_intro(w: &Run, out: &mut Vec<String>) {
     for p in &w.plan.producers {
         out.push(line(
-            zero,
+            SimTime::ZERO,
             "publish",
             format!(
                 "producer {} publishes {} records/s to {}; each record is appended to one partition, which advances that partition's log end offset",
@@ -72,325 +99,411 @@ pub fn story(w: &Run) -> Vec<String> {
             ),
         ));
     }
-    for g in &w.plan.groups {
-        let topics: Vec<String> = g.topics.iter().map(|&t| w.plan.topics[t].name.clone()).collect();
-        let names: Vec<String> = g.consumers.iter().map(|c| c.name.clone()).collect();
-        let partitions: u32 = g.topics.iter().map(|&t| w.plan.topics[t].partitions).sum();
-        let how = match g.delivery {
-            Delivery::Pull => "pulls: each consumer polls the broker for records",
-            Delivery::Push => "is pushed to: the broker sends records into each consumer's buffer",
+}
+
+/// A group's subscription, then how it reads: as a share group, or as a consumer group.
+fn group_intro(w: &Run, g: &GroupPlan, out: &mut Vec<String>) {
+    let zero = SimTime::ZERO;
+    let topics: Vec<String> = g.topics.iter().map(|&t| w.plan.topics[t].name.clone()).collect();
+    let names: Vec<String> = g.consumers.iter().map(|c| c.name.clone()).collect();
+    let partitions: u32 = g.topics.iter().map(|&t| w.plan.topics[t].partitions).sum();
+    let how = match g.delivery {
+        Delivery::Pull => "pulls: each consumer polls the broker for records",
+        Delivery::Push => "is pushed to: the broker sends records into each consumer's buffer",
+    };
+    let when = g.added_at.map_or(String::new(), |t| format!(" (added at {})", clock(SimTime::ZERO + t)));
+    out.push(line(
+        zero,
+        "subscribe",
+        format!("group {}{when} subscribes to {} with consumers {}; it {how}", g.id, join(&topics), join(&names)),
+    ));
+    if g.kind == GroupType::Share {
+        share_intro(g, partitions, out);
+    } else {
+        consumer_group_intro(g, partitions, out);
+    }
+}
+
+/// How a consumer group reads, told once at the start: one member per partition, where each
+/// partition starts, the poll loop and the commits.
+fn consumer_group_intro(g: &GroupPlan, partitions: u32, out: &mut Vec<String>) {
+    let zero = SimTime::ZERO;
+    out.push(line(
+        zero,
+        "shared mode",
+        format!(
+            "the {} partitions are shared out among {}'s members, one member per partition; every group gets every record",
+            partitions, g.id
+        ),
+    ));
+    if let Some(c) = g.consumers.first().map(|c| &c.config) {
+        let start = match c.auto_offset_reset {
+            OffsetReset::Earliest => "the log start (auto.offset.reset=earliest)",
+            OffsetReset::Latest => "the log end (auto.offset.reset=latest)",
+            OffsetReset::None => "nowhere: without one the consumer fails (auto.offset.reset=none)",
         };
-        let when = g.added_at.map_or(String::new(), |t| format!(" (added at {})", clock(SimTime::ZERO + t)));
         out.push(line(
             zero,
-            "subscribe",
-            format!("group {}{when} subscribes to {} with consumers {}; it {how}", g.id, join(&topics), join(&names)),
+            "offset advances",
+            format!("{} starts each partition at its committed offset, or, with none, at {start}", g.id),
         ));
-        if g.kind == GroupType::Share {
-            share_intro(g, partitions, &mut out);
-            continue;
+        out.push(line(zero, "poll", poll_loop(g, c)));
+        out.push(line(zero, "commit", commit_mode(g, c)));
+    }
+}
+
+/// How the group's consumers get records: poll() fetching, or taking from the push buffer.
+fn poll_loop(g: &GroupPlan, c: &ConsumerConfig) -> String {
+    match g.delivery {
+        Delivery::Pull => {
+            let wait = if c.fetch_max_wait.is_zero() {
+                "returning at once when nothing is there (fetch.max.wait.ms=0)".to_string()
+            } else {
+                format!("waiting up to {} for data (fetch.max.wait.ms)", c.fetch_max_wait)
+            };
+            format!(
+                "{}'s consumers loop on poll(): each call returns up to {} records (max.poll.records) of the partitions they own, {wait}",
+                g.id, c.max_poll_records
+            )
         }
-        out.push(line(
-            zero,
+        Delivery::Push => format!(
+            "{}'s consumers take records from their push buffers (up to {} records each) in poll()",
+            g.id, g.push.buffer
+        ),
+    }
+}
+
+/// When the group's consumers commit, and what that means for a crash.
+fn commit_mode(g: &GroupPlan, c: &ConsumerConfig) -> String {
+    match c.commit {
+        CommitMode::Auto => format!(
+            "{}'s committed offsets advance automatically every {} (enable.auto.commit), so a crash re-reads up to that much",
+            g.id, c.auto_commit_interval
+        ),
+        CommitMode::AfterProcessing => {
+            format!("{}'s consumers commit after processing each batch: at-least-once", g.id)
+        }
+        CommitMode::BeforeProcessing => {
+            format!("{}'s consumers commit before processing each batch: at-most-once", g.id)
+        }
+    }
+}
+
+/// One event, told by its family; rebalance_completed pushes its own lines (the assignment,
+/// then a line per standby) and tells nothing more.
+fn tell(w: &Run, e: &LoggedEvent, held: &mut Held, out: &mut Vec<String>) -> Told {
+    let consumer = field(e, "consumer");
+    match e.kind {
+        "consumer_started" if is_share_group(w, field(e, "group")) => Some((
+            "group join",
+            format!(
+                "consumer {consumer} starts and joins share group {} with a heartbeat (ShareGroupHeartbeat, member epoch 0)",
+                field(e, "group")
+            ),
+        )),
+        "share_assignment_computed"
+        | "share_assignment"
+        | "share_lock_expired"
+        | "share_records_released"
+        | "records_archived"
+        | "share_ack_failed" => Some(share_event(e)),
+        "consumer_started" => Some((
+            "group join",
+            format!(
+                "consumer {consumer} starts and asks to join group {} (JoinGroup to the group coordinator)",
+                field(e, "group")
+            ),
+        )),
+        "lag_status" => Some(("lag status", lag_status(w, e))),
+        "member_joined" => None, // told by consumer_started and the rebalance
+        "rebalance_started" | "assignment" | "partitions_revoked" | "rebalance_completed" => {
+            rebalance_event(e, held, out)
+        }
+        "consumer_crashed" | "consumer_hung" | "consumer_resumed" => Some(host_event(w, e, held)),
+        "membership_lost" | "member_fenced" | "member_left" | "consumer_stopped" | "poll_timeout" => {
+            Some(membership_event(e))
+        }
+        "commit_failed" | "seek" | "offsets_reset" | "offset_out_of_range" => Some(offsets_event(e)),
+        "consumer_out_of_memory" => Some((
+            "deliver",
+            format!(
+                "consumer {consumer} runs out of memory holding {} bytes of pushed records (limit {}); it dies",
+                e.fields.get("buffered_bytes").cloned().unwrap_or_default(),
+                e.fields.get("consumer_memory").cloned().unwrap_or_default()
+            ),
+        )),
+        "consumer_error" => Some(("process", format!("consumer {consumer} fails: {}", field(e, "error")))),
+        "action" => action(e),
+        "action_ignored" | "action_rejected" => Some((
+            "timeline",
+            format!("the timeline action on {} is not applied: {}", consumer_or_group(e), field(e, "reason")),
+        )),
+        kind if kind.starts_with("share") => Some(("shared mode", format!("{kind}: {}", details(e)))),
+        kind => Some(("event", format!("{kind}: {}", details(e)))),
+    }
+}
+
+fn is_share_group(w: &Run, id: &str) -> bool {
+    w.plan.groups.iter().any(|g| g.id == id && g.kind == GroupType::Share)
+}
+
+/// The consumer's plan, by name, across groups.
+fn consumer_plan<'a>(w: &'a Run, name: &str) -> Option<&'a ConsumerPlan> {
+    w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name)
+}
+
+/// A share group's events (KIP-932): its assignment, acquisition locks running out, records
+/// given back, archived, or acknowledged too late.
+fn share_event(e: &LoggedEvent) -> (&'static str, String) {
+    let (group, consumer) = (field(e, "group"), field(e, "consumer"));
+    match e.kind {
+        "share_assignment_computed" => (
             "shared mode",
             format!(
-                "the {} partitions are shared out among {}'s members, one member per partition; every group gets every record",
-                partitions, g.id
+                "the share coordinator computes {group}'s assignment (SimpleAssignor, group epoch {}): {} members over {} partitions, each partition to ceil(members/partitions) members",
+                e.fields.get("group_epoch").cloned().unwrap_or_default(),
+                e.fields.get("members").cloned().unwrap_or_default(),
+                e.fields.get("partitions").cloned().unwrap_or_default()
             ),
-        ));
-        if let Some(c) = g.consumers.first().map(|c| &c.config) {
-            let start = match c.auto_offset_reset {
-                OffsetReset::Earliest => "the log start (auto.offset.reset=earliest)",
-                OffsetReset::Latest => "the log end (auto.offset.reset=latest)",
-                OffsetReset::None => "nowhere: without one the consumer fails (auto.offset.reset=none)",
-            };
-            out.push(line(
-                zero,
-                "offset advances",
-                format!("{} starts each partition at its committed offset, or, with none, at {start}", g.id),
-            ));
-            let poll = match g.delivery {
-                Delivery::Pull => {
-                    let wait = if c.fetch_max_wait.is_zero() {
-                        "returning at once when nothing is there (fetch.max.wait.ms=0)".to_string()
-                    } else {
-                        format!("waiting up to {} for data (fetch.max.wait.ms)", c.fetch_max_wait)
-                    };
-                    format!(
-                        "{}'s consumers loop on poll(): each call returns up to {} records (max.poll.records) of the partitions they own, {wait}",
-                        g.id, c.max_poll_records
-                    )
-                }
-                Delivery::Push => format!(
-                    "{}'s consumers take records from their push buffers (up to {} records each) in poll()",
-                    g.id, g.push.buffer
-                ),
-            };
-            out.push(line(zero, "poll", poll));
-            let commit = match c.commit {
-                CommitMode::Auto => format!(
-                    "{}'s committed offsets advance automatically every {} (enable.auto.commit), so a crash re-reads up to that much",
-                    g.id, c.auto_commit_interval
-                ),
-                CommitMode::AfterProcessing => {
-                    format!("{}'s consumers commit after processing each batch: at-least-once", g.id)
-                }
-                CommitMode::BeforeProcessing => {
-                    format!("{}'s consumers commit before processing each batch: at-most-once", g.id)
-                }
-            };
-            out.push(line(zero, "commit", commit));
-        }
-    }
-
-    // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
-    let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let consumer_plan = |name: &str| w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name);
-    let share_group = |id: &str| w.plan.groups.iter().any(|g| g.id == id && g.kind == GroupType::Share);
-    for e in &super::events::logged(w.plan, &w.rec.events) {
-        let (t, group, consumer) = (e.time, field(e, "group"), field(e, "consumer"));
-        let text = match e.kind {
-            "consumer_started" if share_group(group) => Some((
-                "group join",
-                format!(
-                    "consumer {consumer} starts and joins share group {group} with a heartbeat (ShareGroupHeartbeat, member epoch 0)"
-                ),
-            )),
-            "share_assignment_computed" => Some((
+        ),
+        "share_assignment" => {
+            let parts = list(e.fields.get("partitions"));
+            (
                 "shared mode",
-                format!(
-                    "the share coordinator computes {group}'s assignment (SimpleAssignor, group epoch {}): {} members over {} partitions, each partition to ceil(members/partitions) members",
-                    e.fields.get("group_epoch").cloned().unwrap_or_default(),
-                    e.fields.get("members").cloned().unwrap_or_default(),
-                    e.fields.get("partitions").cloned().unwrap_or_default()
-                ),
-            )),
-            "share_assignment" => {
-                let parts = list(e.fields.get("partitions"));
-                Some((
-                    "shared mode",
-                    if parts.is_empty() {
-                        format!("consumer {consumer} has no partition yet (its heartbeat response carried none)")
-                    } else {
-                        format!(
-                            "consumer {consumer} now reads {} alongside {group}'s other members there (no revocation round)",
-                            join(&parts)
-                        )
-                    },
-                ))
-            }
-            "share_lock_expired" => Some((
-                "deliver",
-                format!(
-                    "the acquisition locks of {} records of {} in {group} ran out before they were acknowledged: back to be delivered again ({} archived at the delivery limit)",
-                    e.fields.get("records").cloned().unwrap_or_default(),
-                    field(e, "partition"),
-                    e.fields.get("archived").cloned().unwrap_or_default()
-                ),
-            )),
-            "share_records_released" => Some((
-                "deliver",
-                format!(
-                    "consumer {consumer}'s share session closed ({}): the broker gives back the {} records it held at once",
-                    field(e, "reason"),
-                    e.fields.get("records").cloned().unwrap_or_default()
-                ),
-            )),
-            "records_archived" => Some((
-                "process",
-                format!(
-                    "{group} archives records of {}: {} at the delivery limit, {} rejected; they are never delivered again",
-                    field(e, "partition"),
-                    e.fields.get("delivery_limit").cloned().unwrap_or_default(),
-                    e.fields.get("rejected").cloned().unwrap_or_default()
-                ),
-            )),
-            "share_ack_failed" => Some((
-                "process",
-                format!(
-                    "consumer {consumer}'s acknowledgement of {} records of {} is refused: their lock ran out first (they may be processed twice)",
-                    e.fields.get("records").cloned().unwrap_or_default(),
-                    field(e, "partition")
-                ),
-            )),
-            "consumer_started" => Some((
-                "group join",
-                format!(
-                    "consumer {consumer} starts and asks to join group {group} (JoinGroup to the group coordinator)"
-                ),
-            )),
-            "lag_status" => Some(("lag status", lag_status(w, e))),
-            "member_joined" => None, // told by consumer_started and the rebalance
-            "rebalance_started" => {
-                let reason = field(e, "reason");
-                let protocol = field(e, "protocol");
-                let pause = if protocol == "eager" {
-                    "eager protocol: every member gives up all its partitions until the new assignment"
-                } else {
-                    "cooperative protocol: members keep the partitions that do not move"
-                };
-                Some((
-                    "rebalance",
-                    format!(
-                        "group {group} starts rebalancing to generation {} ({reason}); {pause}",
-                        e.fields.get("generation").cloned().unwrap_or_default()
-                    ),
-                ))
-            }
-            "assignment" => {
-                let parts = list(e.fields.get("partitions"));
-                held.insert(consumer.to_string(), parts.clone());
-                None // told with rebalance_completed, all members at once
-            }
-            "partitions_revoked" => {
-                let parts = list(e.fields.get("partitions"));
-                if let Some(h) = held.get_mut(consumer) {
-                    h.retain(|p| !parts.contains(p));
-                }
-                Some(("rebalance", format!("consumer {consumer} gives up {}", join(&parts))))
-            }
-            "rebalance_completed" => {
-                let assigned = e.fields.get("assigned").and_then(|v| v.as_object());
-                let mut parts: Vec<String> = Vec::new();
-                let mut idle: Vec<String> = Vec::new();
-                for (member, ps) in assigned.into_iter().flatten() {
-                    let ps = list(Some(ps));
-                    held.insert(member.clone(), ps.clone());
-                    if ps.is_empty() {
-                        idle.push(member.clone());
-                    } else {
-                        parts.push(format!("{member}: {}", ps.join(" ")));
-                    }
-                }
-                let took = e.fields.get("duration_ms").map(|v| format!(" after {v} ms")).unwrap_or_default();
-                let mut text = format!(
-                    "group {group} generation {} is stable{took}; assignment {}",
-                    e.fields.get("generation").cloned().unwrap_or_default(),
-                    if parts.is_empty() { "none".to_string() } else { parts.join("; ") }
-                );
-                if let Some(stw) = e.fields.get("stop_the_world_ms").and_then(|v| v.as_f64()).filter(|v| *v > 0.0) {
-                    text.push_str(&format!(" (the group read nothing for {stw} ms)"));
-                }
-                out.push(line(t, "rebalance", text));
-                for m in idle {
-                    out.push(line(
-                        t,
-                        "standby",
-                        format!(
-                            "consumer {m} is a standby: a live member of {group} with no partition (more members than partitions); it takes over when an owner leaves"
-                        ),
-                    ));
-                }
-                None
-            }
-            "consumer_crashed" => {
-                let parts = held.get(consumer).cloned().unwrap_or_default();
-                let session = consumer_plan(consumer).map(|c| secs(c.config.session_timeout)).unwrap_or_default();
-                let text = if parts.is_empty() {
-                    format!("consumer {consumer} crashed; it held no partition")
+                if parts.is_empty() {
+                    format!("consumer {consumer} has no partition yet (its heartbeat response carried none)")
                 } else {
                     format!(
-                        "consumer {consumer} crashed; its partitions {} are unread until its session times out ({session})",
+                        "consumer {consumer} now reads {} alongside {group}'s other members there (no revocation round)",
                         join(&parts)
                     )
-                };
-                Some(("rebalance", text))
-            }
-            "consumer_hung" => {
-                let parts = held.get(consumer).cloned().unwrap_or_default();
-                let session = consumer_plan(consumer).map(|c| secs(c.config.session_timeout)).unwrap_or_default();
-                let how_long = match e.fields.get("for_ms").and_then(|v| v.as_f64()) {
-                    Some(ms) => format!("for {} s", ms / 1000.0),
-                    None => "until it is restarted".to_string(),
-                };
-                let held = if parts.is_empty() {
-                    "it holds no partition".to_string()
-                } else {
-                    format!("its partitions {} are unread", join(&parts))
-                };
-                Some((
-                    "rebalance",
-                    format!(
-                        "consumer {consumer}'s host freezes {how_long}: no heartbeat, no poll, its connections stay open; {held}, and the coordinator fences it if the hang outlasts its session ({session})"
-                    ),
-                ))
-            }
-            "consumer_resumed" => {
-                let lost = list(e.fields.get("partitions_lost"));
-                let text = if e.fields.get("fenced").and_then(|v| v.as_bool()) == Some(true) {
-                    let lost =
-                        if lost.is_empty() { String::new() } else { format!(" ({} went to others)", join(&lost)) };
-                    format!(
-                        "consumer {consumer} resumes, but it was fenced meanwhile{lost}: its commit fails and it rejoins as a new member"
-                    )
-                } else {
-                    format!("consumer {consumer} resumes where it was; still a member, it keeps its partitions")
-                };
-                Some(("rebalance", text))
-            }
-            "membership_lost" => Some((
+                },
+            )
+        }
+        "share_lock_expired" => (
+            "deliver",
+            format!(
+                "the acquisition locks of {} records of {} in {group} ran out before they were acknowledged: back to be delivered again ({} archived at the delivery limit)",
+                e.fields.get("records").cloned().unwrap_or_default(),
+                field(e, "partition"),
+                e.fields.get("archived").cloned().unwrap_or_default()
+            ),
+        ),
+        "share_records_released" => (
+            "deliver",
+            format!(
+                "consumer {consumer}'s share session closed ({}): the broker gives back the {} records it held at once",
+                field(e, "reason"),
+                e.fields.get("records").cloned().unwrap_or_default()
+            ),
+        ),
+        "records_archived" => (
+            "process",
+            format!(
+                "{group} archives records of {}: {} at the delivery limit, {} rejected; they are never delivered again",
+                field(e, "partition"),
+                e.fields.get("delivery_limit").cloned().unwrap_or_default(),
+                e.fields.get("rejected").cloned().unwrap_or_default()
+            ),
+        ),
+        "share_ack_failed" => (
+            "process",
+            format!(
+                "consumer {consumer}'s acknowledgement of {} records of {} is refused: their lock ran out first (they may be processed twice)",
+                e.fields.get("records").cloned().unwrap_or_default(),
+                field(e, "partition")
+            ),
+        ),
+        other => unreachable!("{other} is not a share event"),
+    }
+}
+
+/// A consumer group's rebalance: its start, what each member gives up, and the new assignment.
+/// Assignments and revocations keep `held` up to date; the assignment itself is told with
+/// rebalance_completed, all members at once.
+fn rebalance_event(e: &LoggedEvent, held: &mut Held, out: &mut Vec<String>) -> Told {
+    let (group, consumer) = (field(e, "group"), field(e, "consumer"));
+    match e.kind {
+        "rebalance_started" => {
+            let reason = field(e, "reason");
+            let protocol = field(e, "protocol");
+            let pause = if protocol == "eager" {
+                "eager protocol: every member gives up all its partitions until the new assignment"
+            } else {
+                "cooperative protocol: members keep the partitions that do not move"
+            };
+            Some((
                 "rebalance",
-                format!("consumer {consumer} learns it is no longer a member (unknown member id) and rejoins"),
-            )),
-            "member_fenced" => {
-                let why = match field(e, "reason") {
-                    "session_timeout" => "no heartbeat within session.timeout.ms".to_string(),
-                    "poll_timeout" => "no poll() within max.poll.interval.ms".to_string(),
-                    other => other.replace('_', " "),
-                };
-                Some(("rebalance", format!("the coordinator removes {consumer} from {group} ({why})")))
+                format!(
+                    "group {group} starts rebalancing to generation {} ({reason}); {pause}",
+                    e.fields.get("generation").cloned().unwrap_or_default()
+                ),
+            ))
+        }
+        "assignment" => {
+            let parts = list(e.fields.get("partitions"));
+            held.insert(consumer.to_string(), parts.clone());
+            None // told with rebalance_completed, all members at once
+        }
+        "partitions_revoked" => {
+            let parts = list(e.fields.get("partitions"));
+            if let Some(h) = held.get_mut(consumer) {
+                h.retain(|p| !parts.contains(p));
             }
-            "member_left" => Some(("rebalance", format!("consumer {consumer} leaves {group} (LeaveGroup)"))),
-            "consumer_stopped" => Some(("rebalance", format!("consumer {consumer} stops cleanly"))),
-            "poll_timeout" => Some((
-                "poll",
-                format!(
-                    "consumer {consumer} went longer than max.poll.interval.ms without poll(); it loses its membership"
-                ),
-            )),
-            "commit_failed" => Some((
-                "commit",
-                format!(
-                    "consumer {consumer}'s commit of {} is rejected ({}); those records will be read again",
-                    join(&list(e.fields.get("partitions"))),
-                    field(e, "reason").replace('_', " ")
-                ),
-            )),
-            "seek" => Some(("replay", format!("consumer {consumer} seeks: {}", moves(e)))),
-            "offsets_reset" => Some(("replay", format!("group {group}'s committed offsets are reset: {}", moves(e)))),
-            "offset_out_of_range" => Some((
-                "replay",
-                format!(
-                    "consumer {consumer}'s position {} on {} is outside the log; auto.offset.reset={} moves it to {}",
-                    e.fields.get("position").cloned().unwrap_or_default(),
-                    field(e, "partition"),
-                    field(e, "auto_offset_reset"),
-                    e.fields.get("reset_to").cloned().unwrap_or_default()
-                ),
-            )),
-            "consumer_out_of_memory" => Some((
-                "deliver",
-                format!(
-                    "consumer {consumer} runs out of memory holding {} bytes of pushed records (limit {}); it dies",
-                    e.fields.get("buffered_bytes").cloned().unwrap_or_default(),
-                    e.fields.get("consumer_memory").cloned().unwrap_or_default()
-                ),
-            )),
-            "consumer_error" => Some(("process", format!("consumer {consumer} fails: {}", field(e, "error")))),
-            "action" => action(e),
-            "action_ignored" | "action_rejected" => Some((
-                "timeline",
-                format!("the timeline action on {} is not applied: {}", consumer_or_group(e), field(e, "reason")),
-            )),
-            kind if kind.starts_with("share") => Some(("shared mode", format!("{kind}: {}", details(e)))),
-            kind => Some(("event", format!("{kind}: {}", details(e)))),
-        };
-        if let Some((step, text)) = text {
-            out.push(line(t, step, text));
+            Some(("rebalance", format!("consumer {consumer} gives up {}", join(&parts))))
+        }
+        "rebalance_completed" => {
+            rebalance_completed(e, held, out);
+            None
+        }
+        other => unreachable!("{other} is not a rebalance event"),
+    }
+}
+
+/// The group is stable: its assignment, how long it read nothing, and a line per standby.
+fn rebalance_completed(e: &LoggedEvent, held: &mut Held, out: &mut Vec<String>) {
+    let (t, group) = (e.time, field(e, "group"));
+    let assigned = e.fields.get("assigned").and_then(|v| v.as_object());
+    let mut parts: Vec<String> = Vec::new();
+    let mut idle: Vec<String> = Vec::new();
+    for (member, ps) in assigned.into_iter().flatten() {
+        let ps = list(Some(ps));
+        held.insert(member.clone(), ps.clone());
+        if ps.is_empty() {
+            idle.push(member.clone());
+        } else {
+            parts.push(format!("{member}: {}", ps.join(" ")));
         }
     }
-    ending(w, &mut out);
-    out
+    let took = e.fields.get("duration_ms").map(|v| format!(" after {v} ms")).unwrap_or_default();
+    let mut text = format!(
+        "group {group} generation {} is stable{took}; assignment {}",
+        e.fields.get("generation").cloned().unwrap_or_default(),
+        if parts.is_empty() { "none".to_string() } else { parts.join("; ") }
+    );
+    if let Some(stw) = e.fields.get("stop_the_world_ms").and_then(|v| v.as_f64()).filter(|v| *v > 0.0) {
+        text.push_str(&format!(" (the group read nothing for {stw} ms)"));
+    }
+    out.push(line(t, "rebalance", text));
+    for m in idle {
+        out.push(line(
+            t,
+            "standby",
+            format!(
+                "consumer {m} is a standby: a live member of {group} with no partition (more members than partitions); it takes over when an owner leaves"
+            ),
+        ));
+    }
+}
+
+/// A consumer's host crashes, hangs or resumes: what it strands, and for how long.
+fn host_event(w: &Run, e: &LoggedEvent, held: &Held) -> (&'static str, String) {
+    let consumer = field(e, "consumer");
+    let session = || consumer_plan(w, consumer).map(|c| secs(c.config.session_timeout)).unwrap_or_default();
+    match e.kind {
+        "consumer_crashed" => {
+            let parts = held.get(consumer).cloned().unwrap_or_default();
+            let session = session();
+            let text = if parts.is_empty() {
+                format!("consumer {consumer} crashed; it held no partition")
+            } else {
+                format!(
+                    "consumer {consumer} crashed; its partitions {} are unread until its session times out ({session})",
+                    join(&parts)
+                )
+            };
+            ("rebalance", text)
+        }
+        "consumer_hung" => {
+            let parts = held.get(consumer).cloned().unwrap_or_default();
+            let session = session();
+            let how_long = match e.fields.get("for_ms").and_then(|v| v.as_f64()) {
+                Some(ms) => format!("for {} s", ms / 1000.0),
+                None => "until it is restarted".to_string(),
+            };
+            let held = if parts.is_empty() {
+                "it holds no partition".to_string()
+            } else {
+                format!("its partitions {} are unread", join(&parts))
+            };
+            (
+                "rebalance",
+                format!(
+                    "consumer {consumer}'s host freezes {how_long}: no heartbeat, no poll, its connections stay open; {held}, and the coordinator fences it if the hang outlasts its session ({session})"
+                ),
+            )
+        }
+        "consumer_resumed" => {
+            let lost = list(e.fields.get("partitions_lost"));
+            let text = if e.fields.get("fenced").and_then(|v| v.as_bool()) == Some(true) {
+                let lost = if lost.is_empty() { String::new() } else { format!(" ({} went to others)", join(&lost)) };
+                format!(
+                    "consumer {consumer} resumes, but it was fenced meanwhile{lost}: its commit fails and it rejoins as a new member"
+                )
+            } else {
+                format!("consumer {consumer} resumes where it was; still a member, it keeps its partitions")
+            };
+            ("rebalance", text)
+        }
+        other => unreachable!("{other} is not a crash, hang or resume"),
+    }
+}
+
+/// A member leaves its group: fenced by the coordinator, told it is unknown, leaving or stopping.
+fn membership_event(e: &LoggedEvent) -> (&'static str, String) {
+    let (group, consumer) = (field(e, "group"), field(e, "consumer"));
+    match e.kind {
+        "membership_lost" => (
+            "rebalance",
+            format!("consumer {consumer} learns it is no longer a member (unknown member id) and rejoins"),
+        ),
+        "member_fenced" => {
+            let why = match field(e, "reason") {
+                "session_timeout" => "no heartbeat within session.timeout.ms".to_string(),
+                "poll_timeout" => "no poll() within max.poll.interval.ms".to_string(),
+                other => other.replace('_', " "),
+            };
+            ("rebalance", format!("the coordinator removes {consumer} from {group} ({why})"))
+        }
+        "member_left" => ("rebalance", format!("consumer {consumer} leaves {group} (LeaveGroup)")),
+        "consumer_stopped" => ("rebalance", format!("consumer {consumer} stops cleanly")),
+        "poll_timeout" => (
+            "poll",
+            format!(
+                "consumer {consumer} went longer than max.poll.interval.ms without poll(); it loses its membership"
+            ),
+        ),
+        other => unreachable!("{other} is not a membership event"),
+    }
+}
+
+/// Offsets move: a commit refused, a seek, a reset of the group's offsets, a position outside
+/// the log.
+fn offsets_event(e: &LoggedEvent) -> (&'static str, String) {
+    let (group, consumer) = (field(e, "group"), field(e, "consumer"));
+    match e.kind {
+        "commit_failed" => (
+            "commit",
+            format!(
+                "consumer {consumer}'s commit of {} is rejected ({}); those records will be read again",
+                join(&list(e.fields.get("partitions"))),
+                field(e, "reason").replace('_', " ")
+            ),
+        ),
+        "seek" => ("replay", format!("consumer {consumer} seeks: {}", moves(e))),
+        "offsets_reset" => ("replay", format!("group {group}'s committed offsets are reset: {}", moves(e))),
+        "offset_out_of_range" => (
+            "replay",
+            format!(
+                "consumer {consumer}'s position {} on {} is outside the log; auto.offset.reset={} moves it to {}",
+                e.fields.get("position").cloned().unwrap_or_default(),
+                field(e, "partition"),
+                field(e, "auto_offset_reset"),
+                e.fields.get("reset_to").cloned().unwrap_or_default()
+            ),
+        ),
+        other => unreachable!("{other} is not an offsets event"),
+    }
 }
 
 /// A change of the group's status as Burrow evaluates it, with the rule that decided it.
