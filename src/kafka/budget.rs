@@ -5,7 +5,7 @@
 //! it must be right to a small factor, and never be the slow part itself.
 
 use crate::scenario::plan::AssignorKind;
-use crate::scenario::plan::{Plan, Processing};
+use crate::scenario::plan::{ConsumerConfig, GroupPlan, Plan, Processing, ProducerPlan};
 
 /// Default ceilings; `--max-memory` and `--max-events` raise them.
 pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
@@ -108,35 +108,67 @@ impl Usage {
 }
 
 /// Estimates memory and work of `plan` run as `usage` says.
+///
+/// The parts go in a fixed order, memory and work each: the sums and the biggest part (the last
+/// of equal ones) the refusal names depend on it.
 pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
-    let check_invariants = usage.check_invariants;
     let mut est = Estimate::default();
-    let run_s = secs(plan.duration.as_nanos());
-    let topic_partitions = |t: usize| f64::from(plan.topics[t].max_partitions);
+    let produced = producers(plan, &mut est);
+    let group_partitions = metric_rows(plan, usage.rows_kept, &mut est);
+    group_state(plan, group_partitions, produced.keys, &mut est);
+    event_log(plan, &mut est);
+    push_buffers(plan, &produced, &mut est);
+    let consumers = poll_loops(plan, &produced, &mut est);
+    group_protocol(plan, &mut est);
+    burrow_refreshes(plan, &mut est);
+    let all_partitions = retention_checks(plan, &mut est);
+    if usage.check_invariants {
+        let per_event = group_partitions + all_partitions * plan.groups.len() as f64 + consumers;
+        invariant_checks(&mut est, per_event);
+    }
+    est
+}
 
-    // Producers: records kept in the log, batches, the look-ahead window of open batches.
-    let mut records_per_topic = vec![0.0f64; plan.topics.len()];
-    let mut batches_per_topic = vec![0.0f64; plan.topics.len()];
+/// What the producers write over the run, at their peak rates.
+struct Produced {
+    records_per_topic: Vec<f64>,
+    batches_per_topic: Vec<f64>,
+    /// Keys of every producer's key space.
+    keys: f64,
+}
+
+impl Produced {
+    /// Records and batches of the topics group `g` reads.
+    fn of_group(&self, g: &GroupPlan) -> (f64, f64) {
+        let records: f64 = g.topics.iter().map(|&t| self.records_per_topic[t]).sum();
+        let batches: f64 = g.topics.iter().map(|&t| self.batches_per_topic[t]).sum();
+        (records, batches)
+    }
+}
+
+fn topic_partitions(plan: &Plan, t: usize) -> f64 {
+    f64::from(plan.topics[t].max_partitions)
+}
+
+/// Producers: records kept in the log, batches, the look-ahead window of open batches.
+fn producers(plan: &Plan, est: &mut Estimate) -> Produced {
+    let run_s = secs(plan.duration.as_nanos());
+    let mut produced = Produced {
+        records_per_topic: vec![0.0f64; plan.topics.len()],
+        batches_per_topic: vec![0.0f64; plan.topics.len()],
+        keys: 0.0,
+    };
     let (mut records, mut batches, mut lookahead, mut ticks) = (0.0, 0.0, 0.0, 0.0);
     let mut lookahead_batches = 0.0;
-    let mut keys = 0.0;
     for (i, p) in plan.producers.iter().enumerate() {
-        let peak = plan
-            .timeline
-            .iter()
-            .filter_map(|a| match a.action {
-                crate::scenario::plan::Action::Rate { producer, rate } if producer == i => Some(rate),
-                _ => None,
-            })
-            .fold(p.rate, f64::max);
+        let peak = peak_rate(plan, i, p);
         let n = peak * run_s;
-        let parts = topic_partitions(p.topic);
+        let parts = topic_partitions(plan, p.topic);
         // A batch closes when full or linger_ms after its first record, whichever comes first.
         // Records without keys under the default (sticky) partitioner fill one partition's batch
         // at a time; otherwise they spread over every partition.
         let per_batch = (p.batch_size as f64 / p.record_size as f64).max(1.0);
-        let sticky = p.keys == crate::scenario::plan::Keys::None
-            && p.partitioner == crate::scenario::plan::PartitionerKind::Default;
+        let sticky = p.keys == crate::scenario::plan::Keys::None && p.partitioner == crate::scenario::plan::PartitionerKind::Default;
         let lanes = if sticky { 1.0 } else { parts };
         let rate_lane = peak / lanes;
         let linger_s = secs(p.linger.as_nanos()).max(1e-9);
@@ -144,14 +176,14 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         let b = batch_rate_lane * lanes * run_s;
         records += n;
         batches += b;
-        records_per_topic[p.topic] += n;
-        batches_per_topic[p.topic] += b;
+        produced.records_per_topic[p.topic] += n;
+        produced.batches_per_topic[p.topic] += b;
         // The producer draws a whole window (linger_ms, at least 1 ms) of arrivals ahead.
         let window_s = linger_s.max(1e-3);
         lookahead += peak * window_s;
         lookahead_batches += batch_rate_lane * lanes * window_s;
         ticks += run_s / window_s;
-        keys += match p.keys {
+        produced.keys += match p.keys {
             crate::scenario::plan::Keys::Uniform(k) | crate::scenario::plan::Keys::Zipf { n: k, .. } => k as f64,
             crate::scenario::plan::Keys::None => 0.0,
         };
@@ -173,13 +205,28 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         format!("producer batches: {batches:.0}"),
         "shorten the run or lower the rates",
     ));
+    produced
+}
 
-    // Metric rows: one per group partition per sample.
+/// Producer `i`'s highest rate: its own, or a timeline `rate` action's if higher.
+fn peak_rate(plan: &Plan, i: usize, p: &ProducerPlan) -> f64 {
+    plan.timeline
+        .iter()
+        .filter_map(|a| match a.action {
+            crate::scenario::plan::Action::Rate { producer, rate } if producer == i => Some(rate),
+            _ => None,
+        })
+        .fold(p.rate, f64::max)
+}
+
+/// Metric rows: one per group partition per sample. Returns the partitions the groups read,
+/// summed over groups.
+fn metric_rows(plan: &Plan, rows_kept: bool, est: &mut Estimate) -> f64 {
     let samples = (plan.duration.as_nanos() / plan.sample_interval.as_nanos() + 1) as f64;
     let group_partitions: f64 =
-        plan.groups.iter().map(|g| g.topics.iter().map(|&t| topic_partitions(t)).sum::<f64>()).sum();
+        plan.groups.iter().map(|g| g.topics.iter().map(|&t| topic_partitions(plan, t)).sum::<f64>()).sum();
     let rows = group_partitions * samples;
-    if usage.rows_kept {
+    if rows_kept {
         est.memory.push(part(
             rows * METRIC_ROW_BYTES,
             format!(
@@ -190,9 +237,13 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         ));
     }
     est.work.push(part(rows + samples, format!("metric rows: {rows:.0}"), "raise sample_interval"));
-    // Every group keeps dense tables over all partitions of the world, and more per partition
-    // it reads.
-    let world_partitions: f64 = (0..plan.topics.len()).map(topic_partitions).sum();
+    group_partitions
+}
+
+/// Every group keeps dense tables over all partitions of the world, and more per partition
+/// it reads.
+fn group_state(plan: &Plan, group_partitions: f64, keys: f64, est: &mut Estimate) {
+    let world_partitions: f64 = (0..plan.topics.len()).map(|t| topic_partitions(plan, t)).sum();
     let dense: f64 = plan
         .groups
         .iter()
@@ -209,18 +260,19 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         ),
         "use fewer groups, partitions or keys",
     ));
+}
 
-    // Consumers: the poll loop. Idle, a poll waits fetch_max_wait_ms (or returns at once and
-    // sleeps poll_interval); busy, each batch appended to a partition it reads can wake it.
+/// Consumers: the poll loop. Idle, a poll waits fetch_max_wait_ms (or returns at once and
+/// sleeps poll_interval); busy, each batch appended to a partition it reads can wake it.
+/// Pushes the loops' and the heartbeats' work and the consumers' memory; returns how many
+/// consumers there are.
+fn poll_loops(plan: &Plan, produced: &Produced, est: &mut Estimate) -> f64 {
+    let run_s = secs(plan.duration.as_nanos());
     let delay = plan.network_delay.as_nanos();
     let (mut loop_events, mut heartbeats, mut consumers, mut inflight) = (0.0, 0.0, 0.0, 0.0);
-    let mut protocol = 0.0;
-    let (mut events, mut event_partitions, mut push_messages) = (0.0, 0.0, 0.0);
     let mut fastest: Option<(f64, String)> = None;
-    for (gi, g) in plan.groups.iter().enumerate() {
-        let g_batches: f64 = g.topics.iter().map(|&t| batches_per_topic[t]).sum();
-        let g_records: f64 = g.topics.iter().map(|&t| records_per_topic[t]).sum();
-        let parts: f64 = g.topics.iter().map(|&t| topic_partitions(t)).sum();
+    for g in &plan.groups {
+        let (g_records, g_batches) = produced.of_group(g);
         let members = g.consumers.len() as f64;
         for c in &g.consumers {
             let cfg = &c.config;
@@ -233,13 +285,8 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
             // Busy, a poll finds records at once: at most one per poll_interval (+ the round trip).
             let busy_cycle_ns = cfg.poll_interval.as_nanos().saturating_add(2 * delay);
             let busy = (g_batches / members).min(g_records).min(run_s * 1e9 / busy_cycle_ns.max(1) as f64);
-            let mean_processing = match cfg.processing {
-                Processing::Constant(d) | Processing::Exponential(d) => d.as_nanos() as f64,
-                Processing::Uniform(lo, hi) => (lo.as_nanos() + hi.as_nanos()) as f64 / 2.0,
-                Processing::LogNormal { median, .. } => median.as_nanos() as f64,
-            };
             // Processing draws one sample per record unless it is constant.
-            let per_record = if matches!(cfg.processing, Processing::Constant(_)) || mean_processing == 0.0 {
+            let per_record = if matches!(cfg.processing, Processing::Constant(_)) || mean_processing(cfg) == 0.0 {
                 0.0
             } else {
                 g_records / members
@@ -250,58 +297,6 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
             consumers += 1.0;
             inflight += f64::from(cfg.max_poll_records);
         }
-        // Each membership change rebalances the group; an assignment costs members x partitions
-        // (sticky assignors several passes).
-        let changes = 1.0
-            + g.consumers.iter().filter(|c| c.start_at.is_some_and(|t| !t.is_zero())).count() as f64
-            + plan
-                .timeline
-                .iter()
-                .filter(|a| match &a.action {
-                    crate::scenario::plan::Action::Crash((x, _))
-                    | crate::scenario::plan::Action::Start((x, _))
-                    | crate::scenario::plan::Action::Stop((x, _))
-                    | crate::scenario::plan::Action::Hang { consumer: (x, _), .. }
-                    | crate::scenario::plan::Action::AddConsumer((x, _)) => *x == gi,
-                    crate::scenario::plan::Action::AddPartitions { topic, .. } => g.topics.contains(topic),
-                    _ => false,
-                })
-                .count() as f64;
-        let passes = match g.assignor {
-            AssignorKind::Sticky | AssignorKind::CooperativeSticky => 8.0,
-            _ => 1.0,
-        };
-        protocol += changes * (members * parts * passes + members * members);
-        // Each change logs a few events per member, and the partitions of the new assignment
-        // (assignment, revocation and rebalance events name them).
-        events += changes * (4.0 + 4.0 * members);
-        event_partitions += changes * 3.0 * parts;
-        // Push buffers: up to `push_buffer` records a consumer, each message at least one record;
-        // `unbounded` holds what a frozen consumer is sent, up to its consumer_memory.
-        if g.delivery == crate::scenario::plan::Delivery::Push {
-            for c in &g.consumers {
-                let per_consumer = g_records / members;
-                push_messages += match g.push.overflow {
-                    crate::scenario::plan::PushOverflow::Unbounded => {
-                        let record_bytes = plan.producers.iter().map(|p| p.record_size).min().unwrap_or(100).max(1);
-                        c.consumer_memory.map_or(per_consumer, |m| (m / record_bytes) as f64).min(per_consumer)
-                    }
-                    _ => (g.push.buffer as f64).min(per_consumer),
-                };
-            }
-        }
-    }
-    est.memory.push(part(
-        events * EVENT_BYTES + event_partitions * EVENT_PARTITION_BYTES,
-        format!("event log: about {events:.0} events naming {event_partitions:.0} partitions"),
-        "use fewer consumers, partitions or timeline actions",
-    ));
-    if push_messages > 0.0 {
-        est.memory.push(part(
-            push_messages * PUSH_MESSAGE_BYTES,
-            format!("push buffers: up to {push_messages:.0} messages"),
-            "lower push_buffer, or bound an unbounded buffer with consumer_memory",
-        ));
     }
     let loop_what = match &fastest {
         Some((cycles, name)) => {
@@ -315,44 +310,142 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
         format!("heartbeats and auto-commits of {consumers:.0} consumers"),
         "raise heartbeat_interval_ms or auto_commit_interval_ms",
     ));
-    est.work.push(part(
-        protocol,
-        "group-protocol work: assignments x members x partitions".into(),
-        "use fewer consumers or partitions",
-    ));
     est.memory.push(part(
         consumers * CONSUMER_BYTES + inflight * INFLIGHT_RECORD_BYTES,
         format!("consumers: {consumers:.0}, up to {inflight:.0} records in their polls"),
         "use fewer consumers or a lower max_poll_records",
     ));
+    consumers
+}
 
-    // Burrow's offset refresh reads every partition's log end.
+/// The mean time to process one record, in nanoseconds.
+fn mean_processing(cfg: &ConsumerConfig) -> f64 {
+    match cfg.processing {
+        Processing::Constant(d) | Processing::Exponential(d) => d.as_nanos() as f64,
+        Processing::Uniform(lo, hi) => (lo.as_nanos() + hi.as_nanos()) as f64 / 2.0,
+        Processing::LogNormal { median, .. } => median.as_nanos() as f64,
+    }
+}
+
+/// Each membership change rebalances the group: its first join, each consumer starting late,
+/// and each timeline action that changes its members or its partitions.
+fn membership_changes(plan: &Plan, gi: usize, g: &GroupPlan) -> f64 {
+    1.0 + g.consumers.iter().filter(|c| c.start_at.is_some_and(|t| !t.is_zero())).count() as f64
+        + plan
+            .timeline
+            .iter()
+            .filter(|a| match &a.action {
+                crate::scenario::plan::Action::Crash((x, _))
+                | crate::scenario::plan::Action::Start((x, _))
+                | crate::scenario::plan::Action::Stop((x, _))
+                | crate::scenario::plan::Action::Hang { consumer: (x, _), .. }
+                | crate::scenario::plan::Action::AddConsumer((x, _)) => *x == gi,
+                crate::scenario::plan::Action::AddPartitions { topic, .. } => g.topics.contains(topic),
+                _ => false,
+            })
+            .count() as f64
+}
+
+fn group_partitions_of(plan: &Plan, g: &GroupPlan) -> f64 {
+    g.topics.iter().map(|&t| topic_partitions(plan, t)).sum()
+}
+
+/// Each membership change rebalances the group; an assignment costs members x partitions
+/// (sticky assignors several passes).
+fn group_protocol(plan: &Plan, est: &mut Estimate) {
+    let mut protocol = 0.0;
+    for (gi, g) in plan.groups.iter().enumerate() {
+        let members = g.consumers.len() as f64;
+        let passes = match g.assignor {
+            AssignorKind::Sticky | AssignorKind::CooperativeSticky => 8.0,
+            _ => 1.0,
+        };
+        protocol +=
+            membership_changes(plan, gi, g) * (members * group_partitions_of(plan, g) * passes + members * members);
+    }
+    est.work.push(part(
+        protocol,
+        "group-protocol work: assignments x members x partitions".into(),
+        "use fewer consumers or partitions",
+    ));
+}
+
+/// Each change logs a few events per member, and the partitions of the new assignment
+/// (assignment, revocation and rebalance events name them).
+fn event_log(plan: &Plan, est: &mut Estimate) {
+    let (mut events, mut event_partitions) = (0.0, 0.0);
+    for (gi, g) in plan.groups.iter().enumerate() {
+        let changes = membership_changes(plan, gi, g);
+        events += changes * (4.0 + 4.0 * g.consumers.len() as f64);
+        event_partitions += changes * 3.0 * group_partitions_of(plan, g);
+    }
+    est.memory.push(part(
+        events * EVENT_BYTES + event_partitions * EVENT_PARTITION_BYTES,
+        format!("event log: about {events:.0} events naming {event_partitions:.0} partitions"),
+        "use fewer consumers, partitions or timeline actions",
+    ));
+}
+
+/// Push buffers: up to `push_buffer` records a consumer, each message at least one record;
+/// `unbounded` holds what a frozen consumer is sent, up to its consumer_memory.
+fn push_buffers(plan: &Plan, produced: &Produced, est: &mut Estimate) {
+    let mut push_messages = 0.0;
+    for g in plan.groups.iter().filter(|g| g.delivery == crate::scenario::plan::Delivery::Push) {
+        let (g_records, _) = produced.of_group(g);
+        let members = g.consumers.len() as f64;
+        for c in &g.consumers {
+            let per_consumer = g_records / members;
+            push_messages += match g.push.overflow {
+                crate::scenario::plan::PushOverflow::Unbounded => {
+                    let record_bytes = plan.producers.iter().map(|p| p.record_size).min().unwrap_or(100).max(1);
+                    c.consumer_memory.map_or(per_consumer, |m| (m / record_bytes) as f64).min(per_consumer)
+                }
+                _ => (g.push.buffer as f64).min(per_consumer),
+            };
+        }
+    }
+    if push_messages > 0.0 {
+        est.memory.push(part(
+            push_messages * PUSH_MESSAGE_BYTES,
+            format!("push buffers: up to {push_messages:.0} messages"),
+            "lower push_buffer, or bound an unbounded buffer with consumer_memory",
+        ));
+    }
+}
+
+/// Burrow's offset refresh reads every partition's log end.
+fn burrow_refreshes(plan: &Plan, est: &mut Estimate) {
+    let run_s = secs(plan.duration.as_nanos());
     let refreshes = run_s / secs(plan.burrow.offset_refresh.as_nanos()).max(1e-9) + 1.0;
     est.work.push(part(
         refreshes * (1.0 + all_partitions_of(plan)),
         format!("Burrow's offset refreshes: {refreshes:.0}"),
         "raise burrow.offset_refresh",
     ));
+}
 
-    // The broker's retention check visits every partition.
-    let all_partitions: f64 = (0..plan.topics.len()).map(topic_partitions).sum();
+/// The broker's retention check visits every partition. Returns the world's partitions.
+fn retention_checks(plan: &Plan, est: &mut Estimate) -> f64 {
+    let run_s = secs(plan.duration.as_nanos());
+    let all_partitions: f64 = (0..plan.topics.len()).map(|t| topic_partitions(plan, t)).sum();
     let checks = run_s / secs(plan.retention_check_interval.as_nanos()).max(1e-9);
     est.work.push(part(
         checks * (1.0 + all_partitions),
         format!("retention checks: {checks:.0} x {all_partitions:.0} partitions"),
         "raise log_retention_check_interval_ms",
     ));
+    all_partitions
+}
 
-    if check_invariants {
-        let events = est.events();
-        let per_event = group_partitions + all_partitions * plan.groups.len() as f64 + consumers;
-        est.work.push(part(
-            events * per_event,
-            format!("invariant checks: {events:.0} events x {per_event:.0} partitions and consumers"),
-            "run without --check-invariants, or make the scenario smaller",
-        ));
-    }
-    est
+/// `--check-invariants`: after every event of the work so far, a pass over `per_event`
+/// partitions and consumers.
+fn invariant_checks(est: &mut Estimate, per_event: f64) {
+    let events = est.events();
+    est.work.push(part(
+        events * per_event,
+        format!("invariant checks: {events:.0} events x {per_event:.0} partitions and consumers"),
+        "run without --check-invariants, or make the scenario smaller",
+    ));
 }
 
 fn all_partitions_of(plan: &Plan) -> f64 {
