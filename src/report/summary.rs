@@ -2,9 +2,12 @@
 
 use super::lag::{group_backlog_series, group_lag_ns_series, group_lag_series, group_lag_status_series, stats};
 use super::num::{ms, round3};
+use crate::record::GroupStats;
+use crate::record::burrow::LagStatus;
 use crate::record::ledger::loss_cause;
 use crate::record::run::{ConsumerState, Run};
 use crate::scenario::plan::Delivery;
+use crate::sim::SimTime;
 use serde_json::{Map, Value, json};
 
 /// Whether a `hang` action names consumer `c`.
@@ -41,204 +44,13 @@ pub const SHARE_DUPLICATE_CAUSES: [&str; 2] = ["lock_expiry", "release"];
 
 pub fn summary(w: &Run) -> Value {
     let end = &w.end;
-    let mut topics = Map::new();
-    for (ti, t) in w.plan.topics.iter().enumerate() {
-        let parts: Vec<u32> = existing(w, ti);
-        let leo: Vec<u64> = parts.iter().map(|&p| end.partitions[p as usize].log_end_offset).collect();
-        let lso: Vec<u64> = parts.iter().map(|&p| end.partitions[p as usize].log_start_offset).collect();
-        topics.insert(
-            t.name.clone(),
-            json!({ "partitions": parts.len(), "log_end_offsets": leo, "log_start_offsets": lso }),
-        );
-    }
-    let lag = group_lag_series(w);
-    let lag_time = group_lag_ns_series(w);
-    let backlog = group_backlog_series(w);
-    let lag_status = group_lag_status_series(w);
+    let series = Series::of(w);
     let mut groups = Map::new();
     for (gi, gp) in w.plan.groups.iter().enumerate() {
-        let st = &w.rec.groups[gi];
-        let ledger = &w.rec.ledgers[gi];
-        let g = &end.groups[gi];
-        let group_partitions = w.plan.group_partition_ids(gi);
-        let consumer_ids = w.plan.group_consumer_ids(gi);
-        let (final_lag, max_lag, mean_lag) = stats(&lag[gi]);
-        let (final_ns, max_ns, mean_ns) = stats(&lag_time[gi]);
-        let (final_backlog, max_backlog, mean_backlog) = stats(&backlog[gi]);
-        let n = st.latency.len();
-        let latency = if n == 0 {
-            json!({ "mean": null, "p50": null, "p99": null, "max": null })
-        } else {
-            json!({
-                "mean": round3(st.latency_sum_ns as f64 / n as f64 / 1e6),
-                "p50": ms(st.latency.value_at_quantile(0.50)),
-                "p99": ms(st.latency.value_at_quantile(0.99)),
-                "max": ms(st.latency_max_ns),
-            })
-        };
-        let mut committed = Map::new();
-        for &ti in &gp.topics {
-            let offs: Vec<Value> =
-                existing(w, ti).iter().map(|&p| g.committed[p as usize].map_or(Value::Null, |o| json!(o))).collect();
-            committed.insert(w.plan.topics[ti].name.clone(), Value::Array(offs));
-        }
-        // A standby is a live member the assignor left idle, not one waiting in a rebalance.
-        let standby: Vec<&str> = consumer_ids
-            .clone()
-            .filter(|&c| end.consumers[c].state == ConsumerState::Standby)
-            .map(|c| w.plan.consumer_of(c).name.as_str())
-            .collect();
-        let committed_past: u64 = group_partitions.iter().map(|&p| ledger.lost(p, g.committed[p as usize])).sum();
-        // Records retention deleted before the group got to them (beyond its committed offset).
-        let deleted_unread: u64 = group_partitions
-            .iter()
-            .map(|&p| ledger.deleted_unread(p, g.committed[p as usize], end.partitions[p as usize].log_start_offset))
-            .sum();
-        let lost = committed_past + deleted_unread;
-        // Every cause is listed, zeros included, so expectations and sweep columns can name any of them.
-        let mut lost_by_cause: Map<String, Value> = LOSS_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
-        let retention = (ledger.lost_retention + deleted_unread).min(lost);
-        if retention > 0 {
-            lost_by_cause.insert("retention".to_string(), json!(retention));
-        }
-        let reset = ledger.lost_reset.min(lost - retention);
-        if reset > 0 {
-            lost_by_cause.insert("offset_reset".to_string(), json!(reset));
-        }
-        let seek = ledger.lost_seek.min(lost - retention - reset);
-        if seek > 0 {
-            lost_by_cause.insert("seek_or_reset".to_string(), json!(seek));
-        }
-        let lost = lost - retention - reset - seek;
-        // Dropped records (push, full buffer) are committed past later: charge them first.
-        let dropped_lost = st.drops.min(lost);
-        if dropped_lost > 0 {
-            lost_by_cause.insert("push_drop".to_string(), json!(dropped_lost));
-        }
-        let lost_other = lost - dropped_lost;
-        if lost_other > 0 {
-            // Records are lost only by committing past them unprocessed: the commit mode says how.
-            let modes: std::collections::BTreeSet<&str> =
-                gp.consumers.iter().map(|c| loss_cause(c.config.commit)).collect();
-            let cause = if modes.len() == 1 { modes.into_iter().next().expect("one") } else { "mixed_commit_modes" };
-            lost_by_cause.insert(cause.to_string(), json!(lost_other));
-        }
-        let status = &lag_status[gi];
-        let status_json = json!({
-            "at_end": status.last().map_or("OK", |s| s.1.name()),
-            "worst": status.iter().map(|s| s.1).max().unwrap_or_default().name(),
-            "first_not_ok_ms": status.iter().find(|s| s.1 != crate::record::burrow::LagStatus::Ok).map(|s| ms(s.0.as_nanos())),
-        });
-        let mut consumers = Map::new();
-        for c in consumer_ids.clone() {
-            let st = &w.rec.consumers[c];
-            let partitions: Vec<String> =
-                end.consumers[c].partitions.iter().map(|&p| w.plan.partition_name(p)).collect();
-            let mut figures = json!({
-                "state": consumer_state(w, c),
-                "partitions": partitions,
-                "records_processed": st.records_processed,
-                "duplicates_caused": st.duplicates_caused,
-                "busy_ms": ms(st.busy.as_nanos()),
-                "idle_ms": ms(st.idle().as_nanos()),
-                "rebalancing_ms": ms(st.rebalancing.as_nanos()),
-                "polls": st.polls,
-            });
-            // Only for consumers the timeline hangs, so other runs' summaries stay as they were.
-            if hangs(w, c) {
-                figures["hung_ms"] = json!(ms(st.hung.as_nanos()));
-            }
-            consumers.insert(w.plan.consumer_of(c).name.clone(), figures);
-        }
-        let mut duplicates_by_cause: Map<String, Value> =
-            DUPLICATE_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
-        if g.share.is_some() {
-            // A share group's records come back by lock expiry or a release as well.
-            for c in SHARE_DUPLICATE_CAUSES {
-                duplicates_by_cause.insert(c.to_string(), json!(0));
-            }
-        }
-        for (k, v) in &ledger.duplicates_by_cause {
-            duplicates_by_cause.insert(k.to_string(), json!(v));
-        }
-        groups.insert(
-            gp.id.clone(),
-            json!({
-                "records_delivered": st.records_delivered,
-                "redelivered": st.redelivered,
-                "records_processed": st.records_processed,
-                "duplicates": st.duplicates,
-                "duplicates_by_cause": duplicates_by_cause,
-                "replays": ledger.replays,
-                "lost": lost + retention + reset + seek,
-                "lost_by_cause": lost_by_cause,
-                "in_flight_at_end": ledger.in_flight_at_end(),
-                "lag_records": { "final": final_lag, "max": max_lag, "mean": round3(mean_lag) },
-                "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
-                "lag_status": status_json,
-                "backlog_records": { "final": final_backlog, "max": max_backlog, "mean": round3(mean_backlog) },
-                "latency_ms": latency,
-                "committed_offsets": committed,
-                "standby_consumers": standby,
-                "consumers": consumers,
-                "polls": st.polls,
-                "empty_polls": st.empty_polls,
-                "commits": st.commits,
-                "commits_rejected": ledger.commits_rejected,
-                "rebalances": ledger.rebalances,
-                "generation": g.generation,
-                "stop_the_world_ms": { "total": ms(ledger.stw_total.as_nanos()), "max": ms(ledger.stw_max.as_nanos()) },
-                "partition_pause_ms": ms(ledger.pause_total.as_nanos()),
-                "revoked_partitions": ledger.revoked_total,
-                "rebalance_pause_ms": {
-                    "total": ms(ledger.rebalance_pause_total.as_nanos()),
-                    "max": ms(ledger.rebalance_pause_max.as_nanos()),
-                },
-                "partitions_moved": ledger.partitions_moved,
-                "delivery": match w.plan.groups[gi].delivery {
-                    Delivery::Pull => "pull",
-                    Delivery::Push => "push",
-                },
-                "requests": st.polls + st.pushes,
-                "push": {
-                    "pushes": st.pushes,
-                    "drops": st.drops,
-                    "buffer_peak_records": st.buffer_peak_records,
-                    "buffer_peak_bytes": st.buffer_peak_bytes,
-                    "buffer_discarded": st.buffer_discarded,
-                    "out_of_memory": st.out_of_memory,
-                },
-                "type": if g.share.is_some() { "share" } else { "consumer" },
-            }),
-        );
-        if let Some(sg) = &g.share {
+        groups.insert(gp.id.clone(), group_json(w, gi, &series));
+        if let Some(sg) = &end.groups[gi].share {
             let entry = groups.get_mut(&gp.id).and_then(Value::as_object_mut).expect("just inserted");
-            let share_lag = json!({ "final": final_lag, "max": max_lag, "mean": round3(mean_lag) });
-            // The output contract's share figures sit beside the group's others; `share` holds
-            // the rest (per partition, membership, settings).
-            let s = &st.share;
-            let mean = if s.samples == 0 { 0.0 } else { s.in_flight_sum as f64 / s.samples as f64 };
-            for (k, v) in [
-                ("records_acquired", json!(s.records_acquired)),
-                // A share group's redelivered records are its re-acquisitions (GroupStats).
-                ("redeliveries", json!(st.redelivered)),
-                (
-                    "archived",
-                    json!({
-                        "delivery_limit": s.archived_delivery_limit,
-                        "reject": s.archived_reject,
-                        "retention": s.archived_retention,
-                        "total": s.archived_delivery_limit + s.archived_reject + s.archived_retention,
-                    }),
-                ),
-                ("lock_expiries", json!(s.lock_expiries)),
-                ("ack_failures", json!(s.ack_failures)),
-                ("in_flight", json!({ "max": s.in_flight_max, "mean": round3(mean) })),
-                ("share_lag", share_lag),
-            ] {
-                entry.insert(k.to_string(), v);
-            }
-            entry.insert("share".to_string(), share_json(w, gi, sg));
+            add_share_figures(w, gi, sg, lag_records_json(&series.lag[gi]), entry);
         }
     }
     let produced: u64 = end.partitions.iter().map(|p| p.log_end_offset).sum();
@@ -248,9 +60,271 @@ pub fn summary(w: &Run) -> Value {
         "duration_ms": w.plan.duration.as_millis(),
         "events_processed": end.events_processed,
         "records_produced": produced,
-        "topics": topics,
+        "topics": topics_json(w),
         "groups": groups,
     })
+}
+
+/// Each topic's partitions at the end, with their log start and end offsets.
+fn topics_json(w: &Run) -> Map<String, Value> {
+    let mut topics = Map::new();
+    for (ti, t) in w.plan.topics.iter().enumerate() {
+        let parts: Vec<u32> = existing(w, ti);
+        let leo: Vec<u64> = parts.iter().map(|&p| w.end.partitions[p as usize].log_end_offset).collect();
+        let lso: Vec<u64> = parts.iter().map(|&p| w.end.partitions[p as usize].log_start_offset).collect();
+        topics.insert(
+            t.name.clone(),
+            json!({ "partitions": parts.len(), "log_end_offsets": leo, "log_start_offsets": lso }),
+        );
+    }
+    topics
+}
+
+/// The per-group series the figures are read from, computed once for every group.
+struct Series {
+    lag: Vec<Vec<(SimTime, u64)>>,
+    lag_time: Vec<Vec<(SimTime, u64)>>,
+    backlog: Vec<Vec<(SimTime, u64)>>,
+    lag_status: Vec<Vec<(SimTime, LagStatus)>>,
+}
+
+impl Series {
+    fn of(w: &Run) -> Self {
+        Series {
+            lag: group_lag_series(w),
+            lag_time: group_lag_ns_series(w),
+            backlog: group_backlog_series(w),
+            lag_status: group_lag_status_series(w),
+        }
+    }
+}
+
+/// One group's figures, in the output contract's order.
+fn group_json(w: &Run, gi: usize, series: &Series) -> Value {
+    let st = &w.rec.groups[gi];
+    let ledger = &w.rec.ledgers[gi];
+    let g = &w.end.groups[gi];
+    let (final_ns, max_ns, mean_ns) = stats(&series.lag_time[gi]);
+    let (final_backlog, max_backlog, mean_backlog) = stats(&series.backlog[gi]);
+    let (lost, lost_by_cause) = losses(w, gi);
+    json!({
+        "records_delivered": st.records_delivered,
+        "redelivered": st.redelivered,
+        "records_processed": st.records_processed,
+        "duplicates": st.duplicates,
+        "duplicates_by_cause": duplicates_by_cause(w, gi),
+        "replays": ledger.replays,
+        "lost": lost,
+        "lost_by_cause": lost_by_cause,
+        "in_flight_at_end": ledger.in_flight_at_end(),
+        "lag_records": lag_records_json(&series.lag[gi]),
+        "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
+        "lag_status": lag_status_json(&series.lag_status[gi]),
+        "backlog_records": { "final": final_backlog, "max": max_backlog, "mean": round3(mean_backlog) },
+        "latency_ms": latency_json(st),
+        "committed_offsets": committed_json(w, gi),
+        "standby_consumers": standby_consumers(w, gi),
+        "consumers": consumers_json(w, gi),
+        "polls": st.polls,
+        "empty_polls": st.empty_polls,
+        "commits": st.commits,
+        "commits_rejected": ledger.commits_rejected,
+        "rebalances": ledger.rebalances,
+        "generation": g.generation,
+        "stop_the_world_ms": { "total": ms(ledger.stw_total.as_nanos()), "max": ms(ledger.stw_max.as_nanos()) },
+        "partition_pause_ms": ms(ledger.pause_total.as_nanos()),
+        "revoked_partitions": ledger.revoked_total,
+        "rebalance_pause_ms": {
+            "total": ms(ledger.rebalance_pause_total.as_nanos()),
+            "max": ms(ledger.rebalance_pause_max.as_nanos()),
+        },
+        "partitions_moved": ledger.partitions_moved,
+        "delivery": match w.plan.groups[gi].delivery {
+            Delivery::Pull => "pull",
+            Delivery::Push => "push",
+        },
+        "requests": st.polls + st.pushes,
+        "push": {
+            "pushes": st.pushes,
+            "drops": st.drops,
+            "buffer_peak_records": st.buffer_peak_records,
+            "buffer_peak_bytes": st.buffer_peak_bytes,
+            "buffer_discarded": st.buffer_discarded,
+            "out_of_memory": st.out_of_memory,
+        },
+        "type": if g.share.is_some() { "share" } else { "consumer" },
+    })
+}
+
+/// Lag in records: final, max and mean (a share group lists it again as its share lag).
+fn lag_records_json(lag: &[(SimTime, u64)]) -> Value {
+    let (final_lag, max_lag, mean_lag) = stats(lag);
+    json!({ "final": final_lag, "max": max_lag, "mean": round3(mean_lag) })
+}
+
+/// Burrow's status of the group: at the end, the worst it reached, and when it first was not OK.
+fn lag_status_json(status: &[(SimTime, LagStatus)]) -> Value {
+    json!({
+        "at_end": status.last().map_or("OK", |s| s.1.name()),
+        "worst": status.iter().map(|s| s.1).max().unwrap_or_default().name(),
+        "first_not_ok_ms": status.iter().find(|s| s.1 != LagStatus::Ok).map(|s| ms(s.0.as_nanos())),
+    })
+}
+
+/// Time from publish to processed: mean, p50, p99 and max, or nulls when nothing was processed.
+fn latency_json(st: &GroupStats) -> Value {
+    let n = st.latency.len();
+    if n == 0 {
+        json!({ "mean": null, "p50": null, "p99": null, "max": null })
+    } else {
+        json!({
+            "mean": round3(st.latency_sum_ns as f64 / n as f64 / 1e6),
+            "p50": ms(st.latency.value_at_quantile(0.50)),
+            "p99": ms(st.latency.value_at_quantile(0.99)),
+            "max": ms(st.latency_max_ns),
+        })
+    }
+}
+
+/// The group's committed offset per existing partition of each topic it reads (null: none).
+fn committed_json(w: &Run, gi: usize) -> Map<String, Value> {
+    let g = &w.end.groups[gi];
+    let mut committed = Map::new();
+    for &ti in &w.plan.groups[gi].topics {
+        let offs: Vec<Value> =
+            existing(w, ti).iter().map(|&p| g.committed[p as usize].map_or(Value::Null, |o| json!(o))).collect();
+        committed.insert(w.plan.topics[ti].name.clone(), Value::Array(offs));
+    }
+    committed
+}
+
+/// A standby is a live member the assignor left idle, not one waiting in a rebalance.
+fn standby_consumers<'a>(w: &Run<'a>, gi: usize) -> Vec<&'a str> {
+    w.plan
+        .group_consumer_ids(gi)
+        .filter(|&c| w.end.consumers[c].state == ConsumerState::Standby)
+        .map(|c| w.plan.consumer_of(c).name.as_str())
+        .collect()
+}
+
+/// Records the group lost, and by cause: retention, offset resets and seeks first, then push
+/// drops, then the rest by the commit mode that committed past them.
+fn losses(w: &Run, gi: usize) -> (u64, Map<String, Value>) {
+    let (st, ledger, g) = (&w.rec.groups[gi], &w.rec.ledgers[gi], &w.end.groups[gi]);
+    let group_partitions = w.plan.group_partition_ids(gi);
+    let committed_past: u64 = group_partitions.iter().map(|&p| ledger.lost(p, g.committed[p as usize])).sum();
+    // Records retention deleted before the group got to them (beyond its committed offset).
+    let deleted_unread: u64 = group_partitions
+        .iter()
+        .map(|&p| ledger.deleted_unread(p, g.committed[p as usize], w.end.partitions[p as usize].log_start_offset))
+        .sum();
+    let lost = committed_past + deleted_unread;
+    // Every cause is listed, zeros included, so expectations and sweep columns can name any of them.
+    let mut lost_by_cause: Map<String, Value> = LOSS_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
+    let retention = (ledger.lost_retention + deleted_unread).min(lost);
+    if retention > 0 {
+        lost_by_cause.insert("retention".to_string(), json!(retention));
+    }
+    let reset = ledger.lost_reset.min(lost - retention);
+    if reset > 0 {
+        lost_by_cause.insert("offset_reset".to_string(), json!(reset));
+    }
+    let seek = ledger.lost_seek.min(lost - retention - reset);
+    if seek > 0 {
+        lost_by_cause.insert("seek_or_reset".to_string(), json!(seek));
+    }
+    let rest = lost - retention - reset - seek;
+    // Dropped records (push, full buffer) are committed past later: charge them first.
+    let dropped_lost = st.drops.min(rest);
+    if dropped_lost > 0 {
+        lost_by_cause.insert("push_drop".to_string(), json!(dropped_lost));
+    }
+    let lost_other = rest - dropped_lost;
+    if lost_other > 0 {
+        // Records are lost only by committing past them unprocessed: the commit mode says how.
+        let modes: std::collections::BTreeSet<&str> =
+            w.plan.groups[gi].consumers.iter().map(|c| loss_cause(c.config.commit)).collect();
+        let cause = if modes.len() == 1 { modes.into_iter().next().expect("one") } else { "mixed_commit_modes" };
+        lost_by_cause.insert(cause.to_string(), json!(lost_other));
+    }
+    (lost, lost_by_cause)
+}
+
+/// Each consumer of the group: its state, partitions and figures.
+fn consumers_json(w: &Run, gi: usize) -> Map<String, Value> {
+    let mut consumers = Map::new();
+    for c in w.plan.group_consumer_ids(gi) {
+        let st = &w.rec.consumers[c];
+        let partitions: Vec<String> = w.end.consumers[c].partitions.iter().map(|&p| w.plan.partition_name(p)).collect();
+        let mut figures = json!({
+            "state": consumer_state(w, c),
+            "partitions": partitions,
+            "records_processed": st.records_processed,
+            "duplicates_caused": st.duplicates_caused,
+            "busy_ms": ms(st.busy.as_nanos()),
+            "idle_ms": ms(st.idle().as_nanos()),
+            "rebalancing_ms": ms(st.rebalancing.as_nanos()),
+            "polls": st.polls,
+        });
+        // Only for consumers the timeline hangs, so other runs' summaries stay as they were.
+        if hangs(w, c) {
+            figures["hung_ms"] = json!(ms(st.hung.as_nanos()));
+        }
+        consumers.insert(w.plan.consumer_of(c).name.clone(), figures);
+    }
+    consumers
+}
+
+/// Duplicates by the cause that made the partition's next reader re-read them, zeros included.
+fn duplicates_by_cause(w: &Run, gi: usize) -> Map<String, Value> {
+    let mut duplicates_by_cause: Map<String, Value> =
+        DUPLICATE_CAUSES.iter().map(|c| (c.to_string(), json!(0))).collect();
+    if w.end.groups[gi].share.is_some() {
+        // A share group's records come back by lock expiry or a release as well.
+        for c in SHARE_DUPLICATE_CAUSES {
+            duplicates_by_cause.insert(c.to_string(), json!(0));
+        }
+    }
+    for (k, v) in &w.rec.ledgers[gi].duplicates_by_cause {
+        duplicates_by_cause.insert(k.to_string(), json!(v));
+    }
+    duplicates_by_cause
+}
+
+/// A share group's figures beside its others, then `share` with the rest.
+fn add_share_figures(
+    w: &Run,
+    gi: usize,
+    sg: &crate::record::run::ShareEnd,
+    share_lag: Value,
+    entry: &mut Map<String, Value>,
+) {
+    let st = &w.rec.groups[gi];
+    // The output contract's share figures sit beside the group's others; `share` holds
+    // the rest (per partition, membership, settings).
+    let s = &st.share;
+    let mean = if s.samples == 0 { 0.0 } else { s.in_flight_sum as f64 / s.samples as f64 };
+    for (k, v) in [
+        ("records_acquired", json!(s.records_acquired)),
+        // A share group's redelivered records are its re-acquisitions (GroupStats).
+        ("redeliveries", json!(st.redelivered)),
+        (
+            "archived",
+            json!({
+                "delivery_limit": s.archived_delivery_limit,
+                "reject": s.archived_reject,
+                "retention": s.archived_retention,
+                "total": s.archived_delivery_limit + s.archived_reject + s.archived_retention,
+            }),
+        ),
+        ("lock_expiries", json!(s.lock_expiries)),
+        ("ack_failures", json!(s.ack_failures)),
+        ("in_flight", json!({ "max": s.in_flight_max, "mean": round3(mean) })),
+        ("share_lag", share_lag),
+    ] {
+        entry.insert(k.to_string(), v);
+    }
+    entry.insert("share".to_string(), share_json(w, gi, sg));
 }
 
 /// The partitions of topic `t` that exist at the end, by id.
