@@ -103,7 +103,48 @@ pub fn fields(n: &Names, what: &What) -> Map<String, Value> {
     m
 }
 
+/// One event's fields by its family, each family in its own function.
 fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl Fn(u32, &mut dyn FnMut(&str, Value))) {
+    match what {
+        What::Action { .. } | What::ActionIgnored { .. } | What::ActionRejected(_) => timeline_fields(n, what, put),
+        What::ConsumerStarted { .. }
+        | What::ConsumerCrashed { .. }
+        | What::ConsumerStopped { .. }
+        | What::ConsumerError { .. }
+        | What::ConsumerHung { .. }
+        | What::ConsumerResumed { .. }
+        | What::ConsumerOutOfMemory { .. } => consumer_fields(n, what, put, &of),
+        What::MemberJoined { .. }
+        | What::StaticMemberReplaced { .. }
+        | What::ShareMemberJoined { .. }
+        | What::MemberRemoved { .. }
+        | What::MemberRejoining { .. }
+        | What::MembershipLost { .. }
+        | What::PollTimeout { .. } => membership_fields(n, what, put, &of),
+        What::Assignment { .. }
+        | What::PartitionsRevoked { .. }
+        | What::RebalanceStarted { .. }
+        | What::RebalanceRestarted { .. }
+        | What::RebalanceCompleted(_)
+        | What::RebalanceAbandoned { .. } => rebalance_fields(n, what, put, &of),
+        What::CommitFailed { .. }
+        | What::Seek { .. }
+        | What::OffsetsReset { .. }
+        | What::OffsetOutOfRange { .. }
+        | What::SegmentsDeleted { .. }
+        | What::LagStatus { .. } => offsets_fields(n, what, put, &of),
+        What::ShareAssignmentComputed { .. }
+        | What::ShareAssignment { .. }
+        | What::ShareLockExpired { .. }
+        | What::ShareRecordsReleased { .. }
+        | What::ShareAckFailed { .. }
+        | What::RecordsArchived { .. }
+        | What::RecordsArchivedByRetention { .. } => share_fields(n, what, put, &of),
+    }
+}
+
+/// A timeline action, and one not applied: what it was and why.
+fn timeline_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value)) {
     match what {
         What::Action { index } => action(n, *index as usize, put),
         What::ActionIgnored { consumer, reason } => {
@@ -129,6 +170,18 @@ fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl
             put("consumer", json!(n.consumer(*consumer)));
             put("reason", json!(reason));
         }
+        _ => unreachable!("not a timeline event"),
+    }
+}
+
+/// A consumer's lifecycle: it starts, crashes, stops, fails, hangs, resumes or runs out of memory.
+fn consumer_fields(
+    n: &Names,
+    what: &What,
+    put: &mut dyn FnMut(&str, Value),
+    of: &impl Fn(u32, &mut dyn FnMut(&str, Value)),
+) {
+    match what {
         What::ConsumerStarted { consumer, cause } => {
             put("consumer", json!(n.consumer(*consumer)));
             put("group", json!(n.group_of(*consumer)));
@@ -163,15 +216,18 @@ fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl
             put("buffered_bytes", json!(buffered_bytes));
             put("consumer_memory", json!(consumer_memory));
         }
-        What::Assignment { consumer, partitions } | What::PartitionsRevoked { consumer, partitions } => {
-            of(*consumer, put);
-            put("partitions", n.partitions(partitions));
-        }
-        What::CommitFailed { consumer, reason, partitions } => {
-            of(*consumer, put);
-            put("reason", json!(reason));
-            put("partitions", n.partitions(partitions));
-        }
+        _ => unreachable!("not a consumer event"),
+    }
+}
+
+/// Group membership: a member joins, is replaced, removed, rejoins or learns it is gone.
+fn membership_fields(
+    n: &Names,
+    what: &What,
+    put: &mut dyn FnMut(&str, Value),
+    of: &impl Fn(u32, &mut dyn FnMut(&str, Value)),
+) {
+    match what {
         What::MemberJoined { group, consumer, member_id, group_instance_id } => {
             put("group", json!(n.group(*group)));
             put("consumer", json!(n.consumer(*consumer)));
@@ -203,6 +259,22 @@ fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl
             put("reason", json!("unknown_member_id"));
         }
         What::PollTimeout { consumer } => of(*consumer, put),
+        _ => unreachable!("not a membership event"),
+    }
+}
+
+/// A consumer group's rebalance: its start, restart, assignment, revocations, end or abandonment.
+fn rebalance_fields(
+    n: &Names,
+    what: &What,
+    put: &mut dyn FnMut(&str, Value),
+    of: &impl Fn(u32, &mut dyn FnMut(&str, Value)),
+) {
+    match what {
+        What::Assignment { consumer, partitions } | What::PartitionsRevoked { consumer, partitions } => {
+            of(*consumer, put);
+            put("partitions", n.partitions(partitions));
+        }
         What::RebalanceStarted { group, generation, protocol, reason, rebalance } => {
             put("group", json!(n.group(*group)));
             put("generation", json!(generation));
@@ -246,6 +318,24 @@ fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl
             put("generation", json!(generation));
             put("reason", json!("group_empty"));
         }
+        _ => unreachable!("not a rebalance event"),
+    }
+}
+
+/// Offsets and the log: a commit refused, a seek, a reset, a position outside the log, segments
+/// deleted, and the lag status Burrow reads from them.
+fn offsets_fields(
+    n: &Names,
+    what: &What,
+    put: &mut dyn FnMut(&str, Value),
+    of: &impl Fn(u32, &mut dyn FnMut(&str, Value)),
+) {
+    match what {
+        What::CommitFailed { consumer, reason, partitions } => {
+            of(*consumer, put);
+            put("reason", json!(reason));
+            put("partitions", n.partitions(partitions));
+        }
         What::Seek { consumer, moves } => {
             of(*consumer, put);
             put("moves", n.moves(moves));
@@ -273,6 +363,19 @@ fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl
             put("partition", json!(n.partition(*partition)));
             put("partition_status", json!(partition_status.name()));
         }
+        _ => unreachable!("not a offsets event"),
+    }
+}
+
+/// A share group's (KIP-932) assignment, acquisition locks, releases, acknowledgements and
+/// archived records.
+fn share_fields(
+    n: &Names,
+    what: &What,
+    put: &mut dyn FnMut(&str, Value),
+    of: &impl Fn(u32, &mut dyn FnMut(&str, Value)),
+) {
+    match what {
         What::ShareAssignmentComputed { group, group_epoch, members, partitions } => {
             put("group", json!(n.group(*group)));
             put("group_epoch", json!(group_epoch));
@@ -313,17 +416,30 @@ fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl
             put("partition", json!(n.partition(*partition)));
             put("retention", json!(records));
         }
+        _ => unreachable!("not a share event"),
     }
 }
 
 /// A timeline action's fields: what it is and what it names, from the plan.
 fn action(n: &Names, i: usize, put: &mut dyn FnMut(&str, Value)) {
-    let plan = n.plan;
+    let action = &n.plan.timeline[i].action;
+    match action {
+        Action::Rate { .. } | Action::PauseProducer(_) | Action::ResumeProducer(_) => {
+            producer_action(n.plan, action, put)
+        }
+        Action::ResetOffsets { .. } | Action::AddGroup(_) | Action::RemoveGroup(_) | Action::AddPartitions { .. } => {
+            group_or_topic_action(n.plan, action, put)
+        }
+        _ => consumer_action(n.plan, action, put),
+    }
+}
+
+/// An action on one consumer: crash, start, stop, hang, slow, seek, pause, resume, or its adding.
+fn consumer_action(plan: &Plan, action: &Action, put: &mut dyn FnMut(&str, Value)) {
     let consumer = |(g, k): (usize, usize)| json!(plan.groups[g].consumers[k].name);
-    let topic = |t: usize| json!(plan.topics[t].name);
-    match &plan.timeline[i].action {
+    match action {
         Action::Crash(r) | Action::Start(r) | Action::Stop(r) => {
-            let verb = match plan.timeline[i].action {
+            let verb = match action {
                 Action::Crash(_) => "crash",
                 Action::Start(_) => "start",
                 _ => "stop",
@@ -341,41 +457,57 @@ fn action(n: &Names, i: usize, put: &mut dyn FnMut(&str, Value)) {
             put("consumer", consumer(*r));
             put("factor", json!(factor));
         }
+        Action::Seek { consumer: r, topic: t, partition, to } => {
+            put("action", json!("seek"));
+            put("consumer", consumer(*r));
+            put("topic", json!(plan.topics[*t].name));
+            put("partition", json!(partition));
+            put("to", target(to));
+        }
+        Action::Pause(r) | Action::Resume(r) => {
+            put("action", json!(if matches!(action, Action::Pause(_)) { "pause" } else { "resume" }));
+            put("consumer", consumer(*r));
+        }
+        Action::AddConsumer(r) => {
+            put("action", json!("add_consumer"));
+            put("group", json!(plan.groups[r.0].id));
+            put("consumer", consumer(*r));
+        }
+        other => unreachable!("{other:?} is not a consumer's action"),
+    }
+}
+
+/// An action on a producer: a new rate, a pause or a resume.
+fn producer_action(plan: &Plan, action: &Action, put: &mut dyn FnMut(&str, Value)) {
+    match action {
         Action::Rate { producer, rate } => {
             put("action", json!("rate"));
             put("producer", json!(plan.producers[*producer].name));
             put("rate_per_s", json!(rate));
         }
-        Action::Seek { consumer: r, topic: t, partition, to } => {
-            put("action", json!("seek"));
-            put("consumer", consumer(*r));
-            put("topic", topic(*t));
-            put("partition", json!(partition));
-            put("to", target(to));
+        Action::PauseProducer(p) | Action::ResumeProducer(p) => {
+            let verb = if matches!(action, Action::PauseProducer(_)) { "pause" } else { "resume" };
+            put("action", json!(verb));
+            put("producer", json!(plan.producers[*p].name));
         }
+        other => unreachable!("{other:?} is not a producer's action"),
+    }
+}
+
+/// An action on a group or a topic: a reset of the group's offsets, a group added or removed,
+/// partitions added.
+fn group_or_topic_action(plan: &Plan, action: &Action, put: &mut dyn FnMut(&str, Value)) {
+    let topic = |t: usize| json!(plan.topics[t].name);
+    match action {
         Action::ResetOffsets { group, topic: t, to } => {
             put("action", json!("reset_offsets"));
             put("group", json!(plan.groups[*group].id));
             put("topic", topic(*t));
             put("to", target(to));
         }
-        Action::Pause(r) | Action::Resume(r) => {
-            put("action", json!(if matches!(plan.timeline[i].action, Action::Pause(_)) { "pause" } else { "resume" }));
-            put("consumer", consumer(*r));
-        }
-        Action::PauseProducer(p) | Action::ResumeProducer(p) => {
-            let verb = if matches!(plan.timeline[i].action, Action::PauseProducer(_)) { "pause" } else { "resume" };
-            put("action", json!(verb));
-            put("producer", json!(plan.producers[*p].name));
-        }
         Action::AddGroup(g) => {
             put("action", json!("add_group"));
             put("group", json!(plan.groups[*g].id));
-        }
-        Action::AddConsumer(r) => {
-            put("action", json!("add_consumer"));
-            put("group", json!(plan.groups[r.0].id));
-            put("consumer", consumer(*r));
         }
         Action::RemoveGroup(g) => {
             put("action", json!("remove_group"));
@@ -386,6 +518,7 @@ fn action(n: &Names, i: usize, put: &mut dyn FnMut(&str, Value)) {
             put("topic", topic(*t));
             put("count", json!(count));
         }
+        other => unreachable!("{other:?} is not a group's or a topic's action"),
     }
 }
 
