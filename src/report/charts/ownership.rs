@@ -23,32 +23,80 @@ const BOTTOM_MARGIN: i32 = 58;
 const UNOWNED_LABEL: &str = "(unowned)";
 
 pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[Marker]) -> Scene {
-    let spans = || rows.iter().flat_map(|r| r.spans.iter());
-    let x_end = if x_end.is_finite() && x_end > 0.0 {
-        x_end
-    } else {
-        spans().flat_map(|s| [s.start, s.end]).filter(|v| v.is_finite()).fold(0.0f64, f64::max)
-    };
-    let x_end = if x_end > 0.0 { x_end } else { 1.0 };
+    let x_end = x_extent(rows, x_end);
     if rows.is_empty() {
         return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show: no partition and no consumer.");
     }
+    let fills = Fills::new(rows);
+    let entries = legend_entries(rows, &fills);
+    let lay = Layout::new(title, rows, &entries, x_end, markers);
+    let plot = &lay.plot;
 
-    // Owners without a slot of their own get the slots in sorted-name order.
-    let mut names: Vec<&str> = spans().filter(|s| s.color.is_none()).filter_map(|s| s.owner.as_deref()).collect();
-    names.sort_by(|a, b| natural_cmp(a, b));
-    names.dedup();
-    let by_name: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    let fill = |s: &Span| -> Option<(Rgb, u8)> {
+    // Drawn back to front: stripes and grid, the spans, marker lines, notes over them, the frame,
+    // then everything around the plot.
+    let mut scene = Scene::new(WIDTH, lay.height as u32);
+    for i in (1..rows.len()).step_by(2) {
+        scene.fill_rect(plot.left, lay.row_y(i), plot.right, lay.row_y(i + 1) - 1, STRIPE);
+    }
+    plot.draw_x_grid(&mut scene, true);
+    draw_spans(&mut scene, &lay, rows, &fills, x_end);
+    lay.marks.draw_lines(&mut scene, lay.band_top, plot);
+    draw_notes(&mut scene, &lay, rows);
+    plot.draw_frame(&mut scene);
+    draw_row_labels(&mut scene, &lay, rows);
+    lay.marks.draw_labels(&mut scene, lay.band_top);
+    lay.marks.draw_list(&mut scene, 12, lay.height - lay.list - 6);
+    draw_legend(&mut scene, plot.right + 8, plot.top, lay.height - 8 - lay.list, &entries, Swatch::Box);
+    draw_title(&mut scene, title);
+    plot.draw_x_label(&mut scene, "virtual time (s)");
+    scene
+}
+
+/// The x axis' end: `x_end` if usable, else the spans' last finite time, else 1.
+fn x_extent(rows: &[OwnershipRow], x_end: f64) -> f64 {
+    let x_end = if x_end.is_finite() && x_end > 0.0 {
+        x_end
+    } else {
+        rows.iter()
+            .flat_map(|r| r.spans.iter())
+            .flat_map(|s| [s.start, s.end])
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max)
+    };
+    if x_end > 0.0 { x_end } else { 1.0 }
+}
+
+/// Each span's colour and pattern, by its owner.
+struct Fills<'a> {
+    by_name: HashMap<&'a str, usize>,
+}
+
+impl<'a> Fills<'a> {
+    /// Owners without a slot of their own get the slots in sorted-name order.
+    fn new(rows: &'a [OwnershipRow]) -> Self {
+        let spans = rows.iter().flat_map(|r| r.spans.iter());
+        let mut names: Vec<&str> = spans.filter(|s| s.color.is_none()).filter_map(|s| s.owner.as_deref()).collect();
+        names.sort_by(|a, b| natural_cmp(a, b));
+        names.dedup();
+        Fills { by_name: names.iter().enumerate().map(|(i, n)| (*n, i)).collect() }
+    }
+
+    /// The span's colour (faded if the span is) and pattern; None when no one owns it.
+    fn of(&self, s: &Span) -> Option<(Rgb, u8)> {
         let o = s.owner.as_deref()?;
-        let slot = s.color.unwrap_or_else(|| by_name.get(o).copied().unwrap_or(0));
+        let slot = s.color.unwrap_or_else(|| self.by_name.get(o).copied().unwrap_or(0));
         let c = palette(slot);
         Some((if s.faded { faded(c, 0.35) } else { c }, variant(slot)))
-    };
-    // Legend: each owner label once, in sorted-name order.
+    }
+}
+
+/// Legend: each owner label once, in sorted-name order, then the rows' own legends, then
+/// "(unowned)" if a span has no owner.
+fn legend_entries(rows: &[OwnershipRow], fills: &Fills) -> Vec<LegendEntry> {
+    let spans = || rows.iter().flat_map(|r| r.spans.iter());
     let mut owners: Vec<(&str, Rgb, u8)> = Vec::new();
     for s in spans() {
-        if let (Some(o), Some((c, p))) = (s.owner.as_deref(), fill(s))
+        if let (Some(o), Some((c, p))) = (s.owner.as_deref(), fills.of(s))
             && !owners.iter().any(|(n, _, _)| *n == o)
         {
             owners.push((o, c, p));
@@ -66,37 +114,65 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
     if unowned {
         entries.push(legend_entry(UNOWNED_LABEL, UNOWNED));
     }
+    entries
+}
 
-    let labels: Vec<String> = rows.iter().map(|r| fit_text(&r.label, TICK_SIZE, 200, 50)).collect();
-    let label_w = max_text_width(labels.iter().map(|s| s.as_str()), TICK_SIZE);
-    let swatches = rows.iter().any(|r| r.color.is_some());
-    let left = 14 + label_w + 10 + if swatches { 16 } else { 0 };
-    let legend_w = legend_width(&entries);
-    let right = WIDTH as i32 - 24 - legend_w;
-    let x = fitted_x_axis(0.0, x_end, right - left);
-    let marks = MarkerLayout::new(markers, &x, left, right, WIDTH as i32 - 8);
-    let band_top = title_height(title);
-    let top = band_top + marks.band_height();
+/// Where everything goes: row labels left of the plot, the legend right of it, the marker
+/// numbers above and their list below, one row per partition.
+struct Layout {
+    labels: Vec<String>,
+    /// Some row has a colour swatch beside its label.
+    swatches: bool,
+    plot: Plot,
+    marks: MarkerLayout,
+    band_top: i32,
+    height: i32,
+    /// Height of the marker list under the chart.
+    list: i32,
+    row_h: f64,
+}
 
-    let n = rows.len();
-    let list = marks.list_height();
-    let height = (top + (n.min(100_000) as i32) * ROW + BOTTOM_MARGIN + list)
-        .max(top + legend_height(entries.len()) + 8)
-        .clamp(MIN_HEIGHT, MAX_HEIGHT);
-    let bottom = height - BOTTOM_MARGIN - list;
-    let row_h = (bottom - top) as f64 / n.max(1) as f64;
-    let plot = Plot { left, top, right, bottom, x, y: Axis { lo: 0.0, hi: 1.0, ticks: Vec::new() } };
-    let row_y = |i: usize| top + (i as f64 * row_h).round() as i32;
+impl Layout {
+    fn new(title: &str, rows: &[OwnershipRow], entries: &[LegendEntry], x_end: f64, markers: &[Marker]) -> Self {
+        let labels: Vec<String> = rows.iter().map(|r| fit_text(&r.label, TICK_SIZE, 200, 50)).collect();
+        let label_w = max_text_width(labels.iter().map(|s| s.as_str()), TICK_SIZE);
+        let swatches = rows.iter().any(|r| r.color.is_some());
+        let left = 14 + label_w + 10 + if swatches { 16 } else { 0 };
+        let legend_w = legend_width(entries);
+        let right = WIDTH as i32 - 24 - legend_w;
+        let x = fitted_x_axis(0.0, x_end, right - left);
+        let marks = MarkerLayout::new(markers, &x, left, right, WIDTH as i32 - 8);
+        let band_top = title_height(title);
+        let top = band_top + marks.band_height();
 
-    let mut scene = Scene::new(WIDTH, height as u32);
-    for i in (1..n).step_by(2) {
-        scene.fill_rect(left, row_y(i), right, row_y(i + 1) - 1, STRIPE);
+        let n = rows.len();
+        let list = marks.list_height();
+        let height = (top + (n.min(100_000) as i32) * ROW + BOTTOM_MARGIN + list)
+            .max(top + legend_height(entries.len()) + 8)
+            .clamp(MIN_HEIGHT, MAX_HEIGHT);
+        let bottom = height - BOTTOM_MARGIN - list;
+        let row_h = (bottom - top) as f64 / n.max(1) as f64;
+        let plot = Plot { left, top, right, bottom, x, y: Axis { lo: 0.0, hi: 1.0, ticks: Vec::new() } };
+        Layout { labels, swatches, plot, marks, band_top, height, list, row_h }
     }
-    plot.draw_x_grid(&mut scene, true);
 
+    /// Top pixel of row `i`.
+    fn row_y(&self, i: usize) -> i32 {
+        self.plot.top + (i as f64 * self.row_h).round() as i32
+    }
+
+    /// Middle pixel of row `i`.
+    fn row_mid(&self, i: usize) -> i32 {
+        self.plot.top + ((i as f64 + 0.5) * self.row_h).round() as i32
+    }
+}
+
+/// Each row's spans as boxes, clipped to the axis, in the owner's colour and pattern.
+fn draw_spans(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow], fills: &Fills, x_end: f64) {
+    let (plot, row_h) = (&lay.plot, lay.row_h);
     let bar = if row_h >= 8.0 { (row_h - 6.0).min(40.0) } else { row_h };
     for (i, row) in rows.iter().enumerate() {
-        let mid = top as f64 + (i as f64 + 0.5) * row_h;
+        let mid = plot.top as f64 + (i as f64 + 0.5) * row_h;
         let y0 = (mid - bar / 2.0).round() as i32;
         let y1 = ((mid + bar / 2.0).round() as i32 - 1).max(y0);
         for s in &row.spans {
@@ -109,42 +185,44 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
             }
             let x0 = plot.px(a);
             let x1 = (plot.px(b) - 1).max(x0);
-            let (color, pattern) = fill(s).unwrap_or((UNOWNED, 0));
-            patterned_box(&mut scene, x0, y0, x1, y1, color, pattern);
+            let (color, pattern) = fills.of(s).unwrap_or((UNOWNED, 0));
+            patterned_box(scene, x0, y0, x1, y1, color, pattern);
         }
     }
-    marks.draw_lines(&mut scene, band_top, &plot);
-    // Row notes over the marker lines, on a white ground so a line never runs through them.
+}
+
+/// Row notes over the marker lines, on a white ground so a line never runs through them.
+fn draw_notes(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow]) {
+    let (plot, row_h) = (&lay.plot, lay.row_h);
     for (i, row) in rows.iter().enumerate() {
         if let Some(note) = row.note.as_deref().filter(|_| row_h >= 9.0) {
             let size = TICK_SIZE.min(row_h * 0.8);
-            let note = fit_text(note, size, right - left - 16, 120);
-            let mid = top + ((i as f64 + 0.5) * row_h).round() as i32;
+            let note = fit_text(note, size, plot.right - plot.left - 16, 120);
+            let mid = lay.row_mid(i);
             let (w, h) = (text_width(&note, size), (size * 0.6) as i32);
-            scene.fill_rect(left + 5, mid - h, left + 10 + w, mid + h, WHITE_BG);
-            scene.text(left + 8, mid, &note, size, MUTED_TEXT, HPos::Left);
+            scene.fill_rect(plot.left + 5, mid - h, plot.left + 10 + w, mid + h, WHITE_BG);
+            scene.text(plot.left + 8, mid, &note, size, MUTED_TEXT, HPos::Left);
         }
     }
-    plot.draw_frame(&mut scene);
+}
 
-    if row_h >= 9.0 {
-        let size = TICK_SIZE.min(row_h * 0.8);
-        for (i, label) in labels.iter().enumerate() {
-            let mid = top + ((i as f64 + 0.5) * row_h).round() as i32;
-            let lx = if swatches { left - 24 } else { left - 8 };
-            scene.text(lx, mid, label, size, TEXT, HPos::Right);
-            if let Some(slot) = rows[i].color {
-                let h = (size * 0.45) as i32;
-                patterned_box(&mut scene, left - 18, mid - h, left - 8, mid + h, palette(slot), variant(slot));
-            }
+/// The row labels left of the plot, each with its colour swatch if it has one; none when the
+/// rows are too thin to read.
+fn draw_row_labels(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow]) {
+    if lay.row_h < 9.0 {
+        return;
+    }
+    let left = lay.plot.left;
+    let size = TICK_SIZE.min(lay.row_h * 0.8);
+    for (i, label) in lay.labels.iter().enumerate() {
+        let mid = lay.row_mid(i);
+        let lx = if lay.swatches { left - 24 } else { left - 8 };
+        scene.text(lx, mid, label, size, TEXT, HPos::Right);
+        if let Some(slot) = rows[i].color {
+            let h = (size * 0.45) as i32;
+            patterned_box(scene, left - 18, mid - h, left - 8, mid + h, palette(slot), variant(slot));
         }
     }
-    marks.draw_labels(&mut scene, band_top);
-    marks.draw_list(&mut scene, 12, height - list - 6);
-    draw_legend(&mut scene, right + 8, top, height - 8 - list, &entries, Swatch::Box);
-    draw_title(&mut scene, title);
-    plot.draw_x_label(&mut scene, "virtual time (s)");
-    scene
 }
 
 /// Name order with digit runs compared as numbers ("c-2" < "c-10"), ties
