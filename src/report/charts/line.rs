@@ -150,7 +150,56 @@ fn style(i: usize, s: &Series) -> (Rgb, u8, u32) {
 
 pub(super) fn scene(chart: &LineChart) -> Scene {
     let LineChart { title, x_label, y_label, series, markers, .. } = *chart;
-    let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let range = data_range(series);
+    if let Some(note) = chart.empty_note
+        && range.is_none_or(|(_, (y0, y1))| y0 == 0.0 && y1 == 0.0)
+    {
+        return empty_scene(WIDTH as u32, HEIGHT as u32, title, note);
+    }
+    let Some(((x0, x1), (y0, y1))) = range else {
+        return empty_scene(WIDTH as u32, HEIGHT as u32, title, "Nothing to show: no series has a point.");
+    };
+    let y = value_axis_with(y0, y1, 6, 0.06, chart.integer_y);
+
+    let overlap = Overlap::find(series, (x0, x1), (y0, y1));
+    let entries = legend_entries(series, &overlap);
+    let legend_w = legend_width(&entries).max(if chart.legend_note.is_some() { 200 } else { 0 });
+    let left = left_margin(axis_tick_width(&y), !y_label.trim().is_empty());
+    let right = WIDTH - 24 - legend_w;
+    let x = fitted_x_axis(x0, x1, right - left);
+    let marks = MarkerLayout::new(markers, &x, left, right, WIDTH - 8);
+    let band_top = title_height(title);
+    let top = band_top + marks.band_height();
+    let bottom = HEIGHT - if x_label.trim().is_empty() { 36 } else { 58 };
+    let plot = Plot { left, top, right, bottom, x, y };
+    let height = HEIGHT + marks.list_height();
+
+    let mut scene = Scene::new(WIDTH as u32, height as u32);
+    draw_bands(&mut scene, chart, &plot);
+    plot.draw_y_grid(&mut scene);
+    plot.draw_x_grid(&mut scene, true);
+    marks.draw_lines(&mut scene, band_top, &plot);
+    draw_series(&mut scene, series, &plot, &overlap);
+    plot.draw_frame(&mut scene);
+    marks.draw_labels(&mut scene, band_top);
+    marks.draw_list(&mut scene, 12, HEIGHT - 6);
+    let legend_bottom = if chart.legend_note.is_some() { HEIGHT - 90 } else { HEIGHT - 8 };
+    let note_top = draw_legend(&mut scene, right + 8, top, legend_bottom, &entries, Swatch::Line);
+    if let Some(note) = chart.legend_note {
+        draw_legend_note(&mut scene, right + 8, note_top, legend_w - 20, note);
+    }
+    draw_title(&mut scene, title);
+    plot.draw_x_label(&mut scene, x_label);
+    plot.draw_y_label(&mut scene, y_label);
+    scene
+}
+
+fn finite(p: &&(f64, f64)) -> bool {
+    p.0.is_finite() && p.1.is_finite()
+}
+
+/// The finite points' x range and y range, the y range always taking in 0; None without any.
+fn data_range(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, 0.0f64);
     let mut any = false;
     for p in series.iter().flat_map(|s| s.points.iter()).filter(finite) {
@@ -160,18 +209,13 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
         y0 = y0.min(p.1);
         y1 = y1.max(p.1);
     }
-    if let Some(note) = chart.empty_note
-        && (!any || (y0 == 0.0 && y1 == 0.0))
-    {
-        return empty_scene(WIDTH as u32, HEIGHT as u32, title, note);
-    }
-    if !any {
-        return empty_scene(WIDTH as u32, HEIGHT as u32, title, "Nothing to show: no series has a point.");
-    }
-    let y = value_axis_with(y0, y1, 6, 0.06, chart.integer_y);
+    any.then_some(((x0, x1), (y0, y1)))
+}
 
-    let overlap = Overlap::find(series, (x0, x1), (y0, y1));
-    let entries: Vec<_> = series
+/// One legend entry per series, saying which earlier line it is the same as, or partly; a
+/// line that hides another is dashed.
+fn legend_entries(series: &[Series], overlap: &Overlap) -> Vec<LegendEntry> {
+    series
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -186,32 +230,27 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
             let pattern = if overlap.note[i].is_some() { pattern.max(1) } else { pattern };
             LegendEntry { pattern, thin: width == 1, ..legend_entry(&label, color) }
         })
-        .collect();
-    let legend_w = legend_width(&entries).max(if chart.legend_note.is_some() { 200 } else { 0 });
-    let left = left_margin(axis_tick_width(&y), !y_label.trim().is_empty());
-    let right = WIDTH - 24 - legend_w;
-    let x = fitted_x_axis(x0, x1, right - left);
-    let marks = MarkerLayout::new(markers, &x, left, right, WIDTH - 8);
-    let band_top = title_height(title);
-    let top = band_top + marks.band_height();
-    let bottom = HEIGHT - if x_label.trim().is_empty() { 36 } else { 58 };
-    let plot = Plot { left, top, right, bottom, x, y };
-    let height = HEIGHT + marks.list_height();
+        .collect()
+}
+
+/// The chart's shaded x ranges, clipped to the plot, under everything else.
+fn draw_bands(scene: &mut Scene, chart: &LineChart, plot: &Plot) {
+    let (left, right) = (plot.left, plot.right);
+    for b in chart.bands.iter().filter(|b| b.x0.is_finite() && b.x1.is_finite() && b.x1 > b.x0) {
+        let (bx0, bx1) = (plot.px(b.x0).clamp(left, right), plot.px(b.x1).clamp(left, right));
+        if bx1 > bx0 {
+            scene.fill_rect(bx0, plot.top, bx1, plot.bottom, Rgb(b.rgb.0, b.rgb.1, b.rgb.2));
+        }
+    }
+}
+
+/// The lines, decimated to the pixel columns: a single point as a dot, lines that run
+/// together in alternating slices.
+fn draw_series(scene: &mut Scene, series: &[Series], plot: &Plot, overlap: &Overlap) {
     let lines: Vec<Vec<(i32, i32)>> = series
         .iter()
         .map(|s| decimate(s.points.iter().filter(finite).map(|&(vx, vy)| (plot.px(vx), plot.py(vy)))))
         .collect();
-
-    let mut scene = Scene::new(WIDTH as u32, height as u32);
-    for b in chart.bands.iter().filter(|b| b.x0.is_finite() && b.x1.is_finite() && b.x1 > b.x0) {
-        let (bx0, bx1) = (plot.px(b.x0).clamp(left, right), plot.px(b.x1).clamp(left, right));
-        if bx1 > bx0 {
-            scene.fill_rect(bx0, top, bx1, bottom, Rgb(b.rgb.0, b.rgb.1, b.rgb.2));
-        }
-    }
-    plot.draw_y_grid(&mut scene);
-    plot.draw_x_grid(&mut scene, true);
-    marks.draw_lines(&mut scene, band_top, &plot);
     // Thick lines first, thin companions over them, so no thin line is buried.
     let order = (0..series.len()).filter(|&i| !series[i].thin).chain((0..series.len()).filter(|&i| series[i].thin));
     for i in order {
@@ -230,21 +269,9 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
         match pts.as_slice() {
             [] => {}
             [(px, py)] => scene.fill_rect(px - 2, py - 2, px + 2, py + 2, color),
-            _ => patterned_line(&mut scene, pts, color, width, pattern),
+            _ => patterned_line(scene, pts, color, width, pattern),
         }
     }
-    plot.draw_frame(&mut scene);
-    marks.draw_labels(&mut scene, band_top);
-    marks.draw_list(&mut scene, 12, HEIGHT - 6);
-    let legend_bottom = if chart.legend_note.is_some() { HEIGHT - 90 } else { HEIGHT - 8 };
-    let note_top = draw_legend(&mut scene, right + 8, top, legend_bottom, &entries, Swatch::Line);
-    if let Some(note) = chart.legend_note {
-        draw_legend_note(&mut scene, right + 8, note_top, legend_w - 20, note);
-    }
-    draw_title(&mut scene, title);
-    plot.draw_x_label(&mut scene, x_label);
-    plot.draw_y_label(&mut scene, y_label);
-    scene
 }
 
 #[cfg(test)]
