@@ -17,27 +17,12 @@ const HEIGHT: u32 = 600;
 
 pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &[BarGroup]) -> Scene {
     let n_cat = categories.len();
-    let value = |g: &BarGroup, c: usize| g.values.get(c).copied().filter(|v| v.is_finite());
-    let (mut lo, mut hi) = (0.0f64, 0.0f64);
-    let mut any = false;
-    for g in groups {
-        for v in (0..n_cat).filter_map(|c| value(g, c)) {
-            any = true;
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-    }
-    if !any {
+    let Some((lo, hi)) = value_range(n_cat, groups) else {
         return empty_scene(WIDTH, HEIGHT, title, "Nothing to show: no bar has a value.");
-    }
+    };
     let y = value_axis(lo, hi, 6, 0.1);
 
     let by_slot = groups.iter().any(|g| !g.slots.is_empty());
-    let fill = |g: usize, c: usize| match groups[g].slots.get(c) {
-        Some(&slot) => palette(slot),
-        None if by_slot => LEGEND_GREY,
-        None => palette(g),
-    };
     let entries: Vec<_> = groups
         .iter()
         .enumerate()
@@ -55,8 +40,48 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
 
     let mut scene = Scene::new(WIDTH, HEIGHT);
     plot.draw_y_grid(&mut scene);
+    draw_bars(&mut scene, &plot, categories, groups);
+    if plot.y.lo < 0.0 {
+        let zero = plot.py(0.0);
+        scene.line((left, zero), (right, zero), AXIS);
+    }
+    plot.draw_frame(&mut scene);
+    draw_legend(&mut scene, right + 8, top, HEIGHT as i32 - 8, &entries, Swatch::Box);
+    draw_title(&mut scene, title);
+    plot.draw_y_label(&mut scene, y_label);
+    scene
+}
 
-    let slot = (right - left) as f64 / n_cat.max(1) as f64;
+/// Bar `c` of group `g`, if it has a finite value.
+fn value(g: &BarGroup, c: usize) -> Option<f64> {
+    g.values.get(c).copied().filter(|v| v.is_finite())
+}
+
+/// The lowest and highest values, the range always taking in 0; None when no bar has a value.
+fn value_range(n_cat: usize, groups: &[BarGroup]) -> Option<(f64, f64)> {
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    let mut any = false;
+    for g in groups {
+        for v in (0..n_cat).filter_map(|c| value(g, c)) {
+            any = true;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    any.then_some((lo, hi))
+}
+
+/// Per category, its label and tick under the plot, then each group's bar with its value over
+/// it where the value fits.
+fn draw_bars(scene: &mut Scene, plot: &Plot, categories: &[String], groups: &[BarGroup]) {
+    let (left, right, bottom) = (plot.left, plot.right, plot.bottom);
+    let by_slot = groups.iter().any(|g| !g.slots.is_empty());
+    let fill = |g: usize, c: usize| match groups[g].slots.get(c) {
+        Some(&slot) => palette(slot),
+        None if by_slot => LEGEND_GREY,
+        None => palette(g),
+    };
+    let slot = (right - left) as f64 / categories.len().max(1) as f64;
     let n_groups = groups.len().max(1);
     let cluster = slot * 0.8;
     let bar_w = cluster / n_groups as f64;
@@ -76,7 +101,7 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
             let x1 = ((slot_left + slot * 0.1 + bar_w * (g + 1) as f64).round() as i32 - 1 - gap).max(x0);
             let yv = plot.py(v);
             let (y0, y1) = if yv <= zero { (yv, zero) } else { (zero, yv) };
-            patterned_box(&mut scene, x0, y0, x1, y1, fill(g, c), group.pattern);
+            patterned_box(scene, x0, y0, x1, y1, fill(g, c), group.pattern);
             let text = fmt_value(v);
             if text_width(&text, VALUE_SIZE) <= (x1 - x0) + 6 {
                 let ty = if v >= 0.0 { yv - 9 } else { yv + 9 };
@@ -84,12 +109,4 @@ pub(super) fn scene(title: &str, y_label: &str, categories: &[String], groups: &
             }
         }
     }
-    if plot.y.lo < 0.0 {
-        scene.line((left, zero), (right, zero), AXIS);
-    }
-    plot.draw_frame(&mut scene);
-    draw_legend(&mut scene, right + 8, top, HEIGHT as i32 - 8, &entries, Swatch::Box);
-    draw_title(&mut scene, title);
-    plot.draw_y_label(&mut scene, y_label);
-    scene
 }
