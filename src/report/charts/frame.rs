@@ -275,79 +275,106 @@ fn secs(v: f64) -> String {
     format!("{s} s")
 }
 
+/// The markers on the axis, each with its pixel, value and trimmed label, sorted by pixel
+/// (stable: ties keep the caller's order).
+fn place(markers: &[Marker], x: &Axis, left: i32, right: i32) -> Vec<(i32, f64, String)> {
+    let span = x.hi - x.lo;
+    let eps = span.abs() * 1e-9;
+    let mut placed: Vec<(i32, f64, String)> = markers
+        .iter()
+        .filter(|m| m.x.is_finite() && m.x >= x.lo - eps && m.x <= x.hi + eps)
+        .map(|m| {
+            let px = map(m.x, x.lo, x.hi, left, right).clamp(left, right);
+            (px, m.x, m.label.trim().to_string())
+        })
+        .collect();
+    placed.sort_by_key(|(px, _, _)| *px); // stable: ties keep caller order
+    placed
+}
+
+/// Distinct labels at the pixel of `placed[i]`, in caller order, with counts; and the index
+/// of the first marker past that pixel.
+fn labels_at(placed: &[(i32, f64, String)], i: usize) -> (Vec<(&str, usize)>, usize) {
+    let px = placed[i].0;
+    let mut distinct: Vec<(&str, usize)> = Vec::new();
+    let mut j = i;
+    while j < placed.len() && placed[j].0 == px {
+        let l = placed[j].2.as_str();
+        if !l.is_empty() {
+            match distinct.iter_mut().find(|(d, _)| *d == l) {
+                Some((_, n)) => *n += 1,
+                None => distinct.push((l, 1)),
+            }
+        }
+        j += 1;
+    }
+    (distinct, j)
+}
+
 impl MarkerLayout {
     /// Lays markers out for an x axis drawn from `left` to `right`; the list
     /// under the chart uses the width from `left` to `limit`.
     pub fn new(markers: &[Marker], x: &Axis, left: i32, right: i32, limit: i32) -> Self {
-        let span = x.hi - x.lo;
-        let eps = span.abs() * 1e-9;
-        let mut placed: Vec<(i32, f64, String)> = markers
-            .iter()
-            .filter(|m| m.x.is_finite() && m.x >= x.lo - eps && m.x <= x.hi + eps)
-            .map(|m| {
-                let px = map(m.x, x.lo, x.hi, left, right).clamp(left, right);
-                (px, m.x, m.label.trim().to_string())
-            })
-            .collect();
-        placed.sort_by_key(|(px, _, _)| *px); // stable: ties keep caller order
-
+        let placed = place(markers, x, left, right);
         let mut out = MarkerLayout::default();
         let mut row_ends: Vec<i32> = Vec::new();
         let mut i = 0;
         while i < placed.len() {
             let (px, at) = (placed[i].0, placed[i].1);
-            // Distinct labels at this pixel, in caller order, with counts.
-            let mut distinct: Vec<(&str, usize)> = Vec::new();
-            let mut j = i;
-            while j < placed.len() && placed[j].0 == px {
-                let l = placed[j].2.as_str();
-                if !l.is_empty() {
-                    match distinct.iter_mut().find(|(d, _)| *d == l) {
-                        Some((_, n)) => *n += 1,
-                        None => distinct.push((l, 1)),
-                    }
-                }
-                j += 1;
-            }
-            i = j;
+            let (distinct, next) = labels_at(&placed, i);
+            i = next;
             if distinct.is_empty() {
                 out.lines.push((px, None));
-                continue;
+            } else {
+                out.number(px, at, &distinct, &mut row_ends, (left, limit));
             }
-            let number = (out.entries.len() + 1).to_string();
-            let w = text_width(&number, MARKER_SIZE);
-            let start = (px - w / 2).clamp(left.min(px), (limit - w).max(left));
-            let row = row_ends.iter().position(|end| *end + 4 <= start);
-            let row = match row {
-                _ if out.entries.len() >= MARKER_MAX_LISTED => None,
-                Some(r) => Some(r),
-                None if row_ends.len() < MARKER_MAX_ROWS => {
-                    row_ends.push(i32::MIN);
-                    Some(row_ends.len() - 1)
-                }
-                None => None,
-            };
-            let Some(row) = row else {
-                out.unlisted += 1;
-                out.lines.push((px, None));
-                continue;
-            };
-            row_ends[row] = start + w;
-            let text = distinct
-                .iter()
-                .map(|(l, n)| if *n > 1 { format!("{l} ×{n}") } else { l.to_string() })
-                .collect::<Vec<_>>()
-                .join("; ");
-            let entry = format!("{number}  {}  {text}", secs(at));
-            out.entries.push(fit_text(&entry, MARKER_SIZE, LIST_ENTRY_WIDTH - 12, 120));
-            out.numbers.push((px, start, row, number));
-            out.lines.push((px, Some(row)));
         }
         out.rows = row_ends.len();
         let widest = max_text_width(out.entries.iter().map(|e| e.as_str()), MARKER_SIZE) + 16;
         out.col_w = widest.clamp(60, LIST_ENTRY_WIDTH);
         out.cols = (((limit - left) / out.col_w).max(1) as usize).min(out.entries.len().max(1));
         out
+    }
+
+    /// Numbers the line at `px` in the first band row with room for its number and lists its
+    /// labels; past the rows or the list's length the line stays unnumbered. `(left, limit)`:
+    /// where numbers may go.
+    fn number(
+        &mut self,
+        px: i32,
+        at: f64,
+        distinct: &[(&str, usize)],
+        row_ends: &mut Vec<i32>,
+        (left, limit): (i32, i32),
+    ) {
+        let number = (self.entries.len() + 1).to_string();
+        let w = text_width(&number, MARKER_SIZE);
+        let start = (px - w / 2).clamp(left.min(px), (limit - w).max(left));
+        let row = row_ends.iter().position(|end| *end + 4 <= start);
+        let row = match row {
+            _ if self.entries.len() >= MARKER_MAX_LISTED => None,
+            Some(r) => Some(r),
+            None if row_ends.len() < MARKER_MAX_ROWS => {
+                row_ends.push(i32::MIN);
+                Some(row_ends.len() - 1)
+            }
+            None => None,
+        };
+        let Some(row) = row else {
+            self.unlisted += 1;
+            self.lines.push((px, None));
+            return;
+        };
+        row_ends[row] = start + w;
+        let text = distinct
+            .iter()
+            .map(|(l, n)| if *n > 1 { format!("{l} ×{n}") } else { l.to_string() })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let entry = format!("{number}  {}  {text}", secs(at));
+        self.entries.push(fit_text(&entry, MARKER_SIZE, LIST_ENTRY_WIDTH - 12, 120));
+        self.numbers.push((px, start, row, number));
+        self.lines.push((px, Some(row)));
     }
 
     /// Height of the number band above the plot.
