@@ -41,117 +41,181 @@ pub fn check(file: &str, text: &str) -> Result<Scan, ScenarioError> {
             ),
         });
     }
-    let mut scan = Scan::default();
-    let mut flow = 0usize;
-    // Indentation of the open block levels; a block scalar (`|`, `>`) hides lines indented deeper
-    // than the line that opened it.
-    let mut indents: Vec<usize> = Vec::new();
-    let mut block_scalar: Option<usize> = None;
-    let mut quote: Option<char> = None;
-    let mut seen_content = false;
+    let mut scanner = Scanner { file, ..Scanner::default() };
     for (li, line) in text.split('\n').enumerate() {
-        let lno = li + 1;
+        scanner.line(li + 1, line)?;
+    }
+    Ok(scanner.scan)
+}
+
+/// The pass's state from line to line.
+#[derive(Default)]
+struct Scanner<'a> {
+    file: &'a str,
+    scan: Scan,
+    /// Open `[` and `{`.
+    flow: usize,
+    /// Indentation of the open block levels; a block scalar (`|`, `>`) hides lines indented deeper
+    /// than the line that opened it.
+    indents: Vec<usize>,
+    block_scalar: Option<usize>,
+    quote: Option<char>,
+    seen_content: bool,
+}
+
+/// Where the pass is in one line.
+struct Cursor<'l> {
+    line: &'l str,
+    lno: usize,
+    indent: usize,
+    i: usize,
+    /// Compact nested sequences (`- - - x`) open a level each without a new line.
+    inline_levels: usize,
+    /// A node starts at the beginning of a line or after `key:`, `-`, `[`, `{`, `,` or `?`
+    /// (and a space); inside a plain scalar (`description: wow !great`) nothing is an indicator.
+    token_start: bool,
+    prev_sig: u8,
+}
+
+impl Cursor<'_> {
+    /// The column of the current byte. Counted only when reported: counting on every byte would
+    /// make long lines quadratic.
+    fn col(&self) -> usize {
+        self.line[..self.i].chars().count() + 1
+    }
+}
+
+impl Scanner<'_> {
+    /// One line: skipped while a block scalar's text goes on, else its level noted and its
+    /// bytes scanned.
+    fn line(&mut self, lno: usize, line: &str) -> Result<(), ScenarioError> {
         let indent = line.len() - line.trim_start_matches(' ').len();
         let trimmed = line.trim();
-        if let Some(parent) = block_scalar {
+        if let Some(parent) = self.block_scalar {
             if trimmed.is_empty() || indent > parent {
-                continue;
+                return Ok(());
             }
-            block_scalar = None;
+            self.block_scalar = None;
         }
-        if quote.is_none() && flow == 0 {
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            if line.starts_with("---") || line.starts_with("...") {
-                let rest = &line[3..];
-                if rest.is_empty() || rest.starts_with([' ', '\t', '\r']) {
-                    if seen_content && scan.second_document.is_none() {
-                        scan.second_document = Some((lno, 1));
-                    }
-                    continue;
-                }
-            }
-            while indents.last().is_some_and(|&i| i >= indent) {
-                indents.pop();
-            }
-            indents.push(indent);
+        if self.quote.is_none() && self.flow == 0 && !self.block_level(lno, line, indent) {
+            return Ok(());
         }
-        seen_content = true;
-        let bytes = line.as_bytes();
-        // Compact nested sequences (`- - - x`) open a level each without a new line.
-        let mut inline_levels = 0usize;
-        // A node starts at the beginning of a line or after `key:`, `-`, `[`, `{`, `,` or `?`
-        // (and a space); inside a plain scalar (`description: wow !great`) nothing is an indicator.
-        let mut token_start = true;
-        let mut prev_sig = 0u8;
-        let mut i = 0;
-        while i < bytes.len() {
-            let c = bytes[i];
-            // Counted only when reported: counting on every byte would make long lines quadratic.
-            let col = || line[..i].chars().count() + 1;
-            if let Some(q) = quote {
-                if q == '"' && c == b'\\' {
-                    i += 2;
-                    continue;
+        self.seen_content = true;
+        let mut cur = Cursor { line, lno, indent, i: 0, inline_levels: 0, token_start: true, prev_sig: 0 };
+        self.bytes(&mut cur)
+    }
+
+    /// A line outside quotes and brackets: false for a blank line, a comment or a document
+    /// marker (noting a second document), which hold no node; otherwise its indentation closes
+    /// the levels at or deeper than it and opens its own.
+    fn block_level(&mut self, lno: usize, line: &str, indent: usize) -> bool {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return false;
+        }
+        if line.starts_with("---") || line.starts_with("...") {
+            let rest = &line[3..];
+            if rest.is_empty() || rest.starts_with([' ', '\t', '\r']) {
+                if self.seen_content && self.scan.second_document.is_none() {
+                    self.scan.second_document = Some((lno, 1));
                 }
-                if c == q as u8 {
-                    if q == '\'' && bytes.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    quote = None;
-                }
-                i += 1;
-                token_start = false;
+                return false;
+            }
+        }
+        while self.indents.last().is_some_and(|&i| i >= indent) {
+            self.indents.pop();
+        }
+        self.indents.push(indent);
+        true
+    }
+
+    /// The line's bytes, each inside a quote or a possible indicator, with the depth it reaches.
+    fn bytes(&mut self, cur: &mut Cursor) -> Result<(), ScenarioError> {
+        let bytes = cur.line.as_bytes();
+        while cur.i < bytes.len() {
+            let c = bytes[cur.i];
+            if let Some(q) = self.quote {
+                self.quoted(q, bytes, cur);
                 continue;
             }
-            match c {
-                b'#' if i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t' => break,
-                b'"' | b'\'' if token_start => quote = Some(c as char),
-                b'[' | b'{' if token_start || flow > 0 => {
-                    flow += 1;
-                }
-                b']' | b'}' if flow > 0 => flow -= 1,
-                b'-' if token_start && flow == 0 && matches!(bytes.get(i + 1), None | Some(b' ')) => {
-                    inline_levels += 1;
-                }
-                b'!' if token_start => {
-                    let tag: String = line[i..].chars().take_while(|c| !c.is_whitespace()).collect();
-                    return Err(at(
-                        file,
-                        lno,
-                        col(),
-                        format!("YAML tags such as `{tag}` are not supported in scenario files; write the plain value"),
-                    ));
-                }
-                b'*' if token_start && scan.first_alias.is_none() => scan.first_alias = Some((lno, col())),
-                b'|' | b'>' if token_start && flow == 0 => {
-                    block_scalar = Some(indent);
-                    break;
-                }
-                _ => {}
+            if self.indicator(c, bytes, cur)? {
+                break;
             }
-            let depth = flow + indents.len() + inline_levels;
+            let depth = self.flow + self.indents.len() + cur.inline_levels;
             if depth > MAX_DEPTH {
                 return Err(at(
-                    file,
-                    lno,
-                    col(),
+                    self.file,
+                    cur.lno,
+                    cur.col(),
                     format!(
                         "nesting is deeper than {MAX_DEPTH} levels (lists and maps inside each other); a scenario needs about 6"
                     ),
                 ));
             }
             if c != b' ' && c != b'\t' {
-                prev_sig = c;
+                cur.prev_sig = c;
             }
-            let after_indicator = matches!(prev_sig, 0 | b'[' | b'{' | b',' | b'-' | b'?' | b':');
-            token_start = after_indicator && matches!(c, b' ' | b'\t' | b'[' | b'{' | b',');
-            i += 1;
+            let after_indicator = matches!(cur.prev_sig, 0 | b'[' | b'{' | b',' | b'-' | b'?' | b':');
+            cur.token_start = after_indicator && matches!(c, b' ' | b'\t' | b'[' | b'{' | b',');
+            cur.i += 1;
         }
+        Ok(())
     }
-    Ok(scan)
+
+    /// A byte inside quote `q`: an escape (`\"`) or a doubled single quote (`''`) is skipped
+    /// whole; the closing quote ends the quote.
+    fn quoted(&mut self, q: char, bytes: &[u8], cur: &mut Cursor) {
+        let c = bytes[cur.i];
+        if q == '"' && c == b'\\' {
+            cur.i += 2;
+            return;
+        }
+        if c == q as u8 {
+            if q == '\'' && bytes.get(cur.i + 1) == Some(&b'\'') {
+                cur.i += 2;
+                return;
+            }
+            self.quote = None;
+        }
+        cur.i += 1;
+        cur.token_start = false;
+    }
+
+    /// What byte `c` opens or closes: a quote, a bracket, a compact sequence level, a tag (an
+    /// error), an alias, a block scalar. True when the rest of the line is a comment or a block
+    /// scalar's text.
+    fn indicator(&mut self, c: u8, bytes: &[u8], cur: &mut Cursor) -> Result<bool, ScenarioError> {
+        let (i, token_start) = (cur.i, cur.token_start);
+        match c {
+            b'#' if i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t' => return Ok(true),
+            b'"' | b'\'' if token_start => self.quote = Some(c as char),
+            b'[' | b'{' if token_start || self.flow > 0 => {
+                self.flow += 1;
+            }
+            b']' | b'}' if self.flow > 0 => self.flow -= 1,
+            b'-' if token_start && self.flow == 0 && matches!(bytes.get(i + 1), None | Some(b' ')) => {
+                cur.inline_levels += 1;
+            }
+            b'!' if token_start => {
+                let tag: String = cur.line[i..].chars().take_while(|c| !c.is_whitespace()).collect();
+                return Err(at(
+                    self.file,
+                    cur.lno,
+                    cur.col(),
+                    format!("YAML tags such as `{tag}` are not supported in scenario files; write the plain value"),
+                ));
+            }
+            b'*' if token_start && self.scan.first_alias.is_none() => {
+                self.scan.first_alias = Some((cur.lno, cur.col()))
+            }
+            b'|' | b'>' if token_start && self.flow == 0 => {
+                self.block_scalar = Some(cur.indent);
+                return Ok(true);
+            }
+            _ => {}
+        }
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
