@@ -84,10 +84,40 @@ pub fn parse(file: &str, entries: &[Mapping]) -> Result<Vec<Expectation>, Scenar
 }
 
 fn parse_one(file: &str, path: &str, m: &Mapping) -> Result<Expectation, ScenarioError> {
+    let err = |msg: String| ScenarioError::field(file, path, msg);
+    let Entry { group, consumer, mut figures } = entry(file, path, m)?;
+    if consumer.is_some() && group.is_none() {
+        return Err(err("a `consumer` expectation also names its `group`".into()));
+    }
+    let (figure, value) = match figures.len() {
+        1 => figures.pop().expect("one"),
+        0 => return Err(err("names no figure; write e.g. `{group: billing, lost: 0}`".into())),
+        _ => {
+            let names: Vec<&str> = figures.iter().map(|f| f.0.as_str()).collect();
+            return Err(err(format!("names {} figures ({}); write one per entry", names.len(), names.join(", "))));
+        }
+    };
+    let here = format!("{path}.{figure}");
+    let in_ms = figure.split('.').any(|seg| seg.ends_with("_ms") || seg.contains("_ms_"));
+    let comparisons = match value {
+        Value::Mapping(ops) => comparison_map(file, &here, ops, in_ms)?,
+        v => vec![Comparison::Equals(target(file, &here, v, in_ms)?)],
+    };
+    Ok(Expectation { path: path.to_string(), group, consumer, figure, comparisons })
+}
+
+/// An entry's keys: the place it names, and every other key as a figure with its value.
+struct Entry<'m> {
+    group: Option<String>,
+    consumer: Option<String>,
+    figures: Vec<(String, &'m Value)>,
+}
+
+/// Reads an entry's keys in order; a key that is not text, or a place that is not a name, is
+/// refused where it is met.
+fn entry<'m>(file: &str, path: &str, m: &'m Mapping) -> Result<Entry<'m>, ScenarioError> {
     let err = |p: &str, msg: String| ScenarioError::field(file, p, msg);
-    let mut group = None;
-    let mut consumer = None;
-    let mut figures = Vec::new();
+    let mut out = Entry { group: None, consumer: None, figures: Vec::new() };
     for (k, v) in m {
         let Some(key) = k.as_str() else {
             return Err(err(path, format!("keys must be text; found {}", describe(k))));
@@ -98,66 +128,55 @@ fn parse_one(file: &str, path: &str, m: &Mapping) -> Result<Expectation, Scenari
                     return Err(err(&format!("{path}.{key}"), format!("expected a name, found {}", describe(v))));
                 };
                 if key == "group" {
-                    group = Some(name.to_string());
+                    out.group = Some(name.to_string());
                 } else {
-                    consumer = Some(name.to_string());
+                    out.consumer = Some(name.to_string());
                 }
             }
-            figure => figures.push((figure.to_string(), v)),
+            figure => out.figures.push((figure.to_string(), v)),
         }
     }
-    if consumer.is_some() && group.is_none() {
-        return Err(err(path, "a `consumer` expectation also names its `group`".into()));
+    Ok(out)
+}
+
+/// A map of comparisons at `here`, all of which must hold, read in order; an empty map
+/// compares nothing and is refused.
+fn comparison_map(file: &str, here: &str, ops: &Mapping, in_ms: bool) -> Result<Vec<Comparison>, ScenarioError> {
+    let mut out = Vec::new();
+    for (k, v) in ops {
+        out.push(comparison(file, here, k.as_str().unwrap_or(""), v, in_ms)?);
     }
-    let (figure, value) = match figures.len() {
-        1 => figures.pop().expect("one"),
-        0 => return Err(err(path, "names no figure; write e.g. `{group: billing, lost: 0}`".into())),
-        _ => {
-            let names: Vec<&str> = figures.iter().map(|f| f.0.as_str()).collect();
-            return Err(err(
-                path,
-                format!("names {} figures ({}); write one per entry", names.len(), names.join(", ")),
-            ));
-        }
-    };
-    let here = format!("{path}.{figure}");
-    let in_ms = figure.split('.').any(|seg| seg.ends_with("_ms") || seg.contains("_ms_"));
-    let comparisons = match value {
-        Value::Mapping(ops) => {
-            let mut out = Vec::new();
-            for (k, v) in ops {
-                let op = k.as_str().unwrap_or("");
-                let at = format!("{here}.{op}");
-                let num = |v: &Value| number(file, &at, v, in_ms);
-                out.push(match op {
-                    "equals" => Comparison::Equals(target(file, &at, v, in_ms)?),
-                    "min" => Comparison::Min(num(v)?),
-                    "max" => Comparison::Max(num(v)?),
-                    "below" => Comparison::Below(num(v)?),
-                    "above" => Comparison::Above(num(v)?),
-                    "between" => match v.as_sequence().map(|s| s.as_slice()) {
-                        Some([a, b]) => {
-                            let (a, b) = (num(a)?, num(b)?);
-                            if a > b {
-                                return Err(err(&at, format!("between [{a}, {b}]: the low end is above the high end")));
-                            }
-                            Comparison::Between(a, b)
-                        }
-                        _ => return Err(err(&at, format!("expected `[low, high]`, found {}", describe(v)))),
-                    },
-                    other => {
-                        return Err(err(&here, format!("unknown comparison `{other}`; expected {FORMS}")));
-                    }
-                });
+    if out.is_empty() {
+        return Err(ScenarioError::field(file, here, format!("an empty map compares nothing; expected {FORMS}")));
+    }
+    Ok(out)
+}
+
+/// One comparison `op` of a map at `here`, with its value `v`.
+fn comparison(file: &str, here: &str, op: &str, v: &Value, in_ms: bool) -> Result<Comparison, ScenarioError> {
+    let err = |p: &str, msg: String| ScenarioError::field(file, p, msg);
+    let at = format!("{here}.{op}");
+    let num = |v: &Value| number(file, &at, v, in_ms);
+    Ok(match op {
+        "equals" => Comparison::Equals(target(file, &at, v, in_ms)?),
+        "min" => Comparison::Min(num(v)?),
+        "max" => Comparison::Max(num(v)?),
+        "below" => Comparison::Below(num(v)?),
+        "above" => Comparison::Above(num(v)?),
+        "between" => match v.as_sequence().map(|s| s.as_slice()) {
+            Some([a, b]) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    return Err(err(&at, format!("between [{a}, {b}]: the low end is above the high end")));
+                }
+                Comparison::Between(a, b)
             }
-            if out.is_empty() {
-                return Err(err(&here, format!("an empty map compares nothing; expected {FORMS}")));
-            }
-            out
+            _ => return Err(err(&at, format!("expected `[low, high]`, found {}", describe(v)))),
+        },
+        other => {
+            return Err(err(here, format!("unknown comparison `{other}`; expected {FORMS}")));
         }
-        v => vec![Comparison::Equals(target(file, &here, v, in_ms)?)],
-    };
-    Ok(Expectation { path: path.to_string(), group, consumer, figure, comparisons })
+    })
 }
 
 fn target(file: &str, path: &str, v: &Value, in_ms: bool) -> Result<Target, ScenarioError> {
