@@ -69,47 +69,15 @@ fn hidden_name(target: &Path, what: &str) -> String {
 /// leftovers, and makes an empty staging folder (with the marker) to write into.
 pub fn begin(target: &Path, force: bool) -> Result<Staging, OutError> {
     let shown = target.display().to_string();
-    let abs = std::path::absolute(target).map_err(|e| io_err("cannot resolve", target, e))?;
-    // `.`/`..` components: judge the folder they name, not the spelling.
-    let abs = match fs::canonicalize(&abs) {
-        Ok(p) => p,
-        Err(_) => match (abs.parent().and_then(|p| fs::canonicalize(p).ok()), abs.file_name()) {
-            (Some(parent), Some(name)) => parent.join(name),
-            _ => abs,
-        },
-    };
-    let (Some(parent), Some(_)) = (abs.parent(), abs.file_name()) else {
-        return Err(usage(format!(
-            "--out {shown}: kafkasim will not replace the root folder; name a folder for the outputs"
-        )));
-    };
-    if let Ok(cwd) = std::env::current_dir().and_then(fs::canonicalize)
-        && cwd.starts_with(&abs)
-    {
-        return Err(usage(format!(
-            "--out {shown}: this folder holds the current folder; kafkasim replaces its output folder whole, so name a new folder such as output/run1"
-        )));
-    }
+    let abs = resolve(target, &shown)?;
+    let parent = abs.parent().expect("resolve refuses the root");
     // A refused target is refused before anything is created beside it (no lock file, no folder).
     check_replaceable(&abs, &shown, force)?;
     fs::create_dir_all(parent).map_err(|e| io_err("cannot create the folder for", target, e))?;
 
     let lock_path = parent.join(hidden_name(&abs, "lock"));
     let lock_existed = fs::symlink_metadata(&lock_path).is_ok();
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| io_err("cannot create the lock file", &lock_path, e))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            eprintln!("kafkasim: another kafkasim is writing {shown}; waiting for it to finish");
-            lock.lock().map_err(|e| io_err("cannot lock", &lock_path, e))?;
-        }
-        Err(fs::TryLockError::Error(e)) => return Err(io_err("cannot lock", &lock_path, e)),
-    }
+    let lock = take_lock(&lock_path, &shown)?;
 
     // Checked again under the lock: another process may have put something there meanwhile. A
     // lock file this call created goes with the refusal (one that was there stays: a waiting
@@ -121,13 +89,65 @@ pub fn begin(target: &Path, force: bool) -> Result<Staging, OutError> {
         return Err(e);
     }
     sweep_leftovers(parent, &abs);
+    make_staging(target, &abs, &shown, lock)
+}
 
+/// The absolute folder `target` names, refused if it is the root or holds the current folder.
+fn resolve(target: &Path, shown: &str) -> Result<PathBuf, OutError> {
+    let abs = std::path::absolute(target).map_err(|e| io_err("cannot resolve", target, e))?;
+    // `.`/`..` components: judge the folder they name, not the spelling.
+    let abs = match fs::canonicalize(&abs) {
+        Ok(p) => p,
+        Err(_) => match (abs.parent().and_then(|p| fs::canonicalize(p).ok()), abs.file_name()) {
+            (Some(parent), Some(name)) => parent.join(name),
+            _ => abs,
+        },
+    };
+    let (Some(_), Some(_)) = (abs.parent(), abs.file_name()) else {
+        return Err(usage(format!(
+            "--out {shown}: kafkasim will not replace the root folder; name a folder for the outputs"
+        )));
+    };
+    if let Ok(cwd) = std::env::current_dir().and_then(fs::canonicalize)
+        && cwd.starts_with(&abs)
+    {
+        return Err(usage(format!(
+            "--out {shown}: this folder holds the current folder; kafkasim replaces its output folder whole, so name a new folder such as output/run1"
+        )));
+    }
+    Ok(abs)
+}
+
+/// Opens the target's lock file and locks it, waiting (and saying so) while another writer
+/// holds it.
+fn take_lock(lock_path: &Path, shown: &str) -> Result<fs::File, OutError> {
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path)
+        .map_err(|e| io_err("cannot create the lock file", lock_path, e))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            eprintln!("kafkasim: another kafkasim is writing {shown}; waiting for it to finish");
+            lock.lock().map_err(|e| io_err("cannot lock", lock_path, e))?;
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(io_err("cannot lock", lock_path, e)),
+    }
+    Ok(lock)
+}
+
+/// A fresh staging folder beside the target, named by this process and a counter, with the
+/// marker in it.
+fn make_staging(target: &Path, abs: &Path, shown: &str, lock: fs::File) -> Result<Staging, OutError> {
+    let parent = abs.parent().expect("resolve refuses the root");
     let pid = std::process::id();
     for n in 0..1000u32 {
-        let staging = parent.join(format!("{}-{pid}-{n}", hidden_name(&abs, "staging")));
+        let staging = parent.join(format!("{}-{pid}-{n}", hidden_name(abs, "staging")));
         match fs::create_dir(&staging) {
             Ok(()) => {
-                let s = Staging { target: abs.clone(), staging, _lock: lock, committed: false };
+                let s = Staging { target: abs.to_path_buf(), staging, _lock: lock, committed: false };
                 fs::write(s.staging.join(MARKER), MARKER_TEXT)
                     .map_err(|e| io_err("cannot write in the folder beside", target, e))?;
                 return Ok(s);
