@@ -109,89 +109,144 @@ fn remove_claim(owned: &mut JavaHashMap<String, Vec<TopicPartition>>, id: &str, 
 
 /// Kafka's `ConstrainedAssignmentBuilder` without racks.
 fn constrained_assign(group: &Group, ownership: &Ownership) -> (Assignment, HashMap<TopicPartition, String>) {
-    let total: usize = group.partitions_per_topic.values().map(|&n| n as usize).sum();
-    let consumers = ownership.owned.len();
-    let min_quota = total / consumers;
-    let max_quota = total.div_ceil(consumers);
-    let expected_over_min = total % consumers;
-    let mut current_over_min = 0;
+    let mut builder = ConstrainedAssignmentBuilder::new(group, ownership);
+    builder.assign_owned_partitions();
+    let unassigned = builder.unassigned_partitions();
+    builder.under_min.sort_by(|a, b| java_cmp(a, b));
+    builder.exactly_min.make_contiguous().sort_by(|a, b| java_cmp(a, b));
+    builder.assign_round_robin(unassigned);
+    (builder.assignment, builder.transferring)
+}
 
-    let mut assignment: Assignment = group.empty_assignment();
-    let mut assigned: HashSet<TopicPartition> = HashSet::new();
-    let mut revoked: HashSet<TopicPartition> = HashSet::new();
-    let mut under_min: Vec<String> = Vec::new();
-    let mut exactly_min: VecDeque<String> = VecDeque::new();
+/// The builder's state, with Kafka's names beside ours.
+struct ConstrainedAssignmentBuilder<'a> {
+    group: &'a Group,
+    ownership: &'a Ownership,
+    min_quota: usize,
+    max_quota: usize,
+    /// `expectedNumMembersWithOverMinQuotaPartitions` (zero when minQuota == maxQuota).
+    expected_over_min: usize,
+    /// `currentNumMembersWithOverMinQuotaPartitions`.
+    current_over_min: usize,
+    assignment: Assignment,
+    /// `assignedPartitions`.
+    assigned: HashSet<TopicPartition>,
+    /// `allRevokedPartitions`.
+    revoked: HashSet<TopicPartition>,
+    /// `unfilledMembersWithUnderMinQuotaPartitions`.
+    under_min: Vec<String>,
+    /// `unfilledMembersWithExactlyMinQuotaPartitions`.
+    exactly_min: VecDeque<String>,
+    /// `partitionsTransferringOwnership`.
+    transferring: HashMap<TopicPartition, String>,
+}
 
-    // The visiting order decides who keeps maxQuota when too many members own that much.
-    for (consumer, claims) in ownership.owned.iter() {
-        let mut claims: Vec<&TopicPartition> =
-            claims.iter().filter(|tp| !ownership.multiply_claimed.contains(*tp)).collect();
-        // By partition first, so a member keeps partitions spread over topics.
-        claims.sort_by(|a, b| a.partition.cmp(&b.partition).then_with(|| java_cmp(&a.topic, &b.topic)));
-        let keep = if claims.len() < min_quota {
-            under_min.push(consumer.clone());
-            claims.len()
-        } else if claims.len() >= max_quota && current_over_min < expected_over_min {
-            current_over_min += 1;
-            if current_over_min == expected_over_min {
-                exactly_min.clear();
-            }
-            max_quota
-        } else {
-            if current_over_min < expected_over_min {
-                exactly_min.push_back(consumer.clone());
-            }
-            min_quota
-        };
-        let target = assignment.entry(consumer.clone()).or_default();
-        for (i, tp) in claims.into_iter().enumerate() {
-            if i < keep {
-                target.push(tp.clone());
-                assigned.insert(tp.clone());
+impl<'a> ConstrainedAssignmentBuilder<'a> {
+    fn new(group: &'a Group, ownership: &'a Ownership) -> Self {
+        let total: usize = group.partitions_per_topic.values().map(|&n| n as usize).sum();
+        let consumers = ownership.owned.len();
+        ConstrainedAssignmentBuilder {
+            group,
+            ownership,
+            min_quota: total / consumers,
+            max_quota: total.div_ceil(consumers),
+            expected_over_min: total % consumers,
+            current_over_min: 0,
+            assignment: group.empty_assignment(),
+            assigned: HashSet::new(),
+            revoked: HashSet::new(),
+            under_min: Vec::new(),
+            exactly_min: VecDeque::new(),
+            transferring: HashMap::new(),
+        }
+    }
+
+    /// Kafka's `assignOwnedPartitions`: each member keeps its owned partitions up to minQuota,
+    /// or maxQuota while fewer than the expected members have more than minQuota; the rest are
+    /// revoked.
+    fn assign_owned_partitions(&mut self) {
+        let (min_quota, max_quota) = (self.min_quota, self.max_quota);
+        // The visiting order decides who keeps maxQuota when too many members own that much.
+        for (consumer, claims) in self.ownership.owned.iter() {
+            let mut claims: Vec<&TopicPartition> =
+                claims.iter().filter(|tp| !self.ownership.multiply_claimed.contains(*tp)).collect();
+            // By partition first, so a member keeps partitions spread over topics.
+            claims.sort_by(|a, b| a.partition.cmp(&b.partition).then_with(|| java_cmp(&a.topic, &b.topic)));
+            let keep = if claims.len() < min_quota {
+                self.under_min.push(consumer.clone());
+                claims.len()
+            } else if claims.len() >= max_quota && self.current_over_min < self.expected_over_min {
+                self.current_over_min += 1;
+                if self.current_over_min == self.expected_over_min {
+                    self.exactly_min.clear();
+                }
+                max_quota
             } else {
-                revoked.insert(tp.clone());
+                if self.current_over_min < self.expected_over_min {
+                    self.exactly_min.push_back(consumer.clone());
+                }
+                min_quota
+            };
+            let target = self.assignment.entry(consumer.clone()).or_default();
+            for (i, tp) in claims.into_iter().enumerate() {
+                if i < keep {
+                    target.push(tp.clone());
+                    self.assigned.insert(tp.clone());
+                } else {
+                    self.revoked.insert(tp.clone());
+                }
             }
         }
     }
 
-    under_min.sort_by(|a, b| java_cmp(a, b));
-    exactly_min.make_contiguous().sort_by(|a, b| java_cmp(a, b));
-    let unassigned: Vec<TopicPartition> = group
-        .sorted_topics()
-        .into_iter()
-        .flat_map(|t| (0..group.partitions_per_topic[t]).map(move |p| TopicPartition::new(t, p)))
-        .filter(|tp| !assigned.contains(tp))
-        .collect();
+    /// Kafka's `getUnassignedPartitions`: every partition nobody kept, in sorted topic order.
+    fn unassigned_partitions(&self) -> Vec<TopicPartition> {
+        let group = self.group;
+        group
+            .sorted_topics()
+            .into_iter()
+            .flat_map(|t| (0..group.partitions_per_topic[t]).map(move |p| TopicPartition::new(t, p)))
+            .filter(|tp| !self.assigned.contains(tp))
+            .collect()
+    }
 
-    let mut transferring = HashMap::new();
-    // `next` plays the role of Kafka's iterator over the under-min list: it restarts from the
-    // front when it runs off the end, and members leave the list as they reach minQuota.
-    let mut next = 0;
-    for tp in unassigned {
-        let (consumer, from_under_min) = if next < under_min.len() {
-            next += 1;
-            (under_min[next - 1].clone(), true)
-        } else if !under_min.is_empty() {
-            next = 1;
-            (under_min[0].clone(), true)
-        } else if let Some(consumer) = exactly_min.pop_front() {
-            (consumer, false)
-        } else {
-            // Kafka throws here; the quotas make it unreachable.
-            debug_assert!(false, "no member left for {tp}");
-            break;
-        };
-        if revoked.contains(&tp) || ownership.multiply_claimed.contains(&tp) {
-            transferring.insert(tp.clone(), consumer.clone());
-        }
-        let target = assignment.entry(consumer.clone()).or_default();
-        target.push(tp);
-        let count = target.len();
-        if count == min_quota && from_under_min {
-            next -= 1;
-            under_min.remove(next);
-            exactly_min.push_back(consumer);
+    /// Kafka's `assignRoundRobin`: the unassigned partitions to the members under minQuota in
+    /// turn, then one each to members at exactly minQuota.
+    fn assign_round_robin(&mut self, unassigned: Vec<TopicPartition>) {
+        // `next` plays the role of Kafka's iterator over the under-min list: it restarts from the
+        // front when it runs off the end, and members leave the list as they reach minQuota.
+        let mut next = 0;
+        for tp in unassigned {
+            let (consumer, from_under_min) = if next < self.under_min.len() {
+                next += 1;
+                (self.under_min[next - 1].clone(), true)
+            } else if !self.under_min.is_empty() {
+                next = 1;
+                (self.under_min[0].clone(), true)
+            } else if let Some(consumer) = self.exactly_min.pop_front() {
+                (consumer, false)
+            } else {
+                // Kafka throws here; the quotas make it unreachable.
+                debug_assert!(false, "no member left for {tp}");
+                break;
+            };
+            let count = self.assign_new_partition(tp, &consumer);
+            if count == self.min_quota && from_under_min {
+                next -= 1;
+                self.under_min.remove(next);
+                self.exactly_min.push_back(consumer);
+            }
         }
     }
-    (assignment, transferring)
+
+    /// Kafka's `assignNewPartition`: gives `tp` to `consumer`, noting the transfer when someone
+    /// else held it before; returns how many partitions the consumer now has.
+    fn assign_new_partition(&mut self, tp: TopicPartition, consumer: &str) -> usize {
+        if self.revoked.contains(&tp) || self.ownership.multiply_claimed.contains(&tp) {
+            self.transferring.insert(tp.clone(), consumer.to_string());
+        }
+        let target = self.assignment.entry(consumer.to_string()).or_default();
+        target.push(tp);
+        target.len()
+    }
 }
