@@ -89,3 +89,23 @@ pub fn sweep_consumers(rng: &mut impl rand::Rng, n: u32, static_members: bool, s
         })
         .collect()
 }
+
+/// Compares an output's text with its golden copy; on a difference, panics with a unified diff
+/// (golden first) so the failure shows what changed. With UPDATE_GOLDEN=1 it writes the copy.
+pub fn assert_golden_text(golden: &Path, actual: &str, what: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(golden, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(golden)
+        .unwrap_or_else(|_| panic!("no golden copy {}; run with UPDATE_GOLDEN=1", golden.display()));
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .context_radius(2)
+            .header(&golden.display().to_string(), "this run")
+            .to_string();
+        panic!("{what} changed; if intended, refresh with UPDATE_GOLDEN=1 and say why in the commit:\n{diff}");
+    }
+}

@@ -168,7 +168,8 @@ fn producers(plan: &Plan, est: &mut Estimate) -> Produced {
         // Records without keys under the default (sticky) partitioner fill one partition's batch
         // at a time; otherwise they spread over every partition.
         let per_batch = (p.batch_size as f64 / p.record_size as f64).max(1.0);
-        let sticky = p.keys == crate::scenario::plan::Keys::None && p.partitioner == crate::scenario::plan::PartitionerKind::Default;
+        let sticky = p.keys == crate::scenario::plan::Keys::None
+            && p.partitioner == crate::scenario::plan::PartitionerKind::Default;
         let lanes = if sticky { 1.0 } else { parts };
         let rate_lane = peak / lanes;
         let linger_s = secs(p.linger.as_nanos()).max(1e-9);

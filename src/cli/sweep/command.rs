@@ -3,8 +3,8 @@
 use super::super::common::{Failure, Limits, Writing, admit, build, check_budget, in_target, load, say, usage};
 use super::super::outdir;
 use super::{Manifest, settings};
-use crate::scenario::Plan;
 use crate::kafka::budget::Usage;
+use crate::scenario::Plan;
 use std::path::{Path, PathBuf};
 
 /// How many runs a sweep makes and where: seeds per combination, the first seed, threads, a slice.
