@@ -7,6 +7,7 @@ mod determinism;
 mod fuzz;
 mod groups;
 mod hang;
+mod layout;
 mod lazy_producers;
 mod memory;
 mod observe;

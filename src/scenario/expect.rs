@@ -4,7 +4,7 @@
 //! by its summary.json path relative to that place, with the expected value: a bare value means
 //! equals; a map takes `equals`, `min`, `max`, `below`, `above` and `between: [low, high]` (all
 //! given must hold). Durations with units (`5s`) are accepted for figures in milliseconds.
-//! Whether the figure exists is checked against a summary (see `crate::check`), not here: the
+//! Whether the figure exists is checked against a summary (see `cli::check`), not here: the
 //! scenario layer knows nothing of what a run reports.
 
 use super::error::ScenarioError;
