@@ -3,8 +3,8 @@
 //! a session timer is for).
 
 use crate::kafka::slab::Slab;
-use crate::kafka::world::{Offsets, PushMessage};
-use crate::sim::SimDuration;
+use crate::kafka::world::{Ev, Offsets, PushMessage};
+use crate::sim::{Kernel, SimDuration};
 
 /// An OffsetCommit request: the coordinator accepts it only from a current member of the
 /// current generation (else Kafka answers ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
@@ -30,6 +30,17 @@ pub struct Network {
 impl Network {
     pub fn new(delay: SimDuration) -> Self {
         Network { delay, commits: Slab::default(), pushes: Slab::default(), timers: Slab::default() }
+    }
+
+    /// An OffsetCommit request leaves: it is returned when it reaches the coordinator at once
+    /// (no delay), else it travels as a `CommitAtBroker` event.
+    pub fn send_commit(&mut self, commit: PendingCommit, kernel: &mut Kernel<Ev>) -> Option<PendingCommit> {
+        if self.delay.is_zero() {
+            return Some(commit);
+        }
+        let slot = self.commits.insert(commit);
+        kernel.schedule_after(self.delay, Ev::CommitAtBroker(slot));
+        None
     }
 
     /// A request and its response.

@@ -198,6 +198,13 @@ impl World {
         (broker, Cx { plan, kernel, rec, net })
     }
 
+    /// The context a consumer's handlers take: the consumer, the broker it talks to, and the
+    /// plan, clock and queue, recorder and network.
+    pub(crate) fn client_cx(&mut self, c: usize) -> (&mut Consumer, &mut Broker, Cx<'_>) {
+        let World { plan, kernel, rec, net, broker, consumers, .. } = self;
+        (&mut consumers[c], broker, Cx { plan, kernel, rec, net })
+    }
+
     pub(crate) fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
         let inc = self.consumers[c].incarnation;
         self.kernel.schedule_after(after, make(c as u32, inc));
