@@ -2,8 +2,11 @@
 //! (each record's finish time and end-to-end latency), the commit that follows, and the sleep
 //! until the next poll. The broker's side of a fetch is in `fetch`, commits in `commit`.
 
-use crate::kafka::client::{GroupKind, InFlight, Phase};
+use crate::kafka::broker::Broker;
+use crate::kafka::client::{Consumer, GroupKind, InFlight, Phase};
+use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
+use crate::record::Recorder;
 use crate::scenario::plan::CommitMode;
 use crate::sim::{SimDuration, SimTime};
 
@@ -69,15 +72,9 @@ impl World {
     /// The fetch request goes out (a ShareFetch for a share consumer): at the broker after the
     /// network delay.
     pub(crate) fn send_fetch(&mut self, c: usize) {
-        let con = &mut self.consumers[c];
-        con.phase = Phase::Fetching;
-        con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        if self.net.delay.is_zero() {
+        let (con, _, mut cx) = self.client_cx(c);
+        if con.send_fetch(c, &mut cx) {
             self.fetch_at_broker(c);
-        } else {
-            let d = self.net.delay;
-            let seq = self.consumers[c].fetch_seq;
-            self.schedule_consumer(c, d, |c, inc| Ev::FetchAtBroker { c, inc, seq });
         }
     }
 
@@ -90,46 +87,21 @@ impl World {
     }
 
     fn classic_deliver(&mut self, c: usize) {
-        let g = self.consumers[c].group;
         let now = self.now();
-        let con = &mut self.consumers[c];
-        if !con.owned.is_empty() {
-            con.rotate = (con.rotate + 1) % con.owned.len();
-        }
-        con.inflight.fetched = now;
-        for &(p, from, to) in &con.inflight.ranges {
-            if let Some(o) = con.owned.iter_mut().find(|o| o.partition == p) {
-                o.position = to;
+        let (con, _, mut cx) = self.client_cx(c);
+        match con.take_delivery(c, &mut cx) {
+            Delivery::Empty => {}
+            Delivery::CommitFirst(offsets) => {
+                self.send_commit(c, offsets);
+                if self.net.delay.is_zero() {
+                    self.after_precommit(c);
+                } else {
+                    let rtt = self.net.round_trip();
+                    self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
+                }
             }
-            // Delivered to the application: a repeat is a re-delivery (after a crash, a
-            // rebalance, a seek or a discarded push buffer), whether or not it gets processed.
-            let again = self.rec.ledgers[g].delivered[p as usize].insert(from, to);
-            let st = &mut self.rec.groups[g];
-            st.records_delivered += to - from;
-            st.redelivered += again;
+            Delivery::Process => self.begin_processing(c, now),
         }
-        if con.inflight.is_empty() {
-            self.rec.groups[g].empty_polls += 1;
-            con.phase = Phase::Idle;
-            let after = con.config.poll_interval;
-            self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
-            return;
-        }
-        if con.config.commit == CommitMode::BeforeProcessing {
-            // At-most-once: the offsets are committed (commitSync) before any record is processed.
-            let offsets: Vec<(u32, u64)> = con.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect();
-            con.phase = Phase::Committing;
-            con.classic_mut().precommit = true;
-            self.send_commit(c, offsets);
-            if self.net.delay.is_zero() {
-                self.after_precommit(c);
-            } else {
-                let rtt = self.net.delay + self.net.delay;
-                self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
-            }
-            return;
-        }
-        self.begin_processing(c, now);
     }
 
     /// The pre-processing commit returned. If it failed the batch is dropped unprocessed, as an
@@ -148,35 +120,8 @@ impl World {
     }
 
     pub(crate) fn begin_processing(&mut self, c: usize, start: SimTime) {
-        self.rec.consumers[c].start_busy(start);
-        let con = &mut self.consumers[c];
-        con.phase = Phase::Processing;
-        con.inflight.started = start;
-        let mut t = start.as_nanos();
-        let constant = con.processing.constant_ns();
-        let InFlight { ranges, finish_ns, latency_ns, .. } = &mut con.inflight;
-        for &(p, from, to) in ranges.iter() {
-            self.broker.partitions[p as usize].log.for_each_created(from, to, |_, created| {
-                // Saturating: a huge processing time or slow factor ends the batch "never".
-                t = t.saturating_add(match constant {
-                    Some(d) => d,
-                    None => con.processing.sample(&mut con.rng),
-                });
-                finish_ns.push(t);
-                latency_ns.push(t.saturating_sub(created));
-            });
-        }
-        let end = SimTime(t);
-        let inc = con.incarnation;
-        self.kernel.schedule_at(end, Ev::ProcessingDone { c: c as u32, inc });
-        // max.poll.interval.ms: if this batch (and the sleep after it) keeps the consumer out of
-        // poll() too long, the heartbeat thread gives up its membership meanwhile.
-        let deadline = con.last_poll + con.config.max_poll_interval;
-        let next_poll = end + self.net.delay + self.net.delay + con.config.poll_interval;
-        if next_poll > deadline && con.member_id.is_some() {
-            let seq = con.poll_seq;
-            self.kernel.schedule_at(deadline.max(self.kernel.now()), Ev::PollTimeout { c: c as u32, inc, seq });
-        }
+        let (con, broker, mut cx) = self.client_cx(c);
+        con.begin_processing(c, start, broker, &mut cx);
     }
 
     /// The run ends: records whose processing finished count as processed; the rest of each
@@ -212,21 +157,7 @@ impl World {
 
     /// Accounts the first `k` in-flight records as processed.
     pub(crate) fn account_processed(&mut self, c: usize, k: usize) {
-        let g = self.consumers[c].group;
-        let con = &self.consumers[c];
-        let stats = &mut self.rec.groups[g];
-        stats.record_latencies(&con.inflight.finish_ns[..k], &con.inflight.latency_ns[..k]);
-        stats.records_processed += k as u64;
-        let ranges = if k == con.inflight.len() { con.inflight.ranges.clone() } else { con.inflight.first_ranges(k) };
-        let fetched = con.inflight.fetched;
-        let mut duplicates = 0;
-        for (p, from, to) in ranges {
-            duplicates += self.rec.ledgers[g].mark_processed(p, from, to, fetched);
-        }
-        stats.duplicates += duplicates;
-        let mine = &mut self.rec.consumers[c];
-        mine.records_processed += k as u64;
-        mine.duplicates_caused += duplicates;
+        self.consumers[c].account_processed(c, k, &mut self.rec);
     }
 
     pub(crate) fn processing_done(&mut self, c: usize) {
@@ -237,21 +168,13 @@ impl World {
     }
 
     fn classic_processing_done(&mut self, c: usize) {
-        let now = self.now();
-        self.rec.consumers[c].end_busy(now);
-        let k = self.consumers[c].inflight.len();
-        self.account_processed(c, k);
-        let con = &mut self.consumers[c];
-        // commitSync() commits the positions (a seek during the batch moves them); partitions the
-        // consumer lost meanwhile are still in the request, which then fails.
-        let processed: Vec<(u32, u64)> =
-            con.inflight.ranges.iter().map(|&(p, _, to)| (p, con.position(p).unwrap_or(to))).collect();
-        con.inflight.clear();
+        let (con, _, mut cx) = self.client_cx(c);
+        let processed = con.finish_batch(c, &mut cx);
         if con.config.commit == CommitMode::AfterProcessing {
             con.phase = Phase::Committing;
             self.send_commit(c, processed);
             if !self.net.delay.is_zero() {
-                let rtt = self.net.delay + self.net.delay;
+                let rtt = self.net.round_trip();
                 self.schedule_consumer(c, rtt, |c, inc| Ev::CommitDone { c, inc });
                 return;
             }
@@ -264,16 +187,152 @@ impl World {
         if self.consumers[c].classic().precommit { self.after_precommit(c) } else { self.after_commit(c) }
     }
 
+    /// The batch is done (committed, or nothing to commit): the consumer closes if asked to,
+    /// else sleeps until its next poll.
     pub(crate) fn after_commit(&mut self, c: usize) {
-        let push = self.consumers[c].kind() == GroupKind::Push;
-        let con = &mut self.consumers[c];
-        con.phase = Phase::Idle;
-        if con.stopping {
+        let (con, _, mut cx) = self.client_cx(c);
+        if con.idle_after_batch(c, &mut cx) {
             self.finish_stop(c);
-            return;
         }
-        // A pushed-to consumer is driven by arrivals, not by a polling cadence: no sleep.
-        let after = if push { SimDuration::ZERO } else { con.config.poll_interval };
-        self.schedule_consumer(c, after, |c, inc| Ev::Poll { c, inc });
+    }
+}
+
+/// What a classic poll's records lead to.
+pub enum Delivery {
+    /// Nothing returned: the consumer sleeps until its next poll.
+    Empty,
+    /// At-most-once: these offsets are committed before any record is processed.
+    CommitFirst(Vec<(u32, u64)>),
+    /// Processing starts now.
+    Process,
+}
+
+impl Consumer {
+    /// The fetch goes out; true when it reaches the broker at once (no network delay).
+    pub fn send_fetch(&mut self, c: usize, cx: &mut Cx) -> bool {
+        self.phase = Phase::Fetching;
+        self.fetch_seq = self.fetch_seq.wrapping_add(1);
+        if cx.net.delay.is_zero() {
+            return true;
+        }
+        let (inc, seq) = (self.incarnation, self.fetch_seq);
+        cx.schedule_after(cx.net.delay, Ev::FetchAtBroker { c: c as u32, inc, seq });
+        false
+    }
+
+    /// A classic poll returns its records: positions move past them and the group's ledger
+    /// counts them delivered (a repeat is a re-delivery: after a crash, a rebalance, a seek or a
+    /// discarded push buffer, whether or not it gets processed).
+    pub fn take_delivery(&mut self, c: usize, cx: &mut Cx) -> Delivery {
+        let g = self.group;
+        let now = cx.now();
+        if !self.owned.is_empty() {
+            self.rotate = (self.rotate + 1) % self.owned.len();
+        }
+        self.inflight.fetched = now;
+        for &(p, from, to) in &self.inflight.ranges {
+            if let Some(o) = self.owned.iter_mut().find(|o| o.partition == p) {
+                o.position = to;
+            }
+            let again = cx.rec.ledgers[g].delivered[p as usize].insert(from, to);
+            let st = &mut cx.rec.groups[g];
+            st.records_delivered += to - from;
+            st.redelivered += again;
+        }
+        if self.inflight.is_empty() {
+            cx.rec.groups[g].empty_polls += 1;
+            self.phase = Phase::Idle;
+            let inc = self.incarnation;
+            cx.schedule_after(self.config.poll_interval, Ev::Poll { c: c as u32, inc });
+            return Delivery::Empty;
+        }
+        if self.config.commit == CommitMode::BeforeProcessing {
+            // At-most-once: the offsets are committed (commitSync) before any record is processed.
+            self.phase = Phase::Committing;
+            self.classic_mut().precommit = true;
+            return Delivery::CommitFirst(self.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect());
+        }
+        Delivery::Process
+    }
+
+    /// Processing starts at `start`: each record's finish time and end-to-end latency (from its
+    /// creation in the log), one after the other; the batch's end is an event. If the batch (and
+    /// the sleep after it) keeps the consumer out of poll() past `max.poll.interval.ms`, the
+    /// heartbeat thread gives up its membership meanwhile.
+    pub fn begin_processing(&mut self, c: usize, start: SimTime, broker: &Broker, cx: &mut Cx) {
+        cx.rec.consumers[c].start_busy(start);
+        self.phase = Phase::Processing;
+        self.inflight.started = start;
+        let mut t = start.as_nanos();
+        let constant = self.processing.constant_ns();
+        let Consumer { inflight, processing, rng, .. } = self;
+        let InFlight { ranges, finish_ns, latency_ns, .. } = inflight;
+        for &(p, from, to) in ranges.iter() {
+            broker.partitions[p as usize].log.for_each_created(from, to, |_, created| {
+                // Saturating: a huge processing time or slow factor ends the batch "never".
+                t = t.saturating_add(match constant {
+                    Some(d) => d,
+                    None => processing.sample(rng),
+                });
+                finish_ns.push(t);
+                latency_ns.push(t.saturating_sub(created));
+            });
+        }
+        let end = SimTime(t);
+        let inc = self.incarnation;
+        cx.schedule_at(end, Ev::ProcessingDone { c: c as u32, inc });
+        let deadline = self.last_poll + self.config.max_poll_interval;
+        let next_poll = end + cx.net.round_trip() + self.config.poll_interval;
+        if next_poll > deadline && self.member_id.is_some() {
+            let seq = self.poll_seq;
+            let at = deadline.max(cx.now());
+            cx.schedule_at(at, Ev::PollTimeout { c: c as u32, inc, seq });
+        }
+    }
+
+    /// Accounts the first `k` in-flight records as processed: latencies, counts, and duplicates
+    /// (records the group had processed before).
+    pub fn account_processed(&self, c: usize, k: usize, rec: &mut Recorder) {
+        let g = self.group;
+        let stats = &mut rec.groups[g];
+        stats.record_latencies(&self.inflight.finish_ns[..k], &self.inflight.latency_ns[..k]);
+        stats.records_processed += k as u64;
+        let ranges =
+            if k == self.inflight.len() { self.inflight.ranges.clone() } else { self.inflight.first_ranges(k) };
+        let fetched = self.inflight.fetched;
+        let mut duplicates = 0;
+        for (p, from, to) in ranges {
+            duplicates += rec.ledgers[g].mark_processed(p, from, to, fetched);
+        }
+        rec.groups[g].duplicates += duplicates;
+        let mine = &mut rec.consumers[c];
+        mine.records_processed += k as u64;
+        mine.duplicates_caused += duplicates;
+    }
+
+    /// A classic batch is processed: every record counts, and the offsets to commit are the
+    /// positions (commitSync() commits the positions, so a seek during the batch moves them;
+    /// partitions the consumer lost meanwhile are still in the request, which then fails).
+    pub fn finish_batch(&mut self, c: usize, cx: &mut Cx) -> Vec<(u32, u64)> {
+        let now = cx.now();
+        cx.rec.consumers[c].end_busy(now);
+        self.account_processed(c, self.inflight.len(), cx.rec);
+        let processed = self.inflight.ranges.iter().map(|&(p, _, to)| (p, self.position(p).unwrap_or(to))).collect();
+        self.inflight.clear();
+        processed
+    }
+
+    /// The loop turns: true when the consumer was asked to stop (it closes now); else the next
+    /// poll is scheduled — at once for a pushed-to consumer, which arrivals drive, else after
+    /// `poll_interval`.
+    pub fn idle_after_batch(&mut self, c: usize, cx: &mut Cx) -> bool {
+        self.phase = Phase::Idle;
+        if self.stopping {
+            return true;
+        }
+        let after = if self.kind() == GroupKind::Push { SimDuration::ZERO } else { self.config.poll_interval };
+        let inc = self.incarnation;
+        cx.schedule_after(after, Ev::Poll { c: c as u32, inc });
+        false
     }
 }
