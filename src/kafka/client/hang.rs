@@ -10,7 +10,7 @@
 //! `resume_consumer` is the one entry for a hang's end; what differs per group type is behind
 //! `resume_group_member` (classic consumer group).
 
-use crate::kafka::client::{GroupKind, Phase};
+use crate::kafka::client::{Consumer, GroupKind, Phase};
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::sim::{SimDuration, SimTime};
@@ -313,7 +313,7 @@ impl World {
     /// When a consumer's clock stopped: its hang's start while it is hung, else now. Records
     /// whose processing would finish after the freeze did not finish.
     pub(crate) fn frozen_clock(&self, c: usize) -> SimTime {
-        self.consumers[c].hang.frozen.as_ref().map_or(self.now(), |h| h.since)
+        self.consumers[c].frozen_clock(self.now())
     }
 
     /// A hung member's session timer fires: only if it has been silent for a whole session since
@@ -331,4 +331,12 @@ impl World {
 /// by the heartbeat thread) nor heartbeat responses (the heartbeat schedule restarts at resume).
 fn follows_own_clock(ev: Ev) -> bool {
     !matches!(ev, Ev::PollTimeout { .. } | Ev::HeartbeatNotice { .. })
+}
+
+impl Consumer {
+    /// The consumer's own clock: `now`, or when it froze if it is hung (its processing stopped
+    /// there).
+    pub fn frozen_clock(&self, now: SimTime) -> SimTime {
+        self.hang.frozen.as_ref().map_or(now, |h| h.since)
+    }
 }

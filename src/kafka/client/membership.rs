@@ -2,8 +2,9 @@
 //! stopping, rejoining at poll(), revoking on rebalance (eager: everything, cooperative: only
 //! what moves), committing on revocation, and the max.poll.interval.ms poll timeout.
 
-use crate::kafka::client::{GroupKind, Owned, Phase, RunState};
+use crate::kafka::client::{Consumer, GroupKind, Owned, Phase, RunState};
 use crate::kafka::coordinator::GroupState;
+use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{StartCause, What};
 use crate::record::ledger::{Cause, Replay};
@@ -149,14 +150,8 @@ impl World {
     /// The consumer's process is gone after close(), whatever its group type: its clock stops,
     /// events scheduled for this incarnation go stale, and `consumer_stopped` is logged.
     pub(crate) fn mark_stopped(&mut self, c: usize) {
-        let now = self.now();
-        self.rec.consumers[c].stop_running(now);
-        let con = &mut self.consumers[c];
-        con.state = RunState::Stopped;
-        con.incarnation += 1;
-        con.phase = Phase::Idle;
-        con.stopping = false;
-        self.rec.event(now, What::ConsumerStopped { consumer: c as u32 });
+        let (con, _, mut cx) = self.client_cx(c);
+        con.mark_stopped(c, &mut cx);
     }
 
     /// Called at the top of poll(): does what the group protocol asks before fetching.
@@ -211,14 +206,8 @@ impl World {
             let offsets = self.consumers[c].positions();
             self.send_commit(c, offsets);
         }
-        let con = &mut self.consumers[c];
-        let member = con.classic_mut();
-        member.rejoin_needed = false;
-        member.joining = true;
-        // A new dynamic member first gets MEMBER_ID_REQUIRED and joins again (KIP-394).
-        let round_trips = if con.member_id.is_none() && con.group_instance_id.is_none() { 3 } else { 1 };
-        let d = SimDuration(self.net.delay.as_nanos() * round_trips);
-        self.schedule_consumer(c, d, |c, inc| Ev::JoinArrive { c, inc });
+        let (con, _, mut cx) = self.client_cx(c);
+        con.send_join_group(c, &mut cx);
         self.refresh_group(g);
     }
 
@@ -230,16 +219,9 @@ impl World {
     /// Auto-commit and commit-after-processing consumers commit their positions for partitions
     /// they are about to lose (onPartitionsRevoked).
     fn commit_on_revoke(&mut self, c: usize, parts: &[u32]) {
-        if self.consumers[c].config.commit == CommitMode::BeforeProcessing {
-            return;
+        if let Some(offsets) = self.consumers[c].offsets_on_revoke(parts) {
+            self.send_commit(c, offsets);
         }
-        let offsets: Vec<(u32, u64)> = self.consumers[c]
-            .owned
-            .iter()
-            .filter(|o| parts.contains(&o.partition))
-            .map(|o| (o.partition, o.position))
-            .collect();
-        self.send_commit(c, offsets);
     }
 
     /// A heartbeat response says REBALANCE_IN_PROGRESS.
@@ -271,10 +253,8 @@ impl World {
     /// A group response wakes a consumer blocked in poll(): the outstanding fetch is given up
     /// (its answer, if any, is stale) and the poll loop turns at once.
     pub(crate) fn interrupt_poll(&mut self, c: usize) {
-        let con = &mut self.consumers[c];
-        con.fetch_seq = con.fetch_seq.wrapping_add(1);
-        con.phase = Phase::Idle;
-        self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
+        let (con, _, mut cx) = self.client_cx(c);
+        con.interrupt_poll(c, &mut cx);
     }
 
     /// max.poll.interval.ms passed without a poll(): the heartbeat thread leaves the group.
@@ -315,12 +295,8 @@ impl World {
 
     /// Lets a consumer blocked in poll() (eager rejoin) go on: it polls now.
     pub(crate) fn unblock(&mut self, c: usize) {
-        if self.consumers[c].phase == Phase::Joining {
-            let now = self.now();
-            self.rec.consumers[c].end_blocked(now);
-            self.consumers[c].phase = Phase::Idle;
-            self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
-        }
+        let (con, _, mut cx) = self.client_cx(c);
+        con.unblock(c, &mut cx);
     }
 
     /// Gives `parts` to consumer `c`, each starting from the committed offset or the reset policy.
@@ -474,6 +450,62 @@ impl World {
                 ledger.stw_total = ledger.stw_total + d;
                 ledger.stw_max = ledger.stw_max.max(d);
             }
+        }
+    }
+}
+
+impl Consumer {
+    /// The consumer is stopped (closed, or its group removed): its incarnation moves on, so
+    /// events scheduled for the old one go stale.
+    pub fn mark_stopped(&mut self, c: usize, cx: &mut Cx) {
+        let now = cx.now();
+        cx.rec.consumers[c].stop_running(now);
+        self.state = RunState::Stopped;
+        self.incarnation += 1;
+        self.phase = Phase::Idle;
+        self.stopping = false;
+        cx.event(What::ConsumerStopped { consumer: c as u32 });
+    }
+
+    /// The JoinGroup request goes out. A new dynamic member first gets MEMBER_ID_REQUIRED and
+    /// joins again (KIP-394): three trips instead of one.
+    pub fn send_join_group(&mut self, c: usize, cx: &mut Cx) {
+        let member = self.classic_mut();
+        member.rejoin_needed = false;
+        member.joining = true;
+        let round_trips = if self.member_id.is_none() && self.group_instance_id.is_none() { 3 } else { 1 };
+        let d = SimDuration(cx.net.delay.as_nanos() * round_trips);
+        let inc = self.incarnation;
+        cx.schedule_after(d, Ev::JoinArrive { c: c as u32, inc });
+    }
+
+    /// What onPartitionsRevoked commits for `parts`: their positions, unless the consumer
+    /// commits before processing (then there is nothing left to commit).
+    pub fn offsets_on_revoke(&self, parts: &[u32]) -> Option<Vec<(u32, u64)>> {
+        if self.config.commit == CommitMode::BeforeProcessing {
+            return None;
+        }
+        Some(self.owned.iter().filter(|o| parts.contains(&o.partition)).map(|o| (o.partition, o.position)).collect())
+    }
+
+    /// A group response wakes a consumer blocked in poll(): the outstanding fetch is given up
+    /// (its answer, if any, is stale) and the poll loop turns at once.
+    pub fn interrupt_poll(&mut self, c: usize, cx: &mut Cx) {
+        self.fetch_seq = self.fetch_seq.wrapping_add(1);
+        self.phase = Phase::Idle;
+        let inc = self.incarnation;
+        cx.schedule_after(SimDuration::ZERO, Ev::Poll { c: c as u32, inc });
+    }
+
+    /// A consumer blocked in poll() waiting for an assignment (eager rejoin) goes on: it polls
+    /// now.
+    pub fn unblock(&mut self, c: usize, cx: &mut Cx) {
+        if self.phase == Phase::Joining {
+            let now = cx.now();
+            cx.rec.consumers[c].end_blocked(now);
+            self.phase = Phase::Idle;
+            let inc = self.incarnation;
+            cx.schedule_after(SimDuration::ZERO, Ev::Poll { c: c as u32, inc });
         }
     }
 }
