@@ -2,7 +2,8 @@
 //! blocking the broker, or unbounded, as `push_overflow` says), poll() takes records from it,
 //! and credit goes back to the broker as the buffer drains.
 
-use crate::kafka::client::{Consumer, Membership, Phase};
+use crate::kafka::broker::Broker;
+use crate::kafka::client::{Consumer, Membership, Phase, PushBuffer};
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
 use crate::scenario::plan::PushOverflow;
@@ -29,14 +30,7 @@ impl World {
             return;
         }
         let cfg = self.plan.groups[g].push;
-        let accept = match cfg.overflow {
-            PushOverflow::Drop => n.min(cfg.buffer.saturating_sub(buf.records)),
-            PushOverflow::Block | PushOverflow::Unbounded => n,
-        };
-        if accept > 0 {
-            buf.ranges.push_back((p, from, from + accept));
-            buf.records += accept;
-        }
+        let accept = buf.accept(p, from, to, cfg.overflow, cfg.buffer);
         if accept < n {
             // Counted, not logged one by one: a full buffer drops on most arrivals.
             self.rec.groups[g].drops += n - accept;
@@ -82,19 +76,10 @@ impl World {
         }
         con.phase = Phase::Fetching;
         con.inflight.clear();
-        let mut budget = u64::from(con.config.max_poll_records);
+        let budget = u64::from(con.config.max_poll_records);
         let Consumer { inflight, membership, .. } = con;
         let Membership::Push(_, buf) = membership else { unreachable!("a pushed-to consumer") };
-        while budget > 0 {
-            let Some((p, from, to)) = buf.ranges.pop_front() else { break };
-            let take = (to - from).min(budget);
-            inflight.ranges.push((p, from, from + take));
-            if from + take < to {
-                buf.ranges.push_front((p, from + take, to));
-            }
-            budget -= take;
-        }
-        buf.records -= inflight.len() as u64;
+        buf.take(budget, &mut inflight.ranges);
         let g = con.group;
         if self.plan.groups[g].push.overflow == PushOverflow::Block {
             // The freed room goes back to the broker as credit.
@@ -120,15 +105,58 @@ impl World {
     pub(crate) fn discard_buffer(&mut self, c: usize, p: Option<u32>) {
         let g = self.consumers[c].group;
         let Some(buf) = self.consumers[c].push_buffer_mut() else { return };
-        let before = buf.records;
-        buf.ranges.retain(|&(q, _, _)| p.is_some_and(|p| p != q));
-        buf.records = buf.ranges.iter().map(|&(_, a, b)| b - a).sum();
-        let discarded = before - buf.records;
+        let discarded = buf.discard(p);
         self.rec.groups[g].buffer_discarded += discarded;
     }
 
     pub(crate) fn buffered_bytes(&self, c: usize) -> u64 {
-        let Some(buf) = self.consumers[c].push_buffer() else { return 0 };
-        buf.ranges.iter().map(|&(p, a, b)| (b - a) * self.broker.partitions[p as usize].log.mean_record_size()).sum()
+        self.consumers[c].push_buffer().map_or(0, |buf| buf.bytes(&self.broker))
+    }
+}
+
+impl PushBuffer {
+    /// A push message of `from..to` of partition `p` arrives: how many records the buffer takes
+    /// (`drop` takes what fits in `capacity` records; `block` and `unbounded` take all).
+    pub fn accept(&mut self, p: u32, from: u64, to: u64, overflow: PushOverflow, capacity: u64) -> u64 {
+        let n = to - from;
+        let accept = match overflow {
+            PushOverflow::Drop => n.min(capacity.saturating_sub(self.records)),
+            PushOverflow::Block | PushOverflow::Unbounded => n,
+        };
+        if accept > 0 {
+            self.ranges.push_back((p, from, from + accept));
+            self.records += accept;
+        }
+        accept
+    }
+
+    /// poll() takes up to `budget` records, oldest first, into `out`.
+    pub fn take(&mut self, mut budget: u64, out: &mut Vec<(u32, u64, u64)>) {
+        let mut taken = 0;
+        while budget > 0 {
+            let Some((p, from, to)) = self.ranges.pop_front() else { break };
+            let take = (to - from).min(budget);
+            out.push((p, from, from + take));
+            if from + take < to {
+                self.ranges.push_front((p, from + take, to));
+            }
+            budget -= take;
+            taken += take;
+        }
+        self.records -= taken;
+    }
+
+    /// Drops what the buffer holds for `p` (revoked), or everything (`None`: crash, stop);
+    /// returns how many records went.
+    pub fn discard(&mut self, p: Option<u32>) -> u64 {
+        let before = self.records;
+        self.ranges.retain(|&(q, _, _)| p.is_some_and(|p| p != q));
+        self.records = self.ranges.iter().map(|&(_, a, b)| b - a).sum();
+        before - self.records
+    }
+
+    /// What the buffer holds in bytes, at each partition's mean record size.
+    pub fn bytes(&self, broker: &Broker) -> u64 {
+        self.ranges.iter().map(|&(p, a, b)| (b - a) * broker.partitions[p as usize].log.mean_record_size()).sum()
     }
 }
