@@ -65,7 +65,8 @@ impl World {
         let was_hung = self.consumers[c].hang.frozen.take().is_some();
         if self.consumers[c].phase == Phase::Processing {
             let k = self.consumers[c].inflight.finished_by(clock);
-            if share { self.share_account(c, k) } else { self.account_processed(c, k) }
+            let con = &mut self.consumers[c];
+            if share { con.share_account(c, k, &mut self.rec) } else { con.account_processed(c, k, &mut self.rec) }
         }
         self.discard_buffer(c, None);
         self.rec.consumers[c].stop_running(now);

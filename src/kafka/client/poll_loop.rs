@@ -137,12 +137,12 @@ impl World {
             let mut in_hand = match con.phase {
                 Phase::Processing if con.kind() == GroupKind::Share => {
                     let k = con.inflight.finished_by(self.frozen_clock(c));
-                    self.share_account(c, k);
+                    self.consumers[c].share_account(c, k, &mut self.rec);
                     self.consumers[c].inflight.ranges_after(k)
                 }
                 Phase::Processing => {
                     let k = con.inflight.finished_by(self.frozen_clock(c));
-                    self.account_processed(c, k);
+                    self.consumers[c].account_processed(c, k, &mut self.rec);
                     self.consumers[c].inflight.ranges_after(k)
                 }
                 Phase::Committing if con.classic().precommit => con.inflight.ranges.clone(),
@@ -153,11 +153,6 @@ impl World {
             self.rec.ledgers[con.group].in_hand_at_end.extend(in_hand);
             self.rec.consumers[c].stop_running(now);
         }
-    }
-
-    /// Accounts the first `k` in-flight records as processed.
-    pub(crate) fn account_processed(&mut self, c: usize, k: usize) {
-        self.consumers[c].account_processed(c, k, &mut self.rec);
     }
 
     pub(crate) fn processing_done(&mut self, c: usize) {

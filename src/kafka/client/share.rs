@@ -4,9 +4,10 @@
 //! accepts them all.
 
 use crate::kafka::broker::share_partition::AckType;
-use crate::kafka::client::{Consumer, Membership, Phase};
+use crate::kafka::client::{Consumer, Membership, Phase, ShareMember};
 use crate::kafka::world::{Ev, World};
-use crate::scenario::plan::ShareAcknowledgementMode;
+use crate::record::Recorder;
+use crate::scenario::plan::{Outcome, ShareAcknowledgementMode};
 use rand::Rng;
 
 impl World {
@@ -50,38 +51,28 @@ impl World {
         let o = con.config.outcome;
         let Consumer { inflight, membership, .. } = con;
         let Membership::Share(member) = membership else { unreachable!("a share consumer") };
-        member.outcomes.clear();
-        for &(p, from, to) in &inflight.ranges {
-            for off in from..to {
-                let poisoned =
-                    member.poison.as_ref().is_some_and(|(pp, offs)| *pp == p && offs.binary_search(&off).is_ok());
-                let ack = if !explicit {
-                    AckType::Accept
-                } else if poisoned {
-                    AckType::Release
-                } else if o.release + o.reject > 0.0 {
-                    let u: f64 = member.outcome_rng.r#gen();
-                    if u < o.release {
-                        AckType::Release
-                    } else if u < o.release + o.reject {
-                        AckType::Reject
-                    } else {
-                        AckType::Accept
-                    }
-                } else {
-                    AckType::Accept
-                };
-                member.outcomes.push(ack);
-            }
-        }
+        member.decide_outcomes(&inflight.ranges, explicit, o);
     }
 
+    pub(crate) fn share_processing_done(&mut self, c: usize) {
+        let now = self.now();
+        self.rec.consumers[c].end_busy(now);
+        let k = self.consumers[c].inflight.len();
+        self.consumers[c].share_account(c, k, &mut self.rec);
+        let con = &mut self.consumers[c];
+        con.inflight.clear();
+        con.share_mut().outcomes.clear();
+        self.after_commit(c);
+    }
+}
+
+impl Consumer {
     /// The first `k` records of the batch are done: accepted ones count as processed (their
     /// latency, and duplicates if processed before); every one gets its acknowledgement, sent
     /// with the next poll.
-    pub(crate) fn share_account(&mut self, c: usize, k: usize) {
-        let g = self.consumers[c].group;
-        let Consumer { inflight, membership, .. } = &mut self.consumers[c];
+    pub fn share_account(&mut self, c: usize, k: usize, rec: &mut Recorder) {
+        let g = self.group;
+        let Consumer { inflight, membership, .. } = self;
         let Membership::Share(member) = membership else { unreachable!("a share consumer") };
         let mut finish = Vec::new();
         let mut latency = Vec::new();
@@ -114,30 +105,52 @@ impl World {
             }
         }
         let fetched = inflight.fetched;
-        let stats = &mut self.rec.groups[g];
+        let stats = &mut rec.groups[g];
         stats.record_latencies(&finish, &latency);
         let processed = finish.len() as u64;
         stats.records_processed += processed;
         let mut duplicates = 0;
         for (p, from, to) in accepted {
-            duplicates += self.rec.ledgers[g].mark_processed(p, from, to, fetched);
+            duplicates += rec.ledgers[g].mark_processed(p, from, to, fetched);
         }
-        self.rec.groups[g].duplicates += duplicates;
-        let mine = &mut self.rec.consumers[c];
+        rec.groups[g].duplicates += duplicates;
+        let mine = &mut rec.consumers[c];
         mine.records_processed += processed;
         mine.duplicates_caused += duplicates;
-        self.rec.groups[g].share.records_released += released;
-        self.rec.groups[g].share.records_rejected += rejected;
+        rec.groups[g].share.records_released += released;
+        rec.groups[g].share.records_rejected += rejected;
     }
+}
 
-    pub(crate) fn share_processing_done(&mut self, c: usize) {
-        let now = self.now();
-        self.rec.consumers[c].end_busy(now);
-        let k = self.consumers[c].inflight.len();
-        self.share_account(c, k);
-        let con = &mut self.consumers[c];
-        con.inflight.clear();
-        con.share_mut().outcomes.clear();
-        self.after_commit(c);
+impl ShareMember {
+    /// What the application will make of each record of the batch, decided as processing starts
+    /// (draws come from the member's own outcome stream, apart from processing times): implicit
+    /// mode accepts all; explicit mode releases poison records and draws release or reject by
+    /// `outcome`.
+    pub fn decide_outcomes(&mut self, ranges: &[(u32, u64, u64)], explicit: bool, o: Outcome) {
+        self.outcomes.clear();
+        for &(p, from, to) in ranges {
+            for off in from..to {
+                let poisoned =
+                    self.poison.as_ref().is_some_and(|(pp, offs)| *pp == p && offs.binary_search(&off).is_ok());
+                let ack = if !explicit {
+                    AckType::Accept
+                } else if poisoned {
+                    AckType::Release
+                } else if o.release + o.reject > 0.0 {
+                    let u: f64 = self.outcome_rng.r#gen();
+                    if u < o.release {
+                        AckType::Release
+                    } else if u < o.release + o.reject {
+                        AckType::Reject
+                    } else {
+                        AckType::Accept
+                    }
+                } else {
+                    AckType::Accept
+                };
+                self.outcomes.push(ack);
+            }
+        }
     }
 }
