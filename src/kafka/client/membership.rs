@@ -393,64 +393,17 @@ impl World {
         self.refresh_group(g);
     }
 
-    /// Brings the pause and stop-the-world clocks up to now after any ownership, liveness or
-    /// group state change. Counting starts once the group has had its first assignment.
+    /// Brings the group's pause and stop-the-world clocks up to now (see `Group::refresh_clocks`).
     pub(crate) fn refresh_group(&mut self, g: usize) {
         let now = self.now();
-        let (consumers, partitions, topics) = (&self.consumers, &self.broker.partitions, &self.broker.topics);
-        let grp = &self.groups[g];
-        let ledger = &mut self.rec.ledgers[g];
-        // Share groups never rebalance this way: their clocks never start.
-        if ledger.rebalances == 0 {
-            return;
-        }
-        let cg = grp.classic();
-        let mut any_live = false;
-        for &p in &grp.partitions {
-            // A partition an add_partitions has yet to create cannot pause.
-            let part = &partitions[p as usize];
-            if part.index >= topics[part.topic].partitions {
-                continue;
-            }
-            let live = cg.owner[p as usize].is_some_and(|c| consumers[c].is_running() && !consumers[c].is_hung());
-            any_live |= live;
-            let since = &mut ledger.paused_since[p as usize];
-            match (live, *since) {
-                (false, None) => *since = Some(now),
-                (true, Some(t)) => {
-                    ledger.pause_total = ledger.pause_total + (now - t);
-                    *since = None;
-                }
-                _ => {}
-            }
-        }
-        let stw = cg.is_rebalancing() && !any_live;
-        match (stw, ledger.stw_since) {
-            (true, None) => ledger.stw_since = Some(now),
-            (false, Some(t)) => {
-                let d = now - t;
-                ledger.stw_total = ledger.stw_total + d;
-                ledger.stw_max = ledger.stw_max.max(d);
-                ledger.stw_since = None;
-            }
-            _ => {}
-        }
+        self.groups[g].refresh_clocks(&self.consumers, &self.broker, &mut self.rec.ledgers[g], now);
     }
 
     /// Closes the open pause and stop-the-world intervals at the end of the run.
     pub(crate) fn close_group_clocks(&mut self) {
         let now = self.now();
         for (grp, ledger) in self.groups.iter().zip(&mut self.rec.ledgers) {
-            for &p in &grp.partitions {
-                if let Some(t) = ledger.paused_since[p as usize].take() {
-                    ledger.pause_total = ledger.pause_total + (now - t);
-                }
-            }
-            if let Some(t) = ledger.stw_since.take() {
-                let d = now - t;
-                ledger.stw_total = ledger.stw_total + d;
-                ledger.stw_max = ledger.stw_max.max(d);
-            }
+            grp.close_clocks(ledger, now);
         }
     }
 }

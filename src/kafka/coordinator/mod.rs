@@ -4,6 +4,7 @@
 
 pub mod assignor;
 pub mod classic;
+pub mod clocks;
 pub mod offset_commit;
 pub mod share;
 pub mod share_assignor;
