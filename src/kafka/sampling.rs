@@ -2,9 +2,12 @@
 //! time, backlog, Burrow's status) and a push-buffer row per group; then memory is trimmed to
 //! what readers still need (see `backlog`). Also Burrow's own sampling of the log ends.
 
+use crate::kafka::broker::Broker;
+use crate::kafka::client::Consumer;
+use crate::kafka::coordinator::Group;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
-use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, ShareSample};
+use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder, ShareSample};
 use crate::scenario::plan::{OffsetReset, ShareOffsetReset};
 use crate::sim::SimTime;
 
@@ -22,10 +25,13 @@ impl World {
             if !added || self.groups[gi].removed {
                 continue;
             }
-            if self.groups[gi].share_opt().is_some() {
-                in_flight_samples.push((gi, self.share_rows(gi, now, &mut rows)));
+            let (g, broker, rec) = (&self.groups[gi], &self.broker, &self.rec);
+            if g.share_opt().is_some() {
+                in_flight_samples.push((gi, share_rows(gi, g, broker, rec, now, &mut rows)));
             } else {
-                self.classic_rows(gi, now, &mut rows);
+                let first = self.plan.groups[gi].consumers.first();
+                let reset = first.map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset);
+                classic_rows(ClassicRows { gi, g, consumers: &self.consumers, broker, rec, reset }, now, &mut rows);
             }
         }
         self.record_rows(&rows, in_flight_samples);
@@ -36,125 +42,6 @@ impl World {
         self.next_sample = now + self.plan.sample_interval;
         if self.next_sample <= self.end {
             self.kernel.schedule_at(self.next_sample, Ev::Sample);
-        }
-    }
-
-    /// A share group's row per partition (its share-partition's start and end, records in
-    /// flight, share lag); returns the records in flight over all its partitions.
-    fn share_rows(&self, gi: usize, now: SimTime, rows: &mut Vec<MetricRow>) -> u64 {
-        let g = &self.groups[gi];
-        let sg = g.share();
-        let mut in_flight_total = 0;
-        for &p in &g.partitions {
-            if !self.partition_exists(p) {
-                continue;
-            }
-            let log = &self.broker.partitions[p as usize].log;
-            let (start, end) = (log.log_start_offset(), log.log_end_offset());
-            let row = match &self.broker.share_parts(gi)[p as usize] {
-                Some(sp) => {
-                    let spso = sp.spso();
-                    in_flight_total += sp.in_flight();
-                    let lag_ns = if spso < end {
-                        log.created_at(spso.max(start)).map_or(0, |t| now.as_nanos().saturating_sub(t))
-                    } else {
-                        0
-                    };
-                    ShareRow {
-                        spso,
-                        speo: if sp.in_flight() == 0 { spso } else { sp.window_end() - 1 },
-                        in_flight: sp.in_flight(),
-                        share_lag: sp.lag(end),
-                        backlog: end.saturating_sub(sp.window_end()) + sp.available(),
-                        lag_ns,
-                    }
-                }
-                // Not initialized yet: share.auto.offset.reset decides where it will start.
-                None => {
-                    let from = match sg.plan.auto_offset_reset {
-                        ShareOffsetReset::Earliest => start,
-                        ShareOffsetReset::Latest => end,
-                    };
-                    ShareRow {
-                        spso: NONE_U64,
-                        speo: NONE_U64,
-                        in_flight: NONE_U64,
-                        share_lag: NONE_U64,
-                        backlog: end - from,
-                        lag_ns: NONE_U64,
-                    }
-                }
-            };
-            let lag_status = self.rec.lag_status(gi, p, now);
-            rows.push(MetricRow {
-                time: now,
-                group: gi as u16,
-                partition: p,
-                log_end_offset: end,
-                log_start_offset: start,
-                committed: NONE_U64,
-                lag_ns: row.lag_ns,
-                position: NONE_U64,
-                owner: NONE_U32,
-                backlog: row.backlog,
-                lag_status,
-                spso: row.spso,
-                speo: row.speo,
-                in_flight: row.in_flight,
-                share_lag: row.share_lag,
-            });
-        }
-        in_flight_total
-    }
-
-    /// A classic group's row per partition: owner, position, committed offset, backlog and lag
-    /// in time.
-    fn classic_rows(&self, gi: usize, now: SimTime, rows: &mut Vec<MetricRow>) {
-        let g = &self.groups[gi];
-        let reset =
-            self.plan.groups[gi].consumers.first().map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset);
-        for &p in &g.partitions {
-            if !self.partition_exists(p) {
-                continue;
-            }
-            let owner = g.classic().owner[p as usize];
-            let position = owner.and_then(|c| self.consumers[c].position(p));
-            let log = &self.broker.partitions[p as usize].log;
-            let (start, end) = (log.log_start_offset(), log.log_end_offset());
-            // Where reading resumes: the owner's position, else the committed offset, else
-            // what auto_offset_reset picks (latest: nothing now in the log is waiting).
-            let resume = position.or(g.classic().committed[p as usize]).unwrap_or(match reset {
-                OffsetReset::Latest => end,
-                OffsetReset::Earliest | OffsetReset::None => start,
-            });
-            let backlog = end.saturating_sub(resume.max(start));
-            let lag_status = self.rec.lag_status(gi, p, now);
-            // Lag in time: how long the oldest record the group has not committed past has waited.
-            let lag_ns = match g.classic().committed[p as usize] {
-                Some(off) => {
-                    let oldest = off.max(log.log_start_offset());
-                    debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
-                    log.created_at(oldest).map_or(0, |t| now.as_nanos().saturating_sub(t))
-                }
-                None => NONE_U64,
-            };
-            rows.push(MetricRow {
-                time: now,
-                group: gi as u16,
-                partition: p,
-                log_end_offset: end,
-                log_start_offset: start,
-                committed: g.classic().committed[p as usize].unwrap_or(NONE_U64),
-                lag_ns,
-                position: position.unwrap_or(NONE_U64),
-                owner: owner.map_or(NONE_U32, |c| c as u32),
-                backlog,
-                lag_status,
-                spso: NONE_U64,
-                speo: NONE_U64,
-                in_flight: NONE_U64,
-                share_lag: NONE_U64,
-            });
         }
     }
 
@@ -258,4 +145,131 @@ struct ShareRow {
     share_lag: u64,
     backlog: u64,
     lag_ns: u64,
+}
+
+/// What a classic group's rows are read from.
+struct ClassicRows<'a> {
+    gi: usize,
+    g: &'a Group,
+    consumers: &'a [Consumer],
+    broker: &'a Broker,
+    rec: &'a Recorder,
+    /// auto.offset.reset of the group's consumers: where reading would start without a commit.
+    reset: OffsetReset,
+}
+
+/// A share group's row per partition (its share-partition's start and end, records in
+/// flight, share lag); returns the records in flight over all its partitions.
+fn share_rows(gi: usize, g: &Group, broker: &Broker, rec: &Recorder, now: SimTime, rows: &mut Vec<MetricRow>) -> u64 {
+    let sg = g.share();
+    let mut in_flight_total = 0;
+    for &p in &g.partitions {
+        if !broker.partition_exists(p) {
+            continue;
+        }
+        let log = &broker.partitions[p as usize].log;
+        let (start, end) = (log.log_start_offset(), log.log_end_offset());
+        let row = match &broker.share_parts(gi)[p as usize] {
+            Some(sp) => {
+                let spso = sp.spso();
+                in_flight_total += sp.in_flight();
+                let lag_ns = if spso < end {
+                    log.created_at(spso.max(start)).map_or(0, |t| now.as_nanos().saturating_sub(t))
+                } else {
+                    0
+                };
+                ShareRow {
+                    spso,
+                    speo: if sp.in_flight() == 0 { spso } else { sp.window_end() - 1 },
+                    in_flight: sp.in_flight(),
+                    share_lag: sp.lag(end),
+                    backlog: end.saturating_sub(sp.window_end()) + sp.available(),
+                    lag_ns,
+                }
+            }
+            // Not initialized yet: share.auto.offset.reset decides where it will start.
+            None => {
+                let from = match sg.plan.auto_offset_reset {
+                    ShareOffsetReset::Earliest => start,
+                    ShareOffsetReset::Latest => end,
+                };
+                ShareRow {
+                    spso: NONE_U64,
+                    speo: NONE_U64,
+                    in_flight: NONE_U64,
+                    share_lag: NONE_U64,
+                    backlog: end - from,
+                    lag_ns: NONE_U64,
+                }
+            }
+        };
+        let lag_status = rec.lag_status(gi, p, now);
+        rows.push(MetricRow {
+            time: now,
+            group: gi as u16,
+            partition: p,
+            log_end_offset: end,
+            log_start_offset: start,
+            committed: NONE_U64,
+            lag_ns: row.lag_ns,
+            position: NONE_U64,
+            owner: NONE_U32,
+            backlog: row.backlog,
+            lag_status,
+            spso: row.spso,
+            speo: row.speo,
+            in_flight: row.in_flight,
+            share_lag: row.share_lag,
+        });
+    }
+    in_flight_total
+}
+
+/// A classic group's row per partition: owner, position, committed offset, backlog and lag
+/// in time.
+fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
+    let ClassicRows { gi, g, consumers, broker, rec, reset } = at;
+    for &p in &g.partitions {
+        if !broker.partition_exists(p) {
+            continue;
+        }
+        let owner = g.classic().owner[p as usize];
+        let position = owner.and_then(|c| consumers[c].position(p));
+        let log = &broker.partitions[p as usize].log;
+        let (start, end) = (log.log_start_offset(), log.log_end_offset());
+        // Where reading resumes: the owner's position, else the committed offset, else
+        // what auto_offset_reset picks (latest: nothing now in the log is waiting).
+        let resume = position.or(g.classic().committed[p as usize]).unwrap_or(match reset {
+            OffsetReset::Latest => end,
+            OffsetReset::Earliest | OffsetReset::None => start,
+        });
+        let backlog = end.saturating_sub(resume.max(start));
+        let lag_status = rec.lag_status(gi, p, now);
+        // Lag in time: how long the oldest record the group has not committed past has waited.
+        let lag_ns = match g.classic().committed[p as usize] {
+            Some(off) => {
+                let oldest = off.max(log.log_start_offset());
+                debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
+                log.created_at(oldest).map_or(0, |t| now.as_nanos().saturating_sub(t))
+            }
+            None => NONE_U64,
+        };
+        rows.push(MetricRow {
+            time: now,
+            group: gi as u16,
+            partition: p,
+            log_end_offset: end,
+            log_start_offset: start,
+            committed: g.classic().committed[p as usize].unwrap_or(NONE_U64),
+            lag_ns,
+            position: position.unwrap_or(NONE_U64),
+            owner: owner.map_or(NONE_U32, |c| c as u32),
+            backlog,
+            lag_status,
+            spso: NONE_U64,
+            speo: NONE_U64,
+            in_flight: NONE_U64,
+            share_lag: NONE_U64,
+        });
+    }
 }
