@@ -11,6 +11,7 @@ pub mod retention;
 pub mod share_fetch;
 pub mod share_partition;
 
+use crate::kafka::coordinator::assignor::TopicPartition;
 use crate::kafka::producer::feed::AppendTrace;
 use log::PartitionLog;
 
@@ -101,5 +102,23 @@ impl Broker {
     pub fn partition_name(&self, p: u32) -> String {
         let part = &self.partitions[p as usize];
         format!("{}-{}", self.topics[part.topic].name, part.index)
+    }
+
+    /// The topic metadata a group's leader assigns from: each of `topics` by name, with the
+    /// partitions it has now (MetadataResponse).
+    pub fn topic_metadata(&self, topics: &[usize]) -> std::collections::BTreeMap<String, u32> {
+        topics.iter().map(|&t| (self.topics[t].name.clone(), self.topics[t].partitions)).collect()
+    }
+
+    /// Partition `p` by name, as assignors and the wire protocol know it.
+    pub fn topic_partition(&self, p: u32) -> TopicPartition {
+        let part = &self.partitions[p as usize];
+        TopicPartition { topic: self.topics[part.topic].name.clone(), partition: part.index }
+    }
+
+    /// The partition id of a named partition (the inverse of [`topic_partition`](Self::topic_partition)).
+    pub fn global_partition(&self, tp: &TopicPartition) -> u32 {
+        let t = self.topics.iter().find(|t| t.name == tp.topic).expect("assigned topic exists");
+        t.first_partition + tp.partition
     }
 }

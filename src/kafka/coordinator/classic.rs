@@ -3,7 +3,7 @@
 //! membership, as Kafka's GroupMetadataManager runs them.
 
 use crate::kafka::client::{Phase, RunState};
-use crate::kafka::coordinator::assignor::{Assignment, MemberSubscription, TopicPartition, assign};
+use crate::kafka::coordinator::assignor::{Assignment, MemberSubscription, assign};
 use crate::kafka::coordinator::{GroupState, Member, Rebalance};
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{RebalanceCompleted, RebalanceReason, What};
@@ -329,11 +329,7 @@ impl World {
         if grp.round != round || grp.state != GroupState::CompletingRebalance {
             return;
         }
-        let topics: BTreeMap<String, u32> = self.plan.groups[g]
-            .topics
-            .iter()
-            .map(|&t| (self.broker.topics[t].name.clone(), self.broker.topics[t].partitions))
-            .collect();
+        let topics = self.broker.topic_metadata(&self.plan.groups[g].topics);
         let subs = self.subscriptions(g, &topics);
         let result = assign(self.plan.groups[g].assignor, &topics, &subs);
         let generation = self.groups[g].classic().generation;
@@ -372,7 +368,7 @@ impl World {
                     member_id: id.clone(),
                     group_instance_id: m.group_instance_id.clone(),
                     topics: topics.keys().cloned().collect(),
-                    owned: owned.iter().map(|&p| self.topic_partition(p)).collect(),
+                    owned: owned.iter().map(|&p| self.broker.topic_partition(p)).collect(),
                     generation: (m.generation >= 0).then_some(m.generation),
                 }
             })
@@ -410,8 +406,10 @@ impl World {
     ) -> Handout {
         let mut out = Handout::default();
         for id in ids {
-            let parts: Vec<u32> =
-                result.get(&id).map(|v| v.iter().map(|tp| self.global_partition(tp)).collect()).unwrap_or_default();
+            let parts: Vec<u32> = result
+                .get(&id)
+                .map(|v| v.iter().map(|tp| self.broker.global_partition(tp)).collect())
+                .unwrap_or_default();
             let m = self.groups[g].classic_mut().members.get_mut(&id).expect("member");
             m.assignment = parts.clone();
             m.generation = generation;
@@ -596,15 +594,5 @@ impl World {
         let at = (last + self.consumers[c].config.session_timeout).max(self.now());
         let slot = self.net.timers.insert((g, id));
         self.kernel.schedule_at(at, Ev::SessionExpire(slot));
-    }
-
-    fn topic_partition(&self, p: u32) -> TopicPartition {
-        let part = &self.broker.partitions[p as usize];
-        TopicPartition { topic: self.broker.topics[part.topic].name.clone(), partition: part.index }
-    }
-
-    fn global_partition(&self, tp: &TopicPartition) -> u32 {
-        let t = self.broker.topics.iter().find(|t| t.name == tp.topic).expect("assigned topic exists");
-        t.first_partition + tp.partition
     }
 }
