@@ -205,6 +205,12 @@ impl World {
         (&mut consumers[c], broker, Cx { plan, kernel, rec, net })
     }
 
+    /// The same context for a group coordinator's handlers, with group `g` borrowed apart from it.
+    pub(crate) fn group_cx(&mut self, g: usize) -> (&mut Group, Cx<'_>) {
+        let World { plan, kernel, rec, net, groups, .. } = self;
+        (&mut groups[g], Cx { plan, kernel, rec, net })
+    }
+
     pub(crate) fn schedule_consumer(&mut self, c: usize, after: SimDuration, make: impl FnOnce(u32, u32) -> Ev) {
         let inc = self.consumers[c].incarnation;
         self.kernel.schedule_after(after, make(c as u32, inc));

@@ -4,7 +4,8 @@
 
 use crate::kafka::client::{Phase, RunState};
 use crate::kafka::coordinator::assignor::{Assignment, MemberSubscription, assign};
-use crate::kafka::coordinator::{GroupState, Member, Rebalance};
+use crate::kafka::coordinator::{ClassicGroup, GroupState, Member, Rebalance};
+use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{RebalanceCompleted, RebalanceReason, What};
 use crate::scenario::plan::RebalanceProtocol;
@@ -19,6 +20,73 @@ struct Handout {
     revoked: Vec<(u32, Vec<u32>)>,
     owners_after: BTreeMap<u32, usize>,
     deliveries: Vec<(usize, Vec<u32>)>,
+}
+
+impl ClassicGroup {
+    /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance (GroupMetadataManager's
+    /// prepareRebalance), with the join phase's timer at `timeout`. Members that had joined a
+    /// round now cancelled (CompletingRebalance) get REBALANCE_IN_PROGRESS for their SyncGroup and
+    /// join again at once. None when a join phase is open already; else those members' consumers.
+    pub(crate) fn prepare_rebalance(
+        &mut self,
+        cx: &mut Cx,
+        g: usize,
+        reason: RebalanceReason,
+        timeout: SimDuration,
+    ) -> Option<Vec<usize>> {
+        if self.state == GroupState::PreparingRebalance {
+            return None;
+        }
+        let now = cx.now();
+        let cancelled: Vec<usize> = if self.state == GroupState::CompletingRebalance {
+            self.members.values().filter(|m| m.joined).map(|m| m.consumer).collect()
+        } else {
+            Vec::new()
+        };
+        self.state = GroupState::PreparingRebalance;
+        self.round += 1;
+        for m in self.members.values_mut() {
+            m.joined = false;
+        }
+        if self.rebalance.is_some() && !cancelled.is_empty() {
+            // A member arrived or left while the join phase's generation was being synced: that
+            // generation never becomes Stable and the join phase starts over.
+            let (rebalance, cancelled_generation) = (self.rebalance_seq, self.generation);
+            let reason = reason.clone();
+            cx.event(What::RebalanceRestarted { group: g as u32, rebalance, cancelled_generation, reason });
+        }
+        if self.rebalance.is_none() {
+            self.rebalance_seq += 1;
+            self.rebalance = Some(Rebalance {
+                started: now,
+                reason: reason.clone(),
+                initial_delay_left: None,
+                joined_during_delay: false,
+                stw_before: cx.rec.ledgers[g].stw_total,
+            });
+            cx.event(What::RebalanceStarted {
+                group: g as u32,
+                generation: self.generation + 1,
+                protocol: self.protocol,
+                reason,
+                rebalance: self.rebalance_seq,
+            });
+        }
+        cx.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round: self.round });
+        Some(cancelled)
+    }
+
+    /// Every member is gone: the group is Empty and its generation moves on (a late SyncGroup or
+    /// commit of an old member is fenced); a rebalance under way ends without an assignment.
+    pub(crate) fn transition_to_empty(&mut self, cx: &mut Cx, g: usize) {
+        self.state = GroupState::Empty;
+        self.generation += 1;
+        self.round += 1;
+        if self.rebalance.take().is_some() {
+            let (rebalance, generation) = (self.rebalance_seq, self.generation);
+            cx.event(What::RebalanceAbandoned { group: g as u32, rebalance, generation });
+        }
+    }
 }
 
 impl World {
@@ -172,55 +240,15 @@ impl World {
         }
     }
 
-    /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance; every member must rejoin.
+    /// A rebalance begins (or a cancelled sync round starts over): every member must rejoin, and
+    /// learns so from its next heartbeat response.
     pub(crate) fn prepare_rebalance(&mut self, g: usize, reason: RebalanceReason) {
-        let now = self.now();
-        if self.groups[g].classic().state == GroupState::PreparingRebalance {
-            return;
-        }
-        let grp = self.groups[g].classic_mut();
-        // Members that had joined a round now cancelled (CompletingRebalance) get
-        // REBALANCE_IN_PROGRESS for their SyncGroup and join again at once.
-        let cancelled: Vec<usize> = if grp.state == GroupState::CompletingRebalance {
-            grp.members.values().filter(|m| m.joined).map(|m| m.consumer).collect()
-        } else {
-            Vec::new()
-        };
-        grp.state = GroupState::PreparingRebalance;
-        grp.round += 1;
-        for m in grp.members.values_mut() {
-            m.joined = false;
-        }
-        if grp.rebalance.is_some() && !cancelled.is_empty() {
-            // A member arrived or left while the join phase's generation was being synced: that
-            // generation never becomes Stable and the join phase starts over.
-            let (rebalance, cancelled_generation) = (grp.rebalance_seq, grp.generation);
-            let reason = reason.clone();
-            self.rec.event(now, What::RebalanceRestarted { group: g as u32, rebalance, cancelled_generation, reason });
-        }
-        let grp = self.groups[g].classic_mut();
-        if grp.rebalance.is_none() {
-            grp.rebalance_seq += 1;
-            grp.rebalance = Some(Rebalance {
-                started: now,
-                reason: reason.clone(),
-                initial_delay_left: None,
-                joined_during_delay: false,
-                stw_before: self.rec.ledgers[g].stw_total,
-            });
-            let what = What::RebalanceStarted {
-                group: g as u32,
-                generation: grp.generation + 1,
-                protocol: grp.protocol,
-                reason,
-                rebalance: grp.rebalance_seq,
-            };
-            self.rec.event(now, what);
-        }
         let timeout = self.groups[g].classic().rebalance_timeout(&self.consumers);
-        let round = self.groups[g].classic().round;
-        self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
-        // Members learn of the rebalance from their next heartbeat response.
+        let (grp, mut cx) = self.group_cx(g);
+        let Some(cancelled) = grp.classic_mut().prepare_rebalance(&mut cx, g, reason, timeout) else { return };
+        // Those whose SyncGroup got REBALANCE_IN_PROGRESS join again at once; the others learn of
+        // the rebalance from their next heartbeat response.
+        let now = self.now();
         let members: Vec<usize> =
             self.groups[g].classic().members.values().filter(|m| m.alive).map(|m| m.consumer).collect();
         for c in members {
@@ -288,17 +316,17 @@ impl World {
             self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
             return;
         }
-        let grp = self.groups[g].classic_mut();
-        grp.generation += 1;
-        grp.round += 1;
-        if grp.members.is_empty() {
-            grp.state = GroupState::Empty;
-            grp.rebalance = None;
+        if self.groups[g].classic().members.is_empty() {
+            let (grp, mut cx) = self.group_cx(g);
+            let grp = grp.classic_mut();
             grp.leader = None;
-            self.rebalance_abandoned(g);
+            grp.transition_to_empty(&mut cx, g);
             self.refresh_group(g);
             return;
         }
+        let grp = self.groups[g].classic_mut();
+        grp.generation += 1;
+        grp.round += 1;
         grp.state = GroupState::CompletingRebalance;
         if grp.leader.as_ref().is_none_or(|l| !grp.members.contains_key(l)) {
             grp.leader = grp.members.keys().next().cloned();
@@ -560,24 +588,12 @@ impl World {
         match self.groups[g].classic().state {
             GroupState::PreparingRebalance => self.try_complete_join(g),
             _ if self.groups[g].classic().members.is_empty() => {
-                let grp = self.groups[g].classic_mut();
-                grp.state = GroupState::Empty;
-                grp.generation += 1;
-                grp.round += 1;
-                if grp.rebalance.take().is_some() {
-                    self.rebalance_abandoned(g);
-                }
+                let (grp, mut cx) = self.group_cx(g);
+                grp.classic_mut().transition_to_empty(&mut cx, g);
                 self.refresh_group(g);
             }
             _ => self.prepare_rebalance(g, RebalanceReason::MemberGone { consumer, reason }),
         }
-    }
-
-    /// A rebalance that ends without a new assignment: every member left meanwhile.
-    fn rebalance_abandoned(&mut self, g: usize) {
-        let now = self.now();
-        let (rebalance, generation) = (self.groups[g].classic().rebalance_seq, self.groups[g].classic().generation);
-        self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance, generation });
     }
 
     pub(crate) fn session_expire(&mut self, g: usize, id: &str) {
