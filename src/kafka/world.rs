@@ -145,7 +145,12 @@ impl World {
             }
             Ev::CommitDone { c, inc } if self.live(c, inc) => self.commit_done(c as usize),
             Ev::JoinArrive { c, inc } if self.live(c, inc) => self.join_arrive(c as usize),
-            Ev::JoinTimer { g, round } => self.join_timer(g as usize, round),
+            Ev::JoinTimer { g, round } => {
+                let (grp, mut cx) = self.group_cx(g as usize);
+                if grp.classic_mut().join_timer_expired(&mut cx, g as usize, round) {
+                    self.complete_join(g as usize);
+                }
+            }
             Ev::SyncDone { g, round } => self.sync_done(g as usize, round),
             Ev::HeartbeatNotice { c, inc } if self.live(c, inc) => self.heartbeat_notice(c as usize),
             Ev::SessionExpire(slot) => {

@@ -76,6 +76,82 @@ impl ClassicGroup {
         Some(cancelled)
     }
 
+    /// The join phase's timer fires (Kafka's DelayedJoin, or InitialDelayedJoin while
+    /// `group.initial.rebalance.delay.ms` holds the first join open). True when the join phase is
+    /// to end now; false for a stale timer, or when members arrived during the initial delay:
+    /// then it waits another delay, within the rebalance timeout.
+    pub(crate) fn join_timer_expired(&mut self, cx: &mut Cx, g: usize, round: u32) -> bool {
+        if self.round != round || self.state != GroupState::PreparingRebalance {
+            return false;
+        }
+        let delay = cx.plan.groups[g].initial_rebalance_delay;
+        let rb = self.rebalance.as_mut().expect("preparing has a rebalance");
+        if let Some(left) = rb.initial_delay_left {
+            if rb.joined_during_delay && !left.is_zero() {
+                let step = SimDuration(delay.as_nanos().min(left.as_nanos()));
+                rb.initial_delay_left = Some(SimDuration(left.as_nanos().saturating_sub(delay.as_nanos())));
+                rb.joined_during_delay = false;
+                cx.schedule_after(step, Ev::JoinTimer { g: g as u32, round });
+                return false;
+            }
+            rb.initial_delay_left = None;
+        }
+        true
+    }
+
+    /// Member `id` has rejoined in this join phase.
+    pub(crate) fn mark_joined(&mut self, id: &str) {
+        if let Some(m) = self.members.get_mut(id) {
+            m.joined = true;
+        }
+    }
+
+    /// The join phase may end before its timer (DelayedJoin.tryComplete): every member has
+    /// rejoined (hasAllMembersJoined) and no initial delay holds it open.
+    pub(crate) fn all_members_joined(&self) -> bool {
+        let delayed = self.rebalance.as_ref().is_some_and(|r| r.initial_delay_left.is_some());
+        self.state == GroupState::PreparingRebalance && !delayed && self.members.values().all(|m| m.joined)
+    }
+
+    /// The dynamic members that did not rejoin in time (notYetRejoinedMembers): the join phase
+    /// drops them as it ends. Static ones stay (KIP-345) and keep their assignment until they
+    /// return or their session times out.
+    pub(crate) fn not_yet_rejoined_dynamic_members(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .filter(|(_, m)| !m.joined && m.group_instance_id.is_none())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Members are left but none rejoined (only absent static ones): no leader can be elected
+    /// from the joined members (maybeElectNewJoinedLeader), so the join phase is postponed.
+    pub(crate) fn no_member_rejoined(&self) -> bool {
+        !self.members.is_empty() && self.members.values().all(|m| !m.joined)
+    }
+
+    /// The join phase ends (onCompleteJoin): the generation moves on, a leader is elected if the
+    /// old one is gone, and the group awaits the leader's assignment (CompletingRebalance). The
+    /// JoinGroup response, the leader's SyncGroup and its response are one step of three network
+    /// delays. With nobody left the group is Empty instead. Returns the members that joined (id,
+    /// consumer): they get a JoinGroup response.
+    pub(crate) fn complete_join(&mut self, cx: &mut Cx, g: usize) -> Vec<(String, usize)> {
+        if self.members.is_empty() {
+            self.leader = None;
+            self.transition_to_empty(cx, g);
+            return Vec::new();
+        }
+        self.generation += 1;
+        self.round += 1;
+        self.state = GroupState::CompletingRebalance;
+        if self.leader.as_ref().is_none_or(|l| !self.members.contains_key(l)) {
+            self.leader = self.members.keys().next().cloned();
+        }
+        let rtt = cx.net.delay + cx.net.delay + cx.net.delay;
+        cx.schedule_after(rtt, Ev::SyncDone { g: g as u32, round: self.round });
+        self.members.iter().filter(|(_, m)| m.joined).map(|(id, m)| (id.clone(), m.consumer)).collect()
+    }
+
     /// Every member is gone: the group is Empty and its generation moves on (a late SyncGroup or
     /// commit of an old member is fenced); a rebalance under way ends without an assignment.
     pub(crate) fn transition_to_empty(&mut self, cx: &mut Cx, g: usize) {
@@ -114,14 +190,13 @@ impl World {
         m.alive = true;
         m.last_heartbeat = now;
         match self.groups[g].classic().state {
-            GroupState::PreparingRebalance => self.mark_joined(g, id),
+            GroupState::PreparingRebalance => {}
             // Already in this round: it waits for the SyncGroup answer like everyone else.
-            GroupState::CompletingRebalance => {}
-            GroupState::Stable | GroupState::Empty => {
-                self.prepare_rebalance(g, RebalanceReason::Rejoined(c as u32));
-                self.mark_joined(g, id);
-            }
+            GroupState::CompletingRebalance => return,
+            GroupState::Stable | GroupState::Empty => self.prepare_rebalance(g, RebalanceReason::Rejoined(c as u32)),
         }
+        self.groups[g].classic_mut().mark_joined(id);
+        self.try_complete_join(g);
     }
 
     /// A consumer without a membership joins: it gets a member id, and the group starts (or
@@ -168,7 +243,6 @@ impl World {
                     let round = self.groups[g].classic().round;
                     self.kernel.schedule_after(delay, Ev::JoinTimer { g: g as u32, round });
                 }
-                self.mark_joined(g, &id);
             }
             GroupState::PreparingRebalance => {
                 if let Some(rb) = self.groups[g].classic_mut().rebalance.as_mut()
@@ -176,19 +250,12 @@ impl World {
                 {
                     rb.joined_during_delay = true;
                 }
-                self.mark_joined(g, &id);
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
                 self.prepare_rebalance(g, RebalanceReason::Joined(c as u32));
-                self.mark_joined(g, &id);
             }
         }
-    }
-
-    fn mark_joined(&mut self, g: usize, id: &str) {
-        if let Some(m) = self.groups[g].classic_mut().members.get_mut(id) {
-            m.joined = true;
-        }
+        self.groups[g].classic_mut().mark_joined(&id);
         self.try_complete_join(g);
     }
 
@@ -264,90 +331,39 @@ impl World {
         self.refresh_group(g);
     }
 
-    pub(crate) fn join_timer(&mut self, g: usize, round: u32) {
-        if self.groups[g].classic().round != round || self.groups[g].classic().state != GroupState::PreparingRebalance {
-            return;
-        }
-        let delay = self.plan.groups[g].initial_rebalance_delay;
-        let rb = self.groups[g].classic_mut().rebalance.as_mut().expect("preparing has a rebalance");
-        if let Some(left) = rb.initial_delay_left {
-            if rb.joined_during_delay && !left.is_zero() {
-                // More members arrived during the delay: wait another delay, within the timeout.
-                let step = SimDuration(delay.as_nanos().min(left.as_nanos()));
-                rb.initial_delay_left = Some(SimDuration(left.as_nanos().saturating_sub(delay.as_nanos())));
-                rb.joined_during_delay = false;
-                self.kernel.schedule_after(step, Ev::JoinTimer { g: g as u32, round });
-                return;
-            }
-            rb.initial_delay_left = None;
-        }
-        self.complete_join(g);
-    }
-
+    /// Ends the join phase early once every member has rejoined.
     pub(crate) fn try_complete_join(&mut self, g: usize) {
-        let grp = self.groups[g].classic();
-        let delayed = grp.rebalance.as_ref().is_some_and(|r| r.initial_delay_left.is_some());
-        if grp.state == GroupState::PreparingRebalance && !delayed && grp.members.values().all(|m| m.joined) {
+        if self.groups[g].classic().all_members_joined() {
             self.complete_join(g);
         }
     }
 
     /// Ends the join phase: members that did not rejoin are dropped, the generation moves on and
-    /// the leader's assignment is synced to everyone.
-    fn complete_join(&mut self, g: usize) {
-        let now = self.now();
-        // Dynamic members that did not rejoin in time are dropped; static ones stay (KIP-345) and
-        // keep their assignment until they return or their session times out.
-        let gone: Vec<String> = self.groups[g]
-            .classic()
-            .members
-            .iter()
-            .filter(|(_, m)| !m.joined && m.group_instance_id.is_none())
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in gone {
+    /// every member that joined gets its JoinGroup response.
+    pub(crate) fn complete_join(&mut self, g: usize) {
+        for id in self.groups[g].classic().not_yet_rejoined_dynamic_members() {
             self.remove_member(g, &id, false, "rebalance_timeout");
         }
-        if !self.groups[g].classic().members.is_empty() && self.groups[g].classic().members.values().all(|m| !m.joined)
-        {
+        let grp = self.groups[g].classic();
+        if grp.no_member_rejoined() {
             // Only absent static members are left: Kafka postpones the join phase.
-            let round = self.groups[g].classic().round;
-            let timeout = self.groups[g].classic().rebalance_timeout(&self.consumers);
-            self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round });
+            let timeout = grp.rebalance_timeout(&self.consumers);
+            self.kernel.schedule_after(timeout, Ev::JoinTimer { g: g as u32, round: grp.round });
             return;
         }
-        if self.groups[g].classic().members.is_empty() {
-            let (grp, mut cx) = self.group_cx(g);
-            let grp = grp.classic_mut();
-            grp.leader = None;
-            grp.transition_to_empty(&mut cx, g);
-            self.refresh_group(g);
-            return;
-        }
-        let grp = self.groups[g].classic_mut();
-        grp.generation += 1;
-        grp.round += 1;
-        grp.state = GroupState::CompletingRebalance;
-        if grp.leader.as_ref().is_none_or(|l| !grp.members.contains_key(l)) {
-            grp.leader = grp.members.keys().next().cloned();
-        }
-        let round = grp.round;
+        let (grp, mut cx) = self.group_cx(g);
+        let joined = grp.classic_mut().complete_join(&mut cx, g);
         // Every member that joined gets its JoinGroup response one network delay from now, and
         // its heartbeat thread starts over then: AbstractCoordinator's JoinGroupResponseHandler
         // calls heartbeatThread.enable(), which runs Heartbeat.resetTimeouts(). The next heartbeat
         // is heartbeat.interval.ms after the response, not on a grid from the first join.
-        let response_at = now + self.net.delay;
-        let joined: Vec<(String, usize)> =
-            grp.members.iter().filter(|(_, m)| m.joined).map(|(id, m)| (id.clone(), m.consumer)).collect();
+        let response_at = self.now() + self.net.delay;
         for (id, c) in joined {
             let con = &mut self.consumers[c];
             if con.is_running() && con.member_id.as_deref() == Some(id.as_str()) {
                 con.classic_mut().hb_origin = response_at;
             }
         }
-        // JoinGroup response, the leader's SyncGroup with the assignment, and its response.
-        let rtt = self.net.delay + self.net.delay + self.net.delay;
-        self.kernel.schedule_at(now + rtt, Ev::SyncDone { g: g as u32, round });
         self.refresh_group(g);
     }
 
