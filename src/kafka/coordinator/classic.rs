@@ -9,7 +9,7 @@ use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{RebalanceCompleted, RebalanceReason, What};
 use crate::scenario::plan::RebalanceProtocol;
-use crate::sim::SimDuration;
+use crate::sim::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
 /// What a SyncGroup round hands out: each member's assignment and revocations (for the
@@ -23,6 +23,69 @@ struct Handout {
 }
 
 impl ClassicGroup {
+    /// A new member enters the table (ClassicGroup.add): the first one added leads. One added
+    /// while the initial delay holds the join phase open has it wait another delay (Kafka's
+    /// newMemberAdded).
+    pub(crate) fn add_member(&mut self, id: String, member: Member) {
+        if self.state == GroupState::PreparingRebalance
+            && let Some(rb) = self.rebalance.as_mut()
+            && rb.initial_delay_left.is_some()
+        {
+            rb.joined_during_delay = true;
+        }
+        if self.leader.is_none() {
+            self.leader = Some(id.clone());
+        }
+        self.members.insert(id, member);
+    }
+
+    /// A known member's JoinGroup (updateMemberAndRebalance): it is heard from, so it is alive
+    /// and its session starts over.
+    pub(crate) fn update_member(&mut self, id: &str, now: SimTime) {
+        let m = self.members.get_mut(id).expect("known member");
+        m.alive = true;
+        m.last_heartbeat = now;
+    }
+
+    /// A static member's new instance (consumer `c`) takes over its entry under a new member id
+    /// (KIP-345, replaceStaticMember): joined and heard from now, with the old entry's assignment
+    /// and, if the old one led, the lead. Returns the consumer that held the entry.
+    pub(crate) fn replace_static_member(&mut self, old_id: &str, new_id: String, c: usize, now: SimTime) -> usize {
+        let mut m = self.members.remove(old_id).expect("static member exists");
+        let old_consumer = m.consumer;
+        m.consumer = c;
+        m.alive = true;
+        m.joined = true;
+        m.last_heartbeat = now;
+        if self.leader.as_deref() == Some(old_id) {
+            self.leader = Some(new_id.clone());
+        }
+        self.members.insert(new_id, m);
+        old_consumer
+    }
+
+    /// A member leaves the table (ClassicGroup.remove); a leader that leaves leaves the group
+    /// without one until the next join phase elects one.
+    pub(crate) fn remove_member(&mut self, id: &str) -> Option<Member> {
+        let m = self.members.remove(id)?;
+        if self.leader.as_deref() == Some(id) {
+            self.leader = None;
+        }
+        Some(m)
+    }
+
+    /// `group.initial.rebalance.delay.ms` (InitialDelayedJoin): the first join into an Empty
+    /// group waits a delay for others to arrive, and at most `timeout` in all.
+    pub(crate) fn delay_initial_join(&mut self, cx: &mut Cx, g: usize, timeout: SimDuration) {
+        let delay = cx.plan.groups[g].initial_rebalance_delay;
+        if delay.is_zero() {
+            return;
+        }
+        let rb = self.rebalance.as_mut().expect("rebalance just started");
+        rb.initial_delay_left = Some(SimDuration(timeout.as_nanos().saturating_sub(delay.as_nanos())));
+        cx.schedule_after(delay, Ev::JoinTimer { g: g as u32, round: self.round });
+    }
+
     /// Stable (or Empty, or CompletingRebalance) -> PreparingRebalance (GroupMetadataManager's
     /// prepareRebalance), with the join phase's timer at `timeout`. Members that had joined a
     /// round now cancelled (CompletingRebalance) get REBALANCE_IN_PROGRESS for their SyncGroup and
@@ -186,9 +249,7 @@ impl World {
     fn rejoin(&mut self, c: usize, id: &str) {
         let now = self.now();
         let g = self.consumers[c].group;
-        let m = self.groups[g].classic_mut().members.get_mut(id).expect("known member");
-        m.alive = true;
-        m.last_heartbeat = now;
+        self.groups[g].classic_mut().update_member(id, now);
         match self.groups[g].classic().state {
             GroupState::PreparingRebalance => {}
             // Already in this round: it waits for the SyncGroup answer like everyone else.
@@ -215,11 +276,7 @@ impl World {
             generation: -1,
             last_heartbeat: now,
         };
-        self.groups[g].classic_mut().members.insert(id.clone(), member);
-        // The classic coordinator's leader is the first member added (ClassicGroup.add).
-        if self.groups[g].classic_mut().leader.is_none() {
-            self.groups[g].classic_mut().leader = Some(id.clone());
-        }
+        self.groups[g].classic_mut().add_member(id.clone(), member);
         self.consumers[c].member_id = Some(id.clone());
         self.consumers[c].classic_mut().hb_origin = now;
         self.rec.event(
@@ -233,24 +290,12 @@ impl World {
         );
         match self.groups[g].classic().state {
             GroupState::Empty => {
-                // group.initial.rebalance.delay.ms: the first join waits for others to arrive.
-                let delay = self.plan.groups[g].initial_rebalance_delay;
                 let timeout = self.groups[g].classic().rebalance_timeout(&self.consumers);
                 self.prepare_rebalance(g, RebalanceReason::JoinedEmpty(c as u32));
-                if !delay.is_zero() {
-                    let rb = self.groups[g].classic_mut().rebalance.as_mut().expect("rebalance just started");
-                    rb.initial_delay_left = Some(SimDuration(timeout.as_nanos().saturating_sub(delay.as_nanos())));
-                    let round = self.groups[g].classic().round;
-                    self.kernel.schedule_after(delay, Ev::JoinTimer { g: g as u32, round });
-                }
+                let (grp, mut cx) = self.group_cx(g);
+                grp.classic_mut().delay_initial_join(&mut cx, g, timeout);
             }
-            GroupState::PreparingRebalance => {
-                if let Some(rb) = self.groups[g].classic_mut().rebalance.as_mut()
-                    && rb.initial_delay_left.is_some()
-                {
-                    rb.joined_during_delay = true;
-                }
-            }
+            GroupState::PreparingRebalance => {}
             GroupState::Stable | GroupState::CompletingRebalance => {
                 self.prepare_rebalance(g, RebalanceReason::Joined(c as u32));
             }
@@ -264,18 +309,8 @@ impl World {
     fn replace_static_member(&mut self, c: usize, old_id: &str) {
         let now = self.now();
         let g = self.consumers[c].group;
-        let mut m = self.groups[g].classic_mut().members.remove(old_id).expect("static member exists");
-        let old_consumer = m.consumer;
         let new_id = self.consumers[c].new_member_id();
-        m.consumer = c;
-        m.alive = true;
-        m.joined = true;
-        m.last_heartbeat = now;
-        let assignment = m.assignment.clone();
-        self.groups[g].classic_mut().members.insert(new_id.clone(), m);
-        if self.groups[g].classic().leader.as_deref() == Some(old_id) {
-            self.groups[g].classic_mut().leader = Some(new_id.clone());
-        }
+        let old_consumer = self.groups[g].classic_mut().replace_static_member(old_id, new_id.clone(), c, now);
         if old_consumer != c {
             self.consumers[old_consumer].member_id = None;
         }
@@ -284,14 +319,15 @@ impl World {
         self.consumers[c].classic_mut().hb_origin = now + self.net.delay;
         let what = What::StaticMemberReplaced {
             consumer: c as u32,
-            member_id: new_id,
+            member_id: new_id.clone(),
             group_instance_id: self.consumers[c].group_instance_id.clone(),
             replaced_member_id: old_id.to_string(),
         };
         self.rec.event(now, what);
         match self.groups[g].classic().state {
             GroupState::Stable => {
-                let generation = self.groups[g].classic().generation;
+                let grp = self.groups[g].classic();
+                let (generation, assignment) = (grp.generation, grp.members[&new_id].assignment.clone());
                 let con = &mut self.consumers[c];
                 con.generation = generation;
                 let member = con.classic_mut();
@@ -568,7 +604,7 @@ impl World {
 
     /// Removes a member (LeaveGroup, session timeout, poll timeout, or a missed join phase).
     pub(crate) fn remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
-        let Some(m) = self.groups[g].classic_mut().members.remove(id) else { return };
+        let Some(m) = self.groups[g].classic_mut().remove_member(id) else { return };
         let c = m.consumer;
         let holder = self.consumers[c].member_id.as_deref();
         if holder == Some(id) || holder.is_none() {
@@ -586,9 +622,6 @@ impl World {
                 self.consumers[c].member_id = None;
                 self.consumers[c].generation = -1;
             }
-        }
-        if self.groups[g].classic().leader.as_deref() == Some(id) {
-            self.groups[g].classic_mut().leader = None;
         }
         let now = self.now();
         self.rec.event(now, What::MemberRemoved { consumer: c as u32, member_id: id.to_string(), fenced, reason });
