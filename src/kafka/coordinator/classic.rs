@@ -2,8 +2,9 @@
 //! `group.initial.rebalance.delay.ms`, the rebalance timeout, session timeouts and static
 //! membership, as Kafka's GroupMetadataManager runs them.
 
-use crate::kafka::client::{Phase, RunState};
-use crate::kafka::coordinator::assignor::{Assignment, MemberSubscription, assign};
+use crate::kafka::broker::Broker;
+use crate::kafka::client::{Consumer, Phase, RunState};
+use crate::kafka::coordinator::assignor::{MemberSubscription, assign};
 use crate::kafka::coordinator::{ClassicGroup, GroupState, Member, Rebalance};
 use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
@@ -13,13 +14,12 @@ use crate::sim::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
 /// What a SyncGroup round hands out: each member's assignment and revocations (for the
-/// event), who owns what afterwards, and the responses to send.
+/// event), and who owns what afterwards.
 #[derive(Default)]
-struct Handout {
+pub(crate) struct Handout {
     assigned: Vec<(u32, Vec<u32>)>,
     revoked: Vec<(u32, Vec<u32>)>,
     owners_after: BTreeMap<u32, usize>,
-    deliveries: Vec<(usize, Vec<u32>)>,
 }
 
 impl ClassicGroup {
@@ -213,6 +213,125 @@ impl ClassicGroup {
         let rtt = cx.net.delay + cx.net.delay + cx.net.delay;
         cx.schedule_after(rtt, Ev::SyncDone { g: g as u32, round: self.round });
         self.members.iter().filter(|(_, m)| m.joined).map(|(id, m)| (id.clone(), m.consumer)).collect()
+    }
+
+    /// What each member tells the leader's assignor (its JoinGroup metadata): its topics, and
+    /// what it owns. Cooperative members report what they own; eager members revoked everything,
+    /// so the sticky assignor reads their last assignment from the subscription.
+    pub(crate) fn subscriptions(
+        &self,
+        consumers: &[Consumer],
+        broker: &Broker,
+        topics: &BTreeMap<String, u32>,
+    ) -> Vec<MemberSubscription> {
+        let cooperative = self.protocol == RebalanceProtocol::Cooperative;
+        self.members
+            .iter()
+            .map(|(id, m)| {
+                let con = &consumers[m.consumer];
+                let owned: Vec<u32> = if cooperative && con.member_id.as_deref() == Some(id.as_str()) {
+                    con.owned.iter().map(|o| o.partition).collect()
+                } else {
+                    m.assignment.clone()
+                };
+                MemberSubscription {
+                    member_id: id.clone(),
+                    group_instance_id: m.group_instance_id.clone(),
+                    topics: topics.keys().cloned().collect(),
+                    owned: owned.iter().map(|&p| broker.topic_partition(p)).collect(),
+                    generation: (m.generation >= 0).then_some(m.generation),
+                }
+            })
+            .collect()
+    }
+
+    /// Who owns which of `partitions` per the last completed assignment (dead members
+    /// included): what a new assignment is compared with to count moved partitions.
+    pub(crate) fn assigned_owners(&self, partitions: &[u32]) -> BTreeMap<u32, usize> {
+        partitions.iter().filter_map(|&p| self.assigned_to[p as usize].map(|c| (p, c))).collect()
+    }
+
+    /// The leader's assignment goes into the member table (setAndPropagateAssignment's first
+    /// half): member `ids[i]` gets `parts[i]` at this generation, which the sticky assignor reads
+    /// back as its user data. Returns what the event reports and who owns what afterwards.
+    pub(crate) fn set_assignment(
+        &mut self,
+        ids: &[String],
+        parts: Vec<Vec<u32>>,
+        owners_before: &BTreeMap<u32, usize>,
+    ) -> Handout {
+        let mut out = Handout::default();
+        for (id, parts) in ids.iter().zip(parts) {
+            let m = self.members.get_mut(id).expect("member");
+            m.assignment = parts.clone();
+            m.generation = self.generation;
+            let c = m.consumer;
+            for &p in &parts {
+                out.owners_after.insert(p, c);
+            }
+            let before: Vec<u32> = owners_before.iter().filter(|(_, o)| **o == c).map(|(p, _)| *p).collect();
+            let revoked: Vec<u32> = before.iter().copied().filter(|p| !parts.contains(p)).collect();
+            out.assigned.push((c as u32, parts));
+            if !revoked.is_empty() {
+                out.revoked.push((c as u32, revoked));
+            }
+        }
+        out
+    }
+
+    /// The group is Stable: partition owners are recorded and the rebalance counted. Partitions
+    /// withheld this round (cooperative) keep their last owner, so the move is counted when the
+    /// second round hands them over. Returns how many partitions moved.
+    pub(crate) fn stabilize(
+        &mut self,
+        cx: &mut Cx,
+        g: usize,
+        owners_after: &BTreeMap<u32, usize>,
+        owners_before: &BTreeMap<u32, usize>,
+    ) -> usize {
+        let moved =
+            owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
+        for (&p, &c) in owners_after {
+            self.assigned_to[p as usize] = Some(c);
+        }
+        self.state = GroupState::Stable;
+        self.round += 1;
+        cx.rec.ledgers[g].rebalances += 1;
+        cx.rec.ledgers[g].partitions_moved += moved as u64;
+        moved
+    }
+
+    /// The rebalance `rb` is over: its completion is reported with what it cost, the group's
+    /// stop-the-world clock (closed by now) read for this rebalance's share.
+    pub(crate) fn report_completed(
+        &self,
+        cx: &mut Cx,
+        g: usize,
+        rb: Option<Rebalance>,
+        handout: Handout,
+        moved: usize,
+    ) {
+        let now = cx.now();
+        let duration = rb.as_ref().map_or(SimDuration::ZERO, |r| now - r.started);
+        let ledger = &mut cx.rec.ledgers[g];
+        let stw = rb.map_or(SimDuration::ZERO, |r| SimDuration(ledger.stw_total.as_nanos() - r.stw_before.as_nanos()));
+        let (revoked_partitions, pause) = ledger.close_rebalance_cost();
+        let done = RebalanceCompleted {
+            group: g as u32,
+            generation: self.generation,
+            protocol: self.protocol,
+            members: self.members.values().map(|m| m.consumer as u32).collect(),
+            leader: self.leader.as_ref().map(|l| self.members[l].consumer as u32),
+            assigned: handout.assigned,
+            revoked: handout.revoked,
+            partitions_moved: moved,
+            duration,
+            stop_the_world: stw,
+            rebalance: self.rebalance_seq,
+            revoked_partitions,
+            rebalance_pause: pause,
+        };
+        cx.event(What::RebalanceCompleted(Box::new(done)));
     }
 
     /// Every member is gone: the group is Empty and its generation moves on (a late SyncGroup or
@@ -410,49 +529,29 @@ impl World {
             return;
         }
         let topics = self.broker.topic_metadata(&self.plan.groups[g].topics);
-        let subs = self.subscriptions(g, &topics);
+        let subs = grp.subscriptions(&self.consumers, &self.broker, &topics);
         let result = assign(self.plan.groups[g].assignor, &topics, &subs);
-        let generation = self.groups[g].classic().generation;
+        let generation = grp.generation;
         let rb = self.groups[g].classic_mut().rebalance.take();
-        let owners_before: BTreeMap<u32, usize> = self.groups[g]
-            .partitions
-            .iter()
-            .filter_map(|&p| self.groups[g].classic().assigned_to[p as usize].map(|c| (p, c)))
-            .collect();
-        let ids: Vec<String> = self.groups[g].classic().members.keys().cloned().collect();
+        let grp = &self.groups[g];
+        let owners_before = grp.classic().assigned_owners(&grp.partitions);
+        let ids: Vec<String> = grp.classic().members.keys().cloned().collect();
         self.release_members_behind(g, &ids);
-        let handout = self.hand_out(g, ids, &result, generation, &owners_before);
-        for (c, parts) in &handout.deliveries {
-            self.deliver_assignment(*c, generation, parts);
-        }
-        self.stabilize(g, generation, rb, handout, &owners_before);
-    }
-
-    /// What each member tells the leader's assignor: its topics, and what it owns. Cooperative
-    /// members report what they own; eager members revoked everything, so the sticky assignor
-    /// reads their last assignment from the subscription.
-    fn subscriptions(&self, g: usize, topics: &BTreeMap<String, u32>) -> Vec<MemberSubscription> {
-        let cooperative = self.groups[g].classic().protocol == RebalanceProtocol::Cooperative;
-        self.groups[g]
-            .classic()
-            .members
+        let parts: Vec<Vec<u32>> = ids
             .iter()
-            .map(|(id, m)| {
-                let con = &self.consumers[m.consumer];
-                let owned: Vec<u32> = if cooperative && con.member_id.as_deref() == Some(id.as_str()) {
-                    con.owned.iter().map(|o| o.partition).collect()
-                } else {
-                    m.assignment.clone()
-                };
-                MemberSubscription {
-                    member_id: id.clone(),
-                    group_instance_id: m.group_instance_id.clone(),
-                    topics: topics.keys().cloned().collect(),
-                    owned: owned.iter().map(|&p| self.broker.topic_partition(p)).collect(),
-                    generation: (m.generation >= 0).then_some(m.generation),
-                }
-            })
-            .collect()
+            .map(|id| result.get(id).map(|v| v.iter().map(|tp| self.broker.global_partition(tp)).collect()))
+            .map(Option::unwrap_or_default)
+            .collect();
+        let handout = self.groups[g].classic_mut().set_assignment(&ids, parts, &owners_before);
+        for (c, parts) in self.hand_out(g, &ids, &handout.assigned) {
+            self.deliver_assignment(c, generation, &parts);
+        }
+        let (grp, mut cx) = self.group_cx(g);
+        let moved = grp.classic_mut().stabilize(&mut cx, g, &handout.owners_after, &owners_before);
+        // Close the stop-the-world clock first, so the event can report this rebalance's share.
+        self.refresh_group(g);
+        let (grp, mut cx) = self.group_cx(g);
+        grp.classic().report_completed(&mut cx, g, rb, handout, moved);
     }
 
     /// A static member kept without rejoining (busy past the rebalance timeout) is a generation
@@ -473,36 +572,13 @@ impl World {
         }
     }
 
-    /// The assignor's result goes into the member table; members that cannot take theirs now
-    /// (dead, or lost their membership to a poll timeout) drop what it no longer gives them.
-    /// Returns what the event reports and the SyncGroup responses to send.
-    fn hand_out(
-        &mut self,
-        g: usize,
-        ids: Vec<String>,
-        result: &Assignment,
-        generation: i32,
-        owners_before: &BTreeMap<u32, usize>,
-    ) -> Handout {
-        let mut out = Handout::default();
-        for id in ids {
-            let parts: Vec<u32> = result
-                .get(&id)
-                .map(|v| v.iter().map(|tp| self.broker.global_partition(tp)).collect())
-                .unwrap_or_default();
-            let m = self.groups[g].classic_mut().members.get_mut(&id).expect("member");
-            m.assignment = parts.clone();
-            m.generation = generation;
-            let c = m.consumer;
-            for &p in &parts {
-                out.owners_after.insert(p, c);
-            }
-            let before: Vec<u32> = owners_before.iter().filter(|(_, o)| **o == c).map(|(p, _)| *p).collect();
-            let revoked: Vec<u32> = before.iter().copied().filter(|p| !parts.contains(p)).collect();
-            out.assigned.push((c as u32, parts.clone()));
-            if !revoked.is_empty() {
-                out.revoked.push((c as u32, revoked));
-            }
+    /// Members that cannot take their new assignment now (dead, or lost their membership to a
+    /// poll timeout) drop what it no longer gives them. Returns the SyncGroup responses to send:
+    /// (consumer, assignment) of each member that joined.
+    fn hand_out(&mut self, g: usize, ids: &[String], assigned: &[(u32, Vec<u32>)]) -> Vec<(usize, Vec<u32>)> {
+        let mut deliveries = Vec::new();
+        for (id, (c, parts)) in ids.iter().zip(assigned) {
+            let c = *c as usize;
             let con = &self.consumers[c];
             let running = con.state == RunState::Running;
             if !running || con.member_id.is_none() {
@@ -519,61 +595,11 @@ impl World {
             if con.member_id.as_deref() != Some(id.as_str()) {
                 continue; // a silent member: its partitions wait for its session to time out
             }
-            if self.groups[g].classic().members[&id].joined {
-                out.deliveries.push((c, parts));
+            if self.groups[g].classic().members[id].joined {
+                deliveries.push((c, parts.clone()));
             }
         }
-        out
-    }
-
-    /// The group is Stable: partition owners are recorded, the rebalance's counters closed and
-    /// its completion reported.
-    fn stabilize(
-        &mut self,
-        g: usize,
-        generation: i32,
-        rb: Option<Rebalance>,
-        handout: Handout,
-        owners_before: &BTreeMap<u32, usize>,
-    ) {
-        let now = self.now();
-        let Handout { assigned, revoked, owners_after, .. } = handout;
-        let moved =
-            owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
-        let grp = self.groups[g].classic_mut();
-        // Partitions withheld this round (cooperative) keep their last owner, so the move is
-        // counted when the second round hands them over.
-        for (&p, &c) in &owners_after {
-            grp.assigned_to[p as usize] = Some(c);
-        }
-        grp.state = GroupState::Stable;
-        grp.round += 1;
-        self.rec.ledgers[g].rebalances += 1;
-        self.rec.ledgers[g].partitions_moved += moved as u64;
-        let duration = rb.as_ref().map_or(SimDuration::ZERO, |r| now - r.started);
-        // Close the stop-the-world clock first, so the event can report this rebalance's share.
-        self.refresh_group(g);
-        let stw = rb.map_or(SimDuration::ZERO, |r| {
-            SimDuration(self.rec.ledgers[g].stw_total.as_nanos() - r.stw_before.as_nanos())
-        });
-        let (revoked_partitions, pause) = self.rec.ledgers[g].close_rebalance_cost();
-        let grp = self.groups[g].classic();
-        let done = RebalanceCompleted {
-            group: g as u32,
-            generation,
-            protocol: grp.protocol,
-            members: grp.members.values().map(|m| m.consumer as u32).collect(),
-            leader: grp.leader.as_ref().map(|l| grp.members[l].consumer as u32),
-            assigned,
-            revoked,
-            partitions_moved: moved,
-            duration,
-            stop_the_world: stw,
-            rebalance: grp.rebalance_seq,
-            revoked_partitions,
-            rebalance_pause: pause,
-        };
-        self.rec.event(now, What::RebalanceCompleted(Box::new(done)));
+        deliveries
     }
 
     /// Consumer `c` receives its SyncGroup response.
