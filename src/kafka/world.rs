@@ -173,7 +173,8 @@ impl World {
             Ev::ShareHeartbeatResponse { c, inc } if self.live(c, inc) => self.share_heartbeat_response(c as usize),
             Ev::ShareSessionExpire(slot) => {
                 let (g, id) = self.net.timers.take(slot);
-                self.share_session_expire(g, id);
+                let (grp, mut cx) = self.group_cx(g);
+                grp.share_mut().session_expire(&mut cx, g, id);
             }
             Ev::LockExpiry { g, p } => self.share_lock_expiry(g as usize, p),
             Ev::HangOver { c, seq } => self.hang_over(c as usize, seq),

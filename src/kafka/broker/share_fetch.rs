@@ -3,13 +3,13 @@
 //! acquisition locks run out into AVAILABLE (or ARCHIVED at the delivery limit); anything that
 //! makes records available again wakes the long polls parked on the partition.
 
-use crate::kafka::broker::share_partition::{AckType, AcquireMode};
+use crate::kafka::broker::share_partition::{AckType, AcquireMode, ShareConfig, SharePartition};
 use crate::kafka::broker::{Broker, GroupShares};
 use crate::kafka::client::Consumer;
 use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
-use crate::scenario::plan::ShareAcquireMode;
+use crate::scenario::plan::{ShareAcquireMode, ShareOffsetReset};
 
 impl Broker {
     fn shares(&mut self, g: usize) -> &mut GroupShares {
@@ -142,6 +142,29 @@ impl Broker {
     /// After a lock expiry: the next check goes in at the earliest lock still running.
     pub(crate) fn share_lock_rearm(&mut self, cx: &mut Cx, g: usize, p: u32) {
         self.share_lock_timer(cx, g, p);
+    }
+
+    /// Share-partitions of group `g` first assigned (among `parts`) get their share state now,
+    /// starting where share.auto.offset.reset points (initialization is not modelled as taking
+    /// time).
+    pub(crate) fn initialize_share_partitions(
+        &mut self,
+        g: usize,
+        parts: impl IntoIterator<Item = u32>,
+        reset: ShareOffsetReset,
+        config: ShareConfig,
+    ) {
+        for p in parts {
+            if self.share_parts(g)[p as usize].is_some() {
+                continue;
+            }
+            let log = &self.partitions[p as usize].log;
+            let start = match reset {
+                ShareOffsetReset::Earliest => log.log_start_offset(),
+                ShareOffsetReset::Latest => log.log_end_offset(),
+            };
+            self.share_parts_mut(g)[p as usize] = Some(SharePartition::new(start, config));
+        }
     }
 
     /// SPSO may have moved: Burrow-style lag status reads it as the group's committed offset.

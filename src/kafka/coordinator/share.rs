@@ -5,13 +5,14 @@
 //! heartbeat after that (Kafka 4.3, KIP-1263: no timer fires it). There is no revocation round:
 //! a member takes its new target at once.
 
-use crate::kafka::broker::share_partition::{AcquireMode, ShareConfig, SharePartition};
+use crate::kafka::broker::share_partition::{AcquireMode, ShareConfig};
 use crate::kafka::client::Owned;
 use crate::kafka::coordinator::share_assignor;
-use crate::kafka::coordinator::share_group::ShareMember;
+use crate::kafka::coordinator::share_group::{ShareGroup, ShareMember};
+use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
-use crate::scenario::plan::ShareOffsetReset;
+use crate::sim::SimTime;
 
 /// What a heartbeat response tells the member.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,108 @@ pub enum ShareReply {
     Ok(i32, Option<Vec<u32>>),
     /// FENCED_MEMBER_EPOCH / UNKNOWN_MEMBER_ID: rejoin with epoch 0.
     Fenced,
+}
+
+impl ShareGroup {
+    /// A heartbeat reaches the coordinator, membership first: a known member is heard from; an
+    /// unknown one with epoch 0 joins, bumps the group epoch and starts its session timer. False
+    /// for an unknown member with a later epoch: it is fenced (UNKNOWN_MEMBER_ID).
+    pub(crate) fn member_heartbeat(&mut self, cx: &mut Cx, g: usize, c: usize, id: &str, epoch: i32) -> bool {
+        let now = cx.now();
+        if let Some(m) = self.members.get_mut(id) {
+            m.last_heartbeat = now;
+            return true;
+        }
+        if epoch != 0 {
+            return false;
+        }
+        let member = ShareMember { consumer: c, epoch: 0, assignment: Vec::new(), last_heartbeat: now };
+        self.members.insert(id.to_string(), member);
+        self.group_epoch += 1;
+        cx.event(What::ShareMemberJoined { consumer: c as u32, group_epoch: self.group_epoch });
+        let slot = cx.net.timers.insert((g, id.to_string()));
+        cx.schedule_after(self.plan.session_timeout, Ev::ShareSessionExpire(slot));
+        true
+    }
+
+    /// KIP-1263: the target is recomputed when the group epoch moved past the assignment epoch
+    /// and the assignment interval has passed since the last computation
+    /// (GroupMetadataManager.maybeUpdateTargetAssignment, canComputeNextTargetAssignment, 4.3).
+    pub(crate) fn assignment_due(&self, now: SimTime) -> bool {
+        self.group_epoch > self.assignment_epoch
+            && !self.last_assignment.is_some_and(|t| now < t + self.plan.assignment_interval)
+    }
+
+    /// A new target assignment over `parts` (the subscribed partitions that exist now) with
+    /// `SimpleAssignor`, sticky to the current target; the assignment epoch catches up with the
+    /// group epoch.
+    pub(crate) fn compute_target_assignment(&mut self, cx: &mut Cx, g: usize, parts: &[u32]) {
+        let ids: Vec<String> = self.members.keys().cloned().collect();
+        let index_of = |p: u32| parts.iter().position(|&q| q == p).map(|i| i as u32);
+        let current: Vec<Vec<u32>> = ids
+            .iter()
+            .map(|id| self.target.get(id).map_or(Vec::new(), |a| a.iter().filter_map(|&p| index_of(p)).collect()))
+            .collect();
+        let result = share_assignor::assign(ids.len(), parts.len(), &current);
+        self.target = ids
+            .into_iter()
+            .zip(result.into_iter().map(|a| a.into_iter().map(|i| parts[i as usize]).collect()))
+            .collect();
+        self.assignment_epoch = self.group_epoch;
+        self.last_assignment = Some(cx.now());
+        cx.rec.groups[g].share.assignments += 1;
+        let (group_epoch, members) = (self.assignment_epoch, self.members.len());
+        cx.event(What::ShareAssignmentComputed { group: g as u32, group_epoch, members, partitions: parts.len() });
+    }
+
+    /// What the heartbeat response tells member `id`, whose request carried `epoch`
+    /// (ShareGroupAssignmentBuilder: straight to the target, no revocation): a member behind the
+    /// assignment epoch, or just joined, takes its target; the assignment is sent when it changed.
+    pub(crate) fn reconcile(&mut self, id: &str, epoch: i32) -> ShareReply {
+        let target_epoch = self.assignment_epoch;
+        let target = self.target.get(id).cloned().unwrap_or_default();
+        let m = self.members.get_mut(id).expect("member");
+        if m.epoch != target_epoch || epoch == 0 {
+            let changed = m.assignment != target || epoch == 0;
+            m.epoch = target_epoch;
+            m.assignment = target.clone();
+            ShareReply::Ok(target_epoch, changed.then_some(target))
+        } else {
+            ShareReply::Ok(target_epoch, None)
+        }
+    }
+
+    /// The group's settings a share-partition runs with.
+    pub(crate) fn partition_config(&self) -> ShareConfig {
+        let plan = &self.plan;
+        // Each fetch brings its consumer's share.acquire.mode (`acquire_in`); this is a default.
+        let mode = AcquireMode::BatchOptimized;
+        ShareConfig { lock: plan.lock, delivery_limit: plan.delivery_limit, window_limit: plan.window_limit, mode }
+    }
+
+    /// The session timer fires: a member silent for the whole session timeout is fenced
+    /// (GroupMetadataManager.scheduleShareGroupSessionTimeout -> shareGroupFenceMemberOperation);
+    /// one heard from since is checked again at its new deadline.
+    pub(crate) fn session_expire(&mut self, cx: &mut Cx, g: usize, id: String) {
+        let Some(m) = self.members.get(&id) else { return };
+        let deadline = m.last_heartbeat + self.plan.session_timeout;
+        if deadline > cx.now() {
+            let slot = cx.net.timers.insert((g, id));
+            cx.schedule_at(deadline, Ev::ShareSessionExpire(slot));
+            return;
+        }
+        self.remove_member(cx, g, &id, true, "session_timeout");
+    }
+
+    /// The member leaves (close, or max.poll.interval.ms passed) or is fenced: the group epoch
+    /// moves so the next computation gives its partitions to the others. Its acquired records
+    /// stay locked: the share session, not the membership, holds them.
+    pub(crate) fn remove_member(&mut self, cx: &mut Cx, g: usize, id: &str, fenced: bool, reason: &'static str) {
+        let Some(m) = self.members.remove(id) else { return };
+        self.group_epoch += 1;
+        cx.rec.groups[g].share.fencings += u64::from(fenced);
+        cx.event(What::MemberRemoved { consumer: m.consumer as u32, member_id: id.to_string(), fenced, reason });
+    }
 }
 
 impl World {
@@ -57,52 +160,29 @@ impl World {
         self.schedule_consumer(c, every, |c, inc| Ev::ShareHeartbeat { c, inc });
     }
 
-    /// The coordinator handles a heartbeat (GroupMetadataManager.shareGroupHeartbeat): a new
-    /// member joins with epoch 0 and bumps the group epoch; the answer carries the member's target
-    /// when its epoch is behind (ShareGroupAssignmentBuilder: straight to the target, no revocation).
+    /// The coordinator handles a heartbeat (GroupMetadataManager.shareGroupHeartbeat): the
+    /// member is admitted or fenced, the target is recomputed if due (share-partitions first
+    /// assigned are initialized on the broker), and the answer goes back one delay later.
     pub(crate) fn share_heartbeat_arrive(&mut self, c: usize) {
         let now = self.now();
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let epoch = self.consumers[c].generation;
-        let sg = self.groups[g].share_mut();
-        let reply = match sg.members.get_mut(&id) {
-            Some(m) => {
-                m.last_heartbeat = now;
-                None
+        let (grp, mut cx) = self.group_cx(g);
+        let reply = if grp.share_mut().member_heartbeat(&mut cx, g, c, &id, epoch) {
+            if self.groups[g].share().assignment_due(now) {
+                let parts: Vec<u32> =
+                    self.groups[g].partitions.iter().copied().filter(|&p| self.partition_exists(p)).collect();
+                let (grp, mut cx) = self.group_cx(g);
+                let sg = grp.share_mut();
+                sg.compute_target_assignment(&mut cx, g, &parts);
+                let (reset, config) = (sg.plan.auto_offset_reset, sg.partition_config());
+                let assigned = self.groups[g].share().target.values().flatten().copied();
+                self.broker.initialize_share_partitions(g, assigned, reset, config);
             }
-            None if epoch == 0 => {
-                sg.members.insert(
-                    id.clone(),
-                    ShareMember { consumer: c, epoch: 0, assignment: Vec::new(), last_heartbeat: now },
-                );
-                sg.group_epoch += 1;
-                let timeout = sg.plan.session_timeout;
-                let group_epoch = sg.group_epoch;
-                self.rec.event(now, What::ShareMemberJoined { consumer: c as u32, group_epoch });
-                let slot = self.net.timers.insert((g, id.clone()));
-                self.kernel.schedule_after(timeout, Ev::ShareSessionExpire(slot));
-                None
-            }
-            None => Some(ShareReply::Fenced),
-        };
-        let reply = match reply {
-            Some(r) => r,
-            None => {
-                self.share_maybe_assign(g);
-                let sg = self.groups[g].share_mut();
-                let target_epoch = sg.assignment_epoch;
-                let target = sg.target.get(&id).cloned().unwrap_or_default();
-                let m = sg.members.get_mut(&id).expect("member");
-                if m.epoch != target_epoch || epoch == 0 {
-                    let changed = m.assignment != target || epoch == 0;
-                    m.epoch = target_epoch;
-                    m.assignment = target.clone();
-                    ShareReply::Ok(target_epoch, changed.then_some(target))
-                } else {
-                    ShareReply::Ok(target_epoch, None)
-                }
-            }
+            self.groups[g].share_mut().reconcile(&id, epoch)
+        } else {
+            ShareReply::Fenced
         };
         self.consumers[c].share_mut().reply = Some(reply);
         let d = self.net.delay;
@@ -139,97 +219,6 @@ impl World {
         }
     }
 
-    /// KIP-1263: the target is recomputed when the group epoch moved past the assignment epoch
-    /// and the assignment interval has passed since the last computation
-    /// (GroupMetadataManager.maybeUpdateTargetAssignment, canComputeNextTargetAssignment, 4.3).
-    fn share_maybe_assign(&mut self, g: usize) {
-        let now = self.now();
-        let sg = self.groups[g].share();
-        if sg.group_epoch <= sg.assignment_epoch {
-            return;
-        }
-        if sg.last_assignment.is_some_and(|t| now < t + sg.plan.assignment_interval) {
-            return;
-        }
-        let parts: Vec<u32> = self.groups[g].partitions.iter().copied().filter(|&p| self.partition_exists(p)).collect();
-        let sg = self.groups[g].share();
-        let ids: Vec<String> = sg.members.keys().cloned().collect();
-        let index_of = |p: u32| parts.iter().position(|&q| q == p).map(|i| i as u32);
-        let current: Vec<Vec<u32>> = ids
-            .iter()
-            .map(|id| sg.target.get(id).map_or(Vec::new(), |a| a.iter().filter_map(|&p| index_of(p)).collect()))
-            .collect();
-        let result = share_assignor::assign(ids.len(), parts.len(), &current);
-        // A partition first assigned gets its share state now, starting where
-        // share.auto.offset.reset points (initialization is not modelled as taking time).
-        let reset = sg.plan.auto_offset_reset;
-        let mut fresh = Vec::new();
-        for a in &result {
-            for &i in a {
-                let p = parts[i as usize];
-                if self.broker.share_parts(g)[p as usize].is_none() && !fresh.contains(&p) {
-                    fresh.push(p);
-                }
-            }
-        }
-        for p in fresh {
-            let log = &self.broker.partitions[p as usize].log;
-            let start = match reset {
-                ShareOffsetReset::Earliest => log.log_start_offset(),
-                ShareOffsetReset::Latest => log.log_end_offset(),
-            };
-            let config = self.share_partition_config(g);
-            self.broker.share_parts_mut(g)[p as usize] = Some(SharePartition::new(start, config));
-        }
-        let sg = self.groups[g].share_mut();
-        sg.target = ids
-            .iter()
-            .cloned()
-            .zip(result.into_iter().map(|a| a.into_iter().map(|i| parts[i as usize]).collect()))
-            .collect();
-        sg.assignment_epoch = sg.group_epoch;
-        sg.last_assignment = Some(now);
-        self.rec.groups[g].share.assignments += 1;
-        let (group_epoch, members) = (sg.assignment_epoch, sg.members.len());
-        let what = What::ShareAssignmentComputed { group: g as u32, group_epoch, members, partitions: parts.len() };
-        self.rec.event(now, what);
-    }
-
-    fn share_partition_config(&self, g: usize) -> ShareConfig {
-        let plan = &self.groups[g].share().plan;
-        // Each fetch brings its consumer's share.acquire.mode (`acquire_in`); this is a default.
-        let mode = AcquireMode::BatchOptimized;
-        ShareConfig { lock: plan.lock, delivery_limit: plan.delivery_limit, window_limit: plan.window_limit, mode }
-    }
-
-    /// The session timer fires: a member silent for the whole session timeout is fenced
-    /// (GroupMetadataManager.scheduleShareGroupSessionTimeout -> shareGroupFenceMemberOperation).
-    pub(crate) fn share_session_expire(&mut self, g: usize, id: String) {
-        let now = self.now();
-        let sg = self.groups[g].share();
-        let Some(m) = sg.members.get(&id) else { return };
-        let deadline = m.last_heartbeat + sg.plan.session_timeout;
-        if deadline > now {
-            let slot = self.net.timers.insert((g, id));
-            self.kernel.schedule_at(deadline, Ev::ShareSessionExpire(slot));
-            return;
-        }
-        self.share_remove_member(g, &id, true, "session_timeout");
-    }
-
-    /// The member leaves (close, or max.poll.interval.ms passed) or is fenced: the group epoch
-    /// moves so the next computation gives its partitions to the others. Its acquired records
-    /// stay locked: the share session, not the membership, holds them.
-    pub(crate) fn share_remove_member(&mut self, g: usize, id: &str, fenced: bool, reason: &'static str) {
-        let now = self.now();
-        let sg = self.groups[g].share_mut();
-        let Some(m) = sg.members.remove(id) else { return };
-        sg.group_epoch += 1;
-        self.rec.groups[g].share.fencings += u64::from(fenced);
-        let what = What::MemberRemoved { consumer: m.consumer as u32, member_id: id.to_string(), fenced, reason };
-        self.rec.event(now, what);
-    }
-
     /// The process was killed (`crash_consumer` did what every group type does): the OS closes
     /// its sockets and the broker's disconnect listener releases its records at once
     /// (ShareSessionCache.ClientConnectionDisconnectListener -> SharePartitionManager.releaseSession);
@@ -252,7 +241,8 @@ impl World {
         self.consumers[c].owned.clear();
         self.mark_stopped(c);
         if let Some(id) = self.consumers[c].member_id.take() {
-            self.share_remove_member(g, &id, false, "leave_group");
+            let (grp, mut cx) = self.group_cx(g);
+            grp.share_mut().remove_member(&mut cx, g, &id, false, "leave_group");
         }
     }
 
@@ -265,7 +255,8 @@ impl World {
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let now = self.now();
         self.rec.event(now, What::PollTimeout { consumer: c as u32 });
-        self.share_remove_member(g, &id, false, "poll_timeout");
+        let (grp, mut cx) = self.group_cx(g);
+        grp.share_mut().remove_member(&mut cx, g, &id, false, "poll_timeout");
         self.consumers[c].generation = 0;
         self.consumers[c].owned.clear();
         self.consumers[c].share_mut().rejoin = true;
