@@ -8,14 +8,16 @@
 //! - `consumers` ([`Consumer`], each with its kind of membership): the poll loop, processing,
 //!   commits, seeks, hangs, heartbeats, the push buffer and the share client (`client/`);
 //! - `groups` ([`Group`], each with its coordinator): the classic coordinator's join and sync
-//!   rounds, sessions, the share coordinator (`coordinator/`);
+//!   rounds, sessions, the share coordinator (`coordinator/`). Their own steps are methods of
+//!   `ClassicGroup` and `ShareGroup` on a [`Cx`], see `World::group_cx`;
 //! - `feed` ([`Feed`]): the producers' ticks and batches (`producer/`);
 //! - `net` (`Network`): the delay, and the commits, pushes and timers on their way;
 //! - `kernel` and `rec`: the clock and queue, and the run record.
 //!
-//! The client's and coordinators' handlers are still `impl World` blocks in their role's files:
-//! a join, a sync or a revocation changes a member and its coordinator in one step, and the
-//! order of those steps is part of the output.
+//! The client's handlers, and the coordinators' flows that also change members, are still
+//! `impl World` blocks in their role's files: a join, a sync or a revocation changes a member and
+//! its coordinator in one step, and the order of those steps is part of the output. A flow asks
+//! the coordinator, which decides and returns what it decided, then applies that to the members.
 
 use crate::kafka::broker::Broker;
 use crate::kafka::client::{Consumer, Phase, RunState};

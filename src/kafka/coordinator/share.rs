@@ -50,7 +50,7 @@ impl ShareGroup {
     /// (GroupMetadataManager.maybeUpdateTargetAssignment, canComputeNextTargetAssignment, 4.3).
     pub(crate) fn assignment_due(&self, now: SimTime) -> bool {
         self.group_epoch > self.assignment_epoch
-            && !self.last_assignment.is_some_and(|t| now < t + self.plan.assignment_interval)
+            && self.last_assignment.is_none_or(|t| now >= t + self.plan.assignment_interval)
     }
 
     /// A new target assignment over `parts` (the subscribed partitions that exist now) with
@@ -169,21 +169,18 @@ impl World {
         let Some(id) = self.consumers[c].member_id.clone() else { return };
         let epoch = self.consumers[c].generation;
         let (grp, mut cx) = self.group_cx(g);
-        let reply = if grp.share_mut().member_heartbeat(&mut cx, g, c, &id, epoch) {
-            if self.groups[g].share().assignment_due(now) {
-                let parts: Vec<u32> =
-                    self.groups[g].partitions.iter().copied().filter(|&p| self.partition_exists(p)).collect();
-                let (grp, mut cx) = self.group_cx(g);
-                let sg = grp.share_mut();
-                sg.compute_target_assignment(&mut cx, g, &parts);
-                let (reset, config) = (sg.plan.auto_offset_reset, sg.partition_config());
-                let assigned = self.groups[g].share().target.values().flatten().copied();
-                self.broker.initialize_share_partitions(g, assigned, reset, config);
-            }
-            self.groups[g].share_mut().reconcile(&id, epoch)
-        } else {
-            ShareReply::Fenced
-        };
+        let admitted = grp.share_mut().member_heartbeat(&mut cx, g, c, &id, epoch);
+        if admitted && self.groups[g].share().assignment_due(now) {
+            let parts: Vec<u32> =
+                self.groups[g].partitions.iter().copied().filter(|&p| self.partition_exists(p)).collect();
+            let (grp, mut cx) = self.group_cx(g);
+            let sg = grp.share_mut();
+            sg.compute_target_assignment(&mut cx, g, &parts);
+            let (reset, config) = (sg.plan.auto_offset_reset, sg.partition_config());
+            let assigned = self.groups[g].share().target.values().flatten().copied();
+            self.broker.initialize_share_partitions(g, assigned, reset, config);
+        }
+        let reply = if admitted { self.groups[g].share_mut().reconcile(&id, epoch) } else { ShareReply::Fenced };
         self.consumers[c].share_mut().reply = Some(reply);
         let d = self.net.delay;
         self.schedule_consumer(c, d, |c, inc| Ev::ShareHeartbeatResponse { c, inc });
