@@ -64,8 +64,8 @@ impl ClassicGroup {
         old_consumer
     }
 
-    /// A member leaves the table (ClassicGroup.remove); a leader that leaves leaves the group
-    /// without one until the next join phase elects one.
+    /// A member leaves the table (ClassicGroup.remove); if it led, the group has no leader
+    /// until the next join phase elects one.
     pub(crate) fn remove_member(&mut self, id: &str) -> Option<Member> {
         let m = self.members.remove(id)?;
         if self.leader.as_deref() == Some(id) {
