@@ -12,6 +12,7 @@ pub mod poll_loop;
 pub mod processing;
 pub mod push_buffer;
 pub mod share;
+pub mod share_membership;
 
 use crate::kafka::broker::share_partition::AckType;
 use crate::kafka::client::processing::ProcessingTime;

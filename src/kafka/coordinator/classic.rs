@@ -3,7 +3,7 @@
 //! membership, as Kafka's GroupMetadataManager runs them.
 
 use crate::kafka::broker::Broker;
-use crate::kafka::client::{Consumer, Phase, RunState};
+use crate::kafka::client::{Consumer, RunState};
 use crate::kafka::coordinator::assignor::{MemberSubscription, assign};
 use crate::kafka::coordinator::{ClassicGroup, GroupState, Member, Rebalance};
 use crate::kafka::cx::Cx;
@@ -600,32 +600,6 @@ impl World {
             }
         }
         deliveries
-    }
-
-    /// Consumer `c` receives its SyncGroup response.
-    fn deliver_assignment(&mut self, c: usize, generation: i32, parts: &[u32]) {
-        let con = &mut self.consumers[c];
-        con.generation = generation;
-        let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
-        let added: Vec<u32> = parts.iter().copied().filter(|p| !owned.contains(p)).collect();
-        let now = self.kernel.now();
-        let member = con.classic_mut();
-        member.joining = false;
-        // Cooperative: what was taken away is revoked at the next poll, then the member rejoins
-        // so a second round can hand those partitions to their new owners.
-        member.pending_revoke = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
-        // onJoinComplete: the auto-commit timer starts over (ConsumerCoordinator:
-        // nextAutoCommitTimer.updateAndReset(autoCommitIntervalMs)).
-        member.last_auto_commit = now;
-        self.take_partitions(c, &added);
-        let con = &self.consumers[c];
-        if con.phase == Phase::Fetching && !con.classic().pending_revoke.is_empty() {
-            // Join and sync run inside poll(): a SyncGroup response ends a parked long poll, and
-            // onJoinComplete revokes at once (the poll loop then sends the next JoinGroup).
-            self.interrupt_poll(c);
-        } else if con.phase == Phase::Joining || !con.classic().pending_revoke.is_empty() {
-            self.unblock(c);
-        }
     }
 
     /// Removes a member (LeaveGroup, session timeout, poll timeout, or a missed join phase).
