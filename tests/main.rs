@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod determinism;
+mod findings;
 mod fuzz;
 mod groups;
 mod hang;

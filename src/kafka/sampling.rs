@@ -7,7 +7,7 @@ use crate::kafka::client::Consumer;
 use crate::kafka::coordinator::Group;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
-use crate::record::{GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder, ShareSample};
+use crate::record::{Checkpoint, GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder, ShareSample};
 use crate::scenario::plan::{OffsetReset, ShareOffsetReset};
 use crate::sim::SimTime;
 
@@ -35,6 +35,7 @@ impl World {
             }
         }
         self.record_rows(&rows, in_flight_samples);
+        self.checkpoint(now, &rows);
         self.sample_rows = rows;
         self.buffer_samples(now);
         // Once a sample, memory is trimmed to what readers still need.
@@ -97,6 +98,31 @@ impl World {
 }
 
 impl World {
+    /// Keeps the sample as a checkpoint when it is the first of the run's last quarter, the
+    /// first of its last eighth, or the last one (see `record::Checkpoint`).
+    fn checkpoint(&mut self, now: SimTime, rows: &[MetricRow]) {
+        let (end, quarter) = (self.end, self.plan.duration.as_nanos() / 4);
+        let marks =
+            [SimTime(end.as_nanos().saturating_sub(quarter)), SimTime(end.as_nanos().saturating_sub(quarter / 2))];
+        let taken = self.rec.checkpoints.len();
+        let last = now + self.plan.sample_interval > end;
+        if !(last || marks.get(taken).is_some_and(|&m| now >= m)) {
+            return;
+        }
+        let partitions = rows
+            .iter()
+            .filter(|r| r.share_lag == NONE_U64 && r.spso == NONE_U64)
+            .map(|r| (r.group, r.partition, r.owner, r.backlog, r.log_end_offset))
+            .collect();
+        let processed = self.rec.consumers.iter().map(|s| s.records_processed).collect();
+        let cp = Checkpoint { time: now, partitions, processed };
+        if last && taken >= 3 {
+            self.rec.checkpoints[2] = cp;
+        } else {
+            self.rec.checkpoints.push(cp);
+        }
+    }
+
     /// Logs a `lag_status` event for every group whose Burrow status differs from its last
     /// sample's (`from`: where this sample's group totals start), naming its worst partition.
     fn lag_status_changes(&mut self, from: usize) {

@@ -2,9 +2,10 @@
 //! committed offsets, each consumer's state and partitions, share-partitions.
 
 use crate::kafka::client::RunState;
+use crate::kafka::coordinator::{ClassicGroup, GroupState};
 use crate::kafka::world::World;
 use crate::record::run::{
-    ConsumerEnd, ConsumerState, GroupEnd, PartitionEnd, Run, ShareEnd, SharePartitionEnd, Snapshot,
+    ConsumerEnd, ConsumerState, GroupEnd, PartitionEnd, RebalanceEnd, Run, ShareEnd, SharePartitionEnd, Snapshot,
 };
 
 impl World {
@@ -51,6 +52,7 @@ impl World {
                         })
                         .collect(),
                 }),
+                rebalance: g.share_opt().is_none().then(|| rebalance_end(g.classic())).flatten(),
             })
             .collect();
         let consumers = (0..self.consumers.len())
@@ -96,4 +98,27 @@ impl World {
             }
         }
     }
+}
+
+/// A classic group's rebalance in progress, if any: what it waits for. While members join, the
+/// coordinator waits for every member that has not rejoined (a silent one until its session
+/// ends); while they sync, for the SyncGroups.
+fn rebalance_end(g: &ClassicGroup) -> Option<RebalanceEnd> {
+    let rb = g.rebalance.as_ref()?;
+    let joining = g.state == GroupState::PreparingRebalance;
+    let waiting_for = if joining {
+        g.members
+            .values()
+            .filter(|m| !m.joined)
+            .map(|m| (m.consumer as u32, if m.alive { None } else { m.session_deadline }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(RebalanceEnd {
+        started: rb.started,
+        reason: rb.reason.clone(),
+        state: if joining { "PreparingRebalance" } else { "CompletingRebalance" },
+        waiting_for,
+    })
 }

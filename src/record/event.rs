@@ -155,8 +155,14 @@ pub enum What {
     MembershipLost {
         consumer: ConsumerIx,
     },
+    /// max.poll.interval.ms passed without a poll(): `last_poll` is when the application last
+    /// polled, and `batch_records` / `batch_processing` the batch it was still processing then
+    /// (its whole processing time, from its start to its last record; 0 with no batch in hand).
     PollTimeout {
         consumer: ConsumerIx,
+        last_poll: SimTime,
+        batch_records: u64,
+        batch_processing: SimDuration,
     },
     RebalanceStarted {
         group: GroupIx,

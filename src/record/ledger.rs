@@ -74,6 +74,9 @@ pub struct Ledger {
     pub revoked_total: u64,
     pub rebalance_pause_total: SimDuration,
     pub rebalance_pause_max: SimDuration,
+    /// The revocations and pause of a rebalance still in progress when the run ended (counted
+    /// in the totals above too), so the numbers agree with the events the run wrote.
+    pub unfinished_rebalance: Option<(u64, SimDuration)>,
 }
 
 impl Ledger {
@@ -117,6 +120,7 @@ impl Ledger {
             revoked_total: 0,
             rebalance_pause_total: SimDuration::ZERO,
             rebalance_pause_max: SimDuration::ZERO,
+            unfinished_rebalance: None,
         })
     }
 
@@ -196,6 +200,16 @@ impl Ledger {
         if let Some(t) = self.revoked_at[partition as usize].take() {
             self.rb_pause = self.rb_pause + (now - t);
         }
+    }
+
+    /// The run ends during a rebalance: its revocations count, and so does the pause of every
+    /// partition revoked and not yet received, up to `end`.
+    pub fn close_unfinished_rebalance(&mut self, end: SimTime) {
+        for t in self.revoked_at.iter_mut().filter_map(Option::take) {
+            self.rb_pause = self.rb_pause + (end - t);
+        }
+        let cost = self.close_rebalance_cost();
+        self.unfinished_rebalance = Some(cost);
     }
 
     /// Closes the rebalance being reported: returns (revoked partitions, pause) and resets them.

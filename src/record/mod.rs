@@ -39,6 +39,29 @@ pub struct MetricRow {
     pub share_lag: u64,
 }
 
+/// A consumer's first fetch of a partition since it took it (or resumed from a hang): where the
+/// time the partition sat unread ends.
+#[derive(Clone, Copy, Debug)]
+pub struct FirstFetch {
+    pub time: SimTime,
+    pub group: u16,
+    pub partition: u32,
+    pub consumer: u32,
+}
+
+/// The state of every consumer-group partition at three samples of the run's last quarter (its
+/// first, its middle and the last sample): enough to tell a consumer whose backlog grows for
+/// good from one catching up, without keeping every sample.
+#[derive(Clone, Debug, Default)]
+pub struct Checkpoint {
+    pub time: SimTime,
+    /// Per metrics row of a consumer group: (group, partition, owner or NONE_U32, backlog,
+    /// log end offset).
+    pub partitions: Vec<(u16, u32, u32, u64, u64)>,
+    /// Records each consumer had processed by then.
+    pub processed: Vec<u64>,
+}
+
 /// A partition changed hands in a group (`owner` NONE_U32 = released).
 #[derive(Clone, Copy, Debug)]
 pub struct OwnershipChange {
@@ -144,6 +167,10 @@ pub struct GroupStats {
     pub lag_status_logged: burrow::LagStatus,
     /// A share group's counters (zeros for a consumer group).
     pub share: ShareStats,
+    /// When the first and the last duplicate finished processing.
+    pub duplicates_span: Option<(SimTime, SimTime)>,
+    /// When a full push buffer first dropped records.
+    pub first_drop: Option<SimTime>,
     /// What `record_latencies` counted and [`settle`](Self::settle) has not yet moved into
     /// `latency` and `latency_per_second`.
     unsettled: buckets::Counts3,
@@ -174,6 +201,8 @@ impl Default for GroupStats {
             commit_windows: std::collections::BTreeMap::new(),
             lag_status_logged: burrow::LagStatus::Ok,
             share: ShareStats::default(),
+            duplicates_span: None,
+            first_drop: None,
             unsettled: Default::default(),
             unsettled_per_second: std::collections::BTreeMap::new(),
         }
@@ -181,6 +210,18 @@ impl Default for GroupStats {
 }
 
 impl GroupStats {
+    /// `n` duplicates among records whose processing finished from `first_ns` to `last_ns`.
+    pub fn note_duplicates(&mut self, n: u64, first_ns: u64, last_ns: u64) {
+        if n == 0 {
+            return;
+        }
+        self.duplicates += n;
+        let (first, last) = (SimTime(first_ns), SimTime(last_ns));
+        let span = self.duplicates_span.get_or_insert((first, last));
+        span.0 = span.0.min(first);
+        span.1 = span.1.max(last);
+    }
+
     /// Records one record's end-to-end latency.
     #[inline]
     pub fn record_latency(&mut self, ns: u64) {
@@ -366,6 +407,9 @@ pub struct Recorder {
     pub group_totals: Vec<GroupTotals>,
     pub offset_totals: Vec<OffsetTotals>,
     pub ownership: Vec<OwnershipChange>,
+    pub first_fetches: Vec<FirstFetch>,
+    /// The last quarter's checkpoints (see `Checkpoint`).
+    pub checkpoints: Vec<Checkpoint>,
     pub group_samples: Vec<GroupSample>,
     /// Per share group and partition (kept for the share chart; share groups only).
     pub share_samples: Vec<ShareSample>,
@@ -393,6 +437,8 @@ impl Recorder {
             group_totals: Vec::new(),
             offset_totals: Vec::new(),
             ownership: Vec::new(),
+            first_fetches: Vec::new(),
+            checkpoints: Vec::new(),
             group_samples: Vec::new(),
             share_samples: Vec::new(),
             rejected_actions: 0,

@@ -2,7 +2,9 @@
 //! snapshot of the state at the end. The report never reads the model itself.
 
 use super::Recorder;
+use super::event::{ConsumerIx, RebalanceReason};
 use crate::scenario::plan::Plan;
+use crate::sim::SimTime;
 
 /// What the report reads.
 pub struct Run<'a> {
@@ -37,6 +39,19 @@ pub struct GroupEnd {
     pub committed: Vec<Option<u64>>,
     pub generation: i32,
     pub share: Option<ShareEnd>,
+    /// A consumer group's rebalance still in progress at the end.
+    pub rebalance: Option<RebalanceEnd>,
+}
+
+/// A rebalance the run ended in the middle of: when and why it began, and the members the
+/// coordinator still waits for (with when each one's session ends, if it stopped heartbeating).
+#[derive(Clone, Debug)]
+pub struct RebalanceEnd {
+    pub started: SimTime,
+    pub reason: RebalanceReason,
+    /// `PreparingRebalance` (waiting for JoinGroups) or `CompletingRebalance` (for SyncGroups).
+    pub state: &'static str,
+    pub waiting_for: Vec<(ConsumerIx, Option<SimTime>)>,
 }
 
 /// A share group's coordinator and share-partitions at the end.

@@ -1,5 +1,8 @@
-//! The short human summary `kafkasim run` prints.
+//! The short human summary `kafkasim run` prints: per group, what happened first (its findings'
+//! sentences), then its figures with their units, then its consumers.
 
+use super::findings::{Finding, findings};
+use super::num::{count, human_ns};
 use super::summary::summary;
 use crate::record::run::Run;
 use serde_json::{Map, Value};
@@ -7,15 +10,21 @@ use std::fmt::Write;
 
 pub fn run_summary(w: &Run) -> String {
     let s = summary(w);
+    let found = findings(w);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{}: {} virtual, seed {}, {} events, {} records produced",
-        w.plan.name, w.plan.duration, w.plan.seed, s["events_processed"], s["records_produced"]
+        w.plan.name,
+        w.plan.duration,
+        w.plan.seed,
+        count(s["events_processed"].as_u64().unwrap_or(0)),
+        count(s["records_produced"].as_u64().unwrap_or(0)),
     );
     if let Some(groups) = s["groups"].as_object() {
-        for (id, g) in groups {
-            group_lines(&mut out, id, g);
+        for (gi, (id, g)) in groups.iter().enumerate() {
+            let mine: Vec<&Finding> = found.iter().filter(|f| f.group == gi).collect();
+            group_block(&mut out, id, g, &mine);
             // kafka-consumer-groups.sh --describe --members --verbose, with what each one did.
             if let Some(consumers) = g["consumers"].as_object() {
                 consumer_table(&mut out, consumers);
@@ -25,69 +34,138 @@ pub fn run_summary(w: &Run) -> String {
     out.trim_end().to_string()
 }
 
-/// A group's two lines: what it processed, lost and lagged; then its rebalances.
-fn group_lines(out: &mut String, id: &str, g: &Value) {
+/// A figure in milliseconds (a JSON number) for people; `-` when there is none.
+fn dur(v: &Value) -> String {
+    v.as_f64().map_or_else(|| "-".to_string(), |ms| human_ns((ms * 1e6).round() as u64))
+}
+
+/// A count for people; `-` when there is none.
+fn n(v: &Value) -> String {
+    v.as_u64().map_or_else(|| "-".to_string(), count)
+}
+
+/// A group's block: its findings first, then what it processed, its lag, and (by kind of group)
+/// its rebalances, push buffers or share-partitions.
+fn group_block(out: &mut String, id: &str, g: &Value, found: &[&Finding]) {
+    let share = g["type"] == "share";
+    let kind = if share {
+        "share group".to_string()
+    } else {
+        format!("consumer group, {}", g["delivery"].as_str().unwrap_or("pull"))
+    };
+    let _ = writeln!(out, "\n  group {id} ({kind})");
+    for f in found {
+        let _ = writeln!(out, "    * {}", f.text);
+    }
+    if found.is_empty() {
+        let _ = writeln!(out, "    * nothing stood out: no failure, loss, duplicate, overload or lag alarm");
+    }
     let _ = writeln!(
         out,
-        "  group {id}: processed {}, duplicates {}, replays {}, lost {}, lag final/max {}/{}, backlog final/max {}/{}, latency p50/p99 {}/{} ms",
-        g["records_processed"],
-        g["duplicates"],
-        g["replays"],
-        g["lost"],
-        g["lag_records"]["final"],
-        g["lag_records"]["max"],
-        g["backlog_records"]["final"],
-        g["backlog_records"]["max"],
-        g["latency_ms"]["p50"],
-        g["latency_ms"]["p99"],
+        "    records: processed {}, duplicates {}, replays {}, lost {}, in flight at end {}",
+        n(&g["records_processed"]),
+        n(&g["duplicates"]),
+        n(&g["replays"]),
+        n(&g["lost"]),
+        n(&g["in_flight_at_end"]),
     );
+    let lag = if share { &g["share_lag"] } else { &g["lag_records"] };
     let _ = writeln!(
         out,
-        "    rebalances {}, partitions revoked {}, rebalance pause total/max {}/{} ms, stop-the-world {} ms, standbys {}, in flight at end {}",
-        g["rebalances"],
-        g["revoked_partitions"],
-        g["rebalance_pause_ms"]["total"],
-        g["rebalance_pause_ms"]["max"],
-        g["stop_the_world_ms"]["total"],
+        "    lag: {} records at the end (max {}), {} behind (max {}); latency p50 {}, p99 {}",
+        n(&lag["final"]),
+        n(&lag["max"]),
+        dur(&g["lag_ms"]["final"]),
+        dur(&g["lag_ms"]["max"]),
+        dur(&g["latency_ms"]["p50"]),
+        dur(&g["latency_ms"]["p99"]),
+    );
+    if share {
+        share_line(out, g);
+        return;
+    }
+    rebalance_line(out, g);
+    if g["delivery"] == "push" {
+        let p = &g["push"];
+        let _ = writeln!(
+            out,
+            "    push: {} pushes, {} records dropped, buffer peak {} records ({} bytes), out of memory {}",
+            n(&p["pushes"]),
+            n(&p["drops"]),
+            n(&p["buffer_peak_records"]),
+            n(&p["buffer_peak_bytes"]),
+            n(&p["out_of_memory"]),
+        );
+    }
+}
+
+/// A consumer group's rebalances and what they cost; the unfinished one said as such.
+fn rebalance_line(out: &mut String, g: &Value) {
+    let pause = &g["rebalance_pause_ms"];
+    let in_progress = match pause["in_progress_ms"].as_f64() {
+        Some(_) => format!(" ({} of it in the rebalance still in progress)", dur(&pause["in_progress_ms"])),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "    rebalances {}, partitions revoked {}, rebalance pause {}{in_progress}, stop-the-world {}, partitions unowned {} (summed over partitions), standbys {}",
+        n(&g["rebalances"]),
+        n(&g["revoked_partitions"]),
+        dur(&pause["total"]),
+        dur(&g["stop_the_world_ms"]["total"]),
+        dur(&g["partition_pause_ms"]),
         g["standby_consumers"].as_array().map_or(0, |a| a.len()),
-        g["in_flight_at_end"],
+    );
+}
+
+/// A share group's own figures (KIP-932) instead of a consumer group's rebalance figures.
+fn share_line(out: &mut String, g: &Value) {
+    let _ = writeln!(
+        out,
+        "    share: acquired {}, redelivered {}, archived {}, lock expiries {}, in flight max {}, members {}",
+        n(&g["records_acquired"]),
+        n(&g["redeliveries"]),
+        n(&g["archived"]["total"]),
+        n(&g["lock_expiries"]),
+        n(&g["in_flight"]["max"]),
+        n(&g["share"]["members"]),
     );
 }
 
 /// The group's consumers as a table, a row each: state, figures and partitions.
 fn consumer_table(out: &mut String, consumers: &Map<String, Value>) {
-    // A hung_ms column only where a consumer of the group was hung (`hang`).
+    // A hung column only where a consumer of the group was hung (`hang`).
     let hung = consumers.values().any(|c| c.get("hung_ms").is_some());
     let _ = writeln!(
         out,
-        "    {:<14} {:<11} {:>10} {:>10} {:>10} {:>10} {:>12} {:>8}{}  partitions",
+        "    {:<14} {:<11} {:>10} {:>10} {:>9} {:>9} {:>11} {:>8}{}  partitions",
         "consumer",
         "state",
         "processed",
         "duplicates",
-        "busy_ms",
-        "idle_ms",
+        "busy",
+        "idle",
         "rebalancing",
         "polls",
-        if hung { format!(" {:>10}", "hung_ms") } else { String::new() }
+        if hung { format!(" {:>9}", "hung") } else { String::new() }
     );
     for (name, c) in consumers {
         let parts: Vec<&str> = c["partitions"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
         let _ = writeln!(
             out,
-            "    {:<14} {:<11} {:>10} {:>10} {:>10.0} {:>10.0} {:>12.0} {:>8}{}  {}",
+            "    {:<14} {:<11} {:>10} {:>10} {:>9} {:>9} {:>11} {:>8}{}  {}",
             name,
             c["state"].as_str().unwrap_or(""),
-            c["records_processed"].to_string(),
-            c["duplicates_caused"].to_string(),
-            c["busy_ms"].as_f64().unwrap_or(0.0),
-            c["idle_ms"].as_f64().unwrap_or(0.0),
-            c["rebalancing_ms"].as_f64().unwrap_or(0.0),
-            c["polls"].to_string(),
-            match (hung, c.get("hung_ms").and_then(|v| v.as_f64())) {
+            n(&c["records_processed"]),
+            n(&c["duplicates_caused"]),
+            dur(&c["busy_ms"]),
+            dur(&c["idle_ms"]),
+            dur(&c["rebalancing_ms"]),
+            n(&c["polls"]),
+            match (hung, c.get("hung_ms")) {
                 (false, _) => String::new(),
-                (true, Some(ms)) => format!(" {ms:>10.0}"),
-                (true, None) => format!(" {:>10}", "-"),
+                (true, Some(ms)) => format!(" {:>9}", dur(ms)),
+                (true, None) => format!(" {:>9}", "-"),
             },
             if parts.is_empty() { "-".to_string() } else { parts.join(",") },
         );

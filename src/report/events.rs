@@ -258,7 +258,12 @@ fn membership_fields(
             of(*consumer, put);
             put("reason", json!("unknown_member_id"));
         }
-        What::PollTimeout { consumer } => of(*consumer, put),
+        What::PollTimeout { consumer, last_poll, batch_records, batch_processing } => {
+            of(*consumer, put);
+            put("last_poll_ms", time_ms_json(*last_poll));
+            put("batch_records", json!(batch_records));
+            put("batch_processing_ms", time_ms_json(SimTime::ZERO + *batch_processing));
+        }
         _ => unreachable!("not a membership event"),
     }
 }

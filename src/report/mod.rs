@@ -4,7 +4,9 @@
 pub mod charts;
 pub mod console;
 pub mod events;
+pub mod expectations;
 pub mod files;
+pub mod findings;
 pub mod lag;
 pub mod narrate;
 pub mod num;

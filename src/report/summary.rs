@@ -1,5 +1,6 @@
 //! summary.json: the run's totals per topic and group, as `output-contract.md` specifies.
 
+use super::findings::{findings, findings_json};
 use super::lag::{group_backlog_series, group_lag_ns_series, group_lag_series, group_lag_status_series, stats};
 use super::num::{ms, round3};
 use crate::record::GroupStats;
@@ -60,6 +61,7 @@ pub fn summary(w: &Run) -> Value {
         "duration_ms": w.plan.duration.as_millis(),
         "events_processed": end.events_processed,
         "records_produced": produced,
+        "findings": findings_json(w, &findings(w)),
         "topics": topics_json(w),
         "groups": groups,
     })
@@ -137,6 +139,7 @@ fn group_json(w: &Run, gi: usize, series: &Series) -> Value {
         "rebalance_pause_ms": {
             "total": ms(ledger.rebalance_pause_total.as_nanos()),
             "max": ms(ledger.rebalance_pause_max.as_nanos()),
+            "in_progress_ms": ledger.unfinished_rebalance.map(|(_, pause)| ms(pause.as_nanos())),
         },
         "partitions_moved": ledger.partitions_moved,
         "delivery": match w.plan.groups[gi].delivery {
@@ -209,7 +212,7 @@ fn standby_consumers<'a>(w: &Run<'a>, gi: usize) -> Vec<&'a str> {
 
 /// Records the group lost, and by cause: retention, offset resets and seeks first, then push
 /// drops, then the rest by the commit mode that committed past them.
-fn losses(w: &Run, gi: usize) -> (u64, Map<String, Value>) {
+pub(crate) fn losses(w: &Run, gi: usize) -> (u64, Map<String, Value>) {
     let (st, ledger, g) = (&w.rec.groups[gi], &w.rec.ledgers[gi], &w.end.groups[gi]);
     let group_partitions = w.plan.group_partition_ids(gi);
     let committed_past: u64 = group_partitions.iter().map(|&p| ledger.lost(p, g.committed[p as usize])).sum();

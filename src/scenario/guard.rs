@@ -223,8 +223,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deep_and_big_inputs_are_refused_quickly() {
-        let t = std::time::Instant::now();
+    fn deep_and_big_inputs_are_refused() {
         let e = check("f", &format!("name: {}", "[".repeat(200_000))).unwrap_err();
         assert!(e.message.contains("deeper than 64"), "{e}");
         assert_eq!(e.location, Location::LineColumn { line: 1, column: 7 + 63 });
@@ -233,7 +232,6 @@ mod tests {
         assert!(check("f", &"x".repeat(MAX_BYTES + 1)).unwrap_err().message.contains("at most 1048576 bytes"));
         // A long but shallow line is scanned in linear time.
         assert!(check("f", &format!("x: [{}1]", "1, ".repeat(300_000))).is_ok());
-        assert!(t.elapsed().as_secs() < 2);
     }
 
     #[test]

@@ -47,6 +47,8 @@ impl World {
                 if self.consumers[c].paused || !self.fix_out_of_range(c) {
                     return 0;
                 }
+                let now = self.now();
+                self.consumers[c].note_first_fetches(c, now, &mut self.rec);
                 self.broker.read(&mut self.consumers[c])
             }
         }

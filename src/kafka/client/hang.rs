@@ -173,6 +173,10 @@ impl World {
     pub(crate) fn resume_consumer(&mut self, c: usize) {
         let now = self.now();
         let Some(h) = self.consumers[c].hang.frozen.take() else { return };
+        // Its partitions sat unread while it was frozen: its next fetch of each is recorded.
+        for o in &mut self.consumers[c].owned {
+            o.fetched = false;
+        }
         let d = now - h.since;
         self.consumers[c].hang.shifts.push((h.first_seq, d));
         let st = &mut self.rec.consumers[c];

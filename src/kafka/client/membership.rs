@@ -266,6 +266,27 @@ impl World {
         }
     }
 
+    /// The `poll_timeout` event: when the application last polled and the batch it was still
+    /// processing (what made the poll late).
+    pub(crate) fn record_poll_timeout(&mut self, c: usize) {
+        let now = self.now();
+        let con = &self.consumers[c];
+        let processing = con.phase == Phase::Processing;
+        let batch = &con.inflight.finish_ns;
+        let (batch_records, batch_processing) = match batch.last() {
+            Some(&last) if processing => {
+                (batch.len() as u64, SimDuration(last.saturating_sub(con.inflight.started.as_nanos())))
+            }
+            _ => (0, SimDuration::ZERO),
+        };
+        let what = What::PollTimeout { consumer: c as u32, last_poll: con.last_poll, batch_records, batch_processing };
+        self.rec.event(now, what);
+        // Whatever it keeps sits unread until it fetches again (recorded as a first fetch).
+        for o in &mut self.consumers[c].owned {
+            o.fetched = false;
+        }
+    }
+
     fn classic_poll_timeout(&mut self, c: usize, seq: u32) {
         if self.consumers[c].poll_seq != seq {
             return;
@@ -284,10 +305,10 @@ impl World {
             // assignment) waits for the session timeout or for the instance to rejoin.
             self.groups[g].classic_mut().members.get_mut(&id).expect("member").alive = false;
             self.schedule_session_expiry(c, id);
-            let now = self.now();
-            self.rec.event(now, What::PollTimeout { consumer: c as u32 });
+            self.record_poll_timeout(c);
             return;
         }
+        self.record_poll_timeout(c);
         // The batch in hand keeps being processed, but its partitions now belong to nobody
         // (soon to someone else) and its commit will be rejected.
         self.release_all(c, "poll_timeout");
@@ -380,7 +401,7 @@ impl World {
             self.groups[g].classic_mut().owner[p as usize] = Some(c);
             self.rec.ledgers[g].note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
-            self.consumers[c].owned.push(Owned { partition: p, position });
+            self.consumers[c].owned.push(Owned { partition: p, position, fetched: false });
         }
         self.consumers[c].owned.sort_by_key(|o| o.partition);
         if self.groups[g].kind == GroupKind::Push {
@@ -430,6 +451,9 @@ impl World {
         let now = self.now();
         for (grp, ledger) in self.groups.iter().zip(&mut self.rec.ledgers) {
             grp.close_clocks(ledger, now);
+            if grp.share_opt().is_none() && grp.classic().rebalance.is_some() {
+                ledger.close_unfinished_rebalance(now);
+            }
         }
     }
 }

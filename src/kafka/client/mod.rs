@@ -51,6 +51,9 @@ pub enum Phase {
 pub struct Owned {
     pub partition: u32,
     pub position: u64,
+    /// Whether a fetch has asked for it since the consumer took it (or resumed from a hang):
+    /// the first one is recorded, as the end of the time the partition sat unread.
+    pub fetched: bool,
 }
 
 /// Records the last poll returned: `(partition, from, to)` ranges in processing order, with each

@@ -6,7 +6,7 @@ use crate::kafka::broker::Broker;
 use crate::kafka::client::{Consumer, GroupKind, InFlight, Phase};
 use crate::kafka::cx::Cx;
 use crate::kafka::world::{Ev, World};
-use crate::record::Recorder;
+use crate::record::{FirstFetch, Recorder};
 use crate::scenario::plan::CommitMode;
 use crate::sim::{SimDuration, SimTime};
 
@@ -203,6 +203,16 @@ pub enum Delivery {
 }
 
 impl Consumer {
+    /// A fetch (or a poll of the push buffer) asks for the owned partitions: the first one since
+    /// each was taken, or since a hang, is recorded (`Recorder::first_fetches`).
+    pub fn note_first_fetches(&mut self, c: usize, now: SimTime, rec: &mut Recorder) {
+        for o in self.owned.iter_mut().filter(|o| !o.fetched) {
+            o.fetched = true;
+            let group = self.group as u16;
+            rec.first_fetches.push(FirstFetch { time: now, group, partition: o.partition, consumer: c as u32 });
+        }
+    }
+
     /// The fetch goes out; true when it reaches the broker at once (no network delay).
     pub fn send_fetch(&mut self, c: usize, cx: &mut Cx) -> bool {
         self.phase = Phase::Fetching;
@@ -299,7 +309,9 @@ impl Consumer {
         for (p, from, to) in ranges {
             duplicates += rec.ledgers[g].mark_processed(p, from, to, fetched);
         }
-        rec.groups[g].duplicates += duplicates;
+        let finish = &self.inflight.finish_ns[..k];
+        let (first, last) = (finish.first().copied().unwrap_or(0), finish.last().copied().unwrap_or(0));
+        rec.groups[g].note_duplicates(duplicates, first, last);
         let mine = &mut rec.consumers[c];
         mine.records_processed += k as u64;
         mine.duplicates_caused += duplicates;

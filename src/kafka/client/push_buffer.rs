@@ -34,6 +34,8 @@ impl World {
         if accept < n {
             // Counted, not logged one by one: a full buffer drops on most arrivals.
             self.rec.groups[g].drops += n - accept;
+            let now = self.now();
+            self.rec.groups[g].first_drop.get_or_insert(now);
         }
         let bytes = self.buffered_bytes(c);
         let st = &mut self.rec.groups[g];
@@ -62,6 +64,10 @@ impl World {
             return;
         }
         let paused = self.consumers[c].paused;
+        if !paused {
+            let now = self.now();
+            self.consumers[c].note_first_fetches(c, now, &mut self.rec);
+        }
         let con = &mut self.consumers[c];
         con.fetch_seq = con.fetch_seq.wrapping_add(1);
         if con.buffered() == 0 || paused {

@@ -113,7 +113,8 @@ impl Consumer {
         for (p, from, to) in accepted {
             duplicates += rec.ledgers[g].mark_processed(p, from, to, fetched);
         }
-        rec.groups[g].duplicates += duplicates;
+        let (first, last) = (finish.first().copied().unwrap_or(0), finish.last().copied().unwrap_or(0));
+        rec.groups[g].note_duplicates(duplicates, first, last);
         let mine = &mut rec.consumers[c];
         mine.records_processed += processed;
         mine.duplicates_caused += duplicates;

@@ -66,7 +66,8 @@ impl World {
                         What::ShareAssignment { consumer: c as u32, member_epoch: epoch, partitions: parts.clone() },
                     );
                     let con = &mut self.consumers[c];
-                    con.owned = parts.iter().map(|&partition| Owned { partition, position: 0 }).collect();
+                    con.owned =
+                        parts.iter().map(|&partition| Owned { partition, position: 0, fetched: true }).collect();
                     con.rotate = 0;
                 }
             }
@@ -107,8 +108,7 @@ impl World {
         }
         let g = self.consumers[c].group;
         let Some(id) = self.consumers[c].member_id.clone() else { return };
-        let now = self.now();
-        self.rec.event(now, What::PollTimeout { consumer: c as u32 });
+        self.record_poll_timeout(c);
         let (grp, mut cx) = self.group_cx(g);
         grp.share_mut().remove_member(&mut cx, g, &id, false, "poll_timeout");
         self.consumers[c].generation = 0;

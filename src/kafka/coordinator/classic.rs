@@ -394,6 +394,7 @@ impl World {
             assignment: Vec::new(),
             generation: -1,
             last_heartbeat: now,
+            session_deadline: None,
         };
         self.groups[g].classic_mut().add_member(id.clone(), member);
         self.consumers[c].member_id = Some(id.clone());
@@ -657,6 +658,9 @@ impl World {
         let g = self.consumers[c].group;
         let last = self.consumers[c].last_heartbeat_before(self.now(), self.net.delay);
         let at = (last + self.consumers[c].config.session_timeout).max(self.now());
+        if let Some(m) = self.groups[g].classic_mut().members.get_mut(&id) {
+            m.session_deadline = Some(at);
+        }
         let slot = self.net.timers.insert((g, id));
         self.kernel.schedule_at(at, Ev::SessionExpire(slot));
     }

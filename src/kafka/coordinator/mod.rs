@@ -40,6 +40,9 @@ pub struct Member {
     pub generation: i32,
     /// When its last heartbeat reached the coordinator (for the session timeout).
     pub last_heartbeat: SimTime,
+    /// When its session ends, once it stopped heartbeating (crashed, or a static member gone
+    /// silent): what a rebalance waiting for it waits until.
+    pub session_deadline: Option<SimTime>,
 }
 
 /// An ongoing rebalance, from PreparingRebalance until the new assignment is synced.

@@ -322,7 +322,7 @@ fn other_png_extension_and_missing_dirs() {
 }
 
 #[test]
-fn big_inputs_render_quickly() {
+fn big_inputs_render() {
     let series: Vec<Series> = (0..20)
         .map(|k| {
             s(
@@ -333,12 +333,9 @@ fn big_inputs_render_quickly() {
         .collect();
     let markers: Vec<Marker> = (0..100).map(|i| m(i as f64 * 10.0, "rebalance")).collect();
     let d = TempDir::new("big");
-    let t = std::time::Instant::now();
+    // How long it takes is a benchmark's question, not a test's (a loaded machine would fail it).
     line_chart(&d.path("big.png"), &d.path("big.svg"), "big", "t", "v", &series, &markers).unwrap();
-    let took = t.elapsed();
-    // Generous bound: debug builds are much slower than release.
-    assert!(took.as_secs_f64() < 20.0, "took {took:?}");
-    eprintln!("20 x 10k-point line chart took {took:?}");
+    assert_eq!(&read(&d.path("big.png"))[..8], b"\x89PNG\r\n\x1a\n");
 }
 
 /// Writes sample charts to $KAFKASIM_CHART_SAMPLES (if set) for a visual check.

@@ -1,0 +1,102 @@
+//! Findings: what happened in a run and why, each derived from what the run recorded (events,
+//! counters, checkpoints, the state at the end) and never guessed. summary.json lists them in
+//! time order, and the console and the page lead with their sentences.
+
+mod failures;
+mod load;
+mod records;
+
+use super::num::{ms, time_ms_json};
+use crate::record::run::Run;
+use crate::sim::SimTime;
+use serde_json::{Value, json};
+
+/// One finding: a kind, who and what it concerns, when, its key figure and one sentence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// `unowned`, `rebalance_in_progress_at_end`, `overloaded`, `standby`, `poll_timeout`,
+    /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `lock_expiry`, `archived`.
+    pub kind: &'static str,
+    pub group: usize,
+    pub consumers: Vec<usize>,
+    pub partitions: Vec<u32>,
+    pub from: SimTime,
+    /// None while it is still true at the end.
+    pub to: Option<SimTime>,
+    /// The key figure's name (a summary.json-style name with its unit) and value.
+    pub figure: &'static str,
+    pub value: Value,
+    pub text: String,
+}
+
+/// Every finding of the run, in time order (then group, then the order kinds are derived in).
+pub fn findings(w: &Run) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for gi in 0..w.plan.groups.len() {
+        let share = w.end.groups[gi].share.is_some();
+        if !share {
+            failures::unowned(w, gi, &mut out);
+            failures::rebalance_in_progress(w, gi, &mut out);
+            load::overloaded(w, gi, &mut out);
+            load::standby(w, gi, &mut out);
+        }
+        failures::poll_timeouts(w, gi, &mut out);
+        failures::out_of_memory(w, gi, &mut out);
+        records::duplicates(w, gi, &mut out);
+        records::lost(w, gi, &mut out);
+        load::lag_status(w, gi, &mut out);
+        records::drops(w, gi, &mut out);
+        if share {
+            records::lock_expiry(w, gi, &mut out);
+            records::archived(w, gi, &mut out);
+        }
+    }
+    out.sort_by_key(|f| f.from);
+    out
+}
+
+/// summary.json's `findings`.
+pub fn findings_json(w: &Run, findings: &[Finding]) -> Value {
+    Value::Array(findings.iter().map(|f| finding_json(w, f)).collect())
+}
+
+fn finding_json(w: &Run, f: &Finding) -> Value {
+    json!({
+        "kind": f.kind,
+        "group": w.plan.groups[f.group].id,
+        "consumers": f.consumers.iter().map(|&c| w.plan.consumer_of(c).name.as_str()).collect::<Vec<_>>(),
+        "partitions": f.partitions.iter().map(|&p| w.plan.partition_name(p)).collect::<Vec<_>>(),
+        "from_ms": time_ms_json(f.from),
+        "to_ms": f.to.map(time_ms_json),
+        "figure": f.figure,
+        "value": f.value,
+        "text": f.text,
+    })
+}
+
+/// The names people read, for the sentences.
+pub(super) struct Names<'a>(&'a Run<'a>);
+
+impl Names<'_> {
+    fn consumer(&self, c: usize) -> String {
+        self.0.plan.consumer_of(c).name.clone()
+    }
+
+    fn consumers(&self, cs: &[usize]) -> String {
+        super::num::list(&cs.iter().map(|&c| self.consumer(c)).collect::<Vec<_>>(), 6)
+    }
+
+    fn partitions(&self, ps: &[u32]) -> String {
+        super::num::list(&ps.iter().map(|&p| self.0.plan.partition_name(p)).collect::<Vec<_>>(), 6)
+    }
+}
+
+/// A duration as a JSON number of milliseconds.
+fn ms_value(ns: u64) -> Value {
+    json!(ms(ns))
+}
+
+/// "1 partition", "3 partitions".
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+}
