@@ -84,7 +84,7 @@ fn step_of(what: &What) -> Option<(u32, Kind)> {
         What::ConsumerStopped { consumer } => (*consumer, Kind::Stopped),
         What::ConsumerHung { consumer, for_ } => (*consumer, Kind::Hung(*for_)),
         What::ConsumerResumed { consumer, .. } => (*consumer, Kind::Resumed),
-        What::MemberRemoved { consumer, fenced: true, reason, .. } => (*consumer, Kind::Fenced(*reason)),
+        What::MemberRemoved { consumer, fenced: true, reason, .. } => (*consumer, Kind::Fenced(reason)),
         What::MemberRemoved { consumer, reason: "rebalance_timeout", .. } => (*consumer, Kind::MissedRebalance),
         What::PollTimeout { consumer } => (*consumer, Kind::PollTimeout),
         What::MembershipLost { consumer } => (*consumer, Kind::MembershipLost),
