@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod compare;
 mod determinism;
 mod findings;
 mod fuzz;

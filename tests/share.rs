@@ -428,7 +428,9 @@ fn sweeps_cover_share_settings() {
     let md = std::fs::read_to_string(dir.join("sweep.md")).unwrap();
     let processed = |mpr: &str, locks: &str| -> u64 {
         let row = md.lines().find(|l| l.starts_with(&format!("| {mpr} | {locks} |"))).unwrap();
-        row.split('|').nth(4).unwrap().trim().split(' ').next().unwrap().parse().unwrap()
+        // The last column (the one plotted figure): its median, thousands grouped with U+202F.
+        let cell = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+        cell.split(" (").next().unwrap().replace('\u{202f}', "").parse().unwrap()
     };
     assert!(processed("300", "2000") > processed("500", "2000"));
     assert!(processed("500", "2000") > processed("500", "1000"), "a smaller window feeds fewer members");

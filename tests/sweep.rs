@@ -50,6 +50,14 @@ fn a_sweep_is_the_cross_product_and_does_not_depend_on_jobs() {
     let md = std::fs::read_to_string(one.join("sweep.md")).unwrap();
     assert!(md.contains("| 2 | eager | 22s | 3/3 |"), "{md}");
     assert!(md.contains("| 2 | cooperative | 22s | 0/3 |"), "the scenario expects eager's 12 revocations: {md}");
+    // Which expectation failed, and what was measured instead, beside the pass rate.
+    assert!(md.contains("| 2 | eager | 22s | 3/3 | - |"), "{md}");
+    assert!(md.contains("| 2 | cooperative | 22s | 0/3 | E1 failed in 3/3: measured 0;"), "{md}");
+    assert!(md.contains("- E1: group billing: revoked_partitions = 12\n"), "{md}");
+    assert!(rows[0].contains(",expectations_failed,failed_expectations,"), "{}", rows[0]);
+    assert!(rows[4].contains(",group billing: revoked_partitions = 12; "), "{}", rows[4]);
+    // A cell: the median, then the range over seeds, thousands grouped.
+    assert!(md.contains(" (31\u{202f}927–32\u{202f}228) |"), "{md}");
 }
 
 #[test]
@@ -120,6 +128,9 @@ fn a_sweep_writes_charts_and_a_self_contained_page() {
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
     let svg = std::fs::read_to_string(out.join("plot-groups.billing.rebalance_pause_ms.total.svg")).unwrap();
     assert!(svg.contains("against groups.billing.consumers"));
+    // The range over seeds is a shaded band, not two more legend entries per line.
+    assert!(!svg.contains(": min") && !svg.contains(": max"), "no min/max lines in the legend");
+    assert!(svg.contains("protocol=eager") && !svg.contains("duration=22s"), "a one-value setting names no line");
     assert!(page.contains("plot-groups.billing.rebalance_pause_ms.total"), "the chart is on the page");
     assert!(page.contains("<table"), "the table of medians is on the page");
     assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<script src"), "no URL at all");

@@ -3,6 +3,8 @@
 //! kept), or (`--groups consumer,share`) every group as a classic consumer group and then as a
 //! share group (KIP-932).
 
+mod fates;
+
 use super::common::{Failure, Limits, Writing, admit, in_target, load, say, usage};
 use super::outdir;
 use crate::kafka::budget::Usage;
@@ -183,10 +185,7 @@ pub fn write(cmp: &Comparison, dir: &Path) -> anyhow::Result<String> {
     let mut json_text = serde_json::to_string_pretty(&Value::Object(both))?;
     json_text.push('\n');
     std::fs::write(dir.join("compare.json"), json_text).context("writing compare.json")?;
-    let table = match cmp.axis {
-        Axis::Delivery => markdown(&cmp.a.plan.name, &sa, &sb),
-        Axis::GroupType => markdown_groups(&cmp.a.plan.name, &sa, &sb),
-    };
+    let table = compare_md(cmp, &sa, &sb);
     std::fs::write(dir.join("compare.md"), &table).context("writing compare.md")?;
     latency_chart(cmp, &sa, &sb, dir)?;
     match cmp.axis {
@@ -218,17 +217,49 @@ fn num(v: &Value) -> String {
     }
 }
 
-fn markdown(name: &str, pull: &Value, push: &Value) -> String {
+/// compare.md: the table of the two runs, each group's row saying what happened to its consumers,
+/// then the list of those happenings per side.
+fn compare_md(cmp: &Sides, sa: &Value, sb: &Value) -> String {
+    let fa = fates::fates(&cmp.a);
+    let fb = fates::fates(&cmp.b);
+    let what: WhatHappened = (cmp.a.plan.groups.iter().enumerate())
+        .map(|(g, gp)| (gp.id.clone(), [fates::cell(&cmp.a, &fa, g), fates::cell(&cmp.b, &fb, g)]))
+        .collect();
+    let name = &cmp.a.plan.name;
+    let mut out = match cmp.axis {
+        Axis::Delivery => markdown(name, sa, sb, &what),
+        Axis::GroupType => markdown_groups(name, sa, sb, &what),
+    };
+    let [l, r] = cmp.axis.sides();
+    out.push_str(
+        "\n## What happened to the consumers\n\n| side | consumer | what happened | at the end |\n|---|---|---|---|\n",
+    );
+    for line in fates::rows(l, &cmp.a, sa, &fa).into_iter().chain(fates::rows(r, &cmp.b, sb, &fb)) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Per group id: what happened to its consumers on each side.
+type WhatHappened = Vec<(String, [String; 2])>;
+
+fn what_cell<'a>(what: &'a WhatHappened, id: &str, side: usize) -> &'a str {
+    what.iter().find(|(g, _)| g == id).map_or("-", |(_, c)| c[side].as_str())
+}
+
+fn markdown(name: &str, pull: &Value, push: &Value, what: &WhatHappened) -> String {
     let mut out = format!("# {name}: pull vs push\n\n");
-    out.push_str("| group | mode | processed | p50 ms | p99 ms | max ms | max buffer (records) | max buffer (bytes) | drops | duplicates | lost | requests | empty polls | max lag |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| group | mode | what happened | processed | p50 ms | p99 ms | max ms | max buffer (records) | max buffer (bytes) | drops | duplicates | lost | requests | empty polls | max lag |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     let groups = pull["groups"].as_object().cloned().unwrap_or_default();
     for (id, _) in groups {
-        for (mode, s) in [("pull", pull), ("push", push)] {
+        for (side, (mode, s)) in [("pull", pull), ("push", push)].into_iter().enumerate() {
             let g = &s["groups"][&id];
             let _ = writeln!(
                 out,
-                "| {id} | {mode} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {id} | {mode} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                what_cell(what, &id, side),
                 num(&g["records_processed"]),
                 num(&g["latency_ms"]["p50"]),
                 num(&g["latency_ms"]["p99"]),
@@ -249,20 +280,21 @@ fn markdown(name: &str, pull: &Value, push: &Value) -> String {
 }
 
 /// The consumer-group vs share-group table: throughput, latency, who worked, what repeated.
-fn markdown_groups(name: &str, a: &Value, b: &Value) -> String {
+fn markdown_groups(name: &str, a: &Value, b: &Value, what: &WhatHappened) -> String {
     let mut out = format!("# {name}: consumer groups vs share groups\n\n");
-    out.push_str("| group | type | processed | p50 ms | p99 ms | max ms | consumers working | duplicates | redeliveries | archived | lock expiries | max lag | max backlog |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| group | type | what happened | processed | p50 ms | p99 ms | max ms | consumers working | duplicates | redeliveries | archived | lock expiries | max lag | max backlog |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     let groups = a["groups"].as_object().cloned().unwrap_or_default();
     for (id, _) in groups {
-        for (kind, s) in [("consumer", a), ("share", b)] {
+        for (side, (kind, s)) in [("consumer", a), ("share", b)].into_iter().enumerate() {
             let g = &s["groups"][&id];
             let consumers = g["consumers"].as_object().cloned().unwrap_or_default();
             let working = consumers.values().filter(|c| c["records_processed"].as_u64().unwrap_or(0) > 0).count();
             let share = |k: &str| if kind == "share" { num(&g[k]) } else { "-".into() };
             let _ = writeln!(
                 out,
-                "| {id} | {kind} | {} | {} | {} | {} | {working} of {} | {} | {} | {} | {} | {} | {} |",
+                "| {id} | {kind} | {} | {} | {} | {} | {} | {working} of {} | {} | {} | {} | {} | {} | {} |",
+                what_cell(what, &id, side),
                 num(&g["records_processed"]),
                 num(&g["latency_ms"]["p50"]),
                 num(&g["latency_ms"]["p99"]),

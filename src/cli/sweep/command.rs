@@ -113,7 +113,7 @@ fn check_plots(path: &Path, m: &Manifest, plans: &[Plan]) -> Result<(), Failure>
         let w = build(path, plans[0].clone())?;
         let mut f = Vec::new();
         super::flatten(&crate::report::summary::summary(&w.run_record()), "", &mut f);
-        vec![super::RunRow { run: 0, seed: 0, passed: 0, failed: 0, figures: f }]
+        vec![super::RunRow { run: 0, seed: 0, passed: 0, failed: 0, figures: f, failures: Vec::new() }]
     };
     for p in &m.plots {
         let one = Manifest { plots: vec![p.clone()], ..m.clone() };

@@ -105,13 +105,18 @@ pub struct RunRow {
     pub failed: usize,
     /// summary.json flattened: `groups.billing.lag_records.max` -> value (lists left out).
     pub figures: Vec<(String, Value)>,
+    /// The expectations that failed, in the scenario's order: what was expected
+    /// (`group billing: revoked_partitions = 12`) and what was measured.
+    pub failures: Vec<(String, Value)>,
 }
 
 impl RunRow {
     pub fn to_json(&self) -> Value {
         let figures: Map<String, Value> = self.figures.iter().cloned().collect();
+        let failures: Vec<Value> =
+            self.failures.iter().map(|(e, m)| json!({"expectation": e, "measured": m})).collect();
         json!({"run": self.run, "seed": self.seed, "expectations_passed": self.passed,
-               "expectations_failed": self.failed, "figures": figures})
+               "expectations_failed": self.failed, "failed_expectations": failures, "figures": figures})
     }
 
     pub fn from_json(v: &Value) -> Option<RunRow> {
@@ -121,6 +126,11 @@ impl RunRow {
             passed: usize::try_from(v["expectations_passed"].as_u64()?).ok()?,
             failed: usize::try_from(v["expectations_failed"].as_u64()?).ok()?,
             figures: v["figures"].as_object()?.iter().map(|(k, x)| (k.clone(), x.clone())).collect(),
+            failures: v["failed_expectations"]
+                .as_array()?
+                .iter()
+                .map(|f| Some((f["expectation"].as_str()?.to_string(), f["measured"].clone())))
+                .collect::<Option<_>>()?,
         })
     }
 }
@@ -189,16 +199,24 @@ pub fn run(
                 let summary = crate::report::summary::summary(&world.run_record());
                 let outcomes = crate::cli::check::evaluate(&world.plan, &summary);
                 let passed = outcomes.iter().filter(|o| o.pass).count();
+                let failures =
+                    outcomes.iter().filter(|o| !o.pass).map(|o| (wanted(&o.expectation), o.measured.clone())).collect();
                 let mut figures = Vec::new();
                 flatten(&summary, "", &mut figures);
                 figures.retain(|(k, _)| !matches!(k.as_str(), "scenario" | "seed"));
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(n, total);
-                RunRow { run: r, seed, passed, failed: outcomes.len() - passed, figures }
+                RunRow { run: r, seed, passed, failed: outcomes.len() - passed, figures, failures }
             })
             .collect()
     });
     Ok(rows)
+}
+
+/// What an expectation asks, where: `group billing: revoked_partitions = 12`.
+pub fn wanted(e: &crate::scenario::expect::Expectation) -> String {
+    let each: Vec<String> = e.comparisons.iter().map(|c| format!("{} {c}", e.figure)).collect();
+    format!("{}: {}", e.place(), each.join(" and "))
 }
 
 /// FNV-1a 64 of the scenario text, as hex.

@@ -37,10 +37,13 @@ mod frame;
 mod line;
 mod ownership;
 mod render;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
 use std::path::Path;
+
+pub use sweep::{SweepChart, SweepLine, SweepPoint};
 
 /// One line of a line chart; `x` is seconds of virtual time. Points are
 /// joined in the order given (callers pass them in time order).
