@@ -10,6 +10,7 @@ mod hang;
 mod layout;
 mod lazy_producers;
 mod memory;
+mod narration;
 mod observe;
 mod offsets;
 mod outdir;

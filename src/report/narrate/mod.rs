@@ -6,6 +6,7 @@
 //! so the engine needs no hooks for it.
 
 mod intro;
+mod offsets;
 
 use super::events::LoggedEvent;
 use super::num::ms;
@@ -57,8 +58,15 @@ pub fn story(w: &Run) -> Vec<String> {
     }
     // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
     let mut held: Held = BTreeMap::new();
-    for e in &super::events::logged(w.plan, &w.rec.events) {
-        if let Some((step, text)) = tell(w, e, &mut held, &mut out) {
+    let rejected = offsets::rejections(w);
+    for (i, e) in super::events::logged(w.plan, &w.rec.events).iter().enumerate() {
+        let told = match e.kind {
+            // Told with what became of the partitions; a run of rejections once.
+            "commit_failed" => rejected.get(&i).cloned().flatten().map(|text| ("commit", text)),
+            "seek" | "offsets_reset" => Some(("replay", offsets::moved(w, &w.rec.events[i]))),
+            _ => tell(w, e, &mut held, &mut out),
+        };
+        if let Some((step, text)) = told {
             out.push(line(e.time, step, text));
         }
     }
@@ -106,7 +114,7 @@ fn tell(w: &Run, e: &LoggedEvent, held: &mut Held, out: &mut Vec<String>) -> Tol
         "membership_lost" | "member_fenced" | "member_left" | "consumer_stopped" | "poll_timeout" => {
             Some(membership_event(e))
         }
-        "commit_failed" | "seek" | "offsets_reset" | "offset_out_of_range" => Some(offsets_event(e)),
+        "offset_out_of_range" => Some(out_of_range(e)),
         "consumer_out_of_memory" => Some((
             "deliver",
             format!(
@@ -360,33 +368,19 @@ fn membership_event(e: &LoggedEvent) -> (&'static str, String) {
     }
 }
 
-/// Offsets move: a commit refused, a seek, a reset of the group's offsets, a position outside
-/// the log.
-fn offsets_event(e: &LoggedEvent) -> (&'static str, String) {
-    let (group, consumer) = (field(e, "group"), field(e, "consumer"));
-    match e.kind {
-        "commit_failed" => (
-            "commit",
-            format!(
-                "consumer {consumer}'s commit of {} is rejected ({}); those records will be read again",
-                join(&list(e.fields.get("partitions"))),
-                field(e, "reason").replace('_', " ")
-            ),
+/// A position outside the log, and where auto.offset.reset moves it.
+fn out_of_range(e: &LoggedEvent) -> (&'static str, String) {
+    (
+        "replay",
+        format!(
+            "consumer {}'s position {} on {} is outside the log; auto.offset.reset={} moves it to {}",
+            field(e, "consumer"),
+            e.fields.get("position").cloned().unwrap_or_default(),
+            field(e, "partition"),
+            field(e, "auto_offset_reset"),
+            e.fields.get("reset_to").cloned().unwrap_or_default()
         ),
-        "seek" => ("replay", format!("consumer {consumer} seeks: {}", moves(e))),
-        "offsets_reset" => ("replay", format!("group {group}'s committed offsets are reset: {}", moves(e))),
-        "offset_out_of_range" => (
-            "replay",
-            format!(
-                "consumer {consumer}'s position {} on {} is outside the log; auto.offset.reset={} moves it to {}",
-                e.fields.get("position").cloned().unwrap_or_default(),
-                field(e, "partition"),
-                field(e, "auto_offset_reset"),
-                e.fields.get("reset_to").cloned().unwrap_or_default()
-            ),
-        ),
-        other => unreachable!("{other} is not an offsets event"),
-    }
+    )
 }
 
 /// A change of the group's status as Burrow evaluates it, with the rule that decided it.
@@ -421,28 +415,6 @@ fn details(e: &LoggedEvent) -> String {
         .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn moves(e: &LoggedEvent) -> String {
-    let m: Vec<String> = e
-        .fields
-        .get("moves")
-        .and_then(|v| v.as_array())
-        .into_iter()
-        .flatten()
-        .map(|mv| {
-            let (from, to) = (mv["from"].as_u64().unwrap_or(0), mv["to"].as_u64().unwrap_or(0));
-            let how = if to < from {
-                format!("back {} records, which will be read again", from - to)
-            } else if to > from {
-                format!("forward {} records, which are skipped", to - from)
-            } else {
-                "unchanged".to_string()
-            };
-            format!("{} {from} -> {to} ({how})", mv["partition"].as_str().unwrap_or("?"))
-        })
-        .collect();
-    if m.is_empty() { "no partition moved".to_string() } else { m.join("; ") }
 }
 
 fn action(e: &LoggedEvent) -> Option<(&'static str, String)> {
@@ -498,16 +470,7 @@ fn ending(w: &Run, out: &mut Vec<String>) {
                 }
             ),
         ));
-        let p50 =
-            if st.latency.is_empty() { "-".to_string() } else { ms(st.latency.value_at_quantile(0.5)).to_string() };
-        out.push(line(
-            end,
-            "process",
-            format!(
-                "{} processed {} records ({} duplicates); median time from publish to processed {p50} ms",
-                g.id, st.records_processed, st.duplicates
-            ),
-        ));
+        out.push(line(end, "process", processed(w, gi)));
         if let Some(sg) = &at_end.share {
             let spso: Vec<String> = partitions
                 .iter()
@@ -541,6 +504,25 @@ fn ending(w: &Run, out: &mut Vec<String>) {
             format!("{}'s committed offset / log end offset per partition: {}", g.id, committed.join(", ")),
         ));
     }
+}
+
+/// What the group processed: records, repeats (duplicates with their causes, as summary.json's
+/// `duplicates_by_cause` names them, and replays when there are any) and the median latency.
+fn processed(w: &Run, gi: usize) -> String {
+    let (st, ledger) = (&w.rec.groups[gi], &w.rec.ledgers[gi]);
+    let p50 = if st.latency.is_empty() { "-".to_string() } else { ms(st.latency.value_at_quantile(0.5)).to_string() };
+    let mut text =
+        format!("{} processed {} records ({} duplicates", w.plan.groups[gi].id, st.records_processed, st.duplicates);
+    let causes: Vec<String> =
+        ledger.duplicates_by_cause.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} {n}")).collect();
+    if !causes.is_empty() {
+        text.push_str(&format!(": {}", causes.join(", ")));
+    }
+    if ledger.replays > 0 {
+        text.push_str(&format!("; {} replays", ledger.replays));
+    }
+    text.push_str(&format!("); median time from publish to processed {p50} ms"));
+    text
 }
 
 #[cfg(test)]
