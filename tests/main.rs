@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod determinism;
+mod docs;
 mod fuzz;
 mod groups;
 mod hang;
