@@ -2,10 +2,9 @@
 //! (kept by the consumer, or read again by their next owner), once per run of rejections, and a
 //! rewind with whether the group read the records again. Written after the run, from the record.
 
-use crate::util::*;
-
-fn story(path: &str) -> Vec<String> {
-    kafkasim::report::narrate::story(&run_file(&repo(path)).run_record())
+/// The story of a shipped scenario, from the run the docs tests share.
+fn story(name: &str) -> Vec<String> {
+    serde_json::from_value(crate::docs::scenario(name)["story"].clone()).unwrap()
 }
 
 fn assert_line(story: &[String], line: &str) {
@@ -27,11 +26,9 @@ fn rejected(story: &[String]) -> Vec<&String> {
 /// says so, once per rebalance rather than once per rejected commit.
 #[test]
 fn a_kept_partition_is_covered_by_the_next_commit() {
-    let w = run_file(&repo("scenarios/rolling-restart.yaml"));
-    let s = summary(&w);
-    let g = &s["groups"]["cooperative"];
+    let g = &crate::docs::scenario("rolling-restart")["summary"]["groups"]["cooperative"];
     assert_eq!((g["duplicates"].as_u64(), g["commits_rejected"].as_u64()), (Some(0), Some(600)));
-    let story = kafkasim::report::narrate::story(&w.run_record());
+    let story = story("rolling-restart");
     assert_line(
         &story,
         "00:27.090  [commit] consumer k3's commit of orders-2, orders-3 is rejected (rebalance in progress), and so are \
@@ -59,7 +56,7 @@ fn a_kept_partition_is_covered_by_the_next_commit() {
 /// member, which read them from the last accepted commit, so the batch is processed twice.
 #[test]
 fn a_partition_gone_to_another_member_is_read_again() {
-    let story = story("scenarios/poll-timeout.yaml");
+    let story = story("poll-timeout");
     assert_line(
         &story,
         "00:53.940  [commit] consumer w1's commit of jobs-0, jobs-1 is rejected (not a member); w2 has owned jobs-0, \
@@ -83,7 +80,7 @@ fn a_partition_gone_to_another_member_is_read_again() {
 /// A reset back is told with whether the group read the records again by the end.
 #[test]
 fn a_rewind_says_whether_the_records_were_read_again() {
-    let story = story("scenarios/rewind-after-bug.yaml");
+    let story = story("rewind-after-bug");
     let reset = story.iter().find(|l| l.contains("[replay] group billing's committed offsets are reset")).unwrap();
     assert!(
         reset.contains("orders-0 5760 -> 1872 (back 3888 records, all read again: billing's committed offset is at 11359 by the end)"),
