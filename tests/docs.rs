@@ -59,6 +59,7 @@ const QUOTES: &[Quote] = &[
     // The model: consumer groups, share groups, push vs pull, offsets, lag status.
     q(MODEL, "rolling-restart", "summary.groups", "cooperative revokes {cooperative.revoked_partitions} partitions to eager's {eager.revoked_partitions}"),
     q(MODEL, "share-vs-consumer-standbys", "summary.groups.shared", "the backlog stays under about {backlog_records.max|r1000|,}"),
+    q(MODEL, "share-vs-consumer-standbys", "events.share_assignment", "At {0.time_s} s only the first member has joined and reads all three; the others get their partitions from the coordinator's next computation, at their {6.time_s} s heartbeat"),
     q(MODEL, "share-window-stall", "in_flight_mode", "({polls-500} offsets with 500-record polls, {polls-300} with 300)"),
     q(MODEL, "push-vs-pull-slow-consumer/compare", "pull.summary.groups.drop", "| drop | pull | {records_processed} | {latency_ms.p50|.0} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {requests} | {lag_records.max} |"),
     q(MODEL, "push-vs-pull-slow-consumer/compare", "push.summary.groups.drop", "| drop | push | {records_processed} | {latency_ms.p50|.0} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {requests} | {lag_records.max} |"),
@@ -69,6 +70,7 @@ const QUOTES: &[Quote] = &[
     q(MODEL, "push-vs-pull-unavailable/compare", "push.summary.groups.block", "| block | push | {records_processed} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {lag_records.max} |"),
     q(MODEL, "push-vs-pull-unavailable/compare", "push.summary.groups.unbounded", "| unbounded | push | {records_processed} | {latency_ms.p99|.0} | {push.buffer_peak_records} ({push.buffer_peak_bytes|/1000000|.1} MB) | {push.drops} | {lost} | {lag_records.max} |"),
     q(MODEL, "push-vs-pull-unavailable/compare", "", "nothing is lost, and it catches up about {pull.caught_up_s.drop|-35|.0} s after it resumes"),
+    q(MODEL, "push-vs-pull-unavailable/compare", "", "The records that waited finish up to {pull.summary.groups.drop.latency_ms.max|/1000|.0} s late in every mode"),
     q(MODEL, "push-vs-pull-burst/compare", "", "push delivers in about {push.summary.groups.analytics.latency_ms.p50|.0} ms at p50 where pull, polling every 50 ms, takes about {pull.summary.groups.analytics.latency_ms.p50|.0} ms; pull needs {pull.summary.groups.analytics.requests|,} requests where push sends {push.summary.groups.analytics.requests|,} messages"),
     q(MODEL, "pull-poll-interval", "summary.groups.poll-10ms", "| `poll_interval: 10ms` | {polls} | {empty_polls} | {latency_ms.p50|.1} ms |"),
     q(MODEL, "pull-poll-interval", "summary.groups.poll-100ms", "| `poll_interval: 100ms` | {polls} | {empty_polls} | {latency_ms.p50|.0} ms |"),
@@ -393,6 +395,12 @@ fn check_sweep_rows(consumers: &str) {
         let found = md.lines().any(|l| l.starts_with(&format!("{head} | ")) && l.ends_with(&format!(" | {tail}")));
         assert!(found, "the guide's sweep row\n{row}\nis not in sweep.md:\n{md}");
     }
+    // "eager ... hands them back within about 0.1 s": the two-consumer eager median pause.
+    let eager = md.lines().find(|l| l.starts_with("| 2 | eager | ")).unwrap();
+    let median: f64 =
+        eager.trim_end_matches(" |").rsplit(" | ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
+    let quote = format!("hands them back within about {:.1} s", median / 1000.0);
+    assert!(squeeze(&guide).contains(&quote), "the guide should say: {quote}");
 }
 
 #[test]
