@@ -36,6 +36,8 @@ enum Fate {
     Down { at: SimTime, how: &'static str },
     /// The consumer stopped cleanly, committing as it closed.
     Stopped { at: SimTime },
+    /// Nothing changed for it before the run ended.
+    HeldAtEnd,
 }
 
 /// Every rejected commit of the run, told once per run of rejections.
@@ -193,7 +195,7 @@ fn fate(w: &Run, group_of: &[usize], (c, p): (u32, u32), owners: &Owners, last: 
             _ => {}
         }
     }
-    Fate::Kept
+    Fate::HeldAtEnd
 }
 
 /// A revocation at event `j`: did consumer `c` commit `p` as it gave it up? Eager consumers
@@ -247,6 +249,7 @@ fn tell_fate(w: &Run, name: &str, ps: &str, fate: &Fate, at_most_once: bool) -> 
             clock(*at)
         ),
         Fate::Stopped { at } => format!("{name} stops at {} and commits {ps} as it closes", clock(*at)),
+        Fate::HeldAtEnd => format!("it still holds {ps} when the run ends"),
     }
 }
 
