@@ -161,7 +161,7 @@ fn the_readmes_first_scenario_prints_what_the_readme_shows() {
         readme[start..end].trim_start_matches('\n').to_string()
     };
     let yaml = block("```yaml\n");
-    let shown = block("```\n$ target/release/kafkasim run first.yaml\n");
+    let shown = block("```\n$ kafkasim run first.yaml\n");
     let dir = temp_dir("readme-first");
     std::fs::write(dir.join("first.yaml"), &yaml).unwrap();
     let out = kafkasim().args(["run", "first.yaml"]).current_dir(&dir).output().unwrap();

@@ -5,12 +5,15 @@
 //! It is told from what the run recorded (the plan, the events, the final world), after the run,
 //! so the engine needs no hooks for it.
 
+mod intro;
+mod offsets;
+
 use super::events::LoggedEvent;
 use super::num::ms;
 use crate::record::run::Run;
-use crate::scenario::plan::{ConsumerConfig, ConsumerPlan, Delivery, GroupPlan, GroupType};
-use crate::scenario::raw::{CommitMode, OffsetReset};
+use crate::scenario::plan::{ConsumerPlan, GroupType};
 use crate::sim::{SimDuration, SimTime};
+use intro::{group_intro, producers_intro, topics_intro};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -55,8 +58,15 @@ pub fn story(w: &Run) -> Vec<String> {
     }
     // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
     let mut held: Held = BTreeMap::new();
-    for e in &super::events::logged(w.plan, &w.rec.events) {
-        if let Some((step, text)) = tell(w, e, &mut held, &mut out) {
+    let rejected = offsets::rejections(w);
+    for (i, e) in super::events::logged(w.plan, &w.rec.events).iter().enumerate() {
+        let told = match e.kind {
+            // Told with what became of the partitions; a run of rejections once.
+            "commit_failed" => rejected.get(&i).cloned().flatten().map(|text| ("commit", text)),
+            "seek" | "offsets_reset" => Some(("replay", offsets::moved(w, &w.rec.events[i]))),
+            _ => tell(w, e, &mut held, &mut out),
+        };
+        if let Some((step, text)) = told {
             out.push(line(e.time, step, text));
         }
     }
@@ -69,125 +79,6 @@ type Held = BTreeMap<String, Vec<String>>;
 
 /// One event's line: its step of the workflow and its text; `None` when another event tells it.
 type Told = Option<(&'static str, String)>;
-
-/// Each topic: its partitions, and how long its records stay.
-fn topics_intro(w: &Run, out: &mut Vec<String>) {
-    for t in &w.plan.topics {
-        let retention = match t.retention {
-            Some(r) => format!("records are deleted after {r} (retention.ms)"),
-            None => "records are kept for the whole run".to_string(),
-        };
-        out.push(line(
-            SimTime::ZERO,
-            "store",
-            format!("topic {} has {} partitions; each is an append-only log, {retention}", t.name, t.partitions),
-        ));
-    }
-}
-
-/// Each producer: its rate and its topic.
-fn producers_intro(w: &Run, out: &mut Vec<String>) {
-    for p in &w.plan.producers {
-        out.push(line(
-            SimTime::ZERO,
-            "publish",
-            format!(
-                "producer {} publishes {} records/s to {}; each record is appended to one partition, which advances that partition's log end offset",
-                p.name,
-                p.rate,
-                w.plan.topics[p.topic].name
-            ),
-        ));
-    }
-}
-
-/// A group's subscription, then how it reads: as a share group, or as a consumer group.
-fn group_intro(w: &Run, g: &GroupPlan, out: &mut Vec<String>) {
-    let zero = SimTime::ZERO;
-    let topics: Vec<String> = g.topics.iter().map(|&t| w.plan.topics[t].name.clone()).collect();
-    let names: Vec<String> = g.consumers.iter().map(|c| c.name.clone()).collect();
-    let partitions: u32 = g.topics.iter().map(|&t| w.plan.topics[t].partitions).sum();
-    let how = match g.delivery {
-        Delivery::Pull => "pulls: each consumer polls the broker for records",
-        Delivery::Push => "is pushed to: the broker sends records into each consumer's buffer",
-    };
-    let when = g.added_at.map_or(String::new(), |t| format!(" (added at {})", clock(SimTime::ZERO + t)));
-    out.push(line(
-        zero,
-        "subscribe",
-        format!("group {}{when} subscribes to {} with consumers {}; it {how}", g.id, join(&topics), join(&names)),
-    ));
-    if g.kind == GroupType::Share {
-        share_intro(g, partitions, out);
-    } else {
-        consumer_group_intro(g, partitions, out);
-    }
-}
-
-/// How a consumer group reads, told once at the start: one member per partition, where each
-/// partition starts, the poll loop and the commits.
-fn consumer_group_intro(g: &GroupPlan, partitions: u32, out: &mut Vec<String>) {
-    let zero = SimTime::ZERO;
-    out.push(line(
-        zero,
-        "shared mode",
-        format!(
-            "the {} partitions are shared out among {}'s members, one member per partition; every group gets every record",
-            partitions, g.id
-        ),
-    ));
-    if let Some(c) = g.consumers.first().map(|c| &c.config) {
-        let start = match c.auto_offset_reset {
-            OffsetReset::Earliest => "the log start (auto.offset.reset=earliest)",
-            OffsetReset::Latest => "the log end (auto.offset.reset=latest)",
-            OffsetReset::None => "nowhere: without one the consumer fails (auto.offset.reset=none)",
-        };
-        out.push(line(
-            zero,
-            "offset advances",
-            format!("{} starts each partition at its committed offset, or, with none, at {start}", g.id),
-        ));
-        out.push(line(zero, "poll", poll_loop(g, c)));
-        out.push(line(zero, "commit", commit_mode(g, c)));
-    }
-}
-
-/// How the group's consumers get records: poll() fetching, or taking from the push buffer.
-fn poll_loop(g: &GroupPlan, c: &ConsumerConfig) -> String {
-    match g.delivery {
-        Delivery::Pull => {
-            let wait = if c.fetch_max_wait.is_zero() {
-                "returning at once when nothing is there (fetch.max.wait.ms=0)".to_string()
-            } else {
-                format!("waiting up to {} for data (fetch.max.wait.ms)", c.fetch_max_wait)
-            };
-            format!(
-                "{}'s consumers loop on poll(): each call returns up to {} records (max.poll.records) of the partitions they own, {wait}",
-                g.id, c.max_poll_records
-            )
-        }
-        Delivery::Push => format!(
-            "{}'s consumers take records from their push buffers (up to {} records each) in poll()",
-            g.id, g.push.buffer
-        ),
-    }
-}
-
-/// When the group's consumers commit, and what that means for a crash.
-fn commit_mode(g: &GroupPlan, c: &ConsumerConfig) -> String {
-    match c.commit {
-        CommitMode::Auto => format!(
-            "{}'s committed offsets advance automatically every {} (enable.auto.commit), so a crash re-reads up to that much",
-            g.id, c.auto_commit_interval
-        ),
-        CommitMode::AfterProcessing => {
-            format!("{}'s consumers commit after processing each batch: at-least-once", g.id)
-        }
-        CommitMode::BeforeProcessing => {
-            format!("{}'s consumers commit before processing each batch: at-most-once", g.id)
-        }
-    }
-}
 
 /// One event, told by its family; rebalance_completed pushes its own lines (the assignment,
 /// then a line per standby) and tells nothing more.
@@ -223,7 +114,7 @@ fn tell(w: &Run, e: &LoggedEvent, held: &mut Held, out: &mut Vec<String>) -> Tol
         "membership_lost" | "member_fenced" | "member_left" | "consumer_stopped" | "poll_timeout" => {
             Some(membership_event(e))
         }
-        "commit_failed" | "seek" | "offsets_reset" | "offset_out_of_range" => Some(offsets_event(e)),
+        "offset_out_of_range" => Some(out_of_range(e)),
         "consumer_out_of_memory" => Some((
             "deliver",
             format!(
@@ -477,33 +368,19 @@ fn membership_event(e: &LoggedEvent) -> (&'static str, String) {
     }
 }
 
-/// Offsets move: a commit refused, a seek, a reset of the group's offsets, a position outside
-/// the log.
-fn offsets_event(e: &LoggedEvent) -> (&'static str, String) {
-    let (group, consumer) = (field(e, "group"), field(e, "consumer"));
-    match e.kind {
-        "commit_failed" => (
-            "commit",
-            format!(
-                "consumer {consumer}'s commit of {} is rejected ({}); those records will be read again",
-                join(&list(e.fields.get("partitions"))),
-                field(e, "reason").replace('_', " ")
-            ),
+/// A position outside the log, and where auto.offset.reset moves it.
+fn out_of_range(e: &LoggedEvent) -> (&'static str, String) {
+    (
+        "replay",
+        format!(
+            "consumer {}'s position {} on {} is outside the log; auto.offset.reset={} moves it to {}",
+            field(e, "consumer"),
+            e.fields.get("position").cloned().unwrap_or_default(),
+            field(e, "partition"),
+            field(e, "auto_offset_reset"),
+            e.fields.get("reset_to").cloned().unwrap_or_default()
         ),
-        "seek" => ("replay", format!("consumer {consumer} seeks: {}", moves(e))),
-        "offsets_reset" => ("replay", format!("group {group}'s committed offsets are reset: {}", moves(e))),
-        "offset_out_of_range" => (
-            "replay",
-            format!(
-                "consumer {consumer}'s position {} on {} is outside the log; auto.offset.reset={} moves it to {}",
-                e.fields.get("position").cloned().unwrap_or_default(),
-                field(e, "partition"),
-                field(e, "auto_offset_reset"),
-                e.fields.get("reset_to").cloned().unwrap_or_default()
-            ),
-        ),
-        other => unreachable!("{other} is not an offsets event"),
-    }
+    )
 }
 
 /// A change of the group's status as Burrow evaluates it, with the rule that decided it.
@@ -538,28 +415,6 @@ fn details(e: &LoggedEvent) -> String {
         .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn moves(e: &LoggedEvent) -> String {
-    let m: Vec<String> = e
-        .fields
-        .get("moves")
-        .and_then(|v| v.as_array())
-        .into_iter()
-        .flatten()
-        .map(|mv| {
-            let (from, to) = (mv["from"].as_u64().unwrap_or(0), mv["to"].as_u64().unwrap_or(0));
-            let how = if to < from {
-                format!("back {} records, which will be read again", from - to)
-            } else if to > from {
-                format!("forward {} records, which are skipped", to - from)
-            } else {
-                "unchanged".to_string()
-            };
-            format!("{} {from} -> {to} ({how})", mv["partition"].as_str().unwrap_or("?"))
-        })
-        .collect();
-    if m.is_empty() { "no partition moved".to_string() } else { m.join("; ") }
 }
 
 fn action(e: &LoggedEvent) -> Option<(&'static str, String)> {
@@ -615,16 +470,7 @@ fn ending(w: &Run, out: &mut Vec<String>) {
                 }
             ),
         ));
-        let p50 =
-            if st.latency.is_empty() { "-".to_string() } else { ms(st.latency.value_at_quantile(0.5)).to_string() };
-        out.push(line(
-            end,
-            "process",
-            format!(
-                "{} processed {} records ({} duplicates); median time from publish to processed {p50} ms",
-                g.id, st.records_processed, st.duplicates
-            ),
-        ));
+        out.push(line(end, "process", processed(w, gi)));
         if let Some(sg) = &at_end.share {
             let spso: Vec<String> = partitions
                 .iter()
@@ -660,55 +506,23 @@ fn ending(w: &Run, out: &mut Vec<String>) {
     }
 }
 
-/// How a share group reads, told once at the start.
-fn share_intro(g: &crate::scenario::plan::GroupPlan, partitions: u32, out: &mut Vec<String>) {
-    let zero = SimTime::ZERO;
-    let sp = &g.share;
-    out.push(line(
-        zero,
-        "shared mode",
-        format!(
-            "{} is a share group (KIP-932): its {} partitions are each read by ceil(members/partitions) members at once, so consumers beyond the partition count work too; records are acquired one fetch at a time under a {} lock",
-            g.id,
-            partitions,
-            sp.lock
-        ),
-    ));
-    let start = match sp.auto_offset_reset {
-        crate::scenario::plan::ShareOffsetReset::Earliest => "the log start (share.auto.offset.reset=earliest)",
-        crate::scenario::plan::ShareOffsetReset::Latest => "the log end (share.auto.offset.reset=latest)",
-    };
-    out.push(line(
-        zero,
-        "offset advances",
-        format!(
-            "{} starts each partition at {start}; its start offset (SPSO) advances over records acknowledged or archived, and at most {} offsets from it may be in flight",
-            g.id, sp.window_limit
-        ),
-    ));
-    if let Some(c) = g.consumers.first().map(|c| &c.config) {
-        out.push(line(
-            zero,
-            "poll",
-            format!(
-                "{}'s consumers loop on poll(): each ShareFetch acquires up to {} records (max.poll.records), records given back first, waiting up to {} for data",
-                g.id, c.max_poll_records, c.fetch_max_wait
-            ),
-        ));
-        let how = match c.share_acknowledgement_mode {
-            crate::scenario::plan::ShareAcknowledgementMode::Implicit => {
-                "the next poll accepts every record the last one returned (implicit acknowledgement)"
-            }
-            crate::scenario::plan::ShareAcknowledgementMode::Explicit => {
-                "the application accepts, releases or rejects each record, sent with the next poll (explicit acknowledgement)"
-            }
-        };
-        out.push(line(
-            zero,
-            "commit",
-            format!("{}: {how}; a record released or timed out {} times is archived", g.id, sp.delivery_limit),
-        ));
+/// What the group processed: records, repeats (duplicates with their causes, as summary.json's
+/// `duplicates_by_cause` names them, and replays when there are any) and the median latency.
+fn processed(w: &Run, gi: usize) -> String {
+    let (st, ledger) = (&w.rec.groups[gi], &w.rec.ledgers[gi]);
+    let p50 = if st.latency.is_empty() { "-".to_string() } else { ms(st.latency.value_at_quantile(0.5)).to_string() };
+    let mut text =
+        format!("{} processed {} records ({} duplicates", w.plan.groups[gi].id, st.records_processed, st.duplicates);
+    let causes: Vec<String> =
+        ledger.duplicates_by_cause.iter().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c} {n}")).collect();
+    if !causes.is_empty() {
+        text.push_str(&format!(": {}", causes.join(", ")));
     }
+    if ledger.replays > 0 {
+        text.push_str(&format!("; {} replays", ledger.replays));
+    }
+    text.push_str(&format!("); median time from publish to processed {p50} ms"));
+    text
 }
 
 #[cfg(test)]

@@ -1,0 +1,432 @@
+//! Docs that stay true: every figure README.md and docs/*.md quote from a run's output is
+//! checked against a run of the same scenario, so a doc that is edited or an output that moves
+//! fails here until the two agree again.
+//!
+//! Each quote is the doc's own text with its figures written as `{path|filter...}`: a path into
+//! the run's data (its summary.json, its events by type, and a few figures read from its
+//! metrics), relative to the quote's `base` unless it starts with `/`. The test fills them in
+//! from the run and asserts the doc holds the result (whitespace runs count as one space, so
+//! a quote may cross a line break). Figures are read by value from summary.json where they can
+//! be, so a change in how the console prints them does not break the check; console copies are
+//! checked line by line only where the docs show them as such (the `--narrate` excerpts, the
+//! `check` and `sweep` excerpts).
+
+use crate::util::*;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Where a figure is quoted, from which run, and the text with its figures as paths.
+struct Quote {
+    doc: &'static str,
+    run: &'static str,
+    base: &'static str,
+    text: &'static str,
+}
+
+const fn q(doc: &'static str, run: &'static str, base: &'static str, text: &'static str) -> Quote {
+    Quote { doc, run, base, text }
+}
+
+const README: &str = "README.md";
+const GUIDE: &str = "docs/guide.md";
+const MODEL: &str = "docs/model.md";
+const REFERENCE: &str = "docs/reference.md";
+
+/// Every quoted figure. Runs: `first` is the README's first scenario (its YAML block); a
+/// scenario name is `scenarios/<name>.yaml` run once; `<name>/compare` is `kafkasim compare`
+/// (`pull` and `push`).
+#[rustfmt::skip]
+const QUOTES: &[Quote] = &[
+    // README: the first scenario's console, and the prose about it.
+    q(README, "first", "summary", "first: 40s virtual, seed {seed}, {events_processed} events, {records_produced} records produced"),
+    q(README, "first", "summary.groups.billing", "group billing: processed {records_processed}, duplicates {duplicates}, replays {replays}, lost {lost}, lag final/max {lag_records.final}/{lag_records.max}, backlog final/max {backlog_records.final}/{backlog_records.max}, latency p50/p99 {latency_ms.p50}/{latency_ms.p99} ms"),
+    q(README, "first", "summary.groups.billing", "rebalances {rebalances}, partitions revoked {revoked_partitions}, rebalance pause total/max {rebalance_pause_ms.total|.1}/{rebalance_pause_ms.max|.1} ms, stop-the-world {stop_the_world_ms.total|.1} ms, standbys {standby_consumers|len}, in flight at end {in_flight_at_end}"),
+    q(README, "first", "summary.groups.billing.consumers.billing-1", "billing-1 {state} {records_processed} {duplicates_caused} {busy_ms|.0} {idle_ms|.0} {rebalancing_ms|.0} {polls} -"),
+    q(README, "first", "summary.groups.billing.consumers.billing-2", "billing-2 {state} {records_processed} {duplicates_caused} {busy_ms|.0} {idle_ms|.0} {rebalancing_ms|.0} {polls} {partitions|join}"),
+    q(README, "first", "", "counted from its last heartbeat at {events.member_fenced.0.time_s|-10} s"),
+    q(README, "first", "summary.groups.billing", "processed again: {duplicates} duplicates, {lost|none} lost"),
+    q(README, "first", "summary.groups.billing", "latency to about {latency_ms.p99|/1000|.0} s"),
+    q(README, "first", "summary.groups.billing.consumers.billing-1", "the {rebalancing_ms|/1000} s here is the first join's initial rebalance delay"),
+    // The guide's table of shipped scenarios.
+    q(GUIDE, "reference", "", "billing stops from about {events.partitions_revoked.0.time_s|.0} s (b1 and b3 revoked)"),
+    q(GUIDE, "slow-consumer", "events.lag_status.2", "Burrow, fetching log ends every 1 s here, reads {status} from {time_s} s"),
+    q(GUIDE, "stuck-consumer", "events.lag_status.0", "then {partition_status} from {time_s} s: the group {status}"),
+    q(GUIDE, "rolling-restart", "summary.groups", "every partition at each step ({eager.revoked_partitions} revocations, each short); cooperative revokes only what moves ({cooperative.revoked_partitions})"),
+    q(GUIDE, "push-vs-pull-unavailable/compare", "", "nothing is lost and it catches up about {pull.caught_up_s.drop|-35|.0} s after it resumes"),
+    q(GUIDE, "push-vs-pull-unavailable/compare", "push.summary.groups", "once its 1000-record buffer is full (about {drop.push.drops|r100} records)"),
+    q(GUIDE, "push-vs-pull-unavailable/compare", "push.summary.groups.unbounded.push", "piles all of it (about {buffer_peak_records|r100} records, {buffer_peak_bytes|/1000000|.1} MB)"),
+    // The model: consumer groups, share groups, push vs pull, offsets, lag status.
+    q(MODEL, "rolling-restart", "summary.groups", "cooperative revokes {cooperative.revoked_partitions} partitions to eager's {eager.revoked_partitions}"),
+    q(MODEL, "share-vs-consumer-standbys", "summary.groups.shared", "the backlog stays under about {backlog_records.max|r1000|,}"),
+    q(MODEL, "share-vs-consumer-standbys", "events.share_assignment", "At {0.time_s} s only the first member has joined and reads all three; the others get their partitions from the coordinator's next computation, at their {6.time_s} s heartbeat"),
+    q(MODEL, "share-window-stall", "in_flight_mode", "({polls-500} offsets with 500-record polls, {polls-300} with 300)"),
+    q(MODEL, "push-vs-pull-slow-consumer/compare", "pull.summary.groups.drop", "| drop | pull | {records_processed} | {latency_ms.p50|.0} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {requests} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-slow-consumer/compare", "push.summary.groups.drop", "| drop | push | {records_processed} | {latency_ms.p50|.0} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {requests} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-slow-consumer/compare", "push.summary.groups.unbounded", "| unbounded | push | {records_processed} | {latency_ms.p50|.0} | {latency_ms.p99|.0} | {push.buffer_peak_records} (out of memory at {/push.events.consumer_out_of_memory.0.time_s|.0} s) | {push.drops} | {lost} | {requests} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-slow-consumer/compare", "push.summary.groups.block", "| block | push | {records_processed} | {latency_ms.p50|.0} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {requests} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-unavailable/compare", "pull.summary.groups.drop", "| any | pull | {records_processed} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-unavailable/compare", "push.summary.groups.drop", "| drop | push | {records_processed} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-unavailable/compare", "push.summary.groups.block", "| block | push | {records_processed} | {latency_ms.p99|.0} | {push.buffer_peak_records} | {push.drops} | {lost} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-unavailable/compare", "push.summary.groups.unbounded", "| unbounded | push | {records_processed} | {latency_ms.p99|.0} | {push.buffer_peak_records} ({push.buffer_peak_bytes|/1000000|.1} MB) | {push.drops} | {lost} | {lag_records.max} |"),
+    q(MODEL, "push-vs-pull-unavailable/compare", "", "nothing is lost, and it catches up about {pull.caught_up_s.drop|-35|.0} s after it resumes"),
+    q(MODEL, "push-vs-pull-unavailable/compare", "", "The records that waited finish up to {pull.summary.groups.drop.latency_ms.max|/1000|.0} s late in every mode"),
+    q(MODEL, "push-vs-pull-burst/compare", "", "push delivers in about {push.summary.groups.analytics.latency_ms.p50|.0} ms at p50 where pull, polling every 50 ms, takes about {pull.summary.groups.analytics.latency_ms.p50|.0} ms; pull needs {pull.summary.groups.analytics.requests|,} requests where push sends {push.summary.groups.analytics.requests|,} messages"),
+    q(MODEL, "pull-poll-interval", "summary.groups.poll-10ms", "| `poll_interval: 10ms` | {polls} | {empty_polls} | {latency_ms.p50|.1} ms |"),
+    q(MODEL, "pull-poll-interval", "summary.groups.poll-100ms", "| `poll_interval: 100ms` | {polls} | {empty_polls} | {latency_ms.p50|.0} ms |"),
+    q(MODEL, "pull-poll-interval", "summary.groups.poll-1s", "| `poll_interval: 1s` | {polls} | {empty_polls} | {latency_ms.p50|.0} ms |"),
+    q(MODEL, "pull-poll-interval", "summary.groups.long-poll", "| long poll (`fetch_max_wait_ms: 500`) | {polls} | {empty_polls} | {latency_ms.p50|.1} ms |"),
+    q(MODEL, "rewind-after-bug", "summary.groups.billing", "it reprocesses: {replays|,} replays, {duplicates} duplicates"),
+    q(MODEL, "stuck-consumer", "", "freezes for good at 30.5 s, having committed {summary.groups.ledger.committed_offsets.payments.0|,}"),
+    q(MODEL, "stuck-consumer", "events.lag_status.0", "{partition_status} at {time_s} s, the group {status}"),
+    q(MODEL, "rewind-after-bug", "events.lag_status", "{0.partition_status} from {0.time_s} s, when the reset offsets are committed, until the replay commits past where the group had been ({1.status} from {1.time_s} s)"),
+    q(MODEL, "slow-consumer", "events.lag_status", "Burrow reads {2.status} from {2.time_s} s (and a {0.partition_status} at {0.time_s} s"),
+    q(MODEL, "pubsub-broadcast", "summary.groups.archive.lag_status", "slow `archive` group reads {worst} for the same reason"),
+];
+
+/// The repository's text of a doc.
+fn doc(name: &str) -> String {
+    std::fs::read_to_string(repo(name)).unwrap()
+}
+
+fn squeeze(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The value at a dotted path (array indices as numbers).
+fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.').filter(|k| !k.is_empty()).fold(v, |v, k| match k.parse::<usize>() {
+        Ok(i) if v.is_array() => &v[i],
+        _ => &v[k],
+    })
+}
+
+/// A figure as the docs write it: `.N` rounds to N decimals, `/k` divides, `-k` subtracts,
+/// `rK` rounds to the nearest K, `,` groups thousands, `len` counts a list, `join` joins it with
+/// commas, `none` says 0 as "none".
+fn figure(v: &Value, filters: &[&str]) -> String {
+    let mut out: Option<String> = None;
+    let mut x = v.as_f64();
+    for f in filters {
+        let arg = || f[1..].parse::<f64>().unwrap_or_else(|_| panic!("bad filter {f}"));
+        match *f {
+            "len" => x = Some(v.as_array().map_or(0, Vec::len) as f64),
+            "join" => {
+                out = Some(v.as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect::<Vec<_>>().join(","))
+            }
+            "none" => out = (x == Some(0.0)).then(|| "none".to_string()),
+            "," => out = Some(thousands(x.unwrap())),
+            f if f.starts_with('.') => out = Some(format!("{:.*}", arg() as usize, x.unwrap())),
+            f if f.starts_with('/') => x = x.map(|x| x / arg()),
+            f if f.starts_with('-') => x = x.map(|x| x - arg()),
+            f if f.starts_with('r') => x = x.map(|x| (x / arg()).round() * arg()),
+            f => panic!("unknown filter {f}"),
+        }
+    }
+    out.unwrap_or_else(|| match (x, v) {
+        (Some(x), _) if filters.is_empty() => v.as_u64().map_or_else(|| x.to_string(), |n| n.to_string()),
+        (Some(x), _) => x.to_string(),
+        (None, Value::String(s)) => s.clone(),
+        (None, other) => panic!("{other} is not a figure"),
+    })
+}
+
+fn thousands(x: f64) -> String {
+    let digits = format!("{}", x.round() as u64);
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The quote with its figures filled in from `data`.
+fn render(q: &Quote, data: &Value) -> String {
+    let mut out = String::new();
+    let mut rest = q.text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = open + rest[open..].find('}').expect("a closing brace");
+        let mut parts = rest[open + 1..close].split('|');
+        let path = parts.next().unwrap();
+        let filters: Vec<&str> = parts.collect();
+        let value = match path.strip_prefix('/') {
+            Some(abs) => at(data, abs),
+            None => at(at(data, q.base), path),
+        };
+        assert!(!value.is_null(), "{}: `{path}` (base `{}`) is not in the run of {}", q.doc, q.base, q.run);
+        out.push_str(&figure(value, &filters));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every quote of `run` holds in its doc, filled in from `data`.
+fn check_quotes(run: &str, data: &Value) {
+    let quotes: Vec<&Quote> = QUOTES.iter().filter(|q| q.run == run).collect();
+    assert!(!quotes.is_empty(), "no quote from {run}");
+    let mut wrong = Vec::new();
+    for q in quotes {
+        let want = render(q, data);
+        if !squeeze(&doc(q.doc)).contains(&squeeze(&want)) {
+            wrong.push(format!("{}: {want}", q.doc));
+        }
+    }
+    assert!(wrong.is_empty(), "docs quoting {run} do not say what it gives:\n{}", wrong.join("\n"));
+}
+
+/// A run as the quotes read it: its summary.json, its events by type (each with `time_s`), and
+/// per share group the in-flight span most samples after the first 10 s show.
+fn data(w: &kafkasim::kafka::world::World) -> Value {
+    let run = w.run_record();
+    let mut events: Map<String, Value> = Map::new();
+    for e in kafkasim::report::events::logged(&w.plan, &w.rec.events) {
+        let mut fields = e.fields.clone();
+        fields.insert("time_s".into(), json!(e.time.as_nanos() as f64 / 1e9));
+        events
+            .entry(e.kind.to_string())
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap()
+            .push(Value::Object(fields));
+    }
+    let mut in_flight_mode = Map::new();
+    for (g, plan) in w.plan.groups.iter().enumerate() {
+        let mut counts = std::collections::BTreeMap::new();
+        for r in w.rec.metrics.iter().filter(|r| r.group as usize == g && r.time.as_millis() >= 10_000) {
+            if r.in_flight != u64::MAX {
+                *counts.entry(r.in_flight).or_insert(0u64) += 1;
+            }
+        }
+        if let Some((&span, _)) = counts.iter().max_by_key(|(span, n)| (**n, **span)) {
+            in_flight_mode.insert(plan.id.clone(), json!(span));
+        }
+    }
+    json!({
+        "summary": kafkasim::report::summary::summary(&run),
+        "events": events,
+        "in_flight_mode": in_flight_mode,
+        "caught_up_s": caught_up(w),
+        "story": kafkasim::report::narrate::story(&run),
+    })
+}
+
+/// Per group, when its backlog (summed over partitions) is first 0 again after its peak, in
+/// seconds: when it has caught up.
+fn caught_up(w: &kafkasim::kafka::world::World) -> Value {
+    let mut out = Map::new();
+    for (g, plan) in w.plan.groups.iter().enumerate() {
+        let mut per_sample: BTreeMap<u64, u64> = BTreeMap::new();
+        for r in w.rec.metrics.iter().filter(|r| r.group as usize == g) {
+            *per_sample.entry(r.time.as_nanos()).or_default() += r.backlog;
+        }
+        let peak = per_sample.iter().max_by_key(|(t, b)| (**b, std::cmp::Reverse(**t))).map(|(t, _)| *t);
+        let zero = per_sample.iter().find(|(t, b)| Some(**t) > peak && **b == 0);
+        if let Some((t, _)) = zero {
+            out.insert(plan.id.clone(), json!(*t as f64 / 1e9));
+        }
+    }
+    Value::Object(out)
+}
+
+/// A run's data, filled in by the first test that asks for it.
+type Shared = Arc<OnceLock<Arc<Value>>>;
+
+/// A shipped scenario's run data, run once per test process (the narration tests read it too).
+pub fn scenario(name: &str) -> Arc<Value> {
+    static RUNS: OnceLock<Mutex<BTreeMap<String, Shared>>> = OnceLock::new();
+    let cell = RUNS.get_or_init(Default::default).lock().unwrap().entry(name.to_string()).or_default().clone();
+    cell.get_or_init(|| {
+        let plan = kafkasim::scenario::load(&repo(&format!("scenarios/{name}.yaml"))).unwrap();
+        let mut w = kafkasim::kafka::world::World::new(plan);
+        w.run();
+        Arc::new(data(&w))
+    })
+    .clone()
+}
+
+fn compare(name: &str) -> Value {
+    let plan = kafkasim::scenario::load(&repo(&format!("scenarios/{name}.yaml"))).unwrap();
+    let cmp = kafkasim::cli::compare::run(&plan).unwrap();
+    json!({"pull": data(&cmp.a), "push": data(&cmp.b)})
+}
+
+/// The YAML block of the README's first scenario.
+fn readme_first_yaml() -> String {
+    let readme = doc(README);
+    let start = readme.find("```yaml\nname: first\n").expect("the README's first scenario") + "```yaml\n".len();
+    readme[start..start + readme[start..].find("```").unwrap()].to_string()
+}
+
+/// The lines of a doc's `--narrate` excerpt (the code block holding `marker`): each is a line
+/// of the run's story, or its start when the doc cuts it with ", ...".
+fn check_story_excerpt(doc_name: &str, marker: &str, story: &Value) {
+    let text = doc(doc_name);
+    let at = text.find(marker).unwrap_or_else(|| panic!("{doc_name} has no {marker:?}"));
+    let block_start = text[..at].rfind("```").unwrap();
+    let block = &text[block_start..at + text[at..].find("```").unwrap()];
+    let story: Vec<&str> = story.as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    let lines: Vec<&str> =
+        block.lines().filter(|l| l.len() > 12 && l.as_bytes()[2] == b':' && l[9..].starts_with("  [")).collect();
+    assert!(lines.len() >= 5, "{doc_name}: the excerpt at {marker:?} has {} story lines", lines.len());
+    for l in lines {
+        let told = match l.strip_suffix(", ...") {
+            Some(start) => story.iter().any(|s| s.starts_with(start)),
+            None => story.contains(&l),
+        };
+        assert!(told, "{doc_name}: the story does not tell\n{l}\nit tells:\n{}", story.join("\n"));
+    }
+}
+
+#[test]
+fn the_readme_first_scenario_says_what_it_gives() {
+    let data = data(&run_yaml(&readme_first_yaml()));
+    check_quotes("first", &data);
+    check_story_excerpt(README, "00:06.000  [rebalance] group billing generation 1", &data["story"]);
+}
+
+#[test]
+fn the_reference_story_and_figures_are_the_run_s() {
+    let data = scenario("reference");
+    check_quotes("reference", &data);
+    check_story_excerpt(REFERENCE, "00:00.000  [store] topic orders has 6 partitions", &data["story"]);
+    // "a consumer crashes after committing caught up ... so Burrow never reads STOP"
+    assert!(data["events"]["lag_status"].is_null(), "reference: Burrow reads OK throughout");
+}
+
+#[test]
+fn the_docs_figures_of_burrow_and_replay_runs_hold() {
+    for name in ["slow-consumer", "stuck-consumer", "pull-poll-interval", "rewind-after-bug", "pubsub-broadcast"] {
+        check_quotes(name, &scenario(name));
+    }
+}
+
+#[test]
+fn the_docs_figures_of_rebalance_and_share_runs_hold() {
+    for name in ["rolling-restart", "share-vs-consumer-standbys", "share-window-stall"] {
+        let data = scenario(name);
+        check_quotes(name, &data);
+        if name == "rolling-restart" {
+            // "... yet its rebalance_pause_ms is larger"
+            let pause = |g: &str| data["summary"]["groups"][g]["rebalance_pause_ms"]["total"].as_f64().unwrap();
+            assert!(pause("cooperative") > pause("eager"));
+        }
+        if name == "share-vs-consumer-standbys" {
+            // "only 3 consumers work and the backlog grows without end"
+            let queue = &data["summary"]["groups"]["queue"]["backlog_records"];
+            assert_eq!(queue["final"], queue["max"]);
+            assert!(data["summary"]["groups"]["shared"]["backlog_records"]["max"].as_u64() < Some(2000));
+        }
+    }
+}
+
+#[test]
+fn the_docs_figures_of_compares_hold() {
+    for name in ["push-vs-pull-slow-consumer", "push-vs-pull-unavailable", "push-vs-pull-burst"] {
+        let data = compare(name);
+        check_quotes(&format!("{name}/compare"), &data);
+        if name == "push-vs-pull-unavailable" {
+            // "| any | pull |": every group's pull run is the same.
+            let pull = &data["pull"]["summary"]["groups"];
+            for g in ["block", "unbounded"] {
+                for k in ["records_processed", "latency_ms", "lost", "lag_records"] {
+                    assert_eq!(pull[g][k], pull["drop"][k], "pull {g} {k}");
+                }
+            }
+        }
+    }
+}
+
+/// The cost estimate quoted for benches/large.yaml is what the plan gives.
+#[test]
+fn the_quoted_estimate_is_the_plan_s() {
+    let plan = kafkasim::scenario::load(&repo("benches/large.yaml")).unwrap();
+    let est = kafkasim::kafka::budget::estimate(&plan, kafkasim::kafka::budget::Usage::run(false));
+    let quote = format!(
+        "for `benches/large.yaml` it says {} and {:.1e} events",
+        kafkasim::kafka::budget::bytes_text(est.memory_bytes()),
+        est.events()
+    );
+    assert!(squeeze(&doc(REFERENCE)).contains(&quote), "docs/reference.md should say: {quote}");
+}
+
+/// `kafkasim check scenarios/standby.yaml` as the guide shows it.
+#[test]
+fn the_guide_check_excerpt_is_the_tool_s() {
+    let out = kafkasim().current_dir(repo(".")).args(["check", "scenarios/standby.yaml"]).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let guide = doc(GUIDE);
+    let start = guide.find("$ kafkasim check scenarios/standby.yaml\n").unwrap();
+    let block = &guide[start..start + guide[start..].find("```").unwrap()];
+    for l in block.lines().skip(1).filter(|l| *l != "...") {
+        assert!(stdout.lines().any(|s| s == l), "the guide shows\n{l}\nthe tool prints:\n{stdout}");
+    }
+}
+
+/// The guide's sweep table: rows of sweep.md (`| ... |` stands for the columns left out). The
+/// two-consumer rows run by default; `cargo test -- --ignored docs` runs the whole table (30 runs).
+fn check_sweep_rows(consumers: &str) {
+    let out = temp_dir(&format!("docs-sweep-{}", consumers.replace(',', "-")));
+    let set = format!("groups.billing.consumers={consumers}");
+    let args =
+        ["sweep", "scenarios/scale-out.yaml", "--set", &set, "--set", "groups.billing.protocol=eager,cooperative"];
+    let res = kafkasim()
+        .current_dir(repo("."))
+        .args(args)
+        .args(["--seeds", "5", "--plot", "groups.billing.rebalance_pause_ms.total", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    let guide = doc(GUIDE);
+    let wanted: Vec<&str> = consumers.split(',').collect();
+    let rows: Vec<&str> = guide
+        .lines()
+        .filter(|l| l.contains(" | ... | ") && wanted.iter().any(|c| l.starts_with(&format!("| {c} | "))))
+        .collect();
+    assert_eq!(rows.len(), 2 * wanted.len(), "the guide's sweep rows for {consumers}");
+    for row in rows {
+        let (head, tail) = row.split_once(" | ... | ").unwrap();
+        let found = md.lines().any(|l| l.starts_with(&format!("{head} | ")) && l.ends_with(&format!(" | {tail}")));
+        assert!(found, "the guide's sweep row\n{row}\nis not in sweep.md:\n{md}");
+    }
+    // "eager ... hands them back within about 0.1 s": the two-consumer eager median pause.
+    let eager = md.lines().find(|l| l.starts_with("| 2 | eager | ")).unwrap();
+    let median: f64 =
+        eager.trim_end_matches(" |").rsplit(" | ").next().unwrap().split(' ').next().unwrap().parse().unwrap();
+    let quote = format!("hands them back within about {:.1} s", median / 1000.0);
+    assert!(squeeze(&guide).contains(&quote), "the guide should say: {quote}");
+}
+
+#[test]
+fn the_guide_sweep_rows_for_two_consumers_are_the_tool_s() {
+    check_sweep_rows("2");
+}
+
+#[test]
+#[ignore = "30 runs; run with `cargo test -- --ignored docs`"]
+fn the_guide_sweep_table_is_the_tool_s() {
+    check_sweep_rows("2,4,8");
+}
+
+/// The README opens with exactly two set-up commands: a real scenario end to end (its charts
+/// included), then the tests; the quick start after them installs the binary on the PATH.
+#[test]
+fn the_readme_opens_with_two_commands_then_installs() {
+    let readme = doc(README);
+    let first = readme.find("```\n").unwrap() + 4;
+    let block = &readme[first..first + readme[first..].find("```").unwrap()];
+    let commands: Vec<&str> = block.lines().map(|l| l.split('#').next().unwrap().trim()).collect();
+    assert_eq!(commands.len(), 2, "{block}");
+    let scenario = commands[0].strip_prefix("cargo run --release -- run ").expect("a run of a scenario first");
+    assert!(repo(scenario).is_file(), "{scenario} is a shipped scenario");
+    assert_eq!(commands[1], "cargo test");
+    let quick_start = readme.find("## A first scenario").unwrap();
+    assert!(readme[quick_start..].contains("\ncargo install --path ."), "the quick start installs the binary");
+    assert!(readme[quick_start..].contains("\n$ kafkasim run first.yaml\n"), "and runs it from the PATH");
+}
