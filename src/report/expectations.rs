@@ -28,6 +28,13 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// What was measured, as the console and the page print it.
+    pub fn measured_text(&self) -> String {
+        show(&self.measured)
+    }
+}
+
 fn show(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),

@@ -28,6 +28,8 @@ pub struct RunView<'a> {
     pub charts: Vec<Chart>,
     /// The control-plane story (`kafkasim run --narrate`), one line each.
     pub story: Vec<String>,
+    /// The scenario's expectations, evaluated.
+    pub expectations: Vec<super::expectations::Outcome>,
 }
 
 /// At most this many events go into a page (the full list is always in events.jsonl).
@@ -171,15 +173,35 @@ fn transposed(out: &mut String, caption: &str, obj: &Map<String, Value>) {
         let _ = write!(out, "<th>{}</th>", esc(k));
     }
     out.push_str("</tr></thead><tbody>");
+    let mut folded = Vec::new();
     for key in &keys {
+        let cells: Vec<String> =
+            flats.iter().map(|(_, f)| f.iter().find(|(fk, _)| fk == key).map_or("".into(), |(_, v)| scalar(v))).collect();
+        // A row that is zero or empty in every column says nothing: folded away below the table.
+        if cells.iter().all(|c| is_blank(c)) {
+            folded.push(key.replace('_', " "));
+            continue;
+        }
         let _ = write!(out, "<tr><th>{}</th>", esc(&key.replace('_', " ")));
-        for (_, f) in &flats {
-            let v = f.iter().find(|(fk, _)| fk == key).map_or("".into(), |(_, v)| scalar(v));
+        for v in cells {
             let _ = write!(out, "<td>{}</td>", esc(&v));
         }
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
+    if !folded.is_empty() {
+        let _ = write!(
+            out,
+            "<details class=\"zeros\"><summary>{} more figures are zero or empty in every column</summary>{}</details>",
+            folded.len(),
+            esc(&folded.join(", "))
+        );
+    }
+}
+
+/// A cell with nothing to say: zero, empty, none.
+fn is_blank(cell: &str) -> bool {
+    matches!(cell, "" | "0" | "0.0" | "-" | "none")
 }
 
 /// The summary as tables: the run's own figures, topics, groups side by side, then every deeper
@@ -326,6 +348,11 @@ window.addEventListener('error', function (e) {
     Object.keys(sel).forEach(function (k) { sel[k].addEventListener('change', apply); });
     apply();
   });
+  // Where the answer sits (checked by a test in a 1400x1000 window): the findings and the first chart.
+  [['findings', '#findings'], ['first-chart', 'figure.chart']].forEach(function (p) {
+    var el = document.querySelector(p[1]);
+    if (el) document.body.setAttribute('data-' + p[0] + '-top', String(Math.round(el.getBoundingClientRect().top + window.scrollY)));
+  });
   document.body.setAttribute('data-ready', 'yes');
 })();
 "#;
@@ -383,8 +410,9 @@ fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body></html>\n",
-        esc(title)
+         <title>{}</title><style>{STYLE}{}</style></head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body></html>\n",
+        esc(title),
+        super::page_top::STYLE
     )
 }
 
@@ -395,9 +423,9 @@ fn head(out: &mut String, title: &str, summary: &Value, description: &str, nav: 
     }
     let _ = write!(
         out,
-        "<p class=\"muted\">seed {} &middot; {} ms of virtual time &middot; {} events processed &middot; {} records produced &middot; written by kafkasim {}</p><nav>",
+        "<p class=\"muted\">seed {} &middot; {} of virtual time &middot; {} events processed &middot; {} records produced &middot; written by kafkasim {}</p><nav>",
         esc(&scalar(&summary["seed"])),
-        esc(&scalar(&summary["duration_ms"])),
+        esc(&summary["duration_ms"].as_u64().map_or_else(|| "-".to_string(), |ms| super::num::human_ns(ms * 1_000_000))),
         esc(&scalar(&summary["events_processed"])),
         esc(&scalar(&summary["records_produced"])),
         env!("CARGO_PKG_VERSION"),
@@ -419,13 +447,22 @@ fn scenario_block(out: &mut String, scenario: &str, overridden_seed: Option<u64>
 /// The page of one run.
 pub fn run_page(view: &RunView, description: &str, scenario: &str, overridden_seed: Option<u64>) -> String {
     let mut out = String::new();
-    let nav = [("summary", "summary"), ("charts", "charts"), ("events", "event timeline"), ("scenario", "scenario")];
+    let nav = [
+        ("findings", "what happened"),
+        ("charts", "charts"),
+        ("summary", "all figures"),
+        ("events", "event timeline"),
+        ("scenario", "scenario"),
+    ];
     head(&mut out, &format!("kafkasim: {}", view.heading), view.summary, description, &nav);
-    out.push_str("<section id=\"summary\"><h2>Summary</h2><div class=\"tables\">");
-    summary_tables(&mut out, view.summary);
-    out.push_str("</div></section><section id=\"charts\"><h2>Charts</h2>");
+    // The answer first: what happened and why, the expectations, the charts; the tables after.
+    super::page_top::findings_block(&mut out, view.summary);
+    super::page_top::expectations_block(&mut out, &view.expectations);
+    out.push_str("<section id=\"charts\"><h2>Charts</h2>");
     charts_block(&mut out, &view.charts);
-    out.push_str("</section><section id=\"events\"><h2>Event timeline</h2>");
+    out.push_str("</section><section id=\"summary\"><h2>All figures</h2><div class=\"tables\">");
+    summary_tables(&mut out, view.summary);
+    out.push_str("</div></section><section id=\"events\"><h2>Event timeline</h2>");
     story_block(&mut out, &view.story);
     events_block(&mut out, "events-run", &view.events);
     out.push_str("</section>");
@@ -564,6 +601,7 @@ pub fn run_view<'a>(w: &Run, summary: &'a Value, dir: &Path, heading: &str) -> a
         events: super::events::logged(w.plan, &w.rec.events).iter().map(event_value).collect(),
         charts: read_charts(dir, &CHARTS)?,
         story: super::narrate::story(w),
+        expectations: super::expectations::evaluate(w.plan, summary),
     })
 }
 

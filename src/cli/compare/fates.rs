@@ -22,7 +22,7 @@ pub enum Kind {
     Resumed,
     /// Its membership was taken away (`reason`: session_timeout, poll_timeout, ...).
     Fenced(&'static str),
-    /// A share member's poll timeout (it leaves the group itself).
+    /// A poll timeout: the member leaves the group itself.
     PollTimeout,
     /// The coordinator dropped it from a rebalance it did not join in time.
     MissedRebalance,
@@ -84,9 +84,11 @@ fn step_of(what: &What) -> Option<(u32, Kind)> {
         What::ConsumerStopped { consumer } => (*consumer, Kind::Stopped),
         What::ConsumerHung { consumer, for_ } => (*consumer, Kind::Hung(*for_)),
         What::ConsumerResumed { consumer, .. } => (*consumer, Kind::Resumed),
+        // A poll timeout has its own event (every member's), so its removal is not told twice.
+        What::MemberRemoved { reason: "poll_timeout", .. } => return None,
         What::MemberRemoved { consumer, fenced: true, reason, .. } => (*consumer, Kind::Fenced(reason)),
         What::MemberRemoved { consumer, reason: "rebalance_timeout", .. } => (*consumer, Kind::MissedRebalance),
-        What::PollTimeout { consumer } => (*consumer, Kind::PollTimeout),
+        What::PollTimeout { consumer, .. } => (*consumer, Kind::PollTimeout),
         What::MembershipLost { consumer } => (*consumer, Kind::MembershipLost),
         What::ConsumerError { consumer, error } => (*consumer, Kind::Error(error.clone())),
         What::ConsumerStarted { consumer, cause: StartCause::Timeline } => (*consumer, Kind::Restarted),

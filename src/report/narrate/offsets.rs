@@ -94,7 +94,7 @@ fn consumer_of(what: &What) -> Option<u32> {
         | What::ConsumerResumed { consumer, .. }
         | What::MemberRemoved { consumer, .. }
         | What::MembershipLost { consumer }
-        | What::PollTimeout { consumer }
+        | What::PollTimeout { consumer, .. }
         | What::CommitFailed { consumer, .. } => Some(*consumer),
         _ => None,
     }
