@@ -5,7 +5,7 @@ use super::frame::{
     LegendEntry, MarkerLayout, Plot, Swatch, axis_tick_width, draw_legend, draw_legend_note, draw_title, empty_scene,
     fitted_x_axis, left_margin, legend_entry, legend_width, patterned_line, title_height,
 };
-use super::render::{Rgb, Scene, palette, variant};
+use super::render::{Rgb, Scene, palette};
 use super::{LineChart, Series};
 
 const WIDTH: i32 = 1200;
@@ -141,11 +141,10 @@ fn short_name<'a>(other: &'a str, label: &str) -> &'a str {
     }
 }
 
-/// Palette slot, pattern and width of series `i`.
+/// Colour, pattern and width of series `i`: the pattern is the caller's alone, so series are
+/// told apart by colour and a dash always means what the caller's legend note says.
 fn style(i: usize, s: &Series) -> (Rgb, u8, u32) {
-    let slot = s.color.unwrap_or(i);
-    let pattern = if s.dash != 0 { s.dash } else { variant(slot) };
-    (palette(slot), pattern, if s.thin { 1 } else { 2 })
+    (palette(s.color.unwrap_or(i)), s.dash, if s.thin { 1 } else { 2 })
 }
 
 pub(super) fn scene(chart: &LineChart) -> Scene {
@@ -212,8 +211,8 @@ fn data_range(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
     any.then_some(((x0, x1), (y0, y1)))
 }
 
-/// One legend entry per series, saying which earlier line it is the same as, or partly; a
-/// line that hides another is dashed.
+/// One legend entry per series, saying which earlier line it is the same as, or partly (its
+/// swatch keeps the series' own pattern: the legend text says it is sliced with the other).
 fn legend_entries(series: &[Series], overlap: &Overlap) -> Vec<LegendEntry> {
     series
         .iter()
@@ -227,7 +226,6 @@ fn legend_entries(series: &[Series], overlap: &Overlap) -> Vec<LegendEntry> {
                 }
                 None => s.label.clone(),
             };
-            let pattern = if overlap.note[i].is_some() { pattern.max(1) } else { pattern };
             LegendEntry { pattern, thin: width == 1, ..legend_entry(&label, color) }
         })
         .collect()
