@@ -39,6 +39,7 @@ mod axis;
 mod bar;
 mod frame;
 mod line;
+mod log_scale;
 mod ownership;
 mod render;
 #[cfg(test)]
@@ -152,6 +153,21 @@ impl LineChart<'_> {
         render::ensure_font()?;
         render::write_files(&line::scene(self), png, svg)
     }
+
+    /// Writes the chart as `write` does, but with a logarithmic y axis (decades labelled,
+    /// "log scale" added to the y label) when its positive values span more than three
+    /// decades: largest / smallest positive value > 1000. Values at or below 0 are drawn on
+    /// the axis' floor.
+    pub fn write_log_if_wide(&self, png: &Path, svg: &Path) -> anyhow::Result<()> {
+        render::ensure_font()?;
+        render::write_files(&line::scene_scaled(self, true), png, svg)
+    }
+}
+
+/// Whether `LineChart::write_log_if_wide` draws these series on a log scale: their positive
+/// values span more than three decades (largest / smallest > 1000).
+pub fn log_scale_for(series: &[Series]) -> bool {
+    log_scale::wants_log(series)
 }
 
 /// A line chart with default options (see `LineChart`).
