@@ -8,8 +8,9 @@ mod ownership;
 pub use markers::{action_markers, event_label, failure_markers, markers};
 pub use ownership::standbys;
 
-use super::charts::{Band, LineChart, Series};
+use super::charts::{self, Band, LineChart, Series};
 use super::lag;
+use crate::record::NONE_U64;
 use crate::record::run::Run;
 use crate::scenario::plan::GroupType;
 use ownership::ownership_chart;
@@ -17,7 +18,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The chart files of a run, in the order the report page shows them. latency-over-time is
-/// written when the engine recorded latency per second (`GroupStats::record_latency_at`).
+/// written when the engine recorded latency per second (`GroupStats::record_latency_at`) or a
+/// record waited at a sample (`GroupSample::oldest_unprocessed_ns`).
 pub const CHARTS: [&str; 5] = ["lag", "ownership", "share", "offsets", "latency-over-time"];
 
 /// Palette slot of group `g`: groups come first.
@@ -38,7 +40,8 @@ pub fn write_all(w: &Run, dir: &Path) -> anyhow::Result<()> {
     if w.plan.groups.iter().any(|g| g.kind == GroupType::Share) {
         share_chart(w, dir)?;
     }
-    if w.rec.groups.iter().any(|g| !g.latency_per_second.is_empty()) {
+    let waited = w.rec.group_samples.iter().any(|s| s.oldest_unprocessed_ns != NONE_U64 && s.oldest_unprocessed_ns > 0);
+    if waited || w.rec.groups.iter().any(|g| !g.latency_per_second.is_empty()) {
         latency_chart(w, dir)?;
     }
     Ok(())
@@ -107,8 +110,10 @@ fn share_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     .write(&dir.join("share.png"), &dir.join("share.svg"))
 }
 
-/// Per group and second: p99 (solid) and p50 (dashed) end-to-end latency of the records that
-/// finished processing in that second, plotted at the second's middle.
+/// Per group: the age of its oldest unprocessed record at each sample (thick; an outage shows
+/// as a climb, not as a gap), and p99 (thin) and p50 (dashed) end-to-end latency of the records
+/// that finished processing in each second, plotted at the second's middle. On a log scale when
+/// the values span more than three decades.
 fn latency_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let mut series = Vec::new();
     for (gi, g) in w.plan.groups.iter().enumerate() {
@@ -117,9 +122,16 @@ fn latency_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
         let at = |s: u64| s as f64 + half;
         let color = Some(group_slot(gi));
         series.push(Series {
+            label: format!("{}: oldest unprocessed", g.id),
+            points: oldest_unprocessed_ms(w, gi),
+            color,
+            ..Default::default()
+        });
+        series.push(Series {
             label: format!("{}: p99", g.id),
             points: q.iter().map(|&(s, _, p99)| (at(s), p99 as f64 / 1e6)).collect(),
             color,
+            thin: true,
             ..Default::default()
         });
         series.push(Series {
@@ -127,13 +139,18 @@ fn latency_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
             points: q.iter().map(|&(s, p50, _)| (at(s), p50 as f64 / 1e6)).collect(),
             color,
             dash: 1,
-            ..Default::default()
+            thin: true,
         });
     }
     let bucket = w.rec.groups.first().map_or(1, |g| g.latency_bucket_s);
     let per = if bucket == 1 { "second".to_string() } else { format!("{bucket} s") };
-    let title = format!("{}: end-to-end latency per {per} (publish to processed)", w.plan.name);
-    let note = format!("Solid: p99, dashed: p50, of the records that finished processing in each {per}.");
+    let title = format!("{}: age of the oldest unprocessed record, and end-to-end latency per {per}", w.plan.name);
+    let note = format!(
+        "Thick: age of the oldest record not yet processed, the largest sampled in each {per} (it \
+         climbs while records wait). Thin: p99, dashed: p50, of the end-to-end latency (publish to processed) \
+         of the records that finished processing in each {per}.{}",
+        if charts::log_scale_for(&series) { " Log scale: 0 (nothing waiting) lies on the bottom line." } else { "" }
+    );
     LineChart {
         title: &title,
         x_label: "virtual time (s)",
@@ -141,11 +158,44 @@ fn latency_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
         series: &series,
         markers: &markers(w),
         integer_y: false,
-        empty_note: Some("No record was processed, so there is no latency to show."),
+        empty_note: Some("No record waited and none was processed, so there is no latency to show."),
         legend_note: Some(&note),
         bands: &[],
     }
-    .write(&dir.join("latency-over-time.png"), &dir.join("latency-over-time.svg"))
+    .write_log_if_wide(&dir.join("latency-over-time.png"), &dir.join("latency-over-time.svg"))
+}
+
+/// Group `gi`'s age of its oldest unprocessed record, the largest sampled in each latency
+/// bucket (so a healthy group's samples that found nothing waiting do not draw a comb down to
+/// 0), as (seconds of that sample, milliseconds).
+fn oldest_unprocessed_ms(w: &Run, gi: usize) -> Vec<(f64, f64)> {
+    let samples = w.rec.group_samples.iter().filter(|s| s.group as usize == gi);
+    let samples = samples.filter(|s| s.oldest_unprocessed_ns != NONE_U64);
+    let bucket_ns = w.rec.groups[gi].latency_bucket_s.max(1) * 1_000_000_000;
+    let peaks = bucket_peaks(samples.map(|s| (s.time.as_nanos(), s.oldest_unprocessed_ns)), bucket_ns);
+    peaks.into_iter().map(|(t, v)| (t as f64 / 1e9, v as f64 / 1e6)).collect()
+}
+
+/// The largest value of each `bucket_ns` stretch of time-ordered `(ns, value)` samples, with the
+/// time of the first sample that has it.
+fn bucket_peaks(samples: impl Iterator<Item = (u64, u64)>, bucket_ns: u64) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    let mut current = None;
+    for (t, v) in samples {
+        let bucket = t / bucket_ns.max(1);
+        match out.last_mut() {
+            Some(last) if current == Some(bucket) => {
+                if v > last.1 {
+                    *last = (t, v);
+                }
+            }
+            _ => {
+                out.push((t, v));
+                current = Some(bucket);
+            }
+        }
+    }
+    out
 }
 
 /// Per group: backlog (records not yet read) as the main line, committed lag (what
@@ -290,4 +340,22 @@ fn offsets_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
         bands: &[],
     }
     .write(&dir.join("offsets.png"), &dir.join("offsets.svg"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bucket_peaks;
+
+    #[test]
+    fn oldest_age_keeps_each_buckets_peak_where_it_was_sampled() {
+        let s = 1_000_000_000u64;
+        // Healthy second 0 (mostly nothing waiting), an outage climbing through seconds 1 and 2,
+        // then second 4 (none sampled in 3).
+        let samples = [(0, 0), (s / 2, 4), (s * 9 / 10, 0), (s, 100), (s * 3 / 2, 600), (2 * s, 1100), (4 * s, 0)];
+        assert_eq!(bucket_peaks(samples.into_iter(), s), [(s / 2, 4), (s * 3 / 2, 600), (2 * s, 1100), (4 * s, 0)]);
+        // Ties keep the first; a 5 s bucket takes the peak of all of them.
+        assert_eq!(bucket_peaks([(0, 7), (s, 7)].into_iter(), s * 5), [(0, 7)]);
+        assert_eq!(bucket_peaks(samples.into_iter(), s * 5), [(2 * s, 1100)]);
+        assert!(bucket_peaks(std::iter::empty(), s).is_empty());
+    }
 }
