@@ -92,7 +92,7 @@ impl World {
                 buffered_records,
                 buffered_bytes,
                 drops: self.rec.groups[gi].drops,
-                oldest_unprocessed_ns: oldest[gi],
+                oldest_unprocessed_ns: oldest.get(gi).copied().unwrap_or(NONE_U64),
             });
         }
     }
