@@ -177,7 +177,7 @@ fn oldest_unprocessed_ms(w: &Run, gi: usize) -> Vec<(f64, f64)> {
 }
 
 /// The largest value of each `bucket_ns` stretch of time-ordered `(ns, value)` samples, with the
-/// time of the first sample that has it.
+/// time of the last sample that has it (a bucket of zeros ends where the next one may climb).
 fn bucket_peaks(samples: impl Iterator<Item = (u64, u64)>, bucket_ns: u64) -> Vec<(u64, u64)> {
     let mut out: Vec<(u64, u64)> = Vec::new();
     let mut current = None;
@@ -185,7 +185,7 @@ fn bucket_peaks(samples: impl Iterator<Item = (u64, u64)>, bucket_ns: u64) -> Ve
         let bucket = t / bucket_ns.max(1);
         match out.last_mut() {
             Some(last) if current == Some(bucket) => {
-                if v > last.1 {
+                if v >= last.1 {
                     *last = (t, v);
                 }
             }
@@ -353,8 +353,8 @@ mod tests {
         // then second 4 (none sampled in 3).
         let samples = [(0, 0), (s / 2, 4), (s * 9 / 10, 0), (s, 100), (s * 3 / 2, 600), (2 * s, 1100), (4 * s, 0)];
         assert_eq!(bucket_peaks(samples.into_iter(), s), [(s / 2, 4), (s * 3 / 2, 600), (2 * s, 1100), (4 * s, 0)]);
-        // Ties keep the first; a 5 s bucket takes the peak of all of them.
-        assert_eq!(bucket_peaks([(0, 7), (s, 7)].into_iter(), s * 5), [(0, 7)]);
+        // Ties keep the last; a 5 s bucket takes the peak of all of them.
+        assert_eq!(bucket_peaks([(0, 7), (s, 7), (2 * s, 3)].into_iter(), s * 5), [(s, 7)]);
         assert_eq!(bucket_peaks(samples.into_iter(), s * 5), [(2 * s, 1100)]);
         assert!(bucket_peaks(std::iter::empty(), s).is_empty());
     }
