@@ -55,7 +55,7 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Palette slot (the group's or consumer's); None = its index in the list.
     pub color: Option<usize>,
-    /// Line pattern: 0 = solid (or the slot's own pattern past 20), 1 dashed,
+    /// Line pattern: 0 = solid (whatever the slot), 1 dashed,
     /// 2 dotted, 3 long dashes.
     pub dash: u8,
     /// A thin companion line (e.g. committed lag beside the backlog).

@@ -48,7 +48,9 @@ pub(super) fn ownership_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     }
     let hangs = w.rec.events.iter().any(|e| matches!(e.what, crate::record::event::What::ConsumerHung { .. }));
     let down_word = if hangs { "crashed or hung" } else { "crashed" };
-    let title = format!("{}: partition ownership (solid grey: unowned; striped: owner {down_word})", w.plan.name);
+    let down = rows.iter().any(|r| r.spans.iter().any(|s| s.faded));
+    let striped = if down { format!("; striped: owner {down_word}") } else { String::new() };
+    let title = format!("{}: partition ownership (solid grey: unowned{striped})", w.plan.name);
     charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
 }
 
