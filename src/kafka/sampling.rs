@@ -82,6 +82,7 @@ impl World {
 
     /// What each group's push buffers hold now, and its drops so far (one row per group).
     fn buffer_samples(&mut self, now: SimTime) {
+        let oldest = self.oldest_unprocessed(now);
         for gi in 0..self.groups.len() {
             let members = &self.groups[gi].consumers;
             let buffered_records = members.iter().map(|&c| self.consumers[c].buffered()).sum();
@@ -92,6 +93,7 @@ impl World {
                 buffered_records,
                 buffered_bytes,
                 drops: self.rec.groups[gi].drops,
+                oldest_unprocessed_ns: oldest.get(gi).copied().unwrap_or(NONE_U64),
             });
         }
     }
@@ -297,5 +299,110 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
             in_flight: NONE_U64,
             share_lag: NONE_U64,
         });
+    }
+}
+
+impl World {
+    /// Per group, the age (ns) of the oldest record it has not processed yet, the largest over
+    /// the partitions of this sample's rows (`sample_rows`): 0 when none waits, NONE_U64 for a
+    /// group without rows. Per partition the oldest is a share group's SPSO (the first record not
+    /// done), or a classic group's resume point (log end - backlog) or, if earlier, the first
+    /// record its consumers hold unfinished (in the batch in hand or a push buffer).
+    fn oldest_unprocessed(&self, now: SimTime) -> Vec<u64> {
+        let mut out = vec![NONE_U64; self.groups.len()];
+        let mut held = std::collections::BTreeMap::new();
+        for (i, row) in self.sample_rows.iter().enumerate() {
+            let gi = row.group as usize;
+            if i == 0 || self.sample_rows[i - 1].group != row.group {
+                held = self.held_unprocessed(gi, now);
+                out[gi] = 0;
+            }
+            let Some(oldest) = oldest_unprocessed_offset(row, held.get(&row.partition).copied()) else { continue };
+            // A record already freed from memory was older still than the oldest one kept.
+            let log = &self.broker.partitions[row.partition as usize].log;
+            if let Some(t) = log.created_at(oldest).or_else(|| log.created_at(log.retained_from())) {
+                out[gi] = out[gi].max(now.as_nanos().saturating_sub(t));
+            }
+        }
+        out
+    }
+
+    /// The first offset per partition that classic group `gi`'s running consumers hold and have
+    /// not finished processing (a hung one finished nothing after its hang began).
+    fn held_unprocessed(&self, gi: usize, now: SimTime) -> std::collections::BTreeMap<u32, u64> {
+        let mut held = std::collections::BTreeMap::new();
+        if self.groups[gi].share_opt().is_some() {
+            return held;
+        }
+        for &c in &self.groups[gi].consumers {
+            let con = &self.consumers[c];
+            if !con.is_running() {
+                continue;
+            }
+            let done_by = con.hang.frozen.as_ref().map_or(now, |h| h.since.min(now));
+            let done = con.inflight.finished_by(done_by);
+            let buffered = con.push_buffer().into_iter().flat_map(|b| b.ranges.iter().copied());
+            for (p, from, _) in con.inflight.ranges_after(done).into_iter().chain(buffered) {
+                let first = held.entry(p).or_insert(from);
+                *first = (*first).min(from);
+            }
+        }
+        held
+    }
+}
+
+/// The oldest offset of `row`'s partition that its group has not processed, given the first
+/// one its consumers hold unfinished (`held`); None when none waits. A share group's SPSO is its
+/// first record not done; a classic group resumes at log end - backlog (the owner's position,
+/// the committed offset or where auto.offset.reset starts), and holds what it fetched before.
+fn oldest_unprocessed_offset(row: &MetricRow, held: Option<u64>) -> Option<u64> {
+    let end = row.log_end_offset;
+    let resume = if row.spso != NONE_U64 { row.spso } else { end.saturating_sub(row.backlog) };
+    let oldest = held.map_or(resume, |h| h.min(resume)).max(row.log_start_offset);
+    (oldest < end).then_some(oldest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oldest_unprocessed_offset;
+    use crate::record::burrow::LagStatus;
+    use crate::record::{MetricRow, NONE_U32, NONE_U64};
+    use crate::sim::SimTime;
+
+    fn row(start: u64, end: u64, backlog: u64, spso: u64) -> MetricRow {
+        MetricRow {
+            time: SimTime::ZERO,
+            group: 0,
+            partition: 0,
+            log_end_offset: end,
+            log_start_offset: start,
+            committed: NONE_U64,
+            lag_ns: NONE_U64,
+            position: NONE_U64,
+            owner: NONE_U32,
+            backlog,
+            lag_status: LagStatus::Ok,
+            spso,
+            speo: NONE_U64,
+            in_flight: NONE_U64,
+            share_lag: NONE_U64,
+        }
+    }
+
+    #[test]
+    fn oldest_unprocessed_is_the_resume_point_or_what_is_held_before_it() {
+        // Caught up: nothing waits.
+        assert_eq!(oldest_unprocessed_offset(&row(0, 100, 0, NONE_U64), None), None);
+        // 30 unread: the oldest is at log end - backlog.
+        assert_eq!(oldest_unprocessed_offset(&row(0, 100, 30, NONE_U64), None), Some(70));
+        // A batch from 50 is still being processed (position 70): it is older.
+        assert_eq!(oldest_unprocessed_offset(&row(0, 100, 30, NONE_U64), Some(50)), Some(50));
+        // All read, but the last batch is not finished.
+        assert_eq!(oldest_unprocessed_offset(&row(0, 100, 0, NONE_U64), Some(90)), Some(90));
+        // Retention deleted past the resume point: the oldest left is the log start.
+        assert_eq!(oldest_unprocessed_offset(&row(80, 100, 40, NONE_U64), None), Some(80));
+        // A share group: its SPSO, whatever the backlog.
+        assert_eq!(oldest_unprocessed_offset(&row(0, 100, 10, 40), None), Some(40));
+        assert_eq!(oldest_unprocessed_offset(&row(0, 100, 0, 100), None), None);
     }
 }

@@ -79,6 +79,9 @@ pub struct GroupSample {
     pub buffered_records: u64,
     pub buffered_bytes: u64,
     pub drops: u64,
+    /// Age (ns) of the oldest record the group has not processed yet, the largest over its
+    /// partitions (0: none waits; NONE_U64: the group had no partition at this sample).
+    pub oldest_unprocessed_ns: u64,
 }
 
 /// A share group's partition at one sample: the in-flight span and KIP-1226 share lag.

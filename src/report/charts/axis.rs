@@ -22,7 +22,7 @@ struct Step {
 }
 
 /// Exact power of ten for |e| <= 22, deterministic beyond that.
-fn pow10(e: i32) -> f64 {
+pub(super) fn pow10(e: i32) -> f64 {
     let mut p = 1.0f64;
     for _ in 0..e.unsigned_abs().min(320) {
         p *= 10.0;

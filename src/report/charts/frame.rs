@@ -7,7 +7,7 @@ use super::Marker;
 use super::axis::{Axis, exact_axis};
 use super::render::{
     AXIS, GRID, LABEL_SIZE, LEGEND_SIZE, MARKER, MARKER_SIZE, MUTED_TEXT, Rgb, Scene, TEXT, TICK_SIZE, TITLE_SIZE,
-    WHITE_BG, dash_pattern, fit_text, text_width,
+    WHITE_BG, dash_pattern, faded, fit_text, text_width,
 };
 
 /// The plot rectangle (pixels, inclusive) and the value ranges it shows.
@@ -130,10 +130,20 @@ pub(super) fn legend_entry(label: &str, color: Rgb) -> LegendEntry {
     LegendEntry { label: fit_text(label, LEGEND_SIZE, LEGEND_MAX_LABEL, 60), color, pattern: 0, thin: false }
 }
 
+/// Box pattern of a span whose owner is down (crashed or hung): a pale fill crossed by
+/// diagonal stripes of the owner's colour, unlike any solid or white-barred box.
+pub(super) const DOWN_PATTERN: u8 = 9;
+
 /// Box swatch / span fill of pattern `p`: thin white lines across a coloured
 /// box at a fixed spacing per pattern (hatching, never read as stacked
-/// segments), so boxes of one colour with different patterns stay apart.
+/// segments), so boxes of one colour with different patterns stay apart;
+/// `DOWN_PATTERN`: diagonal stripes on a pale ground.
 pub(super) fn patterned_box(scene: &mut Scene, x0: i32, y0: i32, x1: i32, y1: i32, color: Rgb, p: u8) {
+    if p == DOWN_PATTERN {
+        scene.fill_rect(x0, y0, x1, y1, faded(color, 0.22));
+        diagonal_stripes(scene, (x0, y0, x1, y1), color, 7);
+        return;
+    }
     scene.fill_rect(x0, y0, x1, y1, color);
     let spacing = match p {
         0 => return,
@@ -145,6 +155,22 @@ pub(super) fn patterned_box(scene: &mut Scene, x0: i32, y0: i32, x1: i32, y1: i3
     while y < y1 {
         scene.line((x0, y), (x1, y), WHITE_BG);
         y += spacing;
+    }
+}
+
+/// Stripes rising to the right across the box `(x0, y0, x1, y1)`, 2 px wide, one every
+/// `spacing` px (on x + y), clipped to the box.
+fn diagonal_stripes(scene: &mut Scene, (x0, y0, x1, y1): (i32, i32, i32, i32), color: Rgb, spacing: i32) {
+    let first = (x0 + y0).div_euclid(spacing) * spacing;
+    let mut c = first;
+    while c <= x1 + y1 {
+        for k in [c, c + 1] {
+            let (xa, xb) = ((k - y1).max(x0), (k - y0).min(x1));
+            if xa <= xb {
+                scene.line((xa, k - xa), (xb, k - xb), color);
+            }
+        }
+        c += spacing;
     }
 }
 
@@ -262,7 +288,6 @@ pub(super) struct MarkerLayout {
 }
 
 const MARKER_ROW: i32 = 16;
-const MAX_DASHES: i64 = 30_000;
 const MARKER_MAX_ROWS: usize = 4;
 const MARKER_MAX_LISTED: usize = 60;
 const LIST_ROW: i32 = 16;
@@ -275,40 +300,85 @@ fn secs(v: f64) -> String {
     format!("{s} s")
 }
 
-/// The markers on the axis, each with its pixel, value and trimmed label, sorted by pixel
-/// (stable: ties keep the caller's order).
-fn place(markers: &[Marker], x: &Axis, left: i32, right: i32) -> Vec<(i32, f64, String)> {
+/// A marker on the axis: its pixel, value, trimmed label and fixed number.
+type Placed = (i32, f64, String, Option<usize>);
+
+/// The markers on the axis, sorted by pixel (stable: ties keep the caller's order).
+fn place(markers: &[Marker], x: &Axis, left: i32, right: i32) -> Vec<Placed> {
     let span = x.hi - x.lo;
     let eps = span.abs() * 1e-9;
-    let mut placed: Vec<(i32, f64, String)> = markers
+    let mut placed: Vec<Placed> = markers
         .iter()
         .filter(|m| m.x.is_finite() && m.x >= x.lo - eps && m.x <= x.hi + eps)
         .map(|m| {
             let px = map(m.x, x.lo, x.hi, left, right).clamp(left, right);
-            (px, m.x, m.label.trim().to_string())
+            (px, m.x, m.label.trim().to_string(), m.number)
         })
         .collect();
-    placed.sort_by_key(|(px, _, _)| *px); // stable: ties keep caller order
+    placed.sort_by_key(|p| p.0); // stable: ties keep caller order
     placed
 }
 
-/// Distinct labels at the pixel of `placed[i]`, in caller order, with counts; and the index
-/// of the first marker past that pixel.
-fn labels_at(placed: &[(i32, f64, String)], i: usize) -> (Vec<(&str, usize)>, usize) {
-    let px = placed[i].0;
+/// Distinct non-empty labels in caller order, "×n" after one given n times, joined by "; ".
+fn distinct_text<'a>(labels: impl Iterator<Item = &'a str>) -> String {
     let mut distinct: Vec<(&str, usize)> = Vec::new();
-    let mut j = i;
-    while j < placed.len() && placed[j].0 == px {
-        let l = placed[j].2.as_str();
-        if !l.is_empty() {
-            match distinct.iter_mut().find(|(d, _)| *d == l) {
-                Some((_, n)) => *n += 1,
-                None => distinct.push((l, 1)),
-            }
+    for l in labels.filter(|l| !l.is_empty()) {
+        match distinct.iter_mut().find(|(d, _)| *d == l) {
+            Some((_, n)) => *n += 1,
+            None => distinct.push((l, 1)),
         }
-        j += 1;
     }
-    (distinct, j)
+    let parts: Vec<String> =
+        distinct.iter().map(|(l, n)| if *n > 1 { format!("{l} ×{n}") } else { l.to_string() }).collect();
+    parts.join("; ")
+}
+
+/// One numbered entry of the list: its number, time and text.
+#[derive(Debug, Clone, PartialEq)]
+struct Item {
+    number: usize,
+    at: f64,
+    text: String,
+}
+
+/// The entries of the markers at one pixel. Chart-numbered (`next`: the next free number):
+/// one entry with every label. Caller-numbered (`next` None): one entry per number, in number
+/// order; markers without a number add no entry.
+fn items_at(at_px: &[Placed], next: Option<usize>) -> Vec<Item> {
+    if let Some(number) = next {
+        let text = distinct_text(at_px.iter().map(|p| p.2.as_str()));
+        return if text.is_empty() { Vec::new() } else { vec![Item { number, at: at_px[0].1, text }] };
+    }
+    let mut numbers: Vec<usize> = at_px.iter().filter_map(|p| p.3).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+        .into_iter()
+        .filter_map(|n| {
+            let mine = || at_px.iter().filter(|p| p.3 == Some(n));
+            let text = distinct_text(mine().map(|p| p.2.as_str()));
+            (!text.is_empty()).then(|| Item { number: n, at: mine().next().map_or(0.0, |p| p.1), text })
+        })
+        .collect()
+}
+
+/// The numbers of one line: "3", "3,4", or "3–6" for a run of three or more.
+fn number_text(numbers: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let mut j = i;
+        while j + 1 < numbers.len() && numbers[j + 1] == numbers[j] + 1 {
+            j += 1;
+        }
+        if j >= i + 2 {
+            parts.push(format!("{}–{}", numbers[i], numbers[j]));
+        } else {
+            parts.extend(numbers[i..=j].iter().map(|n| n.to_string()));
+        }
+        i = j + 1;
+    }
+    parts.join(",")
 }
 
 impl MarkerLayout {
@@ -316,17 +386,19 @@ impl MarkerLayout {
     /// under the chart uses the width from `left` to `limit`.
     pub fn new(markers: &[Marker], x: &Axis, left: i32, right: i32, limit: i32) -> Self {
         let placed = place(markers, x, left, right);
+        let fixed = markers.iter().any(|m| m.number.is_some());
         let mut out = MarkerLayout::default();
         let mut row_ends: Vec<i32> = Vec::new();
         let mut i = 0;
         while i < placed.len() {
-            let (px, at) = (placed[i].0, placed[i].1);
-            let (distinct, next) = labels_at(&placed, i);
+            let px = placed[i].0;
+            let next = i + placed[i..].iter().take_while(|p| p.0 == px).count();
+            let items = items_at(&placed[i..next], (!fixed).then_some(out.entries.len() + 1));
             i = next;
-            if distinct.is_empty() {
+            if items.is_empty() {
                 out.lines.push((px, None));
             } else {
-                out.number(px, at, &distinct, &mut row_ends, (left, limit));
+                out.number(px, &items, &mut row_ends, (left, limit));
             }
         }
         out.rows = row_ends.len();
@@ -337,17 +409,10 @@ impl MarkerLayout {
     }
 
     /// Numbers the line at `px` in the first band row with room for its number and lists its
-    /// labels; past the rows or the list's length the line stays unnumbered. `(left, limit)`:
+    /// entries; past the rows or the list's length the line stays unnumbered. `(left, limit)`:
     /// where numbers may go.
-    fn number(
-        &mut self,
-        px: i32,
-        at: f64,
-        distinct: &[(&str, usize)],
-        row_ends: &mut Vec<i32>,
-        (left, limit): (i32, i32),
-    ) {
-        let number = (self.entries.len() + 1).to_string();
+    fn number(&mut self, px: i32, items: &[Item], row_ends: &mut Vec<i32>, (left, limit): (i32, i32)) {
+        let number = number_text(&items.iter().map(|it| it.number).collect::<Vec<_>>());
         let w = text_width(&number, MARKER_SIZE);
         let start = (px - w / 2).clamp(left.min(px), (limit - w).max(left));
         let row = row_ends.iter().position(|end| *end + 4 <= start);
@@ -361,18 +426,15 @@ impl MarkerLayout {
             None => None,
         };
         let Some(row) = row else {
-            self.unlisted += 1;
+            self.unlisted += items.len();
             self.lines.push((px, None));
             return;
         };
         row_ends[row] = start + w;
-        let text = distinct
-            .iter()
-            .map(|(l, n)| if *n > 1 { format!("{l} ×{n}") } else { l.to_string() })
-            .collect::<Vec<_>>()
-            .join("; ");
-        let entry = format!("{number}  {}  {text}", secs(at));
-        self.entries.push(fit_text(&entry, MARKER_SIZE, LIST_ENTRY_WIDTH - 12, 120));
+        for it in items {
+            let entry = format!("{}  {}  {}", it.number, secs(it.at), it.text);
+            self.entries.push(fit_text(&entry, MARKER_SIZE, LIST_ENTRY_WIDTH - 12, 120));
+        }
         self.numbers.push((px, start, row, number));
         self.lines.push((px, Some(row)));
     }
@@ -396,19 +458,12 @@ impl MarkerLayout {
         if self.entries.is_empty() && self.unlisted == 0 { 0 } else { self.list_rows() * LIST_ROW + 12 }
     }
 
-    /// Dashed lines over the plot (call before the data).
+    /// Thin solid lines over the plot, from each number down (call before the data). Solid,
+    /// so a dashed line always means the caller's dashed series.
     pub fn draw_lines(&self, scene: &mut Scene, band_top: i32, plot: &Plot) {
-        let tops: Vec<(i32, i32)> = self
-            .lines
-            .iter()
-            .map(|&(px, row)| (px, row.map_or(plot.top, |r| band_top + r as i32 * MARKER_ROW + MARKER_ROW)))
-            .collect();
-        // Longer dashes when there is a lot of dashed length, so hundreds of
-        // markers on a tall chart stay cheap to draw and the SVG stays small.
-        let total: i64 = tops.iter().map(|&(_, t)| i64::from(plot.bottom - t)).sum();
-        let period = (total / MAX_DASHES + 1).clamp(8, i64::from(i32::MAX)) as i32;
-        for (px, top) in tops {
-            scene.vdash(px, top, plot.bottom, MARKER, period);
+        for &(px, row) in &self.lines {
+            let top = row.map_or(plot.top, |r| band_top + r as i32 * MARKER_ROW + MARKER_ROW);
+            scene.line((px, top), (px, plot.bottom), MARKER);
         }
     }
 

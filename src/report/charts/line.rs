@@ -1,12 +1,13 @@
 //! Line chart layout.
 
-use super::axis::value_axis_with;
+use super::axis::{Axis, value_axis_with};
 use super::frame::{
     LegendEntry, MarkerLayout, Plot, Swatch, axis_tick_width, draw_legend, draw_legend_note, draw_title, empty_scene,
     fitted_x_axis, left_margin, legend_entry, legend_width, patterned_line, title_height,
 };
-use super::render::{Rgb, Scene, palette, variant};
-use super::{LineChart, Series};
+use super::render::{Rgb, Scene, palette};
+use super::{LineChart, Series, log_scale};
+use std::borrow::Cow;
 
 const WIDTH: i32 = 1200;
 const HEIGHT: i32 = 600;
@@ -59,8 +60,8 @@ fn decimate(pts: impl Iterator<Item = (i32, i32)>) -> Vec<(i32, i32)> {
 struct Overlap {
     /// Per series: the earliest series it runs together with, and whether they are equal.
     note: Vec<Option<(usize, bool)>>,
-    /// Per series in a group of lines that run together, other than the group's first:
-    /// (its rank in the group, the group's size).
+    /// Per series in a group of lines that run together: (its rank in the group, the group's
+    /// size).
     slice: Vec<Option<(usize, usize)>>,
 }
 
@@ -124,7 +125,7 @@ impl Overlap {
             let r = root(&group, j);
             let members: Vec<usize> = (0..n).filter(|&k| root(&group, k) == r).collect();
             let rank = members.iter().position(|&k| k == j).unwrap_or(0);
-            if members.len() > 1 && rank > 0 {
+            if members.len() > 1 {
                 out.slice[j] = Some((rank, members.len()));
             }
         }
@@ -141,15 +142,20 @@ fn short_name<'a>(other: &'a str, label: &str) -> &'a str {
     }
 }
 
-/// Palette slot, pattern and width of series `i`.
+/// Colour, pattern and width of series `i`: the pattern is the caller's alone, so series are
+/// told apart by colour and a dash always means what the caller's legend note says.
 fn style(i: usize, s: &Series) -> (Rgb, u8, u32) {
-    let slot = s.color.unwrap_or(i);
-    let pattern = if s.dash != 0 { s.dash } else { variant(slot) };
-    (palette(slot), pattern, if s.thin { 1 } else { 2 })
+    (palette(s.color.unwrap_or(i)), s.dash, if s.thin { 1 } else { 2 })
 }
 
 pub(super) fn scene(chart: &LineChart) -> Scene {
-    let LineChart { title, x_label, y_label, series, markers, .. } = *chart;
+    scene_scaled(chart, false)
+}
+
+/// The chart's scene; with `auto_log`, on a log y axis if its values span more than three
+/// decades (`log_scale::wants_log`).
+pub(super) fn scene_scaled(chart: &LineChart, auto_log: bool) -> Scene {
+    let LineChart { title, x_label, series, markers, .. } = *chart;
     let range = data_range(series);
     if let Some(note) = chart.empty_note
         && range.is_none_or(|(_, (y0, y1))| y0 == 0.0 && y1 == 0.0)
@@ -159,7 +165,8 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
     let Some(((x0, x1), (y0, y1))) = range else {
         return empty_scene(WIDTH as u32, HEIGHT as u32, title, "Nothing to show: no series has a point.");
     };
-    let y = value_axis_with(y0, y1, 6, 0.06, chart.integer_y);
+    let (series, y, y_label, (y0, y1)) = y_scale(chart, auto_log, (y0, y1));
+    let (series, y_label) = (&series[..], y_label.as_str());
 
     let overlap = Overlap::find(series, (x0, x1), (y0, y1));
     let entries = legend_entries(series, &overlap);
@@ -194,6 +201,28 @@ pub(super) fn scene(chart: &LineChart) -> Scene {
     scene
 }
 
+/// The series as drawn, the y axis, its label and the y range lines are compared over: on a log
+/// axis (log10 values, "log scale" in the label) if `auto_log` and the values span more than
+/// three decades, else as given on a linear axis from 0 over the data range `(y0, y1)`.
+fn y_scale<'a>(
+    chart: &LineChart<'a>,
+    auto_log: bool,
+    (y0, y1): (f64, f64),
+) -> (Cow<'a, [Series]>, Axis, String, (f64, f64)) {
+    let series = chart.series;
+    match if auto_log && log_scale::wants_log(series) { log_scale::axis(series) } else { None } {
+        Some(axis) => {
+            let label = format!("{}, log scale", chart.y_label.trim());
+            let range = (axis.lo, axis.hi);
+            (Cow::Owned(log_scale::to_log(series, axis.lo)), axis, label, range)
+        }
+        None => {
+            let axis = value_axis_with(y0, y1, 6, 0.06, chart.integer_y);
+            (Cow::Borrowed(series), axis, chart.y_label.to_string(), (y0, y1))
+        }
+    }
+}
+
 fn finite(p: &&(f64, f64)) -> bool {
     p.0.is_finite() && p.1.is_finite()
 }
@@ -212,8 +241,8 @@ fn data_range(series: &[Series]) -> Option<((f64, f64), (f64, f64))> {
     any.then_some(((x0, x1), (y0, y1)))
 }
 
-/// One legend entry per series, saying which earlier line it is the same as, or partly; a
-/// line that hides another is dashed.
+/// One legend entry per series, saying which earlier line it is the same as, or partly (its
+/// swatch keeps the series' own pattern: the legend text says it is sliced with the other).
 fn legend_entries(series: &[Series], overlap: &Overlap) -> Vec<LegendEntry> {
     series
         .iter()
@@ -227,7 +256,6 @@ fn legend_entries(series: &[Series], overlap: &Overlap) -> Vec<LegendEntry> {
                 }
                 None => s.label.clone(),
             };
-            let pattern = if overlap.note[i].is_some() { pattern.max(1) } else { pattern };
             LegendEntry { pattern, thin: width == 1, ..legend_entry(&label, color) }
         })
         .collect()
@@ -244,32 +272,33 @@ fn draw_bands(scene: &mut Scene, chart: &LineChart, plot: &Plot) {
     }
 }
 
-/// The lines, decimated to the pixel columns: a single point as a dot, lines that run
-/// together in alternating slices.
+/// The lines, decimated to the pixel columns: a single point as a dot. Lines that run together
+/// are each drawn whole, then sliced over one another, so where they meet their colours
+/// alternate and where one runs alone it stays unbroken (only a caller's dash breaks a line).
 fn draw_series(scene: &mut Scene, series: &[Series], plot: &Plot, overlap: &Overlap) {
     let lines: Vec<Vec<(i32, i32)>> = series
         .iter()
         .map(|s| decimate(s.points.iter().filter(finite).map(|&(vx, vy)| (plot.px(vx), plot.py(vy)))))
         .collect();
     // Thick lines first, thin companions over them, so no thin line is buried.
-    let order = (0..series.len()).filter(|&i| !series[i].thin).chain((0..series.len()).filter(|&i| series[i].thin));
-    for i in order {
-        let s = &series[i];
-        let (color, pattern, width) = style(i, s);
-        let pts = lines[i].clone();
-        if let Some((rank, copies)) = overlap.slice[i] {
-            // The k-th of lines that run together takes the k-th slice of each
-            // period, so the colours of all of them alternate where they meet.
+    let order: Vec<usize> =
+        (0..series.len()).filter(|&i| !series[i].thin).chain((0..series.len()).filter(|&i| series[i].thin)).collect();
+    for &i in &order {
+        let (color, pattern, width) = style(i, &series[i]);
+        match lines[i].as_slice() {
+            [] => {}
+            [(px, py)] => scene.fill_rect(px - 2, py - 2, px + 2, py + 2, color),
+            _ => patterned_line(scene, lines[i].clone(), color, width, pattern),
+        }
+    }
+    for &i in &order {
+        let (color, pattern, width) = style(i, &series[i]);
+        if let (Some((rank, copies)), 0) = (overlap.slice[i], pattern) {
+            // The k-th of lines that run together takes the k-th slice of each period.
             const SLICE: f64 = 9.0;
             let off = SLICE * (copies - 1) as f64;
             let phase = ((copies - rank) % copies) as f64 * SLICE;
-            scene.dashed_path(&pts, color, width.max(2), SLICE, off, phase);
-            continue;
-        }
-        match pts.as_slice() {
-            [] => {}
-            [(px, py)] => scene.fill_rect(px - 2, py - 2, px + 2, py + 2, color),
-            _ => patterned_line(scene, pts, color, width, pattern),
+            scene.dashed_path(&lines[i], color, width, SLICE, off, phase);
         }
     }
 }

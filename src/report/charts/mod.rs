@@ -14,10 +14,14 @@
 //!   one colour in every chart of a run and of a compare; without one, series
 //!   take slots in the order given and owners in sorted-name order (digit
 //!   runs compared as numbers, so "c-2" comes before "c-10"); slots past 20
-//!   add a dash pattern (lines) or white bars (boxes), so 80 stay distinct;
-//! - a line that coincides with an earlier one is drawn in dashes over it and
-//!   named "(same as ...)" in the legend; marker lines carry small numbers,
-//!   explained in a list under the chart, so their labels never overlap;
+//!   take darker shades of the palette (and boxes white bars too), so 80 stay
+//!   distinct by colour: a line's dash pattern is only ever the caller's
+//!   (`Series::dash`), never a way to tell groups apart;
+//! - a line that coincides with an earlier one is drawn in alternating slices
+//!   of both colours and named "(same as ...)" in the legend; marker lines
+//!   (thin, solid, grey) carry small numbers, explained in a list under the
+//!   chart, so their labels never overlap; a caller may fix the numbers
+//!   (`Marker::number`) so one event has one number on every chart;
 //! - a golden test pins fingerprints of sample outputs, so a machine or a
 //!   dependency upgrade that changes a single byte is caught.
 //!
@@ -35,6 +39,7 @@ mod axis;
 mod bar;
 mod frame;
 mod line;
+mod log_scale;
 mod ownership;
 mod render;
 mod sweep;
@@ -53,19 +58,24 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Palette slot (the group's or consumer's); None = its index in the list.
     pub color: Option<usize>,
-    /// Line pattern: 0 = solid (or the slot's own pattern past 20), 1 dashed,
+    /// Line pattern: 0 = solid (whatever the slot), 1 dashed,
     /// 2 dotted, 3 long dashes.
     pub dash: u8,
     /// A thin companion line (e.g. committed lag beside the backlog).
     pub thin: bool,
 }
 
-/// A vertical dashed line, numbered at the top and listed with its label
+/// A thin vertical line, numbered at the top and listed with its label
 /// under the chart (timeline actions, rebalances, crashes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Marker {
     pub x: f64,
     pub label: String,
+    /// The number it is shown with. None: numbered by the chart, 1, 2, 3... in x order. When
+    /// any marker of a chart has one, every marker is shown with its own (markers with one
+    /// number are one entry of the list; those without one are drawn unnumbered), so one
+    /// event keeps its number on every chart that draws it.
+    pub number: Option<usize>,
 }
 
 /// A shaded stretch of a line chart's background, from `x0` to `x1` (e.g. a lag status other
@@ -78,7 +88,7 @@ pub struct Band {
 }
 
 /// A time interval of one partition's ownership; `owner` None = unowned
-/// (drawn light grey, listed as "(unowned)" in the legend).
+/// (drawn solid light grey, listed as "(unowned)" in the legend).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Span {
     pub start: f64,
@@ -86,7 +96,8 @@ pub struct Span {
     pub owner: Option<String>,
     /// Palette slot of the owner; None = by sorted owner name.
     pub color: Option<usize>,
-    /// Drawn in a pale tint of the owner's colour (e.g. its consumer is down).
+    /// Its owner is down (crashed or hung): drawn as stripes of the owner's colour on a pale
+    /// ground, unlike the solid grey of an unowned span.
     pub faded: bool,
 }
 
@@ -118,7 +129,7 @@ pub struct BarGroup {
     pub pattern: u8,
 }
 
-/// A line chart: one line per series (legend), markers as dashed verticals.
+/// A line chart: one line per series (legend), markers as thin verticals.
 /// 1200 px wide, 600 high plus the list of markers. The y axis starts at 0
 /// (or below, for negative data); the x axis spans the data. Markers outside
 /// it are skipped.
@@ -145,6 +156,21 @@ impl LineChart<'_> {
         render::ensure_font()?;
         render::write_files(&line::scene(self), png, svg)
     }
+
+    /// Writes the chart as `write` does, but with a logarithmic y axis (decades labelled,
+    /// "log scale" added to the y label) when its positive values span more than three
+    /// decades: largest / smallest positive value > 1000. Values at or below 0 are drawn on
+    /// the axis' floor.
+    pub fn write_log_if_wide(&self, png: &Path, svg: &Path) -> anyhow::Result<()> {
+        render::ensure_font()?;
+        render::write_files(&line::scene_scaled(self, true), png, svg)
+    }
+}
+
+/// Whether `LineChart::write_log_if_wide` draws these series on a log scale: their positive
+/// values span more than three decades (largest / smallest > 1000).
+pub fn log_scale_for(series: &[Series]) -> bool {
+    log_scale::wants_log(series)
 }
 
 /// A line chart with default options (see `LineChart`).

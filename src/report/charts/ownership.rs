@@ -7,11 +7,11 @@ use plotters::style::text_anchor::HPos;
 
 use super::axis::Axis;
 use super::frame::{
-    LegendEntry, MarkerLayout, Plot, Swatch, draw_legend, draw_title, empty_scene, fitted_x_axis, legend_entry,
-    legend_height, legend_width, max_text_width, patterned_box, title_height,
+    DOWN_PATTERN, LegendEntry, MarkerLayout, Plot, Swatch, draw_legend, draw_title, empty_scene, fitted_x_axis,
+    legend_entry, legend_height, legend_width, max_text_width, patterned_box, title_height,
 };
 use super::render::{
-    MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, WHITE_BG, faded, fit_text, palette, text_width, variant,
+    MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, WHITE_BG, fit_text, palette, text_width, variant,
 };
 use super::{Marker, OwnershipRow, Span};
 
@@ -81,12 +81,12 @@ impl<'a> Fills<'a> {
         Fills { by_name: names.iter().enumerate().map(|(i, n)| (*n, i)).collect() }
     }
 
-    /// The span's colour (faded if the span is) and pattern; None when no one owns it.
+    /// The span's colour and pattern (hatched on a pale ground if its owner is down); None
+    /// when no one owns it.
     fn of(&self, s: &Span) -> Option<(Rgb, u8)> {
         let o = s.owner.as_deref()?;
         let slot = s.color.unwrap_or_else(|| self.by_name.get(o).copied().unwrap_or(0));
-        let c = palette(slot);
-        Some((if s.faded { faded(c, 0.35) } else { c }, variant(slot)))
+        Some((palette(slot), if s.faded { DOWN_PATTERN } else { variant(slot) }))
     }
 }
 

@@ -49,7 +49,7 @@ pub(super) const TEXT: Rgb = Rgb(34, 34, 34);
 pub(super) const MUTED_TEXT: Rgb = Rgb(85, 85, 85);
 pub(super) const GRID: Rgb = Rgb(230, 230, 230);
 pub(super) const AXIS: Rgb = Rgb(110, 110, 110);
-pub(super) const MARKER: Rgb = Rgb(120, 120, 120);
+pub(super) const MARKER: Rgb = Rgb(180, 180, 180);
 pub(super) const UNOWNED: Rgb = Rgb(222, 222, 222);
 pub(super) const STRIPE: Rgb = Rgb(247, 247, 247);
 pub(super) const WHITE_BG: Rgb = Rgb(255, 255, 255);
@@ -79,15 +79,25 @@ const PALETTE: [Rgb; 20] = [
     Rgb(219, 219, 141), // light olive
 ];
 
+/// The colour of palette slot `i`: the 20 colours, then the same 20 darker (slots 20 to 39),
+/// darker still (40 to 59) and a little darker (60 to 79), so slots differ by colour alone.
 pub(super) fn palette(i: usize) -> Rgb {
-    PALETTE[i % PALETTE.len()]
+    let c = PALETTE[i % PALETTE.len()];
+    let keep = match (i / PALETTE.len()) % PATTERNS {
+        0 => return c,
+        1 => 0.62,
+        2 => 0.38,
+        _ => 0.82,
+    };
+    let f = |v: u8| (f64::from(v) * keep).round() as u8;
+    Rgb(f(c.0), f(c.1), f(c.2))
 }
 
 /// Number of distinct line / box patterns beside solid (see `dash_pattern`).
 pub(super) const PATTERNS: usize = 4;
 
-/// Pattern variant of palette slot `i`: 0 (solid) for the first 20 slots,
-/// then 1, 2, 3 for the next twenties, so 80 series stay distinguishable.
+/// Box pattern of palette slot `i` (white bars; lines never use it): 0 (solid) for the first
+/// 20 slots, then 1, 2, 3 for the next twenties, beside their darker shades.
 pub(super) fn variant(i: usize) -> u8 {
     ((i / PALETTE.len()) % PATTERNS) as u8
 }
@@ -330,18 +340,6 @@ impl Scene {
         }
     }
 
-    /// A dashed vertical line from `y0` down to `y1`, one dash every
-    /// `period` pixels (at least 8), dashes half a period long.
-    pub fn vdash(&mut self, x: i32, y0: i32, y1: i32, color: Rgb, period: i32) {
-        let period = period.max(8);
-        let mut y = y0;
-        while y < y1 {
-            let end = (y + period / 2).min(y1);
-            self.line((x, y), (x, end), color);
-            y += period;
-        }
-    }
-
     pub fn text(&mut self, x: i32, y: i32, text: &str, size: f64, color: Rgb, align: HPos) {
         if !text.is_empty() {
             self.ops.push(Op::Text { x, y, text: text.to_string(), size, color, align, vertical: false });
@@ -377,6 +375,13 @@ fn paint<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, scene: &Scene, bitma
                     }
                 } else {
                     root.draw(&PathElement::new(pts.clone(), style)).map_err(draw_err)?;
+                    if bitmap && pts.len() > 2 {
+                        // plotters' 1 px line leaves out the last pixel of a rising segment:
+                        // a line of short segments would come out dotted. Set each joint.
+                        for &p in &pts[1..] {
+                            root.draw_pixel(p, &color.to_plotters()).map_err(draw_err)?;
+                        }
+                    }
                 }
             }
             Op::Text { x, y, text, size, color, align, vertical } => {

@@ -71,7 +71,7 @@ fn s(label: &str, points: Vec<(f64, f64)>) -> Series {
 }
 
 fn m(x: f64, label: &str) -> Marker {
-    Marker { x, label: label.into() }
+    Marker { x, label: label.into(), number: None }
 }
 
 fn span(start: f64, end: f64, owner: Option<&str>) -> Span {
@@ -438,10 +438,10 @@ fn golden_outputs() {
     let (cats, groups) = sample_bars();
     bar_chart(&d.path("b.png"), &d.path("b.svg"), "End-to-end latency", "ms", &cats, &groups).unwrap();
     let expected = [
-        ("l.png", 0x4f62_387e_992b_775bu64),
-        ("l.svg", 0x0f89_8735_1abc_b6ea),
-        ("o.png", 0x53e6_de52_eecf_9ea4),
-        ("o.svg", 0x8a44_df6d_9067_81e2),
+        ("l.png", 0x0b1a_d5ec_4a99_e7c5u64),
+        ("l.svg", 0x0326_fa8b_e1a6_6c67),
+        ("o.png", 0x553e_75a0_e20c_6727),
+        ("o.svg", 0x86b4_8266_41ac_d039),
         ("b.png", 0x3841_33a9_3f1a_972c),
         ("b.svg", 0xd3c0_8316_ac75_41c3),
     ];
@@ -498,9 +498,20 @@ fn coinciding_lines_are_named_and_both_drawn() {
 
 #[test]
 fn many_series_stay_distinguishable() {
-    let styles: std::collections::BTreeSet<((u8, u8, u8), u8)> =
-        (0..60).map(|i| (palette(i), render::variant(i))).map(|(c, v)| ((c.0, c.1, c.2), v)).collect();
-    assert_eq!(styles.len(), 60, "two of 60 series share colour and pattern");
+    // By colour alone: a line's dash pattern is never used to tell series apart.
+    let colours: std::collections::BTreeSet<(u8, u8, u8)> = (0..80).map(palette).map(|c| (c.0, c.1, c.2)).collect();
+    assert_eq!(colours.len(), 80, "two of 80 slots share a colour");
+    let series: Vec<Series> = (0..45)
+        .map(|i| Series {
+            label: format!("g{i}"),
+            points: vec![(0.0, i as f64), (1.0, i as f64 + 1.0)],
+            ..Default::default()
+        })
+        .collect();
+    let scene = line::scene(&LineChart { title: "t", series: &series, ..Default::default() });
+    // A solid line is one path; a dashed one would be one per dash.
+    let lines = scene.ops.iter().filter(|op| matches!(op, render::Op::Path { width: 2, .. })).count();
+    assert_eq!(lines, 45, "slots past 20 are drawn solid");
     // Slots given by the caller win over list order: the same group keeps its colour.
     let series =
         vec![Series { label: "b".into(), points: vec![(0.0, 1.0), (1.0, 2.0)], color: Some(5), ..Default::default() }];
@@ -530,6 +541,43 @@ fn marker_numbers_never_overlap_and_are_listed() {
     assert_eq!(list.len(), numbers.len(), "every number is explained under the chart");
     assert!(list[0].starts_with("1  0 s  consumer c0 crashed"), "{}", list[0]);
     assert!(texts(&scene).iter().any(|t| t.2.starts_with('+') && t.2.contains("not numbered")));
+}
+
+#[test]
+fn caller_numbers_are_kept_and_listed_in_order() {
+    ensure_font().unwrap();
+    let n = |x: f64, label: &str, number: usize| Marker { x, label: label.into(), number: Some(number) };
+    // As one chart of a run sees its share of the run's numbered events: 1, 2 and 8 are not on
+    // it, 4 to 6 fall on one pixel, and 5 is two events at one instant.
+    let markers = vec![
+        n(30.0, "c2 crashed", 3),
+        n(60.0, "g rebalanced (gen 2)", 4),
+        n(60.0, "c2 fenced (session timeout)", 5),
+        n(60.0, "g rebalanced (gen 3)", 5),
+        n(60.0, "c3 crashed", 6),
+        n(90.0, "c1 poll timeout", 7),
+        Marker { x: 95.0, label: "unnumbered".into(), number: None },
+    ];
+    let series = vec![s("a", vec![(0.0, 1.0), (100.0, 2.0)])];
+    let scene = line::scene(&LineChart { title: "t", series: &series, markers: &markers, ..Default::default() });
+    let numbers: Vec<String> =
+        texts(&scene).into_iter().filter(|t| t.3 == render::MARKER_SIZE && !t.2.contains("  ")).map(|t| t.2).collect();
+    assert_eq!(numbers, ["3", "4–6", "7"]);
+    let list: Vec<String> = texts(&scene).into_iter().map(|t| t.2).filter(|t| t.contains("  ")).collect();
+    assert_eq!(
+        list,
+        [
+            "3  30 s  c2 crashed",
+            "4  60 s  g rebalanced (gen 2)",
+            "5  60 s  c2 fenced (session timeout); g rebalanced (gen 3)",
+            "6  60 s  c3 crashed",
+            "7  90 s  c1 poll timeout",
+        ]
+    );
+    // Without caller numbers the chart counts from 1 itself.
+    let own: Vec<Marker> = markers.iter().map(|m| Marker { number: None, ..m.clone() }).collect();
+    let scene = line::scene(&LineChart { title: "t", series: &series, markers: &own, ..Default::default() });
+    assert!(texts(&scene).iter().any(|t| t.2 == "1  30 s  c2 crashed"), "{:?}", texts(&scene));
 }
 
 #[test]
