@@ -38,3 +38,8 @@ echo "wrote share group charts"
   --set groups.billing.protocol=eager,cooperative --seeds 5 --jobs 2 --out "$tmp/sweep" > /dev/null
 cp "$tmp/sweep/plot-groups.billing.rebalance_pause_ms.total.png" output/examples/scale-out-sweep-rebalance-pause.png
 echo "wrote the sweep chart"
+# The top of the report page as a 1400x1000 screen shows it (needs chromium).
+./target/release/kafkasim run scenarios/reference.yaml --out "$tmp/page" > /dev/null
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1000 \
+  --screenshot=output/examples/reference-page-top.png "file://$tmp/page/index.html" 2>/dev/null
+echo "wrote the page screenshot"

@@ -196,3 +196,45 @@ fn latency_per_second_is_charted_and_on_the_page_when_recorded() {
     let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(page.contains("id=\"chart-latency-over-time\""));
 }
+
+/// The page answers first: in a 1400x1000 window, as Chromium lays it out, the findings and the
+/// first chart start on the first screen, above every table of figures. Needs `chromium` (`.ci/run`
+/// installs it); without it the test says so and checks the order in the HTML only, except on CI.
+#[test]
+fn the_page_leads_with_findings_and_a_chart_on_the_first_screen() {
+    let w = run_file(&repo("scenarios/reference.yaml"));
+    let dir = temp_dir("page-first-screen");
+    kafkasim::report::write_outputs(&w.run_record(), &dir).unwrap();
+    let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("{needle} missing from the page"));
+    // Order in the page: findings, expectations, charts, then the tables.
+    assert!(at("id=\"findings\"") < at("id=\"expectations\""));
+    assert!(at("id=\"expectations\"") < at("id=\"charts\""));
+    assert!(at("id=\"charts\"") < at("id=\"summary\""));
+    assert!(page.contains("b2 crashed at 20.0 s: 2 partitions (orders-2 and orders-3) sat unread"));
+    assert!(page.contains("<td>PASS</td><td>group billing</td><td>rebalances = 1</td><td>measured 1</td>"));
+    // A row zero in every group is folded away: `replays` is 0 in both groups.
+    assert!(!page.contains("<tr><th>replays</th>"), "an all-zero row is shown");
+    assert!(page.contains("more figures are zero or empty in every column"));
+    if std::process::Command::new("chromium").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "chromium is missing on CI");
+        eprintln!("chromium is not installed: the layout check is skipped");
+        return;
+    }
+    let url = format!("file://{}", dir.join("index.html").canonicalize().unwrap().display());
+    let out = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"])
+        .args(["--virtual-time-budget=5000", "--dump-dom", &url])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let top = |name: &str| -> u32 {
+        let key = format!("data-{name}-top=\"");
+        let from = dom.find(&key).unwrap_or_else(|| panic!("the page did not record {name}: {dom:.400}")) + key.len();
+        dom[from..from + dom[from..].find('"').unwrap()].parse().unwrap()
+    };
+    let (findings, chart) = (top("findings"), top("first-chart"));
+    assert!(findings < 400, "the findings start {findings} px down");
+    // The chart's top on the first screen, with room to see its first lines.
+    assert!(chart < 1000 - 200, "the first chart starts {chart} px down, below the first screen");
+}

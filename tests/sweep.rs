@@ -52,7 +52,7 @@ fn a_sweep_is_the_cross_product_and_does_not_depend_on_jobs() {
     assert!(md.contains("| 2 | cooperative | 22s | 0/3 |"), "the scenario expects eager's 12 revocations: {md}");
     // Which expectation failed, and what was measured instead, beside the pass rate.
     assert!(md.contains("| 2 | eager | 22s | 3/3 | - |"), "{md}");
-    assert!(md.contains("| 2 | cooperative | 22s | 0/3 | E1 failed in 3/3: measured 0;"), "{md}");
+    assert!(md.contains("| 2 | cooperative | 22s | 0/3 | E1 failed in 3/3: measured 4;"), "{md}");
     assert!(md.contains("- E1: group billing: revoked_partitions = 12\n"), "{md}");
     assert!(rows[0].contains(",expectations_failed,failed_expectations,"), "{}", rows[0]);
     assert!(rows[4].contains(",group billing: revoked_partitions = 12; "), "{}", rows[4]);

@@ -238,7 +238,23 @@ fn compare_md(cmp: &Sides, sa: &Value, sb: &Value) -> String {
         out.push_str(&line);
         out.push('\n');
     }
+    findings_md(&mut out, [(l, sa), (r, sb)]);
     out
+}
+
+/// Each side's findings (summary.json's `findings`), as sentences under the side and group.
+fn findings_md(out: &mut String, sides: [(&str, &Value); 2]) {
+    out.push_str("\n## Findings\n\n| side | group | finding |\n|---|---|---|\n");
+    for (side, summary) in sides {
+        let found = summary["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if found.is_empty() {
+            out.push_str(&format!("| {side} | every group | nothing stood out |\n"));
+        }
+        for f in found {
+            let text = f["text"].as_str().unwrap_or("").replace('|', "/");
+            out.push_str(&format!("| {side} | {} | {text} |\n", f["group"].as_str().unwrap_or("")));
+        }
+    }
 }
 
 /// Per group id: what happened to its consumers on each side.

@@ -175,8 +175,10 @@ fn transposed(out: &mut String, caption: &str, obj: &Map<String, Value>) {
     out.push_str("</tr></thead><tbody>");
     let mut folded = Vec::new();
     for key in &keys {
-        let cells: Vec<String> =
-            flats.iter().map(|(_, f)| f.iter().find(|(fk, _)| fk == key).map_or("".into(), |(_, v)| scalar(v))).collect();
+        let cells: Vec<String> = flats
+            .iter()
+            .map(|(_, f)| f.iter().find(|(fk, _)| fk == key).map_or("".into(), |(_, v)| scalar(v)))
+            .collect();
         // A row that is zero or empty in every column says nothing: folded away below the table.
         if cells.iter().all(|c| is_blank(c)) {
             folded.push(key.replace('_', " "));
@@ -425,7 +427,9 @@ fn head(out: &mut String, title: &str, summary: &Value, description: &str, nav: 
         out,
         "<p class=\"muted\">seed {} &middot; {} of virtual time &middot; {} events processed &middot; {} records produced &middot; written by kafkasim {}</p><nav>",
         esc(&scalar(&summary["seed"])),
-        esc(&summary["duration_ms"].as_u64().map_or_else(|| "-".to_string(), |ms| super::num::human_ns(ms * 1_000_000))),
+        esc(&summary["duration_ms"]
+            .as_u64()
+            .map_or_else(|| "-".to_string(), |ms| super::num::human_ns(ms * 1_000_000))),
         esc(&scalar(&summary["events_processed"])),
         esc(&scalar(&summary["records_produced"])),
         env!("CARGO_PKG_VERSION"),

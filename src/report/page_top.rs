@@ -28,7 +28,9 @@ pub fn findings_block(out: &mut String, summary: &Value) {
             );
         }
         if mine.is_empty() {
-            out.push_str("<li class=\"calm\">Nothing stood out: no failure, loss, duplicate, overload or lag alarm.</li>");
+            out.push_str(
+                "<li class=\"calm\">Nothing stood out: no failure, loss, duplicate, overload or lag alarm.</li>",
+            );
         }
         out.push_str("</ul>");
         key_figures(out, g);

@@ -45,9 +45,11 @@ fn failure(what: &What) -> Option<(usize, &'static str)> {
 /// (or itself, back from a hang) fetched them, or to the end.
 pub(super) fn unowned(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let names = Names(w);
+    let mut last: Option<(usize, SimTime)> = None;
     for ev in &w.rec.events {
         let Some((c, how)) = failure(&ev.what) else { continue };
-        if w.plan.group_of(c) != gi {
+        // One failure, one finding: running out of memory is logged as a crash right after it.
+        if w.plan.group_of(c) != gi || last.replace((c, ev.time)) == Some((c, ev.time)) {
             continue;
         }
         let partitions = owned_before(w, gi, c, ev.time);
