@@ -366,7 +366,7 @@ fn buffer_vs_lag_chart(cmp: &Sides, dir: &Path) -> anyhow::Result<()> {
             label: format!("push {}: consumer buffer", g.id),
             points: group_series(&cmp.b, gi, |s| s.buffered_records),
             color,
-            dash: 1,
+            thin: true,
             ..Default::default()
         });
     }
@@ -381,8 +381,8 @@ fn buffer_vs_lag_chart(cmp: &Sides, dir: &Path) -> anyhow::Result<()> {
         integer_y: true,
         empty_note: Some("Nothing waited: no unread records on the broker and none held in push buffers."),
         legend_note: Some(
-            "One colour per group: solid = pull run, records not yet read (log end - position); \
-             dashed = push run, records pushed and waiting in consumer buffers.",
+            "One colour per group: thick = pull run, records not yet read (log end - position); \
+             thin = push run, records pushed and waiting in consumer buffers.",
         ),
         bands: &[],
     }
@@ -438,7 +438,7 @@ fn backlog_chart(cmp: &Sides, dir: &Path) -> anyhow::Result<()> {
             label: format!("{} as a share group", g.id),
             points: pts(&bb[gi]),
             color,
-            dash: 1,
+            thin: true,
             ..Default::default()
         });
     }
@@ -452,7 +452,7 @@ fn backlog_chart(cmp: &Sides, dir: &Path) -> anyhow::Result<()> {
         integer_y: true,
         empty_note: Some("Nothing waited in either run."),
         legend_note: Some(
-            "One colour per group: solid = the consumer-group run, dashed = the share-group run. \
+            "One colour per group: thick = the consumer-group run, thin = the share-group run. \
              Backlog: records no member has been given yet.",
         ),
         bands: &[],
