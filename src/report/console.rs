@@ -2,7 +2,7 @@
 //! sentences), then its figures with their units, then its consumers.
 
 use super::findings::{Finding, findings};
-use super::num::{count, human_ns};
+use super::num::{count_value as n, human_ms_value as dur};
 use super::summary::summary;
 use crate::record::run::Run;
 use serde_json::{Map, Value};
@@ -18,8 +18,8 @@ pub fn run_summary(w: &Run) -> String {
         w.plan.name,
         w.plan.duration,
         w.plan.seed,
-        count(s["events_processed"].as_u64().unwrap_or(0)),
-        count(s["records_produced"].as_u64().unwrap_or(0)),
+        n(&s["events_processed"]),
+        n(&s["records_produced"]),
     );
     if let Some(groups) = s["groups"].as_object() {
         for (gi, (id, g)) in groups.iter().enumerate() {
@@ -32,16 +32,6 @@ pub fn run_summary(w: &Run) -> String {
         }
     }
     out.trim_end().to_string()
-}
-
-/// A figure in milliseconds (a JSON number) for people; `-` when there is none.
-fn dur(v: &Value) -> String {
-    v.as_f64().map_or_else(|| "-".to_string(), |ms| human_ns((ms * 1e6).round() as u64))
-}
-
-/// A count for people; `-` when there is none.
-fn n(v: &Value) -> String {
-    v.as_u64().map_or_else(|| "-".to_string(), count)
 }
 
 /// A group's block: its findings first, then what it processed, its lag, and (by kind of group)

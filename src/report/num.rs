@@ -70,6 +70,16 @@ pub fn human_f(x: f64) -> String {
     if x.abs() >= 100.0 { count(x.round() as u64) } else { trim(format!("{x:.2}")) }
 }
 
+/// A figure in milliseconds (a summary.json number) for people; `-` when there is none.
+pub fn human_ms_value(v: &serde_json::Value) -> String {
+    v.as_f64().map_or_else(|| "-".to_string(), |ms| human_ns((ms * 1e6).round() as u64))
+}
+
+/// A count (a summary.json number) for people; `-` when there is none.
+pub fn count_value(v: &serde_json::Value) -> String {
+    v.as_u64().map_or_else(|| "-".to_string(), count)
+}
+
 /// Names joined as people list them: `a`, `a and b`, `a, b and c`; past `max`, `and N more`.
 pub fn list(names: &[String], max: usize) -> String {
     let shown: Vec<&str> = names.iter().take(max).map(String::as_str).collect();

@@ -2,7 +2,7 @@
 //! key figures, then the expectations with what was measured.
 
 use super::expectations::Outcome;
-use super::num::{count, human_ns};
+use super::num::{count_value as n, human_ms_value as dur};
 use super::page::esc;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -37,15 +37,6 @@ pub fn findings_block(out: &mut String, summary: &Value) {
         out.push_str("</div>");
     }
     out.push_str("</div></section>");
-}
-
-/// A figure in milliseconds for people.
-fn dur(v: &Value) -> String {
-    v.as_f64().map_or_else(|| "-".to_string(), |ms| human_ns((ms * 1e6).round() as u64))
-}
-
-fn n(v: &Value) -> String {
-    v.as_u64().map_or_else(|| "-".to_string(), count)
 }
 
 /// The figures people look at first, with their units.
