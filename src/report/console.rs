@@ -59,10 +59,15 @@ fn group_block(out: &mut String, id: &str, g: &Value, found: &[&Finding]) {
         n(&g["lost"]),
         n(&g["in_flight_at_end"]),
     );
+    // Backlog first: what the group has not read yet. Committed lag also counts what was read
+    // and not committed yet (auto-commit's interval), so it reads as "behind" only beside it.
     let lag = if share { &g["share_lag"] } else { &g["lag_records"] };
     let _ = writeln!(
         out,
-        "    lag: {} records at the end (max {}), {} behind (max {}); latency p50 {}, p99 {}",
+        "    backlog: {} records unread at the end (max {}); {} {} records (max {}), {} behind (max {}); latency p50 {}, p99 {}",
+        n(&g["backlog_records"]["final"]),
+        n(&g["backlog_records"]["max"]),
+        if share { "share lag" } else { "committed lag" },
         n(&lag["final"]),
         n(&lag["max"]),
         dur(&g["lag_ms"]["final"]),
@@ -98,7 +103,7 @@ fn rebalance_line(out: &mut String, g: &Value) {
     };
     let _ = writeln!(
         out,
-        "    rebalances {}, partitions revoked {}, rebalance pause {}{in_progress}, stop-the-world {}, partitions unowned {} (summed over partitions), standbys {}",
+        "    rebalances {}, partitions revoked {}, rebalance pause {}{in_progress}, stop-the-world {}, partitions without a live owner {} (summed over partitions), standbys {}",
         n(&g["rebalances"]),
         n(&g["revoked_partitions"]),
         dur(&pause["total"]),

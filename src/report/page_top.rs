@@ -41,17 +41,16 @@ pub fn findings_block(out: &mut String, summary: &Value) {
 
 /// The figures people look at first, with their units.
 fn key_figures(out: &mut String, g: &Value) {
-    let lag = if g["type"] == "share" { &g["share_lag"] } else { &g["lag_records"] };
     let mut figs = vec![
         ("processed", n(&g["records_processed"])),
         ("duplicates", n(&g["duplicates"])),
         ("lost", n(&g["lost"])),
-        ("lag at end", format!("{} records", n(&lag["final"]))),
+        ("unread at end", format!("{} records", n(&g["backlog_records"]["final"]))),
         ("latency p99", dur(&g["latency_ms"]["p99"])),
     ];
     if g["type"] != "share" {
         figs.push(("rebalances", n(&g["rebalances"])));
-        figs.push(("partitions unowned", dur(&g["partition_pause_ms"])));
+        figs.push(("partition time without a live owner", dur(&g["partition_pause_ms"])));
     }
     out.push_str("<p class=\"figs\">");
     for (name, v) in figs {

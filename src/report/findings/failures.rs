@@ -79,9 +79,10 @@ pub(super) fn unowned(w: &Run, gi: usize, out: &mut Vec<Finding>) {
             ),
         };
         let text = format!(
-            "{} {how} at {}: {} ({}) sat unread {how_long}.",
+            "{} {how} at {}{}: {} ({}) sat unread {how_long}.",
             names.consumer(c),
             at(ev.time),
+            noticed(w, c, ev.time),
             plural(partitions.len(), "partition"),
             names.partitions(&partitions),
         );
@@ -263,4 +264,29 @@ pub(super) fn out_of_memory(w: &Run, gi: usize, out: &mut Vec<Finding>) {
             ),
         });
     }
+}
+
+/// How the group learned of a failure: the coordinator removing the member (a crash is seen only
+/// when its session times out), or the consumer resuming from its hang.
+fn noticed(w: &Run, c: usize, t: SimTime) -> String {
+    let timeout = w.plan.consumer_of(c).config.session_timeout;
+    w.rec
+        .events
+        .iter()
+        .filter(|e| e.time >= t)
+        .find_map(|e| match &e.what {
+            What::MemberRemoved { consumer, reason, .. } if *consumer as usize == c => Some(match *reason {
+                "session_timeout" => format!(
+                    " and the coordinator removed it at {}, when its session ran out (session_timeout_ms {} after its last heartbeat)",
+                    at(e.time),
+                    timeout.as_millis()
+                ),
+                r => format!(" and the coordinator removed it at {} ({})", at(e.time), r.replace('_', " ")),
+            }),
+            What::ConsumerResumed { consumer, .. } if *consumer as usize == c => {
+                Some(format!(" and resumed at {}", at(e.time)))
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
 }

@@ -16,13 +16,17 @@ struct Load {
     consumer: usize,
     partitions: Vec<u32>,
     arrival_per_s: f64,
-    processed_per_s: f64,
+    /// What it took off its partitions: arrivals less the backlog's growth.
+    read_per_s: f64,
     backlog: [u64; 3],
+    /// When it took the partitions it still owns.
+    since: SimTime,
 }
 
 /// `overloaded`: over the run's last quarter a consumer kept the same partitions, always had
-/// records waiting (so it processed as fast as it can: its capacity), and they received more
-/// than it processed, so its backlog grew at each checkpoint and keeps growing.
+/// records waiting (so it read as fast as it can: its capacity), and they received more than it
+/// read, so its backlog grew at each checkpoint, by a real share of what arrives (5%, and at
+/// least a batch), and keeps growing.
 pub(super) fn overloaded(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let cps = &w.rec.checkpoints;
     if cps.len() != 3 || !(cps[0].time < cps[1].time && cps[1].time < cps[2].time) {
@@ -48,17 +52,18 @@ pub(super) fn overloaded(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         if !same {
             continue;
         }
-        let processed = cps[2].processed[c].saturating_sub(cps[0].processed[c]);
-        let arrival_per_s = leo[2].saturating_sub(leo[0]) as f64 / secs;
-        let processed_per_s = processed as f64 / secs;
+        let arrivals = leo[2].saturating_sub(leo[0]);
+        let grew = backlog[2].saturating_sub(backlog[0]);
+        let batch = u64::from(w.plan.consumer_of(c).config.max_poll_records).max(100);
         let grows = backlog[0] > 0 && backlog[0] < backlog[1] && backlog[1] < backlog[2];
-        if grows && processed > 0 && arrival_per_s > processed_per_s * 1.02 {
+        if grows && grew >= batch && grew * 20 >= arrivals && arrivals > grew {
             loads.push(Load {
                 consumer: c,
                 partitions: end.partitions.clone(),
-                arrival_per_s,
-                processed_per_s,
+                arrival_per_s: arrivals as f64 / secs,
+                read_per_s: (arrivals - grew) as f64 / secs,
                 backlog,
+                since: took_at(w, c, cps[0].time),
             });
         }
     }
@@ -71,11 +76,12 @@ pub(super) fn overloaded(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         .iter()
         .map(|l| {
             format!(
-                "{} owns {} receiving {} records/s and processes {}/s",
+                "{} owns {} (since {}) receiving {} records/s and reads {}/s",
                 if one { "it".to_string() } else { names.consumer(l.consumer) },
                 plural(l.partitions.len(), "partition"),
+                at(l.since),
                 human_f(l.arrival_per_s),
-                human_f(l.processed_per_s),
+                human_f(l.read_per_s),
             )
         })
         .collect();
@@ -84,7 +90,7 @@ pub(super) fn overloaded(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let growth = (last - first) as f64 / secs;
     let consumers: Vec<usize> = loads.iter().map(|l| l.consumer).collect();
     let text = format!(
-        "{} cannot keep up: {}; from {} {} backlog grew from {} to {} records ({} records/s) and keeps growing.",
+        "{} cannot keep up: {}; over the run's last quarter (from {}) {} backlog grew from {} to {} records ({} records/s) and keeps growing.",
         names.consumers(&consumers),
         each.join("; "),
         at(cps[0].time),
@@ -98,7 +104,7 @@ pub(super) fn overloaded(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         group: gi,
         consumers,
         partitions: loads.iter().flat_map(|l| l.partitions.iter().copied()).collect(),
-        from: cps[0].time,
+        from: loads.iter().map(|l| l.since).max().unwrap_or(cps[0].time),
         to: None,
         figure: "backlog_growth_per_s",
         value: json!(crate::report::num::round3(growth)),
@@ -114,12 +120,14 @@ pub(super) fn standby(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     if idle.is_empty() {
         return;
     }
-    // Since the last assignment event that gave each of them nothing.
+    // Since the last assignment that gave them nothing: their own assignment event, or the last
+    // rebalance they were members of (a member given nothing may have no assignment event).
     let since = idle
         .iter()
         .filter_map(|&c| {
             w.rec.events.iter().rev().find_map(|e| match &e.what {
                 What::Assignment { consumer, .. } if *consumer as usize == c => Some(e.time),
+                What::RebalanceCompleted(rc) if rc.members.contains(&(c as u32)) => Some(e.time),
                 _ => None,
             })
         })
@@ -151,68 +159,65 @@ pub(super) fn standby(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     });
 }
 
-/// `lag_status`: Burrow's status of the group was not OK: from the first sample it was not, to
-/// the last return to OK (or the end), with the partitions it named.
+/// `lag_status`: Burrow's status of the group was not OK: one finding per span, from the first
+/// sample it was not to the sample it was OK again (or the end), each with its worst status, the
+/// partitions the `lag_status` events named in it, and what that status means.
 pub(super) fn lag_status(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let series = &group_lag_status_series(w)[gi];
-    let Some(first) = series.iter().position(|s| s.1 != LagStatus::Ok) else { return };
-    let from = series[first].0;
-    let at_end = series.last().map_or(LagStatus::Ok, |s| s.1);
-    let to = (at_end == LagStatus::Ok).then(|| series.iter().rev().find(|s| s.1 != LagStatus::Ok)).flatten();
-    // The sample after the last not-OK one is when it was OK again.
-    let to = to.and_then(|last| series.iter().find(|s| s.0 > last.0).map(|s| s.0));
-    let worst = series.iter().map(|s| s.1).max().unwrap_or_default();
-    let episodes = series.windows(2).filter(|p| p[0].1 == LagStatus::Ok && p[1].1 != LagStatus::Ok).count()
-        + usize::from(series[0].1 != LagStatus::Ok);
-    let mut partitions: Vec<u32> = w
-        .rec
-        .events
-        .iter()
-        .filter_map(|e| match e.what {
-            What::LagStatus { group, partition, partition_status, .. }
-                if group as usize == gi && partition_status != LagStatus::Ok =>
-            {
-                Some(partition)
-            }
-            _ => None,
-        })
-        .collect();
-    partitions.sort_unstable();
-    partitions.dedup();
-    let end = to.unwrap_or(SimTime::ZERO + w.plan.duration);
+    let end = SimTime::ZERO + w.plan.duration;
     let names = Names(w);
-    let when = match to {
-        Some(t) => format!("from {} until {}", at(from), at(t)),
-        None => format!("from {} and still {} at the end", at(from), at_end.name()),
-    };
-    let worst_partition = w
-        .rec
-        .events
-        .iter()
-        .filter_map(|e| match e.what {
-            What::LagStatus { group, partition_status, .. } if group as usize == gi => Some(partition_status),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(worst);
-    let text = format!(
-        "Burrow's lag status was not OK {when} (worst {}{}{}): {}.",
-        worst.name(),
-        if episodes > 1 { format!(", {episodes} times") } else { String::new() },
-        if partitions.is_empty() { String::new() } else { format!("; {}", names.partitions(&partitions)) },
-        burrow_why(worst_partition),
-    );
-    out.push(Finding {
-        kind: "lag_status",
-        group: gi,
-        consumers: Vec::new(),
-        partitions,
-        from,
-        to,
-        figure: "not_ok_ms",
-        value: ms_value(end.as_nanos() - from.as_nanos()),
-        text,
-    });
+    let mut i = 0;
+    while let Some(k) = series[i..].iter().position(|s| s.1 != LagStatus::Ok) {
+        let start = i + k;
+        let stop = series[start..].iter().position(|s| s.1 == LagStatus::Ok).map(|k| start + k);
+        let (from, to) = (series[start].0, stop.map(|k| series[k].0));
+        let span = &series[start..stop.unwrap_or(series.len())];
+        let worst = span.iter().map(|s| s.1).max().unwrap_or_default();
+        // The partitions the status events of the span named, and the worst partition status.
+        let named: Vec<(u32, LagStatus)> = w
+            .rec
+            .events
+            .iter()
+            .filter(|e| e.time >= from && to.is_none_or(|t| e.time < t))
+            .filter_map(|e| match e.what {
+                What::LagStatus { group, partition, partition_status, .. }
+                    if group as usize == gi && partition_status != LagStatus::Ok =>
+                {
+                    Some((partition, partition_status))
+                }
+                _ => None,
+            })
+            .collect();
+        let why = named.iter().map(|n| n.1).max().unwrap_or(worst);
+        let mut partitions: Vec<u32> = named.iter().map(|n| n.0).collect();
+        partitions.sort_unstable();
+        partitions.dedup();
+        let when = match to {
+            Some(t) => format!("from {} until {}", at(from), at(t)),
+            None => format!("from {} to the end", at(from)),
+        };
+        let text = format!(
+            "Burrow's lag status was {} {when}{}: {}.",
+            worst.name(),
+            if partitions.is_empty() { String::new() } else { format!(" ({})", names.partitions(&partitions)) },
+            burrow_why(why),
+        );
+        out.push(Finding {
+            kind: "lag_status",
+            group: gi,
+            consumers: Vec::new(),
+            partitions,
+            from,
+            to,
+            figure: "not_ok_ms",
+            value: ms_value(to.unwrap_or(end).as_nanos() - from.as_nanos()),
+            text,
+        });
+        match stop {
+            Some(k) => i = k,
+            None => break,
+        }
+    }
 }
 
 /// What Burrow's status means, in words (Burrow's evaluation rules, `record::burrow`).
@@ -225,4 +230,18 @@ fn burrow_why(status: LagStatus) -> &'static str {
         LagStatus::Stall => "a partition was committed at the same offset again and again while it had lag",
         LagStatus::Rewind => "a partition's committed offset went backwards",
     }
+}
+
+/// When consumer `c` last got an assignment, at or before `t` (the run's start if never).
+fn took_at(w: &Run, c: usize, t: SimTime) -> SimTime {
+    w.rec
+        .events
+        .iter()
+        .filter(|e| e.time <= t)
+        .filter_map(|e| match &e.what {
+            What::Assignment { consumer, .. } if *consumer as usize == c => Some(e.time),
+            _ => None,
+        })
+        .next_back()
+        .unwrap_or(SimTime::ZERO)
 }

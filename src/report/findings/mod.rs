@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 /// One finding: a kind, who and what it concerns, when, its key figure and one sentence.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    /// `unowned`, `rebalance_in_progress_at_end`, `overloaded`, `standby`, `poll_timeout`,
+    /// `unowned`, `rebalance_in_progress_at_end`, `rebalances`, `overloaded`, `standby`, `poll_timeout`,
     /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `lock_expiry`, `archived`.
     pub kind: &'static str,
     pub group: usize,
@@ -39,6 +39,7 @@ pub fn findings(w: &Run) -> Vec<Finding> {
             failures::rebalance_in_progress(w, gi, &mut out);
             load::overloaded(w, gi, &mut out);
             load::standby(w, gi, &mut out);
+            records::rebalances(w, gi, &mut out);
         }
         failures::poll_timeouts(w, gi, &mut out);
         failures::out_of_memory(w, gi, &mut out);

@@ -13,7 +13,8 @@ use serde_json::json;
 fn by_cause(causes: &[(&str, u64)]) -> String {
     let mut c: Vec<&(&str, u64)> = causes.iter().filter(|c| c.1 > 0).collect();
     c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    c.iter().map(|(name, n)| format!("{name} {}", count(*n))).collect::<Vec<_>>().join(", ")
+    let each: Vec<String> = c.iter().map(|(name, n)| format!("{} {}", name.replace('_', " "), count(*n))).collect();
+    format!("by cause: {}", each.join(", "))
 }
 
 /// `duplicates`: records processed more than once, by the cause that made them be read again.
@@ -254,6 +255,46 @@ pub(super) fn archived(w: &Run, gi: usize, out: &mut Vec<Finding>) {
             if total == 1 { "record was" } else { "records were" },
             by_cause(&causes),
             w.plan.groups[gi].share.delivery_limit,
+        ),
+    });
+}
+
+/// `rebalances`: rebalances after the first join took partitions from live owners: how many
+/// revocations, the partition time they cost and how long the whole group stopped.
+pub(super) fn rebalances(w: &Run, gi: usize, out: &mut Vec<Finding>) {
+    let l = &w.rec.ledgers[gi];
+    if l.revoked_total == 0 {
+        return;
+    }
+    let mine = |c: u32| w.plan.group_of(c as usize) == gi;
+    let from = w.rec.events.iter().find_map(|e| match &e.what {
+        What::PartitionsRevoked { consumer, .. } if mine(*consumer) => Some(e.time),
+        _ => None,
+    });
+    let Some(from) = from else { return };
+    let to = match &w.end.groups[gi].rebalance {
+        Some(_) => None,
+        None => w.rec.events.iter().rev().find_map(|e| match &e.what {
+            What::RebalanceCompleted(rc) if rc.group as usize == gi => Some(e.time),
+            _ => None,
+        }),
+    };
+    let pause = l.rebalance_pause_total.as_nanos();
+    out.push(Finding {
+        kind: "rebalances",
+        group: gi,
+        consumers: Vec::new(),
+        partitions: Vec::new(),
+        from,
+        to,
+        figure: "rebalance_pause_ms",
+        value: super::ms_value(pause),
+        text: format!(
+            "Rebalances took {} from live owners: they waited {} in all for their next owner (the costliest rebalance {}), and the whole group stopped processing for {}.",
+            super::plural(l.revoked_total as usize, "partition"),
+            human_ns(pause),
+            human_ns(l.rebalance_pause_max.as_nanos()),
+            human_ns(l.stw_total.as_nanos()),
         ),
     });
 }
