@@ -224,3 +224,15 @@ fn findings_are_in_time_order() {
     let from: Vec<f64> = findings(&w).iter().map(|x| x["from_ms"].as_f64().unwrap()).collect();
     assert!(from.windows(2).all(|p| p[0] <= p[1]), "{from:?}");
 }
+
+#[test]
+fn a_full_share_window_is_found_where_it_throttles() {
+    let w = run_file(&repo("scenarios/share-window-stall.yaml"));
+    let f = findings(&w);
+    let full = of_kind(&f, "lock_window_full", "polls-500");
+    assert_eq!(full.len(), 1, "{f:#?}");
+    assert!(full[0]["value"].as_f64().unwrap() > 50.0);
+    assert!(full[0]["text"].as_str().unwrap().contains("share_partition_max_record_locks 2,000"));
+    // Six polls of 300 fit in the window: it fills only now and then, which is not a finding.
+    assert!(of_kind(&f, "lock_window_full", "polls-300").is_empty(), "{f:#?}");
+}

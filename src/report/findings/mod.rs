@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
     /// `unowned`, `rebalance_in_progress_at_end`, `rebalances`, `overloaded`, `standby`, `poll_timeout`,
-    /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `lock_expiry`, `archived`.
+    /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `lock_window_full`, `lock_expiry`, `archived`.
     pub kind: &'static str,
     pub group: usize,
     pub consumers: Vec<usize>,
@@ -48,6 +48,7 @@ pub fn findings(w: &Run) -> Vec<Finding> {
         load::lag_status(w, gi, &mut out);
         records::drops(w, gi, &mut out);
         if share {
+            records::lock_window_full(w, gi, &mut out);
             records::lock_expiry(w, gi, &mut out);
             records::archived(w, gi, &mut out);
         }

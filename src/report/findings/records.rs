@@ -298,3 +298,45 @@ pub(super) fn rebalances(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         ),
     });
 }
+
+/// `lock_window_full`: a share-partition's in-flight span reached
+/// `share_partition_max_record_locks`, so no member could acquire more from it (they got empty
+/// fetches) until an acknowledgement moved its start, while records waited behind it; told when
+/// it was so in at least a fifth of the run's samples.
+pub(super) fn lock_window_full(w: &Run, gi: usize, out: &mut Vec<Finding>) {
+    let limit = w.plan.groups[gi].share.window_limit;
+    let full: Vec<_> = w
+        .rec
+        .share_samples
+        .iter()
+        .filter(|s| s.group as usize == gi && s.in_flight >= limit && s.share_lag > 0)
+        .collect();
+    let (Some(first), Some(last)) = (full.first(), full.last()) else { return };
+    let samples = w.rec.share_samples.iter().filter(|s| s.group as usize == gi).count();
+    // A window full now and then is how it works; full for a fifth of the run or more, it throttles.
+    if full.len() * 5 < samples {
+        return;
+    }
+    let mut partitions: Vec<u32> = full.iter().map(|s| s.partition).collect();
+    partitions.sort_unstable();
+    partitions.dedup();
+    let names = Names(w);
+    out.push(Finding {
+        kind: "lock_window_full",
+        group: gi,
+        consumers: Vec::new(),
+        partitions: partitions.clone(),
+        from: first.time,
+        to: Some(last.time),
+        figure: "full_samples_percent",
+        value: json!(crate::report::num::round3(100.0 * full.len() as f64 / samples.max(1) as f64)),
+        text: format!(
+            "The in-flight window of {} was full (share_partition_max_record_locks {}) in {}% of the run's samples, from {} to {}, while records waited behind it: members got empty fetches until an acknowledgement moved the window's start.",
+            names.partitions(&partitions),
+            count(limit),
+            (100.0 * full.len() as f64 / samples.max(1) as f64).round(),
+            at(first.time),
+            at(last.time),
+        ),
+    });
+}
