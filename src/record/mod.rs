@@ -58,8 +58,6 @@ pub struct Checkpoint {
     /// Per metrics row of a consumer group: (group, partition, owner or NONE_U32, backlog,
     /// log end offset).
     pub partitions: Vec<(u16, u32, u32, u64, u64)>,
-    /// Records each consumer had processed by then.
-    pub processed: Vec<u64>,
 }
 
 /// A partition changed hands in a group (`owner` NONE_U32 = released).

@@ -1,7 +1,6 @@
 //! The short human summary `kafkasim run` prints: per group, what happened first (its findings'
 //! sentences), then its figures with their units, then its consumers.
 
-use super::findings::{Finding, findings};
 use super::num::{count_value as n, human_ms_value as dur};
 use super::summary::summary;
 use crate::record::run::Run;
@@ -10,7 +9,7 @@ use std::fmt::Write;
 
 pub fn run_summary(w: &Run) -> String {
     let s = summary(w);
-    let found = findings(w);
+    let found = s["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -22,8 +21,9 @@ pub fn run_summary(w: &Run) -> String {
         n(&s["records_produced"]),
     );
     if let Some(groups) = s["groups"].as_object() {
-        for (gi, (id, g)) in groups.iter().enumerate() {
-            let mine: Vec<&Finding> = found.iter().filter(|f| f.group == gi).collect();
+        for (id, g) in groups {
+            let mine: Vec<&str> =
+                found.iter().filter(|f| f["group"] == id.as_str()).filter_map(|f| f["text"].as_str()).collect();
             group_block(&mut out, id, g, &mine);
             // kafka-consumer-groups.sh --describe --members --verbose, with what each one did.
             if let Some(consumers) = g["consumers"].as_object() {
@@ -36,7 +36,7 @@ pub fn run_summary(w: &Run) -> String {
 
 /// A group's block: its findings first, then what it processed, its lag, and (by kind of group)
 /// its rebalances, push buffers or share-partitions.
-fn group_block(out: &mut String, id: &str, g: &Value, found: &[&Finding]) {
+fn group_block(out: &mut String, id: &str, g: &Value, found: &[&str]) {
     let share = g["type"] == "share";
     let kind = if share {
         "share group".to_string()
@@ -45,7 +45,7 @@ fn group_block(out: &mut String, id: &str, g: &Value, found: &[&Finding]) {
     };
     let _ = writeln!(out, "\n  group {id} ({kind})");
     for f in found {
-        let _ = writeln!(out, "    * {}", f.text);
+        let _ = writeln!(out, "    * {f}");
     }
     if found.is_empty() {
         let _ = writeln!(out, "    * nothing stood out: no failure, loss, duplicate, overload or lag alarm");

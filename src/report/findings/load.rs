@@ -6,7 +6,6 @@ use crate::record::NONE_U32;
 use crate::record::burrow::LagStatus;
 use crate::record::event::What;
 use crate::record::run::{ConsumerState, Run};
-use crate::report::lag::group_lag_status_series;
 use crate::report::num::{count, human_f};
 use crate::sim::SimTime;
 use serde_json::json;
@@ -162,8 +161,7 @@ pub(super) fn standby(w: &Run, gi: usize, out: &mut Vec<Finding>) {
 /// `lag_status`: Burrow's status of the group was not OK: one finding per span, from the first
 /// sample it was not to the sample it was OK again (or the end), each with its worst status, the
 /// partitions the `lag_status` events named in it, and what that status means.
-pub(super) fn lag_status(w: &Run, gi: usize, out: &mut Vec<Finding>) {
-    let series = &group_lag_status_series(w)[gi];
+pub(super) fn lag_status(w: &Run, gi: usize, series: &[(SimTime, LagStatus)], out: &mut Vec<Finding>) {
     let end = SimTime::ZERO + w.plan.duration;
     let names = Names(w);
     let mut i = 0;

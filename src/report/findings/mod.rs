@@ -32,7 +32,9 @@ pub struct Finding {
 /// Every finding of the run, in time order (then group, then the order kinds are derived in).
 pub fn findings(w: &Run) -> Vec<Finding> {
     let mut out = Vec::new();
-    for gi in 0..w.plan.groups.len() {
+    // Burrow's status per group and sample, built once for every group.
+    let lag_status = super::lag::group_lag_status_series(w);
+    for (gi, lag_status) in lag_status.iter().enumerate() {
         let share = w.end.groups[gi].share.is_some();
         if !share {
             failures::unowned(w, gi, &mut out);
@@ -45,7 +47,7 @@ pub fn findings(w: &Run) -> Vec<Finding> {
         failures::out_of_memory(w, gi, &mut out);
         records::duplicates(w, gi, &mut out);
         records::lost(w, gi, &mut out);
-        load::lag_status(w, gi, &mut out);
+        load::lag_status(w, gi, lag_status, &mut out);
         records::drops(w, gi, &mut out);
         if share {
             records::lock_window_full(w, gi, &mut out);
