@@ -3,7 +3,7 @@
 
 pub use super::raw::{
     Arrival, CommitMode, Delivery, GroupType, Keys, OffsetReset, OffsetTarget, PartitionerKind, Processing,
-    PushOverflow, RebalanceProtocol, ShareAcknowledgementMode, ShareAcquireMode, ShareOffsetReset,
+    PushOverflow, RebalanceProtocol, ServerAssignorKind, ShareAcknowledgementMode, ShareAcquireMode, ShareOffsetReset,
 };
 use crate::sim::SimDuration;
 
@@ -138,6 +138,86 @@ pub struct GroupPlan {
     pub kind: GroupType,
     /// A share group's settings (Kafka's defaults for a consumer group, which ignores them).
     pub share: SharePlan,
+    /// The consumer protocol's settings (KIP-848; defaults for a classic group, which ignores them).
+    pub consumer_protocol: ConsumerProtocolPlan,
+}
+
+/// The Kafka versions whose consumer-protocol behaviour differs (../shared/consumer-protocol.md §0,
+/// branch heads). Later versions compare greater.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KafkaVersion {
+    V4_0,
+    V4_1,
+    V4_2,
+    V4_3,
+    V4_4,
+}
+
+impl KafkaVersion {
+    pub const ALL: [KafkaVersion; 5] =
+        [KafkaVersion::V4_0, KafkaVersion::V4_1, KafkaVersion::V4_2, KafkaVersion::V4_3, KafkaVersion::V4_4];
+    /// The newest the fact sheet covers: the default.
+    pub const NEWEST: KafkaVersion = KafkaVersion::V4_4;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaVersion::V4_0 => "4.0",
+            KafkaVersion::V4_1 => "4.1",
+            KafkaVersion::V4_2 => "4.2",
+            KafkaVersion::V4_3 => "4.3",
+            KafkaVersion::V4_4 => "4.4",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+
+    /// KAFKA-19974 (4.2): leaving UNREVOKED_PARTITIONS no longer bumps the member epoch by one.
+    pub fn bumps_epoch_after_unrevoked(self) -> bool {
+        self < KafkaVersion::V4_2
+    }
+
+    /// KAFKA-19233 (4.2): a heartbeat at epoch 0 from a member id the group still holds is accepted.
+    pub fn accepts_epoch_zero_rejoin(self) -> bool {
+        self >= KafkaVersion::V4_2
+    }
+
+    /// KIP-1263 (4.3): target assignments are batched (`group.consumer.assignment.interval.ms`).
+    pub fn batches_assignments(self) -> bool {
+        self >= KafkaVersion::V4_3
+    }
+
+    /// KIP-1251 (4.3): an OffsetCommit at an older member epoch is accepted for partitions the
+    /// member was assigned at or before that epoch.
+    pub fn accepts_older_commit_epochs(self) -> bool {
+        self >= KafkaVersion::V4_3
+    }
+}
+
+/// A consumer-protocol group's settings: the broker's `group.consumer.*` configs that apply to
+/// it (as the group-level overrides `consumer.heartbeat.interval.ms` etc. would set them) and the
+/// members' `group.remote.assignor`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConsumerProtocolPlan {
+    pub remote_assignor: ServerAssignorKind,
+    pub heartbeat_interval: SimDuration,
+    pub session_timeout: SimDuration,
+    /// 4.3+: a target is recomputed at most this often (zero: at every group epoch bump).
+    pub assignment_interval: SimDuration,
+    pub version: KafkaVersion,
+}
+
+impl Default for ConsumerProtocolPlan {
+    fn default() -> Self {
+        ConsumerProtocolPlan {
+            remote_assignor: ServerAssignorKind::Uniform,
+            heartbeat_interval: defaults::CONSUMER_HEARTBEAT_INTERVAL,
+            session_timeout: defaults::CONSUMER_SESSION_TIMEOUT,
+            assignment_interval: defaults::CONSUMER_ASSIGNMENT_INTERVAL,
+            version: KafkaVersion::NEWEST,
+        }
+    }
 }
 
 /// A share group's group configs (KIP-932, Kafka 4.3 names without the `group.` prefix).
@@ -251,6 +331,17 @@ pub mod defaults {
     pub const SHARE_HEARTBEAT_INTERVAL: SimDuration = SimDuration(5_000_000_000);
     pub const SHARE_SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
     pub const SHARE_ASSIGNMENT_INTERVAL: SimDuration = SimDuration(1_000_000_000);
+    /// group.consumer.heartbeat.interval.ms and its min/max bounds.
+    pub const CONSUMER_HEARTBEAT_INTERVAL: SimDuration = SimDuration(5_000_000_000);
+    pub const CONSUMER_MIN_HEARTBEAT_INTERVAL: SimDuration = SimDuration(5_000_000_000);
+    pub const CONSUMER_MAX_HEARTBEAT_INTERVAL: SimDuration = SimDuration(15_000_000_000);
+    /// group.consumer.session.timeout.ms and its min/max bounds.
+    pub const CONSUMER_SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
+    pub const CONSUMER_MIN_SESSION_TIMEOUT: SimDuration = SimDuration(45_000_000_000);
+    pub const CONSUMER_MAX_SESSION_TIMEOUT: SimDuration = SimDuration(60_000_000_000);
+    /// group.consumer.assignment.interval.ms (4.3+) and its maximum.
+    pub const CONSUMER_ASSIGNMENT_INTERVAL: SimDuration = SimDuration(1_000_000_000);
+    pub const CONSUMER_MAX_ASSIGNMENT_INTERVAL: SimDuration = SimDuration(15_000_000_000);
     /// Burrow: the cluster's offset-refresh (10 s) and the storage's intervals (10), as in its
     /// code; min-distance 1 s as in its shipped config/burrow.toml (its code's default is 0).
     pub const BURROW_OFFSET_REFRESH: SimDuration = SimDuration(10_000_000_000);

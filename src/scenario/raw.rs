@@ -217,6 +217,44 @@ consumer_settings! {
         pub share_session_timeout_ms: Option<MsDuration>,
         #[serde(default)]
         pub share_assignment_interval_ms: Option<MsDuration>,
+        /// `group.remote.assignor` (protocol: consumer only).
+        #[serde(default)]
+        pub remote_assignor: Option<ServerAssignorKind>,
+        #[serde(default)]
+        pub group_consumer_heartbeat_interval_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub group_consumer_session_timeout_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub group_consumer_min_heartbeat_interval_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub group_consumer_max_heartbeat_interval_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub group_consumer_min_session_timeout_ms: Option<MsDuration>,
+        #[serde(default)]
+        pub group_consumer_max_session_timeout_ms: Option<MsDuration>,
+        /// `group.consumer.assignment.interval.ms` (KIP-1263, Kafka 4.3+).
+        #[serde(default)]
+        pub group_consumer_assignment_interval_ms: Option<MsDuration>,
+        /// The Kafka version whose consumer-protocol behaviour the group follows ("4.0" .. "4.4").
+        #[serde(default)]
+        pub kafka_version: Option<String>,
+    }
+}
+
+/// The consumer protocol's server-side assignors (`group.consumer.assignors`: uniform, range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerAssignorKind {
+    Uniform,
+    Range,
+}
+
+impl ServerAssignorKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerAssignorKind::Uniform => "uniform",
+            ServerAssignorKind::Range => "range",
+        }
     }
 }
 
@@ -306,6 +344,9 @@ pub enum PushOverflow {
 pub enum RebalanceProtocol {
     Eager,
     Cooperative,
+    /// Kafka 4's consumer rebalance protocol (KIP-848, `group.protocol=consumer`): the
+    /// coordinator computes the assignment and each member reconciles on its own heartbeat.
+    Consumer,
 }
 
 impl RebalanceProtocol {
@@ -314,6 +355,7 @@ impl RebalanceProtocol {
         match self {
             RebalanceProtocol::Eager => "eager",
             RebalanceProtocol::Cooperative => "cooperative",
+            RebalanceProtocol::Consumer => "consumer",
         }
     }
 }

@@ -207,6 +207,9 @@ fn revoked(w: &Run, (c, p): (u32, u32), j: usize, at: SimTime) -> Fate {
     let commits = match w.plan.groups[w.plan.group_of(c as usize)].protocol {
         RebalanceProtocol::Eager => commit != CommitMode::BeforeProcessing,
         RebalanceProtocol::Cooperative => commit == CommitMode::AfterProcessing,
+        // Auto-commit commits synchronously before revoking; the listener of an after-processing
+        // consumer commits what it gives up.
+        RebalanceProtocol::Consumer => commit != CommitMode::BeforeProcessing,
     };
     let rejected = w.rec.events[j + 1..]
         .iter()

@@ -187,6 +187,7 @@ fn check_group(
         consumers,
         kind,
         share,
+        consumer_protocol: crate::scenario::plan::ConsumerProtocolPlan::default(),
     })
 }
 
@@ -253,6 +254,8 @@ fn check_protocol_and_assignor(
         None => match protocol {
             RebalanceProtocol::Eager => AssignorKind::Range,
             RebalanceProtocol::Cooperative => AssignorKind::CooperativeSticky,
+            // Unused: a consumer-protocol group's assignor runs on the broker (`remote_assignor`).
+            RebalanceProtocol::Consumer => AssignorKind::Range,
         },
         Some(name) => AssignorKind::parse(name).ok_or_else(|| {
             ck.err(
