@@ -45,7 +45,7 @@ fn check_members(w: &World, gi: usize, g: &Group) {
             }
             seen[p] = Some(c);
             assert_eq!(
-                g.classic().owner[p],
+                g.offsets().owner[p],
                 Some(c),
                 "invariant at {now:?}: owner record of partition {p} in group {gi}"
             );
@@ -71,7 +71,7 @@ fn check_partitions(w: &World, gi: usize, g: &Group) {
     for &p in &g.partitions {
         if at_least_once {
             let ledger = &w.rec.ledgers[gi];
-            let lost = ledger.lost(p, g.classic().committed[p as usize]);
+            let lost = ledger.lost(p, g.offsets().committed[p as usize]);
             assert!(
                 lost <= ledger.skipped[p as usize],
                 "invariant at {now:?}: group {} committed past {lost} unprocessed records of {} (skipped on purpose: {})",
@@ -81,7 +81,7 @@ fn check_partitions(w: &World, gi: usize, g: &Group) {
             );
         }
         let leo = w.broker.partitions[p as usize].log.log_end_offset();
-        if let Some(c) = g.classic().committed[p as usize] {
+        if let Some(c) = g.offsets().committed[p as usize] {
             assert!(
                 c <= leo,
                 "invariant at {now:?}: group {} committed {c} past log end {leo} of {}",
@@ -89,7 +89,7 @@ fn check_partitions(w: &World, gi: usize, g: &Group) {
                 w.partition_name(p)
             );
         }
-        if let Some(owner) = g.classic().owner[p as usize] {
+        if let Some(owner) = g.offsets().owner[p as usize] {
             assert!(w.consumers[owner].owns(p), "invariant at {now:?}: stale owner record for {}", w.partition_name(p));
         }
     }

@@ -260,20 +260,20 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
         if !broker.partition_exists(p) {
             continue;
         }
-        let owner = g.classic().owner[p as usize];
+        let owner = g.offsets().owner[p as usize];
         let position = owner.and_then(|c| consumers[c].position(p));
         let log = &broker.partitions[p as usize].log;
         let (start, end) = (log.log_start_offset(), log.log_end_offset());
         // Where reading resumes: the owner's position, else the committed offset, else
         // what auto_offset_reset picks (latest: nothing now in the log is waiting).
-        let resume = position.or(g.classic().committed[p as usize]).unwrap_or(match reset {
+        let resume = position.or(g.offsets().committed[p as usize]).unwrap_or(match reset {
             OffsetReset::Latest => end,
             OffsetReset::Earliest | OffsetReset::None => start,
         });
         let backlog = end.saturating_sub(resume.max(start));
         let lag_status = rec.lag_status(gi, p, now);
         // Lag in time: how long the oldest record the group has not committed past has waited.
-        let lag_ns = match g.classic().committed[p as usize] {
+        let lag_ns = match g.offsets().committed[p as usize] {
             Some(off) => {
                 let oldest = off.max(log.log_start_offset());
                 debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
@@ -287,7 +287,7 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
             partition: p,
             log_end_offset: end,
             log_start_offset: start,
-            committed: g.classic().committed[p as usize].unwrap_or(NONE_U64),
+            committed: g.offsets().committed[p as usize].unwrap_or(NONE_U64),
             lag_ns,
             position: position.unwrap_or(NONE_U64),
             owner: owner.map_or(NONE_U32, |c| c as u32),

@@ -34,7 +34,7 @@ impl World {
                 // A share group commits no offsets (its SPSO is reported instead).
                 committed: g
                     .share_opt()
-                    .map_or_else(|| g.classic().committed.clone(), |_| vec![None; self.broker.partitions.len()]),
+                    .map_or_else(|| g.offsets().committed.clone(), |_| vec![None; self.broker.partitions.len()]),
                 generation: g.share_opt().map_or_else(|| g.classic().generation, |_| 0),
                 share: g.share_opt().map(|sg| ShareEnd {
                     members: sg.members.len(),

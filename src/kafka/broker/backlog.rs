@@ -71,7 +71,7 @@ impl Broker {
             // its consumers started again) reads on from them.
             let earliest = gplan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
             let added = gplan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
-            let committed = &g.classic().committed;
+            let committed = &g.offsets().committed;
             for &p in &g.partitions {
                 let (i, log) = (p as usize, &self.partitions[p as usize].log);
                 match committed[i] {

@@ -358,7 +358,7 @@ impl World {
         for &p in parts {
             let log = &self.broker.partitions[p as usize].log;
             let ledger = &mut self.rec.ledgers[g];
-            let position = match self.groups[g].classic().committed[p as usize] {
+            let position = match self.groups[g].offsets().committed[p as usize] {
                 Some(off) => off,
                 None => match reset {
                     OffsetReset::Earliest => log.log_start_offset(),
@@ -389,7 +389,7 @@ impl World {
             }
             let first = &mut ledger.first_offset[p as usize];
             *first = Some(first.map_or(position, |f| f.min(position)));
-            if let Some(o) = self.groups[g].classic().owner[p as usize] {
+            if let Some(o) = self.groups[g].offsets().owner[p as usize] {
                 for e in self.rec.events.iter().rev().take(25).rev() {
                     eprintln!("{:?} {:?}", e.time, e.what);
                 }
@@ -398,7 +398,7 @@ impl World {
                     p, self.consumers[c].name, self.consumers[o].name
                 );
             }
-            self.groups[g].classic_mut().owner[p as usize] = Some(c);
+            self.groups[g].offsets_mut().owner[p as usize] = Some(c);
             self.rec.ledgers[g].note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position, fetched: false });
@@ -420,10 +420,10 @@ impl World {
         let g = self.consumers[c].group;
         self.consumers[c].owned.retain(|o| o.partition != p);
         self.discard_buffer(c, Some(p));
-        if self.groups[g].classic().owner[p as usize] == Some(c) {
+        if self.groups[g].offsets().owner[p as usize] == Some(c) {
             let now = self.now();
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: NONE_U32 });
-            self.groups[g].classic_mut().owner[p as usize] = None;
+            self.groups[g].offsets_mut().owner[p as usize] = None;
             self.rec.ledgers[g].rewind_cause[p as usize] = cause;
             if cause == "rebalance" && self.consumers[c].is_running() {
                 self.rec.ledgers[g].note_revoked(p, now);

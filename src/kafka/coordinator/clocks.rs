@@ -15,7 +15,7 @@ impl Group {
         if ledger.rebalances == 0 {
             return;
         }
-        let cg = self.classic();
+        let cg = self.offsets();
         let mut any_live = false;
         for &p in &self.partitions {
             // A partition an add_partitions has yet to create cannot pause.
@@ -35,7 +35,7 @@ impl Group {
                 _ => {}
             }
         }
-        let stw = cg.is_rebalancing() && !any_live;
+        let stw = self.classic().is_rebalancing() && !any_live;
         match (stw, ledger.stw_since) {
             (true, None) => ledger.stw_since = Some(now),
             (false, Some(t)) => {

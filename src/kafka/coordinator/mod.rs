@@ -94,11 +94,34 @@ pub struct ClassicGroup {
     /// started / restarted / completed / abandoned events together.
     pub rebalance_seq: u64,
 
-    // ---- offsets and ownership (dense over all partitions of the world) ----
+    pub offsets: GroupOffsets,
+}
+
+/// What every consumer group (classic or consumer protocol) keeps per partition of the world:
+/// committed offsets and who owns what.
+pub struct GroupOffsets {
     pub committed: Vec<Option<u64>>,
+    /// The consumer that holds the partition now (took it and has not given it up).
     pub owner: Vec<Option<usize>>,
     /// Owner per the last completed assignment (dead members included), to count moved partitions.
     pub assigned_to: Vec<Option<usize>>,
+}
+
+impl GroupOffsets {
+    pub fn new(n: usize) -> Result<Self, std::collections::TryReserveError> {
+        Ok(GroupOffsets { committed: dense(n, None)?, owner: dense(n, None)?, assigned_to: dense(n, None)? })
+    }
+
+    /// Bytes per partition of the world these tables take.
+    pub fn dense_bytes_per_partition() -> usize {
+        use std::mem::size_of;
+        size_of::<Option<u64>>() // committed
+            + 2 * size_of::<Option<usize>>() // owner, assigned_to
+    }
+
+    pub fn commit(&mut self, partition: u32, offset: u64) {
+        self.committed[partition as usize] = Some(offset);
+    }
 }
 
 pub use crate::record::dense;
@@ -149,6 +172,21 @@ impl Group {
         }
     }
 
+    /// Committed offsets and owners of a consumer group (classic or consumer protocol).
+    pub fn offsets(&self) -> &GroupOffsets {
+        match &self.coordinator {
+            Coordinator::Classic(c) => &c.offsets,
+            Coordinator::Share(_) => panic!("group {} is a share group", self.id),
+        }
+    }
+
+    pub fn offsets_mut(&mut self) -> &mut GroupOffsets {
+        match &mut self.coordinator {
+            Coordinator::Classic(c) => &mut c.offsets,
+            Coordinator::Share(_) => panic!("a share group keeps no consumer offsets"),
+        }
+    }
+
     pub fn is_share(&self) -> bool {
         self.kind == GroupKind::Share
     }
@@ -168,9 +206,7 @@ impl ClassicGroup {
     /// Bytes per partition of the world that a group's dense tables take (the cost estimate's
     /// `GROUP_DENSE_BYTES` must cover them and the ledger's).
     pub fn dense_bytes_per_partition() -> usize {
-        use std::mem::size_of;
-        size_of::<Option<u64>>() // committed
-            + 2 * size_of::<Option<usize>>() // owner, assigned_to
+        GroupOffsets::dense_bytes_per_partition()
     }
 
     pub fn new(
@@ -187,14 +223,12 @@ impl ClassicGroup {
             rebalance: None,
             round: 0,
             rebalance_seq: 0,
-            committed: dense(n, None)?,
-            owner: dense(n, None)?,
-            assigned_to: dense(n, None)?,
+            offsets: GroupOffsets::new(n)?,
         })
     }
 
     pub fn commit(&mut self, partition: u32, offset: u64) {
-        self.committed[partition as usize] = Some(offset);
+        self.offsets.commit(partition, offset);
     }
 
     /// The member id a consumer currently holds in this group, if any.
