@@ -271,5 +271,6 @@ fn consumer(gi: usize, kind: GroupKind, c: &ConsumerPlan, topics: &[TopicMeta], 
         member_rng: rngs.stream(&format!("consumer/{}/member-id", c.name)),
         hang: Default::default(),
         membership,
+        commits: Default::default(),
     }
 }

@@ -26,7 +26,7 @@ impl World {
         let c = commit.consumer;
         let (con, _, mut cx) = self.client_cx(c);
         match answer {
-            Ok(()) => con.classic_mut().last_commit_ok = true,
+            Ok(()) => con.commits.last_commit_ok = true,
             // CommitFailedException: the records will be read again by the partitions' next owner.
             Err(reason) => con.commit_failed(c, &commit.offsets, reason, &mut cx),
         }
@@ -59,7 +59,7 @@ impl Consumer {
     /// A commit failed (`reason` as Kafka's error names it): counted, and logged with its
     /// partitions.
     pub fn commit_failed(&mut self, c: usize, offsets: &Offsets, reason: &'static str, cx: &mut Cx) {
-        self.classic_mut().last_commit_ok = false;
+        self.commits.last_commit_ok = false;
         cx.rec.ledgers[self.group].commits_rejected += 1;
         let partitions = offsets.iter().map(|&(p, _)| p).collect();
         cx.event(What::CommitFailed { consumer: c as u32, reason, partitions });

@@ -42,6 +42,7 @@ impl World {
         con.member_id = None;
         con.generation = -1;
         con.membership.restart(now);
+        con.commits.last_auto_commit = now;
         self.rec.event(now, What::ConsumerStarted { consumer: c as u32, cause: why });
         if share {
             self.share_start(c);
@@ -329,7 +330,7 @@ impl World {
         member.pending_revoke = owned.iter().copied().filter(|p| !parts.contains(p)).collect();
         // onJoinComplete: the auto-commit timer starts over (ConsumerCoordinator:
         // nextAutoCommitTimer.updateAndReset(autoCommitIntervalMs)).
-        member.last_auto_commit = now;
+        con.commits.last_auto_commit = now;
         self.take_partitions(c, &added);
         let con = &self.consumers[c];
         if con.phase == Phase::Fetching && !con.classic().pending_revoke.is_empty() {

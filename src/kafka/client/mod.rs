@@ -152,6 +152,7 @@ pub struct Consumer {
     pub hang: crate::kafka::client::hang::HangState,
     /// What kind of member it is, with the state only that kind has.
     pub membership: Membership,
+    pub commits: CommitState,
 }
 
 /// A consumer's membership, by the kind of its group: matched once where the kinds differ.
@@ -175,11 +176,6 @@ pub struct ClassicMember {
     pub hb_origin: SimTime,
     /// Cooperative: partitions the last assignment took away, revoked at the next poll.
     pub pending_revoke: Vec<u32>,
-    /// Waiting for the commit that precedes processing (commit: before_processing).
-    pub precommit: bool,
-    /// Whether the consumer's last commit was accepted.
-    pub last_commit_ok: bool,
-    pub last_auto_commit: SimTime,
 }
 
 impl ClassicMember {
@@ -188,8 +184,17 @@ impl ClassicMember {
         self.rejoin_needed = false;
         self.pending_revoke.clear();
         self.hb_origin = now;
-        self.last_auto_commit = now;
     }
+}
+
+/// The poll loop's commits, whatever the group protocol.
+#[derive(Default)]
+pub struct CommitState {
+    /// Waiting for the commit that precedes processing (commit: before_processing).
+    pub precommit: bool,
+    /// Whether the consumer's last commit was accepted.
+    pub last_commit_ok: bool,
+    pub last_auto_commit: SimTime,
 }
 
 /// Push delivery: records received and not yet handed to processing.

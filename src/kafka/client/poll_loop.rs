@@ -59,9 +59,9 @@ impl World {
         let rejoin_pending = member.joining || member.rejoin_needed;
         if con.config.commit == CommitMode::Auto
             && !rejoin_pending
-            && now >= member.last_auto_commit + con.config.auto_commit_interval
+            && now >= con.commits.last_auto_commit + con.config.auto_commit_interval
         {
-            self.consumers[c].classic_mut().last_auto_commit = now;
+            self.consumers[c].commits.last_auto_commit = now;
             let offsets = self.consumers[c].positions();
             self.send_commit(c, offsets);
         }
@@ -109,9 +109,8 @@ impl World {
     pub(crate) fn after_precommit(&mut self, c: usize) {
         let now = self.now();
         let con = &mut self.consumers[c];
-        let member = con.classic_mut();
-        member.precommit = false;
-        if member.last_commit_ok {
+        con.commits.precommit = false;
+        if con.commits.last_commit_ok {
             self.begin_processing(c, now);
             return;
         }
@@ -145,7 +144,7 @@ impl World {
                     self.consumers[c].account_processed(c, k, &mut self.rec);
                     self.consumers[c].inflight.ranges_after(k)
                 }
-                Phase::Committing if con.classic().precommit => con.inflight.ranges.clone(),
+                Phase::Committing if con.commits.precommit => con.inflight.ranges.clone(),
                 _ => Vec::new(),
             };
             let con = &self.consumers[c];
@@ -179,7 +178,7 @@ impl World {
 
     /// The synchronous commit's response came back.
     pub(crate) fn commit_done(&mut self, c: usize) {
-        if self.consumers[c].classic().precommit { self.after_precommit(c) } else { self.after_commit(c) }
+        if self.consumers[c].commits.precommit { self.after_precommit(c) } else { self.after_commit(c) }
     }
 
     /// The batch is done (committed, or nothing to commit): the consumer closes if asked to,
@@ -254,7 +253,7 @@ impl Consumer {
         if self.config.commit == CommitMode::BeforeProcessing {
             // At-most-once: the offsets are committed (commitSync) before any record is processed.
             self.phase = Phase::Committing;
-            self.classic_mut().precommit = true;
+            self.commits.precommit = true;
             return Delivery::CommitFirst(self.inflight.ranges.iter().map(|&(p, _, to)| (p, to)).collect());
         }
         Delivery::Process

@@ -450,9 +450,8 @@ impl World {
                 let (generation, assignment) = (grp.generation, grp.members[&new_id].assignment.clone());
                 let con = &mut self.consumers[c];
                 con.generation = generation;
-                let member = con.classic_mut();
-                member.joining = false;
-                member.last_auto_commit = now + self.net.delay; // onJoinComplete on its JoinGroup response
+                con.classic_mut().joining = false;
+                con.commits.last_auto_commit = now + self.net.delay; // onJoinComplete on its JoinGroup response
                 let owned: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
                 let missing: Vec<u32> = assignment.iter().copied().filter(|p| !owned.contains(p)).collect();
                 self.take_partitions(c, &missing);
