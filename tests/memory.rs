@@ -39,7 +39,7 @@ fn records_past_the_committed_offset_stay_for_a_crash_to_reread() {
     let (held, _) = held(&w);
     let committed_behind: u64 = (0..4u32)
         .map(|p| {
-            w.broker.partitions[p as usize].log.log_end_offset() - w.groups[0].classic().committed[p as usize].unwrap()
+            w.broker.partitions[p as usize].log.log_end_offset() - w.groups[0].offsets().committed[p as usize].unwrap()
         })
         .sum();
     assert!(committed_behind > 4 * 1024, "{committed_behind}");
