@@ -35,7 +35,7 @@ impl Group {
                 _ => {}
             }
         }
-        let stw = self.classic().is_rebalancing() && !any_live;
+        let stw = self.is_rebalancing() && !any_live;
         match (stw, ledger.stw_since) {
             (true, None) => ledger.stw_since = Some(now),
             (false, Some(t)) => {

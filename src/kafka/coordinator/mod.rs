@@ -5,6 +5,9 @@
 pub mod assignor;
 pub mod classic;
 pub mod clocks;
+pub mod consumer_group;
+#[cfg(test)]
+mod consumer_group_tests;
 pub mod offset_commit;
 pub mod share;
 pub mod share_assignor;
@@ -76,6 +79,8 @@ pub enum Coordinator {
     Classic(Box<ClassicGroup>),
     /// Share groups (KIP-932): the share coordinator's members and assignment.
     Share(Box<crate::kafka::coordinator::share_group::ShareGroup>),
+    /// Consumer groups on Kafka 4's consumer rebalance protocol (KIP-848).
+    Protocol(Box<consumer_group::ProtocolGroup>),
 }
 
 /// A classic consumer group as its coordinator knows it: membership and generations, committed
@@ -131,14 +136,14 @@ impl Group {
     pub fn classic(&self) -> &ClassicGroup {
         match &self.coordinator {
             Coordinator::Classic(c) => c,
-            Coordinator::Share(_) => panic!("group {} is a share group", self.id),
+            _ => panic!("group {} is not a classic group", self.id),
         }
     }
 
     pub fn classic_mut(&mut self) -> &mut ClassicGroup {
         match &mut self.coordinator {
             Coordinator::Classic(c) => c,
-            Coordinator::Share(_) => panic!("a share group is not a classic one"),
+            _ => panic!("not a classic group"),
         }
     }
 
@@ -146,14 +151,14 @@ impl Group {
     pub fn share(&self) -> &crate::kafka::coordinator::share_group::ShareGroup {
         match &self.coordinator {
             Coordinator::Share(s) => s,
-            Coordinator::Classic(_) => panic!("group {} is not a share group", self.id),
+            _ => panic!("group {} is not a share group", self.id),
         }
     }
 
     pub fn share_mut(&mut self) -> &mut crate::kafka::coordinator::share_group::ShareGroup {
         match &mut self.coordinator {
             Coordinator::Share(s) => s,
-            Coordinator::Classic(_) => panic!("not a share group"),
+            _ => panic!("not a share group"),
         }
     }
 
@@ -161,14 +166,14 @@ impl Group {
     pub fn share_opt(&self) -> Option<&crate::kafka::coordinator::share_group::ShareGroup> {
         match &self.coordinator {
             Coordinator::Share(s) => Some(s),
-            Coordinator::Classic(_) => None,
+            _ => None,
         }
     }
 
     pub fn share_opt_mut(&mut self) -> Option<&mut crate::kafka::coordinator::share_group::ShareGroup> {
         match &mut self.coordinator {
             Coordinator::Share(s) => Some(s),
-            Coordinator::Classic(_) => None,
+            _ => None,
         }
     }
 
@@ -176,6 +181,7 @@ impl Group {
     pub fn offsets(&self) -> &GroupOffsets {
         match &self.coordinator {
             Coordinator::Classic(c) => &c.offsets,
+            Coordinator::Protocol(c) => &c.offsets,
             Coordinator::Share(_) => panic!("group {} is a share group", self.id),
         }
     }
@@ -183,7 +189,33 @@ impl Group {
     pub fn offsets_mut(&mut self) -> &mut GroupOffsets {
         match &mut self.coordinator {
             Coordinator::Classic(c) => &mut c.offsets,
+            Coordinator::Protocol(c) => &mut c.offsets,
             Coordinator::Share(_) => panic!("a share group keeps no consumer offsets"),
+        }
+    }
+
+    /// The consumer-protocol coordinator's state; only consumer-protocol paths ask.
+    pub fn protocol(&self) -> &consumer_group::ProtocolGroup {
+        match &self.coordinator {
+            Coordinator::Protocol(c) => c,
+            _ => panic!("group {} is not a consumer-protocol group", self.id),
+        }
+    }
+
+    pub fn protocol_mut(&mut self) -> &mut consumer_group::ProtocolGroup {
+        match &mut self.coordinator {
+            Coordinator::Protocol(c) => c,
+            _ => panic!("not a consumer-protocol group"),
+        }
+    }
+
+    /// Whether a rebalance is under way (a classic join/sync round, or a consumer-protocol group
+    /// assigning or reconciling).
+    pub fn is_rebalancing(&self) -> bool {
+        match &self.coordinator {
+            Coordinator::Classic(c) => c.is_rebalancing(),
+            Coordinator::Protocol(c) => c.rebalance.is_some(),
+            Coordinator::Share(_) => false,
         }
     }
 
