@@ -210,17 +210,21 @@ impl Groups {
             GroupKind::Push => Some(
                 PushStreams::new(n).map_err(|_| too_big("push streams", PushStreams::dense_bytes_per_partition()))?,
             ),
-            GroupKind::Pull | GroupKind::Share => None,
+            GroupKind::Pull | GroupKind::Share | GroupKind::Protocol => None,
         });
         self.shares.push(match kind {
             GroupKind::Share => Some(
                 GroupShares::new(n)
                     .map_err(|_| too_big("share-partition table", GroupShares::dense_bytes_per_partition()))?,
             ),
-            GroupKind::Pull | GroupKind::Push => None,
+            GroupKind::Pull | GroupKind::Push | GroupKind::Protocol => None,
         });
         let coordinator = match kind {
             GroupKind::Share => Coordinator::Share(Box::new(ShareGroup::new(g.share))),
+            GroupKind::Protocol => Coordinator::Protocol(Box::new(
+                crate::kafka::coordinator::consumer_group::ProtocolGroup::new(g.consumer_protocol, n)
+                    .map_err(|_| too_big("offset and ownership tables", ClassicGroup::dense_bytes_per_partition()))?,
+            )),
             GroupKind::Pull | GroupKind::Push => Coordinator::Classic(Box::new(
                 ClassicGroup::new(g.protocol, n)
                     .map_err(|_| too_big("offset and ownership tables", ClassicGroup::dense_bytes_per_partition()))?,
@@ -237,6 +241,7 @@ impl Groups {
 fn consumer(gi: usize, kind: GroupKind, c: &ConsumerPlan, topics: &[TopicMeta], rngs: &RngStreams) -> Consumer {
     let membership = match kind {
         GroupKind::Pull => Membership::Pull(ClassicMember::default()),
+        GroupKind::Protocol => Membership::Protocol(Box::default()),
         GroupKind::Push => Membership::Push(ClassicMember::default(), PushBuffer::default()),
         GroupKind::Share => Membership::Share(Box::new(ShareMember {
             outcome_rng: rngs.stream(&format!("consumer/{}/outcome", c.name)),

@@ -97,4 +97,23 @@ pub enum Ev {
     },
     /// Burrow fetches every partition's log end (its offset refresh).
     BurrowRefresh,
+    /// Consumer protocol (KIP-848): the member's heartbeat interval timer (`seq` names it), a
+    /// heartbeat or leave reaching the coordinator (`net.heartbeats`), its answer back, the
+    /// end of a reconciliation's commit, and the coordinator's session and rebalance timers.
+    ProtocolHeartbeatTimer {
+        c: u32,
+        inc: u32,
+        seq: u32,
+    },
+    ProtocolHeartbeatArrive(u32),
+    ProtocolHeartbeatResponse {
+        c: u32,
+        inc: u32,
+    },
+    ProtocolReconciled {
+        c: u32,
+        inc: u32,
+    },
+    ProtocolSessionExpire(u32),
+    ProtocolRebalanceTimeout(u32),
 }

@@ -21,6 +21,9 @@ fn check(w: &World) {
             check_members(w, gi, g);
             check_partitions(w, gi, g);
         }
+        if let crate::kafka::coordinator::Coordinator::Protocol(pg) = &g.coordinator {
+            check_protocol(w, g, pg);
+        }
     }
 }
 
@@ -122,6 +125,47 @@ fn check_share(w: &World, gi: usize, g: &Group) {
                 g.id,
                 w.partition_name(p),
                 w.consumers.get(c).map_or("?", |x| x.name.as_str())
+            );
+        }
+    }
+}
+
+/// Consumer protocol (KIP-848): no partition is in two members' assignments (assigned or pending
+/// revocation) at once, and the coordinator's holder table says the same; a consumer holds a
+/// partition only while the coordinator holds it for that consumer's member (a partition changes
+/// hands only after its previous holder released it or was removed).
+fn check_protocol(w: &World, g: &Group, pg: &crate::kafka::coordinator::consumer_group::ProtocolGroup) {
+    let now = w.kernel.now();
+    let mut seen = std::collections::BTreeMap::new();
+    for (id, m) in &pg.members {
+        for &p in m.assigned.iter().chain(&m.pending_revocation) {
+            if let Some(other) = seen.insert(p, id) {
+                panic!(
+                    "invariant at {now:?}: {} in the assignments of both {other} and {id} in group {}",
+                    w.partition_name(p),
+                    g.id
+                );
+            }
+            assert_eq!(
+                pg.holder.get(&p).map(|h| &h.0),
+                Some(id),
+                "invariant at {now:?}: holder record of {} in group {}",
+                w.partition_name(p),
+                g.id
+            );
+        }
+    }
+    assert_eq!(seen.len(), pg.holder.len(), "invariant at {now:?}: holder table of group {} has stale entries", g.id);
+    for &c in &g.consumers {
+        let con = &w.consumers[c];
+        for o in &con.owned {
+            let held = con.member_id.as_ref().is_some_and(|id| pg.holder.get(&o.partition).is_some_and(|h| &h.0 == id));
+            assert!(
+                held,
+                "invariant at {now:?}: {} reads {} which the coordinator does not hold for it in group {}",
+                con.name,
+                w.partition_name(o.partition),
+                g.id
             );
         }
     }

@@ -23,13 +23,22 @@ pub struct Network {
     pub commits: Slab<PendingCommit>,
     /// Push messages on their way to consumers.
     pub pushes: Slab<PushMessage>,
+    /// Consumer-protocol heartbeats on their way to the coordinator: the sender's incarnation, the
+    /// request, and why it was sent ("heartbeat", or why a leave).
+    pub heartbeats: Slab<(u32, crate::kafka::coordinator::consumer_group::HeartbeatRequest, &'static str)>,
     /// Members whose session may time out (or whose LeaveGroup is on its way): (group, member id).
     pub timers: Slab<(usize, String)>,
 }
 
 impl Network {
     pub fn new(delay: SimDuration) -> Self {
-        Network { delay, commits: Slab::default(), pushes: Slab::default(), timers: Slab::default() }
+        Network {
+            delay,
+            commits: Slab::default(),
+            pushes: Slab::default(),
+            heartbeats: Slab::default(),
+            timers: Slab::default(),
+        }
     }
 
     /// An OffsetCommit request leaves: it is returned when it reaches the coordinator at once

@@ -2,7 +2,7 @@
 //! committed offsets, each consumer's state and partitions, share-partitions.
 
 use crate::kafka::client::RunState;
-use crate::kafka::coordinator::{ClassicGroup, GroupState};
+use crate::kafka::coordinator::{ClassicGroup, Coordinator, GroupState};
 use crate::kafka::world::World;
 use crate::record::run::{
     ConsumerEnd, ConsumerState, GroupEnd, PartitionEnd, RebalanceEnd, Run, ShareEnd, SharePartitionEnd, Snapshot,
@@ -35,7 +35,11 @@ impl World {
                 committed: g
                     .share_opt()
                     .map_or_else(|| g.offsets().committed.clone(), |_| vec![None; self.broker.partitions.len()]),
-                generation: g.share_opt().map_or_else(|| g.classic().generation, |_| 0),
+                generation: match &g.coordinator {
+                    Coordinator::Share(_) => 0,
+                    Coordinator::Protocol(pg) => pg.group_epoch,
+                    Coordinator::Classic(cg) => cg.generation,
+                },
                 share: g.share_opt().map(|sg| ShareEnd {
                     members: sg.members.len(),
                     group_epoch: sg.group_epoch,
@@ -52,7 +56,11 @@ impl World {
                         })
                         .collect(),
                 }),
-                rebalance: g.share_opt().is_none().then(|| rebalance_end(g.classic())).flatten(),
+                rebalance: match &g.coordinator {
+                    Coordinator::Share(_) => None,
+                    Coordinator::Protocol(pg) => protocol_rebalance_end(pg),
+                    Coordinator::Classic(cg) => rebalance_end(cg),
+                },
             })
             .collect();
         let consumers = (0..self.consumers.len())
@@ -84,6 +92,18 @@ impl World {
                 }
             }
             RunState::Running if con.is_hung() => ConsumerState::Hung,
+            RunState::Running if group.kind == crate::kafka::client::GroupKind::Protocol => {
+                let member = con.member_id.as_ref().is_some_and(|id| group.protocol().members.contains_key(id));
+                if !con.owned.is_empty() {
+                    ConsumerState::Active
+                } else if con.protocol().epoch <= 0 {
+                    ConsumerState::Joining
+                } else if !member {
+                    ConsumerState::Fenced
+                } else {
+                    ConsumerState::Standby
+                }
+            }
             RunState::Running => {
                 let member = con.member_id.as_ref().is_some_and(|id| group.classic().members.contains_key(id));
                 if !con.owned.is_empty() {
@@ -103,6 +123,25 @@ impl World {
 /// A classic group's rebalance in progress, if any: what it waits for. While members join, the
 /// coordinator waits for every member that has not rejoined (a silent one until its session
 /// ends); while they sync, for the SyncGroups.
+/// A consumer-protocol rebalance still open: the coordinator waits for the members not yet
+/// stable at the target (with when each one's session ends).
+fn protocol_rebalance_end(g: &crate::kafka::coordinator::consumer_group::ProtocolGroup) -> Option<RebalanceEnd> {
+    use crate::kafka::coordinator::consumer_group::{ProtocolGroupState, ServerMemberState};
+    let rb = g.rebalance.as_ref()?;
+    let waiting_for = g
+        .members
+        .values()
+        .filter(|m| m.epoch != -2 && (m.state != ServerMemberState::Stable || m.epoch != g.assignment_epoch))
+        .map(|m| (m.consumer as u32, Some(m.session_deadline)))
+        .collect();
+    Some(RebalanceEnd {
+        started: rb.started,
+        reason: rb.reason.clone(),
+        state: if g.state() == ProtocolGroupState::Assigning { "Assigning" } else { "Reconciling" },
+        waiting_for,
+    })
+}
+
 fn rebalance_end(g: &ClassicGroup) -> Option<RebalanceEnd> {
     let rb = g.rebalance.as_ref()?;
     let joining = g.state == GroupState::PreparingRebalance;

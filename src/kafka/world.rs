@@ -181,6 +181,22 @@ impl World {
             Ev::LockExpiry { g, p } => self.share_lock_expiry(g as usize, p),
             Ev::HangOver { c, seq } => self.hang_over(c as usize, seq),
             Ev::BurrowRefresh => self.burrow_refresh(),
+            Ev::ProtocolHeartbeatTimer { c, inc, seq } if self.live(c, inc) => {
+                self.protocol_heartbeat_timer(c as usize, seq)
+            }
+            Ev::ProtocolHeartbeatArrive(slot) => self.protocol_heartbeat_arrive(slot),
+            Ev::ProtocolHeartbeatResponse { c, inc } if self.live(c, inc) => {
+                self.protocol_heartbeat_response(c as usize)
+            }
+            Ev::ProtocolReconciled { c, inc } if self.live(c, inc) => self.protocol_reconciled(c as usize),
+            Ev::ProtocolSessionExpire(slot) => {
+                let (g, id) = self.net.timers.take(slot);
+                self.protocol_session_expire(g, id);
+            }
+            Ev::ProtocolRebalanceTimeout(slot) => {
+                let (g, id) = self.net.timers.take(slot);
+                self.protocol_rebalance_timeout(g, id);
+            }
             _ => {} // a stale consumer event: the consumer crashed or restarted since
         }
     }

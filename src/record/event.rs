@@ -247,6 +247,22 @@ pub enum What {
         delivery_limit: u64,
         rejected: u64,
     },
+    /// A consumer-protocol coordinator computed a new target assignment at `group_epoch`
+    /// (members in member-id order).
+    TargetAssignment {
+        group: GroupIx,
+        group_epoch: i32,
+        assignment: Vec<(ConsumerIx, Vec<PartitionIx>)>,
+    },
+    /// A consumer-protocol member applied the assignment of `member_epoch`: it now owns
+    /// `partitions`, `added` among them; `took` runs from the answer that brought it.
+    Reconciled {
+        consumer: ConsumerIx,
+        member_epoch: i32,
+        partitions: Vec<PartitionIx>,
+        added: Vec<PartitionIx>,
+        took: SimDuration,
+    },
     /// Retention deleted records a share group had not finished: archived.
     RecordsArchivedByRetention {
         group: GroupIx,
@@ -316,6 +332,8 @@ impl What {
             What::ShareRecordsReleased { .. } => "share_records_released",
             What::ShareAckFailed { .. } => "share_ack_failed",
             What::RecordsArchived { .. } | What::RecordsArchivedByRetention { .. } => "records_archived",
+            What::TargetAssignment { .. } => "target_assignment",
+            What::Reconciled { .. } => "reconciliation_completed",
         }
     }
 }

@@ -140,6 +140,35 @@ fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl
         | What::ShareAckFailed { .. }
         | What::RecordsArchived { .. }
         | What::RecordsArchivedByRetention { .. } => share_fields(n, what, put, &of),
+        What::TargetAssignment { .. } | What::Reconciled { .. } => protocol_fields(n, what, put, &of),
+    }
+}
+
+/// Consumer protocol (KIP-848): a target assignment, and a member's reconciliation.
+fn protocol_fields(
+    n: &Names,
+    what: &What,
+    put: &mut dyn FnMut(&str, Value),
+    of: &impl Fn(u32, &mut dyn FnMut(&str, Value)),
+) {
+    match what {
+        What::TargetAssignment { group, group_epoch, assignment } => {
+            put("group", json!(n.group(*group)));
+            put("group_epoch", json!(group_epoch));
+            let mut map = Map::new();
+            for (c, ps) in assignment {
+                map.insert(n.consumer(*c).to_string(), n.partitions(ps));
+            }
+            put("target", Value::Object(map));
+        }
+        What::Reconciled { consumer, member_epoch, partitions, added, took } => {
+            of(*consumer, put);
+            put("member_epoch", json!(member_epoch));
+            put("partitions", n.partitions(partitions));
+            put("added", n.partitions(added));
+            put("took_ms", ms(*took));
+        }
+        _ => unreachable!("not a consumer-protocol event"),
     }
 }
 

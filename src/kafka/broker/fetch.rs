@@ -42,7 +42,7 @@ impl World {
     pub(crate) fn gather(&mut self, c: usize) -> usize {
         match self.consumers[c].kind() {
             GroupKind::Share => self.share_gather(c),
-            GroupKind::Pull | GroupKind::Push => {
+            GroupKind::Pull | GroupKind::Push | GroupKind::Protocol => {
                 self.consumers[c].inflight.clear();
                 if self.consumers[c].paused || !self.fix_out_of_range(c) {
                     return 0;
@@ -62,7 +62,7 @@ impl World {
                 self.consumers[c].phase = Phase::Idle;
                 self.poll(c);
             }
-            GroupKind::Pull | GroupKind::Share => {
+            GroupKind::Pull | GroupKind::Share | GroupKind::Protocol => {
                 self.gather(c);
                 self.send_response(c);
             }

@@ -22,7 +22,11 @@ impl World {
     /// The coordinator answers an OffsetCommit; the member learns whether it failed.
     pub(crate) fn apply_commit(&mut self, commit: PendingCommit) {
         let now = self.kernel.now();
-        let answer = self.groups[commit.group].classic_mut().offset_commit(&commit, &mut self.rec, now);
+        let grp = &mut self.groups[commit.group];
+        let answer = match &mut grp.coordinator {
+            crate::kafka::coordinator::Coordinator::Protocol(pg) => pg.offset_commit(&commit, &mut self.rec, now),
+            _ => grp.classic_mut().offset_commit(&commit, &mut self.rec, now),
+        };
         let c = commit.consumer;
         let (con, _, mut cx) = self.client_cx(c);
         match answer {
@@ -41,8 +45,13 @@ impl Consumer {
         if offsets.is_empty() {
             return None;
         }
-        if self.classic().joining || self.member_id.is_none() {
-            let reason = if self.classic().joining { "rebalance_in_progress" } else { "not_a_member" };
+        // A consumer-protocol member always sends: its member epoch (-1 once it left) is the
+        // coordinator's to judge.
+        let joining =
+            matches!(&self.membership, super::Membership::Pull(m) | super::Membership::Push(m, _) if m.joining);
+        let classic = !matches!(self.membership, super::Membership::Protocol(_));
+        if classic && (joining || self.member_id.is_none()) {
+            let reason = if joining { "rebalance_in_progress" } else { "not_a_member" };
             self.commit_failed(c, &offsets, reason, cx);
             return None;
         }

@@ -69,7 +69,7 @@ impl World {
         // A classic member's session runs from its last heartbeat; a share member's heartbeats
         // are its own events, held back below, so its coordinator sees the silence by itself.
         let last_heartbeat = match con.kind() {
-            GroupKind::Share => now,
+            GroupKind::Share | GroupKind::Protocol => now,
             GroupKind::Pull | GroupKind::Push => self.consumers[c].last_heartbeat_before(now, self.net.delay),
         };
         let hang = Hang {
@@ -91,7 +91,7 @@ impl World {
         // Share groups: their heartbeats are the consumer's own events (held back above), so
         // the share coordinator's session timer sees the silence by itself.
         match self.groups[g].kind {
-            GroupKind::Share => {}
+            GroupKind::Share | GroupKind::Protocol => {}
             GroupKind::Pull | GroupKind::Push => self.silence_group_member(c),
         }
         self.refresh_group(g);
@@ -126,7 +126,10 @@ impl World {
             | Ev::PollTimeout { c, inc, .. }
             | Ev::ShareHeartbeat { c, inc }
             | Ev::ShareHeartbeatArrive { c, inc }
-            | Ev::ShareHeartbeatResponse { c, inc } => (c, inc),
+            | Ev::ShareHeartbeatResponse { c, inc }
+            | Ev::ProtocolHeartbeatTimer { c, inc, .. }
+            | Ev::ProtocolHeartbeatResponse { c, inc }
+            | Ev::ProtocolReconciled { c, inc } => (c, inc),
             _ => return false,
         };
         let state = &self.consumers[c as usize].hang;
@@ -221,6 +224,9 @@ impl World {
             // (then it rejoins with epoch 0). Its acknowledgements go with its next poll and fail
             // for records whose locks ran out while it was frozen.
             GroupKind::Share => self.share_send_heartbeat(c),
+            // Its deferred heartbeat timer goes off as it resumes; the answer says whether it was
+            // fenced meanwhile (UNKNOWN_MEMBER_ID: it rejoins).
+            GroupKind::Protocol => {}
             GroupKind::Pull | GroupKind::Push => self.resume_group_member(c),
         }
         let con = &self.consumers[c];
@@ -250,6 +256,10 @@ impl World {
         let g = self.consumers[c].group;
         if let Some(sg) = self.groups[g].share_opt() {
             return self.consumers[c].member_id.as_ref().is_some_and(|id| !sg.members.contains_key(id));
+        }
+        if self.groups[g].kind == GroupKind::Protocol {
+            let pg = self.groups[g].protocol();
+            return self.consumers[c].member_id.as_ref().is_some_and(|id| !pg.members.contains_key(id));
         }
         self.consumers[c].member_id.as_ref().is_some_and(|id| !self.groups[g].classic().members.contains_key(id))
     }

@@ -47,6 +47,9 @@ impl World {
         if share {
             self.share_start(c);
         }
+        if self.consumers[c].kind() == GroupKind::Protocol {
+            self.protocol_start(c);
+        }
         self.schedule_consumer(c, SimDuration::ZERO, |c, inc| Ev::Poll { c, inc });
         if !share {
             self.refresh_group(g);
@@ -80,6 +83,11 @@ impl World {
         self.rec.event(now, What::ConsumerCrashed { consumer: c as u32 });
         if share {
             self.share_crashed(c);
+            return;
+        }
+        if self.consumers[c].kind() == GroupKind::Protocol {
+            // No leave: the coordinator removes it when its session runs out.
+            self.refresh_group(g);
             return;
         }
         // No LeaveGroup: the member stays, silent, until its session times out. Its partitions
@@ -118,6 +126,7 @@ impl World {
         match self.consumers[c].kind() {
             GroupKind::Share => self.share_finish_stop(c),
             GroupKind::Pull | GroupKind::Push => self.classic_finish_stop(c),
+            GroupKind::Protocol => self.protocol_finish_stop(c),
         }
     }
 
@@ -264,6 +273,8 @@ impl World {
         match self.consumers[c].kind() {
             GroupKind::Share => self.share_poll_timeout(c, seq),
             GroupKind::Pull | GroupKind::Push => self.classic_poll_timeout(c, seq),
+            // The network thread notices at its next heartbeat (`protocol_heartbeat_timer`).
+            GroupKind::Protocol => {}
         }
     }
 
@@ -452,7 +463,7 @@ impl World {
         let now = self.now();
         for (grp, ledger) in self.groups.iter().zip(&mut self.rec.ledgers) {
             grp.close_clocks(ledger, now);
-            if grp.share_opt().is_none() && grp.classic().rebalance.is_some() {
+            if grp.rebalance_open() {
                 ledger.close_unfinished_rebalance(now);
             }
         }

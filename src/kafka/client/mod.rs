@@ -4,6 +4,8 @@
 //! processing. The world drives it; this file holds its state and the per-record arithmetic.
 
 pub mod commit;
+pub mod consumer_member;
+pub mod consumer_protocol;
 pub mod hang;
 pub mod heartbeat;
 pub mod membership;
@@ -163,6 +165,8 @@ pub enum Membership {
     Push(ClassicMember, PushBuffer),
     /// A share group member (KafkaShareConsumer, KIP-932).
     Share(Box<ShareMember>),
+    /// A member on Kafka 4's consumer rebalance protocol (KIP-848, `group.protocol=consumer`).
+    Protocol(Box<consumer_member::ProtocolMember>),
 }
 
 /// The client side of the classic group protocol.
@@ -235,6 +239,8 @@ pub enum GroupKind {
     Push,
     /// A share group (KIP-932).
     Share,
+    /// A consumer group on the consumer rebalance protocol (KIP-848) that polls.
+    Protocol,
 }
 
 impl GroupKind {
@@ -242,6 +248,9 @@ impl GroupKind {
         use crate::scenario::plan::{Delivery, GroupType};
         match (plan.kind, plan.delivery) {
             (GroupType::Share, _) => GroupKind::Share,
+            (GroupType::Consumer, _) if plan.protocol == crate::scenario::plan::RebalanceProtocol::Consumer => {
+                GroupKind::Protocol
+            }
             (GroupType::Consumer, Delivery::Push) => GroupKind::Push,
             (GroupType::Consumer, Delivery::Pull) => GroupKind::Pull,
         }
@@ -262,6 +271,7 @@ impl Membership {
                 b.in_flight = 0;
             }
             Membership::Share(_) => {}
+            Membership::Protocol(m) => m.restart(),
         }
     }
 
@@ -270,6 +280,7 @@ impl Membership {
             Membership::Pull(_) => GroupKind::Pull,
             Membership::Push(..) => GroupKind::Push,
             Membership::Share(_) => GroupKind::Share,
+            Membership::Protocol(_) => GroupKind::Protocol,
         }
     }
 }
@@ -279,14 +290,14 @@ impl Consumer {
     pub fn classic(&self) -> &ClassicMember {
         match &self.membership {
             Membership::Pull(m) | Membership::Push(m, _) => m,
-            Membership::Share(_) => panic!("{} is a share member, not a classic one", self.name),
+            _ => panic!("{} is not a classic member", self.name),
         }
     }
 
     pub fn classic_mut(&mut self) -> &mut ClassicMember {
         match &mut self.membership {
             Membership::Pull(m) | Membership::Push(m, _) => m,
-            Membership::Share(_) => panic!("a share member is not a classic one"),
+            _ => panic!("not a classic member"),
         }
     }
 
@@ -302,6 +313,21 @@ impl Consumer {
         match &mut self.membership {
             Membership::Share(m) => m,
             _ => panic!("not a share member"),
+        }
+    }
+
+    /// The consumer-protocol member's state; only consumer-protocol paths ask.
+    pub fn protocol(&self) -> &consumer_member::ProtocolMember {
+        match &self.membership {
+            Membership::Protocol(m) => m,
+            _ => panic!("{} is not a consumer-protocol member", self.name),
+        }
+    }
+
+    pub fn protocol_mut(&mut self) -> &mut consumer_member::ProtocolMember {
+        match &mut self.membership {
+            Membership::Protocol(m) => m,
+            _ => panic!("not a consumer-protocol member"),
         }
     }
 

@@ -33,7 +33,7 @@ impl World {
         // A pushed-to consumer's seek also restarts the broker's stream from the new position.
         let push = match self.consumers[c].kind() {
             GroupKind::Push => true,
-            GroupKind::Pull | GroupKind::Share => false,
+            GroupKind::Pull | GroupKind::Share | GroupKind::Protocol => false,
         };
         if !self.consumers[c].is_running() {
             self.reject_action(c, "the consumer is not running");
@@ -94,7 +94,10 @@ impl World {
     /// `reset_offsets`: rewrites a group's committed offsets, only while it has no members.
     pub(crate) fn reset_offsets(&mut self, g: usize, topic: usize, to: &OffsetTarget) {
         let now = self.now();
-        let members = self.groups[g].classic().members.len();
+        let members = match &self.groups[g].coordinator {
+            crate::kafka::coordinator::Coordinator::Protocol(pg) => pg.members.len(),
+            _ => self.groups[g].classic().members.len(),
+        };
         if members > 0 {
             self.rec.event(now, What::ActionRejected(Rejected::ResetWithMembers { group: g as u32, members }));
             self.rec.rejected_actions += 1;

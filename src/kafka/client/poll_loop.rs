@@ -36,6 +36,13 @@ impl World {
                     self.push_take(c);
                 }
             }
+            GroupKind::Protocol => {
+                if self.protocol_poll(c) {
+                    let g = self.consumers[c].group;
+                    self.rec.groups[g].polls += 1;
+                    self.send_fetch(c);
+                }
+            }
         }
     }
 
@@ -82,7 +89,7 @@ impl World {
     pub(crate) fn deliver(&mut self, c: usize) {
         match self.consumers[c].kind() {
             GroupKind::Share => self.share_deliver(c),
-            GroupKind::Pull | GroupKind::Push => self.classic_deliver(c),
+            GroupKind::Pull | GroupKind::Push | GroupKind::Protocol => self.classic_deliver(c),
         }
     }
 
@@ -157,7 +164,7 @@ impl World {
     pub(crate) fn processing_done(&mut self, c: usize) {
         match self.consumers[c].kind() {
             GroupKind::Share => self.share_processing_done(c),
-            GroupKind::Pull | GroupKind::Push => self.classic_processing_done(c),
+            GroupKind::Pull | GroupKind::Push | GroupKind::Protocol => self.classic_processing_done(c),
         }
     }
 

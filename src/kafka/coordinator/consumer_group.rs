@@ -128,6 +128,7 @@ pub enum ProtocolGroupState {
 #[derive(Clone, Debug)]
 pub struct OpenRebalance {
     pub started: SimTime,
+    pub reason: crate::record::event::RebalanceReason,
     pub stw_before: SimDuration,
     /// Partitions members gave up during it: (consumer, partitions).
     pub revoked: Vec<(u32, Vec<u32>)>,

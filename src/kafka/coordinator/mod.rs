@@ -9,6 +9,7 @@ pub mod consumer_group;
 #[cfg(test)]
 mod consumer_group_tests;
 pub mod offset_commit;
+pub mod server_assignor;
 pub mod share;
 pub mod share_assignor;
 pub mod share_group;
@@ -206,6 +207,15 @@ impl Group {
         match &mut self.coordinator {
             Coordinator::Protocol(c) => c,
             _ => panic!("not a consumer-protocol group"),
+        }
+    }
+
+    /// Whether a rebalance has started and not ended.
+    pub fn rebalance_open(&self) -> bool {
+        match &self.coordinator {
+            Coordinator::Classic(c) => c.rebalance.is_some(),
+            Coordinator::Protocol(c) => c.rebalance.is_some(),
+            Coordinator::Share(_) => false,
         }
     }
 

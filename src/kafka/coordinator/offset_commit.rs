@@ -34,3 +34,22 @@ impl ClassicGroup {
         Ok(())
     }
 }
+
+impl crate::kafka::coordinator::consumer_group::ProtocolGroup {
+    /// Applies `commit` or refuses it (ConsumerGroup#validateOffsetCommit): the member epoch must
+    /// be the member's (or, from 4.3, an older one under which it held every partition).
+    pub fn offset_commit(
+        &mut self,
+        commit: &PendingCommit,
+        rec: &mut Recorder,
+        now: SimTime,
+    ) -> Result<(), &'static str> {
+        let partitions: Vec<u32> = commit.offsets.iter().map(|&(p, _)| p).collect();
+        self.validate_offset_commit(commit.member_id.as_deref(), commit.generation, &partitions)?;
+        for &(p, off) in &commit.offsets {
+            self.offsets.commit(p, off);
+            rec.burrow_commit(commit.group, p, off, now);
+        }
+        Ok(())
+    }
+}
