@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod compare;
+mod consumer_protocol;
 mod determinism;
 mod docs;
 mod findings;
