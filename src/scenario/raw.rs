@@ -237,18 +237,31 @@ consumer_settings! {
         /// `group.consumer.assignment.interval.ms` (KIP-1263, Kafka 4.3+).
         #[serde(default)]
         pub group_consumer_assignment_interval_ms: Option<MsDuration>,
-        /// The Kafka version whose consumer-protocol behaviour the group follows ("4.0" .. "4.4").
-        #[serde(default)]
+        /// The Kafka version whose consumer-protocol behaviour the group follows ("4.0" .. "4.4";
+        /// `4.4` written as a number is read as the text "4.4").
+        #[serde(default, deserialize_with = "version_text")]
         pub kafka_version: Option<String>,
     }
 }
 
 /// The consumer protocol's server-side assignors (`group.consumer.assignors`: uniform, range).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerAssignorKind {
     Uniform,
     Range,
+}
+
+impl<'de> Deserialize<'de> for ServerAssignorKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_value(d, |v| match v.as_str() {
+            Some("uniform") => Ok(ServerAssignorKind::Uniform),
+            Some("range") => Ok(ServerAssignorKind::Range),
+            _ => Err(format!(
+                "unknown remote_assignor `{}`; allowed: uniform, range (Kafka's group.consumer.assignors; default uniform)",
+                show(v)
+            )),
+        })
+    }
 }
 
 impl ServerAssignorKind {
@@ -626,6 +639,21 @@ fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         }
     }
     d.deserialize_any(V)
+}
+
+/// A version as text: `"4.4"` or the number `4.4` (YAML reads an unquoted 4.0 as the number 4, so a
+/// whole number gets its `.0` back). Checked against the known versions by validation.
+fn version_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    via_value(d, |v| match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x.fract() == 0.0 => Ok(Some(format!("{x:.1}"))),
+            Some(x) => Ok(Some(format!("{x}"))),
+            None => Err(format!("expected a Kafka version such as \"4.4\", found {n}")),
+        },
+        other => Err(format!("expected a Kafka version such as \"4.4\", found {}", show(other))),
+    })
 }
 
 /// Deserializes any YAML value and interprets it with `parse` *inside* the visitor, so that a
