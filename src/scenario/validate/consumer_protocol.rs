@@ -340,3 +340,64 @@ fn in_order(ck: &Checker, path: &str, lo: &Ms, hi: &Ms, strict: bool, prefer: Bl
     };
     Err(ck.err(format!("{path}.{at}"), msg))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::plan::{ConsumerProtocolPlan, KafkaVersion, RebalanceProtocol, ServerAssignorKind};
+    use crate::sim::SimDuration;
+
+    fn plan_of(group_settings: &str) -> ConsumerProtocolPlan {
+        let text = format!(
+            "name: cp\nduration: 10s\ntopics: [{{name: t, partitions: 2}}]\ngroups:\n  - id: g\n    topics: [t]\n    consumers: 2\n    protocol: consumer\n{group_settings}"
+        );
+        let plan = crate::scenario::parse("cp.yaml", &text).unwrap();
+        assert_eq!(plan.groups[0].protocol, RebalanceProtocol::Consumer);
+        plan.groups[0].consumer_protocol
+    }
+
+    #[test]
+    fn a_consumer_protocol_group_gets_kafka_s_defaults() {
+        let p = plan_of("");
+        assert_eq!(p, ConsumerProtocolPlan::default());
+        assert_eq!(p.remote_assignor, ServerAssignorKind::Uniform);
+        assert_eq!(p.heartbeat_interval, SimDuration::from_millis(5000));
+        assert_eq!(p.session_timeout, SimDuration::from_millis(45000));
+        assert_eq!(p.assignment_interval, SimDuration::from_millis(1000));
+        assert_eq!(p.version, KafkaVersion::V4_4);
+    }
+
+    #[test]
+    fn before_4_3_there_is_no_assignment_batching() {
+        for v in ["4.0", "\"4.1\"", "4.2"] {
+            let p = plan_of(&format!("    kafka_version: {v}\n"));
+            assert_eq!(p.assignment_interval, SimDuration::ZERO, "{v}");
+        }
+        assert_eq!(plan_of("    kafka_version: 4.0\n").version, KafkaVersion::V4_0);
+        assert_eq!(plan_of("    kafka_version: \"4.3\"\n").assignment_interval, SimDuration::from_millis(1000));
+    }
+
+    #[test]
+    fn settings_within_the_bounds_are_taken() {
+        let p = plan_of(concat!(
+            "    remote_assignor: range\n",
+            "    group_consumer_min_heartbeat_interval_ms: 1000\n",
+            "    group_consumer_heartbeat_interval_ms: 2s\n",
+            "    group_consumer_min_session_timeout_ms: 6000\n",
+            "    group_consumer_session_timeout_ms: 10000\n",
+            "    group_consumer_assignment_interval_ms: 0\n",
+            "    kafka_version: 4.3\n",
+        ));
+        assert_eq!(p.remote_assignor, ServerAssignorKind::Range);
+        assert_eq!(p.heartbeat_interval, SimDuration::from_millis(2000));
+        assert_eq!(p.session_timeout, SimDuration::from_millis(10000));
+        assert_eq!(p.assignment_interval, SimDuration::ZERO);
+        assert_eq!(p.version, KafkaVersion::V4_3);
+    }
+
+    #[test]
+    fn a_classic_group_keeps_the_default_plan() {
+        let text = "name: c\nduration: 10s\ntopics: [{name: t, partitions: 2}]\ngroups:\n  - {id: g, topics: [t], consumers: 2, protocol: cooperative}\n";
+        let plan = crate::scenario::parse("c.yaml", text).unwrap();
+        assert_eq!(plan.groups[0].consumer_protocol, ConsumerProtocolPlan::default());
+    }
+}
