@@ -405,6 +405,12 @@ fn consumer_protocol_bounds_are_kafka_s() {
             "group.consumer.heartbeat.interval.ms < group.consumer.session.timeout.ms",
         ],
     );
+}
+
+/// The assignment interval is 4.3+ and within its bounds; the version is one of 4.0 to 4.4.
+#[test]
+fn consumer_protocol_versions_and_assignment_interval() {
+    let bad = |settings: &str, expect: &[&str]| check(&consumer_protocol(settings), expect);
     let ai = "groups[0].group_consumer_assignment_interval_ms:";
     bad("    group_consumer_assignment_interval_ms: 20000\n", &[ai, "0 to 15000", "default 1000"]);
     bad(
