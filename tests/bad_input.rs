@@ -268,6 +268,171 @@ fn group_settings_are_named_at_the_group() {
     check(&share.replace("crash: c1", "hang: c1"), &["groups[0].outcome:", "probabilities"]);
 }
 
+/// GOOD with group `g` on Kafka 4's consumer rebalance protocol and `settings` (group-level lines).
+fn consumer_protocol(settings: &str) -> String {
+    GOOD.replace("    topics: [t]\n", &format!("    topics: [t]\n    protocol: consumer\n{settings}"))
+}
+
+/// What Kafka's consumer refuses with group.protocol=consumer is refused, on the group or a
+/// consumer, with what to use instead; and the consumer protocol's settings on any other group.
+#[test]
+fn consumer_protocol_refusals_say_why() {
+    kafkasim::scenario::parse("x", &consumer_protocol("")).unwrap();
+    let broker_sets = "the consumer protocol sets it on the broker";
+    check(
+        &consumer_protocol("    session_timeout_ms: 10000\n"),
+        &["groups[0].session_timeout_ms:", broker_sets, "use the group's group_consumer_session_timeout_ms"],
+    );
+    check(
+        &consumer_protocol("").replace("{name: c2}", "{name: c2, session_timeout_ms: 10000}"),
+        &["groups[0].consumers[1].session_timeout_ms:", broker_sets, "group_consumer_session_timeout_ms"],
+    );
+    check(
+        &consumer_protocol("").replace("{name: c1}", "{name: c1, heartbeat_interval_ms: 1000}"),
+        &["groups[0].consumers[0].heartbeat_interval_ms:", broker_sets, "group_consumer_heartbeat_interval_ms"],
+    );
+    check(
+        &consumer_protocol("    assignor: range\n"),
+        &["groups[0].assignor:", "partition.assignment.strategy", "use remote_assignor (uniform or range"],
+    );
+    check(
+        &consumer_protocol("    group_initial_rebalance_delay_ms: 0\n"),
+        &["groups[0].group_initial_rebalance_delay_ms:", "no initial rebalance delay"],
+    );
+    check(
+        &consumer_protocol("    delivery: push\n"),
+        &["groups[0].delivery:", "push delivery is simulated on the classic protocol only"],
+    );
+    check(
+        &consumer_protocol("    remote_assignor: sticky\n"),
+        &[":9:22:", "groups[0].remote_assignor", "unknown remote_assignor `sticky`", "allowed: uniform, range"],
+    );
+    let only = "applies only to protocol: consumer";
+    for field in [
+        "remote_assignor: range",
+        "group_consumer_heartbeat_interval_ms: 5000",
+        "group_consumer_session_timeout_ms: 45000",
+        "group_consumer_min_heartbeat_interval_ms: 5000",
+        "group_consumer_max_heartbeat_interval_ms: 15000",
+        "group_consumer_min_session_timeout_ms: 45000",
+        "group_consumer_max_session_timeout_ms: 60000",
+        "group_consumer_assignment_interval_ms: 1000",
+        "kafka_version: \"4.4\"",
+    ] {
+        let name = field.split(':').next().unwrap();
+        let at = format!("groups[0].{name}:");
+        for protocol in ["", "    protocol: eager\n", "    protocol: cooperative\n"] {
+            let classic = GOOD.replace("    topics: [t]\n", &format!("    topics: [t]\n{protocol}    {field}\n"));
+            check(&classic, &[&at, only, "add `protocol: consumer`"]);
+        }
+        let share = GOOD.replace("    topics: [t]\n", &format!("    type: share\n    topics: [t]\n    {field}\n"));
+        check(&share.replace("crash: c1", "hang: c1"), &[&at, only, "share_* settings"]);
+    }
+}
+
+/// The consumer group timings within the bounds Kafka's GroupCoordinatorConfig requires, each
+/// error naming the field, Kafka's rule, and which other setting has to move with it.
+#[test]
+fn consumer_protocol_bounds_are_kafka_s() {
+    let bad = |settings: &str, expect: &[&str]| check(&consumer_protocol(settings), expect);
+    let hb = "groups[0].group_consumer_heartbeat_interval_ms:";
+    let st = "groups[0].group_consumer_session_timeout_ms:";
+    bad(
+        "    group_consumer_heartbeat_interval_ms: 4000\n",
+        &[
+            hb,
+            "4000 is below group_consumer_min_heartbeat_interval_ms (5000, Kafka's default)",
+            "lower group_consumer_min_heartbeat_interval_ms too",
+        ],
+    );
+    bad(
+        "    group_consumer_heartbeat_interval_ms: 20s\n",
+        &[
+            hb,
+            "20000 is above group_consumer_max_heartbeat_interval_ms (15000, Kafka's default)",
+            "raise group_consumer_max_heartbeat_interval_ms too",
+        ],
+    );
+    bad(
+        "    group_consumer_max_heartbeat_interval_ms: 4000\n",
+        &[
+            "groups[0].group_consumer_max_heartbeat_interval_ms:",
+            "below group_consumer_min_heartbeat_interval_ms (5000",
+        ],
+    );
+    bad(
+        "    group_consumer_min_heartbeat_interval_ms: 20000\n",
+        &[
+            "groups[0].group_consumer_min_heartbeat_interval_ms:",
+            "above group_consumer_max_heartbeat_interval_ms (15000",
+        ],
+    );
+    bad(
+        "    group_consumer_min_heartbeat_interval_ms: 0\n",
+        &["group_consumer_min_heartbeat_interval_ms:", "at least 1"],
+    );
+    bad("    group_consumer_heartbeat_interval_ms: 5.5ms\n", &[hb, "whole number of milliseconds"]);
+    bad(
+        "    group_consumer_session_timeout_ms: 30000\n",
+        &[
+            st,
+            "below group_consumer_min_session_timeout_ms (45000, Kafka's default)",
+            "lower group_consumer_min_session_timeout_ms too",
+        ],
+    );
+    bad(
+        "    group_consumer_session_timeout_ms: 90000\n",
+        &[
+            st,
+            "above group_consumer_max_session_timeout_ms (60000, Kafka's default)",
+            "raise group_consumer_max_session_timeout_ms too",
+        ],
+    );
+    bad(
+        "    group_consumer_max_session_timeout_ms: 30000\n",
+        &["groups[0].group_consumer_max_session_timeout_ms:", "below group_consumer_min_session_timeout_ms (45000"],
+    );
+    bad(
+        "    group_consumer_max_session_timeout_ms: 3000000000\n",
+        &["groups[0].group_consumer_max_session_timeout_ms:", "an int, at most 2147483647"],
+    );
+    // Bounds opened so far that the heartbeat is no longer below the session timeout.
+    bad(
+        "    group_consumer_max_heartbeat_interval_ms: 60000\n    group_consumer_heartbeat_interval_ms: 50000\n",
+        &[
+            hb,
+            "50000 is not below group_consumer_session_timeout_ms (45000, Kafka's default)",
+            "group.consumer.heartbeat.interval.ms < group.consumer.session.timeout.ms",
+        ],
+    );
+}
+
+/// The assignment interval is 4.3+ and within its bounds; the version is one of 4.0 to 4.4.
+#[test]
+fn consumer_protocol_versions_and_assignment_interval() {
+    let bad = |settings: &str, expect: &[&str]| check(&consumer_protocol(settings), expect);
+    let ai = "groups[0].group_consumer_assignment_interval_ms:";
+    bad("    group_consumer_assignment_interval_ms: 20000\n", &[ai, "0 to 15000", "default 1000"]);
+    bad(
+        "    kafka_version: \"4.2\"\n    group_consumer_assignment_interval_ms: 500\n",
+        &[ai, "needs kafka_version 4.3 or later", "KIP-1263", "follows 4.2"],
+    );
+    bad(
+        "    kafka_version: 4.5\n",
+        &["groups[0].kafka_version:", "unknown Kafka version `4.5`", "allowed: 4.0, 4.1, 4.2, 4.3, 4.4"],
+    );
+    bad("    kafka_version: [4]\n", &[":9:20:", "groups[0].kafka_version", "a Kafka version such as \"4.4\""]);
+    // Within the bounds: taken, whether the version is a number or text.
+    for ok in [
+        "    kafka_version: 4.0\n",
+        "    kafka_version: \"4.3\"\n    group_consumer_assignment_interval_ms: 0\n",
+        "    group_consumer_min_heartbeat_interval_ms: 1000\n    group_consumer_heartbeat_interval_ms: 1000\n",
+        "    group_consumer_min_session_timeout_ms: 6000\n    group_consumer_session_timeout_ms: 6s\n    group_consumer_min_heartbeat_interval_ms: 1000\n    group_consumer_heartbeat_interval_ms: 2000\n",
+    ] {
+        kafkasim::scenario::parse("x", &consumer_protocol(ok)).unwrap();
+    }
+}
+
 /// `n` groups of one consumer, each reading topic `read` of a world with a 10,000-partition topic.
 fn wide_world(n: usize, read: &str) -> String {
     let mut yaml = String::from(

@@ -140,3 +140,51 @@ fn a_sweep_writes_charts_and_a_self_contained_page() {
     let o = kafkasim().current_dir(repo(".")).args(&b).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The sweep's combinations of `sets` (PATH=V1,V2) on `text`, each checked like a file.
+fn swept(text: &str, sets: &[&str]) -> Result<Vec<kafkasim::scenario::Plan>, kafkasim::scenario::ScenarioError> {
+    use kafkasim::cli::sweep::{Manifest, plans, settings::parse_set};
+    let m = Manifest {
+        scenario: "s.yaml".into(),
+        scenario_text: text.into(),
+        scenario_digest: String::new(),
+        settings: sets.iter().map(|s| parse_set(s).unwrap()).collect(),
+        seeds: 1,
+        base_seed: 0,
+        plots: Vec::new(),
+    };
+    plans("s.yaml", text, &m)
+}
+
+/// `protocol` sweeps over all three protocols when the file leaves the assignor to the protocol,
+/// and the consumer protocol's own settings sweep like any other (`kafka_version` as typed: 4.0).
+#[test]
+fn the_consumer_protocol_and_its_settings_can_be_swept() {
+    use kafkasim::scenario::plan::{KafkaVersion, RebalanceProtocol, ServerAssignorKind};
+    let text =
+        "name: s\nduration: 10s\ntopics: [{name: t, partitions: 4}]\ngroups:\n  - {id: g, topics: [t], consumers: 2}\n";
+    let plans = swept(text, &["groups.g.protocol=eager,cooperative,consumer"]).unwrap();
+    let protocols: Vec<_> = plans.iter().map(|p| p.groups[0].protocol).collect();
+    assert_eq!(protocols, [RebalanceProtocol::Eager, RebalanceProtocol::Cooperative, RebalanceProtocol::Consumer]);
+
+    let consumer = text.replace("consumers: 2}", "consumers: 2, protocol: consumer}");
+    let plans = swept(
+        &consumer,
+        &[
+            "groups.g.kafka_version=4.0,4.4",
+            "groups.g.remote_assignor=uniform,range",
+            "groups.g.group_consumer_heartbeat_interval_ms=5000,10000",
+            "groups.g.group_consumer_session_timeout_ms=45000,60000",
+        ],
+    )
+    .unwrap();
+    assert_eq!(plans.len(), 16);
+    let last = plans[15].groups[0].consumer_protocol;
+    assert_eq!(plans[0].groups[0].consumer_protocol.version, KafkaVersion::V4_0);
+    assert_eq!((last.version, last.remote_assignor), (KafkaVersion::V4_4, ServerAssignorKind::Range));
+    assert_eq!(last.heartbeat_interval.as_millis(), 10000);
+    assert_eq!(last.session_timeout.as_millis(), 60000);
+    // A combination Kafka refuses is bad input, named with the combination.
+    let e = swept(&consumer, &["groups.g.group_consumer_heartbeat_interval_ms=5000,4000"]).unwrap_err();
+    assert!(e.message.contains("min_heartbeat") && e.message.contains("=4000"), "{e}");
+}

@@ -5,6 +5,8 @@ use super::units::{Duration, MsDuration, Rate, parse_duration};
 use serde::{Deserialize, Deserializer, de};
 use serde_yaml::Value;
 
+mod forms;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
@@ -235,18 +237,31 @@ consumer_settings! {
         /// `group.consumer.assignment.interval.ms` (KIP-1263, Kafka 4.3+).
         #[serde(default)]
         pub group_consumer_assignment_interval_ms: Option<MsDuration>,
-        /// The Kafka version whose consumer-protocol behaviour the group follows ("4.0" .. "4.4").
-        #[serde(default)]
+        /// The Kafka version whose consumer-protocol behaviour the group follows ("4.0" .. "4.4";
+        /// `4.4` written as a number is read as the text "4.4").
+        #[serde(default, deserialize_with = "version_text")]
         pub kafka_version: Option<String>,
     }
 }
 
 /// The consumer protocol's server-side assignors (`group.consumer.assignors`: uniform, range).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerAssignorKind {
     Uniform,
     Range,
+}
+
+impl<'de> Deserialize<'de> for ServerAssignorKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_value(d, |v| match v.as_str() {
+            Some("uniform") => Ok(ServerAssignorKind::Uniform),
+            Some("range") => Ok(ServerAssignorKind::Range),
+            _ => Err(format!(
+                "unknown remote_assignor `{}`; allowed: uniform, range (Kafka's group.consumer.assignors; default uniform)",
+                show(v)
+            )),
+        })
+    }
 }
 
 impl ServerAssignorKind {
@@ -626,6 +641,21 @@ fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     d.deserialize_any(V)
 }
 
+/// A version as text: `"4.4"` or the number `4.4` (YAML reads an unquoted 4.0 as the number 4, so a
+/// whole number gets its `.0` back). Checked against the known versions by validation.
+fn version_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    via_value(d, |v| match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x.fract() == 0.0 => Ok(Some(format!("{x:.1}"))),
+            Some(x) => Ok(Some(format!("{x}"))),
+            None => Err(format!("expected a Kafka version such as \"4.4\", found {n}")),
+        },
+        other => Err(format!("expected a Kafka version such as \"4.4\", found {}", show(other))),
+    })
+}
+
 /// Deserializes any YAML value and interprets it with `parse` *inside* the visitor, so that a
 /// mistake is reported at the value's own line and column with its field path.
 fn via_value<'de, D: Deserializer<'de>, T>(d: D, parse: fn(&Value) -> Result<T, String>) -> Result<T, D::Error> {
@@ -696,93 +726,6 @@ fn show(v: &Value) -> String {
     serde_yaml::to_string(v).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into())
 }
 
-const KEYS_FORMS: &str = "none | {uniform: N} | {zipf: {n: N, s: 1.1}}";
-
-impl<'de> Deserialize<'de> for Keys {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        via_value(d, parse_keys)
-    }
-}
-
-fn parse_keys(v: &Value) -> Result<Keys, String> {
-    if v.as_str() == Some("none") || v.is_null() {
-        return Ok(Keys::None);
-    }
-    let (k, val) = single_key(v, "keys", KEYS_FORMS)?;
-    let count = |x: &Value, what: &str| {
-        x.as_u64()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| format!("{what} must be a whole number of keys >= 1, found {}", show(x)))
-    };
-    match k.as_str() {
-        "uniform" => Ok(Keys::Uniform(count(&val, "keys.uniform")?)),
-        "zipf" => {
-            let n = val.get("n").ok_or("keys.zipf needs `n` (number of keys) and `s` (exponent)")?;
-            let s = val.get("s").and_then(Value::as_f64).ok_or("keys.zipf.s must be a number > 0, e.g. 1.1")?;
-            if let Some(m) = val.as_mapping()
-                && let Some(bad) = m.keys().filter_map(Value::as_str).find(|k| *k != "n" && *k != "s")
-            {
-                return Err(format!("keys.zipf: unknown field `{bad}`, expected `n` or `s`"));
-            }
-            if !(s.is_finite() && s > 0.0) {
-                return Err(format!("keys.zipf.s must be a number > 0, found {s}"));
-            }
-            Ok(Keys::Zipf { n: count(n, "keys.zipf.n")?, s })
-        }
-        other => Err(format!("keys: unknown form `{other}`; expected one of {KEYS_FORMS}")),
-    }
-}
-
-const PROCESSING_FORMS: &str =
-    "0.4ms | {exponential: MEAN} | {uniform: [MIN, MAX]} | {lognormal: {median: D, sigma: S}}";
-
-impl<'de> Deserialize<'de> for Processing {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        via_value(d, parse_processing)
-    }
-}
-
-fn parse_processing(v: &Value) -> Result<Processing, String> {
-    if let Value::Number(n) = v {
-        return Err(format!(
-            "`{n}` has no unit; write a duration with a unit, e.g. {n}ms (or one of {PROCESSING_FORMS})"
-        ));
-    }
-    if let Value::String(_) = v {
-        return value_duration(v, "processing").map(Processing::Constant);
-    }
-    let (k, val) = single_key(v, "processing", PROCESSING_FORMS)?;
-    match k.as_str() {
-        "constant" => value_duration(&val, "processing.constant").map(Processing::Constant),
-        "exponential" => value_duration(&val, "processing.exponential").map(Processing::Exponential),
-        "uniform" => {
-            let bounds = val
-                .as_sequence()
-                .filter(|s| s.len() == 2)
-                .ok_or_else(|| format!("processing.uniform must be a list [MIN, MAX], found {}", show(&val)))?;
-            let lo = value_duration(&bounds[0], "processing.uniform[0]")?;
-            let hi = value_duration(&bounds[1], "processing.uniform[1]")?;
-            if lo > hi {
-                return Err(format!("processing.uniform: MIN {lo} is greater than MAX {hi}"));
-            }
-            Ok(Processing::Uniform(lo, hi))
-        }
-        "lognormal" => {
-            let median = value_duration(
-                val.get("median").ok_or("processing.lognormal needs `median` (a duration) and `sigma`")?,
-                "processing.lognormal.median",
-            )?;
-            let sigma = val
-                .get("sigma")
-                .and_then(Value::as_f64)
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .ok_or("processing.lognormal.sigma must be a number >= 0, e.g. 0.5")?;
-            Ok(Processing::LogNormal { median, sigma })
-        }
-        other => Err(format!("processing: unknown form `{other}`; expected one of {PROCESSING_FORMS}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -790,16 +733,6 @@ mod tests {
 
     fn yaml(s: &str) -> Value {
         serde_yaml::from_str(s).unwrap()
-    }
-
-    #[test]
-    fn key_forms() {
-        assert_eq!(parse_keys(&yaml("none")), Ok(Keys::None));
-        assert_eq!(parse_keys(&yaml("{uniform: 1000}")), Ok(Keys::Uniform(1000)));
-        assert_eq!(parse_keys(&yaml("{zipf: {n: 50, s: 1.1}}")), Ok(Keys::Zipf { n: 50, s: 1.1 }));
-        assert!(parse_keys(&yaml("{uniform: 0}")).is_err());
-        assert!(parse_keys(&yaml("{zipf: {n: 5, s: 1.1, q: 2}}")).unwrap_err().contains("unknown field"));
-        assert!(parse_keys(&yaml("{hashed: 3}")).unwrap_err().contains("expected one of"));
     }
 
     #[test]
@@ -815,22 +748,5 @@ mod tests {
         assert!(parse_hang(&yaml("{consumer: c1, until: 1s}")).unwrap_err().contains("`until` is not allowed"));
         assert!(parse_hang(&yaml("{consumer: [c1]}")).unwrap_err().contains("must be a string"));
         assert!(parse_hang(&yaml("3")).unwrap_err().contains("expected CONSUMER"));
-    }
-
-    #[test]
-    fn processing_forms() {
-        assert_eq!(parse_processing(&yaml("0.4ms")), Ok(Processing::Constant(SimDuration(400_000))));
-        assert_eq!(
-            parse_processing(&yaml("{exponential: 2ms}")),
-            Ok(Processing::Exponential(SimDuration::from_millis(2)))
-        );
-        assert_eq!(
-            parse_processing(&yaml("{uniform: [1ms, 3ms]}")),
-            Ok(Processing::Uniform(SimDuration::from_millis(1), SimDuration::from_millis(3)))
-        );
-        assert!(parse_processing(&yaml("{uniform: [3ms, 1ms]}")).is_err());
-        assert!(parse_processing(&yaml("{lognormal: {median: 1ms, sigma: 0.5}}")).is_ok());
-        assert!(parse_processing(&yaml("{poisson: 1ms}")).unwrap_err().contains("expected one of"));
-        assert!(parse_processing(&yaml("3")).is_err());
     }
 }

@@ -4,12 +4,13 @@
 use super::Checker;
 use super::bounds::{MAX_PUSH_BATCH, MAX_PUSH_BUFFER};
 use super::config;
+use super::consumer_protocol;
 use super::consumers::{self, ConsumerNames};
 use super::topics::TopicNames;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::plan::{
-    AssignorKind, ConsumerRef, Delivery, GroupPlan, GroupType, PushConfig, PushOverflow, RebalanceProtocol, SharePlan,
-    TopicPlan, defaults,
+    AssignorKind, ConsumerProtocolPlan, ConsumerRef, Delivery, GroupPlan, GroupType, PushConfig, PushOverflow,
+    RebalanceProtocol, SharePlan, TopicPlan, defaults,
 };
 use crate::scenario::raw::{RawAddConsumer, RawConsumer, RawConsumers, RawGroup, RawScenario};
 use crate::scenario::share;
@@ -157,22 +158,29 @@ fn check_group(
     let RawGroupAt { path, group: g, added_at } = entry;
     check_group_id(ck, path, g, gi, group_ids)?;
     let subscribed = check_subscriptions(ck, path, g, topics)?;
+    let base = config::settings_of_group(g);
+    let raw_consumers = match &g.consumers {
+        RawConsumers::Count(n) => consumers_by_count(&g.id, *n),
+        RawConsumers::List(list) => list.clone(),
+    };
+    // Before the assignor is read: a consumer-protocol group's `assignor` is refused as such.
+    consumer_protocol::check_fields_apply(ck, path, g, &base, &raw_consumers)?;
     let (protocol, assignor) = check_protocol_and_assignor(ck, path, g)?;
     let scope = GroupScope {
         path,
         index: gi,
         group: g,
         added_at: *added_at,
-        base: config::settings_of_group(g),
+        base,
         subscribed,
         topics: topics.topics,
         duration,
     };
-    let raw_consumers = match &g.consumers {
-        RawConsumers::Count(n) => consumers_by_count(&g.id, *n),
-        RawConsumers::List(list) => list.clone(),
-    };
     let (kind, share) = check_kind(ck, &scope, &raw_consumers)?;
+    let consumer_protocol = match protocol {
+        RebalanceProtocol::Consumer => consumer_protocol::consumer_protocol_plan(ck, path, g)?,
+        RebalanceProtocol::Eager | RebalanceProtocol::Cooperative => ConsumerProtocolPlan::default(),
+    };
     let consumers = consumers::check_consumers(ck, &scope, &raw_consumers, names)?;
     let push = check_push(ck, path, g)?;
     Ok(GroupPlan {
@@ -187,7 +195,7 @@ fn check_group(
         consumers,
         kind,
         share,
-        consumer_protocol: crate::scenario::plan::ConsumerProtocolPlan::default(),
+        consumer_protocol,
     })
 }
 

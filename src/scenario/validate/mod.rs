@@ -10,6 +10,7 @@ use crate::sim::SimDuration;
 mod bounds;
 mod burrow;
 mod config;
+mod consumer_protocol;
 mod consumers;
 mod groups;
 mod producers;
