@@ -74,6 +74,10 @@ pub struct Ledger {
     pub revoked_total: u64,
     pub rebalance_pause_total: SimDuration,
     pub rebalance_pause_max: SimDuration,
+    /// How long completed rebalances took, from their start until the group was stable again
+    /// (Kafka's consumer metric rebalance-latency-total / -max).
+    pub rebalance_latency_total: SimDuration,
+    pub rebalance_latency_max: SimDuration,
     /// The revocations and pause of a rebalance still in progress when the run ended (counted
     /// in the totals above too), so the numbers agree with the events the run wrote.
     pub unfinished_rebalance: Option<(u64, SimDuration)>,
@@ -120,6 +124,8 @@ impl Ledger {
             revoked_total: 0,
             rebalance_pause_total: SimDuration::ZERO,
             rebalance_pause_max: SimDuration::ZERO,
+            rebalance_latency_total: SimDuration::ZERO,
+            rebalance_latency_max: SimDuration::ZERO,
             unfinished_rebalance: None,
         })
     }
@@ -210,6 +216,12 @@ impl Ledger {
         }
         let cost = self.close_rebalance_cost();
         self.unfinished_rebalance = Some(cost);
+    }
+
+    /// A rebalance completed after `took`.
+    pub fn note_rebalance_latency(&mut self, took: SimDuration) {
+        self.rebalance_latency_total = self.rebalance_latency_total + took;
+        self.rebalance_latency_max = self.rebalance_latency_max.max(took);
     }
 
     /// Closes the rebalance being reported: returns (revoked partitions, pause) and resets them.

@@ -141,6 +141,10 @@ fn group_json(w: &Run, gi: usize, series: &Series) -> Value {
             "max": ms(ledger.rebalance_pause_max.as_nanos()),
             "in_progress_ms": ledger.unfinished_rebalance.map(|(_, pause)| ms(pause.as_nanos())),
         },
+        "rebalance_latency_ms": {
+            "total": ms(ledger.rebalance_latency_total.as_nanos()),
+            "max": ms(ledger.rebalance_latency_max.as_nanos()),
+        },
         "partitions_moved": ledger.partitions_moved,
         "delivery": match w.plan.groups[gi].delivery {
             Delivery::Pull => "pull",

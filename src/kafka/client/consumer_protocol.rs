@@ -548,8 +548,8 @@ impl World {
             pg.rebalance = None;
             let (rebalance, generation) = (pg.rebalance_seq, pg.group_epoch);
             let now = self.now();
+            // Its revocations and pause count with the next rebalance that completes.
             self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance, generation });
-            self.rec.ledgers[g].close_unfinished_rebalance(now);
             return;
         }
         if state != ProtocolGroupState::Stable {
@@ -601,6 +601,7 @@ impl World {
         ledger.partitions_moved += moved as u64;
         let stw = SimDuration(ledger.stw_total.as_nanos() - rb.stw_before.as_nanos());
         let (revoked_partitions, rebalance_pause) = ledger.close_rebalance_cost();
+        ledger.note_rebalance_latency(now - rb.started);
         let done = crate::record::event::RebalanceCompleted {
             group: g as u32,
             generation,

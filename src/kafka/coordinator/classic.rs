@@ -316,6 +316,7 @@ impl ClassicGroup {
         let ledger = &mut cx.rec.ledgers[g];
         let stw = rb.map_or(SimDuration::ZERO, |r| SimDuration(ledger.stw_total.as_nanos() - r.stw_before.as_nanos()));
         let (revoked_partitions, pause) = ledger.close_rebalance_cost();
+        ledger.note_rebalance_latency(duration);
         let done = RebalanceCompleted {
             group: g as u32,
             generation: self.generation,
