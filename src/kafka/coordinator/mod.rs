@@ -6,6 +6,7 @@ pub mod assignor;
 pub mod classic;
 pub mod clocks;
 pub mod offset_commit;
+pub mod server_assignor;
 pub mod share;
 pub mod share_assignor;
 pub mod share_group;
