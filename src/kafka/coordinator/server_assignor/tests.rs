@@ -109,10 +109,42 @@ fn o6_test_reassignment_when_one_member_removed_after_initial_assignment_with_th
 
 #[test]
 fn o7_test_reassignment_stickiness_when_already_balanced() {
+    // In OptimizedUniformAssignmentBuilderTest up to 4.2 (the 4.0.1+ backport of KAFKA-18688).
     let t = topics(&[(T1, 5)]);
     let m =
         [member("A", &[T1], &[(T1, &[0, 3])]), member("B", &[T1], &[(T1, &[1])]), member("C", &[T1], &[(T1, &[2, 4])])];
     assert_eq!(uniform(&t, &m), [parts(&[(T1, &[0, 3])]), parts(&[(T1, &[1])]), parts(&[(T1, &[2, 4])])]);
+}
+
+/// 4.3+ replaced O7 (testReassignmentStickinessWhenAlreadyBalanced) by
+/// CommonAssignorTests#testReassignmentStickiness: the first assignment, fed back as the target,
+/// comes out unchanged whatever the member order, in both builders.
+#[test]
+fn test_reassignment_stickiness() {
+    let t = topics(&[(T1, 2), (T2, 5), (T3, 7)]);
+    let all = [T1, T2, T3];
+    let m = [member("A", &all, &[]), member("B", &all, &[]), member("C", &all, &[])];
+    let run = |members: &[ServerMember], homogeneous: bool| -> Vec<Vec<(usize, u32)>> {
+        let mut group = Group::new(&t, members);
+        group.homogeneous = homogeneous;
+        let out = if homogeneous { uniform_homogeneous::assign(&group) } else { uniform_heterogeneous::assign(&group) };
+        out.into_iter().map(|ps| ps.into_iter().map(|(pos, p)| (t[pos].topic, p)).collect()).collect()
+    };
+    for homogeneous in [true, false] {
+        let first = run(&m, homogeneous);
+        let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        for order in orders {
+            let members: Vec<ServerMember> =
+                order.iter().map(|&i| ServerMember { target: first[i].clone(), ..m[i].clone() }).collect();
+            let second = run(&members, homogeneous);
+            for (k, &i) in order.iter().enumerate() {
+                let (mut got, mut want) = (second[k].clone(), first[i].clone());
+                got.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(got, want, "homogeneous {homogeneous}, order {order:?}");
+            }
+        }
+    }
 }
 
 // UniformHeterogeneousAssignmentBuilderTest.
