@@ -495,3 +495,49 @@ fn an_allocation_that_fails_anyway_is_an_error_not_an_abort() {
     assert!(err.contains("out of memory: group `g") && err.contains("could not be allocated"), "{err}");
     assert!(!dir.join("out").exists(), "no output folder");
 }
+
+/// `--protocol consumer` runs the KIP-848 server-side assignors: Kafka's
+/// testReassignmentWhenOneMemberAddedAfterInitialAssignmentWithTwoMembersTwoTopics (uniform,
+/// homogeneous, after KAFKA-18688), with `topics` listed in the test's HashSet order.
+#[test]
+fn assign_consumer_protocol_gives_kafka_s_uniform_answer() {
+    let dir = temp_dir("assign-consumer");
+    let input = r#"{"topics": {"topic2": 3, "topic1": 3}, "members": [
+        {"id": "A", "topics": ["topic1", "topic2"], "owned": {"topic1": [0, 2], "topic2": [0]}},
+        {"id": "B", "topics": ["topic1", "topic2"], "owned": {"topic1": [1], "topic2": [1, 2]}},
+        {"id": "C", "topics": ["topic1", "topic2"]}]}"#;
+    std::fs::write(dir.join("a.json"), input).unwrap();
+    let o = kafkasim()
+        .args(["assign", "--protocol", "consumer", "--strategy", "uniform"])
+        .arg(dir.join("a.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let want =
+        serde_json::json!({"A": {"topic1": [0, 2]}, "B": {"topic1": [1], "topic2": [1]}, "C": {"topic2": [0, 2]}});
+    assert_eq!(out, want);
+}
+
+#[test]
+fn assign_protocol_and_strategy_mistakes_are_named() {
+    let dir = temp_dir("assign-protocol");
+    std::fs::write(dir.join("a.json"), r#"{"topics": {"t": 2}, "members": [{"id": "a", "topics": ["t"]}]}"#).unwrap();
+    let run = |args: &[&str], expect: &[&str]| {
+        let o = kafkasim().arg("assign").args(args).arg(dir.join("a.json")).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        for e in expect {
+            assert!(err.contains(e), "{args:?}: {err} lacks {e}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    run(&["--strategy", "uniform"], &["consumer protocol", "add --protocol consumer"]);
+    run(&["--protocol", "consumer", "--strategy", "roundrobin"], &["`roundrobin`", "allowed: uniform, range"]);
+    run(&["--protocol", "share", "--strategy", "range"], &["unknown --protocol `share`", "classic, consumer"]);
+    // A previous target that hands one partition to two members is not Kafka's.
+    let shared = r#"{"topics": {"t": 2}, "members": [
+        {"id": "a", "topics": ["t"], "owned": {"t": [0]}}, {"id": "b", "topics": ["t"], "owned": {"t": [0]}}]}"#;
+    std::fs::write(dir.join("a.json"), shared).unwrap();
+    run(&["--protocol", "consumer", "--strategy", "range"], &["a.json", "\"a\" and \"b\" both own t-0"]);
+}

@@ -1,4 +1,4 @@
-//! JSON input and output for `kafkasim assign --strategy S FILE`.
+//! JSON input and output for `kafkasim assign [--protocol consumer] --strategy S FILE`.
 //!
 //! Input: `{"topics": {"orders": 6}, "members": [{"id": "c1", "topics": ["orders"],
 //! "owned": {"orders": [0, 1]}, "group_instance_id": "i1", "generation": 3}]}`, where `owned`,
@@ -6,8 +6,14 @@
 //! wherever they appear, as Kafka ignores topics absent from metadata; a partition number beyond
 //! a known topic's count is an error. Output: pretty JSON, members in input order, each mapping
 //! its topics (sorted) to its partitions (sorted), then a newline.
+//!
+//! With the consumer protocol (KIP-848's server-side assignors), `owned` is the member's previous
+//! target assignment, which no two members may share, and `generation` does not apply. Where
+//! Kafka follows a Java hash order, the input's order stands in for it: members as listed are
+//! `memberIds()`, topics in the order `topics` lists them are the subscribed-topic set's order
+//! (and the order of topic ids), and `owned` is walked as written.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -16,6 +22,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::kafka::coordinator::assignor::{AssignorKind, MemberSubscription, TopicPartition, assign};
+use crate::kafka::coordinator::server_assignor::{ServerAssignorKind, ServerMember, ServerTopic, server_assign};
 
 /// Why an `assign` input file was refused; each message names the problem and what is allowed.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +41,14 @@ pub enum AssignJsonError {
     PartitionOutOfRange { member: String, topic: String, partition: u32, count: u32 },
     #[error("member {member:?} lists {topic}-{partition} twice in \"owned\"; list each owned partition once")]
     DuplicateOwnedPartition { member: String, topic: String, partition: u32 },
+    #[error(
+        "members {first:?} and {second:?} both own {topic}-{partition}; with --protocol consumer \"owned\" is the previous target assignment, which gives each partition to one member"
+    )]
+    SharedTarget { topic: String, partition: u32, first: String, second: String },
+    #[error(
+        "member {member:?} has a \"generation\"; with --protocol consumer there is none (the coordinator keeps member epochs), so leave it out"
+    )]
+    GenerationWithConsumerProtocol { member: String },
 }
 
 fn partition_range(topic: &str, count: u32) -> String {
@@ -46,8 +61,9 @@ fn partition_range(topic: &str, count: u32) -> String {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Input {
-    #[serde(deserialize_with = "unique_keys")]
-    topics: BTreeMap<String, u32>,
+    /// In the order written: the consumer protocol reads it as Kafka's topic iteration order.
+    #[serde(deserialize_with = "ordered_unique_keys")]
+    topics: Vec<(String, u32)>,
     members: Vec<InputMember>,
 }
 
@@ -56,16 +72,18 @@ struct Input {
 struct InputMember {
     id: String,
     topics: Vec<String>,
-    #[serde(default, deserialize_with = "unique_keys")]
-    owned: BTreeMap<String, Vec<u32>>,
+    /// In the order written: the consumer protocol walks the previous target in this order.
+    #[serde(default, deserialize_with = "ordered_unique_keys")]
+    owned: Vec<(String, Vec<u32>)>,
     #[serde(default)]
     group_instance_id: Option<String>,
     #[serde(default)]
     generation: Option<i32>,
 }
 
-/// A JSON object as a map, refusing repeated keys that serde would otherwise silently overwrite.
-fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+/// A JSON object's entries in the order written, refusing repeated keys that serde would
+/// otherwise silently overwrite.
+fn ordered_unique_keys<'de, D, V>(deserializer: D) -> Result<Vec<(String, V)>, D::Error>
 where
     D: Deserializer<'de>,
     V: Deserialize<'de>,
@@ -73,24 +91,25 @@ where
     struct UniqueKeys<V>(PhantomData<V>);
 
     impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueKeys<V> {
-        type Value = BTreeMap<String, V>;
+        type Value = Vec<(String, V)>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an object keyed by topic name")
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-            let mut map = BTreeMap::new();
+            let mut seen = BTreeSet::new();
+            let mut entries = Vec::new();
             while let Some(key) = access.next_key::<String>()? {
-                if map.contains_key(&key) {
+                if !seen.insert(key.clone()) {
                     return Err(serde::de::Error::custom(format!(
                         "topic {key:?} appears twice in the same object; name each topic once"
                     )));
                 }
                 let value = access.next_value()?;
-                map.insert(key, value);
+                entries.push((key, value));
             }
-            Ok(map)
+            Ok(entries)
         }
     }
 
@@ -101,13 +120,40 @@ where
 pub fn assign_json(kind: AssignorKind, input: &str) -> Result<String, AssignJsonError> {
     let input: Input = serde_json::from_str(input)?;
     let members = to_members(&input)?;
-    let assignment = assign(kind, &input.topics, &members);
+    let topics: BTreeMap<String, u32> = input.topics.iter().cloned().collect();
+    let assignment = assign(kind, &topics, &members);
+    render(members.iter().map(|m| {
+        let parts = assignment.get(&m.member_id).into_iter().flatten();
+        (m.member_id.as_str(), parts.map(|tp| (tp.topic.as_str(), tp.partition)).collect())
+    }))
+}
 
+/// Runs a consumer-protocol (KIP-848) server-side assignor on the same JSON; `owned` is each
+/// member's previous target assignment.
+pub fn server_assign_json(kind: ServerAssignorKind, input: &str) -> Result<String, AssignJsonError> {
+    let input: Input = serde_json::from_str(input)?;
+    let classic = to_members(&input)?;
+    if let Some(m) = input.members.iter().find(|m| m.generation.is_some()) {
+        return Err(AssignJsonError::GenerationWithConsumerProtocol { member: m.id.clone() });
+    }
+    let (topics, members) = to_server_members(&input)?;
+    let names: Vec<&str> = input.topics.iter().map(|(t, _)| t.as_str()).collect();
+    let assignment = server_assign(kind, &topics, &members);
+    render(
+        classic
+            .iter()
+            .zip(&assignment)
+            .map(|(m, parts)| (m.member_id.as_str(), parts.iter().map(|&(topic, p)| (names[topic], p)).collect())),
+    )
+}
+
+/// Members in input order, each its topics (sorted) mapped to its partitions (sorted).
+fn render<'a>(members: impl Iterator<Item = (&'a str, Vec<(&'a str, u32)>)>) -> Result<String, AssignJsonError> {
     let mut out = Map::new();
-    for member in &members {
+    for (member, parts) in members {
         let mut by_topic: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-        for tp in assignment.get(&member.member_id).into_iter().flatten() {
-            by_topic.entry(&tp.topic).or_default().push(tp.partition);
+        for (topic, partition) in parts {
+            by_topic.entry(topic).or_default().push(partition);
         }
         let topics: Map<String, Value> = by_topic
             .into_iter()
@@ -116,14 +162,18 @@ pub fn assign_json(kind: AssignorKind, input: &str) -> Result<String, AssignJson
                 (topic.to_string(), Value::from(partitions))
             })
             .collect();
-        out.insert(member.member_id.clone(), Value::Object(topics));
+        out.insert(member.to_string(), Value::Object(topics));
     }
     let mut text = serde_json::to_string_pretty(&Value::Object(out))?;
     text.push('\n');
     Ok(text)
 }
 
+/// The classic protocol's view, checked: unique member and instance ids, owned partitions that
+/// exist and are listed once. `owned` is kept in topic-name order, as before the consumer
+/// protocol needed the written order.
 fn to_members(input: &Input) -> Result<Vec<MemberSubscription>, AssignJsonError> {
+    let topics: HashMap<&str, u32> = input.topics.iter().map(|(t, n)| (t.as_str(), *n)).collect();
     let mut ids: HashSet<&str> = HashSet::new();
     let mut instances: HashMap<&str, &str> = HashMap::new();
     let mut members = Vec::with_capacity(input.members.len());
@@ -140,8 +190,9 @@ fn to_members(input: &Input) -> Result<Vec<MemberSubscription>, AssignJsonError>
                 second: m.id.clone(),
             });
         }
+        let owned_by_name: BTreeMap<&String, &Vec<u32>> = m.owned.iter().map(|(t, ps)| (t, ps)).collect();
         let mut owned = Vec::new();
-        for (topic, partitions) in &m.owned {
+        for (topic, partitions) in owned_by_name {
             for (i, &partition) in partitions.iter().enumerate() {
                 if partitions[..i].contains(&partition) {
                     return Err(AssignJsonError::DuplicateOwnedPartition {
@@ -150,7 +201,7 @@ fn to_members(input: &Input) -> Result<Vec<MemberSubscription>, AssignJsonError>
                         partition,
                     });
                 }
-                match input.topics.get(topic) {
+                match topics.get(topic.as_str()) {
                     Some(&count) if partition >= count => {
                         return Err(AssignJsonError::PartitionOutOfRange {
                             member: m.id.clone(),
@@ -172,6 +223,44 @@ fn to_members(input: &Input) -> Result<Vec<MemberSubscription>, AssignJsonError>
         });
     }
     Ok(members)
+}
+
+/// The consumer protocol's view of an input `to_members` has checked. Topic numbers are
+/// positions in `topics`; subscribed names missing from it get numbers past the end, so that
+/// they still count when Kafka decides whether all members subscribe alike.
+fn to_server_members(input: &Input) -> Result<(Vec<ServerTopic>, Vec<ServerMember>), AssignJsonError> {
+    let topics: Vec<ServerTopic> = (0..input.topics.len())
+        .map(|i| ServerTopic { topic: i, partitions: input.topics[i].1, id_rank: i as u32 })
+        .collect();
+    let mut number: BTreeMap<&str, usize> =
+        input.topics.iter().enumerate().map(|(i, (t, _))| (t.as_str(), i)).collect();
+    let known = number.len();
+    let mut holder: HashMap<(usize, u32), &str> = HashMap::new();
+    let mut members = Vec::with_capacity(input.members.len());
+    for m in &input.members {
+        let subscribed = m
+            .topics
+            .iter()
+            .map(|t| {
+                let next = number.len();
+                *number.entry(t.as_str()).or_insert(next)
+            })
+            .collect();
+        let mut target = Vec::new();
+        for (topic, partitions) in &m.owned {
+            let Some(&t) = number.get(topic.as_str()).filter(|&&t| t < known) else { continue };
+            for &p in partitions {
+                if let Some(first) = holder.insert((t, p), &m.id) {
+                    let (topic, partition, second) = (topic.clone(), p, m.id.clone());
+                    return Err(AssignJsonError::SharedTarget { topic, partition, first: first.to_string(), second });
+                }
+                target.push((t, p));
+            }
+        }
+        let instance_id = m.group_instance_id.clone();
+        members.push(ServerMember { member_id: m.id.clone(), instance_id, topics: subscribed, target });
+    }
+    Ok((topics, members))
 }
 
 #[cfg(test)]
@@ -224,9 +313,10 @@ mod tests {
     fn output_matches_assign_for_every_strategy() {
         let input: Input = serde_json::from_str(EXAMPLE).unwrap();
         let members = to_members(&input).unwrap();
+        let topics: BTreeMap<String, u32> = input.topics.iter().cloned().collect();
         for kind in AssignorKind::ALL {
             let out: Value = serde_json::from_str(&assign_json(kind, EXAMPLE).unwrap()).unwrap();
-            let expected = assign(kind, &input.topics, &members);
+            let expected = assign(kind, &topics, &members);
             for (member, partitions) in &expected {
                 let printed: Vec<TopicPartition> = out[member]
                     .as_object()
@@ -317,5 +407,58 @@ mod tests {
     fn empty_group_prints_empty_object() {
         let out = assign_json(AssignorKind::Range, r#"{"topics": {"t": 1}, "members": []}"#).unwrap();
         assert_eq!(out, "{}\n");
+    }
+
+    const O3: &str = r#"{"topics": {"topic2": 3, "topic1": 3}, "members": [
+        {"id": "A", "topics": ["topic1", "topic2"], "owned": {"topic1": [0, 1], "topic2": [0, 1]}},
+        {"id": "B", "topics": ["topic1", "topic2"], "owned": {"topic1": [2], "topic2": [2]}}]}"#;
+
+    fn uniform(input: &str) -> Value {
+        serde_json::from_str(&server_assign_json(ServerAssignorKind::Uniform, input).unwrap()).unwrap()
+    }
+
+    /// Kafka's testReassignmentForTwoMembersTwoTopicsGivenUnbalancedPrevAssignment: A is over
+    /// quota and, walking its target as written, gives up the last partition it reaches.
+    #[test]
+    fn consumer_protocol_walks_owned_as_written() {
+        let want = serde_json::json!({"A": {"topic1": [0, 1], "topic2": [0]}, "B": {"topic1": [2], "topic2": [1, 2]}});
+        assert_eq!(uniform(O3), want);
+        let topic2_first = O3.replace(r#""topic1": [0, 1], "topic2": [0, 1]"#, r#""topic2": [0, 1], "topic1": [0, 1]"#);
+        let want = serde_json::json!({"A": {"topic1": [0], "topic2": [0, 1]}, "B": {"topic1": [1, 2], "topic2": [2]}});
+        assert_eq!(uniform(&topic2_first), want);
+    }
+
+    /// Kafka's RangeAssignorTest testFirstAssignmentThreeMembersThreeTopicsDifferentSubscriptions.
+    #[test]
+    fn consumer_protocol_range() {
+        let input = r#"{"topics": {"topic2": 3, "topic3": 2, "topic1": 3}, "members": [
+            {"id": "A", "topics": ["topic1", "topic2"]}, {"id": "B", "topics": ["topic3"]},
+            {"id": "C", "topics": ["topic2", "topic3"]}]}"#;
+        let out: Value = serde_json::from_str(&server_assign_json(ServerAssignorKind::Range, input).unwrap()).unwrap();
+        let want = serde_json::json!({"A": {"topic1": [0, 1, 2], "topic2": [0, 1]}, "B": {"topic3": [0]},
+            "C": {"topic2": [2], "topic3": [1]}});
+        assert_eq!(out, want);
+    }
+
+    /// A subscribed topic missing from metadata still makes subscriptions differ, as Kafka counts
+    /// subscribed names: the heterogeneous builder runs, and nobody gets the missing topic.
+    #[test]
+    fn consumer_protocol_counts_missing_topics_in_subscriptions() {
+        let input = r#"{"topics": {"t": 3}, "members": [
+            {"id": "a", "topics": ["t", "ghost"], "owned": {"ghost": [9]}}, {"id": "b", "topics": ["t"]}]}"#;
+        // Heterogeneous: t goes to the least loaded subscriber each time, a first on ties.
+        assert_eq!(uniform(input), serde_json::json!({"a": {"t": [0, 2]}, "b": {"t": [1]}}));
+    }
+
+    #[test]
+    fn consumer_protocol_mistakes_are_named() {
+        let err = |input: &str| server_assign_json(ServerAssignorKind::Uniform, input).unwrap_err().to_string();
+        let msg = err(r#"{"topics": {"t": 1}, "members": [{"id": "a", "topics": ["t"], "generation": 2}]}"#);
+        assert!(msg.contains("member \"a\" has a \"generation\""), "{msg}");
+        let msg = err(r#"{"topics": {"t": 1}, "members": [{"id": "a", "topics": ["t"], "owned": {"t": [1]}}]}"#);
+        assert!(msg.contains("owns t-1, but topic \"t\" has 1 partitions"), "{msg}");
+        let msg = err(r#"{"topics": {"t": 1}, "members": [{"id": "a", "topics": []}, {"id": "a", "topics": []}]}"#);
+        assert!(msg.contains("appears more than once"), "{msg}");
+        assert_eq!(server_assign_json(ServerAssignorKind::Range, r#"{"topics": {}, "members": []}"#).unwrap(), "{}\n");
     }
 }

@@ -155,9 +155,16 @@ enum Command {
     },
     /// Print the assignment Kafka's assignor gives, for members and topics in a JSON file.
     Assign {
-        /// The assignor (partition.assignment.strategy): range | roundrobin | sticky | cooperative-sticky
+        /// The assignor. classic protocol (partition.assignment.strategy): range | roundrobin |
+        /// sticky | cooperative-sticky; consumer protocol (group.remote.assignor): uniform | range
         #[arg(long)]
         strategy: String,
+        /// The group protocol: classic (client-side assignors; `owned` is what each member owns)
+        /// or consumer (KIP-848 server-side assignors; `owned` is each member's previous target
+        /// assignment, and the order of members, of `topics` and of `owned` stands in for Kafka's
+        /// hash orders)
+        #[arg(long, default_value = "classic", value_name = "PROTOCOL")]
+        protocol: String,
         /// JSON: {"topics": {"orders": 6}, "members": [{"id": "c1", "topics": ["orders"], "owned": {"orders": [0]}}]};
         /// `-` reads standard input.
         file: PathBuf,
@@ -203,7 +210,7 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
             compare::command(&scenario, out, seed, groups, writing, limits)
         }
         Command::Partition { partitions, json, keys } => tools::partition(partitions, json, keys),
-        Command::Assign { strategy, file } => tools::assign(&strategy, &file),
+        Command::Assign { strategy, protocol, file } => tools::assign(&strategy, &protocol, &file),
         Command::Bench { scenarios, one_thread } => bench::run_all(&scenarios, one_thread),
     }
 }

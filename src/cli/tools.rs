@@ -39,12 +39,41 @@ pub fn partition(partitions: u32, json: bool, keys: Vec<String>) -> Result<(), F
     Ok(())
 }
 
-pub fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
-    use crate::cli::assign_json::assign_json;
+/// What `--protocol` and `--strategy` name together.
+enum Assignor {
+    Classic(crate::kafka::coordinator::assignor::AssignorKind),
+    Server(crate::kafka::coordinator::server_assignor::ServerAssignorKind),
+}
+
+fn parse_assignor(strategy: &str, protocol: &str) -> Result<Assignor, Failure> {
     use crate::kafka::coordinator::assignor::AssignorKind;
-    let kind = AssignorKind::parse(strategy).ok_or_else(|| {
-        usage(format!("unknown --strategy `{strategy}`; allowed: range, roundrobin, sticky, cooperative-sticky"))
-    })?;
+    use crate::kafka::coordinator::server_assignor::ServerAssignorKind;
+    match protocol {
+        "classic" => match AssignorKind::parse(strategy) {
+            Some(kind) => Ok(Assignor::Classic(kind)),
+            None if strategy == "uniform" => Err(usage(
+                "--strategy uniform is a server-side assignor of the consumer protocol (KIP-848); add --protocol consumer",
+            )),
+            None => Err(usage(format!(
+                "unknown --strategy `{strategy}`; allowed: range, roundrobin, sticky, cooperative-sticky \
+                 (with --protocol consumer: uniform, range)"
+            ))),
+        },
+        "consumer" => match strategy {
+            "uniform" => Ok(Assignor::Server(ServerAssignorKind::Uniform)),
+            "range" => Ok(Assignor::Server(ServerAssignorKind::Range)),
+            _ => Err(usage(format!(
+                "unknown --strategy `{strategy}` for --protocol consumer; allowed: uniform, range \
+                 (the consumer protocol's server-side assignors)"
+            ))),
+        },
+        _ => Err(usage(format!("unknown --protocol `{protocol}`; allowed: classic, consumer"))),
+    }
+}
+
+pub fn assign(strategy: &str, protocol: &str, file: &Path) -> Result<(), Failure> {
+    use crate::cli::assign_json::{assign_json, server_assign_json};
+    let assignor = parse_assignor(strategy, protocol)?;
     let text = if file.as_os_str() == "-" {
         let mut t = String::new();
         std::io::stdin().read_to_string(&mut t).map_err(|e| usage(format!("reading standard input: {e}")))?;
@@ -67,7 +96,11 @@ pub fn assign(strategy: &str, file: &Path) -> Result<(), Failure> {
             )));
         }
     }
-    let out = assign_json(kind, &text).map_err(|e| usage(format!("{name}: {e}")))?;
+    let out = match assignor {
+        Assignor::Classic(kind) => assign_json(kind, &text),
+        Assignor::Server(kind) => server_assign_json(kind, &text),
+    };
+    let out = out.map_err(|e| usage(format!("{name}: {e}")))?;
     say!("{}", out.trim_end());
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod consumer_group;
 #[cfg(test)]
 mod consumer_group_tests;
 pub mod offset_commit;
+pub mod server_assignor;
 pub mod share;
 pub mod share_assignor;
 pub mod share_group;
