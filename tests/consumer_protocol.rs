@@ -219,7 +219,12 @@ fn a_poll_timeout_leaves_and_the_next_poll_rejoins_with_the_same_member_id() {
 /// again at once with epoch 0 and its member id.
 #[test]
 fn a_member_fenced_while_hung_rejoins_when_it_resumes() {
-    let w = run_yaml(&scenario("", "      - {name: a}\n      - {name: b}", "  - {at: 20s, hang: {consumer: b, for: 60s}}", "100s"));
+    let w = run_yaml(&scenario(
+        "",
+        "      - {name: a}\n      - {name: b}",
+        "  - {at: 20s, hang: {consumer: b, for: 60s}}",
+        "100s",
+    ));
     let fenced = events(&w, "member_fenced");
     assert_eq!(fenced.len(), 1);
     assert_eq!(fenced[0].fields["reason"], "session_timeout");
@@ -246,4 +251,126 @@ fn a_scale_out_under_the_consumer_protocol_refuses_no_commit() {
     let s = summary(&w);
     assert_eq!(s["groups"]["g"]["duplicates"], 0);
     assert_eq!(s["groups"]["g"]["lost"], 0);
+}
+
+/// Every timeline action works on a consumer-protocol group: slow, pause/resume, a topic that
+/// grows (the coordinator sees the new metadata at its next heartbeat: a new group epoch, the new
+/// partitions assigned), a seek, a hang, a consumer added, the group removed (every member
+/// leaves: the rebalance under way is abandoned), offsets reset while empty, a restart, a rate change.
+#[test]
+fn every_timeline_action_works_with_the_consumer_protocol() {
+    let yaml = r#"
+name: cp-actions
+seed: 2
+network_delay: 1ms
+duration: 120s
+topics: [{name: orders, partitions: 4}]
+producers: [{name: web, topic: orders, rate: 500/s}]
+groups:
+  - id: g
+    topics: [orders]
+    protocol: consumer
+    remote_assignor: range
+    poll_interval: 20ms
+    processing: 1ms
+    commit: after_processing
+    auto_offset_reset: earliest
+    consumers: [{name: a}, {name: b, commit: before_processing}, {name: c, commit: auto}]
+timeline:
+  - {at: 10s, slow: {consumer: a, factor: 3}}
+  - {at: 15s, pause: b}
+  - {at: 20s, resume: b}
+  - {at: 25s, add_partitions: {topic: orders, count: 8}}
+  - {at: 40s, seek: {consumer: a, topic: orders, partition: 0, to: earliest}}
+  - {at: 50s, hang: {consumer: c, for: 10s}}
+  - {at: 60s, add_consumer: {group: g, name: d}}
+  - {at: 70s, remove_group: g}
+  - {at: 80s, reset_offsets: {group: g, topic: orders, to: earliest}}
+  - {at: 90s, start: a}
+  - {at: 95s, rate: {producer: web, rate: 100/s}}
+"#;
+    let w = run_yaml(yaml);
+    let grew =
+        events(&w, "rebalance_started").into_iter().find(|e| e.fields["reason"].as_str().unwrap().contains("orders"));
+    let grew = grew.expect("the new partitions start a rebalance");
+    assert!((25_000..=30_100).contains(&ms(&grew)), "noticed at the next heartbeat after 25 s: {}", ms(&grew));
+    let targets = events(&w, "target_assignment");
+    let after: Vec<_> = targets.iter().filter(|e| ms(e) >= ms(&grew)).collect();
+    let assigned: usize =
+        after[0].fields["target"].as_object().unwrap().values().map(|v| v.as_array().unwrap().len()).sum();
+    assert_eq!(assigned, 8, "the target covers the grown topic");
+    assert_eq!(events(&w, "rebalance_abandoned").len(), 1, "the removed group's last rebalance");
+    assert_eq!(events(&w, "offsets_reset").len(), 1, "reset while the group is empty");
+    let last = events(&w, "rebalance_completed").pop().unwrap();
+    assert_eq!(last.fields["members"], serde_json::json!(["a"]));
+    assert_eq!(summary(&w)["groups"]["g"]["lost"], 0);
+}
+
+/// Invariants over a seed sweep of random crash / join / stop / hang / seek timelines, every
+/// commit mode, static and dynamic members, both server-side assignors and every modelled Kafka
+/// version (shorter heartbeat and session settings than Kafka's defaults, so more happens).
+#[test]
+fn invariants_hold_across_a_seed_sweep() {
+    use rand::{Rng, SeedableRng};
+    for seed in 0..sweep_seeds(40) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n = rng.gen_range(2..=5);
+        let static_members = rng.gen_bool(0.3);
+        let consumers = sweep_consumers(&mut rng, n, static_members, 10);
+        let mut timeline = String::new();
+        for _ in 0..rng.gen_range(2..8) {
+            let c = rng.gen_range(1..=n);
+            let at = rng.gen_range(10..100);
+            let action = match rng.gen_range(0..6) {
+                0 => format!("crash: c{c}"),
+                1 => format!("start: c{c}"),
+                2 => format!("stop: c{c}"),
+                3 => format!("hang: {{consumer: c{c}, for: {}s}}", rng.gen_range(1..30)),
+                4 => format!("seek: {{consumer: c{c}, topic: t, to: earliest}}"),
+                _ => format!("slow: {{consumer: c{c}, factor: {}}}", rng.gen_range(1..50)),
+            };
+            timeline.push_str(&format!("  - {{at: {at}s, {action}}}\n"));
+        }
+        let commit = ["auto", "after_processing", "before_processing"][rng.gen_range(0..3)];
+        let version = ["4.0", "4.1", "4.2", "4.3", "4.4"][rng.gen_range(0..5)];
+        let assignor = ["uniform", "range"][rng.gen_range(0..2)];
+        let yaml = format!(
+            r#"
+name: sweep
+seed: {seed}
+duration: 150s
+network_delay: {}ms
+topics: [{{name: t, partitions: {}}}]
+producers: [{{name: p, topic: t, rate: 300/s, keys: {{uniform: 50}}}}]
+groups:
+  - id: g
+    topics: [t]
+    protocol: consumer
+    remote_assignor: {assignor}
+    kafka_version: "{version}"
+    group_consumer_min_heartbeat_interval_ms: 1000
+    group_consumer_heartbeat_interval_ms: 2000
+    group_consumer_min_session_timeout_ms: 6000
+    group_consumer_session_timeout_ms: 10000
+    max_poll_interval_ms: 20000
+    poll_interval: 50ms
+    processing: {{exponential: 2ms}}
+    commit: {commit}
+    auto_offset_reset: earliest
+    consumers:
+{consumers}
+timeline:
+{timeline}
+"#,
+            rng.gen_range(0..3),
+            rng.gen_range(1..8),
+        );
+        eprintln!("sweep seed {seed}:\n{yaml}");
+        let w = run_yaml(&yaml);
+        let g = &summary(&w)["groups"]["g"];
+        assert!(g["records_processed"].as_u64().unwrap() > 0, "seed {seed}: {yaml}");
+        if commit == "after_processing" && !yaml.contains("seek:") {
+            assert_eq!(g["lost"], 0, "seed {seed}: at-least-once never loses\n{yaml}");
+        }
+    }
 }

@@ -54,6 +54,13 @@ impl World {
                 // refresh and the group rebalances; a share group's coordinator assigns them at its
                 // next target assignment.
                 for g in 0..self.groups.len() {
+                    if let Coordinator::Protocol(pg) = &mut self.groups[g].coordinator
+                        && self.plan.groups[g].topics.contains(&topic)
+                    {
+                        // The coordinator sees the new metadata at its next heartbeat.
+                        pg.metadata_changed = Some(RebalanceReason::PartitionsGrew { topic, count });
+                        continue;
+                    }
                     let Coordinator::Classic(cg) = &self.groups[g].coordinator else { continue };
                     if self.plan.groups[g].topics.contains(&topic) && !cg.members.is_empty() {
                         self.prepare_rebalance(g, RebalanceReason::PartitionsGrew { topic, count });

@@ -95,6 +95,10 @@ impl World {
         let answer = match admitted {
             Err(answer) => answer,
             Ok(()) => {
+                if let Some(reason) = self.groups[g].protocol_mut().metadata_changed.take() {
+                    self.groups[g].protocol_mut().group_epoch += 1;
+                    self.protocol_bumped(g, reason);
+                }
                 if self.groups[g].protocol().assignment_due(now) {
                     self.compute_target_assignment(g, &mut ch);
                 }
@@ -338,6 +342,7 @@ impl World {
     /// joins again at once with epoch 0 and the same member id.
     fn protocol_fenced(&mut self, c: usize) {
         let now = self.now();
+        let again = self.consumers[c].protocol().state == MemberState::Joining;
         self.rec.event(now, What::MembershipLost { consumer: c as u32 });
         self.release_all(c, "fenced");
         let con = &mut self.consumers[c];
@@ -348,7 +353,19 @@ impl World {
         m.reconciling = false;
         m.interval_known = false;
         m.state = MemberState::Joining;
-        m.send_when_answered = true;
+        if again {
+            // Fenced again while joining (Kafka 4.0/4.1 refuse an epoch-0 rejoin of a member
+            // they still hold): Kafka retries after a round trip; the model waits
+            // retry.backoff.ms (100 ms), so a run without network delay cannot loop in one instant.
+            let inc = self.consumers[c].incarnation;
+            let m = self.consumers[c].protocol_mut();
+            m.timer_seq = m.timer_seq.wrapping_add(1);
+            let seq = m.timer_seq;
+            self.kernel
+                .schedule_after(SimDuration::from_millis(100), Ev::ProtocolHeartbeatTimer { c: c as u32, inc, seq });
+        } else {
+            m.send_when_answered = true;
+        }
     }
 
     /// The interval timer starts over from now.
@@ -550,6 +567,7 @@ impl World {
             let now = self.now();
             // Its revocations and pause count with the next rebalance that completes.
             self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance, generation });
+            self.refresh_group(g);
             return;
         }
         if state != ProtocolGroupState::Stable {

@@ -148,6 +148,9 @@ pub struct ProtocolGroup {
     pub rebalance: Option<OpenRebalance>,
     /// How many rebalances have started (ties started / restarted / completed events together).
     pub rebalance_seq: u64,
+    /// A subscribed topic grew: the next heartbeat refreshes the subscription metadata and
+    /// moves the group epoch (consumerGroupHeartbeat step 4).
+    pub metadata_changed: Option<crate::record::event::RebalanceReason>,
     pub offsets: GroupOffsets,
 }
 
@@ -162,6 +165,7 @@ impl ProtocolGroup {
             holder: BTreeMap::new(),
             rebalance: None,
             rebalance_seq: 0,
+            metadata_changed: None,
             offsets: GroupOffsets::new(total_partitions)?,
         })
     }
@@ -253,6 +257,13 @@ impl ProtocolGroup {
     /// A heartbeat at epoch 0: a new member (the group epoch moves), a static member's new
     /// incarnation taking over its old entry (no bump), or a known member id rejoining.
     fn join(&mut self, req: &HeartbeatRequest, now: SimTime, ch: &mut Changes) -> Result<(), HeartbeatAnswer> {
+        // A static member is looked up by its instance id first, whatever its member id
+        // (getOrMaybeSubscribeStaticConsumerGroupMember).
+        if let Some(instance) = &req.instance_id
+            && let Some(old_id) = self.member_by_instance(instance).map(str::to_string)
+        {
+            return self.replace_static(old_id, req, now, ch);
+        }
         if self.members.contains_key(&req.member_id) {
             // A fenced member rejoining with its id (KAFKA-19233: accepted from 4.2; before, it
             // is fenced again unless its previous epoch was 0).
@@ -261,27 +272,6 @@ impl ProtocolGroup {
                 return Ok(());
             }
             return Err(HeartbeatAnswer::FencedMemberEpoch);
-        }
-        if let Some(instance) = &req.instance_id
-            && let Some(old_id) = self.member_by_instance(instance).map(str::to_string)
-        {
-            if self.members[&old_id].epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
-                return Err(HeartbeatAnswer::UnreleasedInstanceId);
-            }
-            // replaceMember: the new member id takes the old entry's target and assignment.
-            let mut m = self.members.remove(&old_id).expect("static member");
-            m.consumer = req.consumer;
-            m.epoch = m.previous_epoch;
-            m.session_deadline = now;
-            for p in m.holds().collect::<Vec<_>>() {
-                if let Some(h) = self.holder.get_mut(&p) {
-                    h.0 = req.member_id.clone();
-                }
-            }
-            self.members.insert(req.member_id.clone(), m);
-            ch.replaced = Some(old_id);
-            ch.joined = true;
-            return Ok(());
         }
         let member = ProtocolMember {
             consumer: req.consumer,
@@ -299,6 +289,34 @@ impl ProtocolGroup {
         self.members.insert(req.member_id.clone(), member);
         self.group_epoch += 1;
         ch.bumped = true;
+        ch.joined = true;
+        Ok(())
+    }
+
+    /// A static member's new incarnation (epoch 0, its instance id held by `old_id`): it takes
+    /// the old entry's target and assignment, without a group epoch bump, only if the old one left
+    /// with epoch -2 (throwIfInstanceIdIsUnreleased: UNRELEASED_INSTANCE_ID otherwise).
+    fn replace_static(
+        &mut self,
+        old_id: String,
+        req: &HeartbeatRequest,
+        now: SimTime,
+        ch: &mut Changes,
+    ) -> Result<(), HeartbeatAnswer> {
+        if self.members[&old_id].epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
+            return Err(HeartbeatAnswer::UnreleasedInstanceId);
+        }
+        let mut m = self.members.remove(&old_id).expect("static member");
+        m.consumer = req.consumer;
+        m.epoch = m.previous_epoch;
+        m.session_deadline = now;
+        for p in m.holds().collect::<Vec<_>>() {
+            if let Some(h) = self.holder.get_mut(&p) {
+                h.0 = req.member_id.clone();
+            }
+        }
+        self.members.insert(req.member_id.clone(), m);
+        ch.replaced = Some(old_id);
         ch.joined = true;
         Ok(())
     }
