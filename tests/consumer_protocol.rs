@@ -153,7 +153,7 @@ fn a_static_member_restart_keeps_its_partitions_and_causes_no_rebalance() {
     let started: Vec<_> = events(&w, "rebalance_started").into_iter().filter(|e| ms(e) > 29_000).collect();
     assert!(started.is_empty(), "no group epoch bump: {started:?}");
     let assigned = of(events(&w, "assignment"), "b");
-    let before = assigned.iter().filter(|e| ms(e) < 30_000).last().unwrap();
+    let before = assigned.iter().rfind(|e| ms(e) < 30_000).unwrap();
     let after = assigned.iter().find(|e| ms(e) > 40_000).unwrap();
     assert_eq!(parts(before, "partitions"), parts(after, "partitions"));
     assert!(ms(after) - 40_000 < 1_000, "its first answer carries its old assignment");
