@@ -17,6 +17,7 @@ mod narration;
 mod observe;
 mod offsets;
 mod outdir;
+mod protocol_outputs;
 mod push;
 mod report_page;
 mod scenarios;
