@@ -18,6 +18,7 @@ mod narration;
 mod observe;
 mod offsets;
 mod outdir;
+mod protocol_outputs;
 mod push;
 mod report_page;
 mod scenarios;

@@ -1,11 +1,12 @@
 //! The world's state at the end of a run, as the report reads it (`record::run`): log offsets,
 //! committed offsets, each consumer's state and partitions, share-partitions.
 
-use crate::kafka::client::RunState;
+use crate::kafka::client::{Membership, RunState};
 use crate::kafka::coordinator::{ClassicGroup, Coordinator, GroupState};
 use crate::kafka::world::World;
 use crate::record::run::{
-    ConsumerEnd, ConsumerState, GroupEnd, PartitionEnd, RebalanceEnd, Run, ShareEnd, SharePartitionEnd, Snapshot,
+    ConsumerEnd, ConsumerState, GroupEnd, PartitionEnd, ProtocolGroupEnd, ProtocolMemberEnd, RebalanceEnd, Run,
+    ShareEnd, SharePartitionEnd, Snapshot,
 };
 
 impl World {
@@ -61,15 +62,37 @@ impl World {
                     Coordinator::Protocol(pg) => protocol_rebalance_end(pg),
                     Coordinator::Classic(cg) => rebalance_end(cg),
                 },
+                protocol: match &g.coordinator {
+                    Coordinator::Protocol(pg) => {
+                        Some(ProtocolGroupEnd { group_epoch: pg.group_epoch, assignment_epoch: pg.assignment_epoch })
+                    }
+                    _ => None,
+                },
             })
             .collect();
         let consumers = (0..self.consumers.len())
             .map(|c| ConsumerEnd {
                 state: self.consumer_state(c),
                 partitions: self.consumers[c].owned.iter().map(|o| o.partition).collect(),
+                protocol: self.protocol_member_end(c),
             })
             .collect();
         Snapshot { events_processed: self.kernel.events_processed(), partitions, groups, consumers }
+    }
+
+    /// A consumer-protocol consumer's member epoch and state, and the coordinator's state of the
+    /// member it holds under the consumer's current member id (a crashed consumer's member until
+    /// its session ends; a restarted consumer's old member is not its own any more).
+    fn protocol_member_end(&self, c: usize) -> Option<ProtocolMemberEnd> {
+        let con = &self.consumers[c];
+        let Membership::Protocol(m) = &con.membership else { return None };
+        let Coordinator::Protocol(pg) = &self.groups[con.group].coordinator else { return None };
+        let server = con.member_id.as_ref().and_then(|id| pg.members.get(id)).filter(|sm| sm.consumer == c);
+        Some(ProtocolMemberEnd {
+            member_epoch: m.epoch,
+            member_state: m.state.name(),
+            server_member_state: server.map(|sm| sm.state.name()),
+        })
     }
 
     /// Consumer `c`'s state, in the words `kafka-consumer-groups.sh` users know.

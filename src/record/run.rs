@@ -41,6 +41,27 @@ pub struct GroupEnd {
     pub share: Option<ShareEnd>,
     /// A consumer group's rebalance still in progress at the end.
     pub rebalance: Option<RebalanceEnd>,
+    /// A consumer-protocol group's epochs (KIP-848); None for classic and share groups.
+    pub protocol: Option<ProtocolGroupEnd>,
+}
+
+/// A consumer-protocol group's coordinator at the end: the group epoch (bumped by every join and
+/// removal) and the epoch of the target assignment it last computed. They differ while a new
+/// target waits for a member's heartbeat to compute it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProtocolGroupEnd {
+    pub group_epoch: i32,
+    pub assignment_epoch: i32,
+}
+
+/// A consumer-protocol member at the end, seen from both sides: the client's member epoch and
+/// state (Kafka's MemberState names), and the coordinator's state of the member it holds for this
+/// consumer (None when it holds none: not started, left, removed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolMemberEnd {
+    pub member_epoch: i32,
+    pub member_state: &'static str,
+    pub server_member_state: Option<&'static str>,
 }
 
 /// A rebalance the run ended in the middle of: when and why it began, and the members the
@@ -78,6 +99,8 @@ pub struct ConsumerEnd {
     pub state: ConsumerState,
     /// Partitions it owns at the end, in id order.
     pub partitions: Vec<u32>,
+    /// A consumer-protocol member's epochs and states; None in classic and share groups.
+    pub protocol: Option<ProtocolMemberEnd>,
 }
 
 /// A consumer's state at the end, in the words `kafka-consumer-groups.sh` users know.

@@ -40,6 +40,8 @@ fn group_block(out: &mut String, id: &str, g: &Value, found: &[&str]) {
     let share = g["type"] == "share";
     let kind = if share {
         "share group".to_string()
+    } else if g["protocol"] == "consumer" {
+        format!("consumer group, {}, consumer protocol (KIP-848)", g["delivery"].as_str().unwrap_or("pull"))
     } else {
         format!("consumer group, {}", g["delivery"].as_str().unwrap_or("pull"))
     };
@@ -80,6 +82,16 @@ fn group_block(out: &mut String, id: &str, g: &Value, found: &[&str]) {
         return;
     }
     rebalance_line(out, g);
+    if g["protocol"] == "consumer" {
+        // The generation's KIP-848 counterparts: they differ while a new target waits for the
+        // heartbeat that computes it.
+        let _ = writeln!(
+            out,
+            "    group epoch {}, assignment epoch {} (the target assignment's)",
+            n(&g["group_epoch"]),
+            n(&g["assignment_epoch"]),
+        );
+    }
     if g["delivery"] == "push" {
         let p = &g["push"];
         let _ = writeln!(
@@ -127,15 +139,23 @@ fn share_line(out: &mut String, g: &Value) {
     );
 }
 
-/// The group's consumers as a table, a row each: state, figures and partitions.
+/// The group's consumers as a table, a row each: state, figures and partitions; a
+/// consumer-protocol group's rows also give each member's epoch, its state as the client sees it
+/// and as the coordinator does.
 fn consumer_table(out: &mut String, consumers: &Map<String, Value>) {
     // A hung column only where a consumer of the group was hung (`hang`).
     let hung = consumers.values().any(|c| c.get("hung_ms").is_some());
+    let epochs = consumers.values().any(|c| c.get("member_epoch").is_some());
     let _ = writeln!(
         out,
-        "    {:<14} {:<11} {:>10} {:>10} {:>9} {:>9} {:>11} {:>8}{}  partitions",
+        "    {:<14} {:<11}{} {:>10} {:>10} {:>9} {:>9} {:>11} {:>8}{}  partitions",
         "consumer",
         "state",
+        if epochs {
+            format!(" {:>5} {:<13} {:<21}", "epoch", "member state", "coordinator's view")
+        } else {
+            String::new()
+        },
         "processed",
         "duplicates",
         "busy",
@@ -148,9 +168,10 @@ fn consumer_table(out: &mut String, consumers: &Map<String, Value>) {
         let parts: Vec<&str> = c["partitions"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
         let _ = writeln!(
             out,
-            "    {:<14} {:<11} {:>10} {:>10} {:>9} {:>9} {:>11} {:>8}{}  {}",
+            "    {:<14} {:<11}{} {:>10} {:>10} {:>9} {:>9} {:>11} {:>8}{}  {}",
             name,
             c["state"].as_str().unwrap_or(""),
+            if epochs { epoch_columns(c) } else { String::new() },
             n(&c["records_processed"]),
             n(&c["duplicates_caused"]),
             dur(&c["busy_ms"]),
@@ -165,4 +186,15 @@ fn consumer_table(out: &mut String, consumers: &Map<String, Value>) {
             if parts.is_empty() { "-".to_string() } else { parts.join(",") },
         );
     }
+}
+
+/// A consumer-protocol member's epoch, client state and the coordinator's state of it ("-" when
+/// the coordinator holds no member for it).
+fn epoch_columns(c: &Value) -> String {
+    format!(
+        " {:>5} {:<13} {:<21}",
+        c["member_epoch"].as_i64().map_or("-".to_string(), |e| e.to_string()),
+        c["member_state"].as_str().unwrap_or("-"),
+        c["server_member_state"].as_str().unwrap_or("-"),
+    )
 }

@@ -155,8 +155,21 @@ fn protocol_fields(
         What::TargetAssignment { group, group_epoch, assignment } => {
             put("group", json!(n.group(*group)));
             put("group_epoch", json!(group_epoch));
-            let mut map = Map::new();
+            // A consumer restarted before its crashed member's session ran out has two members
+            // for a while: their shares go under its one name, merged, rather than one hiding
+            // the other.
+            let mut merged: Vec<(u32, Vec<u32>)> = Vec::new();
             for (c, ps) in assignment {
+                match merged.iter_mut().find(|(m, _)| m == c) {
+                    Some((_, all)) => {
+                        all.extend(ps);
+                        all.sort_unstable();
+                    }
+                    None => merged.push((*c, ps.clone())),
+                }
+            }
+            let mut map = Map::new();
+            for (c, ps) in &merged {
                 map.insert(n.consumer(*c).to_string(), n.partitions(ps));
             }
             put("target", Value::Object(map));

@@ -6,7 +6,7 @@ mod markers;
 mod ownership;
 
 pub use markers::{action_markers, event_label, failure_markers, markers};
-pub use ownership::standbys;
+pub use ownership::{ownership_rows, standbys};
 
 use super::charts::{self, Band, LineChart, Series};
 use super::lag;

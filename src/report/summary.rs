@@ -48,7 +48,17 @@ pub fn summary(w: &Run) -> Value {
     let series = Series::of(w);
     let mut groups = Map::new();
     for (gi, gp) in w.plan.groups.iter().enumerate() {
-        groups.insert(gp.id.clone(), group_json(w, gi, &series));
+        let mut g = group_json(w, gi, &series);
+        if let (Some(pe), Some(obj)) = (end.groups[gi].protocol, g.as_object_mut()) {
+            // KIP-848's epochs beside the generation (classic groups' summaries keep their keys).
+            let epochs = [
+                ("protocol", json!("consumer")),
+                ("group_epoch", json!(pe.group_epoch)),
+                ("assignment_epoch", json!(pe.assignment_epoch)),
+            ];
+            *obj = insert_after(std::mem::take(obj), "generation", epochs);
+        }
+        groups.insert(gp.id.clone(), g);
         if let Some(sg) = &end.groups[gi].share {
             let entry = groups.get_mut(&gp.id).and_then(Value::as_object_mut).expect("just inserted");
             add_share_figures(w, gi, sg, lag_records_json(&series.lag[gi]), entry);
@@ -161,6 +171,24 @@ fn group_json(w: &Run, gi: usize, series: &Series) -> Value {
         },
         "type": if g.share.is_some() { "share" } else { "consumer" },
     })
+}
+
+/// `map` with `entries` inserted right after `key` (at the end if it has no such key), so
+/// related figures sit together in summary.json's key order.
+fn insert_after<const N: usize>(map: Map<String, Value>, key: &str, entries: [(&str, Value); N]) -> Map<String, Value> {
+    let mut out = Map::new();
+    let mut entries = Some(entries);
+    for (k, v) in map {
+        let here = k == key;
+        out.insert(k, v);
+        if here && let Some(es) = entries.take() {
+            out.extend(es.into_iter().map(|(k, v)| (k.to_string(), v)));
+        }
+    }
+    if let Some(es) = entries {
+        out.extend(es.into_iter().map(|(k, v)| (k.to_string(), v)));
+    }
+    out
 }
 
 /// Lag in records: final, max and mean (a share group lists it again as its share lag).
@@ -276,6 +304,15 @@ fn consumers_json(w: &Run, gi: usize) -> Map<String, Value> {
         // Only for consumers the timeline hangs, so other runs' summaries stay as they were.
         if hangs(w, c) {
             figures["hung_ms"] = json!(ms(st.hung.as_nanos()));
+        }
+        // A consumer-protocol member's epoch and states, both sides' (classic ones unchanged).
+        if let (Some(pm), Some(obj)) = (w.end.consumers[c].protocol, figures.as_object_mut()) {
+            let states = [
+                ("member_epoch", json!(pm.member_epoch)),
+                ("member_state", json!(pm.member_state)),
+                ("server_member_state", json!(pm.server_member_state)),
+            ];
+            *obj = insert_after(std::mem::take(obj), "state", states);
         }
         consumers.insert(w.plan.consumer_of(c).name.clone(), figures);
     }

@@ -7,7 +7,7 @@ use super::Marker;
 use super::axis::{Axis, exact_axis};
 use super::render::{
     AXIS, GRID, LABEL_SIZE, LEGEND_SIZE, MARKER, MARKER_SIZE, MUTED_TEXT, Rgb, Scene, TEXT, TICK_SIZE, TITLE_SIZE,
-    WHITE_BG, dash_pattern, faded, fit_text, text_width,
+    UNOWNED, WHITE_BG, dash_pattern, faded, fit_text, text_width,
 };
 
 /// The plot rectangle (pixels, inclusive) and the value ranges it shows.
@@ -134,11 +134,27 @@ pub(super) fn legend_entry(label: &str, color: Rgb) -> LegendEntry {
 /// diagonal stripes of the owner's colour, unlike any solid or white-barred box.
 pub(super) const DOWN_PATTERN: u8 = 9;
 
+/// Legend swatch of a partition waiting to be revoked: a grey owner crossed by dark vertical
+/// stripes (on the chart: the owner's colour, stripes of the member the target names).
+pub(super) const REVOKING_PATTERN: u8 = 10;
+/// Legend swatch of a partition waiting for its new owner: unowned grey crossed by vertical
+/// stripes (on the chart: of the member the target names).
+pub(super) const AWAITING_PATTERN: u8 = 11;
+/// The stripes of the handover legend swatches, standing for "the member the target names".
+const HANDOVER_LEGEND_STRIPES: Rgb = Rgb(70, 70, 70);
+const HANDOVER_LEGEND_OWNER: Rgb = Rgb(165, 165, 165);
+
 /// Box swatch / span fill of pattern `p`: thin white lines across a coloured
 /// box at a fixed spacing per pattern (hatching, never read as stacked
 /// segments), so boxes of one colour with different patterns stay apart;
 /// `DOWN_PATTERN`: diagonal stripes on a pale ground.
 pub(super) fn patterned_box(scene: &mut Scene, x0: i32, y0: i32, x1: i32, y1: i32, color: Rgb, p: u8) {
+    if p == REVOKING_PATTERN || p == AWAITING_PATTERN {
+        let ground = if p == REVOKING_PATTERN { HANDOVER_LEGEND_OWNER } else { UNOWNED };
+        scene.fill_rect(x0, y0, x1, y1, ground);
+        vertical_stripes(scene, (x0, y0, x1, y1), HANDOVER_LEGEND_STRIPES);
+        return;
+    }
     if p == DOWN_PATTERN {
         scene.fill_rect(x0, y0, x1, y1, faded(color, 0.22));
         diagonal_stripes(scene, (x0, y0, x1, y1), color, 7);
@@ -160,6 +176,18 @@ pub(super) fn patterned_box(scene: &mut Scene, x0: i32, y0: i32, x1: i32, y1: i3
 
 /// Stripes rising to the right across the box `(x0, y0, x1, y1)`, 2 px wide, one every
 /// `spacing` px (on x + y), clipped to the box.
+/// Vertical stripes, 2 px wide every 6 px, aligned on the x axis so that adjacent boxes' stripes
+/// line up: the mark of a partition between owners.
+pub(super) fn vertical_stripes(scene: &mut Scene, (x0, y0, x1, y1): (i32, i32, i32, i32), color: Rgb) {
+    let mut x = x0.div_euclid(6) * 6 + 4;
+    while x <= x1 {
+        if x + 1 >= x0 {
+            scene.fill_rect(x.max(x0), y0, (x + 1).min(x1), y1, color);
+        }
+        x += 6;
+    }
+}
+
 fn diagonal_stripes(scene: &mut Scene, (x0, y0, x1, y1): (i32, i32, i32, i32), color: Rgb, spacing: i32) {
     let first = (x0 + y0).div_euclid(spacing) * spacing;
     let mut c = first;

@@ -99,6 +99,23 @@ pub struct Span {
     /// Its owner is down (crashed or hung): drawn as stripes of the owner's colour on a pale
     /// ground, unlike the solid grey of an unowned span.
     pub faded: bool,
+    /// A consumer-protocol partition between owners: its target is another member's.
+    pub handover: Handover,
+}
+
+/// Where a consumer-protocol partition stands against its target assignment (KIP-848). Both
+/// are drawn with vertical stripes in the colour of the member the target gives it to (its
+/// palette slot here).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Handover {
+    #[default]
+    None,
+    /// Its owner still holds it, but the latest target gives it to another member: the owner
+    /// gives it up once its heartbeat learns so (and it has committed).
+    Revoking(usize),
+    /// No live owner, and the target names a member that has not taken it yet (it learns at its
+    /// next heartbeat, once the previous owner has released it).
+    Awaiting(usize),
 }
 
 /// One row of the ownership chart; label like "orders-0". A row without

@@ -7,13 +7,14 @@ use plotters::style::text_anchor::HPos;
 
 use super::axis::Axis;
 use super::frame::{
-    DOWN_PATTERN, LegendEntry, MarkerLayout, Plot, Swatch, draw_legend, draw_title, empty_scene, fitted_x_axis,
-    legend_entry, legend_height, legend_width, max_text_width, patterned_box, title_height,
+    AWAITING_PATTERN, DOWN_PATTERN, LegendEntry, MarkerLayout, Plot, REVOKING_PATTERN, Swatch, draw_legend, draw_title,
+    empty_scene, fitted_x_axis, legend_entry, legend_height, legend_width, max_text_width, patterned_box, title_height,
+    vertical_stripes,
 };
 use super::render::{
     MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, WHITE_BG, fit_text, palette, text_width, variant,
 };
-use super::{Marker, OwnershipRow, Span};
+use super::{Handover, Marker, OwnershipRow, Span};
 
 const WIDTH: u32 = 1200;
 const MIN_HEIGHT: i32 = 400;
@@ -21,6 +22,8 @@ const MAX_HEIGHT: i32 = 16_000;
 const ROW: i32 = 22;
 const BOTTOM_MARGIN: i32 = 58;
 const UNOWNED_LABEL: &str = "(unowned)";
+const REVOKING_LABEL: &str = "waiting to be revoked";
+const AWAITING_LABEL: &str = "waiting for its new owner";
 
 pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[Marker]) -> Scene {
     let x_end = x_extent(rows, x_end);
@@ -103,13 +106,20 @@ fn legend_entries(rows: &[OwnershipRow], fills: &Fills) -> Vec<LegendEntry> {
         }
     }
     owners.sort_by(|a, b| natural_cmp(a.0, b.0));
-    let unowned = spans().any(|s| s.owner.is_none());
+    let unowned = spans().any(|s| s.owner.is_none() && s.handover == Handover::None);
     let mut entries: Vec<_> =
         owners.iter().map(|(n, c, p)| LegendEntry { pattern: *p, ..legend_entry(n, *c) }).collect();
     for r in rows {
         if let (Some(l), Some(slot)) = (&r.legend, r.color) {
             entries.push(LegendEntry { pattern: variant(slot), ..legend_entry(l, palette(slot)) });
         }
+    }
+    // A consumer-protocol handover's states, each only when some partition was in it.
+    if spans().any(|s| matches!(s.handover, Handover::Revoking(_))) {
+        entries.push(LegendEntry { pattern: REVOKING_PATTERN, ..legend_entry(REVOKING_LABEL, UNOWNED) });
+    }
+    if spans().any(|s| matches!(s.handover, Handover::Awaiting(_))) {
+        entries.push(LegendEntry { pattern: AWAITING_PATTERN, ..legend_entry(AWAITING_LABEL, UNOWNED) });
     }
     if unowned {
         entries.push(legend_entry(UNOWNED_LABEL, UNOWNED));
@@ -187,6 +197,10 @@ fn draw_spans(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow], fills: &Fi
             let x1 = (plot.px(b) - 1).max(x0);
             let (color, pattern) = fills.of(s).unwrap_or((UNOWNED, 0));
             patterned_box(scene, x0, y0, x1, y1, color, pattern);
+            // Stripes of the member the target gives it to, over the owner (or over grey).
+            if let Handover::Revoking(next) | Handover::Awaiting(next) = s.handover {
+                vertical_stripes(scene, (x0, y0, x1, y1), palette(next));
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ use super::{Finding, Names, ms_value, plural};
 use crate::record::event::{RebalanceReason, What};
 use crate::record::run::{ConsumerState, Run};
 use crate::report::num::{count, human_ns};
+use crate::scenario::plan::RebalanceProtocol;
 use crate::sim::SimTime;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -126,6 +127,15 @@ pub(super) fn rebalance_in_progress(w: &Run, gi: usize, out: &mut Vec<Finding>) 
     let end = SimTime::ZERO + w.plan.duration;
     let waits = if rb.state == "CompletingRebalance" {
         "the members' SyncGroup requests".to_string()
+    } else if w.plan.groups[gi].protocol == RebalanceProtocol::Consumer {
+        // KIP-848 has no join phase: the coordinator waits for members to reconcile, each at
+        // its own heartbeats (a crashed one until its session ends).
+        let who: Vec<usize> = rb.waiting_for.iter().map(|&(c, _)| c as usize).collect();
+        match rb.state {
+            "Assigning" => "a member's heartbeat to compute the new target".to_string(),
+            _ if who.is_empty() => "its members to reconcile".to_string(),
+            _ => format!("{} to reconcile to the target at their next heartbeats", names.consumers(&who)),
+        }
     } else {
         let who: Vec<String> = rb
             .waiting_for
@@ -269,7 +279,13 @@ pub(super) fn out_of_memory(w: &Run, gi: usize, out: &mut Vec<Finding>) {
 /// How the group learned of a failure: the coordinator removing the member (a crash is seen only
 /// when its session times out), or the consumer resuming from its hang.
 fn noticed(w: &Run, c: usize, t: SimTime) -> String {
-    let timeout = w.plan.consumer_of(c).config.session_timeout;
+    // A consumer-protocol group's session is the broker's group.consumer.session.timeout.ms,
+    // not the consumer's session.timeout.ms (KIP-848 ignores it).
+    let group = &w.plan.groups[w.plan.group_of(c)];
+    let (setting, timeout) = match group.protocol {
+        RebalanceProtocol::Consumer => ("group_consumer_session_timeout_ms", group.consumer_protocol.session_timeout),
+        _ => ("session_timeout_ms", w.plan.consumer_of(c).config.session_timeout),
+    };
     w.rec
         .events
         .iter()
@@ -277,7 +293,7 @@ fn noticed(w: &Run, c: usize, t: SimTime) -> String {
         .find_map(|e| match &e.what {
             What::MemberRemoved { consumer, reason, .. } if *consumer as usize == c => Some(match *reason {
                 "session_timeout" => format!(
-                    " and the coordinator removed it at {}, when its session ran out (session_timeout_ms {} after its last heartbeat)",
+                    " and the coordinator removed it at {}, when its session ran out ({setting} {} after its last heartbeat)",
                     at(e.time),
                     timeout.as_millis()
                 ),

@@ -289,14 +289,57 @@ pub(super) fn rebalances(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         to,
         figure: "rebalance_pause_ms",
         value: super::ms_value(pause),
-        text: format!(
-            "Rebalances took {} from live owners: they waited {} in all for their next owner (the costliest rebalance {}), and the whole group stopped processing for {}.",
-            super::plural(l.revoked_total as usize, "partition"),
-            human_ns(pause),
-            human_ns(l.rebalance_pause_max.as_nanos()),
-            human_ns(l.stw_total.as_nanos()),
-        ),
+        text: if w.plan.groups[gi].protocol == crate::scenario::plan::RebalanceProtocol::Consumer {
+            reconciliation_text(w, gi)
+        } else {
+            format!(
+                "Rebalances took {} from live owners: they waited {} in all for their next owner (the costliest rebalance {}), and the whole group stopped processing for {}.",
+                super::plural(l.revoked_total as usize, "partition"),
+                human_ns(pause),
+                human_ns(l.rebalance_pause_max.as_nanos()),
+                human_ns(l.stw_total.as_nanos()),
+            )
+        },
     });
+}
+
+/// The `rebalances` sentence of a consumer-protocol group (KIP-848): no JoinGroup barrier, so
+/// what a rebalance costs is how long its members took to reconcile to the new target (from the
+/// group epoch bump to every member stable at it, the rebalance_completed events' durations)
+/// and the time revoked partitions waited for the member the target gives them to.
+fn reconciliation_text(w: &Run, gi: usize) -> String {
+    let l = &w.rec.ledgers[gi];
+    let took: Vec<u64> = w
+        .rec
+        .events
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::RebalanceCompleted(rc) if rc.group as usize == gi && !rc.revoked.is_empty() => {
+                Some(rc.duration.as_nanos())
+            }
+            _ => None,
+        })
+        .collect();
+    let reconciled = match (took.len(), took.iter().max()) {
+        (0, _) | (_, None) => "no rebalance that revoked partitions completed".to_string(),
+        (1, Some(max)) => format!("the members reconciled to the new target in {}", human_ns(*max)),
+        (n, Some(max)) => format!(
+            "the members reconciled to each new target in {} at most ({n} rebalances, {} in all)",
+            human_ns(*max),
+            human_ns(took.iter().sum())
+        ),
+    };
+    let stopped = if l.stw_total.as_nanos() == 0 {
+        "no member stopped processing for it: each kept reading the partitions that did not move".to_string()
+    } else {
+        format!("the whole group stopped processing for {}", human_ns(l.stw_total.as_nanos()))
+    };
+    format!(
+        "Rebalances took {} from live owners; {reconciled}; the partitions waited {} in all for their next owner (the costliest rebalance {}); {stopped}.",
+        super::plural(l.revoked_total as usize, "partition"),
+        human_ns(l.rebalance_pause_total.as_nanos()),
+        human_ns(l.rebalance_pause_max.as_nanos()),
+    )
 }
 
 /// `lock_window_full`: a share-partition's in-flight span reached

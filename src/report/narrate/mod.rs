@@ -5,6 +5,7 @@
 //! It is told from what the run recorded (the plan, the events, the final world), after the run,
 //! so the engine needs no hooks for it.
 
+mod consumer_protocol;
 mod intro;
 mod offsets;
 
@@ -59,12 +60,18 @@ pub fn story(w: &Run) -> Vec<String> {
     // Partitions each consumer holds, from assignments and revocations, to say what a crash strands.
     let mut held: Held = BTreeMap::new();
     let rejected = offsets::rejections(w);
-    for (i, e) in super::events::logged(w.plan, &w.rec.events).iter().enumerate() {
+    let events = super::events::logged(w.plan, &w.rec.events);
+    let mut protocol = consumer_protocol::ProtocolStory::new(w, &events);
+    for (i, e) in events.iter().enumerate() {
         let told = match e.kind {
             // Told with what became of the partitions; a run of rejections once.
             "commit_failed" => rejected.get(&i).cloned().flatten().map(|text| ("commit", text)),
             "seek" | "offsets_reset" => Some(("replay", offsets::moved(w, &w.rec.events[i]))),
-            _ => tell(w, e, &mut held, &mut out),
+            // A consumer-protocol group's own steps first; the rest as any group's.
+            _ => match protocol.tell(w, e, &w.rec.events[i], &mut held) {
+                Some(told) => told,
+                None => tell(w, e, &mut held, &mut out),
+            },
         };
         if let Some((step, text)) = told {
             out.push(line(e.time, step, text));
@@ -141,6 +148,17 @@ fn is_share_group(w: &Run, id: &str) -> bool {
 /// The consumer's plan, by name, across groups.
 fn consumer_plan<'a>(w: &'a Run, name: &str) -> Option<&'a ConsumerPlan> {
     w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name)
+}
+
+/// The session timeout that ends a silent member's membership: the consumer's
+/// session.timeout.ms, or on the consumer protocol the group's group.consumer.session.timeout.ms.
+fn session_timeout(w: &Run, name: &str) -> Option<SimDuration> {
+    let g = w.plan.groups.iter().find(|g| g.consumers.iter().any(|c| c.name == name))?;
+    let c = g.consumers.iter().find(|c| c.name == name)?;
+    Some(match g.protocol {
+        crate::scenario::plan::RebalanceProtocol::Consumer => g.consumer_protocol.session_timeout,
+        _ => c.config.session_timeout,
+    })
 }
 
 /// A share group's events (KIP-932): its assignment, acquisition locks running out, records
@@ -290,7 +308,7 @@ fn rebalance_completed(e: &LoggedEvent, held: &mut Held, out: &mut Vec<String>) 
 /// A consumer's host crashes, hangs or resumes: what it strands, and for how long.
 fn host_event(w: &Run, e: &LoggedEvent, held: &Held) -> (&'static str, String) {
     let consumer = field(e, "consumer");
-    let session = || consumer_plan(w, consumer).map(|c| secs(c.config.session_timeout)).unwrap_or_default();
+    let session = || session_timeout(w, consumer).map(secs).unwrap_or_default();
     match e.kind {
         "consumer_crashed" => {
             let parts = held.get(consumer).cloned().unwrap_or_default();

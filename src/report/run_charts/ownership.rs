@@ -1,12 +1,13 @@
 //! The ownership chart of a run: one row per partition (per group), coloured by its owner.
 
-use super::super::charts::{self, OwnershipRow, Span};
+use super::super::charts::{self, Handover, OwnershipRow, Span};
 use super::super::events::LoggedEvent;
 use super::consumer_slot;
 use super::markers::{field, markers};
 use crate::record::NONE_U32;
+use crate::record::event::What;
 use crate::record::run::{ConsumerState, Run};
-use crate::scenario::plan::GroupType;
+use crate::scenario::plan::{GroupType, RebalanceProtocol};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -19,6 +20,21 @@ pub fn standbys(w: &Run, g: usize) -> Vec<usize> {
 /// One row per partition (per group), each span coloured by the consumer that owned it, grey
 /// while nobody did, striped while its owner was down; then one row per standby consumer.
 pub(super) fn ownership_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
+    let end = w.plan.duration.as_nanos() as f64 / 1e9;
+    let rows = ownership_rows(w);
+    let hangs = w.rec.events.iter().any(|e| matches!(e.what, What::ConsumerHung { .. }));
+    let down_word = if hangs { "crashed or hung" } else { "crashed" };
+    let down = rows.iter().any(|r| r.spans.iter().any(|s| s.faded));
+    let striped = if down { format!("; striped: owner {down_word}") } else { String::new() };
+    let handover = rows.iter().any(|r| r.spans.iter().any(|s| s.handover != Handover::None));
+    let moving = if handover { "; bars: its next owner in the target" } else { "" };
+    let title = format!("{}: partition ownership (solid grey: unowned{striped}{moving})", w.plan.name);
+    charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
+}
+
+/// The ownership chart's rows: per group, a row per partition (a share group's per partition
+/// and member), then a row per standby consumer.
+pub fn ownership_rows(w: &Run) -> Vec<OwnershipRow> {
     let end = w.plan.duration.as_nanos() as f64 / 1e9;
     let changes = ownership_changes(w);
     let events = super::super::events::logged(w.plan, &w.rec.events);
@@ -36,8 +52,13 @@ pub(super) fn ownership_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
             }
             continue;
         }
+        let targets = if g.protocol == RebalanceProtocol::Consumer { targets(w, gi) } else { BTreeMap::new() };
         for p in w.plan.group_partition_ids(gi) {
-            let spans = painter.partition_spans(changes.get(&(gi as u16, p)).map_or(&[][..], Vec::as_slice), end);
+            let changes = changes.get(&(gi as u16, p)).map_or(&[][..], Vec::as_slice);
+            let spans = match targets.get(&p) {
+                Some(targets) => painter.protocol_spans(changes, targets, end),
+                None => painter.partition_spans(changes, end),
+            };
             let name = w.plan.partition_name(p);
             let label = if many_groups { format!("{}: {name}", g.id) } else { name };
             rows.push(OwnershipRow { label, spans, ..Default::default() });
@@ -46,12 +67,7 @@ pub(super) fn ownership_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
             rows.push(standby_row(w, gi, c, many_groups));
         }
     }
-    let hangs = w.rec.events.iter().any(|e| matches!(e.what, crate::record::event::What::ConsumerHung { .. }));
-    let down_word = if hangs { "crashed or hung" } else { "crashed" };
-    let down = rows.iter().any(|r| r.spans.iter().any(|s| s.faded));
-    let striped = if down { format!("; striped: owner {down_word}") } else { String::new() };
-    let title = format!("{}: partition ownership (solid grey: unowned{striped})", w.plan.name);
-    charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
+    rows
 }
 
 /// (group, partition) -> [(seconds, new owner)]
@@ -65,6 +81,39 @@ fn ownership_changes(w: &Run) -> Changes {
         changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));
     }
     changes
+}
+
+/// (seconds, the member the target assignment gives the partition to), in time order.
+type Targets = Vec<(f64, Option<usize>)>;
+
+/// A consumer-protocol group's target per partition over time, from its target_assignment
+/// events: each sets every partition's target; a member that leaves or is removed takes its
+/// share of the target with it until the next target (the coordinator recomputes it at the
+/// next heartbeat).
+fn targets(w: &Run, gi: usize) -> BTreeMap<u32, Targets> {
+    let partitions = w.plan.group_partition_ids(gi);
+    let mut current: BTreeMap<u32, Option<usize>> = BTreeMap::new();
+    let mut out: BTreeMap<u32, Targets> = BTreeMap::new();
+    for e in &w.rec.events {
+        let t = e.time.as_secs_f64();
+        match &e.what {
+            What::TargetAssignment { group, assignment, .. } if *group as usize == gi => {
+                for &p in &partitions {
+                    let to = assignment.iter().find(|(_, ps)| ps.contains(&p)).map(|&(c, _)| c as usize);
+                    current.insert(p, to);
+                    out.entry(p).or_default().push((t, to));
+                }
+            }
+            What::MemberRemoved { consumer, .. } if w.plan.group_of(*consumer as usize) == gi => {
+                for (&p, to) in current.iter_mut().filter(|(_, to)| **to == Some(*consumer as usize)) {
+                    *to = None;
+                    out.entry(p).or_default().push((t, None));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A crashed (or hung) consumer still owns its partitions until its session times out, but
@@ -101,7 +150,7 @@ struct Painter<'a> {
 }
 
 impl Painter<'_> {
-    fn span(&self, start: f64, end: f64, owner: Option<usize>, is_down: bool) -> Span {
+    fn span(&self, start: f64, end: f64, owner: Option<usize>, is_down: bool, handover: Handover) -> Span {
         let name = owner.map(|c| self.w.plan.consumer_of(c).name.clone());
         Span {
             start,
@@ -109,11 +158,18 @@ impl Painter<'_> {
             owner: name.map(|n| if is_down { format!("{n} (down)") } else { n }),
             color: owner.map(|c| consumer_slot(self.w, c)),
             faded: is_down,
+            // A down owner revokes nothing: it is drawn down, whatever the target says.
+            handover: if is_down { Handover::None } else { handover },
         }
     }
 
     /// The spans of `owner` holding a partition from `start` to `stop`, split where it was down.
     fn push_spans(&self, spans: &mut Vec<Span>, start: f64, stop: f64, owner: Option<usize>) {
+        self.push_handover_spans(spans, (start, stop), owner, Handover::None);
+    }
+
+    /// As `push_spans`, for a stretch in `handover`.
+    fn push_handover_spans(&self, spans: &mut Vec<Span>, (start, stop): (f64, f64), owner: Option<usize>, h: Handover) {
         let mut at = start;
         let name = owner.map(|c| self.w.plan.consumer_of(c).name.as_str());
         for &(a, b) in name.and_then(|o| self.down.get(o)).into_iter().flatten() {
@@ -122,14 +178,63 @@ impl Painter<'_> {
                 continue;
             }
             if a > at {
-                spans.push(self.span(at, a, owner, false));
+                spans.push(self.span(at, a, owner, false, h));
             }
-            spans.push(self.span(a, b, owner, true));
+            spans.push(self.span(a, b, owner, true, h));
             at = b;
         }
         if stop > at {
-            spans.push(self.span(at, stop, owner, false));
+            spans.push(self.span(at, stop, owner, false, h));
         }
+    }
+
+    /// Where a partition stands against its target: revoking while its owner holds what the
+    /// target gives another member, awaiting while nobody holds what the target gives a member.
+    fn handover(&self, owner: Option<usize>, target: Option<usize>) -> Handover {
+        match (owner, target) {
+            (Some(o), Some(t)) if o != t => Handover::Revoking(consumer_slot(self.w, t)),
+            (None, Some(t)) => Handover::Awaiting(consumer_slot(self.w, t)),
+            _ => Handover::None,
+        }
+    }
+
+    /// A consumer-protocol group's partition from 0 to `end`: its owner as `partition_spans`
+    /// draws it, each stretch also marked with where it stands against the latest target.
+    fn protocol_spans(
+        &self,
+        changes: &[(f64, Option<usize>)],
+        targets: &[(f64, Option<usize>)],
+        end: f64,
+    ) -> Vec<Span> {
+        let mut times: Vec<f64> = changes.iter().chain(targets).map(|c| c.0).filter(|&t| t < end).collect();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        // Stretches of one (owner, handover), merged so that a target that changes nothing for
+        // this partition does not split its bar.
+        let mut stretches: Vec<(f64, Option<usize>, Handover)> = Vec::new();
+        let (mut owner, mut target, mut ci, mut ti) = (None, None, 0, 0);
+        for &t in std::iter::once(&0.0).chain(&times) {
+            while ci < changes.len() && changes[ci].0 <= t {
+                owner = changes[ci].1;
+                ci += 1;
+            }
+            while ti < targets.len() && targets[ti].0 <= t {
+                target = targets[ti].1;
+                ti += 1;
+            }
+            let h = self.handover(owner, target);
+            if stretches.last().is_none_or(|&(_, o, lh)| (o, lh) != (owner, h)) {
+                stretches.push((t, owner, h));
+            }
+        }
+        let mut spans = Vec::new();
+        for (i, &(from, owner, h)) in stretches.iter().enumerate() {
+            let to = stretches.get(i + 1).map_or(end, |s| s.0);
+            if to > from {
+                self.push_handover_spans(&mut spans, (from, to), owner, h);
+            }
+        }
+        spans
     }
 
     /// A consumer group's partition from 0 to `end`: unowned until its first change, then each
