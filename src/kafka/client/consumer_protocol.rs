@@ -92,6 +92,9 @@ impl World {
         let now = self.now();
         let mut ch = Changes::default();
         let admitted = self.groups[g].protocol_mut().admit(&req, now, &mut ch);
+        // Membership first (joins, leaves, the epoch bump), then the target and reconciliation,
+        // in the order the coordinator does them.
+        self.protocol_apply_changes(g, &req, why, std::mem::take(&mut ch));
         let answer = match admitted {
             Err(answer) => answer,
             Ok(()) => {
@@ -113,7 +116,10 @@ impl World {
                 HeartbeatAnswer::Ok { epoch: m.epoch, assignment }
             }
         };
-        self.protocol_apply_changes(g, &req, why, ch);
+        if let Some(at) = ch.revocation_deadline {
+            let slot = self.net.timers.insert((g, req.member_id.clone()));
+            self.kernel.schedule_at(at, Ev::ProtocolRebalanceTimeout(slot));
+        }
         if answer != HeartbeatAnswer::Left && self.live(c as u32, inc) {
             self.consumers[c].protocol_mut().reply = Some(answer);
             self.kernel.schedule_after(self.net.delay, Ev::ProtocolHeartbeatResponse { c: c as u32, inc });
@@ -147,10 +153,6 @@ impl World {
             let st = self.groups[g].protocol().plan.session_timeout;
             let slot = self.net.timers.insert((g, req.member_id.clone()));
             self.kernel.schedule_after(st, Ev::ProtocolSessionExpire(slot));
-        }
-        if let Some(at) = ch.revocation_deadline {
-            let slot = self.net.timers.insert((g, req.member_id.clone()));
-            self.kernel.schedule_at(at, Ev::ProtocolRebalanceTimeout(slot));
         }
         let reason = if ch.joined {
             RebalanceReason::Joined(c as u32)
@@ -547,7 +549,9 @@ impl World {
         let con = &mut self.consumers[c];
         con.member_id = None;
         con.generation = -1;
-        con.protocol_mut().state = MemberState::Unsubscribed;
+        let m = con.protocol_mut();
+        m.state = MemberState::Unsubscribed;
+        m.epoch = LEAVE_GROUP_MEMBER_EPOCH;
         self.refresh_group(g);
     }
 
