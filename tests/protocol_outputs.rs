@@ -90,16 +90,16 @@ fn the_story_tells_each_consumer_protocol_step() {
         "00:10.000  [group join] consumer b starts and joins group g with a heartbeat at member epoch 0 \
          (ConsumerGroupHeartbeat to the group coordinator)",
         "00:10.001  [rebalance] group g, group epoch 2 (b joined): the coordinator computed a new target: a keeps \
-         orders-0, orders-2 and must first give up orders-1, orders-3; b gets orders-1, orders-3 — each learns its \
+         orders-0, orders-1 and must first give up orders-2, orders-3; b gets orders-2, orders-3 — each learns its \
          part at its next heartbeat",
-        "00:10.533  [rebalance] consumer a revoked orders-1, orders-3 (after committing its position) and \
-         acknowledged; it keeps orders-0, orders-2",
-        "00:15.742  [rebalance] consumer b took orders-1, orders-3 at its next heartbeat, 5.0 s after they were \
+        "00:10.533  [rebalance] consumer a revoked orders-2, orders-3 (after committing its position) and \
+         acknowledged; it keeps orders-0, orders-1",
+        "00:15.742  [rebalance] consumer b took orders-2, orders-3 at its next heartbeat, 5.0 s after they were \
          freed (applied 218 ms after the answer; member epoch 2)",
         "00:15.742  [rebalance] group g is stable: every member reconciled to group epoch 2 in 5.7 s; nobody \
-         stopped processing: members kept reading what did not move; assignment a: orders-0 orders-2; b: orders-1 \
+         stopped processing: members kept reading what did not move; assignment a: orders-0 orders-1; b: orders-2 \
          orders-3",
-        "00:25.003  [rebalance] consumer b leaves g with a heartbeat at member epoch -1; orders-1, orders-3 are free \
+        "00:25.003  [rebalance] consumer b leaves g with a heartbeat at member epoch -1; orders-2, orders-3 are free \
          for the next target",
         "00:25.003  [rebalance] group g moves to group epoch 3 (b left); the coordinator computes the new target at \
          the next member heartbeat",
@@ -134,7 +134,7 @@ fn findings_name_the_consumer_protocol_settings() {
 fn ownership_shows_partitions_between_owners() {
     let w = run_yaml(SCENARIO);
     let rows = kafkasim::report::run_charts::ownership_rows(&w.run_record());
-    let row = rows.iter().find(|r| r.label == "orders-1").unwrap();
+    let row = rows.iter().find(|r| r.label == "orders-2").unwrap();
     let states: Vec<(f64, f64, Option<&str>, Handover)> =
         row.spans.iter().map(|s| (s.start, s.end, s.owner.as_deref(), s.handover)).collect();
     let revoking = states.iter().find(|s| matches!(s.3, Handover::Revoking(_))).expect("revoking");

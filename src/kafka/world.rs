@@ -188,7 +188,7 @@ impl World {
             Ev::ProtocolHeartbeatResponse { c, inc } if self.live(c, inc) => {
                 self.protocol_heartbeat_response(c as usize)
             }
-            Ev::ProtocolReconciled { c, inc } if self.live(c, inc) => self.protocol_reconciled(c as usize),
+            Ev::ProtocolReconciled { c, inc } if self.live(c, inc) => self.protocol_commit_answered(c as usize),
             Ev::ProtocolSessionExpire(slot) => {
                 let (g, id) = self.net.timers.take(slot);
                 self.protocol_session_expire(g, id);

@@ -183,6 +183,23 @@ impl KafkaVersion {
         self >= KafkaVersion::V4_2
     }
 
+    /// KAFKA-20332 (4.2 branch head): a reconciliation that revokes waits for the application's
+    /// poll even without auto-commit.
+    pub fn gates_revocation_on_poll(self) -> bool {
+        self >= KafkaVersion::V4_2
+    }
+
+    /// KAFKA-20106 (4.3): the new assignment is applied on the application thread, so the
+    /// acknowledgement waits for its next turn.
+    pub fn applies_assignment_on_app_thread(self) -> bool {
+        self >= KafkaVersion::V4_3
+    }
+
+    /// 4.4: a group emptied by fencing gets its next target at once (assignment timestamp 0).
+    pub fn resets_assignment_interval_when_empty(self) -> bool {
+        self >= KafkaVersion::V4_4
+    }
+
     /// KIP-1263 (4.3): target assignments are batched (`group.consumer.assignment.interval.ms`).
     pub fn batches_assignments(self) -> bool {
         self >= KafkaVersion::V4_3

@@ -19,6 +19,9 @@ pub enum MemberState {
     Stable,
     /// Left on a poll timeout; rejoins at the application's next poll.
     Stale,
+    /// Fenced with partitions and a rebalance listener: onPartitionsLost runs on the application
+    /// thread at its next poll, then it joins again.
+    Fenced,
     /// A fatal error (UNRELEASED_INSTANCE_ID): no more heartbeats.
     Fatal,
 }
@@ -32,6 +35,7 @@ impl MemberState {
             MemberState::Acknowledging => "acknowledging",
             MemberState::Stable => "stable",
             MemberState::Stale => "stale",
+            MemberState::Fenced => "fenced",
             MemberState::Fatal => "fatal",
         }
     }
@@ -47,10 +51,13 @@ pub struct ProtocolMember {
     pub state: MemberState,
     /// The member epoch the client holds (0 joining, -1 after leaving).
     pub epoch: i32,
-    /// The assignment the last response carried and the epoch it came with, until reconciled.
+    /// The newest assignment an answer carried and its epoch, until a reconciliation takes it up.
     pub target: Option<(i32, Vec<u32>)>,
-    /// A reconciliation is running (its commit is out).
-    pub reconciling: bool,
+    /// The assignment the running reconciliation applies (a newer `target` waits for the next one).
+    pub applying: Option<(i32, Vec<u32>)>,
+    /// Kafka 4.3+ (KAFKA-20106): the reconciliation's commit was answered; the assignment is
+    /// applied, and acknowledged, at the application thread's next turn.
+    pub awaits_app_thread: bool,
     /// When the target being reconciled arrived (for the reconciliation's duration).
     pub target_since: SimTime,
     /// The reconciled assignment changed since the last heartbeat carried it.
@@ -77,7 +84,8 @@ impl ProtocolMember {
             state: MemberState::Unsubscribed,
             epoch: 0,
             target: None,
-            reconciling: false,
+            applying: None,
+            awaits_app_thread: false,
             target_since: SimTime::ZERO,
             owned_changed: false,
             in_flight: false,
@@ -88,6 +96,16 @@ impl ProtocolMember {
             request: None,
             reply: None,
         }
+    }
+
+    /// A reconciliation is running.
+    pub fn reconciling(&self) -> bool {
+        self.applying.is_some()
+    }
+
+    /// The assignment it is heading for: the newest received, else the one being applied.
+    pub fn heading_for(&self) -> Option<&Vec<u32>> {
+        self.target.as_ref().or(self.applying.as_ref()).map(|(_, t)| t)
     }
 
     /// A new process: nothing in flight, nothing to reconcile.

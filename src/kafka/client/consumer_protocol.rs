@@ -12,7 +12,7 @@ use crate::kafka::coordinator::consumer_group::{
 use crate::kafka::world::{Ev, World};
 use crate::record::event::{RebalanceReason, What};
 use crate::scenario::plan::CommitMode;
-use crate::sim::SimDuration;
+use crate::sim::{SimDuration, SimTime};
 
 impl World {
     /// A new process starts (a new member id for its life, KIP-1082) and its first poll()
@@ -73,7 +73,11 @@ impl World {
     pub(crate) fn protocol_heartbeat_timer(&mut self, c: usize, seq: u32) {
         let con = &self.consumers[c];
         let m = con.protocol();
-        if m.timer_seq != seq || matches!(m.state, MemberState::Stale | MemberState::Fatal | MemberState::Unsubscribed)
+        if m.timer_seq != seq
+            || matches!(
+                m.state,
+                MemberState::Stale | MemberState::Fenced | MemberState::Fatal | MemberState::Unsubscribed
+            )
         {
             return;
         }
@@ -110,9 +114,8 @@ impl World {
                 let sent = pg.reconcile(&req.member_id, req.owned.as_deref(), now, &mut ch);
                 let m = pg.members.get_mut(&req.member_id).expect("admitted member");
                 m.session_deadline = now + st;
-                // The assignment goes with a join, a full request, or a change.
-                let full = req.epoch == 0 || req.owned.is_some();
-                let assignment = if sent.is_some() || full { Some(m.assigned.clone()) } else { None };
+                // The assignment goes with a join or a change (an acknowledgement is not a full request).
+                let assignment = if sent.is_some() || req.epoch == 0 { Some(m.assigned.clone()) } else { None };
                 HeartbeatAnswer::Ok { epoch: m.epoch, assignment }
             }
         };
@@ -310,7 +313,10 @@ impl World {
                 if let Some(parts) = assignment {
                     let owned: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
                     let m = self.consumers[c].protocol_mut();
-                    if joining || parts != owned || m.reconciling {
+                    // LocalAssignment.updateWith: only an assignment other than the one it heads
+                    // for starts a reconciliation.
+                    let heading_for = m.heading_for().unwrap_or(&owned);
+                    if joining || parts != *heading_for {
                         m.target = Some((epoch, parts));
                         if m.state != MemberState::Acknowledging {
                             m.state = MemberState::Reconciling;
@@ -345,6 +351,10 @@ impl World {
     fn protocol_fenced(&mut self, c: usize) {
         let now = self.now();
         let again = self.consumers[c].protocol().state == MemberState::Joining;
+        // A rebalance listener (what commit: after_processing stands for) runs onPartitionsLost
+        // on the application thread: the rejoin waits for its next poll.
+        let con = &self.consumers[c];
+        let listener_waits = con.config.commit == CommitMode::AfterProcessing && !con.owned.is_empty();
         self.rec.event(now, What::MembershipLost { consumer: c as u32 });
         self.release_all(c, "fenced");
         let con = &mut self.consumers[c];
@@ -352,9 +362,12 @@ impl World {
         let m = con.protocol_mut();
         m.epoch = 0;
         m.target = None;
-        m.reconciling = false;
-        m.interval_known = false;
-        m.state = MemberState::Joining;
+        m.applying = None;
+        m.awaits_app_thread = false;
+        m.state = if listener_waits { MemberState::Fenced } else { MemberState::Joining };
+        if listener_waits {
+            return;
+        }
         if again {
             // Fenced again while joining (Kafka 4.0/4.1 refuse an epoch-0 rejoin of a member
             // they still hold): Kafka retries after a round trip; the model waits
@@ -389,17 +402,21 @@ impl World {
     /// is running. Revoked partitions stop being fetched at once; a commit goes first
     /// (auto-commit: everything consumed, synchronously; a listener: what it gives up).
     pub(crate) fn protocol_maybe_reconcile(&mut self, c: usize, app_poll: bool) {
+        let g = self.consumers[c].group;
+        let version = self.groups[g].protocol().version();
         let con = &self.consumers[c];
         let m = con.protocol();
-        if m.state != MemberState::Reconciling || m.reconciling || m.target.is_none() {
+        if m.state != MemberState::Reconciling || m.reconciling() || m.target.is_none() {
             return;
         }
         let mode = con.config.commit;
-        if mode != CommitMode::BeforeProcessing && !app_poll {
-            return;
-        }
         let (_, target) = m.target.clone().expect("target");
         let revoked: Vec<u32> = con.owned.iter().map(|o| o.partition).filter(|p| !target.contains(p)).collect();
+        // AMM#maybeReconcile: auto-commit waits for the poll; from 4.2 a revocation does too.
+        let gated = mode != CommitMode::BeforeProcessing || (version.gates_revocation_on_poll() && !revoked.is_empty());
+        if gated && !app_poll {
+            return;
+        }
         let offsets: Vec<(u32, u64)> = match mode {
             CommitMode::Auto => con.positions(),
             CommitMode::AfterProcessing => {
@@ -407,7 +424,8 @@ impl World {
             }
             CommitMode::BeforeProcessing => Vec::new(),
         };
-        self.consumers[c].protocol_mut().reconciling = true;
+        let m = self.consumers[c].protocol_mut();
+        m.applying = m.target.take();
         if !revoked.is_empty() {
             let now = self.now();
             self.rec.event(now, What::PartitionsRevoked { consumer: c as u32, partitions: revoked.clone() });
@@ -421,15 +439,40 @@ impl World {
             self.refresh_group(g);
         }
         if offsets.is_empty() {
-            self.protocol_reconciled(c);
+            // Nothing to commit: on the application thread it applies now; from the network
+            // thread (4.3+) at the application thread's next turn.
+            if app_poll || !version.applies_assignment_on_app_thread() {
+                self.protocol_reconciled(c);
+            } else {
+                self.consumers[c].protocol_mut().awaits_app_thread = true;
+            }
             return;
         }
         self.send_commit(c, offsets);
         let rtt = self.net.round_trip();
         if rtt.is_zero() {
-            self.protocol_reconciled(c);
+            self.protocol_commit_answered(c);
         } else {
             self.schedule_consumer(c, rtt, |c, inc| Ev::ProtocolReconciled { c, inc });
+        }
+    }
+
+    /// The commit before revoking was answered: the assignment is applied now, or (4.3+) at the
+    /// application thread's next turn.
+    pub(crate) fn protocol_commit_answered(&mut self, c: usize) {
+        let g = self.consumers[c].group;
+        if self.groups[g].protocol().version().applies_assignment_on_app_thread() {
+            self.consumers[c].protocol_mut().awaits_app_thread = true;
+        } else {
+            self.protocol_reconciled(c);
+        }
+    }
+
+    /// The application thread runs (a poll starts, or a poll returns records): an assignment
+    /// waiting for it is applied and acknowledged.
+    pub(crate) fn protocol_app_thread_turn(&mut self, c: usize) {
+        if std::mem::take(&mut self.consumers[c].protocol_mut().awaits_app_thread) {
+            self.protocol_reconciled(c);
         }
     }
 
@@ -438,20 +481,12 @@ impl World {
     pub(crate) fn protocol_reconciled(&mut self, c: usize) {
         let now = self.now();
         let m = self.consumers[c].protocol_mut();
-        if !m.reconciling {
-            return;
-        }
-        m.reconciling = false;
-        let Some((epoch, target)) = m.target.take() else { return };
+        let Some((epoch, target)) = m.applying.take() else { return };
         let took = now - m.target_since;
         m.owned_changed = true;
         m.state = MemberState::Acknowledging;
         let owned: Vec<u32> = self.consumers[c].owned.iter().map(|o| o.partition).collect();
         let added: Vec<u32> = target.iter().copied().filter(|p| !owned.contains(p)).collect();
-        // A partition revoked since the target came (a newer answer) is dropped without a commit.
-        for p in owned.iter().copied().filter(|p| !target.contains(p)) {
-            self.release(c, p, "rebalance");
-        }
         self.take_partitions(c, &added);
         let what = What::Reconciled { consumer: c as u32, member_epoch: epoch, partitions: target, added, took };
         self.rec.event(now, what);
@@ -467,15 +502,15 @@ impl World {
         let con = &mut self.consumers[c];
         con.last_poll = now;
         con.poll_seq = con.poll_seq.wrapping_add(1);
-        if con.protocol().state == MemberState::Stale {
+        if matches!(con.protocol().state, MemberState::Stale | MemberState::Fenced) {
             // maybeRejoinStaleMember: after onPartitionsLost, it joins as a new member (epoch 0).
             con.generation = 0;
             let m = con.protocol_mut();
             m.state = MemberState::Joining;
             m.epoch = 0;
-            m.interval_known = false;
             self.protocol_send_heartbeat(c);
         }
+        self.protocol_app_thread_turn(c);
         self.protocol_maybe_reconcile(c, true);
         let con = &self.consumers[c];
         // The auto-commit timer only advances in the application's poll (CommitRequestManager).
@@ -491,6 +526,34 @@ impl World {
         true
     }
 
+    /// The poll timer ran out (`seq` names the poll it counts from): the network thread notices
+    /// when it next wakes, at least every 5 s (ConsumerNetworkThread's MAX_POLL_TIMEOUT_MS) from
+    /// its last heartbeat and at the next heartbeat at the latest.
+    pub(crate) fn protocol_poll_timer_check(&mut self, c: usize, seq: u32) {
+        const WAKE: u64 = 5_000_000_000;
+        let now = self.now();
+        let con = &self.consumers[c];
+        let m = con.protocol();
+        let silent = matches!(
+            m.state,
+            MemberState::Stale | MemberState::Fenced | MemberState::Fatal | MemberState::Unsubscribed
+        );
+        if con.poll_seq != seq || silent || now < con.last_poll + con.config.max_poll_interval {
+            return;
+        }
+        let g = con.group;
+        let interval = self.groups[g].protocol().plan.heartbeat_interval;
+        let last_send = m.next_heartbeat.as_nanos().saturating_sub(interval.as_nanos());
+        let since = now.as_nanos().saturating_sub(last_send);
+        let wake = SimTime(last_send + since.div_ceil(WAKE) * WAKE).min(m.next_heartbeat);
+        if wake > now {
+            let inc = con.incarnation;
+            self.kernel.schedule_at(wake, Ev::PollTimeout { c: c as u32, inc, seq });
+            return;
+        }
+        self.protocol_poll_timeout(c);
+    }
+
     /// No poll() for max.poll.interval.ms: the member leaves at once (epoch -1, or -2 for a static
     /// member) with no commit and no callbacks, and goes STALE until its next poll.
     fn protocol_poll_timeout(&mut self, c: usize) {
@@ -503,7 +566,8 @@ impl World {
         m.state = MemberState::Stale;
         m.epoch = -1;
         m.target = None;
-        m.reconciling = false;
+        m.applying = None;
+        m.awaits_app_thread = false;
     }
 
     /// The leave heartbeat (epoch -1, or -2 for a static member) goes out now, even with another
@@ -586,7 +650,8 @@ impl World {
                 || !con.is_running()
                 || (cm.epoch == m.epoch
                     && cm.target.is_none()
-                    && !cm.reconciling
+                    && !cm.reconciling()
+                    && !cm.awaits_app_thread
                     && con.owned.len() == m.assigned.len()
                     && con.owned.iter().zip(&m.assigned).all(|(o, &p)| o.partition == p))
         });

@@ -273,8 +273,7 @@ impl World {
         match self.consumers[c].kind() {
             GroupKind::Share => self.share_poll_timeout(c, seq),
             GroupKind::Pull | GroupKind::Push => self.classic_poll_timeout(c, seq),
-            // The network thread notices at its next heartbeat (`protocol_heartbeat_timer`).
-            GroupKind::Protocol => {}
+            GroupKind::Protocol => self.protocol_poll_timer_check(c, seq),
         }
     }
 

@@ -89,7 +89,12 @@ impl World {
     pub(crate) fn deliver(&mut self, c: usize) {
         match self.consumers[c].kind() {
             GroupKind::Share => self.share_deliver(c),
-            GroupKind::Pull | GroupKind::Push | GroupKind::Protocol => self.classic_deliver(c),
+            GroupKind::Pull | GroupKind::Push => self.classic_deliver(c),
+            GroupKind::Protocol => {
+                // poll() is about to return: the application thread handles its background events.
+                self.protocol_app_thread_turn(c);
+                self.classic_deliver(c)
+            }
         }
     }
 

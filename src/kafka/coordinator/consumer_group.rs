@@ -228,7 +228,6 @@ impl ProtocolGroup {
                 m.previous_epoch = m.epoch;
                 m.epoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
                 let pending = std::mem::take(&mut m.pending_revocation);
-                m.state = ServerMemberState::Stable;
                 m.revocation_deadline = None;
                 for p in pending {
                     self.holder.remove(&p);
@@ -306,9 +305,13 @@ impl ProtocolGroup {
         if self.members[&old_id].epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH {
             return Err(HeartbeatAnswer::UnreleasedInstanceId);
         }
+        // The new member starts at epoch 0 (previous 0) with the old one's assignment and target,
+        // so its first heartbeat reconciles it afresh.
         let mut m = self.members.remove(&old_id).expect("static member");
         m.consumer = req.consumer;
-        m.epoch = m.previous_epoch;
+        m.epoch = 0;
+        m.previous_epoch = 0;
+        m.state = ServerMemberState::Stable;
         m.session_deadline = now;
         for p in m.holds().collect::<Vec<_>>() {
             if let Some(h) = self.holder.get_mut(&p) {
@@ -334,6 +337,11 @@ impl ProtocolGroup {
         self.group_epoch += 1;
         ch.bumped = true;
         ch.removed.push((id.to_string(), m.consumer));
+        if self.members.is_empty() && self.plan.version.resets_assignment_interval_when_empty() {
+            // consumerGroupFenceMembers (4.4): the next member's target is computed at once.
+            self.assignment_epoch = self.group_epoch;
+            self.last_assignment = None;
+        }
     }
 
     /// CurrentAssignmentBuilder for member `id`, given what its heartbeat says it owns.
@@ -373,8 +381,9 @@ impl ProtocolGroup {
                 }
             }
         }
+        // hasAssignedPartitionsChanged: an epoch or state change alone sends no assignment.
         let m = &self.members[id];
-        (m.assigned != before.1 || m.epoch != before.0 || m.state != before.2).then(|| m.assigned.clone())
+        (m.assigned != before.1).then(|| m.assigned.clone())
     }
 
     /// keep = current ∩ target; revoke = current − target; add = target − keep − held by others.
@@ -390,6 +399,7 @@ impl ProtocolGroup {
         let m = self.members.get_mut(id).expect("member");
         if !revoke.is_empty() && still_owns {
             m.state = ServerMemberState::UnrevokedPartitions;
+            m.previous_epoch = m.epoch;
             m.epoch = epoch;
             m.assigned = keep;
             m.pending_revocation = revoke;
