@@ -428,3 +428,29 @@ fn the_readme_opens_with_two_commands_then_installs() {
     assert!(readme[quick_start..].contains("\ncargo install --path ."), "the quick start installs the binary");
     assert!(readme[quick_start..].contains("\n$ kafkasim run first.yaml\n"), "and runs it from the PATH");
 }
+
+/// The guide's protocol comparison: every row of its table is a row of the sweep's sweep.md.
+#[test]
+fn the_guide_protocol_comparison_is_the_tool_s() {
+    let out = temp_dir("docs-protocol-comparison");
+    let res = kafkasim()
+        .current_dir(repo("."))
+        .args(["sweep", "scenarios/protocol-comparison.yaml"])
+        .args(["--set", "groups.orders-app.protocol=eager,cooperative,consumer", "--seeds", "3"])
+        .args(["--plot", "rebalance_pause_ms.total", "--plot", "rebalance_latency_ms.total"])
+        .args(["--plot", "stop_the_world_ms.total", "--plot", "partition_pause_ms", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap().replace('\u{202f}', " ");
+    let guide = doc(GUIDE);
+    let rows: Vec<&str> = guide
+        .lines()
+        .filter(|l| ["| eager | ", "| cooperative | ", "| consumer | "].iter().any(|p| l.starts_with(p)))
+        .collect();
+    assert_eq!(rows.len(), 3, "the guide's protocol comparison rows");
+    for row in rows {
+        assert!(md.lines().any(|l| l == row), "the guide's row\n{row}\nis not in sweep.md:\n{md}");
+    }
+}
