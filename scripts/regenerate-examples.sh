@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for s in reference rolling-restart session-timeout; do
+for s in reference rolling-restart session-timeout consumer-protocol-static-restart; do
   ./target/release/kafkasim run "scenarios/$s.yaml" --out "$tmp/$s" > /dev/null
   cp "$tmp/$s/lag.png" "output/examples/$s-lag.png"
   cp "$tmp/$s/ownership.png" "output/examples/$s-ownership.png"
