@@ -150,7 +150,7 @@ impl World {
 /// stable at the target (with when each one's session ends).
 fn protocol_rebalance_end(g: &crate::kafka::coordinator::consumer_group::ProtocolGroup) -> Option<RebalanceEnd> {
     use crate::kafka::coordinator::consumer_group::{ProtocolGroupState, ServerMemberState};
-    let rb = g.rebalance.as_ref()?;
+    let rb = g.rebalances.first()?;
     let waiting_for = g
         .members
         .values()

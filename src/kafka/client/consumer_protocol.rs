@@ -214,32 +214,25 @@ impl World {
         self.rec.event(now, what);
     }
 
-    /// The group epoch moved: a rebalance starts, or the one under way goes on towards a newer
-    /// target (as a classic rebalance restarts when another member joins).
+    /// The group epoch moved: a rebalance starts, one per group epoch change; rebalances still
+    /// under way go on (they complete when the group settles at this epoch or a later one).
     fn protocol_bumped(&mut self, g: usize, reason: RebalanceReason) {
         let now = self.now();
         let stw = self.rec.ledgers[g].stw_total;
         let pg = self.groups[g].protocol_mut();
         let generation = pg.group_epoch;
-        let what = if pg.rebalance.is_none() {
-            pg.rebalance_seq += 1;
-            pg.rebalance = Some(crate::kafka::coordinator::consumer_group::OpenRebalance {
-                started: now,
-                reason: reason.clone(),
-                stw_before: stw,
-                revoked: Vec::new(),
-            });
-            let protocol = crate::scenario::plan::RebalanceProtocol::Consumer;
-            What::RebalanceStarted { group: g as u32, generation, protocol, reason, rebalance: pg.rebalance_seq }
-        } else {
-            What::RebalanceRestarted {
-                group: g as u32,
-                rebalance: pg.rebalance_seq,
-                cancelled_generation: generation - 1,
-                reason,
-            }
-        };
-        self.rec.event(now, what);
+        pg.rebalance_seq += 1;
+        pg.rebalances.push(crate::kafka::coordinator::consumer_group::OpenRebalance {
+            seq: pg.rebalance_seq,
+            epoch: generation,
+            started: now,
+            reason: reason.clone(),
+            stw_before: stw,
+            revoked: Vec::new(),
+        });
+        let protocol = crate::scenario::plan::RebalanceProtocol::Consumer;
+        let rebalance = pg.rebalance_seq;
+        self.rec.event(now, What::RebalanceStarted { group: g as u32, generation, protocol, reason, rebalance });
         self.refresh_group(g);
     }
 
@@ -433,7 +426,7 @@ impl World {
                 self.release(c, p, "rebalance");
             }
             let g = self.consumers[c].group;
-            if let Some(rb) = self.groups[g].protocol_mut().rebalance.as_mut() {
+            if let Some(rb) = self.groups[g].protocol_mut().rebalances.last_mut() {
                 rb.revoked.push((c as u32, revoked));
             }
             self.refresh_group(g);
@@ -624,17 +617,18 @@ impl World {
     pub(crate) fn protocol_check_settled(&mut self, g: usize) {
         use crate::kafka::coordinator::consumer_group::ProtocolGroupState;
         let pg = self.groups[g].protocol();
-        if pg.rebalance.is_none() {
+        if pg.rebalances.is_empty() {
             return;
         }
         let state = pg.state();
         if state == ProtocolGroupState::Empty {
-            let pg = self.groups[g].protocol_mut();
-            pg.rebalance = None;
-            let (rebalance, generation) = (pg.rebalance_seq, pg.group_epoch);
             let now = self.now();
-            // Its revocations and pause count with the next rebalance that completes.
-            self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance, generation });
+            let pg = self.groups[g].protocol_mut();
+            let generation = pg.group_epoch;
+            // Their revocations and pause count with the next rebalance that completes.
+            for rb in std::mem::take(&mut pg.rebalances) {
+                self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance: rb.seq, generation });
+            }
             self.refresh_group(g);
             return;
         }
@@ -662,18 +656,33 @@ impl World {
 }
 
 impl World {
-    /// Every member is stable at the target and has applied it: the rebalance's completion is
-    /// reported with what it cost (moved partitions against the last completed assignment).
+    /// Every member is stable at the target and has applied it: each rebalance under way is
+    /// complete, oldest first, each with its own duration. What the hand-over cost (moved
+    /// partitions against the last completed assignment, revocations, pause) is the newest one's,
+    /// whose target the group reached.
     fn protocol_rebalance_completed(&mut self, g: usize) {
-        let now = self.now();
         self.refresh_group(g);
+        let open = std::mem::take(&mut self.groups[g].protocol_mut().rebalances);
+        let last = open.len().saturating_sub(1);
+        for (i, rb) in open.into_iter().enumerate() {
+            self.protocol_report_completed(g, rb, i == last);
+        }
+        self.refresh_group(g);
+    }
+
+    fn protocol_report_completed(
+        &mut self,
+        g: usize,
+        rb: crate::kafka::coordinator::consumer_group::OpenRebalance,
+        newest: bool,
+    ) {
+        let now = self.now();
         let pg = self.groups[g].protocol_mut();
-        let Some(rb) = pg.rebalance.take() else { return };
         let mut assigned = Vec::new();
         let mut moved = 0;
         for m in pg.members.values() {
             assigned.push((m.consumer as u32, m.assigned.clone()));
-            for &p in &m.assigned {
+            for &p in m.assigned.iter().filter(|_| newest) {
                 let before = &mut pg.offsets.assigned_to[p as usize];
                 if *before != Some(m.consumer) {
                     moved += usize::from(before.is_some());
@@ -682,12 +691,13 @@ impl World {
             }
         }
         let members = pg.members.values().map(|m| m.consumer as u32).collect();
-        let (generation, rebalance) = (pg.group_epoch, pg.rebalance_seq);
+        let (generation, rebalance) = (rb.epoch, rb.seq);
         let ledger = &mut self.rec.ledgers[g];
         ledger.rebalances += 1;
         ledger.partitions_moved += moved as u64;
         let stw = SimDuration(ledger.stw_total.as_nanos() - rb.stw_before.as_nanos());
-        let (revoked_partitions, rebalance_pause) = ledger.close_rebalance_cost();
+        let (revoked_partitions, rebalance_pause) =
+            if newest { ledger.close_rebalance_cost() } else { (0, SimDuration::ZERO) };
         ledger.note_rebalance_latency(now - rb.started);
         let done = crate::record::event::RebalanceCompleted {
             group: g as u32,
@@ -705,6 +715,5 @@ impl World {
             rebalance_pause,
         };
         self.rec.event(now, What::RebalanceCompleted(Box::new(done)));
-        self.refresh_group(g);
     }
 }

@@ -124,9 +124,14 @@ pub enum ProtocolGroupState {
     Stable,
 }
 
-/// A rebalance under way: from a group epoch bump until every member is stable at the target.
+/// A rebalance under way: from a group epoch bump until every member is stable at a target of
+/// that epoch or a later one.
 #[derive(Clone, Debug)]
 pub struct OpenRebalance {
+    /// Its number (ties its started / completed / abandoned events together).
+    pub seq: u64,
+    /// The group epoch it bumped to.
+    pub epoch: i32,
     pub started: SimTime,
     pub reason: crate::record::event::RebalanceReason,
     pub stw_before: SimDuration,
@@ -145,7 +150,8 @@ pub struct ProtocolGroup {
     /// partition -> the member holding it (assigned or pending revocation) and the member epoch
     /// at which it got it.
     pub holder: BTreeMap<u32, (String, i32)>,
-    pub rebalance: Option<OpenRebalance>,
+    /// Rebalances under way, oldest first: one per group epoch bump not yet settled.
+    pub rebalances: Vec<OpenRebalance>,
     /// How many rebalances have started (ties started / restarted / completed events together).
     pub rebalance_seq: u64,
     /// A subscribed topic grew: the next heartbeat refreshes the subscription metadata and
@@ -163,7 +169,7 @@ impl ProtocolGroup {
             last_assignment: None,
             members: BTreeMap::new(),
             holder: BTreeMap::new(),
-            rebalance: None,
+            rebalances: Vec::new(),
             rebalance_seq: 0,
             metadata_changed: None,
             offsets: GroupOffsets::new(total_partitions)?,
