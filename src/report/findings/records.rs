@@ -324,7 +324,7 @@ fn reconciliation_text(w: &Run, gi: usize) -> String {
         (0, _) | (_, None) => "no rebalance that revoked partitions completed".to_string(),
         (1, Some(max)) => format!("the members reconciled to the new target in {}", human_ns(*max)),
         (n, Some(max)) => format!(
-            "the members reconciled to each new target in {} at most ({n} rebalances, {} in all)",
+            "the members reconciled to each new target in {} at most ({n} rebalances that revoked partitions, {} in all)",
             human_ns(*max),
             human_ns(took.iter().sum())
         ),
