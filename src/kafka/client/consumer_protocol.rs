@@ -241,12 +241,7 @@ impl World {
     fn protocol_member_removed(&mut self, _g: usize, id: &str, c: usize, fenced: bool, reason: &'static str) {
         let now = self.now();
         if self.consumers[c].member_id.as_deref() == Some(id) {
-            let hung = self.consumers[c].is_hung();
-            let cause = match reason {
-                "session_timeout" if hung => "hang",
-                "session_timeout" => "crash",
-                other => other,
-            };
+            let cause = self.removal_cause(c, reason);
             self.release_all(c, cause);
         }
         self.rec.event(now, What::MemberRemoved { consumer: c as u32, member_id: id.to_string(), fenced, reason });
@@ -505,16 +500,9 @@ impl World {
         }
         self.protocol_app_thread_turn(c);
         self.protocol_maybe_reconcile(c, true);
-        let con = &self.consumers[c];
         // The auto-commit timer only advances in the application's poll (CommitRequestManager).
-        if con.config.commit == CommitMode::Auto
-            && con.protocol().epoch > 0
-            && now >= con.commits.last_auto_commit + con.config.auto_commit_interval
-        {
-            self.consumers[c].commits.last_auto_commit = now;
-            let offsets = self.consumers[c].positions();
-            self.send_commit(c, offsets);
-        }
+        let in_group = self.consumers[c].protocol().epoch > 0;
+        self.maybe_auto_commit(c, in_group);
         self.rec.consumers[c].polls += 1;
         true
     }

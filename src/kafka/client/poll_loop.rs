@@ -61,19 +61,26 @@ impl World {
         // Kafka's auto-commit runs inside poll(): it commits what the previous polls returned,
         // but not while a (re)join is pending: ConsumerCoordinator.poll returns before
         // maybeAutoCommitOffsetsAsync until the join completes (cooperative members keep fetching).
-        let con = &self.consumers[c];
-        let member = con.classic();
+        let member = self.consumers[c].classic();
         let rejoin_pending = member.joining || member.rejoin_needed;
+        self.maybe_auto_commit(c, !rejoin_pending);
+        self.rec.consumers[c].polls += 1;
+        true
+    }
+
+    /// Auto-commit inside poll(): when `allowed` and the interval has passed since the last one,
+    /// the positions (what earlier polls returned) are committed.
+    pub(crate) fn maybe_auto_commit(&mut self, c: usize, allowed: bool) {
+        let now = self.now();
+        let con = &self.consumers[c];
         if con.config.commit == CommitMode::Auto
-            && !rejoin_pending
+            && allowed
             && now >= con.commits.last_auto_commit + con.config.auto_commit_interval
         {
             self.consumers[c].commits.last_auto_commit = now;
             let offsets = self.consumers[c].positions();
             self.send_commit(c, offsets);
         }
-        self.rec.consumers[c].polls += 1;
-        true
     }
 
     /// The fetch request goes out (a ShareFetch for a share consumer): at the broker after the

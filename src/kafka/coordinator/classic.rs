@@ -612,11 +612,7 @@ impl World {
             // The consumer still holds this membership's partitions (it crashed, or it lost the
             // membership to a poll timeout and has not polled since): they go.
             let hung = self.consumers[c].is_hung();
-            let cause = match reason {
-                "session_timeout" if hung => "hang",
-                "session_timeout" => "crash",
-                other => other,
-            };
+            let cause = self.removal_cause(c, reason);
             self.release_all(c, cause);
             // A hung consumer is not told: it learns at its next heartbeat or commit.
             if !hung {
@@ -626,6 +622,16 @@ impl World {
         }
         let now = self.now();
         self.rec.event(now, What::MemberRemoved { consumer: c as u32, member_id: id.to_string(), fenced, reason });
+    }
+
+    /// Why consumer `c` lost what it read when the coordinator removed its member for `reason`:
+    /// a session that ran out was a crash, or a hang if the consumer is frozen.
+    pub(crate) fn removal_cause(&self, c: usize, reason: &'static str) -> crate::record::ledger::Cause {
+        match reason {
+            "session_timeout" if self.consumers[c].is_hung() => "hang",
+            "session_timeout" => "crash",
+            other => other,
+        }
     }
 
     /// A member leaves or is fenced outside a join phase: the group rebalances.

@@ -27,11 +27,18 @@ impl ClassicGroup {
                 "illegal_generation"
             });
         }
+        self.offsets.accept(commit, rec, now);
+        Ok(())
+    }
+}
+
+impl crate::kafka::coordinator::GroupOffsets {
+    /// An accepted commit: its offsets are the group's, and Burrow sees them.
+    fn accept(&mut self, commit: &PendingCommit, rec: &mut Recorder, now: SimTime) {
         for &(p, off) in &commit.offsets {
             self.commit(p, off);
             rec.burrow_commit(commit.group, p, off, now);
         }
-        Ok(())
     }
 }
 
@@ -46,10 +53,7 @@ impl crate::kafka::coordinator::consumer_group::ProtocolGroup {
     ) -> Result<(), &'static str> {
         let partitions: Vec<u32> = commit.offsets.iter().map(|&(p, _)| p).collect();
         self.validate_offset_commit(commit.member_id.as_deref(), commit.generation, &partitions)?;
-        for &(p, off) in &commit.offsets {
-            self.offsets.commit(p, off);
-            rec.burrow_commit(commit.group, p, off, now);
-        }
+        self.offsets.accept(commit, rec, now);
         Ok(())
     }
 }
