@@ -541,3 +541,25 @@ fn assign_protocol_and_strategy_mistakes_are_named() {
     std::fs::write(dir.join("a.json"), shared).unwrap();
     run(&["--protocol", "consumer", "--strategy", "range"], &["a.json", "\"a\" and \"b\" both own t-0"]);
 }
+
+/// Pull against push needs the classic protocol (the simulator's push delivery runs on it): a
+/// consumer-protocol group is refused with exit 2 and nothing is written, not compared as if it
+/// pushed.
+#[test]
+fn compare_pull_push_refuses_a_consumer_protocol_group() {
+    let out_dir = temp_dir("compare-consumer-protocol").join("out");
+    let out = kafkasim()
+        .args(["compare", "scenarios/protocol-comparison.yaml", "--out"])
+        .arg(&out_dir)
+        .current_dir(repo("."))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("group `orders-app` runs the consumer rebalance protocol")
+            && err.contains("protocol: eager or cooperative"),
+        "{err}"
+    );
+    assert!(!out_dir.exists(), "no half-written output");
+}

@@ -74,6 +74,14 @@ pub fn run_axis(plan: &Plan, axis: Axis) -> anyhow::Result<Comparison> {
 pub fn prepare(plan: &Plan, axis: Axis) -> Result<(World, World), String> {
     match axis {
         Axis::Delivery => {
+            if let Some(g) =
+                plan.groups.iter().find(|g| g.protocol == crate::scenario::plan::RebalanceProtocol::Consumer)
+            {
+                return Err(format!(
+                    "group `{}` runs the consumer rebalance protocol (protocol: consumer); push delivery runs on the classic protocol only, so compare pull and push with protocol: eager or cooperative",
+                    g.id
+                ));
+            }
             let with = |delivery: Delivery| {
                 let mut p = plan.clone();
                 for g in &mut p.groups {
