@@ -323,20 +323,14 @@ fn invariants_hold_across_a_seed_sweep() {
         let n = rng.gen_range(2..=5);
         let static_members = rng.gen_bool(0.3);
         let consumers = sweep_consumers(&mut rng, n, static_members, 10);
-        let mut timeline = String::new();
-        for _ in 0..rng.gen_range(2..8) {
-            let c = rng.gen_range(1..=n);
-            let at = rng.gen_range(10..100);
-            let action = match rng.gen_range(0..6) {
-                0 => format!("crash: c{c}"),
-                1 => format!("start: c{c}"),
-                2 => format!("stop: c{c}"),
-                3 => format!("hang: {{consumer: c{c}, for: {}s}}", rng.gen_range(1..30)),
-                4 => format!("seek: {{consumer: c{c}, topic: t, to: earliest}}"),
-                _ => format!("slow: {{consumer: c{c}, factor: {}}}", rng.gen_range(1..50)),
-            };
-            timeline.push_str(&format!("  - {{at: {at}s, {action}}}\n"));
-        }
+        let timeline = sweep_timeline(&mut rng, n, 10..100, |rng, c| match rng.gen_range(0..6) {
+            0 => format!("crash: c{c}"),
+            1 => format!("start: c{c}"),
+            2 => format!("stop: c{c}"),
+            3 => format!("hang: {{consumer: c{c}, for: {}s}}", rng.gen_range(1..30)),
+            4 => format!("seek: {{consumer: c{c}, topic: t, to: earliest}}"),
+            _ => format!("slow: {{consumer: c{c}, factor: {}}}", rng.gen_range(1..50)),
+        });
         let commit = ["auto", "after_processing", "before_processing"][rng.gen_range(0..3)];
         let version = ["4.0", "4.1", "4.2", "4.3", "4.4"][rng.gen_range(0..5)];
         let assignor = ["uniform", "range"][rng.gen_range(0..2)];

@@ -316,22 +316,16 @@ fn invariants_hold_across_a_seed_sweep_with_hangs() {
         let protocol = if rng.gen_bool(0.5) { "eager" } else { "cooperative" };
         let static_members = rng.gen_bool(0.3);
         let consumers = sweep_consumers(&mut rng, n, static_members, 5);
-        let mut timeline = String::new();
-        for _ in 0..rng.gen_range(2..8) {
-            let c = rng.gen_range(1..=n);
-            let at = rng.gen_range(5..100);
-            let action = match rng.gen_range(0..9) {
-                0 => format!("crash: c{c}"),
-                1 => format!("start: c{c}"),
-                2 => format!("stop: c{c}"),
-                3 => format!("pause: c{c}"),
-                4 => format!("resume: c{c}"),
-                5 => format!("slow: {{consumer: c{c}, factor: {}}}", rng.gen_range(1..30)),
-                6 => format!("hang: c{c}"),
-                _ => format!("hang: {{consumer: c{c}, for: {}ms}}", rng.gen_range(1..40_000)),
-            };
-            timeline.push_str(&format!("  - {{at: {at}s, {action}}}\n"));
-        }
+        let timeline = sweep_timeline(&mut rng, n, 5..100, |rng, c| match rng.gen_range(0..9) {
+            0 => format!("crash: c{c}"),
+            1 => format!("start: c{c}"),
+            2 => format!("stop: c{c}"),
+            3 => format!("pause: c{c}"),
+            4 => format!("resume: c{c}"),
+            5 => format!("slow: {{consumer: c{c}, factor: {}}}", rng.gen_range(1..30)),
+            6 => format!("hang: c{c}"),
+            _ => format!("hang: {{consumer: c{c}, for: {}ms}}", rng.gen_range(1..40_000)),
+        });
         let push = rng.gen_bool(0.4);
         let delivery = if push {
             let overflow = ["drop", "block", "unbounded"][rng.gen_range(0..3)];

@@ -109,3 +109,22 @@ pub fn assert_golden_text(golden: &Path, actual: &str, what: &str) {
         panic!("{what} changed; if intended, refresh with UPDATE_GOLDEN=1 and say why in the commit:\n{diff}");
     }
 }
+
+/// A sweep's random `timeline:` entries: 2 to 7 of them, each at a random second in `at` for a
+/// random consumer c1..cn, with the action `action` draws for it (draws in that order, so a
+/// seed always gives the same timeline).
+pub fn sweep_timeline<R: rand::Rng>(
+    rng: &mut R,
+    n: u32,
+    at: std::ops::Range<u32>,
+    mut action: impl FnMut(&mut R, u32) -> String,
+) -> String {
+    let mut timeline = String::new();
+    for _ in 0..rng.gen_range(2..8) {
+        let c = rng.gen_range(1..=n);
+        let t = rng.gen_range(at.clone());
+        let what = action(rng, c);
+        timeline.push_str(&format!("  - {{at: {t}s, {what}}}\n"));
+    }
+    timeline
+}
