@@ -370,22 +370,23 @@ fn the_guide_check_excerpt_is_the_tool_s() {
     }
 }
 
+/// Runs `kafkasim` with `args` then `more` (a sweep) into a fresh folder named `name`: its
+/// sweep.md, whose narrow no-break spaces grouping thousands read as the guide's plain spaces.
+fn sweep_md(name: &str, args: &[&str], more: &[&str]) -> String {
+    let out = temp_dir(name);
+    let res = kafkasim().current_dir(repo(".")).args(args).args(more).arg("--out").arg(&out).output().unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    std::fs::read_to_string(out.join("sweep.md")).unwrap().replace('\u{202f}', " ")
+}
+
 /// The guide's sweep table: rows of sweep.md (`| ... |` stands for the columns left out).
 fn check_sweep_rows(consumers: &str) {
-    let out = temp_dir(&format!("docs-sweep-{}", consumers.replace(',', "-")));
     let set = format!("groups.billing.consumers={consumers}");
-    let args =
-        ["sweep", "scenarios/scale-out.yaml", "--set", &set, "--set", "groups.billing.protocol=eager,cooperative"];
-    let res = kafkasim()
-        .current_dir(repo("."))
-        .args(args)
-        .args(["--seeds", "5", "--plot", "groups.billing.rebalance_pause_ms.total", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
-    // sweep.md groups thousands with a narrow no-break space; the guide's copy with a space.
-    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap().replace('\u{202f}', " ");
+    let md = sweep_md(
+        &format!("docs-sweep-{}", consumers.replace(',', "-")),
+        &["sweep", "scenarios/scale-out.yaml", "--set", &set, "--set", "groups.billing.protocol=eager,cooperative"],
+        &["--seeds", "5", "--plot", "groups.billing.rebalance_pause_ms.total"],
+    );
     let guide = doc(GUIDE);
     let wanted: Vec<&str> = consumers.split(',').collect();
     let rows: Vec<&str> = guide
@@ -432,18 +433,27 @@ fn the_readme_opens_with_two_commands_then_installs() {
 /// The guide's protocol comparison: every row of its table is a row of the sweep's sweep.md.
 #[test]
 fn the_guide_protocol_comparison_is_the_tool_s() {
-    let out = temp_dir("docs-protocol-comparison");
-    let res = kafkasim()
-        .current_dir(repo("."))
-        .args(["sweep", "scenarios/protocol-comparison.yaml"])
-        .args(["--set", "groups.orders-app.protocol=eager,cooperative,consumer", "--seeds", "3"])
-        .args(["--plot", "rebalance_pause_ms.total", "--plot", "rebalance_latency_ms.total"])
-        .args(["--plot", "stop_the_world_ms.total", "--plot", "partition_pause_ms", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
-    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap().replace('\u{202f}', " ");
+    let md = sweep_md(
+        "docs-protocol-comparison",
+        &[
+            "sweep",
+            "scenarios/protocol-comparison.yaml",
+            "--set",
+            "groups.orders-app.protocol=eager,cooperative,consumer",
+        ],
+        &[
+            "--seeds",
+            "3",
+            "--plot",
+            "rebalance_pause_ms.total",
+            "--plot",
+            "rebalance_latency_ms.total",
+            "--plot",
+            "stop_the_world_ms.total",
+            "--plot",
+            "partition_pause_ms",
+        ],
+    );
     let guide = doc(GUIDE);
     let rows: Vec<&str> = guide
         .lines()
