@@ -8,6 +8,7 @@ pub mod broker;
 pub mod budget;
 pub mod build;
 pub mod client;
+pub mod cluster;
 pub mod coordinator;
 pub mod cx;
 pub mod ev;

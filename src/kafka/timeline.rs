@@ -48,6 +48,11 @@ impl World {
                 }
                 self.groups[g].removed = true;
             }
+            Action::CrashBroker(_)
+            | Action::StopBroker(_)
+            | Action::StartBroker(_)
+            | Action::IsolateBroker { .. }
+            | Action::SlowBroker { .. } => self.broker_action(&a.action),
             Action::AddPartitions { topic, count } => {
                 self.broker.topics[topic].partitions = count;
                 // Members of a classic group notice the new partitions at their next metadata

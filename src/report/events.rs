@@ -4,7 +4,7 @@
 
 use super::num::time_ms_json;
 use crate::record::event::{Event, Move, RebalanceReason, Rejected, StartCause, What};
-use crate::scenario::plan::{Action, OffsetReset, OffsetTarget, Plan};
+use crate::scenario::plan::{Action, BrokerRef, OffsetReset, OffsetTarget, Plan};
 use crate::sim::{SimDuration, SimTime};
 use serde_json::{Map, Value, json};
 
@@ -477,8 +477,50 @@ fn action(n: &Names, i: usize, put: &mut dyn FnMut(&str, Value)) {
         Action::ResetOffsets { .. } | Action::AddGroup(_) | Action::RemoveGroup(_) | Action::AddPartitions { .. } => {
             group_or_topic_action(n.plan, action, put)
         }
+        Action::CrashBroker(_)
+        | Action::StopBroker(_)
+        | Action::StartBroker(_)
+        | Action::IsolateBroker { .. }
+        | Action::SlowBroker { .. } => broker_action(n.plan, action, put),
         _ => consumer_action(n.plan, action, put),
     }
+}
+
+/// An action on a broker: crash, stop, start, isolate, slow. `broker` is its id, or
+/// `{"leader_of": "orders-0"}` as written (the broker it hit is in the broker events that follow).
+fn broker_action(plan: &Plan, action: &Action, put: &mut dyn FnMut(&str, Value)) {
+    let broker = |b: &BrokerRef| match *b {
+        BrokerRef::Id(id) => json!(id),
+        BrokerRef::LeaderOf(p) => json!({ "leader_of": plan_partition_name(plan, p) }),
+    };
+    match action {
+        Action::CrashBroker(b) | Action::StopBroker(b) | Action::StartBroker(b) => {
+            let verb = match action {
+                Action::CrashBroker(_) => "crash_broker",
+                Action::StopBroker(_) => "stop_broker",
+                _ => "start_broker",
+            };
+            put("action", json!(verb));
+            put("broker", broker(b));
+        }
+        Action::IsolateBroker { broker: b, for_ } => {
+            put("action", json!("isolate_broker"));
+            put("broker", broker(b));
+            put("for_ms", ms(*for_));
+        }
+        Action::SlowBroker { broker: b, lag } => {
+            put("action", json!("slow_broker"));
+            put("broker", broker(b));
+            put("lag_ms", ms(*lag));
+        }
+        other => unreachable!("{other:?} is not a broker's action"),
+    }
+}
+
+/// `<topic>-<index>` of a global partition id, from the plan.
+fn plan_partition_name(plan: &Plan, p: u32) -> String {
+    let t = (0..plan.topics.len()).find(|&t| plan.topic_partition_ids(t).contains(&p)).expect("a partition of a topic");
+    format!("{}-{}", plan.topics[t].name, p - plan.first_partition(t))
 }
 
 /// An action on one consumer: crash, start, stop, hang, slow, seek, pause, resume, or its adding.

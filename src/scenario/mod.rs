@@ -1,5 +1,6 @@
 //! Scenario files: the YAML schema (`raw`), its checks (`validate`) and the typed plan a run uses.
 
+pub mod cluster;
 pub mod error;
 pub mod expect;
 pub mod guard;

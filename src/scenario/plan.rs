@@ -1,6 +1,7 @@
 //! The checked plan a run executes: every default filled in, every name resolved to an index.
 //! Nothing here can be invalid; `validate` is the only way to build one.
 
+pub use super::cluster::{Acks, BrokerRef, ClusterPlan, ProducerDelivery, TopicReplication};
 pub use super::raw::{
     Arrival, CommitMode, Delivery, GroupType, Keys, OffsetReset, OffsetTarget, PartitionerKind, Processing,
     PushOverflow, RebalanceProtocol, ServerAssignorKind, ShareAcknowledgementMode, ShareAcquireMode, ShareOffsetReset,
@@ -21,6 +22,8 @@ pub struct Plan {
     pub initial_task_delay: SimDuration,
     /// How Burrow judges lag status.
     pub burrow: BurrowPlan,
+    /// The brokers and their settings (`brokers:`; one broker by default).
+    pub cluster: ClusterPlan,
     pub topics: Vec<TopicPlan>,
     pub producers: Vec<ProducerPlan>,
     pub groups: Vec<GroupPlan>,
@@ -106,6 +109,8 @@ pub struct TopicPlan {
     pub retention_bytes: Option<u64>,
     pub segment_ms: SimDuration,
     pub segment_bytes: u64,
+    /// replication_factor, min_insync_replicas, unclean_leader_election_enable, replicas.
+    pub replication: TopicReplication,
 }
 
 #[derive(Clone, Debug)]
@@ -120,6 +125,8 @@ pub struct ProducerPlan {
     pub linger: SimDuration,
     pub batch_size: u64,
     pub record_size: u64,
+    /// acks, enable_idempotence, retries and the timeouts.
+    pub delivery: ProducerDelivery,
 }
 
 #[derive(Clone, Debug)]
@@ -417,6 +424,23 @@ pub enum Action {
     AddPartitions {
         topic: usize,
         count: u32,
+    },
+    /// The broker's process dies: no goodbye, its peers see the connection reset.
+    CrashBroker(BrokerRef),
+    /// Controlled shutdown (SIGTERM): its leaderships move first, then it exits.
+    StopBroker(BrokerRef),
+    /// A stopped or crashed broker starts again.
+    StartBroker(BrokerRef),
+    /// A network partition: the broker runs but nobody reaches it, and it reaches nobody, for `for_`.
+    IsolateBroker {
+        broker: BrokerRef,
+        for_: SimDuration,
+    },
+    /// As a follower, the broker applies its leaders' records `lag` late (a slow disk or a
+    /// saturated link); 0 restores it.
+    SlowBroker {
+        broker: BrokerRef,
+        lag: SimDuration,
     },
 }
 

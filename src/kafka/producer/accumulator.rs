@@ -538,6 +538,7 @@ mod tests {
             linger: SimDuration::from_millis(linger_ms),
             batch_size,
             record_size: 100,
+            delivery: Default::default(),
         }
     }
 

@@ -37,6 +37,12 @@ fn action_label(w: &Run, a: &Action) -> Option<String> {
         Action::RemoveGroup(g) => format!("remove group {}", w.plan.groups[*g].id),
         Action::AddConsumer(r) => format!("add {}", consumer(*r)),
         Action::AddPartitions { topic, count } => format!("{} -> {count} partitions", w.plan.topics[*topic].name),
+        // What a broker action did is told by the broker events it causes.
+        Action::CrashBroker(_)
+        | Action::StopBroker(_)
+        | Action::StartBroker(_)
+        | Action::IsolateBroker { .. }
+        | Action::SlowBroker { .. } => return None,
     })
 }
 

@@ -78,6 +78,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             .max(SimDuration::from_millis(1)),
         initial_task_delay: raw.log_initial_task_delay_ms.map_or(defaults::INITIAL_TASK_DELAY, |d| d.0),
         burrow,
+        cluster: Default::default(),
         topics,
         producers,
         groups,

@@ -68,5 +68,6 @@ fn producer_plan(
         linger: p.linger_ms.map_or(defaults::LINGER, |d| d.0),
         batch_size,
         record_size,
+        delivery: Default::default(),
     })
 }

@@ -73,6 +73,7 @@ fn topic_plan(ck: &Checker, i: usize, t: &RawTopic) -> Result<TopicPlan, Scenari
         retention_bytes,
         segment_ms,
         segment_bytes,
+        replication: Default::default(),
     })
 }
 

@@ -310,6 +310,7 @@ mod tests {
             linger: SimDuration::from_millis(linger),
             batch_size,
             record_size: 100,
+            delivery: Default::default(),
         };
         specs
             .iter()
