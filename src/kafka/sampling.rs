@@ -247,6 +247,9 @@ fn share_rows(gi: usize, g: &Group, broker: &Broker, rec: &Recorder, now: SimTim
             speo: row.speo,
             in_flight: row.in_flight,
             share_lag: row.share_lag,
+            leader: NONE_U32,
+            high_watermark: NONE_U64,
+            isr_size: NONE_U32,
         });
     }
     in_flight_total
@@ -297,6 +300,9 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
             speo: NONE_U64,
             in_flight: NONE_U64,
             share_lag: NONE_U64,
+            leader: NONE_U32,
+            high_watermark: NONE_U64,
+            isr_size: NONE_U32,
         });
     }
 }
@@ -385,6 +391,9 @@ mod tests {
             speo: NONE_U64,
             in_flight: NONE_U64,
             share_lag: NONE_U64,
+            leader: NONE_U32,
+            high_watermark: NONE_U64,
+            isr_size: NONE_U32,
         }
     }
 

@@ -70,6 +70,8 @@ pub enum Rejected {
 #[derive(Clone, Debug, PartialEq)]
 pub enum What {
     /// The timeline's action `index` is applied (its fields come from the plan).
+    /// A broker, leader, ISR, produce or coordinator-placement event (issue 24).
+    Cluster(super::cluster::ClusterEvent),
     Action {
         index: u32,
     },
@@ -296,6 +298,7 @@ impl What {
     /// The event's `type` in events.jsonl.
     pub fn kind(&self) -> &'static str {
         match self {
+            What::Cluster(e) => e.kind(),
             What::Action { .. } => "action",
             What::ActionIgnored { .. } => "action_ignored",
             What::ActionRejected(_) => "action_rejected",

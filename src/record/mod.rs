@@ -3,6 +3,7 @@
 
 pub mod buckets;
 pub mod burrow;
+pub mod cluster;
 pub mod event;
 pub mod intervals;
 pub mod ledger;
@@ -37,6 +38,11 @@ pub struct MetricRow {
     pub speo: u64,
     pub in_flight: u64,
     pub share_lag: u64,
+    /// Clusters that declare `brokers:` only (else NONE): the partition's leader (NONE:
+    /// offline), its high watermark, and how many replicas are in its ISR.
+    pub leader: u32,
+    pub high_watermark: u64,
+    pub isr_size: u32,
 }
 
 /// A consumer's first fetch of a partition since it took it (or resumed from a hang): where the
@@ -424,6 +430,8 @@ pub struct Recorder {
     /// Per group: what it processed, skipped and lost, and what its rebalances cost (pushed by
     /// the world as it builds each group, since the tables are as large as the world).
     pub ledgers: Vec<ledger::Ledger>,
+    /// The cluster: brokers, leaders, ISRs, and what producers sent, lost or wrote twice.
+    pub cluster: cluster::ClusterRecord,
 }
 
 impl Recorder {
@@ -431,6 +439,7 @@ impl Recorder {
     pub fn new(groups: usize, consumers: usize, latency_bucket_s: u64) -> Self {
         Recorder {
             ledgers: Vec::new(),
+            cluster: Default::default(),
             burrow: burrow::Settings::default(),
             broker_offsets: Vec::new(),
             events: Vec::new(),

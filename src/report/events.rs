@@ -18,7 +18,7 @@ pub struct LoggedEvent {
 
 /// Names by index, from the plan: consumers across groups, partitions across topics.
 pub struct Names<'a> {
-    plan: &'a Plan,
+    pub(crate) plan: &'a Plan,
     /// Per consumer index: (group, name).
     consumers: Vec<(usize, &'a str)>,
     /// Per partition id: `<topic>-<index>`.
@@ -106,6 +106,7 @@ pub fn fields(n: &Names, what: &What) -> Map<String, Value> {
 /// One event's fields by its family, each family in its own function.
 fn put_fields(n: &Names, what: &What, put: &mut dyn FnMut(&str, Value), of: impl Fn(u32, &mut dyn FnMut(&str, Value))) {
     match what {
+        What::Cluster(e) => super::cluster_events::cluster_fields(n, e, put),
         What::Action { .. } | What::ActionIgnored { .. } | What::ActionRejected(_) => timeline_fields(n, what, put),
         What::ConsumerStarted { .. }
         | What::ConsumerCrashed { .. }

@@ -2,6 +2,7 @@
 //! the charts. All are pure functions of the finished world, so equal runs give equal bytes.
 
 pub mod charts;
+mod cluster_events;
 pub mod console;
 pub mod events;
 pub mod expectations;
