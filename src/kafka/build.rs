@@ -55,6 +55,7 @@ impl World {
         let first_partition = plan.producers.iter().map(|p| topics[p.topic].first_partition).collect();
         let generator = Generator::new(producers, first_partition, delay.as_nanos(), end);
         let first_ticks = generator.first_ticks();
+        let spans: Vec<(u32, u32)> = topics.iter().map(|t| (t.first_partition, t.allocated)).collect();
         let broker = Broker {
             keep_whole_topic: Broker::keep_whole_topics(&plan),
             prefetch_appends: partitions.len() > PREFETCH_ABOVE_PARTITIONS,
@@ -71,7 +72,12 @@ impl World {
             min_distance_ms: plan.burrow.min_distance.as_nanos() / 1_000_000,
             allowed_lag: plan.burrow.allowed_lag,
         };
+        let cluster = crate::kafka::cluster::Cluster::of(&plan, &rngs, &spans).map(Box::new);
+        if let Some(cl) = &cluster {
+            cl.start_record(&mut rec);
+        }
         let mut w = World {
+            cluster,
             kernel: Kernel::new(),
             broker,
             plan,
@@ -141,6 +147,7 @@ fn topics_and_partitions(plan: &Plan) -> (Vec<TopicMeta>, Vec<Partition>) {
                 push_fed,
                 share_fed,
                 batch_starts: Default::default(),
+                unreadable: false,
             });
         }
     }

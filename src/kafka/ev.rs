@@ -11,6 +11,8 @@ pub type PushMessage = (usize, u32, u32, u64, u64, u32);
 /// Every kind of event. Consumer events carry the incarnation they were scheduled for.
 #[derive(Clone, Copy, Debug)]
 pub enum Ev {
+    /// The cluster's timed events (brokers, controller, producers' retries).
+    Cluster(crate::kafka::cluster::ClusterEv),
     Action(u32),
     Sample,
     Start(u32),

@@ -34,6 +34,14 @@ impl World {
                 classic_rows(ClassicRows { gi, g, consumers: &self.consumers, broker, rec, reset }, now, &mut rows);
             }
         }
+        if let Some(cl) = self.cluster.as_deref() {
+            // The log is what lies below the high watermark; the leader's log goes on above it.
+            for r in &mut rows {
+                let (leader, hw, isr) = cl.row_columns(r.partition, r.log_end_offset);
+                r.log_end_offset += cl.parts[r.partition as usize].pending_records;
+                (r.leader, r.high_watermark, r.isr_size) = (leader, hw, isr);
+            }
+        }
         self.record_rows(&rows, in_flight_samples);
         self.checkpoint(now, &rows);
         self.sample_rows = rows;

@@ -55,6 +55,8 @@ pub struct World {
     pub(crate) sample_rows: Vec<crate::record::MetricRow>,
     /// Called after every event in debug builds and tests.
     pub check_invariants: bool,
+    /// The brokers, when the scenario declares `brokers:` (None: one broker that never fails).
+    pub cluster: Option<Box<crate::kafka::cluster::Cluster>>,
 }
 
 /// The world could not be built: a table of its size could not be allocated.
@@ -96,14 +98,16 @@ impl World {
             let tick = self.feed.next_tick_place();
             let tick_first = tick.is_some_and(|t| event.is_none_or(|e| t < e));
             let next = if tick_first { tick } else { event }.filter(|&(t, _)| t <= self.end);
-            if let Some((at, seq, pid)) = self.broker.advance_logs(&mut self.feed, next.unwrap_or((self.end, u64::MAX)))
-            {
+            let limit = next.unwrap_or((self.end, u64::MAX));
+            if let Some((at, seq, pid)) = self.advance_logs(limit) {
                 self.kernel.enter_reserved(at, seq);
+                self.commit_due(at);
                 self.appended(pid);
             } else if tick_first && let Some((at, seq)) = next {
                 self.kernel.enter_reserved(at, seq);
+                self.commit_due(at);
                 self.feed.enter_tick(&mut self.kernel);
-            } else if let Some(ev) = self.kernel.next_until(self.end) {
+            } else if let Some(ev) = self.next_event() {
                 self.handle(ev);
             } else {
                 break;
@@ -118,6 +122,9 @@ impl World {
         if self.next_sample <= self.end {
             self.sample();
         }
+        if let Some(cl) = self.cluster.as_deref_mut() {
+            cl.finish_record(self.end, &mut self.rec);
+        }
         self.rec.settle();
     }
 
@@ -126,6 +133,7 @@ impl World {
             return;
         }
         match ev {
+            Ev::Cluster(e) => self.cluster_event(e),
             Ev::Action(i) => self.action(i as usize),
             Ev::Sample => {
                 self.sample();

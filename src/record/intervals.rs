@@ -64,10 +64,36 @@ impl IntervalSet {
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
+
+    /// Forgets every offset at or above `from` (the log was cut there: those offsets will hold
+    /// other records). Returns how many were present.
+    pub fn truncate_from(&mut self, from: u64) -> u64 {
+        let n = self.count_in(from, u64::MAX);
+        let above: Vec<u64> = self.ranges.range(from..).map(|(&s, _)| s).collect();
+        for s in above {
+            self.ranges.remove(&s);
+        }
+        if let Some((_, e)) = self.ranges.range_mut(..from).next_back()
+            && *e > from
+        {
+            *e = from;
+        }
+        n
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn truncation_forgets_what_is_above_the_cut() {
+        let mut s = super::IntervalSet::default();
+        s.insert(0, 10);
+        s.insert(20, 30);
+        assert_eq!(s.truncate_from(5), 15);
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.max_end(), 5);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

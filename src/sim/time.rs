@@ -111,6 +111,12 @@ impl fmt::Display for SimDuration {
     }
 }
 
+impl AddAssign<SimDuration> for SimDuration {
+    fn add_assign(&mut self, rhs: SimDuration) {
+        self.0 = self.0.saturating_add(rhs.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,11 @@
 //! event it would have been; no event is queued for it.
 
 use crate::kafka::broker::Broker;
+use crate::kafka::cluster::Cluster;
+use crate::kafka::cluster::produce::Io;
+use crate::kafka::world::Ev;
+use crate::record::Recorder;
+use crate::sim::Kernel;
 use crate::kafka::client::{Consumer, GroupKind};
 use crate::kafka::producer::feed::AppendTrace;
 use crate::kafka::producer::feed::Feed;
@@ -33,7 +38,14 @@ impl Broker {
     /// Appends, in order, every batch placed before `limit`, and stops after one whose arrival
     /// has something to do: a long poll is parked on its partition, or a group pushes it. That
     /// one's place is returned; the world handles its arrival there before anything else.
-    pub(crate) fn advance_logs(&mut self, feed: &mut Feed, limit: (SimTime, u64)) -> Option<(SimTime, u64, u32)> {
+    pub(crate) fn advance_logs(
+        &mut self,
+        feed: &mut Feed,
+        limit: (SimTime, u64),
+        mut cluster: Option<&mut Cluster>,
+        rec: &mut Recorder,
+        kernel: &mut Kernel<Ev>,
+    ) -> Option<(SimTime, u64, u32)> {
         let mut woken = None;
         while feed.has_due() {
             let d = feed.due[feed.due_pos];
@@ -66,10 +78,20 @@ impl Broker {
                     at: d.at,
                 });
             }
-            if part.share_fed {
-                part.batch_starts.push_back(part.log.log_end_offset());
+            if let Some(cl) = cluster.as_deref_mut() {
+                // A cluster runs: the partition's leader may be gone, or the batch may wait above
+                // the high watermark (see `cluster::produce`).
+                let mut io = Io { rec: &mut *rec, kernel: &mut *kernel };
+                let size = self.record_size[d.producer as usize];
+                if !cl.arrive(d.partition, d.producer, d.at, times, part, size, &mut io) {
+                    continue;
+                }
+            } else {
+                if part.share_fed {
+                    part.batch_starts.push_back(part.log.log_end_offset());
+                }
+                part.log.append(times, self.record_size[d.producer as usize]);
             }
-            part.log.append(times, self.record_size[d.producer as usize]);
             if part.push_fed || !part.waiters.is_empty() {
                 let seq = feed.seq_of(d.order).expect("a batch placed before the limit had its tick handled");
                 woken = Some((d.at, seq, d.partition));
@@ -82,9 +104,35 @@ impl Broker {
 }
 
 impl World {
-    /// A long poll of a consumer parks on `pid` (see [`Broker::park`]).
+    /// A long poll of a consumer parks on `pid` (see [`Broker::park`]); with a cluster, it is
+    /// woken when the high watermark passes the next batch waiting above it.
     pub(crate) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
         self.broker.park(pid, waiter, &self.consumers);
+        let now = self.now();
+        if let Some((cl, parts, sizes, mut io)) = self.cluster_io() {
+            cl.rearm(pid, now, &mut parts[pid as usize], sizes, &mut io);
+        }
+    }
+
+    /// Appends every batch placed before `limit` (see [`Broker::advance_logs`]).
+    pub(crate) fn advance_logs(&mut self, limit: (SimTime, u64)) -> Option<(SimTime, u64, u32)> {
+        let World { broker, feed, cluster, rec, kernel, .. } = self;
+        broker.advance_logs(feed, limit, cluster.as_deref_mut(), rec, kernel)
+    }
+
+    /// With a cluster: batches whose commit is due by `now` go below the high watermark first.
+    pub(crate) fn commit_due(&mut self, now: SimTime) {
+        if let Some((cl, parts, sizes, mut io)) = self.cluster_io() {
+            cl.promote_due(now, parts, sizes, &mut io);
+        }
+    }
+
+    /// The next queued event, with the commits due by its time done first.
+    pub(crate) fn next_event(&mut self) -> Option<Ev> {
+        let ev = self.kernel.next_until(self.end)?;
+        let now = self.now();
+        self.commit_due(now);
+        Some(ev)
     }
 
     /// A batch reached partition `pid` while someone was waiting for it (it is in the log now).

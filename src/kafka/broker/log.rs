@@ -97,6 +97,13 @@ impl Chunk {
         }
     }
 
+    fn truncate(&mut self, n: usize) {
+        match self {
+            Chunk::Narrow { deltas, .. } => deltas.truncate(n),
+            Chunk::Wide(v) => v.truncate(n),
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         match self {
             Chunk::Narrow { deltas, .. } => deltas.capacity() * 4,
@@ -283,6 +290,47 @@ impl PartitionLog {
         seg.bytes += batch_bytes;
         seg.max_ts_us = seg.max_ts_us.max(batch_max_us);
         base_offset
+    }
+
+    /// Cuts the log back to `offset` (an unclean election made a replica with less the leader):
+    /// records from there on are gone, and the next append reuses their offsets. Segment sizes
+    /// lose `record_size` bytes per record cut.
+    pub fn truncate_to(&mut self, offset: u64, record_size: u64) {
+        if offset >= self.log_end_offset {
+            return;
+        }
+        let cut = self.log_end_offset - offset;
+        if offset <= self.chunk_origin || self.open.len() == 0 {
+            self.open = Chunk::empty();
+            self.sealed.clear();
+        } else {
+            let rel = offset - self.chunk_origin;
+            let (ci, within) = ((rel / CHUNK) as usize, (rel % CHUNK) as usize);
+            if ci < self.sealed.len() {
+                self.sealed.truncate(ci + 1);
+                self.open = self.sealed.pop_back().expect("the chunk holding the cut");
+            }
+            if within == 0 && ci > 0 {
+                // A chunk cut to nothing: the one before it is the (full) open chunk.
+                self.open = self.sealed.pop_back().expect("a full chunk before the cut");
+            } else {
+                self.open.truncate(if within == 0 { CHUNK as usize } else { within });
+            }
+        }
+        self.log_end_offset = offset;
+        self.log_start_offset = self.log_start_offset.min(offset);
+        let total = self.bytes().saturating_sub(cut * record_size);
+        let mut all: Vec<Segment> = self.segments.drain(..).chain(self.active.take()).collect();
+        let mut dropped = 0;
+        while all.len() > 1 && all.last().is_some_and(|s| s.base_offset >= offset) {
+            dropped += all.pop().map_or(0, |s| s.bytes);
+        }
+        self.active = all.pop();
+        if let Some(a) = &mut self.active {
+            a.bytes = a.bytes.saturating_sub((cut * record_size).saturating_sub(dropped));
+        }
+        self.segments = all;
+        self.bytes_before_active = total.saturating_sub(self.active.map_or(0, |a| a.bytes));
     }
 
     /// Starts loading what the next append writes: the open chunk's end and the last segment.

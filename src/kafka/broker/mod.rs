@@ -38,6 +38,18 @@ pub struct Partition {
     /// acquisition rounds up to them), so their base offsets are kept from the lowest SPSO on.
     pub(crate) share_fed: bool,
     pub(crate) batch_starts: std::collections::VecDeque<u64>,
+    /// A cluster runs and its leader is gone or not found yet: consumers read nothing here.
+    pub(crate) unreadable: bool,
+}
+
+impl Partition {
+    /// A batch goes below the high watermark: readers can have it.
+    pub(crate) fn append_batch(&mut self, created_us: &[u64], record_size: u64) {
+        if self.share_fed {
+            self.batch_starts.push_back(self.log.log_end_offset());
+        }
+        self.log.append(created_us, record_size);
+    }
 }
 
 /// The broker: its topics and partition logs.

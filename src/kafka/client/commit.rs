@@ -22,6 +22,14 @@ impl World {
     /// The coordinator answers an OffsetCommit; the member learns whether it failed.
     pub(crate) fn apply_commit(&mut self, commit: PendingCommit) {
         let now = self.kernel.now();
+        if !self.coordinator_available(commit.group) {
+            // Its coordinator's broker failed and the new one has not loaded the group yet:
+            // COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR; the next commit carries these offsets on.
+            let c = commit.consumer;
+            let (con, _, mut cx) = self.client_cx(c);
+            con.commit_failed(c, &commit.offsets, "coordinator_not_available", &mut cx);
+            return;
+        }
         let grp = &mut self.groups[commit.group];
         let answer = match &mut grp.coordinator {
             crate::kafka::coordinator::Coordinator::Protocol(pg) => pg.offset_commit(&commit, &mut self.rec, now),

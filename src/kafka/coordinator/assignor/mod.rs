@@ -8,7 +8,7 @@
 //! JoinGroup response listed members sorted by id.
 
 mod cooperative_sticky;
-mod java_hashmap;
+pub(crate) mod java_hashmap;
 mod range;
 mod roundrobin;
 mod sticky;

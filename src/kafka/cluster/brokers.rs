@@ -1,0 +1,384 @@
+//! Brokers failing and coming back: the timeline's broker actions, and the cluster's timed
+//! events (the controller fencing a silent broker at the end of its session, a returning broker
+//! unfenced, a follower caught up, clients finding a new leader) (`../shared/replication.md` §3).
+
+use super::produce::Io;
+use super::replica_set::Rep;
+use super::{Cluster, ClusterEv};
+use crate::kafka::world::{Ev, World};
+use crate::record::cluster::{BrokerState, ClusterEvent};
+use crate::record::event::What;
+use crate::scenario::plan::{Action, BrokerRef};
+use crate::sim::{SimDuration, SimTime};
+
+impl World {
+    /// The cluster, its partitions, and what its handlers write to, borrowed apart.
+    pub(crate) fn cluster_io(&mut self) -> Option<(&mut Cluster, &mut [crate::kafka::broker::Partition], &[u64], Io<'_>)> {
+        let World { cluster, broker, rec, kernel, .. } = self;
+        let cl = cluster.as_deref_mut()?;
+        Some((cl, &mut broker.partitions, &broker.record_size, Io { rec, kernel }))
+    }
+
+    /// A timeline action on a broker.
+    pub(crate) fn broker_action(&mut self, a: &Action) {
+        let now = self.now();
+        let Some(cl) = self.cluster.as_deref() else { return };
+        let resolve = |r: BrokerRef| match r {
+            BrokerRef::Id(b) => Some(b),
+            BrokerRef::LeaderOf(p) => cl.parts[p as usize].leader,
+        };
+        let target = match *a {
+            Action::CrashBroker(r) | Action::StopBroker(r) | Action::StartBroker(r) => resolve(r),
+            Action::IsolateBroker { broker, .. } | Action::SlowBroker { broker, .. } => resolve(broker),
+            _ => None,
+        };
+        let Some(b) = target else {
+            self.rec.event(now, What::ActionIgnored { consumer: u32::MAX, reason: "the partition has no leader" });
+            return;
+        };
+        let running = cl.node(b).running;
+        let ignored = match *a {
+            Action::StartBroker(_) if running && !cl.node(b).shutting_down => Some("the broker is running"),
+            Action::CrashBroker(_) | Action::StopBroker(_) | Action::IsolateBroker { .. } if !running => {
+                Some("the broker is not running")
+            }
+            _ => None,
+        };
+        if let Some(reason) = ignored {
+            self.rec.event(now, What::ActionIgnored { consumer: u32::MAX, reason });
+            return;
+        }
+        let (cl, parts, sizes, mut io) = self.cluster_io().expect("a cluster");
+        match *a {
+            Action::CrashBroker(_) => cl.crash(b, now, parts, &mut io),
+            Action::StopBroker(_) => cl.stop(b, now, &mut io),
+            Action::StartBroker(_) => cl.start(b, now, &mut io),
+            Action::IsolateBroker { for_, .. } => cl.isolate(b, now, for_, parts, &mut io),
+            Action::SlowBroker { lag, .. } => {
+                cl.node_mut(b).lag = lag;
+                io.event(now, ClusterEvent::BrokerSlowed { broker: b, lag });
+                for p in 0..cl.parts.len() as u32 {
+                    cl.rearm(p, now, &mut parts[p as usize], sizes, &mut io);
+                }
+            }
+            _ => {}
+        }
+        self.after_truncation();
+        self.coordinators_follow(now);
+    }
+
+    /// Logs cut below their high watermark (an unclean election): each consumer past the cut
+    /// finds it when it validates its position against the new leader epoch (KIP-320) and goes
+    /// back to it; every group forgets having read the offsets that now hold other records.
+    fn after_truncation(&mut self) {
+        let Some(cl) = self.cluster.as_deref_mut() else { return };
+        for (p, to) in std::mem::take(&mut cl.truncated) {
+            for con in &mut self.consumers {
+                for o in con.owned.iter_mut().filter(|o| o.partition == p && o.position > to) {
+                    o.position = to;
+                }
+            }
+            for ledger in &mut self.rec.ledgers {
+                ledger.processed[p as usize].truncate_from(to);
+                ledger.delivered[p as usize].truncate_from(to);
+            }
+        }
+    }
+
+    /// One of the cluster's timed events.
+    pub(crate) fn cluster_event(&mut self, e: ClusterEv) {
+        let now = self.now();
+        let Some((cl, parts, sizes, mut io)) = self.cluster_io() else { return };
+        let mut grew = None;
+        match e {
+            ClusterEv::Fence { broker, life } => cl.fence_expired(broker, life, now, parts, sizes, &mut io),
+            ClusterEv::ShutdownDecided { broker, life } => cl.shutdown_decided(broker, life, now, parts, sizes, &mut io),
+            ClusterEv::ShutdownDone { broker, life } => cl.shutdown_done(broker, life, now, parts, &mut io),
+            ClusterEv::Unfence { broker, life } => cl.unfence(broker, life, now, parts, sizes, &mut io),
+            ClusterEv::IsolationOver { broker, life } => cl.isolation_over(broker, life, now, &mut io),
+            ClusterEv::CaughtUp { p, broker } => {
+                if cl.caught_up(p, broker, now, &mut parts[p as usize], sizes, &mut io) {
+                    grew = Some(p);
+                }
+            }
+            ClusterEv::Readable { p, epoch } => {
+                let rs = &cl.parts[p as usize];
+                if rs.leader_epoch == epoch && rs.leader.is_some_and(|l| cl.serving(l)) {
+                    parts[p as usize].unreadable = false;
+                    grew = Some(p);
+                }
+            }
+            ClusterEv::Resume { p, k } => {
+                if cl.resume(p, k, now, &mut parts[p as usize], sizes, &mut io) {
+                    grew = Some(p);
+                }
+            }
+            ClusterEv::DeliveryCheck(p) => cl.delivery_check(p, now, &mut io),
+            ClusterEv::HwWake(p) => {
+                cl.parts[p as usize].hw_event = None;
+                if cl.rearm(p, now, &mut parts[p as usize], sizes, &mut io) {
+                    grew = Some(p);
+                }
+            }
+            ClusterEv::CoordinatorLoaded { g, life } => {
+                let c = &mut cl.coordinators[g as usize];
+                if c.life == life
+                    && let Some(b) = c.broker
+                {
+                    c.available = true;
+                    io.event(now, ClusterEvent::CoordinatorLoaded { group: g, broker: b });
+                }
+            }
+        }
+        self.after_truncation();
+        if let Some(p) = grew {
+            self.appended(p);
+        }
+        self.coordinators_follow(now);
+    }
+}
+
+impl Cluster {
+    /// Records broker `b`'s state if it changed.
+    pub(crate) fn note_state(&mut self, b: u32, now: SimTime, io: &mut Io) {
+        let state = self.broker_state(b);
+        let n = self.node_mut(b);
+        if n.state == state {
+            return;
+        }
+        if n.state == BrokerState::Down
+            && let Some(since) = n.down_since.take()
+        {
+            io.rec.cluster.brokers[b as usize - 1].down += now - since;
+        }
+        if state == BrokerState::Down {
+            n.down_since = Some(now);
+        }
+        n.state = state;
+        io.rec.cluster.broker_states.push((now, b, state));
+    }
+
+    /// Broker `b` stops serving at `now` (crash or isolation): the followers of what it led
+    /// stop where they are, what it follows stops growing on it, and the controller fences it
+    /// when its session runs out (last heartbeat + broker.session.timeout.ms).
+    fn went_silent(&mut self, b: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+        let log_leo = |parts: &[crate::kafka::broker::Partition], p: usize| parts[p].log.log_end_offset();
+        for p in 0..self.parts.len() {
+            let Some(i) = self.parts[p].index_of(b) else { continue };
+            let leo_log = log_leo(parts, p);
+            if self.parts[p].leader == Some(b) {
+                self.parts[p].leader_lost_at = Some(now);
+                parts[p].unreadable = true;
+                for j in 0..self.parts[p].replicas.len() {
+                    let lag = self.follower_lag(self.parts[p].replicas[j]);
+                    let leo = self.parts[p].replica_leo(j, leo_log, now, lag);
+                    self.parts[p].reps[j] = Rep::Frozen { leo, diverge: u64::MAX };
+                }
+            } else {
+                let lag = self.follower_lag(b);
+                let leo = self.parts[p].replica_leo(i, leo_log, now, lag);
+                self.parts[p].reps[i] = Rep::Frozen { leo, diverge: u64::MAX };
+            }
+        }
+        let fence_at = self.last_contact(b, now) + self.session;
+        let life = self.node(b).life;
+        io.kernel.schedule_at(fence_at.max(now), Ev::Cluster(ClusterEv::Fence { broker: b, life }));
+    }
+
+    pub(crate) fn crash(&mut self, b: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+        io.event(now, ClusterEvent::BrokerCrashed { broker: b });
+        self.went_silent(b, now, parts, io);
+        let n = self.node_mut(b);
+        n.running = false;
+        n.shutting_down = false;
+        n.life += 1;
+        n.session_live = !n.fenced;
+        self.note_state(b, now, io);
+    }
+
+    pub(crate) fn isolate(&mut self, b: u32, now: SimTime, for_: SimDuration, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+        io.event(now, ClusterEvent::BrokerIsolated { broker: b, for_ });
+        self.went_silent(b, now, parts, io);
+        let n = self.node_mut(b);
+        n.reachable = false;
+        n.life += 1;
+        n.session_live = !n.fenced;
+        let life = n.life;
+        io.kernel.schedule_at(now + for_, Ev::Cluster(ClusterEv::IsolationOver { broker: b, life }));
+        self.note_state(b, now, io);
+    }
+
+    /// SIGTERM: the broker asks to shut down at its next heartbeat, which it sends at once.
+    pub(crate) fn stop(&mut self, b: u32, now: SimTime, io: &mut Io) {
+        io.event(now, ClusterEvent::BrokerShuttingDown { broker: b });
+        let n = self.node_mut(b);
+        n.shutting_down = true;
+        let life = n.life;
+        io.kernel.schedule_at(now + self.delay, Ev::Cluster(ClusterEv::ShutdownDecided { broker: b, life }));
+        self.note_state(b, now, io);
+    }
+
+    pub(crate) fn start(&mut self, b: u32, now: SimTime, io: &mut Io) {
+        io.event(now, ClusterEvent::BrokerStarted { broker: b });
+        let meta = self.meta_delay;
+        let n = self.node_mut(b);
+        n.running = true;
+        n.reachable = true;
+        n.shutting_down = false;
+        n.fenced = true;
+        n.life += 1;
+        let life = n.life;
+        // Its old registration still holds while its session runs (DuplicateBrokerRegistration):
+        // it registers once the controller has fenced that one (§3.2).
+        if n.session_live {
+            n.start_pending = true;
+        } else {
+            io.kernel.schedule_at(now + meta + SimDuration::from_millis(10), Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
+        }
+        self.note_state(b, now, io);
+    }
+
+    fn isolation_over(&mut self, b: u32, life: u32, now: SimTime, io: &mut Io) {
+        if self.node(b).life != life {
+            return;
+        }
+        io.event(now, ClusterEvent::BrokerReconnected { broker: b });
+        let meta = self.meta_delay;
+        let n = self.node_mut(b);
+        n.reachable = true;
+        n.fenced = true;
+        n.life += 1;
+        let life = n.life;
+        if n.session_live {
+            n.start_pending = true;
+        } else {
+            io.kernel.schedule_at(now + meta + SimDuration::from_millis(10), Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
+        }
+        self.note_state(b, now, io);
+    }
+
+    /// Broker.session.timeout.ms passed since the controller last heard from `b`.
+    fn fence_expired(&mut self, b: u32, _life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+        if !self.node(b).session_live {
+            return;
+        }
+        self.node_mut(b).session_live = false;
+        self.fence(b, "session_timeout", now, parts, sizes, io);
+        let meta = self.meta_delay;
+        let n = self.node_mut(b);
+        if n.start_pending {
+            n.start_pending = false;
+            let life = n.life;
+            io.kernel.schedule_at(now + meta + SimDuration::from_millis(10), Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
+        }
+    }
+
+    fn shutdown_decided(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+        if self.node(b).life != life || !self.node(b).shutting_down {
+            return;
+        }
+        self.node_mut(b).session_live = true;
+        self.fence(b, "controlled_shutdown", now, parts, sizes, io);
+        // SHUTDOWN_NOW at its next heartbeat, once every broker applied the change.
+        let done = now + self.meta_delay + SimDuration::from_millis(50);
+        io.kernel.schedule_at(done, Ev::Cluster(ClusterEv::ShutdownDone { broker: b, life }));
+    }
+
+    fn shutdown_done(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+        if self.node(b).life != life || !self.node(b).shutting_down {
+            return;
+        }
+        for p in 0..self.parts.len() {
+            if let Some(i) = self.parts[p].index_of(b) {
+                let leo_log = parts[p].log.log_end_offset();
+                let leo = self.parts[p].replica_leo(i, leo_log, now, self.follower_lag(b));
+                self.parts[p].reps[i] = Rep::Frozen { leo, diverge: u64::MAX };
+            }
+        }
+        io.event(now, ClusterEvent::BrokerStopped { broker: b });
+        let n = self.node_mut(b);
+        n.running = false;
+        n.shutting_down = false;
+        n.session_live = false;
+        n.life += 1;
+        self.note_state(b, now, io);
+    }
+
+    /// The controller fences `b`: it leaves every ISR (the last member stays, §3.3) and the
+    /// partitions it led elect again.
+    pub(crate) fn fence(&mut self, b: u32, reason: &'static str, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+        self.node_mut(b).fenced = true;
+        io.event(now, ClusterEvent::BrokerFenced { broker: b, reason });
+        self.note_state(b, now, io);
+        for p in 0..self.parts.len() as u32 {
+            let rs = &self.parts[p as usize];
+            if rs.index_of(b).is_none() {
+                continue;
+            }
+            if rs.in_isr(b) && rs.isr.len() > 1 {
+                let isr = rs.isr.iter().copied().filter(|&r| r != b).collect();
+                self.set_isr(p, isr, "fenced", now, io);
+            }
+            let cut = self.reelect(p, now, &mut parts[p as usize], sizes, io);
+            if let Some(to) = cut {
+                self.cut_committed(p, to, now, &mut parts[p as usize], io);
+            }
+            self.rearm(p, now, &mut parts[p as usize], sizes, io);
+        }
+        self.offsets_follow(now, io);
+    }
+
+    /// A returning broker is unfenced: it leads partitions nobody leads where it may, and
+    /// follows the rest, cutting what it had beyond where the leader's log diverged (§3.2, §4).
+    fn unfence(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+        let n = self.node(b);
+        if n.life != life || !n.running || !n.reachable {
+            return;
+        }
+        self.node_mut(b).fenced = false;
+        io.event(now, ClusterEvent::BrokerUnfenced { broker: b });
+        self.note_state(b, now, io);
+        for p in 0..self.parts.len() as u32 {
+            let Some(i) = self.parts[p as usize].index_of(b) else { continue };
+            if self.parts[p as usize].leader.is_none() {
+                if let Some(to) = self.reelect(p, now, &mut parts[p as usize], sizes, io) {
+                    self.cut_committed(p, to, now, &mut parts[p as usize], io);
+                }
+                continue;
+            }
+            if self.parts[p as usize].leader == Some(b) {
+                continue;
+            }
+            let log_leo = parts[p as usize].log.log_end_offset();
+            let leader_leo = log_leo + self.parts[p as usize].pending_records;
+            let (own, diverge) = match self.parts[p as usize].reps[i] {
+                Rep::Frozen { leo, diverge } => (leo, diverge),
+                _ => (leader_leo, u64::MAX),
+            };
+            let base = own.min(diverge).min(leader_leo);
+            if own > base {
+                io.event(now, ClusterEvent::LogTruncated { partition: p, broker: b, from: own, to: base });
+            }
+            self.parts[p as usize].reps[i] = Rep::CatchingUp { from: now, base, per_ns: self.catch_up_per_ns };
+            let gap = leader_leo - base;
+            let t = now + SimDuration((gap as f64 / self.catch_up_per_ns) as u64) + self.delay + self.delay;
+            io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::CaughtUp { p, broker: b }));
+        }
+        self.offsets_follow(now, io);
+    }
+
+    /// A catching-up follower reached the leader's log end: it rejoins the ISR (§1.4).
+    fn caught_up(&mut self, p: u32, b: u32, now: SimTime, part: &mut crate::kafka::broker::Partition, sizes: &[u64], io: &mut Io) -> bool {
+        let rs = &self.parts[p as usize];
+        let Some(i) = rs.index_of(b) else { return false };
+        if !matches!(rs.reps[i], Rep::CatchingUp { .. }) || !self.serving(b) || rs.leader.is_none_or(|l| !self.serving(l)) {
+            return false;
+        }
+        self.parts[p as usize].reps[i] = Rep::Tracking;
+        let mut isr = self.parts[p as usize].isr.clone();
+        isr.push(b);
+        self.set_isr(p, isr, "caught_up", now, io);
+        self.plan_resumes(p, now, io);
+        self.rearm(p, now, part, sizes, io)
+    }
+}

@@ -1,0 +1,344 @@
+//! Where a producer's batch goes when a cluster runs: appended by the leader (below the high
+//! watermark at once when every ISR follower keeps up with no delay, else into the uncommitted
+//! tail), or held by the producer while it cannot write the partition (its leader is down,
+//! unreachable or moving, or acks=all finds the ISR below min.insync.replicas); and what happens
+//! to held batches: sent again once the producer finds a leader that takes them, or failed after
+//! delivery.timeout.ms (`../shared/replication.md` §1.5, §1.6, §2).
+
+use super::replica_set::{Block, Held, Pending};
+use super::{Cluster, ClusterEv};
+use crate::kafka::broker::Partition;
+use crate::kafka::world::Ev;
+use crate::record::Recorder;
+use crate::record::cluster::{ClusterEvent, LossCause, Unavailable};
+use crate::record::event::What;
+use crate::scenario::plan::Acks;
+use crate::sim::{Kernel, SimDuration, SimTime};
+use std::cmp::Reverse;
+
+/// What the cluster's handlers write to and schedule on.
+pub struct Io<'a> {
+    pub rec: &'a mut Recorder,
+    pub kernel: &'a mut Kernel<Ev>,
+}
+
+impl Io<'_> {
+    pub fn event(&mut self, at: SimTime, e: ClusterEvent) {
+        self.rec.event(at, What::Cluster(e));
+    }
+}
+
+/// Whether a producer can send a batch to the partition's leader now.
+enum Gate {
+    Open,
+    /// It cannot: the batch waits at the producer (`error`: why, "" when it only waits for
+    /// requests in flight to be answered).
+    Hold(&'static str),
+}
+
+impl Cluster {
+    /// Producer `k`'s batch (records created at `times`, µs) reaches partition `p` at `at`.
+    /// Returns true when it went into the log (readers may wake).
+    pub(crate) fn arrive(&mut self, p: u32, k: u32, at: SimTime, times: &[u64], part: &mut Partition, size: u64, io: &mut Io) -> bool {
+        io.rec.cluster.producers[k as usize].records_sent += times.len() as u64;
+        match self.gate(p, k, at) {
+            Gate::Open => self.write(p, k, at, times, part, size, false, io),
+            Gate::Hold(error) => {
+                let first_created = SimTime(times[0] * 1_000);
+                let sent = !error.is_empty();
+                let held = Held { producer: k, len: times.len() as u32, first_created, sent, written: false };
+                self.parts[p as usize].push_held(held, times);
+                if self.parts[p as usize].block_of(k).is_none() {
+                    self.block(p, k, at, error, io);
+                }
+                self.schedule_delivery_check(p, io);
+                false
+            }
+        }
+    }
+
+    fn gate(&self, p: u32, k: u32, at: SimTime) -> Gate {
+        let rs = &self.parts[p as usize];
+        if let Some(b) = rs.block_of(k) {
+            return Gate::Hold(b.error);
+        }
+        let Some(leader) = rs.leader else { return Gate::Hold("NOT_LEADER_OR_FOLLOWER") };
+        let n = self.node(leader);
+        if !n.running {
+            return Gate::Hold("NETWORK_EXCEPTION");
+        }
+        if !n.reachable {
+            return Gate::Hold("REQUEST_TIMED_OUT");
+        }
+        if n.fenced || n.shutting_down || at < rs.leader_known_at {
+            return Gate::Hold("NOT_LEADER_OR_FOLLOWER");
+        }
+        let link = &self.producers[k as usize].delivery;
+        if link.acks == Acks::All {
+            if rs.below_min_isr() {
+                return Gate::Hold("NOT_ENOUGH_REPLICAS");
+            }
+            // The high watermark stands still (an ISR member cannot fetch): requests wait
+            // for acks, and no more than max.in.flight.requests.per.connection go out.
+            if self.commit_lag(p).is_none() && rs.in_flight(k) >= link.max_in_flight {
+                return Gate::Hold("");
+            }
+        }
+        Gate::Open
+    }
+
+    /// How long after its append a batch of `p` commits now; None while it cannot (the leader
+    /// is gone, an ISR member cannot fetch, or the ISR is below min.insync.replicas).
+    pub fn commit_lag(&self, p: u32) -> Option<SimDuration> {
+        Self::lag_of(self, &self.parts[p as usize])
+    }
+
+    pub(crate) fn lag_of(&self, rs: &super::replica_set::ReplicaSet) -> Option<SimDuration> {
+        let leader = rs.leader?;
+        if !self.serving(leader) || rs.below_min_isr() {
+            return None;
+        }
+        let mut lag = SimDuration::ZERO;
+        for &f in rs.isr.iter().filter(|&&f| f != leader) {
+            let i = rs.index_of(f).expect("an ISR member is a replica");
+            if rs.reps[i] != super::replica_set::Rep::Tracking || !self.serving(f) {
+                return None;
+            }
+            lag = lag.max(self.follower_lag(f) + self.delay);
+        }
+        Some(lag)
+    }
+
+    /// The leader appends the batch: into the log when it commits at once, else into the tail.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn write(
+        &mut self,
+        p: u32,
+        k: u32,
+        at: SimTime,
+        times: &[u64],
+        part: &mut Partition,
+        size: u64,
+        duplicate: bool,
+        io: &mut Io,
+    ) -> bool {
+        let len = times.len() as u64;
+        let acks = self.producers[k as usize].delivery.acks;
+        let acked = acks != Acks::All;
+        let stats = &mut io.rec.cluster.producers[k as usize];
+        if duplicate {
+            stats.duplicates_written += len;
+        } else if acked {
+            stats.records_acked += len;
+        }
+        let lag = self.commit_lag(p);
+        let rs = &mut self.parts[p as usize];
+        rs.count_written(k, len);
+        if rs.pending.is_empty() && lag == Some(SimDuration::ZERO) {
+            if !acked && !duplicate {
+                io.rec.cluster.producers[k as usize].records_acked += len;
+            }
+            part.append_batch(times, size);
+            return true;
+        }
+        rs.push_pending(Pending { at, producer: k, len: len as u32, acked, duplicate }, times);
+        if let Some(l) = lag
+            && rs.pending.len() == 1
+        {
+            self.commits.push(Reverse((at + l, p)));
+        }
+        if let Some(l) = lag
+            && (part.push_fed || !part.waiters.is_empty())
+        {
+            self.wake_at(p, at + l, io);
+        }
+        false
+    }
+
+    /// Schedules a high-watermark wake-up of `p` at `t` (readers wait there), unless one comes sooner.
+    pub(crate) fn wake_at(&mut self, p: u32, t: SimTime, io: &mut Io) {
+        let rs = &mut self.parts[p as usize];
+        if rs.hw_event.is_some_and(|w| w <= t) {
+            return;
+        }
+        rs.hw_event = Some(t);
+        io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::HwWake(p)));
+    }
+
+    /// Moves every batch of `p` that has committed by `now` into the log (the high watermark
+    /// passes it; acks=all producers are told it is written). True when the log grew.
+    pub(crate) fn promote(&mut self, p: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> bool {
+        let Some(lag) = self.commit_lag(p) else { return false };
+        let rs = &mut self.parts[p as usize];
+        let mut times = Vec::new();
+        let mut grew = false;
+        while rs.pending.front().is_some_and(|b| b.at + lag <= now) {
+            let b = rs.pop_pending(&mut times).expect("a head");
+            if !b.acked && !b.duplicate {
+                io.rec.cluster.producers[b.producer as usize].records_acked += u64::from(b.len);
+            }
+            part.append_batch(&times, sizes[b.producer as usize]);
+            grew = true;
+        }
+        if let Some(head) = rs.pending.front() {
+            self.commits.push(Reverse((head.at + lag, p)));
+        }
+        grew
+    }
+
+    /// Producer `k` cannot write `p` from `at`, for `error`.
+    pub(crate) fn block(&mut self, p: u32, k: u32, at: SimTime, error: &'static str, io: &mut Io) {
+        self.parts[p as usize].blocked.push(Block { producer: k, since: at, error, resume_at: None });
+        io.rec.cluster.unavailable.push(Unavailable { producer: k, partition: p, from: at, to: None });
+        if !error.is_empty() {
+            io.event(at, ClusterEvent::ProduceFailed { producer: k, partition: p, error });
+        }
+        self.plan_resumes(p, at, io);
+    }
+
+    /// For every producer blocked on `p` whose way back is known by now, when it writes again.
+    pub(crate) fn plan_resumes(&mut self, p: u32, now: SimTime, io: &mut Io) {
+        for i in 0..self.parts[p as usize].blocked.len() {
+            let b = self.parts[p as usize].blocked[i];
+            if b.resume_at.is_some() {
+                continue;
+            }
+            if let Some(t) = self.resume_time(p, b, now) {
+                self.parts[p as usize].blocked[i].resume_at = Some(t);
+                io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::Resume { p, k: b.producer }));
+            }
+        }
+    }
+
+    /// When a blocked producer writes again, if its partition has a leader that takes its writes.
+    fn resume_time(&mut self, p: u32, b: Block, now: SimTime) -> Option<SimTime> {
+        let rs = &self.parts[p as usize];
+        let leader = rs.leader?;
+        if !self.serving(leader) {
+            return None;
+        }
+        let known = rs.leader_known_at.max(now);
+        let d = self.producers[b.producer as usize].delivery.clone();
+        if d.acks == Acks::All && rs.below_min_isr() {
+            return None;
+        }
+        let rng = &mut self.producers[b.producer as usize].rng;
+        let (retry, max) = (d.retry_backoff, d.retry_backoff_max);
+        Some(match b.error {
+            // Waiting for requests in flight: sent as soon as the high watermark moves.
+            "" => now,
+            // A request to an unreachable leader fails only at request.timeout.ms; then the
+            // producer refreshes its metadata until it names a leader that answers.
+            "REQUEST_TIMED_OUT" => {
+                let timed_out = b.since + d.request_timeout;
+                Cluster::refresh_after(rng, timed_out, known.max(timed_out), retry, max)
+            }
+            // Refused for min.insync.replicas: retried with backoff until the ISR is back.
+            "NOT_ENOUGH_REPLICAS" => Cluster::refresh_after(rng, b.since, known, retry, max),
+            // KIP-951: an old leader still alive names the new one in its answer, retried at once.
+            "NOT_LEADER_OR_FOLLOWER" if rs.moved_live => known + self.delay + self.delay,
+            _ => Cluster::refresh_after(rng, b.since, known, retry, max),
+        })
+    }
+
+    /// The held batches' oldest delivery deadline, checked then.
+    pub(crate) fn schedule_delivery_check(&mut self, p: u32, io: &mut Io) {
+        let rs = &mut self.parts[p as usize];
+        if rs.delivery_check || rs.held.is_empty() {
+            return;
+        }
+        let deadline = rs
+            .held
+            .iter()
+            .map(|h| h.first_created + self.producers[h.producer as usize].delivery.delivery_timeout)
+            .min()
+            .expect("held batches");
+        rs.delivery_check = true;
+        io.kernel.schedule_at(deadline, Ev::Cluster(ClusterEv::DeliveryCheck(p)));
+    }
+
+    /// delivery.timeout.ms passed for held batches: the producer fails them (lost).
+    pub(crate) fn delivery_check(&mut self, p: u32, now: SimTime, io: &mut Io) {
+        self.parts[p as usize].delivery_check = false;
+        let producers: Vec<u32> = self.parts[p as usize].held.iter().map(|h| h.producer).collect();
+        let mut seen = Vec::new();
+        for k in producers {
+            if seen.contains(&k) {
+                continue;
+            }
+            seen.push(k);
+            let timeout = self.producers[k as usize].delivery.delivery_timeout;
+            let mut lost = 0;
+            for (h, times) in self.parts[p as usize].take_held(k) {
+                if h.first_created + timeout <= now {
+                    lost += if h.written { 0 } else { u64::from(h.len) };
+                } else {
+                    self.parts[p as usize].push_held(h, &times);
+                }
+            }
+            if lost > 0 {
+                self.lose(p, k, lost, LossCause::DeliveryTimeout, now, io);
+            }
+        }
+        self.schedule_delivery_check(p, io);
+    }
+
+    pub(crate) fn lose(&mut self, p: u32, k: u32, records: u64, cause: LossCause, now: SimTime, io: &mut Io) {
+        let i = LossCause::ALL.iter().position(|&c| c == cause).expect("a cause");
+        io.rec.cluster.producers[k as usize].lost_by_cause[i] += records;
+        io.event(now, ClusterEvent::RecordsLost { producer: k, partition: p, records, cause });
+    }
+
+    /// Producer `k` can write `p` again (if nothing changed since the resume was planned): its
+    /// held batches go to the leader in order, as retries where they had been sent.
+    pub(crate) fn resume(&mut self, p: u32, k: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> bool {
+        let rs = &self.parts[p as usize];
+        let Some(i) = rs.blocked.iter().position(|b| b.producer == k && b.resume_at == Some(now)) else {
+            return false;
+        };
+        let b = self.parts[p as usize].blocked.remove(i);
+        if let Gate::Hold(error) = self.gate(p, k, now) {
+            // Something failed again meanwhile: blocked anew from here.
+            self.parts[p as usize].blocked.push(Block { resume_at: None, ..b });
+            self.parts[p as usize].blocked.last_mut().expect("pushed").error = error;
+            self.plan_resumes(p, now, io);
+            return false;
+        }
+        let unavailable = now - b.since;
+        self.end_unavailable(p, k, now, unavailable, io);
+        let idempotent = self.producers[k as usize].delivery.enable_idempotence;
+        let mut grew = false;
+        for (h, times) in self.parts[p as usize].take_held(k) {
+            if h.sent {
+                io.rec.cluster.producers[k as usize].retries += 1;
+            }
+            if h.written && idempotent {
+                continue; // the leader has it: idempotence answers with the first copy's offsets
+            }
+            grew |= self.write(p, k, now, &times, part, sizes[k as usize], h.written, io);
+        }
+        grew
+    }
+
+    fn end_unavailable(&mut self, p: u32, k: u32, now: SimTime, unavailable: SimDuration, io: &mut Io) {
+        let u = io.rec.cluster.unavailable.iter_mut().rev().find(|u| u.producer == k && u.partition == p && u.to.is_none());
+        if let Some(u) = u {
+            u.to = Some(now);
+        }
+        let s = &mut io.rec.cluster.producers[k as usize];
+        s.unavailable_total += unavailable;
+        s.unavailable_max = s.unavailable_max.max(unavailable);
+        io.event(now, ClusterEvent::ProduceResumed { producer: k, partition: p, unavailable });
+    }
+
+    /// Lazily commits every tail whose head is due by `now`; returns partitions whose log grew.
+    pub(crate) fn promote_due(&mut self, now: SimTime, parts: &mut [Partition], sizes: &[u64], io: &mut Io) {
+        while let Some(&Reverse((t, p))) = self.commits.peek() {
+            if t > now {
+                break;
+            }
+            self.commits.pop();
+            self.promote(p, now, &mut parts[p as usize], sizes, io);
+        }
+    }
+}
