@@ -5,8 +5,10 @@ use super::units::{Duration, MsDuration, Rate, parse_duration};
 use serde::{Deserialize, Deserializer, de};
 use serde_yaml::Value;
 
+mod cluster;
 mod forms;
 
+pub use cluster::{RawBrokerTarget, RawIsolateBroker, RawSlowBroker};
 pub use forms::RawHang;
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +32,31 @@ pub struct RawScenario {
     /// How LinkedIn's Burrow judges lag status (its settings by its names).
     #[serde(default)]
     pub burrow: Option<RawBurrow>,
+    /// The brokers (issue 24): how many, and their settings by Kafka's names.
+    #[serde(default)]
+    pub brokers: Option<u32>,
+    #[serde(default)]
+    pub broker_heartbeat_interval_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub broker_session_timeout_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub replica_lag_time_max_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub replica_fetch_wait_max_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub replica_fetch_max_bytes: Option<i64>,
+    #[serde(default)]
+    pub unclean_leader_election_enable: Option<bool>,
+    #[serde(default)]
+    pub min_insync_replicas: Option<u32>,
+    #[serde(default)]
+    pub default_replication_factor: Option<u32>,
+    #[serde(default)]
+    pub offsets_topic_num_partitions: Option<u32>,
+    #[serde(default)]
+    pub offsets_topic_replication_factor: Option<u32>,
+    #[serde(default)]
+    pub controller_quorum_append_linger_ms: Option<MsDuration>,
     pub topics: Vec<RawTopic>,
     #[serde(default)]
     pub producers: Vec<RawProducer>,
@@ -71,6 +98,15 @@ pub struct RawTopic {
     pub segment_ms: Option<MsDuration>,
     #[serde(default)]
     pub segment_bytes: Option<u64>,
+    #[serde(default)]
+    pub replication_factor: Option<u32>,
+    #[serde(default)]
+    pub min_insync_replicas: Option<u32>,
+    #[serde(default)]
+    pub unclean_leader_election_enable: Option<bool>,
+    /// One broker list per partition the topic starts with (the first broker is the preferred leader).
+    #[serde(default)]
+    pub replicas: Option<Vec<Vec<u32>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +129,22 @@ pub struct RawProducer {
     pub batch_size: Option<u64>,
     #[serde(default)]
     pub record_size: Option<u64>,
+    #[serde(default)]
+    pub acks: Option<crate::scenario::cluster::Acks>,
+    #[serde(default)]
+    pub enable_idempotence: Option<bool>,
+    #[serde(default)]
+    pub retries: Option<i64>,
+    #[serde(default)]
+    pub delivery_timeout_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub request_timeout_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub max_in_flight_requests_per_connection: Option<u32>,
+    #[serde(default)]
+    pub retry_backoff_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub retry_backoff_max_ms: Option<MsDuration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -439,6 +491,16 @@ pub struct RawAction {
     pub add_consumer: Option<RawAddConsumer>,
     #[serde(default)]
     pub add_partitions: Option<RawAddPartitions>,
+    #[serde(default)]
+    pub crash_broker: Option<RawBrokerTarget>,
+    #[serde(default)]
+    pub stop_broker: Option<RawBrokerTarget>,
+    #[serde(default)]
+    pub start_broker: Option<RawBrokerTarget>,
+    #[serde(default)]
+    pub isolate_broker: Option<RawIsolateBroker>,
+    #[serde(default)]
+    pub slow_broker: Option<RawSlowBroker>,
 }
 
 consumer_settings! {
