@@ -2,6 +2,8 @@
 //! leaders, each partition's replicas, ISR and high watermark, and what the producers'
 //! acks, retries and idempotence make of a failure. `../shared/replication.md` is the fact sheet.
 
+pub mod placement;
+
 use crate::kafka::world::World;
 use crate::scenario::plan::Action;
 
