@@ -15,7 +15,9 @@ timeline:
   - {at: 5s, crash: c1}
 "#;
 
-fn check(yaml: &str, expect: &[&str]) {
+/// `yaml` is refused by `validate` and `run` alike: exit 2, the file named, each of `expect` in the
+/// message, no panic, and nothing written.
+pub fn check(yaml: &str, expect: &[&str]) {
     let dir = temp_dir(&format!("bad-{:016x}", digest(yaml.as_bytes())));
     let file = dir.join("scenario.yaml");
     std::fs::write(&file, yaml).unwrap();

@@ -5,7 +5,11 @@ use super::units::{Duration, MsDuration, Rate, parse_duration};
 use serde::{Deserialize, Deserializer, de};
 use serde_yaml::Value;
 
+mod cluster;
 mod forms;
+
+pub use cluster::{RawBrokerTarget, RawIsolateBroker, RawSlowBroker};
+pub use forms::RawHang;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +32,31 @@ pub struct RawScenario {
     /// How LinkedIn's Burrow judges lag status (its settings by its names).
     #[serde(default)]
     pub burrow: Option<RawBurrow>,
+    /// The brokers (issue 24): how many, and their settings by Kafka's names.
+    #[serde(default)]
+    pub brokers: Option<u32>,
+    #[serde(default)]
+    pub broker_heartbeat_interval_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub broker_session_timeout_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub replica_lag_time_max_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub replica_fetch_wait_max_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub replica_fetch_max_bytes: Option<i64>,
+    #[serde(default)]
+    pub unclean_leader_election_enable: Option<bool>,
+    #[serde(default)]
+    pub min_insync_replicas: Option<u32>,
+    #[serde(default)]
+    pub default_replication_factor: Option<u32>,
+    #[serde(default)]
+    pub offsets_topic_num_partitions: Option<u32>,
+    #[serde(default)]
+    pub offsets_topic_replication_factor: Option<u32>,
+    #[serde(default)]
+    pub controller_quorum_append_linger_ms: Option<MsDuration>,
     pub topics: Vec<RawTopic>,
     #[serde(default)]
     pub producers: Vec<RawProducer>,
@@ -69,6 +98,15 @@ pub struct RawTopic {
     pub segment_ms: Option<MsDuration>,
     #[serde(default)]
     pub segment_bytes: Option<u64>,
+    #[serde(default)]
+    pub replication_factor: Option<u32>,
+    #[serde(default)]
+    pub min_insync_replicas: Option<u32>,
+    #[serde(default)]
+    pub unclean_leader_election_enable: Option<bool>,
+    /// One broker list per partition the topic starts with (the first broker is the preferred leader).
+    #[serde(default)]
+    pub replicas: Option<Vec<Vec<u32>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +129,22 @@ pub struct RawProducer {
     pub batch_size: Option<u64>,
     #[serde(default)]
     pub record_size: Option<u64>,
+    #[serde(default)]
+    pub acks: Option<crate::scenario::cluster::Acks>,
+    #[serde(default)]
+    pub enable_idempotence: Option<bool>,
+    #[serde(default)]
+    pub retries: Option<i64>,
+    #[serde(default)]
+    pub delivery_timeout_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub request_timeout_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub max_in_flight_requests_per_connection: Option<u32>,
+    #[serde(default)]
+    pub retry_backoff_ms: Option<MsDuration>,
+    #[serde(default)]
+    pub retry_backoff_max_ms: Option<MsDuration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -437,6 +491,16 @@ pub struct RawAction {
     pub add_consumer: Option<RawAddConsumer>,
     #[serde(default)]
     pub add_partitions: Option<RawAddPartitions>,
+    #[serde(default)]
+    pub crash_broker: Option<RawBrokerTarget>,
+    #[serde(default)]
+    pub stop_broker: Option<RawBrokerTarget>,
+    #[serde(default)]
+    pub start_broker: Option<RawBrokerTarget>,
+    #[serde(default)]
+    pub isolate_broker: Option<RawIsolateBroker>,
+    #[serde(default)]
+    pub slow_broker: Option<RawSlowBroker>,
 }
 
 consumer_settings! {
@@ -502,53 +566,6 @@ impl<'de> Deserialize<'de> for RawPauseTarget {
             }
         }
     }
-}
-
-/// `hang: c1` (for good, until a `start` or `crash`) or `hang: {consumer: c1, for: 15s}`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RawHang {
-    pub consumer: String,
-    pub for_: Option<crate::sim::SimDuration>,
-}
-
-const HANG_FORMS: &str = "CONSUMER or {consumer: NAME, for: 15s}";
-
-impl<'de> Deserialize<'de> for RawHang {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        via_value(d, parse_hang)
-    }
-}
-
-fn parse_hang(v: &Value) -> Result<RawHang, String> {
-    if let Value::String(s) = v {
-        return Ok(RawHang { consumer: s.clone(), for_: None });
-    }
-    let Value::Mapping(m) = v else { return Err(format!("expected {HANG_FORMS}, found {}", show(v))) };
-    let mut hang = RawHang { consumer: String::new(), for_: None };
-    let mut named = false;
-    for (k, val) in m {
-        match k.as_str() {
-            Some("consumer") => {
-                hang.consumer = val.as_str().ok_or("`consumer`: the name must be a string")?.to_string();
-                named = true;
-            }
-            Some("for") => {
-                let d = value_duration(val, "`for`")?;
-                if d.is_zero() {
-                    return Err(
-                        "`for`: 0s is not allowed; a hang lasts a positive time (omit `for` to hang until a `start` or `crash`)"
-                            .into(),
-                    );
-                }
-                hang.for_ = Some(d);
-            }
-            _ => return Err(format!("`{}` is not allowed; expected {HANG_FORMS}", show(k))),
-        }
-    }
-    if !named {
-        return Err(format!("`consumer` is missing; expected {HANG_FORMS}"));
-    }
-    Ok(hang)
 }
 
 /// Where a seek or an offset reset goes (KafkaConsumer.seek*, kafka-consumer-groups --reset-offsets).
@@ -724,29 +741,4 @@ fn value_duration(v: &Value, what: &str) -> Result<crate::sim::SimDuration, Stri
 
 fn show(v: &Value) -> String {
     serde_yaml::to_string(v).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::SimDuration;
-
-    fn yaml(s: &str) -> Value {
-        serde_yaml::from_str(s).unwrap()
-    }
-
-    #[test]
-    fn hang_forms() {
-        assert_eq!(parse_hang(&yaml("c1")), Ok(RawHang { consumer: "c1".into(), for_: None }));
-        assert_eq!(
-            parse_hang(&yaml("{consumer: c1, for: 15s}")),
-            Ok(RawHang { consumer: "c1".into(), for_: Some(SimDuration::from_secs(15)) })
-        );
-        assert_eq!(parse_hang(&yaml("{consumer: c1}")), Ok(RawHang { consumer: "c1".into(), for_: None }));
-        assert!(parse_hang(&yaml("{consumer: c1, for: 0s}")).unwrap_err().contains("positive"));
-        assert!(parse_hang(&yaml("{for: 1s}")).unwrap_err().contains("`consumer` is missing"));
-        assert!(parse_hang(&yaml("{consumer: c1, until: 1s}")).unwrap_err().contains("`until` is not allowed"));
-        assert!(parse_hang(&yaml("{consumer: [c1]}")).unwrap_err().contains("must be a string"));
-        assert!(parse_hang(&yaml("3")).unwrap_err().contains("expected CONSUMER"));
-    }
 }

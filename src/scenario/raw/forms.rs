@@ -1,5 +1,5 @@
-//! The structured forms of `keys` and `processing`, read at the value so a mistake is reported at
-//! its own line and column.
+//! The structured forms of `keys`, `processing` and `hang`, read at the value so a mistake is
+//! reported at its own line and column.
 
 use super::{Keys, Processing, Value, show, single_key, value_duration, via_value};
 use serde::{Deserialize, Deserializer};
@@ -91,6 +91,53 @@ fn parse_processing(v: &Value) -> Result<Processing, String> {
     }
 }
 
+/// `hang: c1` (for good, until a `start` or `crash`) or `hang: {consumer: c1, for: 15s}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawHang {
+    pub consumer: String,
+    pub for_: Option<crate::sim::SimDuration>,
+}
+
+const HANG_FORMS: &str = "CONSUMER or {consumer: NAME, for: 15s}";
+
+impl<'de> Deserialize<'de> for RawHang {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        via_value(d, parse_hang)
+    }
+}
+
+fn parse_hang(v: &Value) -> Result<RawHang, String> {
+    if let Value::String(s) = v {
+        return Ok(RawHang { consumer: s.clone(), for_: None });
+    }
+    let Value::Mapping(m) = v else { return Err(format!("expected {HANG_FORMS}, found {}", show(v))) };
+    let mut hang = RawHang { consumer: String::new(), for_: None };
+    let mut named = false;
+    for (k, val) in m {
+        match k.as_str() {
+            Some("consumer") => {
+                hang.consumer = val.as_str().ok_or("`consumer`: the name must be a string")?.to_string();
+                named = true;
+            }
+            Some("for") => {
+                let d = value_duration(val, "`for`")?;
+                if d.is_zero() {
+                    return Err(
+                        "`for`: 0s is not allowed; a hang lasts a positive time (omit `for` to hang until a `start` or `crash`)"
+                            .into(),
+                    );
+                }
+                hang.for_ = Some(d);
+            }
+            _ => return Err(format!("`{}` is not allowed; expected {HANG_FORMS}", show(k))),
+        }
+    }
+    if !named {
+        return Err(format!("`consumer` is missing; expected {HANG_FORMS}"));
+    }
+    Ok(hang)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +172,19 @@ mod tests {
         assert!(parse_processing(&yaml("{lognormal: {median: 1ms, sigma: 0.5}}")).is_ok());
         assert!(parse_processing(&yaml("{poisson: 1ms}")).unwrap_err().contains("expected one of"));
         assert!(parse_processing(&yaml("3")).is_err());
+    }
+    #[test]
+    fn hang_forms() {
+        assert_eq!(parse_hang(&yaml("c1")), Ok(RawHang { consumer: "c1".into(), for_: None }));
+        assert_eq!(
+            parse_hang(&yaml("{consumer: c1, for: 15s}")),
+            Ok(RawHang { consumer: "c1".into(), for_: Some(SimDuration::from_secs(15)) })
+        );
+        assert_eq!(parse_hang(&yaml("{consumer: c1}")), Ok(RawHang { consumer: "c1".into(), for_: None }));
+        assert!(parse_hang(&yaml("{consumer: c1, for: 0s}")).unwrap_err().contains("positive"));
+        assert!(parse_hang(&yaml("{for: 1s}")).unwrap_err().contains("`consumer` is missing"));
+        assert!(parse_hang(&yaml("{consumer: c1, until: 1s}")).unwrap_err().contains("`until` is not allowed"));
+        assert!(parse_hang(&yaml("{consumer: [c1]}")).unwrap_err().contains("must be a string"));
+        assert!(parse_hang(&yaml("3")).unwrap_err().contains("expected CONSUMER"));
     }
 }

@@ -24,3 +24,6 @@ pub const MAX_SIGMA: f64 = 10.0;
 pub const MAX_KEYS: u64 = 10_000_000;
 /// The most commits and broker offsets Burrow may keep per partition here.
 pub const MAX_BURROW_INTERVALS: u32 = 1_000;
+/// The most brokers a cluster may have: enough for every failure story, few enough that
+/// per-broker charts and tables stay readable.
+pub(super) const MAX_BROKERS: u32 = 64;

@@ -9,9 +9,11 @@ use crate::sim::SimDuration;
 
 mod bounds;
 mod burrow;
+mod cluster;
 mod config;
 mod consumer_protocol;
 mod consumers;
+mod delivery;
 mod groups;
 mod producers;
 mod timeline;
@@ -42,12 +44,13 @@ impl Checker<'_> {
     }
 }
 
-/// Checks `raw` (read from `file`) section by section: the scenario as a whole, topics,
-/// producers, groups with their consumers, timeline, burrow, expectations.
+/// Checks `raw` (read from `file`) section by section: the scenario as a whole, the brokers,
+/// topics, producers, groups with their consumers, timeline, burrow, expectations.
 pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
     let ck = Checker { file };
     let (duration, sample_interval) = whole::check_whole(&ck, &raw)?;
-    let topics = topics::check_topics(&ck, &raw.topics)?;
+    let cluster = cluster::check_cluster(&ck, &raw)?;
+    let topics = topics::check_topics(&ck, &raw, &cluster)?;
     let topic_names = topics::TopicNames::new(&topics);
     let (producers, producer_index) = producers::check_producers(&ck, &raw.producers, &topic_names)?;
     let groups::CheckedGroups { groups, group_ids, consumer_index } =
@@ -58,10 +61,11 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         groups: &groups,
         group_ids: &group_ids,
         consumers: &consumer_index,
+        brokers: cluster.brokers,
     };
-    let (timeline, partition_changes) = timeline::check_timeline(&ck, &raw.timeline, duration, &named)?;
+    let checked = timeline::check_timeline(&ck, &raw.timeline, duration, &named)?;
     let mut topics = topics;
-    timeline::grow_partitions(&ck, &mut topics, partition_changes)?;
+    let timeline = timeline::finish_timeline(&ck, &mut topics, checked)?;
 
     let burrow = burrow::check_burrow(&ck, raw.burrow.as_ref())?;
     let expect = super::expect::parse(file, &raw.expect)?;
@@ -78,7 +82,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
             .max(SimDuration::from_millis(1)),
         initial_task_delay: raw.log_initial_task_delay_ms.map_or(defaults::INITIAL_TASK_DELAY, |d| d.0),
         burrow,
-        cluster: Default::default(),
+        cluster,
         topics,
         producers,
         groups,

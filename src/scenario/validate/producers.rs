@@ -1,4 +1,5 @@
-//! The `producers:` section: each producer's name, topic, batching, record size, rate and keys.
+//! The `producers:` section: each producer's name, topic, batching, record size, rate, keys and
+//! delivery settings.
 
 use super::Checker;
 use super::bounds::{MAX_BATCH_BYTES, MAX_KEYS};
@@ -29,7 +30,7 @@ pub(super) fn check_producers(
     Ok((producers, producer_index))
 }
 
-/// Producer `p`'s topic, batch and record sizes, rate and key space; defaults filled in.
+/// Producer `p`'s topic, batch and record sizes, rate, key space and delivery; defaults filled in.
 fn producer_plan(
     ck: &Checker,
     path: &str,
@@ -58,6 +59,8 @@ fn producer_plan(
     if key_space > MAX_KEYS {
         return Err(ck.err(format!("{path}.keys"), format!("{key_space} keys; at most {} are supported", MAX_KEYS)));
     }
+    let linger = p.linger_ms.map_or(defaults::LINGER, |d| d.0);
+    let delivery = super::delivery::producer_delivery(ck, path, p, linger)?;
     Ok(ProducerPlan {
         name: p.name.clone(),
         topic,
@@ -65,9 +68,9 @@ fn producer_plan(
         arrival: p.arrival.unwrap_or(Arrival::Poisson),
         keys: p.keys.clone().unwrap_or(Keys::None),
         partitioner: p.partitioner.unwrap_or(PartitionerKind::Default),
-        linger: p.linger_ms.map_or(defaults::LINGER, |d| d.0),
+        linger,
         batch_size,
         record_size,
-        delivery: Default::default(),
+        delivery,
     })
 }

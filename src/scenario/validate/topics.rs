@@ -1,16 +1,21 @@
-//! The `topics:` section: each topic's name, partition count and log settings; and finding a
-//! checked topic by the name another section gives.
+//! The `topics:` section: each topic's name, partition count, log settings and replication;
+//! and finding a checked topic by the name another section gives.
 
 use super::Checker;
 use super::bounds::{MAX_BATCH_BYTES, MAX_PARTITIONS};
+use crate::scenario::cluster::ClusterPlan;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::plan::{TopicPlan, defaults};
-use crate::scenario::raw::RawTopic;
+use crate::scenario::raw::{RawScenario, RawTopic};
 use std::collections::BTreeMap;
 
-pub(super) fn check_topics(ck: &Checker, raw: &[RawTopic]) -> Result<Vec<TopicPlan>, ScenarioError> {
-    check_names_and_partitions(ck, raw)?;
-    raw.iter().enumerate().map(|(i, t)| topic_plan(ck, i, t)).collect()
+pub(super) fn check_topics(
+    ck: &Checker,
+    raw: &RawScenario,
+    cluster: &ClusterPlan,
+) -> Result<Vec<TopicPlan>, ScenarioError> {
+    check_names_and_partitions(ck, &raw.topics)?;
+    raw.topics.iter().enumerate().map(|(i, t)| topic_plan(ck, raw, i, t, cluster)).collect()
 }
 
 /// At least one topic; each named, once, with 1 to MAX_PARTITIONS partitions, and no more than
@@ -42,8 +47,14 @@ fn check_names_and_partitions(ck: &Checker, raw: &[RawTopic]) -> Result<(), Scen
     Ok(())
 }
 
-/// Topic `i`'s retention and segment settings, defaults filled in.
-fn topic_plan(ck: &Checker, i: usize, t: &RawTopic) -> Result<TopicPlan, ScenarioError> {
+/// Topic `i`'s retention, segment and replication settings, defaults filled in.
+fn topic_plan(
+    ck: &Checker,
+    raw: &RawScenario,
+    i: usize,
+    t: &RawTopic,
+    cluster: &ClusterPlan,
+) -> Result<TopicPlan, ScenarioError> {
     let retention_bytes = match t.retention_bytes {
         None | Some(-1) => None,
         Some(b) if b > 0 => Some(b as u64),
@@ -65,6 +76,7 @@ fn topic_plan(ck: &Checker, i: usize, t: &RawTopic) -> Result<TopicPlan, Scenari
     if segment_ms.is_zero() {
         return Err(ck.err(format!("topics[{i}].segment_ms"), "must be longer than 0 (Kafka's default: 7 days)"));
     }
+    let replication = super::cluster::topic_replication(ck, raw, i, t, cluster)?;
     Ok(TopicPlan {
         name: t.name.clone(),
         partitions: t.partitions,
@@ -73,7 +85,7 @@ fn topic_plan(ck: &Checker, i: usize, t: &RawTopic) -> Result<TopicPlan, Scenari
         retention_bytes,
         segment_ms,
         segment_bytes,
-        replication: Default::default(),
+        replication,
     })
 }
 
