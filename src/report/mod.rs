@@ -3,6 +3,7 @@
 
 pub mod charts;
 mod cluster_events;
+pub mod cluster_summary;
 pub mod console;
 pub mod events;
 pub mod expectations;
