@@ -13,6 +13,7 @@ pub mod lag;
 pub mod narrate;
 pub mod num;
 pub mod page;
+pub mod page_cluster;
 pub mod page_top;
 pub mod run_charts;
 pub mod summary;
