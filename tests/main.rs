@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod cluster_outputs;
 mod compare;
 mod consumer_protocol;
 mod determinism;
