@@ -466,7 +466,7 @@ fn a_world_too_big_for_memory_is_refused_with_the_estimate() {
         assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
         assert!(err.contains("group state: 300 groups x 10000 partitions"), "{cmd:?}: {err}");
         // compare holds two worlds, with their metrics rows.
-        let size = if cmd[0] == "compare" { "needs about 19.4 GB" } else { "needs about 6.2 GB" };
+        let size = if cmd[0] == "compare" { "needs about 20.4 GB" } else { "needs about 6.2 GB" };
         assert!(err.contains(size), "{cmd:?}: {err}");
         assert!(err.contains("--max-memory"), "{err}");
     }

@@ -260,7 +260,13 @@ fn findings_md(out: &mut String, sides: [(&str, &Value); 2]) {
         }
         for f in found {
             let text = f["text"].as_str().unwrap_or("").replace('|', "/");
-            out.push_str(&format!("| {side} | {} | {text} |\n", f["group"].as_str().unwrap_or("")));
+            // A producer's finding (the cluster's) has no group: it names the producer instead.
+            let who = match (f["group"].as_str(), f["producer"].as_str()) {
+                (Some(g), _) => g.to_string(),
+                (None, Some(p)) => format!("producer {p}"),
+                (None, None) => String::new(),
+            };
+            out.push_str(&format!("| {side} | {who} | {text} |\n"));
         }
     }
 }

@@ -17,7 +17,6 @@ fn broker(b: Option<u32>) -> Value {
 
 /// One cluster event's fields.
 pub(super) fn cluster_fields(n: &Names, e: &ClusterEvent, put: &mut dyn FnMut(&str, Value)) {
-    let producer = |p: u32| json!(n.plan.producers[p as usize].name);
     match e {
         ClusterEvent::BrokerCrashed { broker: b }
         | ClusterEvent::BrokerShuttingDown { broker: b }
@@ -56,6 +55,27 @@ pub(super) fn cluster_fields(n: &Names, e: &ClusterEvent, put: &mut dyn FnMut(&s
             put("to_offset", json!(to));
             put("records", json!(from - to));
         }
+        ClusterEvent::ProduceFailed { .. }
+        | ClusterEvent::ProduceResumed { .. }
+        | ClusterEvent::RecordsLost { .. }
+        | ClusterEvent::DuplicatesWritten { .. } => producer_fields(n, e, put),
+        ClusterEvent::CoordinatorMoved { group, offsets_partition, from, to } => {
+            put("group", json!(n.group(*group)));
+            put("offsets_partition", json!(format!("__consumer_offsets-{offsets_partition}")));
+            put("from_broker", broker(*from));
+            put("to_broker", broker(*to));
+        }
+        ClusterEvent::CoordinatorLoaded { group, broker: b } => {
+            put("group", json!(n.group(*group)));
+            put("broker", json!(b));
+        }
+    }
+}
+
+/// A producer's event's fields: the producer and partition first, then what befell them.
+fn producer_fields(n: &Names, e: &ClusterEvent, put: &mut dyn FnMut(&str, Value)) {
+    let producer = |p: u32| json!(n.plan.producers[p as usize].name);
+    match e {
         ClusterEvent::ProduceFailed { producer: p, partition, error } => {
             put("producer", producer(*p));
             put("partition", json!(n.partition(*partition)));
@@ -77,15 +97,6 @@ pub(super) fn cluster_fields(n: &Names, e: &ClusterEvent, put: &mut dyn FnMut(&s
             put("partition", json!(n.partition(*partition)));
             put("records", json!(records));
         }
-        ClusterEvent::CoordinatorMoved { group, offsets_partition, from, to } => {
-            put("group", json!(n.group(*group)));
-            put("offsets_partition", json!(format!("__consumer_offsets-{offsets_partition}")));
-            put("from_broker", broker(*from));
-            put("to_broker", broker(*to));
-        }
-        ClusterEvent::CoordinatorLoaded { group, broker: b } => {
-            put("group", json!(n.group(*group)));
-            put("broker", json!(b));
-        }
+        other => unreachable!("{} is not a producer's event", other.kind()),
     }
 }

@@ -20,6 +20,12 @@ pub fn run_summary(w: &Run) -> String {
         n(&s["events_processed"]),
         n(&s["records_produced"]),
     );
+    if let Some(brokers) = s["brokers"].as_object() {
+        // Findings about producers have no group: they open the cluster's block.
+        let mine: Vec<&str> =
+            found.iter().filter(|f| f.get("producer").is_some()).filter_map(|f| f["text"].as_str()).collect();
+        cluster_block(&mut out, brokers, &s["producers"], &mine);
+    }
     if let Some(groups) = s["groups"].as_object() {
         for (id, g) in groups {
             let mine: Vec<&str> =
@@ -32,6 +38,53 @@ pub fn run_summary(w: &Run) -> String {
         }
     }
     out.trim_end().to_string()
+}
+
+/// The cluster (a scenario with `brokers:`): its findings, each broker's state at the end and
+/// time down, then what each producer sent, had acknowledged, lost and wrote twice, and its
+/// longest stretch unable to write a partition.
+fn cluster_block(out: &mut String, brokers: &Map<String, Value>, producers: &Value, found: &[&str]) {
+    let _ = writeln!(out, "\n  cluster ({} brokers)", brokers.len());
+    for f in found {
+        let _ = writeln!(out, "    * {f}");
+    }
+    if found.is_empty() {
+        let _ =
+            writeln!(out, "    * nothing stood out: no record lost or written twice, no long outage for a producer");
+    }
+    let _ =
+        writeln!(out, "    {:<8} {:<14} {:>10} {:>22}", "broker", "state at end", "time down", "partitions led at end");
+    for (id, b) in brokers {
+        let _ = writeln!(
+            out,
+            "    {:<8} {:<14} {:>10} {:>22}",
+            id,
+            b["state"].as_str().unwrap_or(""),
+            dur(&b["down_ms"]),
+            n(&b["partitions_led"]),
+        );
+    }
+    for (name, p) in producers.as_object().into_iter().flatten() {
+        let causes: Vec<String> = p["lost_by_cause"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v.as_u64().is_some_and(|v| v > 0))
+            .map(|(c, v)| format!("{} {}", c.replace('_', " "), n(v)))
+            .collect();
+        let by = if causes.is_empty() { String::new() } else { format!(" ({})", causes.join(", ")) };
+        let _ = writeln!(
+            out,
+            "    producer {name}: sent {}, acknowledged {}, lost {}{by}, duplicates written {}, retries {}; could not write a partition for at most {} ({} over all its partitions)",
+            n(&p["records_sent"]),
+            n(&p["records_acked"]),
+            n(&p["lost"]),
+            n(&p["duplicates_written"]),
+            n(&p["retries"]),
+            dur(&p["unavailable_ms"]["max"]),
+            dur(&p["unavailable_ms"]["total"]),
+        );
+    }
 }
 
 /// A group's block: its findings first, then what it processed, its lag, and (by kind of group)

@@ -31,8 +31,21 @@ pub const METRICS_HEADER: [&str; 17] = [
     "share_lag",
 ];
 
+/// The columns a scenario that declares `brokers:` appends: the partition's leader (empty while
+/// offline), its high watermark and how many replicas its ISR has.
+pub const CLUSTER_COLUMNS: [&str; 3] = ["leader", "high_watermark", "isr_size"];
+
+/// metrics.csv's header: the cluster's columns only when the plan declares brokers (the file is
+/// opened before the run, so the plan says; the model fills the columns for the same plans).
+fn header(plan: &Plan) -> Vec<&'static str> {
+    let cluster = if plan.cluster.declared { &CLUSTER_COLUMNS[..] } else { &[] };
+    METRICS_HEADER.iter().chain(cluster).copied().collect()
+}
+
 /// Names a metrics row shows, by index, from the plan.
 pub struct RowNames {
+    /// Rows carry the cluster's columns.
+    cluster: bool,
     groups: Vec<String>,
     consumers: Vec<String>,
     /// Per partition id: its topic's name and its index as text.
@@ -42,6 +55,7 @@ pub struct RowNames {
 impl RowNames {
     pub fn new(plan: &Plan) -> Self {
         RowNames {
+            cluster: plan.cluster.declared,
             groups: plan.groups.iter().map(|g| g.id.clone()).collect(),
             consumers: plan.groups.iter().flat_map(|g| g.consumers.iter().map(|c| c.name.clone())).collect(),
             partitions: plan
@@ -55,7 +69,7 @@ impl RowNames {
 
 pub fn write_metrics(w: &Run, out: impl Write) -> anyhow::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(METRICS_HEADER)?;
+    csv.write_record(header(w.plan))?;
     let names = RowNames::new(w.plan);
     for row in &w.rec.metrics {
         write_metric_row(&mut csv, &names, row)?;
@@ -72,25 +86,35 @@ fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, n: &RowNames, row: &Metr
     // A share group's lag is KIP-1226's share lag (it has no committed offset).
     let lag = committed.map(|c| row.log_end_offset.saturating_sub(c)).or(share_lag);
     let owner = if row.owner == NONE_U32 { "" } else { n.consumers[row.owner as usize].as_str() };
-    csv.write_record([
-        time_ms(row.time).as_str(),
-        n.groups[row.group as usize].as_str(),
-        topic.as_str(),
-        index.as_str(),
-        row.log_end_offset.to_string().as_str(),
-        opt(committed).as_str(),
-        opt((row.position != NONE_U64).then_some(row.position)).as_str(),
-        opt(lag).as_str(),
-        owner,
-        if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
-        row.log_start_offset.to_string().as_str(),
-        row.backlog.to_string().as_str(),
-        row.lag_status.name(),
-        opt(some(row.spso)).as_str(),
-        opt(some(row.speo)).as_str(),
-        opt(some(row.in_flight)).as_str(),
-        opt(share_lag).as_str(),
-    ])
+    let cluster = n.cluster.then(|| {
+        let leader = (row.leader != NONE_U32).then_some(u64::from(row.leader));
+        let isr = (row.isr_size != NONE_U32).then_some(u64::from(row.isr_size));
+        [opt(leader), opt(some(row.high_watermark)), opt(isr)]
+    });
+    let cluster = cluster.iter().flatten().map(String::as_str);
+    csv.write_record(
+        [
+            time_ms(row.time).as_str(),
+            n.groups[row.group as usize].as_str(),
+            topic.as_str(),
+            index.as_str(),
+            row.log_end_offset.to_string().as_str(),
+            opt(committed).as_str(),
+            opt((row.position != NONE_U64).then_some(row.position)).as_str(),
+            opt(lag).as_str(),
+            owner,
+            if row.lag_ns == NONE_U64 { String::new() } else { time_ms(SimTime(row.lag_ns)) }.as_str(),
+            row.log_start_offset.to_string().as_str(),
+            row.backlog.to_string().as_str(),
+            row.lag_status.name(),
+            opt(some(row.spso)).as_str(),
+            opt(some(row.speo)).as_str(),
+            opt(some(row.in_flight)).as_str(),
+            opt(share_lag).as_str(),
+        ]
+        .into_iter()
+        .chain(cluster),
+    )
 }
 
 /// metrics.csv written while the run samples, so its rows never pile up in memory.
@@ -106,7 +130,7 @@ impl MetricsCsv {
     pub fn create(path: &Path, plan: &Plan) -> anyhow::Result<Self> {
         let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let mut csv = csv::Writer::from_writer(BufWriter::new(file));
-        csv.write_record(METRICS_HEADER)?;
+        csv.write_record(header(plan))?;
         Ok(MetricsCsv { csv, names: RowNames::new(plan), path: path.to_path_buf(), error: None })
     }
 }

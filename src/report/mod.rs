@@ -3,6 +3,7 @@
 
 pub mod charts;
 mod cluster_events;
+pub mod cluster_summary;
 pub mod console;
 pub mod events;
 pub mod expectations;
@@ -12,6 +13,7 @@ pub mod lag;
 pub mod narrate;
 pub mod num;
 pub mod page;
+pub mod page_cluster;
 pub mod page_top;
 pub mod run_charts;
 pub mod summary;

@@ -6,7 +6,7 @@
 
 use super::events::LoggedEvent;
 use super::num::time_ms_json;
-use super::run_charts::CHARTS;
+use super::run_charts::{CHARTS, CLUSTER_CHARTS};
 use crate::record::run::Run;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
@@ -65,7 +65,7 @@ pub fn read_charts(dir: &Path, names: &[&str]) -> anyhow::Result<Vec<Chart>> {
 
 /// An SVG file's text made fit to sit inside HTML: no namespace URL (HTML knows `<svg>`), and
 /// scaled by CSS to the width of its column (the viewBox keeps its proportions).
-fn inline_svg(svg: &str) -> String {
+pub(super) fn inline_svg(svg: &str) -> String {
     let svg = svg.trim();
     let svg = svg.strip_prefix("<?xml").map_or(svg, |rest| rest.split_once("?>").map_or(svg, |(_, s)| s.trim()));
     let Some(end) = svg.find('>') else { return String::new() };
@@ -384,7 +384,7 @@ fn events_block(out: &mut String, id: &str, events: &[Value]) {
         write!(out, "<script type=\"application/json\">{}</script></div>", script_json(&Value::Array(shown.to_vec())));
 }
 
-fn charts_block(out: &mut String, charts: &[Chart]) {
+fn charts_block<'a>(out: &mut String, charts: impl IntoIterator<Item = &'a Chart>) {
     for c in charts {
         let _ = write!(
             out,
@@ -451,20 +451,26 @@ fn scenario_block(out: &mut String, scenario: &str, overridden_seed: Option<u64>
 /// The page of one run.
 pub fn run_page(view: &RunView, description: &str, scenario: &str, overridden_seed: Option<u64>) -> String {
     let mut out = String::new();
-    let nav = [
-        ("findings", "what happened"),
-        ("charts", "charts"),
-        ("summary", "all figures"),
-        ("events", "event timeline"),
-        ("scenario", "scenario"),
-    ];
+    // The cluster's charts have a section of their own, after the others.
+    let (cluster, charts): (Vec<&Chart>, Vec<&Chart>) =
+        view.charts.iter().partition(|c| CLUSTER_CHARTS.contains(&c.name.as_str()));
+    let declared = view.summary.get("brokers").is_some();
+    let mut nav = vec![("findings", "what happened"), ("charts", "charts")];
+    if declared {
+        nav.push(("cluster", "cluster"));
+    }
+    nav.extend([("summary", "all figures"), ("events", "event timeline"), ("scenario", "scenario")]);
     head(&mut out, &format!("kafkasim: {}", view.heading), view.summary, description, &nav);
     // The answer first: what happened and why, the expectations, the charts; the tables after.
     super::page_top::findings_block(&mut out, view.summary);
     super::page_top::expectations_block(&mut out, &view.expectations);
     out.push_str("<section id=\"charts\"><h2>Charts</h2>");
-    charts_block(&mut out, &view.charts);
-    out.push_str("</section><section id=\"summary\"><h2>All figures</h2><div class=\"tables\">");
+    charts_block(&mut out, charts);
+    out.push_str("</section>");
+    if declared {
+        super::page_cluster::cluster_section(&mut out, view.summary, &cluster);
+    }
+    out.push_str("<section id=\"summary\"><h2>All figures</h2><div class=\"tables\">");
     summary_tables(&mut out, view.summary);
     out.push_str("</div></section><section id=\"events\"><h2>Event timeline</h2>");
     story_block(&mut out, &view.story);
@@ -603,7 +609,7 @@ pub fn run_view<'a>(w: &Run, summary: &'a Value, dir: &Path, heading: &str) -> a
         heading: heading.to_string(),
         summary,
         events: super::events::logged(w.plan, &w.rec.events).iter().map(event_value).collect(),
-        charts: read_charts(dir, &CHARTS)?,
+        charts: read_charts(dir, &[&CHARTS[..], &CLUSTER_CHARTS[..]].concat())?,
         story: super::narrate::story(w),
         expectations: super::expectations::evaluate(w.plan, summary),
     })

@@ -36,6 +36,7 @@ pub fn findings_block(out: &mut String, summary: &Value) {
         key_figures(out, g);
         out.push_str("</div>");
     }
+    super::page_cluster::cluster_card(out, summary);
     out.push_str("</div></section>");
 }
 

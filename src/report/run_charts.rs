@@ -2,9 +2,11 @@
 //! consumer has one palette slot for all of them (and for the charts of a compare, whose two runs
 //! share the plan), so a colour means the same thing everywhere.
 
+mod cluster;
 mod markers;
 mod ownership;
 
+pub use cluster::{CLUSTER_CHARTS, MAX_LEADER_ROWS, broker_rows, leader_rows, unavailability_rows};
 pub use markers::{action_markers, event_label, failure_markers, markers};
 pub use ownership::{ownership_rows, standbys};
 
@@ -43,6 +45,9 @@ pub fn write_all(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let waited = w.rec.group_samples.iter().any(|s| s.oldest_unprocessed_ns != NONE_U64 && s.oldest_unprocessed_ns > 0);
     if waited || w.rec.groups.iter().any(|g| !g.latency_per_second.is_empty()) {
         latency_chart(w, dir)?;
+    }
+    if w.rec.cluster.declared {
+        cluster::write_cluster(w, dir)?;
     }
     Ok(())
 }

@@ -65,7 +65,7 @@ pub fn summary(w: &Run) -> Value {
         }
     }
     let produced: u64 = end.partitions.iter().map(|p| p.log_end_offset).sum();
-    json!({
+    let mut summary = json!({
         "scenario": w.plan.name,
         "seed": w.plan.seed,
         "duration_ms": w.plan.duration.as_millis(),
@@ -74,19 +74,34 @@ pub fn summary(w: &Run) -> Value {
         "findings": findings_json(w, &findings(w)),
         "topics": topics_json(w),
         "groups": groups,
-    })
+    });
+    // The cluster's keys follow the others, and only a scenario that declares `brokers:` has them.
+    if w.rec.cluster.declared
+        && let Some(obj) = summary.as_object_mut()
+    {
+        obj.insert("brokers".to_string(), Value::Object(super::cluster_summary::brokers_json(w)));
+        obj.insert("producers".to_string(), Value::Object(super::cluster_summary::producers_json(w)));
+    }
+    summary
 }
 
-/// Each topic's partitions at the end, with their log start and end offsets.
+/// Each topic's partitions at the end, with their log start and end offsets. With brokers,
+/// `partitions` lists each partition's leader and ISR instead of counting them (the output
+/// contract's `topics.<name>.partitions`; its length is the count).
 fn topics_json(w: &Run) -> Map<String, Value> {
     let mut topics = Map::new();
     for (ti, t) in w.plan.topics.iter().enumerate() {
         let parts: Vec<u32> = existing(w, ti);
         let leo: Vec<u64> = parts.iter().map(|&p| w.end.partitions[p as usize].log_end_offset).collect();
         let lso: Vec<u64> = parts.iter().map(|&p| w.end.partitions[p as usize].log_start_offset).collect();
+        let partitions = if w.rec.cluster.declared {
+            super::cluster_summary::partitions_json(w, &parts)
+        } else {
+            json!(parts.len())
+        };
         topics.insert(
             t.name.clone(),
-            json!({ "partitions": parts.len(), "log_end_offsets": leo, "log_start_offsets": lso }),
+            json!({ "partitions": partitions, "log_end_offsets": leo, "log_start_offsets": lso }),
         );
     }
     topics
@@ -175,7 +190,11 @@ fn group_json(w: &Run, gi: usize, series: &Series) -> Value {
 
 /// `map` with `entries` inserted right after `key` (at the end if it has no such key), so
 /// related figures sit together in summary.json's key order.
-fn insert_after<const N: usize>(map: Map<String, Value>, key: &str, entries: [(&str, Value); N]) -> Map<String, Value> {
+pub(crate) fn insert_after<const N: usize>(
+    map: Map<String, Value>,
+    key: &str,
+    entries: [(&str, Value); N],
+) -> Map<String, Value> {
     let mut out = Map::new();
     let mut entries = Some(entries);
     for (k, v) in map {

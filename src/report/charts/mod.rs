@@ -101,6 +101,9 @@ pub struct Span {
     pub faded: bool,
     /// A consumer-protocol partition between owners: its target is another member's.
     pub handover: Handover,
+    /// A fixed colour (a state's, in a state chart) instead of a palette slot; `faded` then
+    /// hatches it.
+    pub rgb: Option<(u8, u8, u8)>,
 }
 
 /// Where a consumer-protocol partition stands against its target assignment (KIP-848). Both
@@ -217,6 +220,33 @@ pub fn ownership_chart(
 ) -> anyhow::Result<()> {
     render::ensure_font()?;
     let scene = ownership::scene(title, rows, x_end, markers);
+    render::write_files(&scene, png, svg)
+}
+
+/// One entry of a state chart's legend: a label, its colour, and whether its spans are
+/// hatched (`Span::faded`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LegendItem {
+    pub label: String,
+    pub rgb: (u8, u8, u8),
+    pub hatched: bool,
+}
+
+/// A timeline of states, laid out as the ownership chart (one row per broker, partition or
+/// producer, each span in its state's colour: `Span::rgb` or a palette slot). `legend`: the
+/// entries in the caller's order (states have a natural order that sorting by name would
+/// lose); None: the owners in sorted-name order, as the ownership chart lists them.
+pub fn state_chart(
+    png: &Path,
+    svg: &Path,
+    title: &str,
+    rows: &[OwnershipRow],
+    x_end: f64,
+    markers: &[Marker],
+    legend: Option<&[LegendItem]>,
+) -> anyhow::Result<()> {
+    render::ensure_font()?;
+    let scene = ownership::state_scene(title, rows, x_end, markers, legend);
     render::write_files(&scene, png, svg)
 }
 

@@ -26,13 +26,49 @@ const REVOKING_LABEL: &str = "waiting to be revoked";
 const AWAITING_LABEL: &str = "waiting for its new owner";
 
 pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[Marker]) -> Scene {
-    let x_end = x_extent(rows, x_end);
     if rows.is_empty() {
         return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show: no partition and no consumer.");
     }
     let fills = Fills::new(rows);
     let entries = legend_entries(rows, &fills);
-    let lay = Layout::new(title, rows, &entries, x_end, markers);
+    draw_scene(title, rows, x_end, markers, &fills, &entries)
+}
+
+/// A state chart (`super::state_chart`): the same layout, with the caller's legend if given.
+pub(super) fn state_scene(
+    title: &str,
+    rows: &[OwnershipRow],
+    x_end: f64,
+    markers: &[Marker],
+    legend: Option<&[super::LegendItem]>,
+) -> Scene {
+    if rows.is_empty() {
+        return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show.");
+    }
+    let fills = Fills::new(rows);
+    let entries = match legend {
+        Some(items) => items
+            .iter()
+            .map(|i| LegendEntry {
+                pattern: if i.hatched { DOWN_PATTERN } else { 0 },
+                ..legend_entry(&i.label, Rgb(i.rgb.0, i.rgb.1, i.rgb.2))
+            })
+            .collect(),
+        None => legend_entries(rows, &fills),
+    };
+    draw_scene(title, rows, x_end, markers, &fills, &entries)
+}
+
+fn draw_scene(
+    title: &str,
+    rows: &[OwnershipRow],
+    x_end: f64,
+    markers: &[Marker],
+    fills: &Fills,
+    entries: &[LegendEntry],
+) -> Scene {
+    let x_end = x_extent(rows, x_end);
+    let lay = Layout::new(title, rows, entries, x_end, markers);
     let plot = &lay.plot;
 
     // Drawn back to front: stripes and grid, the spans, marker lines, notes over them, the frame,
@@ -42,14 +78,14 @@ pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[M
         scene.fill_rect(plot.left, lay.row_y(i), plot.right, lay.row_y(i + 1) - 1, STRIPE);
     }
     plot.draw_x_grid(&mut scene, true);
-    draw_spans(&mut scene, &lay, rows, &fills, x_end);
+    draw_spans(&mut scene, &lay, rows, fills, x_end);
     lay.marks.draw_lines(&mut scene, lay.band_top, plot);
     draw_notes(&mut scene, &lay, rows);
     plot.draw_frame(&mut scene);
     draw_row_labels(&mut scene, &lay, rows);
     lay.marks.draw_labels(&mut scene, lay.band_top);
     lay.marks.draw_list(&mut scene, 12, lay.height - lay.list - 6);
-    draw_legend(&mut scene, plot.right + 8, plot.top, lay.height - 8 - lay.list, &entries, Swatch::Box);
+    draw_legend(&mut scene, plot.right + 8, plot.top, lay.height - 8 - lay.list, entries, Swatch::Box);
     draw_title(&mut scene, title);
     plot.draw_x_label(&mut scene, "virtual time (s)");
     scene
@@ -78,7 +114,8 @@ impl<'a> Fills<'a> {
     /// Owners without a slot of their own get the slots in sorted-name order.
     fn new(rows: &'a [OwnershipRow]) -> Self {
         let spans = rows.iter().flat_map(|r| r.spans.iter());
-        let mut names: Vec<&str> = spans.filter(|s| s.color.is_none()).filter_map(|s| s.owner.as_deref()).collect();
+        let mut names: Vec<&str> =
+            spans.filter(|s| s.color.is_none() && s.rgb.is_none()).filter_map(|s| s.owner.as_deref()).collect();
         names.sort_by(|a, b| natural_cmp(a, b));
         names.dedup();
         Fills { by_name: names.iter().enumerate().map(|(i, n)| (*n, i)).collect() }
@@ -88,6 +125,9 @@ impl<'a> Fills<'a> {
     /// when no one owns it.
     fn of(&self, s: &Span) -> Option<(Rgb, u8)> {
         let o = s.owner.as_deref()?;
+        if let Some((r, g, b)) = s.rgb {
+            return Some((Rgb(r, g, b), if s.faded { DOWN_PATTERN } else { 0 }));
+        }
         let slot = s.color.unwrap_or_else(|| self.by_name.get(o).copied().unwrap_or(0));
         Some((palette(slot), if s.faded { DOWN_PATTERN } else { variant(slot) }))
     }

@@ -1,7 +1,7 @@
 //! Failures and what they left unread: a consumer that crashed, hung, timed out its poll or ran
 //! out of memory, and a rebalance the run ended in the middle of.
 
-use super::{Finding, Names, ms_value, plural};
+use super::{About, Finding, Names, ms_value, plural};
 use crate::record::event::{RebalanceReason, What};
 use crate::record::run::{ConsumerState, Run};
 use crate::report::num::{count, human_ns};
@@ -89,7 +89,7 @@ pub(super) fn unowned(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         );
         out.push(Finding {
             kind: "unowned",
-            group: gi,
+            about: About::Group(gi),
             consumers: vec![c],
             partitions,
             from: ev.time,
@@ -170,7 +170,7 @@ pub(super) fn rebalance_in_progress(w: &Run, gi: usize, out: &mut Vec<Finding>) 
     let consumers = rb.waiting_for.iter().map(|&(c, _)| c as usize).collect();
     out.push(Finding {
         kind: "rebalance_in_progress_at_end",
-        group: gi,
+        about: About::Group(gi),
         consumers,
         partitions,
         from: rb.started,
@@ -234,7 +234,7 @@ pub(super) fn poll_timeouts(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         };
         out.push(Finding {
             kind: "poll_timeout",
-            group: gi,
+            about: About::Group(gi),
             consumers: vec![c],
             partitions: Vec::new(),
             from: last_poll,
@@ -258,7 +258,7 @@ pub(super) fn out_of_memory(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         let partitions = owned_before(w, gi, c, ev.time);
         out.push(Finding {
             kind: "out_of_memory",
-            group: gi,
+            about: About::Group(gi),
             consumers: vec![c],
             partitions,
             from: ev.time,

@@ -1,7 +1,7 @@
 //! Load: consumers that cannot keep up, consumers left idle, and Burrow's verdict on the lag.
 
 use super::failures::at;
-use super::{Finding, Names, ms_value, plural};
+use super::{About, Finding, Names, ms_value, plural};
 use crate::record::NONE_U32;
 use crate::record::burrow::LagStatus;
 use crate::record::event::What;
@@ -100,7 +100,7 @@ pub(super) fn overloaded(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     );
     out.push(Finding {
         kind: "overloaded",
-        group: gi,
+        about: About::Group(gi),
         consumers,
         partitions: loads.iter().flat_map(|l| l.partitions.iter().copied()).collect(),
         from: loads.iter().map(|l| l.since).max().unwrap_or(cps[0].time),
@@ -147,7 +147,7 @@ pub(super) fn standby(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     );
     out.push(Finding {
         kind: "standby",
-        group: gi,
+        about: About::Group(gi),
         consumers: idle.clone(),
         partitions: Vec::new(),
         from: since,
@@ -202,7 +202,7 @@ pub(super) fn lag_status(w: &Run, gi: usize, series: &[(SimTime, LagStatus)], ou
         );
         out.push(Finding {
             kind: "lag_status",
-            group: gi,
+            about: About::Group(gi),
             consumers: Vec::new(),
             partitions,
             from,

@@ -2,6 +2,7 @@
 //! counters, checkpoints, the state at the end) and never guessed. summary.json lists them in
 //! time order, and the console and the page lead with their sentences.
 
+mod cluster;
 mod failures;
 mod load;
 mod records;
@@ -15,9 +16,10 @@ use serde_json::{Value, json};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
     /// `unowned`, `rebalance_in_progress_at_end`, `rebalances`, `overloaded`, `standby`, `poll_timeout`,
-    /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `lock_window_full`, `lock_expiry`, `archived`.
+    /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `lock_window_full`, `lock_expiry`, `archived`;
+    /// a producer's `broker_loss`, `unavailable`, `duplicates_written`.
     pub kind: &'static str,
-    pub group: usize,
+    pub about: About,
     pub consumers: Vec<usize>,
     pub partitions: Vec<u32>,
     pub from: SimTime,
@@ -27,6 +29,13 @@ pub struct Finding {
     pub figure: &'static str,
     pub value: Value,
     pub text: String,
+}
+
+/// Whom a finding concerns: a group, or (the cluster's findings) a producer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum About {
+    Group(usize),
+    Producer(usize),
 }
 
 /// Every finding of the run, in time order (then group, then the order kinds are derived in).
@@ -55,6 +64,9 @@ pub fn findings(w: &Run) -> Vec<Finding> {
             records::archived(w, gi, &mut out);
         }
     }
+    if w.rec.cluster.declared {
+        cluster::producers(w, &mut out);
+    }
     out.sort_by_key(|f| f.from);
     out
 }
@@ -65,9 +77,12 @@ pub fn findings_json(w: &Run, findings: &[Finding]) -> Value {
 }
 
 fn finding_json(w: &Run, f: &Finding) -> Value {
-    json!({
+    let mut v = json!({
         "kind": f.kind,
-        "group": w.plan.groups[f.group].id,
+        "group": match f.about {
+            About::Group(g) => json!(w.plan.groups[g].id),
+            About::Producer(_) => Value::Null,
+        },
         "consumers": f.consumers.iter().map(|&c| w.plan.consumer_of(c).name.as_str()).collect::<Vec<_>>(),
         "partitions": f.partitions.iter().map(|&p| w.plan.partition_name(p)).collect::<Vec<_>>(),
         "from_ms": time_ms_json(f.from),
@@ -75,7 +90,13 @@ fn finding_json(w: &Run, f: &Finding) -> Value {
         "figure": f.figure,
         "value": f.value,
         "text": f.text,
-    })
+    });
+    // A producer's finding names it right after the (null) group; a group's keeps its keys.
+    if let (About::Producer(p), Some(obj)) = (f.about, v.as_object_mut()) {
+        let name = [("producer", json!(w.plan.producers[p].name))];
+        *obj = super::summary::insert_after(std::mem::take(obj), "group", name);
+    }
+    v
 }
 
 /// The names people read, for the sentences.

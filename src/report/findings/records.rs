@@ -2,7 +2,7 @@
 //! a share group's expired locks and archived records.
 
 use super::failures::at;
-use super::{Finding, Names};
+use super::{About, Finding, Names};
 use crate::record::event::What;
 use crate::record::run::Run;
 use crate::report::num::{count, human_ns};
@@ -49,7 +49,7 @@ pub(super) fn duplicates(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     };
     out.push(Finding {
         kind: "duplicates",
-        group: gi,
+        about: About::Group(gi),
         consumers: Vec::new(),
         partitions: Vec::new(),
         from,
@@ -122,7 +122,7 @@ pub(super) fn lost(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     };
     out.push(Finding {
         kind: "lost",
-        group: gi,
+        about: About::Group(gi),
         consumers: Vec::new(),
         partitions: Vec::new(),
         from,
@@ -145,7 +145,7 @@ pub(super) fn drops(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let cap = w.plan.groups[gi].push.buffer;
     out.push(Finding {
         kind: "drops",
-        group: gi,
+        about: About::Group(gi),
         consumers: w.plan.group_consumer_ids(gi).collect(),
         partitions: Vec::new(),
         from,
@@ -188,7 +188,7 @@ pub(super) fn lock_expiry(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let names = Names(w);
     out.push(Finding {
         kind: "lock_expiry",
-        group: gi,
+        about: About::Group(gi),
         consumers: Vec::new(),
         partitions: partitions.clone(),
         from,
@@ -242,7 +242,7 @@ pub(super) fn archived(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     ];
     out.push(Finding {
         kind: "archived",
-        group: gi,
+        about: About::Group(gi),
         consumers: Vec::new(),
         partitions,
         from,
@@ -282,7 +282,7 @@ pub(super) fn rebalances(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let pause = l.rebalance_pause_total.as_nanos();
     out.push(Finding {
         kind: "rebalances",
-        group: gi,
+        about: About::Group(gi),
         consumers: Vec::new(),
         partitions: Vec::new(),
         from,
@@ -366,7 +366,7 @@ pub(super) fn lock_window_full(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     let names = Names(w);
     out.push(Finding {
         kind: "lock_window_full",
-        group: gi,
+        about: About::Group(gi),
         consumers: Vec::new(),
         partitions: partitions.clone(),
         from: first.time,

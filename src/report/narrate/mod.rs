@@ -5,6 +5,7 @@
 //! It is told from what the run recorded (the plan, the events, the final world), after the run,
 //! so the engine needs no hooks for it.
 
+mod cluster;
 mod consumer_protocol;
 mod intro;
 mod offsets;
@@ -54,6 +55,10 @@ pub fn story(w: &Run) -> Vec<String> {
     let mut out = Vec::new();
     topics_intro(w, &mut out);
     producers_intro(w, &mut out);
+    let declared = w.rec.cluster.declared;
+    if declared {
+        cluster::cluster_intro(w, &mut out);
+    }
     for g in &w.plan.groups {
         group_intro(w, g, &mut out);
     }
@@ -62,8 +67,11 @@ pub fn story(w: &Run) -> Vec<String> {
     let rejected = offsets::rejections(w);
     let events = super::events::logged(w.plan, &w.rec.events);
     let mut protocol = consumer_protocol::ProtocolStory::new(w, &events);
+    let cluster = cluster::ClusterStory::new(w);
     for (i, e) in events.iter().enumerate() {
         let told = match e.kind {
+            // The cluster's events, bunched by instant (read ahead once).
+            _ if cluster.tell(i).is_some() => cluster.tell(i).flatten(),
             // Told with what became of the partitions; a run of rejections once.
             "commit_failed" => rejected.get(&i).cloned().flatten().map(|text| ("commit", text)),
             "seek" | "offsets_reset" => Some(("replay", offsets::moved(w, &w.rec.events[i]))),
@@ -78,6 +86,9 @@ pub fn story(w: &Run) -> Vec<String> {
         }
     }
     ending(w, &mut out);
+    if declared {
+        cluster::cluster_ending(w, &mut out);
+    }
     out
 }
 
@@ -441,6 +452,8 @@ fn action(e: &LoggedEvent) -> Option<(&'static str, String)> {
     Some(match field(e, "action") {
         "crash" => return None, // told by consumer_crashed, with what it strands
         "start" | "stop" => return None,
+        // Told by the broker events they cause (which broker `leader_of` hit, and what came of it).
+        "crash_broker" | "stop_broker" | "start_broker" | "isolate_broker" | "slow_broker" => return None,
         "slow" => {
             ("process", format!("consumer {consumer} now takes {}x as long to process each record", v("factor")?))
         }

@@ -67,6 +67,17 @@ pub fn event_label(e: &LoggedEvent) -> Option<String> {
         "offset_out_of_range" => {
             format!("{} out of range, reset to {}", field(e, "partition"), field(e, "auto_offset_reset"))
         }
+        // A broker's own changes; its partitions' elections are too many to mark one by one.
+        "broker_crashed"
+        | "broker_stopped"
+        | "broker_started"
+        | "broker_fenced"
+        | "broker_isolated"
+        | "broker_reconnected"
+        | "broker_shutting_down" => {
+            let broker = e.fields.get("broker").cloned().unwrap_or_default();
+            format!("broker {broker} {}", e.kind.trim_start_matches("broker_").replace('_', " "))
+        }
         _ => return None,
     })
 }
@@ -82,6 +93,9 @@ fn is_failure(kind: &str) -> bool {
             | "poll_timeout"
             | "offsets_reset"
             | "offset_out_of_range"
+            | "broker_crashed"
+            | "broker_isolated"
+            | "broker_fenced"
     )
 }
 
@@ -176,6 +190,9 @@ mod tests {
                 ev("offset_out_of_range", json!({"partition": "t-1", "auto_offset_reset": "earliest"})),
                 Some("t-1 out of range, reset to earliest"),
             ),
+            (ev("broker_crashed", json!({"broker": 2})), Some("broker 2 crashed")),
+            (ev("broker_shutting_down", json!({"broker": 1})), Some("broker 1 shutting down")),
+            (ev("leader_elected", json!({"partition": "t-0", "leader": 2})), None),
             (ev("member_joined", json!({"consumer": "c1"})), None),
             (ev("assignment", json!({"consumer": "c1"})), None),
         ];

@@ -160,6 +160,7 @@ impl Painter<'_> {
             faded: is_down,
             // A down owner revokes nothing: it is drawn down, whatever the target says.
             handover: if is_down { Handover::None } else { handover },
+            rgb: None,
         }
     }
 

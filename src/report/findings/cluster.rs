@@ -1,0 +1,337 @@
+//! The cluster's findings, per producer: records lost to broker failures (and what setting would
+//! have kept them), partitions it could not write for long, and records its retries wrote twice.
+
+use super::failures::at;
+use super::{About, Finding, Names, ms_value};
+use crate::record::cluster::{ClusterEvent, LossCause, Unavailable};
+use crate::record::event::What;
+use crate::record::run::Run;
+use crate::report::num::{count, human_ns};
+use crate::scenario::plan::Acks;
+use crate::sim::{SimDuration, SimTime};
+use serde_json::json;
+
+/// A producer that could not write one partition this long is worth a finding.
+const LONG_UNAVAILABLE: SimDuration = SimDuration(1_000_000_000);
+
+/// Every producer's cluster findings, in producer order (sorted by time with the rest).
+pub(super) fn producers(w: &Run, out: &mut Vec<Finding>) {
+    for p in 0..w.plan.producers.len() {
+        broker_loss(w, p, out);
+        unavailable(w, p, out);
+        duplicates_written(w, p, out);
+    }
+}
+
+/// Producer `p`'s cluster events that `pick` keeps: (time, partition, records).
+fn events_of(w: &Run, p: usize, pick: impl Fn(&ClusterEvent) -> Option<(u32, u64)>) -> Vec<(SimTime, u32, u64)> {
+    let mine = |producer: u32| producer as usize == p;
+    w.rec
+        .events
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::Cluster(c) => pick(c).filter(|_| producer_of(c).is_some_and(mine)).map(|(pt, n)| (e.time, pt, n)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn producer_of(e: &ClusterEvent) -> Option<u32> {
+    match e {
+        ClusterEvent::RecordsLost { producer, .. }
+        | ClusterEvent::DuplicatesWritten { producer, .. }
+        | ClusterEvent::ProduceFailed { producer, .. }
+        | ClusterEvent::ProduceResumed { producer, .. } => Some(*producer),
+        _ => None,
+    }
+}
+
+/// The partitions of `events`, each once, in id order.
+fn partitions_of(events: &[(SimTime, u32, u64)]) -> Vec<u32> {
+    let mut ps: Vec<u32> = events.iter().map(|e| e.1).collect();
+    ps.sort_unstable();
+    ps.dedup();
+    ps
+}
+
+/// Why records were lost to `cause`, and the setting that would have kept them.
+fn loss_reason(w: &Run, p: usize, cause: LossCause) -> String {
+    let plan = &w.plan.producers[p];
+    let topic = &w.plan.topics[plan.topic];
+    match cause {
+        LossCause::Acks0 => "acks=0 counts a record as sent once it is on the socket, so what a failing leader never \
+             appended is gone; acks=all with min_insync_replicas >= 2 would have retried them until two replicas had them"
+            .to_string(),
+        LossCause::LeaderFailover if plan.delivery.acks == Acks::All => format!(
+            "the leader was the only in-sync replica when it acknowledged them (min_insync_replicas={} lets \
+             acks=all writes through with one), then failed, and the new leader never had them; \
+             min_insync_replicas >= 2 refuses such writes instead of acknowledging what one replica holds",
+            topic.replication.min_insync_replicas
+        ),
+        LossCause::LeaderFailover => format!(
+            "with acks={} the leader acknowledged them before a follower had copied them, then failed, and the new \
+             leader never had them; acks=all with min_insync_replicas >= 2 (now {}) keeps every acknowledged record \
+             on two replicas",
+            plan.delivery.acks.name(),
+            topic.replication.min_insync_replicas
+        ),
+        LossCause::UncleanElection => format!(
+            "an out-of-sync replica was elected leader (unclean_leader_election_enable=true on {}) and the log was \
+             cut back below the high watermark; with unclean_leader_election_enable=false the partition stays \
+             offline until an in-sync replica returns, and keeps what it acknowledged",
+            topic.name
+        ),
+        LossCause::DeliveryTimeout => format!(
+            "they were not acknowledged within delivery_timeout_ms ({}) while their partition could not be \
+             written, so the producer gave up on them; a longer delivery_timeout_ms, or a shorter outage, would \
+             have kept them",
+            human_ns(plan.delivery.delivery_timeout.as_nanos())
+        ),
+    }
+}
+
+/// `broker_loss`: records the producer lost to the cluster, by cause, with what would have
+/// prevented each.
+fn broker_loss(w: &Run, p: usize, out: &mut Vec<Finding>) {
+    let Some(st) = w.rec.cluster.producers.get(p).filter(|s| s.lost() > 0) else { return };
+    let mut causes: Vec<(LossCause, u64)> =
+        LossCause::ALL.iter().zip(st.lost_by_cause).filter(|c| c.1 > 0).map(|(c, n)| (*c, n)).collect();
+    // Largest first, so the sentence leads with what cost the most (ties in `ALL` order).
+    causes.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let by: Vec<String> = causes.iter().map(|(c, n)| format!("{} {}", c.name().replace('_', " "), count(*n))).collect();
+    let why: Vec<String> = causes.iter().map(|(c, _)| loss_reason(w, p, *c)).collect();
+    let events = events_of(w, p, |e| match e {
+        ClusterEvent::RecordsLost { partition, records, .. } => Some((*partition, *records)),
+        _ => None,
+    });
+    let acked = if w.plan.producers[p].delivery.acks == Acks::Zero { "sent" } else { "had been told were written" };
+    out.push(Finding {
+        kind: "broker_loss",
+        about: About::Producer(p),
+        consumers: Vec::new(),
+        partitions: partitions_of(&events),
+        from: events.first().map_or(SimTime::ZERO, |e| e.0),
+        to: events.last().map(|e| e.0),
+        figure: "lost",
+        value: json!(st.lost()),
+        text: format!(
+            "Producer {} lost {} records it {acked} (by cause: {}): {}.",
+            w.plan.producers[p].name,
+            count(st.lost()),
+            by.join(", "),
+            why.join("; ")
+        ),
+    });
+}
+
+/// The end of a stretch (the run's end while it lasted to the end).
+fn stretch_end(w: &Run, u: &Unavailable) -> SimTime {
+    u.to.unwrap_or(SimTime::ZERO + w.plan.duration)
+}
+
+/// `unavailable`: the producer could not write a partition for a second or more; the longest
+/// stretch, and why.
+fn unavailable(w: &Run, p: usize, out: &mut Vec<Finding>) {
+    let Some(st) = w.rec.cluster.producers.get(p).filter(|s| s.unavailable_max >= LONG_UNAVAILABLE) else { return };
+    let length = |u: &Unavailable| stretch_end(w, u).as_nanos().saturating_sub(u.from.as_nanos());
+    // The longest stretch, the first of equals.
+    let longest =
+        w.rec.cluster.unavailable.iter().filter(|u| u.producer as usize == p).fold(None::<&Unavailable>, |best, u| {
+            match best {
+                Some(b) if length(b) >= length(u) => Some(b),
+                _ => Some(u),
+            }
+        });
+    let name = &w.plan.producers[p].name;
+    let total = human_ns(st.unavailable_total.as_nanos());
+    let (partitions, from, to, text) = match longest {
+        Some(u) => {
+            let when = match u.to {
+                Some(t) => format!("from {} to {}", at(u.from), at(t)),
+                None => format!("from {} to the end of the run", at(u.from)),
+            };
+            let text = format!(
+                "Producer {name} could not write {} for {} {when} (all its partitions together: {total}){}.",
+                Names(w).partitions(&[u.partition]),
+                human_ns(st.unavailable_max.as_nanos()),
+                why_unavailable(w, u)
+            );
+            (vec![u.partition], u.from, u.to, text)
+        }
+        None => (
+            Vec::new(),
+            SimTime::ZERO,
+            None,
+            format!(
+                "Producer {name} could not write a partition for up to {} (all its partitions together: {total}).",
+                human_ns(st.unavailable_max.as_nanos())
+            ),
+        ),
+    };
+    out.push(Finding {
+        kind: "unavailable",
+        about: About::Producer(p),
+        consumers: Vec::new(),
+        partitions,
+        from,
+        to,
+        figure: "unavailable_ms",
+        value: ms_value(st.unavailable_max.as_nanos()),
+        text,
+    });
+}
+
+/// Why a stretch lasted: the partition had no leader, or the error its requests got.
+fn why_unavailable(w: &Run, u: &Unavailable) -> String {
+    let end = stretch_end(w, u);
+    let leaders = w.rec.cluster.leaders.iter().filter(|l| l.1 == u.partition);
+    // Its leader when the stretch began, and any change during it.
+    let at_start = leaders.clone().take_while(|l| l.0 <= u.from).last().map(|l| l.2);
+    let offline = at_start == Some(None) || leaders.clone().any(|l| l.0 > u.from && l.0 < end && l.2.is_none());
+    if offline {
+        return ": the partition had no leader (no in-sync replica was alive; unclean_leader_election_enable=false \
+                keeps it offline rather than elect a replica that misses acknowledged records)"
+            .to_string();
+    }
+    let error = w.rec.events.iter().filter(|e| e.time <= u.from).rev().find_map(|e| match &e.what {
+        What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error })
+            if *producer == u.producer && *partition == u.partition =>
+        {
+            Some(*error)
+        }
+        _ => None,
+    });
+    let (topic, _) = w.plan.partition_of(u.partition);
+    match error {
+        Some("NOT_ENOUGH_REPLICAS") => format!(
+            ": its ISR was below min_insync_replicas ({}), so the leader refused acks=all writes (NOT_ENOUGH_REPLICAS)",
+            w.plan.topics[topic].replication.min_insync_replicas
+        ),
+        Some(e) => format!(
+            ": its requests failed ({e}) until a leader took them; a crashed leader is replaced only once the \
+             controller fences it, broker_session_timeout_ms ({}) after its last heartbeat",
+            human_ns(w.plan.cluster.broker_session_timeout.as_nanos())
+        ),
+        None => String::new(),
+    }
+}
+
+/// `duplicates_written`: the producer's retries wrote records the broker already had.
+fn duplicates_written(w: &Run, p: usize, out: &mut Vec<Finding>) {
+    let Some(st) = w.rec.cluster.producers.get(p).filter(|s| s.duplicates_written > 0) else { return };
+    let events = events_of(w, p, |e| match e {
+        ClusterEvent::DuplicatesWritten { partition, records, .. } => Some((*partition, *records)),
+        _ => None,
+    });
+    out.push(Finding {
+        kind: "duplicates_written",
+        about: About::Producer(p),
+        consumers: Vec::new(),
+        partitions: partitions_of(&events),
+        from: events.first().map_or(SimTime::ZERO, |e| e.0),
+        to: events.last().map(|e| e.0),
+        figure: "duplicates_written",
+        value: json!(st.duplicates_written),
+        text: format!(
+            "Producer {}'s retries wrote {} records twice: a batch was written but its answer never came back, so \
+             it was sent again, and enable_idempotence is false for it; with enable_idempotence=true the leader \
+             recognises a retried batch by its producer id and sequence and writes it once.",
+            w.plan.producers[p].name,
+            count(st.duplicates_written)
+        ),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Recorder;
+    use crate::record::cluster::ProducerStats;
+    use crate::record::event::Event;
+    use crate::record::run::Snapshot;
+
+    const YAML: &str = "
+name: t
+duration: 60s
+topics: [{name: orders, partitions: 2}]
+producers: [{name: web, topic: orders, rate: 10/s}]
+groups: [{id: g, topics: [orders], consumers: [{name: c}]}]
+";
+
+    fn at(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration(s * 1_000_000_000)
+    }
+
+    fn found(plan: &crate::scenario::Plan, rec: &Recorder) -> Vec<Finding> {
+        let w = Run { plan, rec, end: Snapshot::default() };
+        let mut out = Vec::new();
+        producers(&w, &mut out);
+        out
+    }
+
+    fn setup(stats: ProducerStats) -> (crate::scenario::Plan, Recorder) {
+        let plan = crate::scenario::parse("t.yaml", YAML).unwrap();
+        let mut rec = Recorder::new(1, 1, 1);
+        rec.cluster.declared = true;
+        rec.cluster.producers = vec![stats];
+        (plan, rec)
+    }
+
+    #[test]
+    fn a_producer_with_nothing_to_say_has_no_finding() {
+        let (plan, rec) = setup(ProducerStats { unavailable_max: SimDuration(999_000_000), ..Default::default() });
+        assert!(found(&plan, &rec).is_empty(), "a stretch under a second is not worth one");
+    }
+
+    #[test]
+    fn losses_name_each_cause_and_what_would_have_kept_the_records() {
+        let (mut plan, mut rec) = setup(ProducerStats { lost_by_cause: [30, 0, 500, 2], ..Default::default() });
+        plan.producers[0].delivery.acks = Acks::Zero;
+        let lost =
+            ClusterEvent::RecordsLost { producer: 0, partition: 1, records: 500, cause: LossCause::UncleanElection };
+        rec.events.push(Event { time: at(12), what: What::Cluster(lost) });
+        let f = found(&plan, &rec);
+        assert_eq!(f.len(), 1);
+        let f = &f[0];
+        assert_eq!(
+            (f.kind, f.about, f.value.clone(), f.from, f.partitions.clone()),
+            ("broker_loss", About::Producer(0), json!(532), at(12), vec![1])
+        );
+        // Largest cause first, each with its remedy.
+        assert!(
+            f.text.starts_with(
+                "Producer web lost 532 records it sent (by cause: unclean election 500, acks 0 30, delivery timeout 2)"
+            ),
+            "{}",
+            f.text
+        );
+        for remedy in [
+            "unclean_leader_election_enable=false",
+            "acks=all with min_insync_replicas >= 2",
+            "a longer delivery_timeout_ms",
+        ] {
+            assert!(f.text.contains(remedy), "{remedy}: {}", f.text);
+        }
+    }
+
+    #[test]
+    fn the_longest_stretch_and_why_it_lasted() {
+        let (plan, mut rec) = setup(ProducerStats {
+            unavailable_total: SimDuration(14_000_000_000),
+            unavailable_max: SimDuration(10_000_000_000),
+            duplicates_written: 7,
+            ..Default::default()
+        });
+        rec.cluster.unavailable = vec![
+            Unavailable { producer: 0, partition: 0, from: at(5), to: Some(at(9)) },
+            Unavailable { producer: 0, partition: 1, from: at(20), to: Some(at(30)) },
+        ];
+        rec.cluster.leaders = vec![(at(0), 1, Some(1)), (at(21), 1, None), (at(30), 1, Some(2))];
+        let f = found(&plan, &rec);
+        let kinds: Vec<&str> = f.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, ["unavailable", "duplicates_written"]);
+        assert_eq!((f[0].partitions.clone(), f[0].from, f[0].to), (vec![1], at(20), Some(at(30))));
+        assert!(f[0].text.contains("could not write orders-1 for 10.0 s from 20.0 s to 30.0 s (all its partitions together: 14.0 s): the partition had no leader"), "{}", f[0].text);
+        assert!(f[1].text.contains("enable_idempotence=true"), "{}", f[1].text);
+    }
+}
