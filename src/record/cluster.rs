@@ -143,6 +143,11 @@ pub struct Unavailable {
 /// The cluster's control-plane events (events.jsonl kinds in `ClusterEvent::kind`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClusterEvent {
+    /// A broker action that could not apply (`broker` None: `leader_of` a partition with no leader).
+    ActionIgnored {
+        broker: Option<u32>,
+        reason: &'static str,
+    },
     BrokerCrashed {
         broker: u32,
     },
@@ -238,6 +243,7 @@ impl ClusterEvent {
     /// The events.jsonl `kind`.
     pub fn kind(&self) -> &'static str {
         match self {
+            ClusterEvent::ActionIgnored { .. } => "action_ignored",
             ClusterEvent::BrokerCrashed { .. } => "broker_crashed",
             ClusterEvent::BrokerShuttingDown { .. } => "broker_shutting_down",
             ClusterEvent::BrokerStopped { .. } => "broker_stopped",

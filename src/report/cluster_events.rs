@@ -18,6 +18,10 @@ fn broker(b: Option<u32>) -> Value {
 /// One cluster event's fields.
 pub(super) fn cluster_fields(n: &Names, e: &ClusterEvent, put: &mut dyn FnMut(&str, Value)) {
     match e {
+        ClusterEvent::ActionIgnored { broker: b, reason } => {
+            put("broker", broker(*b));
+            put("reason", json!(reason));
+        }
         ClusterEvent::BrokerCrashed { broker: b }
         | ClusterEvent::BrokerShuttingDown { broker: b }
         | ClusterEvent::BrokerStopped { broker: b }

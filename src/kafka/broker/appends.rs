@@ -12,16 +12,16 @@
 //! event it would have been; no event is queued for it.
 
 use crate::kafka::broker::Broker;
+use crate::kafka::client::{Consumer, GroupKind};
 use crate::kafka::cluster::Cluster;
 use crate::kafka::cluster::produce::Io;
-use crate::kafka::world::Ev;
-use crate::record::Recorder;
-use crate::sim::Kernel;
-use crate::kafka::client::{Consumer, GroupKind};
 use crate::kafka::producer::feed::AppendTrace;
 use crate::kafka::producer::feed::Feed;
+use crate::kafka::world::Ev;
 use crate::kafka::world::World;
 use crate::prefetch::prefetch;
+use crate::record::Recorder;
+use crate::sim::Kernel;
 use crate::sim::SimTime;
 
 impl Broker {

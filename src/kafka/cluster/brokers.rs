@@ -13,7 +13,9 @@ use crate::sim::{SimDuration, SimTime};
 
 impl World {
     /// The cluster, its partitions, and what its handlers write to, borrowed apart.
-    pub(crate) fn cluster_io(&mut self) -> Option<(&mut Cluster, &mut [crate::kafka::broker::Partition], &[u64], Io<'_>)> {
+    pub(crate) fn cluster_io(
+        &mut self,
+    ) -> Option<(&mut Cluster, &mut [crate::kafka::broker::Partition], &[u64], Io<'_>)> {
         let World { cluster, broker, rec, kernel, .. } = self;
         let cl = cluster.as_deref_mut()?;
         Some((cl, &mut broker.partitions, &broker.record_size, Io { rec, kernel }))
@@ -33,7 +35,8 @@ impl World {
             _ => None,
         };
         let Some(b) = target else {
-            self.rec.event(now, What::ActionIgnored { consumer: u32::MAX, reason: "the partition has no leader" });
+            let e = ClusterEvent::ActionIgnored { broker: None, reason: "the partition has no leader" };
+            self.rec.event(now, What::Cluster(e));
             return;
         };
         let running = cl.node(b).running;
@@ -45,7 +48,7 @@ impl World {
             _ => None,
         };
         if let Some(reason) = ignored {
-            self.rec.event(now, What::ActionIgnored { consumer: u32::MAX, reason });
+            self.rec.event(now, What::Cluster(ClusterEvent::ActionIgnored { broker: Some(b), reason }));
             return;
         }
         let (cl, parts, sizes, mut io) = self.cluster_io().expect("a cluster");
@@ -92,7 +95,9 @@ impl World {
         let mut grew = None;
         match e {
             ClusterEv::Fence { broker, life } => cl.fence_expired(broker, life, now, parts, sizes, &mut io),
-            ClusterEv::ShutdownDecided { broker, life } => cl.shutdown_decided(broker, life, now, parts, sizes, &mut io),
+            ClusterEv::ShutdownDecided { broker, life } => {
+                cl.shutdown_decided(broker, life, now, parts, sizes, &mut io)
+            }
             ClusterEv::ShutdownDone { broker, life } => cl.shutdown_done(broker, life, now, parts, &mut io),
             ClusterEv::Unfence { broker, life } => cl.unfence(broker, life, now, parts, sizes, &mut io),
             ClusterEv::IsolationOver { broker, life } => cl.isolation_over(broker, life, now, &mut io),
@@ -196,7 +201,14 @@ impl Cluster {
         self.note_state(b, now, io);
     }
 
-    pub(crate) fn isolate(&mut self, b: u32, now: SimTime, for_: SimDuration, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+    pub(crate) fn isolate(
+        &mut self,
+        b: u32,
+        now: SimTime,
+        for_: SimDuration,
+        parts: &mut [crate::kafka::broker::Partition],
+        io: &mut Io,
+    ) {
         io.event(now, ClusterEvent::BrokerIsolated { broker: b, for_ });
         self.went_silent(b, now, parts, io);
         let n = self.node_mut(b);
@@ -233,7 +245,10 @@ impl Cluster {
         if n.session_live {
             n.start_pending = true;
         } else {
-            io.kernel.schedule_at(now + meta + SimDuration::from_millis(10), Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
+            io.kernel.schedule_at(
+                now + meta + SimDuration::from_millis(10),
+                Ev::Cluster(ClusterEv::Unfence { broker: b, life }),
+            );
         }
         self.note_state(b, now, io);
     }
@@ -252,13 +267,24 @@ impl Cluster {
         if n.session_live {
             n.start_pending = true;
         } else {
-            io.kernel.schedule_at(now + meta + SimDuration::from_millis(10), Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
+            io.kernel.schedule_at(
+                now + meta + SimDuration::from_millis(10),
+                Ev::Cluster(ClusterEv::Unfence { broker: b, life }),
+            );
         }
         self.note_state(b, now, io);
     }
 
     /// Broker.session.timeout.ms passed since the controller last heard from `b`.
-    fn fence_expired(&mut self, b: u32, _life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+    fn fence_expired(
+        &mut self,
+        b: u32,
+        _life: u32,
+        now: SimTime,
+        parts: &mut [crate::kafka::broker::Partition],
+        sizes: &[u64],
+        io: &mut Io,
+    ) {
         if !self.node(b).session_live {
             return;
         }
@@ -269,11 +295,22 @@ impl Cluster {
         if n.start_pending {
             n.start_pending = false;
             let life = n.life;
-            io.kernel.schedule_at(now + meta + SimDuration::from_millis(10), Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
+            io.kernel.schedule_at(
+                now + meta + SimDuration::from_millis(10),
+                Ev::Cluster(ClusterEv::Unfence { broker: b, life }),
+            );
         }
     }
 
-    fn shutdown_decided(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+    fn shutdown_decided(
+        &mut self,
+        b: u32,
+        life: u32,
+        now: SimTime,
+        parts: &mut [crate::kafka::broker::Partition],
+        sizes: &[u64],
+        io: &mut Io,
+    ) {
         if self.node(b).life != life || !self.node(b).shutting_down {
             return;
         }
@@ -284,7 +321,14 @@ impl Cluster {
         io.kernel.schedule_at(done, Ev::Cluster(ClusterEv::ShutdownDone { broker: b, life }));
     }
 
-    fn shutdown_done(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+    fn shutdown_done(
+        &mut self,
+        b: u32,
+        life: u32,
+        now: SimTime,
+        parts: &mut [crate::kafka::broker::Partition],
+        io: &mut Io,
+    ) {
         if self.node(b).life != life || !self.node(b).shutting_down {
             return;
         }
@@ -306,7 +350,15 @@ impl Cluster {
 
     /// The controller fences `b`: it leaves every ISR (the last member stays, §3.3) and the
     /// partitions it led elect again.
-    pub(crate) fn fence(&mut self, b: u32, reason: &'static str, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+    pub(crate) fn fence(
+        &mut self,
+        b: u32,
+        reason: &'static str,
+        now: SimTime,
+        parts: &mut [crate::kafka::broker::Partition],
+        sizes: &[u64],
+        io: &mut Io,
+    ) {
         self.node_mut(b).fenced = true;
         io.event(now, ClusterEvent::BrokerFenced { broker: b, reason });
         self.note_state(b, now, io);
@@ -330,7 +382,15 @@ impl Cluster {
 
     /// A returning broker is unfenced: it leads partitions nobody leads where it may, and
     /// follows the rest, cutting what it had beyond where the leader's log diverged (§3.2, §4).
-    fn unfence(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], sizes: &[u64], io: &mut Io) {
+    fn unfence(
+        &mut self,
+        b: u32,
+        life: u32,
+        now: SimTime,
+        parts: &mut [crate::kafka::broker::Partition],
+        sizes: &[u64],
+        io: &mut Io,
+    ) {
         let n = self.node(b);
         if n.life != life || !n.running || !n.reachable {
             return;
@@ -368,10 +428,21 @@ impl Cluster {
     }
 
     /// A catching-up follower reached the leader's log end: it rejoins the ISR (§1.4).
-    fn caught_up(&mut self, p: u32, b: u32, now: SimTime, part: &mut crate::kafka::broker::Partition, sizes: &[u64], io: &mut Io) -> bool {
+    fn caught_up(
+        &mut self,
+        p: u32,
+        b: u32,
+        now: SimTime,
+        part: &mut crate::kafka::broker::Partition,
+        sizes: &[u64],
+        io: &mut Io,
+    ) -> bool {
         let rs = &self.parts[p as usize];
         let Some(i) = rs.index_of(b) else { return false };
-        if !matches!(rs.reps[i], Rep::CatchingUp { .. }) || !self.serving(b) || rs.leader.is_none_or(|l| !self.serving(l)) {
+        if !matches!(rs.reps[i], Rep::CatchingUp { .. })
+            || !self.serving(b)
+            || rs.leader.is_none_or(|l| !self.serving(l))
+        {
             return false;
         }
         self.parts[p as usize].reps[i] = Rep::Tracking;

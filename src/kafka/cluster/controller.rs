@@ -35,7 +35,14 @@ impl Cluster {
 
     /// Elects `p`'s leader again if its current one cannot lead; returns the log end the new
     /// leader starts from when it is below the high watermark (an unclean election).
-    pub(crate) fn reelect(&mut self, p: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> Option<u64> {
+    pub(crate) fn reelect(
+        &mut self,
+        p: u32,
+        now: SimTime,
+        part: &mut Partition,
+        sizes: &[u64],
+        io: &mut Io,
+    ) -> Option<u64> {
         let (new, election) = self.choose(&self.parts[p as usize]);
         let old = self.parts[p as usize].leader;
         if new == old && new.is_some() {
@@ -78,7 +85,10 @@ impl Cluster {
         let epoch = rs.leader_epoch;
         io.rec.cluster.partitions[p as usize].leader_changes += 1;
         io.rec.cluster.leaders.push((now, p, new));
-        io.event(now, ClusterEvent::LeaderElected { partition: p, leader: new, previous: old, leader_epoch: epoch, election });
+        io.event(
+            now,
+            ClusterEvent::LeaderElected { partition: p, leader: new, previous: old, leader_epoch: epoch, election },
+        );
         part.unreadable = true;
         if new.is_some() {
             let known = rs.leader_known_at;
@@ -87,7 +97,13 @@ impl Cluster {
             } else {
                 let since = lost_at.min(now);
                 let rng = &mut self.rng;
-                Cluster::refresh_after(rng, since, known, crate::sim::SimDuration::from_millis(100), crate::sim::SimDuration::from_millis(1000))
+                Cluster::refresh_after(
+                    rng,
+                    since,
+                    known,
+                    crate::sim::SimDuration::from_millis(100),
+                    crate::sim::SimDuration::from_millis(1000),
+                )
             };
             io.kernel.schedule_at(readable, Ev::Cluster(ClusterEv::Readable { p, epoch }));
         }
@@ -113,7 +129,11 @@ impl Cluster {
                     }
                     let base = own.min(leo).min(diverge);
                     let rs = &mut self.parts[p as usize];
-                    rs.reps[i] = if rs.in_isr(b) { Rep::Tracking } else { Rep::CatchingUp { from: now, base, per_ns: self.catch_up_per_ns } };
+                    rs.reps[i] = if rs.in_isr(b) {
+                        Rep::Tracking
+                    } else {
+                        Rep::CatchingUp { from: now, base, per_ns: self.catch_up_per_ns }
+                    };
                 }
                 Rep::Frozen { leo: own, diverge } => rs.reps[i] = Rep::Frozen { leo: own, diverge: diverge.min(leo) },
                 Rep::Tracking | Rep::CatchingUp { .. } => {}
@@ -139,7 +159,13 @@ impl Cluster {
             at_offset = end;
             let acks = self.producers[b.producer as usize].delivery.acks;
             let told = b.acked && b.at + self.delay <= lost_at;
-            let held = |written| Held { producer: b.producer, len: b.len, first_created: SimTime(times[0] * 1_000), sent: true, written };
+            let held = |written| Held {
+                producer: b.producer,
+                len: b.len,
+                first_created: SimTime(times[0] * 1_000),
+                sent: true,
+                written,
+            };
             let rs = &mut self.parts[p as usize];
             if end <= keep {
                 if !b.duplicate && !told && acks != Acks::Zero {
@@ -176,10 +202,13 @@ impl Cluster {
     /// The commit lag of `p` may have changed: commit what is due now, and arm the next commit.
     pub(crate) fn rearm(&mut self, p: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> bool {
         let grew = self.promote(p, now, part, sizes, io);
+        if !self.parts[p as usize].blocked.is_empty() {
+            self.plan_resumes(p, now, io);
+        }
         if let (Some(lag), Some(head)) = (self.commit_lag(p), self.parts[p as usize].pending.front())
             && (part.push_fed || !part.waiters.is_empty())
         {
-            let t = head.at + lag;
+            let t = (head.at + lag).max(now);
             self.wake_at(p, t, io);
         }
         grew

@@ -62,7 +62,10 @@ impl World {
                 c.broker = leader;
                 c.available = false;
                 c.life += 1;
-                io.event(now, ClusterEvent::CoordinatorMoved { group: g as u32, offsets_partition: op as u32, from, to: leader });
+                io.event(
+                    now,
+                    ClusterEvent::CoordinatorMoved { group: g as u32, offsets_partition: op as u32, from, to: leader },
+                );
                 if leader.is_some() {
                     let at = now + cl.meta_delay + cl.coordinator_load;
                     io.kernel.schedule_at(at, Ev::Cluster(ClusterEv::CoordinatorLoaded { g: g as u32, life: c.life }));

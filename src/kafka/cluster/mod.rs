@@ -107,24 +107,51 @@ pub struct Cluster {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterEv {
     /// Broker `broker`'s session ran out at the controller.
-    Fence { broker: u32, life: u32 },
+    Fence {
+        broker: u32,
+        life: u32,
+    },
     /// The controller acts on a controlled shutdown request.
-    ShutdownDecided { broker: u32, life: u32 },
+    ShutdownDecided {
+        broker: u32,
+        life: u32,
+    },
     /// SHUTDOWN_NOW: the broker exits.
-    ShutdownDone { broker: u32, life: u32 },
+    ShutdownDone {
+        broker: u32,
+        life: u32,
+    },
     /// A started (or reconnected) broker registered and caught up with the metadata.
-    Unfence { broker: u32, life: u32 },
-    IsolationOver { broker: u32, life: u32 },
+    Unfence {
+        broker: u32,
+        life: u32,
+    },
+    IsolationOver {
+        broker: u32,
+        life: u32,
+    },
     /// A follower reached its leader's log end.
-    CaughtUp { p: u32, broker: u32 },
+    CaughtUp {
+        p: u32,
+        broker: u32,
+    },
     /// Consumers found partition `p`'s leader of epoch `epoch`.
-    Readable { p: u32, epoch: u32 },
+    Readable {
+        p: u32,
+        epoch: u32,
+    },
     /// Producer `k` writes partition `p` again.
-    Resume { p: u32, k: u32 },
+    Resume {
+        p: u32,
+        k: u32,
+    },
     DeliveryCheck(u32),
     /// The high watermark of `p` passes a batch readers wait for.
     HwWake(u32),
-    CoordinatorLoaded { g: u32, life: u32 },
+    CoordinatorLoaded {
+        g: u32,
+        life: u32,
+    },
 }
 
 /// A catching-up fetch's round trip: two network delays and at least a millisecond for the
@@ -151,7 +178,9 @@ impl Cluster {
             if let Some(given) = &r.replicas {
                 lists[..given.len()].clone_from_slice(given);
             }
-            parts.extend(lists.into_iter().map(|l| ReplicaSet::new(l, r.min_insync_replicas, r.unclean_leader_election_enable)));
+            parts.extend(
+                lists.into_iter().map(|l| ReplicaSet::new(l, r.min_insync_replicas, r.unclean_leader_election_enable)),
+            );
         }
         let offsets_rf = c.offsets_topic_replication_factor.min(n);
         let (start, shift) = (place.gen_range(0..n), place.gen_range(0..n));
@@ -256,7 +285,13 @@ impl Cluster {
 
     /// A client's metadata refreshes after a failure it saw at `since`: 100, 200, 400, 800,
     /// 1000 ms apart (±20%) (§2 Metadata#timeToAllowUpdate); the first at or after `known`.
-    pub fn refresh_after(rng: &mut SimRng, since: SimTime, known: SimTime, base: SimDuration, max: SimDuration) -> SimTime {
+    pub fn refresh_after(
+        rng: &mut SimRng,
+        since: SimTime,
+        known: SimTime,
+        base: SimDuration,
+        max: SimDuration,
+    ) -> SimTime {
         let mut t = since;
         let mut backoff = base.as_nanos().max(1);
         while t < known {

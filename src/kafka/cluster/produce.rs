@@ -39,7 +39,16 @@ enum Gate {
 impl Cluster {
     /// Producer `k`'s batch (records created at `times`, µs) reaches partition `p` at `at`.
     /// Returns true when it went into the log (readers may wake).
-    pub(crate) fn arrive(&mut self, p: u32, k: u32, at: SimTime, times: &[u64], part: &mut Partition, size: u64, io: &mut Io) -> bool {
+    pub(crate) fn arrive(
+        &mut self,
+        p: u32,
+        k: u32,
+        at: SimTime,
+        times: &[u64],
+        part: &mut Partition,
+        size: u64,
+        io: &mut Io,
+    ) -> bool {
         io.rec.cluster.producers[k as usize].records_sent += times.len() as u64;
         match self.gate(p, k, at) {
             Gate::Open => self.write(p, k, at, times, part, size, false, io),
@@ -222,10 +231,12 @@ impl Cluster {
         if d.acks == Acks::All && rs.below_min_isr() {
             return None;
         }
+        let can_commit = self.commit_lag(p).is_some();
         let rng = &mut self.producers[b.producer as usize].rng;
         let (retry, max) = (d.retry_backoff, d.retry_backoff_max);
         Some(match b.error {
-            // Waiting for requests in flight: sent as soon as the high watermark moves.
+            // Waiting for requests in flight: sent once the high watermark can move again.
+            "" if !can_commit => return None,
             "" => now,
             // A request to an unreachable leader fails only at request.timeout.ms; then the
             // producer refreshes its metadata until it names a leader that answers.
@@ -291,7 +302,15 @@ impl Cluster {
 
     /// Producer `k` can write `p` again (if nothing changed since the resume was planned): its
     /// held batches go to the leader in order, as retries where they had been sent.
-    pub(crate) fn resume(&mut self, p: u32, k: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> bool {
+    pub(crate) fn resume(
+        &mut self,
+        p: u32,
+        k: u32,
+        now: SimTime,
+        part: &mut Partition,
+        sizes: &[u64],
+        io: &mut Io,
+    ) -> bool {
         let rs = &self.parts[p as usize];
         let Some(i) = rs.blocked.iter().position(|b| b.producer == k && b.resume_at == Some(now)) else {
             return false;
@@ -321,7 +340,8 @@ impl Cluster {
     }
 
     fn end_unavailable(&mut self, p: u32, k: u32, now: SimTime, unavailable: SimDuration, io: &mut Io) {
-        let u = io.rec.cluster.unavailable.iter_mut().rev().find(|u| u.producer == k && u.partition == p && u.to.is_none());
+        let u =
+            io.rec.cluster.unavailable.iter_mut().rev().find(|u| u.producer == k && u.partition == p && u.to.is_none());
         if let Some(u) = u {
             u.to = Some(now);
         }
@@ -338,7 +358,13 @@ impl Cluster {
                 break;
             }
             self.commits.pop();
-            self.promote(p, now, &mut parts[p as usize], sizes, io);
+            let part = &mut parts[p as usize];
+            if part.push_fed || !part.waiters.is_empty() {
+                // Someone waits for it: its own event commits it and wakes them.
+                self.wake_at(p, t.max(now), io);
+            } else {
+                self.promote(p, now, part, sizes, io);
+            }
         }
     }
 }

@@ -51,7 +51,8 @@ fn a_leader_crash_with_acks_all_loses_nothing_and_fails_over_after_the_session()
     eprintln!("{s:?}");
     assert_eq!(s.lost(), 0);
     assert_eq!(s.duplicates_written, 0);
-    let fenced = cluster_events(&w).into_iter().find(|(_, e)| matches!(e, ClusterEvent::BrokerFenced { broker: 1, .. }));
+    let fenced =
+        cluster_events(&w).into_iter().find(|(_, e)| matches!(e, ClusterEvent::BrokerFenced { broker: 1, .. }));
     let t = fenced.expect("broker 1 fenced").0;
     assert!((17.0..=19.0).contains(&t), "fenced 7-9 s after the crash, at {t}");
 }
