@@ -17,6 +17,7 @@
 pub mod brokers;
 pub mod controller;
 pub mod coordinators;
+pub mod invariants;
 pub mod placement;
 pub mod produce;
 pub mod replica_set;
@@ -353,6 +354,12 @@ impl Cluster {
             s.isr_at_end = rs.isr.clone();
             if let Some(l) = rs.leader {
                 r.brokers[l as usize - 1].leads_at_end += 1;
+            }
+            for h in rs.held.iter().filter(|h| !h.written) {
+                r.producers[h.producer as usize].in_flight_at_end += u64::from(h.len);
+            }
+            for b in rs.pending.iter().filter(|b| !b.acked && !b.duplicate) {
+                r.producers[b.producer as usize].in_flight_at_end += u64::from(b.len);
             }
             for b in rs.blocked.drain(..) {
                 let u = end - b.since;
