@@ -20,7 +20,7 @@ fn random_cluster(seed: u64, acks: &str, network_delay: &str) -> String {
         };
         timeline.push_str(&format!("  - {{at: {t}s, {act}}}\n"));
         let gap = rng.gen_range(3..25);
-        if let Some(b) = back {
+        if let Some(b) = back.filter(|_| t + gap < 60) {
             timeline.push_str(&format!("  - {{at: {}s, start_broker: {b}}}\n", t + gap));
         }
         // The next failure comes once the ISR has had time to fill again.

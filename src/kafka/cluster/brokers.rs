@@ -119,6 +119,7 @@ impl World {
                 }
             }
             ClusterEv::DeliveryCheck(p) => cl.delivery_check(p, now, &mut io),
+            ClusterEv::PreferredCheck => cl.balance(now, parts, sizes, &mut io),
             ClusterEv::HwWake(p) => {
                 cl.parts[p as usize].hw_event = None;
                 if cl.rearm(p, now, &mut parts[p as usize], sizes, &mut io) {

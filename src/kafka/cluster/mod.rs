@@ -14,6 +14,7 @@
 //! - `coordinators`: each group's coordinator, the leader of its `__consumer_offsets` partition;
 //! - `placement`: Kafka's rack-unaware replica placement.
 
+pub mod balance;
 pub mod brokers;
 pub mod controller;
 pub mod coordinators;
@@ -107,6 +108,8 @@ pub struct Cluster {
 /// The cluster's timed events (kept small: the queue holds many events).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterEv {
+    /// The controller's preferred-leader check.
+    PreferredCheck,
     /// Broker `broker`'s session ran out at the controller.
     Fence {
         broker: u32,
