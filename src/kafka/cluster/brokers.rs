@@ -301,6 +301,8 @@ impl Cluster {
 
     /// Back within its session: each replica it cut off catches up again (ISR members stay in).
     fn reconnect_unfenced(&mut self, b: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+        // `parts` and `self.parts` are parallel tables: the index names the partition in both.
+        #[allow(clippy::needless_range_loop)]
         for p in 0..self.parts.len() {
             if self.parts[p].index_of(b).is_none() {
                 continue;
@@ -390,6 +392,7 @@ impl Cluster {
         if self.node(b).life != life || !self.node(b).shutting_down {
             return;
         }
+        #[allow(clippy::needless_range_loop)] // parallel tables, indexed by partition
         for p in 0..self.parts.len() {
             if let Some(i) = self.parts[p].index_of(b) {
                 let leo_log = parts[p].log.log_end_offset();

@@ -300,7 +300,7 @@ impl Cluster {
         let mut backoff = base.as_nanos().max(1);
         while t < known {
             let jitter = rng.gen_range(0.8..1.2);
-            t = t + SimDuration((backoff.min(max.as_nanos()) as f64 * jitter) as u64);
+            t += SimDuration((backoff.min(max.as_nanos()) as f64 * jitter) as u64);
             backoff = backoff.saturating_mul(2);
         }
         t

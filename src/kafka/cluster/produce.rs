@@ -39,6 +39,7 @@ enum Gate {
 impl Cluster {
     /// Producer `k`'s batch (records created at `times`, µs) reaches partition `p` at `at`.
     /// Returns true when it went into the log (readers may wake).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn arrive(
         &mut self,
         p: u32,
