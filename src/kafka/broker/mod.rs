@@ -45,10 +45,15 @@ pub struct Partition {
 impl Partition {
     /// A batch goes below the high watermark: readers can have it.
     pub(crate) fn append_batch(&mut self, created_us: &[u64], record_size: u64) {
+        self.append_batch_parts([created_us, &[]], record_size);
+    }
+
+    /// [`append_batch`](Self::append_batch) of create times held in two parts (a ring buffer's).
+    pub(crate) fn append_batch_parts(&mut self, created_us: [&[u64]; 2], record_size: u64) {
         if self.share_fed {
             self.batch_starts.push_back(self.log.log_end_offset());
         }
-        self.log.append(created_us, record_size);
+        self.log.append_parts(created_us, record_size);
     }
 }
 

@@ -52,6 +52,8 @@ impl World {
             return;
         }
         let (cl, parts, sizes, mut io) = self.cluster_io().expect("a cluster");
+        cl.generation += 1;
+        cl.busy = true;
         match *a {
             Action::CrashBroker(_) => cl.crash(b, now, parts, &mut io),
             Action::StopBroker(_) => cl.stop(b, now, &mut io),
@@ -68,6 +70,7 @@ impl World {
         }
         self.after_truncation();
         self.coordinators_follow(now);
+        self.cluster_settled();
     }
 
     /// Logs cut below their high watermark (an unclean election): each consumer past the cut
@@ -92,6 +95,8 @@ impl World {
     pub(crate) fn cluster_event(&mut self, e: ClusterEv) {
         let now = self.now();
         let Some((cl, parts, sizes, mut io)) = self.cluster_io() else { return };
+        cl.generation += 1;
+        cl.busy = true;
         let mut grew = None;
         match e {
             ClusterEv::Fence { broker, life } => cl.fence_expired(broker, life, now, parts, sizes, &mut io),
@@ -141,6 +146,15 @@ impl World {
             self.appended(p);
         }
         self.coordinators_follow(now);
+        self.cluster_settled();
+    }
+
+    /// A cluster handler is done: commit lags may be cached again (see `Cluster::commit_lag`).
+    fn cluster_settled(&mut self) {
+        if let Some(cl) = self.cluster.as_deref_mut() {
+            cl.busy = false;
+            cl.generation += 1;
+        }
     }
 }
 

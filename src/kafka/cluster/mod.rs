@@ -86,6 +86,8 @@ pub struct Cluster {
     pub producers: Vec<ProducerLink>,
     /// (commit time, partition) of uncommitted tails, earliest first (entries may be stale).
     pub(crate) commits: BinaryHeap<Reverse<(SimTime, u32)>>,
+    /// Per commit lag, (commit time, partition) of each batch in arrival order.
+    pub(crate) fifos: Vec<(SimDuration, std::collections::VecDeque<(SimTime, u32)>)>,
     /// One-way network delay between any two machines.
     pub delay: SimDuration,
     /// How long a controller decision takes to reach the brokers (§3.3, δ_meta).
@@ -101,6 +103,11 @@ pub struct Cluster {
     pub preferred_check: bool,
     pub imbalance_interval: SimDuration,
     pub coordinator_load: SimDuration,
+    /// Bumped whenever the cluster changes (an event of its own or a broker action): cached commit
+    /// lags older than it are computed again.
+    pub generation: u64,
+    /// A cluster handler runs: nothing is cached meanwhile.
+    pub busy: bool,
     /// Logs cut below their high watermark by unclean elections, for the world to move readers back.
     pub truncated: Vec<(u32, u64)>,
 }
@@ -242,6 +249,7 @@ impl Cluster {
             coordinators,
             producers,
             commits: BinaryHeap::new(),
+            fifos: Vec::new(),
             delay,
             meta_delay: c.controller_quorum_append_linger
                 + SimDuration::from_millis(5)
@@ -254,6 +262,8 @@ impl Cluster {
             imbalance_interval: SimDuration::from_millis(300_000),
             coordinator_load: c.coordinator_load,
             truncated: Vec::new(),
+            generation: 0,
+            busy: false,
         })
     }
 

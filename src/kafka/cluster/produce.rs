@@ -100,7 +100,19 @@ impl Cluster {
     /// How long after its append a batch of `p` commits now; None while it cannot (the leader
     /// is gone, an ISR member cannot fetch, or the ISR is below min.insync.replicas).
     pub fn commit_lag(&self, p: u32) -> Option<SimDuration> {
-        Self::lag_of(self, &self.parts[p as usize])
+        // Every batch asks; the answer changes only when the cluster changes (a cluster event or
+        // a broker action bumps `generation`), so it is kept per partition until then.
+        let rs = &self.parts[p as usize];
+        if self.busy {
+            return Self::lag_of(self, rs); // a handler is changing the cluster
+        }
+        let (generation, lag) = rs.lag_cache.get();
+        if generation == self.generation {
+            return lag;
+        }
+        let lag = Self::lag_of(self, rs);
+        rs.lag_cache.set((self.generation, lag));
+        lag
     }
 
     pub(crate) fn lag_of(&self, rs: &super::replica_set::ReplicaSet) -> Option<SimDuration> {
@@ -152,10 +164,13 @@ impl Cluster {
             return true;
         }
         rs.push_pending(Pending { at, producer: k, len: len as u32, acked, duplicate }, times);
-        if let Some(l) = lag
-            && rs.pending.len() == 1
-        {
-            self.commits.push(Reverse((at + l, p)));
+        if let Some(l) = lag {
+            // Batches of one lag commit in the order they arrive: a queue per lag keeps them
+            // sorted at O(1) a batch (the heap is for re-arming after a change).
+            match self.fifos.iter_mut().find(|(fl, _)| *fl == l) {
+                Some((_, q)) => q.push_back((at + l, p)),
+                None => self.fifos.push((l, std::collections::VecDeque::from([(at + l, p)]))),
+            }
         }
         if let Some(l) = lag
             && (part.push_fed || !part.waiters.is_empty())
@@ -178,19 +193,39 @@ impl Cluster {
     /// Moves every batch of `p` that has committed by `now` into the log (the high watermark
     /// passes it; acks=all producers are told it is written). True when the log grew.
     pub(crate) fn promote(&mut self, p: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> bool {
+        self.promote_chained(p, now, part, sizes, io, true)
+    }
+
+    /// [`promote`](Self::promote); `chain`: arm the heap for the next head (its queue entry
+    /// may be stale after a change), else leave it to its queue entry.
+    fn promote_chained(
+        &mut self,
+        p: u32,
+        now: SimTime,
+        part: &mut Partition,
+        sizes: &[u64],
+        io: &mut Io,
+        chain: bool,
+    ) -> bool {
         let Some(lag) = self.commit_lag(p) else { return false };
         let rs = &mut self.parts[p as usize];
-        let mut times = Vec::new();
         let mut grew = false;
         while rs.pending.front().is_some_and(|b| b.at + lag <= now) {
-            let b = rs.pop_pending(&mut times).expect("a head");
+            let b = rs.pending.pop_front().expect("a head");
             if !b.acked && !b.duplicate {
                 io.rec.cluster.producers[b.producer as usize].records_acked += u64::from(b.len);
             }
-            part.append_batch(&times, sizes[b.producer as usize]);
+            // Straight from the tail's ring of create times into the log, no copy between.
+            let n = b.len as usize;
+            let (front, back) = rs.pending_created.as_slices();
+            let first = &front[..n.min(front.len())];
+            let second = &back[..n - first.len()];
+            part.append_batch_parts([first, second], sizes[b.producer as usize]);
+            rs.pending_created.drain(..n);
+            rs.pending_records -= u64::from(b.len);
             grew = true;
         }
-        if let Some(head) = rs.pending.front() {
+        if chain && let Some(head) = rs.pending.front() {
             self.commits.push(Reverse((head.at + lag, p)));
         }
         grew
@@ -362,17 +397,29 @@ impl Cluster {
 
     /// Lazily commits every tail whose head is due by `now`; returns partitions whose log grew.
     pub(crate) fn promote_due(&mut self, now: SimTime, parts: &mut [Partition], sizes: &[u64], io: &mut Io) {
-        while let Some(&Reverse((t, p))) = self.commits.peek() {
-            if t > now {
-                break;
+        loop {
+            // The earliest due entry: a queue head or the heap's top.
+            let mut best: Option<(SimTime, Option<usize>)> =
+                self.commits.peek().map(|Reverse((t, _))| (*t, None)).filter(|(t, _)| *t <= now);
+            for (i, (_, q)) in self.fifos.iter().enumerate() {
+                if let Some(&(t, _)) = q.front()
+                    && t <= now
+                    && best.is_none_or(|(b, _)| t < b)
+                {
+                    best = Some((t, Some(i)));
+                }
             }
-            self.commits.pop();
+            let Some((t, from)) = best else { break };
+            let p = match from {
+                Some(i) => self.fifos[i].1.pop_front().expect("a head").1,
+                None => self.commits.pop().expect("a top").0.1,
+            };
             let part = &mut parts[p as usize];
             if part.push_fed || !part.waiters.is_empty() {
                 // Someone waits for it: its own event commits it and wakes them.
                 self.wake_at(p, t.max(now), io);
             } else {
-                self.promote(p, now, part, sizes, io);
+                self.promote_chained(p, now, part, sizes, io, from.is_none());
             }
         }
     }

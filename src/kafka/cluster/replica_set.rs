@@ -85,6 +85,8 @@ pub struct ReplicaSet {
     pub blocked: Vec<Block>,
     /// Per producer that wrote here: records appended (to share out what an unclean election cuts).
     pub written_by: Vec<(u32, u64)>,
+    /// (cluster generation, commit lag) last computed (see `Cluster::commit_lag`).
+    pub lag_cache: std::cell::Cell<(u64, Option<SimDuration>)>,
     /// A high-watermark wake-up is scheduled at this time.
     pub hw_event: Option<SimTime>,
     /// A delivery-timeout check of the held batches is scheduled.
@@ -123,6 +125,7 @@ impl ReplicaSet {
             blocked: Vec::new(),
             written_by: Vec::new(),
             hw_event: None,
+            lag_cache: std::cell::Cell::new((u64::MAX, None)),
             delivery_check: false,
             leader_known_at: SimTime::ZERO,
             moved_live: false,
