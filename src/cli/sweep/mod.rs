@@ -135,13 +135,21 @@ impl RunRow {
     }
 }
 
-/// Every leaf of a summary by its dotted path, lists left out (they vary in length).
+/// Every leaf of a summary by its dotted path, lists left out (they vary in length), except a
+/// cluster's per-partition list (`topics.orders.partitions`, entries `{partition, ...}`): its
+/// entries go by index, as `expect:` names them (`topics.orders.partitions.0.offline_ms`), so a
+/// sweep can tabulate what a setting does to one partition.
 pub fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
                 let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
                 flatten(child, &p, out);
+            }
+        }
+        Value::Array(items) if prefix.ends_with(".partitions") && items.iter().all(|e| e.get("partition").is_some()) => {
+            for (i, e) in items.iter().enumerate() {
+                flatten(e, &format!("{prefix}.{i}"), out);
             }
         }
         Value::Array(_) => {}
