@@ -147,7 +147,9 @@ pub fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
                 flatten(child, &p, out);
             }
         }
-        Value::Array(items) if prefix.ends_with(".partitions") && items.iter().all(|e| e.get("partition").is_some()) => {
+        Value::Array(items)
+            if prefix.ends_with(".partitions") && items.iter().all(|e| e.get("partition").is_some()) =>
+        {
             for (i, e) in items.iter().enumerate() {
                 flatten(e, &format!("{prefix}.{i}"), out);
             }
