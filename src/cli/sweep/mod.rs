@@ -343,6 +343,30 @@ mod tests {
     }
 
     #[test]
+    fn flatten_keeps_a_clusters_partitions_by_index_and_leaves_other_lists_out() {
+        let summary = serde_json::json!({
+            "findings": [{"kind": "lost", "text": "..."}],
+            "topics": {"orders": {
+                "partitions": [{"partition": "orders-0", "leader": 2, "isr": [2, 3], "offline_ms": 0.0}],
+                "log_end_offsets": [10],
+            }},
+            "groups": {"g": {"committed_offsets": {"orders": [7]}, "partitions": 1}},
+        });
+        let mut out = Vec::new();
+        flatten(&summary, "", &mut out);
+        let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "topics.orders.partitions.0.partition",
+                "topics.orders.partitions.0.leader",
+                "topics.orders.partitions.0.offline_ms",
+                "groups.g.partitions"
+            ]
+        );
+    }
+
+    #[test]
     fn shards_parse_and_slice_every_run_once() {
         assert_eq!(parse_shard("2/3"), Ok((2, 3)));
         assert!(parse_shard("3/3").is_err() && parse_shard("1").is_err() && parse_shard("0/0").is_err());
