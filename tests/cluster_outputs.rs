@@ -92,6 +92,7 @@ fn record() -> ClusterRecord {
             retries: 12,
             duplicates_written: 5,
             lost_by_cause: [0, 40, 0, 0],
+            in_flight_at_end: 0,
             unavailable_total: ms(16_060),
             unavailable_max: ms(8_030),
         }],

@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod brokers_input;
+mod cluster_model;
 mod cluster_outputs;
 mod compare;
 mod consumer_protocol;

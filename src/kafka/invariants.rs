@@ -14,6 +14,9 @@ impl World {
 }
 
 fn check(w: &World) {
+    if let Some(cl) = w.cluster.as_deref() {
+        cl.check(w.kernel.now(), &w.broker.partitions);
+    }
     for (gi, g) in w.groups.iter().enumerate() {
         if g.is_share() {
             check_share(w, gi, g);

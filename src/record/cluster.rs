@@ -105,6 +105,10 @@ pub struct ProducerStats {
     pub duplicates_written: u64,
     /// Records lost, by `LossCause` (in `LossCause::ALL` order).
     pub lost_by_cause: [u64; 4],
+    /// Records neither acknowledged nor failed when the run ended: held by the producer, or
+    /// above the high watermark with acks=all. So records_sent = records_acked +
+    /// lost to delivery_timeout + in_flight_at_end (the other causes lose acknowledged records).
+    pub in_flight_at_end: u64,
     /// Time some partition of it could not be written, summed over partitions, and the
     /// longest single stretch for one partition.
     pub unavailable_total: SimDuration,

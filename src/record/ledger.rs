@@ -204,7 +204,7 @@ impl Ledger {
     /// rebalance's cost.
     pub fn note_received(&mut self, partition: u32, now: SimTime) {
         if let Some(t) = self.revoked_at[partition as usize].take() {
-            self.rb_pause = self.rb_pause + (now - t);
+            self.rb_pause += now - t;
         }
     }
 
@@ -212,7 +212,7 @@ impl Ledger {
     /// partition revoked and not yet received, up to `end`.
     pub fn close_unfinished_rebalance(&mut self, end: SimTime) {
         for t in self.revoked_at.iter_mut().filter_map(Option::take) {
-            self.rb_pause = self.rb_pause + (end - t);
+            self.rb_pause += end - t;
         }
         let cost = self.close_rebalance_cost();
         self.unfinished_rebalance = Some(cost);
@@ -220,7 +220,7 @@ impl Ledger {
 
     /// A rebalance completed after `took`.
     pub fn note_rebalance_latency(&mut self, took: SimDuration) {
-        self.rebalance_latency_total = self.rebalance_latency_total + took;
+        self.rebalance_latency_total += took;
         self.rebalance_latency_max = self.rebalance_latency_max.max(took);
     }
 
@@ -228,7 +228,7 @@ impl Ledger {
     pub fn close_rebalance_cost(&mut self) -> (u64, SimDuration) {
         let out = (self.rb_revoked, self.rb_pause);
         self.revoked_total += out.0;
-        self.rebalance_pause_total = self.rebalance_pause_total + out.1;
+        self.rebalance_pause_total += out.1;
         self.rebalance_pause_max = self.rebalance_pause_max.max(out.1);
         self.rb_revoked = 0;
         self.rb_pause = SimDuration::ZERO;

@@ -338,7 +338,7 @@ impl ConsumerStats {
 
     pub fn end_busy(&mut self, now: SimTime) {
         if let Some(t) = self.busy_since.take() {
-            self.busy = self.busy + (now - t);
+            self.busy += now - t;
         }
     }
 
@@ -348,7 +348,7 @@ impl ConsumerStats {
 
     pub fn end_blocked(&mut self, now: SimTime) {
         if let Some(t) = self.blocked_since.take() {
-            self.rebalancing = self.rebalancing + (now - t);
+            self.rebalancing += now - t;
         }
     }
 
@@ -358,7 +358,7 @@ impl ConsumerStats {
 
     pub fn end_hung(&mut self, now: SimTime) {
         if let Some(t) = self.hung_since.take() {
-            self.hung = self.hung + (now - t);
+            self.hung += now - t;
         }
     }
 
@@ -368,7 +368,7 @@ impl ConsumerStats {
         self.end_blocked(now);
         self.end_hung(now);
         if let Some(t) = self.running_since.take() {
-            self.running = self.running + (now - t);
+            self.running += now - t;
         }
     }
 

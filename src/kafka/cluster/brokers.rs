@@ -100,7 +100,7 @@ impl World {
             }
             ClusterEv::ShutdownDone { broker, life } => cl.shutdown_done(broker, life, now, parts, &mut io),
             ClusterEv::Unfence { broker, life } => cl.unfence(broker, life, now, parts, sizes, &mut io),
-            ClusterEv::IsolationOver { broker, life } => cl.isolation_over(broker, life, now, &mut io),
+            ClusterEv::IsolationOver { broker, life } => cl.isolation_over(broker, life, now, parts, &mut io),
             ClusterEv::CaughtUp { p, broker } => {
                 if cl.caught_up(p, broker, now, &mut parts[p as usize], sizes, &mut io) {
                     grew = Some(p);
@@ -119,6 +119,7 @@ impl World {
                 }
             }
             ClusterEv::DeliveryCheck(p) => cl.delivery_check(p, now, &mut io),
+            ClusterEv::PreferredCheck => cl.balance(now, parts, sizes, &mut io),
             ClusterEv::HwWake(p) => {
                 cl.parts[p as usize].hw_event = None;
                 if cl.rearm(p, now, &mut parts[p as usize], sizes, &mut io) {
@@ -213,6 +214,7 @@ impl Cluster {
         self.went_silent(b, now, parts, io);
         let n = self.node_mut(b);
         n.reachable = false;
+        n.isolated_until = Some(now + for_);
         n.life += 1;
         n.session_live = !n.fenced;
         let life = n.life;
@@ -253,7 +255,17 @@ impl Cluster {
         self.note_state(b, now, io);
     }
 
-    fn isolation_over(&mut self, b: u32, life: u32, now: SimTime, io: &mut Io) {
+    /// The network partition heals. Fenced meanwhile, the broker registers again like a
+    /// restarted one; not fenced (it was shorter than its session), it simply carries on, and
+    /// its followers fetch again.
+    fn isolation_over(
+        &mut self,
+        b: u32,
+        life: u32,
+        now: SimTime,
+        parts: &mut [crate::kafka::broker::Partition],
+        io: &mut Io,
+    ) {
         if self.node(b).life != life {
             return;
         }
@@ -261,18 +273,66 @@ impl Cluster {
         let meta = self.meta_delay;
         let n = self.node_mut(b);
         n.reachable = true;
-        n.fenced = true;
         n.life += 1;
         let life = n.life;
         if n.session_live {
-            n.start_pending = true;
+            n.session_live = false;
+            self.reconnect_unfenced(b, now, parts, io);
         } else {
-            io.kernel.schedule_at(
-                now + meta + SimDuration::from_millis(10),
-                Ev::Cluster(ClusterEv::Unfence { broker: b, life }),
-            );
+            n.fenced = true;
+            let at = now + meta + SimDuration::from_millis(10);
+            io.kernel.schedule_at(at, Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
         }
         self.note_state(b, now, io);
+        // Requests stuck on the way to it are answered now: their producers plan again.
+        for p in 0..self.parts.len() as u32 {
+            let mut replan = false;
+            for blk in self.parts[p as usize].blocked.iter_mut() {
+                if blk.error == "REQUEST_TIMED_OUT" && blk.broker == Some(b) {
+                    blk.resume_at = None;
+                    replan = true;
+                }
+            }
+            if replan {
+                self.plan_resumes(p, now, io);
+            }
+        }
+    }
+
+    /// Back within its session: each replica it cut off catches up again (ISR members stay in).
+    fn reconnect_unfenced(&mut self, b: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+        // `parts` and `self.parts` are parallel tables: the index names the partition in both.
+        #[allow(clippy::needless_range_loop)]
+        for p in 0..self.parts.len() {
+            if self.parts[p].index_of(b).is_none() {
+                continue;
+            }
+            let leads = self.parts[p].leader == Some(b);
+            let log_leo = parts[p].log.log_end_offset();
+            for j in 0..self.parts[p].replicas.len() {
+                let r = self.parts[p].replicas[j];
+                if Some(r) == self.parts[p].leader {
+                    self.parts[p].reps[j] = Rep::Tracking;
+                    continue;
+                }
+                if !(leads || r == b) || !self.serving(r) {
+                    continue;
+                }
+                let Rep::Frozen { leo, .. } = self.parts[p].reps[j] else { continue };
+                self.parts[p].reps[j] = Rep::CatchingUp { from: now, base: leo, per_ns: self.catch_up_per_ns };
+                let gap = (log_leo + self.parts[p].pending_records).saturating_sub(leo);
+                let t = now + SimDuration((gap as f64 / self.catch_up_per_ns) as u64) + self.delay + self.delay;
+                io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::CaughtUp { p: p as u32, broker: r }));
+            }
+            if leads {
+                self.parts[p].leader_lost_at = None;
+                let epoch = self.parts[p].leader_epoch;
+                io.kernel.schedule_at(
+                    now + self.delay + self.delay,
+                    Ev::Cluster(ClusterEv::Readable { p: p as u32, epoch }),
+                );
+            }
+        }
     }
 
     /// Broker.session.timeout.ms passed since the controller last heard from `b`.
@@ -332,6 +392,7 @@ impl Cluster {
         if self.node(b).life != life || !self.node(b).shutting_down {
             return;
         }
+        #[allow(clippy::needless_range_loop)] // parallel tables, indexed by partition
         for p in 0..self.parts.len() {
             if let Some(i) = self.parts[p].index_of(b) {
                 let leo_log = parts[p].log.log_end_offset();
@@ -446,9 +507,11 @@ impl Cluster {
             return false;
         }
         self.parts[p as usize].reps[i] = Rep::Tracking;
-        let mut isr = self.parts[p as usize].isr.clone();
-        isr.push(b);
-        self.set_isr(p, isr, "caught_up", now, io);
+        if !self.parts[p as usize].in_isr(b) {
+            let mut isr = self.parts[p as usize].isr.clone();
+            isr.push(b);
+            self.set_isr(p, isr, "caught_up", now, io);
+        }
         self.plan_resumes(p, now, io);
         self.rearm(p, now, part, sizes, io)
     }

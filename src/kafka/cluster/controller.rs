@@ -48,6 +48,22 @@ impl Cluster {
         if new == old && new.is_some() {
             return None;
         }
+        self.install_leader(p, new, election, now, part, sizes, io)
+    }
+
+    /// `new` leads `p` from now (None: offline), chosen by `election`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn install_leader(
+        &mut self,
+        p: u32,
+        new: Option<u32>,
+        election: Election,
+        now: SimTime,
+        part: &mut Partition,
+        sizes: &[u64],
+        io: &mut Io,
+    ) -> Option<u64> {
+        let old = self.parts[p as usize].leader;
         let log_leo = part.log.log_end_offset();
         let lost_at = self.parts[p as usize].leader_lost_at.unwrap_or(now);
         let moved_live = old.is_some_and(|o| self.node(o).running && self.node(o).reachable);
@@ -109,6 +125,7 @@ impl Cluster {
         }
         self.plan_resumes(p, now, io);
         self.rearm(p, now, part, sizes, io);
+        self.arm_balance(now, io);
         cut_below_hw
     }
 
@@ -179,6 +196,11 @@ impl Cluster {
             } else if told {
                 lost.push((b.producer, LossCause::LeaderFailover, u64::from(b.len)));
             } else {
+                if b.acked {
+                    // Counted when the leader appended it, but the answer never reached the
+                    // producer: it sends the batch again and counts it then.
+                    io.rec.cluster.producers[b.producer as usize].records_acked -= u64::from(b.len);
+                }
                 rs.push_held(held(false), &times);
             }
         }

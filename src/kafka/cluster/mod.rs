@@ -14,9 +14,11 @@
 //! - `coordinators`: each group's coordinator, the leader of its `__consumer_offsets` partition;
 //! - `placement`: Kafka's rack-unaware replica placement.
 
+pub mod balance;
 pub mod brokers;
 pub mod controller;
 pub mod coordinators;
+pub mod invariants;
 pub mod placement;
 pub mod produce;
 pub mod replica_set;
@@ -106,6 +108,8 @@ pub struct Cluster {
 /// The cluster's timed events (kept small: the queue holds many events).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterEv {
+    /// The controller's preferred-leader check.
+    PreferredCheck,
     /// Broker `broker`'s session ran out at the controller.
     Fence {
         broker: u32,
@@ -296,7 +300,7 @@ impl Cluster {
         let mut backoff = base.as_nanos().max(1);
         while t < known {
             let jitter = rng.gen_range(0.8..1.2);
-            t = t + SimDuration((backoff.min(max.as_nanos()) as f64 * jitter) as u64);
+            t += SimDuration((backoff.min(max.as_nanos()) as f64 * jitter) as u64);
             backoff = backoff.saturating_mul(2);
         }
         t
@@ -353,6 +357,12 @@ impl Cluster {
             s.isr_at_end = rs.isr.clone();
             if let Some(l) = rs.leader {
                 r.brokers[l as usize - 1].leads_at_end += 1;
+            }
+            for h in rs.held.iter().filter(|h| !h.written) {
+                r.producers[h.producer as usize].in_flight_at_end += u64::from(h.len);
+            }
+            for b in rs.pending.iter().filter(|b| !b.acked && !b.duplicate) {
+                r.producers[b.producer as usize].in_flight_at_end += u64::from(b.len);
             }
             for b in rs.blocked.drain(..) {
                 let u = end - b.since;

@@ -39,6 +39,7 @@ enum Gate {
 impl Cluster {
     /// Producer `k`'s batch (records created at `times`, µs) reaches partition `p` at `at`.
     /// Returns true when it went into the log (readers may wake).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn arrive(
         &mut self,
         p: u32,
@@ -197,7 +198,8 @@ impl Cluster {
 
     /// Producer `k` cannot write `p` from `at`, for `error`.
     pub(crate) fn block(&mut self, p: u32, k: u32, at: SimTime, error: &'static str, io: &mut Io) {
-        self.parts[p as usize].blocked.push(Block { producer: k, since: at, error, resume_at: None });
+        let broker = self.parts[p as usize].leader;
+        self.parts[p as usize].blocked.push(Block { producer: k, broker, since: at, error, resume_at: None });
         io.rec.cluster.unavailable.push(Unavailable { producer: k, partition: p, from: at, to: None });
         if !error.is_empty() {
             io.event(at, ClusterEvent::ProduceFailed { producer: k, partition: p, error });
@@ -241,8 +243,15 @@ impl Cluster {
             // A request to an unreachable leader fails only at request.timeout.ms; then the
             // producer refreshes its metadata until it names a leader that answers.
             "REQUEST_TIMED_OUT" => {
-                let timed_out = b.since + d.request_timeout;
-                Cluster::refresh_after(rng, timed_out, known.max(timed_out), retry, max)
+                // Unless the network heals first: the old leader then answers the request
+                // (NOT_LEADER_OR_FOLLOWER, naming the new one).
+                let healed = b.broker.and_then(|o| self.nodes[o as usize - 1].isolated_until).filter(|&h| h <= now);
+                let answered = match healed {
+                    Some(h) => (h + self.delay + self.delay).min(b.since + d.request_timeout),
+                    None => b.since + d.request_timeout,
+                };
+                let rng = &mut self.producers[b.producer as usize].rng;
+                Cluster::refresh_after(rng, answered, known.max(answered), retry, max)
             }
             // Refused for min.insync.replicas: retried with backoff until the ISR is back.
             "NOT_ENOUGH_REPLICAS" => Cluster::refresh_after(rng, b.since, known, retry, max),

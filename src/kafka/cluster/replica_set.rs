@@ -54,6 +54,8 @@ pub struct Held {
 #[derive(Clone, Copy, Debug)]
 pub struct Block {
     pub producer: u32,
+    /// The leader its failed request went to.
+    pub broker: Option<u32>,
     pub since: SimTime,
     pub error: &'static str,
     /// When it writes again, once known.

@@ -29,7 +29,7 @@ impl Group {
             match (live, *since) {
                 (false, None) => *since = Some(now),
                 (true, Some(t)) => {
-                    ledger.pause_total = ledger.pause_total + (now - t);
+                    ledger.pause_total += now - t;
                     *since = None;
                 }
                 _ => {}
@@ -40,7 +40,7 @@ impl Group {
             (true, None) => ledger.stw_since = Some(now),
             (false, Some(t)) => {
                 let d = now - t;
-                ledger.stw_total = ledger.stw_total + d;
+                ledger.stw_total += d;
                 ledger.stw_max = ledger.stw_max.max(d);
                 ledger.stw_since = None;
             }
@@ -52,12 +52,12 @@ impl Group {
     pub fn close_clocks(&self, ledger: &mut Ledger, now: SimTime) {
         for &p in &self.partitions {
             if let Some(t) = ledger.paused_since[p as usize].take() {
-                ledger.pause_total = ledger.pause_total + (now - t);
+                ledger.pause_total += now - t;
             }
         }
         if let Some(t) = ledger.stw_since.take() {
             let d = now - t;
-            ledger.stw_total = ledger.stw_total + d;
+            ledger.stw_total += d;
             ledger.stw_max = ledger.stw_max.max(d);
         }
     }
