@@ -59,6 +59,24 @@ const QUOTES: &[Quote] = &[
     q(GUIDE, "push-vs-pull-unavailable/compare", "", "nothing is lost and it catches up about {pull.caught_up_s.drop|-35|.0} s after it resumes"),
     q(GUIDE, "push-vs-pull-unavailable/compare", "push.summary.groups", "once its 1000-record buffer is full (about {drop.push.drops|r100} records)"),
     q(GUIDE, "push-vs-pull-unavailable/compare", "push.summary.groups.unbounded.push", "piles all of it (about {buffer_peak_records|r100} records, {buffer_peak_bytes|/1000000|.1} MB)"),
+    // The guide's "Brokers that fail": the five replication scenarios.
+    q(GUIDE, "replication-leader-crash", "", "it fences broker 1 when its session runs out, at {events.broker_fenced.0.time_s|.1} s (9 s after its last heartbeat), and elects broker {summary.topics.orders.partitions.0.leader}, the first in-sync replica in assignment order"),
+    q(GUIDE, "replication-leader-crash", "summary.producers.web", "writes again at {/events.produce_resumed.0.time_s|.1} s: it could not write for {unavailable_ms.max|/1000|.1} s"),
+    q(GUIDE, "replication-leader-crash", "summary.producers.web", "And that is all it costs: {lost} records lost, {duplicates_written} written twice"),
+    q(GUIDE, "replication-leader-crash", "summary.groups.shipping", "so its slowest record took {latency_ms.max|/1000|.1} s end to end"),
+    q(GUIDE, "replication-acks-1-loss", "", "The {summary.producers.web.lost_by_cause.leader_failover|,} records broker 1 had acknowledged in its last 200 ms are gone"),
+    q(GUIDE, "replication-acks-1-loss", "events.log_truncated", "Broker {0.broker} cuts the {0.records|,} it had beyond broker 2's log, and broker {1.broker}, back at {1.time_s|.0} s, cuts its {1.records|,}"),
+    q(GUIDE, "replication-acks-1-loss", "summary.groups.shipping", "the group read each record about {latency_ms.p50|.0} ms after it was sent (its median latency)"),
+    q(GUIDE, "replication-acks-1-loss", "summary.groups.shipping", "and every reader the same {latency_ms.p50|.0} ms"),
+    q(GUIDE, "replication-unclean-election", "", "When broker 1 is fenced at {events.broker_fenced.2.time_s|.1} s, the flag lets the controller elect broker {summary.topics.orders.partitions.0.leader}, out of sync, with only {events.log_truncated.0.to_offset|,} records. {summary.producers.web.lost_by_cause.unclean_election|,} acknowledged, committed records are gone"),
+    q(GUIDE, "replication-unclean-election", "events.log_truncated.0", "and broker {broker}, back at {time_s|.0} s, cuts its log by {records|,}"),
+    q(GUIDE, "replication-coordinator-failover", "events.coordinator_moved.0", "coordinator is the leader of `{offsets_partition}` (abs(hash(\"g\")) % 50), broker {from_broker} here"),
+    q(GUIDE, "replication-coordinator-failover", "summary.groups.g", "their auto-commits fail ({commits_rejected} rejected, `coordinator_not_available`) and the committed lag climbs to {lag_records.max|,} records ({lag_ms.max|/1000|.1} s) until broker 1 is fenced at {/events.broker_fenced.0.time_s|.1} s"),
+    q(GUIDE, "replication-coordinator-failover", "events", "Broker {coordinator_moved.0.to_broker} then leads `{coordinator_moved.0.offsets_partition}` and has loaded the group at {coordinator_loaded.0.time_s|.2} s"),
+    q(GUIDE, "replication-coordinator-failover", "summary.groups.g", "(`rebalances` is {rebalances}: the first join), nothing lost, nothing processed twice"),
+    q(GUIDE, "replication-rolling-restart", "summary.producers.web", "The longest any partition could not be written was {unavailable_ms.max|.0} ms"),
+    q(GUIDE, "replication-rolling-restart", "summary.producers.web", "`acks: all` goes on: {lost} lost, {duplicates_written} written twice. The group's coordinator moved {/events.coordinator_moved|len} times with no rebalance"),
+    q(GUIDE, "replication-rolling-restart", "summary.brokers", "so the run ends with brokers 1, 2 and 3 leading {1.partitions_led}, {2.partitions_led} and {3.partitions_led} partitions"),
     // The model: consumer groups, share groups, push vs pull, offsets, lag status.
     q(MODEL, "rolling-restart", "summary.groups", "cooperative revokes {cooperative.revoked_partitions} partitions to eager's {eager.revoked_partitions}"),
     q(MODEL, "share-vs-consumer-standbys", "summary.groups.shared", "the backlog stays under about {backlog_records.max|r1000|,}"),
@@ -463,4 +481,90 @@ fn the_guide_protocol_comparison_is_the_tool_s() {
     for row in rows {
         assert!(md.lines().any(|l| l == row), "the guide's row\n{row}\nis not in sweep.md:\n{md}");
     }
+}
+
+/// The guide's "Brokers that fail": every figure quoted from the five replication runs.
+#[test]
+fn the_docs_figures_of_replication_runs_hold() {
+    for name in [
+        "replication-leader-crash",
+        "replication-acks-1-loss",
+        "replication-unclean-election",
+        "replication-coordinator-failover",
+        "replication-rolling-restart",
+    ] {
+        check_quotes(name, &scenario(name));
+    }
+}
+
+/// The cells of a sweep.md row, after the leading `|`.
+fn cells(md: &str, row_start: &str) -> Vec<String> {
+    let row = md.lines().find(|l| l.starts_with(row_start)).unwrap_or_else(|| panic!("no row {row_start}:\n{md}"));
+    row.trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect()
+}
+
+/// The guide's sweeps of the replication scenarios: each table, with the list of expectations
+/// under it, is sweep.md's from its first row to its end, byte for byte.
+#[test]
+fn the_guide_replication_sweeps_are_the_tool_s() {
+    let acks = [
+        "--plot",
+        "producers.web.lost_by_cause.acks_0",
+        "--plot",
+        "producers.web.lost_by_cause.leader_failover",
+        "--plot",
+        "producers.web.duplicates_written",
+        "--plot",
+        "producers.web.unavailable_ms.max",
+        "--plot",
+        "groups.shipping.latency_ms.p50",
+    ];
+    let idem = ["--plot", "producers.web.lost", "--plot", "producers.web.duplicates_written"];
+    let unclean = [
+        "--plot",
+        "producers.web.lost",
+        "--plot",
+        "topics.orders.partitions.0.leader",
+        "--plot",
+        "topics.orders.partitions.0.offline_ms",
+    ];
+    let s2 = "scenarios/replication-acks-1-loss.yaml";
+    let sweeps: [(&str, Vec<&str>, &[&str]); 3] = [
+        ("docs-acks", vec!["sweep", s2, "--set", "producers.web.acks=0,1,all"], &acks),
+        (
+            "docs-idempotence",
+            vec![
+                "sweep",
+                s2,
+                "--set",
+                "producers.web.acks=all",
+                "--set",
+                "producers.web.enable_idempotence=true,false",
+            ],
+            &idem,
+        ),
+        (
+            "docs-unclean",
+            vec![
+                "sweep",
+                "scenarios/replication-unclean-election.yaml",
+                "--set",
+                "topics.orders.unclean_leader_election_enable=true,false",
+            ],
+            &unclean,
+        ),
+    ];
+    let guide = doc(GUIDE);
+    let mut mds = Vec::new();
+    for (name, args, plots) in sweeps {
+        let more: Vec<&str> = ["--seeds", "3"].into_iter().chain(plots.iter().copied()).collect();
+        let md = sweep_md(name, &args, &more);
+        let table = md[md.find("\n| ").expect("a table") + 1..].trim_end();
+        assert!(guide.contains(table), "the guide should show {name}'s table as sweep.md has it:\n{table}");
+        mds.push(md);
+    }
+    // "acks=0 loses the same records": its acks_0 cell is acks=1's leader_failover cell.
+    assert_eq!(cells(&mds[0], "| 0 | ")[3], cells(&mds[0], "| 1 | ")[4]);
+    // "in one run of three without idempotence a batch ... was written twice".
+    assert!(cells(&mds[1], "| all | false | ")[3].contains("E3 failed in 1/3"));
 }

@@ -23,6 +23,7 @@ mod offsets;
 mod outdir;
 mod protocol_outputs;
 mod push;
+mod replication;
 mod report_page;
 mod scenarios;
 mod semantics;

@@ -135,13 +135,23 @@ impl RunRow {
     }
 }
 
-/// Every leaf of a summary by its dotted path, lists left out (they vary in length).
+/// Every leaf of a summary by its dotted path, lists left out (they vary in length), except a
+/// cluster's per-partition list (`topics.orders.partitions`, entries `{partition, ...}`): its
+/// entries go by index, as `expect:` names them (`topics.orders.partitions.0.offline_ms`), so a
+/// sweep can tabulate what a setting does to one partition.
 pub fn flatten(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
                 let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
                 flatten(child, &p, out);
+            }
+        }
+        Value::Array(items)
+            if prefix.ends_with(".partitions") && items.iter().all(|e| e.get("partition").is_some()) =>
+        {
+            for (i, e) in items.iter().enumerate() {
+                flatten(e, &format!("{prefix}.{i}"), out);
             }
         }
         Value::Array(_) => {}
@@ -330,6 +340,30 @@ mod tests {
         assert_eq!(m.values_of(4), vec!["2", "y"]);
         assert_eq!(m.run_spec(9), (4, 41));
         assert_eq!(Manifest::from_json(&m.to_json()), Some(m));
+    }
+
+    #[test]
+    fn flatten_keeps_a_clusters_partitions_by_index_and_leaves_other_lists_out() {
+        let summary = serde_json::json!({
+            "findings": [{"kind": "lost", "text": "..."}],
+            "topics": {"orders": {
+                "partitions": [{"partition": "orders-0", "leader": 2, "isr": [2, 3], "offline_ms": 0.0}],
+                "log_end_offsets": [10],
+            }},
+            "groups": {"g": {"committed_offsets": {"orders": [7]}, "partitions": 1}},
+        });
+        let mut out = Vec::new();
+        flatten(&summary, "", &mut out);
+        let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "topics.orders.partitions.0.partition",
+                "topics.orders.partitions.0.leader",
+                "topics.orders.partitions.0.offline_ms",
+                "groups.g.partitions"
+            ]
+        );
     }
 
     #[test]
