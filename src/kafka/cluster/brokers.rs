@@ -494,10 +494,12 @@ impl Cluster {
             if own > base {
                 io.event(now, ClusterEvent::LogTruncated { partition: p, broker: b, from: own, to: base });
             }
-            self.parts[p as usize].reps[i] = Rep::CatchingUp { from: now, base, per_ns: self.catch_up_per_ns };
-            let gap = leader_leo - base;
-            let t = now + SimDuration((gap as f64 / self.catch_up_per_ns) as u64) + self.delay + self.delay;
-            io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::CaughtUp { p, broker: b }));
+            if self.parts[p as usize].leader.is_some_and(|l| self.serving(l)) {
+                self.catch_up(p, i, base, leader_leo, now, io);
+            } else {
+                // Its leader is gone too: nothing to copy from until a new one is elected.
+                self.parts[p as usize].reps[i] = Rep::Frozen { leo: base, diverge: u64::MAX };
+            }
         }
         self.offsets_follow(now, io);
     }

@@ -77,11 +77,10 @@ impl Cluster {
                 cut_below_hw = Some(leo);
             }
             self.settle_followers(p, nl, leo, now, io);
-            let rs = &mut self.parts[p as usize];
             if election == Election::Unclean {
-                rs.isr = vec![nl];
+                self.set_isr(p, vec![nl], "unclean_election", now, io);
             }
-            rs.reps[i] = Rep::Tracking;
+            self.parts[p as usize].reps[i] = Rep::Tracking;
         } else if old.is_some() {
             // Nobody can lead: what the old leader had beyond the high watermark stays on it
             // (it may come back and lead again); producers wait.
@@ -145,17 +144,32 @@ impl Cluster {
                         io.event(now, ClusterEvent::LogTruncated { partition: p, broker: b, from: own, to: leo });
                     }
                     let base = own.min(leo).min(diverge);
-                    let rs = &mut self.parts[p as usize];
-                    rs.reps[i] = if rs.in_isr(b) {
-                        Rep::Tracking
+                    if self.parts[p as usize].in_isr(b) {
+                        self.parts[p as usize].reps[i] = Rep::Tracking;
                     } else {
-                        Rep::CatchingUp { from: now, base, per_ns: self.catch_up_per_ns }
-                    };
+                        self.catch_up(p, i, base, leo, now, io);
+                    }
                 }
                 Rep::Frozen { leo: own, diverge } => rs.reps[i] = Rep::Frozen { leo: own, diverge: diverge.min(leo) },
+                // It was copying from the old leader: it goes on from where it got, from the new one.
+                Rep::CatchingUp { from, base, per_ns } if live => {
+                    let got = (base + ((now - from).as_nanos() as f64 * per_ns) as u64).min(leo);
+                    self.catch_up(p, i, got, leo, now, io);
+                }
                 Rep::Tracking | Rep::CatchingUp { .. } => {}
             }
         }
+    }
+
+    /// Replica `i` of `p` copies from the leader from `base`; it rejoins the ISR once it has
+    /// the leader's log end `leader_leo` (see `caught_up`).
+    pub(crate) fn catch_up(&mut self, p: u32, i: usize, base: u64, leader_leo: u64, now: SimTime, io: &mut Io) {
+        let rs = &mut self.parts[p as usize];
+        rs.reps[i] = Rep::CatchingUp { from: now, base, per_ns: self.catch_up_per_ns };
+        let b = rs.replicas[i];
+        let gap = leader_leo.saturating_sub(base);
+        let t = now + crate::sim::SimDuration((gap as f64 / self.catch_up_per_ns) as u64) + self.delay + self.delay;
+        io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::CaughtUp { p, broker: b }));
     }
 
     /// The new leader has the old leader's tail up to `keep` (an offset): the rest is cut. What
@@ -282,6 +296,7 @@ impl Cluster {
         }
         let size = part.log.mean_record_size().max(1);
         part.log.truncate_to(to, size);
+        self.parts[p as usize].unclean_cut = true;
         self.truncated.push((p, to));
     }
 }

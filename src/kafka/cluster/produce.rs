@@ -55,7 +55,9 @@ impl Cluster {
             Gate::Open => self.write(p, k, at, times, part, size, false, io),
             Gate::Hold(error) => {
                 let first_created = SimTime(times[0] * 1_000);
-                let sent = !error.is_empty();
+                // Only the request that found the failure was sent; later batches wait in the
+                // accumulator and are sent once, not retried.
+                let sent = !error.is_empty() && self.parts[p as usize].block_of(k).is_none();
                 let held = Held { producer: k, len: times.len() as u32, first_created, sent, written: false };
                 self.parts[p as usize].push_held(held, times);
                 if self.parts[p as usize].block_of(k).is_none() {

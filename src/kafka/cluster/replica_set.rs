@@ -100,6 +100,8 @@ pub struct ReplicaSet {
     /// When the leader stopped serving (crash, isolation): what it appended later than a
     /// follower's lag before this is not on that follower.
     pub leader_lost_at: Option<SimTime>,
+    /// An unclean election cut its log below the high watermark.
+    pub unclean_cut: bool,
     /// Consumers cannot read it: its leader is gone and they have not found the new one.
     pub unreadable: bool,
     pub offline_since: Option<SimTime>,
@@ -131,6 +133,7 @@ impl ReplicaSet {
             moved_live: false,
             leader_lost_at: None,
             unreadable: false,
+            unclean_cut: false,
             offline_since: None,
             under_replicated_since: None,
         }
