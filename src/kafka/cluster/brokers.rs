@@ -248,7 +248,6 @@ impl Cluster {
 
     pub(crate) fn start(&mut self, b: u32, now: SimTime, io: &mut Io) {
         io.event(now, ClusterEvent::BrokerStarted { broker: b });
-        let meta = self.meta_delay;
         let n = self.node_mut(b);
         n.running = true;
         n.reachable = true;
@@ -261,10 +260,7 @@ impl Cluster {
         if n.session_live {
             n.start_pending = true;
         } else {
-            io.kernel.schedule_at(
-                now + meta + SimDuration::from_millis(10),
-                Ev::Cluster(ClusterEv::Unfence { broker: b, life }),
-            );
+            self.register(b, life, now, io);
         }
         self.note_state(b, now, io);
     }
@@ -284,7 +280,6 @@ impl Cluster {
             return;
         }
         io.event(now, ClusterEvent::BrokerReconnected { broker: b });
-        let meta = self.meta_delay;
         let n = self.node_mut(b);
         n.reachable = true;
         n.life += 1;
@@ -294,8 +289,7 @@ impl Cluster {
             self.reconnect_unfenced(b, now, parts, io);
         } else {
             n.fenced = true;
-            let at = now + meta + SimDuration::from_millis(10);
-            io.kernel.schedule_at(at, Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
+            self.register(b, life, now, io);
         }
         self.note_state(b, now, io);
         // Requests stuck on the way to it are answered now: their producers plan again.
@@ -364,16 +358,19 @@ impl Cluster {
         }
         self.node_mut(b).session_live = false;
         self.fence(b, "session_timeout", now, parts, sizes, io);
-        let meta = self.meta_delay;
         let n = self.node_mut(b);
         if n.start_pending {
             n.start_pending = false;
             let life = n.life;
-            io.kernel.schedule_at(
-                now + meta + SimDuration::from_millis(10),
-                Ev::Cluster(ClusterEv::Unfence { broker: b, life }),
-            );
+            self.register(b, life, now, io);
         }
+    }
+
+    /// Broker `b` (in its life `life`) registers: it is unfenced once it has replayed the
+    /// metadata (δ_meta) and its next STARTING heartbeat, 10 ms apart, reaches the controller.
+    fn register(&self, b: u32, life: u32, now: SimTime, io: &mut Io) {
+        let at = now + self.meta_delay + SimDuration::from_millis(10);
+        io.kernel.schedule_at(at, Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
     }
 
     fn shutdown_decided(
