@@ -99,10 +99,14 @@ impl World {
             let tick_first = tick.is_some_and(|t| event.is_none_or(|e| t < e));
             let next = if tick_first { tick } else { event }.filter(|&(t, _)| t <= self.end);
             let limit = next.unwrap_or((self.end, u64::MAX));
+            let queued = self.kernel.peek_place();
             if let Some((at, seq, pid)) = self.advance_logs(limit) {
                 self.kernel.enter_reserved(at, seq);
                 self.commit_due(at);
                 self.appended(pid);
+            } else if self.kernel.peek_place() != queued {
+                // A cluster's arrival scheduled an event (a retry, a wake-up): choose again.
+                continue;
             } else if tick_first && let Some((at, seq)) = next {
                 self.kernel.enter_reserved(at, seq);
                 self.commit_due(at);

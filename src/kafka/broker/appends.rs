@@ -41,7 +41,7 @@ impl Broker {
     pub(crate) fn advance_logs(
         &mut self,
         feed: &mut Feed,
-        limit: (SimTime, u64),
+        mut limit: (SimTime, u64),
         mut cluster: Option<&mut Cluster>,
         rec: &mut Recorder,
         kernel: &mut Kernel<Ev>,
@@ -83,7 +83,15 @@ impl Broker {
                 // the high watermark (see `cluster::produce`).
                 let mut io = Io { rec: &mut *rec, kernel: &mut *kernel };
                 let size = self.record_size[d.producer as usize];
-                if !cl.arrive(d.partition, d.producer, d.at, times, part, size, &mut io) {
+                let appended = cl.arrive(d.partition, d.producer, d.at, times, part, size, &mut io);
+                // The arrival may have scheduled something (a retry, a high-watermark wake-up):
+                // batches after it wait until it is handled.
+                if let Some(place) = kernel.peek_place()
+                    && place < limit
+                {
+                    limit = place;
+                }
+                if !appended {
                     continue;
                 }
             } else {
