@@ -24,6 +24,7 @@ mod outdir;
 mod protocol_outputs;
 mod push;
 mod replication;
+mod replication_waits;
 mod report_page;
 mod scenarios;
 mod semantics;

@@ -60,8 +60,8 @@ impl World {
             Action::StartBroker(_) => cl.start(b, now, &mut io),
             Action::IsolateBroker { for_, .. } => cl.isolate(b, now, for_, parts, &mut io),
             Action::SlowBroker { lag, .. } => {
-                cl.node_mut(b).lag = lag;
-                io.event(now, ClusterEvent::BrokerSlowed { broker: b, lag });
+                cl.slow(b, lag, now, parts, &mut io);
+                cl.scan_timeouts = true;
                 for p in 0..cl.parts.len() as u32 {
                     cl.rearm(p, now, &mut parts[p as usize], sizes, &mut io);
                 }
@@ -98,6 +98,7 @@ impl World {
         cl.generation += 1;
         cl.busy = true;
         let mut grew = None;
+        let mut grew_many = Vec::new();
         match e {
             ClusterEv::Fence { broker, life } => cl.fence_expired(broker, life, now, parts, sizes, &mut io),
             ClusterEv::ShutdownDecided { broker, life } => {
@@ -124,6 +125,14 @@ impl World {
                 }
             }
             ClusterEv::DeliveryCheck(p) => cl.delivery_check(p, now, &mut io),
+            ClusterEv::LagCheck { leader, follower, stamp } => {
+                grew_many = cl.lag_check(leader, follower, stamp, now, parts, sizes, &mut io);
+            }
+            ClusterEv::RequestTimeout(p) => {
+                if cl.request_timeouts(p, now, &mut parts[p as usize], sizes, &mut io) {
+                    grew = Some(p);
+                }
+            }
             ClusterEv::PreferredCheck => cl.balance(now, parts, sizes, &mut io),
             ClusterEv::HwWake(p) => {
                 cl.parts[p as usize].hw_event = None;
@@ -142,7 +151,7 @@ impl World {
             }
         }
         self.after_truncation();
-        if let Some(p) = grew {
+        for p in grew.into_iter().chain(grew_many) {
             self.appended(p);
         }
         self.coordinators_follow(now);
@@ -151,9 +160,11 @@ impl World {
 
     /// A cluster handler is done: commit lags may be cached again (see `Cluster::commit_lag`).
     fn cluster_settled(&mut self) {
-        if let Some(cl) = self.cluster.as_deref_mut() {
-            cl.busy = false;
-            cl.generation += 1;
+        let Some((cl, _, _, mut io)) = self.cluster_io() else { return };
+        cl.busy = false;
+        cl.generation += 1;
+        if std::mem::take(&mut cl.scan_timeouts) {
+            cl.arm_all_timeouts(&mut io);
         }
     }
 }
@@ -161,6 +172,7 @@ impl World {
 impl Cluster {
     /// Records broker `b`'s state if it changed.
     pub(crate) fn note_state(&mut self, b: u32, now: SimTime, io: &mut Io) {
+        self.scan_timeouts = true;
         let state = self.broker_state(b);
         let n = self.node_mut(b);
         if n.state == state {
@@ -327,10 +339,8 @@ impl Cluster {
                     continue;
                 }
                 let Rep::Frozen { leo, .. } = self.parts[p].reps[j] else { continue };
-                self.parts[p].reps[j] = Rep::CatchingUp { from: now, base: leo, per_ns: self.catch_up_per_ns };
-                let gap = (log_leo + self.parts[p].pending_records).saturating_sub(leo);
-                let t = now + SimDuration((gap as f64 / self.catch_up_per_ns) as u64) + self.delay + self.delay;
-                io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::CaughtUp { p: p as u32, broker: r }));
+                let leader_leo = log_leo + self.parts[p].pending_records;
+                self.catch_up(p as u32, j, leo, leader_leo, now, io);
             }
             if leads {
                 self.parts[p].leader_lost_at = None;
@@ -517,6 +527,17 @@ impl Cluster {
             || !self.serving(b)
             || rs.leader.is_none_or(|l| !self.serving(l))
         {
+            return false;
+        }
+        // §1.4: it joins when its log end reaches the high watermark. A catch-up begun at
+        // another pace (its lag changed) or outrun by the writes looks again later.
+        let log_leo = part.log.log_end_offset();
+        let leo = rs.replica_leo(i, log_leo, now, self.follower_lag(b));
+        if leo < log_leo {
+            let Rep::CatchingUp { per_ns, .. } = rs.reps[i] else { unreachable!("checked above") };
+            let gap = log_leo + rs.pending_records - leo;
+            let t = now + SimDuration((gap as f64 / per_ns) as u64).max(SimDuration::from_millis(1));
+            io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::CaughtUp { p, broker: b }));
             return false;
         }
         self.parts[p as usize].reps[i] = Rep::Tracking;

@@ -5,7 +5,7 @@
 //! cuts from the old leader's tail (§4).
 
 use super::produce::Io;
-use super::replica_set::{Held, Rep};
+use super::replica_set::{Held, Pending, Rep};
 use super::{Cluster, ClusterEv};
 use crate::kafka::broker::Partition;
 use crate::kafka::world::Ev;
@@ -165,10 +165,12 @@ impl Cluster {
     /// the leader's log end `leader_leo` (see `caught_up`).
     pub(crate) fn catch_up(&mut self, p: u32, i: usize, base: u64, leader_leo: u64, now: SimTime, io: &mut Io) {
         let rs = &mut self.parts[p as usize];
-        rs.reps[i] = Rep::CatchingUp { from: now, base, per_ns: self.catch_up_per_ns };
         let b = rs.replicas[i];
+        let per_ns = self.catch_up_rate(b);
+        let rs = &mut self.parts[p as usize];
+        rs.reps[i] = Rep::CatchingUp { from: now, base, per_ns };
         let gap = leader_leo.saturating_sub(base);
-        let t = now + crate::sim::SimDuration((gap as f64 / self.catch_up_per_ns) as u64) + self.delay + self.delay;
+        let t = now + crate::sim::SimDuration((gap as f64 / per_ns) as u64) + self.delay + self.delay;
         io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::CaughtUp { p, broker: b }));
     }
 
@@ -202,7 +204,8 @@ impl Cluster {
                 if !b.duplicate && !told && acks != Acks::Zero {
                     rs.push_held(held(true), &times);
                 }
-                rs.push_pending(b, &times);
+                // The held copy is its retry now (one held after a timeout goes with it).
+                rs.push_pending(Pending { resend: false, ..b }, &times);
             } else if b.duplicate {
                 // A second copy cut: nothing the producer waits for.
             } else if acks == Acks::Zero {

@@ -19,9 +19,11 @@ pub mod brokers;
 pub mod controller;
 pub mod coordinators;
 pub mod invariants;
+pub mod lagging;
 pub mod placement;
 pub mod produce;
 pub mod replica_set;
+pub mod timeouts;
 
 use crate::record::cluster::BrokerState;
 use crate::scenario::plan::{Plan, ProducerDelivery};
@@ -44,6 +46,8 @@ pub struct Node {
     pub shutting_down: bool,
     /// `slow_broker`: as a follower it has each batch this much later.
     pub lag: SimDuration,
+    /// Bumped at every `slow_broker`: lag checks of an earlier one are stale.
+    pub slow_stamp: u32,
     /// When its heartbeats reach the controller: `phase + k * period`.
     pub phase: SimTime,
     /// Bumped at every crash, stop, start or isolation: events of an older life are stale.
@@ -95,8 +99,10 @@ pub struct Cluster {
     /// Heartbeat period as the controller sees it: interval + round trip (§3.2).
     pub heartbeat_period: SimDuration,
     pub session: SimDuration,
-    /// Records a catching-up follower copies per nanosecond (§1.1 replica.fetch.max.bytes per round trip).
-    pub catch_up_per_ns: f64,
+    /// Records a catching-up follower copies per fetch (§1.1 replica.fetch.max.bytes).
+    pub per_fetch: f64,
+    /// replica.lag.time.max.ms: a follower that has not caught up for this long leaves the ISR.
+    pub replica_lag_time_max: SimDuration,
     /// Consumers' metadata refresh jitter.
     pub rng: SimRng,
     /// A preferred-leader check is scheduled.
@@ -110,6 +116,8 @@ pub struct Cluster {
     pub busy: bool,
     /// Logs cut below their high watermark by unclean elections, for the world to move readers back.
     pub truncated: Vec<(u32, u64)>,
+    /// A broker changed: every tail's waiting requests are checked for timeouts (`timeouts`).
+    pub scan_timeouts: bool,
 }
 
 /// The cluster's timed events (kept small: the queue holds many events).
@@ -157,6 +165,14 @@ pub enum ClusterEv {
         k: u32,
     },
     DeliveryCheck(u32),
+    /// Requests in `p`'s tail may have timed out (request.timeout.ms, delivery.timeout.ms).
+    RequestTimeout(u32),
+    /// Leader `leader`'s ISR expiration task looks at the slowed follower `follower`.
+    LagCheck {
+        leader: u32,
+        follower: u32,
+        stamp: u32,
+    },
     /// The high watermark of `p` passes a batch readers wait for.
     HwWake(u32),
     CoordinatorLoaded {
@@ -221,6 +237,7 @@ impl Cluster {
                     fenced: false,
                     shutting_down: false,
                     lag: SimDuration::ZERO,
+                    slow_stamp: 0,
                     phase,
                     life: 0,
                     start_pending: false,
@@ -256,12 +273,14 @@ impl Cluster {
                 + SimDuration(3 * delay.as_nanos()),
             heartbeat_period: period,
             session: c.broker_session_timeout,
-            catch_up_per_ns: per_fetch / catch_up_round_trip(delay).as_nanos() as f64,
+            per_fetch,
+            replica_lag_time_max: c.replica_lag_time_max,
             rng: rngs.stream("cluster/clients"),
             preferred_check: false,
             imbalance_interval: SimDuration::from_millis(300_000),
             coordinator_load: c.coordinator_load,
             truncated: Vec::new(),
+            scan_timeouts: false,
             generation: 0,
             busy: false,
         })
@@ -279,6 +298,12 @@ impl Cluster {
     pub fn serving(&self, b: u32) -> bool {
         let n = self.node(b);
         n.running && n.reachable && !n.fenced && !n.shutting_down
+    }
+
+    /// Records per nanosecond a follower on broker `b` copies while it catches up: a full fetch
+    /// per round trip, its `slow_broker` lag included.
+    pub fn catch_up_rate(&self, b: u32) -> f64 {
+        self.per_fetch / (catch_up_round_trip(self.delay) + self.node(b).lag).as_nanos() as f64
     }
 
     /// How long after an append a follower on broker `b` has the batch.

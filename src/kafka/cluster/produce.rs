@@ -29,7 +29,7 @@ impl Io<'_> {
 }
 
 /// Whether a producer can send a batch to the partition's leader now.
-enum Gate {
+pub(crate) enum Gate {
     Open,
     /// It cannot: the batch waits at the producer (`error`: why, "" when it only waits for
     /// requests in flight to be answered).
@@ -69,34 +69,41 @@ impl Cluster {
         }
     }
 
-    fn gate(&self, p: u32, k: u32, at: SimTime) -> Gate {
+    pub(crate) fn gate(&self, p: u32, k: u32, at: SimTime) -> Gate {
         let rs = &self.parts[p as usize];
         if let Some(b) = rs.block_of(k) {
             return Gate::Hold(b.error);
         }
-        let Some(leader) = rs.leader else { return Gate::Hold("NOT_LEADER_OR_FOLLOWER") };
-        let n = self.node(leader);
-        if !n.running {
-            return Gate::Hold("NETWORK_EXCEPTION");
+        if let Err(error) = self.leader_takes(p, k, at) {
+            return Gate::Hold(error);
         }
-        if !n.reachable {
-            return Gate::Hold("REQUEST_TIMED_OUT");
-        }
-        if n.fenced || n.shutting_down || at < rs.leader_known_at {
-            return Gate::Hold("NOT_LEADER_OR_FOLLOWER");
-        }
+        // The high watermark stands still (an ISR member cannot fetch): requests wait for
+        // acks, and no more than max.in.flight.requests.per.connection go out.
         let link = &self.producers[k as usize].delivery;
-        if link.acks == Acks::All {
-            if rs.below_min_isr() {
-                return Gate::Hold("NOT_ENOUGH_REPLICAS");
-            }
-            // The high watermark stands still (an ISR member cannot fetch): requests wait
-            // for acks, and no more than max.in.flight.requests.per.connection go out.
-            if self.commit_lag(p).is_none() && rs.in_flight(k) >= link.max_in_flight {
-                return Gate::Hold("");
-            }
+        if link.acks == Acks::All && self.commit_lag(p).is_none() && rs.in_flight(k) >= link.max_in_flight {
+            return Gate::Hold("");
         }
         Gate::Open
+    }
+
+    /// Whether `p`'s leader takes producer `k`'s request at `at`, or the error it answers.
+    pub(crate) fn leader_takes(&self, p: u32, k: u32, at: SimTime) -> Result<(), &'static str> {
+        let rs = &self.parts[p as usize];
+        let Some(leader) = rs.leader else { return Err("NOT_LEADER_OR_FOLLOWER") };
+        let n = self.node(leader);
+        if !n.running {
+            return Err("NETWORK_EXCEPTION");
+        }
+        if !n.reachable {
+            return Err("REQUEST_TIMED_OUT");
+        }
+        if n.fenced || n.shutting_down || at < rs.leader_known_at {
+            return Err("NOT_LEADER_OR_FOLLOWER");
+        }
+        if self.producers[k as usize].delivery.acks == Acks::All && rs.below_min_isr() {
+            return Err("NOT_ENOUGH_REPLICAS");
+        }
+        Ok(())
     }
 
     /// How long after its append a batch of `p` commits now; None while it cannot (the leader
@@ -165,7 +172,19 @@ impl Cluster {
             part.append_batch(times, size);
             return true;
         }
-        rs.push_pending(Pending { at, producer: k, len: len as u32, acked, duplicate }, times);
+        let waited = !acked && !duplicate;
+        // The request was sent a network delay before it arrived; the producer gives up on it
+        // request.timeout.ms after sending.
+        let expires = if waited {
+            SimTime(at.as_nanos().saturating_sub(self.delay.as_nanos()))
+                + self.producers[k as usize].delivery.request_timeout
+        } else {
+            SimTime::MAX
+        };
+        rs.push_pending(Pending { at, producer: k, len: len as u32, acked, duplicate, expires, resend: false }, times);
+        if waited && rs.timeout_check.is_none() && self.at_risk(lag) {
+            self.arm_timeouts(p, io);
+        }
         if let Some(l) = lag {
             // Batches of one lag commit in the order they arrive: a queue per lag keeps them
             // sorted at O(1) a batch (the heap is for re-arming after a change).
@@ -223,6 +242,15 @@ impl Cluster {
             let first = &front[..n.min(front.len())];
             let second = &back[..n - first.len()];
             part.append_batch_parts([first, second], sizes[b.producer as usize]);
+            if b.resend {
+                // Its request timed out and the retry waits at the producer: it goes out when the
+                // producer writes again, though this copy is in now (`sent` is false: the retry
+                // was counted when the request timed out).
+                let times: Vec<u64> = first.iter().chain(second).copied().collect();
+                let first_created = SimTime(times[0] * 1_000);
+                let retry = Held { producer: b.producer, len: b.len, first_created, sent: false, written: true };
+                rs.push_held(retry, &times);
+            }
             rs.pending_created.drain(..n);
             rs.pending_records -= u64::from(b.len);
             grew = true;
@@ -372,7 +400,7 @@ impl Cluster {
         let unavailable = now - b.since;
         self.end_unavailable(p, k, now, unavailable, io);
         let idempotent = self.producers[k as usize].delivery.enable_idempotence;
-        let mut grew = false;
+        let mut grew = self.resend_timed_out(p, k, now, part, sizes, io);
         for (h, times) in self.parts[p as usize].take_held(k) {
             if h.sent {
                 io.rec.cluster.producers[k as usize].retries += 1;

@@ -33,8 +33,14 @@ pub struct Pending {
     pub len: u32,
     /// The producer was already told it was written (acks 0 or 1).
     pub acked: bool,
-    /// A second copy written by a retry without idempotence.
+    /// A copy nobody waits for: a second copy written by a retry without idempotence, or a
+    /// batch the producer already failed (delivery.timeout.ms).
     pub duplicate: bool,
+    /// When the producer's request for it times out (request.timeout.ms; MAX: not waited on).
+    pub expires: SimTime,
+    /// Its request timed out and the producer's retry of it was refused: the retry waits at
+    /// the producer with its other held batches.
+    pub resend: bool,
 }
 
 /// A batch the producer holds: its request failed or it could not be sent yet.
@@ -91,6 +97,8 @@ pub struct ReplicaSet {
     pub hw_event: Option<SimTime>,
     /// A delivery-timeout check of the held batches is scheduled.
     pub delivery_check: bool,
+    /// A check of the tail's requests (request.timeout.ms, delivery.timeout.ms) is scheduled then.
+    pub timeout_check: Option<SimTime>,
     /// When the brokers learnt of the current leader (its election plus the metadata delay):
     /// clients cannot find it before.
     pub leader_known_at: SimTime,
@@ -129,6 +137,7 @@ impl ReplicaSet {
             hw_event: None,
             lag_cache: std::cell::Cell::new((u64::MAX, None)),
             delivery_check: false,
+            timeout_check: None,
             leader_known_at: SimTime::ZERO,
             moved_live: false,
             leader_lost_at: None,
@@ -243,7 +252,8 @@ mod tests {
     use super::*;
 
     fn batch(at_ms: u64, len: u32) -> Pending {
-        Pending { at: SimTime(at_ms * 1_000_000), producer: 0, len, acked: false, duplicate: false }
+        let at = SimTime(at_ms * 1_000_000);
+        Pending { at, producer: 0, len, acked: false, duplicate: false, expires: SimTime::MAX, resend: false }
     }
 
     #[test]
