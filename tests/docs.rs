@@ -388,6 +388,23 @@ fn the_guide_check_excerpt_is_the_tool_s() {
     }
 }
 
+/// `kafkasim compare` refusing a consumer-protocol group, as the guide quotes it.
+#[test]
+fn the_guide_quotes_compare_s_refusal_of_the_consumer_protocol() {
+    let out = temp_dir("docs-compare-consumer-protocol");
+    let res = kafkasim()
+        .current_dir(repo("."))
+        .args(["compare", "scenarios/consumer-protocol-static-restart.yaml", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(res.status.code(), Some(2), "bad input");
+    assert!(std::fs::read_dir(&out).unwrap().next().is_none(), "it writes nothing");
+    let stderr = String::from_utf8(res.stderr).unwrap();
+    let line = stderr.lines().find(|l| l.starts_with("error: ")).expect("an error line");
+    assert!(doc(GUIDE).contains(&format!("``{line}``")), "the guide does not quote\n{line}");
+}
+
 /// Runs `kafkasim` with `args` then `more` (a sweep) into a fresh folder named `name`: its
 /// sweep.md, whose narrow no-break spaces grouping thousands read as the guide's plain spaces.
 fn sweep_md(name: &str, args: &[&str], more: &[&str]) -> String {

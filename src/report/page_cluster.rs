@@ -81,26 +81,14 @@ fn partitions_table(out: &mut String, summary: &Value) {
 pub fn cluster_card(out: &mut String, summary: &Value) {
     let Some(brokers) = summary["brokers"].as_object() else { return };
     let findings = summary["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let _ = write!(
-        out,
-        "<div class=\"card\"><h3>cluster <span class=\"muted\">({} brokers)</span></h3><ul>",
-        brokers.len()
-    );
+    let _ =
+        write!(out, "<div class=\"card\"><h3>cluster <span class=\"muted\">({} brokers)</span></h3>", brokers.len());
     let mine: Vec<&Value> = findings.iter().filter(|f| f.get("producer").is_some()).collect();
-    for f in &mine {
-        let _ = write!(
-            out,
-            "<li class=\"finding {}\">{}</li>",
-            esc(f["kind"].as_str().unwrap_or("")),
-            esc(f["text"].as_str().unwrap_or(""))
-        );
-    }
-    if mine.is_empty() {
-        out.push_str(
-            "<li class=\"calm\">Nothing stood out: no record lost or written twice, no long outage for a producer.</li>",
-        );
-    }
-    out.push_str("</ul>");
+    super::page_top::findings_list(
+        out,
+        &mine,
+        "Nothing stood out: no record lost or written twice, no long outage for a producer.",
+    );
     let producers = summary["producers"].as_object();
     let sum = |key: &str| producers.into_iter().flatten().filter_map(|(_, p)| p[key].as_u64()).sum::<u64>();
     let longest =

@@ -17,27 +17,32 @@ pub fn findings_block(out: &mut String, summary: &Value) {
         } else {
             format!("consumer group, {}", g["delivery"].as_str().unwrap_or("pull"))
         };
-        let _ = write!(out, "<div class=\"card\"><h3>{} <span class=\"muted\">({kind})</span></h3><ul>", esc(id));
+        let _ = write!(out, "<div class=\"card\"><h3>{} <span class=\"muted\">({kind})</span></h3>", esc(id));
         let mine: Vec<&Value> = findings.iter().filter(|f| f["group"] == id.as_str()).collect();
-        for f in &mine {
-            let _ = write!(
-                out,
-                "<li class=\"finding {}\">{}</li>",
-                esc(f["kind"].as_str().unwrap_or("")),
-                esc(f["text"].as_str().unwrap_or(""))
-            );
-        }
-        if mine.is_empty() {
-            out.push_str(
-                "<li class=\"calm\">Nothing stood out: no failure, loss, duplicate, overload or lag alarm.</li>",
-            );
-        }
-        out.push_str("</ul>");
+        findings_list(out, &mine, "Nothing stood out: no failure, loss, duplicate, overload or lag alarm.");
         key_figures(out, g);
         out.push_str("</div>");
     }
     super::page_cluster::cluster_card(out, summary);
     out.push_str("</div></section>");
+}
+
+/// A card's list of findings, each classed by its kind; with none, one muted line saying
+/// `calm_text` (what nothing standing out means for this card).
+pub fn findings_list(out: &mut String, findings: &[&Value], calm_text: &str) {
+    out.push_str("<ul>");
+    for f in findings {
+        let _ = write!(
+            out,
+            "<li class=\"finding {}\">{}</li>",
+            esc(f["kind"].as_str().unwrap_or("")),
+            esc(f["text"].as_str().unwrap_or(""))
+        );
+    }
+    if findings.is_empty() {
+        let _ = write!(out, "<li class=\"calm\">{}</li>", esc(calm_text));
+    }
+    out.push_str("</ul>");
 }
 
 /// The figures people look at first, with their units.
@@ -103,3 +108,24 @@ tr.pass td:first-child { color: #2a7a2a; font-weight: 600; }
 tr.fail td:first-child { color: #b00020; font-weight: 600; }
 details.zeros { margin: -8px 0 16px; color: var(--muted); }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::findings_list;
+    use serde_json::json;
+
+    #[test]
+    fn findings_list_classes_each_finding_and_escapes_its_text() {
+        let f = json!({"kind": "loss", "text": "3 records <lost>"});
+        let mut out = String::new();
+        findings_list(&mut out, &[&f], "calm");
+        assert_eq!(out, "<ul><li class=\"finding loss\">3 records &lt;lost&gt;</li></ul>");
+    }
+
+    #[test]
+    fn findings_list_without_findings_says_the_calm_text() {
+        let mut out = String::new();
+        findings_list(&mut out, &[], "Nothing stood out.");
+        assert_eq!(out, "<ul><li class=\"calm\">Nothing stood out.</li></ul>");
+    }
+}

@@ -104,6 +104,9 @@ pub struct Span {
     /// A fixed colour (a state's, in a state chart) instead of a palette slot; `faded` then
     /// hatches it.
     pub rgb: Option<(u8, u8, u8)>,
+    /// Drawn at least this many pixels wide (0: its length, at least 1 px), so a stretch of
+    /// milliseconds on an axis of minutes still shows beside the marker line at its start.
+    pub min_px: u8,
 }
 
 /// Where a consumer-protocol partition stands against its target assignment (KIP-848). Both

@@ -233,8 +233,7 @@ fn draw_spans(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow], fills: &Fi
             if b <= a {
                 continue;
             }
-            let x0 = plot.px(a);
-            let x1 = (plot.px(b) - 1).max(x0);
+            let (x0, x1) = widened(plot.px(a), (plot.px(b) - 1).max(plot.px(a)), s.min_px, (plot.left, plot.right - 1));
             let (color, pattern) = fills.of(s).unwrap_or((UNOWNED, 0));
             patterned_box(scene, x0, y0, x1, y1, color, pattern);
             // Stripes of the member the target gives it to, over the owner (or over grey).
@@ -243,6 +242,18 @@ fn draw_spans(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow], fills: &Fi
             }
         }
     }
+}
+
+/// The pixel columns `x0..=x1` grown to at least `min_px` wide: rightwards, or leftwards where
+/// the plot's columns `edges` end, never past them.
+fn widened(x0: i32, x1: i32, min_px: u8, edges: (i32, i32)) -> (i32, i32) {
+    let grow = i32::from(min_px) - (x1 - x0 + 1);
+    if grow <= 0 {
+        return (x0, x1);
+    }
+    let x1 = (x1 + grow).min(edges.1.max(x1));
+    let x0 = (x1 + 1 - i32::from(min_px)).max(edges.0).min(x0);
+    (x0, x1)
 }
 
 /// Row notes over the marker lines, on a white ground so a line never runs through them.
@@ -311,7 +322,17 @@ fn natural_cmp(a: &str, b: &str) -> Ordering {
 
 #[cfg(test)]
 mod tests {
-    use super::natural_cmp;
+    use super::{natural_cmp, widened};
+
+    #[test]
+    fn a_short_span_is_widened_inside_the_plot() {
+        let edges = (100, 999);
+        assert_eq!(widened(500, 500, 0, edges), (500, 500), "0: as long as it lasts");
+        assert_eq!(widened(500, 520, 4, edges), (500, 520), "already wide enough");
+        assert_eq!(widened(500, 500, 4, edges), (500, 503), "grows rightwards");
+        assert_eq!(widened(998, 999, 4, edges), (996, 999), "at the right edge it grows leftwards");
+        assert_eq!(widened(100, 100, 4, (100, 101)), (100, 101), "never past a plot narrower than it");
+    }
 
     #[test]
     fn natural_order() {

@@ -3,7 +3,7 @@
 
 use super::failures::at;
 use super::{About, Finding, Names, ms_value};
-use crate::record::cluster::{ClusterEvent, LossCause, Unavailable};
+use crate::record::cluster::{ClusterEvent, Election, LossCause, Unavailable};
 use crate::record::event::What;
 use crate::record::run::Run;
 use crate::report::num::{count, human_ns};
@@ -188,10 +188,20 @@ fn why_unavailable(w: &Run, u: &Unavailable) -> String {
     // Its leader when the stretch began, and any change during it.
     let at_start = leaders.clone().take_while(|l| l.0 <= u.from).last().map(|l| l.2);
     let offline = at_start == Some(None) || leaders.clone().any(|l| l.0 > u.from && l.0 < end && l.2.is_none());
+    let (topic, _) = w.plan.partition_of(u.partition);
+    let unclean = w.plan.topics[topic].replication.unclean_leader_election_enable;
+    if offline && unclean {
+        return ": the partition had no leader (none of its replicas was up, so even unclean_leader_election_enable=true \
+                had no replica to elect)"
+            .to_string();
+    }
     if offline {
         return ": the partition had no leader (no in-sync replica was alive; unclean_leader_election_enable=false \
                 keeps it offline rather than elect a replica that misses acknowledged records)"
             .to_string();
+    }
+    if let Some(words) = unclean_during(w, u, end) {
+        return words;
     }
     let error = w.rec.events.iter().filter(|e| e.time <= u.from).rev().find_map(|e| match &e.what {
         What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error })
@@ -201,7 +211,6 @@ fn why_unavailable(w: &Run, u: &Unavailable) -> String {
         }
         _ => None,
     });
-    let (topic, _) = w.plan.partition_of(u.partition);
     match error {
         Some("NOT_ENOUGH_REPLICAS") => format!(
             ": its ISR was below min_insync_replicas ({}), so the leader refused acks=all writes (NOT_ENOUGH_REPLICAS)",
@@ -214,6 +223,32 @@ fn why_unavailable(w: &Run, u: &Unavailable) -> String {
         ),
         None => String::new(),
     }
+}
+
+/// An unclean election during the stretch (only with unclean_leader_election_enable=true): it
+/// gave the partition a leader, but one alone in its ISR, which acks=all with
+/// min_insync_replicas >= 2 still cannot write to.
+fn unclean_during(w: &Run, u: &Unavailable, end: SimTime) -> Option<String> {
+    let (t, leader) = w.rec.events.iter().filter(|e| e.time > u.from && e.time <= end).find_map(|e| match &e.what {
+        What::Cluster(ClusterEvent::LeaderElected {
+            partition, leader: Some(l), election: Election::Unclean, ..
+        }) if *partition == u.partition => Some((e.time, *l)),
+        _ => None,
+    })?;
+    let min_isr = w.plan.topics[w.plan.partition_of(u.partition).0].replication.min_insync_replicas;
+    let refused = if w.plan.producers[u.producer as usize].delivery.acks == Acks::All && min_isr >= 2 {
+        format!(
+            ", below min_insync_replicas ({min_isr}), so acks=all writes were still refused until another replica \
+             caught up"
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        ": its in-sync replicas failed, and at {} unclean_leader_election_enable=true let out-of-sync broker {leader} \
+         lead, alone in the ISR{refused}",
+        at(t)
+    ))
 }
 
 /// `duplicates_written`: the producer's retries wrote records the broker already had.
@@ -333,5 +368,46 @@ groups: [{id: g, topics: [orders], consumers: [{name: c}]}]
         assert_eq!((f[0].partitions.clone(), f[0].from, f[0].to), (vec![1], at(20), Some(at(30))));
         assert!(f[0].text.contains("could not write orders-1 for 10.0 s from 20.0 s to 30.0 s (all its partitions together: 14.0 s): the partition had no leader"), "{}", f[0].text);
         assert!(f[1].text.contains("enable_idempotence=true"), "{}", f[1].text);
+    }
+
+    /// One 10 s stretch on orders-1 whose leader changed at 25 s to `leader` by `election`.
+    fn stretch_with_election(unclean: bool, leader: Option<u32>, election: Election) -> Vec<Finding> {
+        let (mut plan, mut rec) = setup(ProducerStats {
+            unavailable_total: SimDuration(10_000_000_000),
+            unavailable_max: SimDuration(10_000_000_000),
+            ..Default::default()
+        });
+        plan.topics[0].replication.unclean_leader_election_enable = unclean;
+        plan.topics[0].replication.min_insync_replicas = 2;
+        rec.cluster.unavailable = vec![Unavailable { producer: 0, partition: 1, from: at(20), to: Some(at(30)) }];
+        rec.cluster.leaders = vec![(at(0), 1, Some(1)), (at(25), 1, leader)];
+        let e = ClusterEvent::LeaderElected { partition: 1, leader, previous: Some(1), leader_epoch: 1, election };
+        rec.events.push(Event { time: at(25), what: What::Cluster(e) });
+        found(&plan, &rec)
+    }
+
+    #[test]
+    fn an_offline_partition_is_explained_by_its_topics_unclean_election_setting() {
+        let off = &stretch_with_election(false, None, Election::None)[0].text;
+        assert!(
+            off.contains("no in-sync replica was alive; unclean_leader_election_enable=false keeps it offline"),
+            "{off}"
+        );
+        let on = &stretch_with_election(true, None, Election::None)[0].text;
+        assert!(on.contains("none of its replicas was up, so even unclean_leader_election_enable=true"), "{on}");
+        assert!(!on.contains("=false"), "the flag is on: {on}");
+    }
+
+    #[test]
+    fn an_unclean_leader_alone_in_its_isr_still_refuses_acks_all() {
+        let f = &stretch_with_election(true, Some(3), Election::Unclean)[0].text;
+        assert!(
+            f.ends_with(
+                ": its in-sync replicas failed, and at 25.0 s unclean_leader_election_enable=true let out-of-sync \
+                 broker 3 lead, alone in the ISR, below min_insync_replicas (2), so acks=all writes were still \
+                 refused until another replica caught up."
+            ),
+            "{f}"
+        );
     }
 }

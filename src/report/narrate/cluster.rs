@@ -216,10 +216,27 @@ impl Teller<'_> {
                  (unclean), epoch +1: {leads}; the records it never had are gone, and the others will cut their logs to match"
             ),
             Election::Preferred => format!("{who}: back to their preferred leader, epoch +1: {leads}"),
-            Election::None => format!(
-                "{who}: no leader (offline): no in-sync replica is alive and an unclean election is not allowed, so \
+            Election::None => format!("{who}: no leader (offline): {}", self.why_offline(&ps)),
+        }
+    }
+
+    /// Why partitions `ps` have nobody to lead them, by their topics' unclean.leader.election.enable.
+    fn why_offline(&self, ps: &[u32]) -> &'static str {
+        let plan = self.w.plan;
+        let unclean = |p: &u32| plan.topics[plan.partition_of(*p).0].replication.unclean_leader_election_enable;
+        match (ps.iter().all(unclean), ps.iter().any(unclean)) {
+            (true, _) => {
+                "none of their replicas is up, so not even an unclean election (allowed here) has one to choose; \
                  nobody can write or read them until one returns"
-            ),
+            }
+            (false, false) => {
+                "no in-sync replica is alive and an unclean election is not allowed, so nobody can write or read \
+                 them until one returns"
+            }
+            (false, true) => {
+                "no in-sync replica is alive (and for those whose topic allows an unclean election, no replica at \
+                 all), so nobody can write or read them until one returns"
+            }
         }
     }
 
@@ -467,5 +484,49 @@ pub(super) fn cluster_ending(w: &Run, out: &mut Vec<String>) {
                 secs(st.unavailable_max)
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Recorder;
+    use crate::record::run::Snapshot;
+
+    fn offline_line(yaml: &str, ps: &[u32]) -> String {
+        let plan = crate::scenario::parse("t.yaml", yaml).unwrap();
+        let rec = Recorder::new(1, 1, 1);
+        let w = Run { plan: &plan, rec: &rec, end: Snapshot::default() };
+        let teller = Teller { w: &w, names: Names::new(w.plan) };
+        let events: Vec<ClusterEvent> = ps
+            .iter()
+            .map(|&p| ClusterEvent::LeaderElected {
+                partition: p,
+                leader: None,
+                previous: Some(1),
+                leader_epoch: 1,
+                election: Election::None,
+            })
+            .collect();
+        teller.elected(&events.iter().collect::<Vec<_>>())
+    }
+
+    const TOPICS: &str = "name: t
+duration: 10s
+brokers: 3
+topics:
+  - {name: a, partitions: 1, replication_factor: 3, unclean_leader_election_enable: true}
+  - {name: b, partitions: 1, replication_factor: 3}
+producers: [{name: p, topic: a, rate: 1/s}]
+";
+
+    #[test]
+    fn an_offline_partition_is_told_by_its_topics_unclean_election_setting() {
+        let on = offline_line(TOPICS, &[0]);
+        assert!(on.contains("none of their replicas is up, so not even an unclean election (allowed here)"), "{on}");
+        let off = offline_line(TOPICS, &[1]);
+        assert!(off.contains("no in-sync replica is alive and an unclean election is not allowed"), "{off}");
+        let both = offline_line(TOPICS, &[0, 1]);
+        assert!(both.contains("for those whose topic allows an unclean election, no replica at all"), "{both}");
     }
 }

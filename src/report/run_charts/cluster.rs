@@ -21,6 +21,10 @@ pub const MAX_LEADER_ROWS: usize = 40;
 /// Producer-partition rows up to this many; past it, one row per producer.
 const MAX_PRODUCER_PARTITION_ROWS: usize = 24;
 
+/// A producer's stretch is drawn at least this wide: a rolling restart's gaps of ~30 ms would
+/// be a single pixel on a minutes-long axis, hidden under the marker line where each begins.
+const MIN_GAP_PX: u8 = 4;
+
 /// Every state in the order a broker goes down and back, with its colour: up is pale, so the
 /// stretches that matter stand out.
 const STATES: [(BrokerState, (u8, u8, u8)); 5] = [
@@ -153,6 +157,7 @@ pub fn unavailability_rows(w: &Run) -> Vec<OwnershipRow> {
             start: u.from.as_secs_f64(),
             end: u.to.map_or(end, |t| t.as_secs_f64()),
             owner: Some(error_of(w, u).unwrap_or("could not write").to_string()),
+            min_px: MIN_GAP_PX,
             ..Default::default()
         };
         pairs.entry((u.producer, u.partition)).or_default().push(span);
@@ -259,5 +264,6 @@ groups: [{id: g, topics: [orders], consumers: [{name: c}]}]
         assert_eq!(labels, ["web: orders-1", "web: orders-2"]);
         assert_eq!(spans(&rows[0]), [(5.0, 60.0, "could not write")], "to the end while it lasted");
         assert_eq!(spans(&rows[1]), [(5.0, 9.0, "NOT_ENOUGH_REPLICAS")]);
+        assert!(rows.iter().flat_map(|r| &r.spans).all(|s| s.min_px == MIN_GAP_PX), "a short stretch still shows");
     }
 }

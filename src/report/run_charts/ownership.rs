@@ -161,6 +161,7 @@ impl Painter<'_> {
             // A down owner revokes nothing: it is drawn down, whatever the target says.
             handover: if is_down { Handover::None } else { handover },
             rgb: None,
+            min_px: 0,
         }
     }
 
