@@ -111,3 +111,24 @@ fn a_follower_lagging_less_than_replica_lag_time_max_stays() {
     let w = run_yaml(yaml);
     assert!(logged(&w).iter().all(|e| e.kind != "isr_changed"));
 }
+
+/// The guide's figures for `replication-min-isr-timeouts` (docs/guide.md, "Brokers that fail").
+#[test]
+fn the_shipped_min_isr_scenario_matches_the_guide() {
+    let path = repo("scenarios/replication-min-isr-timeouts.yaml");
+    let w = run_file(&path);
+    let times = timed_out_at(&w);
+    assert_eq!(times.len(), 5);
+    assert!(times.iter().all(|t| (40.0..40.1).contains(t)), "{times:?}");
+    let p = web(&w);
+    assert_eq!((&p["retries"], &p["duplicates_written"], &p["lost"]), (&5.into(), &25.into(), &0.into()));
+    let outage = p["unavailable_ms"]["max"].as_f64().unwrap();
+    assert_eq!(format!("{:.1}", outage / 1000.0), "60.0");
+    let leaves = logged(&w).into_iter().filter(|e| e.kind == "isr_changed").collect::<Vec<_>>();
+    let back = leaves.last().unwrap().time.as_nanos() as f64 / 1e9;
+    assert!((70.0..70.1).contains(&back), "broker 2 back in the ISR at {back} s");
+    let text = std::fs::read_to_string(path).unwrap().replace("enable_idempotence: false", "enable_idempotence: true");
+    let idempotent = run_yaml(&text);
+    assert_eq!(web(&idempotent)["duplicates_written"], 0);
+    assert_eq!(web(&idempotent)["retries"], 5);
+}

@@ -221,8 +221,46 @@ fn why_unavailable(w: &Run, u: &Unavailable) -> String {
              controller fences it, broker_session_timeout_ms ({}) after its last heartbeat",
             human_ns(w.plan.cluster.broker_session_timeout.as_nanos())
         ),
-        None => String::new(),
+        None => standing_high_watermark(w, u, end),
     }
+}
+
+/// A stretch with no refused request: acks=all requests waited for a high watermark that stood
+/// still (an in-sync replica could not fetch, or the ISR fell below min_insync_replicas), and
+/// perhaps timed out.
+fn standing_high_watermark(w: &Run, u: &Unavailable, end: SimTime) -> String {
+    if w.plan.producers[u.producer as usize].delivery.acks != Acks::All {
+        return String::new();
+    }
+    let during = w.rec.events.iter().filter(|e| e.time > u.from && e.time <= end);
+    let min_isr = w.plan.topics[w.plan.partition_of(u.partition).0].replication.min_insync_replicas;
+    let below = during.clone().any(|e| {
+        matches!(&e.what, What::Cluster(ClusterEvent::IsrChanged { partition, isr, .. })
+            if *partition == u.partition && (isr.len() as u32) < min_isr)
+    });
+    let timed_out = during.clone().any(|e| {
+        matches!(&e.what, What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error: "REQUEST_TIMED_OUT" })
+            if *producer == u.producer && *partition == u.partition)
+    });
+    let why = if below {
+        format!(
+            "an in-sync replica stopped fetching, and once it was fenced the ISR was below min_insync_replicas ({min_isr})"
+        )
+    } else {
+        "an in-sync replica stopped fetching".to_string()
+    };
+    let timeout = if timed_out {
+        format!(
+            "; the requests waiting for it timed out after request_timeout_ms ({}) and were sent again",
+            human_ns(w.plan.producers[u.producer as usize].delivery.request_timeout.as_nanos())
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        ": its high watermark stood still ({why}), so its acks=all requests waited for acknowledgements, \
+         max_in_flight_requests_per_connection at a time{timeout}"
+    )
 }
 
 /// An unclean election during the stretch (only with unclean_leader_election_enable=true): it
