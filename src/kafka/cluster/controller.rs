@@ -221,7 +221,15 @@ impl Cluster {
                 rs.push_held(held(false), &times);
             }
         }
+        // One record of the loss per producer and cause, not one per batch.
+        let mut summed: Vec<(u32, LossCause, u64)> = Vec::new();
         for (k, cause, n) in lost {
+            match summed.iter_mut().find(|(sk, sc, _)| *sk == k && *sc == cause) {
+                Some((_, _, total)) => *total += n,
+                None => summed.push((k, cause, n)),
+            }
+        }
+        for (k, cause, n) in summed {
             self.lose(p, k, n, cause, now, io);
         }
         let waiting: Vec<u32> = self.parts[p as usize].held.iter().map(|h| h.producer).collect();

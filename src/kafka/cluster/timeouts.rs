@@ -87,7 +87,7 @@ impl Cluster {
             return grew;
         }
         let mut copies = Vec::new();
-        let mut failed = Vec::new();
+        let mut failed: Vec<(u32, u64)> = Vec::new();
         let mut timed_out: Vec<u32> = Vec::new();
         let mut offset = 0;
         for i in 0..self.parts[p as usize].pending.len() {
@@ -104,7 +104,10 @@ impl Cluster {
                 // The producer fails the batch; the copy in the log is one nobody waits for.
                 let b = &mut self.parts[p as usize].pending[i];
                 (b.duplicate, b.resend, b.expires) = (true, false, SimTime::MAX);
-                failed.push((b.producer, u64::from(b.len)));
+                match failed.iter_mut().find(|(k, _)| *k == b.producer) {
+                    Some((_, n)) => *n += u64::from(b.len),
+                    None => failed.push((b.producer, u64::from(b.len))),
+                }
                 continue;
             }
             if b.expires > now {
