@@ -81,6 +81,56 @@ fn acks_1_and_0_count_what_they_lose_and_everything_else_is_acknowledged_or_in_f
     }
 }
 
+/// Overlapping failures and slow followers (lags above replica.lag.time.max.ms included) over
+/// two minutes: the ISR drops below min.insync.replicas, requests wait and time out, followers
+/// leave the ISR and rejoin.
+fn random_overlaps(seed: u64, idempotence: bool) -> String {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut timeline = String::new();
+    let mut t = rng.gen_range(1..5);
+    while t < 110 {
+        let b = rng.gen_range(1..=3);
+        let act = match rng.gen_range(0..4) {
+            0 => format!("crash_broker: {b}"),
+            1 => format!("start_broker: {b}"),
+            2 => format!("slow_broker: {{broker: {b}, lag: {}s}}", [0, 5, 40][rng.gen_range(0..3)]),
+            _ => format!("isolate_broker: {{broker: {b}, for: {}s}}", rng.gen_range(1..40)),
+        };
+        timeline.push_str(&format!("  - {{at: {t}s, {act}}}\n"));
+        t += rng.gen_range(2..30);
+    }
+    format!(
+        "name: sweep\nseed: {seed}\nduration: 150s\nnetwork_delay: 0.5ms\nbrokers: 3\n\
+         topics: [{{name: t, partitions: 3, replication_factor: 3, min_insync_replicas: 2}}]\n\
+         producers: [{{name: p, topic: t, rate: 300/s, enable_idempotence: {idempotence}}}]\n\
+         groups: [{{id: g, topics: [t], consumers: 2, auto_offset_reset: earliest}}]\n\
+         timeline:\n{timeline}"
+    )
+}
+
+#[test]
+fn overlapping_failures_and_slow_followers_keep_the_accounting_and_idempotence_writes_once() {
+    for seed in 0..sweep_seeds(6) {
+        for idempotence in [true, false] {
+            let yaml = random_overlaps(seed, idempotence);
+            let w = run_yaml(&yaml);
+            let s = summary(&w);
+            let p = &s["producers"]["p"];
+            let n = |k: &str| p[k].as_u64().unwrap();
+            let expired = p["lost_by_cause"]["delivery_timeout"].as_u64().unwrap();
+            assert_eq!(
+                n("records_sent"),
+                n("records_acked") + expired + n("in_flight_at_end"),
+                "seed {seed} idempotence {idempotence}: {p}\n{yaml}"
+            );
+            assert_eq!(n("lost"), expired, "acks=all with clean elections loses only by timeout: {p}\n{yaml}");
+            if idempotence {
+                assert_eq!(p["duplicates_written"], 0, "seed {seed}: {p}\n{yaml}");
+            }
+        }
+    }
+}
+
 #[test]
 #[ignore]
 fn print_sweep_scenario() {

@@ -48,7 +48,9 @@ impl Cluster {
             }
             offset += b.len as usize;
         }
-        let Some(t) = first else { return };
+        // A deadline that passed while the tail was not at risk (or its leader did not serve) is
+        // checked now.
+        let Some(t) = first.map(|t| t.max(io.kernel.now())) else { return };
         let rs = &mut self.parts[p as usize];
         if rs.timeout_check.is_some_and(|c| c <= t) {
             return;
