@@ -61,22 +61,23 @@ fn acks_all_with_min_isr_two_loses_nothing_through_single_broker_failures() {
     }
 }
 
+/// Runs `yaml` and checks producer `p`'s accounting: every record sent was acknowledged, given
+/// up on (delivery.timeout.ms), or is still on its way. Returns its summary.
+fn producer_accounts(yaml: &str) -> serde_json::Value {
+    let s = summary(&run_yaml(yaml));
+    let p = s["producers"]["p"].clone();
+    let n = |k: &str| p[k].as_u64().unwrap();
+    let expired = p["lost_by_cause"]["delivery_timeout"].as_u64().unwrap();
+    assert_eq!(n("records_sent"), n("records_acked") + expired + n("in_flight_at_end"), "{p}\n{yaml}");
+    p
+}
+
 #[test]
 fn acks_1_and_0_count_what_they_lose_and_everything_else_is_acknowledged_or_in_flight() {
     for seed in 0..sweep_seeds(8) {
         for acks in ["1", "0"] {
             let yaml = random_cluster(seed, acks, "0.5ms");
-            let w = run_yaml(&yaml);
-            let s = summary(&w);
-            let p = &s["producers"]["p"];
-            let n = |k: &str| p[k].as_u64().unwrap();
-            let expired = p["lost_by_cause"]["delivery_timeout"].as_u64().unwrap();
-            // Every record sent was acknowledged, given up on, or is still on its way.
-            assert_eq!(
-                n("records_sent"),
-                n("records_acked") + expired + n("in_flight_at_end"),
-                "seed {seed} acks {acks}: {p}\n{yaml}"
-            );
+            producer_accounts(&yaml);
         }
     }
 }
@@ -113,16 +114,9 @@ fn overlapping_failures_and_slow_followers_keep_the_accounting_and_idempotence_w
     for seed in 0..sweep_seeds(6) {
         for idempotence in [true, false] {
             let yaml = random_overlaps(seed, idempotence);
-            let w = run_yaml(&yaml);
-            let s = summary(&w);
-            let p = &s["producers"]["p"];
+            let p = producer_accounts(&yaml);
             let n = |k: &str| p[k].as_u64().unwrap();
             let expired = p["lost_by_cause"]["delivery_timeout"].as_u64().unwrap();
-            assert_eq!(
-                n("records_sent"),
-                n("records_acked") + expired + n("in_flight_at_end"),
-                "seed {seed} idempotence {idempotence}: {p}\n{yaml}"
-            );
             assert_eq!(n("lost"), expired, "acks=all with clean elections loses only by timeout: {p}\n{yaml}");
             if idempotence {
                 assert_eq!(p["duplicates_written"], 0, "seed {seed}: {p}\n{yaml}");
