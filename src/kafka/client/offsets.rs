@@ -61,8 +61,8 @@ impl World {
             let current = self.consumers[c].position(p).expect("owned");
             let target = self.broker.target_offset(p, to, current);
             let target = u64::try_from(target.max(0)).unwrap_or(0);
-            let o = self.consumers[c].owned.iter_mut().find(|o| o.partition == p).expect("owned");
-            o.position = target;
+            let i = self.consumers[c].owned_slot(p).expect("owned");
+            self.consumers[c].owned[i].position = target;
             if target < current {
                 self.mark_replay(g, p, target);
             } else {
