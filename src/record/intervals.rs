@@ -1,12 +1,13 @@
 //! A set of offset ranges, merged as they are added: which offsets of a partition a group has
 //! processed, so a repeat is counted as a duplicate exactly once per record.
 
-use std::collections::BTreeMap;
-
+/// Sorted, disjoint, non-adjacent `[start, end)` ranges in a vector: a partition read in order
+/// holds one range (a tree would allocate a node of eleven), extended in place by each batch;
+/// the ranges a batch touches are found by binary search. Gaps (skips, releases) are added and
+/// filled near the end, where moving the vector's tail is cheap.
 #[derive(Clone, Debug, Default)]
 pub struct IntervalSet {
-    /// start -> end (exclusive), disjoint and non-adjacent.
-    ranges: BTreeMap<u64, u64>,
+    ranges: Vec<(u64, u64)>,
 }
 
 impl IntervalSet {
@@ -15,25 +16,21 @@ impl IntervalSet {
         if from >= to {
             return 0;
         }
+        // The ranges that overlap or touch `[from, to)`: those ending at or after `from` and
+        // starting at or before `to`; they are contiguous.
+        let i = self.ranges.partition_point(|&(_, e)| e < from);
+        let j = i + self.ranges[i..].partition_point(|&(s, _)| s <= to);
+        if i == j {
+            self.ranges.insert(i, (from, to));
+            return 0;
+        }
         let mut overlap = 0;
-        let mut start = from;
-        let mut end = to;
-        // The range starting at or before `from` may overlap or touch it.
-        if let Some((&s, &e)) = self.ranges.range(..=from).next_back()
-            && e >= from
-        {
-            overlap += e.min(to).saturating_sub(from);
-            start = s;
-            end = end.max(e);
-            self.ranges.remove(&s);
-        }
-        let later: Vec<(u64, u64)> = self.ranges.range(from..=to).map(|(&s, &e)| (s, e)).collect();
-        for (s, e) in later {
+        for &(s, e) in &self.ranges[i..j] {
             overlap += e.min(to).saturating_sub(s.max(from));
-            end = end.max(e);
-            self.ranges.remove(&s);
         }
-        self.ranges.insert(start, end);
+        let merged = (self.ranges[i].0.min(from), self.ranges[j - 1].1.max(to));
+        self.ranges[i] = merged;
+        self.ranges.drain(i + 1..j);
         overlap
     }
 
@@ -42,19 +39,13 @@ impl IntervalSet {
         if from >= to {
             return 0;
         }
-        let mut n = 0;
-        if let Some((_, &e)) = self.ranges.range(..from).next_back() {
-            n += e.min(to).saturating_sub(from);
-        }
-        for (&s, &e) in self.ranges.range(from..to) {
-            n += e.min(to) - s;
-        }
-        n
+        let i = self.ranges.partition_point(|&(_, e)| e <= from);
+        self.ranges[i..].iter().take_while(|&&(s, _)| s < to).map(|&(s, e)| e.min(to) - s.max(from)).sum()
     }
 
     /// One past the highest offset in the set (0 when empty).
     pub fn max_end(&self) -> u64 {
-        self.ranges.iter().next_back().map_or(0, |(_, &e)| e)
+        self.ranges.last().map_or(0, |&(_, e)| e)
     }
 
     pub fn len(&self) -> u64 {
@@ -69,11 +60,9 @@ impl IntervalSet {
     /// other records). Returns how many were present.
     pub fn truncate_from(&mut self, from: u64) -> u64 {
         let n = self.count_in(from, u64::MAX);
-        let above: Vec<u64> = self.ranges.range(from..).map(|(&s, _)| s).collect();
-        for s in above {
-            self.ranges.remove(&s);
-        }
-        if let Some((_, e)) = self.ranges.range_mut(..from).next_back()
+        let i = self.ranges.partition_point(|&(s, _)| s < from);
+        self.ranges.truncate(i);
+        if let Some((_, e)) = self.ranges.last_mut()
             && *e > from
         {
             *e = from;
@@ -81,7 +70,6 @@ impl IntervalSet {
         n
     }
 }
-
 #[cfg(test)]
 mod tests {
     #[test]
