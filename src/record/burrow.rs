@@ -94,6 +94,8 @@ fn ms(t: SimTime) -> i64 {
 #[derive(Clone, Debug, Default)]
 pub struct BrokerOffsets {
     samples: VecDeque<u64>,
+    /// Refreshes so far: a commit window's judgement made at an older count is stale.
+    refreshes: u32,
 }
 
 impl BrokerOffsets {
@@ -103,6 +105,7 @@ impl BrokerOffsets {
             self.samples.pop_front();
         }
         self.samples.push_back(log_end);
+        self.refreshes = self.refreshes.wrapping_add(1);
     }
 
     pub fn newest(&self) -> Option<u64> {
@@ -122,6 +125,27 @@ struct StoredCommit {
 #[derive(Clone, Debug, Default)]
 pub struct CommitWindow {
     commits: VecDeque<StoredCommit>,
+    /// The window judged against the broker ring as it was after `Judged::refreshes` refreshes:
+    /// only a commit or a refresh changes the status, and time only ever turns it to STOP, so a
+    /// sample reads it without judging the window again.
+    judged: std::cell::Cell<Option<Judged>>,
+}
+
+/// A window's status with the clock left out: `rest` until Burrow's clock (whole seconds, in
+/// ms) passes `stop_after_ms`, then STOP if `stop_possible`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Judged {
+    stop_after_ms: i64,
+    refreshes: u32,
+    stop_possible: bool,
+    rest: LagStatus,
+}
+
+impl Judged {
+    fn at(self, now: SimTime) -> LagStatus {
+        let now_ms = (now.as_nanos() / 1_000_000_000) as i64 * 1000;
+        if self.stop_possible && now_ms > self.stop_after_ms { LagStatus::Stop } else { self.rest }
+    }
 }
 
 impl CommitWindow {
@@ -129,6 +153,7 @@ impl CommitWindow {
     /// they are then. Dropped when Burrow has no broker offset for the partition yet.
     pub fn add(&mut self, offset: u64, time: SimTime, broker: &BrokerOffsets, s: &Settings) {
         let Some(newest) = broker.newest() else { return };
+        self.judged.set(None);
         // Broker offsets are periodic, so a commit can be ahead of the newest: zero lag then.
         let lag = newest.saturating_sub(offset);
         let time_ms = ms(time);
@@ -148,38 +173,58 @@ impl CommitWindow {
 
     /// The partition's status at `now`, given Burrow's broker offsets of it.
     pub fn evaluate(&self, broker: &BrokerOffsets, now: SimTime, s: &Settings) -> LagStatus {
+        self.judge(broker, s).at(now)
+    }
+
+    /// The same as [`evaluate`](Self::evaluate), judging the window again only when a commit or
+    /// a broker refresh came since it was last judged.
+    pub fn status(&self, broker: &BrokerOffsets, now: SimTime, s: &Settings) -> LagStatus {
+        let judged = match self.judged.get() {
+            Some(j) if j.refreshes == broker.refreshes => j,
+            _ => {
+                let j = self.judge(broker, s);
+                self.judged.set(Some(j));
+                j
+            }
+        };
+        debug_assert_eq!(judged, self.judge(broker, s), "a stale judgement of a commit window");
+        judged.at(now)
+    }
+
+    /// calculatePartitionStatus with its clock left out (see [`Judged`]).
+    fn judge(&self, broker: &BrokerOffsets, s: &Settings) -> Judged {
+        let refreshes = broker.refreshes;
+        let ok = Judged { stop_after_ms: 0, refreshes, stop_possible: false, rest: LagStatus::Ok };
         let (Some(first), Some(last)) = (self.commits.front(), self.commits.back()) else {
-            return LagStatus::Ok; // no commits: nothing to evaluate
+            return ok; // no commits: nothing to evaluate
         };
         let current_lag = broker.newest().map_or(0, |b| b.saturating_sub(last.offset));
         if current_lag <= s.allowed_lag {
-            return LagStatus::Ok;
+            return ok;
         }
-        // checkIfOffsetsStopped, against Burrow's clock in whole seconds.
-        let now_ms = (now.as_nanos() / 1_000_000_000) as i64 * 1000;
-        let stopped = now_ms - last.time_ms > last.time_ms - first.time_ms;
+        // checkIfOffsetsStopped, against Burrow's clock in whole seconds: stopped once the time
+        // since the newest commit exceeds the window's span.
+        let stop_after_ms = last.time_ms + (last.time_ms - first.time_ms);
         // checkIfRecentLagZero: caught up at one of the broker offsets still in the ring.
         let recent_lag_zero = broker.samples.iter().any(|&b| b <= last.offset);
-        if stopped && !recent_lag_zero {
-            return LagStatus::Stop;
-        }
+        let judged = |rest| Judged { stop_after_ms, refreshes, stop_possible: !recent_lag_zero, rest };
         let c = &self.commits;
         // checkIfOffsetsRewind finds the first drop; checkIfRewindRecovered looks for a later
         // commit at or past the offset before it.
         if let Some(i) = (1..c.len()).find(|&i| c[i].offset < c[i - 1].offset)
             && !c.range(i..).any(|x| x.offset >= c[i - 1].offset)
         {
-            return LagStatus::Rewind;
+            return judged(LagStatus::Rewind);
         }
         if c.iter().all(|x| x.lag > s.allowed_lag) {
             if c.iter().all(|x| x.offset == first.offset) {
-                return LagStatus::Stall;
+                return judged(LagStatus::Stall);
             }
             if c.iter().zip(c.iter().skip(1)).all(|(a, b)| b.lag >= a.lag) {
-                return LagStatus::Warn;
+                return judged(LagStatus::Warn);
             }
         }
-        LagStatus::Ok
+        judged(LagStatus::Ok)
     }
 }
 

@@ -168,8 +168,9 @@ pub struct GroupStats {
     /// Seconds per entry of `latency_per_second` (keys are each bucket's first second): 1, or more
     /// for long runs, so that a run keeps at most about 600 of them whatever its length.
     pub latency_bucket_s: u64,
-    /// Burrow's window of recent commits, per partition that has any.
-    pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
+    /// Burrow's window of recent commits, per partition of the world (grown as far as the
+    /// highest partition committed; empty windows allocate nothing).
+    pub commit_windows: Vec<burrow::CommitWindow>,
     /// The group's Burrow status its last `lag_status` event gave (OK before any).
     pub lag_status_logged: burrow::LagStatus,
     /// A share group's counters (zeros for a consumer group).
@@ -205,7 +206,7 @@ impl Default for GroupStats {
             latency_max_ns: 0,
             latency_per_second: std::collections::BTreeMap::new(),
             latency_bucket_s: 1,
-            commit_windows: std::collections::BTreeMap::new(),
+            commit_windows: Vec::new(),
             lag_status_logged: burrow::LagStatus::Ok,
             share: ShareStats::default(),
             duplicates_span: None,
@@ -518,14 +519,19 @@ impl Recorder {
     pub fn burrow_commit(&mut self, g: usize, p: u32, offset: u64, now: SimTime) {
         let none = burrow::BrokerOffsets::default();
         let broker = self.broker_offsets.get(p as usize).unwrap_or(&none);
-        self.groups[g].commit_windows.entry(p).or_default().add(offset, now, broker, &self.burrow);
+        let windows = &mut self.groups[g].commit_windows;
+        let i = p as usize;
+        if windows.len() <= i {
+            windows.resize_with(i + 1, Default::default);
+        }
+        windows[i].add(offset, now, broker, &self.burrow);
     }
 
     /// Burrow's status of group `g`'s partition `p` at `now`.
     pub fn lag_status(&self, g: usize, p: u32, now: SimTime) -> burrow::LagStatus {
-        let Some(w) = self.groups[g].commit_windows.get(&p) else { return burrow::LagStatus::Ok };
+        let Some(w) = self.groups[g].commit_windows.get(p as usize) else { return burrow::LagStatus::Ok };
         let none = burrow::BrokerOffsets::default();
-        w.evaluate(self.broker_offsets.get(p as usize).unwrap_or(&none), now, &self.burrow)
+        w.status(self.broker_offsets.get(p as usize).unwrap_or(&none), now, &self.burrow)
     }
 
     /// The run is over: every latency counted goes into its histograms.
