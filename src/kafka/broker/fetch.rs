@@ -118,11 +118,13 @@ impl Broker {
     pub(crate) fn read(&self, con: &mut Consumer) -> usize {
         let n = con.owned.len();
         let mut budget = con.config.max_poll_records as u64;
-        for k in 0..n {
+        // The owned partitions from `rotate` on, wrapping round (no division per partition).
+        let start = if n == 0 { 0 } else { con.rotate % n };
+        for k in (start..n).chain(0..start) {
             if budget == 0 {
                 break;
             }
-            let o = con.owned[(con.rotate + k) % n];
+            let o = con.owned[k];
             let part = &self.partitions[o.partition as usize];
             if part.unreadable {
                 continue; // its leader is gone: the fetch gets NOT_LEADER_OR_FOLLOWER for it

@@ -124,14 +124,17 @@ struct Segment {
     bytes: u64,
 }
 
+/// `repr(C)`, the offsets first: see `Partition`.
+#[repr(C)]
 pub struct PartitionLog {
+    log_start_offset: u64,
+    log_end_offset: u64,
     /// The chunk being filled (empty before the first record; full until the next record), kept
     /// in the log itself so an append touches one heap block, not two.
     open: Chunk,
     /// The segment being written, apart from the older ones: every append updates it, so it
     /// sits in the log itself rather than at the end of a list elsewhere in memory.
     active: Option<Segment>,
-    log_end_offset: u64,
     segment_ms: u64,
     segment_bytes: u64,
     /// Older segments, oldest first.
@@ -141,7 +144,6 @@ pub struct PartitionLog {
     /// Full chunks: chunk k holds offsets `chunk_origin + k * CHUNK ..`; `open` follows them.
     sealed: VecDeque<Chunk>,
     chunk_origin: u64,
-    log_start_offset: u64,
 }
 
 impl Default for PartitionLog {
