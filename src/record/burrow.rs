@@ -128,7 +128,11 @@ struct StoredCommit {
 /// The last `intervals` commits of one partition, as Burrow stores them.
 #[derive(Clone, Debug, Default)]
 pub struct CommitWindow {
-    commits: VecDeque<StoredCommit>,
+    /// The stored commits before the newest, oldest first.
+    older: VecDeque<StoredCommit>,
+    /// The newest, kept inline: commits closer than `min-distance` replace it, so most commits
+    /// read and write only this (over 10,000 partitions the ring is a cache miss away).
+    newest: Option<StoredCommit>,
     /// The window judged against the broker ring as it was after `Judged::refreshes` refreshes:
     /// only a commit or a refresh changes the status, and time only ever turns it to STOP, so a
     /// sample reads it without judging the window again.
@@ -161,7 +165,7 @@ impl CommitWindow {
         // Broker offsets are periodic, so a commit can be ahead of the newest: zero lag then.
         let lag = newest.saturating_sub(offset);
         let time_ms = ms(time);
-        if let Some(last) = self.commits.back_mut()
+        if let Some(last) = &mut self.newest
             && time_ms - last.time_ms < s.min_distance_ms as i64
         {
             // mergeFrequentCommitIntoPrevious: the newest entry is replaced, keeping its time
@@ -169,10 +173,19 @@ impl CommitWindow {
             *last = StoredCommit { offset, time_ms: last.time_ms, lag };
             return;
         }
-        if self.commits.len() >= s.intervals {
-            self.commits.pop_front();
+        // The oldest goes when the window is full (the newest itself when it holds one).
+        if self.older.len() + usize::from(self.newest.is_some()) >= s.intervals && self.older.pop_front().is_none() {
+            self.newest = None;
         }
-        self.commits.push_back(StoredCommit { offset, time_ms, lag });
+        if let Some(previous) = self.newest.take() {
+            self.older.push_back(previous);
+        }
+        self.newest = Some(StoredCommit { offset, time_ms, lag });
+    }
+
+    /// The stored commits, oldest first.
+    fn commits(&self) -> impl Iterator<Item = &StoredCommit> + Clone {
+        self.older.iter().chain(self.newest.as_ref())
     }
 
     /// The partition's status at `now`, given Burrow's broker offsets of it.
@@ -199,7 +212,7 @@ impl CommitWindow {
     fn judge(&self, broker: &BrokerOffsets, s: &Settings) -> Judged {
         let refreshes = broker.refreshes;
         let ok = Judged { stop_after_ms: 0, refreshes, stop_possible: false, rest: LagStatus::Ok };
-        let (Some(first), Some(last)) = (self.commits.front(), self.commits.back()) else {
+        let (Some(first), Some(last)) = (self.commits().next(), self.newest.as_ref()) else {
             return ok; // no commits: nothing to evaluate
         };
         let current_lag = broker.newest().map_or(0, |b| b.saturating_sub(last.offset));
@@ -212,19 +225,21 @@ impl CommitWindow {
         // checkIfRecentLagZero: caught up at one of the broker offsets still in the ring.
         let recent_lag_zero = broker.samples.iter().any(|&b| b <= last.offset);
         let judged = |rest| Judged { stop_after_ms, refreshes, stop_possible: !recent_lag_zero, rest };
-        let c = &self.commits;
+        let c = self.commits();
         // checkIfOffsetsRewind finds the first drop; checkIfRewindRecovered looks for a later
         // commit at or past the offset before it.
-        if let Some(i) = (1..c.len()).find(|&i| c[i].offset < c[i - 1].offset)
-            && !c.range(i..).any(|x| x.offset >= c[i - 1].offset)
+        let pairs = c.clone().zip(c.clone().skip(1));
+        if let Some((i, before)) =
+            pairs.enumerate().find(|(_, (a, b))| b.offset < a.offset).map(|(i, (a, _))| (i + 1, a))
+            && !c.clone().skip(i).any(|x| x.offset >= before.offset)
         {
             return judged(LagStatus::Rewind);
         }
-        if c.iter().all(|x| x.lag > s.allowed_lag) {
-            if c.iter().all(|x| x.offset == first.offset) {
+        if c.clone().all(|x| x.lag > s.allowed_lag) {
+            if c.clone().all(|x| x.offset == first.offset) {
                 return judged(LagStatus::Stall);
             }
-            if c.iter().zip(c.iter().skip(1)).all(|(a, b)| b.lag >= a.lag) {
+            if c.clone().zip(c.clone().skip(1)).all(|(a, b)| b.lag >= a.lag) {
                 return judged(LagStatus::Warn);
             }
         }
@@ -347,12 +362,12 @@ mod tests {
     fn lag_at_a_commit_is_against_the_newest_broker_offset_and_never_negative() {
         let mut w = CommitWindow::default();
         w.add(10, s(0), &broker(&[8]), &DEFAULT);
-        assert_eq!(w.commits[0].lag, 0, "a commit ahead of the last broker offset has no lag");
+        assert_eq!(w.commits().collect::<Vec<_>>()[0].lag, 0, "a commit ahead of the last broker offset has no lag");
         w.add(20, s(2), &broker(&[8, 50]), &DEFAULT);
-        assert_eq!(w.commits[1].lag, 30);
+        assert_eq!(w.commits().collect::<Vec<_>>()[1].lag, 30);
         let before_any_refresh = BrokerOffsets::default();
         w.add(30, s(4), &before_any_refresh, &DEFAULT);
-        assert_eq!(w.commits.len(), 2, "dropped: no broker offset for the partition yet");
+        assert_eq!(w.commits().count(), 2, "dropped: no broker offset for the partition yet");
     }
 
     #[test]
@@ -362,19 +377,19 @@ mod tests {
         w.add(10, s(0), &b, &DEFAULT);
         w.add(12, SimTime(500_000_000), &b, &DEFAULT);
         w.add(14, SimTime(900_000_000), &b, &DEFAULT);
-        assert_eq!(w.commits.len(), 1);
-        assert_eq!(w.commits[0], StoredCommit { offset: 14, time_ms: 0, lag: 6 });
+        assert_eq!(w.commits().count(), 1);
+        assert_eq!(*w.commits().collect::<Vec<_>>()[0], StoredCommit { offset: 14, time_ms: 0, lag: 6 });
         w.add(16, SimTime(1_100_000_000), &b, &DEFAULT);
-        assert_eq!(w.commits.len(), 2);
+        assert_eq!(w.commits().count(), 2);
         for i in 0..20 {
             w.add(20 + i, s(2 + i), &b, &DEFAULT);
         }
-        assert_eq!(w.commits.len(), INTERVALS, "only the last ten are kept");
+        assert_eq!(w.commits().count(), INTERVALS, "only the last ten are kept");
         let mut three = CommitWindow::default();
         for i in 0..5 {
             three.add(i, s(2 * i), &b, &Settings { intervals: 3, min_distance_ms: 0, allowed_lag: 0 });
         }
-        assert_eq!(three.commits.len(), 3);
+        assert_eq!(three.commits().count(), 3);
     }
 
     #[test]
