@@ -124,6 +124,13 @@ struct Segment {
     bytes: u64,
 }
 
+/// Cuts of any log's offset range so far (retention moving its start up, a truncation moving its
+/// end down), in every world of the process: a consumer whose positions were all in range when
+/// the count was last read need not look at them again before it moves (see
+/// `World::fix_out_of_range`). Worlds run side by side share it, which only makes a consumer
+/// look again for nothing; no output depends on it.
+pub static RANGE_CUTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// `repr(C)`, the offsets first: see `Partition`.
 #[repr(C)]
 pub struct PartitionLog {
@@ -237,6 +244,7 @@ impl PartitionLog {
         if drop > 0 {
             self.segments.drain(..drop);
             self.log_start_offset = self.segments.first().map_or(self.log_end_offset, |s| s.base_offset);
+            RANGE_CUTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         // Deleted from the oldest on: if the active one went, every one did.
         self.active = self.segments.pop();
@@ -301,6 +309,7 @@ impl PartitionLog {
         if offset >= self.log_end_offset {
             return;
         }
+        RANGE_CUTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let cut = self.log_end_offset - offset;
         if offset <= self.chunk_origin || self.open.len() == 0 {
             self.open = Chunk::empty();

@@ -129,6 +129,10 @@ pub struct Consumer {
     pub incarnation: u32,
     pub phase: Phase,
     pub owned: Vec<Owned>,
+    /// `RANGE_CUTS` (see `broker::log`) when every position was last found inside its log's
+    /// range; None once a position was set from outside the fetched records (an assignment, a
+    /// seek). Until either changes, a fetch need not look at each position again.
+    pub in_range_at: Option<u64>,
     /// Which owned partition a fetch starts from; rotates so no partition starves.
     pub rotate: usize,
     pub fetch_seq: u32,
