@@ -125,11 +125,16 @@ impl Broker {
                 break;
             }
             let o = con.owned[k];
-            let part = &self.partitions[o.partition as usize];
-            if part.unreadable {
-                continue; // its leader is gone: the fetch gets NOT_LEADER_OR_FOLLOWER for it
-            }
-            let leo = part.log.log_end_offset();
+            let leo = if let Some(&end) = self.log_ends.get(o.partition as usize) {
+                debug_assert_eq!(end, self.partitions[o.partition as usize].log.log_end_offset());
+                end
+            } else {
+                let part = &self.partitions[o.partition as usize];
+                if part.unreadable {
+                    continue; // its leader is gone: the fetch gets NOT_LEADER_OR_FOLLOWER for it
+                }
+                part.log.log_end_offset()
+            };
             let take = leo.saturating_sub(o.position).min(budget);
             if take > 0 {
                 // Records are taken in partition order from a rotating start, so no partition starves.

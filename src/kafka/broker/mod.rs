@@ -65,6 +65,11 @@ impl Partition {
 pub struct Broker {
     pub topics: Vec<TopicMeta>,
     pub partitions: Vec<Partition>,
+    /// Each partition's log end, side by side, when no cluster runs (empty when one does: its
+    /// arrivals and truncations move log ends where the broker does not see them). A fetch
+    /// looks here for the owned partitions with something new: over 10,000 partitions that is
+    /// a few cache lines for a consumer's 500 partitions, not one per partition.
+    pub(crate) log_ends: Vec<u64>,
     /// Per topic: its records stay in memory for the whole run (see `backlog`).
     pub(crate) keep_whole_topic: Vec<bool>,
     /// Appends prefetch the partitions a few batches ahead (see `appends`).
