@@ -460,16 +460,9 @@ impl Recorder {
         }
     }
 
-    /// Totals one sample's rows (in sampling order: by group, then partition).
-    pub fn total_sample(&mut self, rows: &[MetricRow], partitions: usize) {
-        let Some(first) = rows.first() else { return };
-        let mut seen = vec![false; partitions];
-        let mut offsets = OffsetTotals { time: first.time, log_start: 0, log_end: 0 };
+    /// Totals one group's rows of a sample (in sampling order: by partition).
+    pub fn total_group_rows(&mut self, rows: &[MetricRow]) {
         for row in rows {
-            if !std::mem::replace(&mut seen[row.partition as usize], true) {
-                offsets.log_start += row.log_start_offset;
-                offsets.log_end += row.log_end_offset;
-            }
             if self.group_totals.last().is_none_or(|t| t.time != row.time || t.group != row.group) {
                 self.group_totals.push(GroupTotals {
                     time: row.time,
@@ -502,7 +495,6 @@ impl Recorder {
                 (t.worst, t.worst_partition) = (row.lag_status, row.partition);
             }
         }
-        self.offset_totals.push(offsets);
     }
 
     /// Burrow's offset refresh fetched partition `p`'s log end.
