@@ -11,6 +11,9 @@ use crate::record::{Checkpoint, GroupSample, MetricRow, NONE_U32, NONE_U64, Reco
 use crate::scenario::plan::{OffsetReset, ShareOffsetReset};
 use crate::sim::SimTime;
 
+/// A checkpoint's entry for one row: (group, partition, owner, backlog, log end offset).
+type CheckpointRow = (u16, u32, u32, u64, u64);
+
 /// One sample's figures gathered group by group: the rows of one group at a time are all
 /// that is held (300 groups over 10,000 partitions make 3 million rows a sample).
 struct SamplePass {
@@ -19,7 +22,7 @@ struct SamplePass {
     seen: Vec<bool>,
     any_rows: bool,
     /// The checkpoint's partitions, when this sample is kept as one (see `checkpoint`).
-    checkpoint: Option<Vec<(u16, u32, u32, u64, u64)>>,
+    checkpoint: Option<Vec<CheckpointRow>>,
     /// Per group, the oldest unprocessed record's age (see `oldest_unprocessed`).
     oldest: Vec<u64>,
 }
@@ -165,7 +168,7 @@ impl World {
     }
 
     /// Keeps this sample's classic rows as a checkpoint (the last one replaces the third).
-    fn keep_checkpoint(&mut self, now: SimTime, partitions: Vec<(u16, u32, u32, u64, u64)>) {
+    fn keep_checkpoint(&mut self, now: SimTime, partitions: Vec<CheckpointRow>) {
         let last = now + self.plan.sample_interval > self.end;
         let cp = Checkpoint { time: now, partitions };
         if last && self.rec.checkpoints.len() >= 3 {
