@@ -56,7 +56,10 @@ impl World {
         let generator = Generator::new(producers, first_partition, delay.as_nanos(), end);
         let first_ticks = generator.first_ticks();
         let spans: Vec<(u32, u32)> = topics.iter().map(|t| (t.first_partition, t.allocated)).collect();
+        let cluster = crate::kafka::cluster::Cluster::of(&plan, &rngs, &spans).map(Box::new);
         let broker = Broker {
+            // Without a cluster every log end moves in `advance_logs`, which keeps them here too.
+            log_ends: if cluster.is_none() { vec![0; partitions.len()] } else { Vec::new() },
             keep_whole_topic: Broker::keep_whole_topics(&plan),
             prefetch_appends: partitions.len() > PREFETCH_ABOVE_PARTITIONS,
             record_size: plan.producers.iter().map(|p| p.record_size).collect(),
@@ -72,7 +75,6 @@ impl World {
             min_distance_ms: plan.burrow.min_distance.as_nanos() / 1_000_000,
             allowed_lag: plan.burrow.allowed_lag,
         };
-        let cluster = crate::kafka::cluster::Cluster::of(&plan, &rngs, &spans).map(Box::new);
         if let Some(cl) = &cluster {
             cl.start_record(&mut rec);
         }
@@ -268,6 +270,7 @@ fn consumer(gi: usize, kind: GroupKind, c: &ConsumerPlan, topics: &[TopicMeta], 
         incarnation: 0,
         phase: Phase::Idle,
         owned: Vec::new(),
+        in_range_at: None,
         rotate: 0,
         fetch_seq: 0,
         inflight: InFlight::default(),

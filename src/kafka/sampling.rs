@@ -11,41 +11,57 @@ use crate::record::{Checkpoint, GroupSample, MetricRow, NONE_U32, NONE_U64, Reco
 use crate::scenario::plan::{OffsetReset, ShareOffsetReset};
 use crate::sim::SimTime;
 
+/// A checkpoint's entry for one row: (group, partition, owner, backlog, log end offset).
+type CheckpointRow = (u16, u32, u32, u64, u64);
+
+/// One sample's figures gathered group by group: the rows of one group at a time are all
+/// that is held (300 groups over 10,000 partitions make 3 million rows a sample).
+struct SamplePass {
+    /// Log start and end offsets summed over the partitions sampled, each partition once.
+    offsets: crate::record::OffsetTotals,
+    seen: Vec<bool>,
+    any_rows: bool,
+    /// The checkpoint's partitions, when this sample is kept as one (see `checkpoint`).
+    checkpoint: Option<Vec<CheckpointRow>>,
+    /// Per group, the oldest unprocessed record's age (see `oldest_unprocessed`).
+    oldest: Vec<u64>,
+}
+
 impl World {
     /// A sample: the rows of every group present now, their totals and Burrow's status, the
     /// push buffers' row per group; then memory is trimmed and the next sample scheduled.
     pub(crate) fn sample(&mut self) {
         let now = self.now();
         let mut rows = std::mem::take(&mut self.sample_rows);
-        rows.clear();
-        let mut in_flight_samples = Vec::new();
+        let mut pass = SamplePass {
+            offsets: crate::record::OffsetTotals { time: now, log_start: 0, log_end: 0 },
+            seen: vec![false; self.broker.partitions.len()],
+            any_rows: false,
+            checkpoint: self.is_checkpoint(now).then(Vec::new),
+            oldest: vec![NONE_U64; self.groups.len()],
+        };
         for gi in 0..self.groups.len() {
             // A group appears when it is added and disappears when removed.
             let added = self.plan.groups[gi].added_at.is_none_or(|t| SimTime::ZERO + t <= now);
             if !added || self.groups[gi].removed {
                 continue;
             }
-            let (g, broker, rec) = (&self.groups[gi], &self.broker, &self.rec);
-            if g.share_opt().is_some() {
-                in_flight_samples.push((gi, share_rows(gi, g, broker, rec, now, &mut rows)));
-            } else {
-                let first = self.plan.groups[gi].consumers.first();
-                let reset = first.map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset);
-                classic_rows(ClassicRows { gi, g, consumers: &self.consumers, broker, rec, reset }, now, &mut rows);
+            rows.clear();
+            let in_flight = self.group_rows(gi, now, &mut rows);
+            self.record_rows(gi, &rows, in_flight, &mut pass);
+            if !rows.is_empty() {
+                pass.oldest[gi] = self.oldest_unprocessed(gi, &rows, now);
             }
         }
-        if let Some(cl) = self.cluster.as_deref() {
-            // The log is what lies below the high watermark; the leader's log goes on above it.
-            for r in &mut rows {
-                let (leader, hw, isr) = cl.row_columns(r.partition, r.log_end_offset);
-                r.log_end_offset += cl.parts[r.partition as usize].pending_records;
-                (r.leader, r.high_watermark, r.isr_size) = (leader, hw, isr);
-            }
+        if pass.any_rows {
+            self.rec.offset_totals.push(pass.offsets);
         }
-        self.record_rows(&rows, in_flight_samples);
-        self.checkpoint(now, &rows);
+        if let Some(partitions) = pass.checkpoint {
+            self.keep_checkpoint(now, partitions);
+        }
+        rows.clear();
         self.sample_rows = rows;
-        self.buffer_samples(now);
+        self.buffer_samples(now, &pass.oldest);
         // Once a sample, memory is trimmed to what readers still need.
         self.broker.release_read_records(&self.plan, now, &self.groups, &self.consumers);
         self.next_sample = now + self.plan.sample_interval;
@@ -54,13 +70,47 @@ impl World {
         }
     }
 
-    /// The sample's rows go into the record: group totals and Burrow's status changes, share
-    /// samples, records in flight; and to metrics.csv as they are sampled when a writer waits
-    /// for them (`kafkasim run`), else kept for whoever reads the run afterwards (tests,
-    /// compare).
-    fn record_rows(&mut self, rows: &[MetricRow], in_flight_samples: Vec<(usize, u64)>) {
+    /// Group `gi`'s rows of this sample into `rows`; for a share group, also its records in
+    /// flight over all its partitions.
+    fn group_rows(&self, gi: usize, now: SimTime, rows: &mut Vec<MetricRow>) -> Option<u64> {
+        let (g, broker, rec) = (&self.groups[gi], &self.broker, &self.rec);
+        let in_flight = if g.share_opt().is_some() {
+            Some(share_rows(gi, g, broker, rec, now, rows))
+        } else {
+            let first = self.plan.groups[gi].consumers.first();
+            let reset = first.map_or(OffsetReset::Earliest, |c| c.config.auto_offset_reset);
+            classic_rows(ClassicRows { gi, g, consumers: &self.consumers, broker, rec, reset }, now, rows);
+            None
+        };
+        if let Some(cl) = self.cluster.as_deref() {
+            // The log is what lies below the high watermark; the leader's log goes on above it.
+            for r in rows.iter_mut() {
+                let (leader, hw, isr) = cl.row_columns(r.partition, r.log_end_offset);
+                r.log_end_offset += cl.parts[r.partition as usize].pending_records;
+                (r.leader, r.high_watermark, r.isr_size) = (leader, hw, isr);
+            }
+        }
+        in_flight
+    }
+
+    /// One group's rows go into the record: its totals and Burrow's status change, share
+    /// samples, records in flight, the sample's offset totals and checkpoint; and to
+    /// metrics.csv as they are sampled when a writer waits for them (`kafkasim run`), else kept
+    /// for whoever reads the run afterwards (tests, compare).
+    fn record_rows(&mut self, gi: usize, rows: &[MetricRow], in_flight: Option<u64>, pass: &mut SamplePass) {
         let totals_before = self.rec.group_totals.len();
-        self.rec.total_sample(rows, self.broker.partitions.len());
+        self.rec.total_group_rows(rows);
+        for r in rows {
+            if !std::mem::replace(&mut pass.seen[r.partition as usize], true) {
+                pass.offsets.log_start += r.log_start_offset;
+                pass.offsets.log_end += r.log_end_offset;
+            }
+        }
+        pass.any_rows |= !rows.is_empty();
+        if let Some(cp) = &mut pass.checkpoint {
+            let classic = rows.iter().filter(|r| r.share_lag == NONE_U64 && r.spso == NONE_U64);
+            cp.extend(classic.map(|r| (r.group, r.partition, r.owner, r.backlog, r.log_end_offset)));
+        }
         self.lag_status_changes(totals_before);
         for r in rows.iter().filter(|r| r.share_lag != NONE_U64) {
             self.rec.share_samples.push(ShareSample {
@@ -71,7 +121,7 @@ impl World {
                 share_lag: r.share_lag,
             });
         }
-        for (gi, total) in in_flight_samples {
+        if let Some(total) = in_flight {
             let st = &mut self.rec.groups[gi].share;
             st.in_flight_max = st.in_flight_max.max(total);
             st.in_flight_sum += u128::from(total);
@@ -89,8 +139,7 @@ impl World {
     }
 
     /// What each group's push buffers hold now, and its drops so far (one row per group).
-    fn buffer_samples(&mut self, now: SimTime) {
-        let oldest = self.oldest_unprocessed(now);
+    fn buffer_samples(&mut self, now: SimTime, oldest: &[u64]) {
         for gi in 0..self.groups.len() {
             let members = &self.groups[gi].consumers;
             let buffered_records = members.iter().map(|&c| self.consumers[c].buffered()).sum();
@@ -108,24 +157,21 @@ impl World {
 }
 
 impl World {
-    /// Keeps the sample as a checkpoint when it is the first of the run's last quarter, the
-    /// first of its last eighth, or the last one (see `record::Checkpoint`).
-    fn checkpoint(&mut self, now: SimTime, rows: &[MetricRow]) {
+    /// Whether the sample at `now` is kept as a checkpoint: the first of the run's last
+    /// quarter, the first of its last eighth, or the last one (see `record::Checkpoint`).
+    fn is_checkpoint(&self, now: SimTime) -> bool {
         let (end, quarter) = (self.end, self.plan.duration.as_nanos() / 4);
         let marks =
             [SimTime(end.as_nanos().saturating_sub(quarter)), SimTime(end.as_nanos().saturating_sub(quarter / 2))];
-        let taken = self.rec.checkpoints.len();
         let last = now + self.plan.sample_interval > end;
-        if !(last || marks.get(taken).is_some_and(|&m| now >= m)) {
-            return;
-        }
-        let partitions = rows
-            .iter()
-            .filter(|r| r.share_lag == NONE_U64 && r.spso == NONE_U64)
-            .map(|r| (r.group, r.partition, r.owner, r.backlog, r.log_end_offset))
-            .collect();
+        last || marks.get(self.rec.checkpoints.len()).is_some_and(|&m| now >= m)
+    }
+
+    /// Keeps this sample's classic rows as a checkpoint (the last one replaces the third).
+    fn keep_checkpoint(&mut self, now: SimTime, partitions: Vec<CheckpointRow>) {
+        let last = now + self.plan.sample_interval > self.end;
         let cp = Checkpoint { time: now, partitions };
-        if last && taken >= 3 {
+        if last && self.rec.checkpoints.len() >= 3 {
             self.rec.checkpoints[2] = cp;
         } else {
             self.rec.checkpoints.push(cp);
@@ -316,25 +362,20 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
 }
 
 impl World {
-    /// Per group, the age (ns) of the oldest record it has not processed yet, the largest over
-    /// the partitions of this sample's rows (`sample_rows`): 0 when none waits, NONE_U64 for a
-    /// group without rows. Per partition the oldest is a share group's SPSO (the first record not
-    /// done), or a classic group's resume point (log end - backlog) or, if earlier, the first
-    /// record its consumers hold unfinished (in the batch in hand or a push buffer).
-    fn oldest_unprocessed(&self, now: SimTime) -> Vec<u64> {
-        let mut out = vec![NONE_U64; self.groups.len()];
-        let mut held = std::collections::BTreeMap::new();
-        for (i, row) in self.sample_rows.iter().enumerate() {
-            let gi = row.group as usize;
-            if i == 0 || self.sample_rows[i - 1].group != row.group {
-                held = self.held_unprocessed(gi, now);
-                out[gi] = 0;
-            }
+    /// The age (ns) of the oldest record group `gi` has not processed yet, the largest over
+    /// the partitions of its rows of this sample: 0 when none waits. Per partition the oldest
+    /// is a share group's SPSO (the first record not done), or a classic group's resume point
+    /// (log end - backlog) or, if earlier, the first record its consumers hold unfinished (in
+    /// the batch in hand or a push buffer).
+    fn oldest_unprocessed(&self, gi: usize, rows: &[MetricRow], now: SimTime) -> u64 {
+        let held = self.held_unprocessed(gi, now);
+        let mut out = 0;
+        for row in rows {
             let Some(oldest) = oldest_unprocessed_offset(row, held.get(&row.partition).copied()) else { continue };
             // A record already freed from memory was older still than the oldest one kept.
             let log = &self.broker.partitions[row.partition as usize].log;
             if let Some(t) = log.created_at(oldest).or_else(|| log.created_at(log.retained_from())) {
-                out[gi] = out[gi].max(now.as_nanos().saturating_sub(t));
+                out = out.max(now.as_nanos().saturating_sub(t));
             }
         }
         out

@@ -94,6 +94,10 @@ fn ms(t: SimTime) -> i64 {
 #[derive(Clone, Debug, Default)]
 pub struct BrokerOffsets {
     samples: VecDeque<u64>,
+    /// Refreshes so far: a commit window's judgement made at an older count is stale.
+    refreshes: u32,
+    /// The newest sample, beside the ring: every commit reads it (one cache line, not two).
+    newest: u64,
 }
 
 impl BrokerOffsets {
@@ -103,10 +107,13 @@ impl BrokerOffsets {
             self.samples.pop_front();
         }
         self.samples.push_back(log_end);
+        self.refreshes = self.refreshes.saturating_add(1);
+        self.newest = log_end;
     }
 
     pub fn newest(&self) -> Option<u64> {
-        self.samples.back().copied()
+        debug_assert_eq!(self.samples.back().copied(), (self.refreshes > 0).then_some(self.newest));
+        (self.refreshes > 0).then_some(self.newest)
     }
 }
 
@@ -121,7 +128,32 @@ struct StoredCommit {
 /// The last `intervals` commits of one partition, as Burrow stores them.
 #[derive(Clone, Debug, Default)]
 pub struct CommitWindow {
-    commits: VecDeque<StoredCommit>,
+    /// The stored commits before the newest, oldest first.
+    older: VecDeque<StoredCommit>,
+    /// The newest, kept inline: commits closer than `min-distance` replace it, so most commits
+    /// read and write only this (over 10,000 partitions the ring is a cache miss away).
+    newest: Option<StoredCommit>,
+    /// The window judged against the broker ring as it was after `Judged::refreshes` refreshes:
+    /// only a commit or a refresh changes the status, and time only ever turns it to STOP, so a
+    /// sample reads it without judging the window again.
+    judged: std::cell::Cell<Option<Judged>>,
+}
+
+/// A window's status with the clock left out: `rest` until Burrow's clock (whole seconds, in
+/// ms) passes `stop_after_ms`, then STOP if `stop_possible`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Judged {
+    stop_after_ms: i64,
+    refreshes: u32,
+    stop_possible: bool,
+    rest: LagStatus,
+}
+
+impl Judged {
+    fn at(self, now: SimTime) -> LagStatus {
+        let now_ms = (now.as_nanos() / 1_000_000_000) as i64 * 1000;
+        if self.stop_possible && now_ms > self.stop_after_ms { LagStatus::Stop } else { self.rest }
+    }
 }
 
 impl CommitWindow {
@@ -129,10 +161,11 @@ impl CommitWindow {
     /// they are then. Dropped when Burrow has no broker offset for the partition yet.
     pub fn add(&mut self, offset: u64, time: SimTime, broker: &BrokerOffsets, s: &Settings) {
         let Some(newest) = broker.newest() else { return };
+        self.judged.set(None);
         // Broker offsets are periodic, so a commit can be ahead of the newest: zero lag then.
         let lag = newest.saturating_sub(offset);
         let time_ms = ms(time);
-        if let Some(last) = self.commits.back_mut()
+        if let Some(last) = &mut self.newest
             && time_ms - last.time_ms < s.min_distance_ms as i64
         {
             // mergeFrequentCommitIntoPrevious: the newest entry is replaced, keeping its time
@@ -140,46 +173,77 @@ impl CommitWindow {
             *last = StoredCommit { offset, time_ms: last.time_ms, lag };
             return;
         }
-        if self.commits.len() >= s.intervals {
-            self.commits.pop_front();
+        // The oldest goes when the window is full (the newest itself when it holds one).
+        if self.older.len() + usize::from(self.newest.is_some()) >= s.intervals && self.older.pop_front().is_none() {
+            self.newest = None;
         }
-        self.commits.push_back(StoredCommit { offset, time_ms, lag });
+        if let Some(previous) = self.newest.take() {
+            self.older.push_back(previous);
+        }
+        self.newest = Some(StoredCommit { offset, time_ms, lag });
+    }
+
+    /// The stored commits, oldest first.
+    fn commits(&self) -> impl Iterator<Item = &StoredCommit> + Clone {
+        self.older.iter().chain(self.newest.as_ref())
     }
 
     /// The partition's status at `now`, given Burrow's broker offsets of it.
     pub fn evaluate(&self, broker: &BrokerOffsets, now: SimTime, s: &Settings) -> LagStatus {
-        let (Some(first), Some(last)) = (self.commits.front(), self.commits.back()) else {
-            return LagStatus::Ok; // no commits: nothing to evaluate
+        self.judge(broker, s).at(now)
+    }
+
+    /// The same as [`evaluate`](Self::evaluate), judging the window again only when a commit or
+    /// a broker refresh came since it was last judged.
+    pub fn status(&self, broker: &BrokerOffsets, now: SimTime, s: &Settings) -> LagStatus {
+        let judged = match self.judged.get() {
+            Some(j) if j.refreshes == broker.refreshes => j,
+            _ => {
+                let j = self.judge(broker, s);
+                self.judged.set(Some(j));
+                j
+            }
+        };
+        debug_assert_eq!(judged, self.judge(broker, s), "a stale judgement of a commit window");
+        judged.at(now)
+    }
+
+    /// calculatePartitionStatus with its clock left out (see [`Judged`]).
+    fn judge(&self, broker: &BrokerOffsets, s: &Settings) -> Judged {
+        let refreshes = broker.refreshes;
+        let ok = Judged { stop_after_ms: 0, refreshes, stop_possible: false, rest: LagStatus::Ok };
+        let (Some(first), Some(last)) = (self.commits().next(), self.newest.as_ref()) else {
+            return ok; // no commits: nothing to evaluate
         };
         let current_lag = broker.newest().map_or(0, |b| b.saturating_sub(last.offset));
         if current_lag <= s.allowed_lag {
-            return LagStatus::Ok;
+            return ok;
         }
-        // checkIfOffsetsStopped, against Burrow's clock in whole seconds.
-        let now_ms = (now.as_nanos() / 1_000_000_000) as i64 * 1000;
-        let stopped = now_ms - last.time_ms > last.time_ms - first.time_ms;
+        // checkIfOffsetsStopped, against Burrow's clock in whole seconds: stopped once the time
+        // since the newest commit exceeds the window's span.
+        let stop_after_ms = last.time_ms + (last.time_ms - first.time_ms);
         // checkIfRecentLagZero: caught up at one of the broker offsets still in the ring.
         let recent_lag_zero = broker.samples.iter().any(|&b| b <= last.offset);
-        if stopped && !recent_lag_zero {
-            return LagStatus::Stop;
-        }
-        let c = &self.commits;
+        let judged = |rest| Judged { stop_after_ms, refreshes, stop_possible: !recent_lag_zero, rest };
+        let c = self.commits();
         // checkIfOffsetsRewind finds the first drop; checkIfRewindRecovered looks for a later
         // commit at or past the offset before it.
-        if let Some(i) = (1..c.len()).find(|&i| c[i].offset < c[i - 1].offset)
-            && !c.range(i..).any(|x| x.offset >= c[i - 1].offset)
+        let pairs = c.clone().zip(c.clone().skip(1));
+        if let Some((i, before)) =
+            pairs.enumerate().find(|(_, (a, b))| b.offset < a.offset).map(|(i, (a, _))| (i + 1, a))
+            && !c.clone().skip(i).any(|x| x.offset >= before.offset)
         {
-            return LagStatus::Rewind;
+            return judged(LagStatus::Rewind);
         }
-        if c.iter().all(|x| x.lag > s.allowed_lag) {
-            if c.iter().all(|x| x.offset == first.offset) {
-                return LagStatus::Stall;
+        if c.clone().all(|x| x.lag > s.allowed_lag) {
+            if c.clone().all(|x| x.offset == first.offset) {
+                return judged(LagStatus::Stall);
             }
-            if c.iter().zip(c.iter().skip(1)).all(|(a, b)| b.lag >= a.lag) {
-                return LagStatus::Warn;
+            if c.clone().zip(c.clone().skip(1)).all(|(a, b)| b.lag >= a.lag) {
+                return judged(LagStatus::Warn);
             }
         }
-        LagStatus::Ok
+        judged(LagStatus::Ok)
     }
 }
 
@@ -298,12 +362,12 @@ mod tests {
     fn lag_at_a_commit_is_against_the_newest_broker_offset_and_never_negative() {
         let mut w = CommitWindow::default();
         w.add(10, s(0), &broker(&[8]), &DEFAULT);
-        assert_eq!(w.commits[0].lag, 0, "a commit ahead of the last broker offset has no lag");
+        assert_eq!(w.commits().collect::<Vec<_>>()[0].lag, 0, "a commit ahead of the last broker offset has no lag");
         w.add(20, s(2), &broker(&[8, 50]), &DEFAULT);
-        assert_eq!(w.commits[1].lag, 30);
+        assert_eq!(w.commits().collect::<Vec<_>>()[1].lag, 30);
         let before_any_refresh = BrokerOffsets::default();
         w.add(30, s(4), &before_any_refresh, &DEFAULT);
-        assert_eq!(w.commits.len(), 2, "dropped: no broker offset for the partition yet");
+        assert_eq!(w.commits().count(), 2, "dropped: no broker offset for the partition yet");
     }
 
     #[test]
@@ -313,19 +377,19 @@ mod tests {
         w.add(10, s(0), &b, &DEFAULT);
         w.add(12, SimTime(500_000_000), &b, &DEFAULT);
         w.add(14, SimTime(900_000_000), &b, &DEFAULT);
-        assert_eq!(w.commits.len(), 1);
-        assert_eq!(w.commits[0], StoredCommit { offset: 14, time_ms: 0, lag: 6 });
+        assert_eq!(w.commits().count(), 1);
+        assert_eq!(*w.commits().collect::<Vec<_>>()[0], StoredCommit { offset: 14, time_ms: 0, lag: 6 });
         w.add(16, SimTime(1_100_000_000), &b, &DEFAULT);
-        assert_eq!(w.commits.len(), 2);
+        assert_eq!(w.commits().count(), 2);
         for i in 0..20 {
             w.add(20 + i, s(2 + i), &b, &DEFAULT);
         }
-        assert_eq!(w.commits.len(), INTERVALS, "only the last ten are kept");
+        assert_eq!(w.commits().count(), INTERVALS, "only the last ten are kept");
         let mut three = CommitWindow::default();
         for i in 0..5 {
             three.add(i, s(2 * i), &b, &Settings { intervals: 3, min_distance_ms: 0, allowed_lag: 0 });
         }
-        assert_eq!(three.commits.len(), 3);
+        assert_eq!(three.commits().count(), 3);
     }
 
     #[test]

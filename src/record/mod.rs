@@ -168,8 +168,9 @@ pub struct GroupStats {
     /// Seconds per entry of `latency_per_second` (keys are each bucket's first second): 1, or more
     /// for long runs, so that a run keeps at most about 600 of them whatever its length.
     pub latency_bucket_s: u64,
-    /// Burrow's window of recent commits, per partition that has any.
-    pub commit_windows: std::collections::BTreeMap<u32, burrow::CommitWindow>,
+    /// Burrow's window of recent commits, per partition of the world (grown as far as the
+    /// highest partition committed; empty windows allocate nothing).
+    pub commit_windows: Vec<burrow::CommitWindow>,
     /// The group's Burrow status its last `lag_status` event gave (OK before any).
     pub lag_status_logged: burrow::LagStatus,
     /// A share group's counters (zeros for a consumer group).
@@ -205,7 +206,7 @@ impl Default for GroupStats {
             latency_max_ns: 0,
             latency_per_second: std::collections::BTreeMap::new(),
             latency_bucket_s: 1,
-            commit_windows: std::collections::BTreeMap::new(),
+            commit_windows: Vec::new(),
             lag_status_logged: burrow::LagStatus::Ok,
             share: ShareStats::default(),
             duplicates_span: None,
@@ -459,16 +460,9 @@ impl Recorder {
         }
     }
 
-    /// Totals one sample's rows (in sampling order: by group, then partition).
-    pub fn total_sample(&mut self, rows: &[MetricRow], partitions: usize) {
-        let Some(first) = rows.first() else { return };
-        let mut seen = vec![false; partitions];
-        let mut offsets = OffsetTotals { time: first.time, log_start: 0, log_end: 0 };
+    /// Totals one group's rows of a sample (in sampling order: by partition).
+    pub fn total_group_rows(&mut self, rows: &[MetricRow]) {
         for row in rows {
-            if !std::mem::replace(&mut seen[row.partition as usize], true) {
-                offsets.log_start += row.log_start_offset;
-                offsets.log_end += row.log_end_offset;
-            }
             if self.group_totals.last().is_none_or(|t| t.time != row.time || t.group != row.group) {
                 self.group_totals.push(GroupTotals {
                     time: row.time,
@@ -501,7 +495,6 @@ impl Recorder {
                 (t.worst, t.worst_partition) = (row.lag_status, row.partition);
             }
         }
-        self.offset_totals.push(offsets);
     }
 
     /// Burrow's offset refresh fetched partition `p`'s log end.
@@ -518,14 +511,19 @@ impl Recorder {
     pub fn burrow_commit(&mut self, g: usize, p: u32, offset: u64, now: SimTime) {
         let none = burrow::BrokerOffsets::default();
         let broker = self.broker_offsets.get(p as usize).unwrap_or(&none);
-        self.groups[g].commit_windows.entry(p).or_default().add(offset, now, broker, &self.burrow);
+        let windows = &mut self.groups[g].commit_windows;
+        let i = p as usize;
+        if windows.len() <= i {
+            windows.resize_with(i + 1, Default::default);
+        }
+        windows[i].add(offset, now, broker, &self.burrow);
     }
 
     /// Burrow's status of group `g`'s partition `p` at `now`.
     pub fn lag_status(&self, g: usize, p: u32, now: SimTime) -> burrow::LagStatus {
-        let Some(w) = self.groups[g].commit_windows.get(&p) else { return burrow::LagStatus::Ok };
+        let Some(w) = self.groups[g].commit_windows.get(p as usize) else { return burrow::LagStatus::Ok };
         let none = burrow::BrokerOffsets::default();
-        w.evaluate(self.broker_offsets.get(p as usize).unwrap_or(&none), now, &self.burrow)
+        w.status(self.broker_offsets.get(p as usize).unwrap_or(&none), now, &self.burrow)
     }
 
     /// The run is over: every latency counted goes into its histograms.

@@ -99,6 +99,7 @@ impl Broker {
                     part.batch_starts.push_back(part.log.log_end_offset());
                 }
                 part.log.append(times, self.record_size[d.producer as usize]);
+                self.log_ends[d.partition as usize] = part.log.log_end_offset();
             }
             if part.push_fed || !part.waiters.is_empty() {
                 let seq = feed.seq_of(d.order).expect("a batch placed before the limit had its tick handled");

@@ -118,16 +118,23 @@ impl Broker {
     pub(crate) fn read(&self, con: &mut Consumer) -> usize {
         let n = con.owned.len();
         let mut budget = con.config.max_poll_records as u64;
-        for k in 0..n {
+        // The owned partitions from `rotate` on, wrapping round (no division per partition).
+        let start = if n == 0 { 0 } else { con.rotate % n };
+        for k in (start..n).chain(0..start) {
             if budget == 0 {
                 break;
             }
-            let o = con.owned[(con.rotate + k) % n];
-            let part = &self.partitions[o.partition as usize];
-            if part.unreadable {
-                continue; // its leader is gone: the fetch gets NOT_LEADER_OR_FOLLOWER for it
-            }
-            let leo = part.log.log_end_offset();
+            let o = con.owned[k];
+            let leo = if let Some(&end) = self.log_ends.get(o.partition as usize) {
+                debug_assert_eq!(end, self.partitions[o.partition as usize].log.log_end_offset());
+                end
+            } else {
+                let part = &self.partitions[o.partition as usize];
+                if part.unreadable {
+                    continue; // its leader is gone: the fetch gets NOT_LEADER_OR_FOLLOWER for it
+                }
+                part.log.log_end_offset()
+            };
             let take = leo.saturating_sub(o.position).min(budget);
             if take > 0 {
                 // Records are taken in partition order from a rotating start, so no partition starves.

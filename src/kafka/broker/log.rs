@@ -124,14 +124,24 @@ struct Segment {
     bytes: u64,
 }
 
+/// Cuts of any log's offset range so far (retention moving its start up, a truncation moving its
+/// end down), in every world of the process: a consumer whose positions were all in range when
+/// the count was last read need not look at them again before it moves (see
+/// `World::fix_out_of_range`). Worlds run side by side share it, which only makes a consumer
+/// look again for nothing; no output depends on it.
+pub static RANGE_CUTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `repr(C)`, the offsets first: see `Partition`.
+#[repr(C)]
 pub struct PartitionLog {
+    log_start_offset: u64,
+    log_end_offset: u64,
     /// The chunk being filled (empty before the first record; full until the next record), kept
     /// in the log itself so an append touches one heap block, not two.
     open: Chunk,
     /// The segment being written, apart from the older ones: every append updates it, so it
     /// sits in the log itself rather than at the end of a list elsewhere in memory.
     active: Option<Segment>,
-    log_end_offset: u64,
     segment_ms: u64,
     segment_bytes: u64,
     /// Older segments, oldest first.
@@ -141,7 +151,6 @@ pub struct PartitionLog {
     /// Full chunks: chunk k holds offsets `chunk_origin + k * CHUNK ..`; `open` follows them.
     sealed: VecDeque<Chunk>,
     chunk_origin: u64,
-    log_start_offset: u64,
 }
 
 impl Default for PartitionLog {
@@ -235,6 +244,7 @@ impl PartitionLog {
         if drop > 0 {
             self.segments.drain(..drop);
             self.log_start_offset = self.segments.first().map_or(self.log_end_offset, |s| s.base_offset);
+            RANGE_CUTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         // Deleted from the oldest on: if the active one went, every one did.
         self.active = self.segments.pop();
@@ -299,6 +309,7 @@ impl PartitionLog {
         if offset >= self.log_end_offset {
             return;
         }
+        RANGE_CUTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let cut = self.log_end_offset - offset;
         if offset <= self.chunk_origin || self.open.len() == 0 {
             self.open = Chunk::empty();

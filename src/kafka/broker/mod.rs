@@ -25,11 +25,17 @@ pub struct TopicMeta {
     pub allocated: u32,
 }
 
-/// A partition: its log, and who waits for its next batch.
+/// A partition: its log, and who waits for its next batch. Laid out in order (`repr(C)`) so
+/// that what every fetch reads of each owned partition (`unreadable`, then the log's start and
+/// end offsets, which `PartitionLog` puts first) shares a cache line: over 10,000 partitions
+/// a fetch looks at hundreds of partitions, most of them with nothing new.
+#[repr(C)]
 pub struct Partition {
+    /// A cluster runs and its leader is gone or not found yet: consumers read nothing here.
+    pub(crate) unreadable: bool,
+    pub log: PartitionLog,
     pub topic: usize,
     pub index: u32,
-    pub log: PartitionLog,
     /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
     pub(crate) waiters: Vec<(u32, u32, u32)>,
     /// A push group reads this partition: every batch that arrives is pushed at once.
@@ -38,8 +44,6 @@ pub struct Partition {
     /// acquisition rounds up to them), so their base offsets are kept from the lowest SPSO on.
     pub(crate) share_fed: bool,
     pub(crate) batch_starts: std::collections::VecDeque<u64>,
-    /// A cluster runs and its leader is gone or not found yet: consumers read nothing here.
-    pub(crate) unreadable: bool,
 }
 
 impl Partition {
@@ -61,6 +65,11 @@ impl Partition {
 pub struct Broker {
     pub topics: Vec<TopicMeta>,
     pub partitions: Vec<Partition>,
+    /// Each partition's log end, side by side, when no cluster runs (empty when one does: its
+    /// arrivals and truncations move log ends where the broker does not see them). A fetch
+    /// looks here for the owned partitions with something new: over 10,000 partitions that is
+    /// a few cache lines for a consumer's 500 partitions, not one per partition.
+    pub(crate) log_ends: Vec<u64>,
     /// Per topic: its records stay in memory for the whole run (see `backlog`).
     pub(crate) keep_whole_topic: Vec<bool>,
     /// Appends prefetch the partitions a few batches ahead (see `appends`).

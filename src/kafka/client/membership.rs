@@ -413,6 +413,7 @@ impl World {
             self.rec.ledgers[g].note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position, fetched: false });
+            self.consumers[c].in_range_at = None;
         }
         self.consumers[c].owned.sort_by_key(|o| o.partition);
         if self.groups[g].kind == GroupKind::Push {

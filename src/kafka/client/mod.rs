@@ -129,6 +129,10 @@ pub struct Consumer {
     pub incarnation: u32,
     pub phase: Phase,
     pub owned: Vec<Owned>,
+    /// `RANGE_CUTS` (see `broker::log`) when every position was last found inside its log's
+    /// range; None once a position was set from outside the fetched records (an assignment, a
+    /// seek). Until either changes, a fetch need not look at each position again.
+    pub in_range_at: Option<u64>,
     /// Which owned partition a fetch starts from; rotates so no partition starves.
     pub rotate: usize,
     pub fetch_seq: u32,
@@ -360,11 +364,22 @@ impl Consumer {
     }
 
     pub fn owns(&self, partition: u32) -> bool {
-        self.owned.iter().any(|o| o.partition == partition)
+        self.owned_slot(partition).is_some()
     }
 
     pub fn position(&self, partition: u32) -> Option<u64> {
-        self.owned.iter().find(|o| o.partition == partition).map(|o| o.position)
+        self.owned_slot(partition).map(|i| self.owned[i].position)
+    }
+
+    /// Where `partition` is in `owned`. A classic member keeps `owned` sorted by partition, so a
+    /// binary search finds it (a consumer owns hundreds of a 10,000-partition topic, and this is
+    /// asked per partition of every batch); a miss, or an order of the assignor's (share groups),
+    /// falls back to a scan.
+    pub fn owned_slot(&self, partition: u32) -> Option<usize> {
+        match self.owned.binary_search_by_key(&partition, |o| o.partition) {
+            Ok(i) => Some(i),
+            Err(_) => self.owned.iter().position(|o| o.partition == partition),
+        }
     }
 
     /// What a commit of "everything returned so far" sends: each owned partition's position.

@@ -61,8 +61,9 @@ impl World {
             let current = self.consumers[c].position(p).expect("owned");
             let target = self.broker.target_offset(p, to, current);
             let target = u64::try_from(target.max(0)).unwrap_or(0);
-            let o = self.consumers[c].owned.iter_mut().find(|o| o.partition == p).expect("owned");
-            o.position = target;
+            let i = self.consumers[c].owned_slot(p).expect("owned");
+            self.consumers[c].owned[i].position = target;
+            self.consumers[c].in_range_at = None;
             if target < current {
                 self.mark_replay(g, p, target);
             } else {
@@ -153,6 +154,32 @@ impl World {
     /// Before fetching: a position outside [log start, log end] is OFFSET_OUT_OF_RANGE and
     /// auto.offset.reset decides. Returns false when the consumer failed (`none`).
     pub(crate) fn fix_out_of_range(&mut self, c: usize) -> bool {
+        // Fetches move positions only within the log: unless a log's range was cut or a position
+        // set otherwise since every position was last found in range, none is out of it now
+        // (over 10,000 partitions this saves a look at 500 partitions per fetch).
+        let cuts = crate::kafka::broker::log::RANGE_CUTS.load(std::sync::atomic::Ordering::Relaxed);
+        if self.consumers[c].in_range_at == Some(cuts) {
+            debug_assert!(self.positions_in_range(c), "a position left its log's range unnoticed");
+            return true;
+        }
+        if !self.fix_positions(c) {
+            return false;
+        }
+        self.consumers[c].in_range_at = Some(cuts);
+        true
+    }
+
+    /// Whether every position of consumer `c` is inside its log's range.
+    fn positions_in_range(&self, c: usize) -> bool {
+        self.consumers[c].owned.iter().all(|o| {
+            let log = &self.broker.partitions[o.partition as usize].log;
+            (log.log_start_offset()..=log.log_end_offset()).contains(&o.position)
+        })
+    }
+
+    /// Every position outside [log start, log end] is reset as auto.offset.reset says (see
+    /// `fix_out_of_range`).
+    fn fix_positions(&mut self, c: usize) -> bool {
         let g = self.consumers[c].group;
         let reset = self.consumers[c].config.auto_offset_reset;
         let mut restarted = false;

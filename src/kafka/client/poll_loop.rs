@@ -254,8 +254,8 @@ impl Consumer {
         }
         self.inflight.fetched = now;
         for &(p, from, to) in &self.inflight.ranges {
-            if let Some(o) = self.owned.iter_mut().find(|o| o.partition == p) {
-                o.position = to;
+            if let Some(i) = self.owned_slot(p) {
+                self.owned[i].position = to;
             }
             let again = cx.rec.ledgers[g].delivered[p as usize].insert(from, to);
             let st = &mut cx.rec.groups[g];
