@@ -17,6 +17,7 @@ mod hang;
 mod layout;
 mod lazy_producers;
 mod memory;
+mod metrics_file;
 mod narration;
 mod observe;
 mod offsets;

@@ -4,7 +4,7 @@ use super::num::{time_ms, time_ms_json};
 use crate::record::MetricSink;
 use crate::record::run::Run;
 use crate::record::{MetricRow, NONE_U32, NONE_U64};
-use crate::scenario::plan::Plan;
+use crate::scenario::plan::{MetricsFile, Plan};
 use crate::sim::SimTime;
 use anyhow::Context;
 use std::fs::File;
@@ -67,15 +67,13 @@ impl RowNames {
     }
 }
 
-pub fn write_metrics(w: &Run, out: impl Write) -> anyhow::Result<()> {
-    let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(header(w.plan))?;
-    let names = RowNames::new(w.plan);
+/// metrics.csv (or metrics.csv.gz) in `dir` from the rows a run kept.
+pub fn write_metrics(w: &Run, dir: &Path) -> anyhow::Result<()> {
+    let mut sink = MetricsCsv::create(dir, w.plan)?;
     for row in &w.rec.metrics {
-        write_metric_row(&mut csv, &names, row)?;
+        sink.row(row);
     }
-    csv.flush()?;
-    Ok(())
+    Box::new(sink).finish()
 }
 
 fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, n: &RowNames, row: &MetricRow) -> csv::Result<()> {
@@ -119,25 +117,95 @@ fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, n: &RowNames, row: &Metr
 
 /// metrics.csv written while the run samples, so its rows never pile up in memory.
 pub struct MetricsCsv {
-    csv: csv::Writer<BufWriter<File>>,
+    csv: csv::Writer<Out>,
     names: RowNames,
     path: PathBuf,
+    /// Rows of every `stride`-th sample are written (see [`MetricsFile`]).
+    stride: u64,
+    /// The sample the last row belonged to (its time) and its index.
+    sample: Option<(SimTime, u64)>,
     /// The first write error; reported when the run is over.
     error: Option<csv::Error>,
 }
 
+/// metrics.csv's bytes per row, as measured on 10,000 partitions over 60 s (63), with room for
+/// longer offsets and the cluster's columns.
+const BYTES_PER_ROW: u64 = 70;
+/// `metrics: auto` keeps metrics.csv under about this size.
+pub const AUTO_BYTES: u64 = 45_000_000;
+
+/// The file name metrics are written to under `plan`'s `metrics:`.
+pub fn metrics_file_name(plan: &Plan) -> &'static str {
+    if plan.metrics == MetricsFile::Gzip { "metrics.csv.gz" } else { "metrics.csv" }
+}
+
+/// Every how many samples metrics.csv gets rows: 1, unless `metrics: auto` and every sample
+/// would make the file larger than [`AUTO_BYTES`] (estimated from the samples and the
+/// partitions each group reads).
+pub fn sample_stride(plan: &Plan) -> u64 {
+    if plan.metrics != MetricsFile::Auto {
+        return 1;
+    }
+    let samples = plan.duration.as_nanos() / plan.sample_interval.as_nanos() + 1;
+    let group_partitions: u64 =
+        plan.groups.iter().flat_map(|g| g.topics.iter()).map(|&t| u64::from(plan.topics[t].max_partitions)).sum();
+    let bytes = samples.saturating_mul(group_partitions).saturating_mul(BYTES_PER_ROW);
+    bytes.div_ceil(AUTO_BYTES).max(1)
+}
+
+/// Where metrics rows are written: a plain file, or gzip (`metrics: gzip`).
+enum Out {
+    Plain(BufWriter<File>),
+    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Out::Plain(w) => w.write(buf),
+            Out::Gzip(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::Plain(w) => w.flush(),
+            Out::Gzip(w) => w.flush(),
+        }
+    }
+}
+
 impl MetricsCsv {
-    pub fn create(path: &Path, plan: &Plan) -> anyhow::Result<Self> {
-        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        let mut csv = csv::Writer::from_writer(BufWriter::new(file));
+    /// The metrics file of `plan` in `dir`, its header written.
+    pub fn create(dir: &Path, plan: &Plan) -> anyhow::Result<Self> {
+        let path = dir.join(metrics_file_name(plan));
+        let file = BufWriter::new(File::create(&path).with_context(|| format!("creating {}", path.display()))?);
+        let out = match plan.metrics {
+            MetricsFile::Gzip => Out::Gzip(flate2::write::GzEncoder::new(file, flate2::Compression::fast())),
+            _ => Out::Plain(file),
+        };
+        let mut csv = csv::Writer::from_writer(out);
         csv.write_record(header(plan))?;
-        Ok(MetricsCsv { csv, names: RowNames::new(plan), path: path.to_path_buf(), error: None })
+        let names = RowNames::new(plan);
+        Ok(MetricsCsv { csv, names, path, stride: sample_stride(plan), sample: None, error: None })
+    }
+
+    /// The row belongs to a sample whose rows are written.
+    fn kept(&mut self, time: SimTime) -> bool {
+        let index = match self.sample {
+            Some((t, i)) if t == time => i,
+            Some((_, i)) => i + 1,
+            None => 0,
+        };
+        self.sample = Some((time, index));
+        index % self.stride == 0
     }
 }
 
 impl MetricSink for MetricsCsv {
     fn row(&mut self, row: &MetricRow) {
-        if self.error.is_none()
+        if self.kept(row.time)
+            && self.error.is_none()
             && let Err(e) = write_metric_row(&mut self.csv, &self.names, row)
         {
             self.error = Some(e);
@@ -145,10 +213,17 @@ impl MetricSink for MetricsCsv {
     }
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
+        let path = self.path.clone();
         if let Some(e) = self.error.take() {
-            return Err(e).with_context(|| format!("writing {}", self.path.display()));
+            return Err(e).with_context(|| format!("writing {}", path.display()));
         }
-        self.csv.flush().with_context(|| format!("writing {}", self.path.display()))
+        let out =
+            self.csv.into_inner().map_err(|e| e.into_error()).with_context(|| format!("writing {}", path.display()))?;
+        match out {
+            Out::Plain(mut w) => w.flush(),
+            Out::Gzip(w) => w.finish().and_then(|mut w| w.flush()),
+        }
+        .with_context(|| format!("writing {}", path.display()))
     }
 }
 

@@ -38,7 +38,7 @@ pub fn metrics_sink(
     plan: &crate::scenario::plan::Plan,
 ) -> anyhow::Result<Box<dyn crate::record::MetricSink + Send>> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(Box::new(files::MetricsCsv::create(&dir.join("metrics.csv"), plan)?))
+    Ok(Box::new(files::MetricsCsv::create(dir, plan)?))
 }
 
 /// Writes every output into `dir`; metrics.csv from `streamed` (the sink the run wrote its rows
@@ -58,10 +58,10 @@ pub fn write_outputs_streamed(
     summary.push('\n');
     fs::write(dir.join("summary.json"), summary)
         .with_context(|| format!("writing {}", dir.join("summary.json").display()))?;
+    let metrics = dir.join(files::metrics_file_name(w.plan));
     match streamed {
-        Some(sink) => sink.finish().with_context(|| format!("writing {}", dir.join("metrics.csv").display()))?,
-        None => files::write_metrics(w, create("metrics.csv")?)
-            .with_context(|| format!("writing {}", dir.join("metrics.csv").display()))?,
+        Some(sink) => sink.finish().with_context(|| format!("writing {}", metrics.display()))?,
+        None => files::write_metrics(w, dir).with_context(|| format!("writing {}", metrics.display()))?,
     }
     files::write_events(w, create("events.jsonl")?)
         .with_context(|| format!("writing {}", dir.join("events.jsonl").display()))?;

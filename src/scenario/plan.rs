@@ -15,6 +15,8 @@ pub struct Plan {
     pub seed: u64,
     pub duration: SimDuration,
     pub sample_interval: SimDuration,
+    /// What metrics.csv holds (`metrics:`).
+    pub metrics: MetricsFile,
     pub network_delay: SimDuration,
     /// The broker's log.retention.check.interval.ms.
     pub retention_check_interval: SimDuration,
@@ -516,5 +518,31 @@ impl Plan {
 
     pub fn consumer(&self, (g, c): ConsumerRef) -> &ConsumerPlan {
         &self.groups[g].consumers[c]
+    }
+}
+
+/// What metrics.csv holds (`metrics:`): a row per sample per group per partition, either of
+/// every sample (`every_sample`; `gzip` writes them compressed, as metrics.csv.gz) or, by default
+/// (`auto`), of every sample while the file stays under about 50 MB and of every k-th sample
+/// (the smallest k that keeps it there) beyond. Summaries, charts and the page always use every
+/// sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MetricsFile {
+    #[default]
+    Auto,
+    EverySample,
+    Gzip,
+}
+
+impl MetricsFile {
+    pub const NAMES: [&str; 3] = ["auto", "every_sample", "gzip"];
+
+    pub fn of(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(MetricsFile::Auto),
+            "every_sample" => Some(MetricsFile::EverySample),
+            "gzip" => Some(MetricsFile::Gzip),
+            _ => None,
+        }
     }
 }

@@ -23,6 +23,9 @@ pub struct RawScenario {
     pub duration: Duration,
     #[serde(default)]
     pub sample_interval: Option<Duration>,
+    /// How much of the sampled series metrics.csv holds: `auto`, `every_sample`, `gzip`.
+    #[serde(default)]
+    pub metrics: Option<String>,
     #[serde(default)]
     pub network_delay: Option<Duration>,
     #[serde(default)]

@@ -75,6 +75,7 @@ pub fn validate(file: &str, raw: RawScenario) -> Result<Plan, ScenarioError> {
         seed: raw.seed.unwrap_or(0),
         duration,
         sample_interval,
+        metrics: whole::check_metrics(&ck, raw.metrics.as_deref())?,
         network_delay: raw.network_delay.map_or(SimDuration::ZERO, |d| d.0),
         retention_check_interval: raw
             .log_retention_check_interval_ms

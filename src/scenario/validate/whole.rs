@@ -6,7 +6,7 @@ use super::bounds::{
     MAX_CONSUMERS, MAX_GROUPS, MAX_PRODUCERS, MAX_SAMPLES_PER_PARTITION, MAX_SCENARIO_NAME, MAX_TIMELINE,
 };
 use crate::scenario::error::ScenarioError;
-use crate::scenario::plan::defaults;
+use crate::scenario::plan::{MetricsFile, defaults};
 use crate::scenario::raw::{RawConsumers, RawScenario};
 use crate::sim::SimDuration;
 
@@ -112,4 +112,12 @@ fn check_run_length(ck: &Checker, raw: &RawScenario) -> Result<(SimDuration, Sim
         )));
     }
     Ok((duration, sample_interval))
+}
+
+/// `metrics:`, one of [`MetricsFile::NAMES`].
+pub(super) fn check_metrics(ck: &Checker, raw: Option<&str>) -> Result<MetricsFile, ScenarioError> {
+    let Some(name) = raw else { return Ok(MetricsFile::Auto) };
+    MetricsFile::of(name).ok_or_else(|| {
+        ck.err("metrics", format!("`{name}` is not a choice; allowed: {}", MetricsFile::NAMES.join(", ")))
+    })
 }
