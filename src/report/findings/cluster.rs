@@ -203,7 +203,8 @@ fn why_unavailable(w: &Run, u: &Unavailable) -> String {
     if let Some(words) = unclean_during(w, u, end) {
         return words;
     }
-    let error = w.rec.events.iter().filter(|e| e.time <= u.from).rev().find_map(|e| match &e.what {
+    // The failure that began the stretch is recorded at its start.
+    let error = w.rec.events.iter().filter(|e| e.time == u.from).find_map(|e| match &e.what {
         What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error })
             if *producer == u.producer && *partition == u.partition =>
         {

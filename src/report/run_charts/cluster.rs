@@ -129,21 +129,22 @@ pub fn leader_rows(w: &Run) -> (Vec<OwnershipRow>, usize) {
     (rows, ids.len())
 }
 
+/// A stretch no refused request began: acks=all requests waited for a high watermark that stood
+/// still, max.in.flight.requests.per.connection of them.
+const WAITING: &str = "waiting for acks";
+
 /// The error producer `u.producer`'s requests for `u.partition` last got when the stretch began.
 fn error_of(w: &Run, u: &Unavailable) -> Option<&'static str> {
-    w.rec
-        .events
-        .iter()
-        .take_while(|e| e.time <= u.from)
-        .filter_map(|e| match &e.what {
-            What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error })
-                if *producer == u.producer && *partition == u.partition =>
-            {
-                Some(*error)
-            }
-            _ => None,
-        })
-        .last()
+    // The failure that began the stretch is recorded at its start; none: the producer waited
+    // for its requests in flight (a high watermark that stood still).
+    w.rec.events.iter().filter(|e| e.time == u.from).rev().find_map(|e| match &e.what {
+        What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error })
+            if *producer == u.producer && *partition == u.partition =>
+        {
+            Some(*error)
+        }
+        _ => None,
+    })
 }
 
 /// One row per producer and partition it could not write (one per producer when they would be
@@ -156,7 +157,7 @@ pub fn unavailability_rows(w: &Run) -> Vec<OwnershipRow> {
         let span = Span {
             start: u.from.as_secs_f64(),
             end: u.to.map_or(end, |t| t.as_secs_f64()),
-            owner: Some(error_of(w, u).unwrap_or("could not write").to_string()),
+            owner: Some(error_of(w, u).unwrap_or(WAITING).to_string()),
             min_px: MIN_GAP_PX,
             ..Default::default()
         };
@@ -262,7 +263,7 @@ groups: [{id: g, topics: [orders], consumers: [{name: c}]}]
         let rows = unavailability_rows(&run(&plan, &rec));
         let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(labels, ["web: orders-1", "web: orders-2"]);
-        assert_eq!(spans(&rows[0]), [(5.0, 60.0, "could not write")], "to the end while it lasted");
+        assert_eq!(spans(&rows[0]), [(5.0, 60.0, WAITING)], "to the end while it lasted");
         assert_eq!(spans(&rows[1]), [(5.0, 9.0, "NOT_ENOUGH_REPLICAS")]);
         assert!(rows.iter().flat_map(|r| &r.spans).all(|s| s.min_px == MIN_GAP_PX), "a short stretch still shows");
     }
