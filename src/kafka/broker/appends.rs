@@ -14,7 +14,7 @@
 use crate::kafka::broker::Broker;
 use crate::kafka::client::{Consumer, GroupKind};
 use crate::kafka::cluster::Cluster;
-use crate::kafka::cluster::produce::Io;
+use crate::kafka::cluster::produce::{Batch, Io};
 use crate::kafka::producer::feed::AppendTrace;
 use crate::kafka::producer::feed::Feed;
 use crate::kafka::world::Ev;
@@ -81,9 +81,9 @@ impl Broker {
             if let Some(cl) = cluster.as_deref_mut() {
                 // A cluster runs: the partition's leader may be gone, or the batch may wait above
                 // the high watermark (see `cluster::produce`).
-                let mut io = Io { rec: &mut *rec, kernel: &mut *kernel };
-                let size = self.record_size[d.producer as usize];
-                let appended = cl.arrive(d.partition, d.producer, d.at, times, part, size, &mut io);
+                let mut io = Io { rec: &mut *rec, kernel: &mut *kernel, record_size: &self.record_size };
+                let batch = Batch { producer: d.producer, at: d.at, times };
+                let appended = cl.arrive(d.partition, batch, part, &mut io);
                 // The arrival may have scheduled something (a retry, a high-watermark wake-up):
                 // batches after it wait until it is handled.
                 if let Some(place) = kernel.peek_place()
@@ -118,8 +118,8 @@ impl World {
     pub(crate) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
         self.broker.park(pid, waiter, &self.consumers);
         let now = self.now();
-        if let Some((cl, parts, sizes, mut io)) = self.cluster_io() {
-            cl.rearm(pid, now, &mut parts[pid as usize], sizes, &mut io);
+        if let Some((cl, parts, mut io)) = self.cluster_io() {
+            cl.rearm(pid, now, &mut parts[pid as usize], &mut io);
         }
     }
 
@@ -131,8 +131,8 @@ impl World {
 
     /// With a cluster: batches whose commit is due by `now` go below the high watermark first.
     pub(crate) fn commit_due(&mut self, now: SimTime) {
-        if let Some((cl, parts, sizes, mut io)) = self.cluster_io() {
-            cl.promote_due(now, parts, sizes, &mut io);
+        if let Some((cl, parts, mut io)) = self.cluster_io() {
+            cl.promote_due(now, parts, &mut io);
         }
     }
 

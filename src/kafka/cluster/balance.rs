@@ -26,7 +26,7 @@ impl Cluster {
 
     /// The check: each partition whose preferred replica can lead gets it back (a move from a
     /// live leader, as in a controlled shutdown: clients are told where it went).
-    pub(crate) fn balance(&mut self, now: SimTime, parts: &mut [Partition], sizes: &[u64], io: &mut Io) {
+    pub(crate) fn balance(&mut self, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         self.preferred_check = false;
         for p in 0..self.parts.len() {
             let rs = &self.parts[p];
@@ -40,7 +40,7 @@ impl Cluster {
             }
             let old = rs.leader.expect("led");
             let old_leo = parts[p].log.log_end_offset() + rs.pending_records;
-            self.install_leader(p as u32, Some(preferred), Election::Preferred, now, &mut parts[p], sizes, io);
+            self.install_leader(p as u32, Some(preferred), Election::Preferred, now, &mut parts[p], io);
             let new_leo = parts[p].log.log_end_offset() + self.parts[p].pending_records;
             if old_leo > new_leo {
                 let e = ClusterEvent::LogTruncated { partition: p as u32, broker: old, from: old_leo, to: new_leo };

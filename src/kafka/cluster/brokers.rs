@@ -5,6 +5,7 @@
 use super::produce::Io;
 use super::replica_set::Rep;
 use super::{Cluster, ClusterEv};
+use crate::kafka::broker::Partition;
 use crate::kafka::world::{Ev, World};
 use crate::record::cluster::{BrokerState, ClusterEvent};
 use crate::record::event::What;
@@ -13,12 +14,10 @@ use crate::sim::{SimDuration, SimTime};
 
 impl World {
     /// The cluster, its partitions, and what its handlers write to, borrowed apart.
-    pub(crate) fn cluster_io(
-        &mut self,
-    ) -> Option<(&mut Cluster, &mut [crate::kafka::broker::Partition], &[u64], Io<'_>)> {
+    pub(crate) fn cluster_io(&mut self) -> Option<(&mut Cluster, &mut [Partition], Io<'_>)> {
         let World { cluster, broker, rec, kernel, .. } = self;
         let cl = cluster.as_deref_mut()?;
-        Some((cl, &mut broker.partitions, &broker.record_size, Io { rec, kernel }))
+        Some((cl, &mut broker.partitions, Io { rec, kernel, record_size: &broker.record_size }))
     }
 
     /// A timeline action on a broker.
@@ -51,7 +50,7 @@ impl World {
             self.rec.event(now, What::Cluster(ClusterEvent::ActionIgnored { broker: Some(b), reason }));
             return;
         }
-        let (cl, parts, sizes, mut io) = self.cluster_io().expect("a cluster");
+        let (cl, parts, mut io) = self.cluster_io().expect("a cluster");
         cl.generation += 1;
         cl.busy = true;
         match *a {
@@ -63,7 +62,7 @@ impl World {
                 cl.slow(b, lag, now, parts, &mut io);
                 cl.scan_timeouts = true;
                 for p in 0..cl.parts.len() as u32 {
-                    cl.rearm(p, now, &mut parts[p as usize], sizes, &mut io);
+                    cl.rearm(p, now, &mut parts[p as usize], &mut io);
                 }
             }
             _ => {}
@@ -94,21 +93,19 @@ impl World {
     /// One of the cluster's timed events.
     pub(crate) fn cluster_event(&mut self, e: ClusterEv) {
         let now = self.now();
-        let Some((cl, parts, sizes, mut io)) = self.cluster_io() else { return };
+        let Some((cl, parts, mut io)) = self.cluster_io() else { return };
         cl.generation += 1;
         cl.busy = true;
         let mut grew = None;
         let mut grew_many = Vec::new();
         match e {
-            ClusterEv::Fence { broker, life } => cl.fence_expired(broker, life, now, parts, sizes, &mut io),
-            ClusterEv::ShutdownDecided { broker, life } => {
-                cl.shutdown_decided(broker, life, now, parts, sizes, &mut io)
-            }
+            ClusterEv::Fence { broker, life } => cl.fence_expired(broker, life, now, parts, &mut io),
+            ClusterEv::ShutdownDecided { broker, life } => cl.shutdown_decided(broker, life, now, parts, &mut io),
             ClusterEv::ShutdownDone { broker, life } => cl.shutdown_done(broker, life, now, parts, &mut io),
-            ClusterEv::Unfence { broker, life } => cl.unfence(broker, life, now, parts, sizes, &mut io),
+            ClusterEv::Unfence { broker, life } => cl.unfence(broker, life, now, parts, &mut io),
             ClusterEv::IsolationOver { broker, life } => cl.isolation_over(broker, life, now, parts, &mut io),
             ClusterEv::CaughtUp { p, broker } => {
-                if cl.caught_up(p, broker, now, &mut parts[p as usize], sizes, &mut io) {
+                if cl.caught_up(p, broker, now, &mut parts[p as usize], &mut io) {
                     grew = Some(p);
                 }
             }
@@ -120,23 +117,23 @@ impl World {
                 }
             }
             ClusterEv::Resume { p, k } => {
-                if cl.resume(p, k, now, &mut parts[p as usize], sizes, &mut io) {
+                if cl.resume(p, k, now, &mut parts[p as usize], &mut io) {
                     grew = Some(p);
                 }
             }
             ClusterEv::DeliveryCheck(p) => cl.delivery_check(p, now, &mut io),
             ClusterEv::LagCheck { leader, follower, stamp } => {
-                grew_many = cl.lag_check(leader, follower, stamp, now, parts, sizes, &mut io);
+                grew_many = cl.lag_check(leader, follower, stamp, now, parts, &mut io);
             }
             ClusterEv::RequestTimeout(p) => {
-                if cl.request_timeouts(p, now, &mut parts[p as usize], sizes, &mut io) {
+                if cl.request_timeouts(p, now, &mut parts[p as usize], &mut io) {
                     grew = Some(p);
                 }
             }
-            ClusterEv::PreferredCheck => cl.balance(now, parts, sizes, &mut io),
+            ClusterEv::PreferredCheck => cl.balance(now, parts, &mut io),
             ClusterEv::HwWake(p) => {
                 cl.parts[p as usize].hw_event = None;
-                if cl.rearm(p, now, &mut parts[p as usize], sizes, &mut io) {
+                if cl.rearm(p, now, &mut parts[p as usize], &mut io) {
                     grew = Some(p);
                 }
             }
@@ -160,7 +157,7 @@ impl World {
 
     /// A cluster handler is done: commit lags may be cached again (see `Cluster::commit_lag`).
     fn cluster_settled(&mut self) {
-        let Some((cl, _, _, mut io)) = self.cluster_io() else { return };
+        let Some((cl, _, mut io)) = self.cluster_io() else { return };
         cl.busy = false;
         cl.generation += 1;
         if std::mem::take(&mut cl.scan_timeouts) {
@@ -193,8 +190,8 @@ impl Cluster {
     /// Broker `b` stops serving at `now` (crash or isolation): the followers of what it led
     /// stop where they are, what it follows stops growing on it, and the controller fences it
     /// when its session runs out (last heartbeat + broker.session.timeout.ms).
-    fn went_silent(&mut self, b: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
-        let log_leo = |parts: &[crate::kafka::broker::Partition], p: usize| parts[p].log.log_end_offset();
+    fn went_silent(&mut self, b: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
+        let log_leo = |parts: &[Partition], p: usize| parts[p].log.log_end_offset();
         for p in 0..self.parts.len() {
             let Some(i) = self.parts[p].index_of(b) else { continue };
             let leo_log = log_leo(parts, p);
@@ -217,7 +214,7 @@ impl Cluster {
         io.kernel.schedule_at(fence_at.max(now), Ev::Cluster(ClusterEv::Fence { broker: b, life }));
     }
 
-    pub(crate) fn crash(&mut self, b: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+    pub(crate) fn crash(&mut self, b: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         io.event(now, ClusterEvent::BrokerCrashed { broker: b });
         self.went_silent(b, now, parts, io);
         let n = self.node_mut(b);
@@ -228,14 +225,7 @@ impl Cluster {
         self.note_state(b, now, io);
     }
 
-    pub(crate) fn isolate(
-        &mut self,
-        b: u32,
-        now: SimTime,
-        for_: SimDuration,
-        parts: &mut [crate::kafka::broker::Partition],
-        io: &mut Io,
-    ) {
+    pub(crate) fn isolate(&mut self, b: u32, now: SimTime, for_: SimDuration, parts: &mut [Partition], io: &mut Io) {
         io.event(now, ClusterEvent::BrokerIsolated { broker: b, for_ });
         self.went_silent(b, now, parts, io);
         let n = self.node_mut(b);
@@ -280,14 +270,7 @@ impl Cluster {
     /// The network partition heals. Fenced meanwhile, the broker registers again like a
     /// restarted one; not fenced (it was shorter than its session), it simply carries on, and
     /// its followers fetch again.
-    fn isolation_over(
-        &mut self,
-        b: u32,
-        life: u32,
-        now: SimTime,
-        parts: &mut [crate::kafka::broker::Partition],
-        io: &mut Io,
-    ) {
+    fn isolation_over(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         if self.node(b).life != life {
             return;
         }
@@ -320,7 +303,7 @@ impl Cluster {
     }
 
     /// Back within its session: each replica it cut off catches up again (ISR members stay in).
-    fn reconnect_unfenced(&mut self, b: u32, now: SimTime, parts: &mut [crate::kafka::broker::Partition], io: &mut Io) {
+    fn reconnect_unfenced(&mut self, b: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         // `parts` and `self.parts` are parallel tables: the index names the partition in both.
         #[allow(clippy::needless_range_loop)]
         for p in 0..self.parts.len() {
@@ -354,20 +337,12 @@ impl Cluster {
     }
 
     /// Broker.session.timeout.ms passed since the controller last heard from `b`.
-    fn fence_expired(
-        &mut self,
-        b: u32,
-        _life: u32,
-        now: SimTime,
-        parts: &mut [crate::kafka::broker::Partition],
-        sizes: &[u64],
-        io: &mut Io,
-    ) {
+    fn fence_expired(&mut self, b: u32, _life: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         if !self.node(b).session_live {
             return;
         }
         self.node_mut(b).session_live = false;
-        self.fence(b, "session_timeout", now, parts, sizes, io);
+        self.fence(b, "session_timeout", now, parts, io);
         let n = self.node_mut(b);
         if n.start_pending {
             n.start_pending = false;
@@ -383,33 +358,18 @@ impl Cluster {
         io.kernel.schedule_at(at, Ev::Cluster(ClusterEv::Unfence { broker: b, life }));
     }
 
-    fn shutdown_decided(
-        &mut self,
-        b: u32,
-        life: u32,
-        now: SimTime,
-        parts: &mut [crate::kafka::broker::Partition],
-        sizes: &[u64],
-        io: &mut Io,
-    ) {
+    fn shutdown_decided(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         if self.node(b).life != life || !self.node(b).shutting_down {
             return;
         }
         self.node_mut(b).session_live = true;
-        self.fence(b, "controlled_shutdown", now, parts, sizes, io);
+        self.fence(b, "controlled_shutdown", now, parts, io);
         // SHUTDOWN_NOW at its next heartbeat, once every broker applied the change.
         let done = now + self.meta_delay + SimDuration::from_millis(50);
         io.kernel.schedule_at(done, Ev::Cluster(ClusterEv::ShutdownDone { broker: b, life }));
     }
 
-    fn shutdown_done(
-        &mut self,
-        b: u32,
-        life: u32,
-        now: SimTime,
-        parts: &mut [crate::kafka::broker::Partition],
-        io: &mut Io,
-    ) {
+    fn shutdown_done(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         if self.node(b).life != life || !self.node(b).shutting_down {
             return;
         }
@@ -432,15 +392,7 @@ impl Cluster {
 
     /// The controller fences `b`: it leaves every ISR (the last member stays, §3.3) and the
     /// partitions it led elect again.
-    pub(crate) fn fence(
-        &mut self,
-        b: u32,
-        reason: &'static str,
-        now: SimTime,
-        parts: &mut [crate::kafka::broker::Partition],
-        sizes: &[u64],
-        io: &mut Io,
-    ) {
+    pub(crate) fn fence(&mut self, b: u32, reason: &'static str, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         self.node_mut(b).fenced = true;
         io.event(now, ClusterEvent::BrokerFenced { broker: b, reason });
         self.note_state(b, now, io);
@@ -453,26 +405,18 @@ impl Cluster {
                 let isr = rs.isr.iter().copied().filter(|&r| r != b).collect();
                 self.set_isr(p, isr, "fenced", now, io);
             }
-            let cut = self.reelect(p, now, &mut parts[p as usize], sizes, io);
+            let cut = self.reelect(p, now, &mut parts[p as usize], io);
             if let Some(to) = cut {
                 self.cut_committed(p, to, now, &mut parts[p as usize], io);
             }
-            self.rearm(p, now, &mut parts[p as usize], sizes, io);
+            self.rearm(p, now, &mut parts[p as usize], io);
         }
         self.offsets_follow(now, io);
     }
 
     /// A returning broker is unfenced: it leads partitions nobody leads where it may, and
     /// follows the rest, cutting what it had beyond where the leader's log diverged (§3.2, §4).
-    fn unfence(
-        &mut self,
-        b: u32,
-        life: u32,
-        now: SimTime,
-        parts: &mut [crate::kafka::broker::Partition],
-        sizes: &[u64],
-        io: &mut Io,
-    ) {
+    fn unfence(&mut self, b: u32, life: u32, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         let n = self.node(b);
         if n.life != life || !n.running || !n.reachable {
             return;
@@ -483,7 +427,7 @@ impl Cluster {
         for p in 0..self.parts.len() as u32 {
             let Some(i) = self.parts[p as usize].index_of(b) else { continue };
             if self.parts[p as usize].leader.is_none() {
-                if let Some(to) = self.reelect(p, now, &mut parts[p as usize], sizes, io) {
+                if let Some(to) = self.reelect(p, now, &mut parts[p as usize], io) {
                     self.cut_committed(p, to, now, &mut parts[p as usize], io);
                 }
                 continue;
@@ -512,15 +456,7 @@ impl Cluster {
     }
 
     /// A catching-up follower reached the leader's log end: it rejoins the ISR (§1.4).
-    fn caught_up(
-        &mut self,
-        p: u32,
-        b: u32,
-        now: SimTime,
-        part: &mut crate::kafka::broker::Partition,
-        sizes: &[u64],
-        io: &mut Io,
-    ) -> bool {
+    fn caught_up(&mut self, p: u32, b: u32, now: SimTime, part: &mut Partition, io: &mut Io) -> bool {
         let rs = &self.parts[p as usize];
         let Some(i) = rs.index_of(b) else { return false };
         if !matches!(rs.reps[i], Rep::CatchingUp { .. })
@@ -547,6 +483,6 @@ impl Cluster {
             self.set_isr(p, isr, "caught_up", now, io);
         }
         self.plan_resumes(p, now, io);
-        self.rearm(p, now, part, sizes, io)
+        self.rearm(p, now, part, io)
     }
 }

@@ -35,24 +35,16 @@ impl Cluster {
 
     /// Elects `p`'s leader again if its current one cannot lead; returns the log end the new
     /// leader starts from when it is below the high watermark (an unclean election).
-    pub(crate) fn reelect(
-        &mut self,
-        p: u32,
-        now: SimTime,
-        part: &mut Partition,
-        sizes: &[u64],
-        io: &mut Io,
-    ) -> Option<u64> {
+    pub(crate) fn reelect(&mut self, p: u32, now: SimTime, part: &mut Partition, io: &mut Io) -> Option<u64> {
         let (new, election) = self.choose(&self.parts[p as usize]);
         let old = self.parts[p as usize].leader;
         if new == old && new.is_some() {
             return None;
         }
-        self.install_leader(p, new, election, now, part, sizes, io)
+        self.install_leader(p, new, election, now, part, io)
     }
 
     /// `new` leads `p` from now (None: offline), chosen by `election`.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn install_leader(
         &mut self,
         p: u32,
@@ -60,7 +52,6 @@ impl Cluster {
         election: Election,
         now: SimTime,
         part: &mut Partition,
-        sizes: &[u64],
         io: &mut Io,
     ) -> Option<u64> {
         let old = self.parts[p as usize].leader;
@@ -123,7 +114,7 @@ impl Cluster {
             io.kernel.schedule_at(readable, Ev::Cluster(ClusterEv::Readable { p, epoch }));
         }
         self.plan_resumes(p, now, io);
-        self.rearm(p, now, part, sizes, io);
+        self.rearm(p, now, part, io);
         self.arm_balance(now, io);
         cut_below_hw
     }
@@ -247,8 +238,8 @@ impl Cluster {
     }
 
     /// The commit lag of `p` may have changed: commit what is due now, and arm the next commit.
-    pub(crate) fn rearm(&mut self, p: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> bool {
-        let grew = self.promote(p, now, part, sizes, io);
+    pub(crate) fn rearm(&mut self, p: u32, now: SimTime, part: &mut Partition, io: &mut Io) -> bool {
+        let grew = self.promote(p, now, part, io);
         if !self.parts[p as usize].blocked.is_empty() {
             self.plan_resumes(p, now, io);
         }

@@ -50,7 +50,7 @@ impl World {
     /// Groups whose coordinator's broker failed or whose `__consumer_offsets` partition has a new
     /// leader: the coordinator moves, and loads before it answers.
     pub(crate) fn coordinators_follow(&mut self, now: SimTime) {
-        let Some((cl, _, _, mut io)) = self.cluster_io() else { return };
+        let Some((cl, _, mut io)) = self.cluster_io() else { return };
         for g in 0..cl.coordinators.len() {
             let op = cl.coordinators[g].offsets_partition as usize;
             let leader = cl.offsets[op].leader;

@@ -68,7 +68,6 @@ impl Cluster {
     }
 
     /// Leader `l`'s ISR expiration task, for the slowed follower `f` (`stamp`: which slowing).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn lag_check(
         &mut self,
         l: u32,
@@ -76,7 +75,6 @@ impl Cluster {
         stamp: u32,
         now: SimTime,
         parts: &mut [Partition],
-        sizes: &[u64],
         io: &mut Io,
     ) -> Vec<u32> {
         let mut grew = Vec::new();
@@ -102,7 +100,7 @@ impl Cluster {
                 let leader_leo = log_leo + self.parts[p as usize].pending_records;
                 self.catch_up(p, i, leo, leader_leo, now, io);
                 self.scan_timeouts = true;
-                if self.rearm(p, now, &mut parts[p as usize], sizes, io) {
+                if self.rearm(p, now, &mut parts[p as usize], io) {
                     grew.push(p);
                 }
             }

@@ -20,12 +20,24 @@ use std::cmp::Reverse;
 pub struct Io<'a> {
     pub rec: &'a mut Recorder,
     pub kernel: &'a mut Kernel<Ev>,
+    /// Each producer's record size (bytes), by producer index.
+    pub record_size: &'a [u64],
 }
 
 impl Io<'_> {
     pub fn event(&mut self, at: SimTime, e: ClusterEvent) {
         self.rec.event(at, What::Cluster(e));
     }
+}
+
+/// A producer's batch as it reaches a partition's leader.
+#[derive(Clone, Copy)]
+pub(crate) struct Batch<'a> {
+    pub producer: u32,
+    /// When it reaches the leader.
+    pub at: SimTime,
+    /// Its records' create times, µs.
+    pub times: &'a [u64],
 }
 
 /// Whether a producer can send a batch to the partition's leader now.
@@ -37,22 +49,13 @@ pub(crate) enum Gate {
 }
 
 impl Cluster {
-    /// Producer `k`'s batch (records created at `times`, µs) reaches partition `p` at `at`.
-    /// Returns true when it went into the log (readers may wake).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn arrive(
-        &mut self,
-        p: u32,
-        k: u32,
-        at: SimTime,
-        times: &[u64],
-        part: &mut Partition,
-        size: u64,
-        io: &mut Io,
-    ) -> bool {
+    /// A producer's batch reaches partition `p`. Returns true when it went into the log (readers
+    /// may wake).
+    pub(crate) fn arrive(&mut self, p: u32, batch: Batch, part: &mut Partition, io: &mut Io) -> bool {
+        let Batch { producer: k, at, times } = batch;
         io.rec.cluster.producers[k as usize].records_sent += times.len() as u64;
         match self.gate(p, k, at) {
-            Gate::Open => self.write(p, k, at, times, part, size, false, io),
+            Gate::Open => self.write(p, batch, part, false, io),
             Gate::Hold(error) => {
                 let first_created = SimTime(times[0] * 1_000);
                 // Only the request that found the failure was sent; later batches wait in the
@@ -141,18 +144,8 @@ impl Cluster {
     }
 
     /// The leader appends the batch: into the log when it commits at once, else into the tail.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn write(
-        &mut self,
-        p: u32,
-        k: u32,
-        at: SimTime,
-        times: &[u64],
-        part: &mut Partition,
-        size: u64,
-        duplicate: bool,
-        io: &mut Io,
-    ) -> bool {
+    pub(crate) fn write(&mut self, p: u32, batch: Batch, part: &mut Partition, duplicate: bool, io: &mut Io) -> bool {
+        let Batch { producer: k, at, times } = batch;
         let len = times.len() as u64;
         let acks = self.producers[k as usize].delivery.acks;
         let acked = acks != Acks::All;
@@ -169,7 +162,7 @@ impl Cluster {
             if !acked && !duplicate {
                 io.rec.cluster.producers[k as usize].records_acked += len;
             }
-            part.append_batch(times, size);
+            part.append_batch(times, io.record_size[k as usize]);
             return true;
         }
         let waited = !acked && !duplicate;
@@ -213,21 +206,13 @@ impl Cluster {
 
     /// Moves every batch of `p` that has committed by `now` into the log (the high watermark
     /// passes it; acks=all producers are told it is written). True when the log grew.
-    pub(crate) fn promote(&mut self, p: u32, now: SimTime, part: &mut Partition, sizes: &[u64], io: &mut Io) -> bool {
-        self.promote_chained(p, now, part, sizes, io, true)
+    pub(crate) fn promote(&mut self, p: u32, now: SimTime, part: &mut Partition, io: &mut Io) -> bool {
+        self.promote_chained(p, now, part, io, true)
     }
 
     /// [`promote`](Self::promote); `chain`: arm the heap for the next head (its queue entry
     /// may be stale after a change), else leave it to its queue entry.
-    fn promote_chained(
-        &mut self,
-        p: u32,
-        now: SimTime,
-        part: &mut Partition,
-        sizes: &[u64],
-        io: &mut Io,
-        chain: bool,
-    ) -> bool {
+    fn promote_chained(&mut self, p: u32, now: SimTime, part: &mut Partition, io: &mut Io, chain: bool) -> bool {
         let Some(lag) = self.commit_lag(p) else { return false };
         let rs = &mut self.parts[p as usize];
         let mut grew = false;
@@ -241,7 +226,7 @@ impl Cluster {
             let (front, back) = rs.pending_created.as_slices();
             let first = &front[..n.min(front.len())];
             let second = &back[..n - first.len()];
-            part.append_batch_parts([first, second], sizes[b.producer as usize]);
+            part.append_batch_parts([first, second], io.record_size[b.producer as usize]);
             if b.resend {
                 // Its request timed out and the retry waits at the producer: it goes out when the
                 // producer writes again, though this copy is in now (`sent` is false: the retry
@@ -376,15 +361,7 @@ impl Cluster {
 
     /// Producer `k` can write `p` again (if nothing changed since the resume was planned): its
     /// held batches go to the leader in order, as retries where they had been sent.
-    pub(crate) fn resume(
-        &mut self,
-        p: u32,
-        k: u32,
-        now: SimTime,
-        part: &mut Partition,
-        sizes: &[u64],
-        io: &mut Io,
-    ) -> bool {
+    pub(crate) fn resume(&mut self, p: u32, k: u32, now: SimTime, part: &mut Partition, io: &mut Io) -> bool {
         let rs = &self.parts[p as usize];
         let Some(i) = rs.blocked.iter().position(|b| b.producer == k && b.resume_at == Some(now)) else {
             return false;
@@ -400,7 +377,7 @@ impl Cluster {
         let unavailable = now - b.since;
         self.end_unavailable(p, k, now, unavailable, io);
         let idempotent = self.producers[k as usize].delivery.enable_idempotence;
-        let mut grew = self.resend_timed_out(p, k, now, part, sizes, io);
+        let mut grew = self.resend_timed_out(p, k, now, part, io);
         for (h, times) in self.parts[p as usize].take_held(k) {
             if h.sent {
                 io.rec.cluster.producers[k as usize].retries += 1;
@@ -408,7 +385,7 @@ impl Cluster {
             if h.written && idempotent {
                 continue; // the leader has it: idempotence answers with the first copy's offsets
             }
-            grew |= self.write(p, k, now, &times, part, sizes[k as usize], h.written, io);
+            grew |= self.write(p, Batch { producer: k, at: now, times: &times }, part, h.written, io);
         }
         grew
     }
@@ -426,7 +403,7 @@ impl Cluster {
     }
 
     /// Lazily commits every tail whose head is due by `now`; returns partitions whose log grew.
-    pub(crate) fn promote_due(&mut self, now: SimTime, parts: &mut [Partition], sizes: &[u64], io: &mut Io) {
+    pub(crate) fn promote_due(&mut self, now: SimTime, parts: &mut [Partition], io: &mut Io) {
         loop {
             // The earliest due entry: a queue head or the heap's top.
             let mut best: Option<(SimTime, Option<usize>)> =
@@ -449,7 +426,7 @@ impl Cluster {
                 // Someone waits for it: its own event commits it and wakes them.
                 self.wake_at(p, t.max(now), io);
             } else {
-                self.promote_chained(p, now, part, sizes, io, from.is_none());
+                self.promote_chained(p, now, part, io, from.is_none());
             }
         }
     }

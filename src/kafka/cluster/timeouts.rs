@@ -14,7 +14,7 @@
 //! lost, cause `delivery_timeout`) even though it is in the leader's log: if the high watermark
 //! later passes it, readers get records the producer was told had failed.
 
-use super::produce::Io;
+use super::produce::{Batch, Io};
 use super::{Cluster, ClusterEv};
 use crate::kafka::broker::Partition;
 use crate::kafka::world::Ev;
@@ -70,20 +70,13 @@ impl Cluster {
 
     /// The check of `p`'s waiting requests: those past delivery.timeout.ms fail, those past
     /// request.timeout.ms are sent again. Returns true when the log grew.
-    pub(crate) fn request_timeouts(
-        &mut self,
-        p: u32,
-        now: SimTime,
-        part: &mut Partition,
-        sizes: &[u64],
-        io: &mut Io,
-    ) -> bool {
+    pub(crate) fn request_timeouts(&mut self, p: u32, now: SimTime, part: &mut Partition, io: &mut Io) -> bool {
         if self.parts[p as usize].timeout_check != Some(now) {
             return false; // a later check replaced this one
         }
         self.parts[p as usize].timeout_check = None;
         // What has committed by now is answered, not timed out.
-        let grew = self.rearm(p, now, part, sizes, io);
+        let grew = self.rearm(p, now, part, io);
         // Requests to a leader that does not serve end with the election (`cut_tail`).
         if self.parts[p as usize].leader.is_none_or(|l| !self.serving(l)) {
             return grew;
@@ -147,7 +140,7 @@ impl Cluster {
         }
         let mut grew = grew;
         for (k, times) in copies {
-            grew |= self.write(p, k, now, &times, part, sizes[k as usize], true, io);
+            grew |= self.write(p, Batch { producer: k, at: now, times: &times }, part, true, io);
         }
         self.arm_timeouts(p, io);
         grew
@@ -155,15 +148,7 @@ impl Cluster {
 
     /// Producer `k` writes `p` again: the timed-out batches whose retry it held go out first,
     /// appended a second time without idempotence (with it, the leader recognises them).
-    pub(crate) fn resend_timed_out(
-        &mut self,
-        p: u32,
-        k: u32,
-        now: SimTime,
-        part: &mut Partition,
-        sizes: &[u64],
-        io: &mut Io,
-    ) -> bool {
+    pub(crate) fn resend_timed_out(&mut self, p: u32, k: u32, now: SimTime, part: &mut Partition, io: &mut Io) -> bool {
         let idempotent = self.producers[k as usize].delivery.enable_idempotence;
         let mut copies = Vec::new();
         let mut offset = 0;
@@ -181,7 +166,7 @@ impl Cluster {
         }
         let mut grew = false;
         for times in copies {
-            grew |= self.write(p, k, now, &times, part, sizes[k as usize], true, io);
+            grew |= self.write(p, Batch { producer: k, at: now, times: &times }, part, true, io);
         }
         grew
     }
