@@ -236,7 +236,7 @@ fn consumer_table(out: &mut String, consumers: &Map<String, Value>) {
                 (true, Some(ms)) => format!(" {:>9}", dur(ms)),
                 (true, None) => format!(" {:>9}", "-"),
             },
-            if parts.is_empty() { "-".to_string() } else { parts.join(",") },
+            if parts.is_empty() { "-".to_string() } else { partition_list(&parts) },
         );
     }
 }
@@ -250,4 +250,45 @@ fn epoch_columns(c: &Value) -> String {
         c["member_state"].as_str().unwrap_or("-"),
         c["server_member_state"].as_str().unwrap_or("-"),
     )
+}
+
+/// Partition names joined by commas, a run of 4 or more consecutive partitions of one topic
+/// written as a range (`events-6000..6499`), so a consumer of 500 partitions takes one short line.
+fn partition_list(parts: &[&str]) -> String {
+    let split = |p: &str| p.rsplit_once('-').and_then(|(t, i)| Some((t.to_string(), i.parse::<u64>().ok()?)));
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let mut j = i + 1;
+        if let Some((topic, first)) = split(parts[i]) {
+            while j < parts.len() && split(parts[j]) == Some((topic.clone(), first + (j - i) as u64)) {
+                j += 1;
+            }
+            if j - i >= 4 {
+                out.push(format!("{topic}-{first}..{}", first + (j - i - 1) as u64));
+                i = j;
+                continue;
+            }
+        }
+        out.push(parts[i].to_string());
+        i += 1;
+    }
+    out.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partition_list;
+
+    #[test]
+    fn runs_of_four_or_more_partitions_read_as_ranges() {
+        assert_eq!(partition_list(&["orders-0", "orders-1", "orders-2"]), "orders-0,orders-1,orders-2");
+        let many: Vec<String> = (6000..6500).map(|i| format!("events-{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(partition_list(&many), "events-6000..6499");
+        assert_eq!(
+            partition_list(&["a-b-0", "a-b-1", "a-b-2", "a-b-3", "a-b-5", "c-0", "c-1", "c-2", "c-3", "c-4"]),
+            "a-b-0..3,a-b-5,c-0..4"
+        );
+    }
 }
