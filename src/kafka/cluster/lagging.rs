@@ -1,8 +1,10 @@
 //! Followers that fall too far behind leave the ISR (`../shared/replication.md` §1.3).
 //!
 //! A follower is caught up while it has fetched the leader's log end within the last
-//! replica.lag.time.max.ms. Each leader's `isr-expiration` task runs every half of that and
-//! removes the followers that are not. A follower that has each batch more than
+//! replica.lag.time.max.ms (Kafka's `Replica#isCaughtUp`, `lastCaughtUpTimeMs`). Each leader's
+//! `isr-expiration` task (`ReplicaManager#startup`) runs every half of that and removes the
+//! followers that are not (`Partition#maybeShrinkIsr`); one rejoins when its log end reaches the
+//! high watermark (`Partition#maybeExpandIsr`). A follower that has each batch more than
 //! replica.lag.time.max.ms after its append (a `slow_broker` lag that long) is never caught up
 //! while records keep coming: it leaves the ISR at the first run of the task at least
 //! replica.lag.time.max.ms after it slowed, and the high watermark goes on without it. A follower

@@ -1,11 +1,13 @@
 //! Requests that wait too long for their acks (`../shared/replication.md` §1.6, §2).
 //!
 //! An acks=all batch the leader appended waits in the leader's purgatory until the high watermark
-//! passes it. While the high watermark stands still (the ISR is below min.insync.replicas, or an
-//! ISR member cannot fetch, or lags more than request.timeout.ms), the producer's request times
-//! out after request.timeout.ms (REQUEST_TIMED_OUT) and the producer sends the batch again:
+//! passes it (Kafka's `DelayedProduce`, bounded by the request's `timeoutMs`). While the high
+//! watermark stands still (the ISR is below min.insync.replicas, or an ISR member cannot fetch),
+//! the producer's request times out after request.timeout.ms (REQUEST_TIMED_OUT) and the
+//! producer's `Sender#completeBatch` / `canRetry` sends the batch again:
 //! - to a leader that takes it, a retry with idempotence is recognised (the broker keeps the last
-//!   5 batches per producer, and at most 5 requests are in flight) and waits again; without
+//!   5 batches per producer, `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`, and at most 5
+//!   requests are in flight) and waits again; without
 //!   idempotence it is appended a second time (a duplicate);
 //! - to a leader that refuses it (NOT_ENOUGH_REPLICAS, or it cannot be reached) the retry waits
 //!   at the producer with its other held batches, and goes out when they do.
