@@ -466,7 +466,7 @@ fn a_world_too_big_for_memory_is_refused_with_the_estimate() {
         assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
         assert!(err.contains("group state: 300 groups x 10000 partitions"), "{cmd:?}: {err}");
         // compare holds two worlds, with their metrics rows.
-        let size = if cmd[0] == "compare" { "needs about 20.4 GB" } else { "needs about 6.2 GB" };
+        let size = if cmd[0] == "compare" { "needs about 19.6 GB" } else { "needs about 5.9 GB" };
         assert!(err.contains(size), "{cmd:?}: {err}");
         assert!(err.contains("--max-memory"), "{err}");
     }
@@ -475,7 +475,7 @@ fn a_world_too_big_for_memory_is_refused_with_the_estimate() {
 
 /// Past the estimate (--max-memory raised), a group's tables that the machine cannot allocate
 /// are a clear error, exit 2, instead of an abort: 1,000 groups' dense tables over 10,000
-/// partitions (2.6 GB) under a 1.5 GB address-space limit.
+/// partitions (850 MB) under a 600 MB address-space limit.
 #[test]
 fn an_allocation_that_fails_anyway_is_an_error_not_an_abort() {
     let dir = temp_dir("bad-wide-alloc");
@@ -487,7 +487,7 @@ fn an_allocation_that_fails_anyway_is_an_error_not_an_abort() {
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_kafkasim");
     let script = format!(
-        "ulimit -v 1500000 && exec '{bin}' run --max-memory 100GB --out '{}' '{}'",
+        "ulimit -v 600000 && exec '{bin}' run --max-memory 100GB --out '{}' '{}'",
         dir.join("out").display(),
         file.display()
     );

@@ -38,9 +38,7 @@ fn records_past_the_committed_offset_stay_for_a_crash_to_reread() {
     let w = run_yaml(&KEEPING_UP.replace("commit: after_processing", "commit: auto"));
     let (held, _) = held(&w);
     let committed_behind: u64 = (0..4u32)
-        .map(|p| {
-            w.broker.partitions[p as usize].log.log_end_offset() - w.groups[0].offsets().committed[p as usize].unwrap()
-        })
+        .map(|p| w.broker.partitions[p as usize].log.log_end_offset() - w.groups[0].offsets().committed(p).unwrap())
         .sum();
     assert!(committed_behind > 4 * 1024, "{committed_behind}");
     assert!(held >= committed_behind, "{held} held, {committed_behind} past the committed offsets");

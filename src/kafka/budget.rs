@@ -25,7 +25,7 @@ const METRIC_ROW_BYTES: f64 = std::mem::size_of::<crate::record::MetricRow>() as
 /// Per group and partition of the world: a group's offsets, ownership and accounting are dense
 /// tables over every partition (`kafka::coordinator::Group`; a test there holds this at or above their
 /// element sizes).
-pub const GROUP_DENSE_BYTES: u64 = 256;
+pub const GROUP_DENSE_BYTES: u64 = 128;
 /// A share group's share-partition table, likewise (`kafka::coordinator::share_group::ShareGroup`).
 pub const SHARE_DENSE_BYTES: u64 = 256;
 /// Per partition a group reads: processed and delivered ranges, Burrow's commit window, the
@@ -574,8 +574,8 @@ mod tests {
         let e = check(&wide, Ceilings::default(), Usage::run(false)).unwrap_err();
         assert!(e.contains("group state: 300 groups x 10000 partitions") && e.contains("--max-memory"), "{e}");
         let est = estimate(&wide, Usage::run(false));
-        // 3 M group-partitions at 256 B dense, 1.5 kB read and 3 x 96 B of events each: 6.2 GB.
-        assert!((6.0e9..6.5e9).contains(&est.memory_bytes()), "{est:?}");
+        // 3 M group-partitions at 128 B dense, 1.5 kB read and 3 x 96 B of events each: 5.9 GB.
+        assert!((5.7e9..6.1e9).contains(&est.memory_bytes()), "{est:?}");
     }
 
     #[test]

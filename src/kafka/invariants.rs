@@ -51,7 +51,7 @@ fn check_members(w: &World, gi: usize, g: &Group) {
             }
             seen[p] = Some(c);
             assert_eq!(
-                g.offsets().owner[p],
+                g.offsets().owner(p as u32),
                 Some(c),
                 "invariant at {now:?}: owner record of partition {p} in group {gi}"
             );
@@ -80,17 +80,17 @@ fn check_partitions(w: &World, gi: usize, g: &Group) {
         let cut = w.cluster.as_deref().is_some_and(|cl| cl.parts[p as usize].unclean_cut);
         if at_least_once && !cut {
             let ledger = &w.rec.ledgers[gi];
-            let lost = ledger.lost(p, g.offsets().committed[p as usize]);
+            let lost = ledger.lost(p, g.offsets().committed(p));
             assert!(
-                lost <= ledger.skipped[p as usize],
+                lost <= ledger.skipped(p),
                 "invariant at {now:?}: group {} committed past {lost} unprocessed records of {} (skipped on purpose: {})",
                 g.id,
                 w.partition_name(p),
-                ledger.skipped[p as usize]
+                ledger.skipped(p)
             );
         }
         let leo = w.broker.partitions[p as usize].log.log_end_offset();
-        if let Some(c) = g.offsets().committed[p as usize].filter(|_| !cut) {
+        if let Some(c) = g.offsets().committed(p).filter(|_| !cut) {
             assert!(
                 c <= leo,
                 "invariant at {now:?}: group {} committed {c} past log end {leo} of {}",
@@ -98,7 +98,7 @@ fn check_partitions(w: &World, gi: usize, g: &Group) {
                 w.partition_name(p)
             );
         }
-        if let Some(owner) = g.offsets().owner[p as usize] {
+        if let Some(owner) = g.offsets().owner(p) {
             assert!(w.consumers[owner].owns(p), "invariant at {now:?}: stale owner record for {}", w.partition_name(p));
         }
     }

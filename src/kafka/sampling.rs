@@ -7,12 +7,9 @@ use crate::kafka::client::Consumer;
 use crate::kafka::coordinator::Group;
 use crate::kafka::world::{Ev, World};
 use crate::record::event::What;
-use crate::record::{Checkpoint, GroupSample, MetricRow, NONE_U32, NONE_U64, Recorder, ShareSample};
+use crate::record::{Checkpoint, GroupSample, MetricRow, NONE_U32, NONE_U64, OwnerLoad, Recorder, ShareSample};
 use crate::scenario::plan::{OffsetReset, ShareOffsetReset};
 use crate::sim::SimTime;
-
-/// A checkpoint's entry for one row: (group, partition, owner, backlog, log end offset).
-type CheckpointRow = (u16, u32, u32, u64, u64);
 
 /// One sample's figures gathered group by group: the rows of one group at a time are all
 /// that is held (300 groups over 10,000 partitions make 3 million rows a sample).
@@ -22,7 +19,7 @@ struct SamplePass {
     seen: Vec<bool>,
     any_rows: bool,
     /// The checkpoint's partitions, when this sample is kept as one (see `checkpoint`).
-    checkpoint: Option<Vec<CheckpointRow>>,
+    checkpoint: Option<Vec<OwnerLoad>>,
     /// Per group, the oldest unprocessed record's age (see `oldest_unprocessed`).
     oldest: Vec<u64>,
 }
@@ -56,8 +53,8 @@ impl World {
         if pass.any_rows {
             self.rec.offset_totals.push(pass.offsets);
         }
-        if let Some(partitions) = pass.checkpoint {
-            self.keep_checkpoint(now, partitions);
+        if let Some(owners) = pass.checkpoint {
+            self.keep_checkpoint(now, owners);
         }
         rows.clear();
         self.sample_rows = rows;
@@ -108,8 +105,7 @@ impl World {
         }
         pass.any_rows |= !rows.is_empty();
         if let Some(cp) = &mut pass.checkpoint {
-            let classic = rows.iter().filter(|r| r.share_lag == NONE_U64 && r.spso == NONE_U64);
-            cp.extend(classic.map(|r| (r.group, r.partition, r.owner, r.backlog, r.log_end_offset)));
+            checkpoint_owners(rows, cp);
         }
         self.lag_status_changes(totals_before);
         for r in rows.iter().filter(|r| r.share_lag != NONE_U64) {
@@ -156,6 +152,35 @@ impl World {
     }
 }
 
+/// One group's classic rows summed per owner into a checkpoint, owners in the order their
+/// first row comes (rows of share groups and unowned partitions are left out).
+fn checkpoint_owners(rows: &[MetricRow], owners: &mut Vec<OwnerLoad>) {
+    let first = owners.len();
+    let mut last = usize::MAX;
+    let classic = rows.iter().filter(|r| r.share_lag == NONE_U64 && r.spso == NONE_U64 && r.owner != NONE_U32);
+    for r in classic {
+        // Neighbouring partitions mostly share an owner (range assignment, sticky runs); else a
+        // scan of the group's owners finds the entry.
+        let i = if owners.get(last).is_some_and(|o| o.owner == r.owner) {
+            last
+        } else if let Some(i) = owners[first..].iter().position(|o| o.owner == r.owner) {
+            first + i
+        } else {
+            owners.push(OwnerLoad { group: r.group, owner: r.owner, ..OwnerLoad::default() });
+            owners.len() - 1
+        };
+        last = i;
+        let o = &mut owners[i];
+        o.partitions.push(r.partition);
+        o.backlog += r.backlog;
+        o.log_end += r.log_end_offset;
+    }
+    // Kept to the end of the run: no room left over from growing.
+    for o in &mut owners[first..] {
+        o.partitions.shrink_to_fit();
+    }
+}
+
 impl World {
     /// Whether the sample at `now` is kept as a checkpoint: the first of the run's last
     /// quarter, the first of its last eighth, or the last one (see `record::Checkpoint`).
@@ -168,9 +193,9 @@ impl World {
     }
 
     /// Keeps this sample's classic rows as a checkpoint (the last one replaces the third).
-    fn keep_checkpoint(&mut self, now: SimTime, partitions: Vec<CheckpointRow>) {
+    fn keep_checkpoint(&mut self, now: SimTime, owners: Vec<OwnerLoad>) {
         let last = now + self.plan.sample_interval > self.end;
-        let cp = Checkpoint { time: now, partitions };
+        let cp = Checkpoint { time: now, owners };
         if last && self.rec.checkpoints.len() >= 3 {
             self.rec.checkpoints[2] = cp;
         } else {
@@ -317,20 +342,20 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
         if !broker.partition_exists(p) {
             continue;
         }
-        let owner = g.offsets().owner[p as usize];
+        let owner = g.offsets().owner(p);
         let position = owner.and_then(|c| consumers[c].position(p));
         let log = &broker.partitions[p as usize].log;
         let (start, end) = (log.log_start_offset(), log.log_end_offset());
         // Where reading resumes: the owner's position, else the committed offset, else
         // what auto_offset_reset picks (latest: nothing now in the log is waiting).
-        let resume = position.or(g.offsets().committed[p as usize]).unwrap_or(match reset {
+        let resume = position.or(g.offsets().committed(p)).unwrap_or(match reset {
             OffsetReset::Latest => end,
             OffsetReset::Earliest | OffsetReset::None => start,
         });
         let backlog = end.saturating_sub(resume.max(start));
         let lag_status = rec.lag_status(gi, p, now);
         // Lag in time: how long the oldest record the group has not committed past has waited.
-        let lag_ns = match g.offsets().committed[p as usize] {
+        let lag_ns = match g.offsets().committed(p) {
             Some(off) => {
                 let oldest = off.max(log.log_start_offset());
                 debug_assert!(oldest >= log.retained_from().min(end), "a committed record was freed");
@@ -344,7 +369,7 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
             partition: p,
             log_end_offset: end,
             log_start_offset: start,
-            committed: g.offsets().committed[p as usize].unwrap_or(NONE_U64),
+            committed: g.offsets().committed(p).unwrap_or(NONE_U64),
             lag_ns,
             position: position.unwrap_or(NONE_U64),
             owner: owner.map_or(NONE_U32, |c| c as u32),

@@ -35,7 +35,7 @@ impl World {
                 // A share group commits no offsets (its SPSO is reported instead).
                 committed: g
                     .share_opt()
-                    .map_or_else(|| g.offsets().committed.clone(), |_| vec![None; self.broker.partitions.len()]),
+                    .map_or_else(|| g.offsets().committed_all(), |_| vec![None; self.broker.partitions.len()]),
                 generation: match &g.coordinator {
                     Coordinator::Share(_) => 0,
                     Coordinator::Protocol(pg) => pg.group_epoch,

@@ -8,6 +8,7 @@ pub mod event;
 pub mod intervals;
 pub mod ledger;
 pub mod run;
+pub mod runs;
 
 pub use ledger::dense;
 
@@ -55,15 +56,70 @@ pub struct FirstFetch {
     pub consumer: u32,
 }
 
-/// The state of every consumer-group partition at three samples of the run's last quarter (its
+/// What each consumer of a consumer group held at three samples of the run's last quarter (its
 /// first, its middle and the last sample): enough to tell a consumer whose backlog grows for
-/// good from one catching up, without keeping every sample.
+/// good from one catching up, without keeping every sample. Kept per owner, not per partition:
+/// a world of 300 groups over 10,000 partitions would otherwise keep 9 million rows.
 #[derive(Clone, Debug, Default)]
 pub struct Checkpoint {
     pub time: SimTime,
-    /// Per metrics row of a consumer group: (group, partition, owner or NONE_U32, backlog,
-    /// log end offset).
-    pub partitions: Vec<(u16, u32, u32, u64, u64)>,
+    pub owners: Vec<OwnerLoad>,
+}
+
+/// One consumer's partitions at a checkpoint, with their backlog and log end offsets summed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OwnerLoad {
+    pub group: u16,
+    pub owner: u32,
+    /// In the order of the group's metrics rows.
+    pub partitions: Vec<u32>,
+    pub backlog: u64,
+    pub log_end: u64,
+}
+
+/// Every ownership change, kept in runs (`runs::PartitionRuns`): a head of (time, group,
+/// owner) and the partitions it moved.
+#[derive(Clone, Debug, Default)]
+pub struct Ownership(runs::PartitionRuns<(SimTime, u16, u32)>);
+
+impl Ownership {
+    pub fn push(&mut self, ch: OwnershipChange) {
+        self.0.push((ch.time, ch.group, ch.owner), ch.partition);
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = OwnershipChange> + '_ {
+        self.0.iter().map(|((time, group, owner), partition)| OwnershipChange { time, group, partition, owner })
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Every first fetch, kept in runs: a head of (time, group, consumer) and its partitions.
+#[derive(Clone, Debug, Default)]
+pub struct FirstFetches(runs::PartitionRuns<(SimTime, u16, u32)>);
+
+impl FirstFetches {
+    pub fn push(&mut self, f: FirstFetch) {
+        self.0.push((f.time, f.group, f.consumer), f.partition);
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = FirstFetch> + '_ {
+        self.0.iter().map(|((time, group, consumer), partition)| FirstFetch { time, group, partition, consumer })
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A partition changed hands in a group (`owner` NONE_U32 = released).
@@ -414,8 +470,10 @@ pub struct Recorder {
     pub metrics: Vec<MetricRow>,
     pub group_totals: Vec<GroupTotals>,
     pub offset_totals: Vec<OffsetTotals>,
-    pub ownership: Vec<OwnershipChange>,
-    pub first_fetches: Vec<FirstFetch>,
+    /// Ownership changes (`OwnershipChange`), in the order they happened.
+    pub ownership: Ownership,
+    /// First fetches (`FirstFetch`), in the order they happened.
+    pub first_fetches: FirstFetches,
     /// The last quarter's checkpoints (see `Checkpoint`).
     pub checkpoints: Vec<Checkpoint>,
     pub group_samples: Vec<GroupSample>,
@@ -447,8 +505,8 @@ impl Recorder {
             metrics: Vec::new(),
             group_totals: Vec::new(),
             offset_totals: Vec::new(),
-            ownership: Vec::new(),
-            first_fetches: Vec::new(),
+            ownership: Ownership::default(),
+            first_fetches: FirstFetches::default(),
             checkpoints: Vec::new(),
             group_samples: Vec::new(),
             share_samples: Vec::new(),
@@ -514,7 +572,11 @@ impl Recorder {
         let windows = &mut self.groups[g].commit_windows;
         let i = p as usize;
         if windows.len() <= i {
-            windows.resize_with(i + 1, Default::default);
+            // Sized once to every partition Burrow samples, not doubled as commits reach higher
+            // partitions: a doubled table leaves up to half its room unused, per group.
+            let n = (i + 1).max(self.broker_offsets.len());
+            windows.reserve_exact(n - windows.len());
+            windows.resize_with(n, Default::default);
         }
         windows[i].add(offset, now, broker, &self.burrow);
     }

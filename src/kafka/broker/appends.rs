@@ -147,7 +147,7 @@ impl World {
     /// A batch reached partition `pid` while someone was waiting for it (it is in the log now).
     pub(crate) fn appended(&mut self, pid: u32) {
         for g in 0..self.groups.len() {
-            if self.groups[g].kind == GroupKind::Push && self.groups[g].offsets().owner[pid as usize].is_some() {
+            if self.groups[g].kind == GroupKind::Push && self.groups[g].offsets().owner(pid).is_some() {
                 self.pump(g, pid);
             }
         }

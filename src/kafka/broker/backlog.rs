@@ -71,10 +71,10 @@ impl Broker {
             // its consumers started again) reads on from them.
             let earliest = gplan.consumers.iter().any(|c| c.config.auto_offset_reset == OffsetReset::Earliest);
             let added = gplan.added_at.is_none_or(|t| SimTime::ZERO + t <= now);
-            let committed = &g.offsets().committed;
+            let offsets = g.offsets();
             for &p in &g.partitions {
                 let (i, log) = (p as usize, &self.partitions[p as usize].log);
-                match committed[i] {
+                match offsets.committed(p) {
                     Some(c) if added => low[i] = low[i].min(c),
                     _ if earliest => low[i] = low[i].min(log.log_start_offset()),
                     _ => {}

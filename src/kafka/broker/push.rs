@@ -89,7 +89,7 @@ impl World {
     /// Sends what partition `p` has beyond the group's push offset to its owner, within credit
     /// and at most `limit` records.
     fn pump_limited(&mut self, g: usize, p: u32, limit: u64) -> u64 {
-        let Some(c) = self.groups[g].offsets().owner[p as usize] else { return 0 };
+        let Some(c) = self.groups[g].offsets().owner(p) else { return 0 };
         let World { plan, kernel, rec, net, broker, consumers, .. } = self;
         let mut cx = Cx { plan, kernel, rec, net };
         broker.send_push(&mut cx, g, p, c, &mut consumers[c], limit)

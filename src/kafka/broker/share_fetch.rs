@@ -41,7 +41,7 @@ impl Broker {
                     });
                 }
                 if t.made_available > 0 {
-                    cx.rec.ledgers[g].rewind_cause[p as usize] = "release";
+                    cx.rec.ledgers[g].set_rewind_cause(p, "release");
                 }
                 self.share_spso_moved(cx, g, p);
                 true
@@ -127,7 +127,7 @@ impl Broker {
             let stats = &mut cx.rec.groups[g].share;
             stats.lock_expiries += expired;
             stats.archived_delivery_limit += t.archived_delivery_limit;
-            cx.rec.ledgers[g].rewind_cause[p as usize] = "lock_expiry";
+            cx.rec.ledgers[g].set_rewind_cause(p, "lock_expiry");
             cx.event(What::ShareLockExpired {
                 group: g as u32,
                 partition: p,

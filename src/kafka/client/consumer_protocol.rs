@@ -671,10 +671,10 @@ impl World {
         for m in pg.members.values() {
             assigned.push((m.consumer as u32, m.assigned.clone()));
             for &p in m.assigned.iter().filter(|_| newest) {
-                let before = &mut pg.offsets.assigned_to[p as usize];
-                if *before != Some(m.consumer) {
+                let before = pg.offsets.assigned_to(p);
+                if before != Some(m.consumer) {
                     moved += usize::from(before.is_some());
-                    *before = Some(m.consumer);
+                    pg.offsets.set_assigned_to(p, Some(m.consumer));
                 }
             }
         }

@@ -366,10 +366,12 @@ impl World {
         let now = self.now();
         let g = self.consumers[c].group;
         let reset = self.consumers[c].config.auto_offset_reset;
+        // Room for exactly what it will own (a vector grown by doubling keeps unused room).
+        self.consumers[c].owned.reserve_exact(parts.len());
         for &p in parts {
             let log = &self.broker.partitions[p as usize].log;
             let ledger = &mut self.rec.ledgers[g];
-            let position = match self.groups[g].offsets().committed[p as usize] {
+            let position = match self.groups[g].offsets().committed(p) {
                 Some(off) => off,
                 None => match reset {
                     OffsetReset::Earliest => log.log_start_offset(),
@@ -377,7 +379,7 @@ impl World {
                         // A partition that changes hands before its first commit: the new owner
                         // starts at the log end, jumping over what the group had not read yet.
                         let end = log.log_end_offset();
-                        if let Some(first) = ledger.first_offset[p as usize].filter(|&f| f < end) {
+                        if let Some(first) = ledger.first_offset(p).filter(|&f| f < end) {
                             let unread = (end - first) - ledger.processed[p as usize].count_in(first, end);
                             ledger.skip(p, first, end);
                             ledger.lost_reset += unread;
@@ -393,14 +395,13 @@ impl World {
             };
             let ledger = &mut self.rec.ledgers[g];
             // A replay in progress carries on from where the new reader starts.
-            if let Some(r) = ledger.replay_until[p as usize]
+            if let Some(r) = ledger.replay(p)
                 && position > r.start
             {
-                ledger.replay_until[p as usize] = (position < r.until).then_some(Replay { start: position, ..r });
+                ledger.set_replay(p, (position < r.until).then_some(Replay { start: position, ..r }));
             }
-            let first = &mut ledger.first_offset[p as usize];
-            *first = Some(first.map_or(position, |f| f.min(position)));
-            if let Some(o) = self.groups[g].offsets().owner[p as usize] {
+            ledger.lower_first_offset(p, position);
+            if let Some(o) = self.groups[g].offsets().owner(p) {
                 for e in self.rec.events.iter().rev().take(25).rev() {
                     eprintln!("{:?} {:?}", e.time, e.what);
                 }
@@ -409,7 +410,7 @@ impl World {
                     p, self.consumers[c].name, self.consumers[o].name
                 );
             }
-            self.groups[g].offsets_mut().owner[p as usize] = Some(c);
+            self.groups[g].offsets_mut().set_owner(p, Some(c));
             self.rec.ledgers[g].note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position, fetched: false });
@@ -432,11 +433,11 @@ impl World {
         let g = self.consumers[c].group;
         self.consumers[c].owned.retain(|o| o.partition != p);
         self.discard_buffer(c, Some(p));
-        if self.groups[g].offsets().owner[p as usize] == Some(c) {
+        if self.groups[g].offsets().owner(p) == Some(c) {
             let now = self.now();
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: NONE_U32 });
-            self.groups[g].offsets_mut().owner[p as usize] = None;
-            self.rec.ledgers[g].rewind_cause[p as usize] = cause;
+            self.groups[g].offsets_mut().set_owner(p, None);
+            self.rec.ledgers[g].set_rewind_cause(p, cause);
             if cause == "rebalance" && self.consumers[c].is_running() {
                 self.rec.ledgers[g].note_revoked(p, now);
             }

@@ -12,18 +12,18 @@ impl World {
     /// Marks `[to, processed high-water)` of `p` as an intended replay for group `g`.
     fn mark_replay(&mut self, g: usize, p: u32, to: u64) {
         // Records of `p` being processed right now count as processed for this purpose.
-        let in_hand = self.groups[g].offsets().owner[p as usize].map_or(0, |c| {
+        let in_hand = self.groups[g].offsets().owner(p).map_or(0, |c| {
             self.consumers[c].inflight.ranges.iter().filter(|r| r.0 == p).map(|r| r.2).max().unwrap_or(0)
         });
         let ledger = &mut self.rec.ledgers[g];
         let hw = ledger.processed[p as usize].max_end().max(in_hand);
         if hw > to {
             let now = self.kernel.now();
-            let r = &mut ledger.replay_until[p as usize];
-            *r = Some(match *r {
+            let r = match ledger.replay(p) {
                 Some(old) => Replay { start: old.start.min(to), until: old.until.max(hw), since: now },
                 None => Replay { start: to, until: hw, since: now },
-            });
+            };
+            ledger.set_replay(p, Some(r));
         }
     }
 
@@ -107,7 +107,7 @@ impl World {
         let first = self.broker.topics[topic].first_partition;
         let parts = first..first + self.broker.topics[topic].partitions;
         if matches!(to, OffsetTarget::Shift(_))
-            && let Some(p) = parts.clone().find(|&p| self.groups[g].offsets().committed[p as usize].is_none())
+            && let Some(p) = parts.clone().find(|&p| self.groups[g].offsets().committed(p).is_none())
         {
             // As the tool: "Cannot shift offset for partition ... since there is no current committed offset".
             self.rec.event(now, What::ActionRejected(Rejected::ShiftWithoutCommit { group: g as u32, partition: p }));
@@ -118,21 +118,18 @@ impl World {
         for p in parts {
             let log = &self.broker.partitions[p as usize].log;
             let (start, end) = (log.log_start_offset(), log.log_end_offset());
-            let current = self.groups[g].offsets().committed[p as usize].unwrap_or(end);
+            let current = self.groups[g].offsets().committed(p).unwrap_or(end);
             // Where the group would have resumed: with no commit yet, where it started reading
             // (what it read since then and did not process is jumped over too).
-            let resume = self.groups[g].offsets().committed[p as usize]
-                .or(self.rec.ledgers[g].first_offset[p as usize])
-                .unwrap_or(end);
+            let resume = self.groups[g].offsets().committed(p).or(self.rec.ledgers[g].first_offset(p)).unwrap_or(end);
             let target = self.broker.target_offset(p, to, current).clamp(i128::from(start), i128::from(end)) as u64;
-            self.groups[g].offsets_mut().committed[p as usize] = Some(target);
+            self.groups[g].offsets_mut().commit(p, target);
             if target < current {
                 self.mark_replay(g, p, target);
             } else {
                 self.skip_on_request(g, p, resume.min(target), target);
             }
-            let fo = &mut self.rec.ledgers[g].first_offset[p as usize];
-            *fo = Some(fo.map_or(target, |f| f.min(target)));
+            self.rec.ledgers[g].lower_first_offset(p, target);
             moved.push(Move { partition: p, from: current, to: target });
         }
         self.rec.event(now, What::OffsetsReset { group: g as u32, moves: moved });

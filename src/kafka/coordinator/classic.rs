@@ -248,7 +248,7 @@ impl ClassicGroup {
     /// Who owns which of `partitions` per the last completed assignment (dead members
     /// included): what a new assignment is compared with to count moved partitions.
     pub(crate) fn assigned_owners(&self, partitions: &[u32]) -> BTreeMap<u32, usize> {
-        partitions.iter().filter_map(|&p| self.offsets.assigned_to[p as usize].map(|c| (p, c))).collect()
+        partitions.iter().filter_map(|&p| self.offsets.assigned_to(p).map(|c| (p, c))).collect()
     }
 
     /// The leader's assignment goes into the member table (setAndPropagateAssignment's first
@@ -292,7 +292,7 @@ impl ClassicGroup {
         let moved =
             owners_after.iter().filter(|(p, c)| owners_before.get(p).is_some_and(|before| before != *c)).count();
         for (&p, &c) in owners_after {
-            self.offsets.assigned_to[p as usize] = Some(c);
+            self.offsets.set_assigned_to(p, Some(c));
         }
         self.state = GroupState::Stable;
         self.round += 1;

@@ -23,14 +23,13 @@ impl Group {
             if part.index >= broker.topics[part.topic].partitions {
                 continue;
             }
-            let live = cg.owner[p as usize].is_some_and(|c| consumers[c].is_running() && !consumers[c].is_hung());
+            let live = cg.owner(p).is_some_and(|c| consumers[c].is_running() && !consumers[c].is_hung());
             any_live |= live;
-            let since = &mut ledger.paused_since[p as usize];
-            match (live, *since) {
-                (false, None) => *since = Some(now),
+            match (live, ledger.paused_since(p)) {
+                (false, None) => ledger.set_paused_since(p, Some(now)),
                 (true, Some(t)) => {
                     ledger.pause_total += now - t;
-                    *since = None;
+                    ledger.set_paused_since(p, None);
                 }
                 _ => {}
             }
@@ -51,7 +50,8 @@ impl Group {
     /// Closes the open pause and stop-the-world intervals at the end of the run.
     pub fn close_clocks(&self, ledger: &mut Ledger, now: SimTime) {
         for &p in &self.partitions {
-            if let Some(t) = ledger.paused_since[p as usize].take() {
+            if let Some(t) = ledger.paused_since(p) {
+                ledger.set_paused_since(p, None);
                 ledger.pause_total += now - t;
             }
         }

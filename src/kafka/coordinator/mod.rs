@@ -104,29 +104,73 @@ pub struct ClassicGroup {
 }
 
 /// What every consumer group (classic or consumer protocol) keeps per partition of the world:
-/// committed offsets and who owns what.
+/// committed offsets and who owns what. Every group keeps it for every partition, so it is
+/// kept small: 16 bytes a partition, "none" written as the type's maximum.
 pub struct GroupOffsets {
-    pub committed: Vec<Option<u64>>,
+    committed: Vec<u64>,
     /// The consumer that holds the partition now (took it and has not given it up).
-    pub owner: Vec<Option<usize>>,
+    owner: Vec<u32>,
     /// Owner per the last completed assignment (dead members included), to count moved partitions.
-    pub assigned_to: Vec<Option<usize>>,
+    assigned_to: Vec<u32>,
+}
+
+const NO_OFFSET: u64 = u64::MAX;
+const NO_CONSUMER: u32 = u32::MAX;
+
+fn consumer_slot(c: Option<usize>) -> u32 {
+    c.map_or(NO_CONSUMER, |c| u32::try_from(c).expect("consumer ids fit in 32 bits"))
 }
 
 impl GroupOffsets {
     pub fn new(n: usize) -> Result<Self, std::collections::TryReserveError> {
-        Ok(GroupOffsets { committed: dense(n, None)?, owner: dense(n, None)?, assigned_to: dense(n, None)? })
+        Ok(GroupOffsets {
+            committed: dense(n, NO_OFFSET)?,
+            owner: dense(n, NO_CONSUMER)?,
+            assigned_to: dense(n, NO_CONSUMER)?,
+        })
     }
 
     /// Bytes per partition of the world these tables take.
     pub fn dense_bytes_per_partition() -> usize {
         use std::mem::size_of;
-        size_of::<Option<u64>>() // committed
-            + 2 * size_of::<Option<usize>>() // owner, assigned_to
+        size_of::<u64>() // committed
+            + 2 * size_of::<u32>() // owner, assigned_to
+    }
+
+    /// The group's committed offset of partition `p`.
+    pub fn committed(&self, p: u32) -> Option<u64> {
+        let c = self.committed[p as usize];
+        (c != NO_OFFSET).then_some(c)
+    }
+
+    /// Every partition's committed offset, in partition order.
+    pub fn committed_all(&self) -> Vec<Option<u64>> {
+        (0..self.committed.len() as u32).map(|p| self.committed(p)).collect()
     }
 
     pub fn commit(&mut self, partition: u32, offset: u64) {
-        self.committed[partition as usize] = Some(offset);
+        debug_assert!(offset != NO_OFFSET);
+        self.committed[partition as usize] = offset;
+    }
+
+    /// The consumer that holds partition `p` now.
+    pub fn owner(&self, p: u32) -> Option<usize> {
+        let c = self.owner[p as usize];
+        (c != NO_CONSUMER).then_some(c as usize)
+    }
+
+    pub fn set_owner(&mut self, p: u32, c: Option<usize>) {
+        self.owner[p as usize] = consumer_slot(c);
+    }
+
+    /// The owner of partition `p` per the last completed assignment.
+    pub fn assigned_to(&self, p: u32) -> Option<usize> {
+        let c = self.assigned_to[p as usize];
+        (c != NO_CONSUMER).then_some(c as usize)
+    }
+
+    pub fn set_assigned_to(&mut self, p: u32, c: Option<usize>) {
+        self.assigned_to[p as usize] = consumer_slot(c);
     }
 }
 
@@ -309,5 +353,24 @@ mod dense_tests {
     fn a_table_too_big_for_memory_is_an_error_not_an_abort() {
         assert!(dense(usize::MAX / 2, 0u64).is_err());
         assert!(ClassicGroup::new(RebalanceProtocol::Eager, usize::MAX / 64).is_err());
+    }
+}
+
+#[cfg(test)]
+mod offsets_tests {
+    use super::GroupOffsets;
+
+    #[test]
+    fn a_partition_costs_16_bytes_and_reads_back() {
+        assert_eq!(GroupOffsets::dense_bytes_per_partition(), 16);
+        let mut o = GroupOffsets::new(3).unwrap();
+        assert_eq!((o.committed(0), o.owner(1), o.assigned_to(2)), (None, None, None));
+        o.commit(0, 0);
+        o.set_owner(1, Some(0));
+        o.set_assigned_to(2, Some(7));
+        assert_eq!((o.committed(0), o.owner(1), o.assigned_to(2)), (Some(0), Some(0), Some(7)));
+        o.set_owner(1, None);
+        assert_eq!(o.owner(1), None);
+        assert_eq!(o.committed_all(), vec![Some(0), None, None]);
     }
 }

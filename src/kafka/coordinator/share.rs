@@ -166,7 +166,7 @@ impl World {
             archived += t.archived_delivery_limit;
             self.rec.groups[g].share.released_on_close += t.made_available + t.archived_delivery_limit;
             self.rec.groups[g].share.archived_delivery_limit += t.archived_delivery_limit;
-            self.rec.ledgers[g].rewind_cause[p as usize] = if why == "close" { "stop" } else { "crash" };
+            self.rec.ledgers[g].set_rewind_cause(p, if why == "close" { "stop" } else { "crash" });
             self.share_spso_moved(g, p);
             self.share_wake(g, p);
         }

@@ -2,7 +2,6 @@
 
 use super::failures::at;
 use super::{About, Finding, Names, ms_value, plural};
-use crate::record::NONE_U32;
 use crate::record::burrow::LagStatus;
 use crate::record::event::What;
 use crate::record::run::{ConsumerState, Run};
@@ -42,11 +41,10 @@ pub(super) fn overloaded(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         let mut leo = [0u64; 3];
         let mut same = true;
         for (i, cp) in cps.iter().enumerate() {
-            let mine: Vec<_> =
-                cp.partitions.iter().filter(|r| r.0 as usize == gi && r.2 == c as u32 && r.2 != NONE_U32).collect();
-            same &= mine.iter().map(|r| r.1).eq(end.partitions.iter().copied());
-            backlog[i] = mine.iter().map(|r| r.3).sum();
-            leo[i] = mine.iter().map(|r| r.4).sum();
+            let mine = cp.owners.iter().find(|o| o.group as usize == gi && o.owner == c as u32);
+            same &= mine.map_or(&[][..], |o| &o.partitions[..]) == &end.partitions[..];
+            backlog[i] = mine.map_or(0, |o| o.backlog);
+            leo[i] = mine.map_or(0, |o| o.log_end);
         }
         if !same {
             continue;

@@ -76,7 +76,7 @@ type Changes = BTreeMap<(u16, u32), Vec<(f64, Option<usize>)>>;
 /// Every change of a partition's owner, per group and partition, in time order.
 fn ownership_changes(w: &Run) -> Changes {
     let mut changes: Changes = BTreeMap::new();
-    for ch in &w.rec.ownership {
+    for ch in w.rec.ownership.iter() {
         let owner = (ch.owner != NONE_U32).then_some(ch.owner as usize);
         changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));
     }
