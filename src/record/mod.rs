@@ -269,14 +269,8 @@ impl GroupStats {
     /// [`settle`](Self::settle).
     pub fn record_latencies(&mut self, finished_ns: &[u64], latency_ns: &[u64]) {
         let latency_ns = &latency_ns[..finished_ns.len().min(latency_ns.len())];
-        let mut sum: u128 = 0;
-        let mut max = self.latency_max_ns;
-        for &ns in latency_ns {
-            sum += u128::from(ns);
-            max = max.max(ns);
-        }
-        self.latency_sum_ns += sum;
-        self.latency_max_ns = max;
+        // (Sum and maximum in the same pass as the counts: one read of each latency.)
+        let (mut sum, mut max): (u128, u64) = (0, self.latency_max_ns);
         let bucket = 1_000_000_000 * self.latency_bucket_s;
         let mut i = 0;
         while i < latency_ns.len() {
@@ -286,9 +280,13 @@ impl GroupStats {
             let counts = self.open_second(second);
             for &ns in &latency_ns[i..end] {
                 counts.add(ns);
+                sum += u128::from(ns);
+                max = max.max(ns);
             }
             i = end;
         }
+        self.latency_sum_ns += sum;
+        self.latency_max_ns = max;
     }
 
     /// The counts of `second`, opened if need be; the oldest open second is folded to make room.
