@@ -10,9 +10,18 @@ use hdrhistogram::Histogram;
 
 /// Counts per bucket of a `Histogram<u64>` made by `Histogram::new(sigfig)` (lowest discernible
 /// value 1). `SUB_MAG` is hdrhistogram's `sub_bucket_count_magnitude`: ceil(log2(2 * 10^sigfig)).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct BucketCounts<const SUB_MAG: u32> {
     counts: Vec<u64>,
+    /// The lowest bucket counted into since the counts were last moved out (usize::MAX: none),
+    /// so moving them out reads only from there.
+    lo: usize,
+}
+
+impl<const SUB_MAG: u32> Default for BucketCounts<SUB_MAG> {
+    fn default() -> Self {
+        BucketCounts { counts: Vec::new(), lo: usize::MAX }
+    }
 }
 
 /// For `Histogram::new(3)`.
@@ -43,14 +52,38 @@ impl<const SUB_MAG: u32> BucketCounts<SUB_MAG> {
     /// Counts one value (values below 1 count as 1, as the histograms here record them).
     #[inline]
     pub fn add(&mut self, value: u64) {
-        let i = Self::index(value.max(1));
+        self.add_n_at(Self::index(value.max(1)), 1);
+    }
+
+    #[inline]
+    fn add_n_at(&mut self, i: usize, n: u64) {
+        self.lo = self.lo.min(i);
         match self.counts.get_mut(i) {
-            Some(c) => *c += 1,
+            Some(c) => *c += n,
             None => {
                 self.counts.resize(i + 1, 0);
-                self.counts[i] = 1;
+                self.counts[i] = n;
             }
         }
+    }
+
+    /// Moves the counts into `same` (counts in the same buckets) and into `coarse` (counts with
+    /// fewer significant figures), keeping this one's buffer, zeroed, for reuse. A bucket of
+    /// more significant figures lies wholly inside one of fewer (both are power-of-two wide and
+    /// aligned, and the finer one is never the wider), so `coarse` gets exactly the counts it
+    /// would have had from each value.
+    pub fn fold_into<const M2: u32>(&mut self, same: &mut Self, coarse: &mut BucketCounts<M2>) {
+        if self.lo == usize::MAX {
+            return;
+        }
+        let lo = self.lo;
+        for (i, c) in self.counts[lo..].iter_mut().enumerate().filter(|(_, c)| **c > 0) {
+            let i = lo + i;
+            same.add_n_at(i, *c);
+            coarse.add_n_at(BucketCounts::<M2>::index(Self::value_for(i).max(1)), *c);
+            *c = 0;
+        }
+        self.lo = usize::MAX;
     }
 
     /// Moves the counts into `h` (made with the matching number of significant figures).
@@ -62,6 +95,7 @@ impl<const SUB_MAG: u32> BucketCounts<SUB_MAG> {
             }
         }
         self.counts = Vec::new();
+        self.lo = usize::MAX;
     }
 }
 
@@ -93,6 +127,26 @@ mod tests {
         assert_eq!(buckets(&settled), buckets(&direct));
     }
 
+    /// Counted with 3 significant figures and folded (in two parts, through a reused buffer),
+    /// the same counts per bucket as counting each value at 3 and at 2 significant figures.
+    fn folded(values: &[u64]) {
+        let (mut fine, mut total, mut coarse) = (Counts3::default(), Counts3::default(), Counts2::default());
+        let (mut direct3, mut direct2) = (Counts3::default(), Counts2::default());
+        let half = values.len() / 2;
+        for part in [&values[..half], &values[half..]] {
+            for &v in part {
+                fine.add(v);
+                direct3.add(v);
+                direct2.add(v);
+            }
+            fine.fold_into(&mut total, &mut coarse);
+        }
+        assert!(fine.counts.iter().all(|&c| c == 0), "the buffer is left zeroed");
+        let trimmed = |c: &[u64]| c[..c.iter().rposition(|&n| n > 0).map_or(0, |i| i + 1)].to_vec();
+        assert_eq!(trimmed(&total.counts), trimmed(&direct3.counts));
+        assert_eq!(trimmed(&coarse.counts), trimmed(&direct2.counts));
+    }
+
     #[test]
     fn the_same_histogram_as_recording_each_value() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
@@ -104,8 +158,10 @@ mod tests {
                 .collect();
             same::<11>(3, &values);
             same::<8>(2, &values);
+            folded(&values);
         }
         same::<11>(3, &[0, 1, 2047, 2048, 2049, 4095, 4096, 1 << 62]);
         same::<8>(2, &[0, 1, 255, 256, 257, 511, 512, 1 << 62]);
+        folded(&[0, 1, 255, 256, 257, 511, 512, 2047, 2048, 2049, 4095, 4096, 1 << 62, 3, u64::MAX]);
     }
 }

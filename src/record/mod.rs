@@ -239,7 +239,15 @@ pub struct GroupStats {
     /// `latency` and `latency_per_second`.
     unsettled: buckets::Counts3,
     unsettled_per_second: std::collections::BTreeMap<u64, buckets::Counts2>,
+    /// Per second of finishing still open (a few, most recent last), the latencies counted at 3
+    /// significant figures: one count per record, folded into `unsettled` and
+    /// `unsettled_per_second` once a later second needs the room (or at `settle`).
+    open_seconds: Vec<(u64, buckets::Counts3)>,
 }
+
+/// Seconds counted into at once before the oldest is folded: a batch finishes within a second or
+/// two, and consumers' batches interleave around a second's end.
+const OPEN_SECONDS: usize = 4;
 
 impl Default for GroupStats {
     fn default() -> Self {
@@ -269,6 +277,7 @@ impl Default for GroupStats {
             first_drop: None,
             unsettled: Default::default(),
             unsettled_per_second: std::collections::BTreeMap::new(),
+            open_seconds: Vec::new(),
         }
     }
 }
@@ -316,31 +325,53 @@ impl GroupStats {
     /// [`settle`](Self::settle).
     pub fn record_latencies(&mut self, finished_ns: &[u64], latency_ns: &[u64]) {
         let latency_ns = &latency_ns[..finished_ns.len().min(latency_ns.len())];
-        let mut sum: u128 = 0;
-        let mut max = self.latency_max_ns;
-        for &ns in latency_ns {
-            self.unsettled.add(ns);
-            sum += u128::from(ns);
-            max = max.max(ns);
-        }
-        self.latency_sum_ns += sum;
-        self.latency_max_ns = max;
+        // (Sum and maximum in the same pass as the counts: one read of each latency.)
+        let (mut sum, mut max): (u128, u64) = (0, self.latency_max_ns);
         let bucket = 1_000_000_000 * self.latency_bucket_s;
         let mut i = 0;
         while i < latency_ns.len() {
             let second = finished_ns[i] / bucket * self.latency_bucket_s;
             let end =
                 i + finished_ns[i..latency_ns.len()].partition_point(|&f| f / bucket * self.latency_bucket_s == second);
-            let counts = self.unsettled_per_second.entry(second).or_default();
+            let counts = self.open_second(second);
             for &ns in &latency_ns[i..end] {
                 counts.add(ns);
+                sum += u128::from(ns);
+                max = max.max(ns);
             }
             i = end;
         }
+        self.latency_sum_ns += sum;
+        self.latency_max_ns = max;
+    }
+
+    /// The counts of `second`, opened if need be; the oldest open second is folded to make room.
+    /// (Folding is adding counts, so when a second is folded, even twice, changes nothing.)
+    fn open_second(&mut self, second: u64) -> &mut buckets::Counts3 {
+        if let Some(k) = self.open_seconds.iter().rposition(|(s, _)| *s == second) {
+            return &mut self.open_seconds[k].1;
+        }
+        let counts = if self.open_seconds.len() < OPEN_SECONDS {
+            buckets::Counts3::default()
+        } else {
+            let oldest = (0..self.open_seconds.len()).min_by_key(|&k| self.open_seconds[k].0).expect("open");
+            let (s, mut counts) = self.open_seconds.remove(oldest);
+            self.fold_second(s, &mut counts);
+            counts
+        };
+        self.open_seconds.push((second, counts));
+        &mut self.open_seconds.last_mut().expect("pushed").1
+    }
+
+    fn fold_second(&mut self, second: u64, counts: &mut buckets::Counts3) {
+        counts.fold_into(&mut self.unsettled, self.unsettled_per_second.entry(second).or_default());
     }
 
     /// Moves what `record_latencies` counted into the histograms (the run is over).
     pub fn settle(&mut self) {
+        for (second, mut counts) in std::mem::take(&mut self.open_seconds) {
+            self.fold_second(second, &mut counts);
+        }
         self.unsettled.drain_into(&mut self.latency);
         for (second, mut counts) in std::mem::take(&mut self.unsettled_per_second) {
             let h = self

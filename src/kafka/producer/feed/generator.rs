@@ -31,12 +31,16 @@ pub struct Generator {
     pub(super) heads: Heads,
     pub(super) front_keys: Vec<u128>,
     pub(super) chunk_size: ChunkSize,
-    /// Batches in `pending`, all producers together.
+    /// Batches in `pending`, all producers together, and how many of them the last merge left
+    /// there (above the lowest sentinel then): the next merge waits for a burst more than that.
     pub(super) pending_batches: usize,
+    pub(super) held: usize,
     /// Scratch for `emit_sorted`: per producer, its batches in the burst; per bucket, its end.
     pub(super) burst: Vec<usize>,
     pub(super) bucket_ends: Vec<u32>,
     pub(super) sorted: Vec<Due>,
+    /// Per producer, whether its every batch holds one record.
+    pub(super) singles: Vec<bool>,
     #[cfg(test)]
     pub(super) bursts_sorted: u64,
     #[cfg(test)]
@@ -46,6 +50,7 @@ pub struct Generator {
 impl Generator {
     pub fn new(producers: Vec<Producer>, first_partition: Vec<u32>, delay: u64, end: SimTime) -> Self {
         let n = producers.len();
+        let singles = producers.iter().map(Producer::sends_singles).collect();
         let first: Vec<Option<SimTime>> = producers.iter().map(|p| p.next_activity(SimTime::ZERO)).collect();
         // The world schedules every producer's first tick at the start, in producer order.
         let mut scheduled = 0;
@@ -79,9 +84,11 @@ impl Generator {
             front_keys: Vec::with_capacity(n),
             chunk_size: CHUNK_INLINE,
             pending_batches: 0,
+            held: 0,
             burst: Vec::with_capacity(n),
             bucket_ends: Vec::new(),
             sorted: Vec::new(),
+            singles,
             #[cfg(test)]
             bursts_sorted: 0,
             #[cfg(test)]
@@ -111,7 +118,10 @@ impl Generator {
     pub fn fill_chunk(&mut self, mut chunk: Chunk) -> Chunk {
         chunk.clear();
         // The merge runs once a burst of batches waits (not after every tick): batches below
-        // the lowest sentinel stay below it, so merging later hands over the same order.
+        // the lowest sentinel stay below it, so merging later hands over the same order. A
+        // burst counts from what the last merge held back (about a tick window of every
+        // producer's batches): counted from zero, a merge would find only a few dozen batches
+        // below the sentinels, too few to sort.
         let burst = MERGE_BURST.min(self.chunk_size.batches);
         let mut ticks_left = true;
         while !self.chunk_size.is_full(&chunk) {
@@ -122,7 +132,7 @@ impl Generator {
                 break;
             }
             self.tick(p, at, &mut chunk);
-            if self.pending_batches >= burst {
+            if self.pending_batches >= self.held + burst {
                 self.emit(&mut chunk);
             }
         }

@@ -97,9 +97,10 @@ impl Chunk {
 /// times): across threads, enough to make handing over rare (each time one side may wait for the
 /// other; 16,384 one-record batches made per-record.yaml 3 to 10% faster than 2,048), yet a few
 /// MB at most in flight when batches are large (large.yaml, about 50 records a batch, ran slower
-/// with 8,192); in the world's own thread, little enough to stay in the cache until appended.
+/// with 8,192); in the world's own thread, little enough to stay in the cache until appended
+/// (512 one-record batches, 20 kB: room for a whole merge burst, which 128 were not).
 const CHUNK_THREAD: ChunkSize = ChunkSize { batches: 16_384, bytes: 1 << 20 };
-const CHUNK_INLINE: ChunkSize = ChunkSize { batches: 128, bytes: 64 << 10 };
+const CHUNK_INLINE: ChunkSize = ChunkSize { batches: 512, bytes: 64 << 10 };
 
 #[derive(Clone, Copy)]
 struct ChunkSize {
