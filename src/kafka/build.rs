@@ -68,6 +68,7 @@ impl World {
             append_trace: None,
             shares,
             push: pushes,
+            purgatory: Default::default(),
         };
         let mut rec = Recorder { ledgers, ..Recorder::new(groups.len(), consumers.len(), latency_bucket_s) };
         rec.burrow = crate::record::burrow::Settings {
@@ -146,6 +147,7 @@ fn topics_and_partitions(plan: &Plan) -> (Vec<TopicMeta>, Vec<Partition>) {
                 index: p,
                 log: PartitionLog::with_segments(t.segment_bytes, t.segment_ms.as_nanos()),
                 waiters: Vec::new(),
+                cleared: 0,
                 push_fed,
                 share_fed,
                 batch_starts: Default::default(),

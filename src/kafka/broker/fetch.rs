@@ -16,13 +16,9 @@ impl World {
         let n = self.gather(c);
         let con = &self.consumers[c];
         if n == 0 && !con.config.fetch_max_wait.is_zero() && !con.owned.is_empty() {
-            let key = (c as u32, con.incarnation, con.fetch_seq);
             let wait = con.config.fetch_max_wait;
             let seq = con.fetch_seq;
-            for i in 0..con.owned.len() {
-                let p = self.consumers[c].owned[i].partition;
-                self.park(p, key);
-            }
+            self.park_fetch(c);
             self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
             return;
         }

@@ -363,6 +363,8 @@ impl World {
         if parts.is_empty() {
             return;
         }
+        // A fetch parked for the consumer watches the partitions it owns: it stays on these alone.
+        self.unpark_fast(c);
         let now = self.now();
         let g = self.consumers[c].group;
         let reset = self.consumers[c].config.auto_offset_reset;
@@ -430,6 +432,7 @@ impl World {
 
     pub(crate) fn release(&mut self, c: usize, p: u32, cause: Cause) {
         let g = self.consumers[c].group;
+        self.unpark_fast(c); // see `take_partitions`
         self.consumers[c].owned.retain(|o| o.partition != p);
         self.discard_buffer(c, Some(p));
         if self.groups[g].offsets().owner[p as usize] == Some(c) {
