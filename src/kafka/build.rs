@@ -60,6 +60,7 @@ impl World {
         let broker = Broker {
             // Without a cluster every log end moves in `advance_logs`, which keeps them here too.
             log_ends: if cluster.is_none() { vec![0; partitions.len()] } else { Vec::new() },
+            journal: Default::default(),
             keep_whole_topic: Broker::keep_whole_topics(&plan),
             prefetch_appends: partitions.len() > PREFETCH_ABOVE_PARTITIONS,
             record_size: plan.producers.iter().map(|p| p.record_size).collect(),
@@ -273,6 +274,8 @@ fn consumer(gi: usize, kind: GroupKind, c: &ConsumerPlan, topics: &[TopicMeta], 
         phase: Phase::Idle,
         owned: Vec::new(),
         in_range_at: None,
+        quiet_since: None,
+        all_fetched: false,
         rotate: 0,
         fetch_seq: 0,
         inflight: InFlight::default(),

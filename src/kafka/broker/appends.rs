@@ -92,6 +92,7 @@ impl Broker {
                 }
                 part.log.append(times, self.record_size[d.producer as usize]);
                 self.log_ends[d.partition as usize] = part.log.log_end_offset();
+                self.journal.push(d.partition);
             }
             // A fetch parked for its consumer watches the partition (`purgatory`; none while a
             // cluster runs, whose checks read `waiters` alone).

@@ -74,6 +74,9 @@ pub struct Broker {
     /// looks here for the owned partitions with something new: over 10,000 partitions that is
     /// a few cache lines for a consumer's 500 partitions, not one per partition.
     pub(crate) log_ends: Vec<u64>,
+    /// With `log_ends`: the partitions appended to, in order, so a fetch of a consumer that had
+    /// read everything looks only at those (`read`).
+    pub(crate) journal: fetch::Journal,
     /// Per topic: its records stay in memory for the whole run (see `backlog`).
     pub(crate) keep_whole_topic: Vec<bool>,
     /// Appends prefetch the partitions a few batches ahead (see `appends`).
