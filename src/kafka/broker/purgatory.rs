@@ -54,6 +54,8 @@ pub struct Purgatory {
     /// Per consumer: how many partitions it owned when it parked (a debug check that `unpark_fast`
     /// ran before they changed).
     parked_owned: Vec<usize>,
+    /// The order of the latest fast park: a partition taken after it has none on it.
+    last: Option<u64>,
     /// The groups whose consumers have parked here, and a flag per group.
     groups: Vec<usize>,
     is_group: Vec<bool>,
@@ -82,6 +84,7 @@ impl Purgatory {
         }
         self.parked[c] = Some(w);
         self.parked_owned[c] = owned;
+        self.last = Some(w.order);
         if self.is_group.len() <= g {
             self.is_group.resize(g + 1, false);
         }
@@ -101,9 +104,10 @@ impl Purgatory {
         })
     }
 
-    /// Whether a fetch parked for its consumer watches `p`.
+    /// Whether a fetch parked for its consumer watches `p` (asked at every append: where no
+    /// consumer parked since `p` was last taken, the owners are not looked up).
     pub(crate) fn watches(&self, p: u32, cleared: u64, groups: &[Group]) -> bool {
-        !self.groups.is_empty() && self.on(p, cleared, groups).next().is_some()
+        self.last.is_some_and(|last| last >= cleared) && self.on(p, cleared, groups).next().is_some()
     }
 
     fn is_excluded(&self, p: u32, w: Waiter) -> bool {
