@@ -42,8 +42,9 @@ pub fn run(path: Option<&Path>) -> Result<(), Failure> {
 }
 
 fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {
-    // The same ceilings as `run`; the estimate is printed beside the measurement to keep it honest.
-    let estimate = crate::kafka::budget::check(&plan, Default::default(), crate::kafka::budget::Usage::run(false))
+    // The same ceilings as `run`, for a run without its report; the estimate is printed beside
+    // the measurement to keep it honest.
+    let estimate = crate::kafka::budget::check(&plan, Default::default(), crate::kafka::budget::Usage::bench())
         .map_err(|m| Failure { status: 2, message: format!("{label}: {m}") })?;
     let name = plan.name.clone();
     let virtual_s = plan.duration.as_nanos() as f64 / 1e9;

@@ -503,7 +503,7 @@ pub fn command(
     };
     let plan = load(path, seed)?;
     // Both worlds are built before either runs, and keep their metrics rows.
-    admit(path, &plan, limits, Usage { check_invariants: false, rows_kept: true, worlds: 2 })?;
+    admit(path, &plan, limits, Usage { rows_kept: true, worlds: 2, ..Usage::run(false) })?;
     let (mut a, mut b) = prepare(&plan, axis).map_err(|why| usage(format!("{}: {why}", path.display())))?;
     let suffix = if axis == Axis::Delivery { "compare" } else { "compare-groups" };
     let dir = out.unwrap_or_else(|| Path::new("output").join(format!("{}-{suffix}", plan.name)));

@@ -29,14 +29,20 @@ pub const GROUP_DENSE_BYTES: u64 = 128;
 /// A share group's share-partition table, likewise (`kafka::coordinator::share_group::ShareGroup`).
 pub const SHARE_DENSE_BYTES: u64 = 256;
 /// Per partition a group reads: processed and delivered ranges, Burrow's commit window, the
-/// consumers' owned entries, and the report's tables and charts of it. With the dense tables
-/// and the event log's three mentions per assignment, about 2.1 kB per group-partition: 20
-/// groups reading one 10,000-partition topic peaked at 2.0 kB each (docs/reference.md, cost ceilings).
-const READ_PARTITION_BYTES: f64 = 1536.0;
+/// consumers' owned entries. With the dense tables and the event log's mentions, 536 B per
+/// group-partition without the report: `kafkasim bench` of benches/groups-30x10k.yaml peaks at
+/// 160 MB, of groups-300x10k.yaml at 1480 MB (488 B per group-partition between them).
+const READ_PARTITION_BYTES: f64 = 256.0;
+/// The same partition in the report (`Usage::report`): its tables and charts. About 2.1 kB per
+/// group-partition in all: `kafkasim run` of groups-30x10k.yaml peaks at 665 MB, of
+/// groups-300x10k.yaml at 6.5 GB (2.2 kB per group-partition between them; 20 groups reading one
+/// 10,000-partition topic peaked at 2.0 kB each, docs/reference.md, cost ceilings).
+const READ_PARTITION_REPORT_BYTES: f64 = 1280.0;
 /// A control-plane event (its fields) and, in an assignment or rebalance event, each partition
-/// it names (as a JSON string, then again in the report page's copy of the events).
+/// it names; with the report, again as a JSON string and in the report page's copy of the events.
 const EVENT_BYTES: f64 = 512.0;
-const EVENT_PARTITION_BYTES: f64 = 96.0;
+const EVENT_PARTITION_BYTES: f64 = 8.0;
+const EVENT_PARTITION_REPORT_BYTES: f64 = 88.0;
 /// A push message waiting in a consumer's buffer: (partition, from, to).
 const PUSH_MESSAGE_BYTES: f64 = 24.0;
 /// Per consumer: its state, plus per record of a poll: finish time, latency, range.
@@ -98,12 +104,20 @@ pub struct Usage {
     pub rows_kept: bool,
     /// Worlds held at once (`compare` builds both before running either).
     pub worlds: u32,
+    /// The run's report is built (summary, events.jsonl, charts, index.html): its tables and
+    /// charts of every partition a group reads, and a second copy of the events.
+    pub report: bool,
 }
 
 impl Usage {
-    /// `kafkasim run`: one world, metrics streamed to metrics.csv.
+    /// `kafkasim run`: one world, metrics streamed to metrics.csv, and the report.
     pub fn run(check_invariants: bool) -> Self {
-        Usage { check_invariants, rows_kept: false, worlds: 1 }
+        Usage { check_invariants, rows_kept: false, worlds: 1, report: true }
+    }
+
+    /// `kafkasim bench`: one world, no metrics rows kept, no report.
+    pub fn bench() -> Self {
+        Usage { report: false, ..Usage::run(false) }
     }
 }
 
@@ -115,8 +129,8 @@ pub fn estimate(plan: &Plan, usage: Usage) -> Estimate {
     let mut est = Estimate::default();
     let produced = producers(plan, &mut est);
     let group_partitions = metric_rows(plan, usage.rows_kept, &mut est);
-    group_state(plan, group_partitions, produced.keys, &mut est);
-    event_log(plan, &mut est);
+    group_state(plan, group_partitions, produced.keys, usage.report, &mut est);
+    event_log(plan, usage.report, &mut est);
     push_buffers(plan, &produced, &mut est);
     let consumers = poll_loops(plan, &produced, &mut est);
     group_protocol(plan, &mut est);
@@ -243,7 +257,7 @@ fn metric_rows(plan: &Plan, rows_kept: bool, est: &mut Estimate) -> f64 {
 
 /// Every group keeps dense tables over all partitions of the world, and more per partition
 /// it reads.
-fn group_state(plan: &Plan, group_partitions: f64, keys: f64, est: &mut Estimate) {
+fn group_state(plan: &Plan, group_partitions: f64, keys: f64, report: bool, est: &mut Estimate) {
     let world_partitions: f64 = (0..plan.topics.len()).map(|t| topic_partitions(plan, t)).sum();
     let dense: f64 = plan
         .groups
@@ -253,8 +267,9 @@ fn group_state(plan: &Plan, group_partitions: f64, keys: f64, est: &mut Estimate
             world_partitions * (GROUP_DENSE_BYTES + share) as f64
         })
         .sum();
+    let read = if report { READ_PARTITION_BYTES + READ_PARTITION_REPORT_BYTES } else { READ_PARTITION_BYTES };
     est.memory.push(part(
-        dense + group_partitions * READ_PARTITION_BYTES + keys * KEY_BYTES,
+        dense + group_partitions * read + keys * KEY_BYTES,
         format!(
             "group state: {} groups x {world_partitions:.0} partitions, {group_partitions:.0} of them read; {keys:.0} keys",
             plan.groups.len()
@@ -373,15 +388,16 @@ fn group_protocol(plan: &Plan, est: &mut Estimate) {
 
 /// Each change logs a few events per member, and the partitions of the new assignment
 /// (assignment, revocation and rebalance events name them).
-fn event_log(plan: &Plan, est: &mut Estimate) {
+fn event_log(plan: &Plan, report: bool, est: &mut Estimate) {
     let (mut events, mut event_partitions) = (0.0, 0.0);
     for (gi, g) in plan.groups.iter().enumerate() {
         let changes = membership_changes(plan, gi, g);
         events += changes * (4.0 + 4.0 * g.consumers.len() as f64);
         event_partitions += changes * 3.0 * group_partitions_of(plan, g);
     }
+    let mention = if report { EVENT_PARTITION_BYTES + EVENT_PARTITION_REPORT_BYTES } else { EVENT_PARTITION_BYTES };
     est.memory.push(part(
-        events * EVENT_BYTES + event_partitions * EVENT_PARTITION_BYTES,
+        events * EVENT_BYTES + event_partitions * mention,
         format!("event log: about {events:.0} events naming {event_partitions:.0} partitions"),
         "use fewer consumers, partitions or timeline actions",
     ));
@@ -576,6 +592,10 @@ mod tests {
         let est = estimate(&wide, Usage::run(false));
         // 3 M group-partitions at 128 B dense, 1.5 kB read and 3 x 96 B of events each: 5.9 GB.
         assert!((5.7e9..6.1e9).contains(&est.memory_bytes()), "{est:?}");
+        // Without the report (`kafkasim bench`), 256 B read and 3 x 8 B of events each: 1.2 GB,
+        // under the default ceiling.
+        let bench = check(&wide, Ceilings::default(), Usage::bench()).unwrap();
+        assert!((1.1e9..1.3e9).contains(&bench.memory_bytes()), "{bench:?}");
     }
 
     #[test]

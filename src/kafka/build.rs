@@ -60,6 +60,7 @@ impl World {
         let broker = Broker {
             // Without a cluster every log end moves in `advance_logs`, which keeps them here too.
             log_ends: if cluster.is_none() { vec![0; partitions.len()] } else { Vec::new() },
+            journal: Default::default(),
             keep_whole_topic: Broker::keep_whole_topics(&plan),
             prefetch_appends: partitions.len() > PREFETCH_ABOVE_PARTITIONS,
             record_size: plan.producers.iter().map(|p| p.record_size).collect(),
@@ -68,6 +69,7 @@ impl World {
             append_trace: None,
             shares,
             push: pushes,
+            purgatory: Default::default(),
         };
         let mut rec = Recorder { ledgers, ..Recorder::new(groups.len(), consumers.len(), latency_bucket_s) };
         rec.burrow = crate::record::burrow::Settings {
@@ -146,6 +148,7 @@ fn topics_and_partitions(plan: &Plan) -> (Vec<TopicMeta>, Vec<Partition>) {
                 index: p,
                 log: PartitionLog::with_segments(t.segment_bytes, t.segment_ms.as_nanos()),
                 waiters: Vec::new(),
+                cleared: 0,
                 push_fed,
                 share_fed,
                 batch_starts: Default::default(),
@@ -271,6 +274,8 @@ fn consumer(gi: usize, kind: GroupKind, c: &ConsumerPlan, topics: &[TopicMeta], 
         phase: Phase::Idle,
         owned: Vec::new(),
         in_range_at: None,
+        quiet_since: None,
+        all_fetched: false,
         rotate: 0,
         fetch_seq: 0,
         inflight: InFlight::default(),

@@ -61,6 +61,15 @@ fn check_members(w: &World, gi: usize, g: &Group) {
         if con.state == RunState::Stopped {
             assert!(con.owned.is_empty(), "invariant at {now:?}: stopped consumer {} owns partitions", con.name);
         }
+        // A fetch parked for the consumer watches what it owns: those did not change since.
+        if let Some((_, owned)) = w.broker.purgatory.parked(c) {
+            assert_eq!(
+                owned,
+                con.owned.len(),
+                "invariant at {now:?}: {} parked, then its partitions changed",
+                con.name
+            );
+        }
     }
 }
 

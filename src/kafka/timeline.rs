@@ -27,6 +27,7 @@ impl World {
             Action::Rate { .. } | Action::PauseProducer(_) | Action::ResumeProducer(_) => {}
             Action::Seek { consumer, topic, partition, ref to } => {
                 let c = ci(self, consumer);
+                self.consumers[c].quiet_since = None; // a position may go back
                 self.seek(c, topic, partition, to);
             }
             Action::ResetOffsets { group, topic, ref to } => self.reset_offsets(group, topic, to),

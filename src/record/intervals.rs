@@ -16,10 +16,7 @@ pub struct IntervalSet(Repr);
 enum Repr {
     /// At most one range: none when start >= end. `end` is never 0 (a range's end is above its
     /// start; the empty set is `[1, 1)`), so the vector's pointer fits beside it in 16 bytes.
-    One {
-        start: u64,
-        end: NonZeroU64,
-    },
+    One { start: u64, end: NonZeroU64 },
     /// Boxed: a pointer fits beside `One`'s niche, a 24-byte vector head does not.
     #[allow(clippy::box_collection)]
     Many(Box<Vec<(u64, u64)>>),

@@ -96,7 +96,7 @@ fn manifest(
 /// Every combination's plan, at the base seed, each held to the ceilings a run is.
 fn budgeted_plans(path: &Path, m: &Manifest, seed: u64, jobs: usize, limits: Limits) -> Result<Vec<Plan>, Failure> {
     // Up to `jobs` runs side by side, each keeping only its summary.
-    let how = Usage { check_invariants: false, rows_kept: false, worlds: jobs.clamp(1, m.runs().max(1)) as u32 };
+    let how = Usage { worlds: jobs.clamp(1, m.runs().max(1)) as u32, ..Usage::run(false) };
     let mut plans = super::plans(&path.display().to_string(), &m.scenario_text, m)?;
     for p in &mut plans {
         p.seed = seed;

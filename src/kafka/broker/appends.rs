@@ -12,9 +12,10 @@
 //! event it would have been; no event is queued for it.
 
 use crate::kafka::broker::Broker;
-use crate::kafka::client::{Consumer, GroupKind};
+use crate::kafka::client::GroupKind;
 use crate::kafka::cluster::Cluster;
 use crate::kafka::cluster::produce::{Batch, Io};
+use crate::kafka::coordinator::Group;
 use crate::kafka::producer::feed::AppendTrace;
 use crate::kafka::producer::feed::Feed;
 use crate::kafka::world::Ev;
@@ -25,16 +26,6 @@ use crate::sim::Kernel;
 use crate::sim::SimTime;
 
 impl Broker {
-    /// A long poll parks on `pid`: the next batch to arrive there answers it (see
-    /// [`advance_logs`](Self::advance_logs)). Fetches answered (or given up) since they parked
-    /// here are dropped first, so a partition that receives nothing holds one entry per fetch
-    /// still out, not one per poll.
-    pub(crate) fn park(&mut self, pid: u32, waiter: (u32, u32, u32), consumers: &[Consumer]) {
-        let waiters = &mut self.partitions[pid as usize].waiters;
-        waiters.retain(|&(c, inc, seq)| consumers[c as usize].waits_for(inc, seq));
-        waiters.push(waiter);
-    }
-
     /// Appends, in order, every batch placed before `limit`, and stops after one whose arrival
     /// has something to do: a long poll is parked on its partition, or a group pushes it. That
     /// one's place is returned; the world handles its arrival there before anything else.
@@ -43,6 +34,7 @@ impl Broker {
         feed: &mut Feed,
         mut limit: (SimTime, u64),
         mut cluster: Option<&mut Cluster>,
+        groups: &[Group],
         rec: &mut Recorder,
         kernel: &mut Kernel<Ev>,
     ) -> Option<(SimTime, u64, u32)> {
@@ -100,8 +92,11 @@ impl Broker {
                 }
                 part.log.append(times, self.record_size[d.producer as usize]);
                 self.log_ends[d.partition as usize] = part.log.log_end_offset();
+                self.journal.push(d.partition);
             }
-            if part.push_fed || !part.waiters.is_empty() {
+            // A fetch parked for its consumer watches the partition (`purgatory`; none while a
+            // cluster runs, whose checks read `waiters` alone).
+            if part.push_fed || !part.waiters.is_empty() || self.purgatory.watches(d.partition, part.cleared, groups) {
                 let seq = feed.seq_of(d.order).expect("a batch placed before the limit had its tick handled");
                 woken = Some((d.at, seq, d.partition));
                 break;
@@ -113,20 +108,10 @@ impl Broker {
 }
 
 impl World {
-    /// A long poll of a consumer parks on `pid` (see [`Broker::park`]); with a cluster, it is
-    /// woken when the high watermark passes the next batch waiting above it.
-    pub(crate) fn park(&mut self, pid: u32, waiter: (u32, u32, u32)) {
-        self.broker.park(pid, waiter, &self.consumers);
-        let now = self.now();
-        if let Some((cl, parts, mut io)) = self.cluster_io() {
-            cl.rearm(pid, now, &mut parts[pid as usize], &mut io);
-        }
-    }
-
     /// Appends every batch placed before `limit` (see [`Broker::advance_logs`]).
     pub(crate) fn advance_logs(&mut self, limit: (SimTime, u64)) -> Option<(SimTime, u64, u32)> {
-        let World { broker, feed, cluster, rec, kernel, .. } = self;
-        broker.advance_logs(feed, limit, cluster.as_deref_mut(), rec, kernel)
+        let World { broker, feed, cluster, groups, rec, kernel, .. } = self;
+        broker.advance_logs(feed, limit, cluster.as_deref_mut(), groups, rec, kernel)
     }
 
     /// With a cluster: batches whose commit is due by `now` go below the high watermark first.
@@ -152,9 +137,8 @@ impl World {
             }
         }
         // fetch.min.bytes = 1: a parked long poll answers as soon as any record arrives.
-        let waiters = std::mem::take(&mut self.broker.partitions[pid as usize].waiters);
-        for waiter in waiters {
-            self.answer_waiter(waiter);
+        for waiter in self.take_waiters(pid) {
+            self.answer_waiter(waiter.key());
         }
     }
 }

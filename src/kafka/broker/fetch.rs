@@ -16,13 +16,9 @@ impl World {
         let n = self.gather(c);
         let con = &self.consumers[c];
         if n == 0 && !con.config.fetch_max_wait.is_zero() && !con.owned.is_empty() {
-            let key = (c as u32, con.incarnation, con.fetch_seq);
             let wait = con.config.fetch_max_wait;
             let seq = con.fetch_seq;
-            for i in 0..con.owned.len() {
-                let p = self.consumers[c].owned[i].partition;
-                self.park(p, key);
-            }
+            self.park_fetch(c);
             self.schedule_consumer(c, wait, |c, inc| Ev::FetchExpire { c, inc, seq });
             return;
         }
@@ -44,7 +40,7 @@ impl World {
             GroupKind::Share => self.share_gather(c),
             GroupKind::Pull | GroupKind::Push | GroupKind::Protocol => {
                 self.consumers[c].inflight.clear();
-                if self.consumers[c].paused || !self.fix_out_of_range(c) {
+                if self.consumers[c].paused || !self.fix_positions_to_fetch(c) {
                     return 0;
                 }
                 let now = self.now();
@@ -52,6 +48,16 @@ impl World {
                 self.broker.read(&mut self.consumers[c])
             }
         }
+    }
+
+    /// [`fix_out_of_range`](Self::fix_out_of_range); a position it may move (back, too) ends the
+    /// consumer's quiet mark (see `Broker::read`).
+    pub(crate) fn fix_positions_to_fetch(&mut self, c: usize) -> bool {
+        let cuts = crate::kafka::broker::log::RANGE_CUTS.load(std::sync::atomic::Ordering::Relaxed);
+        if self.consumers[c].in_range_at != Some(cuts) {
+            self.consumers[c].quiet_since = None;
+        }
+        self.fix_out_of_range(c)
     }
 
     /// fetch.max.wait.ms passed with nothing to return (pull: answer empty), or poll(timeout)
@@ -112,19 +118,90 @@ impl World {
     }
 }
 
+/// Appends the journal keeps at least: a consumer quiet for longer looks at all its partitions
+/// again.
+const JOURNAL_KEEP: usize = 1 << 16;
+
+/// The partitions appended to, in order: `parts[i]` got the `base + i`-th batch.
+#[derive(Default)]
+pub struct Journal {
+    parts: Vec<u32>,
+    base: u64,
+}
+
+impl Journal {
+    /// Partition `p` got a batch (no cluster: see `Broker::log_ends`).
+    pub(crate) fn push(&mut self, p: u32) {
+        if self.parts.len() >= 2 * JOURNAL_KEEP {
+            self.parts.drain(..JOURNAL_KEEP);
+            self.base += JOURNAL_KEEP as u64;
+        }
+        self.parts.push(p);
+    }
+
+    fn end(&self) -> u64 {
+        self.base + self.parts.len() as u64
+    }
+
+    /// The partitions appended to from the `since`-th batch on, if the journal still has them.
+    fn since(&self, since: u64) -> Option<&[u32]> {
+        (since >= self.base).then(|| &self.parts[(since - self.base) as usize..])
+    }
+}
+
 impl Broker {
     /// The broker reads from the consumer's positions, up to `max_poll_records`, starting at a
     /// rotating partition and draining each partition before the next, as Kafka's fetcher does.
+    ///
+    /// A consumer that had read all its partitions to their ends (`quiet_since`) can only have
+    /// records in those appended to since, which the journal lists: those alone are looked at,
+    /// in the same rotating order, so the answer is the same as a look at every partition (over
+    /// 10,000 partitions, most fetches find nothing new, and each was a pass over all of them).
     pub(crate) fn read(&self, con: &mut Consumer) -> usize {
         let n = con.owned.len();
-        let mut budget = con.config.max_poll_records as u64;
+        let budget = u64::from(con.config.max_poll_records);
         // The owned partitions from `rotate` on, wrapping round (no division per partition).
         let start = if n == 0 { 0 } else { con.rotate % n };
-        for k in (start..n).chain(0..start) {
+        let end = self.journal.end();
+        let fresh = con
+            .quiet_since
+            .filter(|_| !self.log_ends.is_empty() && budget > 0)
+            .and_then(|since| self.journal.since(since))
+            .filter(|fresh| fresh.len() < n);
+        if let Some(fresh) = fresh {
+            // Classic consumers keep `owned` sorted by partition (`take_partitions`).
+            let slot = |p: u32| con.owned.binary_search_by_key(&p, |o| o.partition).ok();
+            let mut ks: Vec<usize> = fresh.iter().filter_map(|&p| slot(p)).collect();
+            ks.sort_unstable_by_key(|&k| if k >= start { k - start } else { k + n - start });
+            ks.dedup();
+            self.read_from(&con.owned, ks.into_iter(), budget, &mut con.inflight.ranges);
+            if cfg!(debug_assertions) {
+                let mut all = Vec::new();
+                self.read_from(&con.owned, (start..n).chain(0..start), budget, &mut all);
+                debug_assert_eq!(all, con.inflight.ranges, "a partition with records was not journaled");
+            }
+        } else {
+            self.read_from(&con.owned, (start..n).chain(0..start), budget, &mut con.inflight.ranges);
+        }
+        if con.inflight.is_empty() && budget > 0 && !self.log_ends.is_empty() {
+            con.quiet_since = Some(end);
+        }
+        con.inflight.len()
+    }
+
+    /// Reads the owned partitions at `order` (indices into `owned`) into `out`, up to `budget`.
+    fn read_from(
+        &self,
+        owned: &[crate::kafka::client::Owned],
+        order: impl Iterator<Item = usize>,
+        mut budget: u64,
+        out: &mut Vec<(u32, u64, u64)>,
+    ) {
+        for k in order {
             if budget == 0 {
                 break;
             }
-            let o = con.owned[k];
+            let o = owned[k];
             let leo = if let Some(&end) = self.log_ends.get(o.partition as usize) {
                 debug_assert_eq!(end, self.partitions[o.partition as usize].log.log_end_offset());
                 end
@@ -138,10 +215,9 @@ impl Broker {
             let take = leo.saturating_sub(o.position).min(budget);
             if take > 0 {
                 // Records are taken in partition order from a rotating start, so no partition starves.
-                con.inflight.ranges.push((o.partition, o.position, o.position + take));
+                out.push((o.partition, o.position, o.position + take));
                 budget -= take;
             }
         }
-        con.inflight.len()
     }
 }

@@ -6,6 +6,7 @@ pub mod appends;
 pub mod backlog;
 pub mod fetch;
 pub mod log;
+pub mod purgatory;
 pub mod push;
 pub mod retention;
 pub mod share_fetch;
@@ -36,8 +37,11 @@ pub struct Partition {
     pub log: PartitionLog,
     pub topic: usize,
     pub index: u32,
-    /// Long polls parked on this partition: (consumer, incarnation, fetch sequence).
-    pub(crate) waiters: Vec<(u32, u32, u32)>,
+    /// Long polls parked on this partition alone (share fetches, and any while a cluster runs),
+    /// in park order; the others parked for their consumer (see `purgatory`).
+    pub(crate) waiters: Vec<purgatory::Waiter>,
+    /// The park order when an arrival last took this partition's waiters: parks before it are gone.
+    pub(crate) cleared: u64,
     /// A push group reads this partition: every batch that arrives is pushed at once.
     pub(crate) push_fed: bool,
     /// A share group reads this partition: producer batch boundaries matter (batch_optimized
@@ -70,6 +74,9 @@ pub struct Broker {
     /// looks here for the owned partitions with something new: over 10,000 partitions that is
     /// a few cache lines for a consumer's 500 partitions, not one per partition.
     pub(crate) log_ends: Vec<u64>,
+    /// With `log_ends`: the partitions appended to, in order, so a fetch of a consumer that had
+    /// read everything looks only at those (`read`).
+    pub(crate) journal: fetch::Journal,
     /// Per topic: its records stay in memory for the whole run (see `backlog`).
     pub(crate) keep_whole_topic: Vec<bool>,
     /// Appends prefetch the partitions a few batches ahead (see `appends`).
@@ -82,6 +89,8 @@ pub struct Broker {
     pub shares: Vec<Option<GroupShares>>,
     /// Per group: a push group's streams (None for groups that fetch).
     pub push: Vec<Option<push::PushStreams>>,
+    /// Long polls parked once for their consumer, not per partition.
+    pub purgatory: purgatory::Purgatory,
 }
 
 /// One share group's share-partitions on the broker (Kafka's SharePartitionManager), dense over

@@ -214,11 +214,12 @@ impl World {
 
     /// Records came back on `p`: parked fetches of the group's members there are answered.
     pub(crate) fn share_wake(&mut self, g: usize, p: u32) {
+        // Only share fetches of the group are woken, and those park per partition (`purgatory`).
         let waiters = std::mem::take(&mut self.broker.partitions[p as usize].waiters);
-        let (wake, keep): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|w| self.consumers[w.0 as usize].group == g);
+        let (wake, keep): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|w| self.consumers[w.c as usize].group == g);
         self.broker.partitions[p as usize].waiters = keep;
         for waiter in wake {
-            self.answer_waiter(waiter);
+            self.answer_waiter(waiter.key());
         }
     }
 
@@ -229,7 +230,7 @@ impl World {
         let key = (c as u32, con.incarnation, con.fetch_seq);
         let parts: Vec<u32> = con.owned.iter().map(|o| o.partition).collect();
         for p in parts {
-            if !self.broker.partitions[p as usize].waiters.contains(&key) {
+            if !self.broker.partitions[p as usize].waiters.iter().any(|w| w.key() == key) {
                 self.park(p, key);
             }
         }

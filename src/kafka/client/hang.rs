@@ -180,6 +180,7 @@ impl World {
         for o in &mut self.consumers[c].owned {
             o.fetched = false;
         }
+        self.consumers[c].all_fetched = false;
         let d = now - h.since;
         self.consumers[c].hang.shifts.push((h.first_seq, d));
         let st = &mut self.rec.consumers[c];

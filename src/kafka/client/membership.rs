@@ -296,6 +296,7 @@ impl World {
         for o in &mut self.consumers[c].owned {
             o.fetched = false;
         }
+        self.consumers[c].all_fetched = false;
     }
 
     fn classic_poll_timeout(&mut self, c: usize, seq: u32) {
@@ -363,6 +364,10 @@ impl World {
         if parts.is_empty() {
             return;
         }
+        // A fetch parked for the consumer watches the partitions it owns: it stays on these alone.
+        self.unpark_fast(c);
+        self.consumers[c].quiet_since = None; // the new partitions may have records
+
         let now = self.now();
         let g = self.consumers[c].group;
         let reset = self.consumers[c].config.auto_offset_reset;
@@ -414,6 +419,7 @@ impl World {
             self.rec.ledgers[g].note_received(p, now);
             self.rec.ownership.push(OwnershipChange { time: now, group: g as u16, partition: p, owner: c as u32 });
             self.consumers[c].owned.push(Owned { partition: p, position, fetched: false });
+            self.consumers[c].all_fetched = false;
             self.consumers[c].in_range_at = None;
         }
         self.consumers[c].owned.sort_by_key(|o| o.partition);
@@ -431,6 +437,7 @@ impl World {
 
     pub(crate) fn release(&mut self, c: usize, p: u32, cause: Cause) {
         let g = self.consumers[c].group;
+        self.unpark_fast(c); // see `take_partitions`
         self.consumers[c].owned.retain(|o| o.partition != p);
         self.discard_buffer(c, Some(p));
         if self.groups[g].offsets().owner(p) == Some(c) {

@@ -133,6 +133,14 @@ pub struct Consumer {
     /// range; None once a position was set from outside the fetched records (an assignment, a
     /// seek). Until either changes, a fetch need not look at each position again.
     pub in_range_at: Option<u64>,
+    /// A fetch found every owned partition read to its end when the broker's append journal
+    /// stood here: only partitions appended to since can have records for it (see
+    /// `Broker::read`). None once a position may have gone back (an assignment, a seek, an
+    /// offset reset).
+    pub(crate) quiet_since: Option<u64>,
+    /// Every owned partition was `fetched` when last looked (a fetch need not look again until
+    /// one is taken, or they are all marked unread by a poll timeout or a hang).
+    pub(crate) all_fetched: bool,
     /// Which owned partition a fetch starts from; rotates so no partition starves.
     pub rotate: usize,
     pub fetch_seq: u32,

@@ -224,6 +224,10 @@ impl Consumer {
     /// A fetch (or a poll of the push buffer) asks for the owned partitions: the first one since
     /// each was taken, or since a hang, is recorded (`Recorder::first_fetches`).
     pub fn note_first_fetches(&mut self, c: usize, now: SimTime, rec: &mut Recorder) {
+        if self.all_fetched {
+            return; // over 10,000 partitions, a look at each on every fetch
+        }
+        self.all_fetched = true;
         for o in self.owned.iter_mut().filter(|o| !o.fetched) {
             o.fetched = true;
             let group = self.group as u16;
