@@ -77,48 +77,30 @@ pub struct OwnerLoad {
     pub log_end: u64,
 }
 
-/// Every ownership change, kept in runs (`runs::PartitionRuns`): a head of (time, group,
-/// owner) and the partitions it moved.
-#[derive(Clone, Debug, Default)]
-pub struct Ownership(runs::PartitionRuns<(SimTime, u16, u32)>);
+/// Every ownership change, kept in runs (`runs::Facts`): a head of (time, group, owner) and the
+/// partitions it moved.
+pub type Ownership = runs::Facts<OwnershipChange>;
 
-impl Ownership {
-    pub fn push(&mut self, ch: OwnershipChange) {
-        self.0.push((ch.time, ch.group, ch.owner), ch.partition);
+impl runs::PartitionFact for OwnershipChange {
+    type Head = (SimTime, u16, u32);
+    fn split(self) -> (Self::Head, u32) {
+        ((self.time, self.group, self.owner), self.partition)
     }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = OwnershipChange> + '_ {
-        self.0.iter().map(|((time, group, owner), partition)| OwnershipChange { time, group, partition, owner })
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    fn join((time, group, owner): Self::Head, partition: u32) -> Self {
+        OwnershipChange { time, group, partition, owner }
     }
 }
 
 /// Every first fetch, kept in runs: a head of (time, group, consumer) and its partitions.
-#[derive(Clone, Debug, Default)]
-pub struct FirstFetches(runs::PartitionRuns<(SimTime, u16, u32)>);
+pub type FirstFetches = runs::Facts<FirstFetch>;
 
-impl FirstFetches {
-    pub fn push(&mut self, f: FirstFetch) {
-        self.0.push((f.time, f.group, f.consumer), f.partition);
+impl runs::PartitionFact for FirstFetch {
+    type Head = (SimTime, u16, u32);
+    fn split(self) -> (Self::Head, u32) {
+        ((self.time, self.group, self.consumer), self.partition)
     }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = FirstFetch> + '_ {
-        self.0.iter().map(|((time, group, consumer), partition)| FirstFetch { time, group, partition, consumer })
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    fn join((time, group, consumer): Self::Head, partition: u32) -> Self {
+        FirstFetch { time, group, partition, consumer }
     }
 }
 

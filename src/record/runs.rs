@@ -44,6 +44,42 @@ impl<H: Copy + PartialEq> PartitionRuns<H> {
     }
 }
 
+/// A per-partition fact kept in runs: split into its head and partition, and joined back.
+pub trait PartitionFact: Copy {
+    type Head: Copy + PartialEq;
+    fn split(self) -> (Self::Head, u32);
+    fn join(head: Self::Head, partition: u32) -> Self;
+}
+
+/// Facts of one kind, kept in runs, read back as the facts pushed in the order pushed.
+#[derive(Clone, Debug)]
+pub struct Facts<F: PartitionFact>(PartitionRuns<F::Head>);
+
+impl<F: PartitionFact> Default for Facts<F> {
+    fn default() -> Self {
+        Facts(PartitionRuns::default())
+    }
+}
+
+impl<F: PartitionFact> Facts<F> {
+    pub fn push(&mut self, fact: F) {
+        let (head, partition) = fact.split();
+        self.0.push(head, partition);
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = F> + '_ {
+        self.0.iter().map(|(head, partition)| F::join(head, partition))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::PartitionRuns;
