@@ -260,6 +260,31 @@ fn ownership_height_grows_with_rows() {
     assert!(h_huge <= 16_000);
 }
 
+/// Rows thinner than a pixel share pixel rows: a box per pixel row is drawn, not one per row
+/// (300,000 group-partitions made a 67 MB SVG); rows of a pixel or more each get theirs.
+#[test]
+fn rows_thinner_than_a_pixel_draw_a_box_per_pixel_row() {
+    ensure_font().unwrap();
+    let rows = |n: usize| -> Vec<OwnershipRow> {
+        (0..n)
+            .map(|p| OwnershipRow {
+                label: format!("t-{p}"),
+                spans: vec![span(0.0, 10.0, Some(&format!("c-{}", p % 3)))],
+                ..Default::default()
+            })
+            .collect()
+    };
+    let filled = |n: usize| {
+        let scene = ownership::scene("t", &rows(n), 10.0, &[]);
+        let count = scene.ops.iter().filter(|op| matches!(op, render::Op::Rect { fill: true, .. })).count();
+        (count, scene.height as usize)
+    };
+    let (many, height) = filled(100_000);
+    assert!(many <= 3 * height, "{many} boxes for a {height}-pixel chart (150,000 before)");
+    let (few, _) = filled(60);
+    assert!(few >= 60 + 30, "every one of 60 rows and 30 stripes is drawn: {few}");
+}
+
 #[test]
 fn owner_colours_follow_sorted_names() {
     ensure_font().unwrap();
