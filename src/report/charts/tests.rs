@@ -241,18 +241,21 @@ fn ownership_with_gaps_and_odd_spans() {
     assert_renders("own-empty", |png, svg| ownership_chart(png, svg, "", &[], 10.0, &[]));
 }
 
+/// `n` partition rows, each owned for the whole 10 s by one of `owners` consumers in turn.
+fn partition_rows(n: usize, owners: usize) -> Vec<OwnershipRow> {
+    (0..n)
+        .map(|p| OwnershipRow {
+            label: format!("t-{p}"),
+            spans: vec![span(0.0, 10.0, Some(&format!("c-{}", p % owners)))],
+            ..Default::default()
+        })
+        .collect()
+}
+
 #[test]
 fn ownership_height_grows_with_rows() {
     ensure_font().unwrap();
-    let rows = |n: usize| -> Vec<OwnershipRow> {
-        (0..n)
-            .map(|p| OwnershipRow {
-                label: format!("t-{p}"),
-                spans: vec![span(0.0, 10.0, Some(&format!("c-{}", p % 30)))],
-                ..Default::default()
-            })
-            .collect()
-    };
+    let rows = |n: usize| partition_rows(n, 30);
     assert_eq!(ownership::scene("t", &rows(3), 10.0, &[]).height, 400);
     let h60 = ownership::scene("t", &rows(60), 10.0, &[]).height;
     assert!((60 * 22..60 * 22 + 200).contains(&h60), "height {h60}");
@@ -265,17 +268,8 @@ fn ownership_height_grows_with_rows() {
 #[test]
 fn rows_thinner_than_a_pixel_draw_a_box_per_pixel_row() {
     ensure_font().unwrap();
-    let rows = |n: usize| -> Vec<OwnershipRow> {
-        (0..n)
-            .map(|p| OwnershipRow {
-                label: format!("t-{p}"),
-                spans: vec![span(0.0, 10.0, Some(&format!("c-{}", p % 3)))],
-                ..Default::default()
-            })
-            .collect()
-    };
     let filled = |n: usize| {
-        let scene = ownership::scene("t", &rows(n), 10.0, &[]);
+        let scene = ownership::scene("t", &partition_rows(n, 3), 10.0, &[]);
         let count = scene.ops.iter().filter(|op| matches!(op, render::Op::Rect { fill: true, .. })).count();
         (count, scene.height as usize)
     };
