@@ -40,7 +40,7 @@ impl World {
             GroupKind::Share => self.share_gather(c),
             GroupKind::Pull | GroupKind::Push | GroupKind::Protocol => {
                 self.consumers[c].inflight.clear();
-                if self.consumers[c].paused || !self.fix_positions_to_fetch(c) {
+                if self.consumers[c].paused || !self.fix_out_of_range(c) {
                     return 0;
                 }
                 let now = self.now();
@@ -48,16 +48,6 @@ impl World {
                 self.broker.read(&mut self.consumers[c])
             }
         }
-    }
-
-    /// [`fix_out_of_range`](Self::fix_out_of_range); a position it may move (back, too) ends the
-    /// consumer's quiet mark (see `Broker::read`).
-    pub(crate) fn fix_positions_to_fetch(&mut self, c: usize) -> bool {
-        let cuts = crate::kafka::broker::log::RANGE_CUTS.load(std::sync::atomic::Ordering::Relaxed);
-        if self.consumers[c].in_range_at != Some(cuts) {
-            self.consumers[c].quiet_since = None;
-        }
-        self.fix_out_of_range(c)
     }
 
     /// fetch.max.wait.ms passed with nothing to return (pull: answer empty), or poll(timeout)

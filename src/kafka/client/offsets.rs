@@ -159,6 +159,8 @@ impl World {
             debug_assert!(self.positions_in_range(c), "a position left its log's range unnoticed");
             return true;
         }
+        // A position this may move (back, too) ends the consumer's quiet mark (see `Broker::read`).
+        self.consumers[c].quiet_since = None;
         if !self.fix_positions(c) {
             return false;
         }

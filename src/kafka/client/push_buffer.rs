@@ -60,7 +60,7 @@ impl World {
 
     /// poll() in push mode: hand the consumer up to `max_poll_records` from its buffer, or wait.
     pub(crate) fn push_take(&mut self, c: usize) {
-        if !self.fix_positions_to_fetch(c) {
+        if !self.fix_out_of_range(c) {
             return;
         }
         let paused = self.consumers[c].paused;
