@@ -8,28 +8,55 @@
 
 use hdrhistogram::Histogram;
 
+/// A bucket's count: `u64` where counts gather for the whole run, `u32` in the few seconds still
+/// being counted into (half the memory: a latency table is some 20,000 buckets, per group). The
+/// owner of `u32` counts folds them before they could hold 2^32 values.
+pub trait Count: Copy + Default + PartialEq + Into<u64> {
+    fn plus(self, n: u64) -> Self;
+}
+
+impl Count for u64 {
+    #[inline]
+    fn plus(self, n: u64) -> Self {
+        self + n
+    }
+}
+
+impl Count for u32 {
+    #[inline]
+    fn plus(self, n: u64) -> Self {
+        u32::try_from(u64::from(self) + n).expect("u32 counts are folded before they reach 2^32")
+    }
+}
+
 /// Counts per bucket of a `Histogram<u64>` made by `Histogram::new(sigfig)` (lowest discernible
 /// value 1). `SUB_MAG` is hdrhistogram's `sub_bucket_count_magnitude`: ceil(log2(2 * 10^sigfig)).
 #[derive(Clone, Debug)]
-pub struct BucketCounts<const SUB_MAG: u32> {
-    counts: Vec<u64>,
+pub struct BucketCounts<const SUB_MAG: u32, C: Count = u64> {
+    /// Buckets `base..base + counts.len()`: only the magnitudes counted into are held (a run's
+    /// latencies span a few of the 40-odd, and the lower half of the index space, below a
+    /// millisecond or so, is mostly empty).
+    counts: Vec<C>,
+    base: usize,
     /// The lowest bucket counted into since the counts were last moved out (usize::MAX: none),
     /// so moving them out reads only from there.
     lo: usize,
 }
 
-impl<const SUB_MAG: u32> Default for BucketCounts<SUB_MAG> {
+impl<const SUB_MAG: u32, C: Count> Default for BucketCounts<SUB_MAG, C> {
     fn default() -> Self {
-        BucketCounts { counts: Vec::new(), lo: usize::MAX }
+        BucketCounts { counts: Vec::new(), base: 0, lo: usize::MAX }
     }
 }
 
 /// For `Histogram::new(3)`.
 pub type Counts3 = BucketCounts<11>;
+/// For `Histogram::new(3)`, in `u32`: a second still open (see [`Count`]).
+pub type OpenCounts3 = BucketCounts<11, u32>;
 /// For `Histogram::new(2)`.
 pub type Counts2 = BucketCounts<8>;
 
-impl<const SUB_MAG: u32> BucketCounts<SUB_MAG> {
+impl<const SUB_MAG: u32, C: Count> BucketCounts<SUB_MAG, C> {
     const HALF_MAG: u32 = SUB_MAG - 1;
     const HALF: u64 = 1 << (SUB_MAG - 1);
     const MASK: u64 = (1 << SUB_MAG) - 1;
@@ -58,13 +85,31 @@ impl<const SUB_MAG: u32> BucketCounts<SUB_MAG> {
     #[inline]
     fn add_n_at(&mut self, i: usize, n: u64) {
         self.lo = self.lo.min(i);
-        match self.counts.get_mut(i) {
-            Some(c) => *c += n,
-            None => {
-                self.counts.resize(i + 1, 0);
-                self.counts[i] = n;
-            }
+        match self.counts.get_mut(i.wrapping_sub(self.base)) {
+            Some(c) => *c = c.plus(n),
+            None => self.grow_to(i, n),
         }
+    }
+
+    /// Bucket `i` is outside those held: they grow to whole magnitudes (`HALF` buckets each),
+    /// so growing happens at most once per magnitude and leaves no unused room behind.
+    #[cold]
+    fn grow_to(&mut self, i: usize, n: u64) {
+        let half = Self::HALF as usize;
+        let (low, high) = if self.counts.is_empty() {
+            (i, i)
+        } else {
+            (self.base.min(i), (self.base + self.counts.len() - 1).max(i))
+        };
+        let base = low / half * half;
+        let mut grown = Vec::with_capacity((high / half + 1) * half - base);
+        if !self.counts.is_empty() {
+            grown.resize(self.base - base, C::default());
+            grown.extend_from_slice(&self.counts);
+        }
+        grown.resize(grown.capacity(), C::default());
+        grown[i - base] = C::default().plus(n);
+        (self.counts, self.base) = (grown, base);
     }
 
     /// Moves the counts into `same` (counts in the same buckets) and into `coarse` (counts with
@@ -72,24 +117,24 @@ impl<const SUB_MAG: u32> BucketCounts<SUB_MAG> {
     /// more significant figures lies wholly inside one of fewer (both are power-of-two wide and
     /// aligned, and the finer one is never the wider), so `coarse` gets exactly the counts it
     /// would have had from each value.
-    pub fn fold_into<const M2: u32>(&mut self, same: &mut Self, coarse: &mut BucketCounts<M2>) {
+    pub fn fold_into<const M2: u32>(&mut self, same: &mut BucketCounts<SUB_MAG>, coarse: &mut BucketCounts<M2>) {
         if self.lo == usize::MAX {
             return;
         }
-        let lo = self.lo;
-        for (i, c) in self.counts[lo..].iter_mut().enumerate().filter(|(_, c)| **c > 0) {
-            let i = lo + i;
-            same.add_n_at(i, *c);
-            coarse.add_n_at(BucketCounts::<M2>::index(Self::value_for(i).max(1)), *c);
-            *c = 0;
+        let from = self.lo - self.base;
+        for (j, c) in self.counts[from..].iter_mut().enumerate().filter(|(_, c)| **c != C::default()) {
+            let (i, n) = (self.base + from + j, (*c).into());
+            same.add_n_at(i, n);
+            coarse.add_n_at(BucketCounts::<M2>::index(Self::value_for(i).max(1)), n);
+            *c = C::default();
         }
         self.lo = usize::MAX;
     }
 
     /// Moves the counts into `h` (made with the matching number of significant figures).
     pub fn drain_into(&mut self, h: &mut Histogram<u64>) {
-        for (i, &c) in self.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-            let v = Self::value_for(i);
+        for (j, c) in self.counts.iter().enumerate().filter(|(_, c)| **c != C::default()) {
+            let (v, c) = (Self::value_for(self.base + j), (*c).into());
             if h.record_n(v, c).is_err() {
                 h.saturating_record_n(v, c);
             }
@@ -130,7 +175,7 @@ mod tests {
     /// Counted with 3 significant figures and folded (in two parts, through a reused buffer),
     /// the same counts per bucket as counting each value at 3 and at 2 significant figures.
     fn folded(values: &[u64]) {
-        let (mut fine, mut total, mut coarse) = (Counts3::default(), Counts3::default(), Counts2::default());
+        let (mut fine, mut total, mut coarse) = (OpenCounts3::default(), Counts3::default(), Counts2::default());
         let (mut direct3, mut direct2) = (Counts3::default(), Counts2::default());
         let half = values.len() / 2;
         for part in [&values[..half], &values[half..]] {
@@ -142,9 +187,24 @@ mod tests {
             fine.fold_into(&mut total, &mut coarse);
         }
         assert!(fine.counts.iter().all(|&c| c == 0), "the buffer is left zeroed");
-        let trimmed = |c: &[u64]| c[..c.iter().rposition(|&n| n > 0).map_or(0, |i| i + 1)].to_vec();
-        assert_eq!(trimmed(&total.counts), trimmed(&direct3.counts));
-        assert_eq!(trimmed(&coarse.counts), trimmed(&direct2.counts));
+        fn nonzero<const M: u32>(c: &BucketCounts<M>) -> Vec<(usize, u64)> {
+            c.counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(j, n)| (c.base + j, *n)).collect()
+        }
+        assert_eq!(nonzero(&total), nonzero(&direct3));
+        assert_eq!(nonzero(&coarse), nonzero(&direct2));
+    }
+
+    #[test]
+    fn only_the_magnitudes_counted_into_are_held() {
+        let mut c = Counts3::default();
+        for v in [1_500_000, 1_100_000, 2_000_000] {
+            c.add(v); // all in [2^20, 2^21): one magnitude, 1,024 buckets of 3 figures
+        }
+        assert_eq!(c.counts.len(), 1024);
+        c.add(3_000_000); // the next magnitude up
+        assert_eq!(c.counts.len(), 2048);
+        c.add(1); // down to bucket 0
+        assert_eq!((c.base, c.counts.len()), (0, Counts3::index(3_000_000) / 1024 * 1024 + 1024));
     }
 
     #[test]

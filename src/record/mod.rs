@@ -224,12 +224,21 @@ pub struct GroupStats {
     /// Per second of finishing still open (a few, most recent last), the latencies counted at 3
     /// significant figures: one count per record, folded into `unsettled` and
     /// `unsettled_per_second` once a later second needs the room (or at `settle`).
-    open_seconds: Vec<(u64, buckets::Counts3)>,
+    open_seconds: Vec<OpenSecond>,
 }
 
-/// Seconds counted into at once before the oldest is folded: a batch finishes within a second or
-/// two, and consumers' batches interleave around a second's end.
-const OPEN_SECONDS: usize = 4;
+/// Seconds counted into at once before the oldest is folded: a batch's records finish within
+/// a second or two of it beginning, so two hold the second ending and the one beginning; more
+/// only cost memory (a table of some 20,000 buckets each, per group).
+const OPEN_SECONDS: usize = 2;
+
+/// One second still counted into. Its counts are `u32`, so it is folded before it would hold
+/// more than `u32::MAX` records (`records` counts them).
+struct OpenSecond {
+    second: u64,
+    records: u64,
+    counts: buckets::OpenCounts3,
+}
 
 impl Default for GroupStats {
     fn default() -> Self {
@@ -315,7 +324,7 @@ impl GroupStats {
             let second = finished_ns[i] / bucket * self.latency_bucket_s;
             let end =
                 i + finished_ns[i..latency_ns.len()].partition_point(|&f| f / bucket * self.latency_bucket_s == second);
-            let counts = self.open_second(second);
+            let counts = self.open_second(second, (end - i) as u64);
             for &ns in &latency_ns[i..end] {
                 counts.add(ns);
                 sum += u128::from(ns);
@@ -327,33 +336,44 @@ impl GroupStats {
         self.latency_max_ns = max;
     }
 
-    /// The counts of `second`, opened if need be; the oldest open second is folded to make room.
-    /// (Folding is adding counts, so when a second is folded, even twice, changes nothing.)
-    fn open_second(&mut self, second: u64) -> &mut buckets::Counts3 {
-        if let Some(k) = self.open_seconds.iter().rposition(|(s, _)| *s == second) {
-            return &mut self.open_seconds[k].1;
-        }
-        let counts = if self.open_seconds.len() < OPEN_SECONDS {
-            buckets::Counts3::default()
-        } else {
-            let oldest = (0..self.open_seconds.len()).min_by_key(|&k| self.open_seconds[k].0).expect("open");
-            let (s, mut counts) = self.open_seconds.remove(oldest);
-            self.fold_second(s, &mut counts);
-            counts
+    /// The counts of `second`, with room for `n` more records, opened if need be; the oldest
+    /// open second is folded to make room. (Folding is adding counts, so when a second is
+    /// folded, even twice, changes nothing.)
+    fn open_second(&mut self, second: u64, n: u64) -> &mut buckets::OpenCounts3 {
+        let k = match self.open_seconds.iter().position(|o| o.second == second) {
+            Some(k) => k,
+            None if self.open_seconds.len() < OPEN_SECONDS => {
+                self.open_seconds.push(OpenSecond { second, records: 0, counts: Default::default() });
+                self.open_seconds.len() - 1
+            }
+            None => {
+                let oldest = (0..self.open_seconds.len()).min_by_key(|&k| self.open_seconds[k].second).expect("open");
+                self.fold_second(oldest);
+                self.open_seconds[oldest].second = second;
+                oldest
+            }
         };
-        self.open_seconds.push((second, counts));
-        &mut self.open_seconds.last_mut().expect("pushed").1
+        if self.open_seconds[k].records + n > u64::from(u32::MAX) {
+            self.fold_second(k);
+        }
+        let open = &mut self.open_seconds[k];
+        open.records += n;
+        &mut open.counts
     }
 
-    fn fold_second(&mut self, second: u64, counts: &mut buckets::Counts3) {
-        counts.fold_into(&mut self.unsettled, self.unsettled_per_second.entry(second).or_default());
+    /// Moves open second `k`'s counts into `unsettled` and `unsettled_per_second`.
+    fn fold_second(&mut self, k: usize) {
+        let open = &mut self.open_seconds[k];
+        open.counts.fold_into(&mut self.unsettled, self.unsettled_per_second.entry(open.second).or_default());
+        open.records = 0;
     }
 
     /// Moves what `record_latencies` counted into the histograms (the run is over).
     pub fn settle(&mut self) {
-        for (second, mut counts) in std::mem::take(&mut self.open_seconds) {
-            self.fold_second(second, &mut counts);
+        for k in 0..self.open_seconds.len() {
+            self.fold_second(k);
         }
+        self.open_seconds = Vec::new();
         self.unsettled.drain_into(&mut self.latency);
         for (second, mut counts) in std::mem::take(&mut self.unsettled_per_second) {
             let h = self
@@ -631,6 +651,18 @@ mod tests {
         c.stop_running(at(40_000)); // closes the open hang too
         assert_eq!(c.hung, SimDuration::from_millis(25_000));
         assert_eq!(c.idle(), SimDuration::from_millis(40_000 - 1_000 - 25_000));
+    }
+
+    #[test]
+    fn an_open_second_is_folded_before_its_u32_counts_could_overflow() {
+        let mut g = GroupStats::default();
+        g.record_latencies(&[1_500_000_000; 3], &[7, 7, 7]);
+        g.open_seconds[0].records = u64::from(u32::MAX) - 1; // as if 4 billion had been counted
+        g.record_latencies(&[1_600_000_000; 2], &[7, 9]);
+        assert_eq!(g.open_seconds[0].records, 2, "folded, then counted");
+        g.settle();
+        assert_eq!((g.latency.len(), g.latency_per_second[&1].len()), (5, 5));
+        assert_eq!((g.latency.max(), g.latency_sum_ns), (9, 37));
     }
 
     #[test]
