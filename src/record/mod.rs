@@ -71,8 +71,9 @@ pub struct Checkpoint {
 pub struct OwnerLoad {
     pub group: u16,
     pub owner: u32,
-    /// In the order of the group's metrics rows.
-    pub partitions: Vec<u32>,
+    /// In the order of the group's metrics rows; shared with the checkpoint before when the
+    /// same (see `sampling::checkpoint_owners`).
+    pub partitions: std::sync::Arc<[u32]>,
     pub backlog: u64,
     pub log_end: u64,
 }
