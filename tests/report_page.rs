@@ -188,6 +188,7 @@ fn latency_per_second_is_charted_and_on_the_page_when_recorded() {
     for (s, ms) in [(1u64, 4u64), (1, 6), (2, 40), (2, 90)] {
         w.rec.groups[0].record_latency_at(kafkasim::sim::SimTime::from_millis(s * 1000 + 10), ms * 1_000_000);
     }
+    w.rec.groups[0].settle();
     let dir = temp_dir("page-latency");
     kafkasim::report::write_outputs(&w.run_record(), &dir).unwrap();
     let svg = std::fs::read_to_string(dir.join("latency-over-time.svg")).unwrap();

@@ -202,8 +202,10 @@ pub struct GroupStats {
     pub latency_sum_ns: u128,
     pub latency_max_ns: u64,
     /// Latency per second of virtual time (by when each record finished processing), for the
-    /// latency-over-time chart; filled by `record_latency_at`.
-    pub latency_per_second: std::collections::BTreeMap<u64, Histogram<u64>>,
+    /// latency-over-time chart: (p50, p99) in ns, filled by [`settle`](Self::settle). Only these
+    /// are read, so a second's histogram is made, read and dropped there: 300 groups of 10
+    /// seconds would otherwise keep 3,000 histograms of 2 figures to the end, 28 kB each.
+    pub latency_per_second: std::collections::BTreeMap<u64, (u64, u64)>,
     /// Seconds per entry of `latency_per_second` (keys are each bucket's first second): 1, or more
     /// for long runs, so that a run keeps at most about 600 of them whatever its length.
     pub latency_bucket_s: u64,
@@ -299,17 +301,11 @@ impl GroupStats {
     }
 
     /// Records one record's end-to-end latency and the instant it finished processing, so the
-    /// latency can also be shown second by second.
+    /// latency can also be shown second by second (after [`settle`](Self::settle)).
     pub fn record_latency_at(&mut self, finished: SimTime, ns: u64) {
         self.record_latency(ns);
         let second = finished.as_nanos() / 1_000_000_000 / self.latency_bucket_s * self.latency_bucket_s;
-        let h = self
-            .latency_per_second
-            .entry(second)
-            .or_insert_with(|| Histogram::new(2).expect("2 significant figures is valid"));
-        if h.record(ns.max(1)).is_err() {
-            h.saturating_record(ns.max(1));
-        }
+        self.unsettled_per_second.entry(second).or_default().add(ns);
     }
 
     /// A batch's latencies with the instants (ns) its records finished, in order: one look-up
@@ -369,28 +365,25 @@ impl GroupStats {
         open.records = 0;
     }
 
-    /// Moves what `record_latencies` counted into the histograms (the run is over).
+    /// Moves what `record_latencies` counted into the histograms, and each second's into its
+    /// quantiles (the run is over; a second settled again is replaced).
     pub fn settle(&mut self) {
         for k in 0..self.open_seconds.len() {
             self.fold_second(k);
         }
         self.open_seconds = Vec::new();
         self.unsettled.drain_into(&mut self.latency);
+        let mut h = Histogram::new(2).expect("2 significant figures is valid");
         for (second, mut counts) in std::mem::take(&mut self.unsettled_per_second) {
-            let h = self
-                .latency_per_second
-                .entry(second)
-                .or_insert_with(|| Histogram::new(2).expect("2 significant figures is valid"));
-            counts.drain_into(h);
+            h.reset();
+            counts.drain_into(&mut h);
+            self.latency_per_second.insert(second, (h.value_at_quantile(0.50), h.value_at_quantile(0.99)));
         }
     }
 
     /// (second, p50 ns, p99 ns) for every second in which records finished processing.
     pub fn latency_quantiles_per_second(&self) -> Vec<(u64, u64, u64)> {
-        self.latency_per_second
-            .iter()
-            .map(|(s, h)| (*s, h.value_at_quantile(0.50), h.value_at_quantile(0.99)))
-            .collect()
+        self.latency_per_second.iter().map(|(s, &(p50, p99))| (*s, p50, p99)).collect()
     }
 }
 
@@ -662,7 +655,8 @@ mod tests {
         g.record_latencies(&[1_600_000_000; 2], &[7, 9]);
         assert_eq!(g.open_seconds[0].records, 2, "folded, then counted");
         g.settle();
-        assert_eq!((g.latency.len(), g.latency_per_second[&1].len()), (5, 5));
+        assert_eq!(g.latency.len(), 5);
+        assert_eq!(g.latency_per_second[&1], (7, 9));
         assert_eq!((g.latency.max(), g.latency_sum_ns), (9, 37));
     }
 
@@ -672,6 +666,7 @@ mod tests {
         for (finished_ms, latency_ms) in [(100, 5), (900, 7), (1_500, 100), (1_600, 200), (400, 9)] {
             g.record_latency_at(SimTime::from_millis(finished_ms), latency_ms * 1_000_000);
         }
+        g.settle();
         let q = g.latency_quantiles_per_second();
         assert_eq!(q.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1]);
         // Second 0 held 5, 7 and 9 ms; second 1 held 100 and 200 ms (2 significant figures).
