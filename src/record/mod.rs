@@ -224,7 +224,7 @@ pub struct GroupStats {
     /// `latency` and `latency_per_second`.
     unsettled: buckets::Counts3,
     unsettled_per_second: std::collections::BTreeMap<u64, buckets::Counts2>,
-    /// Per second of finishing still open (a few, most recent last), the latencies counted at 3
+    /// Per second of finishing still open (at most `OPEN_SECONDS`), the latencies counted at 3
     /// significant figures: one count per record, folded into `unsettled` and
     /// `unsettled_per_second` once a later second needs the room (or at `settle`).
     open_seconds: Vec<OpenSecond>,
