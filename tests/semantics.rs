@@ -26,13 +26,13 @@ groups:
 "#;
     let w = run_yaml(yaml);
     let st = &w.rec.groups[0];
-    let n = st.latency.len() as f64;
+    let n = st.latency.records as f64;
     assert!(n > 190_000.0, "{n}");
     let mean_ms = st.latency_sum_ns as f64 / n / 1e6;
     // lambda = 0.5/ms, mu = 1/ms: W = 1 / (1 - 0.5) = 2 ms. Timestamps have 1 us resolution.
     assert!((mean_ms - 2.0).abs() < 0.08, "mean sojourn {mean_ms} ms, theory 2 ms");
     // The sojourn time of M/M/1 is exponential with rate mu - lambda: median = ln 2 * 2 ms.
-    let p50 = st.latency.value_at_quantile(0.5) as f64 / 1e6;
+    let p50 = st.latency.p50_ns as f64 / 1e6;
     assert!((p50 - 2.0 * std::f64::consts::LN_2).abs() < 0.06, "median {p50}");
 }
 

@@ -131,14 +131,19 @@ impl<const SUB_MAG: u32, C: Count> BucketCounts<SUB_MAG, C> {
         self.lo = usize::MAX;
     }
 
-    /// Moves the counts into `h` (made with the matching number of significant figures).
-    pub fn drain_into(&mut self, h: &mut Histogram<u64>) {
+    /// Adds the counts to `h` (made with the matching number of significant figures).
+    pub fn copy_into(&self, h: &mut Histogram<u64>) {
         for (j, c) in self.counts.iter().enumerate().filter(|(_, c)| **c != C::default()) {
             let (v, c) = (Self::value_for(self.base + j), (*c).into());
             if h.record_n(v, c).is_err() {
                 h.saturating_record_n(v, c);
             }
         }
+    }
+
+    /// Moves the counts into `h` (made with the matching number of significant figures).
+    pub fn drain_into(&mut self, h: &mut Histogram<u64>) {
+        self.copy_into(h);
         self.counts = Vec::new();
         self.lo = usize::MAX;
     }

@@ -181,6 +181,21 @@ pub struct ShareStats {
     pub assignments: u64,
 }
 
+/// A group's end-to-end latency over the run, as summary.json and the console give it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LatencySummary {
+    /// Records whose latency was counted.
+    pub records: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+}
+
+impl LatencySummary {
+    fn of(h: &Histogram<u64>) -> Self {
+        LatencySummary { records: h.len(), p50_ns: h.value_at_quantile(0.50), p99_ns: h.value_at_quantile(0.99) }
+    }
+}
+
 /// Delivery counters and latency of one group.
 pub struct GroupStats {
     pub records_delivered: u64,
@@ -198,7 +213,8 @@ pub struct GroupStats {
     pub buffer_peak_bytes: u64,
     pub buffer_discarded: u64,
     pub out_of_memory: u64,
-    pub latency: Histogram<u64>,
+    /// The whole run's latency, made at [`settle`](Self::settle) from `counted`.
+    pub latency: LatencySummary,
     pub latency_sum_ns: u128,
     pub latency_max_ns: u64,
     /// Latency per second of virtual time (by when each record finished processing), for the
@@ -220,12 +236,13 @@ pub struct GroupStats {
     pub duplicates_span: Option<(SimTime, SimTime)>,
     /// When a full push buffer first dropped records.
     pub first_drop: Option<SimTime>,
-    /// What `record_latencies` counted and [`settle`](Self::settle) has not yet moved into
-    /// `latency` and `latency_per_second`.
-    unsettled: buckets::Counts3,
+    /// Every latency counted (the open seconds' once folded), at 3 significant figures: what
+    /// `latency` is read from. Kept rather than moved into a histogram, which holds every
+    /// bucket from 0 (about 200 kB a group) where these hold only the magnitudes counted into.
+    counted: buckets::Counts3,
     unsettled_per_second: std::collections::BTreeMap<u64, buckets::Counts2>,
     /// Per second of finishing still open (at most `OPEN_SECONDS`), the latencies counted at 3
-    /// significant figures: one count per record, folded into `unsettled` and
+    /// significant figures: one count per record, folded into `counted` and
     /// `unsettled_per_second` once a later second needs the room (or at `settle`).
     open_seconds: Vec<OpenSecond>,
 }
@@ -259,7 +276,7 @@ impl Default for GroupStats {
             buffer_peak_bytes: 0,
             buffer_discarded: 0,
             out_of_memory: 0,
-            latency: Histogram::new(3).expect("3 significant figures is valid"),
+            latency: LatencySummary::default(),
             latency_sum_ns: 0,
             latency_max_ns: 0,
             latency_per_second: std::collections::BTreeMap::new(),
@@ -269,7 +286,7 @@ impl Default for GroupStats {
             share: ShareStats::default(),
             duplicates_span: None,
             first_drop: None,
-            unsettled: Default::default(),
+            counted: Default::default(),
             unsettled_per_second: std::collections::BTreeMap::new(),
             open_seconds: Vec::new(),
         }
@@ -289,13 +306,10 @@ impl GroupStats {
         span.1 = span.1.max(last);
     }
 
-    /// Records one record's end-to-end latency.
+    /// Records one record's end-to-end latency (in the summary after [`settle`](Self::settle)).
     #[inline]
     pub fn record_latency(&mut self, ns: u64) {
-        // record() grows the auto-resizing histogram; saturating_record would clamp instead.
-        if self.latency.record(ns.max(1)).is_err() {
-            self.latency.saturating_record(ns.max(1));
-        }
+        self.counted.add(ns);
         self.latency_sum_ns += u128::from(ns);
         self.latency_max_ns = self.latency_max_ns.max(ns);
     }
@@ -358,21 +372,24 @@ impl GroupStats {
         &mut open.counts
     }
 
-    /// Moves open second `k`'s counts into `unsettled` and `unsettled_per_second`.
+    /// Moves open second `k`'s counts into `counted` and `unsettled_per_second`.
     fn fold_second(&mut self, k: usize) {
         let open = &mut self.open_seconds[k];
-        open.counts.fold_into(&mut self.unsettled, self.unsettled_per_second.entry(open.second).or_default());
+        open.counts.fold_into(&mut self.counted, self.unsettled_per_second.entry(open.second).or_default());
         open.records = 0;
     }
 
-    /// Moves what `record_latencies` counted into the histograms, and each second's into its
-    /// quantiles (the run is over; a second settled again is replaced).
+    /// The run is over: the whole run's latency summary from every latency counted, and each
+    /// second's quantiles from its counts (a second settled again is replaced).
     pub fn settle(&mut self) {
         for k in 0..self.open_seconds.len() {
             self.fold_second(k);
         }
         self.open_seconds = Vec::new();
-        self.unsettled.drain_into(&mut self.latency);
+        let mut whole = Histogram::new(3).expect("3 significant figures is valid");
+        self.counted.copy_into(&mut whole);
+        self.latency = LatencySummary::of(&whole);
+        drop(whole); // before the per-second ones: one histogram at a time
         let mut h = Histogram::new(2).expect("2 significant figures is valid");
         for (second, mut counts) in std::mem::take(&mut self.unsettled_per_second) {
             h.reset();
@@ -655,9 +672,9 @@ mod tests {
         g.record_latencies(&[1_600_000_000; 2], &[7, 9]);
         assert_eq!(g.open_seconds[0].records, 2, "folded, then counted");
         g.settle();
-        assert_eq!(g.latency.len(), 5);
+        assert_eq!(g.latency, LatencySummary { records: 5, p50_ns: 7, p99_ns: 9 });
         assert_eq!(g.latency_per_second[&1], (7, 9));
-        assert_eq!((g.latency.max(), g.latency_sum_ns), (9, 37));
+        assert_eq!((g.latency_max_ns, g.latency_sum_ns), (9, 37));
     }
 
     #[test]
@@ -673,6 +690,12 @@ mod tests {
         assert!((6_900_000..=7_100_000).contains(&q[0].1), "{q:?}");
         assert!((99_000_000..=101_000_000).contains(&q[1].1), "{q:?}");
         assert!((199_000_000..=202_000_000).contains(&q[1].2), "{q:?}");
-        assert_eq!(g.latency.len(), 5, "the whole-run histogram gets every record too");
+        assert_eq!(g.latency.records, 5, "the whole-run summary counts every record too");
+        let mut direct = Histogram::<u64>::new(3).unwrap();
+        for ms in [5, 7, 100, 200, 9] {
+            direct.record(ms * 1_000_000).unwrap();
+        }
+        assert_eq!(g.latency, LatencySummary::of(&direct));
+        assert_eq!(g.latency.p50_ns / 1_000_000, 9, "the median, 9 ms");
     }
 }

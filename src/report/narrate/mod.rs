@@ -541,7 +541,7 @@ fn ending(w: &Run, out: &mut Vec<String>) {
 /// `duplicates_by_cause` names them, and replays when there are any) and the median latency.
 fn processed(w: &Run, gi: usize) -> String {
     let (st, ledger) = (&w.rec.groups[gi], &w.rec.ledgers[gi]);
-    let p50 = if st.latency.is_empty() { "-".to_string() } else { ms(st.latency.value_at_quantile(0.5)).to_string() };
+    let p50 = if st.latency.records == 0 { "-".to_string() } else { ms(st.latency.p50_ns).to_string() };
     let mut text =
         format!("{} processed {} records ({} duplicates", w.plan.groups[gi].id, st.records_processed, st.duplicates);
     let causes: Vec<String> =
