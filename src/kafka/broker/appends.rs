@@ -90,7 +90,12 @@ impl Broker {
                 if part.share_fed {
                     part.batch_starts.push_back(part.log.log_end_offset());
                 }
-                part.log.append(times, self.record_size[d.producer as usize]);
+                let record_size = self.record_size[d.producer as usize];
+                if let [one] = times {
+                    part.log.append_one(*one, record_size);
+                } else {
+                    part.log.append(times, record_size);
+                }
                 self.log_ends[d.partition as usize] = part.log.log_end_offset();
                 self.journal.push(d.partition);
             }
