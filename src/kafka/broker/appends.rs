@@ -57,10 +57,12 @@ impl Broker {
                 }
             }
             let part = &mut self.partitions[d.partition as usize];
-            let times = if d.len == 1 {
-                std::slice::from_ref(&d.first)
+            let sent: [u64; 1];
+            let times = if d.carries_times() {
+                &feed.due_us[d.first as usize..d.first as usize + d.len as usize]
             } else {
-                &feed.due_us[d.first as usize..(d.first + u64::from(d.len)) as usize]
+                sent = [feed.sent_us(&d)];
+                &sent[..]
             };
             if let Some(trace) = &mut self.append_trace {
                 trace.push(AppendTrace {
@@ -90,7 +92,12 @@ impl Broker {
                 if part.share_fed {
                     part.batch_starts.push_back(part.log.log_end_offset());
                 }
-                part.log.append(times, self.record_size[d.producer as usize]);
+                let record_size = self.record_size[d.producer as usize];
+                if let [one] = times {
+                    part.log.append_one(*one, record_size);
+                } else {
+                    part.log.append(times, record_size);
+                }
                 self.log_ends[d.partition as usize] = part.log.log_end_offset();
                 self.journal.push(d.partition);
             }

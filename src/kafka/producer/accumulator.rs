@@ -344,14 +344,20 @@ impl Producer {
     pub fn produce_singles(&mut self, to: SimTime, mut sink: impl FnMut(u64, u32)) {
         debug_assert!(self.sends_singles());
         let to = to.as_nanos();
-        while self.next_arrival < to {
-            let a = self.next_arrival;
+        // The next arrival and the count in locals, written back once: as fields, each record
+        // stored and reloaded them around the calls that draw blocks ahead.
+        let (mut next, mut n) = (self.next_arrival, 0);
+        while next < to {
+            let a = next;
             sink(a, self.send_single(a));
-            self.next_arrival = self.draw_after(a, false);
+            n += 1;
+            next = self.draw_after(a, false);
         }
+        self.next_arrival = next;
+        self.records_produced += n;
     }
 
-    /// The partition of a record sent at `a` in a batch of its own.
+    /// The partition of a record sent at `a` in a batch of its own (the caller counts it).
     #[inline(always)]
     fn send_single(&mut self, a: u64) -> u32 {
         let (p, keyed) = self.partition_for(a);
@@ -362,7 +368,8 @@ impl Producer {
         p
     }
 
-    /// The partition of the record produced at `a`, and whether it has a key.
+    /// The partition of the record produced at `a`, and whether it has a key (the caller counts
+    /// the record in `records_produced`).
     #[inline(always)]
     fn partition_for(&mut self, a: u64) -> (u32, bool) {
         if self.partition_changes.first().is_some_and(|c| c.0 <= a) {
@@ -373,7 +380,6 @@ impl Producer {
             Some((_, p)) => p,
             None => self.null_key.partition(self.partitions),
         };
-        self.records_produced += 1;
         (p, key.is_some())
     }
 
@@ -393,6 +399,7 @@ impl Producer {
     }
 
     fn add_record(&mut self, a: u64, out: &mut Closed) {
+        self.records_produced += 1;
         if self.sends_singles() {
             let p = self.send_single(a);
             let start = out.created_us.len() as u32;

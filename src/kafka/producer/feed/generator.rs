@@ -1,7 +1,7 @@
 //! The generator: the producers' ticks, in the order the world handles them, and their batches.
 
 use super::merge::{Heads, MERGE_BURST, Pending};
-use super::{CHUNK_INLINE, Chunk, ChunkSize, Due, TickOut};
+use super::{CHUNK_INLINE, Chunk, ChunkSize, Due, SENT_AS_CREATED, TickOut};
 use crate::kafka::producer::accumulator::{Closed, Producer};
 use crate::sim::{SimDuration, SimTime};
 
@@ -177,8 +177,9 @@ impl Generator {
             let arrives = b.send_time + SimDuration(self.delay);
             let partition = first_partition + b.partition;
             let times = ready.created_us(b);
-            let first = if b.len == 1 {
-                times[0]
+            // (Where its times start in the chunk is known once the merge hands it over.)
+            let first = if times == [b.send_time.as_nanos() / 1_000] {
+                SENT_AS_CREATED
             } else {
                 self.pending_us[p].extend(times);
                 0
@@ -200,8 +201,8 @@ impl Generator {
         self.producers[p].produce_singles(window_end, |send, partition| {
             tie |= send == last;
             last = send;
-            let (at, first, partition) = (SimTime(send + delay), send / 1_000, partition_base + partition);
-            queue.items.push(Due { at, order, partition, len: 1, producer, first });
+            let (at, partition) = (SimTime(send + delay), partition_base + partition);
+            queue.items.push(Due { at, order, partition, len: 1, producer, first: SENT_AS_CREATED });
             order += 1;
         });
         let fresh = &mut queue.items[start..];

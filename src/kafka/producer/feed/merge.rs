@@ -44,8 +44,8 @@ impl Generator {
                 None => self.sentinel(p),
             };
             self.heads.replace_first(next);
-            if d.len > 1 {
-                d.first = chunk.created_us.len() as u64;
+            if d.carries_times() {
+                d.first = chunk.created_us.len() as u32;
                 self.pending_us[p].move_into(d.len as usize, &mut chunk.created_us);
             }
             chunk.due.push(d);
@@ -57,7 +57,8 @@ impl Generator {
     /// A loser-tree replay is a chain of dependent loads and compares (about 30 cycles a
     /// batch); these steps do not wait on each other. Both give the batches sorted by
     /// (arrival, order), so the order is the same. False (nothing done): the burst is small, or
-    /// has a batch of several records (whose create times the merge moves along with it).
+    /// has a batch that carries its create times (several records, or one that lingered: the
+    /// merge moves its times along with it).
     fn emit_sorted(&mut self, bound: u128, chunk: &mut Chunk) -> bool {
         let Some((n, lo, hi)) = self.burst_below(bound) else { return false };
         if n < SORT_BURST {
@@ -82,9 +83,10 @@ impl Generator {
     }
 
     /// The burst [`emit_sorted`](Self::emit_sorted) would hand over: per producer, how many of
-    /// the one-record batches at the front of its queue are below `bound` (into `burst`), and
-    /// how many in all, with the earliest and the latest arrival (ns) among them. None: a batch
-    /// of several records is below `bound` (the burst is the merge's).
+    /// the batches [`SENT_AS_CREATED`](super::SENT_AS_CREATED) at the front of its queue are
+    /// below `bound` (into `burst`), and how many in all, with the earliest and the latest
+    /// arrival (ns) among them. None: a batch that carries its create times is below `bound`
+    /// (the burst is the merge's).
     fn burst_below(&mut self, bound: u128) -> Option<(usize, u64, u64)> {
         let (mut n, mut lo, mut hi) = (0, u64::MAX, 0);
         self.burst.clear();
@@ -95,9 +97,9 @@ impl Generator {
             let c = if singles {
                 items.partition_point(|d| self.merge_key(d) < bound)
             } else {
-                items.iter().position(|d| d.len != 1 || self.merge_key(d) >= bound).unwrap_or(items.len())
+                items.iter().position(|d| d.carries_times() || self.merge_key(d) >= bound).unwrap_or(items.len())
             };
-            if items.get(c).is_some_and(|d| d.len != 1 && self.merge_key(d) < bound) {
+            if items.get(c).is_some_and(|d| d.carries_times() && self.merge_key(d) < bound) {
                 return None;
             }
             if c > 0 {
@@ -183,8 +185,16 @@ pub(super) const MERGE_BURST: usize = 512;
 /// Bursts of at least this many one-record batches are sorted rather than merged.
 const SORT_BURST: usize = 32;
 
-/// A queue that is read from the front and, in a steady run, read to its end after every tick:
-/// a vector emptied whenever it is (and compacted now and then if it never is).
+/// Items read from the front of a pending queue before what is left moves back to its start.
+/// A merge leaves about a tick window of batches in every queue (a producer ticks ahead of the
+/// sentinels), so a queue is seldom read to its end: from 4,096 on, every producer's queue
+/// walked through 128 kB or more of fresh memory between compactions (over a megabyte for
+/// per-record.yaml's ten), so each batch written missed the cache. From 256 on, a compaction
+/// moves the few dozen batches left and the queues stay in the cache.
+const COMPACT_FROM: usize = 256;
+
+/// A queue that is read from the front: a vector emptied whenever it is read to its end, and
+/// compacted once [`COMPACT_FROM`] items ahead of its front are read.
 pub(super) struct Pending<T> {
     pub(super) items: Vec<T>,
     head: usize,
@@ -239,7 +249,7 @@ impl<T: Copy> Pending<T> {
 
     #[inline]
     pub(super) fn compact(&mut self) {
-        if self.head > 4096 && 2 * self.head > self.items.len() {
+        if self.head > COMPACT_FROM && 2 * self.head > self.items.len() {
             self.items.drain(..self.head);
             self.head = 0;
         }

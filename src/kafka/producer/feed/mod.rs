@@ -62,8 +62,12 @@ pub struct TickOut {
 }
 
 /// A batch in the order batches reach the broker. `order` counts batches in the order their ticks
-/// closed them, which is the order the world reserves their places in. `first` is its create
-/// time (µs) when it holds one record, else where its create times start in `Chunk::created_us`.
+/// closed them, which is the order the world reserves their places in. `first` is where its
+/// create times start in `Chunk::created_us`, or [`SENT_AS_CREATED`].
+///
+/// 32 bytes: each record of a linger.ms = 0 producer is one of these, written into its
+/// producer's queue, sorted, handed over and read by the world, so its size is most of what the
+/// per-record path moves (it was 40 bytes with the create time in it).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Due {
     pub at: SimTime,
@@ -71,7 +75,20 @@ pub struct Due {
     pub partition: u32,
     pub len: u32,
     pub producer: u32,
-    pub first: u64,
+    pub first: u32,
+}
+
+/// `Due::first` of a batch of one record sent the instant it was created (every record of a
+/// linger.ms = 0 producer): its create time is its send time, which is `at` less the network
+/// delay, so it travels in no buffer.
+pub const SENT_AS_CREATED: u32 = u32::MAX;
+
+impl Due {
+    /// Whether its create times are in the chunk's `created_us` (else see [`SENT_AS_CREATED`]).
+    #[inline]
+    pub fn carries_times(&self) -> bool {
+        self.first != SENT_AS_CREATED
+    }
 }
 
 /// What the generator hands over at once: some ticks, and the batches that are due by then.
@@ -98,7 +115,7 @@ impl Chunk {
 /// other; 16,384 one-record batches made per-record.yaml 3 to 10% faster than 2,048), yet a few
 /// MB at most in flight when batches are large (large.yaml, about 50 records a batch, ran slower
 /// with 8,192); in the world's own thread, little enough to stay in the cache until appended
-/// (512 one-record batches, 20 kB: room for a whole merge burst, which 128 were not).
+/// (512 one-record batches, 16 kB: room for a whole merge burst, which 128 were not).
 const CHUNK_THREAD: ChunkSize = ChunkSize { batches: 16_384, bytes: 1 << 20 };
 const CHUNK_INLINE: ChunkSize = ChunkSize { batches: 512, bytes: 64 << 10 };
 
@@ -247,6 +264,12 @@ impl Feed {
         let &(first, seq, _, batches) = self.bases.get(i.checked_sub(1)?)?;
         debug_assert!(order < first + batches, "the batch's tick is still known");
         Some(seq + (order - first))
+    }
+
+    /// The create time (µs) of a batch of one record that was [`SENT_AS_CREATED`].
+    #[inline]
+    pub(crate) fn sent_us(&self, d: &Due) -> u64 {
+        (d.at.as_nanos() - self.delay) / 1_000
     }
 
     /// Refills `due` when it is used up; false when no batch is left at all.
