@@ -163,10 +163,11 @@ fn hostile_inputs_are_refused_with_the_bound() {
             .replace("at: 5s", "at: 1s"),
         &["log_retention_check_interval_ms", "--max-events"],
     );
-    let many_groups: String = (0..300).map(|i| format!("  - {{id: g{i}, topics: [t], consumers: 1}}\n")).collect();
+    // 300 such groups run in under 2 GB (benches/groups-300x10k.yaml); 1,000 need about 8.7 GB.
+    let many_groups: String = (0..1000).map(|i| format!("  - {{id: g{i}, topics: [t], consumers: 1}}\n")).collect();
     check(
         &format!("name: big\nduration: 10s\ntopics: [{{name: t, partitions: 10000}}]\ngroups:\n{many_groups}"),
-        &["group state: 300 groups x 10000 partitions", "use fewer groups", "--max-memory"],
+        &["group state: 1000 groups x 10000 partitions", "use fewer groups", "--max-memory"],
     );
     check(
         &format!("{GOOD}  - {{at: 6s, add_partitions: {{topic: t, count: 100000}}}}\n"),
@@ -446,14 +447,16 @@ fn wide_world(n: usize, read: &str) -> String {
     yaml
 }
 
-/// 300 groups on a 10,000-partition topic need about 6 GB, mostly state per group and partition;
-/// the estimate once counted 96 bytes for it, let the run start, and the process died in an
-/// allocation (exit 134). Now every command refuses it with the estimate before building it.
+/// 300 groups on a 10,000-partition topic once needed about 6 GB with the report, mostly state
+/// per group and partition; the estimate once counted 96 bytes for it, let the run start, and
+/// the process died in an allocation (exit 134). 300 groups now run in under 2 GB; 1,000 groups
+/// (10 million group-partitions, about 8.7 GB) are refused by every command with the estimate
+/// before anything is built.
 #[test]
 fn a_world_too_big_for_memory_is_refused_with_the_estimate() {
     let dir = temp_dir("bad-wide-world");
     let file = dir.join("wide.yaml");
-    std::fs::write(&file, wide_world(300, "t")).unwrap();
+    std::fs::write(&file, wide_world(1000, "t")).unwrap();
     let out = dir.join("out");
     for cmd in [
         &["validate"][..],
@@ -464,9 +467,13 @@ fn a_world_too_big_for_memory_is_refused_with_the_estimate() {
         let o = kafkasim().args(cmd).arg(&file).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
-        assert!(err.contains("group state: 300 groups x 10000 partitions"), "{cmd:?}: {err}");
         // compare holds two worlds, with their metrics rows.
-        let size = if cmd[0] == "compare" { "needs about 19.6 GB" } else { "needs about 5.9 GB" };
+        let (what, size) = if cmd[0] == "compare" {
+            ("metric rows: 9999000 partitions (summed over 1000 groups)", "needs about 43.7 GB")
+        } else {
+            ("group state: 1000 groups x 10000 partitions", "needs about 8.7 GB")
+        };
+        assert!(err.contains(what), "{cmd:?}: {err}");
         assert!(err.contains(size), "{cmd:?}: {err}");
         assert!(err.contains("--max-memory"), "{err}");
     }

@@ -35,6 +35,14 @@ impl<H: Copy + PartialEq> PartitionRuns<H> {
         })
     }
 
+    /// Every run: its head and its partitions, in the order pushed.
+    pub fn runs(&self) -> impl DoubleEndedIterator<Item = (H, &[u32])> + '_ {
+        self.heads.iter().enumerate().map(move |(i, &(h, start))| {
+            let end = self.heads.get(i + 1).map_or(self.partitions.len(), |&(_, e)| e as usize);
+            (h, &self.partitions[start as usize..end])
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.partitions.len()
     }
@@ -71,6 +79,12 @@ impl<F: PartitionFact> Facts<F> {
         self.0.iter().map(|(head, partition)| F::join(head, partition))
     }
 
+    /// The facts in runs: each head with the partitions that share it, in the order pushed (a
+    /// reader can skip a whole run by its head).
+    pub fn runs(&self) -> impl DoubleEndedIterator<Item = (F::Head, &[u32])> + '_ {
+        self.0.runs()
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -95,6 +109,8 @@ mod tests {
             }
             prop_assert_eq!(runs.iter().collect::<Vec<_>>(), facts.clone());
             prop_assert_eq!(runs.len(), facts.len());
+            let joined: Vec<(u8, u32)> = runs.runs().flat_map(|(h, ps)| ps.iter().map(move |&p| (h, p))).collect();
+            prop_assert_eq!(joined, facts.clone());
         }
     }
 }

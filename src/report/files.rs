@@ -232,7 +232,8 @@ fn opt(v: Option<u64>) -> String {
 }
 
 pub fn write_events(w: &Run, mut out: impl Write) -> anyhow::Result<()> {
-    for e in super::events::logged(w.plan, &w.rec.events) {
+    // One event at a time: all of them at once would name every partition of every assignment.
+    for e in super::events::each_logged(w.plan, &w.rec.events) {
         let mut obj = serde_json::Map::new();
         obj.insert("time_ms".into(), time_ms_json(e.time));
         obj.insert("type".into(), serde_json::Value::String(e.kind.to_string()));

@@ -14,6 +14,7 @@ pub mod narrate;
 pub mod num;
 pub mod page;
 pub mod page_cluster;
+pub mod page_cut;
 pub mod page_top;
 pub mod run_charts;
 pub mod summary;
@@ -21,7 +22,7 @@ pub mod summary;
 use crate::record::run::Run;
 use anyhow::Context;
 use std::fs;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes every output into `dir` (created if missing) from a finished world that kept its
@@ -54,10 +55,14 @@ pub fn write_outputs_streamed(
         Ok(BufWriter::new(fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?))
     };
     let summary_value = summary::summary(w);
-    let mut summary = serde_json::to_string_pretty(&summary_value)?;
-    summary.push('\n');
-    fs::write(dir.join("summary.json"), summary)
-        .with_context(|| format!("writing {}", dir.join("summary.json").display()))?;
+    // Written as it is serialized: as one string, a huge world's summary is 120 MB more.
+    let write_summary = || -> anyhow::Result<()> {
+        let mut out = create("summary.json")?;
+        serde_json::to_writer_pretty(&mut out, &summary_value)?;
+        out.write_all(b"\n")?;
+        Ok(out.flush()?)
+    };
+    write_summary().with_context(|| format!("writing {}", dir.join("summary.json").display()))?;
     let metrics = dir.join(files::metrics_file_name(w.plan));
     match streamed {
         Some(sink) => sink.finish().with_context(|| format!("writing {}", metrics.display()))?,

@@ -23,8 +23,10 @@ pub struct RunView<'a> {
     /// "reference", or "pull" / "push" inside a compare.
     pub heading: String,
     pub summary: &'a Value,
-    /// events.jsonl's objects, in order.
+    /// events.jsonl's first objects (at most [`MAX_EVENTS`]), in order.
     pub events: Vec<Value>,
+    /// How many events events.jsonl has.
+    pub event_count: usize,
     pub charts: Vec<Chart>,
     /// The control-plane story (`kafkasim run --narrate`), one line each.
     pub story: Vec<String>,
@@ -81,7 +83,12 @@ pub(super) fn inline_svg(svg: &str) -> String {
     format!("<svg{attrs} role=\"img\" preserveAspectRatio=\"xMidYMin meet\"{body}")
 }
 
+/// A value as one table cell's text; a long one cut (see `page_cut`).
 fn scalar(v: &Value) -> String {
+    super::page_cut::cut_text(whole_scalar(v), "summary.json")
+}
+
+fn whole_scalar(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
         Value::String(s) => s.clone(),
@@ -89,7 +96,7 @@ fn scalar(v: &Value) -> String {
             if a.is_empty() {
                 "none".into()
             } else {
-                a.iter().map(scalar).collect::<Vec<_>>().join(", ")
+                a.iter().map(whole_scalar).collect::<Vec<_>>().join(", ")
             }
         }
         Value::Object(o) if o.is_empty() => "none".into(),
@@ -360,28 +367,27 @@ window.addEventListener('error', function (e) {
 "#;
 
 /// JSON for a `<script type="application/json">` block: "</" can never end the script early.
-fn script_json(v: &Value) -> String {
+fn script_json(v: &(impl serde::Serialize + ?Sized)) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into()).replace("</", "<\\/")
 }
 
-fn events_block(out: &mut String, id: &str, events: &[Value]) {
-    let shown = &events[..events.len().min(MAX_EVENTS)];
+/// The event table of `shown`, the first of `count` events.
+fn events_block(out: &mut String, id: &str, shown: &[Value], count: usize) {
     let _ = write!(out, "<div class=\"events\" id=\"{id}\"><p class=\"filters\">");
     for (name, label) in [("group", "group"), ("consumer", "consumer"), ("type", "event type")] {
         let _ = write!(out, "<label>{label}<select name=\"{name}\"><option value=\"\">all</option></select></label>");
     }
     out.push_str("<span class=\"count muted\"></span></p>");
-    if shown.len() < events.len() {
+    if shown.len() < count {
         let _ = write!(
             out,
             "<p class=\"muted\">The first {} of {} events; all are in events.jsonl.</p>",
             shown.len(),
-            events.len()
+            count
         );
     }
     out.push_str("<table><thead><tr><th>time (mm:ss)</th><th>event</th><th>group</th><th>consumer</th><th>details</th></tr></thead><tbody></tbody></table>");
-    let _ =
-        write!(out, "<script type=\"application/json\">{}</script></div>", script_json(&Value::Array(shown.to_vec())));
+    let _ = write!(out, "<script type=\"application/json\">{}</script></div>", script_json(shown));
 }
 
 fn charts_block<'a>(out: &mut String, charts: impl IntoIterator<Item = &'a Chart>) {
@@ -409,13 +415,26 @@ fn story_block(out: &mut String, story: &[String]) {
 }
 
 fn page(title: &str, body: &str) -> String {
+    let mut out = page_start(title);
+    out.push_str(body);
+    page_end(&mut out);
+    out
+}
+
+/// A page up to its body; the body is written after it, then [`page_end`] (a huge world's page
+/// is never copied into a second string).
+fn page_start(title: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}{}</style></head>\n<body>\n{body}\n<script>{SCRIPT}</script>\n</body></html>\n",
+         <title>{}</title><style>{STYLE}{}</style></head>\n<body>\n",
         esc(title),
         super::page_top::STYLE
     )
+}
+
+fn page_end(out: &mut String) {
+    let _ = write!(out, "\n<script>{SCRIPT}</script>\n</body></html>\n");
 }
 
 fn head(out: &mut String, title: &str, summary: &Value, description: &str, nav: &[(&str, &str)]) {
@@ -450,7 +469,7 @@ fn scenario_block(out: &mut String, scenario: &str, overridden_seed: Option<u64>
 
 /// The page of one run.
 pub fn run_page(view: &RunView, description: &str, scenario: &str, overridden_seed: Option<u64>) -> String {
-    let mut out = String::new();
+    let mut out = page_start(&format!("kafkasim: {}", view.heading));
     // The cluster's charts have a section of their own, after the others.
     let (cluster, charts): (Vec<&Chart>, Vec<&Chart>) =
         view.charts.iter().partition(|c| CLUSTER_CHARTS.contains(&c.name.as_str()));
@@ -474,11 +493,12 @@ pub fn run_page(view: &RunView, description: &str, scenario: &str, overridden_se
     summary_tables(&mut out, view.summary);
     out.push_str("</div></section><section id=\"events\"><h2>Event timeline</h2>");
     story_block(&mut out, &view.story);
-    events_block(&mut out, "events-run", &view.events);
+    events_block(&mut out, "events-run", &view.events, view.event_count);
     out.push_str("</section>");
     scenario_block(&mut out, scenario, overridden_seed);
     out.push_str("</main>");
-    page(&format!("kafkasim: {}", view.heading), &out)
+    page_end(&mut out);
+    out
 }
 
 /// The page of a compare: its own charts and table, then both runs side by side.
@@ -525,7 +545,7 @@ pub fn compare_page(
     for (i, r) in runs.iter().enumerate() {
         let _ = write!(out, "<div><h3>{}</h3>", esc(&r.heading));
         story_block(&mut out, &r.story);
-        events_block(&mut out, &format!("events-{i}"), &r.events);
+        events_block(&mut out, &format!("events-{i}"), &r.events, r.event_count);
         out.push_str("</div>");
     }
     out.push_str("</div></section>");
@@ -608,9 +628,22 @@ pub fn run_view<'a>(w: &Run, summary: &'a Value, dir: &Path, heading: &str) -> a
     Ok(RunView {
         heading: heading.to_string(),
         summary,
-        events: super::events::logged(w.plan, &w.rec.events).iter().map(event_value).collect(),
+        // Only the events the page shows are named: all of them name every partition of every
+        // assignment (about 170 bytes per group-partition, twice over as JSON values).
+        events: super::events::each_logged(w.plan, &w.rec.events)
+            .take(MAX_EVENTS)
+            .map(|e| {
+                let mut v = event_value(&e);
+                super::page_cut::cut_lists(&mut v);
+                v
+            })
+            .collect(),
+        event_count: w.rec.events.len(),
         charts: read_charts(dir, &[&CHARTS[..], &CLUSTER_CHARTS[..]].concat())?,
-        story: super::narrate::story(w),
+        story: super::narrate::story(w)
+            .into_iter()
+            .map(|line| super::page_cut::cut_text(line, "`kafkasim run --narrate`"))
+            .collect(),
         expectations: super::expectations::evaluate(w.plan, summary),
     })
 }

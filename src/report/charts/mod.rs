@@ -42,12 +42,14 @@ mod line;
 mod log_scale;
 mod ownership;
 mod render;
+mod row_facts;
 mod sweep;
 #[cfg(test)]
 mod tests;
 
 use std::path::Path;
 
+pub use row_facts::{RowFacts, RowSink};
 pub use sweep::{SweepChart, SweepLine, SweepPoint};
 
 /// One line of a line chart; `x` is seconds of virtual time. Points are
@@ -223,6 +225,25 @@ pub fn ownership_chart(
 ) -> anyhow::Result<()> {
     render::ensure_font()?;
     let scene = ownership::scene(title, rows, x_end, markers);
+    render::write_files(&scene, png, svg)
+}
+
+/// As [`ownership_chart`], for rows too many to hold (3 million in a world of 300 groups x
+/// 10,000 partitions): `facts` are what [`RowFacts::add`] gathered of every row, and `each`
+/// gives the same rows in the same order again; only those the chart draws are kept (one per
+/// pixel row when rows are thinner than a pixel). The files are the same as `ownership_chart`'s
+/// of the same rows.
+pub fn ownership_chart_streamed(
+    png: &Path,
+    svg: &Path,
+    title: &str,
+    facts: &RowFacts,
+    each: impl FnOnce(&mut dyn RowSink),
+    x_end: f64,
+    markers: &[Marker],
+) -> anyhow::Result<()> {
+    render::ensure_font()?;
+    let scene = ownership::streamed_scene(title, facts, each, x_end, markers);
     render::write_files(&scene, png, svg)
 }
 

@@ -1,5 +1,6 @@
 //! Partition-ownership (Gantt-like) chart layout.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -8,12 +9,13 @@ use plotters::style::text_anchor::HPos;
 use super::axis::Axis;
 use super::frame::{
     AWAITING_PATTERN, DOWN_PATTERN, LegendEntry, MarkerLayout, Plot, REVOKING_PATTERN, Swatch, draw_legend, draw_title,
-    empty_scene, fitted_x_axis, legend_entry, legend_height, legend_width, max_text_width, patterned_box, title_height,
+    empty_scene, fitted_x_axis, legend_entry, legend_height, legend_width, patterned_box, title_height,
     vertical_stripes,
 };
 use super::render::{
     MUTED_TEXT, Rgb, STRIPE, Scene, TEXT, TICK_SIZE, UNOWNED, WHITE_BG, fit_text, palette, text_width, variant,
 };
+use super::row_facts::{Kept, Look, RowFacts, RowSink};
 use super::{Handover, Marker, OwnershipRow, Span};
 
 const WIDTH: u32 = 1200;
@@ -26,12 +28,60 @@ const REVOKING_LABEL: &str = "waiting to be revoked";
 const AWAITING_LABEL: &str = "waiting for its new owner";
 
 pub(super) fn scene(title: &str, rows: &[OwnershipRow], x_end: f64, markers: &[Marker]) -> Scene {
-    if rows.is_empty() {
+    let facts = RowFacts::of(rows);
+    if facts.n == 0 {
         return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show: no partition and no consumer.");
     }
-    let fills = Fills::new(rows);
-    let entries = legend_entries(rows, &fills);
-    draw_scene(title, rows, x_end, markers, &fills, &entries)
+    let fills = Fills::new(&facts);
+    let entries = legend_entries(&facts, &fills);
+    let lay = Layout::new(title, &facts, &entries, x_extent(&facts, x_end), markers);
+    draw_scene(title, &lay, &Kept::all(rows), &fills, &entries)
+}
+
+/// As [`scene`], for rows too many to hold: `facts` are what [`RowFacts`] gathered of them, and
+/// `each` gives the same rows in the same order again, of which only the rows drawn are kept
+/// (and only those need be made: see [`RowSink::wants`]).
+pub(super) fn streamed_scene(
+    title: &str,
+    facts: &RowFacts,
+    each: impl FnOnce(&mut dyn RowSink),
+    x_end: f64,
+    markers: &[Marker],
+) -> Scene {
+    if facts.n == 0 {
+        return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show: no partition and no consumer.");
+    }
+    let fills = Fills::new(facts);
+    let entries = legend_entries(facts, &fills);
+    let lay = Layout::new(title, facts, &entries, x_extent(facts, x_end), markers);
+    let mut keeper = Keeper { lay: &lay, next: 0, kept: Vec::new() };
+    each(&mut keeper);
+    let kept = Kept { rows: keeper.kept };
+    draw_scene(title, &lay, &kept, &fills, &entries)
+}
+
+/// Keeps the rows a layout draws, with their indices.
+struct Keeper<'l, 'r> {
+    lay: &'l Layout,
+    next: usize,
+    kept: Vec<(usize, Cow<'r, OwnershipRow>)>,
+}
+
+impl RowSink for Keeper<'_, '_> {
+    fn wants(&self) -> bool {
+        self.lay.drawn(self.next)
+    }
+
+    fn skip(&mut self) {
+        self.next += 1;
+    }
+
+    fn put(&mut self, row: OwnershipRow) {
+        if self.wants() {
+            self.kept.push((self.next, Cow::Owned(row)));
+        }
+        self.next += 1;
+    }
 }
 
 /// A state chart (`super::state_chart`): the same layout, with the caller's legend if given.
@@ -42,10 +92,11 @@ pub(super) fn state_scene(
     markers: &[Marker],
     legend: Option<&[super::LegendItem]>,
 ) -> Scene {
-    if rows.is_empty() {
+    let facts = RowFacts::of(rows);
+    if facts.n == 0 {
         return empty_scene(WIDTH, MIN_HEIGHT as u32, title, "Nothing to show.");
     }
-    let fills = Fills::new(rows);
+    let fills = Fills::new(&facts);
     let entries = match legend {
         Some(items) => items
             .iter()
@@ -54,42 +105,35 @@ pub(super) fn state_scene(
                 ..legend_entry(&i.label, Rgb(i.rgb.0, i.rgb.1, i.rgb.2))
             })
             .collect(),
-        None => legend_entries(rows, &fills),
+        None => legend_entries(&facts, &fills),
     };
-    draw_scene(title, rows, x_end, markers, &fills, &entries)
+    let lay = Layout::new(title, &facts, &entries, x_extent(&facts, x_end), markers);
+    draw_scene(title, &lay, &Kept::all(rows), &fills, &entries)
 }
 
-fn draw_scene(
-    title: &str,
-    rows: &[OwnershipRow],
-    x_end: f64,
-    markers: &[Marker],
-    fills: &Fills,
-    entries: &[LegendEntry],
-) -> Scene {
-    let x_end = x_extent(rows, x_end);
-    let lay = Layout::new(title, rows, entries, x_end, markers);
+fn draw_scene(title: &str, lay: &Layout, kept: &Kept, fills: &Fills, entries: &[LegendEntry]) -> Scene {
     let plot = &lay.plot;
+    let n = lay.n;
 
     // Drawn back to front: stripes and grid, the spans, marker lines, notes over them, the frame,
     // then everything around the plot.
     let mut scene = Scene::new(WIDTH, lay.height as u32);
     let stripe = |i: usize| (lay.row_y(i), lay.row_y(i + 1) - 1);
-    for i in (1..rows.len()).step_by(2) {
+    for i in (1..n).step_by(2) {
         // Below a pixel a row, neighbouring stripes fall on the same pixels: the same box twice
         // paints nothing new.
-        if i + 2 < rows.len() && stripe(i + 2) == stripe(i) {
+        if i + 2 < n && stripe(i + 2) == stripe(i) {
             continue;
         }
         let (y0, y1) = stripe(i);
         scene.fill_rect(plot.left, y0, plot.right, y1, STRIPE);
     }
     plot.draw_x_grid(&mut scene, true);
-    draw_spans(&mut scene, &lay, rows, fills, x_end);
+    draw_spans(&mut scene, lay, kept, fills);
     lay.marks.draw_lines(&mut scene, lay.band_top, plot);
-    draw_notes(&mut scene, &lay, rows);
+    draw_notes(&mut scene, lay, kept);
     plot.draw_frame(&mut scene);
-    draw_row_labels(&mut scene, &lay, rows);
+    draw_row_labels(&mut scene, lay, kept);
     lay.marks.draw_labels(&mut scene, lay.band_top);
     lay.marks.draw_list(&mut scene, 12, lay.height - lay.list - 6);
     draw_legend(&mut scene, plot.right + 8, plot.top, lay.height - 8 - lay.list, entries, Swatch::Box);
@@ -99,16 +143,8 @@ fn draw_scene(
 }
 
 /// The x axis' end: `x_end` if usable, else the spans' last finite time, else 1.
-fn x_extent(rows: &[OwnershipRow], x_end: f64) -> f64 {
-    let x_end = if x_end.is_finite() && x_end > 0.0 {
-        x_end
-    } else {
-        rows.iter()
-            .flat_map(|r| r.spans.iter())
-            .flat_map(|s| [s.start, s.end])
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, f64::max)
-    };
+fn x_extent(facts: &RowFacts, x_end: f64) -> f64 {
+    let x_end = if x_end.is_finite() && x_end > 0.0 { x_end } else { facts.x_max };
     if x_end > 0.0 { x_end } else { 1.0 }
 }
 
@@ -119,56 +155,53 @@ struct Fills<'a> {
 
 impl<'a> Fills<'a> {
     /// Owners without a slot of their own get the slots in sorted-name order.
-    fn new(rows: &'a [OwnershipRow]) -> Self {
-        let spans = rows.iter().flat_map(|r| r.spans.iter());
-        let mut names: Vec<&str> =
-            spans.filter(|s| s.color.is_none() && s.rgb.is_none()).filter_map(|s| s.owner.as_deref()).collect();
+    fn new(facts: &'a RowFacts) -> Self {
+        let mut names: Vec<&str> = facts.unslotted.iter().map(String::as_str).collect();
         names.sort_by(|a, b| natural_cmp(a, b));
-        names.dedup();
         Fills { by_name: names.iter().enumerate().map(|(i, n)| (*n, i)).collect() }
     }
 
     /// The span's colour and pattern (hatched on a pale ground if its owner is down); None
     /// when no one owns it.
     fn of(&self, s: &Span) -> Option<(Rgb, u8)> {
-        let o = s.owner.as_deref()?;
-        if let Some((r, g, b)) = s.rgb {
-            return Some((Rgb(r, g, b), if s.faded { DOWN_PATTERN } else { 0 }));
+        Some(self.fill(s.owner.as_deref()?, Look::of(s)))
+    }
+
+    /// The colour and pattern of a span of `owner` that looks like `look`.
+    fn fill(&self, owner: &str, look: Look) -> (Rgb, u8) {
+        if let Some((r, g, b)) = look.rgb {
+            return (Rgb(r, g, b), if look.faded { DOWN_PATTERN } else { 0 });
         }
-        let slot = s.color.unwrap_or_else(|| self.by_name.get(o).copied().unwrap_or(0));
-        Some((palette(slot), if s.faded { DOWN_PATTERN } else { variant(slot) }))
+        let slot = look.color.unwrap_or_else(|| self.by_name.get(owner).copied().unwrap_or(0));
+        (palette(slot), if look.faded { DOWN_PATTERN } else { variant(slot) })
     }
 }
 
-/// Legend: each owner label once, in sorted-name order, then the rows' own legends, then
-/// "(unowned)" if a span has no owner.
-fn legend_entries(rows: &[OwnershipRow], fills: &Fills) -> Vec<LegendEntry> {
-    let spans = || rows.iter().flat_map(|r| r.spans.iter());
-    let mut owners: Vec<(&str, Rgb, u8)> = Vec::new();
-    for s in spans() {
-        if let (Some(o), Some((c, p))) = (s.owner.as_deref(), fills.of(s))
-            && !owners.iter().any(|(n, _, _)| *n == o)
-        {
-            owners.push((o, c, p));
-        }
-    }
+/// Legend: each owner label once (in the look of its first span), in sorted-name order, then
+/// the rows' own legends, then "(unowned)" if a span has no owner.
+fn legend_entries(facts: &RowFacts, fills: &Fills) -> Vec<LegendEntry> {
+    let mut owners: Vec<(&str, Rgb, u8)> = facts
+        .owners
+        .iter()
+        .map(|(o, look)| {
+            let (c, p) = fills.fill(o, *look);
+            (o.as_str(), c, p)
+        })
+        .collect();
     owners.sort_by(|a, b| natural_cmp(a.0, b.0));
-    let unowned = spans().any(|s| s.owner.is_none() && s.handover == Handover::None);
     let mut entries: Vec<_> =
         owners.iter().map(|(n, c, p)| LegendEntry { pattern: *p, ..legend_entry(n, *c) }).collect();
-    for r in rows {
-        if let (Some(l), Some(slot)) = (&r.legend, r.color) {
-            entries.push(LegendEntry { pattern: variant(slot), ..legend_entry(l, palette(slot)) });
-        }
+    for (l, slot) in &facts.row_legends {
+        entries.push(LegendEntry { pattern: variant(*slot), ..legend_entry(l, palette(*slot)) });
     }
     // A consumer-protocol handover's states, each only when some partition was in it.
-    if spans().any(|s| matches!(s.handover, Handover::Revoking(_))) {
+    if facts.revoking {
         entries.push(LegendEntry { pattern: REVOKING_PATTERN, ..legend_entry(REVOKING_LABEL, UNOWNED) });
     }
-    if spans().any(|s| matches!(s.handover, Handover::Awaiting(_))) {
+    if facts.awaiting {
         entries.push(LegendEntry { pattern: AWAITING_PATTERN, ..legend_entry(AWAITING_LABEL, UNOWNED) });
     }
-    if unowned {
+    if facts.unowned {
         entries.push(legend_entry(UNOWNED_LABEL, UNOWNED));
     }
     entries
@@ -177,7 +210,8 @@ fn legend_entries(rows: &[OwnershipRow], fills: &Fills) -> Vec<LegendEntry> {
 /// Where everything goes: row labels left of the plot, the legend right of it, the marker
 /// numbers above and their list below, one row per partition.
 struct Layout {
-    labels: Vec<String>,
+    /// How many rows there are.
+    n: usize,
     /// Some row has a colour swatch beside its label.
     swatches: bool,
     plot: Plot,
@@ -187,14 +221,16 @@ struct Layout {
     /// Height of the marker list under the chart.
     list: i32,
     row_h: f64,
+    /// Height of a row's box.
+    bar: f64,
+    /// The x axis' end, in seconds.
+    x_end: f64,
 }
 
 impl Layout {
-    fn new(title: &str, rows: &[OwnershipRow], entries: &[LegendEntry], x_end: f64, markers: &[Marker]) -> Self {
-        let labels: Vec<String> = rows.iter().map(|r| fit_text(&r.label, TICK_SIZE, 200, 50)).collect();
-        let label_w = max_text_width(labels.iter().map(|s| s.as_str()), TICK_SIZE);
-        let swatches = rows.iter().any(|r| r.color.is_some());
-        let left = 14 + label_w + 10 + if swatches { 16 } else { 0 };
+    fn new(title: &str, facts: &RowFacts, entries: &[LegendEntry], x_end: f64, markers: &[Marker]) -> Self {
+        let swatches = facts.swatches;
+        let left = 14 + facts.label_w + 10 + if swatches { 16 } else { 0 };
         let legend_w = legend_width(entries);
         let right = WIDTH as i32 - 24 - legend_w;
         let x = fitted_x_axis(0.0, x_end, right - left);
@@ -202,15 +238,16 @@ impl Layout {
         let band_top = title_height(title);
         let top = band_top + marks.band_height();
 
-        let n = rows.len();
+        let n = facts.n;
         let list = marks.list_height();
         let height = (top + (n.min(100_000) as i32) * ROW + BOTTOM_MARGIN + list)
             .max(top + legend_height(entries.len()) + 8)
             .clamp(MIN_HEIGHT, MAX_HEIGHT);
         let bottom = height - BOTTOM_MARGIN - list;
         let row_h = (bottom - top) as f64 / n.max(1) as f64;
+        let bar = if row_h >= 8.0 { (row_h - 6.0).min(40.0) } else { row_h };
         let plot = Plot { left, top, right, bottom, x, y: Axis { lo: 0.0, hi: 1.0, ticks: Vec::new() } };
-        Layout { labels, swatches, plot, marks, band_top, height, list, row_h }
+        Layout { n, swatches, plot, marks, band_top, height, list, row_h, bar, x_end }
     }
 
     /// Top pixel of row `i`.
@@ -222,26 +259,29 @@ impl Layout {
     fn row_mid(&self, i: usize) -> i32 {
         self.plot.top + ((i as f64 + 0.5) * self.row_h).round() as i32
     }
+
+    /// The first and last pixel rows of row `i`'s box.
+    fn band(&self, i: usize) -> (i32, i32) {
+        let mid = self.plot.top as f64 + (i as f64 + 0.5) * self.row_h;
+        let y0 = (mid - self.bar / 2.0).round() as i32;
+        (y0, ((mid + self.bar / 2.0).round() as i32 - 1).max(y0))
+    }
+
+    /// Row `i`'s boxes are drawn. Rows thinner than a pixel (more than about 16,000 rows) share
+    /// pixel rows, and the last row on them paints over the others: only it is drawn, so a
+    /// pixel row shows one partition of the several it stands for (before, the others showed
+    /// only where it had no span). The SVG of groups-30x10k.yaml's 300,000 rows held 67 MB of
+    /// boxes no one saw.
+    fn drawn(&self, i: usize) -> bool {
+        i + 1 >= self.n || self.band(i + 1) != self.band(i)
+    }
 }
 
-/// Each row's spans as boxes, clipped to the axis, in the owner's colour and pattern.
-fn draw_spans(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow], fills: &Fills, x_end: f64) {
-    let (plot, row_h) = (&lay.plot, lay.row_h);
-    let bar = if row_h >= 8.0 { (row_h - 6.0).min(40.0) } else { row_h };
-    let band = |i: usize| {
-        let mid = plot.top as f64 + (i as f64 + 0.5) * row_h;
-        let y0 = (mid - bar / 2.0).round() as i32;
-        (y0, ((mid + bar / 2.0).round() as i32 - 1).max(y0))
-    };
-    for (i, row) in rows.iter().enumerate() {
-        let (y0, y1) = band(i);
-        // Rows thinner than a pixel (more than about 16,000 rows) share pixel rows, and the
-        // last row on them paints over the others: only it is drawn, so a pixel row shows one
-        // partition of the several it stands for (before, the others showed only where it had
-        // no span). The SVG of groups-30x10k.yaml's 300,000 rows held 67 MB of boxes no one saw.
-        if i + 1 < rows.len() && band(i + 1) == (y0, y1) {
-            continue;
-        }
+/// Each drawn row's spans as boxes, clipped to the axis, in the owner's colour and pattern.
+fn draw_spans(scene: &mut Scene, lay: &Layout, kept: &Kept, fills: &Fills) {
+    let (plot, x_end) = (&lay.plot, lay.x_end);
+    for (i, row) in kept.rows.iter().filter(|(i, _)| lay.drawn(*i)) {
+        let (y0, y1) = lay.band(*i);
         for s in &row.spans {
             if !(s.start.is_finite() && s.end.is_finite()) {
                 continue;
@@ -273,14 +313,15 @@ fn widened(x0: i32, x1: i32, min_px: u8, edges: (i32, i32)) -> (i32, i32) {
     (x0, x1)
 }
 
-/// Row notes over the marker lines, on a white ground so a line never runs through them.
-fn draw_notes(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow]) {
+/// Row notes over the marker lines, on a white ground so a line never runs through them. Rows
+/// of 9 pixels or more are all kept, so every note is drawn.
+fn draw_notes(scene: &mut Scene, lay: &Layout, kept: &Kept) {
     let (plot, row_h) = (&lay.plot, lay.row_h);
-    for (i, row) in rows.iter().enumerate() {
+    for (i, row) in &kept.rows {
         if let Some(note) = row.note.as_deref().filter(|_| row_h >= 9.0) {
             let size = TICK_SIZE.min(row_h * 0.8);
             let note = fit_text(note, size, plot.right - plot.left - 16, 120);
-            let mid = lay.row_mid(i);
+            let mid = lay.row_mid(*i);
             let (w, h) = (text_width(&note, size), (size * 0.6) as i32);
             scene.fill_rect(plot.left + 5, mid - h, plot.left + 10 + w, mid + h, WHITE_BG);
             scene.text(plot.left + 8, mid, &note, size, MUTED_TEXT, HPos::Left);
@@ -289,18 +330,19 @@ fn draw_notes(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow]) {
 }
 
 /// The row labels left of the plot, each with its colour swatch if it has one; none when the
-/// rows are too thin to read.
-fn draw_row_labels(scene: &mut Scene, lay: &Layout, rows: &[OwnershipRow]) {
+/// rows are too thin to read (rows of 9 pixels or more are all kept).
+fn draw_row_labels(scene: &mut Scene, lay: &Layout, kept: &Kept) {
     if lay.row_h < 9.0 {
         return;
     }
     let left = lay.plot.left;
     let size = TICK_SIZE.min(lay.row_h * 0.8);
-    for (i, label) in lay.labels.iter().enumerate() {
-        let mid = lay.row_mid(i);
+    for (i, row) in &kept.rows {
+        let label = fit_text(&row.label, TICK_SIZE, 200, 50);
+        let mid = lay.row_mid(*i);
         let lx = if lay.swatches { left - 24 } else { left - 8 };
-        scene.text(lx, mid, label, size, TEXT, HPos::Right);
-        if let Some(slot) = rows[i].color {
+        scene.text(lx, mid, &label, size, TEXT, HPos::Right);
+        if let Some(slot) = row.color {
             let h = (size * 0.45) as i32;
             patterned_box(scene, left - 18, mid - h, left - 8, mid + h, palette(slot), variant(slot));
         }

@@ -620,3 +620,70 @@ fn standby_rows_show_their_note() {
     let scene = ownership::scene("t", &rows, 10.0, &[]);
     assert!(texts(&scene).iter().any(|t| t.2 == "c2: standby"));
 }
+
+/// `n` rows of every kind of span (unowned, down, slotted, in a handover) and a standby row.
+fn mixed_rows(n: usize) -> Vec<OwnershipRow> {
+    let mut rows: Vec<OwnershipRow> = (0..n)
+        .map(|p| OwnershipRow {
+            label: format!("g{}: t-{p}", p % 3),
+            spans: vec![
+                span(0.0, 1.0, None),
+                Span { faded: p % 5 == 0, ..span(1.0, 6.0, Some(&format!("c-{}", p % 7))) },
+                Span {
+                    color: (p % 11 == 0).then_some(p % 3),
+                    handover: if p % 13 == 0 { Handover::Revoking(2) } else { Handover::None },
+                    ..span(6.0, 10.0, Some(&format!("c-{}", (p + 1) % 7)))
+                },
+            ],
+            ..Default::default()
+        })
+        .collect();
+    rows.push(OwnershipRow {
+        label: "c-9".into(),
+        note: Some("c-9: standby".into()),
+        color: Some(9),
+        legend: Some("c-9 (standby)".into()),
+        ..Default::default()
+    });
+    rows
+}
+
+/// Rows given as a stream, of which only the drawn ones are kept, draw the same files as the
+/// same rows held at once: rows thinner than a pixel (40,000) and rows of many pixels (40).
+#[test]
+fn streamed_rows_draw_what_held_rows_draw() {
+    ensure_font().unwrap();
+    let markers = sample_markers();
+    for n in [40, 40_000] {
+        let d = TempDir::new("streamed");
+        ownership_chart(&d.path("a.png"), &d.path("a.svg"), "t", &mixed_rows(n), 10.0, &markers).unwrap();
+        let mut facts = RowFacts::default();
+        mixed_rows(n).into_iter().for_each(|r| facts.put(r));
+        assert_eq!(facts.rows(), n + 1);
+        assert!(facts.any_down() && facts.any_handover());
+        // Rows not wanted are skipped, as the run's chart skips them.
+        let (mut made, mut skipped) = (0, 0);
+        let each = |sink: &mut dyn RowSink| {
+            for r in mixed_rows(n) {
+                if sink.wants() {
+                    made += 1;
+                    sink.put(r);
+                } else {
+                    skipped += 1;
+                    sink.skip();
+                }
+            }
+        };
+        ownership_chart_streamed(&d.path("b.png"), &d.path("b.svg"), "t", &facts, each, 10.0, &markers).unwrap();
+        for f in ["png", "svg"] {
+            let read = |name: &str| std::fs::read(d.path(&format!("{name}.{f}"))).unwrap();
+            assert!(read("a") == read("b"), "{n} rows: the {f} files differ");
+        }
+        assert_eq!(made + skipped, n + 1);
+        if n > 16_000 {
+            assert!(made <= 16_000 && skipped > 0, "{made} rows made for a chart of at most 16,000 pixels");
+        } else {
+            assert_eq!(skipped, 0, "every row of a few pixels or more is drawn");
+        }
+    }
+}

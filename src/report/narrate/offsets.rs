@@ -66,7 +66,8 @@ fn track_owner(group_of: &[usize], owners: &mut Owners, e: &Event) {
     match &e.what {
         What::Assignment { consumer, partitions } => {
             let g = group_of[*consumer as usize];
-            owners.retain(|&(og, p), (o, _)| !(og == g && *o == *consumer && !partitions.contains(&p)));
+            let kept = sorted(partitions);
+            drop_owned(owners, g, *consumer, |p| kept.binary_search(&p).is_err());
             for &p in partitions {
                 let entry = owners.entry((g, p)).or_insert((*consumer, e.time));
                 if entry.0 != *consumer {
@@ -76,9 +77,31 @@ fn track_owner(group_of: &[usize], owners: &mut Owners, e: &Event) {
         }
         What::PartitionsRevoked { consumer, partitions } => {
             let g = group_of[*consumer as usize];
-            owners.retain(|&(og, p), (o, _)| !(og == g && *o == *consumer && partitions.contains(&p)));
+            let revoked = sorted(partitions);
+            drop_owned(owners, g, *consumer, |p| revoked.binary_search(&p).is_ok());
         }
         _ => {}
+    }
+}
+
+fn sorted(partitions: &[u32]) -> Vec<u32> {
+    let mut v = partitions.to_vec();
+    v.sort_unstable();
+    v
+}
+
+/// Forgets the partitions of group `g` that `consumer` owns and `gone` picks. Only the group's
+/// own entries are looked at, and a partition is found in a sorted list: over all groups, and
+/// with a linear search in the event's list, 300 groups x 10,000 partitions took a fifth of
+/// `kafkasim run`'s time.
+fn drop_owned(owners: &mut Owners, g: usize, consumer: u32, gone: impl Fn(u32) -> bool) {
+    let drop: Vec<(usize, u32)> = owners
+        .range((g, 0)..=(g, u32::MAX))
+        .filter(|&(&(_, p), &(o, _))| o == consumer && gone(p))
+        .map(|(&k, _)| k)
+        .collect();
+    for k in drop {
+        owners.remove(&k);
     }
 }
 

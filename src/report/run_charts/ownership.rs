@@ -1,6 +1,6 @@
 //! The ownership chart of a run: one row per partition (per group), coloured by its owner.
 
-use super::super::charts::{self, Handover, OwnershipRow, Span};
+use super::super::charts::{self, Handover, OwnershipRow, RowSink, Span};
 use super::super::events::LoggedEvent;
 use super::consumer_slot;
 use super::markers::{field, markers};
@@ -18,69 +18,106 @@ pub fn standbys(w: &Run, g: usize) -> Vec<usize> {
 }
 
 /// One row per partition (per group), each span coloured by the consumer that owned it, grey
-/// while nobody did, striped while its owner was down; then one row per standby consumer.
+/// while nobody did, striped while its owner was down; then one row per standby consumer. The
+/// rows are made twice and never held: once for what the chart says of all of them (legend,
+/// title, label width), once to keep the rows it draws (3 million rows in a world of 300 groups
+/// x 10,000 partitions took about 700 bytes each).
 pub(super) fn ownership_chart(w: &Run, dir: &Path) -> anyhow::Result<()> {
     let end = w.plan.duration.as_nanos() as f64 / 1e9;
-    let rows = ownership_rows(w);
+    let rows = Rows::new(w);
+    let mut facts = charts::RowFacts::default();
+    rows.each(&mut facts);
     let hangs = w.rec.events.iter().any(|e| matches!(e.what, What::ConsumerHung { .. }));
     let down_word = if hangs { "crashed or hung" } else { "crashed" };
-    let down = rows.iter().any(|r| r.spans.iter().any(|s| s.faded));
-    let striped = if down { format!("; striped: owner {down_word}") } else { String::new() };
-    let handover = rows.iter().any(|r| r.spans.iter().any(|s| s.handover != Handover::None));
-    let moving = if handover { "; bars: its next owner in the target" } else { "" };
+    let striped = if facts.any_down() { format!("; striped: owner {down_word}") } else { String::new() };
+    let moving = if facts.any_handover() { "; bars: its next owner in the target" } else { "" };
     let title = format!("{}: partition ownership (solid grey: unowned{striped}{moving})", w.plan.name);
-    charts::ownership_chart(&dir.join("ownership.png"), &dir.join("ownership.svg"), &title, &rows, end, &markers(w))
+    let (png, svg) = (dir.join("ownership.png"), dir.join("ownership.svg"));
+    charts::ownership_chart_streamed(&png, &svg, &title, &facts, |sink| rows.each(sink), end, &markers(w))
 }
 
 /// The ownership chart's rows: per group, a row per partition (a share group's per partition
 /// and member), then a row per standby consumer.
 pub fn ownership_rows(w: &Run) -> Vec<OwnershipRow> {
-    let end = w.plan.duration.as_nanos() as f64 / 1e9;
-    let changes = ownership_changes(w);
-    let events = super::super::events::logged(w.plan, &w.rec.events);
-    let painter = Painter { w, down: down_stretches(&events, end) };
-    let many_groups = w.plan.groups.len() > 1;
     let mut rows = Vec::new();
-    for (gi, g) in w.plan.groups.iter().enumerate() {
-        if g.kind == GroupType::Share {
-            for (label, c, held) in share_ownership(w, gi, many_groups, end) {
-                let mut spans = Vec::new();
-                for (a, b) in held {
-                    painter.push_spans(&mut spans, a, b, Some(c));
-                }
-                rows.push(OwnershipRow { label, spans, ..Default::default() });
-            }
-            continue;
-        }
-        let targets = if g.protocol == RebalanceProtocol::Consumer { targets(w, gi) } else { BTreeMap::new() };
-        for p in w.plan.group_partition_ids(gi) {
-            let changes = changes.get(&(gi as u16, p)).map_or(&[][..], Vec::as_slice);
-            let spans = match targets.get(&p) {
-                Some(targets) => painter.protocol_spans(changes, targets, end),
-                None => painter.partition_spans(changes, end),
-            };
-            let name = w.plan.partition_name(p);
-            let label = if many_groups { format!("{}: {name}", g.id) } else { name };
-            rows.push(OwnershipRow { label, spans, ..Default::default() });
-        }
-        for c in standbys(w, gi) {
-            rows.push(standby_row(w, gi, c, many_groups));
-        }
-    }
+    Rows::new(w).each(&mut rows);
     rows
 }
 
-/// (group, partition) -> [(seconds, new owner)]
-type Changes = BTreeMap<(u16, u32), Vec<(f64, Option<usize>)>>;
+/// The event kinds that start or end a stretch while a consumer is down.
+const DOWN_KINDS: [&str; 4] = ["consumer_crashed", "consumer_hung", "consumer_started", "consumer_resumed"];
 
-/// Every change of a partition's owner, per group and partition, in time order.
-fn ownership_changes(w: &Run) -> Changes {
-    let mut changes: Changes = BTreeMap::new();
-    for ch in w.rec.ownership.iter() {
-        let owner = (ch.owner != NONE_U32).then_some(ch.owner as usize);
-        changes.entry((ch.group, ch.partition)).or_default().push((ch.time.as_secs_f64(), owner));
+/// Makes the ownership chart's rows one at a time, group by group.
+struct Rows<'a> {
+    w: &'a Run<'a>,
+    painter: Painter<'a>,
+    many_groups: bool,
+    end: f64,
+}
+
+impl<'a> Rows<'a> {
+    fn new(w: &'a Run<'a>) -> Self {
+        let end = w.plan.duration.as_nanos() as f64 / 1e9;
+        let events = super::super::events::logged_of_kinds(w.plan, &w.rec.events, &DOWN_KINDS);
+        Rows {
+            w,
+            painter: Painter { w, down: down_stretches(&events, end) },
+            many_groups: w.plan.groups.len() > 1,
+            end,
+        }
     }
-    changes
+
+    /// Gives every row to `sink`, in the chart's order; a partition's row only if it is wanted.
+    fn each(&self, sink: &mut dyn RowSink) {
+        let (w, end) = (self.w, self.end);
+        for (gi, g) in w.plan.groups.iter().enumerate() {
+            if g.kind == GroupType::Share {
+                for (label, c, held) in share_ownership(w, gi, self.many_groups, end) {
+                    let mut spans = Vec::new();
+                    for (a, b) in held {
+                        self.painter.push_spans(&mut spans, a, b, Some(c));
+                    }
+                    sink.put(OwnershipRow { label, spans, ..Default::default() });
+                }
+                continue;
+            }
+            let targets = if g.protocol == RebalanceProtocol::Consumer { targets(w, gi) } else { BTreeMap::new() };
+            let (parts, changes) = group_changes(w, gi);
+            for p in w.plan.group_partition_ids(gi) {
+                if !sink.wants() {
+                    sink.skip();
+                    continue;
+                }
+                let changes = &changes[parts.partition_point(|&q| q < p)..parts.partition_point(|&q| q <= p)];
+                let spans = match targets.get(&p) {
+                    Some(targets) => self.painter.protocol_spans(changes, targets, end),
+                    None => self.painter.partition_spans(changes, end),
+                };
+                let name = w.plan.partition_name(p);
+                let label = if self.many_groups { format!("{}: {name}", g.id) } else { name };
+                sink.put(OwnershipRow { label, spans, ..Default::default() });
+            }
+            for c in standbys(w, gi) {
+                sink.put(standby_row(w, gi, c, self.many_groups));
+            }
+        }
+    }
+}
+
+/// Group `gi`'s ownership changes by partition, each partition's in time order: the partitions,
+/// and beside each the change's (seconds, new owner). Made for one group at a time, from the
+/// recorded runs of changes whose head names the group.
+fn group_changes(w: &Run, gi: usize) -> (Vec<u32>, Vec<(f64, Option<usize>)>) {
+    let mut all: Vec<(u32, (f64, Option<usize>))> = Vec::new();
+    for ((time, group, owner), partitions) in w.rec.ownership.runs() {
+        if usize::from(group) == gi {
+            let change = (time.as_secs_f64(), (owner != NONE_U32).then_some(owner as usize));
+            all.extend(partitions.iter().map(|&p| (p, change)));
+        }
+    }
+    // Stable: each partition's changes keep the order they happened in.
+    all.sort_by_key(|c| c.0);
+    all.into_iter().unzip()
 }
 
 /// (seconds, the member the target assignment gives the partition to), in time order.
@@ -118,14 +155,14 @@ fn targets(w: &Run, gi: usize) -> BTreeMap<u32, Targets> {
 
 /// A crashed (or hung) consumer still owns its partitions until its session times out, but
 /// reads nothing: per consumer name, the (start, end) seconds it was down.
-fn down_stretches(events: &[LoggedEvent], end: f64) -> BTreeMap<&str, Vec<(f64, f64)>> {
-    let mut down: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+fn down_stretches(events: &[LoggedEvent], end: f64) -> BTreeMap<String, Vec<(f64, f64)>> {
+    let mut down: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for e in events {
         let name = field(e, "consumer");
         let t = e.time.as_secs_f64();
         match e.kind {
             "consumer_crashed" | "consumer_hung" => {
-                let spans = down.entry(name).or_default();
+                let spans = down.entry(name.to_string()).or_default();
                 // A hung consumer that crashes stays down from its hang on.
                 if spans.last().is_none_or(|l| l.1 != end) {
                     spans.push((t, end));
@@ -146,7 +183,7 @@ fn down_stretches(events: &[LoggedEvent], end: f64) -> BTreeMap<&str, Vec<(f64, 
 /// "<name> (down)" while the owner was down.
 struct Painter<'a> {
     w: &'a Run<'a>,
-    down: BTreeMap<&'a str, Vec<(f64, f64)>>,
+    down: BTreeMap<String, Vec<(f64, f64)>>,
 }
 
 impl Painter<'_> {
@@ -279,7 +316,7 @@ type HeldRow = (String, usize, Vec<(f64, f64)>);
 /// from the member's `share_assignment` events until its next one, a stop or a fencing).
 fn share_ownership(w: &Run, gi: usize, many_groups: bool, end: f64) -> Vec<HeldRow> {
     let g = &w.plan.groups[gi];
-    let events = super::super::events::logged(w.plan, &w.rec.events);
+    let events = super::super::events::logged_of_kinds(w.plan, &w.rec.events, &SHARE_KINDS);
     let held = share_assignments(&events, &g.id);
     let mut rows = Vec::new();
     for p in w.plan.group_partition_ids(gi) {
@@ -296,6 +333,17 @@ fn share_ownership(w: &Run, gi: usize, many_groups: bool, end: f64) -> Vec<HeldR
     }
     rows
 }
+
+/// The event kinds that set or end a share group member's assignment.
+const SHARE_KINDS: [&str; 7] = [
+    "consumer_crashed",
+    "consumer_started",
+    "member_fenced",
+    "share_assignment",
+    "member_left",
+    "consumer_stopped",
+    "member_rejoining",
+];
 
 /// Per consumer of share group `group`, [(seconds, partitions assigned from then on)]: set by
 /// its `share_assignment` events, emptied when it starts, stops, leaves or is fenced.
