@@ -127,8 +127,9 @@ pub fn run(
     let stride = crate::report::files::sample_stride(run.plan);
     if stride > 1 {
         say!(
-            "metrics.csv has every {stride}th sample ({} apart) to stay under {} MB; `metrics: gzip` writes every \
+            "metrics.csv has every {} sample ({} apart) to stay under {} MB; `metrics: gzip` writes every \
              sample to metrics.csv.gz, `metrics: every_sample` to metrics.csv",
+            crate::report::num::ordinal(stride),
             crate::report::num::human_ns(run.plan.sample_interval.as_nanos() * stride),
             crate::report::files::AUTO_BYTES / 1_000_000
         );

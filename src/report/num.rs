@@ -65,6 +65,18 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// An ordinal for people: `1st`, `2nd`, `3rd`, `4th`, `11th`, `52nd`, `113th`.
+pub fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// A rate or mean for people: whole numbers from 100 up, else three significant digits.
 pub fn human_f(x: f64) -> String {
     if x.abs() >= 100.0 { count(x.round() as u64) } else { trim(format!("{x:.2}")) }
@@ -111,6 +123,11 @@ mod tests {
         assert_eq!(list(&names, 5), "a, b and c");
         assert_eq!(list(&names[..2], 5), "a and b");
         assert_eq!(list(&names, 2), "a, b and 1 more");
+        let ordinals: Vec<String> = [1, 2, 3, 4, 10, 11, 12, 13, 21, 52, 101, 112, 123].map(ordinal).to_vec();
+        assert_eq!(
+            ordinals,
+            ["1st", "2nd", "3rd", "4th", "10th", "11th", "12th", "13th", "21st", "52nd", "101st", "112th", "123rd"]
+        );
     }
 
     #[test]
