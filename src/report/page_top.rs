@@ -55,7 +55,7 @@ fn key_figures(out: &mut String, g: &Value) {
         ("latency p99", dur(&g["latency_ms"]["p99"])),
     ];
     if g["type"] != "share" {
-        figs.push(("rebalances", n(&g["rebalances"])));
+        figs.push((if g["rebalances"] == 1 { "rebalance" } else { "rebalances" }, n(&g["rebalances"])));
         figs.push(("partition time without a live owner", dur(&g["partition_pause_ms"])));
     }
     out.push_str("<p class=\"figs\">");
