@@ -3,7 +3,7 @@
 //! writes them all; `gzip` writes them all to metrics.csv.gz.
 
 use crate::util::*;
-use kafkasim::report::files::sample_stride;
+use kafkasim::report::files::{sample_stride, thinning_note};
 
 const SMALL: &str = "name: m\nseed: 3\nduration: 5s\n\
     topics: [{name: t, partitions: 3}]\n\
@@ -26,6 +26,16 @@ fn auto_writes_every_sample_until_the_file_would_pass_45_mb() {
     assert_eq!(sample_stride(&big(10_000, "metrics: every_sample\n")), 1);
     assert_eq!(sample_stride(&big(10_000, "metrics: gzip\n")), 1);
     assert_eq!(sample_stride(&big(10_000, "sample_interval: 1s\n")), 1, "61 samples: 43 MB");
+    // What the console says of each.
+    assert_eq!(thinning_note(&big(1_000, "")), None);
+    let tenth = thinning_note(&big(10_000, "")).unwrap();
+    assert!(tenth.starts_with("metrics.csv has every 10th sample (1.0 s apart) to stay under 45 MB;"), "{tenth}");
+    // 70 groups over 10,000 partitions: one sample alone is about 49 MB, so only the first is written.
+    let groups: String = (0..70).map(|g| format!("  - {{id: g{g}, topics: [t], consumers: 1}}\n")).collect();
+    let many = plan(&format!("name: m\nduration: 60s\ntopics: [{{name: t, partitions: 10000}}]\ngroups:\n{groups}"));
+    let one = thinning_note(&many).unwrap();
+    assert!(one.starts_with("metrics.csv has only the run's first sample: one sample is 700,000 rows"), "{one}");
+    assert!(one.contains("`metrics: gzip` writes every sample"), "{one}");
 }
 
 fn run_to(yaml: &str, name: &str) -> std::path::PathBuf {

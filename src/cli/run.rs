@@ -124,15 +124,8 @@ pub fn run(
     if checks.determinism {
         say!("determinism check: two runs gave byte-identical outputs ({} files)", written.len());
     }
-    let stride = crate::report::files::sample_stride(run.plan);
-    if stride > 1 {
-        say!(
-            "metrics.csv has every {} sample ({} apart) to stay under {} MB; `metrics: gzip` writes every \
-             sample to metrics.csv.gz, `metrics: every_sample` to metrics.csv",
-            crate::report::num::ordinal(stride),
-            crate::report::num::human_ns(run.plan.sample_interval.as_nanos() * stride),
-            crate::report::files::AUTO_BYTES / 1_000_000
-        );
+    if let Some(note) = crate::report::files::thinning_note(run.plan) {
+        say!("{note}");
     }
     say!("wrote {} files to {}", written.len(), dir.display());
     Ok(())

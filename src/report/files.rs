@@ -146,11 +146,42 @@ pub fn sample_stride(plan: &Plan) -> u64 {
     if plan.metrics != MetricsFile::Auto {
         return 1;
     }
-    let samples = plan.duration.as_nanos() / plan.sample_interval.as_nanos() + 1;
-    let group_partitions: u64 =
-        plan.groups.iter().flat_map(|g| g.topics.iter()).map(|&t| u64::from(plan.topics[t].max_partitions)).sum();
-    let bytes = samples.saturating_mul(group_partitions).saturating_mul(BYTES_PER_ROW);
+    let bytes = samples(plan).saturating_mul(group_partitions(plan)).saturating_mul(BYTES_PER_ROW);
     bytes.div_ceil(AUTO_BYTES).max(1)
+}
+
+/// What the console says when `metrics: auto` left samples out of metrics.csv (None: it has
+/// every sample).
+pub fn thinning_note(plan: &Plan) -> Option<String> {
+    let stride = sample_stride(plan);
+    let cap_mb = AUTO_BYTES / 1_000_000;
+    let others = "`metrics: gzip` writes every sample to metrics.csv.gz, `metrics: every_sample` to metrics.csv";
+    if stride >= samples(plan) {
+        // Even one sample does not fit: say so, rather than promise a size the file exceeds.
+        Some(format!(
+            "metrics.csv has only the run's first sample: one sample is {} rows (one per group and partition), \
+             more than {cap_mb} MB holds; {others}",
+            crate::report::num::count(group_partitions(plan))
+        ))
+    } else if stride > 1 {
+        Some(format!(
+            "metrics.csv has every {} sample ({} apart) to stay under {cap_mb} MB; {others}",
+            crate::report::num::ordinal(stride),
+            crate::report::num::human_ns(plan.sample_interval.as_nanos() * stride),
+        ))
+    } else {
+        None
+    }
+}
+
+/// The samples of a run: at 0 and every `sample_interval` to its end.
+pub fn samples(plan: &Plan) -> u64 {
+    plan.duration.as_nanos() / plan.sample_interval.as_nanos() + 1
+}
+
+/// The rows of one sample at most: every partition each group reads.
+pub fn group_partitions(plan: &Plan) -> u64 {
+    plan.groups.iter().flat_map(|g| g.topics.iter()).map(|&t| u64::from(plan.topics[t].max_partitions)).sum()
 }
 
 /// Where metrics rows are written: a plain file, or gzip (`metrics: gzip`).
