@@ -260,8 +260,14 @@ impl Layout {
         self.plot.top + ((i as f64 + 0.5) * self.row_h).round() as i32
     }
 
-    /// The first and last pixel rows of row `i`'s box.
+    /// The top and bottom edges of row `i`'s box. A box is drawn down to its bottom edge, not
+    /// over it. Rows of 8 pixels or more keep a gap between boxes; thinner ones are boxes edge
+    /// to edge, at least a pixel tall (they were a pixel short, so rows of 1 to 2 pixels showed
+    /// as stripes and thinner ones, over about 16,000 rows, not at all).
     fn band(&self, i: usize) -> (i32, i32) {
+        if self.row_h < 8.0 {
+            return (self.row_y(i), self.row_y(i + 1).max(self.row_y(i) + 1));
+        }
         let mid = self.plot.top as f64 + (i as f64 + 0.5) * self.row_h;
         let y0 = (mid - self.bar / 2.0).round() as i32;
         (y0, ((mid + self.bar / 2.0).round() as i32 - 1).max(y0))

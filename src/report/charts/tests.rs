@@ -277,6 +277,26 @@ fn rows_thinner_than_a_pixel_draw_a_box_per_pixel_row() {
     assert!(many <= 3 * height, "{many} boxes for a {height}-pixel chart (150,000 before)");
     let (few, _) = filled(60);
     assert!(few >= 60 + 30, "every one of 60 rows and 30 stripes is drawn: {few}");
+    // And they show: each owner's box covers a pixel row (the renderer's bottom edge is
+    // exclusive, and boxes of no height left huge charts blank), and together they cover the
+    // plot, one box per pixel row.
+    for n in [10_000, 100_000] {
+        let scene = ownership::scene("t", &partition_rows(n, 3), 10.0, &[]);
+        let owned: Vec<(i32, i32)> = scene
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                render::Op::Rect { y0, y1, color, fill: true, .. } if (0..3).any(|k| *color == palette(k)) => {
+                    Some((*y0, *y1))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(owned.iter().all(|(y0, y1)| y1 > y0), "{n} rows: a box of no height");
+        let rows: std::collections::BTreeSet<i32> = owned.iter().flat_map(|&(y0, y1)| y0..y1).collect();
+        let span = rows.last().unwrap() - rows.first().unwrap() + 1;
+        assert_eq!(rows.len() as i32, span, "{n} rows: every pixel row of the plot shows an owner");
+    }
 }
 
 #[test]
