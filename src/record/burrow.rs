@@ -90,14 +90,14 @@ fn ms(t: SimTime) -> i64 {
     (t.as_nanos() / 1_000_000) as i64
 }
 
-/// The log-end offsets Burrow fetched for one partition, oldest first (its broker ring).
+/// The log-end offsets Burrow fetched for one partition, oldest first (its broker ring). The
+/// newest is also kept in a dense table of its own ([`crate::record::Recorder`]), which is all a
+/// commit reads: 8 bytes a partition stay cached where this 40-byte ring does not.
 #[derive(Clone, Debug, Default)]
 pub struct BrokerOffsets {
     samples: VecDeque<u64>,
     /// Refreshes so far: a commit window's judgement made at an older count is stale.
     refreshes: u32,
-    /// The newest sample, beside the ring: every commit reads it (one cache line, not two).
-    newest: u64,
 }
 
 impl BrokerOffsets {
@@ -108,12 +108,10 @@ impl BrokerOffsets {
         }
         self.samples.push_back(log_end);
         self.refreshes = self.refreshes.saturating_add(1);
-        self.newest = log_end;
     }
 
     pub fn newest(&self) -> Option<u64> {
-        debug_assert_eq!(self.samples.back().copied(), (self.refreshes > 0).then_some(self.newest));
-        (self.refreshes > 0).then_some(self.newest)
+        self.samples.back().copied()
     }
 }
 
@@ -129,30 +127,43 @@ struct StoredCommit {
 const NO_COMMIT: i64 = i64::MIN;
 
 /// The last `intervals` commits of one partition, as Burrow stores them. Every group keeps one
-/// per partition it commits, so it is kept to 48 bytes: the older commits (a partition whose
-/// commits come at least `min-distance` apart) in a ring on the heap, the newest inline.
+/// per partition it commits, so it is kept to 48 bytes: the newest inline, the older ones (a
+/// partition whose commits come at least `min-distance` apart) in a ring on the heap.
 #[derive(Clone, Debug)]
 pub struct CommitWindow {
-    /// The stored commits before the newest, oldest first.
-    /// Boxed: a pointer (8 bytes, none for most partitions) instead of a 32-byte ring head.
-    #[allow(clippy::box_collection)]
-    older: Option<Box<VecDeque<StoredCommit>>>,
+    /// The stored commits before the newest: a ring of `intervals - 1` slots, allocated at the
+    /// first commit that needs one. One allocation holding the commits themselves (a boxed
+    /// `VecDeque` was a pointer to a head pointing to the commits: two cache misses in a row
+    /// on every commit that adds an entry, over 10,000 partitions).
+    older: Option<Box<[StoredCommit]>>,
+    /// Where the ring stands: below its length, the count of older commits (slots from 0, oldest
+    /// first); from its length up the ring is full and the oldest is in slot `ring - length`.
+    ring: u16,
     /// The newest (`NO_COMMIT` when none), kept inline: commits closer than `min-distance`
-    /// replace it, so most commits read and write only this (over 10,000 partitions the ring is
-    /// a cache miss away).
+    /// replace it, so most commits read and write only this.
     newest: StoredCommit,
-    /// The window judged against the broker ring as it was after `Judged::refreshes` refreshes:
-    /// only a commit or a refresh changes the status, and time only ever turns it to STOP, so a
-    /// sample reads it without judging the window again.
-    judged: std::cell::Cell<Option<Judged>>,
+    /// The window judged against the broker ring as it was after `judged_at` refreshes: only a
+    /// commit or a refresh changes the status, and time only ever turns it to STOP, so a sample
+    /// reads it without judging the window again. When STOP is possible its time is worked out
+    /// again from the window (rare; it keeps the window at 48 bytes).
+    verdict: std::cell::Cell<Option<Verdict>>,
+    judged_at: std::cell::Cell<u32>,
 }
 
 /// A window's status with the clock left out: `rest` until Burrow's clock (whole seconds, in
 /// ms) passes `stop_after_ms`, then STOP if `stop_possible`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Judged {
+    /// 0 unless `stop_possible`.
     stop_after_ms: i64,
     refreshes: u32,
+    stop_possible: bool,
+    rest: LagStatus,
+}
+
+/// What a window keeps of its [`Judged`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Verdict {
     stop_possible: bool,
     rest: LagStatus,
 }
@@ -168,8 +179,10 @@ impl Default for CommitWindow {
     fn default() -> Self {
         CommitWindow {
             older: None,
+            ring: 0,
             newest: StoredCommit { offset: 0, time_ms: NO_COMMIT, lag: 0 },
-            judged: std::cell::Cell::new(None),
+            verdict: std::cell::Cell::new(None),
+            judged_at: std::cell::Cell::new(0),
         }
     }
 }
@@ -179,15 +192,30 @@ impl CommitWindow {
         (self.newest.time_ms != NO_COMMIT).then_some(&self.newest)
     }
 
-    fn older_len(&self) -> usize {
-        self.older.as_ref().map_or(0, |o| o.len())
+    /// The ring's older commits: (slots, first slot, count).
+    fn ring(&self) -> (&[StoredCommit], usize, usize) {
+        let slots = self.older.as_deref().unwrap_or(&[]);
+        let (cap, r) = (slots.len(), usize::from(self.ring));
+        if r < cap { (slots, 0, r) } else { (slots, r - cap, cap) }
     }
 
-    /// A commit of `offset` accepted at `time`, with Burrow's broker offsets of the partition as
-    /// they are then. Dropped when Burrow has no broker offset for the partition yet.
-    pub fn add(&mut self, offset: u64, time: SimTime, broker: &BrokerOffsets, s: &Settings) {
-        let Some(newest) = broker.newest() else { return };
-        self.judged.set(None);
+    /// `c` joins the older commits; a full ring's oldest gives it its slot.
+    fn push_older(&mut self, c: StoredCommit, intervals: usize) {
+        let cap = intervals - 1;
+        assert!(cap < usize::from(u16::MAX / 2), "Burrow's intervals are bounded far below this");
+        let slots = self.older.get_or_insert_with(|| vec![c; cap].into_boxed_slice());
+        debug_assert_eq!(slots.len(), cap, "one window, one setting of intervals");
+        let r = usize::from(self.ring);
+        let (slot, next) = if r < cap { (r, r + 1) } else { (r - cap, cap + (r - cap + 1) % cap) };
+        slots[slot] = c;
+        self.ring = next as u16;
+    }
+
+    /// A commit of `offset` accepted at `time`, `broker_newest` being Burrow's newest broker
+    /// offset of the partition then. Dropped when Burrow has no broker offset for it yet.
+    pub fn add(&mut self, offset: u64, time: SimTime, broker_newest: Option<u64>, s: &Settings) {
+        let Some(newest) = broker_newest else { return };
+        self.verdict.set(None);
         // Broker offsets are periodic, so a commit can be ahead of the newest: zero lag then.
         let lag = newest.saturating_sub(offset);
         let time_ms = ms(time);
@@ -198,22 +226,18 @@ impl CommitWindow {
             self.newest = StoredCommit { offset, time_ms: self.newest.time_ms, lag };
             return;
         }
-        // The oldest goes when the window is full (the newest itself when it holds one).
-        let mut keep_newest = had_newest;
-        if self.older_len() + usize::from(had_newest) >= s.intervals
-            && self.older.as_mut().and_then(|o| o.pop_front()).is_none()
-        {
-            keep_newest = false;
-        }
-        if keep_newest {
-            self.older.get_or_insert_with(Default::default).push_back(self.newest);
+        // The newest becomes an older commit, pushing out the oldest of a full window (with a
+        // window of one, the newest itself goes).
+        if had_newest && s.intervals > 1 {
+            self.push_older(self.newest, s.intervals);
         }
         self.newest = StoredCommit { offset, time_ms, lag };
     }
 
     /// The stored commits, oldest first.
     fn commits(&self) -> impl Iterator<Item = &StoredCommit> + Clone {
-        self.older.iter().flat_map(|o| o.iter()).chain(self.newest())
+        let (slots, first, n) = self.ring();
+        (0..n).map(move |k| &slots[(first + k) % slots.len()]).chain(self.newest())
     }
 
     /// The partition's status at `now`, given Burrow's broker offsets of it.
@@ -224,16 +248,31 @@ impl CommitWindow {
     /// The same as [`evaluate`](Self::evaluate), judging the window again only when a commit or
     /// a broker refresh came since it was last judged.
     pub fn status(&self, broker: &BrokerOffsets, now: SimTime, s: &Settings) -> LagStatus {
-        let judged = match self.judged.get() {
-            Some(j) if j.refreshes == broker.refreshes => j,
+        let judged = match self.verdict.get() {
+            Some(v) if self.judged_at.get() == broker.refreshes => Judged {
+                stop_after_ms: if v.stop_possible { self.stop_after_ms() } else { 0 },
+                refreshes: broker.refreshes,
+                stop_possible: v.stop_possible,
+                rest: v.rest,
+            },
             _ => {
                 let j = self.judge(broker, s);
-                self.judged.set(Some(j));
+                self.verdict.set(Some(Verdict { stop_possible: j.stop_possible, rest: j.rest }));
+                self.judged_at.set(j.refreshes);
                 j
             }
         };
         debug_assert_eq!(judged, self.judge(broker, s), "a stale judgement of a commit window");
         judged.at(now)
+    }
+
+    /// checkIfOffsetsStopped, against Burrow's clock in whole seconds: stopped once the time
+    /// since the newest commit exceeds the window's span.
+    fn stop_after_ms(&self) -> i64 {
+        match (self.commits().next(), self.newest()) {
+            (Some(first), Some(last)) => last.time_ms + (last.time_ms - first.time_ms),
+            _ => 0,
+        }
     }
 
     /// calculatePartitionStatus with its clock left out (see [`Judged`]).
@@ -247,11 +286,9 @@ impl CommitWindow {
         if current_lag <= s.allowed_lag {
             return ok;
         }
-        // checkIfOffsetsStopped, against Burrow's clock in whole seconds: stopped once the time
-        // since the newest commit exceeds the window's span.
-        let stop_after_ms = last.time_ms + (last.time_ms - first.time_ms);
         // checkIfRecentLagZero: caught up at one of the broker offsets still in the ring.
         let recent_lag_zero = broker.samples.iter().any(|&b| b <= last.offset);
+        let stop_after_ms = if recent_lag_zero { 0 } else { self.stop_after_ms() };
         let judged = |rest| Judged { stop_after_ms, refreshes, stop_possible: !recent_lag_zero, rest };
         let c = self.commits();
         // checkIfOffsetsRewind finds the first drop; checkIfRewindRecovered looks for a later
@@ -297,7 +334,7 @@ mod tests {
     fn window(commits: &[(u64, u64)]) -> CommitWindow {
         let mut w = CommitWindow::default();
         for (i, &(off, end)) in commits.iter().enumerate() {
-            w.add(off, s(2 * i as u64), &broker(&[end]), &DEFAULT);
+            w.add(off, s(2 * i as u64), broker(&[end]).newest(), &DEFAULT);
         }
         w
     }
@@ -395,12 +432,12 @@ mod tests {
     #[test]
     fn lag_at_a_commit_is_against_the_newest_broker_offset_and_never_negative() {
         let mut w = CommitWindow::default();
-        w.add(10, s(0), &broker(&[8]), &DEFAULT);
+        w.add(10, s(0), Some(8), &DEFAULT);
         assert_eq!(w.commits().collect::<Vec<_>>()[0].lag, 0, "a commit ahead of the last broker offset has no lag");
-        w.add(20, s(2), &broker(&[8, 50]), &DEFAULT);
+        w.add(20, s(2), broker(&[8, 50]).newest(), &DEFAULT);
         assert_eq!(w.commits().collect::<Vec<_>>()[1].lag, 30);
         let before_any_refresh = BrokerOffsets::default();
-        w.add(30, s(4), &before_any_refresh, &DEFAULT);
+        w.add(30, s(4), before_any_refresh.newest(), &DEFAULT);
         assert_eq!(w.commits().count(), 2, "dropped: no broker offset for the partition yet");
     }
 
@@ -408,22 +445,53 @@ mod tests {
     fn commits_closer_than_min_distance_replace_the_newest_and_keep_its_time() {
         let b = broker(&[20]);
         let mut w = CommitWindow::default();
-        w.add(10, s(0), &b, &DEFAULT);
-        w.add(12, SimTime(500_000_000), &b, &DEFAULT);
-        w.add(14, SimTime(900_000_000), &b, &DEFAULT);
+        w.add(10, s(0), b.newest(), &DEFAULT);
+        w.add(12, SimTime(500_000_000), b.newest(), &DEFAULT);
+        w.add(14, SimTime(900_000_000), b.newest(), &DEFAULT);
         assert_eq!(w.commits().count(), 1);
         assert_eq!(*w.commits().collect::<Vec<_>>()[0], StoredCommit { offset: 14, time_ms: 0, lag: 6 });
-        w.add(16, SimTime(1_100_000_000), &b, &DEFAULT);
+        w.add(16, SimTime(1_100_000_000), b.newest(), &DEFAULT);
         assert_eq!(w.commits().count(), 2);
         for i in 0..20 {
-            w.add(20 + i, s(2 + i), &b, &DEFAULT);
+            w.add(20 + i, s(2 + i), b.newest(), &DEFAULT);
         }
         assert_eq!(w.commits().count(), INTERVALS, "only the last ten are kept");
         let mut three = CommitWindow::default();
         for i in 0..5 {
-            three.add(i, s(2 * i), &b, &Settings { intervals: 3, min_distance_ms: 0, allowed_lag: 0 });
+            three.add(i, s(2 * i), b.newest(), &Settings { intervals: 3, min_distance_ms: 0, allowed_lag: 0 });
         }
         assert_eq!(three.commits().count(), 3);
+    }
+
+    /// The older commits' ring keeps the last `intervals - 1` in order as it wraps, for any
+    /// window size (one: nothing older is kept).
+    #[test]
+    fn the_window_keeps_the_last_commits_in_order_as_its_ring_wraps() {
+        for intervals in [1, 2, 3, 10] {
+            let set = Settings { intervals, min_distance_ms: 0, allowed_lag: 0 };
+            let mut w = CommitWindow::default();
+            for i in 0..25u64 {
+                w.add(100 + i, s(i), Some(1_000), &set);
+                let kept: Vec<u64> = w.commits().map(|c| c.offset).collect();
+                let first = (i + 1).saturating_sub(intervals as u64);
+                assert_eq!(kept, (100 + first..=100 + i).collect::<Vec<_>>(), "intervals {intervals}, {i}");
+                assert_eq!(w.commits().next().unwrap().time_ms, first as i64 * 1000);
+            }
+            assert_eq!(w.older.as_ref().map_or(0, |o| o.len()), intervals - 1, "one slot per older commit");
+        }
+    }
+
+    #[test]
+    fn a_cached_judgement_works_out_stop_again_and_is_dropped_by_a_commit_or_a_refresh() {
+        let mut w = window(&[(10, 20), (20, 40), (30, 50), (40, 60)]); // last at 6 s, span 6 s
+        let mut b = broker(&[60]);
+        assert_eq!(w.status(&b, s(12), &DEFAULT), LagStatus::Warn);
+        assert_eq!(w.status(&b, s(13), &DEFAULT), LagStatus::Stop, "from the cached verdict");
+        b.add(40, INTERVALS); // caught up at the newest sample: no lag now
+        assert_eq!(w.status(&b, s(13), &DEFAULT), LagStatus::Ok, "a refresh judges again");
+        b.add(70, INTERVALS);
+        w.add(70, s(8), b.newest(), &DEFAULT);
+        assert_eq!(w.status(&b, s(100), &DEFAULT), LagStatus::Ok, "a commit judges again");
     }
 
     #[test]
