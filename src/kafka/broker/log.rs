@@ -135,19 +135,10 @@ struct Segment {
 /// look again for nothing; no output depends on it.
 pub static RANGE_CUTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// `repr(C)`, the offsets first: see `Partition`.
+/// `repr(C)`, what an append reads and writes last (from `segment_ms` on) and the offsets at the
+/// very end: see `Partition`, whose own per-append fields follow them.
 #[repr(C)]
 pub struct PartitionLog {
-    log_start_offset: u64,
-    log_end_offset: u64,
-    /// The chunk being filled (empty before the first record; full until the next record), kept
-    /// in the log itself so an append touches one heap block, not two.
-    open: Chunk,
-    /// The segment being written, apart from the older ones: every append updates it, so it
-    /// sits in the log itself rather than at the end of a list elsewhere in memory.
-    active: Option<Segment>,
-    segment_ms: u64,
-    segment_bytes: u64,
     /// Older segments, oldest first.
     segments: Vec<Segment>,
     /// Bytes of every segment before the active one, deleted ones too.
@@ -155,6 +146,17 @@ pub struct PartitionLog {
     /// Full chunks: chunk k holds offsets `chunk_origin + k * CHUNK ..`; `open` follows them.
     sealed: VecDeque<Chunk>,
     chunk_origin: u64,
+    // Every append reads or writes everything from here on.
+    segment_ms: u64,
+    segment_bytes: u64,
+    /// The segment being written, apart from the older ones: every append updates it, so it
+    /// sits in the log itself rather than at the end of a list elsewhere in memory.
+    active: Option<Segment>,
+    /// The chunk being filled (empty before the first record; full until the next record), kept
+    /// in the log itself so an append touches one heap block, not two.
+    open: Chunk,
+    log_start_offset: u64,
+    log_end_offset: u64,
 }
 
 impl Default for PartitionLog {
@@ -383,14 +385,15 @@ impl PartitionLog {
         self.bytes_before_active = total.saturating_sub(self.active.map_or(0, |a| a.bytes));
     }
 
-    /// Starts loading what the next append writes: the open chunk's end and the last segment.
+    /// Where, in the log, what every append reads and writes begins (it runs to the log's end).
+    pub(crate) const APPEND_FIELDS: usize = std::mem::offset_of!(PartitionLog, segment_ms);
+
+    /// Starts loading the slot the next append writes: the open chunk's end. (The active segment
+    /// sits in the log itself, loaded with it: reading whether there is one would only wait.)
     #[inline]
     pub fn prefetch_tail(&self) {
         if let Chunk::Narrow { deltas, .. } = &self.open {
             crate::prefetch::prefetch(deltas.as_ptr().wrapping_add(deltas.len()), 4);
-        }
-        if let Some(s) = &self.active {
-            crate::prefetch::prefetch(s, std::mem::size_of::<Segment>());
         }
     }
 
