@@ -20,7 +20,6 @@ use crate::kafka::producer::feed::AppendTrace;
 use crate::kafka::producer::feed::Feed;
 use crate::kafka::world::Ev;
 use crate::kafka::world::World;
-use crate::prefetch::prefetch;
 use crate::record::Recorder;
 use crate::sim::Kernel;
 use crate::sim::SimTime;
@@ -50,7 +49,7 @@ impl Broker {
             if self.prefetch_appends {
                 let ahead = |k: usize| feed.due.get(feed.due_pos + k).map(|a| a.partition as usize);
                 if let Some(a) = ahead(12) {
-                    prefetch(&self.partitions[a], std::mem::size_of::<crate::kafka::world::Partition>());
+                    self.partitions[a].prefetch_for_append();
                 }
                 if let Some(a) = ahead(4) {
                     self.partitions[a].log.prefetch_tail();
