@@ -439,6 +439,7 @@ impl World {
         let g = self.consumers[c].group;
         self.unpark_fast(c); // see `take_partitions`
         self.consumers[c].owned.retain(|o| o.partition != p);
+        self.consumers[c].quiet_since = None; // the slots of `owned` moved (see `FetchMarks`)
         self.discard_buffer(c, Some(p));
         if self.groups[g].offsets().owner(p) == Some(c) {
             let now = self.now();

@@ -63,6 +63,10 @@ pub struct Owned {
 #[derive(Default)]
 pub struct InFlight {
     pub ranges: Vec<(u32, u64, u64)>,
+    /// Where each range's partition was in `owned` when the fetch read it (empty when the
+    /// ranges came otherwise: a push buffer, a share fetch); checked before use, as the
+    /// assignment may have changed since.
+    pub slots: Vec<u32>,
     pub finish_ns: Vec<u64>,
     pub latency_ns: Vec<u64>,
     pub started: SimTime,
@@ -73,6 +77,7 @@ pub struct InFlight {
 impl InFlight {
     pub fn clear(&mut self) {
         self.ranges.clear();
+        self.slots.clear();
         self.finish_ns.clear();
         self.latency_ns.clear();
     }
@@ -133,11 +138,13 @@ pub struct Consumer {
     /// range; None once a position was set from outside the fetched records (an assignment, a
     /// seek). Until either changes, a fetch need not look at each position again.
     pub in_range_at: Option<u64>,
-    /// A fetch found every owned partition read to its end when the broker's append journal
-    /// stood here: only partitions appended to since can have records for it (see
-    /// `Broker::read`). None once a position may have gone back (an assignment, a seek, an
-    /// offset reset).
+    /// A fetch found every owned partition read to its end (with `fetch_marks`: but for those
+    /// marked) when the broker's append journal stood here: only partitions appended to since
+    /// can have other records for it (see `Broker::read`). None once a position may have gone
+    /// back or `owned` changed (an assignment, a revocation, a seek, an offset reset).
     pub(crate) quiet_since: Option<u64>,
+    /// The owned partitions that may have records past `quiet_since` (see `Broker::read`).
+    pub(crate) fetch_marks: crate::kafka::broker::fetch::FetchMarks,
     /// Every owned partition was `fetched` when last looked (a fetch need not look again until
     /// one is taken, or they are all marked unread by a poll timeout or a hang).
     pub(crate) all_fetched: bool,
@@ -387,6 +394,16 @@ impl Consumer {
         match self.owned.binary_search_by_key(&partition, |o| o.partition) {
             Ok(i) => Some(i),
             Err(_) => self.owned.iter().position(|o| o.partition == partition),
+        }
+    }
+
+    /// Where the `i`-th in-flight range's partition is in `owned`: the slot the fetch read it
+    /// at if it still holds it (no search), else as `owned_slot` finds it.
+    pub fn inflight_slot(&self, i: usize) -> Option<usize> {
+        let p = self.inflight.ranges[i].0;
+        match self.inflight.slots.get(i) {
+            Some(&k) if self.owned.get(k as usize).is_some_and(|o| o.partition == p) => Some(k as usize),
+            _ => self.owned_slot(p),
         }
     }
 

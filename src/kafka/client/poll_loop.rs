@@ -257,15 +257,19 @@ impl Consumer {
             self.rotate = (self.rotate + 1) % self.owned.len();
         }
         self.inflight.fetched = now;
-        for &(p, from, to) in &self.inflight.ranges {
-            if let Some(i) = self.owned_slot(p) {
-                self.owned[i].position = to;
+        for i in 0..self.inflight.ranges.len() {
+            let (p, from, to) = self.inflight.ranges[i];
+            if let Some(k) = self.inflight_slot(i) {
+                self.owned[k].position = to;
             }
             let again = cx.rec.ledgers[g].delivered[p as usize].insert(from, to);
             let st = &mut cx.rec.groups[g];
             st.records_delivered += to - from;
             st.redelivered += again;
         }
+        // The positions are now at the ends the fetch read to: those partitions need no look
+        // until the journal lists them again.
+        self.fetch_marks.delivered(&self.inflight.slots);
         if self.inflight.is_empty() {
             cx.rec.groups[g].empty_polls += 1;
             self.phase = Phase::Idle;
@@ -324,11 +328,15 @@ impl Consumer {
         let stats = &mut rec.groups[g];
         stats.record_latencies(&self.inflight.finish_ns[..k], &self.inflight.latency_ns[..k]);
         stats.records_processed += k as u64;
-        let ranges =
-            if k == self.inflight.len() { self.inflight.ranges.clone() } else { self.inflight.first_ranges(k) };
         let fetched = self.inflight.fetched;
         let mut duplicates = 0;
-        for (p, from, to) in ranges {
+        let mut left = k as u64;
+        for &(p, from, to) in &self.inflight.ranges {
+            if left == 0 {
+                break;
+            }
+            let to = to.min(from + left);
+            left -= to - from;
             duplicates += rec.ledgers[g].mark_processed(p, from, to, fetched);
         }
         let finish = &self.inflight.finish_ns[..k];
@@ -346,7 +354,9 @@ impl Consumer {
         let now = cx.now();
         cx.rec.consumers[c].end_busy(now);
         self.account_processed(c, self.inflight.len(), cx.rec);
-        let processed = self.inflight.ranges.iter().map(|&(p, _, to)| (p, self.position(p).unwrap_or(to))).collect();
+        let position = |i: usize| self.inflight_slot(i).map(|k| self.owned[k].position);
+        let processed =
+            self.inflight.ranges.iter().enumerate().map(|(i, &(p, _, to))| (p, position(i).unwrap_or(to))).collect();
         self.inflight.clear();
         processed
     }
