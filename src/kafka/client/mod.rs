@@ -109,19 +109,17 @@ impl InFlight {
         out
     }
 
-    /// The first `k` records as `(partition, from, to)` ranges.
-    pub fn first_ranges(&self, k: usize) -> Vec<(u32, u64, u64)> {
+    /// The first `k` records as `(partition, from, to)` ranges, in order, the last one cut where
+    /// the k-th record falls (read in place: accounting a batch copies nothing).
+    pub fn first_ranges(&self, k: usize) -> impl Iterator<Item = (u32, u64, u64)> + '_ {
         let mut left = k as u64;
-        let mut out = Vec::new();
-        for &(p, a, b) in &self.ranges {
-            if left == 0 {
-                break;
-            }
-            let n = (b - a).min(left);
-            out.push((p, a, a + n));
-            left -= n;
-        }
-        out
+        self.ranges.iter().map_while(move |&(p, a, b)| {
+            (left > 0).then(|| {
+                let n = (b - a).min(left);
+                left -= n;
+                (p, a, a + n)
+            })
+        })
     }
 }
 

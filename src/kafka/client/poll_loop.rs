@@ -330,13 +330,7 @@ impl Consumer {
         stats.records_processed += k as u64;
         let fetched = self.inflight.fetched;
         let mut duplicates = 0;
-        let mut left = k as u64;
-        for &(p, from, to) in &self.inflight.ranges {
-            if left == 0 {
-                break;
-            }
-            let to = to.min(from + left);
-            left -= to - from;
+        for (p, from, to) in self.inflight.first_ranges(k) {
             duplicates += rec.ledgers[g].mark_processed(p, from, to, fetched);
         }
         let finish = &self.inflight.finish_ns[..k];
