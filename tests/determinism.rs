@@ -137,3 +137,27 @@ fn bench_reports_its_threads_and_the_same_run_either_way() {
         assert_eq!(a.split(" (").next(), b.split(" (").next(), "{what}");
     }
 }
+
+/// `kafkasim bench --producers-only` makes the same records the whole run appends, and says it
+/// timed them without the world.
+#[test]
+fn bench_producers_only_makes_the_records_the_run_appends() {
+    for name in ["queue-group.yaml", "add-partitions-keyed.yaml", "push-vs-pull-burst.yaml"] {
+        let scenario = repo(&format!("scenarios/{name}"));
+        let bench = |extra: &[&str]| {
+            let out = kafkasim().arg("bench").args(extra).arg(&scenario).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let count = |text: &str, start: &str| -> u64 {
+            let line = text.lines().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("{start}: {text}"));
+            line[start.len()..].split_whitespace().next().unwrap().parse().unwrap()
+        };
+        let alone = bench(&["--producers-only"]);
+        let run = bench(&[]);
+        assert!(alone.contains("(one thread, no world)"), "{alone}");
+        let records = count(&alone, "records ");
+        assert!(records > 1000, "{alone}");
+        assert_eq!(records, count(&run, "records produced"), "{name}:\n{alone}\n{run}");
+    }
+}

@@ -12,10 +12,21 @@ use std::time::Instant;
 pub const PER_RECORD: &str = include_str!("../../benches/per-record.yaml");
 pub const LARGE: &str = include_str!("../../benches/large.yaml");
 
+/// What `kafkasim bench` times.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Timed {
+    /// The whole run, the producers on a thread of their own when there is a second core.
+    Run,
+    /// The whole run in one thread (as a sweep runs when its runs fill every core).
+    OneThread,
+    /// The producers alone: what the world's appends read, made and handed to no one.
+    ProducersAlone,
+}
+
 /// Times each scenario in turn, or without any the two built-in ones (benches/per-record.yaml,
 /// then benches/large.yaml). Every file is checked before the first run, so a typo in the second
 /// one does not cost the first one's run time.
-pub fn run_all(paths: &[PathBuf], one_thread: bool) -> Result<(), Failure> {
+pub fn run_all(paths: &[PathBuf], what: Timed) -> Result<(), Failure> {
     let mut plans: Vec<(String, Plan)> = Vec::new();
     if paths.is_empty() {
         for (label, text) in [("benches/per-record.yaml", PER_RECORD), ("benches/large.yaml", LARGE)] {
@@ -30,7 +41,11 @@ pub fn run_all(paths: &[PathBuf], one_thread: bool) -> Result<(), Failure> {
         if i > 0 {
             say!("");
         }
-        run_plan(&label, plan, one_thread)?;
+        if what == Timed::ProducersAlone {
+            producers_alone(&label, &plan);
+        } else {
+            run_plan(&label, plan, what == Timed::OneThread)?;
+        }
     }
     Ok(())
 }
@@ -38,7 +53,28 @@ pub fn run_all(paths: &[PathBuf], one_thread: bool) -> Result<(), Failure> {
 /// Times `path`, or the built-in scenarios without one.
 pub fn run(path: Option<&Path>) -> Result<(), Failure> {
     let paths: Vec<PathBuf> = path.map(Path::to_path_buf).into_iter().collect();
-    run_all(&paths, false)
+    run_all(&paths, Timed::Run)
+}
+
+/// Times the producers of `plan` alone, in this thread: every tick of the run, its batches, and
+/// the merge that puts every batch in the order it reaches the broker (what a run's appends
+/// read). A run costs this and the world's own work; the difference is the world's.
+fn producers_alone(label: &str, plan: &Plan) {
+    let started = Instant::now();
+    let cpu_before = cpu_seconds();
+    let mut generator = crate::kafka::build::producers_alone(plan);
+    let (batches, records) = generator.run_alone();
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    say!("scenario          {} ({label}), producers alone", plan.name);
+    say!("virtual time      {:.0} s", plan.duration.as_nanos() as f64 / 1e9);
+    say!("wall time         {wall:.3} s (one thread, no world)");
+    if let Some(cpu) = cpu {
+        say!("cpu time          {cpu:.2} s (user + system)");
+    }
+    let per = |n: u64| if n == 0 { 0.0 } else { wall * 1e9 / n as f64 };
+    say!("batches           {batches} ({:.1} ns of wall time each)", per(batches));
+    say!("records           {records} ({:.1} ns of wall time each)", per(records));
 }
 
 fn run_plan(label: &str, plan: Plan, one_thread: bool) -> Result<(), Failure> {

@@ -179,6 +179,10 @@ enum Command {
         /// core (by default they get a thread of their own when there is a second core).
         #[arg(long)]
         one_thread: bool,
+        /// Time the producers alone (their draws, batches and the merge into the order batches
+        /// reach the broker), without the world: how much of a run's CPU they take by themselves
+        #[arg(long, conflicts_with = "one_thread")]
+        producers_only: bool,
     },
 }
 
@@ -211,6 +215,15 @@ fn dispatch(cmd: Command) -> Result<(), Failure> {
         }
         Command::Partition { partitions, json, keys } => tools::partition(partitions, json, keys),
         Command::Assign { strategy, protocol, file } => tools::assign(&strategy, &protocol, &file),
-        Command::Bench { scenarios, one_thread } => bench::run_all(&scenarios, one_thread),
+        Command::Bench { scenarios, one_thread, producers_only } => {
+            let what = if producers_only {
+                bench::Timed::ProducersAlone
+            } else if one_thread {
+                bench::Timed::OneThread
+            } else {
+                bench::Timed::Run
+            };
+            bench::run_all(&scenarios, what)
+        }
     }
 }

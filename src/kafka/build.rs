@@ -52,8 +52,7 @@ impl World {
         let nproducers = producers.len();
         // Latency over time keeps at most about 600 points per group, whatever the run's length.
         let latency_bucket_s = plan.duration.as_nanos().div_ceil(600 * 1_000_000_000).max(1);
-        let first_partition = plan.producers.iter().map(|p| topics[p.topic].first_partition).collect();
-        let generator = Generator::new(producers, first_partition, delay.as_nanos(), end);
+        let generator = generator(&plan, producers, &topics);
         let first_ticks = generator.first_ticks();
         let spans: Vec<(u32, u32)> = topics.iter().map(|t| (t.first_partition, t.allocated)).collect();
         let cluster = crate::kafka::cluster::Cluster::of(&plan, &rngs, &spans).map(Box::new);
@@ -126,6 +125,18 @@ impl World {
             }
         }
     }
+}
+
+/// The producers' side of `plan` alone, as the world runs it: for timing it apart (`kafkasim
+/// bench --producers-only`).
+pub fn producers_alone(plan: &Plan) -> Generator {
+    let (topics, _) = topics_and_partitions(plan);
+    generator(plan, producers(plan, &RngStreams::new(plan.seed)), &topics)
+}
+
+fn generator(plan: &Plan, producers: Vec<Producer>, topics: &[TopicMeta]) -> Generator {
+    let first_partition = plan.producers.iter().map(|p| topics[p.topic].first_partition).collect();
+    Generator::new(producers, first_partition, plan.network_delay.as_nanos(), SimTime::ZERO + plan.duration)
 }
 
 /// Every topic and every partition it will ever have: partitions a later add_partitions creates
