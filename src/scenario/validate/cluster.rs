@@ -157,6 +157,15 @@ fn check_counts(ck: &Checker, raw: &RawScenario, plan: &mut ClusterPlan) -> Resu
                 ck.err("min_insync_replicas", format!("{m} is not allowed; Kafka requires at least 1 (default 1)"))
             );
         }
+        // Kafka quietly uses min(min.insync.replicas, replication factor) per topic, so a broker
+        // default above every possible factor would silently mean "every replica": no
+        // partition can have more in-sync replicas than there are brokers.
+        if m > brokers {
+            return Err(ck.err("min_insync_replicas", format!(
+                "{m} is above the broker count {brokers} ({}): no partition can have more in-sync replicas than brokers (Kafka would quietly use each topic's replication factor instead); write at most {brokers}",
+                brokers_written(raw)
+            )));
+        }
         plan.min_insync_replicas = m;
     }
     if let Some(rf) = raw.default_replication_factor {
@@ -429,6 +438,8 @@ mod tests {
         );
         refused("replica_fetch_max_bytes: -1", "", "replica_fetch_max_bytes", &["0 to 2147483647"]);
         refused("min_insync_replicas: 0", "", "min_insync_replicas", &["at least 1"]);
+        // Kafka would cap it at each topic's factor; above the broker count it can only be a slip.
+        refused("brokers: 3\nmin_insync_replicas: 4", "", "min_insync_replicas", &["above the broker count 3", "at most 3"]);
         refused("default_replication_factor: 0", "", "default_replication_factor", &["larger than 0"]);
         refused("offsets_topic_num_partitions: 0", "", "offsets_topic_num_partitions", &["at least 1"]);
         refused(
