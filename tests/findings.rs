@@ -236,3 +236,32 @@ fn a_full_share_window_is_found_where_it_throttles() {
     // Six polls of 300 fit in the window: it fills only now and then, which is not a finding.
     assert!(of_kind(&f, "lock_window_full", "polls-300").is_empty(), "{f:#?}");
 }
+
+/// A crashed leader's successor with too few in-sync replicas: the producer's requests fail
+/// first for the crash (NETWORK_EXCEPTION), then, once a leader is elected, for
+/// min.insync.replicas (NOT_ENOUGH_REPLICAS, logged when it changed). The finding names both, in
+/// order, rather than blaming the whole stretch on the crash.
+#[test]
+fn an_outage_names_each_error_its_requests_got() {
+    let w = run_yaml(
+        "name: t\nduration: 60s\nbrokers: 3\nmin_insync_replicas: 3\n\
+         topics: [{name: pay, partitions: 2, replicas: [[1, 2, 3], [2, 3, 1]]}]\n\
+         producers: [{name: api, topic: pay, rate: 1000/s}]\n\
+         groups: [{id: g, topics: [pay], consumers: 1}]\n\
+         timeline:\n  - {at: 15s, crash_broker: 1}\n  - {at: 40s, start_broker: 1}\n",
+    );
+    let s = summary(&w);
+    let f =
+        s["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "unavailable").expect("an unavailable finding");
+    let text = f["text"].as_str().unwrap();
+    let took = text.find("until a leader took them at").unwrap_or_else(|| panic!("{text}"));
+    let refused = text.find("NOT_ENOUGH_REPLICAS").unwrap_or_else(|| panic!("{text}"));
+    assert!(text.contains("(NETWORK_EXCEPTION)") && took < refused, "{text}");
+    let logged = crate::util::logged(&w);
+    let errors: Vec<&str> = logged
+        .iter()
+        .filter(|e| e.kind == "produce_failed")
+        .filter_map(|e| e.fields.get("error").and_then(Value::as_str))
+        .collect();
+    assert!(errors.contains(&"NETWORK_EXCEPTION") && errors.contains(&"NOT_ENOUGH_REPLICAS"), "{errors:?}");
+}

@@ -109,6 +109,11 @@ pub struct ProducerStats {
     /// above the high watermark with acks=all. So records_sent = records_acked +
     /// lost to delivery_timeout + in_flight_at_end (the other causes lose acknowledged records).
     pub in_flight_at_end: u64,
+    /// Records acknowledged (acks=0 or 1: by the leader alone) that were still above the high
+    /// watermark when the run ended: in the leader's log, not yet readable. So what a producer
+    /// had acknowledged is what readers can fetch, plus those lost after their acknowledgement,
+    /// plus these.
+    pub acked_above_high_watermark_at_end: u64,
     /// Time some partition of it could not be written, summed over partitions, and the
     /// longest single stretch for one partition.
     pub unavailable_total: SimDuration,
@@ -142,6 +147,31 @@ pub struct Unavailable {
     pub from: SimTime,
     /// None: still unavailable when the run ended (the stats count it up to the end).
     pub to: Option<SimTime>,
+}
+
+impl Unavailable {
+    /// The errors the producer's requests got during the stretch (ending at `end`), each from
+    /// when it first came: the one that began it (none: it began waiting for acks), then any
+    /// that replaced it (a new leader refusing for min.insync.replicas, say). `events` is the
+    /// run's event log, in time order.
+    pub fn errors(&self, events: &[super::event::Event], end: SimTime) -> Vec<(SimTime, &'static str)> {
+        let from = events.partition_point(|e| e.time < self.from);
+        let mut out: Vec<(SimTime, &'static str)> = Vec::new();
+        for e in events[from..].iter().take_while(|e| e.time < end) {
+            if let super::event::What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error }) = &e.what
+                && *producer == self.producer
+                && *partition == self.partition
+                && out.last().is_none_or(|l| l.1 != *error)
+            {
+                // At one instant the last error recorded is the one that stands.
+                if out.last().is_some_and(|l| l.0 == e.time) {
+                    out.pop();
+                }
+                out.push((e.time, error));
+            }
+        }
+        out
+    }
 }
 
 /// The cluster's control-plane events (events.jsonl kinds in `ClusterEvent::kind`).

@@ -60,6 +60,7 @@ pub fn producers_json(w: &Run) -> Map<String, Value> {
                 "lost": st.lost(),
                 "lost_by_cause": by_cause,
                 "in_flight_at_end": st.in_flight_at_end,
+                "acked_above_high_watermark_at_end": st.acked_above_high_watermark_at_end,
                 "unavailable_ms": {
                     "total": ms(st.unavailable_total.as_nanos()),
                     "max": ms(st.unavailable_max.as_nanos()),

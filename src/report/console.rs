@@ -73,9 +73,17 @@ fn cluster_block(out: &mut String, brokers: &Map<String, Value>, producers: &Val
             .map(|(c, v)| format!("{} {}", c.replace('_', " "), n(v)))
             .collect();
         let by = if causes.is_empty() { String::new() } else { format!(" ({})", causes.join(", ")) };
+        // Acknowledged records not yet readable: else acknowledged less lost would not match
+        // what the log holds.
+        let unreadable = match p["acked_above_high_watermark_at_end"].as_u64() {
+            Some(k) if k > 0 => {
+                format!(" ({} of them not yet readable at the end: above the high watermark)", n(&k.into()))
+            }
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "    producer {name}: sent {}, acknowledged {}, lost {}{by}, duplicates written {}, retries {}; could not write a partition for at most {} ({} over all its partitions)",
+            "    producer {name}: sent {}, acknowledged {}{unreadable}, lost {}{by}, duplicates written {}, retries {}; could not write a partition for at most {} ({} over all its partitions)",
             n(&p["records_sent"]),
             n(&p["records_acked"]),
             n(&p["lost"]),

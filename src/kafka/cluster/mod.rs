@@ -396,8 +396,13 @@ impl Cluster {
             for h in rs.held.iter().filter(|h| !h.written) {
                 r.producers[h.producer as usize].in_flight_at_end += u64::from(h.len);
             }
-            for b in rs.pending.iter().filter(|b| !b.acked && !b.duplicate) {
-                r.producers[b.producer as usize].in_flight_at_end += u64::from(b.len);
+            for b in rs.pending.iter().filter(|b| !b.duplicate) {
+                let st = &mut r.producers[b.producer as usize];
+                if b.acked {
+                    st.acked_above_high_watermark_at_end += u64::from(b.len);
+                } else {
+                    st.in_flight_at_end += u64::from(b.len);
+                }
             }
             for b in rs.blocked.drain(..) {
                 let u = end - b.since;

@@ -249,7 +249,15 @@ impl Cluster {
     /// Producer `k` cannot write `p` from `at`, for `error`.
     pub(crate) fn block(&mut self, p: u32, k: u32, at: SimTime, error: &'static str, io: &mut Io) {
         let broker = self.parts[p as usize].leader;
-        self.parts[p as usize].blocked.push(Block { producer: k, broker, since: at, error, resume_at: None });
+        let refused_for_isr = error == "NOT_ENOUGH_REPLICAS";
+        self.parts[p as usize].blocked.push(Block {
+            producer: k,
+            broker,
+            since: at,
+            error,
+            resume_at: None,
+            refused_for_isr,
+        });
         io.rec.cluster.unavailable.push(Unavailable { producer: k, partition: p, from: at, to: None });
         if !error.is_empty() {
             io.event(at, ClusterEvent::ProduceFailed { producer: k, partition: p, error });
@@ -267,11 +275,27 @@ impl Cluster {
             if let Some(t) = self.resume_time(p, b, now) {
                 self.parts[p as usize].blocked[i].resume_at = Some(t);
                 io.kernel.schedule_at(t, Ev::Cluster(ClusterEv::Resume { p, k: b.producer }));
+            } else if !b.refused_for_isr && retrying(b.error) && self.refuses_for_isr(p, b.producer) {
+                // Blocked by a failed leader, and the one elected has too few in-sync replicas:
+                // from now on the retries it answers fail for min.insync.replicas. (A producer
+                // whose requests still wait, for acks or for request.timeout.ms, sends none yet.)
+                self.parts[p as usize].blocked[i].refused_for_isr = true;
+                let error = "NOT_ENOUGH_REPLICAS";
+                io.event(now, ClusterEvent::ProduceFailed { producer: b.producer, partition: p, error });
             }
         }
     }
 
     /// When a blocked producer writes again, if its partition has a leader that takes its writes.
+    /// Whether `p`'s leader is up and answers producer `k`'s writes with NOT_ENOUGH_REPLICAS
+    /// (acks=all while its ISR is below min.insync.replicas).
+    fn refuses_for_isr(&self, p: u32, k: u32) -> bool {
+        let rs = &self.parts[p as usize];
+        rs.leader.is_some_and(|l| self.serving(l))
+            && self.producers[k as usize].delivery.acks == Acks::All
+            && rs.below_min_isr()
+    }
+
     fn resume_time(&mut self, p: u32, b: Block, now: SimTime) -> Option<SimTime> {
         let rs = &self.parts[p as usize];
         let leader = rs.leader?;
@@ -430,4 +454,11 @@ impl Cluster {
             }
         }
     }
+}
+
+/// Whether a producer blocked for `error` keeps retrying (refreshing its metadata until a leader
+/// answers): a refused or unreachable-leader request, as opposed to requests still waiting in
+/// the leader's purgatory ("") or for request.timeout.ms.
+fn retrying(error: &str) -> bool {
+    matches!(error, "NETWORK_EXCEPTION" | "NOT_LEADER_OR_FOLLOWER")
 }

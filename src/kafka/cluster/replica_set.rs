@@ -66,6 +66,9 @@ pub struct Block {
     pub error: &'static str,
     /// When it writes again, once known.
     pub resume_at: Option<SimTime>,
+    /// A new leader took over while the ISR was below min.insync.replicas, so the retries it
+    /// answers get NOT_ENOUGH_REPLICAS from then on (recorded once: the error changed).
+    pub refused_for_isr: bool,
 }
 
 pub struct ReplicaSet {

@@ -203,26 +203,34 @@ fn why_unavailable(w: &Run, u: &Unavailable) -> String {
     if let Some(words) = unclean_during(w, u, end) {
         return words;
     }
-    // The failure that began the stretch is recorded at its start.
-    let error = w.rec.events.iter().filter(|e| e.time == u.from).find_map(|e| match &e.what {
-        What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error })
-            if *producer == u.producer && *partition == u.partition =>
-        {
-            Some(*error)
+    // The failure that began the stretch is recorded at its start; a later one replaced it.
+    let errors = u.errors(&w.rec.events, end);
+    let first = errors.first().filter(|e| e.0 == u.from).map(|e| e.1);
+    let min_isr = w.plan.topics[topic].replication.min_insync_replicas;
+    let refused = format!(
+        "its ISR was below min_insync_replicas ({min_isr}), so the leader refused acks=all writes (NOT_ENOUGH_REPLICAS)"
+    );
+    let then_refused = errors.iter().skip(usize::from(first.is_some())).find(|e| e.1 == "NOT_ENOUGH_REPLICAS");
+    match (first, then_refused) {
+        (Some("NOT_ENOUGH_REPLICAS"), _) => format!(": {refused}"),
+        (Some(e), then) => {
+            let fencing = format!(
+                "a crashed leader is replaced only once the controller fences it, broker_session_timeout_ms ({}) \
+                 after its last heartbeat",
+                human_ns(w.plan.cluster.broker_session_timeout.as_nanos())
+            );
+            match then {
+                // A leader took them, but with too few in-sync replicas to write.
+                Some(&(t, _)) => {
+                    format!(
+                        ": its requests failed ({e}) until a leader took them at {} ({fencing}); from then on {refused}",
+                        at(t)
+                    )
+                }
+                None => format!(": its requests failed ({e}) until a leader took them; {fencing}"),
+            }
         }
-        _ => None,
-    });
-    match error {
-        Some("NOT_ENOUGH_REPLICAS") => format!(
-            ": its ISR was below min_insync_replicas ({}), so the leader refused acks=all writes (NOT_ENOUGH_REPLICAS)",
-            w.plan.topics[topic].replication.min_insync_replicas
-        ),
-        Some(e) => format!(
-            ": its requests failed ({e}) until a leader took them; a crashed leader is replaced only once the \
-             controller fences it, broker_session_timeout_ms ({}) after its last heartbeat",
-            human_ns(w.plan.cluster.broker_session_timeout.as_nanos())
-        ),
-        None => standing_high_watermark(w, u, end),
+        (None, _) => standing_high_watermark(w, u, end),
     }
 }
 

@@ -71,10 +71,10 @@ pub(super) fn unowned(w: &Run, gi: usize, out: &mut Vec<Finding>) {
                 format!("for {}, until {} fetched {them} at {}", human_ns(unread), names.consumers(&readers), at(t))
             }
             None if readers.is_empty() => {
-                format!("to the end of the run ({}): no one fetched {them} again", human_ns(unread))
+                format!("for {}, to the end of the run: no one fetched {them} again", human_ns(unread))
             }
             None => format!(
-                "to the end of the run ({}): {} had no reader again",
+                "for {}, to the end of the run: {} had no reader again",
                 human_ns(unread),
                 partly(&partitions, &fetches, &names)
             ),

@@ -4,8 +4,7 @@
 
 use super::super::charts::{self, LegendItem, OwnershipRow, Span};
 use super::markers::markers;
-use crate::record::cluster::{BrokerState, ClusterEvent, Unavailable};
-use crate::record::event::What;
+use crate::record::cluster::BrokerState;
 use crate::record::run::Run;
 use crate::report::cluster_summary::broker_ids;
 use crate::sim::SimTime;
@@ -133,20 +132,6 @@ pub fn leader_rows(w: &Run) -> (Vec<OwnershipRow>, usize) {
 /// still, max.in.flight.requests.per.connection of them.
 const WAITING: &str = "waiting for acks";
 
-/// The error producer `u.producer`'s requests for `u.partition` last got when the stretch began.
-fn error_of(w: &Run, u: &Unavailable) -> Option<&'static str> {
-    // The failure that began the stretch is recorded at its start; none: the producer waited
-    // for its requests in flight (a high watermark that stood still).
-    w.rec.events.iter().filter(|e| e.time == u.from).rev().find_map(|e| match &e.what {
-        What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error })
-            if *producer == u.producer && *partition == u.partition =>
-        {
-            Some(*error)
-        }
-        _ => None,
-    })
-}
-
 /// One row per producer and partition it could not write (one per producer when they would be
 /// many), each stretch coloured by the error its requests got; a producer that could always
 /// write has a row saying so.
@@ -154,14 +139,24 @@ pub fn unavailability_rows(w: &Run) -> Vec<OwnershipRow> {
     let end = (SimTime::ZERO + w.plan.duration).as_secs_f64();
     let mut pairs: BTreeMap<(u32, u32), Vec<Span>> = BTreeMap::new();
     for u in &w.rec.cluster.unavailable {
-        let span = Span {
-            start: u.from.as_secs_f64(),
-            end: u.to.map_or(end, |t| t.as_secs_f64()),
-            owner: Some(error_of(w, u).unwrap_or(WAITING).to_string()),
-            min_px: MIN_GAP_PX,
-            ..Default::default()
-        };
-        pairs.entry((u.producer, u.partition)).or_default().push(span);
+        let until = u.to.unwrap_or(SimTime::ZERO + w.plan.duration);
+        // A piece per error, from when it came (a stretch that began waiting for acks starts
+        // with a piece of that).
+        let mut pieces = u.errors(&w.rec.events, until);
+        if pieces.first().is_none_or(|&(t, _)| t > u.from) {
+            pieces.insert(0, (u.from, WAITING));
+        }
+        let ends = pieces.iter().skip(1).map(|&(t, _)| t.as_secs_f64()).chain([u.to.map_or(end, |t| t.as_secs_f64())]);
+        for (&(from, error), to) in pieces.iter().zip(ends) {
+            let span = Span {
+                start: from.as_secs_f64(),
+                end: to,
+                owner: Some(error.to_string()),
+                min_px: MIN_GAP_PX,
+                ..Default::default()
+            };
+            pairs.entry((u.producer, u.partition)).or_default().push(span);
+        }
     }
     let per_partition = pairs.len() <= MAX_PRODUCER_PARTITION_ROWS;
     let mut rows = Vec::new();
@@ -186,6 +181,8 @@ pub fn unavailability_rows(w: &Run) -> Vec<OwnershipRow> {
 mod tests {
     use super::*;
     use crate::record::Recorder;
+    use crate::record::cluster::{ClusterEvent, Unavailable};
+    use crate::record::event::What;
     use crate::record::run::{PartitionEnd, Snapshot};
     use crate::sim::SimDuration;
 
@@ -266,5 +263,28 @@ groups: [{id: g, topics: [orders], consumers: [{name: c}]}]
         assert_eq!(spans(&rows[0]), [(5.0, 60.0, WAITING)], "to the end while it lasted");
         assert_eq!(spans(&rows[1]), [(5.0, 9.0, "NOT_ENOUGH_REPLICAS")]);
         assert!(rows.iter().flat_map(|r| &r.spans).all(|s| s.min_px == MIN_GAP_PX), "a short stretch still shows");
+    }
+
+    /// A stretch whose error changes (the crashed leader's NETWORK_EXCEPTION, then its successor
+    /// refusing for min.insync.replicas) is drawn in a piece per error, each from when it came;
+    /// errors after the stretch ended or of another partition do not count.
+    #[test]
+    fn a_stretch_is_coloured_by_each_error_from_when_it_came() {
+        let plan = plan();
+        let mut rec = Recorder::new(1, 1, 1);
+        rec.cluster.unavailable = vec![Unavailable { producer: 0, partition: 0, from: at(5), to: Some(at(20)) }];
+        let fail = |t: u64, partition: u32, error: &'static str| crate::record::event::Event {
+            time: at(t),
+            what: What::Cluster(ClusterEvent::ProduceFailed { producer: 0, partition, error }),
+        };
+        rec.events = vec![
+            fail(5, 0, "NETWORK_EXCEPTION"),
+            fail(9, 1, "NOT_ENOUGH_REPLICAS"),
+            fail(12, 0, "NOT_ENOUGH_REPLICAS"),
+            fail(14, 0, "NOT_ENOUGH_REPLICAS"),
+            fail(25, 0, "REQUEST_TIMED_OUT"),
+        ];
+        let rows = unavailability_rows(&run(&plan, &rec));
+        assert_eq!(spans(&rows[0]), [(5.0, 12.0, "NETWORK_EXCEPTION"), (12.0, 20.0, "NOT_ENOUGH_REPLICAS")]);
     }
 }

@@ -439,7 +439,12 @@ mod tests {
         refused("replica_fetch_max_bytes: -1", "", "replica_fetch_max_bytes", &["0 to 2147483647"]);
         refused("min_insync_replicas: 0", "", "min_insync_replicas", &["at least 1"]);
         // Kafka would cap it at each topic's factor; above the broker count it can only be a slip.
-        refused("brokers: 3\nmin_insync_replicas: 4", "", "min_insync_replicas", &["above the broker count 3", "at most 3"]);
+        refused(
+            "brokers: 3\nmin_insync_replicas: 4",
+            "",
+            "min_insync_replicas",
+            &["above the broker count 3", "at most 3"],
+        );
         refused("default_replication_factor: 0", "", "default_replication_factor", &["larger than 0"]);
         refused("offsets_topic_num_partitions: 0", "", "offsets_topic_num_partitions", &["at least 1"]);
         refused(
