@@ -115,6 +115,11 @@ fn bad_settings_are_bad_input_before_anything_runs() {
     assert!(bad("groups.biling.consumers=2").contains("entries: billing"));
     assert!(bad("groups.billing.protocol=eager,fast").contains("unknown variant `fast`"));
     assert!(bad("groups.billing.consumers").contains("PATH=VALUE"));
+    // A value the scenario's parser refuses is the setting's fault: no line and column of the
+    // rewritten text, which the file does not have.
+    let e = bad("groups.billing.session_timeout_ms=10s,abc");
+    assert!(e.contains("scale-out.yaml: --set: ") && e.contains("`abc` is not a time unit"), "{e}");
+    assert!(e.contains("(with groups.billing.session_timeout_ms=abc)"), "{e}");
 }
 
 /// The sweep's page holds its table and every chart inline, and refers to nothing outside itself.

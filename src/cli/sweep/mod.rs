@@ -171,8 +171,16 @@ pub fn plans(file: &str, text: &str, m: &Manifest) -> Result<Vec<Plan>, Scenario
             }
             let text = serde_yaml::to_string(&d).map_err(|e| ScenarioError::field(file, "--set", e.to_string()))?;
             let label: Vec<String> = m.settings.iter().zip(&values).map(|(s, v)| format!("{}={v}", s.path)).collect();
-            let plan = scenario::parse(file, &text)
-                .map_err(|e| ScenarioError { message: format!("{} (with {})", e.message, label.join(" ")), ..e })?;
+            // A line and column would point into the rewritten text, not the file (which was
+            // checked as written before): the error belongs to the setting.
+            let plan = scenario::parse(file, &text).map_err(|e| ScenarioError {
+                message: format!("{} (with {})", e.message, label.join(" ")),
+                location: match e.location {
+                    scenario::Location::LineColumn { .. } => scenario::Location::Field("--set".into()),
+                    other => other,
+                },
+                ..e
+            })?;
             // Expectations were checked against the file as written; one about a consumer a
             // setting removed simply does not apply to that combination.
             Ok(plan)
