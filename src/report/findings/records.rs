@@ -280,6 +280,12 @@ pub(super) fn rebalances(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         }),
     };
     let pause = l.rebalance_pause_total.as_nanos();
+    let classic = w.plan.groups[gi].protocol != crate::scenario::plan::RebalanceProtocol::Consumer;
+    if classic && pause == 0 && l.stw_total.is_zero() {
+        // Revoked and handed straight back (or on at once): it cost nothing, so it is no finding
+        // ("waited 0 ms ... stopped for 0 ms" said nothing); the group's line still counts it.
+        return;
+    }
     out.push(Finding {
         kind: "rebalances",
         about: About::Group(gi),
@@ -289,7 +295,7 @@ pub(super) fn rebalances(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         to,
         figure: "rebalance_pause_ms",
         value: super::ms_value(pause),
-        text: if w.plan.groups[gi].protocol == crate::scenario::plan::RebalanceProtocol::Consumer {
+        text: if !classic {
             reconciliation_text(w, gi)
         } else {
             format!(
