@@ -63,6 +63,11 @@ fn unit_mistakes_are_caught_at_the_value() {
     // Structured values are checked at the value too: line 7, column 17 is the `1`.
     check(&GOOD.replace("id: g", "id: g\n    processing: 1"), &[":7:17:", "groups[0].processing", "no unit"]);
     check(&GOOD.replace("duration: 10s", "duration: -10s"), &["must not be negative"]);
+    // The field is named once, by the location, not again in the message.
+    let e = kafkasim::scenario::parse("g.yaml", &GOOD.replace("duration: 10s", "duration: -10s")).unwrap_err();
+    assert!(!e.to_string().contains("duration: duration"), "{e}");
+    let e = kafkasim::scenario::parse("g.yaml", &GOOD.replace("id: g", "id: g\n    processing: 10 sec")).unwrap_err();
+    assert!(e.to_string().contains("groups[0].processing: `sec` is not a time unit"), "{e}");
 }
 
 #[test]

@@ -133,7 +133,8 @@ enum Command {
         #[command(flatten)]
         writing: Writing,
     },
-    /// Check scenario files without running them (including their estimated cost).
+    /// Check scenario files without running them, including that their estimated cost is within the
+    /// limits (`--max-events`, `--max-memory`)
     Validate {
         /// Scenario YAML files; `-` reads one from standard input.
         #[arg(required = true)]

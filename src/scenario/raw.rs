@@ -735,10 +735,13 @@ fn single_key(v: &Value, what: &str, forms: &str) -> Result<(String, Value), Str
     }
 }
 
+/// A duration; `what` names the part of the field it is (empty: the field itself, which the
+/// error's location already names).
 fn value_duration(v: &Value, what: &str) -> Result<crate::sim::SimDuration, String> {
+    let named = |e: String| if what.is_empty() { e } else { format!("{what}: {e}") };
     match v {
-        Value::String(s) => parse_duration(s).map_err(|e| format!("{what}: {e}")),
-        other => Err(format!("{what}: expected a duration with a unit such as 0.4ms, found {}", show(other))),
+        Value::String(s) => parse_duration(s).map_err(named),
+        other => Err(named(format!("expected a duration with a unit such as 0.4ms, found {}", show(other)))),
     }
 }
 

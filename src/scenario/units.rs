@@ -22,7 +22,7 @@ fn bounded(d: SimDuration, text: &str) -> Result<SimDuration, String> {
 pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let s = s.trim();
     if s.starts_with('-') {
-        return Err(format!("duration `{s}` must not be negative"));
+        return Err(format!("`{s}` must not be negative (a duration)"));
     }
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
@@ -133,7 +133,7 @@ impl<'de, const KAFKA_MS: bool> serde::Deserialize<'de> for Dur<KAFKA_MS> {
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Dur<K>, E> {
                 if n < 0 {
-                    return Err(E::custom(format!("duration `{n}` must not be negative")));
+                    return Err(E::custom(format!("`{n}` must not be negative (a duration)")));
                 }
                 self.visit_u64(n as u64)
             }

@@ -57,7 +57,7 @@ fn parse_processing(v: &Value) -> Result<Processing, String> {
         ));
     }
     if let Value::String(_) = v {
-        return value_duration(v, "processing").map(Processing::Constant);
+        return value_duration(v, "").map(Processing::Constant);
     }
     let (k, val) = single_key(v, "processing", PROCESSING_FORMS)?;
     match k.as_str() {
