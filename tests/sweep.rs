@@ -58,6 +58,9 @@ fn a_sweep_is_the_cross_product_and_does_not_depend_on_jobs() {
     assert!(rows[4].contains(",group billing: revoked_partitions = 12; "), "{}", rows[4]);
     // A cell: the median, then the range over seeds, thousands grouped.
     assert!(md.contains(" (31\u{202f}927–32\u{202f}228) |"), "{md}");
+    // By default the records unread at the end sit right after the latency, which counts
+    // processed records only.
+    assert!(md.contains("| groups.billing.latency_ms.p99 | groups.billing.backlog_records.final |"), "{md}");
 }
 
 #[test]
