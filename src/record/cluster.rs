@@ -161,13 +161,14 @@ impl Unavailable {
             if let super::event::What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error }) = &e.what
                 && *producer == self.producer
                 && *partition == self.partition
-                && out.last().is_none_or(|l| l.1 != *error)
             {
                 // At one instant the last error recorded is the one that stands.
                 if out.last().is_some_and(|l| l.0 == e.time) {
                     out.pop();
                 }
-                out.push((e.time, error));
+                if out.last().is_none_or(|l| l.1 != *error) {
+                    out.push((e.time, error));
+                }
             }
         }
         out
@@ -318,4 +319,35 @@ pub struct ClusterRecord {
     pub leaders: Vec<(SimTime, PartitionIx, Option<u32>)>,
     /// Every stretch of producer unavailability, in the order they began.
     pub unavailable: Vec<Unavailable>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::event::{Event, What};
+
+    /// A stretch's errors: each from when it came, the last recorded at one instant standing,
+    /// no piece repeating the one before, nothing from before or after the stretch or of another
+    /// producer or partition.
+    #[test]
+    fn a_stretch_lists_each_error_once_from_when_it_came() {
+        let at = |s: u64| SimTime::from_millis(s * 1000);
+        let fail = |t: u64, producer: u32, partition: u32, error: &'static str| Event {
+            time: at(t),
+            what: What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error }),
+        };
+        let events = vec![
+            fail(1, 0, 0, "REQUEST_TIMED_OUT"),
+            fail(5, 0, 0, "NETWORK_EXCEPTION"),
+            fail(5, 1, 0, "NOT_LEADER_OR_FOLLOWER"),
+            fail(9, 0, 0, "NOT_ENOUGH_REPLICAS"),
+            fail(9, 0, 0, "NETWORK_EXCEPTION"),
+            fail(12, 0, 1, "NOT_ENOUGH_REPLICAS"),
+            fail(14, 0, 0, "NOT_ENOUGH_REPLICAS"),
+            fail(20, 0, 0, "REQUEST_TIMED_OUT"),
+        ];
+        let u = Unavailable { producer: 0, partition: 0, from: at(5), to: Some(at(20)) };
+        let errors = u.errors(&events, at(20));
+        assert_eq!(errors, [(at(5), "NETWORK_EXCEPTION"), (at(14), "NOT_ENOUGH_REPLICAS")]);
+    }
 }

@@ -286,7 +286,6 @@ impl Cluster {
         }
     }
 
-    /// When a blocked producer writes again, if its partition has a leader that takes its writes.
     /// Whether `p`'s leader is up and answers producer `k`'s writes with NOT_ENOUGH_REPLICAS
     /// (acks=all while its ISR is below min.insync.replicas).
     fn refuses_for_isr(&self, p: u32, k: u32) -> bool {
@@ -296,6 +295,7 @@ impl Cluster {
             && rs.below_min_isr()
     }
 
+    /// When a blocked producer writes again, if its partition has a leader that takes its writes.
     fn resume_time(&mut self, p: u32, b: Block, now: SimTime) -> Option<SimTime> {
         let rs = &self.parts[p as usize];
         let leader = rs.leader?;
