@@ -264,4 +264,21 @@ fn an_outage_names_each_error_its_requests_got() {
         .filter_map(|e| e.fields.get("error").and_then(Value::as_str))
         .collect();
     assert!(errors.contains(&"NETWORK_EXCEPTION") && errors.contains(&"NOT_ENOUGH_REPLICAS"), "{errors:?}");
+    // The refusal starts when the controller elects broker 1's successor: broker 1's session
+    // (broker_session_timeout_ms 9 s) runs out 9 s after its last heartbeat (every 2 s) before
+    // the crash at 15 s, so between 22 s and 24 s; the event is logged at that election.
+    let time_of = |kind: &str, error: Option<&str>| {
+        logged
+            .iter()
+            .find(|e| {
+                e.kind == kind
+                    && e.fields.get("partition").and_then(Value::as_str) == Some("pay-0")
+                    && error.is_none_or(|x| e.fields.get("error").and_then(Value::as_str) == Some(x))
+            })
+            .map(|e| e.time.as_nanos())
+            .unwrap_or_else(|| panic!("{kind}"))
+    };
+    let refused = time_of("produce_failed", Some("NOT_ENOUGH_REPLICAS"));
+    assert_eq!(refused, time_of("leader_elected", None));
+    assert!((22_000_000_000..=24_000_000_000).contains(&refused), "{refused}");
 }

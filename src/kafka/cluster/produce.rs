@@ -279,6 +279,8 @@ impl Cluster {
                 // Blocked by a failed leader, and the one elected has too few in-sync replicas:
                 // from now on the retries it answers fail for min.insync.replicas. (A producer
                 // whose requests still wait, for acks or for request.timeout.ms, sends none yet.)
+                // Kafka: Partition#appendRecordsToLeader throws NotEnoughReplicasException for
+                // acks=-1 while the ISR is below the effective min.insync.replicas.
                 self.parts[p as usize].blocked[i].refused_for_isr = true;
                 let error = "NOT_ENOUGH_REPLICAS";
                 io.event(now, ClusterEvent::ProduceFailed { producer: b.producer, partition: p, error });
