@@ -122,7 +122,8 @@ fn declared() -> World {
         // Partition 0 offline from 10 s to 18 s in the columns, to show an empty leader.
         let offline = row.partition == 0 && row.time >= at(10_000) && row.time < at(18_000);
         row.leader = if offline { NONE_U32 } else { row.partition % 3 + 1 };
-        row.high_watermark = row.log_end_offset;
+        // Partition 1's followers 5 records behind its leader.
+        row.leader_log_end_offset = row.log_end_offset + if row.partition == 1 { 5 } else { 0 };
         row.isr_size = 3;
     }
     w
@@ -193,9 +194,20 @@ fn metrics_csv_appends_leader_high_watermark_and_isr_size() {
     let dir = written(&declared(), "cluster-metrics");
     let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().ends_with(",share_lag,leader,high_watermark,isr_size"));
+    assert!(lines.next().unwrap().ends_with(",share_lag,leader,high_watermark,isr_size,leader_log_end_offset"));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert!(rows.iter().all(|r| r.len() == 20), "every row has the three columns");
+    assert!(rows.iter().all(|r| r.len() == 21), "every row has the four columns");
+    // The log end a consumer and kafka-consumer-groups.sh see is the high watermark, so lag is
+    // counted from it; the leader's own log end is at or above it.
+    let num = |v: &str| v.parse::<u64>().unwrap();
+    for r in &rows {
+        assert_eq!(r[4], r[18], "log_end_offset is the high watermark: {r:?}");
+        let above = if r[3] == "1" { 5 } else { 0 };
+        assert_eq!(num(r[20]), num(r[18]) + above, "the leader's log end, above it by what followers lack: {r:?}");
+        if !r[5].is_empty() {
+            assert_eq!(num(r[7]), num(r[4]) - num(r[5]), "lag = log end - committed: {r:?}");
+        }
+    }
     let offline = rows.iter().find(|r| r[3] == "0" && r[0].parse::<f64>().unwrap() >= 12_000.0).unwrap();
     assert_eq!(offline[17], "", "an offline partition's leader is empty: {offline:?}");
     assert!(rows.iter().any(|r| r[17] == "2" && r[19] == "3"));

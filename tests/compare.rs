@@ -19,14 +19,14 @@ fn compare_md(scenario: &str, axis: Axis, name: &str) -> (String, String) {
 #[test]
 fn a_consumer_that_died_of_out_of_memory_says_so_in_its_row_and_list() {
     let (md, page) = compare_md("scenarios/push-vs-pull-slow-consumer.yaml", Axis::Delivery, "compare-oom");
-    assert!(md.contains("| unbounded | push | unbounded-1 died: out of memory at 39.9 s | 19944 |"), "{md}");
-    assert!(md.contains("| unbounded | pull | ran to the end | 29996 |"), "{md}");
+    assert!(md.contains("| unbounded | push | unbounded-1 died: out of memory at 39.9 s | 19,944 |"), "{md}");
+    assert!(md.contains("| unbounded | pull | ran to the end | 29,996 |"), "{md}");
     assert!(md.contains("| drop | push | ran to the end |"), "drops are not deaths: {md}");
     let list = md.split("## What happened to the consumers").nth(1).expect("the per-side list");
     assert!(list.contains("| pull | every consumer | no crash, out of memory, hang, fence or stop | - |"), "{list}");
     assert!(
         list.contains(
-            "| push | unbounded-1 (unbounded) | died: out of memory at 39.9 s: its unbounded push buffer held 4000200 bytes, more than its consumer_memory of 4000000 | crashed; processed 19944; no consumer of unbounded was running at the end (lag 40519) |"
+            "| push | unbounded-1 (unbounded) | died: out of memory at 39.9 s: its unbounded push buffer held 4,000,200 bytes, more than its consumer_memory of 4,000,000 | crashed; processed 19,944; no consumer of unbounded was running at the end (lag 40,519) |"
         ),
         "{list}"
     );

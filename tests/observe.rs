@@ -24,6 +24,53 @@ fn backlog_counts_what_waits_before_the_first_commit() {
     assert!(b["max"].as_u64().unwrap() >= at_6s.iter().map(|r| r.backlog).sum::<u64>());
 }
 
+/// Every record written to a group's partitions is in one of its figures. A group that starts at
+/// `latest` never reads what came before: that is `records_before_start`, here the 10 s before
+/// the consumer's start plus the 3 s initial rebalance delay (100 records/s: about 1,300), and
+/// what it does read adds up to the rest. reference.yaml's `audit` group starts at `latest`
+/// while `billing` starts at `earliest`; retention-outruns-slow-consumer's `latest` group is reset
+/// to the log end after retention deleted its position.
+#[test]
+fn every_record_written_is_in_one_figure() {
+    let late = r#"
+name: late
+seed: 1
+duration: 30s
+topics: [{name: t, partitions: 4}]
+producers: [{name: p, topic: t, rate: 100/s}]
+groups:
+  - {id: g, topics: [t], auto_offset_reset: latest, consumers: [{name: c1, start_at: 10s}]}
+"#;
+    let runs = [
+        (run_yaml(late), vec![("g", 1_250..1_350)]),
+        (run_file(&repo("scenarios/reference.yaml")), vec![("billing", 0..1), ("audit", 5_000..7_000)]),
+        (
+            run_file(&repo("scenarios/retention-outruns-slow-consumer.yaml")),
+            vec![("earliest", 0..1), ("latest", 1..10_000)],
+        ),
+    ];
+    for (w, groups) in runs {
+        let s = summary(&w);
+        let written: u64 = s["topics"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|t| t["log_end_offsets"].as_array().unwrap())
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        for (id, before) in groups {
+            let g = &s["groups"][id];
+            let n = |k: &str| g[k].as_u64().unwrap();
+            let b = n("records_before_start");
+            assert!(before.contains(&b), "{id}: {b} records before its start");
+            let once = n("records_processed") - n("duplicates") - n("replays");
+            let accounted =
+                b + once + n("lost") + n("in_flight_at_end") + g["backlog_records"]["final"].as_u64().unwrap();
+            assert_eq!(accounted, written, "{id}: every record written is in one figure");
+        }
+    }
+}
+
 /// Every consumer, as `kafka-consumer-groups.sh --describe --members --verbose` shows it: the
 /// standby scenario's two idle consumers are `standby` with no partitions and nothing processed;
 /// per-consumer records add up to the group's; busy + idle + rebalancing is the time it ran.

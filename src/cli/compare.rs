@@ -218,9 +218,15 @@ pub fn write(cmp: &Comparison, dir: &Path) -> anyhow::Result<String> {
     Ok(table)
 }
 
+/// A summary figure as people read it in the table: counts with thousands separators, times in
+/// ms rounded as the console rounds them (compare.json keeps the exact figures).
 fn num(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
+        Value::Number(n) => match n.as_u64() {
+            Some(count) => crate::report::num::count(count),
+            None => n.as_f64().map_or_else(|| n.to_string(), crate::report::num::human_f),
+        },
         other => other.to_string(),
     }
 }
@@ -312,8 +318,8 @@ fn markdown(name: &str, pull: &Value, push: &Value, what: &WhatHappened) -> Stri
 /// The consumer-group vs share-group table: throughput, latency, who worked, what repeated.
 fn markdown_groups(name: &str, a: &Value, b: &Value, what: &WhatHappened) -> String {
     let mut out = format!("# {name}: consumer groups vs share groups\n\n");
-    out.push_str("| group | type | what happened | processed | p50 ms | p99 ms | max ms | consumers working | duplicates | redeliveries | archived | lock expiries | max lag | max backlog |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| group | type | what happened | processed | before its start | p50 ms | p99 ms | max ms | consumers working | duplicates | redeliveries | archived | lock expiries | max lag | max backlog |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     let groups = a["groups"].as_object().cloned().unwrap_or_default();
     for (id, _) in groups {
         for (side, (kind, s)) in [("consumer", a), ("share", b)].into_iter().enumerate() {
@@ -323,9 +329,10 @@ fn markdown_groups(name: &str, a: &Value, b: &Value, what: &WhatHappened) -> Str
             let share = |k: &str| if kind == "share" { num(&g[k]) } else { "-".into() };
             let _ = writeln!(
                 out,
-                "| {id} | {kind} | {} | {} | {} | {} | {} | {working} of {} | {} | {} | {} | {} | {} | {} |",
+                "| {id} | {kind} | {} | {} | {} | {} | {} | {} | {working} of {} | {} | {} | {} | {} | {} | {} |",
                 what_cell(what, &id, side),
                 num(&g["records_processed"]),
+                num(&g["records_before_start"]),
                 num(&g["latency_ms"]["p50"]),
                 num(&g["latency_ms"]["p99"]),
                 num(&g["latency_ms"]["max"]),
@@ -339,7 +346,7 @@ fn markdown_groups(name: &str, a: &Value, b: &Value, what: &WhatHappened) -> Str
             );
         }
     }
-    out.push_str("\nconsumers working: consumers that processed at least one record (a consumer group's standbys process none).\nmax lag: committed lag for a consumer group, share lag (KIP-1226) for a share group. redeliveries, archived, lock expiries: share groups only.\nEach group runs with the settings of its kind and Kafka's defaults for the rest: as a share group, a consumer group's commit mode, protocol, assignor, session and heartbeat timeouts and static membership do not apply (share_auto_offset_reset follows auto_offset_reset); as a consumer group, a share group's share settings, outcome and poison do not (auto_offset_reset follows share_auto_offset_reset).\n");
+    out.push_str("\nbefore its start: records written before the group began reading (auto_offset_reset latest: a consumer group reads nothing until its first rebalance completes, a share group from its first heartbeat).\nconsumers working: consumers that processed at least one record (a consumer group's standbys process none).\nmax lag: committed lag for a consumer group, share lag (KIP-1226) for a share group. redeliveries, archived, lock expiries: share groups only.\nEach group runs with the settings of its kind and Kafka's defaults for the rest: as a share group, a consumer group's commit mode, protocol, assignor, session and heartbeat timeouts and static membership do not apply (share_auto_offset_reset follows auto_offset_reset); as a consumer group, a share group's share settings, outcome and poison do not (auto_offset_reset follows share_auto_offset_reset).\n");
     out
 }
 

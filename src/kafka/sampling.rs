@@ -80,11 +80,13 @@ impl World {
             None
         };
         if let Some(cl) = self.cluster.as_deref() {
-            // The log is what lies below the high watermark; the leader's log goes on above it.
+            // The log is what lies below the high watermark, which is the log end a consumer,
+            // kafka-consumer-groups.sh and Burrow see (ListOffsets, read_uncommitted: Kafka's
+            // Partition#fetchOffsetForTimestamp); the leader's log goes on above it.
             for r in rows.iter_mut() {
-                let (leader, hw, isr) = cl.row_columns(r.partition, r.log_end_offset);
-                r.log_end_offset += cl.parts[r.partition as usize].pending_records;
-                (r.leader, r.high_watermark, r.isr_size) = (leader, hw, isr);
+                let (leader, isr) = cl.row_columns(r.partition);
+                r.leader_log_end_offset = r.log_end_offset + cl.parts[r.partition as usize].pending_records;
+                (r.leader, r.isr_size) = (leader, isr);
             }
         }
         in_flight
@@ -342,8 +344,8 @@ fn share_rows(gi: usize, g: &Group, broker: &Broker, rec: &Recorder, now: SimTim
             in_flight: row.in_flight,
             share_lag: row.share_lag,
             leader: NONE_U32,
-            high_watermark: NONE_U64,
             isr_size: NONE_U32,
+            leader_log_end_offset: NONE_U64,
         });
     }
     in_flight_total
@@ -395,8 +397,8 @@ fn classic_rows(at: ClassicRows, now: SimTime, rows: &mut Vec<MetricRow>) {
             in_flight: NONE_U64,
             share_lag: NONE_U64,
             leader: NONE_U32,
-            high_watermark: NONE_U64,
             isr_size: NONE_U32,
+            leader_log_end_offset: NONE_U64,
         });
     }
 }
@@ -481,8 +483,8 @@ mod tests {
             in_flight: NONE_U64,
             share_lag: NONE_U64,
             leader: NONE_U32,
-            high_watermark: NONE_U64,
             isr_size: NONE_U32,
+            leader_log_end_offset: NONE_U64,
         }
     }
 

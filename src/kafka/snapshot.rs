@@ -50,6 +50,7 @@ impl World {
                             let end = self.broker.partitions[p].log.log_end_offset();
                             self.broker.share_parts(gi)[p].as_ref().map(|sp| SharePartitionEnd {
                                 spso: sp.spso(),
+                                start: sp.start(),
                                 in_flight: sp.in_flight(),
                                 share_lag: sp.lag(end),
                                 members: sg.sharers(p as u32),

@@ -40,10 +40,13 @@ pub struct MetricRow {
     pub in_flight: u64,
     pub share_lag: u64,
     /// Clusters that declare `brokers:` only (else NONE): the partition's leader (NONE:
-    /// offline), its high watermark, and how many replicas are in its ISR.
+    /// offline), how many replicas are in its ISR, and the leader's own log end (above the high
+    /// watermark by what its followers have not copied yet). With brokers, `log_end_offset` is
+    /// the high watermark: what `kafka-consumer-groups.sh` shows as LOG-END-OFFSET (ListOffsets
+    /// for the latest offset, read_uncommitted) and Burrow reads.
     pub leader: u32,
-    pub high_watermark: u64,
     pub isr_size: u32,
+    pub leader_log_end_offset: u64,
 }
 
 /// A consumer's first fetch of a partition since it took it (or resumed from a hang): where the

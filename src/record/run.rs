@@ -88,6 +88,8 @@ pub struct ShareEnd {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SharePartitionEnd {
     pub spso: u64,
+    /// The SPSO it was initialized at (share.auto.offset.reset).
+    pub start: u64,
     pub in_flight: u64,
     pub share_lag: u64,
     /// Members assigned the partition.

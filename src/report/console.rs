@@ -7,18 +7,35 @@ use crate::record::run::Run;
 use serde_json::{Map, Value};
 use std::fmt::Write;
 
+/// The run's records in a few words. With brokers, `records_produced` counts what readers can
+/// fetch at the end (below the high watermark), which is not what the producers sent: records
+/// lost or not yet replicated are not in it, records a retry wrote twice are, so both are given.
+pub(crate) fn records_produced(s: &Value) -> String {
+    let produced = n(&s["records_produced"]);
+    match s["producers"].as_object() {
+        Some(producers) if s["brokers"].is_object() => {
+            let sent: u64 = producers.values().filter_map(|p| p["records_sent"].as_u64()).sum();
+            format!(
+                "{produced} records in the logs (below the high watermark; the producers sent {})",
+                super::num::count(sent)
+            )
+        }
+        _ => format!("{produced} records produced"),
+    }
+}
+
 pub fn run_summary(w: &Run) -> String {
     let s = summary(w);
     let found = s["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} virtual, seed {}, {} events, {} records produced",
+        "{}: {} virtual, seed {}, {} events, {}",
         w.plan.name,
         w.plan.duration,
         w.plan.seed,
         n(&s["events_processed"]),
-        n(&s["records_produced"]),
+        records_produced(&s),
     );
     if let Some(brokers) = s["brokers"].as_object() {
         // Findings about producers have no group: they open the cluster's block.
@@ -113,9 +130,15 @@ fn group_block(out: &mut String, id: &str, g: &Value, found: &[&str]) {
     if found.is_empty() {
         let _ = writeln!(out, "    * nothing stood out: no failure, loss, duplicate, overload or lag alarm");
     }
+    // Records below where the group started (auto_offset_reset: latest) are in no other figure:
+    // named when there are any, so the records line accounts for every record of the log.
+    let before = match g["records_before_start"].as_u64() {
+        Some(b) if b > 0 => format!(", before its start {}", n(&g["records_before_start"])),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "    records: processed {}, duplicates {}, replays {}, lost {}, in flight at end {}",
+        "    records: processed {}, duplicates {}, replays {}, lost {}, in flight at end {}{before}",
         n(&g["records_processed"]),
         n(&g["duplicates"]),
         n(&g["replays"]),

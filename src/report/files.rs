@@ -32,8 +32,8 @@ pub const METRICS_HEADER: [&str; 17] = [
 ];
 
 /// The columns a scenario that declares `brokers:` appends: the partition's leader (empty while
-/// offline), its high watermark and how many replicas its ISR has.
-pub const CLUSTER_COLUMNS: [&str; 3] = ["leader", "high_watermark", "isr_size"];
+/// offline), its high watermark, how many replicas its ISR has, and the leader's own log end.
+pub const CLUSTER_COLUMNS: [&str; 4] = ["leader", "high_watermark", "isr_size", "leader_log_end_offset"];
 
 /// metrics.csv's header: the cluster's columns only when the plan declares brokers (the file is
 /// opened before the run, so the plan says; the model fills the columns for the same plans).
@@ -87,7 +87,8 @@ fn write_metric_row<W: Write>(csv: &mut csv::Writer<W>, n: &RowNames, row: &Metr
     let cluster = n.cluster.then(|| {
         let leader = (row.leader != NONE_U32).then_some(u64::from(row.leader));
         let isr = (row.isr_size != NONE_U32).then_some(u64::from(row.isr_size));
-        [opt(leader), opt(some(row.high_watermark)), opt(isr)]
+        // (With brokers the log end a reader sees is the high watermark.)
+        [opt(leader), row.log_end_offset.to_string(), opt(isr), opt(some(row.leader_log_end_offset))]
     });
     let cluster = cluster.iter().flatten().map(String::as_str);
     csv.write_record(

@@ -444,13 +444,13 @@ fn head(out: &mut String, title: &str, summary: &Value, description: &str, nav: 
     }
     let _ = write!(
         out,
-        "<p class=\"muted\">seed {} &middot; {} of virtual time &middot; {} events processed &middot; {} records produced &middot; written by kafkasim {}</p><nav>",
+        "<p class=\"muted\">seed {} &middot; {} of virtual time &middot; {} events processed &middot; {} &middot; written by kafkasim {}</p><nav>",
         esc(&scalar(&summary["seed"])),
         esc(&summary["duration_ms"]
             .as_u64()
             .map_or_else(|| "-".to_string(), |ms| super::num::human_ns(ms * 1_000_000))),
         esc(&scalar(&summary["events_processed"])),
-        esc(&scalar(&summary["records_produced"])),
+        esc(&super::console::records_produced(summary)),
         env!("CARGO_PKG_VERSION"),
     );
     for (href, label) in nav {

@@ -7,7 +7,7 @@ use crate::record::GroupStats;
 use crate::record::burrow::LagStatus;
 use crate::record::ledger::loss_cause;
 use crate::record::run::{ConsumerState, Run};
-use crate::scenario::plan::Delivery;
+use crate::scenario::plan::{Delivery, OffsetReset, ShareOffsetReset};
 use crate::sim::SimTime;
 use serde_json::{Map, Value, json};
 
@@ -144,6 +144,7 @@ fn group_json(w: &Run, gi: usize, series: &Series) -> Value {
         "lost": lost,
         "lost_by_cause": lost_by_cause,
         "in_flight_at_end": ledger.in_flight_at_end(),
+        "records_before_start": records_before_start(w, gi),
         "lag_records": lag_records_json(&series.lag[gi]),
         "lag_ms": { "final": ms(final_ns), "max": ms(max_ns), "mean": round3(mean_ns / 1e6) },
         "lag_status": lag_status_json(&series.lag_status[gi]),
@@ -259,6 +260,30 @@ fn standby_consumers<'a>(w: &Run<'a>, gi: usize) -> Vec<&'a str> {
         .filter(|&c| w.end.consumers[c].state == ConsumerState::Standby)
         .map(|c| w.plan.consumer_of(c).name.as_str())
         .collect()
+}
+
+/// Records below where the group began reading each partition, summed: never the group's to
+/// read (`auto_offset_reset: latest` started it at the log end, or a committed offset it did not
+/// make, or retention had deleted them). A partition it never read counts from where it would
+/// start: its committed offset, else the log end (latest) or the log start (earliest).
+pub(crate) fn records_before_start(w: &Run, gi: usize) -> u64 {
+    let (ledger, g) = (&w.rec.ledgers[gi], &w.end.groups[gi]);
+    let plan = &w.plan.groups[gi];
+    let latest = match &g.share {
+        Some(_) => plan.share.auto_offset_reset == ShareOffsetReset::Latest,
+        None => plan.consumers.first().is_some_and(|c| c.config.auto_offset_reset == OffsetReset::Latest),
+    };
+    let started = |p: u32| match &g.share {
+        Some(share) => share.partitions[p as usize].map(|sp| sp.start),
+        None => ledger.first_offset(p).or(g.committed[p as usize]),
+    };
+    let mut before = 0;
+    for p in w.plan.group_partition_ids(gi) {
+        let end = &w.end.partitions[p as usize];
+        let fallback = if latest { end.log_end_offset } else { end.log_start_offset };
+        before += started(p).unwrap_or(fallback).min(end.log_end_offset);
+    }
+    before
 }
 
 /// Records the group lost, and by cause: retention, offset resets and seeks first, then push

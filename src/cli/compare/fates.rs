@@ -5,6 +5,7 @@
 
 use crate::record::event::{StartCause, What};
 use crate::record::run::{ConsumerState, Run};
+use crate::report::num::{count, count_value};
 use crate::sim::{SimDuration, SimTime};
 use serde_json::Value;
 
@@ -139,8 +140,10 @@ pub fn phrase(s: &Step) -> String {
 fn sentence(s: &Step) -> String {
     match &s.kind {
         Kind::OutOfMemory { bytes, limit } => format!(
-            "{}: its unbounded push buffer held {bytes} bytes, more than its consumer_memory of {limit}",
-            phrase(s)
+            "{}: its unbounded push buffer held {} bytes, more than its consumer_memory of {}",
+            phrase(s),
+            count(*bytes),
+            count(*limit)
         ),
         Kind::Fenced(r) => format!("{} ({})", phrase(s).split(" (").next().unwrap_or_default(), reason_words(r)),
         _ => phrase(s),
@@ -183,9 +186,9 @@ pub fn rows(side: &str, run: &Run, summary: &Value, fates: &[Fate]) -> Vec<Strin
         let what: Vec<String> = f.steps.iter().map(sentence).collect();
         let state = run.end.consumers.get(f.consumer).map_or("-", |c| c.state.name());
         let processed = &summary["groups"][group]["consumers"][name]["records_processed"];
-        let mut end = format!("{state}; processed {}", processed.as_u64().unwrap_or(0));
+        let mut end = format!("{state}; processed {}", count(processed.as_u64().unwrap_or(0)));
         if !anyone_running(run, f.group) && last_in_group(fates, f) {
-            let lag = &summary["groups"][group]["lag_records"]["final"];
+            let lag = count_value(&summary["groups"][group]["lag_records"]["final"]);
             end.push_str(&format!("; no consumer of {group} was running at the end (lag {lag})"));
         }
         out.push(format!("| {side} | {name} ({group}) | {} | {end} |", what.join("; ")));
@@ -222,7 +225,7 @@ mod tests {
     fn phrases_say_what_and_when() {
         let oom = step(39_896, Kind::OutOfMemory { bytes: 4_000_200, limit: 4_000_000 });
         assert_eq!(phrase(&oom), "died: out of memory at 39.9 s");
-        assert!(sentence(&oom).contains("held 4000200 bytes, more than its consumer_memory of 4000000"));
+        assert!(sentence(&oom).contains("held 4,000,200 bytes, more than its consumer_memory of 4,000,000"));
         let fenced = step(54_000, Kind::Fenced("session_timeout"));
         assert_eq!(phrase(&fenced), "fenced at 54.0 s (session timeout)");
         assert_eq!(sentence(&fenced), "fenced at 54.0 s (session timeout: no heartbeat within session_timeout_ms)");

@@ -76,12 +76,20 @@ pub struct SharePartition {
     /// Offsets [spso, spso + window.len()) are in flight; SPEO = spso + len - 1.
     window: VecDeque<InFlight>,
     pub config: ShareConfig,
+    /// Where reading began (SPSO at initialization): the records below it were never the
+    /// group's to read.
+    start: u64,
 }
 
 impl SharePartition {
     /// A share-partition whose reading starts at `start` (share.auto.offset.reset).
     pub fn new(start: u64, config: ShareConfig) -> Self {
-        SharePartition { spso: start, window: VecDeque::new(), config }
+        SharePartition { spso: start, window: VecDeque::new(), config, start }
+    }
+
+    /// The SPSO the share-partition was initialized at.
+    pub fn start(&self) -> u64 {
+        self.start
     }
 
     pub fn spso(&self) -> u64 {

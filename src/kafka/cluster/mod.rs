@@ -413,10 +413,10 @@ impl Cluster {
         }
     }
 
-    /// The metrics columns of partition `p`: leader (NONE: offline), high watermark, ISR size.
-    pub fn row_columns(&self, p: u32, high_watermark: u64) -> (u32, u64, u32) {
+    /// The metrics columns of partition `p`: leader (NONE: offline), ISR size.
+    pub fn row_columns(&self, p: u32) -> (u32, u32) {
         let rs = &self.parts[p as usize];
-        (rs.leader.unwrap_or(crate::record::NONE_U32), high_watermark, rs.isr.len() as u32)
+        (rs.leader.unwrap_or(crate::record::NONE_U32), rs.isr.len() as u32)
     }
 }
 #[cfg(test)]
