@@ -46,6 +46,49 @@ fn requests_waiting_below_min_isr_time_out_and_their_retries_duplicate_without_i
     assert_eq!(delivered, p["records_acked"].as_u64().unwrap() + 25, "readers get the second copies too");
 }
 
+/// Both followers of RF 3 (min ISR 2) crash at 20 s; the 5 requests in flight time out at 25 s
+/// (request.timeout.ms 5 s) while the ISR still names them (they are fenced at about 28 s), so
+/// the retries are appended again and wait again: they time out at 30 s too, and by then the
+/// ISR is the leader alone, so the next retry is refused (NOT_ENOUGH_REPLICAS), which the
+/// finding names. Records older than delivery.timeout.ms (15 s) fail from 35 s, and the finding
+/// says the application was told so.
+#[test]
+fn a_retry_appended_times_out_again_then_is_refused_below_min_isr() {
+    let yaml = "name: t\nseed: 2\nduration: 50s\nbrokers: 3\nnetwork_delay: 0.5ms\n\
+        topics:\n  - {name: orders, partitions: 1, replication_factor: 3, min_insync_replicas: 2, replicas: [[1, 2, 3]]}\n\
+        producers:\n  - {name: web, topic: orders, rate: 1000/s, enable_idempotence: false, request_timeout_ms: 5000, delivery_timeout_ms: 15000}\n\
+        groups:\n  - {id: shipping, topics: [orders], consumers: 1, auto_offset_reset: earliest}\n\
+        timeline:\n  - {at: 20s, crash_broker: 2}\n  - {at: 20s, crash_broker: 3}\n  - {at: 45s, start_broker: 2}\n";
+    let w = run_yaml(yaml);
+    let times = timed_out_at(&w);
+    assert_eq!(times.len(), 10, "{times:?}");
+    assert!(
+        times[..5].iter().all(|t| (24.9..25.1).contains(t)) && times[5..].iter().all(|t| (29.9..30.1).contains(t)),
+        "{times:?}"
+    );
+    let refused: Vec<f64> = logged(&w)
+        .into_iter()
+        .filter(|e| e.kind == "produce_failed" && e.fields["error"] == "NOT_ENOUGH_REPLICAS")
+        .map(|e| e.time.as_nanos() as f64 / 1e9)
+        .collect();
+    assert!(refused.len() == 1 && (29.9..30.1).contains(&refused[0]), "{refused:?}");
+    let p = web(&w);
+    assert_eq!(p["retries"], 10);
+    assert!(p["lost_by_cause"]["delivery_timeout"].as_u64().unwrap() > 1000, "{p}");
+    let texts: Vec<String> =
+        summary(&w)["findings"].as_array().unwrap().iter().map(|f| f["text"].as_str().unwrap().to_string()).collect();
+    assert!(
+        texts.iter().any(|t| t.contains("and from 30.0 s the leader refused the retries (NOT_ENOUGH_REPLICAS)")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains(
+            "records, each send failing in its callback with a TimeoutException (by cause: delivery timeout"
+        )),
+        "{texts:?}"
+    );
+}
+
 #[test]
 fn with_idempotence_the_same_retries_write_nothing_twice() {
     let w = run_yaml(&below_min_isr(true, "70s", "120s"));

@@ -162,6 +162,11 @@ impl Unavailable {
                 && *producer == self.producer
                 && *partition == self.partition
             {
+                // Once the leader refuses for min.insync.replicas, requests sent before still
+                // time out one by one, but every retry from then on is refused: the refusal stands.
+                if *error == "REQUEST_TIMED_OUT" && out.last().is_some_and(|l| l.1 == "NOT_ENOUGH_REPLICAS") {
+                    continue;
+                }
                 // At one instant the last error recorded is the one that stands.
                 if out.last().is_some_and(|l| l.0 == e.time) {
                     out.pop();
@@ -349,5 +354,9 @@ mod tests {
         let u = Unavailable { producer: 0, partition: 0, from: at(5), to: Some(at(20)) };
         let errors = u.errors(&events, at(20));
         assert_eq!(errors, [(at(5), "NETWORK_EXCEPTION"), (at(14), "NOT_ENOUGH_REPLICAS")]);
+        // Requests sent before the refusal time out after it: the refusal stands.
+        let mut later = events.clone();
+        later.insert(7, fail(16, 0, 0, "REQUEST_TIMED_OUT"));
+        assert_eq!(u.errors(&later, at(20)), errors);
     }
 }

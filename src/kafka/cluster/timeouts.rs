@@ -8,9 +8,11 @@
 //! - to a leader that takes it, a retry with idempotence is recognised (the broker keeps the last
 //!   5 batches per producer, `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`, and at most 5
 //!   requests are in flight) and waits again; without
-//!   idempotence it is appended a second time (a duplicate);
+//!   idempotence it is appended a second time (a duplicate) and waits again too: either way
+//!   it times out again after request.timeout.ms while nothing commits;
 //! - to a leader that refuses it (NOT_ENOUGH_REPLICAS, or it cannot be reached) the retry waits
-//!   at the producer with its other held batches, and goes out when they do.
+//!   at the producer with its other held batches, and goes out when they do (the first
+//!   NOT_ENOUGH_REPLICAS is logged, as the refusal its retries get from then on).
 //!
 //! Once delivery.timeout.ms has passed since the batch was made, the producer fails it (counted
 //! lost, cause `delivery_timeout`) even though it is in the leader's log: if the high watermark
@@ -124,15 +126,26 @@ impl Cluster {
                     rs.pending[i].expires = now + d.request_timeout;
                 }
                 Ok(()) => {
-                    rs.pending[i].expires = SimTime::MAX;
+                    // Appended a second time; the producer now waits for the retry's answer,
+                    // which times out alike if the high watermark still stands (the copy is
+                    // behind this batch in the log: it commits no sooner).
+                    rs.pending[i].expires = now + d.request_timeout;
                     let times: Vec<u64> = rs.pending_created.range(start..offset).copied().collect();
                     copies.push((b.producer, times));
                 }
                 Err(error) => {
                     rs.pending[i].expires = SimTime::MAX;
                     rs.pending[i].resend = true;
-                    if rs.block_of(b.producer).is_none() {
-                        self.block(p, b.producer, now, error, io);
+                    match rs.blocked.iter_mut().find(|blk| blk.producer == b.producer) {
+                        None => self.block(p, b.producer, now, error, io),
+                        // Already held back (its other requests waited): the refusal is what
+                        // its retries get from now on (Partition#appendRecordsToLeader refuses
+                        // acks=-1 while the ISR is below min.insync.replicas).
+                        Some(blk) if error == "NOT_ENOUGH_REPLICAS" && !blk.refused_for_isr => {
+                            blk.refused_for_isr = true;
+                            io.event(now, ClusterEvent::ProduceFailed { producer: b.producer, partition: p, error });
+                        }
+                        Some(_) => {}
                     }
                 }
             }

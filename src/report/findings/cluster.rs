@@ -104,7 +104,19 @@ fn broker_loss(w: &Run, p: usize, out: &mut Vec<Finding>) {
         ClusterEvent::RecordsLost { partition, records, .. } => Some((*partition, *records)),
         _ => None,
     });
-    let acked = if w.plan.producers[p].delivery.acks == Acks::Zero { "sent" } else { "had been told were written" };
+    // What the application was told: nothing with acks=0; a failed send (the callback's
+    // TimeoutException, "Expiring N record(s)") for records that ran out of delivery.timeout.ms;
+    // a success for the rest. Mixed causes leave it to each cause's reason.
+    let timed_out = causes.iter().any(|c| c.0 == LossCause::DeliveryTimeout);
+    let acked = if w.plan.producers[p].delivery.acks == Acks::Zero {
+        " it sent"
+    } else if timed_out && causes.len() == 1 {
+        ", each send failing in its callback with a TimeoutException"
+    } else if !timed_out {
+        " it had been told were written"
+    } else {
+        ""
+    };
     out.push(Finding {
         kind: "broker_loss",
         about: About::Producer(p),
@@ -115,7 +127,7 @@ fn broker_loss(w: &Run, p: usize, out: &mut Vec<Finding>) {
         figure: "lost",
         value: json!(st.lost()),
         text: format!(
-            "Producer {} lost {} records it {acked} (by cause: {}): {}.",
+            "Producer {} lost {} records{acked} (by cause: {}): {}.",
             w.plan.producers[p].name,
             count(st.lost()),
             by.join(", "),
@@ -258,13 +270,23 @@ fn standing_high_watermark(w: &Run, u: &Unavailable, end: SimTime) -> String {
     } else {
         "an in-sync replica stopped fetching".to_string()
     };
-    let timeout = if timed_out {
-        format!(
+    // A retry that reaches the leader once its ISR is below min ISR is refused outright.
+    let refused = during.clone().find(|e| {
+        matches!(&e.what, What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error: "NOT_ENOUGH_REPLICAS" })
+            if *producer == u.producer && *partition == u.partition)
+    });
+    let timeout = match (timed_out, refused) {
+        (true, Some(r)) => format!(
+            "; the requests waiting for it timed out after request_timeout_ms ({}) and were sent again, and from {} \
+             the leader refused the retries (NOT_ENOUGH_REPLICAS)",
+            human_ns(w.plan.producers[u.producer as usize].delivery.request_timeout.as_nanos()),
+            at(r.time)
+        ),
+        (true, None) => format!(
             "; the requests waiting for it timed out after request_timeout_ms ({}) and were sent again",
             human_ns(w.plan.producers[u.producer as usize].delivery.request_timeout.as_nanos())
-        )
-    } else {
-        String::new()
+        ),
+        _ => String::new(),
     };
     format!(
         ": its high watermark stood still ({why}), so its acks=all requests waited for acknowledgements, \
