@@ -95,7 +95,7 @@ pub fn cluster_card(out: &mut String, summary: &Value) {
         producers.into_iter().flatten().filter_map(|(_, p)| p["unavailable_ms"]["max"].as_f64()).fold(0.0, f64::max);
     let down = brokers.values().filter(|b| b["state"] != "up").count();
     let figs = [
-        ("brokers not up at the end", down.to_string()),
+        ("brokers down at the end", down.to_string()),
         ("records lost", n(&Value::from(sum("lost")))),
         ("written twice", n(&Value::from(sum("duplicates_written")))),
         ("longest a producer could not write", dur(&Value::from(longest))),

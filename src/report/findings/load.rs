@@ -223,7 +223,10 @@ fn burrow_why(status: LagStatus) -> &'static str {
         LagStatus::Warn => "lag grew across the whole window of recent commits",
         LagStatus::Err => "a partition stopped making progress",
         LagStatus::Stop => "a partition's commits stopped while it still had lag",
-        LagStatus::Stall => "a partition was committed at the same offset again and again while it had lag",
+        LagStatus::Stall => {
+            "every commit of a partition in Burrow's window was at one offset while it had lag (a window of one \
+             commit, such as a group's first, counts)"
+        }
         LagStatus::Rewind => "a partition's committed offset went backwards",
     }
 }

@@ -236,7 +236,7 @@ pub(super) fn archived(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     partitions.dedup();
     let from = times.first().copied().unwrap_or(SimTime::ZERO);
     let causes = [
-        ("delivery limit", s.archived_delivery_limit),
+        ("delivery limit reached", s.archived_delivery_limit),
         ("rejected", s.archived_reject),
         ("retention", s.archived_retention),
     ];
@@ -250,7 +250,7 @@ pub(super) fn archived(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         figure: "archived",
         value: json!(total),
         text: format!(
-            "{} {} archived and will not be delivered again ({}; share_delivery_count_limit {}).",
+            "{} {} archived and will not be delivered again ({}; share_delivery_count_limit is {}).",
             count(total),
             if total == 1 { "record was" } else { "records were" },
             by_cause(&causes),

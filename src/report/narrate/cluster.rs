@@ -144,9 +144,11 @@ impl Teller<'_> {
                 history.silent.insert(*b, (t, "crashed"));
                 format!(
                     "broker {b} crashes: it stops answering at once, but the controller learns of it only when its \
-                     heartbeats have been missing for broker.session.timeout.ms ({session}); until then the {} \
-                     partitions it leads keep a dead leader",
-                    self.led_before(*b, t)
+                     heartbeats have been missing for broker.session.timeout.ms ({session}){}",
+                    match self.led_before(*b, t) {
+                        0 => String::new(),
+                        n => format!("; until then the {} it leads keep a dead leader", plural(n, "partition")),
+                    }
                 )
             }
             ClusterEvent::BrokerShuttingDown { broker: b } => format!(
@@ -248,8 +250,12 @@ impl Teller<'_> {
         for e in bunch {
             match e {
                 ClusterEvent::IsrChanged { partition, isr, reason } => {
-                    ps.push(*partition);
-                    if text.is_empty() {
+                    // A partition may change twice at one instant (two replicas catch up): it
+                    // is named once, and the first partition's ISR is its last.
+                    if !ps.contains(partition) {
+                        ps.push(*partition);
+                    }
+                    if *partition == ps[0] {
                         let isr: Vec<String> = isr.iter().map(u32::to_string).collect();
                         text = format!("[{}] ({})", isr.join(", "), reason.replace('_', " "));
                     }
