@@ -84,9 +84,7 @@ impl World {
             // kafka-consumer-groups.sh and Burrow see (ListOffsets, read_uncommitted: Kafka's
             // Partition#fetchOffsetForTimestamp); the leader's log goes on above it.
             for r in rows.iter_mut() {
-                let (leader, isr) = cl.row_columns(r.partition);
-                r.leader_log_end_offset = r.log_end_offset + cl.parts[r.partition as usize].pending_records;
-                (r.leader, r.isr_size) = (leader, isr);
+                (r.leader, r.isr_size, r.leader_log_end_offset) = cl.row_columns(r.partition, r.log_end_offset);
             }
         }
         in_flight

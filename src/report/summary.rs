@@ -266,7 +266,7 @@ fn standby_consumers<'a>(w: &Run<'a>, gi: usize) -> Vec<&'a str> {
 /// read (`auto_offset_reset: latest` started it at the log end, or a committed offset it did not
 /// make, or retention had deleted them). A partition it never read counts from where it would
 /// start: its committed offset, else the log end (latest) or the log start (earliest).
-pub(crate) fn records_before_start(w: &Run, gi: usize) -> u64 {
+fn records_before_start(w: &Run, gi: usize) -> u64 {
     let (ledger, g) = (&w.rec.ledgers[gi], &w.end.groups[gi]);
     let plan = &w.plan.groups[gi];
     let latest = match &g.share {

@@ -413,10 +413,11 @@ impl Cluster {
         }
     }
 
-    /// The metrics columns of partition `p`: leader (NONE: offline), ISR size.
-    pub fn row_columns(&self, p: u32) -> (u32, u32) {
+    /// The metrics columns of partition `p`: leader (NONE: offline), ISR size, and the leader's
+    /// log end given the high watermark `hw` (the records its followers lack are above it).
+    pub fn row_columns(&self, p: u32, hw: u64) -> (u32, u32, u64) {
         let rs = &self.parts[p as usize];
-        (rs.leader.unwrap_or(crate::record::NONE_U32), rs.isr.len() as u32)
+        (rs.leader.unwrap_or(crate::record::NONE_U32), rs.isr.len() as u32, hw + rs.pending_records)
     }
 }
 #[cfg(test)]

@@ -279,12 +279,19 @@ impl Cluster {
                 // Blocked by a failed leader, and the one elected has too few in-sync replicas:
                 // from now on the retries it answers fail for min.insync.replicas. (A producer
                 // whose requests still wait, for acks or for request.timeout.ms, sends none yet.)
-                // Kafka: Partition#appendRecordsToLeader throws NotEnoughReplicasException for
-                // acks=-1 while the ISR is below the effective min.insync.replicas.
-                self.parts[p as usize].blocked[i].refused_for_isr = true;
-                let error = "NOT_ENOUGH_REPLICAS";
-                io.event(now, ClusterEvent::ProduceFailed { producer: b.producer, partition: p, error });
+                self.note_refused_for_isr(p, b.producer, now, io);
             }
+        }
+    }
+
+    /// Producer `k`, held back on `p`, has its retries refused from `now` on because the ISR is
+    /// below min.insync.replicas (Kafka: Partition#appendRecordsToLeader throws
+    /// NotEnoughReplicasException for acks=-1 while the ISR is below the effective
+    /// min.insync.replicas): logged once per stretch, as the error that stands.
+    pub(crate) fn note_refused_for_isr(&mut self, p: u32, k: u32, now: SimTime, io: &mut Io) {
+        let Some(b) = self.parts[p as usize].blocked.iter_mut().find(|b| b.producer == k) else { return };
+        if !std::mem::replace(&mut b.refused_for_isr, true) {
+            io.event(now, ClusterEvent::ProduceFailed { producer: k, partition: p, error: "NOT_ENOUGH_REPLICAS" });
         }
     }
 

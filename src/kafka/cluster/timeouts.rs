@@ -136,16 +136,12 @@ impl Cluster {
                 Err(error) => {
                     rs.pending[i].expires = SimTime::MAX;
                     rs.pending[i].resend = true;
-                    match rs.blocked.iter_mut().find(|blk| blk.producer == b.producer) {
-                        None => self.block(p, b.producer, now, error, io),
-                        // Already held back (its other requests waited): the refusal is what
-                        // its retries get from now on (Partition#appendRecordsToLeader refuses
-                        // acks=-1 while the ISR is below min.insync.replicas).
-                        Some(blk) if error == "NOT_ENOUGH_REPLICAS" && !blk.refused_for_isr => {
-                            blk.refused_for_isr = true;
-                            io.event(now, ClusterEvent::ProduceFailed { producer: b.producer, partition: p, error });
-                        }
-                        Some(_) => {}
+                    if rs.block_of(b.producer).is_none() {
+                        self.block(p, b.producer, now, error, io);
+                    } else if error == "NOT_ENOUGH_REPLICAS" {
+                        // Already held back (its other requests waited): the refusal is what its
+                        // retries get from now on.
+                        self.note_refused_for_isr(p, b.producer, now, io);
                     }
                 }
             }
