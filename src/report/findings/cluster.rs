@@ -259,10 +259,14 @@ fn standing_high_watermark(w: &Run, u: &Unavailable, end: SimTime) -> String {
         matches!(&e.what, What::Cluster(ClusterEvent::IsrChanged { partition, isr, .. })
             if *partition == u.partition && (isr.len() as u32) < min_isr)
     });
-    let timed_out = during.clone().any(|e| {
-        matches!(&e.what, What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error: "REQUEST_TIMED_OUT" })
-            if *producer == u.producer && *partition == u.partition)
-    });
+    // The first time this producer's requests to this partition failed with `error`.
+    let first_failure = |error: &str| {
+        during.clone().find(|e| {
+            matches!(&e.what, What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error: got })
+                if *producer == u.producer && *partition == u.partition && *got == error)
+        })
+    };
+    let timed_out = first_failure("REQUEST_TIMED_OUT").is_some();
     let why = if below {
         format!(
             "an in-sync replica stopped fetching, and once it was fenced the ISR was below min_insync_replicas ({min_isr})"
@@ -270,24 +274,17 @@ fn standing_high_watermark(w: &Run, u: &Unavailable, end: SimTime) -> String {
     } else {
         "an in-sync replica stopped fetching".to_string()
     };
-    // A retry that reaches the leader once its ISR is below min ISR is refused outright.
-    let refused = during.clone().find(|e| {
-        matches!(&e.what, What::Cluster(ClusterEvent::ProduceFailed { producer, partition, error: "NOT_ENOUGH_REPLICAS" })
-            if *producer == u.producer && *partition == u.partition)
-    });
-    let timeout = match (timed_out, refused) {
-        (true, Some(r)) => format!(
-            "; the requests waiting for it timed out after request_timeout_ms ({}) and were sent again, and from {} \
-             the leader refused the retries (NOT_ENOUGH_REPLICAS)",
-            human_ns(w.plan.producers[u.producer as usize].delivery.request_timeout.as_nanos()),
-            at(r.time)
-        ),
-        (true, None) => format!(
+    let mut timeout = String::new();
+    if timed_out {
+        timeout = format!(
             "; the requests waiting for it timed out after request_timeout_ms ({}) and were sent again",
             human_ns(w.plan.producers[u.producer as usize].delivery.request_timeout.as_nanos())
-        ),
-        _ => String::new(),
-    };
+        );
+        // A retry that reaches the leader once its ISR is below min ISR is refused outright.
+        if let Some(r) = first_failure("NOT_ENOUGH_REPLICAS") {
+            timeout += &format!(", and from {} the leader refused the retries (NOT_ENOUGH_REPLICAS)", at(r.time));
+        }
+    }
     format!(
         ": its high watermark stood still ({why}), so its acks=all requests waited for acknowledgements, \
          max_in_flight_requests_per_connection at a time{timeout}"
