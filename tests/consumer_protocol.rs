@@ -303,9 +303,11 @@ timeline:
     let assigned: usize =
         after[0].fields["target"].as_object().unwrap().values().map(|v| v.as_array().unwrap().len()).sum();
     assert_eq!(assigned, 8, "the target covers the grown topic");
-    // remove_group stops all four members; each leave moves the group epoch (one rebalance
-    // each) and all four are abandoned as the group empties.
-    assert_eq!(events(&w, "rebalance_abandoned").len(), 4, "the removed group's last rebalances");
+    // remove_group stops all four members; each leave moves the group epoch, restarting the
+    // one rebalance under way, which is abandoned as the group empties.
+    assert_eq!(events(&w, "rebalance_abandoned").len(), 1, "the removed group's last rebalance");
+    let at_70s = |e: &&LoggedEvent| (70_000..71_000).contains(&ms(e));
+    assert_eq!(events(&w, "rebalance_restarted").iter().filter(at_70s).count(), 3, "three more leaves restart it");
     assert_eq!(events(&w, "offsets_reset").len(), 1, "reset while the group is empty");
     let last = events(&w, "rebalance_completed").pop().unwrap();
     assert_eq!(last.fields["members"], serde_json::json!(["a"]));
@@ -373,4 +375,35 @@ timeline:
             assert_eq!(g["lost"], 0, "seed {seed}: at-least-once never loses\n{yaml}");
         }
     }
+}
+
+/// Members joining one after the other make one rebalance, not one per group epoch: a bump
+/// while the group reconciles restarts the rebalance under way (the group is never stable at the
+/// epochs in between), as a classic join round starts over. At start-up the first member takes
+/// every partition at epoch 1, and gives back those the epoch-3 target gives the others: they
+/// moved, though no rebalance had completed before.
+#[test]
+fn members_joining_together_make_one_rebalance() {
+    let consumers = "      - {name: a}\n      - {name: b}\n      - {name: c}";
+    let w = run_yaml(&scenario("", consumers, "", "30s"));
+    let started = events(&w, "rebalance_started");
+    assert_eq!(started.len(), 1, "one rebalance opens: {started:?}");
+    let restarted: Vec<_> =
+        events(&w, "rebalance_restarted").iter().map(|e| e.fields["cancelled_generation"].clone()).collect();
+    assert_eq!(restarted, [serde_json::json!(1), serde_json::json!(2)], "b's and c's joins restart it");
+    let done = events(&w, "rebalance_completed");
+    assert_eq!(done.len(), 1, "it completes once: {done:?}");
+    let d = &done[0];
+    assert_eq!(d.fields["generation"], 3);
+    assert_eq!(d.fields["rebalance"], started[0].fields["rebalance"]);
+    let took = (d.time.as_nanos() - started[0].time.as_nanos()) as f64 / 1e6;
+    assert_eq!(d.fields["duration_ms"].as_f64().unwrap(), took, "timed from the first join's bump");
+    let given_back = parts(&of(events(&w, "partitions_revoked"), "a")[0], "partitions");
+    assert_eq!(given_back.len(), 2, "a held all 4 and keeps 2 of the 3-way split");
+    assert_eq!(d.fields["partitions_moved"], 2, "what a gave back moved to b and c");
+    assert_eq!(d.fields["revoked_partitions"], 2);
+    let g = &summary(&w)["groups"]["g"];
+    assert_eq!(g["rebalances"], 1);
+    assert_eq!(g["partitions_moved"], 2);
+    assert_eq!(g["rebalance_latency_ms"]["total"].as_f64().unwrap(), took);
 }

@@ -151,7 +151,7 @@ impl World {
 /// stable at the target (with when each one's session ends).
 fn protocol_rebalance_end(g: &crate::kafka::coordinator::consumer_group::ProtocolGroup) -> Option<RebalanceEnd> {
     use crate::kafka::coordinator::consumer_group::{ProtocolGroupState, ServerMemberState};
-    let rb = g.rebalances.first()?;
+    let rb = g.rebalance.as_ref()?;
     let waiting_for = g
         .members
         .values()

@@ -214,15 +214,24 @@ impl World {
         self.rec.event(now, what);
     }
 
-    /// The group epoch moved: a rebalance starts, one per group epoch change; rebalances still
-    /// under way go on (they complete when the group settles at this epoch or a later one).
+    /// The group epoch moved: a rebalance starts. If one is under way, the group was never
+    /// stable at its epoch and never will be: that rebalance restarts aiming at the new epoch
+    /// (as a classic join round starts over), so members joining one after the other, or epochs
+    /// batched into one target (KIP-1263), make one rebalance, not one each.
     fn protocol_bumped(&mut self, g: usize, reason: RebalanceReason) {
         let now = self.now();
         let stw = self.rec.ledgers[g].stw_total;
         let pg = self.groups[g].protocol_mut();
         let generation = pg.group_epoch;
+        if let Some(rb) = pg.rebalance.as_mut() {
+            let (rebalance, cancelled_generation) = (rb.seq, rb.epoch);
+            rb.epoch = generation;
+            self.rec.event(now, What::RebalanceRestarted { group: g as u32, rebalance, cancelled_generation, reason });
+            self.refresh_group(g);
+            return;
+        }
         pg.rebalance_seq += 1;
-        pg.rebalances.push(crate::kafka::coordinator::consumer_group::OpenRebalance {
+        pg.rebalance = Some(crate::kafka::coordinator::consumer_group::OpenRebalance {
             seq: pg.rebalance_seq,
             epoch: generation,
             started: now,
@@ -421,7 +430,7 @@ impl World {
                 self.release(c, p, "rebalance");
             }
             let g = self.consumers[c].group;
-            if let Some(rb) = self.groups[g].protocol_mut().rebalances.last_mut() {
+            if let Some(rb) = self.groups[g].protocol_mut().rebalance.as_mut() {
                 rb.revoked.push((c as u32, revoked));
             }
             self.refresh_group(g);
@@ -605,7 +614,7 @@ impl World {
     pub(crate) fn protocol_check_settled(&mut self, g: usize) {
         use crate::kafka::coordinator::consumer_group::ProtocolGroupState;
         let pg = self.groups[g].protocol();
-        if pg.rebalances.is_empty() {
+        if pg.rebalance.is_none() {
             return;
         }
         let state = pg.state();
@@ -613,8 +622,8 @@ impl World {
             let now = self.now();
             let pg = self.groups[g].protocol_mut();
             let generation = pg.group_epoch;
-            // Their revocations and pause count with the next rebalance that completes.
-            for rb in std::mem::take(&mut pg.rebalances) {
+            // Its revocations and pause count with the next rebalance that completes.
+            if let Some(rb) = pg.rebalance.take() {
                 self.rec.event(now, What::RebalanceAbandoned { group: g as u32, rebalance: rb.seq, generation });
             }
             self.refresh_group(g);
@@ -644,48 +653,47 @@ impl World {
 }
 
 impl World {
-    /// Every member is stable at the target and has applied it: each rebalance under way is
-    /// complete, oldest first, each with its own duration. What the hand-over cost (moved
-    /// partitions against the last completed assignment, revocations, pause) is the newest one's,
-    /// whose target the group reached.
+    /// Every member is stable at the target and has applied it: the rebalance under way is
+    /// complete, timed from the bump that opened it. What the hand-over cost: revocations, the
+    /// pause, and the partitions moved, each one whose owner at the last completed assignment,
+    /// or a member that gave it up during this rebalance, is not its owner now (a partition a
+    /// member held for a while at start-up, then gave up, moved).
     fn protocol_rebalance_completed(&mut self, g: usize) {
         self.refresh_group(g);
-        let open = std::mem::take(&mut self.groups[g].protocol_mut().rebalances);
-        let last = open.len().saturating_sub(1);
-        for (i, rb) in open.into_iter().enumerate() {
-            self.protocol_report_completed(g, rb, i == last);
+        if let Some(rb) = self.groups[g].protocol_mut().rebalance.take() {
+            self.protocol_report_completed(g, rb);
         }
         self.refresh_group(g);
     }
 
-    fn protocol_report_completed(
-        &mut self,
-        g: usize,
-        rb: crate::kafka::coordinator::consumer_group::OpenRebalance,
-        newest: bool,
-    ) {
+    fn protocol_report_completed(&mut self, g: usize, rb: crate::kafka::coordinator::consumer_group::OpenRebalance) {
         let now = self.now();
         let pg = self.groups[g].protocol_mut();
         let mut assigned = Vec::new();
-        let mut moved = 0;
+        let mut owner_now = std::collections::BTreeMap::new();
         for m in pg.members.values() {
             assigned.push((m.consumer as u32, m.assigned.clone()));
-            for &p in m.assigned.iter().filter(|_| newest) {
-                let before = pg.offsets.assigned_to(p);
-                if before != Some(m.consumer) {
-                    moved += usize::from(before.is_some());
-                    pg.offsets.set_assigned_to(p, Some(m.consumer));
-                }
-            }
+            owner_now.extend(m.assigned.iter().map(|&p| (p, m.consumer)));
         }
+        let mut moved = std::collections::BTreeSet::new();
+        for (&p, &c) in &owner_now {
+            let before = pg.offsets.assigned_to(p);
+            if before.is_some_and(|b| b != c) {
+                moved.insert(p);
+            }
+            pg.offsets.set_assigned_to(p, Some(c));
+        }
+        for (c, ps) in &rb.revoked {
+            moved.extend(ps.iter().filter(|p| owner_now.get(p).is_some_and(|&o| o != *c as usize)));
+        }
+        let moved = moved.len();
         let members = pg.members.values().map(|m| m.consumer as u32).collect();
         let (generation, rebalance) = (rb.epoch, rb.seq);
         let ledger = &mut self.rec.ledgers[g];
         ledger.rebalances += 1;
         ledger.partitions_moved += moved as u64;
         let stw = SimDuration(ledger.stw_total.as_nanos() - rb.stw_before.as_nanos());
-        let (revoked_partitions, rebalance_pause) =
-            if newest { ledger.close_rebalance_cost() } else { (0, SimDuration::ZERO) };
+        let (revoked_partitions, rebalance_pause) = ledger.close_rebalance_cost();
         ledger.note_rebalance_latency(now - rb.started);
         let done = crate::record::event::RebalanceCompleted {
             group: g as u32,

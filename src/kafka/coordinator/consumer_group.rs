@@ -130,7 +130,7 @@ pub enum ProtocolGroupState {
 pub struct OpenRebalance {
     /// Its number (ties its started / completed / abandoned events together).
     pub seq: u64,
-    /// The group epoch it bumped to.
+    /// The group epoch it aims at: the last one bumped to.
     pub epoch: i32,
     pub started: SimTime,
     pub reason: crate::record::event::RebalanceReason,
@@ -150,8 +150,9 @@ pub struct ProtocolGroup {
     /// partition -> the member holding it (assigned or pending revocation) and the member epoch
     /// at which it got it.
     pub holder: BTreeMap<u32, (String, i32)>,
-    /// Rebalances under way, oldest first: one per group epoch bump not yet settled.
-    pub rebalances: Vec<OpenRebalance>,
+    /// The rebalance under way, if any: opened by a group epoch bump, and restarted (not
+    /// doubled) by each bump before the group is stable, as a classic join round is.
+    pub rebalance: Option<OpenRebalance>,
     /// How many rebalances have started (ties started / restarted / completed events together).
     pub rebalance_seq: u64,
     /// A subscribed topic grew: the next heartbeat refreshes the subscription metadata and
@@ -169,7 +170,7 @@ impl ProtocolGroup {
             last_assignment: None,
             members: BTreeMap::new(),
             holder: BTreeMap::new(),
-            rebalances: Vec::new(),
+            rebalance: None,
             rebalance_seq: 0,
             metadata_changed: None,
             offsets: GroupOffsets::new(total_partitions)?,

@@ -258,7 +258,7 @@ impl Group {
     pub fn rebalance_open(&self) -> bool {
         match &self.coordinator {
             Coordinator::Classic(c) => c.rebalance.is_some(),
-            Coordinator::Protocol(c) => !c.rebalances.is_empty(),
+            Coordinator::Protocol(c) => c.rebalance.is_some(),
             Coordinator::Share(_) => false,
         }
     }
@@ -268,7 +268,7 @@ impl Group {
     pub fn is_rebalancing(&self) -> bool {
         match &self.coordinator {
             Coordinator::Classic(c) => c.is_rebalancing(),
-            Coordinator::Protocol(c) => !c.rebalances.is_empty(),
+            Coordinator::Protocol(c) => c.rebalance.is_some(),
             Coordinator::Share(_) => false,
         }
     }

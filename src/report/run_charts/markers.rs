@@ -56,7 +56,9 @@ pub fn event_label(e: &LoggedEvent) -> Option<String> {
     Some(match e.kind {
         "rebalance_completed" => {
             let generation = e.fields.get("generation").cloned().unwrap_or_default();
-            format!("{group} rebalanced (gen {generation})")
+            // A consumer-protocol group's generation is its group epoch, as the console calls it.
+            let word = if field(e, "protocol") == "consumer" { "epoch" } else { "gen" };
+            format!("{group} rebalanced ({word} {generation})")
         }
         "member_fenced" => format!("{consumer} fenced ({})", field(e, "reason").replace('_', " ")),
         "consumer_crashed" => format!("{consumer} crashed"),
@@ -178,6 +180,10 @@ mod tests {
     fn control_plane_events_get_short_labels_and_others_none() {
         let cases = [
             (ev("rebalance_completed", json!({"group": "g", "generation": 3})), Some("g rebalanced (gen 3)")),
+            (
+                ev("rebalance_completed", json!({"group": "g", "generation": 3, "protocol": "consumer"})),
+                Some("g rebalanced (epoch 3)"),
+            ),
             (
                 ev("member_fenced", json!({"consumer": "c1", "reason": "session_timeout"})),
                 Some("c1 fenced (session timeout)"),
