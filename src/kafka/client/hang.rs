@@ -225,8 +225,8 @@ impl World {
             // (then it rejoins with epoch 0). Its acknowledgements go with its next poll and fail
             // for records whose locks ran out while it was frozen.
             GroupKind::Share => self.share_send_heartbeat(c),
-            // Its deferred heartbeat timer goes off as it resumes; the answer says whether it was
-            // fenced meanwhile (UNKNOWN_MEMBER_ID: it rejoins).
+            // Its heartbeat timer, run out while it was frozen, goes off as it resumes; the
+            // answer says whether it was fenced meanwhile (UNKNOWN_MEMBER_ID: it rejoins).
             GroupKind::Protocol => {}
             GroupKind::Pull | GroupKind::Push => self.resume_group_member(c),
         }
@@ -343,9 +343,12 @@ impl World {
 
 /// Events on the consumer's own timeline (its processing, its requests and their answers, its
 /// sleeps), which a hang moves on by its length; not max.poll.interval.ms (wall-clock time, kept
-/// by the heartbeat thread) nor heartbeat responses (the heartbeat schedule restarts at resume).
+/// by the heartbeat thread) nor heartbeat responses (the heartbeat schedule restarts at resume),
+/// nor the consumer protocol's heartbeat interval timer: a wall-clock `Timer` too, so one that
+/// ran out during the hang sends its heartbeat as the network thread wakes (AHRM#poll), not an
+/// interval's remainder later.
 fn follows_own_clock(ev: Ev) -> bool {
-    !matches!(ev, Ev::PollTimeout { .. } | Ev::HeartbeatNotice { .. })
+    !matches!(ev, Ev::PollTimeout { .. } | Ev::HeartbeatNotice { .. } | Ev::ProtocolHeartbeatTimer { .. })
 }
 
 impl Consumer {

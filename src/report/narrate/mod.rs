@@ -168,6 +168,13 @@ fn consumer_plan<'a>(w: &'a Run, name: &str) -> Option<&'a ConsumerPlan> {
     w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name)
 }
 
+/// Whether the consumer's group is on the consumer rebalance protocol (KIP-848).
+fn on_consumer_protocol(w: &Run, name: &str) -> bool {
+    w.plan.groups.iter().any(|g| {
+        g.protocol == crate::scenario::plan::RebalanceProtocol::Consumer && g.consumers.iter().any(|c| c.name == name)
+    })
+}
+
 /// The session timeout that ends a silent member's membership: the consumer's
 /// session.timeout.ms, or on the consumer protocol the group's group.consumer.session.timeout.ms.
 fn session_timeout(w: &Run, name: &str) -> Option<SimDuration> {
@@ -364,8 +371,16 @@ fn host_event(w: &Run, e: &LoggedEvent, held: &Held) -> (&'static str, String) {
             let lost = list(e.fields.get("partitions_lost"));
             let text = if e.fields.get("fenced").and_then(|v| v.as_bool()) == Some(true) {
                 let lost = if lost.is_empty() { String::new() } else { format!(" ({} went to others)", join(&lost)) };
+                // On the consumer protocol it learns from its heartbeat, sent as it wakes (its
+                // interval timer ran out while it was frozen); a classic member from its commit or
+                // its heartbeat thread, whichever answers first.
+                let learns = if on_consumer_protocol(w, consumer) {
+                    "the heartbeat it sends as it wakes is answered UNKNOWN_MEMBER_ID"
+                } else {
+                    "its commit fails"
+                };
                 format!(
-                    "consumer {consumer} resumes, but it was fenced meanwhile{lost}: its commit fails and it rejoins as a new member"
+                    "consumer {consumer} resumes, but it was fenced meanwhile{lost}: {learns} and it rejoins as a new member"
                 )
             } else {
                 format!("consumer {consumer} resumes where it was; still a member, it keeps its partitions")
