@@ -55,4 +55,9 @@ fn a_fenced_consumer_says_so_in_its_row_and_list() {
         "{md}"
     );
     assert!(page.contains("fenced at 55.0 s (session timeout)"), "the page shows it too");
+    // The share side's session is the share group's own setting.
+    assert!(
+        md.contains("| share | h-1 (hung) | hung at 10.2 s for 60 s; fenced at 55.0 s (session timeout: no heartbeat within share_session_timeout_ms);"),
+        "{md}"
+    );
 }

@@ -108,9 +108,11 @@ fn span(d: SimDuration) -> String {
     format!("{} s", s.strip_suffix(".0").unwrap_or(&s))
 }
 
-fn reason_words(reason: &str) -> String {
+/// The reason in words; `session` names the setting whose session ran out (it differs by group
+/// kind and protocol: see [`session_setting`]).
+fn reason_words(reason: &str, session: &str) -> String {
     match reason {
-        "session_timeout" => "session timeout: no heartbeat within session_timeout_ms".into(),
+        "session_timeout" => format!("session timeout: no heartbeat within {session}"),
         "poll_timeout" => "poll timeout: no poll within max_poll_interval_ms".into(),
         other => other.replace('_', " "),
     }
@@ -136,8 +138,21 @@ pub fn phrase(s: &Step) -> String {
     }
 }
 
-/// The step with its reason spelled out, for the per-side list.
-fn sentence(s: &Step) -> String {
+/// The setting a member's session runs out by: the consumer's `session_timeout_ms` in a classic
+/// group, the group's `group_consumer_session_timeout_ms` on the consumer protocol (the broker's
+/// group.consumer.session.timeout.ms), `share_session_timeout_ms` in a share group.
+fn session_setting(g: &crate::scenario::plan::GroupPlan) -> &'static str {
+    use crate::scenario::plan::{GroupType, RebalanceProtocol};
+    match (g.kind, g.protocol) {
+        (GroupType::Share, _) => "share_session_timeout_ms",
+        (_, RebalanceProtocol::Consumer) => "group_consumer_session_timeout_ms",
+        _ => "session_timeout_ms",
+    }
+}
+
+/// The step with its reason spelled out, for the per-side list (`session`: the group's
+/// [`session_setting`]).
+fn sentence(s: &Step, session: &str) -> String {
     match &s.kind {
         Kind::OutOfMemory { bytes, limit } => format!(
             "{}: its unbounded push buffer held {} bytes, more than its consumer_memory of {}",
@@ -145,7 +160,9 @@ fn sentence(s: &Step) -> String {
             count(*bytes),
             count(*limit)
         ),
-        Kind::Fenced(r) => format!("{} ({})", phrase(s).split(" (").next().unwrap_or_default(), reason_words(r)),
+        Kind::Fenced(r) => {
+            format!("{} ({})", phrase(s).split(" (").next().unwrap_or_default(), reason_words(r, session))
+        }
         _ => phrase(s),
     }
 }
@@ -183,7 +200,8 @@ pub fn rows(side: &str, run: &Run, summary: &Value, fates: &[Fate]) -> Vec<Strin
     let mut out = Vec::new();
     for f in fates.iter().filter(|f| !f.steps.is_empty()) {
         let (group, name) = (&plan.groups[f.group].id, &plan.consumer_of(f.consumer).name);
-        let what: Vec<String> = f.steps.iter().map(sentence).collect();
+        let session = session_setting(&plan.groups[f.group]);
+        let what: Vec<String> = f.steps.iter().map(|s| sentence(s, session)).collect();
         let state = run.end.consumers.get(f.consumer).map_or("-", |c| c.state.name());
         let processed = &summary["groups"][group]["consumers"][name]["records_processed"];
         let mut end = format!("{state}; processed {}", count(processed.as_u64().unwrap_or(0)));
@@ -225,10 +243,16 @@ mod tests {
     fn phrases_say_what_and_when() {
         let oom = step(39_896, Kind::OutOfMemory { bytes: 4_000_200, limit: 4_000_000 });
         assert_eq!(phrase(&oom), "died: out of memory at 39.9 s");
-        assert!(sentence(&oom).contains("held 4,000,200 bytes, more than its consumer_memory of 4,000,000"));
+        assert!(
+            sentence(&oom, "session_timeout_ms")
+                .contains("held 4,000,200 bytes, more than its consumer_memory of 4,000,000")
+        );
         let fenced = step(54_000, Kind::Fenced("session_timeout"));
         assert_eq!(phrase(&fenced), "fenced at 54.0 s (session timeout)");
-        assert_eq!(sentence(&fenced), "fenced at 54.0 s (session timeout: no heartbeat within session_timeout_ms)");
+        assert_eq!(
+            sentence(&fenced, "session_timeout_ms"),
+            "fenced at 54.0 s (session timeout: no heartbeat within session_timeout_ms)"
+        );
         assert_eq!(phrase(&step(10_200, Kind::Hung(Some(SimDuration::from_secs(60))))), "hung at 10.2 s for 60 s");
         assert_eq!(phrase(&step(1_000, Kind::PollTimeout)), "left the group at 1.0 s (poll timeout)");
     }
