@@ -188,10 +188,23 @@ fn a_static_member_that_stays_away_is_removed_at_its_session_timeout() {
 #[test]
 fn a_static_member_restarted_after_a_crash_dies_of_unreleased_instance_id() {
     let consumers = "      - {name: a, group_instance_id: i-a}\n      - {name: b, group_instance_id: i-b}";
-    let w = run_yaml(&scenario("", consumers, "  - {at: 30s, crash: b}\n  - {at: 35s, start: b}", "60s"));
+    let w = run_yaml(&scenario("", consumers, "  - {at: 30s, crash: b}\n  - {at: 35s, start: b}", "90s"));
     let errors = events(&w, "consumer_error");
     assert_eq!(errors.len(), 1);
     assert!(errors[0].fields["error"].as_str().unwrap().contains("UnreleasedInstanceId"), "{:?}", errors[0]);
+    // A finding tells it, and until when the old member kept the instance id: its removal when
+    // its session ran out.
+    let removed = of(events(&w, "member_fenced"), "b");
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    let until = format!("until {:.1} s", removed[0].time.as_secs_f64());
+    let s = summary(&w);
+    let f = s["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "consumer_error").expect("a finding");
+    assert_eq!(f["consumers"], serde_json::json!(["b"]));
+    assert_eq!(f["value"], "UnreleasedInstanceIdException");
+    let text = f["text"].as_str().unwrap();
+    let failed = format!("b failed at {:.1} s with UnreleasedInstanceIdException", errors[0].time.as_secs_f64());
+    assert!(text.starts_with(&failed), "{text}");
+    assert!(text.contains(&until) && text.ends_with("it was not started again."), "{text}");
 }
 
 /// §5.5: a batch longer than max.poll.interval.ms: the network thread notices at its next

@@ -306,3 +306,59 @@ fn noticed(w: &Run, c: usize, t: SimTime) -> String {
         })
         .unwrap_or_default()
 }
+
+/// `consumer_error`: the application died of an exception the client throws from poll() and no
+/// retry helps (auto_offset_reset none with no offset; on the consumer protocol, a static member
+/// restarted while its old member still holds its group_instance_id: UNRELEASED_INSTANCE_ID,
+/// fatal in the Java client). Told even when it owned nothing (the restart case): otherwise the
+/// run's only trace of it is a consumer that is down at the end.
+pub(super) fn consumer_errors(w: &Run, gi: usize, out: &mut Vec<Finding>) {
+    let names = Names(w);
+    for ev in &w.rec.events {
+        let What::ConsumerError { consumer, error } = &ev.what else { continue };
+        let c = *consumer as usize;
+        if w.plan.group_of(c) != gi {
+            continue;
+        }
+        let class = error.split(':').next().unwrap_or(error);
+        let why = if class == "UnreleasedInstanceIdException" {
+            let released = w.rec.events.iter().filter(|e| e.time >= ev.time).find_map(|e| match &e.what {
+                What::MemberRemoved { consumer, .. } if *consumer as usize == c => Some(e.time),
+                _ => None,
+            });
+            let until = match released {
+                Some(t) => format!("until {}", at(t)),
+                None => "to the end of the run".into(),
+            };
+            format!(
+                " (it restarted before its old member left or its session ran out, and the coordinator refuses a \
+                 group_instance_id its old member still holds: that member kept it, and its partitions, {until})"
+            )
+        } else {
+            String::new()
+        };
+        let after = w.rec.events.iter().filter(|e| e.time > ev.time).find_map(|e| match &e.what {
+            What::ConsumerStarted { consumer, .. } if *consumer as usize == c => Some(e.time),
+            _ => None,
+        });
+        let then = match after {
+            Some(t) => format!("it was started again at {}", at(t)),
+            None => "it was not started again".into(),
+        };
+        out.push(Finding {
+            kind: "consumer_error",
+            about: About::Group(gi),
+            consumers: vec![c],
+            partitions: owned_before(w, gi, c, ev.time),
+            from: ev.time,
+            to: after,
+            figure: "error",
+            value: json!(class),
+            text: format!(
+                "{} failed at {} with {error}{why}; the exception is fatal to the consumer, so it stopped, and {then}.",
+                names.consumer(c),
+                at(ev.time),
+            ),
+        });
+    }
+}

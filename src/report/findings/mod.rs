@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
     /// `unowned`, `rebalance_in_progress_at_end`, `rebalances`, `overloaded`, `standby`, `poll_timeout`,
-    /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `lock_window_full`, `lock_expiry`, `archived`;
+    /// `duplicates`, `lost`, `lag_status`, `drops`, `out_of_memory`, `consumer_error`, `lock_window_full`, `lock_expiry`, `archived`;
     /// a producer's `broker_loss`, `unavailable`, `duplicates_written`.
     pub kind: &'static str,
     pub about: About,
@@ -54,6 +54,7 @@ pub fn findings(w: &Run) -> Vec<Finding> {
         }
         failures::poll_timeouts(w, gi, &mut out);
         failures::out_of_memory(w, gi, &mut out);
+        failures::consumer_errors(w, gi, &mut out);
         records::duplicates(w, gi, &mut out);
         records::lost(w, gi, &mut out);
         load::lag_status(w, gi, lag_status, &mut out);

@@ -168,6 +168,15 @@ fn consumer_plan<'a>(w: &'a Run, name: &str) -> Option<&'a ConsumerPlan> {
     w.plan.groups.iter().flat_map(|g| g.consumers.iter()).find(|c| c.name == name)
 }
 
+/// Whether this crash is the consumer dying of the error it logged at the same instant.
+fn died_of_error(w: &Run, e: &LoggedEvent, name: &str) -> bool {
+    w.rec.events.iter().any(|x| {
+        x.time == e.time
+            && matches!(&x.what, crate::record::event::What::ConsumerError { consumer, .. }
+                if w.plan.consumer_of(*consumer as usize).name == name)
+    })
+}
+
 /// Whether the consumer's group is on the consumer rebalance protocol (KIP-848).
 fn on_consumer_protocol(w: &Run, name: &str) -> bool {
     w.plan.groups.iter().any(|g| {
@@ -338,7 +347,10 @@ fn host_event(w: &Run, e: &LoggedEvent, held: &Held) -> (&'static str, String) {
         "consumer_crashed" => {
             let parts = held.get(consumer).cloned().unwrap_or_default();
             let session = session();
-            let text = if parts.is_empty() {
+            let text = if died_of_error(w, e, consumer) {
+                // (What it held, if anything, was told with the error or an earlier crash.)
+                format!("consumer {consumer} stops: the exception is fatal, and its application exits")
+            } else if parts.is_empty() {
                 format!("consumer {consumer} crashed; it held no partition")
             } else {
                 format!(
