@@ -422,3 +422,24 @@ fn members_joining_together_make_one_rebalance() {
     assert_eq!(g["partitions_moved"], 2);
     assert_eq!(g["rebalance_latency_ms"]["total"].as_f64().unwrap(), took);
 }
+
+/// protocol-comparison: c4 crashes at 60 s; its three partitions go to c1, c2 and c3, each
+/// taking its own at its own next heartbeat (c3 and c2 at about 101.0 s, c1 at 105.7 s), so the
+/// finding gives the first and the last fetch, not the last one's time for all.
+#[test]
+fn partitions_taken_at_different_times_say_between() {
+    let w = run_file(&repo("scenarios/protocol-comparison.yaml"));
+    let s = summary(&w);
+    let f = s["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "unowned").expect("c4's crash");
+    let text = f["text"].as_str().unwrap();
+    assert!(
+        text.ends_with("sat unread for up to 45.8 s, until c1, c2 and c3 fetched them between 101 s and 106 s."),
+        "{text}"
+    );
+    let took: Vec<f64> = events(&w, "reconciliation_completed")
+        .iter()
+        .filter(|e| (100_000..110_000).contains(&ms(e)))
+        .map(|e| e.time.as_secs_f64())
+        .collect();
+    assert!(took.iter().any(|&t| t < 101.5) && took.iter().any(|&t| t > 105.5), "{took:?}");
+}

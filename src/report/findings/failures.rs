@@ -68,7 +68,19 @@ pub(super) fn unowned(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         let them = if partitions.len() == 1 { "it" } else { "them" };
         let how_long = match to {
             Some(t) => {
-                format!("for {}, until {} fetched {them} at {}", human_ns(unread), names.consumers(&readers), at(t))
+                // Each partition waited for its own next fetch: the first and the last, if apart.
+                let first = fetches.iter().flatten().map(|&(f, _)| f).min().unwrap_or(t);
+                if first < t {
+                    format!(
+                        "for up to {}, until {} fetched {them} between {} and {}",
+                        human_ns(unread),
+                        names.consumers(&readers),
+                        at(first),
+                        at(t)
+                    )
+                } else {
+                    format!("for {}, until {} fetched {them} at {}", human_ns(unread), names.consumers(&readers), at(t))
+                }
             }
             None if readers.is_empty() => {
                 format!("for {}, to the end of the run: no one fetched {them} again", human_ns(unread))
