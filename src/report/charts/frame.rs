@@ -109,6 +109,9 @@ pub(super) fn title_height(title: &str) -> i32 {
 #[derive(Debug, Clone)]
 pub(super) struct LegendEntry {
     pub label: String,
+    /// The label's second line, when it is too wide for one (empty: none). "(same as ...)"
+    /// names the line it repeats: cut short, it would name nothing.
+    pub label_cont: String,
     pub color: Rgb,
     /// Line pattern or box pattern (0 = solid; see `render::dash_pattern`).
     pub pattern: u8,
@@ -125,9 +128,26 @@ pub(super) enum Swatch {
 const LEGEND_ROW: i32 = 19;
 const LEGEND_MAX_LABEL: i32 = 300;
 
+/// A continuation line sits this much below its entry's first line.
+const LEGEND_CONT: i32 = 15;
+
 pub(super) fn legend_entry(label: &str, color: Rgb) -> LegendEntry {
     let label = if label.trim().is_empty() { "(unnamed)" } else { label };
-    LegendEntry { label: fit_text(label, LEGEND_SIZE, LEGEND_MAX_LABEL, 60), color, pattern: 0, thin: false }
+    let (label, label_cont) = if text_width(label, LEGEND_SIZE) <= LEGEND_MAX_LABEL {
+        (label.to_string(), String::new())
+    } else {
+        // Two lines at most, the second cut if it still does not fit.
+        let mut lines = wrap(label, LEGEND_SIZE, LEGEND_MAX_LABEL).into_iter();
+        let first = lines.next().unwrap_or_default();
+        let rest: Vec<String> = lines.collect();
+        (first, fit_text(&rest.join(" "), LEGEND_SIZE, LEGEND_MAX_LABEL, 60))
+    };
+    LegendEntry { label, label_cont, color, pattern: 0, thin: false }
+}
+
+/// The height of one legend entry.
+fn entry_height(e: &LegendEntry) -> i32 {
+    if e.label_cont.is_empty() { LEGEND_ROW } else { LEGEND_ROW + LEGEND_CONT }
 }
 
 /// Box pattern of a span whose owner is down (crashed or hung): a pale fill crossed by
@@ -233,13 +253,13 @@ pub(super) fn legend_width(entries: &[LegendEntry]) -> i32 {
     if entries.is_empty() {
         return 0;
     }
-    let widest = max_text_width(entries.iter().map(|e| e.label.as_str()), LEGEND_SIZE);
+    let widest = max_text_width(entries.iter().flat_map(|e| [e.label.as_str(), e.label_cont.as_str()]), LEGEND_SIZE);
     16 + 22 + 6 + widest.max(text_width("+000 more", LEGEND_SIZE))
 }
 
-/// Height a legend of `n` entries needs.
-pub(super) fn legend_height(n: usize) -> i32 {
-    (n.min(100_000) as i32) * LEGEND_ROW + 8
+/// Height a legend of these entries needs.
+pub(super) fn legend_height(entries: &[LegendEntry]) -> i32 {
+    entries.iter().take(100_000).map(entry_height).sum::<i32>() + 8
 }
 
 /// The legend as a column starting at (`x`, `top`), cut with "+N more" where
@@ -253,10 +273,17 @@ pub(super) fn draw_legend(
     swatch: Swatch,
 ) -> i32 {
     let x = x + 16;
-    let room = ((bottom - top) / LEGEND_ROW).max(1) as usize;
-    let shown = if entries.len() > room { room.saturating_sub(1) } else { entries.len() };
-    for (i, e) in entries.iter().take(shown).enumerate() {
-        let y = top + 10 + i as i32 * LEGEND_ROW;
+    // As many entries as fit above `bottom` (at least a row's room), keeping a row for "+N more"
+    // if some do not.
+    let avail = (bottom - top).max(LEGEND_ROW);
+    let height = |n: usize| entries[..n].iter().map(entry_height).sum::<i32>();
+    let shown = if height(entries.len()) <= avail {
+        entries.len()
+    } else {
+        (0..entries.len()).rev().find(|&n| height(n) + LEGEND_ROW <= avail).unwrap_or(0)
+    };
+    let mut y = top + 10;
+    for e in entries.iter().take(shown) {
         match swatch {
             Swatch::Line => {
                 let width = if e.thin { 1 } else { 3 };
@@ -265,14 +292,17 @@ pub(super) fn draw_legend(
             Swatch::Box => patterned_box(scene, x + 4, y - 6, x + 18, y + 6, e.color, e.pattern),
         }
         scene.text(x + 28, y, &e.label, LEGEND_SIZE, TEXT, HPos::Left);
+        if !e.label_cont.is_empty() {
+            scene.text(x + 28, y + LEGEND_CONT, &e.label_cont, LEGEND_SIZE, TEXT, HPos::Left);
+        }
+        y += entry_height(e);
     }
     if shown < entries.len() {
-        let y = top + 10 + shown as i32 * LEGEND_ROW;
         let more = format!("+{} more", entries.len() - shown);
         scene.text(x + 28, y, &more, LEGEND_SIZE, MUTED_TEXT, HPos::Left);
         return y + LEGEND_ROW;
     }
-    top + shown as i32 * LEGEND_ROW + LEGEND_ROW
+    y - 10 + LEGEND_ROW
 }
 
 /// A muted note under the legend, wrapped to the legend's width.

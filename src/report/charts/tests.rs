@@ -533,6 +533,16 @@ fn coinciding_lines_are_named_and_both_drawn() {
     let series = vec![s("g1: backlog", a), s("g2: backlog", b)];
     let scene = line::scene(&LineChart { title: "t", series: &series, ..Default::default() });
     assert!(texts(&scene).iter().any(|t| t.2 == "g2: backlog (partly same as g1)"), "{:?}", texts(&scene));
+    // A label too wide for the legend goes on two lines, not cut before the line it names.
+    let a: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, 5.0 + (i % 7) as f64)).collect();
+    let long = |g: &str| format!("pull {g}: backlog on the broker, records not yet read");
+    let series = vec![s(&long("unbounded"), a.clone()), s(&long("drop"), a)];
+    let scene = line::scene(&LineChart { title: "t", series: &series, ..Default::default() });
+    let shown: Vec<String> = texts(&scene).into_iter().map(|t| t.2).collect();
+    let i = shown.iter().position(|t| t.starts_with("pull drop: backlog")).expect("the entry");
+    let both = format!("{} {}", shown[i], shown[i + 1]);
+    assert_eq!(both, format!("{} (same as pull unbounded)", long("drop")), "{shown:?}");
+    assert!(!both.contains('…'), "{shown:?}");
 }
 
 #[test]
