@@ -241,7 +241,7 @@ impl Layout {
         let n = facts.n;
         let list = marks.list_height();
         let height = (top + (n.min(100_000) as i32) * ROW + BOTTOM_MARGIN + list)
-            .max(top + legend_height(&entries) + 8)
+            .max(top + legend_height(entries) + 8)
             .clamp(MIN_HEIGHT, MAX_HEIGHT);
         let bottom = height - BOTTOM_MARGIN - list;
         let row_h = (bottom - top) as f64 / n.max(1) as f64;
