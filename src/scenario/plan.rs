@@ -151,6 +151,20 @@ pub struct GroupPlan {
     pub consumer_protocol: ConsumerProtocolPlan,
 }
 
+impl GroupPlan {
+    /// The setting whose session ends a silent member: the consumer's `session_timeout_ms` in a
+    /// classic group, the group's `group_consumer_session_timeout_ms` on the consumer protocol
+    /// (the broker's group.consumer.session.timeout.ms; KIP-848 refuses the consumer's), and
+    /// `share_session_timeout_ms` in a share group.
+    pub fn session_setting(&self) -> &'static str {
+        match (self.kind, self.protocol) {
+            (GroupType::Share, _) => "share_session_timeout_ms",
+            (_, RebalanceProtocol::Consumer) => "group_consumer_session_timeout_ms",
+            _ => "session_timeout_ms",
+        }
+    }
+}
+
 /// The Kafka versions whose consumer-protocol behaviour differs (../shared/consumer-protocol.md §0,
 /// branch heads). Later versions compare greater.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -109,7 +109,7 @@ fn span(d: SimDuration) -> String {
 }
 
 /// The reason in words; `session` names the setting whose session ran out (it differs by group
-/// kind and protocol: see [`session_setting`]).
+/// kind and protocol: `GroupPlan::session_setting`).
 fn reason_words(reason: &str, session: &str) -> String {
     match reason {
         "session_timeout" => format!("session timeout: no heartbeat within {session}"),
@@ -138,20 +138,8 @@ pub fn phrase(s: &Step) -> String {
     }
 }
 
-/// The setting a member's session runs out by: the consumer's `session_timeout_ms` in a classic
-/// group, the group's `group_consumer_session_timeout_ms` on the consumer protocol (the broker's
-/// group.consumer.session.timeout.ms), `share_session_timeout_ms` in a share group.
-fn session_setting(g: &crate::scenario::plan::GroupPlan) -> &'static str {
-    use crate::scenario::plan::{GroupType, RebalanceProtocol};
-    match (g.kind, g.protocol) {
-        (GroupType::Share, _) => "share_session_timeout_ms",
-        (_, RebalanceProtocol::Consumer) => "group_consumer_session_timeout_ms",
-        _ => "session_timeout_ms",
-    }
-}
-
 /// The step with its reason spelled out, for the per-side list (`session`: the group's
-/// [`session_setting`]).
+/// `GroupPlan::session_setting`).
 fn sentence(s: &Step, session: &str) -> String {
     match &s.kind {
         Kind::OutOfMemory { bytes, limit } => format!(
@@ -200,7 +188,7 @@ pub fn rows(side: &str, run: &Run, summary: &Value, fates: &[Fate]) -> Vec<Strin
     let mut out = Vec::new();
     for f in fates.iter().filter(|f| !f.steps.is_empty()) {
         let (group, name) = (&plan.groups[f.group].id, &plan.consumer_of(f.consumer).name);
-        let session = session_setting(&plan.groups[f.group]);
+        let session = plan.groups[f.group].session_setting();
         let what: Vec<String> = f.steps.iter().map(|s| sentence(s, session)).collect();
         let state = run.end.consumers.get(f.consumer).map_or("-", |c| c.state.name());
         let processed = &summary["groups"][group]["consumers"][name]["records_processed"];

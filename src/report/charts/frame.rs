@@ -276,12 +276,17 @@ pub(super) fn draw_legend(
     // As many entries as fit above `bottom` (at least a row's room), keeping a row for "+N more"
     // if some do not.
     let avail = (bottom - top).max(LEGEND_ROW);
-    let height = |n: usize| entries[..n].iter().map(entry_height).sum::<i32>();
-    let shown = if height(entries.len()) <= avail {
-        entries.len()
+    let (mut shown, mut used) = (0, 0);
+    if legend_height(entries) - 8 > avail {
+        // Not all fit: as many as leave a row for "+N more" (one pass: legends of huge worlds
+        // have thousands of entries).
+        while shown < entries.len() && used + entry_height(&entries[shown]) + LEGEND_ROW <= avail {
+            used += entry_height(&entries[shown]);
+            shown += 1;
+        }
     } else {
-        (0..entries.len()).rev().find(|&n| height(n) + LEGEND_ROW <= avail).unwrap_or(0)
-    };
+        shown = entries.len();
+    }
     let mut y = top + 10;
     for e in entries.iter().take(shown) {
         match swatch {

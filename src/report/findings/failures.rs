@@ -294,9 +294,10 @@ fn noticed(w: &Run, c: usize, t: SimTime) -> String {
     // A consumer-protocol group's session is the broker's group.consumer.session.timeout.ms,
     // not the consumer's session.timeout.ms (KIP-848 ignores it).
     let group = &w.plan.groups[w.plan.group_of(c)];
-    let (setting, timeout) = match group.protocol {
-        RebalanceProtocol::Consumer => ("group_consumer_session_timeout_ms", group.consumer_protocol.session_timeout),
-        _ => ("session_timeout_ms", w.plan.consumer_of(c).config.session_timeout),
+    let setting = group.session_setting();
+    let timeout = match group.protocol {
+        RebalanceProtocol::Consumer => group.consumer_protocol.session_timeout,
+        _ => w.plan.consumer_of(c).config.session_timeout,
     };
     w.rec
         .events
