@@ -288,6 +288,14 @@ pub(super) fn out_of_memory(w: &Run, gi: usize, out: &mut Vec<Finding>) {
     }
 }
 
+/// When the coordinator next removed consumer `c`'s member, at or after `t`.
+fn removed_at(w: &Run, c: usize, t: SimTime) -> Option<SimTime> {
+    w.rec.events.iter().filter(|e| e.time >= t).find_map(|e| match &e.what {
+        What::MemberRemoved { consumer, .. } if *consumer as usize == c => Some(e.time),
+        _ => None,
+    })
+}
+
 /// How the group learned of a failure: the coordinator removing the member (a crash is seen only
 /// when its session times out), or the consumer resuming from its hang.
 fn noticed(w: &Run, c: usize, t: SimTime) -> String {
@@ -335,11 +343,7 @@ pub(super) fn consumer_errors(w: &Run, gi: usize, out: &mut Vec<Finding>) {
         }
         let class = error.split(':').next().unwrap_or(error);
         let why = if class == "UnreleasedInstanceIdException" {
-            let released = w.rec.events.iter().filter(|e| e.time >= ev.time).find_map(|e| match &e.what {
-                What::MemberRemoved { consumer, .. } if *consumer as usize == c => Some(e.time),
-                _ => None,
-            });
-            let until = match released {
+            let until = match removed_at(w, c, ev.time) {
                 Some(t) => format!("until {}", at(t)),
                 None => "to the end of the run".into(),
             };

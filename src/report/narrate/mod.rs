@@ -179,15 +179,18 @@ fn died_of_error(w: &Run, e: &LoggedEvent, name: &str) -> bool {
 
 /// Whether the consumer's group is on the consumer rebalance protocol (KIP-848).
 fn on_consumer_protocol(w: &Run, name: &str) -> bool {
-    w.plan.groups.iter().any(|g| {
-        g.protocol == crate::scenario::plan::RebalanceProtocol::Consumer && g.consumers.iter().any(|c| c.name == name)
-    })
+    group_of(w, name).is_some_and(|g| g.protocol == crate::scenario::plan::RebalanceProtocol::Consumer)
+}
+
+/// The group of the consumer named `name`.
+fn group_of<'a>(w: &'a Run, name: &str) -> Option<&'a crate::scenario::plan::GroupPlan> {
+    w.plan.groups.iter().find(|g| g.consumers.iter().any(|c| c.name == name))
 }
 
 /// The session timeout that ends a silent member's membership: the consumer's
 /// session.timeout.ms, or on the consumer protocol the group's group.consumer.session.timeout.ms.
 fn session_timeout(w: &Run, name: &str) -> Option<SimDuration> {
-    let g = w.plan.groups.iter().find(|g| g.consumers.iter().any(|c| c.name == name))?;
+    let g = group_of(w, name)?;
     let c = g.consumers.iter().find(|c| c.name == name)?;
     Some(match g.protocol {
         crate::scenario::plan::RebalanceProtocol::Consumer => g.consumer_protocol.session_timeout,
